@@ -1,0 +1,1 @@
+//! (case: filled by its issue.)

@@ -1,0 +1,68 @@
+//! Command-line interface (clap derive): one module per subcommand, each with its `Args`
+//! and a `run` function. `anyhow` lives here and in `main.rs` only.
+
+mod analyze;
+mod case;
+mod demo;
+mod inspect;
+mod playbook;
+mod report;
+mod watch;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// leakline — exposure windows, actors and a containment journal from access logs and
+/// scanner output, for incident responders.
+#[derive(Debug, Parser)]
+#[command(name = "leakline", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Play the bundled demo case through the live dashboard.
+    Demo(demo::DemoArgs),
+    /// Show what leakline understands from files (format, lines, events, malformed, SHA-256).
+    Inspect(inspect::InspectArgs),
+    /// Correlate logs and scans into exposure windows and actors (batch).
+    Analyze(analyze::AnalyzeArgs),
+    /// Follow sources live: the dashboard, or JSON lines with --headless.
+    Watch(watch::WatchArgs),
+    /// List, show and validate containment playbooks.
+    Playbook(playbook::PlaybookArgs),
+    /// Open and work an incident case (playbook steps, notes, tamper-evident journal).
+    Case(case::CaseArgs),
+    /// Export the incident report of a case (Markdown, JSON, HTML).
+    Report(report::ReportArgs),
+}
+
+/// A usage or configuration error: exit code 2.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+/// Map an error to the documented exit code: 2 for usage/config problems, 1 otherwise.
+pub fn exit_code_for(err: &anyhow::Error) -> u8 {
+    for cause in err.chain() {
+        if cause.is::<UsageError>() || cause.is::<leakline::config::ConfigError>() {
+            return 2;
+        }
+    }
+    1
+}
+
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Demo(args) => demo::run(args),
+        Command::Inspect(args) => inspect::run(args),
+        Command::Analyze(args) => analyze::run(args),
+        Command::Watch(args) => watch::run(args),
+        Command::Playbook(args) => playbook::run(args),
+        Command::Case(args) => case::run(args),
+        Command::Report(args) => report::run(args),
+    }
+}

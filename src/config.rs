@@ -1,0 +1,66 @@
+//! The case configuration (`leakline.toml`) and the quick CLI flags, resolved into one
+//! validated `CaseConfig` (CLI > file > default).
+
+pub mod file;
+pub mod resolve;
+
+use std::path::PathBuf;
+
+use ipnet::IpNet;
+
+use crate::ingest::access::{AccessFormat, FieldMap};
+use crate::ingest::scan::ScanFormat;
+
+pub use resolve::{ConfigError, QuickFlags, load, resolve_flags};
+
+/// A fully resolved, validated case configuration. Paths are absolute (relative ones were
+/// resolved against the config file's directory, or the working directory for CLI flags).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CaseConfig {
+    /// The config file, when there is one.
+    pub path: Option<PathBuf>,
+    pub base_dir: PathBuf,
+    pub name: String,
+    /// Display time zone (default UTC). Also the zone for zone-less timestamps.
+    pub timezone: chrono_tz::Tz,
+    pub internal: Vec<IpNet>,
+    pub trusted_proxies: Vec<IpNet>,
+    pub allow: Vec<IpNet>,
+    pub services: Vec<ServiceConfig>,
+    pub scans: Vec<ScanSpec>,
+    /// Extra scanner definitions (user file) on top of `assets/scanners.toml`.
+    pub scanners: Vec<PathBuf>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServiceConfig {
+    pub name: String,
+    /// How scanners see the service: `ip:port` or `host:port` (as written in the config).
+    pub addresses: Vec<String>,
+    pub access: Vec<AccessSpec>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct AccessSpec {
+    /// An absolute glob pattern, or `-` for stdin.
+    pub pattern: String,
+    /// Forced format; auto-detected when `None`.
+    pub format: Option<AccessFormat>,
+    pub fields: Option<FieldMap>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Vantage {
+    /// Scans from outside: exposure evidence.
+    External,
+    /// Scans from inside: shown, never exposure evidence.
+    Internal,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScanSpec {
+    /// Absolute glob patterns.
+    pub paths: Vec<String>,
+    pub vantage: Vantage,
+    pub format: Option<ScanFormat>,
+}

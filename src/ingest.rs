@@ -1,0 +1,13 @@
+//! Reading sources into normalized events: line splitting, gzip, format detection, parsers.
+//!
+//! Pure with respect to terminals and async runtimes: everything here works over byte slices
+//! and `io::Read`. The follower (`crate::follow`) and `analyze` both drive these parsers.
+
+pub mod access;
+pub mod lines;
+pub mod scan;
+pub mod source;
+pub mod stats;
+
+pub use lines::{Line, LineSplitter, MAX_LINE_BYTES};
+pub use stats::SourceStats;

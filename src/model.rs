@@ -1,0 +1,14 @@
+//! Plain data shared by every part of leakline: normalized events in, snapshots out.
+//!
+//! Nothing here does I/O or reads a clock. Every timestamp is UTC; where a source wrote a
+//! local time, the original offset is kept beside it for display and evidence.
+
+pub mod event;
+pub mod request;
+pub mod scan;
+pub mod snapshot;
+
+pub use event::{Event, SourceId, SourceKind};
+pub use request::Request;
+pub use scan::{PortState, ScanObservation, ScanTool, Transport};
+pub use snapshot::Snapshot;

@@ -1,0 +1,118 @@
+//! One HTTP request as logged by a server, proxy or load balancer.
+
+use std::net::IpAddr;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::SourceId;
+
+/// A normalized access-log record.
+///
+/// String fields are decoded lossily from the raw bytes (escapes such as nginx `\xHH` undone
+/// first) and are **attacker-controlled**: sanitize before display, escape before writing into
+/// any markup. An empty string means "absent in the source" (`-` placeholders become empty).
+///
+/// The struct is designed to be reused: parsers fill an existing `Request` in place
+/// (`clear()` keeps the string capacities) so the hot path does not allocate per line.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Request {
+    /// When the request was logged, in UTC. For formats that log at completion (most do) this
+    /// is the completion time; parsers document their choice.
+    pub time: DateTime<Utc>,
+    /// The offset (seconds east of UTC) the source wrote the time in; 0 for UTC formats.
+    pub utc_offset_secs: i32,
+    pub source: SourceId,
+    /// 1-based line number in the source (for stdin: since start).
+    pub line: u64,
+    /// The TCP peer as logged (the proxy, when there is one). `None` when the format has no
+    /// peer (Envoy's default text format) or the field was not an address.
+    pub peer: Option<IpAddr>,
+    /// The client after proxy resolution (see `ingest::access::resolve_client`).
+    pub client: Option<IpAddr>,
+    /// The raw X-Forwarded-For value when the format logs one (empty otherwise).
+    pub forwarded_for: String,
+    /// HTTP method; empty when the request line is not `METHOD target PROTO`.
+    pub method: String,
+    /// Request target (path and query) as sent; empty when the request line did not split.
+    pub target: String,
+    /// Protocol (`HTTP/1.1`); empty when absent.
+    pub protocol: String,
+    /// The raw request line when it is not `METHOD target PROTO` (binary probes, `""`), else empty.
+    pub raw_request: String,
+    /// HTTP status; 0 when the server logged none (e.g. CloudFront `000`).
+    pub status: u16,
+    /// Bytes sent to the client (body bytes where the format distinguishes).
+    pub bytes_sent: u64,
+    pub user_agent: String,
+    pub referer: String,
+    /// Host / vhost / authority / SNI when the format has one.
+    pub host: String,
+    /// Request duration in microseconds when the format has one.
+    pub duration_us: Option<u64>,
+}
+
+impl Default for Request {
+    fn default() -> Self {
+        Request {
+            time: DateTime::<Utc>::UNIX_EPOCH,
+            utc_offset_secs: 0,
+            source: SourceId::default(),
+            line: 0,
+            peer: None,
+            client: None,
+            forwarded_for: String::new(),
+            method: String::new(),
+            target: String::new(),
+            protocol: String::new(),
+            raw_request: String::new(),
+            status: 0,
+            bytes_sent: 0,
+            user_agent: String::new(),
+            referer: String::new(),
+            host: String::new(),
+            duration_us: None,
+        }
+    }
+}
+
+impl Request {
+    /// Reset every field, keeping string capacities for reuse.
+    pub fn clear(&mut self) {
+        self.time = DateTime::<Utc>::UNIX_EPOCH;
+        self.utc_offset_secs = 0;
+        self.source = SourceId::default();
+        self.line = 0;
+        self.peer = None;
+        self.client = None;
+        self.forwarded_for.clear();
+        self.method.clear();
+        self.target.clear();
+        self.protocol.clear();
+        self.raw_request.clear();
+        self.status = 0;
+        self.bytes_sent = 0;
+        self.user_agent.clear();
+        self.referer.clear();
+        self.host.clear();
+        self.duration_us = None;
+    }
+
+    /// The path part of the target (before `?`), or the raw request line when it did not split.
+    #[must_use]
+    pub fn path(&self) -> &str {
+        if self.target.is_empty() {
+            return &self.raw_request;
+        }
+        match self.target.find('?') {
+            Some(i) => &self.target[..i],
+            None => &self.target,
+        }
+    }
+
+    /// A request counts as a success when the status is below 400 (and non-zero).
+    #[must_use]
+    pub fn is_success(&self) -> bool {
+        self.status != 0 && self.status < 400
+    }
+}

@@ -1,0 +1,264 @@
+//! The immutable picture of the correlator's state at one moment (`as_of`).
+//!
+//! `Correlator::snapshot(as_of)` builds it; the TUI draws it, `analyze` serializes it (through
+//! the analysis JSON schema in `report`), playbook verification evaluates conditions over it.
+//! Everything here is derived from the set of events alone (plus `as_of`), so batch and live
+//! runs over the same events produce equal snapshots.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::{PortState, ScanTool, SourceId, SourceKind};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct Snapshot {
+    /// The moment the snapshot describes; upper bound for open windows ("until now").
+    pub as_of: DateTime<Utc>,
+    pub case_name: String,
+    /// Display time zone name from the config (`UTC` by default). Display only.
+    pub timezone: String,
+    /// Sources in source-id order.
+    pub sources: Vec<SourceHealth>,
+    /// Services in config order, then unmatched scan targets (`host:port`) sorted by name.
+    pub services: Vec<ServiceSummary>,
+    /// External actors, bytes descending (ties: requests descending, then client ascending).
+    pub actors: Vec<ActorSummary>,
+    /// Ingest gaps and source incidents (rotations, truncations, errors, silence, restarts).
+    pub gaps: Vec<Gap>,
+    /// Request rate over time, for sparklines and the report's bars.
+    pub rate: RateSeries,
+    pub stats: Stats,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SourceHealth {
+    pub id: SourceId,
+    pub path: String,
+    pub kind: SourceKind,
+    /// Detected or configured format name (`combined`, `nginx-json`, `nmap-xml`, … or `unknown`).
+    pub format: String,
+    /// Which service the source feeds (access logs); empty for scans.
+    pub service: String,
+    /// SHA-256 (hex) of the file as stored on disk when read; `None` for stdin or while following.
+    pub sha256: Option<String>,
+    pub lines: u64,
+    pub events: u64,
+    pub malformed: u64,
+    pub oversized: u64,
+    /// First few malformed lines: (line number, reason).
+    pub malformed_samples: Vec<(u64, String)>,
+    pub first_event: Option<DateTime<Utc>>,
+    pub last_event: Option<DateTime<Utc>>,
+    pub rotations: u64,
+    pub truncations: u64,
+    /// A scan file that ended before its closing element (interrupted nmap, cut masscan JSON).
+    pub incomplete: bool,
+    pub errors: Vec<String>,
+    /// Lines per second over the last measurement interval (live only; 0 in batch).
+    pub lines_per_sec: f64,
+    /// Seconds between the newest event time in this source and `as_of` (live only).
+    pub lag_secs: Option<f64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ServiceState {
+    /// A window is open (no negative evidence after the latest positive).
+    Open,
+    /// Every window is closed by negative evidence.
+    Closed,
+    /// No positive evidence at all.
+    NeverExposed,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ServiceSummary {
+    pub name: String,
+    /// Configured addresses (`ip:port`, `host:port`) as written.
+    pub addresses: Vec<String>,
+    pub state: ServiceState,
+    /// Exposure windows in time order.
+    pub windows: Vec<Window>,
+    /// Totals over all windows (external traffic only).
+    pub external_requests: u64,
+    pub external_successes: u64,
+    pub external_bytes: u64,
+    pub external_clients: u64,
+    /// Internal requests seen (context for the rate sparkline; not exposure evidence).
+    pub internal_requests: u64,
+    pub first_external: Option<Hit>,
+    pub first_non_scanner_success: Option<Hit>,
+    /// Scan observations of this service (any vantage), time order; timeline markers.
+    pub scans: Vec<ScanMark>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WindowStatus {
+    Open,
+    Closed,
+}
+
+/// A maximal run of positive evidence with no negative evidence in between.
+///
+/// Bounds (all UTC): the exposure began in `[opened_earliest, opened_latest]` and ended in
+/// `[closed_earliest, closed_latest]`. `opened_earliest` is `None` when no negative evidence
+/// precedes the window (exposed since before we could see); `closed_latest` is `None` while open.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Window {
+    pub opened_earliest: Option<DateTime<Utc>>,
+    pub opened_latest: DateTime<Utc>,
+    pub closed_earliest: DateTime<Utc>,
+    pub closed_latest: Option<DateTime<Utc>>,
+    pub status: WindowStatus,
+    pub external_requests: u64,
+    pub external_successes: u64,
+    pub external_bytes: u64,
+    pub external_clients: u64,
+    pub first_external: Option<Hit>,
+    pub first_non_scanner_success: Option<Hit>,
+    pub evidence: EvidenceCount,
+    /// Most requested paths (external), requests descending then path ascending; at most 10.
+    pub top_paths: Vec<PathCount>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct EvidenceCount {
+    pub positive: u64,
+    pub negative: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PathCount {
+    pub path: String,
+    pub requests: u64,
+}
+
+/// One notable request (first external, first non-scanner success).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Hit {
+    pub time: DateTime<Utc>,
+    pub client: String,
+    pub user_agent: String,
+    pub method: String,
+    pub path: String,
+    pub status: u16,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScanMark {
+    pub time: DateTime<Utc>,
+    pub state: PortState,
+    pub tool: ScanTool,
+    /// `true` when the scan's vantage is external (exposure evidence).
+    pub external: bool,
+    /// `ip:port` or `host:port` as observed.
+    pub target: String,
+    pub source: SourceId,
+    pub line: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActorClass {
+    /// A known internet scanner (user agent or published range in `assets/scanners.toml`).
+    Scanner,
+    /// A scripted client (curl, python-requests, Go-http-client, SDKs…).
+    Tool,
+    /// A browser user agent.
+    Browser,
+    Unknown,
+}
+
+impl ActorClass {
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ActorClass::Scanner => "scanner",
+            ActorClass::Tool => "tool",
+            ActorClass::Browser => "browser",
+            ActorClass::Unknown => "unknown",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ActorSummary {
+    pub client: IpAddr,
+    pub class: ActorClass,
+    /// Name of the matched scanner entry (e.g. `Censys`) when `class` is `Scanner`.
+    pub scanner: Option<String>,
+    pub first_seen: DateTime<Utc>,
+    pub last_seen: DateTime<Utc>,
+    pub requests: u64,
+    pub successes: u64,
+    pub bytes: u64,
+    /// Service names touched, sorted.
+    pub services: Vec<String>,
+    /// Bounded detail for the actor view: top paths, user agents, status counts.
+    pub top_paths: Vec<PathCount>,
+    pub user_agents: Vec<(String, u64)>,
+    pub statuses: BTreeMap<u16, u64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GapKind {
+    Rotated,
+    Truncated,
+    SourceError,
+    Silent,
+    Restart,
+}
+
+/// A span during which ingestion may have missed something, or a source incident.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Gap {
+    pub kind: GapKind,
+    pub source: Option<SourceId>,
+    pub path: String,
+    pub from: DateTime<Utc>,
+    pub to: Option<DateTime<Utc>>,
+    pub reason: String,
+}
+
+/// Requests per bucket, external and internal, from `start` in steps of `bucket_secs`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct RateSeries {
+    pub start: Option<DateTime<Utc>>,
+    pub bucket_secs: u32,
+    pub external: Vec<u64>,
+    pub internal: Vec<u64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Stats {
+    pub lines: u64,
+    pub events: u64,
+    pub malformed: u64,
+    /// Wall time spent (filled by the shell that ran the engine; the engine reads no clock).
+    pub elapsed_ms: u64,
+}
+
+impl Snapshot {
+    /// Time of the first external positive evidence across services, if any.
+    #[must_use]
+    pub fn first_external_evidence(&self) -> Option<DateTime<Utc>> {
+        self.services.iter().filter_map(|s| s.windows.first()).map(|w| w.opened_latest).min()
+    }
+
+    /// Time of the last external positive evidence across services, if any.
+    #[must_use]
+    pub fn last_external_evidence(&self) -> Option<DateTime<Utc>> {
+        self.services.iter().filter_map(|s| s.windows.last()).map(|w| w.closed_earliest).max()
+    }
+
+    /// `true` when any service has an open window.
+    #[must_use]
+    pub fn any_open(&self) -> bool {
+        self.services.iter().any(|s| s.state == ServiceState::Open)
+    }
+}

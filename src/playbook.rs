@@ -1,0 +1,1 @@
+//! (playbook: filled by its issue.)
