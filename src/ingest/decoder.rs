@@ -1,0 +1,285 @@
+//! Per-source driver: bytes in, normalized `Event`s and counters out.
+//!
+//! One `Decoder` per source. It is the single place where line splitting, format detection and
+//! the format parsers meet, so `analyze` (batch), the follower (live) and `inspect` treat every
+//! byte the same way. A decoder is pure: it never reads files or clocks itself.
+
+use crate::ingest::access::{self, AccessFormat, AccessParser, LineOutcome, ParseOptions};
+use crate::ingest::scan::{self, ScanFormat, ScanOptions, ScanParser, ScanSummary};
+use crate::ingest::{LineSplitter, SourceStats};
+use crate::model::{Event, Request, ScanObservation, SourceId, SourceKind};
+
+/// Lines examined to detect an access format.
+const DETECT_LINES: usize = 16;
+/// Bytes examined to detect a scan format.
+const DETECT_BYTES: usize = 8 * 1024;
+
+/// What a source holds, as far as the decoder knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DetectedFormat {
+    Access(AccessFormat),
+    Scan(ScanFormat),
+    /// Nothing matched (after enough input, or at end of input).
+    Unknown,
+}
+
+impl DetectedFormat {
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            DetectedFormat::Access(f) => f.name(),
+            DetectedFormat::Scan(f) => f.name(),
+            DetectedFormat::Unknown => "unknown",
+        }
+    }
+}
+
+/// The decoder's settings for one source.
+#[derive(Debug, Clone)]
+pub struct DecoderOptions {
+    pub source: SourceId,
+    /// What the source is expected to carry (config decides); `None` = sniff both kinds.
+    pub kind: Option<SourceKind>,
+    pub access_format: Option<AccessFormat>,
+    pub scan_format: Option<ScanFormat>,
+    pub access: ParseOptions,
+    pub scan: ScanOptions,
+}
+
+impl DecoderOptions {
+    #[must_use]
+    pub fn new(source: SourceId, kind: Option<SourceKind>) -> Self {
+        DecoderOptions {
+            source,
+            kind,
+            access_format: None,
+            scan_format: None,
+            access: ParseOptions::default(),
+            scan: ScanOptions::default(),
+        }
+    }
+}
+
+#[derive(Debug)]
+enum State {
+    /// Buffering the head of the source until a format can be chosen.
+    Detecting {
+        head: Vec<u8>,
+    },
+    Access {
+        splitter: LineSplitter,
+        parser: AccessParser,
+        scratch: Request,
+    },
+    Scan {
+        parser: ScanParser,
+        scratch: Vec<ScanObservation>,
+        summary: Option<ScanSummary>,
+    },
+    Unknown {
+        splitter: LineSplitter,
+    },
+}
+
+/// Turns a source's bytes into events. Feed chunks in order; call `finish` at end of input
+/// (batch only: a followed file is never finished, so its partial last line waits).
+#[derive(Debug)]
+pub struct Decoder {
+    options: DecoderOptions,
+    state: State,
+    stats: SourceStats,
+}
+
+impl Decoder {
+    #[must_use]
+    pub fn new(options: DecoderOptions) -> Self {
+        let state = match (options.access_format, options.scan_format) {
+            (Some(f), _) => access_state(f, &options),
+            (None, Some(f)) => scan_state(f, &options),
+            (None, None) => State::Detecting { head: Vec::new() },
+        };
+        Decoder { options, state, stats: SourceStats::default() }
+    }
+
+    /// The format in use (or `Unknown` while still detecting).
+    #[must_use]
+    pub fn format(&self) -> DetectedFormat {
+        match &self.state {
+            State::Access { parser, .. } => DetectedFormat::Access(parser.format()),
+            State::Scan { parser, .. } => DetectedFormat::Scan(parser.format()),
+            State::Detecting { .. } | State::Unknown { .. } => DetectedFormat::Unknown,
+        }
+    }
+
+    #[must_use]
+    pub fn stats(&self) -> &SourceStats {
+        &self.stats
+    }
+
+    /// Scan summary (scan sources only): final after `finish`, provisional before.
+    #[must_use]
+    pub fn scan_summary(&self) -> Option<ScanSummary> {
+        match &self.state {
+            State::Scan { parser, summary, .. } => {
+                Some(summary.clone().unwrap_or_else(|| parser.summary()))
+            }
+            _ => None,
+        }
+    }
+
+    /// Feed the next chunk of the source; new events are appended to `out`.
+    pub fn feed(&mut self, chunk: &[u8], out: &mut Vec<Event>) {
+        if let State::Detecting { head } = &mut self.state {
+            head.extend_from_slice(chunk);
+            if let Some(state) = self.try_detect(false) {
+                self.switch(state, out);
+            }
+            return;
+        }
+        self.feed_decided(chunk, out);
+    }
+
+    /// End of input: flush a final line without newline, finish scan parsers.
+    pub fn finish(&mut self, out: &mut Vec<Event>) {
+        if matches!(self.state, State::Detecting { .. }) {
+            let state =
+                self.try_detect(true).unwrap_or(State::Unknown { splitter: LineSplitter::new() });
+            self.switch(state, out);
+        }
+        let source = self.options.source;
+        match &mut self.state {
+            State::Access { splitter, parser, scratch } => {
+                let stats = &mut self.stats;
+                splitter.finish(|line| access_line(parser, scratch, stats, source, line, out));
+            }
+            State::Scan { parser, scratch, summary } => {
+                let s = parser.finish(scratch);
+                push_scans(scratch, &mut self.stats, out);
+                self.stats.malformed = s.malformed;
+                self.stats.malformed_samples.clone_from(&s.malformed_samples);
+                *summary = Some(s);
+            }
+            State::Unknown { splitter } => {
+                let stats = &mut self.stats;
+                splitter.finish(|_| stats.lines += 1);
+            }
+            State::Detecting { .. } => {}
+        }
+    }
+
+    /// Forget partial-line state (the source was truncated or replaced).
+    pub fn reset_partial(&mut self) {
+        match &mut self.state {
+            State::Access { splitter, .. } | State::Unknown { splitter } => {
+                splitter.reset_partial()
+            }
+            State::Detecting { head } => head.clear(),
+            State::Scan { .. } => {}
+        }
+    }
+
+    fn feed_decided(&mut self, chunk: &[u8], out: &mut Vec<Event>) {
+        let source = self.options.source;
+        match &mut self.state {
+            State::Access { splitter, parser, scratch } => {
+                let stats = &mut self.stats;
+                splitter.feed(chunk, |line| access_line(parser, scratch, stats, source, line, out));
+            }
+            State::Scan { parser, scratch, .. } => {
+                self.stats.lines += bytecount_newlines(chunk);
+                parser.feed(chunk, scratch);
+                push_scans(scratch, &mut self.stats, out);
+            }
+            State::Unknown { splitter } => {
+                let stats = &mut self.stats;
+                splitter.feed(chunk, |_| stats.lines += 1);
+            }
+            State::Detecting { .. } => {}
+        }
+    }
+
+    fn switch(&mut self, state: State, out: &mut Vec<Event>) {
+        let old = std::mem::replace(&mut self.state, state);
+        if let State::Detecting { head } = old {
+            self.feed_decided(&head, out);
+        }
+    }
+
+    /// Decide the format from the buffered head, or `None` to wait for more bytes.
+    fn try_detect(&self, at_end: bool) -> Option<State> {
+        let State::Detecting { head } = &self.state else { return None };
+        let lines: Vec<&[u8]> = head
+            .split(|&b| b == b'\n')
+            .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
+            .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
+            .take(DETECT_LINES)
+            .collect();
+        let enough = at_end || lines.len() >= DETECT_LINES || head.len() >= DETECT_BYTES;
+        if !enough {
+            return None;
+        }
+        let kind = self.options.kind;
+        if kind != Some(SourceKind::Access) {
+            if let Some(f) = scan::detect(head) {
+                return Some(scan_state(f, &self.options));
+            }
+        }
+        if kind != Some(SourceKind::Scan) {
+            if let Some(f) = access::detect(&lines) {
+                return Some(access_state(f, &self.options));
+            }
+        }
+        Some(State::Unknown { splitter: LineSplitter::new() })
+    }
+}
+
+fn access_state(format: AccessFormat, options: &DecoderOptions) -> State {
+    State::Access {
+        splitter: LineSplitter::new(),
+        parser: AccessParser::new(format, options.access.clone()),
+        scratch: Request::default(),
+    }
+}
+
+fn scan_state(format: ScanFormat, options: &DecoderOptions) -> State {
+    State::Scan {
+        parser: ScanParser::new(format, options.scan.clone(), options.source),
+        scratch: Vec::new(),
+        summary: None,
+    }
+}
+
+fn access_line(
+    parser: &mut AccessParser,
+    scratch: &mut Request,
+    stats: &mut SourceStats,
+    source: SourceId,
+    line: crate::ingest::Line<'_>,
+    out: &mut Vec<Event>,
+) {
+    stats.lines += 1;
+    if line.oversized {
+        stats.oversized += 1;
+    }
+    match parser.parse_line(line.bytes, line.number, scratch) {
+        LineOutcome::Request => {
+            scratch.source = source;
+            scratch.line = line.number;
+            stats.record_event(scratch.time);
+            out.push(Event::Request(scratch.clone()));
+        }
+        LineOutcome::Skipped => stats.skipped += 1,
+        LineOutcome::Malformed(reason) => stats.record_malformed(line.number, reason),
+    }
+}
+
+fn push_scans(scratch: &mut Vec<ScanObservation>, stats: &mut SourceStats, out: &mut Vec<Event>) {
+    for obs in scratch.drain(..) {
+        stats.record_event(obs.time);
+        out.push(Event::Scan(obs));
+    }
+}
+
+fn bytecount_newlines(chunk: &[u8]) -> u64 {
+    memchr::memchr_iter(b'\n', chunk).count() as u64
+}
