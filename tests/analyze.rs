@@ -434,3 +434,138 @@ fn missing_file_is_an_io_error_naming_it() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("nope.log"), "{err}");
 }
+
+fn scenario_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/scenarios/model-gateway")
+}
+
+fn analyze_json(config: &Path) -> Value {
+    let out =
+        leakline().args(["analyze", "--format", "json", "--config"]).arg(config).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn model_gateway_matches_expected_json() {
+    let dir = scenario_dir();
+    let doc = analyze_json(&dir.join("leakline.toml"));
+    assert_eq!(doc["schema"], "leakline.analysis/1");
+    let expected: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("expected.json")).unwrap()).unwrap();
+    for (service, windows) in expected.as_object().unwrap() {
+        let svc = doc["services"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["name"] == *service)
+            .unwrap_or_else(|| panic!("service {service} missing"));
+        assert_subset(windows, &svc["windows"], service);
+    }
+    // Sources: scans first (sorted), then access files in config order; every file hashed.
+    let kinds: Vec<&str> =
+        doc["sources"].as_array().unwrap().iter().map(|s| s["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["scan", "scan", "scan", "scan", "access", "access"]);
+    for s in doc["sources"].as_array().unwrap() {
+        assert_eq!(s["sha256"].as_str().unwrap().len(), 64);
+    }
+    assert_eq!(doc["sources"][4]["format"], "combined");
+    assert_eq!(doc["sources"][4]["lines"], 2305);
+    // Actors by bytes, descending.
+    let bytes: Vec<u64> =
+        doc["actors"].as_array().unwrap().iter().map(|a| a["bytes"].as_u64().unwrap()).collect();
+    assert!(bytes.windows(2).all(|w| w[0] >= w[1]), "{bytes:?}");
+    // as_of defaults to the latest event, so two runs differ only in generated_at/elapsed_ms.
+    let mut again = analyze_json(&dir.join("leakline.toml"));
+    for d in [&mut again] {
+        d["generated_at"] = doc["generated_at"].clone();
+        d["stats"]["elapsed_ms"] = doc["stats"]["elapsed_ms"].clone();
+    }
+    assert_eq!(doc, again);
+}
+
+#[test]
+fn chunked_parallel_and_gzip_reading_give_the_same_result() {
+    use leakline::correlate::batch::{self, BatchOptions};
+    let dir = scenario_dir();
+    let cfg = leakline::config::load(&dir.join("leakline.toml")).unwrap();
+    let whole = batch::run(&cfg, &BatchOptions { workers: 1, chunk_bytes: 1 << 22 }).unwrap();
+    let tiny = batch::run(&cfg, &BatchOptions { workers: 2, chunk_bytes: 777 }).unwrap();
+    let as_of = whole.latest_event().unwrap();
+    assert_eq!(whole.snapshot(as_of), tiny.snapshot(as_of));
+
+    // The same logs gzipped (multi-member, odd name) must give the same windows and actors.
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::create_dir(tmp.path().join("logs")).unwrap();
+    let copy = |from: &str, to: &str| std::fs::copy(dir.join(from), tmp.path().join(to)).unwrap();
+    copy("logs/access.json", "logs/access.json");
+    let log = std::fs::read(dir.join("logs/access.log")).unwrap();
+    let mut gz = Vec::new();
+    for part in log.chunks(log.len() / 2 + 1) {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        std::io::Write::write_all(&mut e, part).unwrap();
+        gz.extend(e.finish().unwrap());
+    }
+    std::fs::write(tmp.path().join("logs/access.log.1"), &gz).unwrap();
+    let text = std::fs::read_to_string(dir.join("leakline.toml"))
+        .unwrap()
+        .replace("\"logs/access.log\"", "\"logs/access.log*\"")
+        .replace("scans/*", &format!("{}/scans/*", dir.display()));
+    std::fs::write(tmp.path().join("leakline.toml"), text).unwrap();
+    let zipped = analyze_json(&tmp.path().join("leakline.toml"));
+    let plain = analyze_json(&dir.join("leakline.toml"));
+    assert_eq!(zipped["services"], plain["services"]);
+    assert_eq!(zipped["actors"], plain["actors"]);
+    let src = &zipped["sources"][4];
+    assert_eq!(src["lines"], 2305);
+    let digest = <sha2::Sha256 as sha2::Digest>::digest(&gz);
+    assert_eq!(src["sha256"], hex::encode(digest));
+}
+
+#[test]
+fn text_summary_and_atomic_out_file() {
+    let dir = scenario_dir();
+    let out =
+        leakline().args(["analyze", "--config"]).arg(dir.join("leakline.toml")).output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    for needle in ["model-gateway", "closed", "2026-11-03T11:00:09Z", "162.142.125.221", "combined"]
+    {
+        assert!(text.contains(needle), "{needle} missing in:\n{text}");
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let target = tmp.path().join("analysis.json");
+    let out = leakline()
+        .args(["analyze", "--format", "json", "--as-of", "2026-11-04T00:00:00Z", "--config"])
+        .arg(dir.join("leakline.toml"))
+        .arg("--out")
+        .arg(&target)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.stdout.is_empty());
+    let doc: Value = serde_json::from_slice(&std::fs::read(&target).unwrap()).unwrap();
+    assert_eq!(doc["as_of"], "2026-11-04T00:00:00Z");
+    let names: Vec<_> =
+        std::fs::read_dir(tmp.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(names.len(), 1, "temp file left behind: {names:?}");
+}
+
+#[test]
+fn quick_flags_without_config() {
+    let dir = scenario_dir();
+    let out = leakline()
+        .current_dir(&dir)
+        .args(["analyze", "--format", "json", "--access", "gw=logs/access.*", "--scan", "scans/*"])
+        .args(["--internal", "10.0.0.0/8"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let names: Vec<&str> =
+        doc["services"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
+    // No addresses configured: the scan target becomes its own service after `gw`.
+    assert_eq!(names, ["gw", "192.0.2.40:443"]);
+    assert_eq!(doc["services"][0]["windows"][0]["external_requests"], 86);
+    assert_eq!(doc["services"][0]["state"], "open");
+}

@@ -160,10 +160,14 @@ impl<R: Read> Read for HashingReader<R> {
     }
 }
 
+/// The raw bytes of a file: the sniffed magic bytes put back in front of the rest, every
+/// byte read from the file hashed.
+type Raw = io::Chain<io::Cursor<Vec<u8>>, HashingReader<io::BufReader<File>>>;
+
 /// A source's content (decompressed when gzip) plus the hash of its raw bytes.
 enum Content {
-    Plain(HashingReader<io::BufReader<File>>),
-    Gzip(Box<flate2::read::MultiGzDecoder<GzInput>>),
+    Plain(Raw),
+    Gzip(Box<flate2::read::MultiGzDecoder<Raw>>),
     Stdin(io::Stdin),
 }
 
@@ -175,38 +179,29 @@ impl Content {
         let mut file = File::open(path)?;
         let mut magic = [0_u8; 2];
         let n = read_full(&mut file, &mut magic)?;
-        let gz = n == 2 && magic == GZIP_MAGIC;
-        let mut reader = HashingReader {
+        let mut hashing = HashingReader {
             inner: io::BufReader::with_capacity(1 << 20, file),
             hasher: Sha256::new(),
         };
-        reader.hasher.update(&magic[..n]);
-        if gz {
-            // Put the magic back in front for the decoder.
-            let input = GzInput {
-                inner: io::Cursor::new(magic).chain(reader.inner),
-                hasher: reader.hasher,
-                skip: 2,
-            };
-            return Ok(Content::Gzip(Box::new(flate2::read::MultiGzDecoder::new(input))));
+        hashing.hasher.update(&magic[..n]);
+        let raw = io::Cursor::new(magic[..n].to_vec()).chain(hashing);
+        if n == 2 && magic == GZIP_MAGIC {
+            return Ok(Content::Gzip(Box::new(flate2::read::MultiGzDecoder::new(raw))));
         }
-        Ok(Content::Plain(reader))
+        Ok(Content::Plain(raw))
     }
 
-    /// Finish: drain what the decoder did not consume (trailing bytes) and return the hash.
+    /// Finish: drain what was not consumed (bytes after the last gzip member) and return the
+    /// hash of the whole file (`None` for stdin).
     fn finish(self) -> io::Result<Option<String>> {
-        match self {
-            Content::Plain(mut r) => {
-                io::copy(&mut r, &mut io::sink())?;
-                Ok(Some(hex::encode(r.hasher.finalize())))
-            }
-            Content::Gzip(d) => {
-                let mut inner = d.into_inner();
-                io::copy(&mut inner, &mut io::sink())?;
-                Ok(Some(inner.into_hash()))
-            }
-            Content::Stdin(_) => Ok(None),
-        }
+        let raw = match self {
+            Content::Plain(r) => r,
+            Content::Gzip(d) => d.into_inner(),
+            Content::Stdin(_) => return Ok(None),
+        };
+        let (_, mut hashing) = raw.into_inner();
+        io::copy(&mut hashing, &mut io::sink())?;
+        Ok(Some(hex::encode(hashing.hasher.finalize())))
     }
 }
 
@@ -217,30 +212,6 @@ impl Read for Content {
             Content::Gzip(r) => r.read(buf),
             Content::Stdin(r) => r.read(buf),
         }
-    }
-}
-
-/// The gzip decoder's input: the re-chained magic bytes, then the hashed file. The hash
-/// already covers the magic, so the cursor part is not hashed twice.
-struct GzInput {
-    inner: io::Chain<io::Cursor<[u8; 2]>, io::BufReader<File>>,
-    hasher: Sha256,
-    skip: usize,
-}
-
-impl GzInput {
-    fn into_hash(self) -> String {
-        hex::encode(self.hasher.finalize())
-    }
-}
-
-impl Read for GzInput {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        let already = self.skip.min(n);
-        self.skip -= already;
-        self.hasher.update(&buf[already..n]);
-        Ok(n)
     }
 }
 
@@ -396,12 +367,15 @@ fn fill_health(
 pub struct BatchOptions {
     /// Parser threads (at least 1).
     pub workers: usize,
+    /// Bytes per parse chunk (tests use tiny chunks to exercise the line-number fix-up).
+    pub chunk_bytes: usize,
 }
 
 impl Default for BatchOptions {
     fn default() -> Self {
         BatchOptions {
             workers: std::thread::available_parallelism().map_or(2, std::num::NonZero::get).max(1),
+            chunk_bytes: CHUNK_BYTES,
         }
     }
 }
@@ -470,8 +444,13 @@ pub fn run(config: &CaseConfig, options: &BatchOptions) -> Result<Correlator, Ba
                 .map_err(|e| BatchError::Io { path: PathBuf::from("<thread>"), source: e })?;
         }
         drop(res_tx);
-        let mut reader =
-            AccessReader { c: &mut c, res_rx: &res_rx, pending: 0, stats: BTreeMap::new() };
+        let mut reader = AccessReader {
+            c: &mut c,
+            res_rx: &res_rx,
+            pending: 0,
+            stats: BTreeMap::new(),
+            chunk_bytes: options.chunk_bytes.max(1),
+        };
         let outcome =
             access.iter().try_for_each(|(p, id)| reader.read_file(config, p, *id, &job_tx));
         drop(job_tx);
@@ -488,6 +467,7 @@ struct AccessReader<'a> {
     /// Chunks sent and not yet applied.
     pending: usize,
     stats: BTreeMap<SourceId, SourceStats>,
+    chunk_bytes: usize,
 }
 
 impl AccessReader<'_> {
@@ -521,7 +501,7 @@ impl AccessReader<'_> {
     ) -> Result<(), BatchError> {
         let io_err = |source| BatchError::Io { path: p.path.clone(), source };
         let mut content = Content::open(&p.path).map_err(io_err)?;
-        let mut buf = vec![0_u8; CHUNK_BYTES];
+        let mut buf = vec![0_u8; self.chunk_bytes];
         let mut carry: Vec<u8> = Vec::new();
         let mut next_line = 1_u64;
         let mut job: Option<Arc<Job>> = None;
