@@ -154,13 +154,15 @@ fn inspect_file(
     let mut events = Vec::new();
     decoder.feed(&head, &mut events);
     emit(&mut events, print_events, out)?;
-    while !at_end {
-        let n = read_some(&mut reader, &mut buf).map_err(read_err)?;
-        if n == 0 {
-            break;
+    if !at_end {
+        loop {
+            let n = read_some(&mut reader, &mut buf).map_err(read_err)?;
+            if n == 0 {
+                break;
+            }
+            decoder.feed(&buf[..n], &mut events);
+            emit(&mut events, print_events, out)?;
         }
-        decoder.feed(&buf[..n], &mut events);
-        emit(&mut events, print_events, out)?;
     }
     decoder.finish(&mut events);
     emit(&mut events, print_events, out)?;
