@@ -147,6 +147,10 @@ fn inspect_file(
         // Access first; only when nothing matched is the scanner sniffing asked.
         None => match access::detect_head(&head) {
             Some(f) => options.access_format = Some(f),
+            // Nothing but whitespace: no format to find (the decoder reports "unknown").
+            None if head.iter().all(u8::is_ascii_whitespace) => {
+                options.kind = Some(SourceKind::Access);
+            }
             None => options.kind = Some(SourceKind::Scan),
         },
     }
