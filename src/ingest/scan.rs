@@ -4,20 +4,20 @@
 //! observation that is complete; `finish()` flushes what can be flushed at end of input and
 //! reports an interrupted file as `incomplete` (not an error). No input panics a parser.
 
-pub mod detect;
-pub mod httpx;
-pub mod json_records;
-pub mod json_tool;
-pub mod line_tool;
-pub mod masscan;
-pub mod masscan_text;
-pub mod naabu;
-pub mod nmap_grepable;
-pub mod nmap_xml;
-pub mod nuclei;
-pub mod tally;
+mod detect;
+mod httpx;
+mod json_records;
+mod json_tool;
+mod line_tool;
+mod masscan;
+mod masscan_text;
+mod naabu;
+mod nmap_grepable;
+mod nmap_xml;
+mod nuclei;
+mod tally;
 pub mod target;
-pub mod value;
+mod value;
 
 use std::collections::BTreeMap;
 
@@ -227,6 +227,11 @@ impl ScanParser {
     #[must_use]
     pub fn summary(&self) -> ScanSummary {
         let mut summary = self.cx.summary().clone();
+        for (state, count) in &summary.extraports {
+            summary.notes.push(format!(
+                "{count} ports in state `{state}` summarised by nmap (not listed, no observations)"
+            ));
+        }
         summary.notes.extend(match &self.inner {
             Inner::NmapXml(p) => p.notes(),
             Inner::NmapGrepable(p) => p.parser.notes(),

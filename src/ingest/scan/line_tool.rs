@@ -43,7 +43,7 @@ impl<P: LineParser> LineTool<P> {
                     reason: "line longer than 64 KiB".into(),
                 });
             } else {
-                parser.line(line.number, line.bytes, cx, out);
+                parser.line(line.number, strip_bom(line.number, line.bytes), cx, out);
             }
         });
     }
@@ -57,9 +57,9 @@ impl<P: LineParser> LineTool<P> {
     pub fn finish(&mut self, cx: &mut Cx, out: &mut Vec<ScanObservation>) {
         let LineTool { splitter, parser } = self;
         splitter.finish(|line| {
-            let text = line.bytes.trim_ascii();
+            let text = strip_bom(line.number, line.bytes).trim_ascii();
             if text.starts_with(b"#") {
-                parser.line(line.number, line.bytes, cx, out);
+                parser.line(line.number, strip_bom(line.number, line.bytes), cx, out);
             } else if !text.is_empty() {
                 cx.malformed(&ScanRecordError::Record {
                     line: line.number,
@@ -70,4 +70,9 @@ impl<P: LineParser> LineTool<P> {
         });
         parser.finish(cx, out);
     }
+}
+
+/// A UTF-8 byte-order mark at the start of the file is not content.
+fn strip_bom(number: u64, bytes: &[u8]) -> &[u8] {
+    if number == 1 { bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes) } else { bytes }
 }
