@@ -474,3 +474,48 @@ proptest! {
         }
     }
 }
+
+/// Throughput figures for the report (prints only, asserts nothing about time):
+/// `cargo test --release --test scan -- --ignored --nocapture throughput`
+#[test]
+#[ignore = "benchmark: run explicitly in release"]
+fn throughput() {
+    use std::fmt::Write as _;
+    let mut list = String::from("#masscan\n");
+    let mut ndjson = String::new();
+    for i in 0..300_000u32 {
+        let (a, b, c) = (i >> 16, (i >> 8) & 0xff, i & 0xff);
+        let ts = 1_793_703_600 + i / 100;
+        let _ = writeln!(list, "open tcp {} 10.{a}.{b}.{c} {ts}", 1 + i % 1000);
+        let _ = writeln!(
+            ndjson,
+            "{{   \"ip\": \"10.{a}.{b}.{c}\",   \"timestamp\": \"{ts}\", \"ports\": [ {{\"port\": {}, \"proto\": \"tcp\", \"status\": \"open\", \"reason\": \"syn-ack\", \"ttl\": 52}} ] }},",
+            1 + i % 1000
+        );
+    }
+    list.push_str("# end\n");
+    let nuclei = fixture("many_findings.json").repeat(2000);
+    let cases: Vec<(&str, ScanFormat, Vec<u8>)> = vec![
+        ("nmap-xml phage_nmap.xml ×10", ScanFormat::NmapXml, fixture("phage_nmap.xml")),
+        ("masscan-list 300k lines", ScanFormat::MasscanList, list.into_bytes()),
+        ("masscan-json 300k records", ScanFormat::MasscanJson, ndjson.into_bytes()),
+        ("nuclei many_findings ×2000", ScanFormat::Nuclei, nuclei),
+    ];
+    for (name, format, bytes) in cases {
+        let reps = if format == ScanFormat::NmapXml { 10 } else { 1 };
+        let start = std::time::Instant::now();
+        let mut observations = 0;
+        for _ in 0..reps {
+            // 64 KiB chunks, as a follower reads.
+            let chunks: Vec<&[u8]> = bytes.chunks(64 * 1024).collect();
+            observations += parse_chunks(format, &chunks).0.len();
+        }
+        let secs = start.elapsed().as_secs_f64();
+        let mb = (bytes.len() * reps) as f64 / 1e6;
+        println!(
+            "{name}: {mb:.1} MB, {observations} observations in {secs:.3} s = {:.1} MB/s, {:.0} obs/s",
+            mb / secs,
+            observations as f64 / secs
+        );
+    }
+}
