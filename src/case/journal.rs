@@ -482,12 +482,17 @@ fn parse_record(path: &Path, line: usize, bytes: &[u8]) -> Result<Entry, Journal
 
 /// Verify a whole journal: every record's hash, `seq` continuity and the `prev` chain. The
 /// first bad record is the error; a torn final line is reported in the result and ignored.
+///
+/// A record with an unexpected `seq` is classified by looking ahead: when the expected record
+/// appears later the records were reordered, otherwise records were removed (higher `seq`) or
+/// duplicated/reordered (lower `seq`).
 pub fn parse(path: &Path, bytes: &[u8]) -> Result<JournalContents, JournalError> {
+    let chunks: Vec<&[u8]> = bytes.split_inclusive(|&b| b == b'\n').collect();
     let mut entries: Vec<Entry> = Vec::new();
     let mut head = GENESIS.to_owned();
     let mut offset: u64 = 0;
     let mut torn = None;
-    for (index, chunk) in bytes.split_inclusive(|&b| b == b'\n').enumerate() {
+    for (index, chunk) in chunks.iter().enumerate() {
         let line = index + 1;
         let Some(body) = chunk.strip_suffix(b"\n") else {
             torn = Some(TornTail { line, offset, bytes: chunk.len() as u64 });
@@ -502,11 +507,19 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<JournalContents, JournalError>
             seq: Some(entry.seq),
             problem,
         };
-        if entry.seq > expected {
-            return Err(broken(ChainProblem::Missing { expected, found: entry.seq }));
-        }
-        if entry.seq < expected {
-            return Err(broken(ChainProblem::OutOfOrder { expected, found: entry.seq }));
+        if entry.seq != expected {
+            let appears_later = chunks[index + 1..].iter().any(|c| {
+                serde_json::from_slice::<Value>(c.strip_suffix(b"\n").unwrap_or(c))
+                    .ok()
+                    .and_then(|v| v.get("seq").and_then(Value::as_u64))
+                    == Some(expected)
+            });
+            let found = entry.seq;
+            return Err(broken(if entry.seq > expected && !appears_later {
+                ChainProblem::Missing { expected, found }
+            } else {
+                ChainProblem::OutOfOrder { expected, found }
+            }));
         }
         if entry.prev != head {
             return Err(broken(ChainProblem::BrokenLink));
