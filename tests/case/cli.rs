@@ -83,10 +83,10 @@ fn playbook_list_show_and_validate() {
         );
 }
 
-#[test]
-fn case_workflow_end_to_end() {
-    let dir = tempfile::tempdir().unwrap();
-    let case = init_case(dir.path());
+/// Open a case and record: a start (bob, env), a refused skip, a skip with reason (carol,
+/// `$USER`), a refused note without operator, a note (bob), a refused unknown step.
+fn work_case(dir: &Path) -> std::path::PathBuf {
+    let case = init_case(dir);
     for name in ["case.toml", "playbook.toml", "journal.jsonl"] {
         assert!(case.join(name).is_file(), "{name}");
     }
@@ -140,7 +140,13 @@ fn case_workflow_end_to_end() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("unknown step \"no-such-step\""));
+    case
+}
 
+#[test]
+fn case_show_json_has_the_documented_shape() {
+    let dir = tempfile::tempdir().unwrap();
+    let case = work_case(dir.path());
     let out = leakline().args(["case", "show"]).arg(&case).arg("--json").assert().success();
     let json: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
     let keys = |v: &Value| -> Vec<String> {
@@ -178,7 +184,15 @@ fn case_workflow_end_to_end() {
     assert_eq!(json["journal"]["records"], 4);
     let head = json["journal"]["head"].as_str().unwrap().to_owned();
     assert_eq!(head.len(), 64);
+}
 
+#[test]
+fn case_show_text_verify_and_tampering() {
+    let dir = tempfile::tempdir().unwrap();
+    let case = work_case(dir.path());
+    let journal_text = fs::read_to_string(case.join("journal.jsonl")).unwrap();
+    let last: Value = serde_json::from_str(journal_text.lines().last().unwrap()).unwrap();
+    let head = last["hash"].as_str().unwrap().to_owned();
     leakline().args(["case", "show"]).arg(&case).assert().success().stdout(
         predicate::str::contains("Case:     API exposure  [open]")
             .and(predicate::str::contains("[>] in_progress block-ingress"))

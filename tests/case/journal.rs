@@ -13,7 +13,7 @@ use serde_json::Value;
 use crate::{stepping_clock, t};
 
 /// A case with: `case_opened`, step start, note "first", note "second", step done.
-pub fn sample_case(dir: &Path) -> Case {
+pub(crate) fn sample_case(dir: &Path) -> Case {
     let config = dir.join("leakline.toml");
     fs::write(&config, "name = \"test\"\n").unwrap();
     let lib = Library::builtin().unwrap();
