@@ -145,6 +145,16 @@ fn is_integrity_failure(err: &CaseError) -> bool {
 }
 
 pub fn run(args: CaseArgs) -> anyhow::Result<ExitCode> {
+    match run_command(args) {
+        Err(err) if err.downcast_ref::<CaseError>().is_some_and(is_integrity_failure) => {
+            eprintln!("leakline: integrity check FAILED: {err}");
+            Ok(ExitCode::from(EXIT_INTEGRITY))
+        }
+        other => other,
+    }
+}
+
+fn run_command(args: CaseArgs) -> anyhow::Result<ExitCode> {
     let clock = system_clock();
     match args.command {
         CaseCommand::Init { dir, config, playbook, name, playbooks } => {

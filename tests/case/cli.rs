@@ -244,6 +244,15 @@ fn case_show_text_verify_and_tampering() {
         .assert()
         .code(3)
         .stderr(predicate::str::contains("journal.jsonl:2: record seq 2: record was modified"));
+    // Every command that reads the chain refuses a tampered journal the same way.
+    leakline()
+        .args(["case", "step"])
+        .arg(&case)
+        .args(["preserve-logs", "start", "--operator", "ana"])
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("journal.jsonl:2: record seq 2"));
+    leakline().args(["case", "show"]).arg(&case).assert().code(3);
 }
 
 #[test]

@@ -293,3 +293,62 @@ fn editing_the_playbook_copy_is_detected() {
     let err = reopened.verify_integrity().unwrap_err();
     assert!(matches!(err, CaseError::PlaybookChanged { .. }), "{err}");
 }
+
+mod properties {
+    use leakline::case::journal::parse;
+    use leakline::case::{Action, Journal, JournalError};
+    use proptest::prelude::*;
+
+    use crate::stepping_clock;
+
+    /// A journal of notes with arbitrary text (any Unicode, control characters included).
+    fn journal_bytes(texts: &[String]) -> Vec<u8> {
+        let dir = tempfile::tempdir().unwrap();
+        let journal = Journal::new(dir.path().join("j.jsonl"), stepping_clock());
+        journal.create("ana", &Action::Note { text: "opened".into() }).unwrap();
+        for text in texts {
+            journal.append("bob", &Action::Note { text: text.clone() }).unwrap();
+        }
+        std::fs::read(journal.path()).unwrap()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+        /// Any text round-trips through the journal and the chain verifies.
+        #[test]
+        fn arbitrary_notes_round_trip(texts in proptest::collection::vec(any::<String>(), 0..6)) {
+            let bytes = journal_bytes(&texts);
+            let contents = parse(std::path::Path::new("j"), &bytes).unwrap();
+            prop_assert!(contents.torn.is_none());
+            let got: Vec<String> = contents.entries[1..]
+                .iter()
+                .map(|e| match &e.action {
+                    Some(Action::Note { text }) => text.clone(),
+                    other => panic!("{other:?}"),
+                })
+                .collect();
+            prop_assert_eq!(got, texts);
+        }
+
+        /// Changing any single byte of a record (other than the final newline) is detected at
+        /// the line holding that byte.
+        #[test]
+        fn any_single_byte_change_is_named(
+            texts in proptest::collection::vec("[ -~é✔]{0,20}", 1..4),
+            pick in any::<prop::sample::Index>(),
+            mask in 1u8..=255,
+        ) {
+            let mut bytes = journal_bytes(&texts);
+            let position = pick.index(bytes.len() - 1);
+            let line = bytes[..position].iter().filter(|&&b| b == b'\n').count() + 1;
+            bytes[position] ^= mask;
+            match parse(std::path::Path::new("j"), &bytes) {
+                Err(JournalError::Broken { line: bad, problem, .. }) => {
+                    prop_assert_eq!(bad, line, "{}", problem);
+                }
+                other => prop_assert!(false, "byte {} of line {}: {:?}", position, line, other.map(|c| c.entries.len())),
+            }
+        }
+    }
+}
