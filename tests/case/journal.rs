@@ -341,7 +341,7 @@ mod properties {
         ) {
             let mut bytes = journal_bytes(&texts);
             let position = pick.index(bytes.len() - 1);
-            let line = bytes[..position].iter().filter(|&&b| b == b'\n').count() + 1;
+            let line = memchr::memchr_iter(b'\n', &bytes[..position]).count() + 1;
             bytes[position] ^= mask;
             match parse(std::path::Path::new("j"), &bytes) {
                 Err(JournalError::Broken { line: bad, problem, .. }) => {
