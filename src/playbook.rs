@@ -205,9 +205,6 @@ pub enum PlaybookError {
         #[source]
         source: std::io::Error,
     },
-    /// Two user playbooks share an id (built-ins may be overridden by one user file).
-    #[error("playbook id `{id}` is defined twice: {first} and {second}")]
-    DuplicateId { id: String, first: String, second: String },
     #[error("no playbook with id `{id}` (known: {known})")]
     NotFound { id: String, known: String },
 }

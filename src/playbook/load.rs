@@ -127,6 +127,24 @@ pub struct LoadedPlaybook {
     pub source: String,
 }
 
+/// Line and column of the top-level `id` value (top-level keys precede every table header, so
+/// the first `id = ` line before any `[` header is it); (1, 1) if not found.
+fn id_location(source: &str) -> (usize, usize) {
+    for (index, line) in source.lines().enumerate() {
+        let trimmed = line.trim_start();
+        if trimmed.starts_with('[') {
+            break;
+        }
+        if let Some(rest) = trimmed.strip_prefix("id") {
+            if let Some(value) = rest.trim_start().strip_prefix('=') {
+                let value_start = line.len() - value.trim_start().len();
+                return (index + 1, line[..value_start].chars().count() + 1);
+            }
+        }
+    }
+    (1, 1)
+}
+
 /// Read and validate a playbook file.
 pub fn load_file(path: &Path) -> Result<LoadedPlaybook, PlaybookError> {
     let source = std::fs::read_to_string(path)
@@ -182,11 +200,17 @@ impl Library {
             match load_file(&path) {
                 Ok(loaded) => {
                     if let Some(first) = user.iter().find(|u| u.playbook.id == loaded.playbook.id) {
-                        return Err(PlaybookError::DuplicateId {
-                            id: loaded.playbook.id.clone(),
-                            first: first.origin.to_string(),
-                            second: loaded.origin.to_string(),
+                        let (line, column) = id_location(&loaded.source);
+                        problems.push(Problem {
+                            file: path.clone(),
+                            line,
+                            column,
+                            message: format!(
+                                "duplicate playbook id \"{}\" (already defined in {})",
+                                loaded.playbook.id, first.origin
+                            ),
                         });
+                        continue;
                     }
                     user.push(loaded);
                 }

@@ -294,6 +294,47 @@ fn editing_the_playbook_copy_is_detected() {
     assert!(matches!(err, CaseError::PlaybookChanged { .. }), "{err}");
 }
 
+#[test]
+fn replay_tolerates_records_the_checks_would_refuse() {
+    let dir = tempfile::tempdir().unwrap();
+    let case = sample_case(dir.path());
+    // Written straight to the journal, bypassing the step checks (another tool, older version).
+    let journal = case.journal();
+    let step = |step: &str, action| Action::Step { step: step.into(), action, note: None };
+    journal.append("eve", &step("confirm-exposure", StepAction::Done)).unwrap();
+    journal.append("eve", &step("not-in-playbook", StepAction::Start)).unwrap();
+    journal.append("eve", &step("notify", StepAction::Skip)).unwrap();
+    let state = case.state().unwrap();
+    assert_eq!(state.records, 8);
+    assert_eq!(state.step("confirm-exposure").unwrap().state, StepState::Done);
+    assert_eq!(state.step("notify").unwrap().state, StepState::Skipped);
+    assert_eq!(state.warnings.len(), 3, "{:?}", state.warnings);
+    assert!(
+        state.warnings[0].starts_with("journal line 6: step \"confirm-exposure\": cannot done"),
+        "{:?}",
+        state.warnings
+    );
+    assert!(state.warnings[1].contains("\"not-in-playbook\" is not in the playbook"));
+    assert!(state.warnings[2].contains("needs a reason"));
+}
+
+#[test]
+fn a_step_action_after_a_torn_tail_repairs_it_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let case = sample_case(dir.path());
+    let path = journal_path(&case);
+    let mut bytes = fs::read(&path).unwrap();
+    bytes.extend_from_slice(b"{\"at\":");
+    fs::write(&path, bytes).unwrap();
+    let start = StepRequest { step: "block-ingress", action: StepAction::Start, note: None };
+    let outcome = case.step("ana", start).unwrap();
+    assert_eq!(outcome.entry.seq, 7);
+    let state = case.state().unwrap();
+    assert_eq!(state.timeline[5].kind, "journal_repaired");
+    assert_eq!(state.step("block-ingress").unwrap().state, StepState::InProgress);
+    assert!(state.torn_tail.is_none());
+}
+
 mod properties {
     use leakline::case::journal::parse;
     use leakline::case::{Action, Journal, JournalError};

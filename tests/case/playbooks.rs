@@ -175,3 +175,17 @@ fn user_directory_adds_and_overrides_playbooks() {
     let err = Library::load(Some(dir.path())).unwrap_err().to_string();
     assert!(err.contains("zz-cycle.toml:20:13: dependency cycle"), "{err}");
 }
+
+#[test]
+fn two_user_files_with_one_id_are_located() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(fixture("user/good.toml"), dir.path().join("a.toml")).unwrap();
+    std::fs::copy(fixture("user/good.toml"), dir.path().join("b.toml")).unwrap();
+    let err = Library::load(Some(dir.path())).unwrap_err().to_string();
+    let expected = format!(
+        "{}:2:6: duplicate playbook id \"test-minimal\" (already defined in {})",
+        dir.path().join("b.toml").display(),
+        dir.path().join("a.toml").display()
+    );
+    assert_eq!(err, expected);
+}
