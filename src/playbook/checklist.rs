@@ -173,7 +173,9 @@ pub fn sla_status(
         return SlaStatus::None;
     };
     let budget = Duration::minutes(i64::from(minutes));
-    let deadline = case_opened + budget;
+    let Some(deadline) = case_opened.checked_add_signed(budget) else {
+        return SlaStatus::None; // beyond the representable calendar: no meaningful deadline
+    };
     if let Some(closed) = closed_at {
         return if closed <= deadline {
             SlaStatus::Met { deadline }

@@ -10,6 +10,10 @@ use toml::Spanned;
 use super::load::{RawPlaybook, RawStep, RawVerify, problem_at};
 use super::{CommandExample, Playbook, Problem, Step, VerifyKind, VerifySpec, parse_duration};
 
+/// Most steps a playbook may have (a checklist longer than this is not usable at 3 AM, and
+/// the bound keeps the dependency walk shallow).
+pub const MAX_STEPS: usize = 200;
+
 /// Largest accepted `sla_minutes` (30 days).
 pub const MAX_SLA_MINUTES: i64 = 30 * 24 * 60;
 
@@ -59,6 +63,14 @@ pub(crate) fn validate(
     c.text("summary", &raw.summary);
     if raw.step.is_empty() {
         c.report(raw.id.span().start, "a playbook needs at least one [[step]]".to_owned());
+    }
+    if raw.step.len() > MAX_STEPS {
+        c.report(
+            raw.step[MAX_STEPS].id.span().start,
+            format!("too many steps ({}, at most {MAX_STEPS})", raw.step.len()),
+        );
+        c.problems.sort_by_key(|p| (p.line, p.column));
+        return Err(c.problems);
     }
 
     // Step ids: kebab-case and unique. Remember the first definition for references.

@@ -295,7 +295,8 @@ fn quiet_for(
     }
     let last_time = last.as_ref().and_then(|e| e.time);
     let quiet_since = last_time.map_or(started, |l| l.max(started));
-    let needed = Duration::seconds(i64::try_from(secs).unwrap_or(i64::MAX));
+    // Saturating: a hand-built spec with an absurd duration must not panic.
+    let needed = i64::try_from(secs).ok().and_then(Duration::try_seconds).unwrap_or(Duration::MAX);
     let quiet = as_of - quiet_since;
     let caveats = gap_caveats(snapshot, quiet_since, as_of);
     let last_text = last_time
@@ -319,7 +320,7 @@ fn quiet_for(
                 "{name}: {last_text}; quiet {} of {} (verifiable at {})",
                 format_duration(quiet.num_seconds().max(0) as u64),
                 format_duration(secs),
-                ts(quiet_since + needed)
+                quiet_since.checked_add_signed(needed).map_or_else(|| "never".to_owned(), ts)
             ),
             evidence,
             caveats,

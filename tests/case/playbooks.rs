@@ -189,3 +189,21 @@ fn two_user_files_with_one_id_are_located() {
     );
     assert_eq!(err, expected);
 }
+
+#[test]
+fn a_playbook_with_too_many_steps_is_refused_not_walked() {
+    let mut text =
+        String::from("id = \"long\"\ntitle = \"t\"\nsummary = \"s\"\nseverity = \"low\"\n");
+    for i in 0..=200 {
+        // Each step requires the next one: a 201-long chain that closes into a cycle.
+        let next = (i + 1) % 201;
+        text.push_str(&format!(
+            "\n[[step]]\nid = \"s{i}\"\ntitle = \"T\"\nwhy = \"w\"\ndo = \"d\"\nrole = \"r\"\nrequires = [\"s{next}\"]\n"
+        ));
+    }
+    let err =
+        leakline::playbook::parse_playbook(std::path::Path::new("long.toml"), &text).unwrap_err();
+    let shown = err.to_string();
+    // Step 201 (index 200) starts at line 5 + 200 * 8 + 2.
+    assert_eq!(shown, "long.toml:1607:6: too many steps (201, at most 200)");
+}

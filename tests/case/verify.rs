@@ -313,3 +313,16 @@ fn results_do_not_depend_on_service_order() {
         r1.summary
     );
 }
+
+#[test]
+fn absurd_hand_built_durations_do_not_panic() {
+    let svc = service(
+        "api",
+        vec![window("2026-05-01T09:00:00Z", "2026-05-01T10:04:00Z", None, 3)],
+        vec![],
+    );
+    let s = spec(VerifyKind::NoExternalFor { secs: u64::MAX }, &[]);
+    let r = run(&s, &snapshot("2026-05-01T10:30:00Z", vec![svc]), Some(STARTED));
+    assert_eq!(r.outcome, VerifyOutcome::NotYet);
+    assert!(r.summary.contains("verifiable at never"), "{}", r.summary);
+}
