@@ -1,6 +1,7 @@
 //! Playbook loading and validation: shipped playbooks, good and broken fixtures.
 
 use std::collections::HashSet;
+use std::fmt::Write as _;
 
 use leakline::playbook::load::load_file;
 use leakline::playbook::{Library, Platform, PlaybookError, VerifyKind};
@@ -197,9 +198,10 @@ fn a_playbook_with_too_many_steps_is_refused_not_walked() {
     for i in 0..=200 {
         // Each step requires the next one: a 201-long chain that closes into a cycle.
         let next = (i + 1) % 201;
-        text.push_str(&format!(
+        let _ = write!(
+            text,
             "\n[[step]]\nid = \"s{i}\"\ntitle = \"T\"\nwhy = \"w\"\ndo = \"d\"\nrole = \"r\"\nrequires = [\"s{next}\"]\n"
-        ));
+        );
     }
     let err =
         leakline::playbook::parse_playbook(std::path::Path::new("long.toml"), &text).unwrap_err();
