@@ -82,6 +82,18 @@ pub fn check_text(field: &'static str, text: &str, multiline: bool) -> Result<()
     Ok(())
 }
 
+/// Who is acting: `given` (a `--operator` flag), else `$LEAKLINE_OPERATOR`, else `$USER`;
+/// `None` when none is set or all are blank. The one rule for the CLI and the TUI.
+#[must_use]
+pub fn resolve_operator(given: Option<&str>) -> Option<String> {
+    given
+        .map(str::to_owned)
+        .or_else(|| std::env::var("LEAKLINE_OPERATOR").ok())
+        .filter(|o| !o.trim().is_empty())
+        .or_else(|| std::env::var("USER").ok())
+        .filter(|o| !o.trim().is_empty())
+}
+
 /// The result of a step action: the appended record and requirements that were not met yet
 /// (advisory: the action is recorded anyway).
 #[derive(Debug, Clone)]

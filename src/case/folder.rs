@@ -174,6 +174,13 @@ impl Case {
         PathBuf::from(&self.meta.config)
     }
 
+    /// Size of the journal in bytes: a cheap change check for live views (every append grows
+    /// the file; reload the state with [`Case::state`] when it changed).
+    pub fn journal_len(&self) -> Result<u64, CaseError> {
+        let path = self.journal.path();
+        Ok(fs::metadata(path).map_err(io_at(path))?.len())
+    }
+
     /// Read and verify the journal, and replay it into the case state.
     pub fn state(&self) -> Result<CaseState, CaseError> {
         let contents = self.journal.read()?;

@@ -8,7 +8,9 @@ mod show;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use leakline::case::{Case, CaseError, InitOptions, JournalError, StepRequest, system_clock};
+use leakline::case::{
+    Case, CaseError, InitOptions, JournalError, StepRequest, resolve_operator, system_clock,
+};
 use leakline::model::Snapshot;
 use leakline::playbook::{PlaybookError, StepAction};
 
@@ -114,9 +116,9 @@ pub fn current_snapshot(config_path: &Path) -> anyhow::Result<Option<Snapshot>> 
     Ok(None)
 }
 
-/// `--operator`, else `$LEAKLINE_OPERATOR` (both via clap), else `$USER`.
-fn operator(given: Option<String>) -> anyhow::Result<String> {
-    given.or_else(|| std::env::var("USER").ok()).filter(|o| !o.trim().is_empty()).ok_or_else(|| {
+/// `--operator`, else `$LEAKLINE_OPERATOR`, else `$USER` (`leakline::case::resolve_operator`).
+fn operator(given: Option<&str>) -> anyhow::Result<String> {
+    resolve_operator(given).ok_or_else(|| {
         UsageError("no operator: pass --operator NAME or set LEAKLINE_OPERATOR".into()).into()
     })
 }
@@ -158,7 +160,7 @@ fn run_command(args: CaseArgs) -> anyhow::Result<ExitCode> {
     let clock = system_clock();
     match args.command {
         CaseCommand::Init { dir, config, playbook, name, playbooks } => {
-            let operator = operator(args.operator)?;
+            let operator = operator(args.operator.as_deref())?;
             let lib = super::playbook::library(playbooks.as_deref())?;
             let loaded = lib.get(&playbook).map_err(|e| UsageError(e.to_string()))?;
             let options = InitOptions { name, config, operator };
@@ -187,7 +189,7 @@ fn run_command(args: CaseArgs) -> anyhow::Result<ExitCode> {
             }
         }
         CaseCommand::Step { dir, step, action, note } => {
-            let operator = operator(args.operator)?;
+            let operator = operator(args.operator.as_deref())?;
             let case = Case::open(&dir, clock).map_err(classify)?;
             let request = StepRequest { step: &step, action: action.into(), note: note.as_deref() };
             let outcome = case.step(&operator, request).map_err(classify)?;
@@ -208,13 +210,13 @@ fn run_command(args: CaseArgs) -> anyhow::Result<ExitCode> {
             }
         }
         CaseCommand::Note { dir, text } => {
-            let operator = operator(args.operator)?;
+            let operator = operator(args.operator.as_deref())?;
             let case = Case::open(&dir, clock).map_err(classify)?;
             let entry = case.note(&operator, &text).map_err(classify)?;
             println!("note recorded (record {}, head {})", entry.seq, entry.hash);
         }
         CaseCommand::AddSource { dir, files } => {
-            let operator = operator(args.operator)?;
+            let operator = operator(args.operator.as_deref())?;
             let case = Case::open(&dir, clock).map_err(classify)?;
             for file in &files {
                 let entry = case.add_source(&operator, file).map_err(classify)?;
