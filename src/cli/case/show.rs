@@ -121,6 +121,10 @@ pub fn text(
             step.role,
             sla_text(state.sla(step, now))
         );
+        let unmet = state.unmet_requirements(&step.id);
+        if !step.state.is_closed() && !unmet.is_empty() {
+            let _ = writeln!(out, "      waiting on: {}", unmet.join(", "));
+        }
         if let (Some(at), Some(by)) = (step.at, &step.by) {
             let note = step.note.as_deref().map(|n| format!(": {}", clean(n))).unwrap_or_default();
             let _ = writeln!(out, "      {} by {}{note}", ts(at), clean(by));
