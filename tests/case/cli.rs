@@ -197,6 +197,7 @@ fn case_show_text_verify_and_tampering() {
         predicate::str::contains("Case:     API exposure  [open]")
             .and(predicate::str::contains("[>] in_progress block-ingress"))
             .and(predicate::str::contains("verify: ? not evaluated: no snapshot"))
+            .and(predicate::str::contains("waiting on: confirm-exposure"))
             .and(predicate::str::contains(format!("Journal:  4 records, head {head}"))),
     );
     leakline()
