@@ -12,7 +12,7 @@ use super::escape::{html, html_raw};
 use super::method::METHOD;
 use super::model::{ReportModel, StepRecord, StepState};
 use super::moments::gap_label;
-use super::summary::window_duration;
+use super::summary::{certain_exposure_secs, window_duration};
 use super::svg;
 use super::text::{Para, Seg, bytes, duration, plural, thousands, time};
 use crate::model::SourceKind;
@@ -48,8 +48,13 @@ fn code(s: &str) -> String {
     }
 }
 
+/// A time that never wraps inside a table cell.
+fn ht(t: chrono::DateTime<chrono::Utc>) -> String {
+    format!("<span class=\"nw\">{}</span>", time(t))
+}
+
 fn opt_time(t: Option<chrono::DateTime<chrono::Utc>>, none: &str) -> String {
-    t.map_or_else(|| format!("<span class=\"muted\">{}</span>", html_raw(none)), time)
+    t.map_or_else(|| format!("<span class=\"muted\">{}</span>", html_raw(none)), ht)
 }
 
 /// A table; `num` marks right-aligned (numeric) columns by index. Cells are already HTML.
@@ -109,12 +114,7 @@ fn head(m: &ReportModel, out: &mut String) {
 fn cards(m: &ReportModel, out: &mut String) {
     let snap = &m.snapshot;
     let exposed: Vec<_> = snap.services.iter().filter(|s| !s.windows.is_empty()).collect();
-    let mut least = 0i64;
-    for s in &exposed {
-        for w in &s.windows {
-            least = least.saturating_add(window_duration(w, snap.as_of).0);
-        }
-    }
+    let least = certain_exposure_secs(snap);
     let served: u64 = exposed.iter().map(|s| s.external_bytes).sum();
     let requests: u64 = exposed.iter().map(|s| s.external_requests).sum();
     let non_scanner = exposed.iter().any(|s| s.first_non_scanner_success.is_some());
@@ -133,7 +133,7 @@ fn cards(m: &ReportModel, out: &mut String) {
         "reachable from the internet",
         !exposed.is_empty(),
     );
-    card(out, "Exposure", &format!("≥ {}", duration(least)), "certain part, all windows", false);
+    card(out, "Exposure", &format!("≥ {}", duration(least)), "certain part, any service", false);
     card(
         out,
         "External clients",
@@ -153,7 +153,7 @@ fn cards(m: &ReportModel, out: &mut String) {
 }
 
 fn timeline(m: &ReportModel, out: &mut String) {
-    out.push_str("<section><h2>Timeline</h2>\n");
+    out.push_str("<section id=\"timeline\"><h2>Timeline</h2>\n");
     match svg::timeline(m) {
         Some(svg) => {
             out.push_str("<figure>");
@@ -176,7 +176,7 @@ fn timeline(m: &ReportModel, out: &mut String) {
 
 fn services(m: &ReportModel, out: &mut String) {
     let snap = &m.snapshot;
-    out.push_str("<section><h2>Services and exposure windows</h2>\n");
+    out.push_str("<section id=\"services\"><h2>Services and exposure windows</h2>\n");
     if snap.services.is_empty() {
         out.push_str("<p class=\"muted\">No services were configured or observed.</p></section>\n");
         return;
@@ -233,17 +233,17 @@ fn windows(s: &ServiceSummary, as_of: chrono::DateTime<chrono::Utc>, out: &mut S
                 let (least, most) = window_duration(w, as_of);
                 let closed = match (w.status, w.closed_latest) {
                     (WindowStatus::Closed, Some(l)) => {
-                        format!("{} –<br>{}", time(w.closed_earliest), time(l))
+                        format!("{} –<br>{}", ht(w.closed_earliest), ht(l))
                     }
                     _ => format!(
                         "<strong class=\"warn\">still open</strong><br><span class=\"muted\">last positive {}</span>",
-                        time(w.closed_earliest)
+                        ht(w.closed_earliest)
                     ),
                 };
                 let hit = |h: &Option<crate::model::snapshot::Hit>| match h {
                     Some(h) => format!(
                         "{}<br>{} {} → {}<br><span class=\"muted\">{}</span>",
-                        time(h.time),
+                        ht(h.time),
                         code(&h.client),
                         code(&format!("{} {}", h.method, h.path)),
                         h.status,
@@ -253,7 +253,7 @@ fn windows(s: &ServiceSummary, as_of: chrono::DateTime<chrono::Utc>, out: &mut S
                 };
                 vec![
                     (i + 1).to_string(),
-                    format!("{} –<br>{}", opt_time(w.opened_earliest, "before observation"), time(w.opened_latest)),
+                    format!("{} –<br>{}", opt_time(w.opened_earliest, "before observation"), ht(w.opened_latest)),
                     closed,
                     match most {
                         Some(mx) => format!("{} – {}", duration(least), duration(mx)),
@@ -309,20 +309,21 @@ fn windows(s: &ServiceSummary, as_of: chrono::DateTime<chrono::Utc>, out: &mut S
 }
 
 fn moments(m: &ReportModel, out: &mut String) {
-    out.push_str("<section><h2>Key moments</h2>\n");
+    out.push_str("<section id=\"moments\"><h2>Key moments</h2>\n");
     if m.moments.is_empty() {
         out.push_str("<p class=\"muted\">Nothing notable in the evidence.</p></section>\n");
         return;
     }
+    let numbers = svg::marker_numbers(&m.moments);
     let rows: Vec<Vec<String>> = m
         .moments
         .iter()
-        .enumerate()
-        .map(|(i, mo)| {
-            let num = if svg::is_marked(mo.kind) { (i + 1).to_string() } else { String::new() };
+        .zip(numbers)
+        .map(|(mo, num)| {
+            let num = num.map_or_else(String::new, |n| n.to_string());
             vec![
                 format!("<span class=\"num-badge\">{num}</span>"),
-                time(mo.time),
+                ht(mo.time),
                 format!(
                     "<span class=\"kind kind-{}\">{}</span>",
                     mo.kind.as_str(),
@@ -344,7 +345,7 @@ fn actors(m: &ReportModel, out: &mut String) {
     let shown = all.len().min(m.top_actors);
     let _ = writeln!(
         out,
-        "<section><h2>Actors <span class=\"muted\">top {shown} of {} by bytes</span></h2>",
+        "<section id=\"actors\"><h2>Actors <span class=\"muted\">top {shown} of {} by bytes</span></h2>",
         all.len()
     );
     if all.is_empty() {
@@ -362,9 +363,9 @@ fn actors(m: &ReportModel, out: &mut String) {
             };
             let paths: Vec<String> = a.top_paths.iter().take(3).map(|p| code(&p.path)).collect();
             vec![
-                code(&a.client.to_string()),
+                format!("<code class=\"nw\">{}</code>", html(&a.client.to_string())),
                 class,
-                format!("{}<br>{}", time(a.first_seen), time(a.last_seen)),
+                format!("{}<br>{}", ht(a.first_seen), ht(a.last_seen)),
                 thousands(a.requests),
                 thousands(a.successes),
                 thousands(a.bytes),
@@ -438,7 +439,7 @@ fn step_row(s: &StepRecord) -> Vec<String> {
 
 fn playbook(m: &ReportModel, out: &mut String) {
     let Some(case) = &m.case else { return };
-    out.push_str("<section><h2>Playbook record</h2>\n");
+    out.push_str("<section id=\"playbook\"><h2>Playbook record</h2>\n");
     match &case.playbook {
         Some(pb) => {
             let _ = writeln!(
@@ -486,7 +487,7 @@ fn playbook(m: &ReportModel, out: &mut String) {
 
 fn evidence(m: &ReportModel, out: &mut String) {
     let snap = &m.snapshot;
-    out.push_str("<section><h2>Evidence</h2>\n");
+    out.push_str("<section id=\"evidence\"><h2>Evidence</h2>\n");
     if snap.sources.is_empty() {
         out.push_str("<p class=\"muted\">No sources were read.</p>\n");
     } else {
@@ -543,7 +544,7 @@ fn evidence(m: &ReportModel, out: &mut String) {
 }
 
 fn method(out: &mut String) {
-    out.push_str("<section class=\"method\"><h2>Method</h2>\n");
+    out.push_str("<section id=\"method\" class=\"method\"><h2>Method</h2>\n");
     for (lead, body) in METHOD {
         let _ = writeln!(out, "<p><strong>{}</strong> {}</p>", html_raw(lead), html_raw(body));
     }
@@ -551,7 +552,7 @@ fn method(out: &mut String) {
 }
 
 fn integrity(m: &ReportModel, out: &mut String) {
-    out.push_str("<section><h2>Integrity</h2>\n<dl class=\"integrity\">");
+    out.push_str("<section id=\"integrity\"><h2>Integrity</h2>\n<dl class=\"integrity\">");
     match m.case.as_ref().and_then(|c| c.journal.as_ref()) {
         Some(j) => {
             let _ = write!(
@@ -592,7 +593,7 @@ fn integrity(m: &ReportModel, out: &mut String) {
 pub fn write_html<W: io::Write + ?Sized>(m: &ReportModel, w: &mut W) -> io::Result<()> {
     let mut out = String::with_capacity(64 * 1024);
     head(m, &mut out);
-    out.push_str("<section><h2>Summary</h2>\n<p class=\"summary\">");
+    out.push_str("<section id=\"summary\"><h2>Summary</h2>\n<p class=\"summary\">");
     out.push_str(&para(&m.summary));
     out.push_str("</p>\n");
     cards(m, &mut out);

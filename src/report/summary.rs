@@ -66,13 +66,13 @@ fn service_sentence(svc: &ServiceSummary, as_of: DateTime<Utc>, p: &mut Para) {
     }
     p.push(data(svc.name.clone()));
     if svc.windows.len() == 1 {
-        p.push(lit(" was reachable from the internet from "));
+        p.push(lit(" was exposed from "));
         opened_phrase(first, p);
         p.push(lit(" "));
         closed_phrase(first, as_of, p);
     } else {
         p.push(lit(format!(
-            " was reachable from the internet in {} separate windows; the first opened ",
+            " was exposed in {} separate windows; the first opened ",
             svc.windows.len()
         )));
         opened_phrase(first, p);
@@ -87,7 +87,7 @@ fn service_sentence(svc: &ServiceSummary, as_of: DateTime<Utc>, p: &mut Para) {
         }
         closed_phrase(last, as_of, p);
     }
-    p.push(lit(": exposed for "));
+    p.push(lit(": "));
     p.push(strong(format!("at least {}", duration(total_min))));
     match total_max {
         Some(m) => p.push(lit(format!(", at most {}. ", duration(m)))),
@@ -103,6 +103,41 @@ fn hit_phrase(hit: &Hit, p: &mut Para) {
     p.push(lit(format!(" at {} (", time(hit.time))));
     p.push(data(format!("{} {}", hit.method, hit.path).trim().to_owned()));
     p.push(lit(format!(" → {})", hit.status)));
+}
+
+/// Seconds covered by the certain part of any window (union over services, so overlapping
+/// exposures of two services are not counted twice).
+#[must_use]
+pub fn certain_exposure_secs(snap: &Snapshot) -> i64 {
+    let mut spans: Vec<(DateTime<Utc>, DateTime<Utc>)> = snap
+        .services
+        .iter()
+        .flat_map(|s| &s.windows)
+        .map(|w| {
+            let end = match w.status {
+                WindowStatus::Open => snap.as_of.max(w.closed_earliest),
+                WindowStatus::Closed => w.closed_earliest,
+            };
+            (w.opened_latest, end.max(w.opened_latest))
+        })
+        .collect();
+    spans.sort();
+    let mut total = 0i64;
+    let mut current: Option<(DateTime<Utc>, DateTime<Utc>)> = None;
+    for (start, end) in spans {
+        current = match current {
+            Some((cs, ce)) if start <= ce => Some((cs, ce.max(end))),
+            Some((cs, ce)) => {
+                total = total.saturating_add((ce - cs).num_seconds());
+                Some((start, end))
+            }
+            None => Some((start, end)),
+        };
+    }
+    if let Some((cs, ce)) = current {
+        total = total.saturating_add((ce - cs).num_seconds());
+    }
+    total
 }
 
 /// Build the summary paragraph.
@@ -128,9 +163,10 @@ pub fn summary(snap: &Snapshot, case_name: &str) -> Para {
         return p;
     }
     p.push(lit(format!(
-        "{} of {} monitored {} reachable from the internet. ",
+        "{} of the {} monitored {} {} reachable from the internet. ",
         exposed.len(),
-        plural(snap.services.len() as u64, "service", "services"),
+        snap.services.len(),
+        if snap.services.len() == 1 { "service" } else { "services" },
         if exposed.len() == 1 { "was" } else { "were" },
     )));
     for svc in &exposed {
@@ -209,5 +245,39 @@ mod tests {
         assert_eq!(window_duration(&window(None, Some(40)), t(13, 0)), (50 * 60, None));
         // Open: at least until as_of, at most unknown.
         assert_eq!(window_duration(&window(Some(0), None), t(13, 0)), (80 * 60, None));
+    }
+
+    #[test]
+    fn certain_exposure_is_a_union_not_a_sum() {
+        let span = |open_min: u32, close_min: u32, status| Window {
+            opened_latest: t(10, open_min),
+            closed_earliest: t(10, close_min),
+            status,
+            ..window(None, None)
+        };
+        let svc = |windows| ServiceSummary {
+            name: "s".into(),
+            addresses: vec![],
+            state: crate::model::snapshot::ServiceState::Closed,
+            windows,
+            external_requests: 0,
+            external_successes: 0,
+            external_bytes: 0,
+            external_clients: 0,
+            internal_requests: 0,
+            first_external: None,
+            first_non_scanner_success: None,
+            scans: vec![],
+        };
+        // 0–10 and 5–20 overlap (20 min), 30–40 is apart (10 min), the open one 45–as_of (5 min).
+        let snap = Snapshot {
+            as_of: t(10, 50),
+            services: vec![
+                svc(vec![span(0, 10, WindowStatus::Closed), span(30, 40, WindowStatus::Closed)]),
+                svc(vec![span(5, 20, WindowStatus::Closed), span(45, 46, WindowStatus::Open)]),
+            ],
+            ..Snapshot::default()
+        };
+        assert_eq!(certain_exposure_secs(&snap), 35 * 60);
     }
 }

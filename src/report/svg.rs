@@ -13,7 +13,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use super::escape::{html, html_raw};
 use super::model::ReportModel;
-use super::moments::MomentKind;
+use super::moments::{Moment, MomentKind};
 use super::text::{time, time_near};
 use crate::model::snapshot::{ScanMark, ServiceSummary, Window, WindowStatus};
 
@@ -287,9 +287,28 @@ pub fn is_marked(kind: MomentKind) -> bool {
     !matches!(kind, MomentKind::Scan | MomentKind::ExposureStart)
 }
 
+/// Marker numbers (1-based, consecutive) of the moments that get one, parallel to `moments`;
+/// the HTML key-moments table shows the same numbers.
+#[must_use]
+pub fn marker_numbers(moments: &[Moment]) -> Vec<Option<usize>> {
+    let mut n = 0;
+    moments
+        .iter()
+        .map(|mo| {
+            is_marked(mo.kind).then(|| {
+                n += 1;
+                n
+            })
+        })
+        .collect()
+}
+
 fn moment_marks(out: &mut String, sc: &Scale, m: &ReportModel, bottom: f64) {
-    let marked: Vec<(usize, &super::moments::Moment)> =
-        m.moments.iter().enumerate().filter(|(_, mo)| is_marked(mo.kind)).collect();
+    let marked: Vec<(usize, &Moment)> = marker_numbers(&m.moments)
+        .into_iter()
+        .zip(&m.moments)
+        .filter_map(|(n, mo)| n.map(|n| (n, mo)))
+        .collect();
     let label = marked.len() <= 40;
     let mut last_x = f64::NEG_INFINITY;
     let mut row = 0;
@@ -313,7 +332,7 @@ fn moment_marks(out: &mut String, sc: &Scale, m: &ReportModel, bottom: f64) {
                 out,
                 r#"<text class="mk-num" x="{x:.1}" y="{:.1}" text-anchor="middle">{}<title>{} {}</title></text>"#,
                 bottom + 12.0 + 11.0 * f64::from(row),
-                i + 1,
+                i,
                 time_near(mo.time, mo.time),
                 mo.kind.label()
             );
