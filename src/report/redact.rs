@@ -389,15 +389,18 @@ fn find_bearer(text: &str) -> Vec<Span> {
 }
 
 /// Whether a parameter name (as written) names a secret.
+/// Runs on every `=` and path segment, so it normalizes into a stack buffer (no allocation).
 fn is_secret_name(name: &str) -> bool {
-    if name.is_empty() || name.len() > 64 {
+    let mut buf = [0u8; 64];
+    if name.is_empty() || name.len() > buf.len() {
         return false;
     }
-    let norm: String = name
-        .bytes()
-        .map(|b| if b == b'-' || b == b'.' { '_' } else { char::from(b.to_ascii_lowercase()) })
-        .collect();
-    SECRET_PARAMS.contains(&norm.as_str()) || SECRET_SUFFIXES.iter().any(|s| norm.ends_with(s))
+    for (dst, b) in buf.iter_mut().zip(name.bytes()) {
+        *dst = if b == b'-' || b == b'.' { b'_' } else { b.to_ascii_lowercase() };
+    }
+    let norm = &buf[..name.len()];
+    SECRET_PARAMS.iter().any(|p| p.as_bytes() == norm)
+        || SECRET_SUFFIXES.iter().any(|s| norm.ends_with(s.as_bytes()))
 }
 
 /// `name=value` where `name` is secret-like; the value is redacted.
@@ -438,13 +441,15 @@ fn find_params(text: &str) -> Vec<Span> {
 fn find_path_segments(text: &str) -> Vec<Span> {
     let bytes = text.as_bytes();
     let mut spans: Vec<Span> = Vec::new();
-    let slashes: Vec<usize> = memchr::memchr_iter(b'/', bytes).collect();
-    for pair in slashes.windows(2) {
-        let (a, b) = (pair[0], pair[1]);
-        if !is_secret_name(&text[a + 1..b]) || is_marker_at(text, b + 1) {
+    let mut slashes = memchr::memchr_iter(b'/', bytes);
+    let Some(mut prev) = slashes.next() else { return spans };
+    for slash in slashes {
+        let name = &text[prev + 1..slash];
+        prev = slash;
+        if !is_secret_name(name) || is_marker_at(text, slash + 1) {
             continue;
         }
-        let start = b + 1;
+        let start = slash + 1;
         let mut end = start;
         while end < bytes.len()
             && bytes[end] != b'/'

@@ -183,18 +183,25 @@ fn window_shapes(out: &mut String, sc: &Scale, win: &Window, top: f64, as_of: Da
     out.push_str("</g>");
 }
 
+/// One dot per scan observation; a dot that would land within 1 px of the previous dot of the
+/// same kind is skipped (a masscan sweep is thousands of observations, one visible dot).
 fn scan_marks(out: &mut String, sc: &Scale, scans: &[ScanMark], y: f64) {
     let cy = y + BAR_H + 8.0;
+    let mut last: Option<(&str, f64)> = None;
     for s in scans {
         let class = match (s.external, s.state.is_open()) {
             (false, _) => "scan-int",
             (true, true) => "scan-pos",
             (true, false) => "scan-neg",
         };
+        let x = sc.x(s.time);
+        if last.is_some_and(|(c, lx)| c == class && (x - lx).abs() < 1.0) {
+            continue;
+        }
+        last = Some((class, x));
         let _ = write!(
             out,
-            r#"<circle class="{class}" cx="{:.1}" cy="{cy:.1}" r="3.5"><title>{} {} {}{}</title></circle>"#,
-            sc.x(s.time),
+            r#"<circle class="{class}" cx="{x:.1}" cy="{cy:.1}" r="3.5"><title>{} {} {}{}</title></circle>"#,
             s.tool.as_str(),
             s.state.as_str(),
             time(s.time),
@@ -229,6 +236,20 @@ fn short(s: &str, max: usize) -> String {
     }
 }
 
+/// At most this many rate bars are drawn; finer series are summed into wider buckets.
+const MAX_BARS: usize = 360;
+
+/// Sum `series` in groups of `group` buckets.
+fn regroup(series: &[u64], n: usize, group: usize) -> Vec<u64> {
+    (0..n.div_ceil(group))
+        .map(|g| {
+            let end = ((g + 1) * group).min(series.len());
+            let start = (g * group).min(end);
+            series[start..end].iter().fold(0u64, |acc, v| acc.saturating_add(*v))
+        })
+        .collect()
+}
+
 fn rate_bars(out: &mut String, sc: &Scale, m: &ReportModel, top: f64) {
     let rate = &m.snapshot.rate;
     let Some(start) = rate.start else { return };
@@ -236,12 +257,11 @@ fn rate_bars(out: &mut String, sc: &Scale, m: &ReportModel, top: f64) {
         return;
     }
     let n = rate.external.len().max(rate.internal.len());
-    let max = (0..n)
-        .map(|i| {
-            rate.external.get(i).copied().unwrap_or(0) + rate.internal.get(i).copied().unwrap_or(0)
-        })
-        .max()
-        .unwrap_or(0);
+    let group = n.div_ceil(MAX_BARS).max(1);
+    let external = regroup(&rate.external, n, group);
+    let internal = regroup(&rate.internal, n, group);
+    let max = external.iter().zip(&internal).map(|(e, i)| e.saturating_add(*i)).max().unwrap_or(0);
+    let bucket_secs = i64::from(rate.bucket_secs).saturating_mul(group as i64);
     let base = top + RATE_H;
     let _ = write!(
         out,
@@ -250,28 +270,26 @@ fn rate_bars(out: &mut String, sc: &Scale, m: &ReportModel, top: f64) {
         top + RATE_H / 2.0,
         PLOT_X0 - 10.0,
         top + RATE_H / 2.0 + 14.0,
-        super::text::duration(i64::from(rate.bucket_secs))
+        super::text::duration(bucket_secs)
     );
     if max == 0 {
         return;
     }
-    let bucket_ms = i64::from(rate.bucket_secs) * 1000;
-    for i in 0..n {
+    let bucket_ms = bucket_secs.saturating_mul(1000);
+    for (i, (ext, int)) in external.iter().zip(&internal).enumerate() {
         let t = shift(start, bucket_ms.saturating_mul(i as i64));
         let (x0, x1) = (sc.x(t), sc.x(shift(t, bucket_ms)));
         let w = (x1 - x0 - 0.5).max(0.8);
-        let ext = rate.external.get(i).copied().unwrap_or(0);
-        let int = rate.internal.get(i).copied().unwrap_or(0);
-        let he = RATE_H * ext as f64 / max as f64;
-        let hi = RATE_H * int as f64 / max as f64;
-        if ext > 0 {
+        let he = RATE_H * *ext as f64 / max as f64;
+        let hi = RATE_H * *int as f64 / max as f64;
+        if *ext > 0 {
             let _ = write!(
                 out,
                 r#"<rect class="rate-ext" x="{x0:.1}" y="{:.1}" width="{w:.1}" height="{he:.1}"/>"#,
                 base - he
             );
         }
-        if int > 0 {
+        if *int > 0 {
             let _ = write!(
                 out,
                 r#"<rect class="rate-int" x="{x0:.1}" y="{:.1}" width="{w:.1}" height="{hi:.1}"/>"#,
@@ -375,6 +393,13 @@ pub fn timeline(m: &ReportModel) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rate_series_are_regrouped_not_truncated() {
+        assert_eq!(regroup(&[1, 2, 3, 4, 5], 5, 2), vec![3, 7, 5]);
+        assert_eq!(regroup(&[1, 2], 5, 2), vec![3, 0, 0]);
+        assert_eq!(regroup(&[u64::MAX, 1], 2, 2), vec![u64::MAX]);
+    }
 
     #[test]
     fn ticks_stay_few() {
