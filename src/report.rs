@@ -79,3 +79,21 @@ pub fn export(
 ) -> Result<Written, AtomicWriteError> {
     write_atomic(path, |w| write(model, format, w))
 }
+
+/// The file names [`export_all`] writes: `<stem>.md`, `<stem>.json`, `<stem>.html`.
+pub const ALL_FORMATS: [Format; 3] = [Format::Markdown, Format::Json, Format::Html];
+
+/// Write the report in every format into `dir` as `<stem>.<ext>` (each atomically), for the
+/// TUI's export key. Returns what was written, in [`ALL_FORMATS`] order, so the caller can
+/// record `report_exported` with the file hashes. Stops at the first failure; files already
+/// written stay (each one is complete).
+pub fn export_all(
+    model: &ReportModel,
+    dir: &Path,
+    stem: &str,
+) -> Result<Vec<Written>, AtomicWriteError> {
+    ALL_FORMATS
+        .iter()
+        .map(|f| export(model, *f, &dir.join(format!("{stem}.{}", f.extension()))))
+        .collect()
+}

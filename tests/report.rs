@@ -73,6 +73,14 @@ fn golden_html() {
 }
 
 #[test]
+fn golden_markdown_hostile() {
+    golden!(
+        "hostile_md",
+        render(&hostile_model(Redaction::Enabled(Redactor::new())), Format::Markdown)
+    );
+}
+
+#[test]
 fn golden_markdown_without_case() {
     golden!(
         "analyze_md",
@@ -415,6 +423,18 @@ fn export_writes_the_same_bytes_and_hash() {
     assert_eq!(written.bytes, on_disk.len() as u64);
     assert_eq!(written.sha256, hex::encode(sha2::Sha256::digest(&on_disk)));
     assert_eq!(listing(dir.path()), ["report.html"]);
+}
+
+#[test]
+fn export_all_writes_three_files_with_their_hashes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let m = model(&snapshot(&CALM), None, Redaction::Enabled(Redactor::new()));
+    let written = report::export_all(&m, dir.path(), "report").expect("export");
+    assert_eq!(listing(dir.path()), ["report.html", "report.json", "report.md"]);
+    for w in &written {
+        let bytes = std::fs::read(&w.path).expect("read back");
+        assert_eq!(w.sha256, hex::encode(sha2::Sha256::digest(&bytes)));
+    }
 }
 
 #[test]

@@ -7,6 +7,39 @@
 //! snapshot's order (services in config order, windows in time order, actors by bytes
 //! descending). Strings are full (never cut) and redacted when redaction is on; consumers must
 //! escape them before display.
+//!
+//! ```text
+//! { "schema": "leakline.report/1",
+//!   "case": {"name", "timezone", "as_of"},
+//!   "generated_at",
+//!   "sources": [{"path","kind":"access|scan","format","service","sha256"|null,"lines","events",
+//!                "malformed","first_event"|null,"last_event"|null}],
+//!   "services": [{"name","addresses":[],"state":"open|closed|never_exposed",
+//!                 "windows": [{"opened_earliest"|null,"opened_latest","closed_earliest",
+//!                              "closed_latest"|null,"status":"open|closed",
+//!                              "external_requests","external_successes","external_bytes",
+//!                              "external_clients",
+//!                              "first_external": {"time","client","user_agent","method","path",
+//!                                                 "status"}|null,
+//!                              "first_non_scanner_success": {...}|null,
+//!                              "evidence": {"positive","negative"},
+//!                              "top_paths": [{"path","requests"}]}]}],
+//!   "actors": [{"client","class":"scanner|tool|browser|unknown","scanner"|null,"first_seen",
+//!               "last_seen","requests","successes","bytes","services":[]}],
+//!   "stats": {"lines","events","malformed","elapsed_ms"},
+//!   "playbook": {"id","title","steps":[{"id","title","role",
+//!                "state":"pending|in_progress|done|skipped|failed","started"|null,"done"|null,
+//!                "operator","sla_minutes"|null,"sla":"met|missed|running"|null,"skip_reason",
+//!                "evidence"}]} | null,
+//!   "notes": [{"at","by","text"}],
+//!   "journal_head": {"records","head_hash"} | null,
+//!   "redaction": {"enabled", "total", "counts": {"param"|"bearer"|"aws_key"|"api_key"|"jwt"|
+//!                 "basic_auth": n}},
+//!   "gaps": [{"kind":"rotated|truncated|source_error|silent|restart","path","from","to"|null,
+//!             "reason"}],
+//!   "key_moments": [{"time","kind","service"|null,"text"}],
+//!   "leakline_version" }
+//! ```
 
 use std::collections::BTreeMap;
 use std::io;
