@@ -130,6 +130,9 @@ const KEY_PREFIXES: &[(&str, usize)] = &[
     ("hf_", 30),
 ];
 
+/// The shortest word `KEY_PREFIXES` can match (a prefix plus its minimum tail).
+const MIN_PREFIXED_KEY_LEN: usize = 23;
+
 /// AWS access key id prefixes (the 4-letter "unique identifier" prefixes).
 const AWS_PREFIXES: &[&str] =
     &["AKIA", "ASIA", "AGPA", "AIDA", "AROA", "AIPA", "ANPA", "ANVA", "ABIA", "ACCA"];
@@ -296,14 +299,24 @@ fn find_words(text: &str) -> Vec<Span> {
         while i < bytes.len() && is_word_byte(bytes[i]) {
             i += 1;
         }
+        // Dispatch on the first byte and length so ordinary words cost one comparison.
         let word = &text[start..i];
-        if let Some(end) = jwt_end(bytes, start, i) {
-            spans.push((start, end, SecretKind::Jwt));
-            i = end;
-        } else if is_aws_key(word) {
-            spans.push((start, i, SecretKind::AwsKey));
-        } else if is_prefixed_key(word) {
-            spans.push((start, i, SecretKind::ApiKey));
+        match bytes[start] {
+            b'e' => {
+                if let Some(end) = jwt_end(bytes, start, i) {
+                    spans.push((start, end, SecretKind::Jwt));
+                    i = end;
+                }
+            }
+            b'A' if word.len() == 20 && is_aws_key(word) => {
+                spans.push((start, i, SecretKind::AwsKey));
+            }
+            b's' | b'r' | b'g' | b'x' | b'h' if word.len() >= MIN_PREFIXED_KEY_LEN => {
+                if is_prefixed_key(word) {
+                    spans.push((start, i, SecretKind::ApiKey));
+                }
+            }
+            _ => {}
         }
     }
     spans
@@ -569,6 +582,18 @@ mod tests {
         let (out, c) = red("/cb?access_token=eyJhbGciOiJub25lIn0.eyJzdWIiOiIxIn0.");
         assert_eq!(c.total(), 1, "{out}");
         assert_eq!(count(&c, SecretKind::Jwt), 1);
+    }
+
+    #[test]
+    fn prefix_dispatch_matches_the_key_table() {
+        let shortest = KEY_PREFIXES.iter().map(|(p, min)| p.len() + min).min();
+        assert_eq!(shortest, Some(MIN_PREFIXED_KEY_LEN));
+        for (p, _) in KEY_PREFIXES {
+            assert!(matches!(p.as_bytes()[0], b's' | b'r' | b'g' | b'x' | b'h'), "{p}");
+        }
+        for p in AWS_PREFIXES {
+            assert!(p.starts_with('A'));
+        }
     }
 
     #[test]
