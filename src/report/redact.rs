@@ -311,10 +311,10 @@ fn find_words(text: &str) -> Vec<Span> {
             b'A' if word.len() == 20 && is_aws_key(word) => {
                 spans.push((start, i, SecretKind::AwsKey));
             }
-            b's' | b'r' | b'g' | b'x' | b'h' if word.len() >= MIN_PREFIXED_KEY_LEN => {
-                if is_prefixed_key(word) {
-                    spans.push((start, i, SecretKind::ApiKey));
-                }
+            b's' | b'r' | b'g' | b'x' | b'h'
+                if word.len() >= MIN_PREFIXED_KEY_LEN && is_prefixed_key(word) =>
+            {
+                spans.push((start, i, SecretKind::ApiKey));
             }
             _ => {}
         }
