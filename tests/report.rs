@@ -492,4 +492,37 @@ proptest::proptest! {
         proptest::prop_assert_eq!(&once, &twice);
         proptest::prop_assert_eq!(c2.total(), 0);
     }
+
+    #[test]
+    fn any_times_and_rates_render_without_panicking(
+        times in proptest::collection::vec(-8_000_000_000_000i64..8_000_000_000_000, 6),
+        bucket in proptest::prop_oneof![proptest::strategy::Just(0u32), 1u32..100_000, proptest::strategy::Just(u32::MAX)],
+        rate in proptest::collection::vec(0u64..u64::MAX, 0..40),
+        open in proptest::bool::ANY,
+        big in proptest::prop_oneof![proptest::strategy::Just(u64::MAX), 0u64..u64::MAX],
+    ) {
+        let at = |i: usize| chrono::DateTime::from_timestamp(times[i], 0).unwrap_or_default();
+        let mut snap = snapshot(&CALM);
+        snap.as_of = at(0);
+        snap.rate.start = Some(at(1));
+        snap.rate.bucket_secs = bucket;
+        snap.rate.external.clone_from(&rate);
+        snap.rate.internal = rate.iter().rev().copied().collect();
+        let w = &mut snap.services[0].windows[0];
+        w.opened_earliest = Some(at(2));
+        w.opened_latest = at(3);
+        w.closed_earliest = at(4);
+        w.closed_latest = if open { None } else { Some(at(5)) };
+        snap.services[0].scans[0].time = at(5);
+        for svc in &mut snap.services {
+            svc.external_bytes = big;
+            svc.external_requests = big;
+            svc.external_successes = big;
+        }
+        let m = model(&snap, Some(&case()), Redaction::Enabled(Redactor::new()));
+        for f in [Format::Markdown, Format::Json, Format::Html] {
+            let out = render(&m, f);
+            proptest::prop_assert!(!out.is_empty());
+        }
+    }
 }

@@ -14,7 +14,7 @@ use super::model::{ReportModel, StepRecord, StepState};
 use super::moments::gap_label;
 use super::summary::{certain_exposure_secs, window_duration};
 use super::svg;
-use super::text::{Para, Seg, bytes, duration, plural, thousands, time};
+use super::text::{Para, Seg, bytes, duration, plural, saturating_sum, thousands, time};
 use crate::model::SourceKind;
 use crate::model::snapshot::{ServiceState, ServiceSummary, WindowStatus};
 
@@ -115,8 +115,8 @@ fn cards(m: &ReportModel, out: &mut String) {
     let snap = &m.snapshot;
     let exposed: Vec<_> = snap.services.iter().filter(|s| !s.windows.is_empty()).collect();
     let least = certain_exposure_secs(snap);
-    let served: u64 = exposed.iter().map(|s| s.external_bytes).sum();
-    let requests: u64 = exposed.iter().map(|s| s.external_requests).sum();
+    let served = saturating_sum(exposed.iter().map(|s| s.external_bytes));
+    let requests = saturating_sum(exposed.iter().map(|s| s.external_requests));
     let non_scanner = exposed.iter().any(|s| s.first_non_scanner_success.is_some());
     let card = |out: &mut String, label: &str, value: &str, note: &str, alert: bool| {
         let class = if alert { "card alert" } else { "card" };

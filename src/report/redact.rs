@@ -66,7 +66,7 @@ impl RedactionCounts {
     /// Total replacements over all kinds.
     #[must_use]
     pub fn total(&self) -> u64 {
-        self.0.values().sum()
+        self.0.values().fold(0u64, |a, b| a.saturating_add(*b))
     }
 
     /// Fold another set of counts into this one.

@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::text::{Para, data, lit, plural, strong, text, thousands, time};
+use super::text::{Para, data, lit, plural, saturating_sum, strong, text, thousands, time};
 use super::text::{bytes as fmt_bytes, duration};
 use crate::model::Snapshot;
 use crate::model::snapshot::{Hit, ServiceSummary, Window, WindowStatus};
@@ -172,9 +172,9 @@ pub fn summary(snap: &Snapshot, case_name: &str) -> Para {
     for svc in &exposed {
         service_sentence(svc, snap.as_of, &mut p);
     }
-    let requests: u64 = exposed.iter().map(|s| s.external_requests).sum();
-    let successes: u64 = exposed.iter().map(|s| s.external_successes).sum();
-    let served: u64 = exposed.iter().map(|s| s.external_bytes).sum();
+    let requests = saturating_sum(exposed.iter().map(|s| s.external_requests));
+    let successes = saturating_sum(exposed.iter().map(|s| s.external_successes));
+    let served = saturating_sum(exposed.iter().map(|s| s.external_bytes));
     p.push(strong(plural(snap.actors.len() as u64, "external client", "external clients")));
     p.push(lit(format!(
         " made {} ({} successful) and were served ",

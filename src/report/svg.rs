@@ -77,7 +77,8 @@ fn tick_step(span_secs: i64) -> i64 {
         60, 120, 300, 600, 900, 1800, 3600, 7200, 10_800, 21_600, 43_200, 86_400, 172_800, 604_800,
         2_592_000,
     ];
-    STEPS.iter().copied().find(|s| span_secs / s <= 8).unwrap_or(2_592_000)
+    // Beyond a month per tick (bogus timestamps far apart), eight even ticks.
+    STEPS.iter().copied().find(|s| span_secs / s <= 8).unwrap_or((span_secs / 8).max(2_592_000))
 }
 
 fn axis(out: &mut String, sc: &Scale, t0: DateTime<Utc>, t1: DateTime<Utc>, bottom: f64) {
@@ -407,5 +408,8 @@ mod tests {
         assert_eq!(tick_step(100), 60);
         assert_eq!(tick_step(10 * 86_400), 172_800);
         assert!(tick_step(i64::MAX / 2) > 0);
+        // 56 years (an epoch timestamp next to a real one) still gives at most 8 ticks.
+        let span = 56 * 365 * 86_400;
+        assert!(span / tick_step(span) <= 8);
     }
 }

@@ -151,6 +151,11 @@ pub fn bytes(n: u64) -> String {
     format!("{v:.1} {}", UNITS[unit])
 }
 
+/// Sum that saturates instead of overflowing (counters from hostile or corrupt inputs).
+pub fn saturating_sum(values: impl IntoIterator<Item = u64>) -> u64 {
+    values.into_iter().fold(0u64, u64::saturating_add)
+}
+
 /// `n thing` / `n things`.
 #[must_use]
 pub fn plural(n: u64, one: &str, many: &str) -> String {
