@@ -9,7 +9,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 
 /// A fast multiplicative hasher (the Fx scheme) for keys the engine assigns itself (dense
 /// `u32` ids) and for client addresses. Not for attacker-chosen strings: those go through
-/// the default (SipHash) map in `Interner`, so crafted collisions cannot slow it down.
+/// the default (`SipHash`) map in `Interner`, so crafted collisions cannot slow it down.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct IdHasher(u64);
 
