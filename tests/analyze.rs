@@ -567,3 +567,53 @@ fn quick_flags_without_config() {
     assert_eq!(doc["services"][0]["windows"][0]["external_requests"], 86);
     assert_eq!(doc["services"][0]["state"], "open");
 }
+
+#[test]
+fn sealed_correlator_reports_an_unsplittable_late_negative() {
+    let f: Fixture = toml::from_str(
+        &std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/fixtures/scenarios/rules/late_negative_split.toml"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let events: Vec<Event> = f.events.iter().map(event).collect();
+    let (scans, reqs): (Vec<Event>, Vec<Event>) =
+        events.into_iter().partition(|e| matches!(e, Event::Scan(_)));
+    let mut c = correlator(&f);
+    c.seal();
+    c.apply(&reqs);
+    c.apply(&scans); // promised not to happen after sealing: must be reported, not hidden
+    let snap = c.snapshot(time(&f.as_of));
+    assert_eq!(snap.services[0].windows.len(), 1);
+    assert_eq!(snap.gaps.len(), 1);
+    assert!(snap.gaps[0].reason.contains("not split"), "{:?}", snap.gaps);
+    // A late negative *before* every positive still splits exactly.
+    let mut early = scans[0].clone();
+    if let Event::Scan(s) = &mut early {
+        s.time = time("2026-11-03T09:00:00Z");
+    }
+    c.apply(&[early]);
+    let snap = c.snapshot(time(&f.as_of));
+    let w = &snap.services[0].windows[0];
+    assert_eq!(w.opened_earliest, Some(time("2026-11-03T09:00:00Z")));
+    assert_eq!(w.external_requests, 4);
+}
+
+#[test]
+fn unrecognised_access_format_is_counted_not_guessed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let log = tmp.path().join("weird.log");
+    std::fs::write(&log, "hello there\nthis is not an access log\nat all\n").unwrap();
+    let out =
+        leakline().args(["analyze", "--format", "json", "--access"]).arg(&log).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let src = &doc["sources"][0];
+    assert_eq!(src["format"], "unknown");
+    assert_eq!(src["lines"], 3);
+    assert_eq!(src["events"], 0);
+    assert_eq!(doc["services"][0]["name"], "weird");
+    assert_eq!(doc["services"][0]["state"], "never_exposed");
+}

@@ -292,7 +292,9 @@ struct ChunkResult {
 #[derive(Debug)]
 struct Job {
     source: SourceId,
-    format: AccessFormat,
+    /// `None` when the format was not given and detection recognised nothing: lines are
+    /// counted, nothing is parsed (guessing would invent evidence).
+    format: Option<AccessFormat>,
     options: ParseOptions,
     filter: ClientFilter,
 }
@@ -305,8 +307,21 @@ fn parse_chunk(
 ) -> ChunkResult {
     external.text.clear();
     external.reqs.clear();
+    let Some(format) = job.format else {
+        let lines = memchr::memchr_iter(b'\n', &chunk).count() as u64
+            + u64::from(chunk.last().is_some_and(|&b| b != b'\n'));
+        let stats = SourceStats { lines, ..SourceStats::default() };
+        return ChunkResult {
+            source: job.source,
+            chunk,
+            external,
+            internal_per_minute: Vec::new(),
+            unattributed: 0,
+            stats,
+        };
+    };
     let mut opts = DecoderOptions::new(job.source, Some(SourceKind::Access));
-    opts.access_format = Some(job.format);
+    opts.access_format = Some(format);
     opts.access = job.options.clone();
     let mut decoder = Decoder::new(opts);
     decoder.set_next_line(first_line);
@@ -567,21 +582,27 @@ impl AccessReader<'_> {
         let sha = content.finish().map_err(io_err)?;
         self.drain_all();
         let stats = self.stats.remove(&id).unwrap_or_default();
-        let format = job.map_or("unknown", |j| j.format.name());
-        fill_health(self.c, id, &stats, sha, format);
+        let format = job.as_ref().and_then(|j| j.format);
+        fill_health(self.c, id, &stats, sha, format.map_or("unknown", AccessFormat::name));
+        if format.is_none() && stats.lines > 0 {
+            self.c.source_mut(id).errors.push(
+                "access log format not recognised: nothing was parsed; set `format` for this source"
+                    .into(),
+            );
+        }
         Ok(())
     }
 }
 
 fn make_job(config: &CaseConfig, p: &Planned, id: SourceId, head: &[u8]) -> Job {
-    let format = p.access_format.unwrap_or_else(|| {
+    let format = p.access_format.or_else(|| {
         let lines: Vec<&[u8]> = head
             .split(|&b| b == b'\n')
             .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
             .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
             .take(DETECT_LINES)
             .collect();
-        access::detect(&lines).unwrap_or(AccessFormat::Combined)
+        access::detect(&lines)
     });
     Job {
         source: id,
