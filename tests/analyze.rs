@@ -617,3 +617,43 @@ fn unrecognised_access_format_is_counted_not_guessed() {
     assert_eq!(doc["services"][0]["name"], "weird");
     assert_eq!(doc["services"][0]["state"], "never_exposed");
 }
+
+#[test]
+fn trusted_proxies_decide_the_client_and_rotated_gzip_files_are_one_source_set() {
+    let tmp = tempfile::tempdir().unwrap();
+    let line = |t: &str, peer: &str, xff: &str, status: u16| {
+        format!(
+            "{{\"time_iso8601\": \"{t}\", \"remote_addr\": \"{peer}\", \"http_x_forwarded_for\": \"{xff}\", \"request_method\": \"GET\", \"request_uri\": \"/v1/models\", \"server_protocol\": \"HTTP/1.1\", \"status\": \"{status}\", \"body_bytes_sent\": \"10\", \"http_referer\": \"\", \"http_user_agent\": \"curl/8.5.0\", \"request_time\": \"0.1\", \"host\": \"gw\"}}\n"
+        )
+    };
+    // Rotation: the older file is gzipped, the newer one plain; offsets in the timestamps.
+    let old = line("2026-11-03T12:00:00+01:00", "10.1.0.5", "198.51.100.9", 200)
+        + &line("2026-11-03T11:05:00+00:00", "10.1.0.5", "-", 200);
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut gz, old.as_bytes()).unwrap();
+    std::fs::write(tmp.path().join("access.json.1.gz"), gz.finish().unwrap()).unwrap();
+    let new = line("2026-11-03T11:10:00Z", "203.0.113.7", "198.51.100.10", 404);
+    std::fs::write(tmp.path().join("access.json"), new).unwrap();
+    let cfg = tmp.path().join("leakline.toml");
+    std::fs::write(
+        &cfg,
+        "internal = [\"10.0.0.0/8\"]\ntrusted_proxies = [\"10.1.0.5\"]\n[[service]]\nname = \"gw\"\naccess = [\"access.json*\"]\n",
+    )
+    .unwrap();
+    let doc = analyze_json(&cfg);
+    let w = &doc["services"][0]["windows"][0];
+    // 198.51.100.9 via the trusted proxy; the proxy's own request (no XFF) is internal;
+    // 203.0.113.7 is not a trusted proxy, so its X-Forwarded-For is ignored.
+    assert_eq!(w["external_requests"], 2, "{doc}");
+    assert_eq!(w["first_external"]["client"], "198.51.100.9");
+    assert_eq!(w["first_external"]["time"], "2026-11-03T11:00:00Z");
+    let clients: Vec<&str> =
+        doc["actors"].as_array().unwrap().iter().map(|a| a["client"].as_str().unwrap()).collect();
+    assert_eq!(clients, ["198.51.100.9", "203.0.113.7"]);
+    let paths: Vec<&str> =
+        doc["sources"].as_array().unwrap().iter().map(|s| s["path"].as_str().unwrap()).collect();
+    assert!(
+        paths[0].ends_with("access.json") && paths[1].ends_with("access.json.1.gz"),
+        "{paths:?}"
+    );
+}
