@@ -27,30 +27,31 @@ fi
 cargo build --release --quiet --bin leakline
 LEAKLINE=target/release/leakline
 
-# run LABEL CMD... -> prints "seconds max_rss_kb" measured by /usr/bin/time
+# run LABEL CMD... -> prints "wall_seconds max_rss_kb cpu_seconds" measured by /usr/bin/time
 run() {
   local log="$OUT/time.$1"; shift
-  /usr/bin/time -f "%e %M" -o "$log" "$@" >/dev/null 2>"$log.err" || {
+  /usr/bin/time -f "%e %M %U %S" -o "$log" "$@" >/dev/null 2>"$log.err" || {
     echo "bench: command failed: $*" >&2; cat "$log.err" >&2; exit 1; }
-  cat "$log"
+  awk '{ printf "%s %s %.2f\n", $1, $2, $3 + $4 }' "$log"
 }
 
-printf '%-9s %-10s %9s %12s %10s %9s\n' lines tool seconds lines/s rss_MB ratio
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
+printf '%-9s %-10s %9s %9s %12s %10s %12s\n' lines tool wall_s cpu_s lines/s rss_MB time_vs_ll
 for n in $SIZES; do
   f="$OUT/access-$n.log"
   [ -s "$f" ] || python3 "$GEN" --lines "$n" --out "$f"
   cat "$f" >/dev/null   # warm the page cache so every tool reads from memory
-  read -r wc_s wc_kb < <(run wc wc -l "$f")
-  read -r ll_s ll_kb < <(run leakline "$LEAKLINE" analyze --access "bench=$f" --format json --out "$OUT/analysis-$n.json")
-  read -r ga_s ga_kb < <(run goaccess goaccess "$f" --log-format=COMBINED -o "$OUT/goaccess-$n.json")
-  python3 - "$n" "$wc_s" "$wc_kb" "$ll_s" "$ll_kb" "$ga_s" "$ga_kb" <<'PY'
+  read -r wc_s wc_kb wc_c < <(run wc wc -l "$f")
+  read -r ll_s ll_kb ll_c < <(run leakline "$LEAKLINE" analyze --access "bench=$f" --format json --out "$OUT/analysis-$n.json")
+  read -r ga_s ga_kb ga_c < <(run goaccess goaccess "$f" --log-format=COMBINED -o "$OUT/goaccess-$n.json")
+  python3 - "$n" "$wc_s" "$wc_kb" "$wc_c" "$ll_s" "$ll_kb" "$ll_c" "$ga_s" "$ga_kb" "$ga_c" <<'PY'
 import sys
 n = int(sys.argv[1])
-wc_s, wc_kb, ll_s, ll_kb, ga_s, ga_kb = map(float, sys.argv[2:])
+wc_s, wc_kb, wc_c, ll_s, ll_kb, ll_c, ga_s, ga_kb, ga_c = map(float, sys.argv[2:])
 rate = lambda s: n / max(s, 0.01)
-for tool, s, kb in (("wc -l", wc_s, wc_kb), ("leakline", ll_s, ll_kb), ("goaccess", ga_s, ga_kb)):
-    ratio = "" if tool == "leakline" else "%.1fx" % (s / max(ll_s, 0.01))
-    print("%-9d %-10s %9.2f %12.0f %10.1f %9s" % (n, tool, s, rate(s), kb / 1024, ratio))
-print("%-9d leakline vs goaccess: %.0fx faster; vs wc -l: %.2fx of wc's time" % (n, ga_s / max(ll_s, 0.01), ll_s / max(wc_s, 0.01)))
+for tool, s, kb, c in (("wc -l", wc_s, wc_kb, wc_c), ("leakline", ll_s, ll_kb, ll_c), ("goaccess", ga_s, ga_kb, ga_c)):
+    ratio = "1" if tool == "leakline" else "%.2fx" % (s / max(ll_s, 0.01))
+    print("%-9d %-10s %9.2f %9.2f %12.0f %10.1f %12s" % (n, tool, s, c, rate(s), kb / 1024, ratio))
+print("%-9d leakline: %.0fx GoAccess's speed, %.1fx wc -l's time, peak RSS %.1f MB" % (n, ga_s / max(ll_s, 0.01), ll_s / max(wc_s, 0.01), ll_kb / 1024))
 PY
 done
