@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SecondsFormat, Utc};
 use leakline::case::{Case, system_clock};
 use leakline::model::Snapshot;
 use leakline::report::{
@@ -54,8 +54,8 @@ pub struct ReportArgs {
     /// Keep secrets (tokens, keys, passwords) as logged; the report says redaction was off.
     #[arg(long)]
     pub no_redact: bool,
-    /// The moment the report describes (RFC 3339): evidence after it is ignored and open
-    /// windows run until it [default: now].
+    /// The moment the report describes (RFC 3339): open windows run until it [default: now].
+    /// Evidence logged after it is still read (a warning says so).
     #[arg(long, value_name = "RFC3339")]
     pub as_of: Option<String>,
     /// How many actors the Markdown and HTML reports list (JSON lists all).
@@ -108,6 +108,15 @@ pub fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
     let as_of = as_of.as_deref().map(parse_as_of).transpose()?.unwrap_or(now);
     let case = Case::open(&case, system_clock()).map_err(super::case::classify)?;
     let snapshot = case_snapshot(&case, as_of)?;
+    if let Some(latest) = snapshot.sources.iter().filter_map(|s| s.last_event).max() {
+        if latest > as_of {
+            eprintln!(
+                "leakline: warning: --as-of {} is before the latest evidence ({}); evidence after it is still counted",
+                as_of.to_rfc3339_opts(SecondsFormat::Secs, true),
+                latest.to_rfc3339_opts(SecondsFormat::Secs, true)
+            );
+        }
+    }
     let section = case_section(&case, &snapshot, now)?;
     let redaction =
         if no_redact { Redaction::Disabled } else { Redaction::Enabled(Redactor::new()) };
