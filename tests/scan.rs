@@ -155,7 +155,8 @@ fn nmap_entities_hostnames_and_ignored_elements() {
     let (obs, s) = parse_whole(ScanFormat::NmapXml, &fixture("extra_ports.xml"));
     assert_eq!((s.hosts, obs.len()), (1, 16));
     assert_eq!(s.extraports, vec![("closed".into(), 65509), ("unknown".into(), 10)]);
-    let want = ["998 ports in state `filtered` summarised", "995 ports in state `closed` summarised"];
+    let want =
+        ["998 ports in state `filtered` summarised", "995 ports in state `closed` summarised"];
     assert_eq!(summary.notes.len(), 2, "{:?}", summary.notes);
     assert!(want.iter().zip(&summary.notes).all(|(w, n)| n.starts_with(w)), "{:?}", summary.notes);
 }
@@ -194,7 +195,8 @@ fn per_line(obs: &[ScanObservation]) -> BTreeMap<u64, usize> {
 }
 
 /// Cut `file` at `cuts` offsets: never a panic, every host complete before the cut kept with
-/// all its observations, nothing from a host cut in the middle, and `incomplete` reported unless `</nmaprun>` made it.
+/// all its observations, nothing from a host cut in the middle, nothing counted malformed, and
+/// `incomplete` reported unless `</nmaprun>` made it.
 fn check_truncations(file: &str, cuts: impl Iterator<Item = usize>) {
     let bytes = fixture(file);
     let (full, _) = parse_whole(ScanFormat::NmapXml, &bytes);
@@ -210,6 +212,8 @@ fn check_truncations(file: &str, cuts: impl Iterator<Item = usize>) {
         assert_eq!(per_line(&obs), want, "{file} cut at {cut}");
         let ended = find(&bytes[..cut], b"</nmaprun>").is_some();
         assert_eq!(summary.incomplete, !ended, "{file} cut at {cut}");
+        // Being cut is what `incomplete` says; it is not a malformed record.
+        assert_eq!(summary.malformed, 0, "{file} cut at {cut}: {:?}", summary.malformed_samples);
     }
 }
 

@@ -19,7 +19,7 @@
 
 use chrono::{DateTime, Utc};
 use quick_xml::XmlVersion;
-use quick_xml::errors::Error as XmlError;
+use quick_xml::errors::{Error as XmlError, SyntaxError};
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::reader::Reader;
 
@@ -211,9 +211,21 @@ impl NmapXml {
                     }
                     Err(err) => {
                         let line = lines.at(&text, before);
-                        let incomplete = matches!(err, XmlError::Syntax(_));
+                        // quick-xml's syntax errors mean "input ended inside a construct",
+                        // except `<!` followed by something that is no comment, CDATA or
+                        // DOCTYPE, which is garbage as soon as that byte is there.
+                        let garbage_bang =
+                            matches!(err, XmlError::Syntax(SyntaxError::InvalidBangMarkup))
+                                && text.len() > before + 2;
+                        let incomplete = matches!(err, XmlError::Syntax(_)) && !garbage_bang;
                         if incomplete && !last && text.len() - before < MAX_PENDING_EVENT {
                             consumed = before;
+                            break 'restart;
+                        }
+                        if incomplete && last && next_tag(&text, before).is_none() {
+                            // The file was cut inside this construct: that is what
+                            // `incomplete` reports, not a malformed record.
+                            consumed = text.len();
                             break 'restart;
                         }
                         cx.malformed(&ScanRecordError::Record {
