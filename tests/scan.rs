@@ -419,7 +419,11 @@ fn httpx_and_naabu_targets() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+    // 48 cases by default (shared machine); `PROPTEST_CASES=N` runs more.
+    #![proptest_config(ProptestConfig {
+        cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(48),
+        ..ProptestConfig::default()
+    })]
 
     #[test]
     fn random_chunks_equal_whole(points in proptest::collection::vec(any::<usize>(), 0..40)) {
