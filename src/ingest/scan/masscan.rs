@@ -75,7 +75,7 @@ impl MasscanCore {
             self.duplicates += 1;
             return;
         }
-        let details = match &rec.kind {
+        let details = match rec.kind {
             RecordKind::Banner { service, banner } => {
                 details(["banner", service.as_str(), banner.as_str()])
             }
