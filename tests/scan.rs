@@ -235,6 +235,7 @@ fn feeding_byte_by_byte_equals_feeding_whole() {
         ("extra_ports.xml", ScanFormat::NmapXml),
         ("multiple_v3.json", ScanFormat::Nuclei),
         ("many_findings.json", ScanFormat::Nuclei),
+        ("phage_nmap.gnmap", ScanFormat::NmapGrepable),
     ] {
         let bytes = fixture(file);
         let chunks: Vec<&[u8]> = bytes.chunks(1).collect();
@@ -392,6 +393,24 @@ fn nmap_grepable_reads_ctime_in_the_configured_zone() {
     assert_eq!(a, b);
     let ssh = obs.iter().find(|o| o.port == Some(22) && o.state == PortState::Open).unwrap();
     assert_eq!(ssh.details, "ssh OpenSSH 6.0p1 Debian 4+deb7u2 (protocol 2.0)");
+}
+
+#[test]
+fn interrupted_nmap_grepable_falls_back_to_the_start_time() {
+    let bytes = fixture("phage_nmap.gnmap");
+    let done = find(&bytes, b"# Nmap done").expect("done line");
+    let (obs, summary) = parse_whole(ScanFormat::NmapGrepable, &bytes[..done]);
+    assert!(summary.incomplete);
+    assert_eq!((summary.hosts, obs.len(), summary.malformed), (256, 201_165, 0));
+    // `# Nmap 7.11 scan initiated Sat Mar 26 07:06:28 2016`, read in UTC by default.
+    assert!(obs.iter().all(|o| o.time.to_rfc3339() == "2016-03-26T07:06:28+00:00"));
+    // Cut inside the last host line: that line is counted, never parsed half.
+    let cut = done - 30;
+    let (obs, summary) = parse_whole(ScanFormat::NmapGrepable, &bytes[..cut]);
+    assert!(summary.incomplete);
+    assert_eq!(summary.malformed, 1, "{:?}", summary.malformed_samples);
+    assert!(summary.malformed_samples[0].1.contains("no newline"));
+    assert!(obs.len() < 201_165);
 }
 
 #[test]
