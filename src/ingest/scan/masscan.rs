@@ -189,10 +189,13 @@ pub struct MasscanJson {
 
 impl RecordParser for MasscanJson {
     fn record(&mut self, line: u64, bytes: &[u8], cx: &mut Cx, out: &mut Vec<ScanObservation>) {
-        let compact: Vec<u8> = bytes.iter().copied().filter(|b| !b.is_ascii_whitespace()).collect();
-        // The ≤1.0.3 end marker, not JSON.
-        if compact == b"{finished:1}" {
-            return;
+        // The ≤1.0.3 end marker `{finished: 1}`, not JSON (short: checked only when small).
+        if bytes.len() < 32 {
+            let compact: Vec<u8> =
+                bytes.iter().copied().filter(|b| !b.is_ascii_whitespace()).collect();
+            if compact == b"{finished:1}" {
+                return;
+            }
         }
         let rec: JsonRecord = match serde_json::from_slice(bytes) {
             Ok(rec) => rec,
