@@ -330,6 +330,20 @@ fn init_refuses_a_config_that_does_not_load_and_creates_nothing() {
         .failure()
         .stderr(predicate::str::contains("missing.log: no such file"));
     assert!(!case.exists());
+
+    // Stdin cannot be re-read by `case show` and `report`.
+    fs::write(&config, "[[service]]\nname = \"api\"\naccess = [\"-\"]\n").unwrap();
+    leakline()
+        .args(["case", "init"])
+        .arg(&case)
+        .arg("--config")
+        .arg(&config)
+        .args(["--playbook", "exposed-api-endpoint", "--operator", "ana"])
+        .write_stdin("")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("`-` (stdin) cannot be read again"));
+    assert!(!case.exists());
 }
 
 #[test]

@@ -127,14 +127,27 @@ pub fn snapshot_at(config_path: &Path, as_of: DateTime<Utc>) -> anyhow::Result<S
 
 /// Load and validate the case's config. A missing or unreadable file is an I/O error (exit
 /// 1); a file that does not validate keeps its `ConfigError` (exit 2). Both name the file.
+/// A case re-reads its evidence for every `case show` and `report`, so stdin (`-`) cannot be
+/// one of its sources (usage error).
 pub fn load_config(path: &Path) -> anyhow::Result<CaseConfig> {
     match config::load(path) {
+        Ok(c) if reads_stdin(&c) => Err(UsageError(format!(
+            "case config {}: a case's evidence must be files; `-` (stdin) cannot be read again by `case show` and `report`",
+            path.display()
+        ))
+        .into()),
         Ok(c) => Ok(c),
         Err(ConfigError::Io { path, source }) => Err(anyhow::Error::new(source)
             .context(format!("case config {}: cannot be read", path.display()))),
         Err(e) => Err(anyhow::Error::new(e)
             .context(format!("case config {} no longer loads", path.display()))),
     }
+}
+
+fn reads_stdin(config: &CaseConfig) -> bool {
+    let access = config.services.iter().flat_map(|s| &s.access).map(|a| a.pattern.as_str());
+    let scans = config.scans.iter().flat_map(|s| &s.paths).map(String::as_str);
+    access.chain(scans).any(|p| p == "-")
 }
 
 /// `--operator`, else `$LEAKLINE_OPERATOR`, else `$USER` (`leakline::case::resolve_operator`).
