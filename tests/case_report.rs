@@ -402,3 +402,26 @@ fn snapshot_of_reads_the_config_like_analyze() {
     assert_eq!(files.len(), 6);
     assert!(files[0].ends_with("scans/nmap-1100.xml") && files[5].ends_with("logs/access.json"));
 }
+
+#[test]
+fn report_refuses_a_tampered_journal() {
+    let dir = tempfile::tempdir().unwrap();
+    let case = worked_case(dir.path());
+    let path = case.join("journal.jsonl");
+    let text = fs::read_to_string(&path).unwrap();
+    assert!(text.contains("SG rule sg-0abc revoked"));
+    fs::write(&path, text.replace("SG rule sg-0abc revoked", "SG rule left alone")).unwrap();
+    let out = dir.path().join("r.json");
+    leakline()
+        .args(["report", "--case"])
+        .arg(&case)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(3)
+        .stderr(
+            predicate::str::contains("integrity check FAILED")
+                .and(predicate::str::contains("journal.jsonl:11: record seq 11")),
+        );
+    assert!(!out.exists());
+}

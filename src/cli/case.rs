@@ -173,7 +173,7 @@ pub(super) fn classify(err: CaseError) -> anyhow::Error {
     }
 }
 
-fn is_integrity_failure(err: &CaseError) -> bool {
+pub(super) fn is_integrity_failure(err: &CaseError) -> bool {
     matches!(
         err,
         CaseError::Journal(JournalError::Broken { .. }) | CaseError::PlaybookChanged { .. }

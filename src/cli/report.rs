@@ -14,7 +14,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use leakline::case::{Case, system_clock};
 use leakline::model::Snapshot;
 use leakline::report::{
-    self, CaseSection, DEFAULT_TOP_ACTORS, Format, Redaction, Redactor, ReportInput, ReportModel,
+    self, DEFAULT_TOP_ACTORS, Format, Redaction, Redactor, ReportInput, ReportModel,
 };
 
 use super::UsageError;
@@ -83,17 +83,6 @@ fn case_snapshot(case: &Case, as_of: DateTime<Utc>) -> anyhow::Result<Snapshot> 
         .with_context(|| format!("case {}", case.dir.display()))
 }
 
-/// The case journal's state as the report's case section, verified against `snapshot`, SLAs
-/// judged at `now`.
-fn case_section(
-    case: &Case,
-    snapshot: &Snapshot,
-    now: DateTime<Utc>,
-) -> anyhow::Result<CaseSection> {
-    let state = case.state().with_context(|| format!("case {}", case.dir.display()))?;
-    Ok(report::case_section::from_case(case, &state, Some(snapshot), now))
-}
-
 /// `--as-of` as a UTC time (usage error when it is not RFC 3339).
 fn parse_as_of(text: &str) -> Result<DateTime<Utc>, UsageError> {
     DateTime::parse_from_rfc3339(text)
@@ -107,6 +96,15 @@ pub fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
     let now = Utc::now();
     let as_of = as_of.as_deref().map(parse_as_of).transpose()?.unwrap_or(now);
     let case = Case::open(&case, system_clock()).map_err(super::case::classify)?;
+    // The journal first: a report must not be built over a tampered or damaged journal.
+    let state = match case.state() {
+        Ok(state) => state,
+        Err(e) if super::case::is_integrity_failure(&e) => {
+            eprintln!("leakline: integrity check FAILED: {e}; no report written");
+            return Ok(ExitCode::from(super::case::EXIT_INTEGRITY));
+        }
+        Err(e) => return Err(super::case::classify(e)),
+    };
     let snapshot = case_snapshot(&case, as_of)?;
     if let Some(latest) = snapshot.sources.iter().filter_map(|s| s.last_event).max() {
         if latest > as_of {
@@ -117,7 +115,8 @@ pub fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
             );
         }
     }
-    let section = case_section(&case, &snapshot, now)?;
+    // Verify conditions are checked against the report's own snapshot; SLAs at generation.
+    let section = report::case_section::from_case(&case, &state, Some(&snapshot), now);
     let redaction =
         if no_redact { Redaction::Disabled } else { Redaction::Enabled(Redactor::new()) };
     let model = ReportModel::build(&ReportInput {
