@@ -8,6 +8,7 @@
 
 pub mod analysis;
 pub mod atomic;
+pub mod case_section;
 pub mod escape;
 pub mod html;
 pub mod json;
@@ -25,10 +26,14 @@ use std::path::Path;
 
 pub use atomic::{AtomicWriteError, Written, write_atomic};
 pub use model::{
-    CaseSection, DEFAULT_TOP_ACTORS, JournalHead, Note, PlaybookRecord, Redaction, RedactionRecord,
-    ReportInput, ReportModel, SlaOutcome, StepRecord, StepState,
+    CaseEvent, CaseSection, DEFAULT_TOP_ACTORS, JournalHead, Note, PlaybookRecord, Redaction,
+    RedactionRecord, ReportInput, ReportModel, SlaOutcome, StepRecord, StepState, Verification,
+    VerifyState,
 };
-pub use redact::{RedactionCounts, Redactor, SecretKind, redact_event, redact_snapshot};
+pub use redact::{
+    RedactionCounts, Redactor, SecretKind, redact_event, redact_request, redact_scan,
+    redact_snapshot,
+};
 
 /// The report formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
