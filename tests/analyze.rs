@@ -657,3 +657,36 @@ fn trusted_proxies_decide_the_client_and_rotated_gzip_files_are_one_source_set()
         "{paths:?}"
     );
 }
+
+#[test]
+fn table_form_access_with_forced_formats_matches_auto_detection() {
+    let dir = scenario_dir();
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = tmp.path().join("case.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            r#"name = "Model gateway exposure (sample)"
+internal = ["10.0.0.0/8", "192.168.0.0/16"]
+[[service]]
+name = "model-gateway"
+addresses = ["192.0.2.40:443", "gw.example.net:443"]
+[[service.access]]
+path = "{d}/logs/access.log"
+format = "combined"
+[[service.access]]
+path = "{d}/logs/access.json"
+format = "nginx-json"
+[[scans]]
+paths = ["{d}/scans/*.xml", "{d}/scans/*.jsonl"]
+"#,
+            d = dir.display()
+        ),
+    )
+    .unwrap();
+    let forced = analyze_json(&cfg);
+    let auto = analyze_json(&dir.join("leakline.toml"));
+    assert_eq!(forced["services"], auto["services"]);
+    assert_eq!(forced["actors"], auto["actors"]);
+    assert_eq!(forced["sources"][5]["format"], "nginx-json");
+}
