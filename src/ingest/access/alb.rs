@@ -12,7 +12,7 @@
 //! (`tls 2.0 ...`) and ALB connection-log lines (they start with a timestamp).
 
 use super::escape::push_escaped_field;
-use super::fields::{decimal_to_us, parse_ip_loose, parse_status, parse_u64, split_first_last};
+use super::fields::{decimal_to_us, parse_ip_port, parse_status, parse_u64, split_first_last};
 use super::time::parse_iso;
 use super::tokens::Cursor;
 use super::{LineOutcome, ParseOptions, Scratch};
@@ -53,7 +53,7 @@ fn parse_inner(
         parse_iso(time, opts.default_tz).ok_or("time: not an ISO 8601 time")?;
     let _elb = cur.bare("elb")?;
     let client = cur.bare("client:port")?;
-    out.peer = parse_ip_loose(client);
+    out.peer = parse_ip_port(client);
     if out.peer.is_none() {
         return Err("client:port: not an address".into());
     }

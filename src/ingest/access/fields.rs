@@ -31,6 +31,19 @@ pub(crate) fn parse_ip_loose(raw: &[u8]) -> Option<IpAddr> {
     host.parse::<std::net::Ipv4Addr>().ok().map(IpAddr::V4)
 }
 
+/// Parse `ip:port` where a port is always present: split on the **last** `:`, so an IPv6
+/// client written without brackets (`2001:db8::1:443`) loses its port instead of being read
+/// as a different address. `[v6]:port` is accepted too.
+pub(crate) fn parse_ip_port(raw: &[u8]) -> Option<IpAddr> {
+    let colon = memchr::memrchr(b':', raw)?;
+    let (host, port) = (&raw[..colon], &raw[colon + 1..]);
+    if port.is_empty() || !port.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let host = host.strip_prefix(b"[").and_then(|h| h.strip_suffix(b"]")).unwrap_or(host);
+    std::str::from_utf8(host).ok()?.parse().ok()
+}
+
 /// Trim ASCII spaces and tabs on both ends.
 pub(crate) fn trim(mut s: &[u8]) -> &[u8] {
     while let [b' ' | b'\t', rest @ ..] = s {
@@ -162,6 +175,10 @@ mod tests {
         for bad in [&b"-"[..], b"localhost:8080", b"", b"10.0.0.1:x", b"unknown"] {
             assert_eq!(parse_ip_loose(bad), None, "{bad:?}");
         }
+        assert_eq!(parse_ip_port(b"2001:db8::1:443"), "2001:db8::1".parse().ok());
+        assert_eq!(parse_ip_port(b"[2001:db8::1]:443"), "2001:db8::1".parse().ok());
+        assert_eq!(parse_ip_port(b"10.0.0.1:80"), Some(v4));
+        assert_eq!(parse_ip_port(b"10.0.0.1"), None);
     }
 
     #[test]
