@@ -113,6 +113,14 @@ fn extra(tok: Tok<'_>, out: &mut Request) {
     }
 }
 
+/// Keep an X-Forwarded-For value from field 1 (`-` means none).
+fn push_xff(out: &mut Request, chain: &[u8]) {
+    let chain = trim(chain);
+    if chain != b"-" {
+        push_lossy(&mut out.forwarded_for, chain);
+    }
+}
+
 /// Split off the last space-separated word: `(before, word)`.
 fn rsplit_word(s: &[u8]) -> Option<(&[u8], &[u8])> {
     let s = trim(s);
@@ -147,8 +155,16 @@ fn parse_addr_part(addr: &[u8], out: &mut Request) -> Result<(), String> {
         }
         if addr[i] == b'"' {
             let end = memchr::memchr(b'"', &addr[i + 1..]).ok_or("client: unterminated quote")?;
-            groups[n] = Some(Group::Chain(&addr[i + 1..i + 1 + end]));
+            let inner = &addr[i + 1..i + 1 + end];
             i += end + 2;
+            // A quoted X-Forwarded-For: a list of addresses (or `-`), then a space.
+            if addr.get(i).is_some_and(|&b| b != b' ') {
+                return Err("client: text glued to a closing quote".into());
+            }
+            if inner != b"-" && !looks_like_xff(inner) {
+                return Err("client: quoted value is not an address list".into());
+            }
+            groups[n] = Some(Group::Chain(inner));
         } else {
             let start = i;
             loop {
@@ -178,7 +194,7 @@ fn parse_addr_part(addr: &[u8], out: &mut Request) -> Result<(), String> {
     let peer_word = match last {
         Group::Single(w) => w,
         Group::Chain(c) => {
-            push_lossy(&mut out.forwarded_for, trim(c));
+            push_xff(out, c);
             let right = c.rsplit(|&b| b == b',').next().unwrap_or(c);
             trim(right)
         }
@@ -189,9 +205,7 @@ fn parse_addr_part(addr: &[u8], out: &mut Request) -> Result<(), String> {
     }
     for (idx, g) in groups[..n.saturating_sub(1)].iter().enumerate().rev() {
         match g {
-            Some(Group::Chain(c)) if out.forwarded_for.is_empty() => {
-                push_lossy(&mut out.forwarded_for, trim(c));
-            }
+            Some(Group::Chain(c)) if out.forwarded_for.is_empty() => push_xff(out, c),
             Some(Group::Single(w)) if idx == 0 && is_hostish(w) => push_lossy(&mut out.host, w),
             _ => return Err("client: unexpected words before the client address".into()),
         }

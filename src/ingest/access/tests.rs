@@ -223,6 +223,9 @@ fn clf_comments_blank_and_malformed() {
     );
     assert!(malformed(AccessFormat::Combined, br#"1.2.3.4 - - [24/Nov/2026:06:13:53 +0000] "GET / HTTP/1.1" 200 2 "-" "ua"10.0.0.1 - - [24/Nov/2026:06:13:53 +0000] "GET / HTTP/1.1" 200 2 "-" "ua""#).contains("glued"));
     assert!(malformed(AccessFormat::Combined, b"\0\x01\xff\xfe garbage").starts_with("time"));
+    // The tail of the previous record glued in front of this one.
+    assert!(malformed(AccessFormat::Combined, br#""OpenAI/Python 1.54.4"167.47.118.109 - - [24/Nov/2026:13:43:17 +0000] "POST / HTTP/1.1" 200 1 "-" "ua""#).starts_with("client"));
+    assert!(malformed(AccessFormat::Combined, br#""OpenAI/Python 1.54.4" 167.47.118.109 - - [24/Nov/2026:13:43:17 +0000] "POST / HTTP/1.1" 200 1 "-" "ua""#).starts_with("client"));
     assert!(
         malformed(
             AccessFormat::Combined,
