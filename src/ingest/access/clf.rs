@@ -20,14 +20,13 @@
 //! The time is logged at the end of the request (both nginx and Apache log on completion,
 //! with Apache's `%t` being the receipt time: we keep whatever the line says).
 
-use super::escape::push_escaped_field;
+use super::escape::LineText;
 use super::fields::{
     decimal_to_us, is_hostish, looks_like_xff, parse_ip_loose, parse_status, parse_u64,
     split_request_line, trim,
 };
 use super::tokens::{Cursor, Tok};
 use super::{LineOutcome, ParseOptions, Scratch};
-use crate::ingest::access::escape::push_lossy;
 use crate::model::Request;
 
 /// Parse one CLF line into `out` (already cleared).
@@ -49,6 +48,7 @@ fn parse_inner(
     sc: &mut Scratch,
     out: &mut Request,
 ) -> Result<(), String> {
+    let text = LineText::new(line);
     let lb = memchr::memchr(b'[', line).ok_or("time: no '[' found")?;
     let head = trim(&line[..lb]);
     let (rest, _user) =
@@ -58,7 +58,7 @@ fn parse_inner(
     if addr.is_empty() {
         return Err("client: missing before ident/user".into());
     }
-    parse_addr_part(addr, out)?;
+    parse_addr_part(&text, addr, out)?;
 
     let after = &line[lb + 1..];
     let rb = memchr::memchr(b']', after).ok_or("time: no closing ']'")?;
@@ -71,7 +71,7 @@ fn parse_inner(
 
     let mut cur = Cursor::new(&after[rb + 1..]);
     let request = cur.quoted("request")?;
-    split_request_line(request, out, &mut sc.buf);
+    split_request_line(&text, request, out, &mut sc.buf);
     let status = cur.bare("status")?;
     out.status = parse_status(status).ok_or("status: not a number")?;
     let bytes = cur.bare("bytes")?;
@@ -80,24 +80,24 @@ fn parse_inner(
 
     let mut next = cur.next().map_err(|e| format!("referer: {e}"))?;
     if let Some(Tok::Quoted(referer)) = next {
-        push_escaped_field(&mut out.referer, referer, &mut sc.buf);
+        text.push_field(&mut out.referer, referer, &mut sc.buf);
         let ua = cur.quoted("user_agent")?;
-        push_escaped_field(&mut out.user_agent, ua, &mut sc.buf);
+        text.push_field(&mut out.user_agent, ua, &mut sc.buf);
         next = cur.next().map_err(|e| format!("extra field: {e}"))?;
     }
     while let Some(tok) = next {
-        extra(tok, out);
+        extra(&text, tok, out);
         next = cur.next().map_err(|e| format!("extra field: {e}"))?;
     }
     Ok(())
 }
 
 /// One trailing extra field (see the module docs).
-fn extra(tok: Tok<'_>, out: &mut Request) {
+fn extra(text: &LineText<'_>, tok: Tok<'_>, out: &mut Request) {
     match tok {
         Tok::Quoted(b) => {
             if out.forwarded_for.is_empty() && b != b"-" && looks_like_xff(b) {
-                push_lossy(&mut out.forwarded_for, trim(b));
+                text.push(&mut out.forwarded_for, trim(b));
             }
         }
         Tok::Bare(b) => {
@@ -114,10 +114,10 @@ fn extra(tok: Tok<'_>, out: &mut Request) {
 }
 
 /// Keep an X-Forwarded-For value from field 1 (`-` means none).
-fn push_xff(out: &mut Request, chain: &[u8]) {
+fn push_xff(text: &LineText<'_>, out: &mut Request, chain: &[u8]) {
     let chain = trim(chain);
     if chain != b"-" {
-        push_lossy(&mut out.forwarded_for, chain);
+        text.push(&mut out.forwarded_for, chain);
     }
 }
 
@@ -141,7 +141,7 @@ enum Group<'a> {
 }
 
 /// Read field 1 (see the module docs) into `peer`, `forwarded_for` and `host`.
-fn parse_addr_part(addr: &[u8], out: &mut Request) -> Result<(), String> {
+fn parse_addr_part(text: &LineText<'_>, addr: &[u8], out: &mut Request) -> Result<(), String> {
     let mut groups: [Option<Group<'_>>; 3] = [None; 3];
     let mut n = 0;
     let mut i = 0;
@@ -194,7 +194,7 @@ fn parse_addr_part(addr: &[u8], out: &mut Request) -> Result<(), String> {
     let peer_word = match last {
         Group::Single(w) => w,
         Group::Chain(c) => {
-            push_xff(out, c);
+            push_xff(text, out, c);
             let right = c.rsplit(|&b| b == b',').next().unwrap_or(c);
             trim(right)
         }
@@ -205,8 +205,8 @@ fn parse_addr_part(addr: &[u8], out: &mut Request) -> Result<(), String> {
     }
     for (idx, g) in groups[..n.saturating_sub(1)].iter().enumerate().rev() {
         match g {
-            Some(Group::Chain(c)) if out.forwarded_for.is_empty() => push_xff(out, c),
-            Some(Group::Single(w)) if idx == 0 && is_hostish(w) => push_lossy(&mut out.host, w),
+            Some(Group::Chain(c)) if out.forwarded_for.is_empty() => push_xff(text, out, c),
+            Some(Group::Single(w)) if idx == 0 && is_hostish(w) => text.push(&mut out.host, w),
             _ => return Err("client: unexpected words before the client address".into()),
         }
     }

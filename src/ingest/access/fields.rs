@@ -3,7 +3,7 @@
 
 use std::net::IpAddr;
 
-use super::escape::{push_escaped, push_lossy};
+use super::escape::{LineText, push_lossy};
 use crate::model::Request;
 
 /// Parse an address as logged: bare IPv4/IPv6, `ip:port`, `[v6]:port` or `[v6]`; surrounding
@@ -14,6 +14,9 @@ pub(crate) fn parse_ip_loose(raw: &[u8]) -> Option<IpAddr> {
     let s = s.strip_suffix(b"\"").unwrap_or(s);
     if s.is_empty() || s.len() > 64 {
         return None;
+    }
+    if let Some(v4) = parse_ipv4_fast(s) {
+        return Some(IpAddr::V4(v4));
     }
     let text = std::str::from_utf8(s).ok()?;
     if let Some(rest) = text.strip_prefix('[') {
@@ -29,6 +32,42 @@ pub(crate) fn parse_ip_loose(raw: &[u8]) -> Option<IpAddr> {
         return None;
     }
     host.parse::<std::net::Ipv4Addr>().ok().map(IpAddr::V4)
+}
+
+/// Dotted-quad IPv4 without a port, the overwhelmingly common client field. `None` for
+/// anything else (including leading zeros, which `std` also rejects), so the general parser
+/// still decides those.
+fn parse_ipv4_fast(s: &[u8]) -> Option<std::net::Ipv4Addr> {
+    let mut octets = [0u8; 4];
+    let mut idx = 0;
+    let mut val = 0u32;
+    let mut digits = 0;
+    for &b in s {
+        match b {
+            b'0'..=b'9' => {
+                if digits > 0 && val == 0 {
+                    return None;
+                }
+                val = val * 10 + u32::from(b - b'0');
+                digits += 1;
+                if digits > 3 || val > 255 {
+                    return None;
+                }
+            }
+            b'.' if digits > 0 && idx < 3 => {
+                octets[idx] = val as u8;
+                idx += 1;
+                val = 0;
+                digits = 0;
+            }
+            _ => return None,
+        }
+    }
+    if idx != 3 || digits == 0 {
+        return None;
+    }
+    octets[3] = val as u8;
+    Some(octets.into())
 }
 
 /// Parse `ip:port` where a port is always present: split on the **last** `:`, so an IPv6
@@ -124,7 +163,12 @@ fn is_method(raw: &[u8]) -> bool {
 /// `METHOD SP target SP HTTP/x`; anything else (`""`, `HELP`, binary probes) is kept whole in
 /// `raw_request`. Escapes are undone after splitting (nginx never escapes a space, so the
 /// split positions are the same before and after).
-pub(crate) fn split_request_line(raw: &[u8], out: &mut Request, scratch: &mut Vec<u8>) {
+pub(crate) fn split_request_line(
+    line: &LineText<'_>,
+    raw: &[u8],
+    out: &mut Request,
+    scratch: &mut Vec<u8>,
+) {
     let mut parts = raw.split(|&b| b == b' ');
     if let (Some(m), Some(t), Some(p), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())
@@ -133,12 +177,12 @@ pub(crate) fn split_request_line(raw: &[u8], out: &mut Request, scratch: &mut Ve
         && p.len() >= 5
         && p[..5].eq_ignore_ascii_case(b"HTTP/")
     {
-        push_lossy(&mut out.method, m);
-        push_escaped(&mut out.target, t, scratch);
-        push_lossy(&mut out.protocol, p);
+        line.push(&mut out.method, m);
+        line.push_escaped(&mut out.target, t, scratch);
+        line.push(&mut out.protocol, p);
         return;
     }
-    push_escaped(&mut out.raw_request, raw, scratch);
+    line.push_escaped(&mut out.raw_request, raw, scratch);
 }
 
 /// ALB/`CloudFront` style: split on the first and last space (the target may contain spaces,
@@ -179,6 +223,18 @@ mod tests {
         assert_eq!(parse_ip_port(b"[2001:db8::1]:443"), "2001:db8::1".parse().ok());
         assert_eq!(parse_ip_port(b"10.0.0.1:80"), Some(v4));
         assert_eq!(parse_ip_port(b"10.0.0.1"), None);
+        for (text, fast) in [
+            ("255.255.255.255", true),
+            ("0.0.0.0", true),
+            ("256.1.1.1", false),
+            ("01.1.1.1", false),
+            ("1.2.3", false),
+            ("1.2.3.4.5", false),
+            ("1..2.3", false),
+        ] {
+            assert_eq!(parse_ipv4_fast(text.as_bytes()).is_some(), fast, "{text}");
+            assert_eq!(parse_ip_loose(text.as_bytes()), text.parse().ok(), "{text}");
+        }
     }
 
     #[test]
@@ -196,14 +252,15 @@ mod tests {
     fn request_lines() {
         let mut sc = Vec::new();
         let mut r = Request::default();
-        split_request_line(b"GET /a?b HTTP/1.1", &mut r, &mut sc);
+        let req = b"GET /a?b HTTP/1.1";
+        split_request_line(&LineText::new(req), req, &mut r, &mut sc);
         assert_eq!(
             (r.method.as_str(), r.target.as_str(), r.protocol.as_str()),
             ("GET", "/a?b", "HTTP/1.1")
         );
         for raw in [&b""[..], b"HELP", b"GET /a b", br"\x16\x03\x01 x y"] {
             let mut r = Request::default();
-            split_request_line(raw, &mut r, &mut sc);
+            split_request_line(&LineText::new(raw), raw, &mut r, &mut sc);
             assert!(r.method.is_empty(), "{raw:?}");
         }
         let mut r = Request::default();
