@@ -142,6 +142,14 @@ enum Group<'a> {
 
 /// Read field 1 (see the module docs) into `peer`, `forwarded_for` and `host`.
 fn parse_addr_part(text: &LineText<'_>, addr: &[u8], out: &mut Request) -> Result<(), String> {
+    // Fast path: one plain word (the usual `$remote_addr`).
+    if !addr.iter().any(|&b| matches!(b, b' ' | b'"' | b',')) {
+        out.peer = parse_ip_loose(addr);
+        if out.peer.is_none() && !is_hostish(addr) {
+            return Err("client: not an address or host name".into());
+        }
+        return Ok(());
+    }
     let mut groups: [Option<Group<'_>>; 3] = [None; 3];
     let mut n = 0;
     let mut i = 0;

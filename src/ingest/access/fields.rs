@@ -9,6 +9,9 @@ use crate::model::Request;
 /// Parse an address as logged: bare IPv4/IPv6, `ip:port`, `[v6]:port` or `[v6]`; surrounding
 /// spaces and quotes are ignored. `None` for host names, `-` and garbage.
 pub(crate) fn parse_ip_loose(raw: &[u8]) -> Option<IpAddr> {
+    if let Some(v4) = parse_ipv4_fast(raw) {
+        return Some(IpAddr::V4(v4));
+    }
     let s = trim(raw);
     let s = s.strip_prefix(b"\"").unwrap_or(s);
     let s = s.strip_suffix(b"\"").unwrap_or(s);
@@ -169,18 +172,21 @@ pub(crate) fn split_request_line(
     out: &mut Request,
     scratch: &mut Vec<u8>,
 ) {
-    let mut parts = raw.split(|&b| b == b' ');
-    if let (Some(m), Some(t), Some(p), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-        && is_method(m)
-        && !t.is_empty()
-        && p.len() >= 5
-        && p[..5].eq_ignore_ascii_case(b"HTTP/")
+    // Exactly two spaces: the method ends at the first (short, scanned plainly), the
+    // protocol starts after the last, and the target between them has none.
+    let first = raw.iter().take(33).position(|&b| b == b' ');
+    let last = memchr::memrchr(b' ', raw);
+    if let (Some(first), Some(last)) = (first, last)
+        && first + 1 < last
+        && memchr::memchr(b' ', &raw[first + 1..last]).is_none()
     {
-        line.push(&mut out.method, m);
-        line.push_escaped(&mut out.target, t, scratch);
-        line.push(&mut out.protocol, p);
-        return;
+        let (m, t, p) = (&raw[..first], &raw[first + 1..last], &raw[last + 1..]);
+        if is_method(m) && p.len() >= 5 && p[..5].eq_ignore_ascii_case(b"HTTP/") {
+            line.push(&mut out.method, m);
+            line.push_escaped(&mut out.target, t, scratch);
+            line.push(&mut out.protocol, p);
+            return;
+        }
     }
     line.push_escaped(&mut out.raw_request, raw, scratch);
 }
