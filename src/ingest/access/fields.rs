@@ -152,7 +152,7 @@ pub(crate) fn decimal_to_us(raw: &[u8], us_per_unit: u64) -> Option<u64> {
         nanos = nanos * 10 + frac.get(i).map_or(0, |&c| u64::from(c - b'0'));
     }
     let whole = int.checked_mul(us_per_unit)?;
-    Some(whole + nanos * us_per_unit / 1_000_000_000)
+    whole.checked_add(nanos * us_per_unit / 1_000_000_000)
 }
 
 /// True for the method token of a request line (letters, digits, `-`, `_`).
@@ -252,6 +252,7 @@ mod tests {
         assert_eq!(decimal_to_us(b"41", 1000), Some(41_000));
         assert_eq!(decimal_to_us(b"-1", 1_000_000), None);
         assert_eq!(parse_u64(b"99999999999999999999"), None);
+        assert_eq!(decimal_to_us(b"9999999999999999999.5", 1_000_000), None);
     }
 
     #[test]
