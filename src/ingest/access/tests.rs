@@ -411,6 +411,15 @@ fn alb_positional_and_skips() {
     for skip in [&b"tls 2.0 2018-12-20T02:59:40 net/x/c6 g3 1.2.3.4:2817 10.0.0.1:80 5 2 98 246 -"[..], b"2024-10-04T17:05:15.514108Z 192.168.131.39 36280 443 TLSv1.2 x 4.036 \"CN=a\" v s Success"] {
         assert_eq!(parse_with(AccessFormat::Alb, ParseOptions::default(), skip).0, LineOutcome::Skipped);
     }
+    // Classic ELB: no leading type.
+    let r = ok(
+        AccessFormat::Alb,
+        r#"2015-05-13T23:39:43.945958Z my-lb 192.168.131.39:2817 10.0.0.1:80 0.000086 0.001048 0.001337 200 200 0 57 "GET https://www.example.com:443/ HTTP/1.1" "curl/7.38.0" DHE-RSA-AES128-SHA TLSv1.2"#,
+    );
+    assert_eq!(
+        (r.status, r.bytes_sent, r.target.as_str(), r.duration_us),
+        (200, 57, "/", Some(2471))
+    );
     assert!(malformed(AccessFormat::Alb, b"http 2019-10-11T15:01:12.376735Z app/x/c 77.227.156.41:56398 10.0.0.192:80 0.001 0.000").starts_with("response_processing_time"));
 }
 
