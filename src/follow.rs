@@ -7,8 +7,11 @@
 //! thread per glob woken by notify or a periodic stat; bytes → `Decoder` → batches of events on
 //! a bounded channel), `session` (the engine task that owns the `Correlator`).
 
+mod engine;
 pub mod identity;
+mod runner;
 pub mod session;
 pub mod tailer;
 
-pub use session::{Clock, LiveItem, Session, SessionOptions};
+pub use runner::STDIN;
+pub use session::{Clock, LiveItem, Session, SessionOptions, SessionStatus};

@@ -55,7 +55,12 @@ impl Recorder {
 }
 
 fn lines(prefix: &str, range: std::ops::Range<u32>) -> String {
-    range.map(|i| format!("{prefix} line {i:05} with some padding to look like a log\n")).collect()
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    for i in range {
+        let _ = writeln!(out, "{prefix} line {i:05} with some padding to look like a log");
+    }
+    out
 }
 
 fn expected(parts: &[(&str, std::ops::Range<u32>)]) -> Vec<String> {

@@ -1,0 +1,405 @@
+//! Follower threads: one named thread per source glob (plus one for stdin) that drives a
+//! `Tailer`, decodes its bytes with the same `Decoder` as `analyze`, and sends batches of events
+//! to the engine task over a **bounded** channel (`blocking_send`: a slow engine slows reading,
+//! nothing is dropped).
+//!
+//! Why threads rather than tokio tasks: file reads are blocking system calls (tokio's own file
+//! I/O is a blocking pool underneath), and decoding is CPU work; a dedicated thread per glob
+//! keeps both off the runtime's two workers and gives a natural pipeline (decode here, correlate
+//! in the engine). A thread sleeps until notify reports a change in the watched directory or the
+//! periodic stat tick (`poll_interval`) fires, so file systems where notify is silent (NFS,
+//! some container overlays) are still followed.
+
+use std::collections::HashMap;
+use std::io::Read;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self as std_mpsc, RecvTimeoutError, SyncSender, TrySendError};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use notify::{EventKind, RecursiveMode, Watcher};
+use tokio::sync::mpsc;
+
+use crate::config::{CaseConfig, Vantage};
+use crate::correlate::SourceInfo;
+use crate::ingest::SourceStats;
+use crate::ingest::access::{AccessFormat, FieldMap, ParseOptions};
+use crate::ingest::decoder::{Decoder, DecoderOptions};
+use crate::ingest::scan::{ScanFormat, ScanOptions};
+use crate::model::{Event, SourceId, SourceKind};
+
+use super::tailer::{self, Incident, OpenReason, TailSink, Tailer, TailerOptions};
+
+/// Events per batch sent to the engine (bounded memory per message).
+pub(crate) const BATCH_EVENTS: usize = 4096;
+/// The pattern that means "standard input".
+pub const STDIN: &str = "-";
+
+/// What followers tell the engine.
+#[derive(Debug)]
+pub(crate) enum Msg {
+    /// A new source; ids arrive strictly in increasing order.
+    Register {
+        id: SourceId,
+        info: SourceInfo,
+    },
+    Batch(Batch),
+    Incident(Incident),
+    /// The stream will get no more bytes.
+    Ended(SourceId),
+    /// A follower read everything that existed when it started.
+    CaughtUp,
+    /// A follower thread exited.
+    Stopped,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct Batch {
+    pub events: Vec<Event>,
+    pub sources: Vec<SourceUpdate>,
+}
+
+/// The cumulative counters of a source after this batch.
+#[derive(Debug)]
+pub(crate) struct SourceUpdate {
+    pub id: SourceId,
+    pub stats: SourceStats,
+    pub format: &'static str,
+    pub incomplete: bool,
+    /// Bytes read since the previous update (activity, for silence detection).
+    pub bytes: u64,
+}
+
+/// One configured source pattern and how to decode it.
+#[derive(Debug, Clone)]
+pub(crate) struct FollowSpec {
+    pub pattern: String,
+    pub kind: SourceKind,
+    pub service: String,
+    pub vantage: Vantage,
+    pub access_format: Option<AccessFormat>,
+    pub scan_format: Option<ScanFormat>,
+    pub fields: Option<FieldMap>,
+}
+
+/// Every source of a config, in the deterministic order ids are assigned: services in config
+/// order with their access patterns in order, then scan specs and their paths in order.
+pub(crate) fn specs(config: &CaseConfig) -> Vec<FollowSpec> {
+    let mut out = Vec::new();
+    for service in &config.services {
+        for access in &service.access {
+            out.push(FollowSpec {
+                pattern: access.pattern.clone(),
+                kind: SourceKind::Access,
+                service: service.name.clone(),
+                vantage: Vantage::External,
+                access_format: access.format,
+                scan_format: None,
+                fields: access.fields.clone(),
+            });
+        }
+    }
+    for scan in &config.scans {
+        for path in &scan.paths {
+            out.push(FollowSpec {
+                pattern: path.clone(),
+                kind: SourceKind::Scan,
+                service: String::new(),
+                vantage: scan.vantage,
+                access_format: None,
+                scan_format: scan.format,
+                fields: None,
+            });
+        }
+    }
+    out
+}
+
+/// State shared by all followers of a session.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub tx: mpsc::Sender<Msg>,
+    /// Next source id; held while a `Register` is sent so ids arrive in order.
+    pub next_id: Mutex<u32>,
+    /// Whose turn it is to discover its initial files (config order → deterministic ids).
+    pub turn: (Mutex<usize>, Condvar),
+    pub stop: Arc<AtomicBool>,
+    pub tailer: TailerOptions,
+    pub poll_interval: Duration,
+    pub timezone: chrono_tz::Tz,
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+}
+
+impl Shared {
+    fn wait_turn(&self, k: usize) {
+        let (lock, cv) = &self.turn;
+        let mut turn = lock.lock().unwrap_or_else(PoisonError::into_inner);
+        while *turn < k && !self.stop.load(Ordering::Relaxed) {
+            turn = cv
+                .wait_timeout(turn, Duration::from_millis(200))
+                .map_or_else(|p| p.into_inner().0, |(g, _)| g);
+        }
+    }
+
+    pub(crate) fn pass_turn(&self, k: usize) {
+        let (lock, cv) = &self.turn;
+        let mut turn = lock.lock().unwrap_or_else(PoisonError::into_inner);
+        *turn = (*turn).max(k + 1);
+        cv.notify_all();
+    }
+
+    fn send(&self, msg: Msg) {
+        if self.tx.blocking_send(msg).is_err() {
+            // The engine is gone: nothing left to feed.
+            self.stop.store(true, Ordering::Relaxed);
+        }
+    }
+}
+
+/// A decoding sink: tailer bytes → decoder → batched events.
+struct Feed<'a> {
+    shared: &'a Shared,
+    spec: &'a FollowSpec,
+    decoders: HashMap<SourceId, (Decoder, u64)>,
+    pending: Vec<Event>,
+    dirty: Vec<SourceId>,
+}
+
+impl<'a> Feed<'a> {
+    fn new(shared: &'a Shared, spec: &'a FollowSpec) -> Self {
+        Feed { shared, spec, decoders: HashMap::new(), pending: Vec::new(), dirty: Vec::new() }
+    }
+
+    fn decoder_options(&self, id: SourceId) -> DecoderOptions {
+        let mut o = DecoderOptions::new(id, Some(self.spec.kind));
+        o.access_format = self.spec.access_format;
+        o.scan_format = self.spec.scan_format;
+        o.access = ParseOptions {
+            default_tz: self.shared.timezone,
+            trusted_proxies: self.shared.trusted_proxies.clone(),
+            fields: self.spec.fields.clone(),
+        };
+        o.scan = ScanOptions { default_tz: self.shared.timezone };
+        o
+    }
+
+    fn mark(&mut self, id: SourceId) {
+        if !self.dirty.contains(&id) {
+            self.dirty.push(id);
+        }
+    }
+
+    /// Send what is pending (events and the counters of every source touched).
+    fn flush(&mut self) {
+        if self.pending.is_empty() && self.dirty.is_empty() {
+            return;
+        }
+        let mut batch = Batch {
+            events: std::mem::replace(&mut self.pending, Vec::with_capacity(BATCH_EVENTS)),
+            sources: Vec::with_capacity(self.dirty.len()),
+        };
+        for id in self.dirty.drain(..) {
+            if let Some((decoder, bytes)) = self.decoders.get_mut(&id) {
+                batch.sources.push(SourceUpdate {
+                    id,
+                    stats: decoder.stats().clone(),
+                    format: decoder.format().name(),
+                    incomplete: decoder.scan_summary().is_some_and(|s| s.incomplete),
+                    bytes: std::mem::take(bytes),
+                });
+            }
+        }
+        self.shared.send(Msg::Batch(batch));
+    }
+
+    fn register(&mut self, path: &str) -> SourceId {
+        let info = SourceInfo {
+            path: path.to_owned(),
+            kind: self.spec.kind,
+            format: self
+                .spec
+                .access_format
+                .map(AccessFormat::name)
+                .or(self.spec.scan_format.map(ScanFormat::name))
+                .unwrap_or("unknown")
+                .to_owned(),
+            service: self.spec.service.clone(),
+            vantage: self.spec.vantage,
+        };
+        let id = {
+            let mut next = self.shared.next_id.lock().unwrap_or_else(PoisonError::into_inner);
+            let id = SourceId(*next);
+            *next += 1;
+            self.shared.send(Msg::Register { id, info });
+            id
+        };
+        self.decoders.insert(id, (Decoder::new(self.decoder_options(id)), 0));
+        id
+    }
+}
+
+impl TailSink for Feed<'_> {
+    fn open(&mut self, path: &Path, _reason: OpenReason) -> SourceId {
+        self.register(&path.to_string_lossy())
+    }
+
+    fn data(&mut self, stream: SourceId, bytes: &[u8]) {
+        if let Some((decoder, n)) = self.decoders.get_mut(&stream) {
+            decoder.feed(bytes, &mut self.pending);
+            *n += bytes.len() as u64;
+            self.mark(stream);
+            if self.pending.len() >= BATCH_EVENTS {
+                self.flush();
+            }
+        }
+    }
+
+    fn end(&mut self, stream: SourceId) {
+        if let Some((decoder, _)) = self.decoders.get_mut(&stream) {
+            decoder.finish(&mut self.pending);
+            self.mark(stream);
+        }
+        self.flush();
+        self.shared.send(Msg::Ended(stream));
+    }
+
+    fn incident(&mut self, incident: Incident) {
+        self.flush();
+        self.shared.send(Msg::Incident(incident));
+    }
+}
+
+/// Wakes a follower: `names` is set for anything but a data write (create, rename, remove).
+struct Wake {
+    names: AtomicBool,
+    tx: SyncSender<()>,
+}
+
+impl Wake {
+    fn ring(&self, names: bool) {
+        if names {
+            self.names.store(true, Ordering::Relaxed);
+        }
+        match self.tx.try_send(()) {
+            Ok(()) | Err(TrySendError::Full(()) | TrySendError::Disconnected(())) => {}
+        }
+    }
+}
+
+/// Spawn the follower for spec `k`. The thread registers its initial sources when it is
+/// spec `k`'s turn, then follows until `shared.stop`.
+pub(crate) fn spawn(
+    k: usize,
+    spec: FollowSpec,
+    shared: Arc<Shared>,
+) -> std::io::Result<std::thread::JoinHandle<()>> {
+    let name = format!("follow-{k}");
+    std::thread::Builder::new().name(name).spawn(move || {
+        if spec.pattern == STDIN {
+            follow_stdin(k, &spec, &shared);
+        } else {
+            follow_glob(k, &spec, &shared);
+        }
+        shared.pass_turn(k);
+        let _ = shared.tx.blocking_send(Msg::Stopped);
+    })
+}
+
+fn follow_glob(k: usize, spec: &FollowSpec, shared: &Shared) {
+    let (wake_tx, wake_rx) = std_mpsc::sync_channel(1);
+    let wake = Arc::new(Wake { names: AtomicBool::new(false), tx: wake_tx });
+    let mut watcher = {
+        let wake = Arc::clone(&wake);
+        notify::recommended_watcher(move |res: notify::Result<notify::Event>| match res {
+            Ok(ev) => match ev.kind {
+                EventKind::Access(_) => {}
+                EventKind::Modify(notify::event::ModifyKind::Data(_)) => wake.ring(false),
+                _ => wake.ring(true),
+            },
+            Err(_) => wake.ring(true),
+        })
+    }
+    .map_err(|e| tracing::warn!("notify unavailable for {}: {e}; polling only", spec.pattern))
+    .ok();
+    let base = tailer::literal_base(&spec.pattern);
+    let base = if base.as_os_str().is_empty() { Path::new(".").to_path_buf() } else { base };
+    let mode = if tailer::globs_directories(&spec.pattern) {
+        RecursiveMode::Recursive
+    } else {
+        RecursiveMode::NonRecursive
+    };
+    let mut watching = false;
+
+    let mut tailer = Tailer::new(spec.pattern.clone(), shared.tailer.clone());
+    let mut feed = Feed::new(shared, spec);
+    shared.wait_turn(k);
+    tailer.discover_initial(Instant::now(), &mut feed);
+    feed.flush();
+    shared.pass_turn(k);
+
+    let mut caught_up = false;
+    let mut discover = false;
+    let mut next_tick = Instant::now() + shared.poll_interval;
+    while !shared.stop.load(Ordering::Relaxed) {
+        if !watching {
+            if let Some(w) = watcher.as_mut() {
+                watching = w.watch(&base, mode).is_ok();
+            }
+        }
+        let cycle = tailer.poll(Instant::now(), discover, &mut feed);
+        feed.flush();
+        if !cycle.more && !caught_up {
+            caught_up = true;
+            shared.send(Msg::CaughtUp);
+        }
+        if cycle.more || cycle.rescan {
+            discover = cycle.rescan;
+            continue;
+        }
+        let wait = next_tick.saturating_duration_since(Instant::now());
+        let ticked = match wake_rx.recv_timeout(wait) {
+            Ok(()) => false,
+            Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => true,
+        };
+        if ticked || Instant::now() >= next_tick {
+            next_tick = Instant::now() + shared.poll_interval;
+            discover = true;
+        } else {
+            discover = wake.names.swap(false, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Standard input: read as it arrives; at end of input the final line is flushed.
+fn follow_stdin(k: usize, spec: &FollowSpec, shared: &Shared) {
+    let mut feed = Feed::new(shared, spec);
+    shared.wait_turn(k);
+    let id = feed.register("<stdin>");
+    shared.pass_turn(k);
+    shared.send(Msg::CaughtUp);
+    let mut stdin = std::io::stdin().lock();
+    let mut buf = vec![0; 64 * 1024];
+    while !shared.stop.load(Ordering::Relaxed) {
+        match stdin.read(&mut buf) {
+            Ok(0) => {
+                feed.end(id);
+                return;
+            }
+            Ok(n) => {
+                feed.data(id, &buf[..n]);
+                feed.flush();
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => {
+                feed.incident(Incident::Error {
+                    stream: Some(id),
+                    path: "<stdin>".into(),
+                    reason: e.to_string(),
+                });
+                feed.end(id);
+                return;
+            }
+        }
+    }
+}
