@@ -232,6 +232,8 @@ impl Engine {
         self.correlator.apply(&batch.events);
         self.status.events += batch.events.len() as u64;
         self.status.batches += 1;
+        // Cheap (a lock and a wake-up): lets callers measure when events are applied.
+        self.status_tx.send_replace(self.status);
         if self.items.receiver_count() > 0 {
             for event in batch.events {
                 let external = self.is_external(&event);

@@ -353,8 +353,14 @@ fn follow_glob(k: usize, spec: &FollowSpec, shared: &Shared) {
             caught_up = true;
             shared.send(Msg::CaughtUp);
         }
+        let names = wake.names.swap(false, Ordering::Relaxed);
         if cycle.more || cycle.rescan {
-            discover = cycle.rescan;
+            // Busy: keep reading, but never postpone discovery past a tick (a file that
+            // appears while a big one drains must be found before it is rotated away too).
+            discover = cycle.rescan || names || Instant::now() >= next_tick;
+            if discover {
+                next_tick = Instant::now() + shared.poll_interval;
+            }
             continue;
         }
         let wait = next_tick.saturating_duration_since(Instant::now());
@@ -362,11 +368,10 @@ fn follow_glob(k: usize, spec: &FollowSpec, shared: &Shared) {
             Ok(()) => false,
             Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => true,
         };
+        discover = names || wake.names.swap(false, Ordering::Relaxed);
         if ticked || Instant::now() >= next_tick {
             next_tick = Instant::now() + shared.poll_interval;
             discover = true;
-        } else {
-            discover = wake.names.swap(false, Ordering::Relaxed);
         }
     }
 }
