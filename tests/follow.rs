@@ -296,6 +296,15 @@ fn a_directory_where_a_file_is_expected_is_an_error_and_others_keep_going() {
     assert_eq!(errors.len(), 1, "reported once: {errors:?}");
     assert!(errors[0].0.ends_with("b.log"));
     assert!(errors[0].1.to_lowercase().contains("is a directory"), "{}", errors[0].1);
+    // Retried later: the same failure is not reported again.
+    t.poll(t0 + Duration::from_secs(30), true, &mut rec);
+    assert_eq!(rec.count(|i| matches!(i, Incident::Error { .. })), 1);
+    // Replaced by a real file: recovered, read.
+    fs::remove_dir(dir.path().join("b.log")).unwrap();
+    append(&dir.path().join("b.log"), &lines("b", 0..2));
+    t.poll(t0 + Duration::from_secs(31), true, &mut rec);
+    assert_eq!(rec.count(|i| matches!(i, Incident::Recovered { .. })), 1, "{:?}", rec.incidents);
+    assert_eq!(rec.all_lines(), expected(&[("a", 0..6), ("b", 0..2)]));
 }
 
 #[test]
@@ -313,4 +322,62 @@ fn a_missing_directory_is_an_error_until_it_appears() {
     t.poll(t0, true, &mut rec);
     assert_eq!(rec.count(|i| matches!(i, Incident::Recovered { .. })), 1);
     assert_eq!(rec.all_lines(), expected(&[("x", 0..3)]));
+}
+
+#[test]
+fn archives_present_at_start_are_read_whole_and_a_growing_archive_waits_until_complete() {
+    let dir = tempfile::tempdir().unwrap();
+    let gz_bytes = |text: &str| {
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        enc.write_all(text.as_bytes()).unwrap();
+        enc.finish().unwrap()
+    };
+    fs::write(dir.path().join("access.log.3.gz"), gz_bytes(&lines("arch", 0..30))).unwrap();
+    append(&dir.path().join("access.log"), &lines("live", 0..5));
+    let mut t = Tailer::new(pattern(dir.path(), "access.log*"), opts(false));
+    let mut rec = Recorder::default();
+    let t0 = Instant::now();
+    t.poll(t0, true, &mut rec);
+    assert_eq!(rec.all_lines(), expected(&[("arch", 0..30), ("live", 0..5)]));
+    assert_eq!(t.open_files(), 1, "an archive is read once, not kept open");
+    // An unrelated archive written in two steps: nothing until it is complete, then read once.
+    let other = gz_bytes(&lines("other", 0..400));
+    let path = dir.path().join("access.log.other.gz");
+    fs::write(&path, &other[..other.len() / 2]).unwrap();
+    t.poll(t0 + Duration::from_secs(1), true, &mut rec);
+    assert_eq!(rec.all_lines().len(), 35);
+    fs::write(&path, &other).unwrap();
+    t.poll(t0 + Duration::from_secs(2), true, &mut rec);
+    t.poll(t0 + Duration::from_secs(3), true, &mut rec);
+    assert_eq!(rec.all_lines(), expected(&[("arch", 0..30), ("live", 0..5), ("other", 0..400)]));
+    assert!(rec.incidents.is_empty(), "{:?}", rec.incidents);
+}
+
+#[test]
+fn a_copy_caught_while_still_tiny_is_not_mistaken_for_new_content() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("access.log");
+    append(&log, &lines("old", 0..50));
+    let mut t = Tailer::new(pattern(dir.path(), "access.log*"), opts(false));
+    let mut rec = Recorder::default();
+    let t0 = Instant::now();
+    t.poll(t0, true, &mut rec);
+    // A copy whose first 10 bytes are all that exist yet.
+    let content = fs::read(&log).unwrap();
+    let copy = dir.path().join("access.log.1");
+    fs::write(&copy, &content[..10]).unwrap();
+    t.poll(t0 + Duration::from_secs(1), true, &mut rec);
+    fs::write(&copy, &content).unwrap();
+    t.poll(t0 + Duration::from_secs(2), true, &mut rec);
+    assert_eq!(rec.all_lines(), expected(&[("old", 0..50)]), "the copy is not read again");
+    // A genuinely new file that happens to be tiny is read once it has waited rotate_wait.
+    let tiny = dir.path().join("access.log.new");
+    fs::write(&tiny, "old line 0").unwrap();
+    t.poll(t0 + Duration::from_secs(3), true, &mut rec);
+    assert_eq!(rec.streams.len(), 1);
+    t.poll(t0 + Duration::from_secs(9), true, &mut rec);
+    append(&tiny, "\n");
+    t.poll(t0 + Duration::from_secs(10), true, &mut rec);
+    assert_eq!(rec.streams.len(), 2);
+    assert!(rec.all_lines().contains(&"old line 0".to_owned()));
 }

@@ -17,7 +17,7 @@ use tokio::sync::{broadcast, mpsc, oneshot, watch};
 use crate::config::Vantage;
 use crate::correlate::Correlator;
 use crate::model::snapshot::{Gap, GapKind};
-use crate::model::{Event, Snapshot, SourceId};
+use crate::model::{Event, Snapshot, SourceId, SourceKind};
 
 use super::runner::{Batch, Msg};
 use super::session::{Clock, LiveItem, SessionOptions, SessionStatus};
@@ -37,9 +37,13 @@ pub(crate) struct Outputs {
 
 /// What the engine tracks per source beyond the correlator's health counters.
 #[derive(Debug)]
-struct Live {
+struct Tracked {
     path: String,
     vantage: Vantage,
+    /// Access logs only are checked for silence (a finished scan is quiet by nature).
+    access: bool,
+    /// Bytes arrived after the backfill: the source is live, so its silence means something.
+    live: bool,
     /// When bytes last arrived (monotonic) — silence detection.
     last_bytes: Option<Instant>,
     ended: bool,
@@ -61,7 +65,7 @@ pub(crate) struct Engine {
     items: broadcast::Sender<LiveItem>,
     status_tx: watch::Sender<SessionStatus>,
     status: SessionStatus,
-    sources: Vec<Live>,
+    sources: Vec<Tracked>,
     /// Failing sources or patterns: (source, path) → open gap.
     errors: BTreeMap<(Option<SourceId>, String), Gap>,
     followers: usize,
@@ -187,13 +191,16 @@ impl Engine {
             Msg::Register { id, info } => {
                 let path = info.path.clone();
                 let vantage = info.vantage;
+                let access = info.kind == SourceKind::Access;
                 let got = self.correlator.add_source(info);
                 if got != id {
                     tracing::error!("source id mismatch: follower {id:?}, correlator {got:?}");
                 }
-                self.sources.push(Live {
+                self.sources.push(Tracked {
                     path,
                     vantage,
+                    access,
+                    live: false,
                     last_bytes: None,
                     ended: false,
                     lines_at_tick: 0,
@@ -248,6 +255,7 @@ impl Engine {
             live.last_event = update.stats.last_event;
             let resumed = if update.bytes > 0 {
                 live.last_bytes = Some(now);
+                live.live |= self.status.backfilled;
                 live.silent.take()
             } else {
                 None
@@ -386,7 +394,7 @@ impl Engine {
         let wall = (self.clock)();
         for (i, s) in self.sources.iter_mut().enumerate() {
             let Some(last) = s.last_bytes else { continue };
-            if s.ended || s.silent.is_some() || recent(Some(last)) {
+            if !s.live || !s.access || s.ended || s.silent.is_some() || recent(Some(last)) {
                 continue;
             }
             let quiet = chrono::Duration::from_std(now.saturating_duration_since(last))

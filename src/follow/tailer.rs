@@ -149,8 +149,8 @@ enum Hold {
     Undecided { until: Instant },
     /// An archive still being written.
     GzPending,
-    /// Failed to open or read; reported.
-    Failed,
+    /// Failed to open or read (reported once per reason); retried from `until`.
+    Failed { until: Instant },
 }
 
 /// Follows every file matching one glob pattern.
@@ -250,6 +250,7 @@ impl Tailer {
             }
         };
         let mut seen: HashSet<FileId> = HashSet::with_capacity(paths.len());
+        let mut listed: HashSet<PathBuf> = HashSet::with_capacity(paths.len());
         for path in paths {
             let meta = match fs::metadata(&path) {
                 Ok(m) => m,
@@ -266,8 +267,12 @@ impl Tailer {
                 self.report_path_error(path, None, reason.to_owned(), sink);
                 continue;
             }
-            self.clear_error(&path, None, sink);
             let id = FileId::of(&meta);
+            let failing = matches!(self.held.get(&id), Some((Hold::Failed { .. }, _)));
+            if meta.is_file() && !failing {
+                self.clear_error(&path, None, sink);
+            }
+            listed.insert(path.clone());
             seen.insert(id);
             self.examine(&path, id, meta.len(), initial, now, sink);
         }
@@ -279,6 +284,17 @@ impl Tailer {
             }
         }
         self.held.retain(|id, _| seen.contains(id));
+        // A failing path that is gone no longer fails.
+        let pattern = PathBuf::from(&self.pattern);
+        let gone: Vec<PathBuf> = self
+            .path_errors
+            .keys()
+            .filter(|p| **p != pattern && !listed.contains(*p))
+            .cloned()
+            .collect();
+        for path in gone {
+            self.clear_error(&path, None, sink);
+        }
     }
 
     /// The glob's current matches, sorted; an error when the pattern's directory is unreadable.
@@ -320,14 +336,16 @@ impl Tailer {
             return;
         }
         if let Some((hold, held_size)) = self.held.get(&id) {
-            let expired = matches!(hold, Hold::Undecided { until } if now >= *until);
+            let expired =
+                matches!(hold, Hold::Undecided { until } | Hold::Failed { until } if now >= *until);
             if *held_size == size && !expired {
                 return;
             }
             self.held.remove(&id);
             if expired {
-                // Waited long enough for a short file to show whether it is a copy.
-                self.examine_new(path, id, size, initial, None, sink);
+                // Waited long enough for a short file to show whether it is a copy, or time
+                // to retry a failing one.
+                self.examine_new(path, id, size, initial, now, true, sink);
                 return;
             }
         }
@@ -359,48 +377,33 @@ impl Tailer {
                 _ => self.known[k].id = None,
             }
         }
-        self.examine_new(path, id, size, initial, Some(now), sink);
+        self.examine_new(path, id, size, initial, now, false, sink);
     }
 
-    /// An identity never seen (or whose old content is gone). `undecided_until` is `None`
-    /// once a short file has waited its turn: then it is new content unless it matches.
+    /// An identity never seen (or whose old content is gone). `decide_now` is set once a
+    /// short file has waited its turn: then it is new content unless it matches.
+    #[allow(clippy::too_many_arguments)]
     fn examine_new(
         &mut self,
         path: &Path,
         id: FileId,
         size: u64,
         initial: bool,
-        now: Option<Instant>,
+        now: Instant,
+        decide_now: bool,
         sink: &mut dyn TailSink,
     ) {
-        let decide_now = now.is_none();
-        let now = now.unwrap_or_else(Instant::now);
-        let file = match File::open(path) {
-            Ok(f) => f,
+        let opened = File::open(path).and_then(|f| Ok((identity::plain_head(&f)?, f)));
+        let (head, file) = match opened {
+            Ok(x) => x,
             Err(e) => {
-                sink.incident(Incident::Error {
-                    stream: None,
-                    path: path.to_path_buf(),
-                    reason: e.to_string(),
-                });
-                self.held.insert(id, (Hold::Failed, size));
+                self.fail(path, id, size, e.to_string(), now, sink);
                 return;
             }
         };
-        let head = match identity::plain_head(&file) {
-            Ok(h) => h,
-            Err(e) => {
-                sink.incident(Incident::Error {
-                    stream: None,
-                    path: path.to_path_buf(),
-                    reason: e.to_string(),
-                });
-                self.held.insert(id, (Hold::Failed, size));
-                return;
-            }
-        };
+        self.clear_error(path, None, sink);
         if head.starts_with(&crate::ingest::source::GZIP_MAGIC) {
-            self.examine_gz(path, id, size, initial, sink);
+            self.examine_gz(path, id, size, initial, now, sink);
             return;
         }
         if !initial {
@@ -462,7 +465,7 @@ impl Tailer {
             }
             let Ok(file) = file.try_clone() else {
                 self.known.push(Known { id: Some(id), size, ..k });
-                return Some(Hold::Failed);
+                return Some(Hold::Failed { until: now + self.options.rotate_wait });
             };
             self.open.push(OpenFile {
                 id,
@@ -492,6 +495,7 @@ impl Tailer {
         id: FileId,
         size: u64,
         initial: bool,
+        now: Instant,
         sink: &mut dyn TailSink,
     ) {
         let content = match identity::gunzip(path) {
@@ -502,8 +506,7 @@ impl Tailer {
             }
             Err(e) => {
                 let reason = format!("not a readable gzip archive: {e}");
-                sink.incident(Incident::Error { stream: None, path: path.to_path_buf(), reason });
-                self.held.insert(id, (Hold::Failed, size));
+                self.fail(path, id, size, reason, now, sink);
                 return;
             }
         };
@@ -647,6 +650,21 @@ impl Tailer {
             self.known.remove(0);
         }
         self.known.push(known);
+    }
+
+    /// A file could not be opened or read: report (once per reason) and retry later.
+    fn fail(
+        &mut self,
+        path: &Path,
+        id: FileId,
+        size: u64,
+        reason: String,
+        now: Instant,
+        sink: &mut dyn TailSink,
+    ) {
+        self.report_path_error(path.to_path_buf(), None, reason, sink);
+        let until = now + self.options.rotate_wait.max(Duration::from_secs(1));
+        self.held.insert(id, (Hold::Failed { until }, size));
     }
 
     fn report_path_error(
