@@ -25,7 +25,7 @@ use crate::config::{CaseConfig, Vantage};
 use crate::correlate::SourceInfo;
 use crate::ingest::SourceStats;
 use crate::ingest::access::{AccessFormat, FieldMap, ParseOptions};
-use crate::ingest::decoder::{Decoder, DecoderOptions};
+use crate::ingest::decoder::{Decoder, DecoderOptions, DetectedFormat};
 use crate::ingest::scan::{ScanFormat, ScanOptions};
 use crate::model::{Event, SourceId, SourceKind};
 
@@ -213,6 +213,20 @@ impl<'a> Feed<'a> {
         self.shared.send(Msg::Batch(batch));
     }
 
+    /// Idle moment (everything read): let sources still detecting their format decide from
+    /// the complete lines they have, so a quiet live log is not held back.
+    fn settle(&mut self) {
+        for (id, (decoder, _)) in &mut self.decoders {
+            if matches!(decoder.format(), DetectedFormat::Unknown) {
+                let before = self.pending.len();
+                decoder.detect_now(&mut self.pending);
+                if self.pending.len() > before && !self.dirty.contains(id) {
+                    self.dirty.push(*id);
+                }
+            }
+        }
+    }
+
     fn register(&mut self, path: &str) -> SourceId {
         let info = SourceInfo {
             path: path.to_owned(),
@@ -348,6 +362,9 @@ fn follow_glob(k: usize, spec: &FollowSpec, shared: &Shared) {
             }
         }
         let cycle = tailer.poll(Instant::now(), discover, &mut feed);
+        if !cycle.more {
+            feed.settle();
+        }
         feed.flush();
         if !cycle.more && !caught_up {
             caught_up = true;
@@ -393,6 +410,7 @@ fn follow_stdin(k: usize, spec: &FollowSpec, shared: &Shared) {
             }
             Ok(n) => {
                 feed.data(id, &buf[..n]);
+                feed.settle();
                 feed.flush();
             }
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
@@ -406,5 +424,122 @@ fn follow_stdin(k: usize, spec: &FollowSpec, shared: &Shared) {
                 return;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write as _;
+
+    use super::*;
+
+    fn combined(ip: &str, n: u32) -> String {
+        use std::fmt::Write as _;
+        let mut out = String::new();
+        for i in 0..n {
+            let _ = writeln!(
+                out,
+                "{ip} - - [27/Nov/2026:10:00:{:02} +0000] \"GET /x?{i} HTTP/1.1\" 200 5 \"-\" \"curl/8\"",
+                i % 60
+            );
+        }
+        out
+    }
+
+    fn spec(pattern: &Path) -> FollowSpec {
+        FollowSpec {
+            pattern: pattern.to_string_lossy().into_owned(),
+            kind: SourceKind::Access,
+            service: "gw".into(),
+            vantage: Vantage::External,
+            access_format: None,
+            scan_format: None,
+            fields: None,
+        }
+    }
+
+    async fn next(rx: &mut mpsc::Receiver<Msg>) -> Msg {
+        tokio::time::timeout(Duration::from_secs(30), rx.recv())
+            .await
+            .expect("a follower message within 30 s")
+            .expect("channel open")
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn followers_register_in_config_then_path_order_and_decode_appends() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("a")).unwrap();
+        std::fs::write(dir.path().join("a/2.log"), combined("203.0.113.2", 7)).unwrap();
+        std::fs::write(dir.path().join("a/1.log"), combined("203.0.113.1", 5)).unwrap();
+        std::fs::write(dir.path().join("b.log"), combined("203.0.113.3", 3)).unwrap();
+        let (tx, mut rx) = mpsc::channel(2);
+        let stop = Arc::new(AtomicBool::new(false));
+        let shared = Arc::new(Shared {
+            tx,
+            next_id: Mutex::new(0),
+            turn: (Mutex::new(0), Condvar::new()),
+            stop: Arc::clone(&stop),
+            tailer: TailerOptions::default(),
+            poll_interval: Duration::from_millis(200),
+            timezone: chrono_tz::UTC,
+            trusted_proxies: Vec::new(),
+        });
+        // Spawned in reverse: the turn order, not the spawn order, decides the ids.
+        let b = spawn(1, spec(&dir.path().join("b.log")), Arc::clone(&shared)).unwrap();
+        let a = spawn(0, spec(&dir.path().join("a/*.log")), Arc::clone(&shared)).unwrap();
+        drop(shared);
+        let mut registered = Vec::new();
+        let mut events: HashMap<SourceId, u64> = HashMap::new();
+        let mut caught_up = 0;
+        while caught_up < 2 || events.values().sum::<u64>() < 15 {
+            match next(&mut rx).await {
+                Msg::Register { id, info } => registered.push((id.0, info.path)),
+                Msg::Batch(batch) => {
+                    for e in &batch.events {
+                        *events.entry(e.source()).or_default() += 1;
+                    }
+                }
+                Msg::CaughtUp => caught_up += 1,
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        let names: Vec<(u32, String)> = registered
+            .iter()
+            .map(|(id, p)| (*id, p.rsplit('/').take(2).collect::<Vec<_>>().join("<")))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                (0, "1.log<a".into()),
+                (1, "2.log<a".into()),
+                (2, "b.log<".to_owned() + &dir.path().file_name().unwrap().to_string_lossy())
+            ]
+        );
+        assert_eq!(events[&SourceId(0)], 5);
+        assert_eq!(events[&SourceId(1)], 7);
+        assert_eq!(events[&SourceId(2)], 3);
+        // An append is picked up (notify or the stat tick) and decoded.
+        let mut f =
+            std::fs::OpenOptions::new().append(true).open(dir.path().join("b.log")).unwrap();
+        f.write_all(combined("198.51.100.1", 4).as_bytes()).unwrap();
+        let mut appended = 0;
+        while appended < 4 {
+            if let Msg::Batch(batch) = next(&mut rx).await {
+                assert!(batch.events.iter().all(|e| e.source() == SourceId(2)));
+                appended += batch.events.len();
+                let update = batch.sources.iter().find(|u| u.id == SourceId(2)).unwrap();
+                assert_eq!(update.format, "combined");
+            }
+        }
+        assert_eq!(appended, 4);
+        stop.store(true, Ordering::Relaxed);
+        let mut stopped = 0;
+        while stopped < 2 {
+            if let Msg::Stopped = next(&mut rx).await {
+                stopped += 1;
+            }
+        }
+        a.join().unwrap();
+        b.join().unwrap();
     }
 }
