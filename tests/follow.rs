@@ -381,3 +381,37 @@ fn a_copy_caught_while_still_tiny_is_not_mistaken_for_new_content() {
     assert_eq!(rec.streams.len(), 2);
     assert!(rec.all_lines().contains(&"old line 0".to_owned()));
 }
+
+#[test]
+fn a_new_scan_sharing_a_header_with_an_old_one_is_new_content() {
+    let dir = tempfile::tempdir().unwrap();
+    let header = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!DOCTYPE nmaprun>\n\
+                  <?xml-stylesheet href=\"file:///usr/share/nmap/nmap.xsl\" type=\"text/xsl\"?>\n";
+    let old =
+        format!("{header}<!-- Nmap 7.94 scan initiated Mon Nov  3 11:00:01 2026 -->\n<host/>\n");
+    append(&dir.path().join("nmap-1100.xml"), &old);
+    let mut t = Tailer::new(pattern(dir.path(), "nmap-*.xml"), opts(false));
+    let mut rec = Recorder::default();
+    let t0 = Instant::now();
+    t.poll(t0, true, &mut rec);
+    // A running nmap has written only the common header so far, and stalls.
+    let new = dir.path().join("nmap-1215.xml");
+    append(&new, header);
+    t.poll(t0 + Duration::from_secs(1), true, &mut rec);
+    assert_eq!(rec.streams.len(), 1, "undecided while it could still be a copy");
+    t.poll(t0 + Duration::from_secs(7), true, &mut rec);
+    assert_eq!(rec.streams.len(), 2, "after rotate_wait it is new content, read from 0");
+    append(&new, "<!-- Nmap 7.94 scan initiated Mon Nov  3 12:15:00 2026 -->\n<host/>\n");
+    t.poll(t0 + Duration::from_secs(8), false, &mut rec);
+    let lines = &rec.streams[&1].3;
+    assert_eq!(lines.len(), 5, "{lines:?}");
+    assert!(lines[0].starts_with("<?xml"));
+    // A second one that grows past the header before the wait ends is new at once.
+    let third = dir.path().join("nmap-1240.xml");
+    append(&third, header);
+    t.poll(t0 + Duration::from_secs(9), true, &mut rec);
+    append(&third, "<!-- Nmap 7.94 scan initiated Mon Nov  3 12:40:00 2026 -->\n");
+    t.poll(t0 + Duration::from_secs(10), true, &mut rec);
+    assert_eq!(rec.streams.len(), 3);
+    assert_eq!(rec.streams[&2].3.len(), 4);
+}

@@ -4,11 +4,14 @@
 //! Why both: an inode number is reused as soon as a deleted file's last descriptor closes
 //! (delete + recreate often gets the same number back), and a copy (`copytruncate`) or a
 //! compressed rotation (`access.log.2.gz`) has a new inode but old content. The head is the
-//! first `HEAD_BYTES` of content as read (decompressed for gzip); two heads match when the
-//! shorter one is a prefix of the longer one and at least `MIN_MATCH` bytes long (or both are
-//! complete short files). 4 KiB of log lines carry timestamps and addresses, so unrelated files
-//! collide only when they are tiny and identical byte for byte — then they *are* the same
-//! content as far as any reader can tell.
+//! first `HEAD_BYTES` of content as read (decompressed for gzip).
+//!
+//! A candidate is the *same* content as a known head only when it holds all of that head
+//! (and the head is at least `MIN_MATCH` bytes, or the two are identical). A candidate that is
+//! a strict prefix of a known head is *undecided*: it may be a copy still being written, or a
+//! new file that shares a header with an old one (every nmap XML file starts with the same
+//! ~150 bytes). The tailer waits for it to grow, and after `rotate_wait` treats it as new:
+//! a copy never stalls that long, a scanner that has only written its header does.
 
 use std::fs::File;
 use std::io::{self, Read};
@@ -38,15 +41,44 @@ impl FileId {
     }
 }
 
-/// `true` when `known` (a head we read) and `candidate` (a head just sampled) are the same
-/// content: one is a prefix of the other, long enough not to be a coincidence.
+/// How a candidate head compares with a known one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HeadMatch {
+    /// The candidate holds all of the known head: the same content (possibly grown).
+    Same,
+    /// The candidate is a strict prefix of the known head (or the known head is too short to
+    /// be sure): wait for more bytes before deciding.
+    Undecided,
+    Different,
+}
+
+/// Compare a head already read (`known`) with a head just sampled (`candidate`).
+#[must_use]
+pub fn compare_heads(known: &[u8], candidate: &[u8]) -> HeadMatch {
+    if known.is_empty() || candidate.is_empty() {
+        return HeadMatch::Different;
+    }
+    if candidate.len() < known.len() {
+        return if known.starts_with(candidate) {
+            HeadMatch::Undecided
+        } else {
+            HeadMatch::Different
+        };
+    }
+    if !candidate.starts_with(known) {
+        return HeadMatch::Different;
+    }
+    if known.len() >= MIN_MATCH || candidate.len() == known.len() {
+        HeadMatch::Same
+    } else {
+        HeadMatch::Undecided
+    }
+}
+
+/// `true` when `candidate` is the same content as `known` (see `compare_heads`).
 #[must_use]
 pub fn heads_match(known: &[u8], candidate: &[u8]) -> bool {
-    let n = known.len().min(candidate.len());
-    if n == 0 || known[..n] != candidate[..n] {
-        return false;
-    }
-    n >= MIN_MATCH || known.len() == candidate.len()
+    compare_heads(known, candidate) == HeadMatch::Same
 }
 
 /// The first `HEAD_BYTES` bytes of a plain file, read at offset 0 without moving any cursor.
@@ -101,17 +133,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn heads_match_needs_a_long_common_prefix_or_equal_short_files() {
+    fn a_candidate_must_hold_the_whole_known_head() {
+        use HeadMatch::{Different, Same, Undecided};
         let long = vec![b'a'; 200];
-        assert!(heads_match(&long, &long[..100]));
-        assert!(heads_match(&long[..100], &long));
-        assert!(!heads_match(&long, &long[..10]), "10 bytes is too short to be sure");
-        assert!(heads_match(b"short\n", b"short\n"));
-        assert!(!heads_match(b"", b""));
+        assert_eq!(compare_heads(&long[..100], &long), Same, "grown content");
+        assert_eq!(compare_heads(&long, &long), Same);
+        assert_eq!(compare_heads(&long, &long[..100]), Undecided, "a copy still being written");
+        assert_eq!(compare_heads(b"short\n", b"short\n"), Same);
+        assert_eq!(compare_heads(b"short\n", b"short\nmore\n"), Undecided, "too short to be sure");
+        assert_eq!(compare_heads(b"", b""), Different);
         let mut other = long.clone();
         other[150] = b'b';
-        assert!(heads_match(&long[..150], &other), "differs only after the shorter head");
-        assert!(!heads_match(&long, &other));
+        assert_eq!(compare_heads(&long[..150], &other), Same);
+        assert_eq!(compare_heads(&long, &other), Different);
+        assert_eq!(compare_heads(&other, &long[..120]), Undecided, "shared header so far");
     }
 
     #[test]

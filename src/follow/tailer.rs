@@ -31,7 +31,7 @@ use std::time::{Duration, Instant};
 
 use crate::model::SourceId;
 
-use super::identity::{self, FileId, GzContent, HEAD_BYTES, MIN_MATCH};
+use super::identity::{self, FileId, GzContent, HEAD_BYTES, HeadMatch};
 
 /// Known contents remembered for recognition (oldest forgotten first).
 const KNOWN_CAP: usize = 4096;
@@ -443,7 +443,6 @@ impl Tailer {
         sink: &mut dyn TailSink,
     ) -> Option<Hold> {
         let Found { path, id, size, file, head } = *found;
-        let short_prefix = |known: &[u8]| head.len() < MIN_MATCH && known.starts_with(head);
         let undecided = Hold::Undecided { until: now + self.options.rotate_wait };
         if head.is_empty() {
             return Some(undecided);
@@ -480,8 +479,9 @@ impl Tailer {
             });
             return None;
         }
-        let maybe_copy = self.open.iter().any(|f| short_prefix(&f.head))
-            || self.known.iter().any(|k| short_prefix(&k.head));
+        let unsure = |known: &[u8]| identity::compare_heads(known, head) == HeadMatch::Undecided;
+        let maybe_copy =
+            self.open.iter().any(|f| unsure(&f.head)) || self.known.iter().any(|k| unsure(&k.head));
         if maybe_copy && !decide_now {
             return Some(undecided);
         }
