@@ -117,9 +117,13 @@ async fn headless(config: CaseConfig, args: WatchArgs) -> anyhow::Result<ExitCod
     let mut terminate = signal(SignalKind::terminate()).context("cannot listen for SIGTERM")?;
     let session = session::start(config, options);
     let mut snapshots = session.snapshots.clone();
-    let mut prev: Arc<Snapshot> = Arc::clone(&snapshots.borrow_and_update());
+    let progress = session.status.clone();
+    // Changes are announced from the first snapshot after the backfill (history summarised
+    // once, without the churn of files being read concurrently); stats use the latest.
+    let mut announced: Arc<Snapshot> = Arc::new(Snapshot::default());
+    let mut latest: Arc<Snapshot> = Arc::clone(&snapshots.borrow_and_update());
     let every = Duration::from_secs(args.stats_every.max(1));
-    let mut stats = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+    let mut stats_timer = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
     let mut out = Lines::new();
     loop {
         tokio::select! {
@@ -127,11 +131,13 @@ async fn headless(config: CaseConfig, args: WatchArgs) -> anyhow::Result<ExitCod
                 if changed.is_err() {
                     break;
                 }
-                let next = Arc::clone(&snapshots.borrow_and_update());
-                out.changes(&changes::diff(&prev, &next));
-                prev = next;
+                latest = Arc::clone(&snapshots.borrow_and_update());
+                if progress.borrow().backfilled {
+                    out.changes(&changes::diff(&announced, &latest));
+                    announced = Arc::clone(&latest);
+                }
             }
-            _ = stats.tick(), if args.stats_every > 0 => out.stats(&prev),
+            _ = stats_timer.tick(), if args.stats_every > 0 => out.stats(&latest),
             _ = interrupt.recv() => break,
             _ = terminate.recv() => break,
         }
@@ -140,7 +146,7 @@ async fn headless(config: CaseConfig, args: WatchArgs) -> anyhow::Result<ExitCod
         }
     }
     let last = session.shutdown().await;
-    out.changes(&changes::diff(&prev, &last));
+    out.changes(&changes::diff(&announced, &last));
     if let Some(path) = &args.out {
         write_atomic(path, &last)?;
     }

@@ -426,8 +426,9 @@ impl Engine {
         }
         snapshot.gaps.extend(self.errors.values().cloned());
         snapshot.gaps.extend(self.sources.iter().filter_map(|s| s.silent.clone()));
-        self.snapshots.send_replace(Arc::new(snapshot));
+        // Status first: a reader woken by the snapshot sees a status at least as new.
         self.status_tx.send_replace(self.status);
+        self.snapshots.send_replace(Arc::new(snapshot));
         self.dirty = false;
         self.last_publish = Instant::now();
     }
