@@ -228,6 +228,7 @@ mod tests {
             external_bytes: 0,
             external_clients: 0,
             internal_requests: 0,
+            unattributed_requests: 0,
             first_external: first,
             first_non_scanner_success: None,
             scans: Vec::new(),

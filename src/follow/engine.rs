@@ -11,11 +11,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use ipnet::IpNet;
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
 use crate::config::Vantage;
-use crate::correlate::Correlator;
+use crate::correlate::{ClientFilter, Correlator};
 use crate::model::snapshot::{Gap, GapKind};
 use crate::model::{Event, Snapshot, SourceId, SourceKind};
 
@@ -58,7 +57,7 @@ pub(crate) struct Engine {
     correlator: Correlator,
     options: SessionOptions,
     clock: Clock,
-    internal: Vec<IpNet>,
+    filter: ClientFilter,
     stop: Arc<AtomicBool>,
     started: Instant,
     snapshots: watch::Sender<Arc<Snapshot>>,
@@ -78,7 +77,7 @@ pub(crate) struct Engine {
 impl Engine {
     pub fn new(
         correlator: Correlator,
-        internal: Vec<IpNet>,
+        filter: ClientFilter,
         options: SessionOptions,
         stop: Arc<AtomicBool>,
         followers: usize,
@@ -93,7 +92,7 @@ impl Engine {
         let mut engine = Engine {
             correlator,
             clock,
-            internal,
+            filter,
             stop,
             started: now,
             snapshots,
@@ -123,6 +122,20 @@ impl Engine {
         }
         let outputs = Outputs { snapshots: snapshots_rx, items, status: status_rx };
         (engine, outputs)
+    }
+
+    /// A user scanner file could not be loaded: the built-in list is used, and the failure
+    /// stays visible as a source error.
+    pub fn scanner_file_failed(&mut self, reason: String) {
+        let at = (self.clock)();
+        self.record(Gap {
+            kind: GapKind::SourceError,
+            source: None,
+            path: String::new(),
+            from: at,
+            to: None,
+            reason: format!("scanner list not loaded (built-in list used): {reason}"),
+        });
     }
 
     pub async fn run(
@@ -236,8 +249,14 @@ impl Engine {
     }
 
     fn apply(&mut self, batch: Batch) {
+        self.status.events += batch.len();
         self.correlator.apply(&batch.events);
-        self.status.events += batch.events.len() as u64;
+        for (source, per_minute) in &batch.internal {
+            self.correlator.apply_internal_counts(*source, per_minute);
+        }
+        for &(source, n) in &batch.unattributed {
+            self.correlator.apply_unattributed(source, n);
+        }
         self.status.batches += 1;
         // Cheap (a lock and a wake-up): lets callers measure when events are applied.
         self.status_tx.send_replace(self.status);
@@ -280,7 +299,7 @@ impl Engine {
     fn is_external(&self, event: &Event) -> bool {
         match event {
             Event::Request(r) => {
-                r.client.is_some_and(|c| !self.internal.iter().any(|n| n.contains(&c)))
+                r.client.is_some_and(|c| self.filter.is_external(c))
             }
             Event::Scan(s) => self
                 .sources

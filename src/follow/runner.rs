@@ -10,7 +10,7 @@
 //! periodic stat tick (`poll_interval`) fires, so file systems where notify is silent (NFS,
 //! some container overlays) are still followed.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Read;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -22,13 +22,14 @@ use notify::{EventKind, RecursiveMode, Watcher};
 use tokio::sync::mpsc;
 
 use crate::config::{CaseConfig, Vantage};
-use crate::correlate::SourceInfo;
+use crate::correlate::{ClientFilter, SourceInfo};
 use crate::ingest::SourceStats;
 use crate::ingest::access::{AccessFormat, FieldMap, ParseOptions};
 use crate::ingest::decoder::{Decoder, DecoderOptions, DetectedFormat};
 use crate::ingest::scan::{ScanFormat, ScanOptions};
-use crate::model::{Event, SourceId, SourceKind};
+use crate::model::{Event, Request, SourceId, SourceKind};
 
+use super::identity::FileId;
 use super::tailer::{self, Incident, OpenReason, TailSink, Tailer, TailerOptions};
 
 /// Events per batch sent to the engine (bounded memory per message).
@@ -54,10 +55,28 @@ pub(crate) enum Msg {
     Stopped,
 }
 
+/// Decoded input of one flush. As in batch `analyze`, internal requests are pre-aggregated
+/// per minute and requests without a client are only counted: the correlator treats both as
+/// counters, so cloning them into events would only cost time.
 #[derive(Debug, Default)]
 pub(crate) struct Batch {
+    /// External requests (and any request decoded before its source's filter applied) and
+    /// scan observations.
     pub events: Vec<Event>,
+    /// Internal requests: source → (Unix minute, count).
+    pub internal: Vec<(SourceId, Vec<(i64, u64)>)>,
+    /// Requests without a client address, per source.
+    pub unattributed: Vec<(SourceId, u64)>,
     pub sources: Vec<SourceUpdate>,
+}
+
+impl Batch {
+    /// Events this batch stands for (every request and observation, counted once).
+    pub fn len(&self) -> u64 {
+        let internal: u64 = self.internal.iter().flat_map(|(_, m)| m.iter().map(|x| x.1)).sum();
+        let unattributed: u64 = self.unattributed.iter().map(|x| x.1).sum();
+        self.events.len() as u64 + internal + unattributed
+    }
 }
 
 /// The cumulative counters of a source after this batch.
@@ -83,23 +102,11 @@ pub(crate) struct FollowSpec {
     pub fields: Option<FieldMap>,
 }
 
-/// Every source of a config, in the deterministic order ids are assigned: services in config
-/// order with their access patterns in order, then scan specs and their paths in order.
+/// Every source of a config, in the order `analyze` assigns ids: scan specs and their paths in
+/// config order, then services in config order with their access patterns in order (each
+/// glob's matches sorted by the tailer).
 pub(crate) fn specs(config: &CaseConfig) -> Vec<FollowSpec> {
     let mut out = Vec::new();
-    for service in &config.services {
-        for access in &service.access {
-            out.push(FollowSpec {
-                pattern: access.pattern.clone(),
-                kind: SourceKind::Access,
-                service: service.name.clone(),
-                vantage: Vantage::External,
-                access_format: access.format,
-                scan_format: None,
-                fields: access.fields.clone(),
-            });
-        }
-    }
     for scan in &config.scans {
         for path in &scan.paths {
             out.push(FollowSpec {
@@ -110,6 +117,19 @@ pub(crate) fn specs(config: &CaseConfig) -> Vec<FollowSpec> {
                 access_format: None,
                 scan_format: scan.format,
                 fields: None,
+            });
+        }
+    }
+    for service in &config.services {
+        for access in &service.access {
+            out.push(FollowSpec {
+                pattern: access.pattern.clone(),
+                kind: SourceKind::Access,
+                service: service.name.clone(),
+                vantage: Vantage::External,
+                access_format: access.format,
+                scan_format: None,
+                fields: access.fields.clone(),
             });
         }
     }
@@ -129,6 +149,10 @@ pub(crate) struct Shared {
     pub poll_interval: Duration,
     pub timezone: chrono_tz::Tz,
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Which clients are internal (dropped to per-minute counts before the engine).
+    pub filter: ClientFilter,
+    /// Files taken by a follower, per kind (`true` = scan): overlapping globs read a file once.
+    pub claimed: Mutex<HashSet<(bool, FileId)>>,
 }
 
 impl Shared {
@@ -157,18 +181,53 @@ impl Shared {
     }
 }
 
+/// Requests decoded but not sent yet.
+#[derive(Debug, Default)]
+struct Pending {
+    events: Vec<Event>,
+    internal: BTreeMap<(SourceId, i64), u64>,
+    unattributed: BTreeMap<SourceId, u64>,
+    /// Requests and observations since the last flush.
+    count: usize,
+}
+
+impl Pending {
+    /// Lend a request: external ones become events, the rest counters.
+    fn visit(&mut self, filter: &ClientFilter, r: &Request) {
+        self.count += 1;
+        match r.client {
+            None => *self.unattributed.entry(r.source).or_insert(0) += 1,
+            Some(ip) if !filter.is_external(ip) => {
+                let minute = r.time.timestamp().div_euclid(60);
+                *self.internal.entry((r.source, minute)).or_insert(0) += 1;
+            }
+            Some(_) => self.events.push(Event::Request(r.clone())),
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.events.is_empty() && self.internal.is_empty() && self.unattributed.is_empty()
+    }
+}
+
 /// A decoding sink: tailer bytes → decoder → batched events.
 struct Feed<'a> {
     shared: &'a Shared,
     spec: &'a FollowSpec,
     decoders: HashMap<SourceId, (Decoder, u64)>,
-    pending: Vec<Event>,
+    pending: Pending,
     dirty: Vec<SourceId>,
 }
 
 impl<'a> Feed<'a> {
     fn new(shared: &'a Shared, spec: &'a FollowSpec) -> Self {
-        Feed { shared, spec, decoders: HashMap::new(), pending: Vec::new(), dirty: Vec::new() }
+        Feed {
+            shared,
+            spec,
+            decoders: HashMap::new(),
+            pending: Pending::default(),
+            dirty: Vec::new(),
+        }
     }
 
     fn decoder_options(&self, id: SourceId) -> DecoderOptions {
@@ -195,8 +254,19 @@ impl<'a> Feed<'a> {
         if self.pending.is_empty() && self.dirty.is_empty() {
             return;
         }
+        let pending = std::mem::take(&mut self.pending);
+        self.pending.events.reserve(BATCH_EVENTS);
+        let mut internal: Vec<(SourceId, Vec<(i64, u64)>)> = Vec::new();
+        for ((id, minute), n) in pending.internal {
+            match internal.last_mut() {
+                Some((last, per_minute)) if *last == id => per_minute.push((minute, n)),
+                _ => internal.push((id, vec![(minute, n)])),
+            }
+        }
         let mut batch = Batch {
-            events: std::mem::replace(&mut self.pending, Vec::with_capacity(BATCH_EVENTS)),
+            events: pending.events,
+            internal,
+            unattributed: pending.unattributed.into_iter().collect(),
             sources: Vec::with_capacity(self.dirty.len()),
         };
         for id in self.dirty.drain(..) {
@@ -216,11 +286,16 @@ impl<'a> Feed<'a> {
     /// Idle moment (everything read): let sources still detecting their format decide from
     /// the complete lines they have, so a quiet live log is not held back.
     fn settle(&mut self) {
+        let filter = &self.shared.filter;
+        let pending = &mut self.pending;
         for (id, (decoder, _)) in &mut self.decoders {
             if matches!(decoder.format(), DetectedFormat::Unknown) {
-                let before = self.pending.len();
-                decoder.detect_now(&mut self.pending);
-                if self.pending.len() > before && !self.dirty.contains(id) {
+                let before = pending.count + pending.events.len();
+                let mut scans = Vec::new();
+                decoder.detect_now(&mut |r| pending.visit(filter, r), &mut scans);
+                pending.count += scans.len();
+                pending.events.append(&mut scans);
+                if pending.count + pending.events.len() > before && !self.dirty.contains(id) {
                     self.dirty.push(*id);
                 }
             }
@@ -260,10 +335,14 @@ impl TailSink for Feed<'_> {
 
     fn data(&mut self, stream: SourceId, bytes: &[u8]) {
         if let Some((decoder, n)) = self.decoders.get_mut(&stream) {
-            decoder.feed(bytes, &mut self.pending);
+            let (filter, pending) = (&self.shared.filter, &mut self.pending);
+            let mut scans = Vec::new();
+            decoder.feed_visit(bytes, &mut |r| pending.visit(filter, r), &mut scans);
+            pending.count += scans.len();
+            pending.events.append(&mut scans);
             *n += bytes.len() as u64;
             self.mark(stream);
-            if self.pending.len() >= BATCH_EVENTS {
+            if self.pending.count >= BATCH_EVENTS {
                 self.flush();
             }
         }
@@ -271,7 +350,11 @@ impl TailSink for Feed<'_> {
 
     fn end(&mut self, stream: SourceId) {
         if let Some((decoder, _)) = self.decoders.get_mut(&stream) {
-            decoder.finish(&mut self.pending);
+            let (filter, pending) = (&self.shared.filter, &mut self.pending);
+            let mut scans = Vec::new();
+            decoder.finish_visit(&mut |r| pending.visit(filter, r), &mut scans);
+            pending.count += scans.len();
+            pending.events.append(&mut scans);
             self.mark(stream);
         }
         self.flush();
@@ -281,6 +364,12 @@ impl TailSink for Feed<'_> {
     fn incident(&mut self, incident: Incident) {
         self.flush();
         self.shared.send(Msg::Incident(incident));
+    }
+
+    fn claim(&mut self, id: FileId) -> bool {
+        let scan = self.spec.kind == SourceKind::Scan;
+        let mut claimed = self.shared.claimed.lock().unwrap_or_else(PoisonError::into_inner);
+        claimed.insert((scan, id))
     }
 }
 
@@ -483,6 +572,8 @@ mod tests {
             poll_interval: Duration::from_millis(200),
             timezone: chrono_tz::UTC,
             trusted_proxies: Vec::new(),
+            filter: ClientFilter::default(),
+            claimed: Mutex::default(),
         });
         // Spawned in reverse: the turn order, not the spawn order, decides the ids.
         let b = spawn(1, spec(&dir.path().join("b.log")), Arc::clone(&shared)).unwrap();

@@ -15,7 +15,9 @@ use tokio::sync::{broadcast, mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
 use crate::config::CaseConfig;
-use crate::correlate::Correlator;
+use crate::correlate::batch;
+use crate::correlate::classify::ScannerDb;
+use crate::correlate::{ClientFilter, Correlator};
 use crate::model::snapshot::Gap;
 use crate::model::{Event, Snapshot};
 
@@ -158,6 +160,8 @@ pub fn start(config: CaseConfig, options: SessionOptions) -> Session {
         poll_interval: options.poll_interval,
         timezone: config.timezone,
         trusted_proxies: config.trusted_proxies.clone(),
+        filter: ClientFilter::new(&config),
+        claimed: std::sync::Mutex::default(),
     });
     let mut followers = 0;
     for (k, spec) in specs.into_iter().enumerate() {
@@ -171,9 +175,17 @@ pub fn start(config: CaseConfig, options: SessionOptions) -> Session {
         }
     }
     drop(shared);
-    let internal = config.internal.clone();
-    let correlator = Correlator::new(config);
-    let (engine, outputs) = Engine::new(correlator, internal, options, stop_flag, followers);
+    let filter = ClientFilter::new(&config);
+    // The same scanner list as `analyze` (built-in plus the config's files).
+    let (scanners, scanner_error) = match batch::load_scanners(&config) {
+        Ok(db) => (db, None),
+        Err(e) => (ScannerDb::builtin(), Some(e.to_string())),
+    };
+    let correlator = Correlator::with_scanners(config, scanners);
+    let (mut engine, outputs) = Engine::new(correlator, filter, options, stop_flag, followers);
+    if let Some(reason) = scanner_error {
+        engine.scanner_file_failed(reason);
+    }
     let (stop_tx, stop_rx) = oneshot::channel();
     let handle = tokio::spawn(engine.run(rx, stop_rx));
     Session {

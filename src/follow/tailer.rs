@@ -74,6 +74,12 @@ pub trait TailSink {
     /// `stream` has no more bytes (a rotated file closed after `rotate_wait`, a whole archive).
     fn end(&mut self, stream: SourceId);
     fn incident(&mut self, incident: Incident);
+    /// May this tailer read the file `id` as new content? Followers of overlapping globs
+    /// share a claim set so a file is read once per kind, as `analyze` reads it once.
+    fn claim(&mut self, id: FileId) -> bool {
+        let _ = id;
+        true
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -149,6 +155,8 @@ enum Hold {
     Undecided { until: Instant },
     /// An archive still being written.
     GzPending,
+    /// Read by another follower (overlapping globs).
+    Elsewhere,
     /// Failed to open or read (reported once per reason); retried from `until`.
     Failed { until: Instant },
 }
@@ -416,6 +424,10 @@ impl Tailer {
                 return;
             }
         }
+        if !sink.claim(id) {
+            self.held.insert(id, (Hold::Elsewhere, size));
+            return;
+        }
         let reason = if initial { OpenReason::Initial } else { OpenReason::Appeared };
         let stream = sink.open(path, reason);
         let (offset, head) =
@@ -529,6 +541,10 @@ impl Tailer {
                 self.held.insert(id, (Hold::Recognized, size));
                 return;
             }
+        }
+        if !sink.claim(id) {
+            self.held.insert(id, (Hold::Elsewhere, size));
+            return;
         }
         let reason = if initial { OpenReason::Initial } else { OpenReason::Appeared };
         let stream = sink.open(path, reason);
