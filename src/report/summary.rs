@@ -265,6 +265,7 @@ mod tests {
             external_bytes: 0,
             external_clients: 0,
             internal_requests: 0,
+            unattributed_requests: 0,
             first_external: None,
             first_non_scanner_success: None,
             scans: vec![],
