@@ -415,3 +415,180 @@ fn a_new_scan_sharing_a_header_with_an_old_one_is_new_content() {
     assert_eq!(rec.streams.len(), 3);
     assert_eq!(rec.streams[&2].3.len(), 4);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Session: follower threads + decoder + correlator, on real files.
+
+mod session {
+    use super::*;
+    use leakline::config::{AccessSpec, CaseConfig, ServiceConfig};
+    use leakline::follow::{SessionOptions, SessionStatus, session};
+    use leakline::model::snapshot::GapKind;
+    use tokio::sync::watch;
+
+    const WAIT: Duration = Duration::from_secs(30);
+
+    fn combined(prefix: u8, range: std::ops::Range<u32>) -> String {
+        use std::fmt::Write as _;
+        let mut out = String::new();
+        for i in range {
+            let _ = writeln!(
+                out,
+                "203.0.113.{prefix} - - [27/Nov/2026:10:{:02}:{:02} +0000] \"GET /v1/models?i={i} HTTP/1.1\" 200 {} \"-\" \"curl/8.5.0\"",
+                (i / 60) % 60,
+                i % 60,
+                100 + i
+            );
+        }
+        out
+    }
+
+    fn config(dir: &Path, pattern: &str) -> CaseConfig {
+        CaseConfig {
+            path: None,
+            base_dir: dir.to_path_buf(),
+            name: "follow test".into(),
+            timezone: chrono_tz::UTC,
+            internal: vec!["10.0.0.0/8".parse().unwrap()],
+            trusted_proxies: Vec::new(),
+            allow: Vec::new(),
+            services: vec![ServiceConfig {
+                name: "gateway".into(),
+                addresses: vec!["192.0.2.40:443".into()],
+                access: vec![AccessSpec {
+                    pattern: pattern.to_owned(),
+                    format: None,
+                    fields: None,
+                }],
+            }],
+            scans: Vec::new(),
+            scanners: Vec::new(),
+        }
+    }
+
+    fn options() -> SessionOptions {
+        SessionOptions {
+            rotate_wait: Duration::from_millis(300),
+            poll_interval: Duration::from_millis(100),
+            ..SessionOptions::default()
+        }
+    }
+
+    async fn wait_for(
+        status: &mut watch::Receiver<SessionStatus>,
+        what: &str,
+        pred: impl Fn(&SessionStatus) -> bool,
+    ) {
+        let res = tokio::time::timeout(WAIT, async {
+            loop {
+                if pred(&status.borrow_and_update()) {
+                    return;
+                }
+                if status.changed().await.is_err() {
+                    return;
+                }
+            }
+        })
+        .await;
+        assert!(res.is_ok(), "timed out waiting for {what}: {:?}", *status.borrow());
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn every_request_is_applied_once_through_rotation_truncation_and_partial_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("access.log");
+        append(&log, &combined(1, 0..500));
+        let s = session::start(config(dir.path(), &pattern(dir.path(), "access.log*")), options());
+        let mut status = s.status.clone();
+        wait_for(&mut status, "backfill", |st| st.backfilled && st.events == 500).await;
+
+        // A partial line is not an event until its newline arrives.
+        let more = combined(2, 0..10);
+        let (head, tail) = more.split_at(more.len() - 20);
+        append(&log, head);
+        wait_for(&mut status, "9 appended", |st| st.events == 509).await;
+        append(&log, tail);
+        wait_for(&mut status, "partial line completed", |st| st.events == 510).await;
+
+        // Rename rotation: the writer keeps appending to the renamed file.
+        let mut old = OpenOptions::new().append(true).open(&log).unwrap();
+        fs::rename(&log, dir.path().join("access.log.1")).unwrap();
+        old.write_all(combined(3, 0..40).as_bytes()).unwrap();
+        append(&log, &combined(4, 0..25));
+        wait_for(&mut status, "rotation", |st| st.events == 575).await;
+
+        // copytruncate of the new file.
+        append(&log, &combined(5, 0..5));
+        wait_for(&mut status, "before truncation", |st| st.events == 580).await;
+        fs::copy(&log, dir.path().join("access.log.2")).unwrap();
+        OpenOptions::new().write(true).open(&log).unwrap().set_len(0).unwrap();
+        append(&log, &combined(6, 0..7));
+        wait_for(&mut status, "after truncation", |st| st.events == 587).await;
+
+        let snap = s.shutdown().await;
+        let lines: u64 = snap.sources.iter().map(|h| h.lines).sum();
+        let events: u64 = snap.sources.iter().map(|h| h.events).sum();
+        assert_eq!((lines, events), (587, 587), "{:#?}", snap.sources);
+        let kinds: Vec<GapKind> = snap.gaps.iter().map(|g| g.kind).collect();
+        assert!(kinds.contains(&GapKind::Rotated), "{kinds:?}");
+        assert!(kinds.contains(&GapKind::Truncated), "{kinds:?}");
+        assert_eq!(snap.sources.iter().map(|h| h.rotations).sum::<u64>(), 1);
+        assert_eq!(snap.sources.iter().map(|h| h.truncations).sum::<u64>(), 1);
+        assert_eq!(snap.services[0].external_requests, 587);
+        assert_eq!(snap.actors.len(), 6, "203.0.113.1 to .6");
+    }
+
+    /// Normalise what only a live run fills (rates, lags, hashes, wall time).
+    fn comparable(mut s: leakline::model::Snapshot) -> leakline::model::Snapshot {
+        for h in &mut s.sources {
+            h.sha256 = None;
+            h.lines_per_sec = 0.0;
+            h.lag_secs = None;
+        }
+        s.stats.elapsed_ms = 0;
+        s
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_live_run_over_finished_files_reaches_the_same_snapshot_as_analyze() {
+        let root =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/scenarios/model-gateway");
+        let cfg = leakline::config::load(&root.join("leakline.toml")).unwrap();
+        let batch = leakline::correlate::batch::run(
+            &cfg,
+            &leakline::correlate::batch::BatchOptions::default(),
+        )
+        .unwrap();
+        let as_of = batch.latest_event().unwrap();
+        let expected = comparable(batch.snapshot(as_of));
+        let total = expected.stats.events;
+        assert!(total > 3000, "{:?}", expected.stats);
+        let opts = SessionOptions { clock: std::sync::Arc::new(move || as_of), ..options() };
+        let s = session::start(cfg, opts);
+        let mut status = s.status.clone();
+        wait_for(&mut status, "every event", |st| st.backfilled && st.events == total).await;
+        let live = comparable((*s.shutdown().await).clone());
+        assert_eq!(live.sources, expected.sources);
+        assert_eq!(live.services, expected.services);
+        assert_eq!(live.actors, expected.actors);
+        assert_eq!(live, expected);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_unreadable_source_is_an_error_gap_and_the_others_keep_going() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir(dir.path().join("b.log")).unwrap();
+        append(&dir.path().join("a.log"), &combined(1, 0..30));
+        let s = session::start(config(dir.path(), &pattern(dir.path(), "*.log")), options());
+        let mut status = s.status.clone();
+        wait_for(&mut status, "backfill", |st| st.backfilled && st.events == 30).await;
+        append(&dir.path().join("a.log"), &combined(2, 0..3));
+        wait_for(&mut status, "append", |st| st.events == 33).await;
+        let snap = s.shutdown().await;
+        let errors: Vec<_> = snap.gaps.iter().filter(|g| g.kind == GapKind::SourceError).collect();
+        assert_eq!(errors.len(), 1, "{:?}", snap.gaps);
+        assert!(errors[0].path.ends_with("b.log"));
+        assert!(errors[0].reason.to_lowercase().contains("directory"), "{}", errors[0].reason);
+        assert_eq!(errors[0].to, None, "still failing at shutdown");
+    }
+}

@@ -15,6 +15,8 @@ use leakline::correlate::changes::{self, StateChange};
 use leakline::follow::{SessionOptions, session};
 use leakline::model::Snapshot;
 use leakline::model::snapshot::{ServiceState, SourceHealth};
+use leakline::report::analysis::Analysis;
+use leakline::report::atomic::write_atomic;
 use serde::Serialize;
 use tokio::signal::unix::{SignalKind, signal};
 
@@ -148,7 +150,7 @@ async fn headless(config: CaseConfig, args: WatchArgs) -> anyhow::Result<ExitCod
     let last = session.shutdown().await;
     out.changes(&changes::diff(&announced, &last));
     if let Some(path) = &args.out {
-        write_atomic(path, &last)?;
+        write_out(path, &last)?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -251,22 +253,11 @@ fn write_json(w: &mut impl Write, value: &impl Serialize) -> io::Result<()> {
     w.write_all(b"\n")
 }
 
-/// Write the final analysis next to `path` and rename it into place, so a reader never sees a
-/// half-written file.
-fn write_atomic(path: &Path, snapshot: &Snapshot) -> anyhow::Result<()> {
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let name = path.file_name().with_context(|| format!("{}: not a file name", path.display()))?;
-    let tmp = dir.join(format!(".{}.tmp-{}", name.to_string_lossy(), std::process::id()));
-    let write = || -> io::Result<()> {
-        let mut file = std::fs::File::create(&tmp)?;
-        serde_json::to_writer_pretty(&mut file, snapshot).map_err(io::Error::other)?;
-        file.write_all(b"\n")?;
-        file.sync_all()?;
-        std::fs::rename(&tmp, path)
-    };
-    write()
-        .inspect_err(|_| {
-            let _ = std::fs::remove_file(&tmp);
-        })
-        .with_context(|| format!("{}: cannot write the final analysis", path.display()))
+/// Write the final analysis (the `analyze --format json` document) atomically: a reader never
+/// sees a half-written file.
+fn write_out(path: &Path, snapshot: &Snapshot) -> anyhow::Result<()> {
+    let analysis = Analysis::build(snapshot, chrono::Utc::now());
+    write_atomic(path, |w| analysis.write(w))
+        .with_context(|| format!("{}: cannot write the final analysis", path.display()))?;
+    Ok(())
 }

@@ -126,7 +126,7 @@ impl Engine {
 
     /// A user scanner file could not be loaded: the built-in list is used, and the failure
     /// stays visible as a source error.
-    pub fn scanner_file_failed(&mut self, reason: String) {
+    pub fn scanner_file_failed(&mut self, reason: &str) {
         let at = (self.clock)();
         self.record(Gap {
             kind: GapKind::SourceError,
@@ -298,9 +298,7 @@ impl Engine {
 
     fn is_external(&self, event: &Event) -> bool {
         match event {
-            Event::Request(r) => {
-                r.client.is_some_and(|c| self.filter.is_external(c))
-            }
+            Event::Request(r) => r.client.is_some_and(|c| self.filter.is_external(c)),
             Event::Scan(s) => self
                 .sources
                 .get(s.source.0 as usize)

@@ -184,7 +184,7 @@ pub fn start(config: CaseConfig, options: SessionOptions) -> Session {
     let correlator = Correlator::with_scanners(config, scanners);
     let (mut engine, outputs) = Engine::new(correlator, filter, options, stop_flag, followers);
     if let Some(reason) = scanner_error {
-        engine.scanner_file_failed(reason);
+        engine.scanner_file_failed(&reason);
     }
     let (stop_tx, stop_rx) = oneshot::channel();
     let handle = tokio::spawn(engine.run(rx, stop_rx));
