@@ -7,7 +7,6 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
@@ -18,7 +17,7 @@ use crate::correlate::{ClientFilter, Correlator};
 use crate::model::snapshot::{Gap, GapKind};
 use crate::model::{Event, Snapshot, SourceId, SourceKind};
 
-use super::runner::{Batch, Msg};
+use super::runner::{Batch, Msg, Stop};
 use super::session::{Clock, LiveItem, SessionOptions, SessionStatus};
 use super::tailer::Incident;
 
@@ -58,7 +57,7 @@ pub(crate) struct Engine {
     options: SessionOptions,
     clock: Clock,
     filter: ClientFilter,
-    stop: Arc<AtomicBool>,
+    stop: Arc<Stop>,
     started: Instant,
     snapshots: watch::Sender<Arc<Snapshot>>,
     items: broadcast::Sender<LiveItem>,
@@ -79,7 +78,7 @@ impl Engine {
         correlator: Correlator,
         filter: ClientFilter,
         options: SessionOptions,
-        stop: Arc<AtomicBool>,
+        stop: Arc<Stop>,
         followers: usize,
     ) -> (Engine, Outputs) {
         let clock = Arc::clone(&options.clock);
@@ -176,7 +175,7 @@ impl Engine {
 
     /// Stop the followers, apply what they hand over, close the books.
     async fn finish(mut self, mut rx: mpsc::Receiver<Msg>) -> Arc<Snapshot> {
-        self.stop.store(true, Ordering::Relaxed);
+        self.stop.set();
         let deadline = tokio::time::Instant::now() + DRAIN_DEADLINE;
         while self.followers > 0 {
             match tokio::time::timeout_at(deadline, rx.recv()).await {
@@ -240,7 +239,7 @@ impl Engine {
             Msg::Stopped => {
                 self.followers = self.followers.saturating_sub(1);
                 // A follower that stops before catching up will never catch up.
-                if !self.stop.load(Ordering::Relaxed) {
+                if !self.stop.is_set() {
                     tracing::debug!("a follower stopped");
                 }
             }

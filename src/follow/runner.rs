@@ -136,6 +136,32 @@ pub(crate) fn specs(config: &CaseConfig) -> Vec<FollowSpec> {
     out
 }
 
+/// The session-wide stop signal: a flag, plus the wake-ups of followers sleeping between
+/// cycles (so a stop is seen at once, not at the next stat tick).
+#[derive(Debug, Default)]
+pub(crate) struct Stop {
+    flag: AtomicBool,
+    wakers: Mutex<Vec<SyncSender<()>>>,
+}
+
+impl Stop {
+    pub fn is_set(&self) -> bool {
+        self.flag.load(Ordering::Relaxed)
+    }
+
+    pub fn set(&self) {
+        self.flag.store(true, Ordering::Relaxed);
+        let wakers = self.wakers.lock().unwrap_or_else(PoisonError::into_inner);
+        for w in wakers.iter() {
+            let _ = w.try_send(());
+        }
+    }
+
+    fn add_waker(&self, tx: SyncSender<()>) {
+        self.wakers.lock().unwrap_or_else(PoisonError::into_inner).push(tx);
+    }
+}
+
 /// State shared by all followers of a session.
 #[derive(Debug)]
 pub(crate) struct Shared {
@@ -144,7 +170,7 @@ pub(crate) struct Shared {
     pub next_id: Mutex<u32>,
     /// Whose turn it is to discover its initial files (config order → deterministic ids).
     pub turn: (Mutex<usize>, Condvar),
-    pub stop: Arc<AtomicBool>,
+    pub stop: Arc<Stop>,
     pub tailer: TailerOptions,
     pub poll_interval: Duration,
     pub timezone: chrono_tz::Tz,
@@ -159,7 +185,7 @@ impl Shared {
     fn wait_turn(&self, k: usize) {
         let (lock, cv) = &self.turn;
         let mut turn = lock.lock().unwrap_or_else(PoisonError::into_inner);
-        while *turn < k && !self.stop.load(Ordering::Relaxed) {
+        while *turn < k && !self.stop.is_set() {
             turn = cv
                 .wait_timeout(turn, Duration::from_millis(200))
                 .map_or_else(|p| p.into_inner().0, |(g, _)| g);
@@ -176,7 +202,7 @@ impl Shared {
     fn send(&self, msg: Msg) {
         if self.tx.blocking_send(msg).is_err() {
             // The engine is gone: nothing left to feed.
-            self.stop.store(true, Ordering::Relaxed);
+            self.stop.set();
         }
     }
 }
@@ -411,6 +437,7 @@ pub(crate) fn spawn(
 
 fn follow_glob(k: usize, spec: &FollowSpec, shared: &Shared) {
     let (wake_tx, wake_rx) = std_mpsc::sync_channel(1);
+    shared.stop.add_waker(wake_tx.clone());
     let wake = Arc::new(Wake { names: AtomicBool::new(false), tx: wake_tx });
     let mut watcher = {
         let wake = Arc::clone(&wake);
@@ -444,7 +471,7 @@ fn follow_glob(k: usize, spec: &FollowSpec, shared: &Shared) {
     let mut caught_up = false;
     let mut discover = false;
     let mut next_tick = Instant::now() + shared.poll_interval;
-    while !shared.stop.load(Ordering::Relaxed) {
+    while !shared.stop.is_set() {
         if !watching {
             if let Some(w) = watcher.as_mut() {
                 watching = w.watch(&base, mode).is_ok();
@@ -480,6 +507,10 @@ fn follow_glob(k: usize, spec: &FollowSpec, shared: &Shared) {
             discover = true;
         }
     }
+    // One last cycle: what was written before the stop belongs in the final analysis.
+    tailer.poll(Instant::now(), true, &mut feed);
+    feed.settle();
+    feed.flush();
 }
 
 /// Standard input: read as it arrives; at end of input the final line is flushed.
@@ -491,7 +522,7 @@ fn follow_stdin(k: usize, spec: &FollowSpec, shared: &Shared) {
     shared.send(Msg::CaughtUp);
     let mut stdin = std::io::stdin().lock();
     let mut buf = vec![0; 64 * 1024];
-    while !shared.stop.load(Ordering::Relaxed) {
+    while !shared.stop.is_set() {
         match stdin.read(&mut buf) {
             Ok(0) => {
                 feed.end(id);
@@ -562,7 +593,7 @@ mod tests {
         std::fs::write(dir.path().join("a/1.log"), combined("203.0.113.1", 5)).unwrap();
         std::fs::write(dir.path().join("b.log"), combined("203.0.113.3", 3)).unwrap();
         let (tx, mut rx) = mpsc::channel(2);
-        let stop = Arc::new(AtomicBool::new(false));
+        let stop = Arc::new(Stop::default());
         let shared = Arc::new(Shared {
             tx,
             next_id: Mutex::new(0),
@@ -623,7 +654,7 @@ mod tests {
             }
         }
         assert_eq!(appended, 4);
-        stop.store(true, Ordering::Relaxed);
+        stop.set();
         let mut stopped = 0;
         while stopped < 2 {
             if let Msg::Stopped = next(&mut rx).await {

@@ -7,7 +7,6 @@
 //! `Correlator` as `analyze`, so a live run over finished files reaches the same state.
 
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -22,7 +21,7 @@ use crate::model::snapshot::Gap;
 use crate::model::{Event, Snapshot};
 
 use super::engine::Engine;
-use super::runner::{self, Shared};
+use super::runner::{self, Shared, Stop};
 use super::tailer::TailerOptions;
 
 /// Where "now" comes from: the system clock when live, a replay clock in the demo.
@@ -146,7 +145,7 @@ impl Session {
 pub fn start(config: CaseConfig, options: SessionOptions) -> Session {
     let specs = runner::specs(&config);
     let (tx, rx) = mpsc::channel(options.channel_capacity.max(1));
-    let stop_flag = Arc::new(AtomicBool::new(false));
+    let stop_flag = Arc::new(Stop::default());
     let shared = Arc::new(Shared {
         tx,
         next_id: std::sync::Mutex::new(0),
