@@ -653,9 +653,13 @@ mod binary {
         }
 
         /// SIGINT, then the exit status (within the timeout).
-        fn interrupt(mut self) -> (std::process::ExitStatus, Vec<serde_json::Value>) {
+        fn interrupt(self) -> (std::process::ExitStatus, Vec<serde_json::Value>) {
+            self.signal("-INT")
+        }
+
+        fn signal(mut self, sig: &str) -> (std::process::ExitStatus, Vec<serde_json::Value>) {
             let ok =
-                Command::new("kill").args(["-INT", &self.child.id().to_string()]).status().unwrap();
+                Command::new("kill").args([sig, &self.child.id().to_string()]).status().unwrap();
             assert!(ok.success());
             let start = Instant::now();
             loop {
@@ -720,8 +724,14 @@ mod binary {
         assert_eq!(actors.len(), 2, "{lines:#?}");
         let text = fs::read_to_string(&out).expect("--out written");
         let v: serde_json::Value = serde_json::from_str(&text).unwrap();
-        assert!(text.contains("203.0.113.7") && text.contains("198.51.100.9"));
-        let _ = v;
+        assert!(v["schema"].as_str().unwrap().starts_with("leakline.analysis"), "{v}");
+        let clients: Vec<&str> =
+            v["actors"].as_array().unwrap().iter().filter_map(|a| a["client"].as_str()).collect();
+        assert_eq!(clients.len(), 2, "{clients:?}");
+        assert!(clients.contains(&"203.0.113.7") && clients.contains(&"198.51.100.9"));
+        let lines: u64 =
+            v["sources"].as_array().unwrap().iter().map(|s| s["lines"].as_u64().unwrap()).sum();
+        assert_eq!(lines, 25, "every line once: 20 + 3 before the rotation, 2 after");
         let leftovers: Vec<_> = fs::read_dir(dir.path())
             .unwrap()
             .filter_map(Result::ok)
@@ -754,5 +764,30 @@ mod binary {
         let (status, _) = w.interrupt();
         assert_eq!(status.code(), Some(0));
         assert!(fs::read_to_string(&out).unwrap().contains("203.0.113.51"));
+    }
+
+    #[test]
+    fn an_unreadable_file_is_a_source_error_line_and_sigterm_stops_cleanly() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir(dir.path().join("b.log")).unwrap();
+        append(&dir.path().join("a.log"), &clf("203.0.113.20", 0, 4));
+        let access = format!("gw={}/*.log", dir.path().display());
+        let out = dir.path().join("out.json");
+        let w = Watch::spawn(
+            &["--access", &access, "--out", out.to_str().unwrap(), "--stats-every", "1"],
+            Stdio::null(),
+        );
+        w.wait("source_error", |l| l.iter().any(|v| v["type"] == "source_error"));
+        append(&dir.path().join("a.log"), &clf("203.0.113.21", 1, 2));
+        w.wait("the other source goes on", |l| {
+            l.iter().any(|v| v["type"] == "new_actor" && v["client"] == "203.0.113.21")
+        });
+        let (status, lines) = w.signal("-TERM");
+        assert_eq!(status.code(), Some(0));
+        let errors: Vec<_> = lines.iter().filter(|v| v["type"] == "source_error").collect();
+        assert_eq!(errors.len(), 1, "{errors:#?}");
+        assert!(errors[0]["path"].as_str().unwrap().ends_with("b.log"));
+        assert!(errors[0]["reason"].as_str().unwrap().to_lowercase().contains("directory"));
+        assert!(out.exists());
     }
 }
