@@ -66,7 +66,9 @@ pub(crate) struct Engine {
     sources: Vec<Tracked>,
     /// Failing sources or patterns: (source, path) → open gap.
     errors: BTreeMap<(Option<SourceId>, String), Gap>,
+    /// File followers still running (shutdown waits for them; stdin is not waited for).
     followers: usize,
+    /// Followers (stdin included) that have not read their initial content yet.
     waiting_catch_up: usize,
     dirty: bool,
     last_publish: Instant,
@@ -79,7 +81,7 @@ impl Engine {
         filter: ClientFilter,
         options: SessionOptions,
         stop: Arc<Stop>,
-        followers: usize,
+        (followers, file_followers): (usize, usize),
     ) -> (Engine, Outputs) {
         let clock = Arc::clone(&options.clock);
         let first = Arc::new(correlator.snapshot(clock()));
@@ -100,7 +102,7 @@ impl Engine {
             status,
             sources: Vec::new(),
             errors: BTreeMap::new(),
-            followers,
+            followers: file_followers,
             waiting_catch_up: followers,
             dirty: true,
             last_publish: now,

@@ -51,7 +51,7 @@ pub(crate) enum Msg {
     Ended(SourceId),
     /// A follower read everything that existed when it started.
     CaughtUp,
-    /// A follower thread exited.
+    /// A file follower thread exited (the stdin follower never says so).
     Stopped,
 }
 
@@ -426,12 +426,15 @@ pub(crate) fn spawn(
     let name = format!("follow-{k}");
     std::thread::Builder::new().name(name).spawn(move || {
         if spec.pattern == STDIN {
+            // Not counted by shutdown: a read of stdin cannot be interrupted, so shutdown
+            // does not wait for it (what it already sent is applied).
             follow_stdin(k, &spec, &shared);
+            shared.pass_turn(k);
         } else {
             follow_glob(k, &spec, &shared);
+            shared.pass_turn(k);
+            let _ = shared.tx.blocking_send(Msg::Stopped);
         }
-        shared.pass_turn(k);
-        let _ = shared.tx.blocking_send(Msg::Stopped);
     })
 }
 

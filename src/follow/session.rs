@@ -162,11 +162,14 @@ pub fn start(config: CaseConfig, options: SessionOptions) -> Session {
         filter: ClientFilter::new(&config),
         claimed: std::sync::Mutex::default(),
     });
-    let mut followers = 0;
+    let (mut followers, mut file_followers) = (0, 0);
     for (k, spec) in specs.into_iter().enumerate() {
         let pattern = spec.pattern.clone();
         match runner::spawn(k, spec, Arc::clone(&shared)) {
-            Ok(_) => followers += 1,
+            Ok(_) => {
+                followers += 1;
+                file_followers += usize::from(pattern != runner::STDIN);
+            }
             Err(e) => {
                 tracing::error!("cannot start a follower for {pattern}: {e}");
                 shared.pass_turn(k);
@@ -181,7 +184,8 @@ pub fn start(config: CaseConfig, options: SessionOptions) -> Session {
         Err(e) => (ScannerDb::builtin(), Some(e.to_string())),
     };
     let correlator = Correlator::with_scanners(config, scanners);
-    let (mut engine, outputs) = Engine::new(correlator, filter, options, stop_flag, followers);
+    let counts = (followers, file_followers);
+    let (mut engine, outputs) = Engine::new(correlator, filter, options, stop_flag, counts);
     if let Some(reason) = scanner_error {
         engine.scanner_file_failed(&reason);
     }
