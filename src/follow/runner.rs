@@ -236,20 +236,41 @@ pub(crate) fn spawn(
 ) -> std::io::Result<std::thread::JoinHandle<()>> {
     let name = format!("follow-{k}");
     std::thread::Builder::new().name(name).spawn(move || {
-        if spec.pattern == STDIN {
-            // Not counted by shutdown: a read of stdin cannot be interrupted, so shutdown
-            // does not wait for it (what it already sent is applied).
-            follow_stdin(k, &spec, &shared);
-            shared.pass_turn(k);
-        } else {
-            follow_glob(k, &spec, &shared);
-            shared.pass_turn(k);
+        let stdin = spec.pattern == STDIN;
+        let mut caught_up = false;
+        let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            if stdin {
+                follow_stdin(k, &spec, &shared, &mut caught_up);
+            } else {
+                follow_glob(k, &spec, &shared, &mut caught_up);
+            }
+        }));
+        if let Err(panic) = run {
+            // A bug must not freeze the session: report it, and let the rest go on.
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            shared.send(Msg::Incident(Incident::Error {
+                stream: None,
+                path: spec.pattern.clone().into(),
+                reason: format!("follower stopped after an internal error: {what}"),
+            }));
+            if !caught_up {
+                shared.send(Msg::CaughtUp);
+            }
+        }
+        shared.pass_turn(k);
+        // The stdin follower is not waited for at shutdown (a read of stdin cannot be
+        // interrupted), so it does not report its end.
+        if !stdin {
             let _ = shared.tx.blocking_send(Msg::Stopped);
         }
     })
 }
 
-fn follow_glob(k: usize, spec: &FollowSpec, shared: &Shared) {
+fn follow_glob(k: usize, spec: &FollowSpec, shared: &Shared, caught_up: &mut bool) {
     let (wake_tx, wake_rx) = std_mpsc::sync_channel(1);
     shared.stop.add_waker(wake_tx.clone());
     let wake = Arc::new(Wake { names: AtomicBool::new(false), tx: wake_tx });
@@ -282,7 +303,6 @@ fn follow_glob(k: usize, spec: &FollowSpec, shared: &Shared) {
     feed.flush();
     shared.pass_turn(k);
 
-    let mut caught_up = false;
     let mut discover = false;
     let mut next_tick = Instant::now() + shared.poll_interval;
     while !shared.stop.is_set() {
@@ -296,8 +316,8 @@ fn follow_glob(k: usize, spec: &FollowSpec, shared: &Shared) {
             feed.settle();
         }
         feed.flush();
-        if !cycle.more && !caught_up {
-            caught_up = true;
+        if !cycle.more && !*caught_up {
+            *caught_up = true;
             shared.send(Msg::CaughtUp);
         }
         let names = wake.names.swap(false, Ordering::Relaxed);
@@ -328,11 +348,12 @@ fn follow_glob(k: usize, spec: &FollowSpec, shared: &Shared) {
 }
 
 /// Standard input: read as it arrives; at end of input the final line is flushed.
-fn follow_stdin(k: usize, spec: &FollowSpec, shared: &Shared) {
+fn follow_stdin(k: usize, spec: &FollowSpec, shared: &Shared, caught_up: &mut bool) {
     let mut feed = Feed::new(shared, spec);
     shared.wait_turn(k);
     let id = feed.register("<stdin>");
     shared.pass_turn(k);
+    *caught_up = true;
     shared.send(Msg::CaughtUp);
     let mut stdin = std::io::stdin().lock();
     let mut buf = vec![0; 64 * 1024];
