@@ -538,6 +538,25 @@ mod session {
         assert_eq!(snap.actors.len(), 6, "203.0.113.1 to .6");
     }
 
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_full_channel_slows_the_followers_and_drops_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        for (n, name) in ["a.log", "b.log", "c.log"].iter().enumerate() {
+            append(&dir.path().join(name), &combined(n as u8 + 1, 0..30_000));
+        }
+        let opts = SessionOptions { channel_capacity: 1, ..options() };
+        let s = session::start(config(dir.path(), &pattern(dir.path(), "*.log")), opts);
+        // A display that never reads: it lags, the correlator does not.
+        let _idle = s.subscribe();
+        let mut status = s.status.clone();
+        wait_for(&mut status, "90 000 events", |st| st.backfilled && st.events == 90_000).await;
+        append(&dir.path().join("b.log"), &combined(9, 0..10));
+        wait_for(&mut status, "10 more", |st| st.events == 90_010).await;
+        let snap = s.shutdown().await;
+        assert_eq!(snap.sources.iter().map(|h| h.events).sum::<u64>(), 90_010);
+        assert_eq!(snap.services[0].external_requests, 90_010);
+    }
+
     /// Normalise what only a live run fills (rates, lags, hashes, wall time).
     fn comparable(mut s: leakline::model::Snapshot) -> leakline::model::Snapshot {
         for h in &mut s.sources {
