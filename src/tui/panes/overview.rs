@@ -1,0 +1,239 @@
+//! Overview: per-service state and windows, top actors by bytes, source health.
+//! The screen that answers "is anything exposed, since when, who, how much".
+
+use chrono_tz::Tz;
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Cell, Paragraph, Row, Table, Widget};
+
+use super::section;
+use crate::model::Snapshot;
+use crate::model::snapshot::{Hit, ServiceState, ServiceSummary, Window, WindowStatus};
+use crate::tui::app::App;
+use crate::tui::format;
+use crate::tui::sanitize::{clean, sanitize};
+use crate::tui::theme::Theme;
+
+/// Actors shown in the overview's table.
+const TOP_ACTORS: usize = 5;
+/// Source rows shown before "+N more".
+const MAX_SOURCES: usize = 6;
+
+pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
+    let snap = &app.snapshot;
+    let actors_n = snap.actors.len().clamp(1, TOP_ACTORS) as u16;
+    let sources_n = snap.sources.len().clamp(1, MAX_SOURCES) as u16;
+    let [services_title, services_area, actors_title, actors_area, sources_title, sources_area] =
+        Layout::vertical([
+            Constraint::Length(1),
+            Constraint::Min(3),
+            Constraint::Length(1),
+            Constraint::Length(actors_n + 1),
+            Constraint::Length(1),
+            Constraint::Length(sources_n + 1),
+        ])
+        .areas(area);
+    let theme = app.theme;
+    let tz = format::zone(&snap.timezone);
+    section("Services", "state, exposure windows, external traffic", theme, services_title, buf);
+    let lines = service_lines(app, tz);
+    let max_scroll = lines.len().saturating_sub(usize::from(services_area.height));
+    let scroll = app.overview_scroll.min(max_scroll) as u16;
+    Paragraph::new(lines).scroll((scroll, 0)).render(services_area, buf);
+    section("Top actors by bytes served", "(3 for all)", theme, actors_title, buf);
+    render_actors(snap, theme, tz, actors_area, buf);
+    section("Sources", "", theme, sources_title, buf);
+    render_sources(snap, theme, sources_area, buf);
+}
+
+fn state_word(state: ServiceState, theme: Theme) -> Span<'static> {
+    match state {
+        ServiceState::Open => Span::styled(" OPEN ", theme.danger()),
+        ServiceState::Closed => Span::styled(" CLOSED ", theme.warn()),
+        ServiceState::NeverExposed => Span::styled(" NOT EXPOSED ", theme.ok()),
+    }
+}
+
+fn service_lines(app: &App, tz: Tz) -> Vec<Line<'static>> {
+    let theme = app.theme;
+    let mut lines = Vec::new();
+    for s in &app.snapshot.services {
+        lines.push(Line::from(vec![
+            state_word(s.state, theme),
+            Span::raw(" "),
+            Span::styled(clean(&s.name), theme.header()),
+            Span::raw(format!(
+                "  {} ext req · {} ok · {} sent · {} clients",
+                format::count(s.external_requests),
+                format::count(s.external_successes),
+                format::bytes(s.external_bytes),
+                format::count(s.external_clients),
+            )),
+        ]));
+        for (i, w) in s.windows.iter().enumerate() {
+            lines.push(window_line(i + 1, w, app, tz));
+        }
+        if let Some(h) = &s.first_external {
+            lines.push(hit_line("first external       ", h, theme, tz));
+        }
+        if let Some(h) = &s.first_non_scanner_success {
+            lines.push(hit_line("first non-scanner ok ", h, theme, tz));
+        }
+        if s.windows.is_empty() {
+            lines.push(Line::styled(no_window_text(s), theme.dim()));
+        }
+    }
+    if lines.is_empty() {
+        lines.push(Line::styled("  no services configured", theme.dim()));
+    }
+    lines
+}
+
+fn no_window_text(s: &ServiceSummary) -> String {
+    let scans = s.scans.len();
+    if scans == 0 {
+        "  no external evidence yet".to_owned()
+    } else {
+        format!("  no external evidence; {scans} scan observation(s), none open")
+    }
+}
+
+/// `#1 11:00:09~11:42:10 → 12:29:30~12:40:09  ≥47m 20s  86 req  20.8 MiB`: the uncertain
+/// part of each bound dimmed, the observed part plain; an open window ends in a red `OPEN`.
+fn window_line(n: usize, w: &Window, app: &App, tz: Tz) -> Line<'static> {
+    let theme = app.theme;
+    let mut spans = vec![Span::raw(format!("  #{n} "))];
+    match w.opened_earliest {
+        Some(t) => spans.push(Span::styled(format!("{}~", format::clock(t, tz)), theme.dim())),
+        None => spans.push(Span::styled("   before ~", theme.dim())),
+    }
+    spans.push(Span::raw(format::clock(w.opened_latest, tz)));
+    spans.push(Span::raw(" → "));
+    if let (WindowStatus::Closed, Some(end)) = (w.status, w.closed_latest) {
+        spans.push(Span::raw(format::clock(w.closed_earliest, tz)));
+        spans.push(Span::styled(format!("~{}", format::clock(end, tz)), theme.dim()));
+        let observed = format::duration(w.closed_earliest - w.opened_latest);
+        spans.push(Span::raw(format!("  ≥{observed:<8}")));
+    } else {
+        spans.push(Span::styled("OPEN", theme.danger_text()));
+        spans.push(Span::styled(
+            format!(" last {}", format::clock(w.closed_earliest, tz)),
+            theme.dim(),
+        ));
+        let observed = format::duration(app.snapshot.as_of - w.opened_latest);
+        spans.push(Span::raw(format!("  ≥{observed:<8}")));
+    }
+    spans.push(Span::raw(format!(
+        " {} req  {}",
+        format::count(w.external_requests),
+        format::bytes(w.external_bytes)
+    )));
+    Line::from(spans)
+}
+
+fn hit_line(label: &str, h: &Hit, theme: Theme, tz: Tz) -> Line<'static> {
+    Line::from(vec![
+        Span::styled(format!("  {label}"), theme.dim()),
+        Span::raw(format!("{}  ", format::clock(h.time, tz))),
+        Span::styled(format!("{:<15}", sanitize(&h.client, 39)), theme.header()),
+        Span::raw(format!(" {} {} {}  ", sanitize(&h.method, 8), sanitize(&h.path, 28), h.status)),
+        Span::styled(sanitize(&h.user_agent, 40).into_owned(), theme.dim()),
+    ])
+}
+
+fn render_actors(snap: &Snapshot, theme: Theme, tz: Tz, area: Rect, buf: &mut Buffer) {
+    if snap.actors.is_empty() {
+        Paragraph::new(Line::styled("  no external actors yet", theme.dim())).render(area, buf);
+        return;
+    }
+    let rows = snap.actors.iter().take(TOP_ACTORS).map(|a| {
+        let class = match &a.scanner {
+            Some(name) => format!("{} ({})", a.class.as_str(), sanitize(name, 12)),
+            None => a.class.as_str().to_owned(),
+        };
+        Row::new(vec![
+            Cell::from(a.client.to_string()),
+            Cell::from(class),
+            Cell::from(format::clock(a.first_seen, tz)),
+            Cell::from(format::clock(a.last_seen, tz)),
+            Cell::from(format::count(a.requests)),
+            Cell::from(format::bytes(a.bytes)),
+        ])
+    });
+    let header = Row::new(["client", "class", "first", "last", "req", "bytes"]).style(theme.dim());
+    Table::new(
+        rows,
+        [
+            Constraint::Length(22),
+            Constraint::Length(20),
+            Constraint::Length(9),
+            Constraint::Length(9),
+            Constraint::Length(7),
+            Constraint::Length(10),
+        ],
+    )
+    .header(header)
+    .render(area, buf);
+}
+
+fn render_sources(snap: &Snapshot, theme: Theme, area: Rect, buf: &mut Buffer) {
+    if snap.sources.is_empty() {
+        Paragraph::new(Line::styled("  no sources yet", theme.dim())).render(area, buf);
+        return;
+    }
+    let more = snap.sources.len().saturating_sub(MAX_SOURCES);
+    let rows = snap.sources.iter().take(MAX_SOURCES).enumerate().map(|(i, s)| {
+        let name = std::path::Path::new(&s.path)
+            .file_name()
+            .map_or_else(|| s.path.clone(), |n| n.to_string_lossy().into_owned());
+        let name = if i + 1 == MAX_SOURCES && more > 0 {
+            format!("{} (+{more} more)", sanitize(&name, 10))
+        } else {
+            clean(&name)
+        };
+        let lag = s.lag_secs.map_or_else(|| "-".to_owned(), |l| format!("{l:.0}s"));
+        let gaps = snap.gaps.iter().filter(|g| g.source == Some(s.id)).count();
+        let trouble = s.malformed > 0 || !s.errors.is_empty() || s.incomplete || gaps > 0;
+        let style = if trouble { theme.warn_text() } else { Style::new() };
+        let note = if let Some(e) = s.errors.last() {
+            format!("error: {}", sanitize(e, 40))
+        } else if s.incomplete {
+            "incomplete".to_owned()
+        } else {
+            String::new()
+        };
+        Row::new(vec![
+            Cell::from(name),
+            Cell::from(s.format.clone()),
+            Cell::from(format::count(s.lines)),
+            Cell::from(format!("{:.0}", s.lines_per_sec)),
+            Cell::from(lag),
+            Cell::from(format::count(s.malformed)),
+            Cell::from(s.rotations.to_string()),
+            Cell::from(gaps.to_string()),
+            Cell::from(note),
+        ])
+        .style(style)
+    });
+    let header =
+        Row::new(["source", "format", "lines", "lines/s", "lag", "bad", "rot", "gaps", ""])
+            .style(theme.dim());
+    Table::new(
+        rows,
+        [
+            Constraint::Length(22),
+            Constraint::Length(11),
+            Constraint::Length(8),
+            Constraint::Length(7),
+            Constraint::Length(6),
+            Constraint::Length(5),
+            Constraint::Length(4),
+            Constraint::Length(5),
+            Constraint::Min(0),
+        ],
+    )
+    .header(header)
+    .render(area, buf);
+}
