@@ -17,7 +17,7 @@ use super::theme::Theme;
 
 /// A section title line: `── Title ─────`, in the header style.
 pub(crate) fn section(title: &str, extra: &str, theme: Theme, area: Rect, buf: &mut Buffer) {
-    let text = format!("── {title} ");
+    let text = format!("── {title}  ");
     let used = text.chars().count() + extra.chars().count() + 1;
     let rule = "─".repeat(usize::from(area.width).saturating_sub(used));
     Paragraph::new(Line::from(vec![

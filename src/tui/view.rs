@@ -117,7 +117,12 @@ fn render_tabs(app: &App, area: Rect, buf: &mut Buffer) {
         Mode::Live => "LIVE",
         Mode::Replay => "REPLAY",
     };
-    let right = format!("{mode} {} ", format::full(app.snapshot.as_of, tz));
+    let when = if area.width >= 110 {
+        format::full(app.snapshot.as_of, tz)
+    } else {
+        format!("{} {}", format::clock(app.snapshot.as_of, tz), tz.name())
+    };
+    let right = format!("{mode} {when} ");
     Paragraph::new(Line::from(Span::styled(right, theme.header())))
         .alignment(Alignment::Right)
         .render(area, buf);

@@ -43,6 +43,9 @@ fn render_table(app: &App, area: Rect, buf: &mut Buffer) {
     }
     let height = usize::from(area.height.saturating_sub(1));
     let first = scroll_for(st.selected, height);
+    // Wide terminals get dates, successes and services; 80 columns keep the essentials.
+    let wide = area.width >= 110;
+    let when = |t| if wide { format::stamp(t, tz) } else { format::clock(t, tz) };
     // Only the visible rows are built: the table stays cheap with 10 k actors.
     let rows = st.order.iter().enumerate().skip(first).take(height).filter_map(|(pos, &i)| {
         let a = app.snapshot.actors.get(i)?;
@@ -50,47 +53,65 @@ fn render_table(app: &App, area: Rect, buf: &mut Buffer) {
             Some(name) => format!("{} ({})", a.class.as_str(), sanitize(name, 14)),
             None => a.class.as_str().to_owned(),
         };
-        let row = Row::new(vec![
+        let mut cells = vec![
             Cell::from(a.client.to_string()),
             Cell::from(class),
-            Cell::from(format::stamp(a.first_seen, tz)),
-            Cell::from(format::stamp(a.last_seen, tz)),
+            Cell::from(when(a.first_seen)),
+            Cell::from(when(a.last_seen)),
             Cell::from(format::count(a.requests)),
-            Cell::from(format::count(a.successes)),
-            Cell::from(format::bytes(a.bytes)),
-            Cell::from(clean(&a.services.join(","))),
-        ]);
+        ];
+        if wide {
+            cells.push(Cell::from(format::count(a.successes)));
+        }
+        cells.push(Cell::from(format::bytes(a.bytes)));
+        if wide {
+            cells.push(Cell::from(clean(&a.services.join(","))));
+        }
+        let row = Row::new(cells);
         Some(if pos == st.selected { row.style(theme.selected()) } else { row })
     });
-    let header =
-        Row::new(["client", "class", "first seen", "last seen", "req", "ok", "bytes", "services"])
-            .style(theme.dim());
-    Table::new(
-        rows,
-        [
-            Constraint::Length(20),
-            Constraint::Length(22),
-            Constraint::Length(14),
-            Constraint::Length(14),
-            Constraint::Length(7),
-            Constraint::Length(7),
-            Constraint::Length(10),
-            Constraint::Min(0),
-        ],
-    )
-    .header(header)
-    .column_spacing(1)
-    .render(area, buf);
+    let (header, widths): (Vec<&str>, Vec<Constraint>) = if wide {
+        (
+            vec!["client", "class", "first seen", "last seen", "req", "ok", "bytes", "services"],
+            vec![
+                Constraint::Length(24),
+                Constraint::Length(22),
+                Constraint::Length(14),
+                Constraint::Length(14),
+                Constraint::Length(7),
+                Constraint::Length(7),
+                Constraint::Length(10),
+                Constraint::Min(0),
+            ],
+        )
+    } else {
+        (
+            vec!["client", "class", "first", "last", "req", "bytes"],
+            vec![
+                Constraint::Length(20),
+                Constraint::Length(20),
+                Constraint::Length(8),
+                Constraint::Length(8),
+                Constraint::Length(7),
+                Constraint::Min(9),
+            ],
+        )
+    };
+    Table::new(rows, widths)
+        .header(Row::new(header).style(theme.dim()))
+        .column_spacing(1)
+        .render(area, buf);
 }
 
 fn render_detail(app: &App, actor: &ActorSummary, area: Rect, buf: &mut Buffer) {
     let theme = app.theme;
     let tz = format::zone(&app.snapshot.timezone);
+    let list_rows = actor.top_paths.len().max(actor.user_agents.len()).max(actor.statuses.len());
     let [title, top, lists, recent] = Layout::vertical([
         Constraint::Length(1),
-        Constraint::Length(3),
-        Constraint::Min(4),
-        Constraint::Length(8),
+        Constraint::Length(4),
+        Constraint::Length(list_rows.clamp(1, 12) as u16 + 2),
+        Constraint::Min(3),
     ])
     .areas(area);
     section(&format!("Actor {}", actor.client), "(Esc back)", theme, title, buf);

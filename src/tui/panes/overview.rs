@@ -16,33 +16,38 @@ use crate::tui::format;
 use crate::tui::sanitize::{clean, sanitize};
 use crate::tui::theme::Theme;
 
-/// Actors shown in the overview's table.
-const TOP_ACTORS: usize = 5;
+/// Actors shown in the overview's table when there is room.
+const TOP_ACTORS: usize = 12;
 /// Source rows shown before "+N more".
 const MAX_SOURCES: usize = 6;
 
 pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let snap = &app.snapshot;
-    let actors_n = snap.actors.len().clamp(1, TOP_ACTORS) as u16;
+    let theme = app.theme;
+    let tz = format::zone(&snap.timezone);
+    let lines = service_lines(app, tz);
     let sources_n = snap.sources.len().clamp(1, MAX_SOURCES) as u16;
+    // Services get what they need (at least 3 rows), sources a fixed block, actors the rest
+    // (at least 2 rows, at most the number of actors).
+    let fixed = 3 + sources_n + 1;
+    let actors_want = snap.actors.len().clamp(1, TOP_ACTORS) as u16 + 1;
+    let services_h =
+        (lines.len() as u16).clamp(3, area.height.saturating_sub(fixed + actors_want).max(3));
     let [services_title, services_area, actors_title, actors_area, sources_title, sources_area] =
         Layout::vertical([
             Constraint::Length(1),
-            Constraint::Min(3),
+            Constraint::Length(services_h),
             Constraint::Length(1),
-            Constraint::Length(actors_n + 1),
+            Constraint::Min(2),
             Constraint::Length(1),
             Constraint::Length(sources_n + 1),
         ])
         .areas(area);
-    let theme = app.theme;
-    let tz = format::zone(&snap.timezone);
     section("Services", "state, exposure windows, external traffic", theme, services_title, buf);
-    let lines = service_lines(app, tz);
     let max_scroll = lines.len().saturating_sub(usize::from(services_area.height));
     let scroll = app.overview_scroll.min(max_scroll) as u16;
     Paragraph::new(lines).scroll((scroll, 0)).render(services_area, buf);
-    section("Top actors by bytes served", "(3 for all)", theme, actors_title, buf);
+    section("Top actors by bytes served", "(3: all actors)", theme, actors_title, buf);
     render_actors(snap, theme, tz, actors_area, buf);
     section("Sources", "", theme, sources_title, buf);
     render_sources(snap, theme, sources_area, buf);
@@ -148,7 +153,8 @@ fn render_actors(snap: &Snapshot, theme: Theme, tz: Tz, area: Rect, buf: &mut Bu
         Paragraph::new(Line::styled("  no external actors yet", theme.dim())).render(area, buf);
         return;
     }
-    let rows = snap.actors.iter().take(TOP_ACTORS).map(|a| {
+    let fit = usize::from(area.height.saturating_sub(1));
+    let rows = snap.actors.iter().take(TOP_ACTORS.min(fit)).map(|a| {
         let class = match &a.scanner {
             Some(name) => format!("{} ({})", a.class.as_str(), sanitize(name, 12)),
             None => a.class.as_str().to_owned(),

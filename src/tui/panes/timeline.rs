@@ -104,8 +104,8 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         Constraint::Length(1),
         Constraint::Length(services * 2),
         Constraint::Length(1),
-        Constraint::Max(4),
-        Constraint::Max(3),
+        Constraint::Fill(3),
+        Constraint::Fill(2),
         Constraint::Length(1),
     ])
     .areas(area);
@@ -114,11 +114,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     } else {
         format!("zoom ×{}", 1u32 << app.timeline.zoom)
     };
-    let extra = format!(
-        "{} → {}  ({zoom}; +/- zoom, h/l pan, 0 fit)",
-        format::stamp(start, tz),
-        format::stamp(end, tz)
-    );
+    let extra = format!("{} → {}  {zoom}", format::stamp(start, tz), format::stamp(end, tz));
     section("Exposure windows", &extra, theme, title, buf);
     let bar_w = area.width.saturating_sub(LABEL_W);
     if bar_w < 4 {
@@ -148,12 +144,12 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     render_rate(app, axis, spark_title, spark_ext, spark_int, buf);
     Paragraph::new(Line::from(vec![
         Span::styled("█", theme.danger_text()),
-        Span::raw(" exposed (open)  "),
+        Span::raw(" open "),
         Span::styled("█", theme.warn_text()),
-        Span::raw(" exposed (closed)  "),
+        Span::raw(" closed "),
         Span::styled("░", theme.dim()),
-        Span::raw(" uncertain bound  "),
-        Span::raw("o open scan  x closed scan  │ now"),
+        Span::raw(" uncertain  o/x scan open/closed  │ now   "),
+        Span::styled("+/- zoom  h/l pan  0 fit", theme.dim()),
     ]))
     .render(legend, buf);
 }
