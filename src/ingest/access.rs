@@ -3,6 +3,29 @@
 //! Contract: `AccessParser::parse_line` fills a reused `Request` in place and returns what the
 //! line was. It never panics on any input and never allocates per line on the hot path beyond
 //! growing the reused buffers.
+//!
+//! Every line first loses its transport wrapping (`transport.rs`: a docker compose
+//! `name  | ` prefix, Ambassador's `ACCESS `, a docker/k8s `{"message":"<line>"}` /
+//! `{"log":"<line>"}` JSON envelope), then goes to the format's parser. Parsers fill the
+//! peer and the raw X-Forwarded-For; the client is resolved here, once, by
+//! [`resolve_client`].
+
+mod alb;
+mod caddy;
+mod clf;
+mod cloudfront;
+mod detect;
+mod envoy;
+mod escape;
+mod fields;
+mod json;
+mod json_table;
+mod mapped;
+mod nginx_json;
+mod time;
+mod tokens;
+mod traefik;
+mod transport;
 
 use std::net::IpAddr;
 
@@ -25,6 +48,12 @@ pub enum AccessFormat {
     CloudFront,
     /// Any JSON lines with a user field mapping from the config.
     JsonMapped,
+}
+
+impl std::fmt::Display for AccessFormat {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
 }
 
 impl AccessFormat {
@@ -115,17 +144,38 @@ pub enum LineOutcome {
     Malformed(String),
 }
 
-/// A stateful line parser for one source (CloudFront `#Fields` headers change its layout).
+/// Reused per-parser buffers and caches (never shrunk, so steady state allocates nothing).
+#[derive(Debug, Default)]
+pub(crate) struct Scratch {
+    /// Unescaping buffer for one field at a time.
+    pub(crate) buf: Vec<u8>,
+    /// A second buffer for values that are decoded in two steps.
+    pub(crate) buf2: Vec<u8>,
+    /// The CLF time parse of the last distinct `[...]` string.
+    pub(crate) clf_time: time::ClfCache,
+}
+
+/// A stateful line parser for one source (`CloudFront` `#Fields` headers change its layout).
 #[derive(Debug)]
 pub struct AccessParser {
     format: AccessFormat,
     options: ParseOptions,
+    scratch: Scratch,
+    /// The inner line of a JSON transport envelope, decoded.
+    unwrapped: Vec<u8>,
+    cloudfront: cloudfront::Layout,
 }
 
 impl AccessParser {
     #[must_use]
     pub fn new(format: AccessFormat, options: ParseOptions) -> Self {
-        AccessParser { format, options }
+        AccessParser {
+            format,
+            options,
+            scratch: Scratch::default(),
+            unwrapped: Vec::new(),
+            cloudfront: cloudfront::Layout::default(),
+        }
     }
 
     #[must_use]
@@ -134,27 +184,116 @@ impl AccessParser {
     }
 
     /// Parse one line (without its terminator) into `out` (cleared first).
+    ///
+    /// Blank lines are `Skipped` for every format; `#` lines are `Skipped` for the text
+    /// formats (comments in CLF test files, W3C directives in `CloudFront`). On `Request`,
+    /// `out.line` is `line_no`, `out.client` is resolved, and `out.source` is left for the
+    /// caller to set.
     pub fn parse_line(&mut self, line: &[u8], line_no: u64, out: &mut Request) -> LineOutcome {
-        let _ = (line, line_no, out, &self.options);
-        todo!("access parsers: issue 2")
+        out.clear();
+        let mut line = transport::strip_prefixes(line);
+        let mut inner = std::mem::take(&mut self.unwrapped);
+        if self.format != AccessFormat::JsonMapped && transport::unwrap_envelope(line, &mut inner) {
+            line = transport::strip_prefixes(&inner);
+        }
+        let outcome = self.dispatch(line, out);
+        self.unwrapped = inner;
+        if outcome == LineOutcome::Request {
+            out.line = line_no;
+            if out.client.is_none() {
+                out.client =
+                    resolve_client(out.peer, &out.forwarded_for, &self.options.trusted_proxies);
+            }
+        }
+        outcome
+    }
+
+    fn dispatch(&mut self, line: &[u8], out: &mut Request) -> LineOutcome {
+        let trimmed = fields::trim(line);
+        if trimmed.is_empty() {
+            return LineOutcome::Skipped;
+        }
+        let (opts, sc) = (&self.options, &mut self.scratch);
+        match self.format {
+            AccessFormat::Combined | AccessFormat::EnvoyText | AccessFormat::Alb
+                if trimmed[0] == b'#' =>
+            {
+                LineOutcome::Skipped
+            }
+            AccessFormat::Combined => clf::parse(trimmed, opts, sc, out),
+            AccessFormat::NginxJson => nginx_json::parse(trimmed, opts, sc, out),
+            AccessFormat::Caddy => caddy::parse(trimmed, opts, sc, out),
+            AccessFormat::Traefik => traefik::parse(trimmed, opts, sc, out),
+            AccessFormat::EnvoyJson => envoy::parse_json(trimmed, opts, sc, out),
+            AccessFormat::EnvoyText => envoy::parse_text(trimmed, opts, sc, out),
+            AccessFormat::Alb => alb::parse(trimmed, opts, sc, out),
+            // Tabs separate (possibly empty) columns: only strip line-end spaces/CR.
+            AccessFormat::CloudFront => {
+                cloudfront::parse(trim_end_spaces(line), &mut self.cloudfront, opts, sc, out)
+            }
+            AccessFormat::JsonMapped => mapped::parse(trimmed, opts, sc, out),
+        }
     }
 }
 
+fn trim_end_spaces(mut s: &[u8]) -> &[u8] {
+    while let [rest @ .., b' ' | b'\r'] = s {
+        s = rest;
+    }
+    s
+}
+
 /// Guess the format from the first non-empty lines of a source; `None` when nothing matches.
+///
+/// Each line votes for the format that recognises it (JSON key signatures, or a trial parse
+/// for the text formats); the format with most votes wins, ties going to the order of
+/// [`AccessFormat::ALL`]. `JsonMapped` is never guessed: it needs a configured mapping.
 #[must_use]
 pub fn detect(lines: &[&[u8]]) -> Option<AccessFormat> {
-    let _ = lines;
-    todo!("access format detection: issue 2")
+    detect::detect(lines)
 }
 
 /// Proxy resolution: when `peer` is inside `trusted`, the client is the right-most
 /// X-Forwarded-For address that is not itself trusted; otherwise the peer.
+///
+/// Details, in the order they apply:
+/// - an untrusted peer is the client, whatever the X-Forwarded-For says (it can be forged);
+/// - the chain is walked from the right; an entry that is not an address (`unknown`, a
+///   host name, garbage) stops the walk and the last address accepted is the client;
+/// - when every entry is trusted, the left-most one is the client (as nginx `realip` does
+///   with `real_ip_recursive on`);
+/// - with no peer (Envoy's default text format), the walk starts from the right-most entry:
+///   with no trusted proxies that entry is the client; with no entries the client is `None`.
+///
+/// Entries may carry ports (`1.2.3.4:5678`, `[v6]:port`) and spaces; `-` means empty.
 #[must_use]
 pub fn resolve_client(
     peer: Option<IpAddr>,
     forwarded_for: &str,
     trusted: &[IpNet],
 ) -> Option<IpAddr> {
-    let _ = (peer, forwarded_for, trusted);
-    todo!("proxy resolution: issue 2")
+    let is_trusted = |ip: &IpAddr| trusted.iter().any(|n| n.contains(ip));
+    if let Some(p) = peer
+        && !is_trusted(&p)
+    {
+        return Some(p);
+    }
+    let mut candidate = peer;
+    for entry in forwarded_for.rsplit(',') {
+        let entry = entry.trim();
+        if entry.is_empty() || entry == "-" {
+            continue;
+        }
+        let Some(ip) = fields::parse_ip_loose(entry.as_bytes()) else {
+            break;
+        };
+        candidate = Some(ip);
+        if !is_trusted(&ip) {
+            break;
+        }
+    }
+    candidate
 }
+
+#[cfg(test)]
+mod tests;

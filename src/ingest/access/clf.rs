@@ -1,0 +1,200 @@
+//! nginx/Apache common and combined (CLF) lines, with the variants seen in the wild.
+//!
+//! `[vhost] client ident user [time] "request" status bytes ["referer" "ua"] [extras...]`
+//!
+//! Field 1 (everything before ident/user) is read by groups, from the right:
+//! - the right-most group is the **peer** (the TCP peer nginx/Apache logged). When that group
+//!   is itself an X-Forwarded-For chain (`a, b, c` — nginx `$http_x_forwarded_for` used as the
+//!   first field, or realip output), the peer is its right-most entry (the hop nearest to this
+//!   server) and the whole chain is kept in `forwarded_for`, so `resolve_client` walks it;
+//! - a quoted group or a comma chain before the peer is an X-Forwarded-For value
+//!   (`"a, b" peer` or `a, b peer`);
+//! - a single bare word before the peer is the vhost (`$host $remote_addr`, Apache
+//!   `vhost_combined`), stored in `host`.
+//!
+//! A host name in the peer position (Apache `HostnameLookups On`) is accepted with
+//! `peer = None`. Trailing extras are read generically: the first quoted extra that is a
+//! list of addresses fills `forwarded_for` (nginx "main"), the first bare number with a
+//! fraction is nginx `$request_time` in seconds, and `<n>ms` is Traefik's CLF duration.
+//!
+//! The time is logged at the end of the request (both nginx and Apache log on completion,
+//! with Apache's `%t` being the receipt time: we keep whatever the line says).
+
+use super::escape::push_escaped_field;
+use super::fields::{
+    decimal_to_us, is_hostish, looks_like_xff, parse_ip_loose, parse_status, parse_u64,
+    split_request_line, trim,
+};
+use super::tokens::{Cursor, Tok};
+use super::{LineOutcome, ParseOptions, Scratch};
+use crate::ingest::access::escape::push_lossy;
+use crate::model::Request;
+
+/// Parse one CLF line into `out` (already cleared).
+pub(crate) fn parse(
+    line: &[u8],
+    opts: &ParseOptions,
+    sc: &mut Scratch,
+    out: &mut Request,
+) -> LineOutcome {
+    match parse_inner(line, opts, sc, out) {
+        Ok(()) => LineOutcome::Request,
+        Err(reason) => LineOutcome::Malformed(reason),
+    }
+}
+
+fn parse_inner(
+    line: &[u8],
+    opts: &ParseOptions,
+    sc: &mut Scratch,
+    out: &mut Request,
+) -> Result<(), String> {
+    let lb = memchr::memchr(b'[', line).ok_or("time: no '[' found")?;
+    let head = trim(&line[..lb]);
+    let (rest, _user) =
+        rsplit_word(head).ok_or("user: ident/user fields missing before the time")?;
+    let (addr, _ident) =
+        rsplit_word(rest).ok_or("ident: ident/user fields missing before the time")?;
+    if addr.is_empty() {
+        return Err("client: missing before ident/user".into());
+    }
+    parse_addr_part(addr, out)?;
+
+    let after = &line[lb + 1..];
+    let rb = memchr::memchr(b']', after).ok_or("time: no closing ']'")?;
+    let (time, offset) = sc
+        .clf_time
+        .parse(&after[..rb], opts.default_tz)
+        .ok_or("time: not dd/Mon/yyyy:HH:MM:SS ±hhmm")?;
+    out.time = time;
+    out.utc_offset_secs = offset;
+
+    let mut cur = Cursor::new(&after[rb + 1..]);
+    let request = cur.quoted("request")?;
+    split_request_line(request, out, &mut sc.buf);
+    let status = cur.bare("status")?;
+    out.status = parse_status(status).ok_or("status: not a number")?;
+    let bytes = cur.bare("bytes")?;
+    out.bytes_sent =
+        if bytes == b"-" { 0 } else { parse_u64(bytes).ok_or("bytes: not a number")? };
+
+    let mut next = cur.next().map_err(|e| format!("referer: {e}"))?;
+    if let Some(Tok::Quoted(referer)) = next {
+        push_escaped_field(&mut out.referer, referer, &mut sc.buf);
+        let ua = cur.quoted("user_agent")?;
+        push_escaped_field(&mut out.user_agent, ua, &mut sc.buf);
+        next = cur.next().map_err(|e| format!("extra field: {e}"))?;
+    }
+    while let Some(tok) = next {
+        extra(tok, out);
+        next = cur.next().map_err(|e| format!("extra field: {e}"))?;
+    }
+    Ok(())
+}
+
+/// One trailing extra field (see the module docs).
+fn extra(tok: Tok<'_>, out: &mut Request) {
+    match tok {
+        Tok::Quoted(b) => {
+            if out.forwarded_for.is_empty() && b != b"-" && looks_like_xff(b) {
+                push_lossy(&mut out.forwarded_for, trim(b));
+            }
+        }
+        Tok::Bare(b) => {
+            if out.duration_us.is_some() {
+                return;
+            }
+            if let Some(ms) = b.strip_suffix(b"ms") {
+                out.duration_us = decimal_to_us(ms, 1000);
+            } else if memchr::memchr(b'.', b).is_some() {
+                out.duration_us = decimal_to_us(b, 1_000_000);
+            }
+        }
+    }
+}
+
+/// Split off the last space-separated word: `(before, word)`.
+fn rsplit_word(s: &[u8]) -> Option<(&[u8], &[u8])> {
+    let s = trim(s);
+    if s.is_empty() {
+        return None;
+    }
+    match memchr::memrchr(b' ', s) {
+        Some(i) => Some((trim(&s[..i]), &s[i + 1..])),
+        None => Some((&b""[..], s)),
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Group<'a> {
+    Single(&'a [u8]),
+    /// A quoted value or an unquoted comma chain.
+    Chain(&'a [u8]),
+}
+
+/// Read field 1 (see the module docs) into `peer`, `forwarded_for` and `host`.
+fn parse_addr_part(addr: &[u8], out: &mut Request) -> Result<(), String> {
+    let mut groups: [Option<Group<'_>>; 3] = [None; 3];
+    let mut n = 0;
+    let mut i = 0;
+    while i < addr.len() {
+        if addr[i] == b' ' {
+            i += 1;
+            continue;
+        }
+        if n == groups.len() {
+            return Err("client: too many words before ident/user".into());
+        }
+        if addr[i] == b'"' {
+            let end = memchr::memchr(b'"', &addr[i + 1..]).ok_or("client: unterminated quote")?;
+            groups[n] = Some(Group::Chain(&addr[i + 1..i + 1 + end]));
+            i += end + 2;
+        } else {
+            let start = i;
+            loop {
+                let end = memchr::memchr(b' ', &addr[i..]).map_or(addr.len(), |o| i + o);
+                i = end;
+                // A word ending in ',' continues the chain after the spaces.
+                if end > start && addr[end - 1] == b',' && end < addr.len() {
+                    while i < addr.len() && addr[i] == b' ' {
+                        i += 1;
+                    }
+                    continue;
+                }
+                break;
+            }
+            let word = &addr[start..i];
+            groups[n] = Some(if memchr::memchr(b',', word).is_some() {
+                Group::Chain(word)
+            } else {
+                Group::Single(word)
+            });
+        }
+        n += 1;
+    }
+    let Some(last) = groups[..n].last().copied().flatten() else {
+        return Err("client: missing before ident/user".into());
+    };
+    let peer_word = match last {
+        Group::Single(w) => w,
+        Group::Chain(c) => {
+            push_lossy(&mut out.forwarded_for, trim(c));
+            let right = c.rsplit(|&b| b == b',').next().unwrap_or(c);
+            trim(right)
+        }
+    };
+    out.peer = parse_ip_loose(peer_word);
+    if out.peer.is_none() && !is_hostish(peer_word) {
+        return Err("client: not an address or host name".into());
+    }
+    for (idx, g) in groups[..n.saturating_sub(1)].iter().enumerate().rev() {
+        match g {
+            Some(Group::Chain(c)) if out.forwarded_for.is_empty() => {
+                push_lossy(&mut out.forwarded_for, trim(c));
+            }
+            Some(Group::Single(w)) if idx == 0 && is_hostish(w) => push_lossy(&mut out.host, w),
+            _ => return Err("client: unexpected words before the client address".into()),
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,250 @@
+//! Byte-level unescaping shared by the access parsers: nginx `\xHH`, Apache `\xhh`/`\"`/`\\`,
+//! JSON string escapes (with the nginx `\xHH` non-JSON fallback) and URL percent-decoding.
+//!
+//! Every function appends to a caller-owned buffer so the hot path reuses its allocations,
+//! and none of them can panic: truncated escapes are copied through verbatim.
+
+/// Append `bytes` to `dst` as UTF-8, replacing invalid sequences with U+FFFD.
+///
+/// The fast path (valid UTF-8, the overwhelmingly common case) is a single validation plus a
+/// copy; no temporary `String` is built either way.
+pub(crate) fn push_lossy(dst: &mut String, bytes: &[u8]) {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => dst.push_str(s),
+        Err(_) => {
+            for chunk in bytes.utf8_chunks() {
+                dst.push_str(chunk.valid());
+                if !chunk.invalid().is_empty() {
+                    dst.push(char::REPLACEMENT_CHARACTER);
+                }
+            }
+        }
+    }
+}
+
+/// Append a log field that may carry nginx/Apache backslash escapes; `-` (the "absent"
+/// placeholder) appends nothing.
+pub(crate) fn push_escaped_field(dst: &mut String, raw: &[u8], scratch: &mut Vec<u8>) {
+    if raw == b"-" {
+        return;
+    }
+    push_escaped(dst, raw, scratch);
+}
+
+/// Append `raw` with nginx/Apache backslash escapes undone (no placeholder handling).
+pub(crate) fn push_escaped(dst: &mut String, raw: &[u8], scratch: &mut Vec<u8>) {
+    if memchr::memchr(b'\\', raw).is_none() {
+        push_lossy(dst, raw);
+        return;
+    }
+    scratch.clear();
+    unescape_log(raw, scratch);
+    push_lossy(dst, scratch);
+}
+
+fn hex_val(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
+}
+
+fn hex_pair(hi: u8, lo: u8) -> Option<u8> {
+    Some(hex_val(hi)? << 4 | hex_val(lo)?)
+}
+
+/// Undo nginx `\xHH` (upper-case hex) and Apache `\xhh`, `\"`, `\\`, `\n`, `\t`, `\r`.
+///
+/// nginx escapes every literal backslash as `\x5C`, so each `\x` it writes is an escape;
+/// Apache escapes `\` as `\\`. An unknown or truncated escape is kept verbatim.
+pub(crate) fn unescape_log(raw: &[u8], dst: &mut Vec<u8>) {
+    let mut i = 0;
+    while i < raw.len() {
+        let Some(off) = memchr::memchr(b'\\', &raw[i..]) else {
+            dst.extend_from_slice(&raw[i..]);
+            return;
+        };
+        dst.extend_from_slice(&raw[i..i + off]);
+        i += off;
+        let next = raw.get(i + 1).copied();
+        match next {
+            Some(b'x' | b'X') => {
+                if let (Some(&h), Some(&l)) = (raw.get(i + 2), raw.get(i + 3))
+                    && let Some(v) = hex_pair(h, l)
+                {
+                    dst.push(v);
+                    i += 4;
+                    continue;
+                }
+                dst.push(b'\\');
+                i += 1;
+            }
+            Some(b'"') => {
+                dst.push(b'"');
+                i += 2;
+            }
+            Some(b'\\') => {
+                dst.push(b'\\');
+                i += 2;
+            }
+            Some(b'n') => {
+                dst.push(b'\n');
+                i += 2;
+            }
+            Some(b't') => {
+                dst.push(b'\t');
+                i += 2;
+            }
+            Some(b'r') => {
+                dst.push(b'\r');
+                i += 2;
+            }
+            _ => {
+                dst.push(b'\\');
+                i += 1;
+            }
+        }
+    }
+}
+
+/// Undo JSON string escapes, plus nginx's `\xHH` for "JSON" formats written without
+/// `escape=json` (not valid JSON, but common). Lone surrogates become U+FFFD; unknown
+/// escapes are kept verbatim.
+pub(crate) fn unescape_json(raw: &[u8], dst: &mut Vec<u8>) {
+    let mut i = 0;
+    while i < raw.len() {
+        let Some(off) = memchr::memchr(b'\\', &raw[i..]) else {
+            dst.extend_from_slice(&raw[i..]);
+            return;
+        };
+        dst.extend_from_slice(&raw[i..i + off]);
+        i += off;
+        let simple = match raw.get(i + 1) {
+            Some(b'"') => Some(b'"'),
+            Some(b'\\') => Some(b'\\'),
+            Some(b'/') => Some(b'/'),
+            Some(b'b') => Some(0x08),
+            Some(b'f') => Some(0x0c),
+            Some(b'n') => Some(b'\n'),
+            Some(b'r') => Some(b'\r'),
+            Some(b't') => Some(b'\t'),
+            _ => None,
+        };
+        if let Some(b) = simple {
+            dst.push(b);
+            i += 2;
+            continue;
+        }
+        match raw.get(i + 1) {
+            Some(b'x') => {
+                if let (Some(&h), Some(&l)) = (raw.get(i + 2), raw.get(i + 3))
+                    && let Some(v) = hex_pair(h, l)
+                {
+                    dst.push(v);
+                    i += 4;
+                    continue;
+                }
+                dst.push(b'\\');
+                i += 1;
+            }
+            Some(b'u') => {
+                let Some(hi) = hex4(raw, i + 2) else {
+                    dst.push(b'\\');
+                    i += 1;
+                    continue;
+                };
+                i += 6;
+                let code = if (0xD800..0xDC00).contains(&hi) {
+                    match (raw.get(i), raw.get(i + 1), hex4(raw, i + 2)) {
+                        (Some(b'\\'), Some(b'u'), Some(lo)) if (0xDC00..0xE000).contains(&lo) => {
+                            i += 6;
+                            0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00)
+                        }
+                        _ => 0xFFFD,
+                    }
+                } else {
+                    hi
+                };
+                let ch = char::from_u32(code).unwrap_or(char::REPLACEMENT_CHARACTER);
+                let mut buf = [0u8; 4];
+                dst.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
+            }
+            _ => {
+                dst.push(b'\\');
+                i += 1;
+            }
+        }
+    }
+}
+
+fn hex4(raw: &[u8], at: usize) -> Option<u32> {
+    let s = raw.get(at..at + 4)?;
+    let mut v = 0u32;
+    for &b in s {
+        v = v << 4 | u32::from(hex_val(b)?);
+    }
+    Some(v)
+}
+
+/// Percent-decode exactly once (`%20` → space); `+` is left alone (`CloudFront` writes
+/// spaces as `%20`) and malformed `%` sequences are copied through.
+pub(crate) fn percent_decode(raw: &[u8], dst: &mut Vec<u8>) {
+    let mut i = 0;
+    while i < raw.len() {
+        let Some(off) = memchr::memchr(b'%', &raw[i..]) else {
+            dst.extend_from_slice(&raw[i..]);
+            return;
+        };
+        dst.extend_from_slice(&raw[i..i + off]);
+        i += off;
+        if let (Some(&h), Some(&l)) = (raw.get(i + 1), raw.get(i + 2))
+            && let Some(v) = hex_pair(h, l)
+        {
+            dst.push(v);
+            i += 3;
+        } else {
+            dst.push(b'%');
+            i += 1;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn log(s: &[u8]) -> Vec<u8> {
+        let mut v = Vec::new();
+        unescape_log(s, &mut v);
+        v
+    }
+
+    #[test]
+    fn nginx_and_apache_escapes() {
+        assert_eq!(log(br"\x03\x00/*\xE0 ok"), b"\x03\x00/*\xe0 ok");
+        assert_eq!(log(br"http://\xe4\xe5"), b"http://\xe4\xe5");
+        assert_eq!(log(br#"say \"hi\" \\ \n"#), b"say \"hi\" \\ \n");
+        // Truncated and unknown escapes survive verbatim.
+        assert_eq!(log(br"a\x4"), br"a\x4");
+        assert_eq!(log(br"a\q\"), br"a\q\");
+    }
+
+    #[test]
+    fn json_escapes_with_nginx_fallback() {
+        let mut v = Vec::new();
+        unescape_json(br#"a\"b\\c\/\u00e9\ud83d\ude00\x22\xE9\u12"#, &mut v);
+        assert_eq!(v, "a\"b\\c/é😀\"".bytes().chain([0xe9]).chain(*br"\u12").collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn lossy_and_percent() {
+        let mut s = String::new();
+        push_lossy(&mut s, b"ok\xffend");
+        assert_eq!(s, "ok\u{fffd}end");
+        let mut v = Vec::new();
+        percent_decode(b"Mozilla/5.0%20(X11)%2zx%", &mut v);
+        assert_eq!(v, b"Mozilla/5.0 (X11)%2zx%");
+    }
+}

@@ -1,0 +1,226 @@
+//! Timestamp parsing for access logs, byte-oriented, always to UTC plus the offset the source
+//! wrote (seconds east of UTC).
+//!
+//! Zone-less times are interpreted in the configured default zone; in a DST gap (a local
+//! time that never existed) the offset in force just before the gap is used, so a line is
+//! never lost to a clock change.
+
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, Offset, TimeZone, Utc};
+
+/// A parsed timestamp: UTC instant and the source's offset in seconds east of UTC.
+pub(crate) type Stamp = (DateTime<Utc>, i32);
+
+const MONTHS: [&[u8; 3]; 12] = [
+    b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov", b"Dec",
+];
+
+fn digits(b: &[u8]) -> Option<u32> {
+    if b.is_empty() || b.len() > 9 {
+        return None;
+    }
+    let mut v = 0u32;
+    for &c in b {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        v = v * 10 + u32::from(c - b'0');
+    }
+    Some(v)
+}
+
+fn month(b: &[u8]) -> Option<u32> {
+    MONTHS.iter().position(|m| m.eq_ignore_ascii_case(b)).map(|i| i as u32 + 1)
+}
+
+/// `+hhmm`, `+hh:mm` or `+hh` → seconds east of UTC.
+fn offset(b: &[u8]) -> Option<i32> {
+    let (sign, rest) = match b.first()? {
+        b'+' => (1, &b[1..]),
+        b'-' => (-1, &b[1..]),
+        _ => return None,
+    };
+    let (h, m) = match rest.len() {
+        2 => (digits(rest)?, 0),
+        4 => (digits(&rest[..2])?, digits(&rest[2..])?),
+        5 if rest[2] == b':' => (digits(&rest[..2])?, digits(&rest[3..])?),
+        _ => return None,
+    };
+    if h > 23 || m > 59 {
+        return None;
+    }
+    Some(sign * (h * 3600 + m * 60) as i32)
+}
+
+fn with_offset(naive: NaiveDateTime, off: i32) -> Option<Stamp> {
+    let fixed = FixedOffset::east_opt(off)?;
+    let dt = fixed.from_local_datetime(&naive).single()?;
+    Some((dt.with_timezone(&Utc), off))
+}
+
+/// Interpret a zone-less local time in `tz`.
+pub(crate) fn from_local(naive: NaiveDateTime, tz: chrono_tz::Tz) -> Option<Stamp> {
+    let local = tz.from_local_datetime(&naive);
+    let Some(dt) = local.earliest() else {
+        // DST gap: use the offset in force a day earlier (before the gap).
+        let before = naive - chrono::Duration::days(1);
+        let off = tz.offset_from_utc_datetime(&before).fix().local_minus_utc();
+        return with_offset(naive, off);
+    };
+    Some((dt.with_timezone(&Utc), dt.offset().fix().local_minus_utc()))
+}
+
+/// CLF `dd/Mon/yyyy:HH:MM:SS +hhmm` (the offset may be absent: then `tz`).
+pub(crate) fn parse_clf(b: &[u8], tz: chrono_tz::Tz) -> Option<Stamp> {
+    if b.len() < 20 || b[2] != b'/' || b[6] != b'/' || b[11] != b':' {
+        return None;
+    }
+    let day = digits(&b[0..2])?;
+    let mon = month(&b[3..6])?;
+    let year = digits(&b[7..11])?;
+    let naive = hms(NaiveDate::from_ymd_opt(year as i32, mon, day)?, &b[12..20])?;
+    let rest = &b[20..];
+    if rest.is_empty() {
+        return from_local(naive, tz);
+    }
+    let rest = rest.strip_prefix(b" ")?;
+    with_offset(naive, offset(rest)?)
+}
+
+fn hms(date: NaiveDate, b: &[u8]) -> Option<NaiveDateTime> {
+    if b.len() != 8 || b[2] != b':' || b[5] != b':' {
+        return None;
+    }
+    date.and_hms_opt(digits(&b[0..2])?, digits(&b[3..5])?, digits(&b[6..8])?)
+}
+
+/// ISO 8601 / RFC 3339: `YYYY-MM-DD[T ]HH:MM:SS[.frac][Z|±hh:mm|±hhmm|±hh]`; no zone → `tz`.
+pub(crate) fn parse_iso(b: &[u8], tz: chrono_tz::Tz) -> Option<Stamp> {
+    if b.len() < 19 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') {
+        return None;
+    }
+    let date =
+        NaiveDate::from_ymd_opt(digits(&b[0..4])? as i32, digits(&b[5..7])?, digits(&b[8..10])?)?;
+    let mut naive = hms(date, &b[11..19])?;
+    let mut rest = &b[19..];
+    if let Some(frac) = rest.strip_prefix(b".").or_else(|| rest.strip_prefix(b",")) {
+        let n = frac.iter().take_while(|c| c.is_ascii_digit()).count();
+        if n == 0 {
+            return None;
+        }
+        naive += chrono::Duration::nanoseconds(i64::from(frac_nanos(&frac[..n])));
+        rest = &frac[n..];
+    }
+    match rest {
+        b"" => from_local(naive, tz),
+        b"Z" | b"z" => with_offset(naive, 0),
+        _ => with_offset(naive, offset(rest)?),
+    }
+}
+
+/// Fraction digits → nanoseconds (digits beyond 9 are ignored; callers pass digits only).
+fn frac_nanos(d: &[u8]) -> u32 {
+    let mut v = 0u32;
+    for i in 0..9 {
+        v = v * 10 + d.get(i).map_or(0, |c| u32::from(c.wrapping_sub(b'0')).min(9));
+    }
+    v
+}
+
+/// Epoch seconds with an optional fraction (`1716723772.6014807`, nginx `$msec`), in UTC.
+/// Parsed in integers so the fraction is exact to the nanosecond.
+pub(crate) fn parse_epoch_secs(b: &[u8]) -> Option<Stamp> {
+    let (int, frac) = match memchr::memchr(b'.', b) {
+        Some(i) => (&b[..i], &b[i + 1..]),
+        None => (b, &b""[..]),
+    };
+    if int.is_empty() || int.len() > 12 || !int.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    if !frac.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let secs: i64 = int.iter().fold(0, |a, &c| a * 10 + i64::from(c - b'0'));
+    let dt = DateTime::from_timestamp(secs, frac_nanos(frac))?;
+    Some((dt, 0))
+}
+
+/// Any of the timestamp shapes JSON logs use: RFC 3339, CLF, or epoch seconds.
+pub(crate) fn parse_any(b: &[u8], tz: chrono_tz::Tz) -> Option<Stamp> {
+    parse_iso(b, tz).or_else(|| parse_clf(b, tz)).or_else(|| parse_epoch_secs(b))
+}
+
+/// One-entry cache for CLF timestamps: consecutive lines share their second, so parsing
+/// runs once per distinct time string. The key is the raw bytes between `[` and `]`.
+#[derive(Debug, Default)]
+pub(crate) struct ClfCache {
+    key: [u8; 32],
+    len: usize,
+    value: Option<Stamp>,
+}
+
+impl ClfCache {
+    pub(crate) fn parse(&mut self, b: &[u8], tz: chrono_tz::Tz) -> Option<Stamp> {
+        if self.value.is_some() && b.len() == self.len && self.key[..self.len] == *b {
+            return self.value;
+        }
+        let v = parse_clf(b, tz);
+        if v.is_some() && b.len() <= self.key.len() {
+            self.key[..b.len()].copy_from_slice(b);
+            self.len = b.len();
+            self.value = v;
+        }
+        v
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(v: Option<Stamp>) -> String {
+        let (t, off) = v.expect("parses");
+        format!("{} {off}", t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))
+    }
+
+    #[test]
+    fn clf_offsets_and_dst_change() {
+        let utc = chrono_tz::UTC;
+        assert_eq!(s(parse_clf(b"07/Dec/2016:11:05:07 +0100", utc)), "2016-12-07T10:05:07Z 3600");
+        assert_eq!(s(parse_clf(b"22/Jan/2019:03:56:14 +0330", utc)), "2019-01-22T00:26:14Z 12600");
+        assert_eq!(s(parse_clf(b"12/Apr/2018:09:48:40 -0200", utc)), "2018-04-12T11:48:40Z -7200");
+        // Zone-less: the configured zone, with its DST offset.
+        let berlin = chrono_tz::Europe::Berlin;
+        assert_eq!(s(parse_clf(b"01/Jul/2020:12:00:00", berlin)), "2020-07-01T10:00:00Z 7200");
+        // In the spring-forward gap the pre-gap offset is used.
+        assert_eq!(s(parse_clf(b"29/Mar/2020:02:30:00", berlin)), "2020-03-29T01:30:00Z 3600");
+        for bad in
+            [&b"32/Dec/2016:11:05:07 +0100"[..], b"07/Foo/2016:11:05:07 +0100", b"07/Dec/2016"]
+        {
+            assert!(parse_clf(bad, utc).is_none());
+        }
+    }
+
+    #[test]
+    fn iso_and_epoch() {
+        let utc = chrono_tz::UTC;
+        assert_eq!(s(parse_iso(b"2026-11-03T10:00:27+00:00", utc)), "2026-11-03T10:00:27Z 0");
+        assert_eq!(
+            s(parse_iso(b"2021-03-16T18:56:54.735539596Z", utc)),
+            "2021-03-16T18:56:54.735539596Z 0"
+        );
+        assert_eq!(s(parse_iso(b"2019-12-04 21:02:31", utc)), "2019-12-04T21:02:31Z 0");
+        assert_eq!(s(parse_iso(b"2020-01-01T01:00:00-0130", utc)), "2020-01-01T02:30:00Z -5400");
+        assert_eq!(s(parse_epoch_secs(b"1716723772.601")), "2024-05-26T11:42:52.601Z 0");
+        assert!(parse_epoch_secs(b"12a").is_none());
+        assert!(parse_iso(b"2020-13-01T00:00:00Z", utc).is_none());
+    }
+
+    #[test]
+    fn cache_returns_same_value_and_ignores_failures() {
+        let mut c = ClfCache::default();
+        let a = c.parse(b"07/Dec/2016:11:05:07 +0100", chrono_tz::UTC);
+        assert_eq!(c.parse(b"07/Dec/2016:11:05:07 +0100", chrono_tz::UTC), a);
+        assert!(c.parse(b"07/Dec/2016:11:05:0x +0100", chrono_tz::UTC).is_none());
+        assert_eq!(c.parse(b"07/Dec/2016:11:05:08 +0100", chrono_tz::UTC).map(|v| v.1), Some(3600));
+    }
+}

@@ -1,0 +1,100 @@
+//! nuclei results: JSONL (`-jsonl`), the JSON-array export (`-je`), and 2021-era keys
+//! (`templateID`, `matched`).
+//!
+//! Every result is `Open` evidence at its own `timestamp` (RFC 3339 with the scanner's offset,
+//! converted to UTC). Target: address from `ip` (a trailing dot stripped), else from the host
+//! part of `matched-at`/`host`; hostname from `matched-at`, else `host`; port from `port`, else
+//! an explicit port in `matched-at`/`host`, else their URL scheme (https → 443, http → 80).
+//! DNS-type results have no port: they are host-level observations.
+
+use serde::Deserialize;
+
+use crate::model::{PortState, ScanObservation, ScanTool, Transport};
+
+use super::ScanRecordError;
+use super::json_tool::RecordParser;
+use super::tally::Cx;
+use super::target::{parse_ip, parse_target};
+use super::value::{StrOrNum, details, rfc3339};
+
+#[derive(Debug, Deserialize)]
+struct Info {
+    name: Option<String>,
+    severity: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Record {
+    #[serde(rename = "template-id", alias = "templateID", alias = "template_id")]
+    template_id: Option<String>,
+    info: Option<Info>,
+    host: Option<String>,
+    port: Option<StrOrNum>,
+    ip: Option<String>,
+    #[serde(rename = "matched-at", alias = "matched")]
+    matched_at: Option<String>,
+    timestamp: Option<String>,
+}
+
+#[derive(Debug, Default)]
+pub struct Nuclei;
+
+impl RecordParser for Nuclei {
+    fn record(&mut self, line: u64, bytes: &[u8], cx: &mut Cx, out: &mut Vec<ScanObservation>) {
+        match parse(line, bytes, cx) {
+            Ok(obs) => cx.emit(obs, out),
+            Err(err) => cx.malformed(&err),
+        }
+    }
+}
+
+fn parse(line: u64, bytes: &[u8], cx: &Cx) -> Result<ScanObservation, ScanRecordError> {
+    let rec: Record = serde_json::from_slice(bytes)
+        .map_err(|e| ScanRecordError::Record { line, reason: format!("JSON: {e}") })?;
+    let stamp =
+        rec.timestamp.as_deref().ok_or_else(|| ScanRecordError::missing(line, "timestamp"))?;
+    let time = rfc3339(stamp).ok_or_else(|| ScanRecordError::Field {
+        line,
+        field: "timestamp",
+        reason: format!("not an RFC 3339 time: `{stamp}`"),
+    })?;
+    let matched = parse_target(rec.matched_at.as_deref().unwrap_or(""));
+    let host = parse_target(rec.host.as_deref().unwrap_or(""));
+    let address = rec.ip.as_deref().and_then(parse_ip).or(matched.address).or(host.address);
+    let hostname = if matched.hostname.is_empty() { host.hostname } else { matched.hostname };
+    if address.is_none() && hostname.is_empty() {
+        return Err(ScanRecordError::Field {
+            line,
+            field: "host",
+            reason: "no target in `ip`, `matched-at` or `host`".into(),
+        });
+    }
+    let port = rec
+        .port
+        .as_ref()
+        .and_then(StrOrNum::port)
+        .or(matched.port)
+        .or(host.port)
+        .or(matched.scheme_port)
+        .or(host.scheme_port);
+    let (name, severity) = rec.info.map_or((None, None), |i| (i.name, i.severity));
+    let severity = severity.map(|s| format!("[{s}]"));
+    let at = rec.matched_at.as_deref().map(|m| format!("at {m}"));
+    Ok(ScanObservation {
+        time,
+        source: cx.source,
+        line,
+        address,
+        hostname,
+        port,
+        transport: Transport::Tcp,
+        state: PortState::Open,
+        tool: ScanTool::Nuclei,
+        details: details([
+            rec.template_id.as_deref().unwrap_or(""),
+            severity.as_deref().unwrap_or(""),
+            name.as_deref().unwrap_or(""),
+            at.as_deref().unwrap_or(""),
+        ]),
+    })
+}

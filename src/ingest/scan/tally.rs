@@ -1,0 +1,112 @@
+//! The running [`ScanSummary`] of one scan source, plus the context every format parser shares.
+//!
+//! Every observation goes out through [`Cx::emit`] so the counts in the summary always equal
+//! what the caller received.
+
+use std::collections::HashSet;
+use std::net::IpAddr;
+
+use crate::ingest::stats::MALFORMED_SAMPLES;
+use crate::model::{ScanObservation, SourceId};
+
+use super::{ScanOptions, ScanRecordError, ScanSummary};
+
+/// Identity of a host for the `hosts` count: the address when known, else the hostname.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum HostKey {
+    Ip(IpAddr),
+    Name(String),
+}
+
+impl HostKey {
+    /// `None` when the record names neither an address nor a hostname.
+    #[must_use]
+    pub fn of(address: Option<IpAddr>, hostname: &str) -> Option<HostKey> {
+        match (address, hostname) {
+            (Some(ip), _) => Some(HostKey::Ip(ip)),
+            (None, "") => None,
+            (None, name) => Some(HostKey::Name(name.to_owned())),
+        }
+    }
+}
+
+/// Shared parser context: where observations come from, options, and the running summary.
+#[derive(Debug)]
+pub struct Cx {
+    pub source: SourceId,
+    pub options: ScanOptions,
+    summary: ScanSummary,
+    hosts: HashSet<HostKey>,
+    /// Line of the last malformed record, so a line with several problems counts once.
+    last_malformed_line: Option<u64>,
+}
+
+impl Cx {
+    #[must_use]
+    pub fn new(source: SourceId, options: ScanOptions) -> Self {
+        Cx {
+            source,
+            options,
+            summary: ScanSummary::default(),
+            hosts: HashSet::new(),
+            last_malformed_line: None,
+        }
+    }
+
+    /// Hand one observation to the caller and count it.
+    pub fn emit(&mut self, obs: ScanObservation, out: &mut Vec<ScanObservation>) {
+        if let Some(key) = HostKey::of(obs.address, &obs.hostname) {
+            self.host(key);
+        }
+        self.summary.observations += 1;
+        *self.summary.by_state.entry(obs.state).or_insert(0) += 1;
+        out.push(obs);
+    }
+
+    /// Count a host that produced no observation (an up host with no listed port).
+    pub fn host(&mut self, key: HostKey) {
+        if !self.hosts.contains(&key) {
+            self.hosts.insert(key);
+            self.summary.hosts += 1;
+        }
+    }
+
+    /// Count a malformed record and keep the first few reasons. Several problems on the same
+    /// line count once.
+    pub fn malformed(&mut self, err: &ScanRecordError) {
+        let line = err.line();
+        if self.last_malformed_line == Some(line) {
+            return;
+        }
+        self.last_malformed_line = Some(line);
+        self.summary.malformed += 1;
+        if self.summary.malformed_samples.len() < MALFORMED_SAMPLES {
+            self.summary.malformed_samples.push((line, err.to_string()));
+        }
+    }
+
+    /// nmap `extraports`: add `count` ports in `state` (totals per state, in first-seen order).
+    pub fn extraports(&mut self, state: &str, count: u64) {
+        match self.summary.extraports.iter_mut().find(|(s, _)| s == state) {
+            Some((_, total)) => *total += count,
+            None => self.summary.extraports.push((state.to_owned(), count)),
+        }
+    }
+
+    /// Add a human note for `inspect`, once.
+    pub fn note(&mut self, note: impl Into<String>) {
+        let note = note.into();
+        if !self.summary.notes.contains(&note) {
+            self.summary.notes.push(note);
+        }
+    }
+
+    pub fn set_incomplete(&mut self) {
+        self.summary.incomplete = true;
+    }
+
+    #[must_use]
+    pub fn summary(&self) -> &ScanSummary {
+        &self.summary
+    }
+}

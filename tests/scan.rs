@@ -1,0 +1,312 @@
+//! Scanner ingestion over real samples (`tests/fixtures/scan`, provenance in `PROVENANCE.md`):
+//! format detection, golden observation counts per state, chunking invariance, interrupted
+//! files, and arbitrary input.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use leakline::ingest::scan::{ScanFormat, ScanOptions, ScanParser, ScanSummary, detect};
+use leakline::model::{PortState, ScanObservation, SourceId};
+use proptest::prelude::*;
+
+fn fixture(name: &str) -> Vec<u8> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/scan").join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn parse_chunks(format: ScanFormat, chunks: &[&[u8]]) -> (Vec<ScanObservation>, ScanSummary) {
+    let mut parser = ScanParser::new(format, ScanOptions::default(), SourceId(7));
+    let mut out = Vec::new();
+    for chunk in chunks {
+        parser.feed(chunk, &mut out);
+    }
+    let summary = parser.finish(&mut out);
+    (out, summary)
+}
+
+fn parse_whole(format: ScanFormat, bytes: &[u8]) -> (Vec<ScanObservation>, ScanSummary) {
+    parse_chunks(format, &[bytes])
+}
+
+/// Split `bytes` at the given (unsorted, possibly out-of-range) points.
+fn split_at_points<'a>(bytes: &'a [u8], points: &[usize]) -> Vec<&'a [u8]> {
+    let mut points: Vec<usize> = points.iter().map(|p| p % (bytes.len() + 1)).collect();
+    points.sort_unstable();
+    let mut chunks = Vec::new();
+    let mut start = 0;
+    for p in points {
+        chunks.push(&bytes[start..p]);
+        start = p;
+    }
+    chunks.push(&bytes[start..]);
+    chunks
+}
+
+struct Golden {
+    file: &'static str,
+    format: ScanFormat,
+    hosts: u64,
+    open: u64,
+    closed: u64,
+    filtered: u64,
+    unreachable: u64,
+    malformed: u64,
+    incomplete: bool,
+}
+
+const fn g(
+    file: &'static str,
+    format: ScanFormat,
+    hosts: u64,
+    [open, closed, filtered, unreachable]: [u64; 4],
+    malformed: u64,
+    incomplete: bool,
+) -> Golden {
+    Golden { file, format, hosts, open, closed, filtered, unreachable, malformed, incomplete }
+}
+
+/// Expected results per sample. nmap XML counts were cross-checked with Python's
+/// `xml.etree.ElementTree` (ports per state of up hosts; down hosts × `scaninfo@services` ports).
+const GOLDEN: &[Golden] = &[
+    g("2_null_hosts.xml", ScanFormat::NmapXml, 2, [0, 0, 0, 0], 0, false),
+    g("extra_ports.xml", ScanFormat::NmapXml, 1, [16, 0, 0, 0], 0, false),
+    g("full_sudo6.xml", ScanFormat::NmapXml, 256, [12, 0, 0, 252 * 1000], 0, false),
+    g("issue12411.xml", ScanFormat::NmapXml, 2, [4, 0, 3, 0], 0, false),
+    g("nmap_multiple_port.xml", ScanFormat::NmapXml, 1, [13, 0, 0, 0], 0, false),
+    g("phage_nmap.xml", ScanFormat::NmapXml, 256, [138, 1, 26, 201 * 1000], 0, false),
+    g("scan_base.xml", ScanFormat::NmapXml, 1, [1, 1, 0, 0], 0, false),
+    g("scenario/nmap-1100.xml", ScanFormat::NmapXml, 1, [0, 0, 1, 0], 0, false),
+    g("scenario/nmap-1215.xml", ScanFormat::NmapXml, 1, [1, 0, 0, 0], 0, false),
+    g("scenario/nmap-1240.xml", ScanFormat::NmapXml, 1, [0, 0, 1, 0], 0, false),
+    g("scenario/nuclei-1217.jsonl", ScanFormat::Nuclei, 1, [1, 0, 0, 0], 0, false),
+    g("many_findings.json", ScanFormat::Nuclei, 2, [18, 0, 0, 0], 0, false),
+    g("many_findings_new.json", ScanFormat::Nuclei, 1, [2, 0, 0, 0], 0, false),
+    g("multiple_v3.json", ScanFormat::Nuclei, 2, [6, 0, 0, 0], 0, false),
+    g("issue_9201.json", ScanFormat::Nuclei, 1, [1, 0, 0, 0], 0, false),
+];
+
+#[test]
+fn every_sample_is_detected_and_counted() {
+    for golden in GOLDEN {
+        let bytes = fixture(golden.file);
+        let head = &bytes[..bytes.len().min(4096)];
+        assert_eq!(detect(head), Some(golden.format), "{}: detection", golden.file);
+        let (obs, summary) = parse_whole(golden.format, &bytes);
+        let count = |state| summary.by_state.get(&state).copied().unwrap_or(0);
+        let got = [
+            count(PortState::Open),
+            count(PortState::Closed),
+            count(PortState::Filtered),
+            count(PortState::Unreachable),
+        ];
+        let want = [golden.open, golden.closed, golden.filtered, golden.unreachable];
+        assert_eq!(got, want, "{}: open/closed/filtered/unreachable", golden.file);
+        assert_eq!(summary.hosts, golden.hosts, "{}: hosts", golden.file);
+        assert_eq!(summary.malformed, golden.malformed, "{}: {:?}", golden.file, summary);
+        assert_eq!(summary.incomplete, golden.incomplete, "{}: incomplete", golden.file);
+        assert_eq!(summary.observations, obs.len() as u64, "{}: summary vs output", golden.file);
+        assert!(obs.iter().all(|o| o.source == SourceId(7) && o.line >= 1), "{}", golden.file);
+    }
+}
+
+#[test]
+fn nmap_evidence_time_follows_the_fallback_chain() {
+    // Up host: host@endtime.
+    let (obs, _) = parse_whole(ScanFormat::NmapXml, &fixture("scenario/nmap-1100.xml"));
+    assert_eq!(obs.len(), 1);
+    assert_eq!(obs[0].time.to_rfc3339(), "2026-11-03T11:00:09+00:00");
+    assert_eq!(obs[0].address.map(|a| a.to_string()).as_deref(), Some("192.0.2.40"));
+    assert_eq!((obs[0].port, obs[0].line, obs[0].details.as_str()), (Some(443), 8, "https"));
+    // Down hosts have no times: runstats/finished@time (1459001611 in phage_nmap.xml).
+    let (obs, summary) = parse_whole(ScanFormat::NmapXml, &fixture("phage_nmap.xml"));
+    let down: Vec<_> = obs.iter().filter(|o| o.state == PortState::Unreachable).collect();
+    assert!(down.iter().all(|o| o.time.timestamp() == 1_459_001_611));
+    assert_eq!(summary.extraports, vec![("closed".into(), 52845), ("filtered".into(), 1990)]);
+    // Without runstats (cut file) they fall back to nmaprun@start.
+    let bytes = fixture("phage_nmap.xml");
+    let cut = find(&bytes, b"<runstats>").expect("runstats");
+    let (obs, summary) = parse_whole(ScanFormat::NmapXml, &bytes[..cut]);
+    assert!(summary.incomplete);
+    let down: Vec<_> = obs.iter().filter(|o| o.state == PortState::Unreachable).collect();
+    assert_eq!(down.len(), 201_000);
+    assert!(down.iter().all(|o| o.time.timestamp() == 1_459_001_188));
+}
+
+#[test]
+fn nmap_entities_hostnames_and_ignored_elements() {
+    let (obs, summary) = parse_whole(ScanFormat::NmapXml, &fixture("issue12411.xml"));
+    let names: Vec<&str> = obs.iter().map(|o| o.hostname.as_str()).collect();
+    assert!(names.contains(&"google.com") && names.contains(&"amazon.com"), "{names:?}");
+    // extra_ports.xml has a <hosthint> repeating the host: it must not count twice.
+    let (obs, s) = parse_whole(ScanFormat::NmapXml, &fixture("extra_ports.xml"));
+    assert_eq!((s.hosts, obs.len()), (1, 16));
+    assert_eq!(s.extraports, vec![("closed".into(), 65509), ("unknown".into(), 10)]);
+    assert!(summary.notes.is_empty(), "{:?}", summary.notes);
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+/// (line of `<host`, byte offset just past its `</host>`) for every host element.
+fn host_spans(bytes: &[u8]) -> Vec<(u64, usize)> {
+    let mut spans = Vec::new();
+    let mut line = 1u64;
+    let mut open = None;
+    for i in 0..bytes.len() {
+        if bytes[i] == b'\n' {
+            line += 1;
+        }
+        let rest = &bytes[i..];
+        if rest.starts_with(b"<host ") || rest.starts_with(b"<host>") {
+            open = Some(line);
+        } else if rest.starts_with(b"</host>") {
+            if let Some(start) = open.take() {
+                spans.push((start, i + b"</host>".len()));
+            }
+        }
+    }
+    spans
+}
+
+fn per_line(obs: &[ScanObservation]) -> BTreeMap<u64, usize> {
+    let mut map = BTreeMap::new();
+    for o in obs {
+        *map.entry(o.line).or_insert(0) += 1;
+    }
+    map
+}
+
+/// Cut `file` at `cuts` offsets: never a panic, every host complete before the cut kept with
+/// all its observations, nothing from a host cut in the middle, and `incomplete` reported unless `</nmaprun>` made it.
+fn check_truncations(file: &str, cuts: impl Iterator<Item = usize>) {
+    let bytes = fixture(file);
+    let (full, _) = parse_whole(ScanFormat::NmapXml, &bytes);
+    let full = per_line(&full);
+    let spans = host_spans(&bytes);
+    for cut in cuts {
+        let (obs, summary) = parse_whole(ScanFormat::NmapXml, &bytes[..cut]);
+        let want: BTreeMap<u64, usize> = spans
+            .iter()
+            .filter(|(_, end)| *end <= cut)
+            .filter_map(|(line, _)| full.get(line).map(|n| (*line, *n)))
+            .collect();
+        assert_eq!(per_line(&obs), want, "{file} cut at {cut}");
+        let ended = find(&bytes[..cut], b"</nmaprun>").is_some();
+        assert_eq!(summary.incomplete, !ended, "{file} cut at {cut}");
+    }
+}
+
+#[test]
+fn truncated_nmap_xml_keeps_every_complete_host() {
+    for file in ["issue12411.xml", "nmap_multiple_port.xml", "scan_base.xml", "extra_ports.xml"] {
+        let len = fixture(file).len();
+        check_truncations(file, (0..len).step_by(97));
+    }
+    // The big one (201 down hosts × 1000 ports each) at fewer offsets.
+    let len = fixture("phage_nmap.xml").len();
+    check_truncations("phage_nmap.xml", (0..len).step_by(len / 11).chain([len - 20]));
+}
+
+#[test]
+fn feeding_byte_by_byte_equals_feeding_whole() {
+    for (file, format) in [
+        ("issue12411.xml", ScanFormat::NmapXml),
+        ("extra_ports.xml", ScanFormat::NmapXml),
+        ("multiple_v3.json", ScanFormat::Nuclei),
+        ("many_findings.json", ScanFormat::Nuclei),
+    ] {
+        let bytes = fixture(file);
+        let chunks: Vec<&[u8]> = bytes.chunks(1).collect();
+        assert_eq!(parse_chunks(format, &chunks), parse_whole(format, &bytes), "{file}");
+    }
+}
+
+#[test]
+fn nuclei_targets_ports_and_details() {
+    let (obs, _) = parse_whole(ScanFormat::Nuclei, &fixture("scenario/nuclei-1217.jsonl"));
+    let o = &obs[0];
+    assert_eq!(o.time.to_rfc3339(), "2026-11-03T12:17:40+00:00");
+    assert_eq!((o.hostname.as_str(), o.port), ("gw.example.net", Some(443)));
+    assert_eq!(o.address.map(|a| a.to_string()).as_deref(), Some("192.0.2.40"));
+    assert!(o.details.starts_with("openai-compatible-api-exposure [high]"), "{}", o.details);
+    // 2021 keys: `templateID`, `matched` with host:port; `ip` with a trailing dot.
+    let (obs, _) = parse_whole(ScanFormat::Nuclei, &fixture("many_findings.json"));
+    assert_eq!((obs[0].port, obs[0].line), (Some(22), 1));
+    assert!(obs[0].details.starts_with("openssh5.3-detect [low]"));
+    let webgoat = obs.iter().find(|o| o.details.contains("WebGoat")).expect("webgoat");
+    assert_eq!(webgoat.port, Some(8080));
+    let (obs, _) = parse_whole(ScanFormat::Nuclei, &fixture("issue_9201.json"));
+    assert_eq!(obs[0].address.map(|a| a.to_string()).as_deref(), Some("10.10.10.10"));
+    // The -je export is a pretty-printed array: record lines are where each object starts.
+    let (obs, _) = parse_whole(ScanFormat::Nuclei, &fixture("multiple_v3.json"));
+    assert_eq!(obs[0].line, 2);
+    assert!(obs.iter().filter(|o| o.details.starts_with("ssl-")).all(|o| o.port == Some(443)));
+}
+
+#[test]
+fn nuclei_bad_records_are_counted_with_line_and_field() {
+    let input = b"{\"template-id\":\"a\",\"host\":\"h\",\"timestamp\":\"yesterday\"}\n\
+                  not json\n\
+                  {\"template-id\":\"b\",\"timestamp\":\"2021-05-20T11:11:01+03:00\"}\n\
+                  {\"template-id\":\"c\",\"host\":\"http://x\",\"timestamp\":\"2021-05-20T11:11:01Z\"}\n\
+                  {\"template-id\":\"d\",\"host\":\"http://y\"";
+    let (obs, summary) = parse_whole(ScanFormat::Nuclei, input);
+    assert_eq!(obs.len(), 1);
+    assert_eq!((obs[0].hostname.as_str(), obs[0].port), ("x", Some(80)));
+    assert_eq!(summary.malformed, 4);
+    assert!(summary.incomplete);
+    let samples: Vec<String> = summary.malformed_samples.iter().map(|s| s.1.clone()).collect();
+    assert!(samples[0].contains("line 1") && samples[0].contains("`timestamp`"), "{samples:?}");
+    assert!(samples[1].contains("line 2"), "{samples:?}");
+    assert!(samples[2].contains("line 3") && samples[2].contains("`host`"), "{samples:?}");
+    assert!(samples[3].contains("line 5"), "{samples:?}");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    #[test]
+    fn random_chunks_equal_whole(points in proptest::collection::vec(any::<usize>(), 0..40)) {
+        for (file, format) in [
+            ("issue12411.xml", ScanFormat::NmapXml),
+            ("scan_base.xml", ScanFormat::NmapXml),
+            ("multiple_v3.json", ScanFormat::Nuclei),
+            ("many_findings_new.json", ScanFormat::Nuclei),
+        ] {
+            let bytes = fixture(file);
+            let chunks = split_at_points(&bytes, &points);
+            prop_assert_eq!(parse_chunks(format, &chunks), parse_whole(format, &bytes), "{}", file);
+        }
+    }
+
+    #[test]
+    fn arbitrary_bytes_never_panic(
+        bytes in proptest::collection::vec(any::<u8>(), 0..2048),
+        points in proptest::collection::vec(any::<usize>(), 0..8),
+    ) {
+        for format in ScanFormat::ALL {
+            let chunks = split_at_points(&bytes, &points);
+            let (obs, summary) = parse_chunks(format, &chunks);
+            prop_assert_eq!(summary.observations, obs.len() as u64);
+        }
+        let _ = detect(&bytes);
+    }
+
+    #[test]
+    fn mangled_samples_never_panic(
+        cut in any::<usize>(),
+        flips in proptest::collection::vec((any::<usize>(), any::<u8>()), 0..16),
+    ) {
+        for (file, format) in [("issue12411.xml", ScanFormat::NmapXml), ("many_findings.json", ScanFormat::Nuclei)] {
+            let mut bytes = fixture(file);
+            for (at, b) in &flips {
+                let i = at % bytes.len();
+                bytes[i] = *b;
+            }
+            bytes.truncate(cut % (bytes.len() + 1));
+            let (obs, summary) = parse_whole(format, &bytes);
+            prop_assert_eq!(summary.observations, obs.len() as u64);
+        }
+    }
+}
