@@ -11,6 +11,7 @@ pub mod feed;
 pub mod format;
 pub mod keymap;
 pub mod panes;
+pub mod replay;
 pub mod sanitize;
 pub mod terminal;
 pub mod theme;
