@@ -150,3 +150,15 @@ impl Terminate {
         std::future::pending::<()>().await;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frame_pacing_is_at_most_about_30_fps_and_ticks_each_second() {
+        let fps = 1.0 / FRAME.as_secs_f64();
+        assert!((25.0..=30.5).contains(&fps), "{fps} fps");
+        assert_eq!(TICK, Duration::from_secs(1));
+    }
+}
