@@ -11,7 +11,9 @@ use ipnet::IpNet;
 use crate::ingest::access::{AccessFormat, FieldMap};
 use crate::ingest::scan::ScanFormat;
 
-pub use resolve::{ConfigError, QuickFlags, load, resolve_flags};
+pub use resolve::{
+    ConfigError, DEFAULT_INTERNAL, QuickFlags, load, parse_net, parse_str, resolve_flags,
+};
 
 /// A fully resolved, validated case configuration. Paths are absolute (relative ones were
 /// resolved against the config file's directory, or the working directory for CLI flags).

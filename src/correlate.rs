@@ -2,7 +2,50 @@
 //!
 //! Pure and synchronous: no clock reads, no I/O. The result depends only on the *set* of
 //! events applied (never on order or batching). `now` is the explicit `as_of` of a snapshot.
+//!
+//! # Rules (see `leakline analyze` in the README for the user-facing statement)
+//! - External request: client (after proxy resolution, done by the parser) in neither
+//!   `internal` nor `allow`. IPv4-mapped IPv6 clients count as their IPv4 address.
+//! - Positive evidence for service S: an external request logged by one of S's access
+//!   sources (any status), or an external-vantage scan observation of S that is `open`.
+//! - Negative evidence: an external-vantage scan observation of S that is `closed`,
+//!   `filtered` or `unreachable`. Internal-vantage scans are kept as `ScanMark`s only.
+//! - A request without a client address is *unattributed*: counted, never evidence.
+//! - Total order of evidence: time; at equal times positive before negative; then source id,
+//!   then line. "First" (first external, first non-scanner success) is the minimum in
+//!   (time, source id, line).
+//! - Windows: with the distinct negative times n1 < n2 < … < nk, segment i holds the
+//!   positives in (n(i-1), n(i)] (a positive at exactly a negative's time sorts before it).
+//!   Every non-empty segment is one window — precisely "a maximal run of positive evidence
+//!   with no negative evidence between". Bounds: `opened_earliest` = n(i-1) or null,
+//!   `opened_latest` = first positive, `closed_earliest` = last positive, `closed_latest` =
+//!   n(i) or null (open). No closing by silence.
+//! - `evidence.positive` = positive items in the window (requests + open scans);
+//!   `evidence.negative` = negative observations at `closed_latest` (all observations at that
+//!   instant — several ports or tools may report it), 0 while open.
+//!
+//! # State and memory
+//! Per service: the distinct negative times (few: one per scan run) with counts, and
+//! positive aggregates (`windows::Cell`: counts, bytes, first/last positive time, first hit,
+//! the set of actors with each one's first success, path counts). Two modes:
+//! - *detail* (default, live): one cell per exact positive timestamp, so any later negative —
+//!   even a sub-second one inside a busy second — splits the evidence exactly. Memory grows
+//!   with the number of distinct (timestamp, actor) and (timestamp, path) pairs of *external*
+//!   traffic; internal traffic costs one counter per minute.
+//! - *sealed* (`Correlator::seal`, batch after all scans): one cell per segment, so memory is
+//!   O(services × windows × (actors + paths)) and no longer grows with lines.
+//!
+//! Per actor: totals, first/last seen, services, classification flags, and capped detail
+//! (`actors.rs`). Strings are interned and cut at 1 KiB (`intern.rs`). Windows, distinct
+//! clients and first hits are derived at snapshot time (`snapshot.rs`).
 
+pub mod actors;
+pub mod batch;
+pub mod classify;
 pub mod engine;
+pub mod intern;
+pub mod scan_match;
+pub mod snapshot;
+pub mod windows;
 
-pub use engine::{Correlator, SourceInfo};
+pub use engine::{ClientFilter, Correlator, RequestView, SourceInfo};

@@ -1,11 +1,149 @@
-//! `leakline analyze`.
+//! `leakline analyze`: read every configured source once, correlate, print the result.
+//!
+//! Exit codes: 0 success, 2 config/usage error, 1 I/O error (one line naming the file).
+//! `as_of` defaults to the latest event time so the output is reproducible; the wall clock
+//! is read here only, for `generated_at` and `elapsed_ms`.
 
+mod text;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use leakline::config::{self, QuickFlags};
+use leakline::correlate::batch::{self, BatchError, BatchOptions};
+use leakline::correlate::classify::ScannerFileError;
+use leakline::report::analysis::Analysis;
+
+use super::UsageError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutputFormat {
+    Text,
+    Json,
+    Md,
+    Html,
+}
+
 #[derive(Debug, clap::Args)]
-pub struct AnalyzeArgs {}
+pub struct AnalyzeArgs {
+    /// The case config (`leakline.toml`); optional when --access/--scan are given.
+    #[arg(long, short = 'c', value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
+    /// Write to FILE (atomically: temp file + rename) instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// The moment open windows run until (RFC 3339); default: the latest event time.
+    #[arg(long, value_name = "RFC3339")]
+    pub as_of: Option<String>,
+    /// Access log glob, optionally for a named service: `[SERVICE=]GLOB` (repeatable;
+    /// the service defaults to the file stem).
+    #[arg(long, value_name = "[SERVICE=]GLOB")]
+    pub access: Vec<String>,
+    /// Access log format for every --access glob (auto-detected when absent).
+    #[arg(long, value_name = "FORMAT")]
+    pub log_format: Option<String>,
+    /// Scanner output glob (external vantage; repeatable).
+    #[arg(long, value_name = "GLOB")]
+    pub scan: Vec<String>,
+    /// A client range that is ours (repeatable; adds to the config's `internal`).
+    #[arg(long, value_name = "CIDR")]
+    pub internal: Vec<String>,
+    /// A proxy whose X-Forwarded-For is believed (repeatable).
+    #[arg(long, value_name = "CIDR")]
+    pub trusted_proxy: Vec<String>,
+    /// Parser threads (default: the number of cores).
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+}
+
+fn batch_error(e: BatchError) -> anyhow::Error {
+    match e {
+        BatchError::Scanners(ScannerFileError::Invalid { .. }) => {
+            anyhow::Error::new(UsageError(e.to_string()))
+        }
+        other => anyhow::Error::new(other),
+    }
+}
+
+/// Write `bytes` to `path` through a temporary file in the same directory and a rename, so a
+/// reader never sees a half-written report.
+fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = path.file_name().map_or_else(|| "out".into(), |n| n.to_string_lossy().into_owned());
+    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    let result = (|| -> std::io::Result<()> {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result.with_context(|| format!("{}: cannot write", path.display()))
+}
 
 pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
-    let _ = args;
-    anyhow::bail!("`leakline analyze` is not built yet")
+    let started = std::time::Instant::now();
+    let cwd = std::env::current_dir().context("cannot read the working directory")?;
+    let flags = QuickFlags {
+        access: args.access,
+        scan: args.scan,
+        internal: args.internal,
+        trusted_proxy: args.trusted_proxy,
+        format: args.log_format,
+    };
+    let as_of = match &args.as_of {
+        Some(s) => Some(
+            DateTime::parse_from_rfc3339(s)
+                .map(|t| t.with_timezone(&Utc))
+                .map_err(|e| UsageError(format!("--as-of `{s}`: {e} (expected RFC 3339)")))?,
+        ),
+        None => None,
+    };
+    let base = match &args.config {
+        Some(path) => Some(config::load(path)?),
+        None => None,
+    };
+    let cfg = config::resolve_flags(base, &flags, &cwd)?;
+    let mut options = BatchOptions::default();
+    if let Some(n) = args.threads {
+        options.workers = n.max(1);
+    }
+    let correlator = batch::run(&cfg, &options).map_err(batch_error)?;
+    let as_of = as_of.or_else(|| correlator.latest_event()).unwrap_or_default();
+    let mut snapshot = correlator.snapshot(as_of);
+    snapshot.stats.elapsed_ms = started.elapsed().as_millis() as u64;
+    let mut out = Vec::new();
+    match args.format {
+        OutputFormat::Json => Analysis::build(&snapshot, Utc::now()).write(&mut out)?,
+        OutputFormat::Text => text::write(&snapshot, &mut out)?,
+        OutputFormat::Md | OutputFormat::Html => {
+            writeln!(
+                out,
+                "leakline: the {} report writer is not wired into `analyze` yet; use --format json or text",
+                if args.format == OutputFormat::Md { "Markdown" } else { "HTML" }
+            )?;
+        }
+    }
+    if let Some(path) = &args.out {
+        write_atomic(path, &out)?;
+    } else {
+        let mut stdout = std::io::stdout().lock();
+        if let Err(e) = stdout.write_all(&out).and_then(|()| stdout.flush()) {
+            if e.kind() != std::io::ErrorKind::BrokenPipe {
+                return Err(anyhow::Error::new(e).context("stdout"));
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }

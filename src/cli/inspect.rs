@@ -1,11 +1,268 @@
-//! `leakline inspect`.
+//! `leakline inspect FILE...`: what leakline understood from each file — detected format,
+//! lines, events, malformed lines (count and the first few with reasons), oversized lines,
+//! first/last event time (UTC) and the SHA-256 of the file as stored.
+//!
+//! Access formats are tried first on the head of the file (a scanner format is only sniffed
+//! when no access format matched). The bytes then go through `ingest::decoder`, the same
+//! driver `analyze` and the follower use, so `inspect` reports exactly what they will see.
 
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use anyhow::Context as _;
+use chrono::{DateTime, SecondsFormat, Utc};
+use ipnet::IpNet;
+use leakline::ingest::access::{self, AccessFormat, ParseOptions};
+use leakline::ingest::decoder::{Decoder, DecoderOptions, DetectedFormat};
+use leakline::ingest::scan::{ScanFormat, ScanOptions};
+use leakline::ingest::source::{self, SourceError};
+use leakline::model::{Event, SourceId, SourceKind};
+use serde_json::json;
+
+use super::UsageError;
+
+/// Bytes read before the format is chosen (and per read afterwards).
+const HEAD_BYTES: usize = 64 * 1024;
+
 #[derive(Debug, clap::Args)]
-pub struct InspectArgs {}
+pub struct InspectArgs {
+    /// Files to inspect (plain or gzip, detected by content).
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// One JSON object per file per line instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// Print the normalized events as JSON lines (summaries go to stderr).
+    #[arg(long)]
+    pub events: bool,
+    /// Force a format instead of detecting it (e.g. combined, caddy, alb, nmap-xml).
+    #[arg(long, value_name = "NAME")]
+    pub format: Option<String>,
+    /// Zone for timestamps written without an offset (IANA name, default UTC).
+    #[arg(long, value_name = "ZONE", default_value = "UTC")]
+    pub tz: String,
+    /// A proxy whose X-Forwarded-For is believed (CIDR or address; repeatable).
+    #[arg(long = "trusted-proxy", value_name = "CIDR")]
+    pub trusted_proxy: Vec<String>,
+}
+
+/// A forced format from `--format`.
+#[derive(Debug, Clone, Copy)]
+enum Forced {
+    Access(AccessFormat),
+    Scan(ScanFormat),
+}
 
 pub fn run(args: InspectArgs) -> anyhow::Result<ExitCode> {
-    let _ = args;
-    anyhow::bail!("`leakline inspect` is not built yet")
+    let InspectArgs { files, json, events, format, tz, trusted_proxy } = args;
+    let tz: chrono_tz::Tz =
+        tz.parse().map_err(|_| UsageError(format!("--tz {tz}: not an IANA time zone name")))?;
+    let mut trusted = Vec::new();
+    for t in &trusted_proxy {
+        trusted.push(parse_cidr(t).ok_or_else(|| {
+            UsageError(format!("--trusted-proxy {t}: not a CIDR or an IP address"))
+        })?);
+    }
+    let forced = match &format {
+        None => None,
+        Some(name) => Some(
+            AccessFormat::from_name(name)
+                .map(Forced::Access)
+                .or_else(|| ScanFormat::from_name(name).map(Forced::Scan))
+                .ok_or_else(|| UsageError(format!("--format {name}: unknown format")))?,
+        ),
+    };
+    let access_opts = ParseOptions { default_tz: tz, trusted_proxies: trusted, fields: None };
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    let mut failed = false;
+    for (i, path) in files.iter().enumerate() {
+        let mut options = DecoderOptions::new(SourceId(i as u32), None);
+        options.access = access_opts.clone();
+        options.scan = ScanOptions { default_tz: tz };
+        match inspect_file(path, options, forced, events, &mut out) {
+            Ok(report) => {
+                if events {
+                    out.flush()?;
+                    eprint!("{}", render(&report, json));
+                } else {
+                    write!(out, "{}", render(&report, json))?;
+                }
+            }
+            Err(FileError::Source(e)) => {
+                out.flush()?;
+                eprintln!("leakline: inspect: {e}");
+                failed = true;
+            }
+            Err(FileError::Output(e)) => return Err(e).context("writing to stdout"),
+        }
+    }
+    out.flush()?;
+    Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+fn parse_cidr(s: &str) -> Option<IpNet> {
+    s.parse::<IpNet>().ok().or_else(|| s.parse::<std::net::IpAddr>().ok().map(IpNet::from))
+}
+
+enum FileError {
+    /// The file could not be opened or read: reported, other files continue.
+    Source(SourceError),
+    /// Writing our own output failed: fatal.
+    Output(io::Error),
+}
+
+struct Report {
+    path: PathBuf,
+    format: DetectedFormat,
+    sha256: String,
+    decoder: Decoder,
+}
+
+fn inspect_file(
+    path: &Path,
+    mut options: DecoderOptions,
+    forced: Option<Forced>,
+    print_events: bool,
+    out: &mut impl Write,
+) -> Result<Report, FileError> {
+    let sha256 = source::sha256_file(path).map_err(FileError::Source)?;
+    let mut reader = source::open_content(path).map_err(FileError::Source)?;
+    let read_err = |e| FileError::Source(SourceError::Io { path: path.to_path_buf(), source: e });
+    let mut buf = vec![0u8; HEAD_BYTES];
+    let mut head = Vec::new();
+    let mut at_end = false;
+    while head.len() < HEAD_BYTES {
+        let n = read_some(&mut reader, &mut buf).map_err(read_err)?;
+        if n == 0 {
+            at_end = true;
+            break;
+        }
+        head.extend_from_slice(&buf[..n]);
+    }
+    match forced {
+        Some(Forced::Access(f)) => options.access_format = Some(f),
+        Some(Forced::Scan(f)) => options.scan_format = Some(f),
+        // Access first; only when nothing matched is the scanner sniffing asked.
+        None => match access::detect_head(&head) {
+            Some(f) => options.access_format = Some(f),
+            // Nothing but whitespace: no format to find (the decoder reports "unknown").
+            None if head.iter().all(u8::is_ascii_whitespace) => {
+                options.kind = Some(SourceKind::Access);
+            }
+            None => options.kind = Some(SourceKind::Scan),
+        },
+    }
+    let mut decoder = Decoder::new(options);
+    let mut events = Vec::new();
+    decoder.feed(&head, &mut events);
+    emit(&mut events, print_events, out)?;
+    if !at_end {
+        loop {
+            let n = read_some(&mut reader, &mut buf).map_err(read_err)?;
+            if n == 0 {
+                break;
+            }
+            decoder.feed(&buf[..n], &mut events);
+            emit(&mut events, print_events, out)?;
+        }
+    }
+    decoder.finish(&mut events);
+    emit(&mut events, print_events, out)?;
+    Ok(Report { path: path.to_path_buf(), format: decoder.format(), sha256, decoder })
+}
+
+fn read_some(reader: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
+    loop {
+        match reader.read(buf) {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            other => return other,
+        }
+    }
+}
+
+fn emit(events: &mut Vec<Event>, print: bool, out: &mut impl Write) -> Result<(), FileError> {
+    if print {
+        for e in events.iter() {
+            serde_json::to_writer(&mut *out, e).map_err(|e| FileError::Output(e.into()))?;
+            out.write_all(b"\n").map_err(FileError::Output)?;
+        }
+    }
+    events.clear();
+    Ok(())
+}
+
+fn time(t: Option<DateTime<Utc>>) -> Option<String> {
+    t.map(|t| t.to_rfc3339_opts(SecondsFormat::AutoSi, true))
+}
+
+fn render(r: &Report, as_json: bool) -> String {
+    let s = r.decoder.stats();
+    let scan = r.decoder.scan_summary();
+    if as_json {
+        let mut v = json!({
+            "path": r.path.display().to_string(),
+            "format": r.format.name(),
+            "lines": s.lines,
+            "events": s.events,
+            "malformed": s.malformed,
+            "malformed_lines": s.malformed_samples.iter()
+                .map(|(line, reason)| json!({"line": line, "reason": reason}))
+                .collect::<Vec<_>>(),
+            "oversized": s.oversized,
+            "skipped": s.skipped,
+            "first_event": time(s.first_event),
+            "last_event": time(s.last_event),
+            "sha256": r.sha256,
+        });
+        if let (Some(sum), Some(obj)) = (scan, v.as_object_mut()) {
+            let by_state: serde_json::Map<String, serde_json::Value> =
+                sum.by_state.iter().map(|(k, n)| (k.as_str().to_owned(), json!(n))).collect();
+            obj.insert("hosts".into(), json!(sum.hosts));
+            obj.insert("observations".into(), json!(sum.observations));
+            obj.insert("by_state".into(), serde_json::Value::Object(by_state));
+            obj.insert("incomplete".into(), json!(sum.incomplete));
+            obj.insert("notes".into(), json!(sum.notes));
+        }
+        return format!("{v}\n");
+    }
+    text(r, s, scan.as_ref()).unwrap_or_default()
+}
+
+/// The human-readable block for one file.
+fn text(
+    r: &Report,
+    s: &leakline::ingest::SourceStats,
+    scan: Option<&leakline::ingest::scan::ScanSummary>,
+) -> Result<String, std::fmt::Error> {
+    use std::fmt::Write as _;
+    let mut t = String::new();
+    writeln!(t, "{}", r.path.display())?;
+    writeln!(t, "  format      {}", r.format.name())?;
+    writeln!(
+        t,
+        "  lines       {} ({} events, {} skipped, {} malformed, {} oversized)",
+        s.lines, s.events, s.skipped, s.malformed, s.oversized
+    )?;
+    let none = || "-".to_owned();
+    writeln!(t, "  first event {}", time(s.first_event).unwrap_or_else(none))?;
+    writeln!(t, "  last event  {}", time(s.last_event).unwrap_or_else(none))?;
+    writeln!(t, "  sha256      {}", r.sha256)?;
+    for (line, reason) in &s.malformed_samples {
+        writeln!(t, "  malformed   line {line}: {reason}")?;
+    }
+    if let Some(sum) = scan {
+        writeln!(t, "  hosts       {} ({} observations)", sum.hosts, sum.observations)?;
+        for (state, n) in &sum.by_state {
+            writeln!(t, "  {:<11} {n}", state.as_str())?;
+        }
+        if sum.incomplete {
+            writeln!(t, "  incomplete  the file ended before its end marker")?;
+        }
+        for note in &sum.notes {
+            writeln!(t, "  note        {note}")?;
+        }
+    }
+    Ok(t)
 }

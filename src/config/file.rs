@@ -1,1 +1,75 @@
 //! The raw TOML shape of `leakline.toml` (serde, `deny_unknown_fields`).
+//!
+//! Every leaf a user can get wrong is `Spanned`, so `resolve` can name the line of a bad CIDR,
+//! glob or format. Nothing here validates values; `resolve.rs` does.
+//!
+//! Two spellings of access sources are accepted, and may be mixed in one list:
+//! ```toml
+//! [[service]]
+//! name = "api"
+//! access = ["logs/a/*.log", "logs/b.json"]   # short form: globs; `format`/`fields` of the service apply
+//! format = "combined"                          # optional, for every short-form glob of the service
+//!
+//! [[service.access]]                           # table form: per-glob format and field map
+//! path = "logs/lb/*.json"
+//! format = "json"
+//! fields = { time = "ts", client = "ip" }
+//! ```
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::ingest::access::FieldMap;
+
+/// The whole file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfig {
+    pub name: Option<Spanned<String>>,
+    pub timezone: Option<Spanned<String>>,
+    /// `None` when the key is absent (the private-range default applies); `Some([])` is "none".
+    pub internal: Option<Vec<Spanned<String>>>,
+    #[serde(default)]
+    pub trusted_proxies: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub allow: Vec<Spanned<String>>,
+    #[serde(default, rename = "service")]
+    pub services: Vec<RawService>,
+    #[serde(default)]
+    pub scans: Vec<RawScans>,
+    /// Extra scanner definition files (same shape as `assets/scanners.toml`).
+    #[serde(default)]
+    pub scanners: Vec<Spanned<String>>,
+}
+
+/// One `[[service]]` table.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawService {
+    pub name: Spanned<String>,
+    #[serde(default)]
+    pub addresses: Vec<Spanned<String>>,
+    /// Each item is a glob string or an access table (see the module docs).
+    #[serde(default)]
+    pub access: Vec<Spanned<toml::Value>>,
+    pub format: Option<Spanned<String>>,
+    pub fields: Option<FieldMap>,
+}
+
+/// The table form of one access entry.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAccessTable {
+    pub path: String,
+    pub format: Option<String>,
+    pub fields: Option<FieldMap>,
+}
+
+/// One `[[scans]]` table.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawScans {
+    pub paths: Vec<Spanned<String>>,
+    pub vantage: Option<Spanned<String>>,
+    pub format: Option<Spanned<String>>,
+}

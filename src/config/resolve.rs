@@ -1,8 +1,33 @@
 //! Validation and layering of the raw file and CLI flags into a `CaseConfig`.
+//!
+//! Layering: CLI flags > file > default. List-valued flags (`--access`, `--scan`,
+//! `--internal`, `--trusted-proxy`) *add* to what the file says. Defaults: name = the config
+//! file stem (or `leakline case`), timezone UTC, `internal` = the private, loopback and
+//! link-local ranges when the file has no `internal` key (an explicit `internal = []` means
+//! "no client is ours").
 
 use std::path::{Path, PathBuf};
 
-use super::CaseConfig;
+use ipnet::IpNet;
+use toml::Spanned;
+
+use super::file::{RawAccessTable, RawConfig, RawScans, RawService};
+use super::{AccessSpec, CaseConfig, ScanSpec, ServiceConfig, Vantage};
+use crate::ingest::access::{AccessFormat, FieldMap};
+use crate::ingest::scan::ScanFormat;
+
+/// Clients that are ours unless the config says otherwise (RFC 1918, loopback, link-local,
+/// IPv6 unique-local).
+pub const DEFAULT_INTERNAL: [&str; 8] = [
+    "10.0.0.0/8",
+    "172.16.0.0/12",
+    "192.168.0.0/16",
+    "127.0.0.0/8",
+    "169.254.0.0/16",
+    "::1/128",
+    "fc00::/7",
+    "fe80::/10",
+];
 
 /// A configuration problem. Every variant names the file, line and what was expected.
 #[derive(Debug, thiserror::Error)]
@@ -31,18 +56,460 @@ pub struct QuickFlags {
     pub format: Option<String>,
 }
 
+impl QuickFlags {
+    /// `true` when no flag adds a source.
+    #[must_use]
+    pub fn has_sources(&self) -> bool {
+        !self.access.is_empty() || !self.scan.is_empty()
+    }
+}
+
+/// Where a value came from, for error messages.
+struct Ctx<'a> {
+    path: &'a Path,
+    text: &'a str,
+}
+
+impl Ctx<'_> {
+    fn line_of(&self, offset: usize) -> usize {
+        let end = offset.min(self.text.len());
+        memchr::memchr_iter(b'\n', &self.text.as_bytes()[..end]).count() + 1
+    }
+
+    fn err<T>(&self, spanned: &Spanned<T>, message: String) -> ConfigError {
+        ConfigError::Invalid {
+            path: self.path.to_path_buf(),
+            line: self.line_of(spanned.span().start),
+            message,
+        }
+    }
+}
+
 /// Load and validate a config file.
 pub fn load(path: &Path) -> Result<CaseConfig, ConfigError> {
-    let _ = path;
-    todo!("config loading: issue 4")
+    let text = std::fs::read_to_string(path)
+        .map_err(|source| ConfigError::Io { path: path.to_path_buf(), source })?;
+    let base_dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let base_dir = std::path::absolute(&base_dir).unwrap_or(base_dir);
+    parse_str(&text, path, &base_dir)
+}
+
+/// Parse and validate config text; `path` is only used in messages, relative paths in the
+/// file are resolved against `base_dir`.
+pub fn parse_str(text: &str, path: &Path, base_dir: &Path) -> Result<CaseConfig, ConfigError> {
+    let ctx = Ctx { path, text };
+    let raw: RawConfig = toml::from_str(text).map_err(|e| ConfigError::Invalid {
+        path: path.to_path_buf(),
+        line: e.span().map_or(1, |s| ctx.line_of(s.start)),
+        message: e.message().trim().to_string(),
+    })?;
+    let name = match &raw.name {
+        Some(n) if n.get_ref().trim().is_empty() => {
+            return Err(ctx.err(n, "`name` must not be empty".into()));
+        }
+        Some(n) => n.get_ref().clone(),
+        None => path
+            .file_stem()
+            .map_or_else(|| "leakline case".to_string(), |s| s.to_string_lossy().into_owned()),
+    };
+    let timezone = match &raw.timezone {
+        Some(tz) => tz.get_ref().parse::<chrono_tz::Tz>().map_err(|_| {
+            ctx.err(
+                tz,
+                format!(
+                    "unknown time zone `{}`: expected an IANA name such as `UTC` or `Europe/Paris`",
+                    tz.get_ref()
+                ),
+            )
+        })?,
+        None => chrono_tz::UTC,
+    };
+    let internal = match &raw.internal {
+        Some(list) => cidrs(&ctx, "internal", list)?,
+        None => default_internal(),
+    };
+    let trusted_proxies = cidrs(&ctx, "trusted_proxies", &raw.trusted_proxies)?;
+    let allow = cidrs(&ctx, "allow", &raw.allow)?;
+    let mut services: Vec<ServiceConfig> = Vec::new();
+    for s in &raw.services {
+        let svc = service(&ctx, base_dir, s)?;
+        if services.iter().any(|o| o.name == svc.name) {
+            return Err(ctx.err(&s.name, format!("duplicate service name `{}`", svc.name)));
+        }
+        services.push(svc);
+    }
+    let scans = raw.scans.iter().map(|s| scan_spec(&ctx, base_dir, s)).collect::<Result<_, _>>()?;
+    let scanners = raw
+        .scanners
+        .iter()
+        .map(|s| {
+            if s.get_ref().is_empty() {
+                Err(ctx.err(s, "`scanners` entries must be file paths".into()))
+            } else {
+                Ok(base_dir.join(s.get_ref()))
+            }
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(CaseConfig {
+        path: Some(path.to_path_buf()),
+        base_dir: base_dir.to_path_buf(),
+        name,
+        timezone,
+        internal,
+        trusted_proxies,
+        allow,
+        services,
+        scans,
+        scanners,
+    })
+}
+
+fn default_internal() -> Vec<IpNet> {
+    DEFAULT_INTERNAL.iter().filter_map(|s| s.parse().ok()).collect()
+}
+
+/// Parse a CIDR or a bare address (taken as a single host).
+#[must_use]
+pub fn parse_net(s: &str) -> Option<IpNet> {
+    let s = s.trim();
+    s.parse::<IpNet>().ok().or_else(|| s.parse::<std::net::IpAddr>().ok().map(IpNet::from))
+}
+
+fn cidrs(ctx: &Ctx<'_>, key: &str, list: &[Spanned<String>]) -> Result<Vec<IpNet>, ConfigError> {
+    list.iter()
+        .map(|s| {
+            parse_net(s.get_ref()).ok_or_else(|| {
+                ctx.err(
+                    s,
+                    format!(
+                        "`{key}`: `{}` is not a CIDR: expected e.g. `10.0.0.0/8`, `2001:db8::/32` or a single address",
+                        s.get_ref()
+                    ),
+                )
+            })
+        })
+        .collect()
+}
+
+/// Join a relative glob to the base directory, escaping the directory's own glob characters.
+fn absolute_glob(base_dir: &Path, pattern: &str) -> String {
+    if pattern == "-" || Path::new(pattern).is_absolute() {
+        return pattern.to_string();
+    }
+    let base = glob::Pattern::escape(&base_dir.to_string_lossy());
+    let base = base.trim_end_matches(std::path::MAIN_SEPARATOR);
+    format!("{base}{}{pattern}", std::path::MAIN_SEPARATOR)
+}
+
+fn check_glob(pattern: &str) -> Result<(), String> {
+    if pattern.trim().is_empty() {
+        return Err("expected a file path or glob, found an empty string".into());
+    }
+    glob::Pattern::new(pattern).map(|_| ()).map_err(|e| format!("bad glob `{pattern}`: {e}"))
+}
+
+fn access_format(name: &str) -> Result<AccessFormat, String> {
+    AccessFormat::from_name(name).ok_or_else(|| {
+        let names: Vec<&str> = AccessFormat::ALL.iter().map(|f| f.name()).collect();
+        format!("unknown access format `{name}`: expected one of {}", names.join(", "))
+    })
+}
+
+fn scan_format(name: &str) -> Result<ScanFormat, String> {
+    ScanFormat::from_name(name).ok_or_else(|| {
+        let names: Vec<&str> = ScanFormat::ALL.iter().map(|f| f.name()).collect();
+        format!("unknown scan format `{name}`: expected one of {}", names.join(", "))
+    })
+}
+
+/// Validate `host:port`, `ip:port`, `[v6]:port`, a bare IP or a bare host name.
+fn check_address(addr: &str) -> Result<(), String> {
+    if crate::correlate::scan_match::AddressSpec::parse(addr).is_some() {
+        Ok(())
+    } else {
+        Err(format!(
+            "bad address `{addr}`: expected `ip:port`, `host:port`, `[ipv6]:port`, an IP or a host name"
+        ))
+    }
+}
+
+fn service(ctx: &Ctx<'_>, base_dir: &Path, raw: &RawService) -> Result<ServiceConfig, ConfigError> {
+    let name = raw.name.get_ref().trim().to_string();
+    if name.is_empty() {
+        return Err(ctx.err(&raw.name, "service `name` must not be empty".into()));
+    }
+    for a in &raw.addresses {
+        check_address(a.get_ref()).map_err(|m| ctx.err(a, m))?;
+    }
+    let default_format = match &raw.format {
+        Some(f) => Some(access_format(f.get_ref()).map_err(|m| ctx.err(f, m))?),
+        None => None,
+    };
+    let mut access = Vec::new();
+    for item in &raw.access {
+        let spec = match item.get_ref() {
+            toml::Value::String(pattern) => {
+                check_glob(pattern).map_err(|m| ctx.err(item, m))?;
+                AccessSpec {
+                    pattern: absolute_glob(base_dir, pattern),
+                    format: default_format,
+                    fields: raw.fields.clone(),
+                }
+            }
+            toml::Value::Table(t) => {
+                let table: RawAccessTable =
+                    toml::Value::Table(t.clone()).try_into().map_err(|e: toml::de::Error| {
+                        ctx.err(item, format!("access table: {}", e.message().trim()))
+                    })?;
+                check_glob(&table.path).map_err(|m| ctx.err(item, m))?;
+                let format = match &table.format {
+                    Some(f) => Some(access_format(f).map_err(|m| ctx.err(item, m))?),
+                    None => default_format,
+                };
+                let fields: Option<FieldMap> = table.fields.or_else(|| raw.fields.clone());
+                AccessSpec { pattern: absolute_glob(base_dir, &table.path), format, fields }
+            }
+            other => {
+                return Err(ctx.err(
+                    item,
+                    format!(
+                        "`access` items must be glob strings or tables with `path`, found a {}",
+                        other.type_str()
+                    ),
+                ));
+            }
+        };
+        access.push(spec);
+    }
+    Ok(ServiceConfig {
+        name,
+        addresses: raw.addresses.iter().map(|a| a.get_ref().trim().to_string()).collect(),
+        access,
+    })
+}
+
+fn scan_spec(ctx: &Ctx<'_>, base_dir: &Path, raw: &RawScans) -> Result<ScanSpec, ConfigError> {
+    let mut paths = Vec::new();
+    for p in &raw.paths {
+        check_glob(p.get_ref()).map_err(|m| ctx.err(p, m))?;
+        paths.push(absolute_glob(base_dir, p.get_ref()));
+    }
+    let vantage = match &raw.vantage {
+        None => Vantage::External,
+        Some(v) => match v.get_ref().as_str() {
+            "external" => Vantage::External,
+            "internal" => Vantage::Internal,
+            other => {
+                return Err(ctx.err(
+                    v,
+                    format!("unknown vantage `{other}`: expected `external` or `internal`"),
+                ));
+            }
+        },
+    };
+    let format = match &raw.format {
+        Some(f) => Some(scan_format(f.get_ref()).map_err(|m| ctx.err(f, m))?),
+        None => None,
+    };
+    Ok(ScanSpec { paths, vantage, format })
+}
+
+/// A config with nothing in it, for the quick-flags-only case.
+fn empty_config(cwd: &Path) -> CaseConfig {
+    CaseConfig {
+        path: None,
+        base_dir: cwd.to_path_buf(),
+        name: "leakline case".to_string(),
+        timezone: chrono_tz::UTC,
+        internal: default_internal(),
+        trusted_proxies: Vec::new(),
+        allow: Vec::new(),
+        services: Vec::new(),
+        scans: Vec::new(),
+        scanners: Vec::new(),
+    }
+}
+
+/// The service a `--access` glob feeds when none is named: the file stem (name up to its
+/// first `.`), with glob characters removed; `access` when nothing is left.
+fn default_service_name(glob_pattern: &str) -> String {
+    let file = Path::new(glob_pattern).file_name().map(|f| f.to_string_lossy().into_owned());
+    let stem: String = file
+        .unwrap_or_default()
+        .split('.')
+        .next()
+        .unwrap_or_default()
+        .chars()
+        .filter(|c| !matches!(c, '*' | '?' | '[' | ']' | '{' | '}'))
+        .collect();
+    if stem.is_empty() { "access".to_string() } else { stem }
 }
 
 /// Apply quick flags on top of an optional config (CLI > file > default).
+///
+/// Flag paths are relative to `cwd`. A `--access` naming an existing service adds to it;
+/// otherwise a new service is appended (in flag order).
 pub fn resolve_flags(
     base: Option<CaseConfig>,
     flags: &QuickFlags,
     cwd: &Path,
 ) -> Result<CaseConfig, ConfigError> {
-    let _ = (base, flags, cwd);
-    todo!("config flags: issue 4")
+    let usage = |m: String| ConfigError::Usage(m);
+    if base.is_none() && !flags.has_sources() {
+        return Err(usage(
+            "nothing to analyze: give --config FILE, or at least one --access or --scan".into(),
+        ));
+    }
+    let mut cfg = base.unwrap_or_else(|| empty_config(cwd));
+    let format = match &flags.format {
+        Some(f) => Some(access_format(f).map_err(|m| usage(format!("--format: {m}")))?),
+        None => None,
+    };
+    for cidr in &flags.internal {
+        let net = parse_net(cidr)
+            .ok_or_else(|| usage(format!("--internal: `{cidr}` is not a CIDR or address")))?;
+        cfg.internal.push(net);
+    }
+    for cidr in &flags.trusted_proxy {
+        let net = parse_net(cidr)
+            .ok_or_else(|| usage(format!("--trusted-proxy: `{cidr}` is not a CIDR or address")))?;
+        cfg.trusted_proxies.push(net);
+    }
+    for item in &flags.access {
+        let (service, pattern) = match item.split_once('=') {
+            Some((svc, pat)) if !svc.is_empty() && !svc.contains(['/', '\\', '*']) => {
+                (svc.to_string(), pat.to_string())
+            }
+            _ => (default_service_name(item), item.clone()),
+        };
+        check_glob(&pattern).map_err(|m| usage(format!("--access: {m}")))?;
+        let spec = AccessSpec { pattern: absolute_glob(cwd, &pattern), format, fields: None };
+        match cfg.services.iter_mut().find(|s| s.name == service) {
+            Some(s) => s.access.push(spec),
+            None => cfg.services.push(ServiceConfig {
+                name: service,
+                addresses: Vec::new(),
+                access: vec![spec],
+            }),
+        }
+    }
+    for pattern in &flags.scan {
+        check_glob(pattern).map_err(|m| usage(format!("--scan: {m}")))?;
+        cfg.scans.push(ScanSpec {
+            paths: vec![absolute_glob(cwd, pattern)],
+            vantage: Vantage::External,
+            format: None,
+        });
+    }
+    Ok(cfg)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<CaseConfig, ConfigError> {
+        parse_str(text, Path::new("/case/leakline.toml"), Path::new("/case"))
+    }
+
+    #[test]
+    fn full_example_resolves_paths_and_formats() {
+        let cfg = parse(
+            r#"
+name = "Exposed inference API"
+internal = ["10.0.0.0/8"]
+trusted_proxies = ["10.1.0.5/32", "10.1.0.6"]
+
+[[service]]
+name = "inference-api"
+addresses = ["198.51.100.20:443", "api.example.com:443", "[2001:db8::1]:8443"]
+access = ["logs/a/access.log*", { path = "logs/b.json", format = "nginx-json" }]
+format = "combined"
+
+[[scans]]
+paths = ["scans/*"]
+vantage = "internal"
+"#,
+        )
+        .unwrap();
+        assert_eq!(cfg.name, "Exposed inference API");
+        assert_eq!(cfg.internal.len(), 1);
+        assert_eq!(cfg.trusted_proxies[1].to_string(), "10.1.0.6/32");
+        let svc = &cfg.services[0];
+        assert_eq!(svc.access[0].pattern, "/case/logs/a/access.log*");
+        assert_eq!(svc.access[0].format, Some(AccessFormat::Combined));
+        assert_eq!(svc.access[1].format, Some(AccessFormat::NginxJson));
+        assert_eq!(cfg.scans[0].vantage, Vantage::Internal);
+        assert_eq!(cfg.scans[0].paths, vec!["/case/scans/*".to_string()]);
+    }
+
+    #[test]
+    fn table_form_access_is_accepted() {
+        let cfg = parse(
+            "[[service]]\nname = \"a\"\n[[service.access]]\npath = \"x.json\"\nformat = \"json\"\n[service.access.fields]\ntime = \"ts\"\n",
+        )
+        .unwrap();
+        let spec = &cfg.services[0].access[0];
+        assert_eq!(spec.format, Some(AccessFormat::JsonMapped));
+        assert_eq!(spec.fields.as_ref().and_then(|f| f.time.clone()), Some("ts".into()));
+    }
+
+    #[test]
+    fn unknown_key_names_key_and_line() {
+        let err = parse("name = \"x\"\n\n[[service]]\nname = \"a\"\nacces = []\n").unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.starts_with("/case/leakline.toml:5:"), "{msg}");
+        assert!(msg.contains("acces"), "{msg}");
+    }
+
+    #[test]
+    fn bad_cidr_names_line_and_expectation() {
+        let err = parse("internal = [\n  \"10.0.0.0/8\",\n  \"10.0.0.0/33\",\n]\n").unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.starts_with("/case/leakline.toml:3:"), "{msg}");
+        assert!(msg.contains("10.0.0.0/33") && msg.contains("expected"), "{msg}");
+    }
+
+    #[test]
+    fn bad_format_vantage_and_address_are_errors_with_lines() {
+        let e = parse("[[service]]\nname = \"a\"\nformat = \"apache2\"\n").unwrap_err();
+        assert!(e.to_string().contains(":3:") && e.to_string().contains("combined"), "{e}");
+        let e = parse("[[scans]]\npaths = [\"s\"]\nvantage = \"outside\"\n").unwrap_err();
+        assert!(e.to_string().contains(":3:"), "{e}");
+        let e = parse("[[service]]\nname = \"a\"\naddresses = [\"a b:x\"]\n").unwrap_err();
+        assert!(e.to_string().contains(":3:"), "{e}");
+        let e = parse("[[service]]\nname = \"a\"\n[[service]]\nname = \"a\"\n").unwrap_err();
+        assert!(e.to_string().contains(":4:") && e.to_string().contains("duplicate"), "{e}");
+    }
+
+    #[test]
+    fn default_internal_applies_only_when_key_is_absent() {
+        assert_eq!(parse("").unwrap().internal.len(), DEFAULT_INTERNAL.len());
+        assert!(parse("internal = []").unwrap().internal.is_empty());
+    }
+
+    #[test]
+    fn quick_flags_build_services_from_file_stems() {
+        let flags = QuickFlags {
+            access: vec!["logs/edge.log*".into(), "api=x/*.json".into(), "api=y.log".into()],
+            scan: vec!["scans/*.xml".into()],
+            internal: vec!["100.64.0.0/10".into()],
+            trusted_proxy: vec!["10.0.0.1".into()],
+            format: None,
+        };
+        let cfg = resolve_flags(None, &flags, Path::new("/w")).unwrap();
+        let names: Vec<&str> = cfg.services.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["edge", "api"]);
+        assert_eq!(cfg.services[1].access.len(), 2);
+        assert_eq!(cfg.services[0].access[0].pattern, "/w/logs/edge.log*");
+        assert_eq!(cfg.scans[0].paths[0], "/w/scans/*.xml");
+        assert!(cfg.internal.iter().any(|n| n.to_string() == "100.64.0.0/10"));
+        let e = resolve_flags(None, &QuickFlags::default(), Path::new("/w")).unwrap_err();
+        assert!(matches!(e, ConfigError::Usage(_)));
+        let bad = QuickFlags { internal: vec!["nope".into()], ..flags };
+        assert!(resolve_flags(None, &bad, Path::new("/w")).is_err());
+    }
 }

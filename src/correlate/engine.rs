@@ -1,10 +1,19 @@
-//! `Correlator`: owns the incremental state.
+//! `Correlator`: owns the incremental state (see `correlate.rs` for the design).
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::IpAddr;
 
 use chrono::{DateTime, Utc};
+use ipnet::IpNet;
 
+use super::actors::Actors;
+use super::classify::{ScannerDb, UaFlags, user_agent_flags};
+use super::intern::Interner;
+use super::scan_match::{AddressSpec, target_name};
+use super::windows::{Cell, HitRef, OrderKey, TimeKey, key_of};
 use crate::config::{CaseConfig, Vantage};
-use crate::model::snapshot::{Gap, SourceHealth};
-use crate::model::{Event, Snapshot, SourceId, SourceKind};
+use crate::model::snapshot::{Gap, GapKind, ScanMark, SourceHealth};
+use crate::model::{Event, Request, ScanObservation, Snapshot, SourceId, SourceKind};
 
 /// What the shell tells the correlator about a source when it starts reading it.
 #[derive(Debug, Clone, PartialEq)]
@@ -18,22 +27,237 @@ pub struct SourceInfo {
     pub vantage: Vantage,
 }
 
+/// The service that requests from an unregistered source (or one registered without a
+/// service) are attributed to.
+pub const UNASSIGNED_SERVICE: &str = "(unassigned)";
+
+/// Which clients are ours: `internal` and `allow` from the config. Cheap to clone, so batch
+/// workers can drop internal traffic before it reaches the correlator.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ClientFilter {
+    internal: Vec<IpNet>,
+    allow: Vec<IpNet>,
+}
+
+impl ClientFilter {
+    #[must_use]
+    pub fn new(config: &CaseConfig) -> Self {
+        ClientFilter { internal: config.internal.clone(), allow: config.allow.clone() }
+    }
+
+    /// External = in neither `internal` nor `allow`.
+    #[must_use]
+    pub fn is_external(&self, ip: IpAddr) -> bool {
+        let ip = canonical(ip);
+        !self.internal.iter().chain(&self.allow).any(|n| n.contains(&ip))
+    }
+}
+
+/// IPv4-mapped IPv6 (`::ffff:a.b.c.d`) is treated as the IPv4 address it carries.
+#[must_use]
+pub fn canonical(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        IpAddr::V4(_) => ip,
+    }
+}
+
+/// A request as the correlator needs it, borrowed from wherever it was parsed.
+#[derive(Debug, Clone, Copy)]
+pub struct RequestView<'a> {
+    pub time: DateTime<Utc>,
+    pub source: SourceId,
+    pub line: u64,
+    pub client: Option<IpAddr>,
+    pub status: u16,
+    pub bytes: u64,
+    pub method: &'a str,
+    /// Path and query as logged (the raw request line when it did not split).
+    pub target: &'a str,
+    /// The path without query (the raw request line when it did not split).
+    pub path: &'a str,
+    pub user_agent: &'a str,
+}
+
+impl<'a> RequestView<'a> {
+    #[must_use]
+    pub fn of(r: &'a Request) -> Self {
+        RequestView {
+            time: r.time,
+            source: r.source,
+            line: r.line,
+            client: r.client,
+            status: r.status,
+            bytes: r.bytes_sent,
+            method: &r.method,
+            target: if r.target.is_empty() { &r.raw_request } else { &r.target },
+            path: r.path(),
+            user_agent: &r.user_agent,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct SourceMeta {
+    pub service: Option<u32>,
+    pub vantage: Vantage,
+}
+
+/// Per-service state.
+#[derive(Debug, Clone)]
+pub(crate) struct ServiceState {
+    pub name: String,
+    pub addresses: Vec<String>,
+    /// Distinct negative evidence times, ascending, with the number of observations at each.
+    pub negatives: Vec<(TimeKey, u64)>,
+    /// `negatives.len() + 1` segments; segment i holds positives in (n[i-1], n[i]].
+    /// Filled only in sealed mode.
+    pub segments: Vec<Cell>,
+    /// Detail mode: positives by exact time.
+    pub cells: BTreeMap<TimeKey, Cell>,
+    pub scans: Vec<ScanMark>,
+    pub internal_requests: u64,
+    pub unattributed_requests: u64,
+}
+
+impl ServiceState {
+    fn new(name: String, addresses: Vec<String>) -> Self {
+        ServiceState {
+            name,
+            addresses,
+            negatives: Vec::new(),
+            segments: vec![Cell::default()],
+            cells: BTreeMap::new(),
+            scans: Vec::new(),
+            internal_requests: 0,
+            unattributed_requests: 0,
+        }
+    }
+
+    /// Index of the segment a positive at `t` falls in (positives sort before negatives at
+    /// equal times, so a positive at exactly a negative's time belongs to the segment it ends).
+    fn segment_of(&self, t: TimeKey) -> usize {
+        self.negatives.partition_point(|n| n.0 < t)
+    }
+}
+
 #[derive(Debug)]
 pub struct Correlator {
-    config: CaseConfig,
-    sources: Vec<SourceHealth>,
+    pub(crate) config: CaseConfig,
+    pub(crate) filter: ClientFilter,
+    pub(crate) scanners: ScannerDb,
+    pub(crate) sources: Vec<SourceHealth>,
+    pub(crate) meta: Vec<SourceMeta>,
+    pub(crate) services: Vec<ServiceState>,
+    service_ids: HashMap<String, u32>,
+    /// Configured services come first; the rest are sorted by name at snapshot time.
+    pub(crate) configured: usize,
+    addresses: Vec<(u32, AddressSpec)>,
+    pub(crate) actors: Actors,
+    pub(crate) strings: Interner,
+    ua_flags: HashMap<u32, UaFlags>,
+    /// Requests per minute (Unix minute → [external, internal]).
+    pub(crate) rate: BTreeMap<i64, [u64; 2]>,
+    pub(crate) gaps: Vec<Gap>,
+    pub(crate) events: u64,
+    sealed: bool,
 }
 
 impl Correlator {
+    /// A correlator with the built-in scanner list.
     #[must_use]
     pub fn new(config: CaseConfig) -> Self {
-        Correlator { config, sources: Vec::new() }
+        Self::with_scanners(config, ScannerDb::builtin())
+    }
+
+    /// A correlator with an explicit scanner list (built-in plus user files, loaded by the shell).
+    #[must_use]
+    pub fn with_scanners(config: CaseConfig, scanners: ScannerDb) -> Self {
+        let mut c = Correlator {
+            filter: ClientFilter::new(&config),
+            scanners,
+            sources: Vec::new(),
+            meta: Vec::new(),
+            services: Vec::new(),
+            service_ids: HashMap::new(),
+            configured: 0,
+            addresses: Vec::new(),
+            actors: Actors::default(),
+            strings: Interner::default(),
+            ua_flags: HashMap::new(),
+            rate: BTreeMap::new(),
+            gaps: Vec::new(),
+            events: 0,
+            sealed: false,
+            config,
+        };
+        let configured: Vec<(String, Vec<String>)> =
+            c.config.services.iter().map(|s| (s.name.clone(), s.addresses.clone())).collect();
+        for (name, addresses) in configured {
+            let id = c.service_id(&name);
+            for a in &addresses {
+                if let Some(spec) = AddressSpec::parse(a) {
+                    c.addresses.push((id, spec));
+                }
+            }
+            c.services[id as usize].addresses = addresses;
+        }
+        c.configured = c.services.len();
+        c
+    }
+
+    /// The case configuration this correlator was built with.
+    #[must_use]
+    pub fn config(&self) -> &CaseConfig {
+        &self.config
+    }
+
+    /// The internal/allow filter (for batch workers).
+    #[must_use]
+    pub fn client_filter(&self) -> ClientFilter {
+        self.filter.clone()
+    }
+
+    fn service_id(&mut self, name: &str) -> u32 {
+        if let Some(&id) = self.service_ids.get(name) {
+            return id;
+        }
+        let id = self.services.len() as u32;
+        self.services.push(ServiceState::new(name.to_string(), Vec::new()));
+        self.service_ids.insert(name.to_string(), id);
+        id
     }
 
     /// Register a source; ids are handed out in call order.
     pub fn add_source(&mut self, info: SourceInfo) -> SourceId {
-        let _ = info;
-        todo!("correlator: issue 4")
+        let id = SourceId(self.sources.len() as u32);
+        let service = (info.kind == SourceKind::Access).then(|| {
+            let name = if info.service.is_empty() { UNASSIGNED_SERVICE } else { &info.service };
+            self.service_id(name)
+        });
+        self.meta.push(SourceMeta { service, vantage: info.vantage });
+        self.sources.push(SourceHealth {
+            id,
+            path: info.path,
+            kind: info.kind,
+            format: info.format,
+            service: info.service,
+            sha256: None,
+            lines: 0,
+            events: 0,
+            malformed: 0,
+            oversized: 0,
+            malformed_samples: Vec::new(),
+            first_event: None,
+            last_event: None,
+            rotations: 0,
+            truncations: 0,
+            incomplete: false,
+            errors: Vec::new(),
+            lines_per_sec: 0.0,
+            lag_secs: None,
+        });
+        id
     }
 
     /// Health counters of a source, updated by the shell that reads it.
@@ -43,20 +267,240 @@ impl Correlator {
 
     /// Apply a batch of events. Order within and across batches does not matter.
     pub fn apply(&mut self, batch: &[Event]) {
-        let _ = (batch, &self.config);
-        todo!("correlator: issue 4")
+        for ev in batch {
+            match ev {
+                Event::Request(r) => self.apply_request(RequestView::of(r)),
+                Event::Scan(s) => self.apply_scan(s),
+            }
+        }
+    }
+
+    /// Switch to sealed mode: the caller promises that every scan observation has been
+    /// applied (batch `analyze` reads all scans before any access log). Positives are then
+    /// aggregated per window instead of per timestamp, so memory stops growing with traffic.
+    /// A negative observation applied later that falls strictly inside a window's positives
+    /// cannot split it; it is recorded as a gap (`source_error`) instead. Idempotent.
+    pub fn seal(&mut self) {
+        if self.sealed {
+            return;
+        }
+        self.sealed = true;
+        for svc in &mut self.services {
+            let cells = std::mem::take(&mut svc.cells);
+            for (t, cell) in cells {
+                let i = svc.segment_of(t);
+                svc.segments[i].merge(&cell);
+            }
+        }
+    }
+
+    fn service_of_source(&mut self, source: SourceId) -> u32 {
+        match self.meta.get(source.0 as usize).and_then(|m| m.service) {
+            Some(s) => s,
+            None => self.service_id(UNASSIGNED_SERVICE),
+        }
+    }
+
+    fn minute(t: TimeKey) -> i64 {
+        t.0.div_euclid(60)
+    }
+
+    /// Count internal requests of a source without applying them one by one (batch workers
+    /// pre-aggregate them per minute). Equivalent to applying that many internal requests.
+    pub fn apply_internal_counts(&mut self, source: SourceId, per_minute: &[(i64, u64)]) {
+        let svc = self.service_of_source(source) as usize;
+        for &(minute, n) in per_minute {
+            self.services[svc].internal_requests += n;
+            self.rate.entry(minute).or_insert([0, 0])[1] += n;
+            self.events += n;
+        }
+    }
+
+    /// Count requests without a client address (equivalent to applying them one by one).
+    pub fn apply_unattributed(&mut self, source: SourceId, n: u64) {
+        let svc = self.service_of_source(source) as usize;
+        self.services[svc].unattributed_requests += n;
+        self.events += n;
+    }
+
+    /// Apply one request.
+    ///
+    /// A request without a client address (the format has no peer, or the field was not an
+    /// address) cannot be judged external: it is counted as `unattributed` on its service and
+    /// is not exposure evidence.
+    pub fn apply_request(&mut self, r: RequestView<'_>) {
+        self.events += 1;
+        let svc = self.service_of_source(r.source);
+        let t = key_of(r.time);
+        let Some(client) = r.client.map(canonical) else {
+            self.services[svc as usize].unattributed_requests += 1;
+            return;
+        };
+        if !self.filter.is_external(client) {
+            self.services[svc as usize].internal_requests += 1;
+            self.rate.entry(Self::minute(t)).or_insert([0, 0])[1] += 1;
+            return;
+        }
+        self.rate.entry(Self::minute(t)).or_insert([0, 0])[0] += 1;
+        let scanners = &self.scanners;
+        let actor = self.actors.id(client, t, || scanners.match_address(client));
+        let ua = self.strings.intern(r.user_agent);
+        let scanners = &self.scanners;
+        let flags =
+            *self.ua_flags.entry(ua).or_insert_with(|| user_agent_flags(scanners, r.user_agent));
+        let method = self.strings.intern(r.method);
+        let target = self.strings.intern(r.target);
+        let path = self.strings.intern(r.path);
+        let success = r.status != 0 && r.status < 400;
+        let hit = HitRef {
+            at: OrderKey { time: t, source: r.source.0, line: r.line },
+            actor,
+            user_agent: ua,
+            method,
+            target,
+            status: r.status,
+        };
+        self.actors.states[actor as usize]
+            .record(t, svc, path, ua, flags, r.status, r.bytes, success);
+        let sealed = self.sealed;
+        let s = &mut self.services[svc as usize];
+        let cell = if sealed {
+            let i = s.segment_of(t);
+            &mut s.segments[i]
+        } else {
+            s.cells.entry(t).or_default()
+        };
+        cell.add_request(hit, path, r.bytes, success);
+    }
+
+    /// The services a scan observation belongs to: every configured service with a matching
+    /// address, else its own `host:port` service.
+    fn services_of_scan(&mut self, obs: &ScanObservation) -> Vec<u32> {
+        let mut out: Vec<u32> =
+            self.addresses.iter().filter(|(_, a)| a.matches(obs)).map(|(s, _)| *s).collect();
+        out.dedup();
+        if out.is_empty() {
+            out.push(self.service_id(&target_name(obs)));
+        }
+        out
+    }
+
+    /// Apply one scan observation (its vantage comes from its source; an unregistered source
+    /// is taken as external).
+    pub fn apply_scan(&mut self, obs: &ScanObservation) {
+        self.events += 1;
+        let meta = self.meta.get(obs.source.0 as usize);
+        let external = meta.is_none_or(|m| m.vantage == Vantage::External);
+        let t = key_of(obs.time);
+        for svc in self.services_of_scan(obs) {
+            let s = &mut self.services[svc as usize];
+            s.scans.push(ScanMark {
+                time: obs.time,
+                state: obs.state,
+                tool: obs.tool,
+                external,
+                target: target_name(obs),
+                source: obs.source,
+                line: obs.line,
+            });
+            if !external {
+                continue;
+            }
+            if obs.state.is_open() {
+                let sealed = self.sealed;
+                let s = &mut self.services[svc as usize];
+                if sealed {
+                    let i = s.segment_of(t);
+                    s.segments[i].add_scan_open(t);
+                } else {
+                    s.cells.entry(t).or_default().add_scan_open(t);
+                }
+            } else {
+                self.add_negative(svc, t, obs);
+            }
+        }
+    }
+
+    fn add_negative(&mut self, svc: u32, t: TimeKey, obs: &ScanObservation) {
+        let s = &mut self.services[svc as usize];
+        match s.negatives.binary_search_by(|n| n.0.cmp(&t)) {
+            Ok(i) => s.negatives[i].1 += 1,
+            Err(i) => {
+                // Split segment i = (n[i-1], n[i]] into (n[i-1], t] and (t, n[i]].
+                let seg = &mut s.segments[i];
+                let right = match (seg.first_pos, seg.last_pos) {
+                    (Some(first), Some(last)) if first <= t && last > t => {
+                        let path = self
+                            .sources
+                            .get(obs.source.0 as usize)
+                            .map_or_else(String::new, |h| h.path.clone());
+                        self.gaps.push(Gap {
+                            kind: GapKind::SourceError,
+                            source: Some(obs.source),
+                            path,
+                            from: obs.time,
+                            to: None,
+                            reason: format!(
+                                "line {}: negative scan evidence arrived after sealing and falls inside a window of `{}`; the window was not split",
+                                obs.line, s.name
+                            ),
+                        });
+                        return;
+                    }
+                    (Some(first), _) if first > t => std::mem::take(seg),
+                    _ => Cell::default(),
+                };
+                s.negatives.insert(i, (t, 1));
+                s.segments.insert(i + 1, right);
+            }
+        }
     }
 
     /// Record an ingest gap or source incident.
     pub fn record_gap(&mut self, gap: Gap) {
-        let _ = gap;
-        todo!("correlator: issue 4")
+        self.gaps.push(gap);
     }
 
-    /// The state as of `as_of`.
+    /// The state as of `as_of` (stamps the snapshot and bounds open windows for display;
+    /// every applied event is included whatever its time).
     #[must_use]
     pub fn snapshot(&self, as_of: DateTime<Utc>) -> Snapshot {
-        let _ = as_of;
-        todo!("correlator: issue 4")
+        super::snapshot::build(self, as_of)
+    }
+
+    /// Time of the latest event applied (access or scan), for a reproducible default `as_of`.
+    #[must_use]
+    pub fn latest_event(&self) -> Option<DateTime<Utc>> {
+        let mut latest: Option<TimeKey> = None;
+        let mut see = |t: TimeKey| latest = Some(latest.map_or(t, |l| l.max(t)));
+        for a in &self.actors.states {
+            see(a.last_seen);
+        }
+        for s in &self.services {
+            if let Some((t, _)) = s.cells.last_key_value() {
+                see(*t);
+            }
+            for seg in &s.segments {
+                if let Some(t) = seg.last_pos {
+                    see(t);
+                }
+            }
+            if let Some(n) = s.negatives.last() {
+                see(n.0);
+            }
+            for m in &s.scans {
+                see(key_of(m.time));
+            }
+        }
+        if let Some((&minute, _)) = self.rate.last_key_value() {
+            // Internal-only traffic: minute precision is all that is kept.
+            see((minute * 60, 0));
+        }
+        for src in &self.sources {
+            if let Some(t) = src.last_event {
+                see(key_of(t));
+            }
+        }
+        latest.map(super::windows::time_of)
     }
 }

@@ -253,6 +253,22 @@ pub fn detect(lines: &[&[u8]]) -> Option<AccessFormat> {
     detect::detect(lines)
 }
 
+/// Lines `detect_head` examines.
+pub const DETECT_LINES: usize = 32;
+
+/// [`detect`] over the first non-empty lines of a buffered head of a source (at most
+/// [`DETECT_LINES`]; a last line without newline is included, it may be cut short).
+#[must_use]
+pub fn detect_head(head: &[u8]) -> Option<AccessFormat> {
+    let lines: Vec<&[u8]> = head
+        .split(|&b| b == b'\n')
+        .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
+        .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
+        .take(DETECT_LINES)
+        .collect();
+    detect(&lines)
+}
+
 /// Proxy resolution: when `peer` is inside `trusted`, the client is the right-most
 /// X-Forwarded-For address that is not itself trusted; otherwise the peer.
 ///

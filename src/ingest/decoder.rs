@@ -81,6 +81,28 @@ enum State {
     },
 }
 
+/// Where decoded requests go: cloned into the event list, or lent to a visitor (the batch
+/// path, which must not allocate per line).
+enum Sink<'a> {
+    Events(&'a mut Vec<Event>),
+    Visit(&'a mut dyn FnMut(&Request), &'a mut Vec<Event>),
+}
+
+impl Sink<'_> {
+    fn request(&mut self, r: &Request) {
+        match self {
+            Sink::Events(out) => out.push(Event::Request(r.clone())),
+            Sink::Visit(f, _) => f(r),
+        }
+    }
+
+    fn events(&mut self) -> &mut Vec<Event> {
+        match self {
+            Sink::Events(out) | Sink::Visit(_, out) => out,
+        }
+    }
+}
+
 /// Turns a source's bytes into events. Feed chunks in order; call `finish` at end of input
 /// (batch only: a followed file is never finished, so its partial last line waits).
 #[derive(Debug)]
@@ -129,32 +151,65 @@ impl Decoder {
 
     /// Feed the next chunk of the source; new events are appended to `out`.
     pub fn feed(&mut self, chunk: &[u8], out: &mut Vec<Event>) {
+        self.feed_sink(chunk, &mut Sink::Events(out));
+    }
+
+    /// Like `feed`, but requests are lent to `on_request` (no per-line clone); scan
+    /// observations still go to `out`. The request's `source` and `line` are set.
+    pub fn feed_visit(
+        &mut self,
+        chunk: &[u8],
+        on_request: &mut dyn FnMut(&Request),
+        out: &mut Vec<Event>,
+    ) {
+        self.feed_sink(chunk, &mut Sink::Visit(on_request, out));
+    }
+
+    /// `finish` for the visiting variant.
+    pub fn finish_visit(&mut self, on_request: &mut dyn FnMut(&Request), out: &mut Vec<Event>) {
+        self.finish_sink(&mut Sink::Visit(on_request, out));
+    }
+
+    /// Number the next line `n` (1-based). For a chunk of a larger file parsed on its own
+    /// (batch parallel parsing); only meaningful once the access format is decided (forced
+    /// in the options), as detection buffers lines.
+    pub fn set_next_line(&mut self, n: u64) {
+        if let State::Access { splitter, .. } | State::Unknown { splitter } = &mut self.state {
+            splitter.set_next_number(n);
+        }
+    }
+
+    fn feed_sink(&mut self, chunk: &[u8], sink: &mut Sink<'_>) {
         if let State::Detecting { head } = &mut self.state {
             head.extend_from_slice(chunk);
             if let Some(state) = self.try_detect(false) {
-                self.switch(state, out);
+                self.switch(state, sink);
             }
             return;
         }
-        self.feed_decided(chunk, out);
+        self.feed_decided(chunk, sink);
     }
 
     /// End of input: flush a final line without newline, finish scan parsers.
     pub fn finish(&mut self, out: &mut Vec<Event>) {
+        self.finish_sink(&mut Sink::Events(out));
+    }
+
+    fn finish_sink(&mut self, sink: &mut Sink<'_>) {
         if matches!(self.state, State::Detecting { .. }) {
             let state =
                 self.try_detect(true).unwrap_or(State::Unknown { splitter: LineSplitter::new() });
-            self.switch(state, out);
+            self.switch(state, sink);
         }
         let source = self.options.source;
         match &mut self.state {
             State::Access { splitter, parser, scratch } => {
                 let stats = &mut self.stats;
-                splitter.finish(|line| access_line(parser, scratch, stats, source, line, out));
+                splitter.finish(|line| access_line(parser, scratch, stats, source, line, sink));
             }
             State::Scan { parser, scratch, summary } => {
                 let s = parser.finish(scratch);
-                push_scans(scratch, &mut self.stats, out);
+                push_scans(scratch, &mut self.stats, sink.events());
                 self.stats.malformed = s.malformed;
                 self.stats.malformed_samples.clone_from(&s.malformed_samples);
                 *summary = Some(s);
@@ -171,24 +226,25 @@ impl Decoder {
     pub fn reset_partial(&mut self) {
         match &mut self.state {
             State::Access { splitter, .. } | State::Unknown { splitter } => {
-                splitter.reset_partial()
+                splitter.reset_partial();
             }
             State::Detecting { head } => head.clear(),
             State::Scan { .. } => {}
         }
     }
 
-    fn feed_decided(&mut self, chunk: &[u8], out: &mut Vec<Event>) {
+    fn feed_decided(&mut self, chunk: &[u8], sink: &mut Sink<'_>) {
         let source = self.options.source;
         match &mut self.state {
             State::Access { splitter, parser, scratch } => {
                 let stats = &mut self.stats;
-                splitter.feed(chunk, |line| access_line(parser, scratch, stats, source, line, out));
+                splitter
+                    .feed(chunk, |line| access_line(parser, scratch, stats, source, line, sink));
             }
             State::Scan { parser, scratch, .. } => {
                 self.stats.lines += bytecount_newlines(chunk);
                 parser.feed(chunk, scratch);
-                push_scans(scratch, &mut self.stats, out);
+                push_scans(scratch, &mut self.stats, sink.events());
             }
             State::Unknown { splitter } => {
                 let stats = &mut self.stats;
@@ -198,10 +254,10 @@ impl Decoder {
         }
     }
 
-    fn switch(&mut self, state: State, out: &mut Vec<Event>) {
+    fn switch(&mut self, state: State, sink: &mut Sink<'_>) {
         let old = std::mem::replace(&mut self.state, state);
         if let State::Detecting { head } = old {
-            self.feed_decided(&head, out);
+            self.feed_decided(&head, sink);
         }
     }
 
@@ -255,7 +311,7 @@ fn access_line(
     stats: &mut SourceStats,
     source: SourceId,
     line: crate::ingest::Line<'_>,
-    out: &mut Vec<Event>,
+    sink: &mut Sink<'_>,
 ) {
     stats.lines += 1;
     if line.oversized {
@@ -266,7 +322,7 @@ fn access_line(
             scratch.source = source;
             scratch.line = line.number;
             stats.record_event(scratch.time);
-            out.push(Event::Request(scratch.clone()));
+            sink.request(scratch);
         }
         LineOutcome::Skipped => stats.skipped += 1,
         LineOutcome::Malformed(reason) => stats.record_malformed(line.number, reason),

@@ -4,14 +4,20 @@
 //! observation that is complete; `finish()` flushes what can be flushed at end of input and
 //! reports an interrupted file as `incomplete` (not an error). No input panics a parser.
 
-pub mod detect;
-pub mod json_records;
-pub mod json_tool;
-pub mod nmap_xml;
-pub mod nuclei;
-pub mod tally;
+mod detect;
+mod httpx;
+mod json_records;
+mod json_tool;
+mod line_tool;
+mod masscan;
+mod masscan_text;
+mod naabu;
+mod nmap_grepable;
+mod nmap_xml;
+mod nuclei;
+mod tally;
 pub mod target;
-pub mod value;
+mod value;
 
 use std::collections::BTreeMap;
 
@@ -21,7 +27,13 @@ use crate::model::{PortState, ScanObservation, SourceId};
 
 pub use detect::detect;
 
-use json_tool::JsonTool;
+use httpx::Httpx;
+use json_tool::{JsonTool, RecordParser};
+use line_tool::{LineParser, LineTool};
+use masscan::MasscanJson;
+use masscan_text::{MasscanGrepable, MasscanList};
+use naabu::Naabu;
+use nmap_grepable::NmapGrepable;
 use nmap_xml::NmapXml;
 use nuclei::Nuclei;
 use tally::Cx;
@@ -129,9 +141,13 @@ impl ScanRecordError {
 #[derive(Debug)]
 enum Inner {
     NmapXml(Box<NmapXml>),
+    NmapGrepable(LineTool<NmapGrepable>),
+    MasscanJson(JsonTool<MasscanJson>),
+    MasscanList(LineTool<MasscanList>),
+    MasscanGrepable(LineTool<MasscanGrepable>),
     Nuclei(JsonTool<Nuclei>),
-    /// Formats whose parser is not built yet: nothing is emitted and a note says so.
-    Unsupported,
+    Httpx(JsonTool<Httpx>),
+    Naabu(JsonTool<Naabu>),
 }
 
 /// An incremental parser for one scan source.
@@ -150,8 +166,15 @@ impl ScanParser {
     pub fn new(format: ScanFormat, options: ScanOptions, source: SourceId) -> Self {
         let inner = match format {
             ScanFormat::NmapXml => Inner::NmapXml(Box::new(NmapXml::new())),
+            ScanFormat::NmapGrepable => Inner::NmapGrepable(LineTool::new(NmapGrepable::default())),
+            ScanFormat::MasscanJson => Inner::MasscanJson(JsonTool::new(MasscanJson::default())),
+            ScanFormat::MasscanList => Inner::MasscanList(LineTool::new(MasscanList::default())),
+            ScanFormat::MasscanGrepable => {
+                Inner::MasscanGrepable(LineTool::new(MasscanGrepable::default()))
+            }
             ScanFormat::Nuclei => Inner::Nuclei(JsonTool::new(Nuclei)),
-            _ => Inner::Unsupported,
+            ScanFormat::Httpx => Inner::Httpx(JsonTool::new(Httpx)),
+            ScanFormat::Naabu => Inner::Naabu(JsonTool::new(Naabu)),
         };
         ScanParser { format, cx: Cx::new(source, options), inner, finished: false }
     }
@@ -170,8 +193,13 @@ impl ScanParser {
         let cx = &mut self.cx;
         match &mut self.inner {
             Inner::NmapXml(p) => p.feed(bytes, cx, out),
+            Inner::NmapGrepable(p) => p.feed(bytes, cx, out),
+            Inner::MasscanJson(p) => p.feed(bytes, cx, out),
+            Inner::MasscanList(p) => p.feed(bytes, cx, out),
+            Inner::MasscanGrepable(p) => p.feed(bytes, cx, out),
             Inner::Nuclei(p) => p.feed(bytes, cx, out),
-            Inner::Unsupported => {}
+            Inner::Httpx(p) => p.feed(bytes, cx, out),
+            Inner::Naabu(p) => p.feed(bytes, cx, out),
         }
     }
 
@@ -183,8 +211,13 @@ impl ScanParser {
             let cx = &mut self.cx;
             match &mut self.inner {
                 Inner::NmapXml(p) => p.finish(cx, out),
+                Inner::NmapGrepable(p) => p.finish(cx, out),
+                Inner::MasscanJson(p) => p.finish(cx, out),
+                Inner::MasscanList(p) => p.finish(cx, out),
+                Inner::MasscanGrepable(p) => p.finish(cx, out),
                 Inner::Nuclei(p) => p.finish(cx, out),
-                Inner::Unsupported => {}
+                Inner::Httpx(p) => p.finish(cx, out),
+                Inner::Naabu(p) => p.finish(cx, out),
             }
         }
         self.summary()
@@ -194,14 +227,21 @@ impl ScanParser {
     #[must_use]
     pub fn summary(&self) -> ScanSummary {
         let mut summary = self.cx.summary().clone();
-        let notes = match &self.inner {
+        for (state, count) in &summary.extraports {
+            summary.notes.push(format!(
+                "{count} ports in state `{state}` summarised by nmap (not listed, no observations)"
+            ));
+        }
+        summary.notes.extend(match &self.inner {
             Inner::NmapXml(p) => p.notes(),
-            Inner::Nuclei(p) => json_tool::RecordParser::notes(&p.parser),
-            Inner::Unsupported => {
-                vec![format!("the {} parser is not built yet", self.format.name())]
-            }
-        };
-        summary.notes.extend(notes);
+            Inner::NmapGrepable(p) => p.parser.notes(),
+            Inner::MasscanJson(p) => p.parser.notes(),
+            Inner::MasscanList(p) => p.parser.notes(),
+            Inner::MasscanGrepable(p) => p.parser.notes(),
+            Inner::Nuclei(p) => p.parser.notes(),
+            Inner::Httpx(p) => p.parser.notes(),
+            Inner::Naabu(p) => p.parser.notes(),
+        });
         summary
     }
 }

@@ -89,6 +89,10 @@ pub struct ServiceSummary {
     pub external_clients: u64,
     /// Internal requests seen (context for the rate sparkline; not exposure evidence).
     pub internal_requests: u64,
+    /// Requests without a usable client address (no peer in the format, or not an address):
+    /// neither internal nor external, so never exposure evidence. Shown so nothing is hidden.
+    #[serde(default)]
+    pub unattributed_requests: u64,
     pub first_external: Option<Hit>,
     pub first_non_scanner_success: Option<Hit>,
     /// Scan observations of this service (any vantage), time order; timeline markers.

@@ -56,17 +56,22 @@ fn detect_line(line: &str) -> Option<ScanFormat> {
 
 fn detect_json(text: &str) -> Option<ScanFormat> {
     let has = |key: &str| text.contains(&format!("\"{key}\""));
+    // Keys of HTTP access logs (Caddy, Traefik, user-defined nginx JSON): a record with these
+    // is a request, never a port-scan result, even when it also has `ip` and `port`.
+    let access =
+        ["method", "request", "uri", "status", "request_method", "remote_addr", "user_agent"]
+            .iter()
+            .any(|k| has(k));
     if has("template-id") || has("templateID") || (has("template") && has("matched-at")) {
         Some(ScanFormat::Nuclei)
     } else if (has("ip") && has("ports")) || has("rec_type") {
         Some(ScanFormat::MasscanJson)
-    } else if ["status_code", "status-code", "webserver", "content_type", "content-type", "failed"]
-        .iter()
-        .any(|k| has(k))
-        || (has("input") && has("url"))
+    } else if has("url")
+        && ["input", "status_code", "status-code", "webserver"].iter().any(|k| has(k))
     {
+        // httpx writes `url` and `input` on every record, failed ones included.
         Some(ScanFormat::Httpx)
-    } else if has("ip") && has("port") {
+    } else if has("ip") && has("port") && !access {
         Some(ScanFormat::Naabu)
     } else {
         None
@@ -112,5 +117,10 @@ mod tests {
             Some(ScanFormat::Nuclei)
         );
         assert_eq!(detect(br#"{"level":"info","msg":"x"}"#), None);
+        // Access logs in JSON are not scan results, whatever keys they share.
+        let nginx = br#"{"ip":"1.2.3.4","port":"443","method":"GET","uri":"/","status":200}"#;
+        assert_eq!(detect(nginx), None);
+        let traefik = br#"{"ClientHost":"1.2.3.4","RequestPath":"/","status_code":200}"#;
+        assert_eq!(detect(traefik), None);
     }
 }

@@ -48,7 +48,13 @@ pub struct JsonRecords {
     line: u64,
     col0: bool,
     last_garbage_line: u64,
+    /// Bytes of a leading UTF-8 byte-order mark matched so far (skipped, not garbage).
+    bom_seen: usize,
+    /// Whether any byte has been seen (a BOM only counts at the very start).
+    started: bool,
 }
+
+const BOM: [u8; 3] = [0xEF, 0xBB, 0xBF];
 
 impl Default for JsonRecords {
     fn default() -> Self {
@@ -72,18 +78,21 @@ impl JsonRecords {
             line: 1,
             col0: true,
             last_garbage_line: 0,
+            bom_seen: 0,
+            started: false,
         }
-    }
-
-    /// Whether a record is open (the input so far ends inside it).
-    #[must_use]
-    pub fn in_record(&self) -> bool {
-        self.in_record
     }
 
     /// Feed bytes; `on_item` receives every item completed by them, in order.
     pub fn feed(&mut self, bytes: &[u8], mut on_item: impl FnMut(Item<'_>)) {
         for &b in bytes {
+            if !self.started {
+                if self.bom_seen < BOM.len() && b == BOM[self.bom_seen] {
+                    self.bom_seen += 1;
+                    continue;
+                }
+                self.started = true;
+            }
             let col0 = self.col0;
             self.col0 = b == b'\n';
             if self.in_record {
@@ -261,6 +270,12 @@ mod tests {
                 "5:broken:input ends inside this record",
             ]
         );
+    }
+
+    #[test]
+    fn a_leading_bom_is_not_garbage() {
+        assert_eq!(items(&[b"\xef\xbb", b"\xbf{\"a\":1}\n"]), vec!["1:{\"a\":1}"]);
+        assert_eq!(items(&[b"{\"a\":1}\n\xef\xbb\xbf"]), vec!["1:{\"a\":1}", "2:garbage"]);
     }
 
     #[test]

@@ -271,12 +271,30 @@ impl NmapXml {
         let name = e.local_name();
         let attr = |key: &str| attribute(e, key);
         match name.as_ref() {
-            "nmaprun" => self.run_start = attr("start").as_deref().and_then(epoch_seconds),
+            "nmaprun" => {
+                // A second run appended to the same file (`--append-output`): hosts of an
+                // unfinished first run keep that run's start time; the new run starts clean.
+                if let Some(start) = self.run_start {
+                    for host in std::mem::take(&mut self.pending) {
+                        emit_pending(host, start, cx, out);
+                    }
+                }
+                self.scaninfo.clear();
+                self.finished = None;
+                self.saw_end = false;
+                self.run_start = attr("start").as_deref().and_then(epoch_seconds);
+            }
             "scaninfo" => {
                 let transport = transport(&attr("protocol").unwrap_or_default());
                 self.scaninfo.push((transport, attr("services").unwrap_or_default()));
             }
             "host" if !empty => {
+                if let Some(open) = &self.host {
+                    cx.malformed(&ScanRecordError::Record {
+                        line: open.line,
+                        reason: "host element not closed before the next one; skipped".into(),
+                    });
+                }
                 self.port = None;
                 self.host = Some(HostBuilder {
                     line,
@@ -518,75 +536,4 @@ impl LineCursor {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::ingest::scan::ScanOptions;
-    use crate::model::SourceId;
-
-    const DOC: &str = r#"<?xml version="1.0"?>
-<nmaprun scanner="nmap" start="1000">
-<scaninfo type="syn" protocol="tcp" numservices="3" services="22,80-81"/>
-<hosthint><status state="up"/><address addr="10.0.0.9" addrtype="ipv4"/></hosthint>
-<host starttime="1100" endtime="1200"><status state="up"/>
-<address addr="00:11:22:33:44:55" addrtype="mac"/>
-<address addr="2001:DB8:0:0::1" addrtype="ipv6"/><address addr="10.0.0.1" addrtype="ipv4"/>
-<hostnames><hostname name="Web.Example.&#45;net" type="user"/><hostname name="ptr.example" type="PTR"/></hostnames>
-<ports><extraports state="closed" count="1"/>
-<port protocol="tcp" portid="80"><state state="open"/><service name="http" product="A &quot;B&quot;" tunnel="ssl"/><script id="x" output="&lt;port&gt;"/></port>
-<port protocol="tcp" portid="81"><state state="unfiltered"/></port>
-</ports></host>
-<host><status state="down"/><address addr="10.0.0.2"/></host>
-<runstats><finished time="1500"/></runstats>
-</nmaprun>
-"#;
-
-    fn run(doc: &str) -> (Vec<ScanObservation>, Cx, NmapXml) {
-        let mut cx = Cx::new(SourceId(1), ScanOptions::default());
-        let mut parser = NmapXml::new();
-        let mut out = Vec::new();
-        parser.feed(doc.as_bytes(), &mut cx, &mut out);
-        parser.finish(&mut cx, &mut out);
-        (out, cx, parser)
-    }
-
-    #[test]
-    fn first_ip_first_hostname_entities_and_unmapped_states() {
-        let (out, cx, parser) = run(DOC);
-        let up = &out[0];
-        assert_eq!(up.address.map(|a| a.to_string()).as_deref(), Some("2001:db8::1"));
-        assert_eq!(up.hostname, "web.example.-net");
-        assert_eq!((up.port, up.line, up.time.timestamp()), (Some(80), 5, 1200));
-        assert_eq!(up.details, r#"ssl/http A "B""#);
-        let down: Vec<_> = out[1..].iter().map(|o| (o.port, o.state, o.time.timestamp())).collect();
-        let want = [22, 80, 81].map(|p| (Some(p), PortState::Unreachable, 1500));
-        assert_eq!(down, want);
-        assert_eq!(cx.summary().hosts, 2);
-        assert_eq!(cx.summary().extraports, vec![("closed".to_owned(), 1)]);
-        let notes = parser.notes();
-        assert!(notes.iter().any(|n| n.contains("1 ports in state `unfiltered`")), "{notes:?}");
-        assert!(notes.iter().any(|n| n.contains("1 hosts had several addresses")), "{notes:?}");
-    }
-
-    #[test]
-    fn down_hosts_over_a_huge_port_range_are_one_observation() {
-        let doc = DOC.replace("22,80-81", "1-65535");
-        let (out, _, parser) = run(&doc);
-        let down: Vec<_> = out.iter().filter(|o| o.state == PortState::Unreachable).collect();
-        assert_eq!(down.len(), 1);
-        assert_eq!(down[0].port, None);
-        assert!(parser.notes().iter().any(|n| n.contains("down hosts recorded once")));
-    }
-
-    #[test]
-    fn hosts_without_times_wait_for_finished() {
-        let cut = DOC.find("<runstats>").unwrap();
-        let mut cx = Cx::new(SourceId(1), ScanOptions::default());
-        let mut parser = NmapXml::new();
-        let mut out = Vec::new();
-        parser.feed(&DOC.as_bytes()[..cut], &mut cx, &mut out);
-        assert_eq!(out.len(), 1, "only the host with its own times is out");
-        parser.feed(&DOC.as_bytes()[cut..], &mut cx, &mut out);
-        assert_eq!(out.len(), 4);
-        assert!(!cx.summary().incomplete);
-    }
-}
+mod tests;

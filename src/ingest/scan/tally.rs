@@ -93,14 +93,6 @@ impl Cx {
         }
     }
 
-    /// Add a human note for `inspect`, once.
-    pub fn note(&mut self, note: impl Into<String>) {
-        let note = note.into();
-        if !self.summary.notes.contains(&note) {
-            self.summary.notes.push(note);
-        }
-    }
-
     pub fn set_incomplete(&mut self) {
         self.summary.incomplete = true;
     }

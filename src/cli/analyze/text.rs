@@ -1,0 +1,222 @@
+//! The `text` summary of `leakline analyze`: services, windows with bounds and durations,
+//! top actors by bytes, source health. Attacker-controlled strings are escaped (control
+//! characters as `\xHH`) and cut, so a log line cannot drive the terminal.
+
+use std::fmt::Write as _;
+use std::io;
+
+use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
+use leakline::model::Snapshot;
+use leakline::model::snapshot::{Hit, ServiceState, WindowStatus};
+
+/// Actors listed.
+const TOP_ACTORS: usize = 10;
+
+fn ts(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::AutoSi, true)
+}
+
+fn ts_opt(t: Option<DateTime<Utc>>) -> String {
+    t.map_or_else(|| "?".to_string(), ts)
+}
+
+/// `2d 3h 4m 5s`, largest units first, at most three units.
+fn duration(d: TimeDelta) -> String {
+    let secs = d.num_seconds().max(0);
+    let parts =
+        [(secs / 86_400, "d"), (secs / 3600 % 24, "h"), (secs / 60 % 60, "m"), (secs % 60, "s")];
+    let s: Vec<String> =
+        parts.iter().skip_while(|(n, _)| *n == 0).take(3).map(|(n, u)| format!("{n}{u}")).collect();
+    if s.is_empty() { "0s".into() } else { s.join(" ") }
+}
+
+/// Escape control characters and cut to `max` characters.
+fn clean(s: &str, max: usize) -> String {
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i >= max {
+            out.push('…');
+            break;
+        }
+        if c.is_control()
+            || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+        {
+            let _ = write!(out, "\\x{:02X}", u32::from(c));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn bytes(n: u64) -> String {
+    let units = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = n as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u + 1 < units.len() {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 { format!("{n} B") } else { format!("{v:.1} {}", units[u]) }
+}
+
+fn hit_line(label: &str, h: &Hit) -> String {
+    format!(
+        "      {label:<22} {}  {}  {} {}  {}  {}\n",
+        ts(h.time),
+        h.client,
+        clean(&h.method, 10),
+        clean(&h.path, 60),
+        h.status,
+        clean(&h.user_agent, 50)
+    )
+}
+
+pub fn write(s: &Snapshot, mut out: impl io::Write) -> io::Result<()> {
+    let mut t = String::new();
+    let _ = writeln!(t, "{}  (as of {})", clean(&s.case_name, 80), ts(s.as_of));
+    services(s, &mut t);
+    actors(s, &mut t);
+    sources(s, &mut t);
+    let _ = writeln!(
+        t,
+        "\n{} lines, {} events, {} malformed, {} ms",
+        s.stats.lines, s.stats.events, s.stats.malformed, s.stats.elapsed_ms
+    );
+    out.write_all(t.as_bytes())
+}
+
+fn services(s: &Snapshot, t: &mut String) {
+    let _ = writeln!(t, "\nSERVICES");
+    for svc in &s.services {
+        let state = match svc.state {
+            ServiceState::Open => "OPEN",
+            ServiceState::Closed => "closed",
+            ServiceState::NeverExposed => "never exposed",
+        };
+        let _ = writeln!(
+            t,
+            "  {:<28} {:<14} windows {:<3} external {:>9} req {:>7} clients {:>10}  internal {}",
+            clean(&svc.name, 28),
+            state,
+            svc.windows.len(),
+            svc.external_requests,
+            svc.external_clients,
+            bytes(svc.external_bytes),
+            svc.internal_requests
+        );
+        if svc.unattributed_requests > 0 {
+            let _ = writeln!(
+                t,
+                "      {} requests without a client address (not evidence)",
+                svc.unattributed_requests
+            );
+        }
+        for (i, w) in svc.windows.iter().enumerate() {
+            let status = if w.status == WindowStatus::Open { "OPEN" } else { "closed" };
+            let end = w.closed_latest.unwrap_or(s.as_of);
+            let min = w.closed_earliest - w.opened_latest;
+            let max = w.opened_earliest.map(|o| end - o);
+            let _ = writeln!(
+                t,
+                "    #{:<2} {:<6} opened {} .. {}  closed {} .. {}",
+                i + 1,
+                status,
+                ts_opt(w.opened_earliest),
+                ts(w.opened_latest),
+                ts(w.closed_earliest),
+                w.closed_latest.map_or_else(|| "still open".to_string(), ts),
+            );
+            let _ = writeln!(
+                t,
+                "        duration at least {}, at most {}{}",
+                duration(min),
+                max.map_or_else(|| "unknown (no earlier negative evidence)".to_string(), duration),
+                if w.closed_latest.is_none() { " (until as-of)" } else { "" }
+            );
+            let _ = writeln!(
+                t,
+                "        {} external requests ({} successful), {} clients, {} sent; evidence +{} -{}",
+                w.external_requests,
+                w.external_successes,
+                w.external_clients,
+                bytes(w.external_bytes),
+                w.evidence.positive,
+                w.evidence.negative
+            );
+            if let Some(h) = &w.first_external {
+                t.push_str(&hit_line("first external", h));
+            }
+            if let Some(h) = &w.first_non_scanner_success {
+                t.push_str(&hit_line("first non-scanner 2xx/3xx", h));
+            }
+        }
+    }
+}
+
+fn actors(s: &Snapshot, t: &mut String) {
+    let _ = writeln!(t, "\nTOP ACTORS BY BYTES");
+    if s.actors.is_empty() {
+        let _ = writeln!(t, "  (no external clients)");
+    }
+    for a in s.actors.iter().take(TOP_ACTORS) {
+        let _ = writeln!(
+            t,
+            "  {:<39} {:<8} {:>10} {:>7} req {:>7} ok  {} .. {}  {}",
+            a.client.to_string(),
+            a.class.as_str(),
+            bytes(a.bytes),
+            a.requests,
+            a.successes,
+            ts(a.first_seen),
+            ts(a.last_seen),
+            a.scanner.as_deref().map(|n| clean(n, 30)).unwrap_or_default()
+        );
+    }
+    if s.actors.len() > TOP_ACTORS {
+        let _ = writeln!(t, "  … {} more", s.actors.len() - TOP_ACTORS);
+    }
+}
+
+fn sources(s: &Snapshot, t: &mut String) {
+    let _ = writeln!(t, "\nSOURCES");
+    for src in &s.sources {
+        let kind = match src.kind {
+            leakline::model::SourceKind::Access => "access",
+            leakline::model::SourceKind::Scan => "scan",
+        };
+        let _ = writeln!(
+            t,
+            "  {:<6} {:<14} {:>10} lines {:>10} events {:>7} malformed  {} .. {}  {}",
+            kind,
+            src.format,
+            src.lines,
+            src.events,
+            src.malformed,
+            ts_opt(src.first_event),
+            ts_opt(src.last_event),
+            clean(&src.path, 200)
+        );
+        for (line, reason) in src.malformed_samples.iter().take(3) {
+            let _ = writeln!(t, "           line {line}: {}", clean(reason, 100));
+        }
+    }
+    for g in &s.gaps {
+        let _ = writeln!(t, "  ! {}: {}", clean(&g.path, 200), clean(&g.reason, 200));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_and_escaping() {
+        assert_eq!(duration(TimeDelta::seconds(3 * 3600 + 61)), "3h 1m 1s");
+        assert_eq!(duration(TimeDelta::seconds(0)), "0s");
+        assert_eq!(duration(TimeDelta::seconds(2 * 86_400 + 5)), "2d 0h 0m");
+        assert_eq!(clean("a\u{1b}[31mb", 50), "a\\x1B[31mb");
+        assert_eq!(clean("abcdef", 3), "abc…");
+        assert_eq!(bytes(2048), "2.0 KiB");
+    }
+}

@@ -1,0 +1,154 @@
+//! Per-actor state: one entry per external client address.
+//!
+//! Memory per actor is bounded: totals, first/last seen, the services touched, the status
+//! counts (at most one entry per status code), and at most `MAX_ACTOR_PATHS` distinct paths
+//! and `MAX_ACTOR_AGENTS` distinct user agents with counts. Once a cap is reached, further
+//! *new* values are counted in `other_*` (so totals stay exact); which values made it under
+//! the cap can then depend on arrival order — the only order-dependent detail in the engine,
+//! reached only by actors with more distinct values than the caps. Classification flags are
+//! combined (logical OR) over every request regardless of the caps, so the class never depends on order.
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::IpAddr;
+
+use super::classify::UaFlags;
+use super::windows::TimeKey;
+
+/// Distinct paths kept per actor for the actor view.
+pub const MAX_ACTOR_PATHS: usize = 64;
+/// Distinct user agents kept per actor.
+pub const MAX_ACTOR_AGENTS: usize = 16;
+
+#[derive(Debug, Clone)]
+pub struct ActorState {
+    pub ip: IpAddr,
+    pub first_seen: TimeKey,
+    pub last_seen: TimeKey,
+    pub requests: u64,
+    pub successes: u64,
+    pub bytes: u64,
+    /// Service indices touched, sorted.
+    pub services: Vec<u32>,
+    /// First scanner entry whose published ranges contain the address.
+    pub address_scanner: Option<u32>,
+    /// Minimum scanner entry matched by any of the actor's user agents.
+    pub agent_scanner: Option<u32>,
+    pub tool: bool,
+    pub browser: bool,
+    pub paths: HashMap<u32, u64>,
+    pub other_paths: u64,
+    pub agents: HashMap<u32, u64>,
+    pub other_agents: u64,
+    pub statuses: BTreeMap<u16, u64>,
+}
+
+impl ActorState {
+    #[must_use]
+    pub fn new(ip: IpAddr, t: TimeKey, address_scanner: Option<u32>) -> Self {
+        ActorState {
+            ip,
+            first_seen: t,
+            last_seen: t,
+            requests: 0,
+            successes: 0,
+            bytes: 0,
+            services: Vec::new(),
+            address_scanner,
+            agent_scanner: None,
+            tool: false,
+            browser: false,
+            paths: HashMap::new(),
+            other_paths: 0,
+            agents: HashMap::new(),
+            other_agents: 0,
+            statuses: BTreeMap::new(),
+        }
+    }
+
+    /// The scanner entry that classifies this actor, if any (lowest index wins).
+    #[must_use]
+    pub fn scanner(&self) -> Option<u32> {
+        match (self.address_scanner, self.agent_scanner) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Record one external request.
+    #[allow(clippy::too_many_arguments)]
+    pub fn record(
+        &mut self,
+        t: TimeKey,
+        service: u32,
+        path: u32,
+        agent: u32,
+        flags: UaFlags,
+        status: u16,
+        bytes: u64,
+        success: bool,
+    ) {
+        self.first_seen = self.first_seen.min(t);
+        self.last_seen = self.last_seen.max(t);
+        self.requests += 1;
+        if success {
+            self.successes += 1;
+        }
+        self.bytes = self.bytes.saturating_add(bytes);
+        if let Err(i) = self.services.binary_search(&service) {
+            self.services.insert(i, service);
+        }
+        if let Some(s) = flags.scanner {
+            self.agent_scanner = Some(self.agent_scanner.map_or(s, |a| a.min(s)));
+        }
+        self.tool |= flags.tool;
+        self.browser |= flags.browser;
+        bump(&mut self.paths, &mut self.other_paths, path, MAX_ACTOR_PATHS);
+        bump(&mut self.agents, &mut self.other_agents, agent, MAX_ACTOR_AGENTS);
+        *self.statuses.entry(status).or_insert(0) += 1;
+    }
+}
+
+fn bump(map: &mut HashMap<u32, u64>, other: &mut u64, key: u32, cap: usize) {
+    if let Some(n) = map.get_mut(&key) {
+        *n += 1;
+    } else if map.len() < cap {
+        map.insert(key, 1);
+    } else {
+        *other += 1;
+    }
+}
+
+/// The actor table: address → dense id.
+#[derive(Debug, Default, Clone)]
+pub struct Actors {
+    ids: HashMap<IpAddr, u32>,
+    pub states: Vec<ActorState>,
+}
+
+impl Actors {
+    /// The id of `ip`, creating the actor (first seen at `t`) when new.
+    pub fn id(
+        &mut self,
+        ip: IpAddr,
+        t: TimeKey,
+        address_scanner: impl FnOnce() -> Option<u32>,
+    ) -> u32 {
+        if let Some(&id) = self.ids.get(&ip) {
+            return id;
+        }
+        let id = self.states.len() as u32;
+        self.states.push(ActorState::new(ip, t, address_scanner()));
+        self.ids.insert(ip, id);
+        id
+    }
+
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.states.len()
+    }
+
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.states.is_empty()
+    }
+}

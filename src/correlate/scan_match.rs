@@ -1,0 +1,121 @@
+//! Matching scan targets to services by their configured `addresses`.
+//!
+//! An address is `ip:port`, `host:port`, `[ipv6]:port`, or a bare IP / host name (any port).
+//! An observation matches when its IP equals the address's IP, or its host name equals the
+//! address's host name (case-insensitive), and the ports agree. A host-level observation
+//! without a port (host down) matches every address of that host: an unreachable host is
+//! negative evidence for every service on it.
+
+use std::net::IpAddr;
+
+use crate::model::ScanObservation;
+
+/// Where a configured address points.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AddressHost {
+    Ip(IpAddr),
+    /// Lower-case host name.
+    Name(String),
+}
+
+/// A parsed `addresses` entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AddressSpec {
+    pub host: AddressHost,
+    /// `None` = any port.
+    pub port: Option<u16>,
+}
+
+impl AddressSpec {
+    /// Parse an address; `None` when it is not one of the accepted shapes.
+    #[must_use]
+    pub fn parse(s: &str) -> Option<AddressSpec> {
+        let s = s.trim();
+        if s.is_empty() {
+            return None;
+        }
+        if let Ok(ip) = s.parse::<IpAddr>() {
+            return Some(AddressSpec { host: AddressHost::Ip(ip), port: None });
+        }
+        if let Ok(sa) = s.parse::<std::net::SocketAddr>() {
+            return Some(AddressSpec { host: AddressHost::Ip(sa.ip()), port: Some(sa.port()) });
+        }
+        let (host, port) = match s.rsplit_once(':') {
+            Some((h, p)) => (h, Some(p.parse::<u16>().ok()?)),
+            None => (s, None),
+        };
+        let valid = !host.is_empty()
+            && host.len() <= 253
+            && host.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_'));
+        valid.then(|| AddressSpec { host: AddressHost::Name(host.to_ascii_lowercase()), port })
+    }
+
+    /// Does a scan observation target this address?
+    #[must_use]
+    pub fn matches(&self, obs: &ScanObservation) -> bool {
+        let host_ok = match &self.host {
+            AddressHost::Ip(ip) => obs.address == Some(*ip),
+            AddressHost::Name(n) => {
+                !obs.hostname.is_empty() && obs.hostname.eq_ignore_ascii_case(n)
+            }
+        };
+        let port_ok = match (self.port, obs.port) {
+            (Some(a), Some(b)) => a == b,
+            _ => true,
+        };
+        host_ok && port_ok
+    }
+}
+
+/// The `host:port` name of a scan target that matches no configured service: the IP when
+/// known (IPv6 in brackets), else the host name; `:port` when the observation has one.
+#[must_use]
+pub fn target_name(obs: &ScanObservation) -> String {
+    let host = match obs.address {
+        Some(IpAddr::V6(v6)) => format!("[{v6}]"),
+        Some(IpAddr::V4(v4)) => v4.to_string(),
+        None if !obs.hostname.is_empty() => obs.hostname.clone(),
+        None => "unknown-target".to_string(),
+    };
+    match obs.port {
+        Some(p) => format!("{host}:{p}"),
+        None => host,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{PortState, ScanTool, SourceId, Transport};
+
+    fn obs(addr: Option<&str>, host: &str, port: Option<u16>) -> ScanObservation {
+        ScanObservation {
+            time: chrono::DateTime::UNIX_EPOCH,
+            source: SourceId(0),
+            line: 1,
+            address: addr.map(|a| a.parse().unwrap()),
+            hostname: host.into(),
+            port,
+            transport: Transport::Tcp,
+            state: PortState::Open,
+            tool: ScanTool::Nmap,
+            details: String::new(),
+        }
+    }
+
+    #[test]
+    fn parses_and_matches_shapes() {
+        let a = AddressSpec::parse("192.0.2.40:443").unwrap();
+        assert!(a.matches(&obs(Some("192.0.2.40"), "", Some(443))));
+        assert!(!a.matches(&obs(Some("192.0.2.40"), "", Some(80))));
+        assert!(a.matches(&obs(Some("192.0.2.40"), "", None)), "host down hits every port");
+        let h = AddressSpec::parse("GW.example.net:443").unwrap();
+        assert!(h.matches(&obs(None, "gw.example.net", Some(443))));
+        let v6 = AddressSpec::parse("[2001:db8::1]:8443").unwrap();
+        assert!(v6.matches(&obs(Some("2001:db8::1"), "", Some(8443))));
+        assert!(AddressSpec::parse("a b:1").is_none());
+        assert!(AddressSpec::parse("host:99999").is_none());
+        assert_eq!(target_name(&obs(Some("2001:db8::1"), "", Some(443))), "[2001:db8::1]:443");
+        assert_eq!(target_name(&obs(None, "x.example", None)), "x.example");
+    }
+}

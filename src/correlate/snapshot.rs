@@ -1,0 +1,230 @@
+//! Deriving a `Snapshot` from the correlator's state: windows from segments and cells,
+//! actor summaries, the rate series. Pure; the cost is linear in the state size.
+
+use chrono::{DateTime, Utc};
+
+use super::actors::ActorState;
+use super::classify::class_of;
+use super::engine::{Correlator, ServiceState};
+use super::windows::{Cell, HitRef, min_hit, time_of};
+use crate::model::Snapshot;
+use crate::model::snapshot::{
+    ActorClass, ActorSummary, EvidenceCount, Hit, PathCount, RateSeries, ServiceState as State,
+    ServiceSummary, Stats, Window, WindowStatus,
+};
+
+/// Paths listed per window and per actor.
+pub const TOP_PATHS: usize = 10;
+/// User agents listed per actor.
+pub const TOP_AGENTS: usize = 5;
+/// The rate series never has more buckets than this.
+pub const MAX_RATE_BUCKETS: i64 = 2000;
+
+pub(crate) fn build(c: &Correlator, as_of: DateTime<Utc>) -> Snapshot {
+    let classes: Vec<ActorClass> =
+        c.actors.states.iter().map(|a| class_of(a.scanner(), a.tool, a.browser)).collect();
+    let mut order: Vec<usize> = (0..c.configured).collect();
+    let mut extra: Vec<usize> = (c.configured..c.services.len()).collect();
+    extra.sort_by(|&a, &b| c.services[a].name.cmp(&c.services[b].name));
+    order.extend(extra);
+    let services = order
+        .into_iter()
+        .map(|i| &c.services[i])
+        .filter(|s| s.name != super::engine::UNASSIGNED_SERVICE || has_activity(s))
+        .map(|s| service_summary(c, s, &classes))
+        .collect();
+    let mut actors: Vec<ActorSummary> = c
+        .actors
+        .states
+        .iter()
+        .zip(&classes)
+        .map(|(a, &class)| actor_summary(c, a, class))
+        .collect();
+    actors.sort_by(|a, b| {
+        b.bytes.cmp(&a.bytes).then(b.requests.cmp(&a.requests)).then(a.client.cmp(&b.client))
+    });
+    let mut gaps = c.gaps.clone();
+    gaps.sort_by(|a, b| {
+        (a.from, &a.path, &a.reason, a.source).cmp(&(b.from, &b.path, &b.reason, b.source))
+    });
+    Snapshot {
+        as_of,
+        case_name: c.config.name.clone(),
+        timezone: c.config.timezone.name().to_string(),
+        sources: c.sources.clone(),
+        services,
+        actors,
+        gaps,
+        rate: rate_series(c),
+        stats: Stats {
+            lines: c.sources.iter().map(|s| s.lines).sum(),
+            events: c.events,
+            malformed: c.sources.iter().map(|s| s.malformed).sum(),
+            elapsed_ms: 0,
+        },
+    }
+}
+
+fn has_activity(s: &ServiceState) -> bool {
+    s.internal_requests + s.unattributed_requests > 0
+        || !s.scans.is_empty()
+        || !s.cells.is_empty()
+        || s.segments.iter().any(|c| !c.is_empty())
+}
+
+fn hit(c: &Correlator, h: &HitRef) -> Hit {
+    Hit {
+        time: time_of(h.at.time),
+        client: c
+            .actors
+            .states
+            .get(h.actor as usize)
+            .map_or_else(String::new, |a| a.ip.to_string()),
+        user_agent: c.strings.get(h.user_agent).to_string(),
+        method: c.strings.get(h.method).to_string(),
+        path: c.strings.get(h.target).to_string(),
+        status: h.status,
+    }
+}
+
+fn top_paths<'a>(
+    c: &Correlator,
+    counts: impl Iterator<Item = (&'a u32, &'a u64)>,
+) -> Vec<PathCount> {
+    let mut v: Vec<PathCount> = counts
+        .map(|(p, n)| PathCount { path: c.strings.get(*p).to_string(), requests: *n })
+        .collect();
+    v.sort_by(|a, b| b.requests.cmp(&a.requests).then_with(|| a.path.cmp(&b.path)));
+    v.truncate(TOP_PATHS);
+    v
+}
+
+/// First success among non-scanner actors of a cell.
+fn first_non_scanner(cell: &Cell, classes: &[ActorClass]) -> Option<HitRef> {
+    let mut best = None;
+    for (actor, first_success) in &cell.actors {
+        if classes.get(*actor as usize) != Some(&ActorClass::Scanner) {
+            min_hit(&mut best, *first_success);
+        }
+    }
+    best
+}
+
+fn service_summary(c: &Correlator, s: &ServiceState, classes: &[ActorClass]) -> ServiceSummary {
+    let mut windows = Vec::new();
+    let mut total = Cell::default();
+    for (i, segment) in s.segments.iter().enumerate() {
+        let lower = i.checked_sub(1).map(|j| s.negatives[j]);
+        let upper = s.negatives.get(i).copied();
+        let mut acc = segment.clone();
+        let range = (
+            lower.map_or(std::ops::Bound::Unbounded, |n| std::ops::Bound::Excluded(n.0)),
+            upper.map_or(std::ops::Bound::Unbounded, |n| std::ops::Bound::Included(n.0)),
+        );
+        for (_, cell) in s.cells.range(range) {
+            acc.merge(cell);
+        }
+        let (Some(first), Some(last)) = (acc.first_pos, acc.last_pos) else { continue };
+        windows.push(Window {
+            opened_earliest: lower.map(|n| time_of(n.0)),
+            opened_latest: time_of(first),
+            closed_earliest: time_of(last),
+            closed_latest: upper.map(|n| time_of(n.0)),
+            status: if upper.is_some() { WindowStatus::Closed } else { WindowStatus::Open },
+            external_requests: acc.requests,
+            external_successes: acc.successes,
+            external_bytes: acc.bytes,
+            external_clients: acc.actors.len() as u64,
+            first_external: acc.first.as_ref().map(|h| hit(c, h)),
+            first_non_scanner_success: first_non_scanner(&acc, classes).map(|h| hit(c, &h)),
+            evidence: EvidenceCount {
+                positive: acc.positives(),
+                negative: upper.map_or(0, |n| n.1),
+            },
+            top_paths: top_paths(c, acc.paths.iter()),
+        });
+        total.merge(&acc);
+    }
+    let state = match windows.last() {
+        None => State::NeverExposed,
+        Some(w) if w.status == WindowStatus::Open => State::Open,
+        Some(_) => State::Closed,
+    };
+    let mut scans = s.scans.clone();
+    scans.sort_by(|a, b| {
+        (a.time, a.source, a.line, &a.target).cmp(&(b.time, b.source, b.line, &b.target))
+    });
+    ServiceSummary {
+        name: s.name.clone(),
+        addresses: s.addresses.clone(),
+        state,
+        external_requests: total.requests,
+        external_successes: total.successes,
+        external_bytes: total.bytes,
+        external_clients: total.actors.len() as u64,
+        internal_requests: s.internal_requests,
+        unattributed_requests: s.unattributed_requests,
+        first_external: total.first.as_ref().map(|h| hit(c, h)),
+        first_non_scanner_success: first_non_scanner(&total, classes).map(|h| hit(c, &h)),
+        windows,
+        scans,
+    }
+}
+
+fn actor_summary(c: &Correlator, a: &ActorState, class: ActorClass) -> ActorSummary {
+    let mut services: Vec<String> =
+        a.services.iter().map(|&i| c.services[i as usize].name.clone()).collect();
+    services.sort();
+    let mut agents: Vec<(String, u64)> =
+        a.agents.iter().map(|(u, n)| (c.strings.get(*u).to_string(), *n)).collect();
+    agents.sort_by(|x, y| y.1.cmp(&x.1).then_with(|| x.0.cmp(&y.0)));
+    agents.truncate(TOP_AGENTS);
+    ActorSummary {
+        client: a.ip,
+        class,
+        scanner: a
+            .scanner()
+            .and_then(|i| c.scanners.entries.get(i as usize))
+            .map(|e| e.name.clone()),
+        first_seen: time_of(a.first_seen),
+        last_seen: time_of(a.last_seen),
+        requests: a.requests,
+        successes: a.successes,
+        bytes: a.bytes,
+        services,
+        top_paths: top_paths(c, a.paths.iter()),
+        user_agents: agents,
+        statuses: a.statuses.clone(),
+    }
+}
+
+/// Adaptive bucket size: the smallest "round" step (≥ 1 minute) that keeps the series at or
+/// under `MAX_RATE_BUCKETS` buckets.
+fn rate_series(c: &Correlator) -> RateSeries {
+    let (Some((&first, _)), Some((&last, _))) = (c.rate.first_key_value(), c.rate.last_key_value())
+    else {
+        return RateSeries::default();
+    };
+    let span_minutes = last - first + 1;
+    let steps = [1_i64, 2, 5, 10, 15, 30, 60, 120, 180, 360, 720, 1440, 2880, 10080];
+    let step = steps
+        .iter()
+        .copied()
+        .find(|s| (span_minutes + s - 1) / s < MAX_RATE_BUCKETS)
+        .unwrap_or_else(|| span_minutes / (MAX_RATE_BUCKETS - 1) + 1);
+    let start = first.div_euclid(step) * step;
+    let n = ((last - start) / step + 1) as usize;
+    let mut external = vec![0_u64; n];
+    let mut internal = vec![0_u64; n];
+    for (&minute, counts) in &c.rate {
+        let i = ((minute - start) / step) as usize;
+        external[i] += counts[0];
+        internal[i] += counts[1];
+    }
+    RateSeries {
+        start: DateTime::from_timestamp(start * 60, 0),
+        bucket_secs: (step * 60) as u32,
+        external,
+        internal,
+    }
+}

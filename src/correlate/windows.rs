@@ -1,0 +1,172 @@
+//! Positive-evidence aggregates (`Cell`) and the exact total order of evidence.
+//!
+//! A `Cell` summarises the positive evidence of one service over a time range: in detail mode
+//! one exact timestamp, in sealed mode one segment between two consecutive negative times.
+//! Every field merges commutatively and associatively (sums, minima, set unions), which is
+//! what makes the correlator's result independent of arrival order and batching.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+
+/// An exact instant: (Unix seconds, nanoseconds). Ordered; never rounded.
+pub type TimeKey = (i64, u32);
+
+/// Convert a UTC time to its key.
+#[must_use]
+pub fn key_of(t: DateTime<Utc>) -> TimeKey {
+    (t.timestamp(), t.timestamp_subsec_nanos())
+}
+
+/// Convert a key back to a UTC time (keys always come from valid times).
+#[must_use]
+pub fn time_of(k: TimeKey) -> DateTime<Utc> {
+    DateTime::from_timestamp(k.0, k.1).unwrap_or_default()
+}
+
+/// The total order of evidence items: time, then source id, then line. "First" everywhere
+/// (first external request, first non-scanner success) is the minimum in this order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct OrderKey {
+    pub time: TimeKey,
+    pub source: u32,
+    pub line: u64,
+}
+
+/// A compact reference to one notable request; strings are interner ids.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HitRef {
+    pub at: OrderKey,
+    pub actor: u32,
+    pub user_agent: u32,
+    pub method: u32,
+    /// The request target (path and query) as logged.
+    pub target: u32,
+    pub status: u16,
+}
+
+/// Keep the earlier of two optional hits (by the total order).
+pub fn min_hit(slot: &mut Option<HitRef>, candidate: Option<HitRef>) {
+    if let Some(c) = candidate {
+        match slot {
+            Some(s) if s.at <= c.at => {}
+            _ => *slot = Some(c),
+        }
+    }
+}
+
+/// Positive evidence of one service over a time range.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Cell {
+    /// External requests.
+    pub requests: u64,
+    /// External requests with a status in 1..400.
+    pub successes: u64,
+    /// Bytes sent to external clients.
+    pub bytes: u64,
+    /// External-vantage `open` scan observations.
+    pub scan_open: u64,
+    /// Earliest and latest positive evidence (requests and open scans).
+    pub first_pos: Option<TimeKey>,
+    pub last_pos: Option<TimeKey>,
+    /// The first external request.
+    pub first: Option<HitRef>,
+    /// Distinct external actors, each with its first successful request in the range.
+    pub actors: HashMap<u32, Option<HitRef>>,
+    /// External requests per path (interner id of the path without query).
+    pub paths: HashMap<u32, u64>,
+}
+
+impl Cell {
+    /// Number of positive evidence items.
+    #[must_use]
+    pub fn positives(&self) -> u64 {
+        self.requests + self.scan_open
+    }
+
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.positives() == 0
+    }
+
+    fn touch(&mut self, t: TimeKey) {
+        self.first_pos = Some(self.first_pos.map_or(t, |f| f.min(t)));
+        self.last_pos = Some(self.last_pos.map_or(t, |l| l.max(t)));
+    }
+
+    /// Add one external request.
+    pub fn add_request(&mut self, hit: HitRef, path: u32, bytes: u64, success: bool) {
+        self.requests += 1;
+        self.bytes = self.bytes.saturating_add(bytes);
+        self.touch(hit.at.time);
+        min_hit(&mut self.first, Some(hit));
+        let slot = self.actors.entry(hit.actor).or_insert(None);
+        if success {
+            self.successes += 1;
+            min_hit(slot, Some(hit));
+        }
+        *self.paths.entry(path).or_insert(0) += 1;
+    }
+
+    /// Add one external `open` scan observation.
+    pub fn add_scan_open(&mut self, t: TimeKey) {
+        self.scan_open += 1;
+        self.touch(t);
+    }
+
+    /// Fold another cell into this one.
+    pub fn merge(&mut self, other: &Cell) {
+        self.requests += other.requests;
+        self.successes += other.successes;
+        self.bytes = self.bytes.saturating_add(other.bytes);
+        self.scan_open += other.scan_open;
+        for t in [other.first_pos, other.last_pos].into_iter().flatten() {
+            self.touch(t);
+        }
+        min_hit(&mut self.first, other.first);
+        for (actor, hit) in &other.actors {
+            min_hit(self.actors.entry(*actor).or_insert(None), *hit);
+        }
+        for (path, n) in &other.paths {
+            *self.paths.entry(*path).or_insert(0) += n;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hit(sec: i64, line: u64, actor: u32) -> HitRef {
+        HitRef {
+            at: OrderKey { time: (sec, 0), source: 0, line },
+            actor,
+            user_agent: 0,
+            method: 0,
+            target: 0,
+            status: 200,
+        }
+    }
+
+    #[test]
+    fn merge_is_order_independent() {
+        let mut a = Cell::default();
+        a.add_request(hit(5, 1, 1), 7, 10, true);
+        a.add_scan_open((3, 500));
+        let mut b = Cell::default();
+        b.add_request(hit(4, 9, 2), 7, 5, false);
+        b.add_request(hit(4, 2, 1), 8, 1, true);
+        let mut ab = a.clone();
+        ab.merge(&b);
+        let mut ba = b.clone();
+        ba.merge(&a);
+        assert_eq!(ab, ba);
+        assert_eq!(ab.first.unwrap().at.line, 2);
+        assert_eq!(ab.first_pos, Some((3, 500)));
+        assert_eq!(ab.last_pos, Some((5, 0)));
+        assert_eq!(ab.actors[&1].unwrap().at.line, 2);
+        assert_eq!(ab.actors[&2], None);
+        assert_eq!(ab.paths[&7], 2);
+        assert_eq!((ab.requests, ab.successes, ab.bytes, ab.positives()), (3, 2, 16, 4));
+    }
+}

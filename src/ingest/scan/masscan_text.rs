@@ -1,0 +1,153 @@
+//! masscan's text layouts: list (`-oL`) and grepable (`-oG`). Meaning and de-duplication are
+//! shared with the JSON layouts (`masscan.rs`).
+//!
+//! - list: `#masscan` header, `<status> <proto> <port> <ip> <epoch>` lines, banner lines
+//!   `banner <proto> <port> <ip> <epoch> <service> <banner…>`, `# end` footer;
+//! - grepable: `# Masscan … scan initiated` header, lines
+//!   `Timestamp: <epoch>\tHost: <ip> ()\tPorts: <port>/<status>/<proto>//<service>//`, banner
+//!   lines `Host: <ip> ()\tPort: <p>\tService: <s>\tBanner: <b>` (a banner line without its
+//!   own `Timestamp:` takes the last timestamp seen in the file), `# Masscan done` footer.
+//!
+//! A file without its footer is reported incomplete (the scan was interrupted or is running).
+
+use crate::model::ScanObservation;
+
+use super::ScanRecordError;
+use super::line_tool::LineParser;
+use super::masscan::{MasscanCore, RecordKind, decode};
+use super::tally::Cx;
+use super::value::StrOrNum;
+
+#[derive(Debug, Default)]
+pub struct MasscanList {
+    core: MasscanCore,
+    saw_end: bool,
+}
+
+impl LineParser for MasscanList {
+    fn line(&mut self, number: u64, bytes: &[u8], cx: &mut Cx, out: &mut Vec<ScanObservation>) {
+        let text = String::from_utf8_lossy(bytes);
+        let text = text.trim();
+        if text.is_empty() {
+            return;
+        }
+        if let Some(comment) = text.strip_prefix('#') {
+            if comment.trim() == "end" {
+                self.saw_end = true;
+            }
+            return;
+        }
+        let mut fields = text.splitn(7, ' ');
+        let mut next = || fields.next().filter(|f| !f.is_empty());
+        let (status, proto, port, ip, stamp) = (next(), next(), next(), next(), next());
+        let Some(status) = status else { return };
+        let kind = if status == "banner" {
+            let service = next().unwrap_or("").to_owned();
+            let banner = next().unwrap_or("").to_owned();
+            RecordKind::Banner { service, banner }
+        } else {
+            RecordKind::Status(status.to_owned())
+        };
+        let port = port.map(|p| StrOrNum::Str(p.to_owned()));
+        let stamp = stamp.map(|s| StrOrNum::Str(s.to_owned()));
+        match decode(number, ip, port.as_ref(), proto, stamp.as_ref(), kind) {
+            Ok(rec) => self.core.record(rec, cx, out),
+            Err(err) => cx.malformed(&err),
+        }
+    }
+
+    fn finish(&mut self, cx: &mut Cx, _out: &mut Vec<ScanObservation>) {
+        if !self.saw_end {
+            cx.set_incomplete();
+        }
+    }
+
+    fn notes(&self) -> Vec<String> {
+        self.core.notes()
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct MasscanGrepable {
+    core: MasscanCore,
+    saw_end: bool,
+    last_timestamp: Option<String>,
+}
+
+impl LineParser for MasscanGrepable {
+    fn line(&mut self, number: u64, bytes: &[u8], cx: &mut Cx, out: &mut Vec<ScanObservation>) {
+        let text = String::from_utf8_lossy(bytes);
+        if text.trim().is_empty() {
+            return;
+        }
+        if let Some(comment) = text.strip_prefix('#') {
+            let comment = comment.trim();
+            if comment.starts_with("Masscan done") {
+                self.saw_end = true;
+            } else if comment.starts_with("Masscan") && comment.contains("initiated") {
+                // A new run appended to the same file: it must finish again.
+                self.saw_end = false;
+            }
+            return;
+        }
+        if let Err(err) = self.record(number, &text, cx, out) {
+            cx.malformed(&err);
+        }
+    }
+
+    fn finish(&mut self, cx: &mut Cx, _out: &mut Vec<ScanObservation>) {
+        if !self.saw_end {
+            cx.set_incomplete();
+        }
+    }
+
+    fn notes(&self) -> Vec<String> {
+        self.core.notes()
+    }
+}
+
+impl MasscanGrepable {
+    fn record(
+        &mut self,
+        line: u64,
+        text: &str,
+        cx: &mut Cx,
+        out: &mut Vec<ScanObservation>,
+    ) -> Result<(), ScanRecordError> {
+        let field = |name: &str| text.split('\t').find_map(|f| f.strip_prefix(name)).map(str::trim);
+        if let Some(stamp) = field("Timestamp:") {
+            self.last_timestamp = Some(stamp.to_owned());
+        }
+        let stamp = field("Timestamp:")
+            .map(str::to_owned)
+            .or_else(|| self.last_timestamp.clone())
+            .map(StrOrNum::Str);
+        let host = field("Host:").ok_or_else(|| ScanRecordError::missing(line, "Host"))?;
+        // `10.0.0.5 ()`: the address, then an always-empty name in parentheses.
+        let ip = host.split_whitespace().next();
+        if let Some(ports) = field("Ports:") {
+            let parts: Vec<&str> = ports.split('/').collect();
+            if parts.len() < 3 {
+                return Err(ScanRecordError::Field {
+                    line,
+                    field: "Ports",
+                    reason: format!("expected port/status/proto, got `{ports}`"),
+                });
+            }
+            let port = StrOrNum::Str(parts[0].trim().to_owned());
+            let kind = RecordKind::Status(parts[1].trim().to_owned());
+            let rec = decode(line, ip, Some(&port), Some(parts[2]), stamp.as_ref(), kind)?;
+            self.core.record(rec, cx, out);
+            return Ok(());
+        }
+        let port = field("Port:").ok_or_else(|| ScanRecordError::missing(line, "Ports"))?;
+        let port = StrOrNum::Str(port.to_owned());
+        let kind = RecordKind::Banner {
+            service: field("Service:").unwrap_or("").to_owned(),
+            banner: field("Banner:").unwrap_or("").to_owned(),
+        };
+        let rec = decode(line, ip, Some(&port), None, stamp.as_ref(), kind)?;
+        self.core.record(rec, cx, out);
+        Ok(())
+    }
+}

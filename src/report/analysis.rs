@@ -1,0 +1,245 @@
+//! The `leakline.analysis/1` JSON document (`leakline analyze --format json`).
+//!
+//! Stable schema (documented in the README): services in config order (then unmatched scan
+//! targets sorted), windows in time order, actors by bytes descending (ties: requests
+//! descending, client ascending). Every time is RFC 3339 UTC with a `Z`. Absent values are
+//! `null`, never omitted. Beyond the schema the document carries `as_of` (the upper
+//! bound of open windows), so a reader can reproduce durations.
+
+use std::io;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::Serialize;
+
+use crate::model::Snapshot;
+use crate::model::snapshot::{Hit, PathCount, ServiceState, WindowStatus};
+
+/// The schema identifier.
+pub const SCHEMA: &str = "leakline.analysis/1";
+
+fn ts(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::AutoSi, true)
+}
+
+fn ts_opt(t: Option<DateTime<Utc>>) -> Option<String> {
+    t.map(ts)
+}
+
+#[derive(Debug, Serialize)]
+pub struct Analysis {
+    pub schema: &'static str,
+    pub case: Case,
+    pub generated_at: String,
+    pub as_of: String,
+    pub sources: Vec<Source>,
+    pub services: Vec<Service>,
+    pub actors: Vec<Actor>,
+    pub stats: Stats,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Case {
+    pub name: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Source {
+    pub path: String,
+    pub kind: &'static str,
+    pub format: String,
+    pub sha256: Option<String>,
+    pub lines: u64,
+    pub events: u64,
+    pub malformed: u64,
+    pub first_event: Option<String>,
+    pub last_event: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Service {
+    pub name: String,
+    pub addresses: Vec<String>,
+    pub state: &'static str,
+    pub windows: Vec<Window>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Window {
+    pub opened_earliest: Option<String>,
+    pub opened_latest: String,
+    pub closed_earliest: String,
+    pub closed_latest: Option<String>,
+    pub status: &'static str,
+    pub external_requests: u64,
+    pub external_successes: u64,
+    pub external_bytes: u64,
+    pub external_clients: u64,
+    pub first_external: Option<HitDoc>,
+    pub first_non_scanner_success: Option<HitDoc>,
+    pub evidence: Evidence,
+    pub top_paths: Vec<PathDoc>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct HitDoc {
+    pub time: String,
+    pub client: String,
+    pub user_agent: String,
+    pub method: String,
+    pub path: String,
+    pub status: u16,
+}
+
+impl From<&Hit> for HitDoc {
+    fn from(h: &Hit) -> Self {
+        HitDoc {
+            time: ts(h.time),
+            client: h.client.clone(),
+            user_agent: h.user_agent.clone(),
+            method: h.method.clone(),
+            path: h.path.clone(),
+            status: h.status,
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct Evidence {
+    pub positive: u64,
+    pub negative: u64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PathDoc {
+    pub path: String,
+    pub requests: u64,
+}
+
+impl From<&PathCount> for PathDoc {
+    fn from(p: &PathCount) -> Self {
+        PathDoc { path: p.path.clone(), requests: p.requests }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct Actor {
+    pub client: String,
+    pub class: &'static str,
+    pub first_seen: String,
+    pub last_seen: String,
+    pub requests: u64,
+    pub successes: u64,
+    pub bytes: u64,
+    pub services: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Stats {
+    pub lines: u64,
+    pub events: u64,
+    pub malformed: u64,
+    pub elapsed_ms: u64,
+}
+
+fn state_name(s: ServiceState) -> &'static str {
+    match s {
+        ServiceState::Open => "open",
+        ServiceState::Closed => "closed",
+        ServiceState::NeverExposed => "never_exposed",
+    }
+}
+
+impl Analysis {
+    /// Build the document. `generated_at` is the wall clock, read by the caller (the engine
+    /// reads none); `snapshot.stats.elapsed_ms` should already be filled by the caller.
+    #[must_use]
+    pub fn build(snapshot: &Snapshot, generated_at: DateTime<Utc>) -> Analysis {
+        Analysis {
+            schema: SCHEMA,
+            case: Case { name: snapshot.case_name.clone() },
+            generated_at: ts(generated_at),
+            as_of: ts(snapshot.as_of),
+            sources: snapshot
+                .sources
+                .iter()
+                .map(|s| Source {
+                    path: s.path.clone(),
+                    kind: match s.kind {
+                        crate::model::SourceKind::Access => "access",
+                        crate::model::SourceKind::Scan => "scan",
+                    },
+                    format: s.format.clone(),
+                    sha256: s.sha256.clone(),
+                    lines: s.lines,
+                    events: s.events,
+                    malformed: s.malformed,
+                    first_event: ts_opt(s.first_event),
+                    last_event: ts_opt(s.last_event),
+                })
+                .collect(),
+            services: snapshot
+                .services
+                .iter()
+                .map(|s| Service {
+                    name: s.name.clone(),
+                    addresses: s.addresses.clone(),
+                    state: state_name(s.state),
+                    windows: s
+                        .windows
+                        .iter()
+                        .map(|w| Window {
+                            opened_earliest: ts_opt(w.opened_earliest),
+                            opened_latest: ts(w.opened_latest),
+                            closed_earliest: ts(w.closed_earliest),
+                            closed_latest: ts_opt(w.closed_latest),
+                            status: match w.status {
+                                WindowStatus::Open => "open",
+                                WindowStatus::Closed => "closed",
+                            },
+                            external_requests: w.external_requests,
+                            external_successes: w.external_successes,
+                            external_bytes: w.external_bytes,
+                            external_clients: w.external_clients,
+                            first_external: w.first_external.as_ref().map(HitDoc::from),
+                            first_non_scanner_success: w
+                                .first_non_scanner_success
+                                .as_ref()
+                                .map(HitDoc::from),
+                            evidence: Evidence {
+                                positive: w.evidence.positive,
+                                negative: w.evidence.negative,
+                            },
+                            top_paths: w.top_paths.iter().map(PathDoc::from).collect(),
+                        })
+                        .collect(),
+                })
+                .collect(),
+            actors: snapshot
+                .actors
+                .iter()
+                .map(|a| Actor {
+                    client: a.client.to_string(),
+                    class: a.class.as_str(),
+                    first_seen: ts(a.first_seen),
+                    last_seen: ts(a.last_seen),
+                    requests: a.requests,
+                    successes: a.successes,
+                    bytes: a.bytes,
+                    services: a.services.clone(),
+                })
+                .collect(),
+            stats: Stats {
+                lines: snapshot.stats.lines,
+                events: snapshot.stats.events,
+                malformed: snapshot.stats.malformed,
+                elapsed_ms: snapshot.stats.elapsed_ms,
+            },
+        }
+    }
+
+    /// Write the document as pretty JSON followed by a newline.
+    pub fn write(&self, mut out: impl io::Write) -> io::Result<()> {
+        serde_json::to_writer_pretty(&mut out, self)?;
+        out.write_all(b"\n")
+    }
+}

@@ -1,0 +1,611 @@
+//! The self-contained HTML report: one file, inline CSS, inline SVG, no JavaScript, no network
+//! fetches (a `Content-Security-Policy` meta forbids everything but inline styles), prints well.
+//!
+//! Safety invariants: every dynamic string goes through [`escape::html`] into a text node;
+//! no attribute value is ever built from attacker- or operator-provided text (attributes carry
+//! only leakline's constants and numbers), so no URL, event handler or style can be injected.
+
+use std::fmt::Write as _;
+use std::io;
+
+use super::escape::{html, html_raw};
+use super::method::METHOD;
+use super::model::{ReportModel, StepRecord, StepState};
+use super::moments::gap_label;
+use super::summary::{certain_exposure_secs, window_duration};
+use super::svg;
+use super::text::{Para, Seg, bytes, duration, plural, saturating_sum, thousands, time};
+use crate::model::SourceKind;
+use crate::model::snapshot::{ServiceState, ServiceSummary, WindowStatus};
+
+/// The CSP: nothing may load; inline `<style>` is allowed.
+pub const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'";
+
+const CSS: &str = include_str!("report.css");
+
+fn para(p: &Para) -> String {
+    let mut out = String::new();
+    for seg in p {
+        match seg {
+            Seg::Lit(s) => out.push_str(&html_raw(s)),
+            Seg::Text(s) => out.push_str(&html(s)),
+            Seg::Strong(s) => {
+                let _ = write!(out, "<strong>{}</strong>", html(s));
+            }
+            Seg::Data(s) => {
+                let _ = write!(out, "<code>{}</code>", html(s));
+            }
+        }
+    }
+    out
+}
+
+fn code(s: &str) -> String {
+    if s.is_empty() {
+        "<span class=\"muted\">—</span>".to_owned()
+    } else {
+        format!("<code>{}</code>", html(s))
+    }
+}
+
+/// A time that never wraps inside a table cell.
+fn ht(t: chrono::DateTime<chrono::Utc>) -> String {
+    format!("<span class=\"nw\">{}</span>", time(t))
+}
+
+fn opt_time(t: Option<chrono::DateTime<chrono::Utc>>, none: &str) -> String {
+    t.map_or_else(|| format!("<span class=\"muted\">{}</span>", html_raw(none)), ht)
+}
+
+/// A table; `num` marks right-aligned (numeric) columns by index. Cells are already HTML.
+fn table(out: &mut String, head: &[&str], num: &[usize], rows: &[Vec<String>]) {
+    out.push_str("<div class=\"scroll\"><table><thead><tr>");
+    for (i, h) in head.iter().enumerate() {
+        let class = if num.contains(&i) { " class=\"num\"" } else { "" };
+        let _ = write!(out, "<th{class}>{}</th>", html_raw(h));
+    }
+    out.push_str("</tr></thead><tbody>");
+    for r in rows {
+        out.push_str("<tr>");
+        for (i, c) in r.iter().enumerate() {
+            let class = if num.contains(&i) { " class=\"num\"" } else { "" };
+            let _ = write!(out, "<td{class}>{c}</td>");
+        }
+        out.push_str("</tr>");
+    }
+    out.push_str("</tbody></table></div>\n");
+}
+
+fn head(m: &ReportModel, out: &mut String) {
+    let name = if m.case_name.trim().is_empty() { "(unnamed case)" } else { &m.case_name };
+    let _ = write!(
+        out,
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta http-equiv=\"Content-Security-Policy\" content=\"{CSP}\">\n\
+         <meta name=\"referrer\" content=\"no-referrer\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <title>Incident report: {}</title>\n<style>\n{CSS}</style>\n</head>\n<body>\n<main>\n",
+        html(name)
+    );
+    let (status_class, status) = if m.snapshot.any_open() {
+        ("pill pill-open", "Still exposed")
+    } else if m.snapshot.services.iter().any(|s| !s.windows.is_empty()) {
+        ("pill pill-closed", "Contained")
+    } else {
+        ("pill pill-none", "No exposure observed")
+    };
+    let redaction = if m.redaction.enabled {
+        format!("redaction on ({})", plural(m.redaction.counts.total(), "secret", "secrets"))
+    } else {
+        "<strong class=\"warn\">redaction off</strong>".to_owned()
+    };
+    let _ = writeln!(
+        out,
+        "<header><p class=\"kicker\">Incident report</p><h1>{}</h1>\
+         <p class=\"meta\"><span class=\"{status_class}\">{status}</span> Evidence as of {} UTC · \
+         generated {} UTC by leakline {} · {redaction}</p></header>",
+        html(name),
+        time(m.snapshot.as_of),
+        time(m.generated_at),
+        html(&m.version)
+    );
+}
+
+fn cards(m: &ReportModel, out: &mut String) {
+    let snap = &m.snapshot;
+    let exposed: Vec<_> = snap.services.iter().filter(|s| !s.windows.is_empty()).collect();
+    let least = certain_exposure_secs(snap);
+    let served = saturating_sum(exposed.iter().map(|s| s.external_bytes));
+    let requests = saturating_sum(exposed.iter().map(|s| s.external_requests));
+    let non_scanner = exposed.iter().any(|s| s.first_non_scanner_success.is_some());
+    let card = |out: &mut String, label: &str, value: &str, note: &str, alert: bool| {
+        let class = if alert { "card alert" } else { "card" };
+        let _ = write!(
+            out,
+            "<div class=\"{class}\"><div class=\"label\">{label}</div><div class=\"value\">{value}</div><div class=\"note\">{note}</div></div>"
+        );
+    };
+    out.push_str("<div class=\"cards\">");
+    card(
+        out,
+        "Exposed services",
+        &format!("{} / {}", exposed.len(), snap.services.len()),
+        "reachable from the internet",
+        !exposed.is_empty(),
+    );
+    card(out, "Exposure", &format!("≥ {}", duration(least)), "certain part, any service", false);
+    card(
+        out,
+        "External clients",
+        &thousands(snap.actors.len() as u64),
+        &plural(requests, "request", "requests"),
+        false,
+    );
+    card(out, "Served", &bytes(served), &format!("{} bytes", thousands(served)), false);
+    card(
+        out,
+        "Non-scanner success",
+        if non_scanner { "Yes" } else { "No" },
+        "a client not on the scanner list got a 2xx/3xx",
+        non_scanner,
+    );
+    out.push_str("</div>\n");
+}
+
+fn timeline(m: &ReportModel, out: &mut String) {
+    out.push_str("<section id=\"timeline\"><h2>Timeline</h2>\n");
+    match svg::timeline(m) {
+        Some(svg) => {
+            out.push_str("<figure>");
+            out.push_str(&svg);
+            out.push_str(
+                "<figcaption><span class=\"key key-sure\"></span>exposed (between first and last \
+                 positive evidence) <span class=\"key key-unsure\"></span>uncertain bound \
+                 <span class=\"key key-open\"></span>unbounded start / still open \
+                 <span class=\"dot dot-pos\"></span>scan: open <span class=\"dot dot-neg\"></span>scan: \
+                 closed/filtered <span class=\"dot dot-int\"></span>internal scan \
+                 <span class=\"key key-rate\"></span>external requests \
+                 <span class=\"key key-rate-int\"></span>internal requests · numbers refer to key moments\
+                 </figcaption></figure>\n",
+            );
+        }
+        None => out.push_str("<p class=\"muted\">Nothing with a time to draw.</p>\n"),
+    }
+    out.push_str("</section>\n");
+}
+
+fn services(m: &ReportModel, out: &mut String) {
+    let snap = &m.snapshot;
+    out.push_str("<section id=\"services\"><h2>Services and exposure windows</h2>\n");
+    if snap.services.is_empty() {
+        out.push_str("<p class=\"muted\">No services were configured or observed.</p></section>\n");
+        return;
+    }
+    let rows: Vec<Vec<String>> = snap
+        .services
+        .iter()
+        .map(|s| {
+            let state = match s.state {
+                ServiceState::Open => "<span class=\"pill pill-open\">open</span>",
+                ServiceState::Closed => "<span class=\"pill pill-closed\">closed</span>",
+                ServiceState::NeverExposed => "<span class=\"pill pill-none\">never exposed</span>",
+            };
+            vec![
+                code(&s.name),
+                state.to_owned(),
+                s.addresses.iter().map(|a| code(a)).collect::<Vec<_>>().join(" "),
+                s.windows.len().to_string(),
+                thousands(s.external_requests),
+                thousands(s.external_successes),
+                thousands(s.external_bytes),
+                thousands(s.external_clients),
+            ]
+        })
+        .collect();
+    table(
+        out,
+        &[
+            "Service",
+            "State",
+            "Addresses",
+            "Windows",
+            "Ext. requests",
+            "Successes",
+            "Bytes",
+            "Clients",
+        ],
+        &[3, 4, 5, 6, 7],
+        &rows,
+    );
+    for s in snap.services.iter().filter(|s| !s.windows.is_empty()) {
+        windows(s, snap.as_of, out);
+    }
+    out.push_str("</section>\n");
+}
+
+fn windows(s: &ServiceSummary, as_of: chrono::DateTime<chrono::Utc>, out: &mut String) {
+    let _ = writeln!(out, "<h3>{}</h3>", code(&s.name));
+    let rows: Vec<Vec<String>> = s
+            .windows
+            .iter()
+            .enumerate()
+            .map(|(i, w)| {
+                let (least, most) = window_duration(w, as_of);
+                let closed = match (w.status, w.closed_latest) {
+                    (WindowStatus::Closed, Some(l)) => {
+                        format!("{} –<br>{}", ht(w.closed_earliest), ht(l))
+                    }
+                    _ => format!(
+                        "<strong class=\"warn\">still open</strong><br><span class=\"muted\">last positive {}</span>",
+                        ht(w.closed_earliest)
+                    ),
+                };
+                let hit = |h: &Option<crate::model::snapshot::Hit>| match h {
+                    Some(h) => format!(
+                        "{}<br>{} {} → {}<br><span class=\"muted\">{}</span>",
+                        ht(h.time),
+                        code(&h.client),
+                        code(&format!("{} {}", h.method, h.path)),
+                        h.status,
+                        code(&h.user_agent)
+                    ),
+                    None => "<span class=\"muted\">none</span>".to_owned(),
+                };
+                vec![
+                    (i + 1).to_string(),
+                    format!("{} –<br>{}", opt_time(w.opened_earliest, "before observation"), ht(w.opened_latest)),
+                    closed,
+                    match most {
+                        Some(mx) => format!("{} – {}", duration(least), duration(mx)),
+                        None => format!("≥ {}", duration(least)),
+                    },
+                    format!(
+                        "{} req · {} ok<br>{} · {}",
+                        thousands(w.external_requests),
+                        thousands(w.external_successes),
+                        bytes(w.external_bytes),
+                        plural(w.external_clients, "client", "clients")
+                    ),
+                    format!("+{} / −{}", w.evidence.positive, w.evidence.negative),
+                    hit(&w.first_external),
+                    hit(&w.first_non_scanner_success),
+                ]
+            })
+            .collect();
+    table(
+        out,
+        &[
+            "#",
+            "Opened (between)",
+            "Closed (between)",
+            "Duration",
+            "External traffic",
+            "Evidence",
+            "First external",
+            "First non-scanner success",
+        ],
+        &[0],
+        &rows,
+    );
+    for (i, w) in s.windows.iter().enumerate().filter(|(_, w)| !w.top_paths.is_empty()) {
+        let paths: Vec<String> = w
+            .top_paths
+            .iter()
+            .map(|p| {
+                format!(
+                    "<li>{} <span class=\"muted\">{}</span></li>",
+                    code(&p.path),
+                    thousands(p.requests)
+                )
+            })
+            .collect();
+        let _ = writeln!(
+            out,
+            "<p class=\"sub\">Window {} — top paths</p><ul class=\"paths\">{}</ul>",
+            i + 1,
+            paths.concat()
+        );
+    }
+}
+
+fn moments(m: &ReportModel, out: &mut String) {
+    out.push_str("<section id=\"moments\"><h2>Key moments</h2>\n");
+    if m.moments.is_empty() {
+        out.push_str("<p class=\"muted\">Nothing notable in the evidence.</p></section>\n");
+        return;
+    }
+    let numbers = svg::marker_numbers(&m.moments);
+    let rows: Vec<Vec<String>> = m
+        .moments
+        .iter()
+        .zip(numbers)
+        .map(|(mo, num)| {
+            let num = num.map_or_else(String::new, |n| n.to_string());
+            vec![
+                format!("<span class=\"num-badge\">{num}</span>"),
+                ht(mo.time),
+                format!(
+                    "<span class=\"kind kind-{}\">{}</span>",
+                    mo.kind.as_str(),
+                    mo.kind.label()
+                ),
+                mo.service
+                    .as_deref()
+                    .map_or_else(|| "<span class=\"muted\">—</span>".to_owned(), code),
+                para(&mo.text),
+            ]
+        })
+        .collect();
+    table(out, &["", "Time (UTC)", "Kind", "Service", "What happened"], &[], &rows);
+    out.push_str("</section>\n");
+}
+
+fn actors(m: &ReportModel, out: &mut String) {
+    let all = &m.snapshot.actors;
+    let shown = all.len().min(m.top_actors);
+    let _ = writeln!(
+        out,
+        "<section id=\"actors\"><h2>Actors <span class=\"muted\">top {shown} of {} by bytes</span></h2>",
+        all.len()
+    );
+    if all.is_empty() {
+        out.push_str("<p class=\"muted\">No external clients.</p></section>\n");
+        return;
+    }
+    let rows: Vec<Vec<String>> = all[..shown]
+        .iter()
+        .map(|a| {
+            let class = match &a.scanner {
+                Some(n) => {
+                    format!("{} <span class=\"muted\">({})</span>", a.class.as_str(), html(n))
+                }
+                None => a.class.as_str().to_owned(),
+            };
+            let paths: Vec<String> = a.top_paths.iter().take(3).map(|p| code(&p.path)).collect();
+            vec![
+                format!("<code class=\"nw\">{}</code>", html(&a.client.to_string())),
+                class,
+                format!("{}<br>{}", ht(a.first_seen), ht(a.last_seen)),
+                thousands(a.requests),
+                thousands(a.successes),
+                thousands(a.bytes),
+                a.services.iter().map(|s| code(s)).collect::<Vec<_>>().join(" "),
+                format!(
+                    "{}<br><span class=\"muted\">{}</span>",
+                    paths.join(" "),
+                    a.user_agents.first().map_or_else(String::new, |(ua, _)| code(ua))
+                ),
+            ]
+        })
+        .collect();
+    table(
+        out,
+        &[
+            "Client",
+            "Class",
+            "First / last seen",
+            "Requests",
+            "Successes",
+            "Bytes",
+            "Services",
+            "Top paths / user agent",
+        ],
+        &[3, 4, 5],
+        &rows,
+    );
+    out.push_str("</section>\n");
+}
+
+fn step_row(s: &StepRecord) -> Vec<String> {
+    let state_class = match s.state {
+        StepState::Done => "pill pill-closed",
+        StepState::Skipped | StepState::Pending => "pill pill-none",
+        StepState::InProgress => "pill pill-progress",
+        StepState::Failed => "pill pill-open",
+    };
+    let sla = match (s.sla_minutes, s.sla) {
+        (Some(min), Some(o)) => {
+            let class = if o == super::model::SlaOutcome::Missed { " class=\"warn\"" } else { "" };
+            format!("{min} min · <span{class}>{}</span>", o.as_str())
+        }
+        (Some(min), None) => format!("{min} min"),
+        (None, _) => "<span class=\"muted\">—</span>".to_owned(),
+    };
+    let mut detail = Vec::new();
+    if !s.skip_reason.is_empty() {
+        detail.push(format!("skipped: {}", html(&s.skip_reason)));
+    }
+    if !s.evidence.is_empty() {
+        detail.push(format!("verified: {}", code(&s.evidence)));
+    }
+    vec![
+        format!("{}<br><span class=\"muted\">{}</span>", html(&s.title), html(&s.id)),
+        html(&s.role),
+        format!("<span class=\"{state_class}\">{}</span>", s.state.as_str()),
+        format!("{}<br>{}", opt_time(s.started, "not started"), opt_time(s.done, "—")),
+        if s.operator.is_empty() {
+            "<span class=\"muted\">—</span>".to_owned()
+        } else {
+            html(&s.operator)
+        },
+        sla,
+        if detail.is_empty() {
+            "<span class=\"muted\">—</span>".to_owned()
+        } else {
+            detail.join("<br>")
+        },
+    ]
+}
+
+fn playbook(m: &ReportModel, out: &mut String) {
+    let Some(case) = &m.case else { return };
+    out.push_str("<section id=\"playbook\"><h2>Playbook record</h2>\n");
+    match &case.playbook {
+        Some(pb) => {
+            let _ = writeln!(
+                out,
+                "<p>{} <span class=\"muted\">({})</span></p>",
+                html(&pb.title),
+                html(&pb.id)
+            );
+            let rows: Vec<Vec<String>> = pb.steps.iter().map(step_row).collect();
+            table(
+                out,
+                &[
+                    "Step",
+                    "Role",
+                    "State",
+                    "Started / done",
+                    "By",
+                    "SLA",
+                    "Skip reason / verification",
+                ],
+                &[],
+                &rows,
+            );
+        }
+        None => out.push_str("<p class=\"muted\">No playbook was started for this case.</p>\n"),
+    }
+    out.push_str("<h3>Notes</h3>\n");
+    if case.notes.is_empty() {
+        out.push_str("<p class=\"muted\">No notes.</p>\n");
+    } else {
+        out.push_str("<ul class=\"notes\">");
+        for n in &case.notes {
+            let _ = write!(
+                out,
+                "<li><span class=\"muted\">{} · {}</span><br>{}</li>",
+                time(n.at),
+                html(&n.by),
+                html(&n.text)
+            );
+        }
+        out.push_str("</ul>\n");
+    }
+    out.push_str("</section>\n");
+}
+
+fn evidence(m: &ReportModel, out: &mut String) {
+    let snap = &m.snapshot;
+    out.push_str("<section id=\"evidence\"><h2>Evidence</h2>\n");
+    if snap.sources.is_empty() {
+        out.push_str("<p class=\"muted\">No sources were read.</p>\n");
+    } else {
+        let rows: Vec<Vec<String>> = snap
+            .sources
+            .iter()
+            .map(|s| {
+                vec![
+                    format!(
+                        "{}<br><span class=\"muted\">{} · {}</span>",
+                        code(&s.path),
+                        match s.kind {
+                            SourceKind::Access => "access",
+                            SourceKind::Scan => "scan",
+                        },
+                        html(&s.format)
+                    ),
+                    s.sha256.as_deref().map_or_else(
+                        || "<span class=\"muted\">stream</span>".to_owned(),
+                        |h| format!("<code class=\"hash\">{}</code>", html(h)),
+                    ),
+                    thousands(s.lines),
+                    thousands(s.events),
+                    thousands(s.malformed),
+                    format!("{}<br>{}", opt_time(s.first_event, "—"), opt_time(s.last_event, "—")),
+                ]
+            })
+            .collect();
+        table(
+            out,
+            &["Source", "SHA-256", "Lines", "Events", "Malformed", "First / last event"],
+            &[2, 3, 4],
+            &rows,
+        );
+    }
+    if snap.gaps.is_empty() {
+        out.push_str("<p class=\"muted\">No ingest gaps or source incidents were recorded.</p>\n");
+    } else {
+        out.push_str("<p class=\"sub\">Ingest gaps and source incidents</p><ul class=\"notes\">");
+        for g in &snap.gaps {
+            let _ = write!(
+                out,
+                "<li>{} – {}: <strong>{}</strong> in {}: {}</li>",
+                time(g.from),
+                g.to.map_or_else(|| "ongoing".to_owned(), time),
+                gap_label(g.kind),
+                code(&g.path),
+                code(&g.reason)
+            );
+        }
+        out.push_str("</ul>\n");
+    }
+    out.push_str("</section>\n");
+}
+
+fn method(out: &mut String) {
+    out.push_str("<section id=\"method\" class=\"method\"><h2>Method</h2>\n");
+    for (lead, body) in METHOD {
+        let _ = writeln!(out, "<p><strong>{}</strong> {}</p>", html_raw(lead), html_raw(body));
+    }
+    out.push_str("</section>\n");
+}
+
+fn integrity(m: &ReportModel, out: &mut String) {
+    out.push_str("<section id=\"integrity\"><h2>Integrity</h2>\n<dl class=\"integrity\">");
+    match m.case.as_ref().and_then(|c| c.journal.as_ref()) {
+        Some(j) => {
+            let _ = write!(
+                out,
+                "<dt>Journal head</dt><dd><code class=\"hash\">{}</code> <span class=\"muted\">({})</span></dd>",
+                html(&j.head_hash),
+                plural(j.records, "record", "records")
+            );
+        }
+        None => out.push_str(
+            "<dt>Journal head</dt><dd class=\"muted\">none (report generated without a case)</dd>",
+        ),
+    }
+    let _ = write!(
+        out,
+        "<dt>leakline version</dt><dd>{}</dd><dt>Generated at</dt><dd>{} UTC</dd><dt>Evidence as of</dt><dd>{} UTC</dd>",
+        html(&m.version),
+        time(m.generated_at),
+        time(m.snapshot.as_of)
+    );
+    if m.redaction.enabled {
+        let kinds: Vec<String> = m
+            .redaction
+            .counts
+            .0
+            .iter()
+            .map(|(k, n)| format!("{} {}", k.as_str(), thousands(*n)))
+            .collect();
+        let detail = if kinds.is_empty() { "none found".to_owned() } else { kinds.join(", ") };
+        let _ = write!(out, "<dt>Redaction</dt><dd>on ({detail})</dd>");
+    } else {
+        out.push_str("<dt>Redaction</dt><dd><strong class=\"warn\">off</strong> — this report may contain secrets</dd>");
+    }
+    out.push_str("</dl></section>\n");
+}
+
+/// Write the HTML report.
+pub fn write_html<W: io::Write + ?Sized>(m: &ReportModel, w: &mut W) -> io::Result<()> {
+    let mut out = String::with_capacity(64 * 1024);
+    head(m, &mut out);
+    out.push_str("<section id=\"summary\"><h2>Summary</h2>\n<p class=\"summary\">");
+    out.push_str(&para(&m.summary));
+    out.push_str("</p>\n");
+    cards(m, &mut out);
+    out.push_str("</section>\n");
+    timeline(m, &mut out);
+    services(m, &mut out);
+    moments(m, &mut out);
+    actors(m, &mut out);
+    playbook(m, &mut out);
+    evidence(m, &mut out);
+    method(&mut out);
+    integrity(m, &mut out);
+    out.push_str("</main>\n</body>\n</html>\n");
+    w.write_all(out.as_bytes())
+}

@@ -1,0 +1,305 @@
+//! The JSON report (`leakline.report/1`): the analysis document of issue 4
+//! (`schema, case, generated_at, sources, services, actors, stats`, same field names and
+//! meanings) followed by `playbook`, `notes`, `journal_head`, `redaction`, then `gaps`,
+//! `key_moments` and `leakline_version`.
+//!
+//! Stable: keys are emitted in a fixed order, times are RFC 3339 UTC with `Z`, lists keep the
+//! snapshot's order (services in config order, windows in time order, actors by bytes
+//! descending). Strings are full (never cut) and redacted when redaction is on; consumers must
+//! escape them before display.
+//!
+//! ```text
+//! { "schema": "leakline.report/1",
+//!   "case": {"name", "timezone", "as_of"},
+//!   "generated_at",
+//!   "sources": [{"path","kind":"access|scan","format","service","sha256"|null,"lines","events",
+//!                "malformed","first_event"|null,"last_event"|null}],
+//!   "services": [{"name","addresses":[],"state":"open|closed|never_exposed",
+//!                 "windows": [{"opened_earliest"|null,"opened_latest","closed_earliest",
+//!                              "closed_latest"|null,"status":"open|closed",
+//!                              "external_requests","external_successes","external_bytes",
+//!                              "external_clients",
+//!                              "first_external": {"time","client","user_agent","method","path",
+//!                                                 "status"}|null,
+//!                              "first_non_scanner_success": {...}|null,
+//!                              "evidence": {"positive","negative"},
+//!                              "top_paths": [{"path","requests"}]}]}],
+//!   "actors": [{"client","class":"scanner|tool|browser|unknown","scanner"|null,"first_seen",
+//!               "last_seen","requests","successes","bytes","services":[]}],
+//!   "stats": {"lines","events","malformed","elapsed_ms"},
+//!   "playbook": {"id","title","steps":[{"id","title","role",
+//!                "state":"pending|in_progress|done|skipped|failed","started"|null,"done"|null,
+//!                "operator","sla_minutes"|null,"sla":"met|missed|running"|null,"skip_reason",
+//!                "evidence"}]} | null,
+//!   "notes": [{"at","by","text"}],
+//!   "journal_head": {"records","head_hash"} | null,
+//!   "redaction": {"enabled", "total", "counts": {"param"|"bearer"|"aws_key"|"api_key"|"jwt"|
+//!                 "basic_auth": n}},
+//!   "gaps": [{"kind":"rotated|truncated|source_error|silent|restart","path","from","to"|null,
+//!             "reason"}],
+//!   "key_moments": [{"time","kind","service"|null,"text"}],
+//!   "leakline_version" }
+//! ```
+
+use std::collections::BTreeMap;
+use std::io;
+
+use serde::Serialize;
+
+use super::model::{JournalHead, Note, PlaybookRecord, ReportModel};
+use super::moments::MomentKind;
+use super::text::{Seg, rfc3339};
+use crate::model::snapshot::{Gap, Hit, ServiceState, WindowStatus};
+
+/// The schema identifier of the JSON report.
+pub const SCHEMA: &str = "leakline.report/1";
+
+#[derive(Serialize)]
+struct Doc<'a> {
+    schema: &'static str,
+    case: Case<'a>,
+    generated_at: String,
+    sources: Vec<Source<'a>>,
+    services: Vec<Service<'a>>,
+    actors: Vec<Actor<'a>>,
+    stats: Stats,
+    playbook: Option<&'a PlaybookRecord>,
+    notes: &'a [Note],
+    journal_head: Option<&'a JournalHead>,
+    redaction: Redaction,
+    gaps: Vec<GapOut<'a>>,
+    key_moments: Vec<MomentOut<'a>>,
+    leakline_version: &'a str,
+}
+
+#[derive(Serialize)]
+struct Case<'a> {
+    name: &'a str,
+    timezone: &'a str,
+    as_of: String,
+}
+
+#[derive(Serialize)]
+struct Source<'a> {
+    path: &'a str,
+    kind: crate::model::SourceKind,
+    format: &'a str,
+    service: &'a str,
+    sha256: Option<&'a str>,
+    lines: u64,
+    events: u64,
+    malformed: u64,
+    first_event: Option<String>,
+    last_event: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Service<'a> {
+    name: &'a str,
+    addresses: &'a [String],
+    state: ServiceState,
+    windows: Vec<WindowOut<'a>>,
+}
+
+#[derive(Serialize)]
+struct HitOut<'a> {
+    time: String,
+    client: &'a str,
+    user_agent: &'a str,
+    method: &'a str,
+    path: &'a str,
+    status: u16,
+}
+
+#[derive(Serialize)]
+struct WindowOut<'a> {
+    opened_earliest: Option<String>,
+    opened_latest: String,
+    closed_earliest: String,
+    closed_latest: Option<String>,
+    status: WindowStatus,
+    external_requests: u64,
+    external_successes: u64,
+    external_bytes: u64,
+    external_clients: u64,
+    first_external: Option<HitOut<'a>>,
+    first_non_scanner_success: Option<HitOut<'a>>,
+    evidence: crate::model::snapshot::EvidenceCount,
+    top_paths: &'a [crate::model::snapshot::PathCount],
+}
+
+#[derive(Serialize)]
+struct Actor<'a> {
+    client: String,
+    class: crate::model::snapshot::ActorClass,
+    scanner: Option<&'a str>,
+    first_seen: String,
+    last_seen: String,
+    requests: u64,
+    successes: u64,
+    bytes: u64,
+    services: &'a [String],
+}
+
+#[derive(Serialize)]
+struct Stats {
+    lines: u64,
+    events: u64,
+    malformed: u64,
+    elapsed_ms: u64,
+}
+
+#[derive(Serialize)]
+struct Redaction {
+    enabled: bool,
+    total: u64,
+    counts: BTreeMap<&'static str, u64>,
+}
+
+#[derive(Serialize)]
+struct GapOut<'a> {
+    kind: crate::model::snapshot::GapKind,
+    path: &'a str,
+    from: String,
+    to: Option<String>,
+    reason: &'a str,
+}
+
+#[derive(Serialize)]
+struct MomentOut<'a> {
+    time: String,
+    kind: MomentKind,
+    service: Option<&'a str>,
+    /// Plain text (no markup): the same sentence the other formats show.
+    text: String,
+}
+
+fn hit(h: Option<&Hit>) -> Option<HitOut<'_>> {
+    h.map(|h| HitOut {
+        time: rfc3339(h.time),
+        client: &h.client,
+        user_agent: &h.user_agent,
+        method: &h.method,
+        path: &h.path,
+        status: h.status,
+    })
+}
+
+fn gap(g: &Gap) -> GapOut<'_> {
+    GapOut {
+        kind: g.kind,
+        path: &g.path,
+        from: rfc3339(g.from),
+        to: g.to.map(rfc3339),
+        reason: &g.reason,
+    }
+}
+
+fn plain(p: &[Seg]) -> String {
+    p.iter()
+        .map(|s| match s {
+            Seg::Lit(t) | Seg::Text(t) | Seg::Strong(t) | Seg::Data(t) => t.as_str(),
+        })
+        .collect()
+}
+
+fn doc(m: &ReportModel) -> Doc<'_> {
+    let snap = &m.snapshot;
+    Doc {
+        schema: SCHEMA,
+        case: Case { name: &m.case_name, timezone: &snap.timezone, as_of: rfc3339(snap.as_of) },
+        generated_at: rfc3339(m.generated_at),
+        sources: snap
+            .sources
+            .iter()
+            .map(|s| Source {
+                path: &s.path,
+                kind: s.kind,
+                format: &s.format,
+                service: &s.service,
+                sha256: s.sha256.as_deref(),
+                lines: s.lines,
+                events: s.events,
+                malformed: s.malformed,
+                first_event: s.first_event.map(rfc3339),
+                last_event: s.last_event.map(rfc3339),
+            })
+            .collect(),
+        services: snap
+            .services
+            .iter()
+            .map(|s| Service {
+                name: &s.name,
+                addresses: &s.addresses,
+                state: s.state,
+                windows: s
+                    .windows
+                    .iter()
+                    .map(|w| WindowOut {
+                        opened_earliest: w.opened_earliest.map(rfc3339),
+                        opened_latest: rfc3339(w.opened_latest),
+                        closed_earliest: rfc3339(w.closed_earliest),
+                        closed_latest: w.closed_latest.map(rfc3339),
+                        status: w.status,
+                        external_requests: w.external_requests,
+                        external_successes: w.external_successes,
+                        external_bytes: w.external_bytes,
+                        external_clients: w.external_clients,
+                        first_external: hit(w.first_external.as_ref()),
+                        first_non_scanner_success: hit(w.first_non_scanner_success.as_ref()),
+                        evidence: w.evidence,
+                        top_paths: &w.top_paths,
+                    })
+                    .collect(),
+            })
+            .collect(),
+        actors: snap
+            .actors
+            .iter()
+            .map(|a| Actor {
+                client: a.client.to_string(),
+                class: a.class,
+                scanner: a.scanner.as_deref(),
+                first_seen: rfc3339(a.first_seen),
+                last_seen: rfc3339(a.last_seen),
+                requests: a.requests,
+                successes: a.successes,
+                bytes: a.bytes,
+                services: &a.services,
+            })
+            .collect(),
+        stats: Stats {
+            lines: snap.stats.lines,
+            events: snap.stats.events,
+            malformed: snap.stats.malformed,
+            elapsed_ms: snap.stats.elapsed_ms,
+        },
+        playbook: m.case.as_ref().and_then(|c| c.playbook.as_ref()),
+        notes: m.case.as_ref().map_or(&[], |c| c.notes.as_slice()),
+        journal_head: m.case.as_ref().and_then(|c| c.journal.as_ref()),
+        redaction: Redaction {
+            enabled: m.redaction.enabled,
+            total: m.redaction.counts.total(),
+            counts: m.redaction.counts.0.iter().map(|(k, n)| (k.as_str(), *n)).collect(),
+        },
+        gaps: snap.gaps.iter().map(gap).collect(),
+        key_moments: m
+            .moments
+            .iter()
+            .map(|mo| MomentOut {
+                time: rfc3339(mo.time),
+                kind: mo.kind,
+                service: mo.service.as_deref(),
+                text: plain(&mo.text),
+            })
+            .collect(),
+        leakline_version: &m.version,
+    }
+}
+
+/// Write the JSON report (pretty-printed, trailing newline).
+pub fn write_json<W: io::Write + ?Sized>(m: &ReportModel, w: &mut W) -> io::Result<()> {
+    let mut buf = serde_json::to_vec_pretty(&doc(m)).map_err(io::Error::other)?;
+    buf.push(b'\n');
+    w.write_all(&buf)
+}

@@ -1,0 +1,456 @@
+//! The Markdown report (GitHub-flavoured: tables), for postmortem docs and tickets.
+//!
+//! Attacker-derived strings only ever appear inside code spans (see [`escape::md_code`]);
+//! operator text is backslash-escaped; so no link, image, HTML tag or table break can be
+//! injected, and control characters never reach the file.
+
+use std::fmt::Write as _;
+use std::io;
+
+use super::escape::{self, MdContext};
+use super::method::METHOD;
+use super::model::{ReportModel, StepRecord};
+use super::moments::gap_label;
+use super::summary::window_duration;
+use super::text::{Para, Seg, duration, plural, thousands, time};
+use crate::model::SourceKind;
+use crate::model::snapshot::{ServiceState, ServiceSummary, WindowStatus};
+
+fn para(p: &Para, ctx: MdContext) -> String {
+    let mut out = String::new();
+    for seg in p {
+        match seg {
+            Seg::Lit(s) => out.push_str(s),
+            Seg::Text(s) => out.push_str(&escape::md_text(s)),
+            Seg::Strong(s) => {
+                let _ = write!(out, "**{}**", escape::md_text(s));
+            }
+            Seg::Data(s) => out.push_str(&escape::md_code(s, ctx)),
+        }
+    }
+    out
+}
+
+fn code(s: &str) -> String {
+    escape::md_code(s, MdContext::TableCell)
+}
+
+fn opt_time(t: Option<chrono::DateTime<chrono::Utc>>, none: &str) -> String {
+    t.map_or_else(|| none.to_owned(), time)
+}
+
+/// Write a table: header cells, then rows (cells already escaped for a table).
+fn table(out: &mut String, head: &[&str], rows: &[Vec<String>]) {
+    let _ = writeln!(out, "| {} |", head.join(" | "));
+    let _ = writeln!(out, "|{}", "---|".repeat(head.len()));
+    for r in rows {
+        let _ = writeln!(out, "| {} |", r.join(" | "));
+    }
+    out.push('\n');
+}
+
+fn header(m: &ReportModel, out: &mut String) {
+    let name = if m.case_name.trim().is_empty() { "(unnamed case)" } else { &m.case_name };
+    let _ = writeln!(out, "# Incident report: {}\n", escape::md_text(name));
+    let redaction = if m.redaction.enabled {
+        format!("on ({} replaced)", plural(m.redaction.counts.total(), "secret", "secrets"))
+    } else {
+        "**off** (`--no-redact`: secrets appear as logged)".to_owned()
+    };
+    let _ = writeln!(
+        out,
+        "Generated {} by leakline {} · evidence as of {} · all times UTC · redaction {}\n",
+        time(m.generated_at),
+        escape::md_text(&m.version),
+        time(m.snapshot.as_of),
+        redaction
+    );
+}
+
+fn services(m: &ReportModel, out: &mut String) {
+    out.push_str("## Services and exposure windows\n\n");
+    let snap = &m.snapshot;
+    if snap.services.is_empty() {
+        out.push_str("No services were configured or observed.\n\n");
+        return;
+    }
+    let rows: Vec<Vec<String>> = snap
+        .services
+        .iter()
+        .map(|s| {
+            let state = match s.state {
+                ServiceState::Open => "**open**",
+                ServiceState::Closed => "closed",
+                ServiceState::NeverExposed => "never exposed",
+            };
+            let addrs: Vec<String> = s.addresses.iter().map(|a| code(a)).collect();
+            vec![
+                code(&s.name),
+                state.to_owned(),
+                if addrs.is_empty() { "—".to_owned() } else { addrs.join(", ") },
+                s.windows.len().to_string(),
+                thousands(s.external_requests),
+                thousands(s.external_successes),
+                thousands(s.external_bytes),
+                thousands(s.external_clients),
+            ]
+        })
+        .collect();
+    table(
+        out,
+        &[
+            "Service",
+            "State",
+            "Addresses",
+            "Windows",
+            "Ext. requests",
+            "Successes",
+            "Bytes",
+            "Clients",
+        ],
+        &rows,
+    );
+    for s in snap.services.iter().filter(|s| !s.windows.is_empty()) {
+        windows(s, snap.as_of, out);
+    }
+}
+
+fn windows(s: &ServiceSummary, as_of: chrono::DateTime<chrono::Utc>, out: &mut String) {
+    let _ = writeln!(out, "### {}\n", escape::md_code(&s.name, MdContext::Prose));
+    let rows: Vec<Vec<String>> = s
+        .windows
+        .iter()
+        .enumerate()
+        .map(|(i, w)| {
+            let (least, most) = window_duration(w, as_of);
+            let opened = format!(
+                "{} – {}",
+                opt_time(w.opened_earliest, "before observation"),
+                time(w.opened_latest)
+            );
+            let closed = match (w.status, w.closed_latest) {
+                (WindowStatus::Closed, Some(l)) => {
+                    format!("{} – {}", time(w.closed_earliest), time(l))
+                }
+                _ => format!("**still open** (last positive {})", time(w.closed_earliest)),
+            };
+            let dur = match most {
+                Some(mx) => format!("{} – {}", duration(least), duration(mx)),
+                None => format!("≥ {}", duration(least)),
+            };
+            vec![
+                (i + 1).to_string(),
+                opened,
+                closed,
+                dur,
+                thousands(w.external_requests),
+                thousands(w.external_successes),
+                thousands(w.external_bytes),
+                thousands(w.external_clients),
+                format!("{} / {}", w.evidence.positive, w.evidence.negative),
+            ]
+        })
+        .collect();
+    table(
+        out,
+        &[
+            "#",
+            "Opened (between)",
+            "Closed (between)",
+            "Duration",
+            "Requests",
+            "Successes",
+            "Bytes",
+            "Clients",
+            "Evidence + / −",
+        ],
+        &rows,
+    );
+    for (i, w) in s.windows.iter().enumerate() {
+        let mut lines = Vec::new();
+        for (label, hit) in [
+            ("first external request", &w.first_external),
+            ("first non-scanner success", &w.first_non_scanner_success),
+        ] {
+            match hit {
+                Some(h) => lines.push(format!(
+                    "- Window {}, {label}: {} from {}: {} → {}, user agent {}",
+                    i + 1,
+                    time(h.time),
+                    escape::md_code(&h.client, MdContext::Prose),
+                    escape::md_code(&format!("{} {}", h.method, h.path), MdContext::Prose),
+                    h.status,
+                    escape::md_code(&h.user_agent, MdContext::Prose)
+                )),
+                None => lines.push(format!("- Window {}, {label}: none", i + 1)),
+            }
+        }
+        if !w.top_paths.is_empty() {
+            let paths: Vec<String> = w
+                .top_paths
+                .iter()
+                .map(|p| format!("{} ({})", escape::md_code(&p.path, MdContext::Prose), p.requests))
+                .collect();
+            lines.push(format!("- Window {}, top paths: {}", i + 1, paths.join(", ")));
+        }
+        out.push_str(&lines.join("\n"));
+        out.push_str("\n\n");
+    }
+}
+
+fn moments(m: &ReportModel, out: &mut String) {
+    out.push_str("## Key moments\n\n");
+    if m.moments.is_empty() {
+        out.push_str("Nothing notable in the evidence.\n\n");
+        return;
+    }
+    let rows: Vec<Vec<String>> = m
+        .moments
+        .iter()
+        .map(|mo| {
+            vec![
+                time(mo.time),
+                mo.kind.label().to_owned(),
+                mo.service.as_deref().map_or_else(|| "—".to_owned(), code),
+                para(&mo.text, MdContext::TableCell),
+            ]
+        })
+        .collect();
+    table(out, &["Time (UTC)", "Kind", "Service", "What happened"], &rows);
+}
+
+fn actors(m: &ReportModel, out: &mut String) {
+    let all = &m.snapshot.actors;
+    let shown = all.len().min(m.top_actors);
+    let _ = writeln!(out, "## Actors (top {shown} of {} by bytes)\n", all.len());
+    if all.is_empty() {
+        out.push_str("No external clients.\n\n");
+        return;
+    }
+    let rows: Vec<Vec<String>> = all[..shown]
+        .iter()
+        .map(|a| {
+            let class = match &a.scanner {
+                Some(name) => format!("{} ({})", a.class.as_str(), code(name)),
+                None => a.class.as_str().to_owned(),
+            };
+            let paths: Vec<String> = a.top_paths.iter().take(3).map(|p| code(&p.path)).collect();
+            let ua = a.user_agents.first().map_or_else(|| "—".to_owned(), |(ua, _)| code(ua));
+            vec![
+                code(&a.client.to_string()),
+                class,
+                time(a.first_seen),
+                time(a.last_seen),
+                thousands(a.requests),
+                thousands(a.successes),
+                thousands(a.bytes),
+                a.services.iter().map(|s| code(s)).collect::<Vec<_>>().join(", "),
+                if paths.is_empty() { "—".to_owned() } else { paths.join(", ") },
+                ua,
+            ]
+        })
+        .collect();
+    table(
+        out,
+        &[
+            "Client",
+            "Class",
+            "First seen",
+            "Last seen",
+            "Requests",
+            "Successes",
+            "Bytes",
+            "Services",
+            "Top paths",
+            "User agent",
+        ],
+        &rows,
+    );
+}
+
+fn step_row(s: &StepRecord) -> Vec<String> {
+    let sla = match (s.sla_minutes, s.sla) {
+        (Some(min), Some(o)) => format!("{min} min, {}", o.as_str()),
+        (Some(min), None) => format!("{min} min"),
+        (None, _) => "—".to_owned(),
+    };
+    let mut detail = Vec::new();
+    if !s.skip_reason.is_empty() {
+        detail.push(format!("skipped: {}", escape::md_text(&s.skip_reason)));
+    }
+    if !s.evidence.is_empty() {
+        detail.push(format!("verified: {}", code(&s.evidence)));
+    }
+    vec![
+        format!("{} ({})", escape::md_text(&s.title), code(&s.id)),
+        escape::md_text(&s.role),
+        s.state.as_str().to_owned(),
+        opt_time(s.started, "—"),
+        opt_time(s.done, "—"),
+        if s.operator.is_empty() { "—".to_owned() } else { escape::md_text(&s.operator) },
+        sla,
+        if detail.is_empty() { "—".to_owned() } else { detail.join("; ") },
+    ]
+}
+
+fn playbook(m: &ReportModel, out: &mut String) {
+    let Some(case) = &m.case else { return };
+    out.push_str("## Playbook record\n\n");
+    match &case.playbook {
+        Some(pb) => {
+            let _ = writeln!(
+                out,
+                "Playbook {} ({}).\n",
+                escape::md_text(&pb.title),
+                escape::md_code(&pb.id, MdContext::Prose)
+            );
+            let rows: Vec<Vec<String>> = pb.steps.iter().map(step_row).collect();
+            table(
+                out,
+                &[
+                    "Step",
+                    "Role",
+                    "State",
+                    "Started",
+                    "Done",
+                    "By",
+                    "SLA",
+                    "Skip reason / verification",
+                ],
+                &rows,
+            );
+        }
+        None => out.push_str("No playbook was started for this case.\n\n"),
+    }
+    out.push_str("### Notes\n\n");
+    if case.notes.is_empty() {
+        out.push_str("No notes.\n\n");
+    } else {
+        for n in &case.notes {
+            let by = if n.by.is_empty() {
+                String::new()
+            } else {
+                format!(" {}", escape::md_text(&n.by))
+            };
+            let _ = writeln!(out, "- {}{by}: {}", time(n.at), escape::md_text(&n.text));
+        }
+        out.push('\n');
+    }
+}
+
+fn evidence(m: &ReportModel, out: &mut String) {
+    out.push_str("## Evidence\n\n");
+    let snap = &m.snapshot;
+    if snap.sources.is_empty() {
+        out.push_str("No sources were read.\n\n");
+    } else {
+        let rows: Vec<Vec<String>> = snap
+            .sources
+            .iter()
+            .map(|s| {
+                vec![
+                    code(&s.path),
+                    match s.kind {
+                        SourceKind::Access => "access".to_owned(),
+                        SourceKind::Scan => "scan".to_owned(),
+                    },
+                    code(&s.format),
+                    s.sha256.as_deref().map_or_else(|| "— (stream)".to_owned(), code),
+                    thousands(s.lines),
+                    thousands(s.events),
+                    thousands(s.malformed),
+                    opt_time(s.first_event, "—"),
+                    opt_time(s.last_event, "—"),
+                ]
+            })
+            .collect();
+        table(
+            out,
+            &[
+                "Source",
+                "Kind",
+                "Format",
+                "SHA-256",
+                "Lines",
+                "Events",
+                "Malformed",
+                "First event",
+                "Last event",
+            ],
+            &rows,
+        );
+    }
+    if snap.gaps.is_empty() {
+        out.push_str("No ingest gaps or source incidents were recorded.\n\n");
+    } else {
+        out.push_str("Ingest gaps and source incidents:\n\n");
+        for g in &snap.gaps {
+            let to = g.to.map_or_else(|| "ongoing".to_owned(), time);
+            let _ = writeln!(
+                out,
+                "- {} – {}: {} in {}: {}",
+                time(g.from),
+                to,
+                gap_label(g.kind),
+                escape::md_code(&g.path, MdContext::Prose),
+                escape::md_code(&g.reason, MdContext::Prose)
+            );
+        }
+        out.push('\n');
+    }
+}
+
+fn method(out: &mut String) {
+    out.push_str("## Method\n\n");
+    for (lead, body) in METHOD {
+        let _ = writeln!(out, "**{lead}** {body}\n");
+    }
+}
+
+fn integrity(m: &ReportModel, out: &mut String) {
+    out.push_str("## Integrity\n\n");
+    match m.case.as_ref().and_then(|c| c.journal.as_ref()) {
+        Some(j) => {
+            let _ = writeln!(
+                out,
+                "- Journal head: {} ({})",
+                escape::md_code(&j.head_hash, MdContext::Prose),
+                plural(j.records, "record", "records")
+            );
+        }
+        None => out.push_str("- Journal head: none (report generated without a case)\n"),
+    }
+    let _ = writeln!(out, "- leakline version: {}", escape::md_code(&m.version, MdContext::Prose));
+    let _ = writeln!(out, "- Generated at: {} UTC", time(m.generated_at));
+    let _ = writeln!(out, "- Evidence as of: {} UTC", time(m.snapshot.as_of));
+    if m.redaction.enabled {
+        let kinds: Vec<String> = m
+            .redaction
+            .counts
+            .0
+            .iter()
+            .map(|(k, n)| format!("{} {}", k.as_str(), thousands(*n)))
+            .collect();
+        let detail = if kinds.is_empty() { "none found".to_owned() } else { kinds.join(", ") };
+        let _ = writeln!(out, "- Redaction: on ({detail})");
+    } else {
+        out.push_str("- Redaction: **off** — this report may contain secrets\n");
+    }
+}
+
+/// Write the Markdown report.
+pub fn write_markdown<W: io::Write + ?Sized>(m: &ReportModel, w: &mut W) -> io::Result<()> {
+    let mut out = String::with_capacity(16 * 1024);
+    header(m, &mut out);
+    out.push_str("## Summary\n\n");
+    out.push_str(&para(&m.summary, MdContext::Prose));
+    out.push_str("\n\n");
+    services(m, &mut out);
+    moments(m, &mut out);
+    actors(m, &mut out);
+    playbook(m, &mut out);
+    evidence(m, &mut out);
+    method(&mut out);
+    integrity(m, &mut out);
+    w.write_all(out.as_bytes())
+}

@@ -1,0 +1,569 @@
+//! The correlator's rules, table-driven (trippy style): every fixture in
+//! `tests/fixtures/scenarios/rules/*.toml` lists sources, events and the expected
+//! `leakline.analysis/1` fields; each is run in several arrival orders and batchings (and
+//! sealed after its scans), and must give the same document every time. Plus a proptest for
+//! order/batching independence, config errors through the binary, and the end-to-end
+//! model-gateway scenario.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use leakline::config::{CaseConfig, ServiceConfig, Vantage};
+use leakline::correlate::{Correlator, SourceInfo};
+use leakline::model::{
+    Event, PortState, Request, ScanObservation, ScanTool, SourceId, SourceKind, Transport,
+};
+use leakline::report::analysis::Analysis;
+use serde::Deserialize;
+use serde_json::Value;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Fixture {
+    description: String,
+    services: Vec<String>,
+    #[serde(default)]
+    internal: Option<Vec<String>>,
+    #[serde(default)]
+    allow: Vec<String>,
+    as_of: String,
+    #[serde(default)]
+    addresses: BTreeMap<String, Vec<String>>,
+    #[serde(rename = "source")]
+    sources: Vec<FixtureSource>,
+    #[serde(rename = "event")]
+    events: Vec<FixtureEvent>,
+    expect: toml::Value,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FixtureSource {
+    kind: String,
+    #[serde(default)]
+    service: String,
+    #[serde(default)]
+    vantage: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FixtureEvent {
+    source: u32,
+    line: u64,
+    time: String,
+    // request
+    client: Option<String>,
+    peer: Option<String>,
+    status: Option<u16>,
+    bytes: Option<u64>,
+    method: Option<String>,
+    path: Option<String>,
+    ua: Option<String>,
+    // scan
+    target: Option<String>,
+    state: Option<String>,
+}
+
+fn time(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+}
+
+fn event(e: &FixtureEvent) -> Event {
+    let t = time(&e.time);
+    if let Some(target) = &e.target {
+        let (host, port) = target.rsplit_once(':').unwrap();
+        let ip = host.trim_matches(['[', ']']).parse::<IpAddr>().ok();
+        let state = match e.state.as_deref() {
+            Some("open") => PortState::Open,
+            Some("closed") => PortState::Closed,
+            Some("filtered") => PortState::Filtered,
+            Some("unreachable") => PortState::Unreachable,
+            other => panic!("bad state {other:?}"),
+        };
+        return Event::Scan(ScanObservation {
+            time: t,
+            source: SourceId(e.source),
+            line: e.line,
+            address: ip,
+            hostname: if ip.is_none() { host.to_string() } else { String::new() },
+            port: port.parse().ok(),
+            transport: Transport::Tcp,
+            state,
+            tool: ScanTool::Nmap,
+            details: String::new(),
+        });
+    }
+    let client: Option<IpAddr> = e.client.as_ref().map(|c| c.parse().unwrap());
+    Event::Request(Request {
+        time: t,
+        source: SourceId(e.source),
+        line: e.line,
+        peer: e.peer.as_ref().map(|p| p.parse().unwrap()).or(client),
+        client,
+        method: e.method.clone().unwrap_or_else(|| "GET".into()),
+        target: e.path.clone().unwrap_or_else(|| "/".into()),
+        protocol: "HTTP/1.1".into(),
+        status: e.status.unwrap_or(200),
+        bytes_sent: e.bytes.unwrap_or(0),
+        user_agent: e.ua.clone().unwrap_or_default(),
+        ..Request::default()
+    })
+}
+
+fn config(f: &Fixture) -> CaseConfig {
+    let nets = |v: &[String]| v.iter().map(|s| leakline::config::parse_net(s).unwrap()).collect();
+    CaseConfig {
+        path: None,
+        base_dir: PathBuf::from("."),
+        name: f.description.clone(),
+        timezone: chrono_tz::UTC,
+        internal: match &f.internal {
+            Some(v) => nets(v),
+            None => nets(&leakline::config::DEFAULT_INTERNAL.map(String::from)),
+        },
+        trusted_proxies: Vec::new(),
+        allow: nets(&f.allow),
+        services: f
+            .services
+            .iter()
+            .map(|n| ServiceConfig {
+                name: n.clone(),
+                addresses: f.addresses.get(n).cloned().unwrap_or_default(),
+                access: Vec::new(),
+            })
+            .collect(),
+        scans: Vec::new(),
+        scanners: Vec::new(),
+    }
+}
+
+fn correlator(f: &Fixture) -> Correlator {
+    let mut c = Correlator::new(config(f));
+    for (i, s) in f.sources.iter().enumerate() {
+        let id = c.add_source(SourceInfo {
+            path: format!("source-{i}"),
+            kind: if s.kind == "scan" { SourceKind::Scan } else { SourceKind::Access },
+            format: "test".into(),
+            service: s.service.clone(),
+            vantage: if s.vantage.as_deref() == Some("internal") {
+                Vantage::Internal
+            } else {
+                Vantage::External
+            },
+        });
+        assert_eq!(id.0 as usize, i);
+    }
+    c
+}
+
+fn document(c: &Correlator, as_of: DateTime<Utc>) -> Value {
+    let analysis = Analysis::build(&c.snapshot(as_of), DateTime::UNIX_EPOCH);
+    serde_json::to_value(&analysis).unwrap()
+}
+
+/// `expected` lists a subset: objects compare only the keys they list, arrays must have the
+/// same length, and the string "null" stands for JSON null (TOML has none).
+fn assert_subset(expected: &Value, actual: &Value, at: &str) {
+    match expected {
+        Value::Object(map) => {
+            for (k, v) in map {
+                let a =
+                    actual.get(k).unwrap_or_else(|| panic!("{at}: missing key {k} in {actual}"));
+                assert_subset(v, a, &format!("{at}.{k}"));
+            }
+        }
+        Value::Array(items) => {
+            let a = actual.as_array().unwrap_or_else(|| panic!("{at}: not an array: {actual}"));
+            assert_eq!(items.len(), a.len(), "{at}: length differs: {actual}");
+            for (i, (e, a)) in items.iter().zip(a).enumerate() {
+                assert_subset(e, a, &format!("{at}[{i}]"));
+            }
+        }
+        Value::String(s) if s == "null" => {
+            assert!(actual.is_null(), "{at}: expected null, got {actual}");
+        }
+        other => assert_eq!(other, actual, "{at}"),
+    }
+}
+
+fn fixtures() -> Vec<(PathBuf, Fixture)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/scenarios/rules");
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    paths.sort();
+    assert!(paths.len() >= 8, "rule fixtures missing in {}", dir.display());
+    paths
+        .into_iter()
+        .map(|p| {
+            let text = std::fs::read_to_string(&p).unwrap();
+            let f: Fixture =
+                toml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+            (p, f)
+        })
+        .collect()
+}
+
+/// Ways to deliver a fixture's events: (name, batches, seal after scans).
+fn deliveries(events: &[Event]) -> Vec<(&'static str, Vec<Vec<Event>>, bool)> {
+    let forward = events.to_vec();
+    let mut reversed = forward.clone();
+    reversed.reverse();
+    let (scans, requests): (Vec<Event>, Vec<Event>) =
+        forward.iter().cloned().partition(|e| matches!(e, Event::Scan(_)));
+    let mut scans_last = requests.clone();
+    scans_last.extend(scans.iter().cloned());
+    vec![
+        ("one batch", vec![forward.clone()], false),
+        ("reversed, one event per batch", reversed.into_iter().map(|e| vec![e]).collect(), false),
+        ("scans last (late negatives)", vec![scans_last], false),
+        ("scans first, then sealed", vec![scans, requests], true),
+    ]
+}
+
+#[test]
+fn rule_fixtures_hold_in_every_order() {
+    for (path, f) in fixtures() {
+        let events: Vec<Event> = f.events.iter().map(event).collect();
+        let expected = serde_json::to_value(&f.expect).unwrap();
+        let as_of = time(&f.as_of);
+        let mut first: Option<Value> = None;
+        for (how, batches, seal) in deliveries(&events) {
+            let mut c = correlator(&f);
+            for (i, b) in batches.iter().enumerate() {
+                c.apply(b);
+                if seal && i == 0 {
+                    c.seal();
+                }
+            }
+            let doc = document(&c, as_of);
+            assert_subset(&expected, &doc, &format!("{} ({how})", path.display()));
+            match &first {
+                None => first = Some(doc),
+                Some(d) => assert_eq!(d, &doc, "{} ({how}) differs", path.display()),
+            }
+        }
+    }
+}
+
+mod props {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn arb_event() -> impl Strategy<Value = Event> {
+        // A small domain (4 clients, 6 instants with sub-second ties, 2 sources each kind)
+        // so ties, re-exposures and splits are common.
+        let clients =
+            prop::sample::select(vec!["198.51.100.1", "198.51.100.2", "10.0.0.1", "162.142.125.9"]);
+        let times = prop::sample::select(vec![0_i64, 0, 1, 2, 5, 9]);
+        let nanos = prop::sample::select(vec![0_u32, 0, 500_000_000]);
+        let uas = prop::sample::select(vec![
+            "curl/8",
+            "Mozilla/5.0 zgrab/0.x",
+            "Mozilla/5.0 (X11) Gecko/1 Firefox/1",
+            "",
+        ]);
+        let states = prop::sample::select(vec!["open", "closed", "filtered"]);
+        prop_oneof![
+            3 => (clients, times.clone(), nanos.clone(), uas, 0_u32..2, 1_u64..50, prop::sample::select(vec![200_u16, 404, 0]), prop::sample::select(vec!["/a", "/b?x=1", "/c"]))
+                .prop_map(|(c, t, n, ua, src, line, status, path)| {
+                    let time = DateTime::from_timestamp(1_790_000_000 + t * 60, n).unwrap();
+                    Event::Request(Request {
+                        time,
+                        source: SourceId(src),
+                        line,
+                        client: Some(c.parse().unwrap()),
+                        method: "GET".into(),
+                        target: path.into(),
+                        status,
+                        bytes_sent: line * 3,
+                        user_agent: ua.into(),
+                        ..Request::default()
+                    })
+                }),
+            1 => (times, nanos, states, 2_u32..4, 1_u64..50).prop_map(|(t, n, st, src, line)| {
+                Event::Scan(ScanObservation {
+                    time: DateTime::from_timestamp(1_790_000_000 + t * 60, n).unwrap(),
+                    source: SourceId(src),
+                    line,
+                    address: Some("192.0.2.40".parse().unwrap()),
+                    hostname: String::new(),
+                    port: Some(443),
+                    transport: Transport::Tcp,
+                    state: match st {
+                        "open" => PortState::Open,
+                        "closed" => PortState::Closed,
+                        _ => PortState::Filtered,
+                    },
+                    tool: ScanTool::Nmap,
+                    details: String::new(),
+                })
+            }),
+        ]
+    }
+
+    fn fresh() -> Correlator {
+        let f: Fixture = toml::from_str(
+            r#"
+description = "prop"
+event = []
+services = ["api"]
+as_of = "2026-11-03T13:00:00Z"
+[addresses]
+api = ["192.0.2.40:443"]
+[[source]]
+kind = "access"
+service = "api"
+[[source]]
+kind = "access"
+service = "api"
+[[source]]
+kind = "scan"
+[[source]]
+kind = "scan"
+[expect]
+"#,
+        )
+        .unwrap();
+        correlator(&f)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+        #[test]
+        fn shuffling_and_rebatching_never_change_the_snapshot(
+            events in prop::collection::vec(arb_event(), 0..40),
+            perm in any::<prop::sample::Index>(),
+            cuts in prop::collection::vec(any::<prop::sample::Index>(), 0..5),
+        ) {
+            // (source, line) identifies an event: renumber so no two differ under one key.
+            let events: Vec<Event> = events
+                .into_iter()
+                .enumerate()
+                .map(|(i, mut e)| {
+                    match &mut e {
+                        Event::Request(r) => r.line = i as u64 + 1,
+                        Event::Scan(s) => s.line = i as u64 + 1,
+                    }
+                    e
+                })
+                .collect();
+            let as_of = DateTime::from_timestamp(1_790_100_000, 0).unwrap();
+            let mut a = fresh();
+            a.apply(&events);
+            let reference = a.snapshot(as_of);
+
+            // A deterministic shuffle driven by `perm`, then cut into batches at `cuts`.
+            let mut shuffled = events.clone();
+            if !shuffled.is_empty() {
+                let k = perm.index(shuffled.len());
+                shuffled.rotate_left(k);
+                shuffled.reverse();
+                let len = shuffled.len();
+                for i in 0..len / 2 {
+                    if (i + k) % 3 == 0 {
+                        shuffled.swap(i, len - 1 - i);
+                    }
+                }
+            }
+            let mut points: Vec<usize> = cuts.iter().map(|c| c.index(shuffled.len() + 1)).collect();
+            points.sort_unstable();
+            let mut b = fresh();
+            let mut start = 0;
+            for p in points.into_iter().chain([shuffled.len()]) {
+                b.apply(&shuffled[start..p]);
+                start = p;
+            }
+            prop_assert_eq!(&reference, &b.snapshot(as_of));
+
+            // Sealed after every scan: same snapshot.
+            let (scans, reqs): (Vec<Event>, Vec<Event>) =
+                shuffled.into_iter().partition(|e| matches!(e, Event::Scan(_)));
+            let mut s = fresh();
+            s.apply(&scans);
+            s.seal();
+            s.apply(&reqs);
+            prop_assert_eq!(&reference, &s.snapshot(as_of));
+        }
+    }
+}
+
+// ---------- the binary: config errors, quick flags, the shared scenario ----------
+
+fn leakline() -> assert_cmd::Command {
+    assert_cmd::Command::cargo_bin("leakline").unwrap()
+}
+
+#[test]
+fn config_errors_name_file_line_and_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("leakline.toml");
+    std::fs::write(&cfg, "name = \"x\"\n[[service]]\nname = \"a\"\naccesss = [\"x\"]\n").unwrap();
+    let out = leakline().args(["analyze", "--config"]).arg(&cfg).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("leakline.toml:4:") && err.contains("accesss"), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+
+    std::fs::write(&cfg, "internal = [\"10.0.0.0/8\", \"300.1.1.1/8\"]\n").unwrap();
+    let out = leakline().args(["analyze", "--config"]).arg(&cfg).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("leakline.toml:1:") && err.contains("300.1.1.1/8"), "{err}");
+
+    let out = leakline().args(["analyze"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn missing_file_is_an_io_error_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("nope.log");
+    let out = leakline()
+        .args(["analyze", "--format", "json", "--access"])
+        .arg(&missing)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("nope.log"), "{err}");
+}
+
+fn scenario_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/scenarios/model-gateway")
+}
+
+fn analyze_json(config: &Path) -> Value {
+    let out =
+        leakline().args(["analyze", "--format", "json", "--config"]).arg(config).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn model_gateway_matches_expected_json() {
+    let dir = scenario_dir();
+    let doc = analyze_json(&dir.join("leakline.toml"));
+    assert_eq!(doc["schema"], "leakline.analysis/1");
+    let expected: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("expected.json")).unwrap()).unwrap();
+    for (service, windows) in expected.as_object().unwrap() {
+        let svc = doc["services"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["name"] == *service)
+            .unwrap_or_else(|| panic!("service {service} missing"));
+        assert_subset(windows, &svc["windows"], service);
+    }
+    // Sources: scans first (sorted), then access files in config order; every file hashed.
+    let kinds: Vec<&str> =
+        doc["sources"].as_array().unwrap().iter().map(|s| s["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["scan", "scan", "scan", "scan", "access", "access"]);
+    for s in doc["sources"].as_array().unwrap() {
+        assert_eq!(s["sha256"].as_str().unwrap().len(), 64);
+    }
+    assert_eq!(doc["sources"][4]["format"], "combined");
+    assert_eq!(doc["sources"][4]["lines"], 2305);
+    // Actors by bytes, descending.
+    let bytes: Vec<u64> =
+        doc["actors"].as_array().unwrap().iter().map(|a| a["bytes"].as_u64().unwrap()).collect();
+    assert!(bytes.windows(2).all(|w| w[0] >= w[1]), "{bytes:?}");
+    // as_of defaults to the latest event, so two runs differ only in generated_at/elapsed_ms.
+    let mut again = analyze_json(&dir.join("leakline.toml"));
+    again["generated_at"] = doc["generated_at"].clone();
+    again["stats"]["elapsed_ms"] = doc["stats"]["elapsed_ms"].clone();
+    assert_eq!(doc, again);
+}
+
+#[test]
+fn chunked_parallel_and_gzip_reading_give_the_same_result() {
+    use leakline::correlate::batch::{self, BatchOptions};
+    let dir = scenario_dir();
+    let cfg = leakline::config::load(&dir.join("leakline.toml")).unwrap();
+    let whole = batch::run(&cfg, &BatchOptions { workers: 1, chunk_bytes: 1 << 22 }).unwrap();
+    let tiny = batch::run(&cfg, &BatchOptions { workers: 2, chunk_bytes: 777 }).unwrap();
+    let as_of = whole.latest_event().unwrap();
+    assert_eq!(whole.snapshot(as_of), tiny.snapshot(as_of));
+
+    // The same logs gzipped (multi-member, odd name) must give the same windows and actors.
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::create_dir(tmp.path().join("logs")).unwrap();
+    let copy = |from: &str, to: &str| std::fs::copy(dir.join(from), tmp.path().join(to)).unwrap();
+    copy("logs/access.json", "logs/access.json");
+    let log = std::fs::read(dir.join("logs/access.log")).unwrap();
+    let mut gz = Vec::new();
+    for part in log.chunks(log.len() / 2 + 1) {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        std::io::Write::write_all(&mut e, part).unwrap();
+        gz.extend(e.finish().unwrap());
+    }
+    std::fs::write(tmp.path().join("logs/access.log.1"), &gz).unwrap();
+    let text = std::fs::read_to_string(dir.join("leakline.toml"))
+        .unwrap()
+        .replace("\"logs/access.log\"", "\"logs/access.log*\"")
+        .replace("scans/*", &format!("{}/scans/*", dir.display()));
+    std::fs::write(tmp.path().join("leakline.toml"), text).unwrap();
+    let zipped = analyze_json(&tmp.path().join("leakline.toml"));
+    let plain = analyze_json(&dir.join("leakline.toml"));
+    assert_eq!(zipped["services"], plain["services"]);
+    assert_eq!(zipped["actors"], plain["actors"]);
+    let src = &zipped["sources"][4];
+    assert_eq!(src["lines"], 2305);
+    let digest = <sha2::Sha256 as sha2::Digest>::digest(&gz);
+    assert_eq!(src["sha256"], hex::encode(digest));
+}
+
+#[test]
+fn text_summary_and_atomic_out_file() {
+    let dir = scenario_dir();
+    let out =
+        leakline().args(["analyze", "--config"]).arg(dir.join("leakline.toml")).output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    for needle in ["model-gateway", "closed", "2026-11-03T11:00:09Z", "162.142.125.221", "combined"]
+    {
+        assert!(text.contains(needle), "{needle} missing in:\n{text}");
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let target = tmp.path().join("analysis.json");
+    let out = leakline()
+        .args(["analyze", "--format", "json", "--as-of", "2026-11-04T00:00:00Z", "--config"])
+        .arg(dir.join("leakline.toml"))
+        .arg("--out")
+        .arg(&target)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.stdout.is_empty());
+    let doc: Value = serde_json::from_slice(&std::fs::read(&target).unwrap()).unwrap();
+    assert_eq!(doc["as_of"], "2026-11-04T00:00:00Z");
+    let names: Vec<_> =
+        std::fs::read_dir(tmp.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(names.len(), 1, "temp file left behind: {names:?}");
+}
+
+#[test]
+fn quick_flags_without_config() {
+    let dir = scenario_dir();
+    let out = leakline()
+        .current_dir(&dir)
+        .args(["analyze", "--format", "json", "--access", "gw=logs/access.*", "--scan", "scans/*"])
+        .args(["--internal", "10.0.0.0/8"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let names: Vec<&str> =
+        doc["services"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
+    // No addresses configured: the scan target becomes its own service after `gw`.
+    assert_eq!(names, ["gw", "192.0.2.40:443"]);
+    assert_eq!(doc["services"][0]["windows"][0]["external_requests"], 86);
+    assert_eq!(doc["services"][0]["state"], "open");
+}
