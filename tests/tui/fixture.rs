@@ -164,6 +164,7 @@ pub fn fixture() -> Snapshot {
         external_bytes: 25_050_321,
         external_clients: 9,
         internal_requests: 3300,
+        unattributed_requests: 0,
         first_external: Some(first),
         first_non_scanner_success: Some(human),
         scans: vec![
@@ -183,6 +184,7 @@ pub fn fixture() -> Snapshot {
         external_bytes: 0,
         external_clients: 0,
         internal_requests: 120,
+        unattributed_requests: 0,
         first_external: None,
         first_non_scanner_success: None,
         scans: vec![scan("2026-11-03T12:15:09Z", PortState::Closed, ScanTool::Nmap)],

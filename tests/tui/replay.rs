@@ -79,3 +79,41 @@ fn ground_truth_is_valid_json_with_two_windows() {
     assert_eq!(windows[0]["status"], "closed");
     assert_eq!(windows[1]["status"], "open");
 }
+
+/// Every key of `expected` (recursively) has the same value in `actual`.
+fn assert_subset(expected: &serde_json::Value, actual: &serde_json::Value, at: &str) {
+    match (expected, actual) {
+        (serde_json::Value::Object(e), serde_json::Value::Object(a)) => {
+            for (k, v) in e {
+                let got = a.get(k).unwrap_or(&serde_json::Value::Null);
+                assert_subset(v, got, &format!("{at}.{k}"));
+            }
+        }
+        (serde_json::Value::Array(e), serde_json::Value::Array(a)) => {
+            assert_eq!(e.len(), a.len(), "{at}: length");
+            for (i, (ev, av)) in e.iter().zip(a).enumerate() {
+                assert_subset(ev, av, &format!("{at}[{i}]"));
+            }
+        }
+        _ => assert_eq!(expected, actual, "{at}"),
+    }
+}
+
+#[test]
+fn analyze_of_the_demo_case_matches_its_ground_truth() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_leakline"))
+        .args(["analyze", "--config", "assets/demo/leakline.toml", "--format", "json"])
+        .output()
+        .expect("run leakline analyze");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("analysis JSON");
+    let expected: serde_json::Value =
+        serde_json::from_str(leakline::tui::replay::EXPECTED).expect("expected.json");
+    let services = doc["services"].as_array().expect("services");
+    for (name, windows) in expected.as_object().expect("object") {
+        let svc = services.iter().find(|s| s["name"] == *name).expect("service in analysis");
+        assert_subset(windows, &svc["windows"], name);
+    }
+    let vector_db = services.iter().find(|s| s["name"] == "vector-db").expect("vector-db");
+    assert_eq!(vector_db["state"], "never_exposed");
+}

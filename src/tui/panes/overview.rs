@@ -77,6 +77,15 @@ fn service_lines(app: &App, tz: Tz) -> Vec<Line<'static>> {
                 format::count(s.external_clients),
             )),
         ]));
+        if s.unattributed_requests > 0 {
+            lines.push(Line::styled(
+                format!(
+                    "  {} request(s) without a client address: not counted as evidence",
+                    format::count(s.unattributed_requests)
+                ),
+                theme.warn_text(),
+            ));
+        }
         for (i, w) in s.windows.iter().enumerate() {
             lines.push(window_line(i + 1, w, app, tz));
         }
