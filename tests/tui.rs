@@ -253,3 +253,33 @@ fn empty_snapshot_renders() {
         assert!(text.contains("NO EXPOSURE SEEN"), "{text}");
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// The demo case's final state, through the real parsers and correlator (batch).
+
+fn demo_app(as_of: &str) -> App {
+    let cfg = leakline::config::load(std::path::Path::new("assets/demo/leakline.toml"))
+        .expect("demo config");
+    let options = leakline::correlate::batch::BatchOptions { workers: 1, ..Default::default() };
+    let correlator = leakline::correlate::batch::run(&cfg, &options).expect("batch run");
+    let snapshot = correlator.snapshot(fixture::t(as_of));
+    let case = leakline::tui::replay::DemoCase::bundled().expect("demo case");
+    let mut app = App::new(cfg.name.clone(), Mode::Replay, Theme::new(false), Arc::new(snapshot));
+    app.story = case.captions;
+    app
+}
+
+#[test]
+fn demo_case_end_state_screens() {
+    let mut app = demo_app("2026-03-14T12:05:00Z");
+    let screen = text_of(draw(&app, 80, 24).backend().buffer());
+    assert!(screen.starts_with(" EXPOSED "), "{screen}");
+    assert!(screen.contains(" OPEN  llm-gateway") && screen.contains("198.51.100.23"), "{screen}");
+    for (w, h) in [(120, 40), (80, 24)] {
+        for v in [View::Overview, View::Timeline, View::Actors] {
+            app.update(Action::ShowView(v));
+            let name = format!("demo_end_{}_{w}x{h}", v.title().to_lowercase());
+            insta::assert_snapshot!(name, draw(&app, w, h).backend());
+        }
+    }
+}

@@ -9,8 +9,10 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table, Widget};
 
 use super::section;
-use crate::model::Snapshot;
-use crate::model::snapshot::{Hit, ServiceState, ServiceSummary, Window, WindowStatus};
+use crate::model::snapshot::{
+    Hit, ServiceState, ServiceSummary, SourceHealth, Window, WindowStatus,
+};
+use crate::model::{Snapshot, SourceKind};
 use crate::tui::app::App;
 use crate::tui::format;
 use crate::tui::sanitize::{clean, sanitize};
@@ -26,13 +28,12 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let theme = app.theme;
     let tz = format::zone(&snap.timezone);
     let lines = service_lines(app, tz);
-    let sources_n = snap.sources.len().clamp(1, MAX_SOURCES) as u16;
-    // Services get what they need (at least 3 rows), sources a fixed block, actors the rest
-    // (at least 2 rows, at most the number of actors).
-    let fixed = 3 + sources_n + 1;
-    let actors_want = snap.actors.len().clamp(1, TOP_ACTORS) as u16 + 1;
-    let services_h =
-        (lines.len() as u16).clamp(3, area.height.saturating_sub(fixed + actors_want).max(3));
+    let sources = source_rows(snap);
+    // Priority when space is short: services (the answer), then a few actors, then sources.
+    let sources_h = (sources.len().clamp(1, MAX_SOURCES) as u16 + 1).min(area.height / 4).max(2);
+    let actors_min = 3u16.min(snap.actors.len() as u16 + 1).max(2);
+    let services_h = (lines.len() as u16)
+        .clamp(3, area.height.saturating_sub(2 + sources_h + 1 + actors_min).max(3));
     let [services_title, services_area, actors_title, actors_area, sources_title, sources_area] =
         Layout::vertical([
             Constraint::Length(1),
@@ -40,7 +41,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
             Constraint::Length(1),
             Constraint::Min(2),
             Constraint::Length(1),
-            Constraint::Length(sources_n + 1),
+            Constraint::Length(sources_h),
         ])
         .areas(area);
     section("Services", "state, exposure windows, external traffic", theme, services_title, buf);
@@ -50,7 +51,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     section("Top actors by bytes served", "(3: all actors)", theme, actors_title, buf);
     render_actors(snap, theme, tz, actors_area, buf);
     section("Sources", "", theme, sources_title, buf);
-    render_sources(snap, theme, sources_area, buf);
+    render_sources(&sources, theme, sources_area, buf);
 }
 
 fn state_word(state: ServiceState, theme: Theme) -> Span<'static> {
@@ -193,53 +194,115 @@ fn render_actors(snap: &Snapshot, theme: Theme, tz: Tz, area: Rect, buf: &mut Bu
     .render(area, buf);
 }
 
-fn render_sources(snap: &Snapshot, theme: Theme, area: Rect, buf: &mut Buffer) {
-    if snap.sources.is_empty() {
-        Paragraph::new(Line::styled("  no sources yet", theme.dim())).render(area, buf);
-        return;
+/// One row of the source-health table: an access source, or all scan files together
+/// (scan files are many and small; their health is one line unless one is in trouble).
+struct SourceRow {
+    name: String,
+    format: String,
+    lines: u64,
+    lines_per_sec: f64,
+    lag_secs: Option<f64>,
+    malformed: u64,
+    rotations: u64,
+    gaps: usize,
+    note: String,
+}
+
+impl SourceRow {
+    fn trouble(&self) -> bool {
+        self.malformed > 0 || self.gaps > 0 || !self.note.is_empty()
     }
-    let more = snap.sources.len().saturating_sub(MAX_SOURCES);
-    let rows = snap.sources.iter().take(MAX_SOURCES).enumerate().map(|(i, s)| {
-        let name = std::path::Path::new(&s.path)
-            .file_name()
-            .map_or_else(|| s.path.clone(), |n| n.to_string_lossy().into_owned());
-        let name = if i + 1 == MAX_SOURCES && more > 0 {
-            format!("{} (+{more} more)", sanitize(&name, 10))
-        } else {
-            clean(&name)
-        };
-        let lag = s.lag_secs.map_or_else(|| "-".to_owned(), |l| format!("{l:.0}s"));
-        let gaps = snap.gaps.iter().filter(|g| g.source == Some(s.id)).count();
-        let trouble = s.malformed > 0 || !s.errors.is_empty() || s.incomplete || gaps > 0;
-        let style = if trouble { theme.warn_text() } else { Style::new() };
-        let note = if let Some(e) = s.errors.last() {
-            format!("error: {}", sanitize(e, 40))
+}
+
+fn source_rows(snap: &Snapshot) -> Vec<SourceRow> {
+    let gaps = |s: &SourceHealth| snap.gaps.iter().filter(|g| g.source == Some(s.id)).count();
+    let note = |s: &SourceHealth| {
+        if let Some(e) = s.errors.last() {
+            format!("error: {}", sanitize(e, 60))
         } else if s.incomplete {
             "incomplete".to_owned()
         } else {
             String::new()
+        }
+    };
+    let mut rows: Vec<SourceRow> = Vec::new();
+    let mut scans: Option<SourceRow> = None;
+    let mut scan_formats: Vec<&str> = Vec::new();
+    let mut scan_files = 0usize;
+    for s in &snap.sources {
+        let row = SourceRow {
+            name: std::path::Path::new(&s.path)
+                .file_name()
+                .map_or_else(|| clean(&s.path), |n| clean(&n.to_string_lossy())),
+            format: clean(&s.format),
+            lines: s.lines,
+            lines_per_sec: s.lines_per_sec,
+            lag_secs: s.lag_secs,
+            malformed: s.malformed,
+            rotations: s.rotations,
+            gaps: gaps(s),
+            note: note(s),
         };
+        if s.kind == SourceKind::Access || row.trouble() {
+            rows.push(row);
+            continue;
+        }
+        scan_files += 1;
+        if !scan_formats.contains(&s.format.as_str()) {
+            scan_formats.push(&s.format);
+        }
+        match scans.as_mut() {
+            None => scans = Some(row),
+            Some(acc) => {
+                acc.lines += row.lines;
+                acc.lines_per_sec += row.lines_per_sec;
+            }
+        }
+    }
+    if let Some(mut acc) = scans {
+        acc.name = format!("{scan_files} scan file(s)");
+        acc.format = clean(&scan_formats.join(","));
+        acc.lag_secs = None;
+        rows.push(acc);
+    }
+    rows
+}
+
+fn render_sources(rows: &[SourceRow], theme: Theme, area: Rect, buf: &mut Buffer) {
+    if rows.is_empty() {
+        Paragraph::new(Line::styled("  no sources yet", theme.dim())).render(area, buf);
+        return;
+    }
+    let fit = usize::from(area.height.saturating_sub(1));
+    let more = rows.len().saturating_sub(fit);
+    let table_rows = rows.iter().take(fit).enumerate().map(|(i, r)| {
+        let name = if more > 0 && i + 1 == fit {
+            format!("{} (+{more} more)", fit_name(&r.name, 10))
+        } else {
+            r.name.clone()
+        };
+        let lag = r.lag_secs.map_or_else(|| "-".to_owned(), |l| format!("{l:.0}s"));
         Row::new(vec![
             Cell::from(name),
-            Cell::from(s.format.clone()),
-            Cell::from(format::count(s.lines)),
-            Cell::from(format!("{:.0}", s.lines_per_sec)),
+            Cell::from(r.format.clone()),
+            Cell::from(format::count(r.lines)),
+            Cell::from(format!("{:.0}", r.lines_per_sec)),
             Cell::from(lag),
-            Cell::from(format::count(s.malformed)),
-            Cell::from(s.rotations.to_string()),
-            Cell::from(gaps.to_string()),
-            Cell::from(note),
+            Cell::from(format::count(r.malformed)),
+            Cell::from(r.rotations.to_string()),
+            Cell::from(r.gaps.to_string()),
+            Cell::from(r.note.clone()),
         ])
-        .style(style)
+        .style(if r.trouble() { theme.warn_text() } else { Style::new() })
     });
     let header =
         Row::new(["source", "format", "lines", "lines/s", "lag", "bad", "rot", "gaps", ""])
             .style(theme.dim());
     Table::new(
-        rows,
+        table_rows,
         [
             Constraint::Length(22),
-            Constraint::Length(11),
+            Constraint::Length(15),
             Constraint::Length(8),
             Constraint::Length(7),
             Constraint::Length(6),
@@ -251,4 +314,8 @@ fn render_sources(snap: &Snapshot, theme: Theme, area: Rect, buf: &mut Buffer) {
     )
     .header(header)
     .render(area, buf);
+}
+
+fn fit_name(name: &str, width: usize) -> String {
+    crate::tui::sanitize::fit(name, width)
 }

@@ -14,7 +14,7 @@ use ratatui::widgets::{Paragraph, Sparkline, Widget};
 use super::section;
 use crate::model::Snapshot;
 use crate::model::snapshot::{ServiceSummary, WindowStatus};
-use crate::tui::app::{App, Mode};
+use crate::tui::app::App;
 use crate::tui::format;
 use crate::tui::sanitize::sanitize;
 use crate::tui::theme::Theme;
@@ -104,8 +104,8 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         Constraint::Length(1),
         Constraint::Length(services * 2),
         Constraint::Length(1),
-        Constraint::Fill(3),
-        Constraint::Fill(2),
+        Constraint::Max(8),
+        Constraint::Max(5),
         Constraint::Length(1),
     ])
     .areas(area);
@@ -123,7 +123,8 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let secs = ((end - start).num_milliseconds() as f64 / 1000.0).max(1.0);
     let axis = Axis { start, secs, width: bar_w };
     render_axis(axis, tz, theme, Rect { x: axis_row.x + LABEL_W, width: bar_w, ..axis_row }, buf);
-    let now_col = if app.mode == Mode::Live { axis.col(snap.as_of) } else { None };
+    // `now` is the snapshot's as_of: wall time when live, story time in a replay.
+    let now_col = axis.col(snap.as_of);
     for (i, s) in snap.services.iter().enumerate() {
         let y = gantt.y + (i as u16) * 2;
         if y + 1 >= gantt.bottom() {
