@@ -25,10 +25,14 @@ use std::path::Path;
 
 pub use atomic::{AtomicWriteError, Written, write_atomic};
 pub use model::{
-    CaseSection, DEFAULT_TOP_ACTORS, JournalHead, Note, PlaybookRecord, Redaction, RedactionRecord,
-    ReportInput, ReportModel, SlaOutcome, StepRecord, StepState,
+    CaseEvent, CaseSection, DEFAULT_TOP_ACTORS, JournalHead, Note, PlaybookRecord, Redaction,
+    RedactionRecord, ReportInput, ReportModel, SlaOutcome, StepRecord, StepState, Verification,
+    VerifyState,
 };
-pub use redact::{RedactionCounts, Redactor, SecretKind, redact_event, redact_snapshot};
+pub use redact::{
+    RedactionCounts, Redactor, SecretKind, redact_event, redact_request, redact_scan,
+    redact_snapshot,
+};
 
 /// The report formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -155,7 +155,8 @@ fn nmap_entities_hostnames_and_ignored_elements() {
     let (obs, s) = parse_whole(ScanFormat::NmapXml, &fixture("extra_ports.xml"));
     assert_eq!((s.hosts, obs.len()), (1, 16));
     assert_eq!(s.extraports, vec![("closed".into(), 65509), ("unknown".into(), 10)]);
-    let want = ["998 ports in state `filtered` summarised", "995 ports in state `closed` summarised"];
+    let want =
+        ["998 ports in state `filtered` summarised", "995 ports in state `closed` summarised"];
     assert_eq!(summary.notes.len(), 2, "{:?}", summary.notes);
     assert!(want.iter().zip(&summary.notes).all(|(w, n)| n.starts_with(w)), "{:?}", summary.notes);
 }

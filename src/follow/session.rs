@@ -77,6 +77,7 @@ impl Session {
 }
 
 /// Start following every source of `config`. Must be called inside a tokio runtime.
+#[must_use]
 pub fn start(config: CaseConfig, options: SessionOptions) -> Session {
     let _ = (config, options);
     todo!("live session: issue 5")

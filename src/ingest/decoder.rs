@@ -68,11 +68,11 @@ enum State {
     },
     Access {
         splitter: LineSplitter,
-        parser: AccessParser,
+        parser: Box<AccessParser>,
         scratch: Request,
     },
     Scan {
-        parser: ScanParser,
+        parser: Box<ScanParser>,
         scratch: Vec<ScanObservation>,
         summary: Option<ScanSummary>,
     },
@@ -292,14 +292,14 @@ impl Decoder {
 fn access_state(format: AccessFormat, options: &DecoderOptions) -> State {
     State::Access {
         splitter: LineSplitter::new(),
-        parser: AccessParser::new(format, options.access.clone()),
+        parser: Box::new(AccessParser::new(format, options.access.clone())),
         scratch: Request::default(),
     }
 }
 
 fn scan_state(format: ScanFormat, options: &DecoderOptions) -> State {
     State::Scan {
-        parser: ScanParser::new(format, options.scan.clone(), options.source),
+        parser: Box::new(ScanParser::new(format, options.scan.clone(), options.source)),
         scratch: Vec::new(),
         summary: None,
     }

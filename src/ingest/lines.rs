@@ -68,44 +68,41 @@ impl LineSplitter {
     /// Feed a chunk; `on_line` is called for every line completed by it, in order.
     pub fn feed(&mut self, mut chunk: &[u8], mut on_line: impl FnMut(Line<'_>)) {
         while !chunk.is_empty() {
-            match memchr::memchr(b'\n', chunk) {
-                Some(nl) => {
-                    let (head, rest) = (&chunk[..nl], &chunk[nl + 1..]);
-                    chunk = rest;
-                    if self.skipping {
-                        self.skipping = false;
-                        continue;
-                    }
-                    if self.pending.is_empty() {
-                        let oversized = head.len() > self.cap;
-                        let bytes = if oversized { &head[..self.cap] } else { head };
-                        self.emit(bytes, oversized, &mut on_line);
-                    } else {
-                        let room = self.cap - self.pending.len();
-                        let oversized = head.len() > room;
-                        self.pending.extend_from_slice(&head[..head.len().min(room)]);
+            let Some(nl) = memchr::memchr(b'\n', chunk) else {
+                // No newline in the rest of the chunk: buffer it (up to the cap).
+                if !self.skipping {
+                    let room = self.cap - self.pending.len();
+                    if chunk.len() > room {
+                        self.pending.extend_from_slice(&chunk[..room]);
                         let line = std::mem::take(&mut self.pending);
-                        self.emit(&line, oversized, &mut on_line);
+                        self.emit(&line, true, &mut on_line);
                         self.pending = line;
                         self.pending.clear();
+                        self.skipping = true;
+                    } else {
+                        self.pending.extend_from_slice(chunk);
                     }
                 }
-                None => {
-                    if !self.skipping {
-                        let room = self.cap - self.pending.len();
-                        if chunk.len() > room {
-                            self.pending.extend_from_slice(&chunk[..room]);
-                            let line = std::mem::take(&mut self.pending);
-                            self.emit(&line, true, &mut on_line);
-                            self.pending = line;
-                            self.pending.clear();
-                            self.skipping = true;
-                        } else {
-                            self.pending.extend_from_slice(chunk);
-                        }
-                    }
-                    chunk = &[];
-                }
+                return;
+            };
+            let (head, rest) = (&chunk[..nl], &chunk[nl + 1..]);
+            chunk = rest;
+            if self.skipping {
+                self.skipping = false;
+                continue;
+            }
+            if self.pending.is_empty() {
+                let oversized = head.len() > self.cap;
+                let bytes = if oversized { &head[..self.cap] } else { head };
+                self.emit(bytes, oversized, &mut on_line);
+            } else {
+                let room = self.cap - self.pending.len();
+                let oversized = head.len() > room;
+                self.pending.extend_from_slice(&head[..head.len().min(room)]);
+                let line = std::mem::take(&mut self.pending);
+                self.emit(&line, oversized, &mut on_line);
+                self.pending = line;
+                self.pending.clear();
             }
         }
     }

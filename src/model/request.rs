@@ -40,7 +40,7 @@ pub struct Request {
     pub protocol: String,
     /// The raw request line when it is not `METHOD target PROTO` (binary probes, `""`), else empty.
     pub raw_request: String,
-    /// HTTP status; 0 when the server logged none (e.g. CloudFront `000`).
+    /// HTTP status; 0 when the server logged none (e.g. `CloudFront` status `000`).
     pub status: u16,
     /// Bytes sent to the client (body bytes where the format distinguishes).
     pub bytes_sent: u64,

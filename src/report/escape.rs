@@ -76,37 +76,29 @@ fn escape_pipes(s: &str) -> String {
     out
 }
 
-/// Markdown-escape operator text (cleaned): every ASCII punctuation character that can start
-/// markup is backslash-escaped, so no emphasis, link, image, HTML, table break or heading
-/// can form.
+/// Markdown-escape operator text (cleaned): the characters that can start markup are
+/// backslash-escaped (`[` `]` so no link or image, `<` `>` `&` so no HTML or entity, `|` so no
+/// table break, `*` `_` `~` `` ` `` so no emphasis or code, `#` `!`), plus scheme colons so
+/// no autolink forms. Parentheses, `=` and digits' colons stay as they are: without `[`/`]`
+/// they cannot form a link, and they keep pasted text readable.
 #[must_use]
 pub fn md_text(s: &str) -> String {
     let body = clean(s);
+    let chars: Vec<char> = body.chars().collect();
     let mut out = String::with_capacity(body.len() + 8);
-    for c in body.chars() {
-        if matches!(
-            c,
-            '\\' | '`'
-                | '*'
-                | '_'
-                | '['
-                | ']'
-                | '('
-                | ')'
-                | '<'
-                | '>'
-                | '#'
-                | '!'
-                | '|'
-                | '~'
-                | '&'
-                | '{'
-                | '}'
-                | '+'
-                | '='
-                | ':'
-                | '"'
-        ) {
+    for (i, &c) in chars.iter().enumerate() {
+        let escape = match c {
+            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '#' | '!' | '|' | '~' | '&' => true,
+            // A scheme colon (`javascript:x`, `https://`) so GFM cannot autolink; times
+            // (`12:29:30`) and prose (`added: x`) stay readable.
+            ':' => {
+                i > 0
+                    && chars[i - 1].is_ascii_alphabetic()
+                    && chars.get(i + 1).is_some_and(|n| !n.is_whitespace())
+            }
+            _ => false,
+        };
+        if escape {
             out.push('\\');
         }
         out.push(c);
@@ -138,7 +130,7 @@ mod tests {
 
     #[test]
     fn md_text_neutralizes_links_and_html() {
-        let out = md_text("[x](javascript:alert(1)) <b>|");
-        assert_eq!(out, "\\[x\\]\\(javascript\\:alert\\(1\\)\\) \\<b\\>\\|");
+        let out = md_text("[x](javascript:alert(1)) <b>| at 12:29:30: https://e.x");
+        assert_eq!(out, "\\[x\\](javascript\\:alert(1)) \\<b\\>\\| at 12:29:30: https\\://e.x");
     }
 }

@@ -10,7 +10,7 @@ use std::io;
 
 use super::escape::{html, html_raw};
 use super::method::METHOD;
-use super::model::{ReportModel, StepRecord, StepState};
+use super::model::{ReportModel, SlaOutcome, StepRecord, StepState, VerifyState};
 use super::moments::gap_label;
 use super::summary::{certain_exposure_secs, window_duration};
 use super::svg;
@@ -401,11 +401,12 @@ fn step_row(s: &StepRecord) -> Vec<String> {
         StepState::Done => "pill pill-closed",
         StepState::Skipped | StepState::Pending => "pill pill-none",
         StepState::InProgress => "pill pill-progress",
-        StepState::Failed => "pill pill-open",
+        StepState::Blocked => "pill pill-open",
     };
     let sla = match (s.sla_minutes, s.sla) {
         (Some(min), Some(o)) => {
-            let class = if o == super::model::SlaOutcome::Missed { " class=\"warn\"" } else { "" };
+            let late = matches!(o, SlaOutcome::Missed | SlaOutcome::Overdue);
+            let class = if late { " class=\"warn\"" } else { "" };
             format!("{min} min · <span{class}>{}</span>", o.as_str())
         }
         (Some(min), None) => format!("{min} min"),
@@ -415,8 +416,21 @@ fn step_row(s: &StepRecord) -> Vec<String> {
     if !s.skip_reason.is_empty() {
         detail.push(format!("skipped: {}", html(&s.skip_reason)));
     }
-    if !s.evidence.is_empty() {
-        detail.push(format!("verified: {}", code(&s.evidence)));
+    if let Some(v) = &s.verification {
+        let class = match v.outcome {
+            VerifyState::Verified => "pill pill-closed",
+            VerifyState::NotYet => "pill pill-progress",
+            VerifyState::NotEvaluated => "pill pill-none",
+        };
+        let mut lines =
+            format!("<span class=\"{class}\">{}</span>{}", v.outcome.as_str(), html(&v.summary));
+        for e in &v.evidence {
+            let _ = write!(lines, "<br><span class=\"muted\">· {}</span>", html(e));
+        }
+        for c in &v.caveats {
+            let _ = write!(lines, "<br><span class=\"warn\">caveat: {}</span>", html(c));
+        }
+        detail.push(lines);
     }
     vec![
         format!("{}<br><span class=\"muted\">{}</span>", html(&s.title), html(&s.id)),
@@ -440,6 +454,14 @@ fn step_row(s: &StepRecord) -> Vec<String> {
 fn playbook(m: &ReportModel, out: &mut String) {
     let Some(case) = &m.case else { return };
     out.push_str("<section id=\"playbook\"><h2>Playbook record</h2>\n");
+    if let Some(at) = case.opened_at {
+        let by = if case.opened_by.is_empty() {
+            String::new()
+        } else {
+            format!(" by {}", html(&case.opened_by))
+        };
+        let _ = writeln!(out, "<p>Case opened {}{by}; SLAs count from then.</p>", time(at));
+    }
     match &case.playbook {
         Some(pb) => {
             let _ = writeln!(
@@ -561,6 +583,12 @@ fn integrity(m: &ReportModel, out: &mut String) {
                 html(&j.head_hash),
                 plural(j.records, "record", "records")
             );
+            if j.problems.is_empty() {
+                out.push_str("<dt>Journal chain</dt><dd>verified intact</dd>");
+            }
+            for p in &j.problems {
+                let _ = write!(out, "<dt class=\"warn\">Journal problem</dt><dd>{}</dd>", html(p));
+            }
         }
         None => out.push_str(
             "<dt>Journal head</dt><dd class=\"muted\">none (report generated without a case)</dd>",

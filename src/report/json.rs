@@ -1,5 +1,5 @@
 //! The JSON report (`leakline.report/1`): the analysis document of issue 4
-//! (`schema, case, generated_at, sources, services, actors, stats`, same field names and
+//! (`schema, case, generated_at, as_of, sources, services, actors, stats`, same field names and
 //! meanings) followed by `playbook`, `notes`, `journal_head`, `redaction`, then `gaps`,
 //! `key_moments` and `leakline_version`.
 //!
@@ -10,8 +10,9 @@
 //!
 //! ```text
 //! { "schema": "leakline.report/1",
-//!   "case": {"name", "timezone", "as_of"},
+//!   "case": {"name", "timezone"},
 //!   "generated_at",
+//!   "as_of",
 //!   "sources": [{"path","kind":"access|scan","format","service","sha256"|null,"lines","events",
 //!                "malformed","first_event"|null,"last_event"|null}],
 //!   "services": [{"name","addresses":[],"state":"open|closed|never_exposed",
@@ -59,6 +60,8 @@ struct Doc<'a> {
     schema: &'static str,
     case: Case<'a>,
     generated_at: String,
+    /// The snapshot time: upper bound of open windows (as in `leakline.analysis/1`).
+    as_of: String,
     sources: Vec<Source<'a>>,
     services: Vec<Service<'a>>,
     actors: Vec<Actor<'a>>,
@@ -76,7 +79,6 @@ struct Doc<'a> {
 struct Case<'a> {
     name: &'a str,
     timezone: &'a str,
-    as_of: String,
 }
 
 #[derive(Serialize)]
@@ -207,8 +209,9 @@ fn doc(m: &ReportModel) -> Doc<'_> {
     let snap = &m.snapshot;
     Doc {
         schema: SCHEMA,
-        case: Case { name: &m.case_name, timezone: &snap.timezone, as_of: rfc3339(snap.as_of) },
+        case: Case { name: &m.case_name, timezone: &snap.timezone },
         generated_at: rfc3339(m.generated_at),
+        as_of: rfc3339(snap.as_of),
         sources: snap
             .sources
             .iter()

@@ -278,8 +278,15 @@ fn step_row(s: &StepRecord) -> Vec<String> {
     if !s.skip_reason.is_empty() {
         detail.push(format!("skipped: {}", escape::md_text(&s.skip_reason)));
     }
-    if !s.evidence.is_empty() {
-        detail.push(format!("verified: {}", code(&s.evidence)));
+    if let Some(v) = &s.verification {
+        let mut line = format!("**{}**: {}", v.outcome.as_str(), escape::md_text(&v.summary));
+        for e in &v.evidence {
+            let _ = write!(line, "; {}", escape::md_text(e));
+        }
+        for c in &v.caveats {
+            let _ = write!(line, "; caveat: {}", escape::md_text(c));
+        }
+        detail.push(line);
     }
     vec![
         format!("{} ({})", escape::md_text(&s.title), code(&s.id)),
@@ -296,6 +303,14 @@ fn step_row(s: &StepRecord) -> Vec<String> {
 fn playbook(m: &ReportModel, out: &mut String) {
     let Some(case) = &m.case else { return };
     out.push_str("## Playbook record\n\n");
+    if let Some(at) = case.opened_at {
+        let by = if case.opened_by.is_empty() {
+            String::new()
+        } else {
+            format!(" by {}", escape::md_text(&case.opened_by))
+        };
+        let _ = writeln!(out, "Case opened {}{by}; SLAs count from then.\n", time(at));
+    }
     match &case.playbook {
         Some(pb) => {
             let _ = writeln!(
@@ -417,6 +432,12 @@ fn integrity(m: &ReportModel, out: &mut String) {
                 escape::md_code(&j.head_hash, MdContext::Prose),
                 plural(j.records, "record", "records")
             );
+            if j.problems.is_empty() {
+                out.push_str("- Journal chain: verified intact\n");
+            }
+            for p in &j.problems {
+                let _ = writeln!(out, "- **Journal problem**: {}", escape::md_text(p));
+            }
         }
         None => out.push_str("- Journal head: none (report generated without a case)\n"),
     }

@@ -18,9 +18,15 @@ use crate::model::Snapshot;
 pub struct CaseSection {
     /// The case name; overrides the snapshot's (config) name when non-empty.
     pub case_name: String,
+    /// When and by whom the case was opened (the SLA clock starts here).
+    pub opened_at: Option<DateTime<Utc>>,
+    pub opened_by: String,
     pub playbook: Option<PlaybookRecord>,
     /// Operator notes in journal order.
     pub notes: Vec<Note>,
+    /// Other journal entries worth a line in the key moments (sources added, window
+    /// annotations, exports), in journal order.
+    pub events: Vec<CaseEvent>,
     pub journal: Option<JournalHead>,
 }
 
@@ -40,8 +46,8 @@ pub enum StepState {
     InProgress,
     Done,
     Skipped,
-    /// Marked done but its verification check failed.
-    Failed,
+    /// Waiting on something outside the responders' control.
+    Blocked,
 }
 
 impl StepState {
@@ -52,19 +58,24 @@ impl StepState {
             StepState::InProgress => "in progress",
             StepState::Done => "done",
             StepState::Skipped => "skipped",
-            StepState::Failed => "failed",
+            StepState::Blocked => "blocked",
         }
     }
 }
 
-/// Whether a step met its SLA (minutes from case open, as the playbook defines them).
+/// Whether a step met its SLA (minutes from case open, as the playbook defines them), as of
+/// the report's generation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SlaOutcome {
+    /// Closed (done or skipped) by the deadline.
     Met,
+    /// Closed after the deadline.
     Missed,
-    /// Not finished yet and the deadline has not passed.
+    /// Still open, deadline not reached.
     Running,
+    /// Still open, deadline passed.
+    Overdue,
 }
 
 impl SlaOutcome {
@@ -74,6 +85,7 @@ impl SlaOutcome {
             SlaOutcome::Met => "met",
             SlaOutcome::Missed => "missed",
             SlaOutcome::Running => "running",
+            SlaOutcome::Overdue => "overdue",
         }
     }
 }
@@ -86,7 +98,7 @@ pub struct StepRecord {
     pub role: String,
     pub state: StepState,
     pub started: Option<DateTime<Utc>>,
-    /// When it was marked done, failed or skipped.
+    /// When it was closed (done or skipped).
     pub done: Option<DateTime<Utc>>,
     /// Who marked it (empty when nobody has yet).
     pub operator: String,
@@ -95,8 +107,52 @@ pub struct StepRecord {
     pub sla: Option<SlaOutcome>,
     /// Why it was skipped (empty unless `state` is `Skipped`).
     pub skip_reason: String,
-    /// The verification result text (what was checked, against which evidence).
-    pub evidence: String,
+    /// The result of the step's verification check over the evidence, when it has one.
+    pub verification: Option<Verification>,
+}
+
+/// The verdict of a step's verification check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VerifyState {
+    /// The evidence shows the condition holds.
+    Verified,
+    /// The evidence does not (yet) show it.
+    NotYet,
+    /// The check could not run.
+    NotEvaluated,
+}
+
+impl VerifyState {
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VerifyState::Verified => "verified",
+            VerifyState::NotYet => "not yet verified",
+            VerifyState::NotEvaluated => "not evaluated",
+        }
+    }
+}
+
+/// What a verification check found, as text (the evidence may quote attacker data: it is
+/// redacted and shown as data).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Verification {
+    pub outcome: VerifyState,
+    /// One line ("no external evidence for 12m since 10:04:00Z").
+    pub summary: String,
+    /// The evidence behind it, one line each ("nmap closed 192.0.2.40:443 at …, line 12").
+    pub evidence: Vec<String>,
+    /// Reasons to doubt a positive result (ingest gaps in the quiet period).
+    pub caveats: Vec<String>,
+}
+
+/// A journal entry other than a step action or a note.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaseEvent {
+    pub at: DateTime<Utc>,
+    pub by: String,
+    pub text: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -112,6 +168,8 @@ pub struct JournalHead {
     pub records: u64,
     /// Hex hash of the last record (the chain head).
     pub head_hash: String,
+    /// Problems found when the chain was verified (torn tail, warnings); empty when intact.
+    pub problems: Vec<String>,
 }
 
 /// Whether secrets are redacted in the report.
@@ -202,15 +260,23 @@ impl ReportModel {
     }
 }
 
-/// Redact the free-text parts of a case record (notes, skip reasons, evidence).
+/// Redact the free-text parts of a case record (notes, events, skip reasons, verification).
 fn redact_case(redactor: &Redactor, case: &mut CaseSection, counts: &mut RedactionCounts) {
     for note in &mut case.notes {
         redactor.redact_string(&mut note.text, counts);
     }
+    for event in &mut case.events {
+        redactor.redact_string(&mut event.text, counts);
+    }
     if let Some(pb) = &mut case.playbook {
         for step in &mut pb.steps {
             redactor.redact_string(&mut step.skip_reason, counts);
-            redactor.redact_string(&mut step.evidence, counts);
+            if let Some(v) = &mut step.verification {
+                redactor.redact_string(&mut v.summary, counts);
+                for line in v.evidence.iter_mut().chain(v.caveats.iter_mut()) {
+                    redactor.redact_string(line, counts);
+                }
+            }
         }
     }
 }

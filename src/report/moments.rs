@@ -230,7 +230,6 @@ fn case_moments(case: &CaseSection, out: &mut Vec<Moment>) {
             if let Some(at) = step.done {
                 let verb = match step.state {
                     StepState::Skipped => "Step skipped: ",
-                    StepState::Failed => "Step failed verification: ",
                     _ => "Step done: ",
                 };
                 let mut p = vec![lit(verb), text(step.title.clone())];
@@ -243,6 +242,23 @@ fn case_moments(case: &CaseSection, out: &mut Vec<Moment>) {
                 out.push(Moment { time: at, kind: MomentKind::Playbook, service: None, text: p });
             }
         }
+    }
+    if let Some(at) = case.opened_at {
+        let mut p = vec![lit("Case opened")];
+        if !case.opened_by.is_empty() {
+            p.push(lit(" by "));
+            p.push(text(case.opened_by.clone()));
+        }
+        out.push(Moment { time: at, kind: MomentKind::Playbook, service: None, text: p });
+    }
+    for event in &case.events {
+        let mut p = vec![text(event.text.clone())];
+        if !event.by.is_empty() {
+            p.push(lit(" ("));
+            p.push(text(event.by.clone()));
+            p.push(lit(")"));
+        }
+        out.push(Moment { time: event.at, kind: MomentKind::Note, service: None, text: p });
     }
     for note in &case.notes {
         let mut p = vec![lit("Note")];

@@ -62,6 +62,7 @@ fn service(name: &str, windows: Vec<Window>, scans: Vec<ScanMark>) -> ServiceSum
         external_bytes: 0,
         external_clients: 0,
         internal_requests: 0,
+        unattributed_requests: 0,
         first_external: None,
         first_non_scanner_success: None,
         scans,
