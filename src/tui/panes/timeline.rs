@@ -99,16 +99,18 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let tz = format::zone(&snap.timezone);
     let (start, end) = visible_range(app);
     let services = snap.services.len().max(1) as u16;
-    let [title, axis_row, gantt, spark_title, spark_ext, spark_int, legend] = Layout::vertical([
-        Constraint::Length(1),
-        Constraint::Length(1),
-        Constraint::Length(services * 2),
-        Constraint::Length(1),
-        Constraint::Max(8),
-        Constraint::Max(5),
-        Constraint::Length(1),
-    ])
-    .areas(area);
+    let [title, axis_row, gantt, spark_title, spark_ext, spark_int, legend, scans] =
+        Layout::vertical([
+            Constraint::Length(1),
+            Constraint::Length(1),
+            Constraint::Length(services * 2),
+            Constraint::Length(1),
+            Constraint::Max(8),
+            Constraint::Max(5),
+            Constraint::Length(1),
+            Constraint::Fill(1),
+        ])
+        .areas(area);
     let zoom = if app.timeline.zoom == 0 {
         "whole incident".to_owned()
     } else {
@@ -153,6 +155,52 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         Span::styled("+/- zoom  h/l pan  0 fit", theme.dim()),
     ]))
     .render(legend, buf);
+    render_scans(app, (start, end), scans, buf);
+}
+
+/// The scan observations in the visible range, newest first: the evidence behind the bounds.
+fn render_scans(app: &App, range: (DateTime<Utc>, DateTime<Utc>), area: Rect, buf: &mut Buffer) {
+    if area.height < 3 {
+        return;
+    }
+    let theme = app.theme;
+    let tz = format::zone(&app.snapshot.timezone);
+    let [title, list] = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(area);
+    section("Scan evidence", "newest first, in view", theme, title, buf);
+    let mut marks: Vec<(&str, &crate::model::snapshot::ScanMark)> = app
+        .snapshot
+        .services
+        .iter()
+        .flat_map(|s| s.scans.iter().map(move |m| (s.name.as_str(), m)))
+        .filter(|(_, m)| m.time >= range.0 && m.time <= range.1)
+        .collect();
+    marks.sort_by(|a, b| b.1.time.cmp(&a.1.time));
+    let lines: Vec<Line> = marks
+        .iter()
+        .take(usize::from(list.height))
+        .map(|(service, m)| {
+            let style = if m.state.is_open() { theme.danger_text() } else { theme.ok_text() };
+            Line::from(vec![
+                Span::styled(format!("{} ", format::stamp(m.time, tz)), theme.dim()),
+                Span::raw(format!("{:<7} ", m.tool.as_str())),
+                Span::styled(format!("{:<12} ", m.state.as_str().to_uppercase()), style),
+                Span::raw(format!("{:<24} ", sanitize(&m.target, 40))),
+                Span::styled(
+                    format!(
+                        "{} · {} vantage",
+                        sanitize(service, 30),
+                        if m.external { "external" } else { "internal" }
+                    ),
+                    theme.dim(),
+                ),
+            ])
+        })
+        .collect();
+    if lines.is_empty() {
+        Paragraph::new(Line::styled("  no scans in view", theme.dim())).render(list, buf);
+    } else {
+        Paragraph::new(lines).render(list, buf);
+    }
 }
 
 fn render_axis(axis: Axis, tz: chrono_tz::Tz, theme: Theme, area: Rect, buf: &mut Buffer) {
