@@ -174,7 +174,7 @@ fn render_scans(app: &App, range: (DateTime<Utc>, DateTime<Utc>), area: Rect, bu
         .flat_map(|s| s.scans.iter().map(move |m| (s.name.as_str(), m)))
         .filter(|(_, m)| m.time >= range.0 && m.time <= range.1)
         .collect();
-    marks.sort_by(|a, b| b.1.time.cmp(&a.1.time));
+    marks.sort_by_key(|(_, m)| std::cmp::Reverse(m.time));
     let lines: Vec<Line> = marks
         .iter()
         .take(usize::from(list.height))
