@@ -99,7 +99,8 @@ fn client_of(r: &Request) -> String {
 
 /// `12:03:22 198.51.100.201   200 POST /v1/embeddings 512.0 KiB  python-requests/2.32`.
 fn request_line(r: &Request, theme: Theme, tz: Tz, width: usize) -> Line<'static> {
-    let path_w = width.saturating_sub(60).clamp(16, 80);
+    // The path gets what the fixed columns leave, up to 40; the user agent takes the rest.
+    let path_w = width.saturating_sub(60).clamp(16, 40);
     Line::from(vec![
         Span::styled(format!("{} ", format::clock(r.time, tz)), theme.dim()),
         Span::raw(format!("{:<16} ", client_of(r))),
