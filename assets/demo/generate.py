@@ -235,16 +235,16 @@ scans.append(nmap("nmap-1120.xml", at("11:20:10"), "filtered"))
 
 captions = [
     ("09:00:00", "Internal traffic only: the LLM gateway serves the company's own apps."),
-    ("09:40:00", "The weekly perimeter scan sees 443 filtered: not exposed (negative evidence)."),
-    ("10:17:42", "A firewall change went wrong: Censys reaches the gateway from the internet."),
-    ("10:38:05", "A human's first success: 198.51.100.23 lists the models, then pulls completions."),
+    ("09:40:00", "Weekly perimeter scan: 443 filtered, not exposed (negative evidence)."),
+    ("10:17:42", "A firewall change went wrong: Censys reaches the gateway from outside."),
+    ("10:38:05", "A human's first success: 198.51.100.23 lists models, then pulls data."),
     ("10:52:31", "A second outsider, with a browser, finds the API too."),
-    ("11:02:30", "Alert! The responders scan from outside: 443 open; nuclei confirms the exposure."),
-    ("11:15:00", "Containment: the firewall rule is restored. The last external request was 11:14:50."),
-    ("11:20:10", "The responders' re-scan sees 443 filtered: the window closes (between 11:14:50 and 11:20:10)."),
+    ("11:02:30", "Alert! Responders scan from outside: 443 open; nuclei confirms."),
+    ("11:15:00", "Contained: firewall rule restored (last external request 11:14:50)."),
+    ("11:20:10", "Re-scan: 443 filtered. The window closed between 11:14:50 and 11:20:10."),
     ("11:48:00", "A deploy reverts the rule (not logged)…"),
     ("11:52:13", "Re-exposure: scanners are back within minutes, and so is 198.51.100.23."),
-    ("12:04:30", "End of the recording: still exposed. Press 3 for actors, 2 for the timeline, q to quit."),
+    ("12:04:30", "End of recording: still exposed. 2 timeline, 3 actors, 4 events, q quit."),
 ]
 story = {
     "start": START.strftime("%Y-%m-%dT%H:%M:%SZ"),

@@ -149,6 +149,9 @@ fn render_status(app: &App, area: Rect, buf: &mut Buffer) {
     } else {
         Line::from(Span::styled(sanitize::clean(&app.title), theme.dim()))
     };
+    // The hint yields to a long caption or prompt: the story line matters more.
+    let used = line.width() as u16;
+    let hint = if used + hint.chars().count() as u16 <= area.width { hint } else { " ? " };
     let hint_w = hint.chars().count() as u16;
     let [left, right] =
         Layout::horizontal([Constraint::Min(1), Constraint::Length(hint_w)]).areas(area);
