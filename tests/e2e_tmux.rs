@@ -20,9 +20,10 @@ impl Tmux {
         c
     }
 
-    fn start(width: u16, height: u16, shell_command: &str) -> Tmux {
+    /// `tag` keeps the servers of tests running in parallel apart.
+    fn start(tag: &str, width: u16, height: u16, shell_command: &str) -> Tmux {
         let id = std::process::id();
-        let t = Tmux { socket: format!("leakline-e2e-{id}"), session: format!("demo-{id}") };
+        let t = Tmux { socket: format!("leakline-e2e-{id}-{tag}"), session: format!("demo-{tag}") };
         let status = t
             .cmd()
             .args(["-f", "/dev/null", "new-session", "-d", "-s", &t.session])
@@ -93,7 +94,7 @@ fn demo_in_tmux_shows_exposure_help_and_quits_cleanly() {
     let bin = env!("CARGO_BIN_EXE_leakline");
     // Fast replay: the first external hit arrives a few seconds in.
     let shell = format!("'{bin}' demo --speed 1200; echo $? > '{}'", status_file.display());
-    let tmux = Tmux::start(120, 40, &shell);
+    let tmux = Tmux::start("overview", 120, 40, &shell);
     let screen = tmux.wait_for("an exposed service and an actor", Duration::from_secs(120), |s| {
         s.contains("EXPOSED") && s.contains("llm-gateway") && s.contains("162.142.125.221")
     });
@@ -121,7 +122,7 @@ fn sigterm_restores_the_terminal() {
         pid = pid_file.display(),
         status = status_file.display(),
     );
-    let tmux = Tmux::start(80, 24, &shell);
+    let tmux = Tmux::start("sigterm", 80, 24, &shell);
     tmux.wait_for("the dashboard", Duration::from_secs(120), |s| s.contains("1 Overview"));
     assert_eq!(tmux.pane_var("alternate_on"), "1", "the dashboard uses the alternate screen");
     let pid = wait_for_file(&pid_file, Duration::from_secs(10)).expect("pid file");
