@@ -69,7 +69,8 @@ impl Tmux {
 
 impl Drop for Tmux {
     fn drop(&mut self) {
-        let _ = self.cmd().arg("kill-server").status();
+        // The server is usually gone already (its last session ended); that is fine.
+        let _ = self.cmd().arg("kill-server").stderr(std::process::Stdio::null()).status();
     }
 }
 
