@@ -89,8 +89,10 @@ pub async fn run(session: Session, options: TuiOptions) -> Result<(), TuiError> 
     let mut guard = terminal::TerminalGuard::enter().map_err(TuiError::Terminal)?;
     let input = crossterm::event::EventStream::new();
     let mut stdout = std::io::stdout();
-    let result =
-        event_loop::drive(&mut guard.terminal, input, &session, &options, &mut stdout).await;
+    let feeds = event_loop::Feeds::of(&session);
+    let result = event_loop::drive(&mut guard.terminal, input, feeds, &options, &mut stdout).await;
     drop(guard);
+    // The session's followers stop when it is dropped: after the terminal is back to normal.
+    drop(session);
     result.map(|_| ())
 }

@@ -5,40 +5,58 @@
 //! `broadcast`).
 
 use std::io::{self, Write};
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures::{Stream, StreamExt};
 use ratatui::Terminal;
 use ratatui::backend::Backend;
 use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::{broadcast, watch};
 use tokio::time::{Instant, MissedTickBehavior};
 
 use super::app::{App, Effect};
 use super::terminal::copy_osc52;
 use super::{TuiError, TuiOptions, view};
-use crate::follow::Session;
+use crate::follow::{LiveItem, Session};
+use crate::model::Snapshot;
 
 /// Minimum time between two frames.
 pub const FRAME: Duration = Duration::from_millis(33);
 /// Relative labels ("12s ago") refresh at this period even when nothing else changes.
 pub const TICK: Duration = Duration::from_secs(1);
 
-/// Build the app for a session (first snapshot, options applied).
+/// Build the app from the latest snapshot, options applied.
 #[must_use]
-pub fn new_app(session: &Session, options: &TuiOptions) -> App {
-    let snapshot = session.snapshots.borrow().clone();
+pub fn new_app(snapshots: &watch::Receiver<Arc<Snapshot>>, options: &TuiOptions) -> App {
+    let snapshot = Arc::clone(&snapshots.borrow());
     let mut app = App::new(options.title.clone(), options.mode, options.theme(), snapshot);
     app.story.clone_from(&options.story);
     app.now = (options.clock)();
     app
 }
 
+/// The session's outputs the dashboard reads: the latest-wins snapshot channel and a
+/// subscription to the live items (taken before the loop starts, so nothing is missed).
+#[derive(Debug)]
+pub struct Feeds {
+    pub snapshots: watch::Receiver<Arc<Snapshot>>,
+    pub items: broadcast::Receiver<LiveItem>,
+}
+
+impl Feeds {
+    #[must_use]
+    pub fn of(session: &Session) -> Feeds {
+        Feeds { snapshots: session.snapshots.clone(), items: session.subscribe() }
+    }
+}
+
 /// Run until quit, SIGTERM, or the input stream ends. Generic over the backend and the input
-/// stream so tests can drive it with a `TestBackend` and scripted keys.
+/// stream so tests can drive it with a `TestBackend`, scripted keys and hand-fed channels.
 pub async fn drive<B, S>(
     terminal: &mut Terminal<B>,
     mut input: S,
-    session: &Session,
+    feeds: Feeds,
     options: &TuiOptions,
     clipboard: &mut dyn Write,
 ) -> Result<App, TuiError>
@@ -47,10 +65,9 @@ where
     B::Error: std::error::Error + Send + Sync + 'static,
     S: Stream<Item = io::Result<crossterm::event::Event>> + Unpin,
 {
-    let mut app = new_app(session, options);
-    let mut snapshots = session.snapshots.clone();
+    let Feeds { mut snapshots, mut items } = feeds;
+    let mut app = new_app(&snapshots, options);
     snapshots.mark_unchanged();
-    let mut items = session.subscribe();
     let (mut snapshots_open, mut items_open) = (true, true);
     let mut tick = tokio::time::interval(TICK);
     tick.set_missed_tick_behavior(MissedTickBehavior::Skip);

@@ -3,9 +3,10 @@
 use super::fixture::{fixture, key, request, text_of};
 use crossterm::event::Event as TermEvent;
 use futures::channel::mpsc;
-use leakline::follow::{LiveItem, Session};
+use leakline::follow::LiveItem;
+use leakline::tui::event_loop::{self, Feeds};
 use leakline::tui::keymap::View;
-use leakline::tui::{Mode, TuiOptions, event_loop};
+use leakline::tui::{Mode, TuiOptions};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use std::sync::Arc;
@@ -17,7 +18,7 @@ async fn snapshots_items_and_keys_flow_through_the_loop() {
     // The loop starts from the session's current snapshot.
     let (_snap_tx, snap_rx) = watch::channel(Arc::new(fixture()));
     let (items_tx, _) = broadcast::channel(64);
-    let session = Session { snapshots: snap_rx, items: items_tx.clone() };
+    let feeds = Feeds { snapshots: snap_rx, items: items_tx.subscribe() };
     let fixed = fixture().as_of;
     let options = TuiOptions {
         title: "loop test".to_owned(),
@@ -29,12 +30,9 @@ async fn snapshots_items_and_keys_flow_through_the_loop() {
     let (keys_tx, keys_rx) = mpsc::unbounded::<std::io::Result<TermEvent>>();
     let mut terminal = Terminal::new(TestBackend::new(120, 40)).expect("backend");
     let mut clipboard = Vec::new();
-    let driver = event_loop::drive(&mut terminal, keys_rx, &session, &options, &mut clipboard);
+    let driver = event_loop::drive(&mut terminal, keys_rx, feeds, &options, &mut clipboard);
     let script = async {
-        // Each step waits on observable state: the loop subscribed, then consumed the item.
-        while items_tx.receiver_count() == 0 {
-            tokio::task::yield_now().await;
-        }
+        // Wait on observable state: the loop consumed the item before the keys arrive.
         items_tx
             .send(LiveItem::Event {
                 event: request("198.51.100.201", 200, "/v1/models", "python-requests/2.32.3"),
@@ -63,7 +61,7 @@ async fn snapshots_items_and_keys_flow_through_the_loop() {
 async fn loop_ends_when_input_ends() {
     let (_snap_tx, snap_rx) = watch::channel(Arc::new(fixture()));
     let (items_tx, _) = broadcast::channel(4);
-    let session = Session { snapshots: snap_rx, items: items_tx };
+    let feeds = Feeds { snapshots: snap_rx, items: items_tx.subscribe() };
     let options = TuiOptions::live("t");
     let (keys_tx, keys_rx) = mpsc::unbounded::<std::io::Result<TermEvent>>();
     drop(keys_tx);
@@ -71,7 +69,7 @@ async fn loop_ends_when_input_ends() {
     let mut clipboard = Vec::new();
     let app = tokio::time::timeout(
         Duration::from_secs(20),
-        event_loop::drive(&mut terminal, keys_rx, &session, &options, &mut clipboard),
+        event_loop::drive(&mut terminal, keys_rx, feeds, &options, &mut clipboard),
     )
     .await
     .expect("ends")
