@@ -4,7 +4,7 @@
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Cell, Paragraph, Row, Table, Widget};
+use ratatui::widgets::{Cell, Paragraph, Row, Sparkline, Table, Widget};
 
 use super::{scroll_for, section};
 use crate::model::Event;
@@ -144,6 +144,7 @@ fn render_detail(app: &App, actor: &ActorSummary, area: Rect, buf: &mut Buffer) 
         ]),
     ])
     .render(top, buf);
+    render_activity(app, actor, Rect { y: top.y + 3, height: 1, ..top }, buf);
     let [paths, agents, statuses] = Layout::horizontal([
         Constraint::Percentage(40),
         Constraint::Percentage(45),
@@ -188,4 +189,32 @@ fn render_detail(app: &App, actor: &ActorSummary, area: Rect, buf: &mut Buffer) 
     } else {
         Paragraph::new(lines).render(rl, buf);
     }
+}
+
+/// One row: the actor's requests in the live feed over its first..last seen span, as a
+/// sparkline (what "over time" looks like: a burst, a steady loop, a return).
+fn render_activity(app: &App, actor: &ActorSummary, area: Rect, buf: &mut Buffer) {
+    const LABEL: u16 = 10;
+    if area.width <= LABEL + 4 || area.height == 0 {
+        return;
+    }
+    buf.set_string(area.x, area.y, "activity", app.theme.dim());
+    let bars = Rect { x: area.x + LABEL, width: area.width - LABEL, ..area };
+    let span_ms = (actor.last_seen - actor.first_seen).num_milliseconds().max(1);
+    let mut counts = vec![0u64; usize::from(bars.width)];
+    let rows = app.feed.recent_for_client(actor.client, crate::tui::feed::DEFAULT_CAPACITY);
+    for r in rows {
+        let t = r.event.time();
+        if t < actor.first_seen || t > actor.last_seen {
+            continue;
+        }
+        let frac = (t - actor.first_seen).num_milliseconds() as f64 / span_ms as f64;
+        let col = ((frac * f64::from(bars.width)) as usize).min(counts.len() - 1);
+        counts[col] += 1;
+    }
+    if counts.iter().all(|&c| c == 0) {
+        buf.set_string(bars.x, bars.y, "(no requests in the live feed yet)", app.theme.dim());
+        return;
+    }
+    Sparkline::default().data(counts.as_slice()).style(app.theme.external()).render(bars, buf);
 }
