@@ -195,7 +195,8 @@ fn per_line(obs: &[ScanObservation]) -> BTreeMap<u64, usize> {
 }
 
 /// Cut `file` at `cuts` offsets: never a panic, every host complete before the cut kept with
-/// all its observations, nothing from a host cut in the middle, and `incomplete` reported unless `</nmaprun>` made it.
+/// all its observations, nothing from a host cut in the middle, nothing counted malformed, and
+/// `incomplete` reported unless `</nmaprun>` made it.
 fn check_truncations(file: &str, cuts: impl Iterator<Item = usize>) {
     let bytes = fixture(file);
     let (full, _) = parse_whole(ScanFormat::NmapXml, &bytes);
@@ -211,6 +212,8 @@ fn check_truncations(file: &str, cuts: impl Iterator<Item = usize>) {
         assert_eq!(per_line(&obs), want, "{file} cut at {cut}");
         let ended = find(&bytes[..cut], b"</nmaprun>").is_some();
         assert_eq!(summary.incomplete, !ended, "{file} cut at {cut}");
+        // Being cut is what `incomplete` says; it is not a malformed record.
+        assert_eq!(summary.malformed, 0, "{file} cut at {cut}: {:?}", summary.malformed_samples);
     }
 }
 
@@ -232,6 +235,7 @@ fn feeding_byte_by_byte_equals_feeding_whole() {
         ("extra_ports.xml", ScanFormat::NmapXml),
         ("multiple_v3.json", ScanFormat::Nuclei),
         ("many_findings.json", ScanFormat::Nuclei),
+        ("phage_nmap.gnmap", ScanFormat::NmapGrepable),
     ] {
         let bytes = fixture(file);
         let chunks: Vec<&[u8]> = bytes.chunks(1).collect();
@@ -392,6 +396,24 @@ fn nmap_grepable_reads_ctime_in_the_configured_zone() {
 }
 
 #[test]
+fn interrupted_nmap_grepable_falls_back_to_the_start_time() {
+    let bytes = fixture("phage_nmap.gnmap");
+    let done = find(&bytes, b"# Nmap done").expect("done line");
+    let (obs, summary) = parse_whole(ScanFormat::NmapGrepable, &bytes[..done]);
+    assert!(summary.incomplete);
+    assert_eq!((summary.hosts, obs.len(), summary.malformed), (256, 201_165, 0));
+    // `# Nmap 7.11 scan initiated Sat Mar 26 07:06:28 2016`, read in UTC by default.
+    assert!(obs.iter().all(|o| o.time.to_rfc3339() == "2016-03-26T07:06:28+00:00"));
+    // Cut inside the last host line: that line is counted, never parsed half.
+    let cut = done - 30;
+    let (obs, summary) = parse_whole(ScanFormat::NmapGrepable, &bytes[..cut]);
+    assert!(summary.incomplete);
+    assert_eq!(summary.malformed, 1, "{:?}", summary.malformed_samples);
+    assert!(summary.malformed_samples[0].1.contains("no newline"));
+    assert!(obs.len() < 201_165);
+}
+
+#[test]
 fn httpx_and_naabu_targets() {
     use leakline::model::Transport::{Tcp, Udp};
     let (obs, summary) = parse_whole(ScanFormat::Httpx, &fixture("synthetic/httpx_mixed.jsonl"));
@@ -416,7 +438,11 @@ fn httpx_and_naabu_targets() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+    // 48 cases by default (shared machine); `PROPTEST_CASES=N` runs more.
+    #![proptest_config(ProptestConfig {
+        cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(48),
+        ..ProptestConfig::default()
+    })]
 
     #[test]
     fn random_chunks_equal_whole(points in proptest::collection::vec(any::<usize>(), 0..40)) {

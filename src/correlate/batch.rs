@@ -34,7 +34,7 @@ use crate::ingest::decoder::{Decoder, DecoderOptions};
 use crate::ingest::scan::{ScanFormat, ScanOptions};
 use crate::ingest::source::GZIP_MAGIC;
 use crate::model::snapshot::{Gap, GapKind};
-use crate::model::{Event, Request, SourceId, SourceKind};
+use crate::model::{Event, Request, Snapshot, SourceId, SourceKind};
 
 /// Bytes per parallel parse chunk.
 pub const CHUNK_BYTES: usize = 4 << 20;
@@ -458,6 +458,38 @@ pub fn run(config: &CaseConfig, options: &BatchOptions) -> Result<Correlator, Ba
         outcome
     })?;
     Ok(c)
+}
+
+/// The snapshot of `config`'s evidence: every source read once ([`run`] with default
+/// options), then [`Correlator::snapshot`] at `as_of`, or at the latest event time when
+/// `as_of` is `None` (as `leakline analyze` does, so the result does not depend on the
+/// clock). With no event at all and no `as_of`, the snapshot is as of the Unix epoch.
+///
+/// The one path from a case's config to its current evidence, for `case show`, `report` and
+/// step verification; nothing here reads the clock (callers pass "now" as `as_of`).
+pub fn snapshot_of(
+    config: &CaseConfig,
+    as_of: Option<DateTime<Utc>>,
+) -> Result<Snapshot, BatchError> {
+    let correlator = run(config, &BatchOptions::default())?;
+    let as_of = as_of.or_else(|| correlator.latest_event()).unwrap_or_default();
+    Ok(correlator.snapshot(as_of))
+}
+
+/// The evidence files `config`'s globs match now, in [`run`]'s reading order (scans, then
+/// access logs), each once; stdin (`-`) is left out. Errors like [`run`]: a pattern without
+/// a wildcard that matches nothing is [`BatchError::NoMatch`]. A wildcard pattern that
+/// matches nothing adds nothing (a batch run would record a `source_error` gap for it).
+pub fn evidence_files(config: &CaseConfig) -> Result<Vec<PathBuf>, BatchError> {
+    let mut gaps = Vec::new();
+    let planned = plan(config, &mut gaps)?;
+    let mut out: Vec<PathBuf> = Vec::with_capacity(planned.len());
+    for p in planned {
+        if p.path != Path::new("-") && !out.contains(&p.path) {
+            out.push(p.path);
+        }
+    }
+    Ok(out)
 }
 
 /// The main thread's side of the access pipeline: reads chunks, applies results.

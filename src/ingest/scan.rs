@@ -3,6 +3,16 @@
 //! Contract: parsers are fed bytes as they arrive (a running nmap `-oX` grows) and push every
 //! observation that is complete; `finish()` flushes what can be flushed at end of input and
 //! reports an interrupted file as `incomplete` (not an error). No input panics a parser.
+//!
+//! Decisions every consumer relies on (details in each tool's module):
+//! - Feeding the same bytes in any chunking yields the same observations in the same order.
+//! - `line` is the 1-based line where the record starts (nmap XML: the `<host>` element).
+//! - A host with several addresses/hostnames (nmap) yields one observation per port carrying
+//!   the first IP and the first hostname; the rest are counted in a note.
+//! - Hosts without their own time (nmap down hosts, all of nmap `-oG`) wait for the scan's end
+//!   marker, whose time they take; at `finish()` without it, the scan's start time.
+//! - A malformed record is counted (first reasons kept, each naming line and field) and
+//!   skipped; a file cut inside a record is `incomplete`.
 
 mod detect;
 mod httpx;

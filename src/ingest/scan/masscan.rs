@@ -9,6 +9,7 @@
 //! emitted once.
 
 use std::collections::HashSet;
+use std::hash::{Hash, Hasher};
 use std::net::IpAddr;
 
 use chrono::{DateTime, Utc};
@@ -39,35 +40,47 @@ pub enum RecordKind {
     Banner { service: String, banner: String },
 }
 
+/// What identifies a record for de-duplication: address, port, transport, epoch seconds, kind
+/// (0 open, 1 closed, 2 banner) and, for banners, a hash of service and text. Compact on
+/// purpose: an Internet-wide list has millions of records.
+type DedupeKey = (IpAddr, u16, Transport, i64, u8, u64);
+
 /// De-duplication and state mapping shared by every masscan layout.
 #[derive(Debug, Default)]
 pub struct MasscanCore {
-    seen: HashSet<(IpAddr, u16, Transport, i64, RecordKind)>,
+    seen: HashSet<DedupeKey>,
     duplicates: u64,
     other_status: u64,
 }
 
 impl MasscanCore {
     pub fn record(&mut self, rec: MasscanRecord, cx: &mut Cx, out: &mut Vec<ScanObservation>) {
-        let (state, details) = match &rec.kind {
+        let (state, kind, text_hash) = match &rec.kind {
             RecordKind::Status(status) => match status.as_str() {
-                "open" => (PortState::Open, String::new()),
-                "closed" => (PortState::Closed, String::new()),
+                "open" => (PortState::Open, 0, 0),
+                "closed" => (PortState::Closed, 1, 0),
                 _ => {
                     self.other_status += 1;
                     return;
                 }
             },
             RecordKind::Banner { service, banner } => {
-                (PortState::Open, details(["banner", service.as_str(), banner.as_str()]))
+                let mut hasher = std::hash::DefaultHasher::new();
+                (service, banner).hash(&mut hasher);
+                (PortState::Open, 2, hasher.finish())
             }
         };
-        let key = (rec.address, rec.port, rec.transport, rec.time.timestamp(), rec.kind);
-        if self.seen.contains(&key) {
+        let key = (rec.address, rec.port, rec.transport, rec.time.timestamp(), kind, text_hash);
+        if !self.seen.insert(key) {
             self.duplicates += 1;
             return;
         }
-        self.seen.insert(key);
+        let details = match rec.kind {
+            RecordKind::Banner { service, banner } => {
+                details(["banner", service.as_str(), banner.as_str()])
+            }
+            RecordKind::Status(_) => String::new(),
+        };
         let obs = ScanObservation {
             time: rec.time,
             source: cx.source,
@@ -176,10 +189,13 @@ pub struct MasscanJson {
 
 impl RecordParser for MasscanJson {
     fn record(&mut self, line: u64, bytes: &[u8], cx: &mut Cx, out: &mut Vec<ScanObservation>) {
-        let compact: Vec<u8> = bytes.iter().copied().filter(|b| !b.is_ascii_whitespace()).collect();
-        // The ≤1.0.3 end marker, not JSON.
-        if compact == b"{finished:1}" {
-            return;
+        // The ≤1.0.3 end marker `{finished: 1}`, not JSON (short: checked only when small).
+        if bytes.len() < 32 {
+            let compact: Vec<u8> =
+                bytes.iter().copied().filter(|b| !b.is_ascii_whitespace()).collect();
+            if compact == b"{finished:1}" {
+                return;
+            }
         }
         let rec: JsonRecord = match serde_json::from_slice(bytes) {
             Ok(rec) => rec,

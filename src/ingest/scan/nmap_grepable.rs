@@ -23,7 +23,7 @@ use crate::model::{PortState, ScanObservation, ScanTool, Transport};
 use super::ScanRecordError;
 use super::line_tool::LineParser;
 use super::tally::{Cx, HostKey};
-use super::target::{MAX_EXPANDED_PORTS, PortList, expand_ports, normalize_hostname, parse_ip};
+use super::target::{Covered, MAX_EXPANDED_PORTS, covered_ports, normalize_hostname, parse_ip};
 use super::value::details;
 
 #[derive(Debug, Clone)]
@@ -51,6 +51,10 @@ pub struct NmapGrepable {
     started: Option<DateTime<Utc>>,
     saw_done: bool,
     scanned: Vec<(Transport, String)>,
+    /// Line of the `# Ports scanned:` comment (for errors in it).
+    scanned_line: u64,
+    /// `scanned` expanded, computed at the first down host (reset with `scanned`).
+    covered: Option<Covered>,
     hosts: Vec<Host>,
     index: HashMap<HostKey, usize>,
     unmapped_states: u64,
@@ -133,7 +137,10 @@ impl NmapGrepable {
             self.started = Some(Self::ctime(line, stamp, cx)?);
             self.saw_done = false;
             self.scanned.clear();
+            self.covered = None;
         } else if let Some(list) = comment.strip_prefix("Ports scanned:") {
+            self.scanned_line = line;
+            self.covered = None;
             // `TCP(1000;1,3-4,…) UDP(0;) SCTP(0;) PROTOCOLS(0;)`
             for group in list.split_whitespace() {
                 let Some((proto, rest)) = group.split_once('(') else { continue };
@@ -268,29 +275,22 @@ impl NmapGrepable {
     }
 
     fn down(&mut self, base: &ScanObservation, cx: &mut Cx, out: &mut Vec<ScanObservation>) {
-        let mut covered = false;
-        for (transport, list) in &self.scanned {
-            match expand_ports(list) {
-                Ok(PortList::Ports(ports)) => {
-                    covered |= !ports.is_empty();
-                    for port in ports {
-                        let obs = ScanObservation {
-                            port: Some(port),
-                            transport: *transport,
-                            ..base.clone()
-                        };
-                        cx.emit(obs, out);
-                    }
-                }
-                Ok(PortList::TooMany(_)) => {}
-                Err(reason) => cx.malformed(&ScanRecordError::Field {
-                    line: base.line,
+        let covered = self.covered.get_or_insert_with(|| {
+            let covered = covered_ports(&self.scanned);
+            for reason in &covered.errors {
+                cx.malformed(&ScanRecordError::Field {
+                    line: self.scanned_line,
                     field: "Ports scanned",
-                    reason,
-                }),
+                    reason: reason.clone(),
+                });
             }
-        }
-        if !covered {
+            covered
+        });
+        if let Some(ports) = &covered.ports {
+            for &(transport, port) in ports {
+                cx.emit(ScanObservation { port: Some(port), transport, ..base.clone() }, out);
+            }
+        } else {
             self.down_without_ports += 1;
             cx.emit(base.clone(), out);
         }

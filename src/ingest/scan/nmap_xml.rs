@@ -19,7 +19,7 @@
 
 use chrono::{DateTime, Utc};
 use quick_xml::XmlVersion;
-use quick_xml::errors::Error as XmlError;
+use quick_xml::errors::{Error as XmlError, SyntaxError};
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::reader::Reader;
 
@@ -27,7 +27,7 @@ use crate::model::{PortState, ScanObservation, ScanTool, Transport};
 
 use super::ScanRecordError;
 use super::tally::{Cx, HostKey};
-use super::target::{MAX_EXPANDED_PORTS, PortList, expand_ports, normalize_hostname, parse_ip};
+use super::target::{Covered, MAX_EXPANDED_PORTS, covered_ports, normalize_hostname, parse_ip};
 use super::value::{details, epoch_seconds};
 
 /// While feeding, an incomplete XML construct longer than this (bytes) is treated as garbage
@@ -77,6 +77,8 @@ pub struct NmapXml {
     saw_end: bool,
     /// (transport, `scaninfo@services`) per scaninfo element.
     scaninfo: Vec<(Transport, String)>,
+    /// `scaninfo` expanded, computed at the first down host (reset with `scaninfo`).
+    covered: Option<Covered>,
     host: Option<HostBuilder>,
     port: Option<PortBuilder>,
     pending: Vec<PendingHost>,
@@ -211,9 +213,21 @@ impl NmapXml {
                     }
                     Err(err) => {
                         let line = lines.at(&text, before);
-                        let incomplete = matches!(err, XmlError::Syntax(_));
+                        // quick-xml's syntax errors mean "input ended inside a construct",
+                        // except `<!` followed by something that is no comment, CDATA or
+                        // DOCTYPE, which is garbage as soon as that byte is there.
+                        let garbage_bang =
+                            matches!(err, XmlError::Syntax(SyntaxError::InvalidBangMarkup))
+                                && text.len() > before + 2;
+                        let incomplete = matches!(err, XmlError::Syntax(_)) && !garbage_bang;
                         if incomplete && !last && text.len() - before < MAX_PENDING_EVENT {
                             consumed = before;
+                            break 'restart;
+                        }
+                        if incomplete && last && next_tag(&text, before).is_none() {
+                            // The file was cut inside this construct: that is what
+                            // `incomplete` reports, not a malformed record.
+                            consumed = text.len();
                             break 'restart;
                         }
                         cx.malformed(&ScanRecordError::Record {
@@ -280,6 +294,7 @@ impl NmapXml {
                     }
                 }
                 self.scaninfo.clear();
+                self.covered = None;
                 self.finished = None;
                 self.saw_end = false;
                 self.run_start = attr("start").as_deref().and_then(epoch_seconds);
@@ -287,6 +302,7 @@ impl NmapXml {
             "scaninfo" => {
                 let transport = transport(&attr("protocol").unwrap_or_default());
                 self.scaninfo.push((transport, attr("services").unwrap_or_default()));
+                self.covered = None;
             }
             "host" if !empty => {
                 if let Some(open) = &self.host {
@@ -423,29 +439,27 @@ impl NmapXml {
         cx: &mut Cx,
         observations: &mut Vec<ScanObservation>,
     ) {
-        let mut covered = false;
-        for (transport, services) in &self.scaninfo {
-            match expand_ports(services) {
-                Ok(PortList::Ports(ports)) => {
-                    covered |= !ports.is_empty();
-                    observations.extend(ports.into_iter().map(|port| ScanObservation {
-                        port: Some(port),
-                        transport: *transport,
-                        details: "host down".into(),
-                        ..base.clone()
-                    }));
-                }
-                Ok(PortList::TooMany(_)) => {}
-                Err(reason) => cx.malformed(&ScanRecordError::Field {
+        let covered = self.covered.get_or_insert_with(|| {
+            let covered = covered_ports(&self.scaninfo);
+            for reason in &covered.errors {
+                cx.malformed(&ScanRecordError::Field {
                     line: base.line,
                     field: "scaninfo@services",
-                    reason,
-                }),
+                    reason: reason.clone(),
+                });
             }
-        }
-        if !covered {
+            covered
+        });
+        let down = ScanObservation { details: "host down".into(), ..base.clone() };
+        if let Some(ports) = &covered.ports {
+            observations.extend(ports.iter().map(|&(transport, port)| ScanObservation {
+                port: Some(port),
+                transport,
+                ..down.clone()
+            }));
+        } else {
             self.down_without_ports += 1;
-            observations.push(ScanObservation { details: "host down".into(), ..base.clone() });
+            observations.push(down);
         }
     }
 

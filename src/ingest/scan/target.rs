@@ -8,6 +8,8 @@
 
 use std::net::IpAddr;
 
+use crate::model::Transport;
+
 /// Where a scanner said it probed: any of the three parts may be unknown.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Target {
@@ -143,6 +145,34 @@ pub fn expand_ports(list: &str) -> Result<PortList, String> {
     Ok(PortList::Ports(ports))
 }
 
+/// The (transport, port) pairs a scan covered, from its per-protocol port lists (nmap
+/// `scaninfo@services`, `# Ports scanned:`), in list order. `ports` is `None` when the lists
+/// name no port or more than [`MAX_EXPANDED_PORTS`] in total (a down host then stands for
+/// "every scanned port" without listing them); `errors` describe list items that are not ports.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Covered {
+    pub ports: Option<Vec<(Transport, u16)>>,
+    pub errors: Vec<String>,
+}
+
+#[must_use]
+pub fn covered_ports(lists: &[(Transport, String)]) -> Covered {
+    let mut covered = Covered::default();
+    let mut all = Vec::new();
+    let mut too_many = false;
+    for (transport, list) in lists {
+        match expand_ports(list) {
+            Ok(PortList::Ports(ports)) => all.extend(ports.into_iter().map(|p| (*transport, p))),
+            Ok(PortList::TooMany(_)) => too_many = true,
+            Err(reason) => covered.errors.push(reason),
+        }
+    }
+    if !too_many && !all.is_empty() && all.len() as u64 <= MAX_EXPANDED_PORTS {
+        covered.ports = Some(all);
+    }
+    covered
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -180,5 +210,15 @@ mod tests {
         assert_eq!(expand_ports("1-65535"), Ok(PortList::TooMany(65535)));
         assert!(expand_ports("1,x").unwrap_err().contains("`x`"));
         assert!(expand_ports("9-3").is_err());
+    }
+
+    #[test]
+    fn coverage_limit_applies_to_all_protocols_together() {
+        let tcp = (Transport::Tcp, "1-600".to_owned());
+        let udp = (Transport::Udp, "1-600".to_owned());
+        assert_eq!(covered_ports(std::slice::from_ref(&tcp)).ports.map(|p| p.len()), Some(600));
+        assert_eq!(covered_ports(&[tcp, udp]).ports, None);
+        let bad = covered_ports(&[(Transport::Tcp, "22,x".to_owned())]);
+        assert_eq!((bad.ports, bad.errors.len()), (None, 1));
     }
 }

@@ -92,3 +92,19 @@ fn appended_runs_start_clean_and_unclosed_hosts_are_counted() {
     assert_eq!(cx.summary().malformed, 1);
     assert!(cx.summary().malformed_samples[0].1.contains("not closed"));
 }
+
+#[test]
+fn garbage_markup_is_skipped_while_live_and_a_cut_at_eof_is_not_malformed() {
+    let doc = DOC.replace("<runstats>", "<!X garbage>\n<runstats>");
+    let mut cx = Cx::new(SourceId(1), ScanOptions::default());
+    let mut parser = NmapXml::new();
+    let mut out = Vec::new();
+    parser.feed(doc.as_bytes(), &mut cx, &mut out);
+    // Without finish(): the garbage did not stall the live parser before <finished>.
+    assert_eq!(out.len(), 4);
+    assert_eq!(cx.summary().malformed, 1);
+    let cut = DOC.find("<address addr=\"10.0.0.2\"").unwrap() + 10;
+    let (out, cx, _) = run(&DOC[..cut]);
+    assert_eq!(out.len(), 1);
+    assert_eq!((cx.summary().malformed, cx.summary().incomplete), (0, true));
+}
