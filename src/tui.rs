@@ -37,6 +37,8 @@ pub struct TuiOptions {
     pub clock: Clock,
     /// Story captions `(time, text)`, ascending; the demo fills them.
     pub story: Vec<(DateTime<Utc>, String)>,
+    /// A playbook to show read-only in the Playbook view (no case: nothing is journaled).
+    pub playbook: Option<std::sync::Arc<crate::playbook::Playbook>>,
 }
 
 impl std::fmt::Debug for TuiOptions {
@@ -60,6 +62,7 @@ impl TuiOptions {
             mode: Mode::Live,
             clock: std::sync::Arc::new(Utc::now),
             story: Vec::new(),
+            playbook: None,
         }
     }
 

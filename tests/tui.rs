@@ -266,6 +266,9 @@ fn demo_app(as_of: &str) -> App {
     let case = leakline::tui::replay::DemoCase::bundled().expect("demo case");
     let mut app = App::new(cfg.name.clone(), Mode::Replay, Theme::new(false), Arc::new(snapshot));
     app.story = case.captions;
+    let library = leakline::playbook::Library::builtin().expect("built-in playbooks");
+    let playbook = library.get("exposed-api-endpoint").expect("playbook").playbook.clone();
+    app.playbook_doc = Some(Arc::new(playbook));
     app
 }
 
@@ -276,7 +279,7 @@ fn demo_case_end_state_screens() {
     assert!(screen.starts_with(" EXPOSED "), "{screen}");
     assert!(screen.contains(" OPEN  llm-gateway") && screen.contains("198.51.100.23"), "{screen}");
     for (w, h) in [(120, 40), (80, 24)] {
-        for v in [View::Overview, View::Timeline, View::Actors] {
+        for v in [View::Overview, View::Timeline, View::Actors, View::Playbook] {
             app.update(Action::ShowView(v));
             let name = format!("demo_end_{}_{w}x{h}", v.title().to_lowercase());
             insta::assert_snapshot!(name, draw(&app, w, h).backend());

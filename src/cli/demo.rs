@@ -102,6 +102,7 @@ fn play(
         mode: Mode::Replay,
         clock: Arc::clone(&clock),
         story: captions,
+        playbook: demo_playbook(),
     };
     let session_options = SessionOptions {
         clock,
@@ -119,4 +120,13 @@ fn play(
     result?;
     written?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The built-in playbook for this incident, previewed in the Playbook view.
+fn demo_playbook() -> Option<Arc<leakline::playbook::Playbook>> {
+    let library = leakline::playbook::Library::builtin()
+        .map_err(|e| tracing::warn!(error = %e, "built-in playbooks did not load"))
+        .ok()?;
+    let entry = library.get("exposed-api-endpoint").ok()?;
+    Some(Arc::new(entry.playbook.clone()))
 }

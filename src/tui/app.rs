@@ -14,6 +14,7 @@ use super::theme::Theme;
 use crate::follow::LiveItem;
 use crate::model::Snapshot;
 use crate::model::snapshot::ActorClass;
+use crate::playbook::Playbook;
 
 /// Rows moved by PageUp/PageDown.
 const PAGE: usize = 10;
@@ -147,6 +148,8 @@ pub struct App {
     pub events: EventsState,
     pub timeline: TimelineState,
     pub playbook: PlaybookState,
+    /// The playbook shown in the Playbook view (read-only until a case is wired in).
+    pub playbook_doc: Option<Arc<Playbook>>,
     /// Vertical scroll of the overview (rows).
     pub overview_scroll: usize,
     /// A transient one-line message (cleared by the next key).
@@ -183,6 +186,7 @@ impl App {
             events: EventsState::default(),
             timeline: TimelineState::default(),
             playbook: PlaybookState::default(),
+            playbook_doc: None,
             overview_scroll: 0,
             message: None,
             lagged: 0,
@@ -317,9 +321,7 @@ impl App {
             Action::StepNote => {
                 self.prompt = Some(Prompt { kind: PromptKind::Note, text: String::new() });
             }
-            Action::CopyCommand => {
-                self.message = Some("no playbook step with a command is selected".to_owned());
-            }
+            Action::CopyCommand => return self.copy_command(),
             Action::InputSubmit => return self.submit_prompt(),
             Action::InputCancel => {
                 if let Some(p) = self.prompt.take() {
@@ -338,6 +340,17 @@ impl App {
                 }
             }
         }
+        None
+    }
+
+    /// Copy the selected step's first example command (placeholders and all: it is an
+    /// example to adapt, so it goes to the clipboard, never to a shell).
+    fn copy_command(&mut self) -> Option<Effect> {
+        let step = self.playbook_doc.as_ref()?.steps.get(self.playbook.selected)?;
+        if let Some(c) = step.commands.first() {
+            return Some(Effect::Copy(c.command.clone()));
+        }
+        self.message = Some("this step has no example command".to_owned());
         None
     }
 
@@ -373,7 +386,10 @@ impl App {
                 self.actors.selected = offset(self.actors.selected, delta, len);
             }
             View::Events if !self.events.detail => self.move_event(delta),
-            View::Playbook => self.playbook.selected = offset(self.playbook.selected, delta, 1),
+            View::Playbook => {
+                let steps = self.playbook_doc.as_ref().map_or(0, |p| p.steps.len());
+                self.playbook.selected = offset(self.playbook.selected, delta, steps);
+            }
             View::Timeline => self.pan(-delta.signum()),
             View::Actors | View::Events => {}
         }

@@ -32,6 +32,7 @@ pub fn new_app(snapshots: &watch::Receiver<Arc<Snapshot>>, options: &TuiOptions)
     let snapshot = Arc::clone(&snapshots.borrow());
     let mut app = App::new(options.title.clone(), options.mode, options.theme(), snapshot);
     app.story.clone_from(&options.story);
+    app.playbook_doc.clone_from(&options.playbook);
     app.now = (options.clock)();
     app
 }
@@ -129,7 +130,8 @@ fn apply(app: &mut App, effect: Effect, clipboard: &mut dyn Write) {
         }
         Effect::Playbook(_) => {
             app.message = Some(
-                "no playbook in this session: open a case (leakline watch --case DIR)".to_owned(),
+                "preview only: open a case to record steps (leakline case, watch --case DIR)"
+                    .to_owned(),
             );
         }
     }

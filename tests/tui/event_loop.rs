@@ -26,6 +26,7 @@ async fn snapshots_items_and_keys_flow_through_the_loop() {
         mode: Mode::Live,
         clock: Arc::new(move || fixed),
         story: Vec::new(),
+        playbook: None,
     };
     let (keys_tx, keys_rx) = mpsc::unbounded::<std::io::Result<TermEvent>>();
     let mut terminal = Terminal::new(TestBackend::new(120, 40)).expect("backend");

@@ -215,3 +215,34 @@ fn story_caption_follows_snapshot_time() {
     let text = text_of(draw(&app, 120, 40).backend().buffer());
     assert!(text.contains("Re-exposed after a config rollback"));
 }
+
+fn builtin_playbook() -> Arc<leakline::playbook::Playbook> {
+    let library = leakline::playbook::Library::builtin().expect("built-in playbooks");
+    Arc::new(library.get("exposed-api-endpoint").expect("playbook").playbook.clone())
+}
+
+#[test]
+fn playbook_preview_moves_opens_and_copies() {
+    let mut app = app_with(fixture(), false);
+    app.playbook_doc = Some(builtin_playbook());
+    let steps = app.playbook_doc.as_ref().map_or(0, |p| p.steps.len());
+    press(&mut app, "5");
+    press(&mut app, &"j".repeat(steps + 5));
+    assert_eq!(app.playbook.selected, steps - 1, "selection clamps at the last step");
+    press(&mut app, "g");
+    assert_eq!(app.playbook.selected, 0);
+    let first_command = app
+        .playbook_doc
+        .as_ref()
+        .and_then(|p| p.steps[0].commands.first())
+        .map(|c| c.command.clone());
+    assert_eq!(press(&mut app, "c"), vec![Effect::Copy(first_command.expect("a command"))]);
+    app.on_key(&KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
+    assert!(app.playbook.detail);
+    let screen = text_of(draw(&app, 120, 40).backend().buffer());
+    assert!(screen.contains("Example commands"), "{screen}");
+    app.on_key(&KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE));
+    assert!(!app.playbook.detail);
+    let screen = text_of(draw(&app, 80, 24).backend().buffer());
+    assert!(screen.contains(" 1. ") && screen.contains("preview"), "{screen}");
+}
