@@ -287,12 +287,13 @@ mod props {
                         ..Request::default()
                     })
                 }),
-            1 => (times, nanos, states, 2_u32..4, 1_u64..50).prop_map(|(t, n, st, src, line)| {
+            // 192.0.2.99 matches no service: it becomes one only if some observation is open.
+            1 => (times, nanos, states, 2_u32..4, 1_u64..50, prop::sample::select(vec!["192.0.2.40", "192.0.2.40", "192.0.2.99"])).prop_map(|(t, n, st, src, line, addr)| {
                 Event::Scan(ScanObservation {
                     time: DateTime::from_timestamp(1_790_000_000 + t * 60, n).unwrap(),
                     source: SourceId(src),
                     line,
-                    address: Some("192.0.2.40".parse().unwrap()),
+                    address: Some(addr.parse().unwrap()),
                     hostname: String::new(),
                     port: Some(443),
                     transport: Transport::Tcp,
@@ -689,4 +690,29 @@ paths = ["{d}/scans/*.xml", "{d}/scans/*.jsonl"]
     assert_eq!(forced["services"], auto["services"]);
     assert_eq!(forced["actors"], auto["actors"]);
     assert_eq!(forced["sources"][5]["format"], "nginx-json");
+}
+
+#[test]
+fn lan_sweep_lists_only_targets_seen_open_and_counts_the_rest() {
+    // 252 hosts down (1000 ports each, `unreachable`) and a few up with some open ports.
+    let scan = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/scan/full_sudo6.xml");
+    let out =
+        leakline().args(["analyze", "--format", "json", "--scan"]).arg(&scan).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let services = doc["services"].as_array().unwrap();
+    assert_eq!(services.len(), 12, "only targets with an open observation");
+    assert!(services.iter().all(|s| s["state"] == "open"), "{services:?}");
+    assert_eq!(doc["sources"][0]["events"], 252_012);
+    let unmatched = &doc["sources"][0]["unmatched_targets"];
+    assert_eq!(unmatched["targets"], 252_000);
+    assert_eq!(unmatched["observations"], 252_000);
+    let out = leakline().args(["analyze", "--scan"]).arg(&scan).output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains(
+            "252000 targets (252000 observations) matched no service and were never open"
+        ),
+        "{text}"
+    );
 }

@@ -53,6 +53,15 @@ pub struct Source {
     pub malformed: u64,
     pub first_event: Option<String>,
     pub last_event: Option<String>,
+    /// Scan sources: targets matching no service and never seen open (not listed as
+    /// services); `null` for access sources.
+    pub unmatched_targets: Option<UnmatchedDoc>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct UnmatchedDoc {
+    pub targets: u64,
+    pub observations: u64,
 }
 
 #[derive(Debug, Serialize)]
@@ -175,6 +184,12 @@ impl Analysis {
                     malformed: s.malformed,
                     first_event: ts_opt(s.first_event),
                     last_event: ts_opt(s.last_event),
+                    unmatched_targets: (s.kind == crate::model::SourceKind::Scan).then_some(
+                        UnmatchedDoc {
+                            targets: s.unmatched.targets,
+                            observations: s.unmatched.observations,
+                        },
+                    ),
                 })
                 .collect(),
             services: snapshot

@@ -197,6 +197,13 @@ fn sources(s: &Snapshot, t: &mut String) {
             ts_opt(src.last_event),
             clean(&src.path, 200)
         );
+        if src.unmatched.observations > 0 {
+            let _ = writeln!(
+                t,
+                "           {} targets ({} observations) matched no service and were never open: not listed",
+                src.unmatched.targets, src.unmatched.observations
+            );
+        }
         for e in &src.errors {
             let _ = writeln!(t, "           error: {}", clean(e, 200));
         }
