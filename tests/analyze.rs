@@ -716,3 +716,78 @@ fn lan_sweep_lists_only_targets_seen_open_and_counts_the_rest() {
         "{text}"
     );
 }
+
+/// Three one-line access logs whose first external request carries a secret: a query-string
+/// key, a bearer token in the user agent, an `sk-` key in the path.
+fn secret_logs(dir: &Path) -> Vec<String> {
+    let lines = [
+        ("keys", "GET /v1/models?api_key=LEAKEDapikey0123456789 HTTP/1.1", "curl/8.4.0"),
+        ("bearer", "GET /health HTTP/1.1", "probe/1.0 Bearer tok3nSECRETvalue987"),
+        ("sk", "GET /v1/keys/sk-proj-ABCdef1234567890abcdefXYZ HTTP/1.1", "curl/8.4.0"),
+    ];
+    let mut args = Vec::new();
+    for (name, request, ua) in lines {
+        let line = format!(
+            "203.0.113.5 - - [03/Nov/2026:10:00:00 +0000] \"{request}\" 200 512 \"-\" \"{ua}\"\n"
+        );
+        let path = dir.join(format!("{name}.log"));
+        std::fs::write(&path, line).unwrap();
+        args.push("--access".to_string());
+        args.push(format!("{name}={}", path.display()));
+    }
+    args
+}
+
+#[test]
+fn every_analyze_format_is_redacted_unless_no_redact() {
+    let dir = tempfile::tempdir().unwrap();
+    let access = secret_logs(dir.path());
+    let secrets =
+        ["LEAKEDapikey0123456789", "tok3nSECRETvalue987", "sk-proj-ABCdef1234567890abcdefXYZ"];
+    for format in ["text", "json", "md", "html"] {
+        for redact in [true, false] {
+            let mut cmd = leakline();
+            cmd.args(["analyze", "--format", format]).args(&access);
+            if !redact {
+                cmd.arg("--no-redact");
+            }
+            let out = cmd.output().unwrap();
+            assert!(out.status.success(), "{format}: {}", String::from_utf8_lossy(&out.stderr));
+            let text = String::from_utf8(out.stdout).unwrap();
+            for secret in secrets {
+                assert_eq!(
+                    text.contains(secret),
+                    !redact,
+                    "{format}, redact {redact}: `{secret}` presence wrong in:\n{text}"
+                );
+            }
+            match format {
+                "json" => {
+                    let doc: Value = serde_json::from_str(&text).unwrap();
+                    assert_eq!(doc["redaction"]["enabled"], redact);
+                    if redact {
+                        // Occurrences in the snapshot (a hit is repeated per window, service, actor).
+                        for kind in ["param", "bearer", "api_key"] {
+                            let n = doc["redaction"]["counts"][kind].as_u64().unwrap_or(0);
+                            assert!(n >= 1, "{kind}: {}", doc["redaction"]);
+                        }
+                    } else {
+                        assert_eq!(doc["redaction"]["counts"], serde_json::json!({}));
+                    }
+                    assert_eq!(doc["services"].as_array().unwrap().len(), 3);
+                }
+                "html" => {
+                    assert!(text.starts_with("<!DOCTYPE html>"), "{}", &text[..100]);
+                    assert!(text.contains("http-equiv=\"Content-Security-Policy\""));
+                    assert!(text.contains("default-src 'none'"));
+                    assert!(!text.contains("<script"));
+                }
+                "md" => {
+                    assert!(text.starts_with("# "), "{}", &text[..100]);
+                    assert!(!text.contains("Playbook"), "no case: no playbook section");
+                }
+                _ => assert!(text.contains(if redact { "redaction on" } else { "redaction OFF" })),
+            }
+        }
+    }
+}
