@@ -183,6 +183,14 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
     let as_of = as_of.or_else(|| correlator.latest_event()).unwrap_or_default();
     let mut snapshot = correlator.snapshot(as_of);
     drop(correlator);
+    if matches!(args.format, OutputFormat::Json | OutputFormat::Text) {
+        // The per-actor detail (top paths, user agents) appears only in md/html: drop it
+        // rather than redact strings nobody will read (a third of the output phase).
+        for a in &mut snapshot.actors {
+            a.top_paths = Vec::new();
+            a.user_agents = Vec::new();
+        }
+    }
     let redaction = redact(&mut snapshot, !args.no_redact);
     snapshot.stats.elapsed_ms = started.elapsed().as_millis() as u64;
     let now = Utc::now();

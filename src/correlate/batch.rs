@@ -164,8 +164,9 @@ impl<R: Read> Read for HashingReader<R> {
 }
 
 /// The raw bytes of a file: the sniffed magic bytes put back in front of the rest, every
-/// byte read from the file hashed.
-type Raw = io::Chain<io::Cursor<Vec<u8>>, HashingReader<io::BufReader<File>>>;
+/// byte read from the file hashed. Unbuffered: chunk reads go straight into the chunk
+/// (a `BufReader` would copy every byte once more); flate2 buffers gzip input itself.
+type Raw = io::Chain<io::Cursor<Vec<u8>>, HashingReader<File>>;
 
 /// A source's content (decompressed when gzip) plus the hash of its raw bytes.
 enum Content {
@@ -184,10 +185,7 @@ impl Content {
         let n = read_full(&mut file, &mut magic)?;
         let mut hasher = Sha256::new();
         hasher.update(&magic[..n]);
-        let hashing = HashingReader {
-            inner: io::BufReader::with_capacity(1 << 20, file),
-            hasher: Some(hasher),
-        };
+        let hashing = HashingReader { inner: file, hasher: Some(hasher) };
         let raw = io::Cursor::new(magic[..n].to_vec()).chain(hashing);
         if n == 2 && magic == GZIP_MAGIC {
             return Ok(Content::Gzip(Box::new(flate2::read::MultiGzDecoder::new(raw))));
@@ -671,13 +669,14 @@ struct Hasher {
 impl Hasher {
     fn spawn() -> io::Result<Hasher> {
         let (tx, rx) = mpsc::channel::<Arc<Vec<u8>>>();
-        let handle = std::thread::Builder::new().name("leakline-sha256".into()).spawn(move || {
-            let mut h = Sha256::new();
-            for chunk in rx {
-                h.update(chunk.as_slice());
-            }
-            hex::encode(h.finalize())
-        })?;
+        let handle =
+            std::thread::Builder::new().name("leakline-sha256".into()).spawn(move || {
+                let mut h = Sha256::new();
+                for chunk in rx {
+                    h.update(chunk.as_slice());
+                }
+                hex::encode(h.finalize())
+            })?;
         Ok(Hasher { tx, handle })
     }
 
