@@ -308,6 +308,10 @@ struct ChunkResult {
     stats: SourceStats,
 }
 
+/// One parse job: the source's settings, the chunk (shared with the hasher thread), and the
+/// number of the chunk's first line.
+type JobMsg = (Arc<Job>, Arc<Vec<u8>>, u64);
+
 /// The per-source settings a worker needs.
 #[derive(Debug)]
 struct Job {
@@ -464,7 +468,7 @@ pub fn run(config: &CaseConfig, options: &BatchOptions) -> Result<Correlator, Ba
         return Ok(c);
     }
     let workers = options.workers.max(1);
-    let (job_tx, job_rx) = mpsc::sync_channel::<(Arc<Job>, Arc<Vec<u8>>, u64)>(workers);
+    let (job_tx, job_rx) = mpsc::sync_channel::<JobMsg>(workers);
     let job_rx = Arc::new(std::sync::Mutex::new(job_rx));
     let (res_tx, res_rx) = mpsc::channel::<ChunkResult>();
     let (free_tx, free_rx) = mpsc::channel::<ExternalBatch>();
@@ -592,7 +596,7 @@ impl AccessReader<'_> {
         config: &CaseConfig,
         p: &Planned,
         id: SourceId,
-        job_tx: &mpsc::SyncSender<(Arc<Job>, Arc<Vec<u8>>, u64)>,
+        job_tx: &mpsc::SyncSender<JobMsg>,
     ) -> Result<(), BatchError> {
         let io_err = |source| BatchError::Io { path: p.path.clone(), source };
         let mut content = Content::open(&p.path).map_err(io_err)?;
