@@ -56,4 +56,4 @@ pub mod scan_match;
 pub mod snapshot;
 pub mod windows;
 
-pub use engine::{ClientFilter, Correlator, RequestView, SourceInfo};
+pub use engine::{ActorDetail, ClientFilter, Correlator, RequestView, SourceInfo};

@@ -791,3 +791,20 @@ fn every_analyze_format_is_redacted_unless_no_redact() {
         }
     }
 }
+
+#[test]
+fn totals_snapshot_is_the_full_one_without_actor_paths_and_agents() {
+    for (path, f) in fixtures() {
+        let mut c = correlator(&f);
+        c.apply(&f.events.iter().map(event).collect::<Vec<_>>());
+        let as_of = time(&f.as_of);
+        let mut full = c.snapshot(as_of);
+        let totals = c.snapshot_with(as_of, leakline::correlate::ActorDetail::Totals);
+        assert!(totals.actors.iter().all(|a| a.top_paths.is_empty() && a.user_agents.is_empty()));
+        for a in &mut full.actors {
+            a.top_paths.clear();
+            a.user_agents.clear();
+        }
+        assert_eq!(full, totals, "{}", path.display());
+    }
+}

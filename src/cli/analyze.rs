@@ -13,6 +13,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use leakline::config::{self, QuickFlags};
+use leakline::correlate::ActorDetail;
 use leakline::correlate::batch::{self, BatchError, BatchOptions};
 use leakline::correlate::classify::ScannerFileError;
 use leakline::model::Snapshot;
@@ -181,16 +182,14 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
     }
     let correlator = batch::run(&cfg, &options).map_err(batch_error)?;
     let as_of = as_of.or_else(|| correlator.latest_event()).unwrap_or_default();
-    let mut snapshot = correlator.snapshot(as_of);
+    // The per-actor detail (top paths, user agents) appears only in md/html: json and text
+    // skip building (and redacting) it, which keeps peak memory flat with many actors.
+    let detail = match args.format {
+        OutputFormat::Json | OutputFormat::Text => ActorDetail::Totals,
+        OutputFormat::Md | OutputFormat::Html => ActorDetail::Full,
+    };
+    let mut snapshot = correlator.snapshot_with(as_of, detail);
     drop(correlator);
-    if matches!(args.format, OutputFormat::Json | OutputFormat::Text) {
-        // The per-actor detail (top paths, user agents) appears only in md/html: drop it
-        // rather than redact strings nobody will read (a third of the output phase).
-        for a in &mut snapshot.actors {
-            a.top_paths = Vec::new();
-            a.user_agents = Vec::new();
-        }
-    }
     let redaction = redact(&mut snapshot, !args.no_redact);
     snapshot.stats.elapsed_ms = started.elapsed().as_millis() as u64;
     let now = Utc::now();

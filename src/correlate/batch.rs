@@ -10,6 +10,10 @@
 //!   numbered from its true first line. Workers drop internal traffic to per-minute counts
 //!   and hand external requests over in one text arena per chunk (no per-line allocation).
 //! - Gzip is recognised by its magic bytes (any name); the SHA-256 is of the bytes on disk.
+//!   For a plain access file the chunks, in the order they are cut, are exactly those bytes,
+//!   so a `leakline-sha256` thread hashes them while the workers parse (the reading thread,
+//!   which also runs the correlator, is the pipeline's bottleneck); gzip files and scans are
+//!   hashed inline as they are read.
 //! - An unreadable file stops the run with an error naming it (exit 1): a silently partial
 //!   timeline is worse than none for an investigation. A glob that matches nothing is an
 //!   error when it has no wildcard (a typo'd path), and a `source_error` gap otherwise.

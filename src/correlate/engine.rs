@@ -155,6 +155,15 @@ struct PendingMark {
     line: u64,
 }
 
+/// How much per-actor detail a snapshot carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ActorDetail {
+    /// Totals, class, services, status counts, top paths and user agents.
+    Full,
+    /// As `Full` without the top paths and user agents (empty lists).
+    Totals,
+}
+
 #[derive(Debug)]
 pub struct Correlator {
     pub(crate) config: CaseConfig,
@@ -532,7 +541,15 @@ impl Correlator {
     /// every applied event is included whatever its time).
     #[must_use]
     pub fn snapshot(&self, as_of: DateTime<Utc>) -> Snapshot {
-        super::snapshot::build(self, as_of)
+        super::snapshot::build(self, as_of, ActorDetail::Full)
+    }
+
+    /// [`Correlator::snapshot`] with a choice of per-actor detail: outputs that never show
+    /// an actor's top paths and user agents (`analyze --format json|text`) skip building
+    /// them (tens of MB of strings with many actors). Everything else is identical.
+    #[must_use]
+    pub fn snapshot_with(&self, as_of: DateTime<Utc>, detail: ActorDetail) -> Snapshot {
+        super::snapshot::build(self, as_of, detail)
     }
 
     /// Time of the latest event applied (access or scan), for a reproducible default `as_of`.
