@@ -126,6 +126,8 @@ pub const MAX_ZOOM: u8 = 12;
 pub struct PlaybookState {
     pub selected: usize,
     pub detail: bool,
+    /// Scroll of the step instructions (rows), when `detail` is open.
+    pub scroll: usize,
 }
 
 /// Everything the panes draw from.
@@ -386,6 +388,9 @@ impl App {
                 self.actors.selected = offset(self.actors.selected, delta, len);
             }
             View::Events if !self.events.detail => self.move_event(delta),
+            View::Playbook if self.playbook.detail => {
+                self.playbook.scroll = offset(self.playbook.scroll, delta, 500);
+            }
             View::Playbook => {
                 let steps = self.playbook_doc.as_ref().map_or(0, |p| p.steps.len());
                 self.playbook.selected = offset(self.playbook.selected, delta, steps);
@@ -457,7 +462,10 @@ impl App {
                 }
                 self.events.detail = true;
             }
-            View::Playbook => self.playbook.detail = !self.playbook.detail,
+            View::Playbook => {
+                self.playbook.detail = !self.playbook.detail;
+                self.playbook.scroll = 0;
+            }
             _ => {}
         }
     }

@@ -241,6 +241,9 @@ fn playbook_preview_moves_opens_and_copies() {
     assert!(app.playbook.detail);
     let screen = text_of(draw(&app, 120, 40).backend().buffer());
     assert!(screen.contains("Example commands"), "{screen}");
+    press(&mut app, "jj");
+    assert_eq!(app.playbook.scroll, 2, "j/k scroll the instructions");
+    assert_eq!(app.playbook.selected, 0);
     app.on_key(&KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE));
     assert!(!app.playbook.detail);
     let screen = text_of(draw(&app, 80, 24).backend().buffer());
