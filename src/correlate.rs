@@ -41,6 +41,7 @@
 
 pub mod actors;
 pub mod batch;
+pub mod changes;
 pub mod classify;
 pub mod engine;
 pub mod intern;

@@ -1,11 +1,263 @@
-//! `leakline watch`.
+//! `leakline watch`: follow every source live. `--headless` prints one JSON object per line
+//! on stdout for each state change (see `leakline::correlate::changes::StateChange`) plus a
+//! `stats` line every `--stats-every` seconds; on SIGINT/SIGTERM it stops cleanly, writes the
+//! final analysis to `--out` atomically (temp file + rename) and exits 0.
 
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use leakline::config::{self, CaseConfig, QuickFlags};
+use leakline::correlate::changes::{self, StateChange};
+use leakline::follow::{SessionOptions, session};
+use leakline::model::Snapshot;
+use leakline::model::snapshot::{ServiceState, SourceHealth};
+use leakline::report::analysis::Analysis;
+use leakline::report::atomic::write_atomic;
+use serde::Serialize;
+use tokio::signal::unix::{SignalKind, signal};
+
+use super::UsageError;
 
 #[derive(Debug, clap::Args)]
-pub struct WatchArgs {}
+pub struct WatchArgs {
+    /// Case configuration file (leakline.toml).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// No dashboard: JSON lines on stdout, one per state change.
+    #[arg(long)]
+    pub headless: bool,
+    /// Where to write the final analysis (JSON) when stopped.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Skip existing content: start at the end of every file.
+    #[arg(long)]
+    pub from_end: bool,
+    /// Seconds between `stats` lines (0: never).
+    #[arg(long, value_name = "SECS", default_value_t = 10)]
+    pub stats_every: u64,
+    /// Seconds a rotated (renamed or deleted) file must be quiet before it is closed.
+    #[arg(long, value_name = "SECS", default_value_t = 5.0)]
+    pub rotate_wait: f64,
+    /// Seconds without new bytes (while others receive data) before a source is `silent`.
+    #[arg(long, value_name = "SECS", default_value_t = 300)]
+    pub silence_after: u64,
+    /// An access log: `[SERVICE=]GLOB` (`SERVICE=-` reads standard input).
+    #[arg(long, value_name = "[SERVICE=]GLOB")]
+    pub access: Vec<String>,
+    /// Scanner output files (glob).
+    #[arg(long, value_name = "GLOB")]
+    pub scan: Vec<String>,
+    /// Internal network (CIDR); repeatable.
+    #[arg(long, value_name = "CIDR")]
+    pub internal: Vec<String>,
+    /// A proxy whose X-Forwarded-For is believed (CIDR); repeatable.
+    #[arg(long = "trusted-proxy", value_name = "CIDR")]
+    pub trusted_proxy: Vec<String>,
+    /// Access-log format for every `--access` (auto-detected when absent).
+    #[arg(long, value_name = "NAME")]
+    pub format: Option<String>,
+}
 
 pub fn run(args: WatchArgs) -> anyhow::Result<ExitCode> {
-    let _ = args;
-    anyhow::bail!("`leakline watch` is not built yet")
+    let config = resolve(&args)?;
+    if !args.headless {
+        // DASHBOARD: the lead wires `leakline::tui::run(...)` here once the TUI lands.
+        return Err(UsageError(
+            "the dashboard is not built yet: use `leakline watch --headless`".to_owned(),
+        )
+        .into());
+    }
+    if !args.rotate_wait.is_finite() || args.rotate_wait < 0.0 {
+        return Err(UsageError(format!(
+            "--rotate-wait: expected a number of seconds >= 0, got {}",
+            args.rotate_wait
+        ))
+        .into());
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("leakline-rt")
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(headless(config, args))
+}
+
+fn resolve(args: &WatchArgs) -> anyhow::Result<CaseConfig> {
+    let cwd = std::env::current_dir().context("cannot read the working directory")?;
+    let base = args.config.as_deref().map(config::load).transpose()?;
+    let flags = QuickFlags {
+        access: args.access.clone(),
+        scan: args.scan.clone(),
+        internal: args.internal.clone(),
+        trusted_proxy: args.trusted_proxy.clone(),
+        format: args.format.clone(),
+    };
+    let config = config::resolve_flags(base, &flags, &cwd)?;
+    if config.services.iter().all(|s| s.access.is_empty()) && config.scans.is_empty() {
+        return Err(UsageError(
+            "nothing to watch: give --config FILE or --access [SERVICE=]GLOB / --scan GLOB"
+                .to_owned(),
+        )
+        .into());
+    }
+    Ok(config)
+}
+
+async fn headless(config: CaseConfig, args: WatchArgs) -> anyhow::Result<ExitCode> {
+    let options = SessionOptions {
+        from_end: args.from_end,
+        rotate_wait: Duration::from_secs_f64(args.rotate_wait),
+        silence_after: Duration::from_secs(args.silence_after.max(1)),
+        ..SessionOptions::default()
+    };
+    let mut interrupt = signal(SignalKind::interrupt()).context("cannot listen for SIGINT")?;
+    let mut terminate = signal(SignalKind::terminate()).context("cannot listen for SIGTERM")?;
+    let session = session::start(config, options);
+    let mut snapshots = session.snapshots.clone();
+    let progress = session.status.clone();
+    // Changes are announced from the first snapshot after the backfill (history summarised
+    // once, without the churn of files being read concurrently); stats use the latest.
+    let mut announced: Arc<Snapshot> = Arc::new(Snapshot::default());
+    let mut latest: Arc<Snapshot> = Arc::clone(&snapshots.borrow_and_update());
+    let every = Duration::from_secs(args.stats_every.max(1));
+    let mut stats_timer = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+    let mut out = Lines::new();
+    loop {
+        tokio::select! {
+            changed = snapshots.changed() => {
+                if changed.is_err() {
+                    break;
+                }
+                latest = Arc::clone(&snapshots.borrow_and_update());
+                if progress.borrow().backfilled {
+                    out.changes(&changes::diff(&announced, &latest));
+                    announced = Arc::clone(&latest);
+                }
+            }
+            _ = stats_timer.tick(), if args.stats_every > 0 => out.stats(&latest),
+            _ = interrupt.recv() => break,
+            _ = terminate.recv() => break,
+        }
+        if out.closed {
+            break;
+        }
+    }
+    let last = session.shutdown().await;
+    out.changes(&changes::diff(&announced, &last));
+    if let Some(path) = &args.out {
+        write_out(path, &last)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// JSON lines on stdout. A closed stdout (the reader went away) ends the watch cleanly.
+struct Lines {
+    stdout: io::Stdout,
+    closed: bool,
+}
+
+#[derive(Serialize)]
+struct StatsLine<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    at: chrono::DateTime<chrono::Utc>,
+    lines: u64,
+    events: u64,
+    malformed: u64,
+    open_services: usize,
+    windows: usize,
+    actors: usize,
+    gaps: usize,
+    elapsed_ms: u64,
+    sources: Vec<SourceLine<'a>>,
+}
+
+#[derive(Serialize)]
+struct SourceLine<'a> {
+    id: u32,
+    path: &'a str,
+    format: &'a str,
+    lines: u64,
+    events: u64,
+    malformed: u64,
+    lines_per_sec: f64,
+    lag_secs: Option<f64>,
+    rotations: u64,
+    truncations: u64,
+    errors: usize,
+}
+
+impl<'a> From<&'a SourceHealth> for SourceLine<'a> {
+    fn from(s: &'a SourceHealth) -> Self {
+        SourceLine {
+            id: s.id.0,
+            path: &s.path,
+            format: &s.format,
+            lines: s.lines,
+            events: s.events,
+            malformed: s.malformed,
+            lines_per_sec: (s.lines_per_sec * 10.0).round() / 10.0,
+            lag_secs: s.lag_secs,
+            rotations: s.rotations,
+            truncations: s.truncations,
+            errors: s.errors.len(),
+        }
+    }
+}
+
+impl Lines {
+    fn new() -> Self {
+        Lines { stdout: io::stdout(), closed: false }
+    }
+
+    fn changes(&mut self, changes: &[StateChange]) {
+        if changes.is_empty() {
+            return;
+        }
+        let mut lock = self.stdout.lock();
+        for change in changes {
+            if write_json(&mut lock, change).is_err() {
+                self.closed = true;
+                return;
+            }
+        }
+        self.closed |= lock.flush().is_err();
+    }
+
+    fn stats(&mut self, s: &Snapshot) {
+        let line = StatsLine {
+            kind: "stats",
+            at: s.as_of,
+            lines: s.sources.iter().map(|h| h.lines).sum(),
+            events: s.sources.iter().map(|h| h.events).sum(),
+            malformed: s.sources.iter().map(|h| h.malformed).sum(),
+            open_services: s.services.iter().filter(|v| v.state == ServiceState::Open).count(),
+            windows: s.services.iter().map(|v| v.windows.len()).sum(),
+            actors: s.actors.len(),
+            gaps: s.gaps.len(),
+            elapsed_ms: s.stats.elapsed_ms,
+            sources: s.sources.iter().map(SourceLine::from).collect(),
+        };
+        let mut lock = self.stdout.lock();
+        self.closed |= write_json(&mut lock, &line).is_err() || lock.flush().is_err();
+    }
+}
+
+fn write_json(w: &mut impl Write, value: &impl Serialize) -> io::Result<()> {
+    serde_json::to_writer(&mut *w, value).map_err(io::Error::other)?;
+    w.write_all(b"\n")
+}
+
+/// Write the final analysis (the `analyze --format json` document) atomically: a reader never
+/// sees a half-written file.
+fn write_out(path: &Path, snapshot: &Snapshot) -> anyhow::Result<()> {
+    let analysis = Analysis::build(snapshot, chrono::Utc::now());
+    write_atomic(path, |w| analysis.write(w))
+        .with_context(|| format!("{}: cannot write the final analysis", path.display()))?;
+    Ok(())
 }

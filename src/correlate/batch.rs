@@ -37,7 +37,7 @@ use crate::model::snapshot::{Gap, GapKind};
 use crate::model::{Event, Request, Snapshot, SourceId, SourceKind};
 
 /// Bytes per parallel parse chunk.
-pub const CHUNK_BYTES: usize = 4 << 20;
+pub const CHUNK_BYTES: usize = 1 << 20;
 /// Lines examined to detect an access format.
 const DETECT_LINES: usize = 16;
 
@@ -280,6 +280,8 @@ impl ExternalBatch {
 #[derive(Debug)]
 struct ChunkResult {
     source: SourceId,
+    /// The chunk's bytes, handed back for reuse.
+    chunk: Vec<u8>,
     external: ExternalBatch,
     internal_per_minute: Vec<(i64, u64)>,
     unattributed: u64,
@@ -290,18 +292,39 @@ struct ChunkResult {
 #[derive(Debug)]
 struct Job {
     source: SourceId,
-    format: AccessFormat,
+    /// `None` when the format was not given and detection recognised nothing: lines are
+    /// counted, nothing is parsed (guessing would invent evidence).
+    format: Option<AccessFormat>,
     options: ParseOptions,
     filter: ClientFilter,
 }
 
-fn parse_chunk(job: &Job, chunk: &[u8], first_line: u64) -> ChunkResult {
+fn parse_chunk(
+    job: &Job,
+    chunk: Vec<u8>,
+    first_line: u64,
+    mut external: ExternalBatch,
+) -> ChunkResult {
+    external.text.clear();
+    external.reqs.clear();
+    let Some(format) = job.format else {
+        let lines = memchr::memchr_iter(b'\n', &chunk).count() as u64
+            + u64::from(chunk.last().is_some_and(|&b| b != b'\n'));
+        let stats = SourceStats { lines, ..SourceStats::default() };
+        return ChunkResult {
+            source: job.source,
+            chunk,
+            external,
+            internal_per_minute: Vec::new(),
+            unattributed: 0,
+            stats,
+        };
+    };
     let mut opts = DecoderOptions::new(job.source, Some(SourceKind::Access));
-    opts.access_format = Some(job.format);
+    opts.access_format = Some(format);
     opts.access = job.options.clone();
     let mut decoder = Decoder::new(opts);
     decoder.set_next_line(first_line);
-    let mut external = ExternalBatch::default();
     let mut internal: BTreeMap<i64, u64> = BTreeMap::new();
     let mut unattributed = 0_u64;
     let mut scans = Vec::new();
@@ -312,10 +335,11 @@ fn parse_chunk(job: &Job, chunk: &[u8], first_line: u64) -> ChunkResult {
         }
         Some(ip) => external.push(r, ip),
     };
-    decoder.feed_visit(chunk, &mut visit, &mut scans);
+    decoder.feed_visit(&chunk, &mut visit, &mut scans);
     decoder.finish_visit(&mut visit, &mut scans);
     ChunkResult {
         source: job.source,
+        chunk,
         external,
         internal_per_minute: internal.into_iter().collect(),
         unattributed,
@@ -420,12 +444,15 @@ pub fn run(config: &CaseConfig, options: &BatchOptions) -> Result<Correlator, Ba
         return Ok(c);
     }
     let workers = options.workers.max(1);
-    let (job_tx, job_rx) = mpsc::sync_channel::<(Arc<Job>, Vec<u8>, u64)>(workers * 2);
+    let (job_tx, job_rx) = mpsc::sync_channel::<(Arc<Job>, Vec<u8>, u64)>(workers);
     let job_rx = Arc::new(std::sync::Mutex::new(job_rx));
     let (res_tx, res_rx) = mpsc::channel::<ChunkResult>();
+    let (free_tx, free_rx) = mpsc::channel::<ExternalBatch>();
+    let free_rx = Arc::new(std::sync::Mutex::new(free_rx));
     std::thread::scope(|scope| {
         for i in 0..workers {
             let rx = Arc::clone(&job_rx);
+            let free = Arc::clone(&free_rx);
             let tx = res_tx.clone();
             std::thread::Builder::new()
                 .name(format!("leakline-parse-{i}"))
@@ -436,7 +463,9 @@ pub fn run(config: &CaseConfig, options: &BatchOptions) -> Result<Correlator, Ba
                             Err(_) => return,
                         };
                         let Ok((job, chunk, first_line)) = next else { return };
-                        if tx.send(parse_chunk(&job, &chunk, first_line)).is_err() {
+                        let batch =
+                            free.lock().ok().and_then(|f| f.try_recv().ok()).unwrap_or_default();
+                        if tx.send(parse_chunk(&job, chunk, first_line, batch)).is_err() {
                             return;
                         }
                     }
@@ -450,6 +479,8 @@ pub fn run(config: &CaseConfig, options: &BatchOptions) -> Result<Correlator, Ba
             pending: 0,
             stats: BTreeMap::new(),
             chunk_bytes: options.chunk_bytes.max(1),
+            pool: Vec::new(),
+            free_tx,
         };
         let outcome =
             access.iter().try_for_each(|(p, id)| reader.read_file(config, p, *id, &job_tx));
@@ -500,25 +531,34 @@ struct AccessReader<'a> {
     pending: usize,
     stats: BTreeMap<SourceId, SourceStats>,
     chunk_bytes: usize,
+    /// Chunk buffers back from the workers, for reuse (bounds allocator churn and RSS).
+    pool: Vec<Vec<u8>>,
+    /// External batches back to the workers, for reuse.
+    free_tx: mpsc::Sender<ExternalBatch>,
 }
 
 impl AccessReader<'_> {
-    fn apply(&mut self, r: &ChunkResult) {
-        apply_chunk(self.c, r);
+    fn apply(&mut self, r: ChunkResult) {
+        apply_chunk(self.c, &r);
         self.stats.entry(r.source).or_default().merge(&r.stats);
         self.pending -= 1;
+        if self.pool.len() < 8 {
+            self.pool.push(r.chunk);
+        }
+        // The workers may all have exited (error path); then the batch is simply dropped.
+        let _ = self.free_tx.send(r.external);
     }
 
     fn drain_ready(&mut self) {
         while let Ok(r) = self.res_rx.try_recv() {
-            self.apply(&r);
+            self.apply(r);
         }
     }
 
     fn drain_all(&mut self) {
         while self.pending > 0 {
             match self.res_rx.recv() {
-                Ok(r) => self.apply(&r),
+                Ok(r) => self.apply(r),
                 Err(_) => break,
             }
         }
@@ -533,25 +573,30 @@ impl AccessReader<'_> {
     ) -> Result<(), BatchError> {
         let io_err = |source| BatchError::Io { path: p.path.clone(), source };
         let mut content = Content::open(&p.path).map_err(io_err)?;
-        let mut buf = vec![0_u8; self.chunk_bytes];
-        let mut carry: Vec<u8> = Vec::new();
+        // Bytes after the last newline of the previous read (a line cut by the chunk edge).
+        let mut leftover: Vec<u8> = Vec::new();
         let mut next_line = 1_u64;
         let mut job: Option<Arc<Job>> = None;
         loop {
-            let n = read_full(&mut content, &mut buf).map_err(io_err)?;
-            let at_end = n == 0;
-            carry.extend_from_slice(&buf[..n]);
+            let mut chunk = self.pool.pop().unwrap_or_default();
+            chunk.clear();
+            chunk.extend_from_slice(&leftover);
+            leftover.clear();
+            let start = chunk.len();
+            chunk.resize(start + self.chunk_bytes, 0);
+            let n = read_full(&mut content, &mut chunk[start..]).map_err(io_err)?;
+            chunk.truncate(start + n);
+            let at_end = n < self.chunk_bytes;
             let cut = if at_end {
-                carry.len()
+                chunk.len()
             } else {
-                match memchr::memrchr(b'\n', &carry) {
-                    Some(i) => i + 1,
-                    None => continue,
-                }
+                memchr::memrchr(b'\n', &chunk).map_or(0, |i| i + 1)
             };
-            if cut > 0 {
-                let rest = carry.split_off(cut);
-                let chunk = std::mem::replace(&mut carry, rest);
+            leftover.extend_from_slice(&chunk[cut..]);
+            chunk.truncate(cut);
+            if chunk.is_empty() {
+                self.pool.push(chunk);
+            } else {
                 let job = job.get_or_insert_with(|| Arc::new(make_job(config, p, id, &chunk)));
                 let lines = memchr::memchr_iter(b'\n', &chunk).count() as u64;
                 let first = next_line;
@@ -569,21 +614,27 @@ impl AccessReader<'_> {
         let sha = content.finish().map_err(io_err)?;
         self.drain_all();
         let stats = self.stats.remove(&id).unwrap_or_default();
-        let format = job.map_or("unknown", |j| j.format.name());
-        fill_health(self.c, id, &stats, sha, format);
+        let format = job.as_ref().and_then(|j| j.format);
+        fill_health(self.c, id, &stats, sha, format.map_or("unknown", AccessFormat::name));
+        if format.is_none() && stats.lines > 0 {
+            self.c.source_mut(id).errors.push(
+                "access log format not recognised: nothing was parsed; set `format` for this source"
+                    .into(),
+            );
+        }
         Ok(())
     }
 }
 
 fn make_job(config: &CaseConfig, p: &Planned, id: SourceId, head: &[u8]) -> Job {
-    let format = p.access_format.unwrap_or_else(|| {
+    let format = p.access_format.or_else(|| {
         let lines: Vec<&[u8]> = head
             .split(|&b| b == b'\n')
             .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
             .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
             .take(DETECT_LINES)
             .collect();
-        access::detect(&lines).unwrap_or(AccessFormat::Combined)
+        access::detect(&lines)
     });
     Job {
         source: id,

@@ -176,7 +176,7 @@ fn actor_summary(c: &Correlator, a: &ActorState, class: ActorClass) -> ActorSumm
         a.services.iter().map(|&i| c.services[i as usize].name.clone()).collect();
     services.sort();
     let mut agents: Vec<(String, u64)> =
-        a.agents.iter().map(|(u, n)| (c.strings.get(*u).to_string(), *n)).collect();
+        a.agents.iter().map(|&(u, n)| (c.strings.get(u).to_string(), n)).collect();
     agents.sort_by(|x, y| y.1.cmp(&x.1).then_with(|| x.0.cmp(&y.0)));
     agents.truncate(TOP_AGENTS);
     ActorSummary {
@@ -192,9 +192,9 @@ fn actor_summary(c: &Correlator, a: &ActorState, class: ActorClass) -> ActorSumm
         successes: a.successes,
         bytes: a.bytes,
         services,
-        top_paths: top_paths(c, a.paths.iter()),
+        top_paths: top_paths(c, a.paths.iter().map(|(p, n)| (p, n))),
         user_agents: agents,
-        statuses: a.statuses.clone(),
+        statuses: a.status_map(),
     }
 }
 

@@ -1,16 +1,28 @@
 //! A live session: every configured source followed, one engine task owning the
 //! `Correlator`, snapshots published on a `watch` channel (latest wins), and a broadcast of
-//! live items (external requests, scans, source incidents, state changes) for displays.
+//! live items (external requests, scans, source incidents) for displays.
+//!
+//! Data path: follower threads (`runner`) → bounded `mpsc` of decoded batches → engine task
+//! (`engine`) → `Correlator::apply` → `watch<Arc<Snapshot>>`. The same `Decoder` and
+//! `Correlator` as `analyze`, so a live run over finished files reaches the same state.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use tokio::sync::{broadcast, watch};
+use tokio::sync::{broadcast, mpsc, oneshot, watch};
+use tokio::task::JoinHandle;
 
 use crate::config::CaseConfig;
+use crate::correlate::batch;
+use crate::correlate::classify::ScannerDb;
+use crate::correlate::{ClientFilter, Correlator};
 use crate::model::snapshot::Gap;
 use crate::model::{Event, Snapshot};
+
+use super::engine::Engine;
+use super::runner::{self, Shared, Stop};
+use super::tailer::TailerOptions;
 
 /// Where "now" comes from: the system clock when live, a replay clock in the demo.
 pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
@@ -26,6 +38,15 @@ pub struct SessionOptions {
     pub poll_interval: Duration,
     /// The session's notion of now (`as_of` of every snapshot).
     pub clock: Clock,
+    /// A source with no new bytes for this long while another source kept receiving bytes
+    /// is reported as a `Silent` gap (closed when it resumes).
+    pub silence_after: Duration,
+    /// Minimum spacing of snapshot publications while events keep arriving.
+    pub publish_every: Duration,
+    /// Snapshot refresh without input (so `as_of` and rates advance), and silence checks.
+    pub tick: Duration,
+    /// Batches in flight between followers and the engine (backpressure bound).
+    pub channel_capacity: usize,
 }
 
 impl std::fmt::Debug for SessionOptions {
@@ -34,6 +55,10 @@ impl std::fmt::Debug for SessionOptions {
             .field("from_end", &self.from_end)
             .field("rotate_wait", &self.rotate_wait)
             .field("poll_interval", &self.poll_interval)
+            .field("silence_after", &self.silence_after)
+            .field("publish_every", &self.publish_every)
+            .field("tick", &self.tick)
+            .field("channel_capacity", &self.channel_capacity)
             .finish_non_exhaustive()
     }
 }
@@ -45,6 +70,10 @@ impl Default for SessionOptions {
             rotate_wait: Duration::from_secs(5),
             poll_interval: Duration::from_millis(500),
             clock: Arc::new(Utc::now),
+            silence_after: Duration::from_secs(300),
+            publish_every: Duration::from_millis(100),
+            tick: Duration::from_secs(1),
+            channel_capacity: 64,
         }
     }
 }
@@ -55,17 +84,34 @@ impl Default for SessionOptions {
 pub enum LiveItem {
     /// A request or scan observation; `external` tells whether it is exposure-relevant.
     Event { event: Arc<Event>, external: bool },
-    /// A rotation, truncation, error, silence or restart.
+    /// A rotation, truncation, error, silence or restart. `to` is `None` while it lasts.
     Incident(Gap),
 }
 
-/// A running live session.
+/// Progress of a session, for callers that must know when history has been read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SessionStatus {
+    /// Every follower has read what existed when it started (stdin counts at once).
+    pub backfilled: bool,
+    pub sources: usize,
+    /// Events applied to the correlator so far.
+    pub events: u64,
+    /// Batches applied so far.
+    pub batches: u64,
+}
+
+/// A running live session. Dropping it stops the session; `shutdown` stops it and returns
+/// the final snapshot.
 #[derive(Debug)]
 pub struct Session {
     /// Latest snapshot (published after each applied batch, at most every ~100 ms, and on a 1 s tick).
     pub snapshots: watch::Receiver<Arc<Snapshot>>,
     /// Live feed; subscribe more with `subscribe()`.
     pub items: broadcast::Sender<LiveItem>,
+    /// Progress (backfill done, events applied).
+    pub status: watch::Receiver<SessionStatus>,
+    stop: Option<oneshot::Sender<()>>,
+    engine: Option<JoinHandle<Arc<Snapshot>>>,
 }
 
 impl Session {
@@ -74,11 +120,82 @@ impl Session {
     pub fn subscribe(&self) -> broadcast::Receiver<LiveItem> {
         self.items.subscribe()
     }
+
+    /// Stop following, apply what the followers already read, record incidents still open
+    /// (with no end), and return the final snapshot.
+    pub async fn shutdown(mut self) -> Arc<Snapshot> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        match self.engine.take() {
+            Some(handle) => match handle.await {
+                Ok(snapshot) => snapshot,
+                Err(e) => {
+                    tracing::error!("engine task failed: {e}");
+                    Arc::clone(&self.snapshots.borrow())
+                }
+            },
+            None => Arc::clone(&self.snapshots.borrow()),
+        }
+    }
 }
 
 /// Start following every source of `config`. Must be called inside a tokio runtime.
 #[must_use]
 pub fn start(config: CaseConfig, options: SessionOptions) -> Session {
-    let _ = (config, options);
-    todo!("live session: issue 5")
+    let specs = runner::specs(&config);
+    let (tx, rx) = mpsc::channel(options.channel_capacity.max(1));
+    let stop_flag = Arc::new(Stop::default());
+    let shared = Arc::new(Shared {
+        tx,
+        next_id: std::sync::Mutex::new(0),
+        turn: (std::sync::Mutex::new(0), std::sync::Condvar::new()),
+        stop: Arc::clone(&stop_flag),
+        tailer: TailerOptions {
+            from_end: options.from_end,
+            rotate_wait: options.rotate_wait,
+            ..TailerOptions::default()
+        },
+        poll_interval: options.poll_interval,
+        timezone: config.timezone,
+        trusted_proxies: config.trusted_proxies.clone(),
+        filter: ClientFilter::new(&config),
+        claimed: std::sync::Mutex::default(),
+    });
+    let (mut followers, mut file_followers) = (0, 0);
+    for (k, spec) in specs.into_iter().enumerate() {
+        let pattern = spec.pattern.clone();
+        match runner::spawn(k, spec, Arc::clone(&shared)) {
+            Ok(_) => {
+                followers += 1;
+                file_followers += usize::from(pattern != runner::STDIN);
+            }
+            Err(e) => {
+                tracing::error!("cannot start a follower for {pattern}: {e}");
+                shared.pass_turn(k);
+            }
+        }
+    }
+    drop(shared);
+    let filter = ClientFilter::new(&config);
+    // The same scanner list as `analyze` (built-in plus the config's files).
+    let (scanners, scanner_error) = match batch::load_scanners(&config) {
+        Ok(db) => (db, None),
+        Err(e) => (ScannerDb::builtin(), Some(e.to_string())),
+    };
+    let correlator = Correlator::with_scanners(config, scanners);
+    let counts = (followers, file_followers);
+    let (mut engine, outputs) = Engine::new(correlator, filter, options, stop_flag, counts);
+    if let Some(reason) = scanner_error {
+        engine.scanner_file_failed(&reason);
+    }
+    let (stop_tx, stop_rx) = oneshot::channel();
+    let handle = tokio::spawn(engine.run(rx, stop_rx));
+    Session {
+        snapshots: outputs.snapshots,
+        items: outputs.items,
+        status: outputs.status,
+        stop: Some(stop_tx),
+        engine: Some(handle),
+    }
 }

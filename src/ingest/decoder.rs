@@ -222,6 +222,35 @@ impl Decoder {
         }
     }
 
+    /// Live sources: decide the format now from the complete lines buffered so far instead of
+    /// waiting for `DETECT_LINES` lines or `DETECT_BYTES` bytes, so a quiet live log with a few
+    /// lines yields its events at once. Nothing happens while no complete line is buffered or
+    /// nothing matches yet (detection then goes on as more bytes arrive). Batch reads never
+    /// need it: their first chunk already holds enough lines. Requests are lent to
+    /// `on_request` (as `feed_visit`), scan observations go to `out`.
+    pub fn detect_now(&mut self, on_request: &mut dyn FnMut(&Request), out: &mut Vec<Event>) {
+        let State::Detecting { head } = &self.state else { return };
+        let Some(end) = memchr::memrchr(b'\n', head) else { return };
+        let complete = &head[..end];
+        let lines: Vec<&[u8]> = complete
+            .split(|&b| b == b'\n')
+            .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
+            .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
+            .take(DETECT_LINES)
+            .collect();
+        let kind = self.options.kind;
+        let mut state = None;
+        if kind != Some(SourceKind::Access) {
+            state = scan::detect(head).map(|f| scan_state(f, &self.options));
+        }
+        if state.is_none() && kind != Some(SourceKind::Scan) {
+            state = access::detect(&lines).map(|f| access_state(f, &self.options));
+        }
+        if let Some(state) = state {
+            self.switch(state, &mut Sink::Visit(on_request, out));
+        }
+    }
+
     /// Forget partial-line state (the source was truncated or replaced).
     pub fn reset_partial(&mut self) {
         match &mut self.state {

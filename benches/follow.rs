@@ -1,0 +1,254 @@
+//! Follow benchmark (not a test; run through `bench/follow.sh`).
+//!
+//! `cargo bench --bench follow -- latency [SECS] [LINES_PER_SEC]`: a writer thread appends
+//! combined-format lines every 10 ms at the given rate; for every write we take the moment the
+//! session's engine had applied that many events. Prints median / p95 / max latency.
+//!
+//! `cargo bench --bench follow -- throughput [SECS]`: a writer appends as fast as it can
+//! (rename-rotating the file every 256 MiB so the disk does not fill); prints events applied
+//! per second over the run and the resident set size sampled every second.
+
+use std::fs::{self, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use leakline::config::{AccessSpec, CaseConfig, ServiceConfig};
+use leakline::follow::{SessionOptions, session};
+use leakline::ingest::access::AccessFormat;
+
+const ROTATE_BYTES: u64 = 256 * 1024 * 1024;
+
+fn config(dir: &Path, pattern: &str) -> CaseConfig {
+    CaseConfig {
+        path: None,
+        base_dir: dir.to_path_buf(),
+        name: "follow bench".into(),
+        timezone: chrono_tz::UTC,
+        internal: vec!["10.0.0.0/8".parse().expect("cidr")],
+        trusted_proxies: Vec::new(),
+        allow: Vec::new(),
+        services: vec![ServiceConfig {
+            name: "gateway".into(),
+            addresses: vec!["192.0.2.40:443".into()],
+            access: vec![AccessSpec {
+                pattern: pattern.to_owned(),
+                format: Some(AccessFormat::Combined),
+                fields: None,
+            }],
+        }],
+        scans: Vec::new(),
+        scanners: Vec::new(),
+    }
+}
+
+/// `n` distinct combined lines (clients, paths, statuses vary), second `sec` of a fixed day.
+fn block(n: usize, sec: u64) -> Vec<u8> {
+    let paths = ["/v1/chat/completions", "/v1/models", "/healthz", "/.env", "/v1/embeddings"];
+    let uas = [
+        "curl/8.5.0",
+        "python-requests/2.31",
+        "Mozilla/5.0 (X11; Linux x86_64)",
+        "kube-probe/1.29",
+    ];
+    let (h, m, s) = ((sec / 3600) % 24, (sec / 60) % 60, sec % 60);
+    let mut out = Vec::with_capacity(n * 160);
+    for i in 0..n {
+        let client = if i % 3 == 0 {
+            format!("203.0.{}.{}", (i / 250) % 250, i % 250)
+        } else {
+            format!("10.1.{}.{}", (i / 250) % 250, i % 250)
+        };
+        let status = [200, 200, 404, 401][i % 4];
+        let _ = writeln!(
+            out,
+            "{client} - - [27/Nov/2026:{h:02}:{m:02}:{s:02} +0000] \"GET {}?q={i} HTTP/1.1\" {status} {} \"-\" \"{}\"",
+            paths[i % paths.len()],
+            100 + i,
+            uas[i % uas.len()]
+        );
+    }
+    out
+}
+
+fn rss_kib() -> u64 {
+    fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
+        })
+        .unwrap_or(0)
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
+    let mode = args.first().map_or("latency", String::as_str).to_owned();
+    let secs: u64 = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(10);
+    let rate: u64 = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(50_000);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let log = dir.path().join("access.log");
+    fs::write(&log, b"").expect("create log");
+    let pattern = log.to_string_lossy().into_owned();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let cfg = config(dir.path(), &pattern);
+    match mode.as_str() {
+        "throughput" => runtime.block_on(throughput(cfg, log, secs)),
+        _ => runtime.block_on(latency(cfg, log, secs, rate)),
+    }
+}
+
+async fn latency(cfg: CaseConfig, log: PathBuf, secs: u64, rate: u64) {
+    let options =
+        SessionOptions { rotate_wait: Duration::from_secs(1), ..SessionOptions::default() };
+    let session = session::start(cfg, options);
+    let mut status = session.status.clone();
+    while !status.borrow_and_update().backfilled {
+        let _ = status.changed().await;
+    }
+    let writes: Arc<Mutex<Vec<(u64, Instant)>>> = Arc::default();
+    let done = Arc::new(AtomicBool::new(false));
+    let writer_thread = {
+        let (writes, done) = (Arc::clone(&writes), Arc::clone(&done));
+        std::thread::spawn(move || {
+            let mut f = OpenOptions::new().append(true).open(&log).expect("open log");
+            let start = Instant::now();
+            let mut written = 0u64;
+            let mut sec = 0;
+            let lines = block(rate as usize, 0);
+            let offsets: Vec<usize> =
+                std::iter::once(0).chain(memchr_iter(&lines).map(|i| i + 1)).collect();
+            while start.elapsed() < Duration::from_secs(secs) {
+                std::thread::sleep(Duration::from_millis(10));
+                let due = (start.elapsed().as_secs_f64() * rate as f64) as u64;
+                if due <= written {
+                    continue;
+                }
+                let (a, b) = ((written % rate) as usize, (due % rate) as usize);
+                if b > a {
+                    f.write_all(&lines[offsets[a]..offsets[b]]).expect("write");
+                } else {
+                    f.write_all(&lines[offsets[a]..]).expect("write");
+                    f.write_all(&lines[..offsets[b]]).expect("write");
+                    sec += 1;
+                }
+                written = due;
+                writes.lock().expect("lock").push((written, Instant::now()));
+            }
+            let _ = sec;
+            done.store(true, Ordering::Relaxed);
+        })
+    };
+    let mut applied: Vec<(u64, Instant)> = Vec::new();
+    loop {
+        if tokio::time::timeout(Duration::from_secs(5), status.changed()).await.is_err() {
+            break;
+        }
+        let events = status.borrow_and_update().events;
+        applied.push((events, Instant::now()));
+        let total = writes.lock().expect("lock").last().map_or(0, |w| w.0);
+        if done.load(Ordering::Relaxed) && events >= total {
+            break;
+        }
+    }
+    writer_thread.join().expect("writer");
+    let writes = writes.lock().expect("lock").clone();
+    let mut latencies: Vec<f64> = writes
+        .iter()
+        .filter_map(|(n, t)| {
+            let i = applied.partition_point(|(e, _)| e < n);
+            applied.get(i).map(|(_, at)| at.saturating_duration_since(*t).as_secs_f64() * 1000.0)
+        })
+        .collect();
+    latencies.sort_by(f64::total_cmp);
+    let pct = |p: f64| {
+        latencies.get(((latencies.len() as f64 - 1.0) * p) as usize).copied().unwrap_or(f64::NAN)
+    };
+    let total = writes.last().map_or(0, |w| w.0);
+    let last = applied.last().map_or(0, |a| a.0);
+    println!(
+        "latency: {total} lines appended at {rate} lines/s over {secs} s in {} writes; applied {last}; \
+         append-to-applied median {:.1} ms, p95 {:.1} ms, max {:.1} ms",
+        writes.len(),
+        pct(0.5),
+        pct(0.95),
+        pct(1.0)
+    );
+    let _ = session.shutdown().await;
+}
+
+fn memchr_iter(b: &[u8]) -> impl Iterator<Item = usize> + '_ {
+    b.iter().enumerate().filter(|(_, c)| **c == b'\n').map(|(i, _)| i)
+}
+
+async fn throughput(cfg: CaseConfig, log: PathBuf, secs: u64) {
+    let options =
+        SessionOptions { rotate_wait: Duration::from_secs(1), ..SessionOptions::default() };
+    let session = session::start(cfg, options);
+    let mut status = session.status.clone();
+    while !status.borrow_and_update().backfilled {
+        let _ = status.changed().await;
+    }
+    let written = Arc::new(AtomicU64::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
+    let writer_thread = {
+        let (written, stop) = (Arc::clone(&written), Arc::clone(&stop));
+        let progress = session.status.clone();
+        std::thread::spawn(move || {
+            let lines = block(4096, 0);
+            let mut f = OpenOptions::new().append(true).open(&log).expect("open log");
+            let mut bytes = 0u64;
+            let old = log.with_extension("log.1");
+            while !stop.load(Ordering::Relaxed) {
+                f.write_all(&lines).expect("write");
+                bytes += lines.len() as u64;
+                written.fetch_add(4096, Ordering::Relaxed);
+                if bytes >= ROTATE_BYTES {
+                    let _ = fs::remove_file(&old);
+                    fs::rename(&log, &old).expect("rotate");
+                    f = OpenOptions::new().create(true).append(true).open(&log).expect("reopen");
+                    bytes = 0;
+                }
+                // Stay at most ~2 M lines ahead: this measures the follower, not the disk.
+                while written.load(Ordering::Relaxed) > progress.borrow().events + 2_000_000
+                    && !stop.load(Ordering::Relaxed)
+                {
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+            }
+        })
+    };
+    let start = Instant::now();
+    let mut samples = Vec::new();
+    for s in 1..=secs {
+        tokio::time::sleep_until((start + Duration::from_secs(s)).into()).await;
+        let applied = status.borrow().events;
+        samples.push((s, written.load(Ordering::Relaxed), applied, rss_kib()));
+        if s == secs || s % 10 == 0 || s <= 3 {
+            let (_, w, a, r) = samples[samples.len() - 1];
+            println!(
+                "t={s:>4}s written={w:>11} applied={a:>11} rate={:>9.0}/s rss={r} KiB",
+                a as f64 / s as f64
+            );
+        }
+    }
+    stop.store(true, Ordering::Relaxed);
+    writer_thread.join().expect("writer");
+    let (_, w, a, r) = samples[samples.len() - 1];
+    let warm = samples.get(samples.len() / 2).map_or((0, 0, 0, 0), |x| *x);
+    let steady = (a - warm.2) as f64 / (secs - warm.0) as f64;
+    println!(
+        "throughput: {a} events applied in {secs} s ({:.0} lines/s overall, {steady:.0} lines/s over \
+         the second half); written {w}; RSS at half-time {} KiB, at end {r} KiB",
+        a as f64 / secs as f64,
+        warm.3
+    );
+    let _ = session.shutdown().await;
+}

@@ -1,0 +1,453 @@
+//! The engine task: owns the `Correlator`, applies decoded batches in arrival order, turns
+//! follower incidents into `Gap` records, and publishes coalesced snapshots.
+//!
+//! Incidents that are still going on (a failing source, a silent source) are kept here as open
+//! gaps (`to = None`) and added to every published snapshot; they are recorded in the
+//! correlator once they end, or at shutdown with no end.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use tokio::sync::{broadcast, mpsc, oneshot, watch};
+
+use crate::config::Vantage;
+use crate::correlate::{ClientFilter, Correlator};
+use crate::model::snapshot::{Gap, GapKind};
+use crate::model::{Event, Snapshot, SourceId, SourceKind};
+
+use super::runner::{Batch, Msg, Stop};
+use super::session::{Clock, LiveItem, SessionOptions, SessionStatus};
+use super::tailer::Incident;
+
+/// Capacity of the live-item broadcast (receivers that fall further behind lag).
+const ITEMS_CAPACITY: usize = 4096;
+/// How long shutdown waits for followers to hand over what they already read.
+const DRAIN_DEADLINE: Duration = Duration::from_secs(5);
+
+/// The receiving ends a session hands out.
+pub(crate) struct Outputs {
+    pub snapshots: watch::Receiver<Arc<Snapshot>>,
+    pub items: broadcast::Sender<LiveItem>,
+    pub status: watch::Receiver<SessionStatus>,
+}
+
+/// What the engine tracks per source beyond the correlator's health counters.
+#[derive(Debug)]
+struct Tracked {
+    path: String,
+    vantage: Vantage,
+    /// Access logs only are checked for silence (a finished scan is quiet by nature).
+    access: bool,
+    /// Bytes arrived after the backfill: the source is live, so its silence means something.
+    live: bool,
+    /// When bytes last arrived (monotonic) — silence detection.
+    last_bytes: Option<Instant>,
+    ended: bool,
+    /// Lines at the previous tick (rate).
+    lines_at_tick: u64,
+    lines: u64,
+    last_event: Option<DateTime<Utc>>,
+    silent: Option<Gap>,
+}
+
+pub(crate) struct Engine {
+    correlator: Correlator,
+    options: SessionOptions,
+    clock: Clock,
+    filter: ClientFilter,
+    stop: Arc<Stop>,
+    started: Instant,
+    snapshots: watch::Sender<Arc<Snapshot>>,
+    items: broadcast::Sender<LiveItem>,
+    status_tx: watch::Sender<SessionStatus>,
+    status: SessionStatus,
+    sources: Vec<Tracked>,
+    /// Failing sources or patterns: (source, path) → open gap.
+    errors: BTreeMap<(Option<SourceId>, String), Gap>,
+    /// File followers still running (shutdown waits for them; stdin is not waited for).
+    followers: usize,
+    /// Followers (stdin included) that have not read their initial content yet.
+    waiting_catch_up: usize,
+    dirty: bool,
+    last_publish: Instant,
+    last_tick: Instant,
+}
+
+impl Engine {
+    pub fn new(
+        correlator: Correlator,
+        filter: ClientFilter,
+        options: SessionOptions,
+        stop: Arc<Stop>,
+        (followers, file_followers): (usize, usize),
+    ) -> (Engine, Outputs) {
+        let clock = Arc::clone(&options.clock);
+        let first = Arc::new(correlator.snapshot(clock()));
+        let (snapshots, snapshots_rx) = watch::channel(first);
+        let (items, _) = broadcast::channel(ITEMS_CAPACITY);
+        let status = SessionStatus { backfilled: followers == 0, ..SessionStatus::default() };
+        let (status_tx, status_rx) = watch::channel(status);
+        let now = Instant::now();
+        let mut engine = Engine {
+            correlator,
+            clock,
+            filter,
+            stop,
+            started: now,
+            snapshots,
+            items: items.clone(),
+            status_tx,
+            status,
+            sources: Vec::new(),
+            errors: BTreeMap::new(),
+            followers: file_followers,
+            waiting_catch_up: followers,
+            dirty: true,
+            last_publish: now,
+            last_tick: now,
+            options,
+        };
+        if engine.options.from_end {
+            let at = (engine.clock)();
+            engine.record(Gap {
+                kind: GapKind::Restart,
+                source: None,
+                path: String::new(),
+                from: at,
+                to: Some(at),
+                reason: "started with --from-end: content written before this moment was not read"
+                    .to_owned(),
+            });
+        }
+        let outputs = Outputs { snapshots: snapshots_rx, items, status: status_rx };
+        (engine, outputs)
+    }
+
+    /// A user scanner file could not be loaded: the built-in list is used, and the failure
+    /// stays visible as a source error.
+    pub fn scanner_file_failed(&mut self, reason: &str) {
+        let at = (self.clock)();
+        self.record(Gap {
+            kind: GapKind::SourceError,
+            source: None,
+            path: String::new(),
+            from: at,
+            to: None,
+            reason: format!("scanner list not loaded (built-in list used): {reason}"),
+        });
+    }
+
+    pub async fn run(
+        mut self,
+        mut rx: mpsc::Receiver<Msg>,
+        mut stop: oneshot::Receiver<()>,
+    ) -> Arc<Snapshot> {
+        let mut tick = tokio::time::interval(self.options.tick);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        let mut input_open = true;
+        loop {
+            let publish_at = self.last_publish + self.options.publish_every;
+            tokio::select! {
+                biased;
+                _ = &mut stop => break,
+                msg = rx.recv(), if input_open => match msg {
+                    Some(msg) => {
+                        self.handle(msg);
+                        // Drain what is already queued before considering a publication.
+                        for _ in 0..64 {
+                            match rx.try_recv() {
+                                Ok(msg) => self.handle(msg),
+                                Err(_) => break,
+                            }
+                        }
+                    }
+                    None => input_open = false,
+                },
+                () = tokio::time::sleep_until(publish_at.into()), if self.dirty => {}
+                _ = tick.tick() => self.on_tick(),
+            }
+            if self.dirty && Instant::now() >= self.last_publish + self.options.publish_every {
+                self.publish();
+            }
+        }
+        self.finish(rx).await
+    }
+
+    /// Stop the followers, apply what they hand over, close the books.
+    async fn finish(mut self, mut rx: mpsc::Receiver<Msg>) -> Arc<Snapshot> {
+        self.stop.set();
+        let deadline = tokio::time::Instant::now() + DRAIN_DEADLINE;
+        while self.followers > 0 {
+            match tokio::time::timeout_at(deadline, rx.recv()).await {
+                Ok(Some(msg)) => self.handle(msg),
+                Ok(None) | Err(_) => break,
+            }
+        }
+        while let Ok(msg) = rx.try_recv() {
+            self.handle(msg);
+        }
+        let open: Vec<Gap> = std::mem::take(&mut self.errors).into_values().collect();
+        for gap in open {
+            self.correlator.record_gap(gap);
+        }
+        let silent: Vec<Gap> = self.sources.iter_mut().filter_map(|s| s.silent.take()).collect();
+        for gap in silent {
+            self.correlator.record_gap(gap);
+        }
+        self.publish();
+        Arc::clone(&self.snapshots.borrow())
+    }
+
+    fn handle(&mut self, msg: Msg) {
+        match msg {
+            Msg::Register { id, info } => {
+                let path = info.path.clone();
+                let vantage = info.vantage;
+                let access = info.kind == SourceKind::Access;
+                let got = self.correlator.add_source(info);
+                if got != id {
+                    tracing::error!("source id mismatch: follower {id:?}, correlator {got:?}");
+                }
+                self.sources.push(Tracked {
+                    path,
+                    vantage,
+                    access,
+                    live: false,
+                    last_bytes: None,
+                    ended: false,
+                    lines_at_tick: 0,
+                    lines: 0,
+                    last_event: None,
+                    silent: None,
+                });
+                self.status.sources = self.sources.len();
+            }
+            Msg::Batch(batch) => self.apply(batch),
+            Msg::Incident(incident) => self.incident(incident),
+            Msg::Ended(id) => {
+                if let Some(s) = self.sources.get_mut(id.0 as usize) {
+                    s.ended = true;
+                }
+            }
+            Msg::CaughtUp => {
+                self.waiting_catch_up = self.waiting_catch_up.saturating_sub(1);
+                if self.waiting_catch_up == 0 && !self.status.backfilled {
+                    self.status.backfilled = true;
+                    self.publish();
+                }
+            }
+            Msg::Stopped => {
+                self.followers = self.followers.saturating_sub(1);
+                // A follower that stops before catching up will never catch up.
+                if !self.stop.is_set() {
+                    tracing::debug!("a follower stopped");
+                }
+            }
+        }
+        self.dirty = true;
+    }
+
+    fn apply(&mut self, batch: Batch) {
+        self.status.events += batch.len();
+        self.correlator.apply(&batch.events);
+        for (source, per_minute) in &batch.internal {
+            self.correlator.apply_internal_counts(*source, per_minute);
+        }
+        for &(source, n) in &batch.unattributed {
+            self.correlator.apply_unattributed(source, n);
+        }
+        self.status.batches += 1;
+        // Cheap (a lock and a wake-up): lets callers measure when events are applied.
+        self.status_tx.send_replace(self.status);
+        if self.items.receiver_count() > 0 {
+            for event in batch.events {
+                let external = self.is_external(&event);
+                let _ = self.items.send(LiveItem::Event { event: Arc::new(event), external });
+            }
+        }
+        let now = Instant::now();
+        for update in batch.sources {
+            let id = update.id;
+            let Some(live) = self.sources.get_mut(id.0 as usize) else { continue };
+            live.lines = update.stats.lines;
+            live.last_event = update.stats.last_event;
+            let resumed = if update.bytes > 0 {
+                live.last_bytes = Some(now);
+                live.live |= self.status.backfilled;
+                live.silent.take()
+            } else {
+                None
+            };
+            let h = self.correlator.source_mut(id);
+            h.lines = update.stats.lines;
+            h.events = update.stats.events;
+            h.malformed = update.stats.malformed;
+            h.oversized = update.stats.oversized;
+            h.malformed_samples = update.stats.malformed_samples;
+            h.first_event = update.stats.first_event;
+            h.last_event = update.stats.last_event;
+            update.format.clone_into(&mut h.format);
+            h.incomplete = update.incomplete;
+            if let Some(mut gap) = resumed {
+                gap.to = Some((self.clock)());
+                self.record(gap);
+            }
+        }
+    }
+
+    fn is_external(&self, event: &Event) -> bool {
+        match event {
+            Event::Request(r) => r.client.is_some_and(|c| self.filter.is_external(c)),
+            Event::Scan(s) => self
+                .sources
+                .get(s.source.0 as usize)
+                .is_some_and(|l| l.vantage == Vantage::External),
+        }
+    }
+
+    fn incident(&mut self, incident: Incident) {
+        let at = (self.clock)();
+        match incident {
+            Incident::Rotated { stream, from, to } => {
+                self.correlator.source_mut(stream).rotations += 1;
+                let reason = match to {
+                    Some(to) => {
+                        format!("renamed to {}; read until quiet, then closed", to.display())
+                    }
+                    None => "renamed out of the pattern or deleted; read until quiet, then closed"
+                        .to_owned(),
+                };
+                self.record(Gap {
+                    kind: GapKind::Rotated,
+                    source: Some(stream),
+                    path: from.to_string_lossy().into_owned(),
+                    from: at,
+                    to: Some(at),
+                    reason,
+                });
+            }
+            Incident::Truncated { stream, path, read, size } => {
+                self.correlator.source_mut(stream).truncations += 1;
+                self.record(Gap {
+                    kind: GapKind::Truncated,
+                    source: Some(stream),
+                    path: path.to_string_lossy().into_owned(),
+                    from: at,
+                    to: Some(at),
+                    reason: format!(
+                        "truncated after {read} bytes were read (now {size} bytes); bytes written \
+                         between the last read and the truncation are lost unless a copy appears"
+                    ),
+                });
+            }
+            Incident::Recognized { stream, path, extra } => {
+                tracing::info!(
+                    "{} holds content already read from source {} ({extra} new bytes)",
+                    path.display(),
+                    stream.0
+                );
+            }
+            Incident::Error { stream, path, reason } => {
+                let path = path.to_string_lossy().into_owned();
+                if let Some(id) = stream {
+                    let h = self.correlator.source_mut(id);
+                    if !h.errors.contains(&reason) {
+                        h.errors.push(reason.clone());
+                    }
+                }
+                let gap = Gap {
+                    kind: GapKind::SourceError,
+                    source: stream,
+                    path: path.clone(),
+                    from: at,
+                    to: None,
+                    reason,
+                };
+                let _ = self.items.send(LiveItem::Incident(gap.clone()));
+                self.errors.insert((stream, path), gap);
+            }
+            Incident::Recovered { stream, path } => {
+                let key = (stream, path.to_string_lossy().into_owned());
+                if let Some(mut gap) = self.errors.remove(&key) {
+                    gap.to = Some(at);
+                    self.record(gap);
+                }
+            }
+        }
+    }
+
+    /// Record a finished gap and tell the displays.
+    fn record(&mut self, gap: Gap) {
+        let _ = self.items.send(LiveItem::Incident(gap.clone()));
+        self.correlator.record_gap(gap);
+        self.dirty = true;
+    }
+
+    fn on_tick(&mut self) {
+        let now = Instant::now();
+        let dt = now.saturating_duration_since(self.last_tick).as_secs_f64();
+        self.last_tick = now;
+        for (i, s) in self.sources.iter_mut().enumerate() {
+            let rate = if dt > 0.0 { (s.lines - s.lines_at_tick) as f64 / dt } else { 0.0 };
+            s.lines_at_tick = s.lines;
+            self.correlator.source_mut(SourceId(i as u32)).lines_per_sec = rate;
+        }
+        if self.status.backfilled {
+            self.check_silence(now);
+        }
+        self.dirty = true;
+    }
+
+    /// Open a `Silent` gap for a source quiet for `silence_after` while another one was not.
+    fn check_silence(&mut self, now: Instant) {
+        let after = self.options.silence_after;
+        let recent =
+            |t: Option<Instant>| t.is_some_and(|t| now.saturating_duration_since(t) < after);
+        let active = self.sources.iter().filter(|s| recent(s.last_bytes)).count();
+        if active == 0 {
+            return;
+        }
+        let wall = (self.clock)();
+        for (i, s) in self.sources.iter_mut().enumerate() {
+            let Some(last) = s.last_bytes else { continue };
+            if !s.live || !s.access || s.ended || s.silent.is_some() || recent(Some(last)) {
+                continue;
+            }
+            let quiet = chrono::Duration::from_std(now.saturating_duration_since(last))
+                .unwrap_or_else(|_| chrono::Duration::zero());
+            let gap = Gap {
+                kind: GapKind::Silent,
+                source: Some(SourceId(i as u32)),
+                path: s.path.clone(),
+                from: wall - quiet,
+                to: None,
+                reason: format!(
+                    "no new bytes for {} s while other sources kept receiving data",
+                    after.as_secs()
+                ),
+            };
+            let _ = self.items.send(LiveItem::Incident(gap.clone()));
+            s.silent = Some(gap);
+        }
+    }
+
+    fn publish(&mut self) {
+        let as_of = (self.clock)();
+        let mut snapshot = self.correlator.snapshot(as_of);
+        snapshot.stats.elapsed_ms = self.started.elapsed().as_millis() as u64;
+        for (i, s) in self.sources.iter().enumerate() {
+            if let Some(h) = snapshot.sources.get_mut(i) {
+                h.lag_secs = s.last_event.map(|t| (as_of - t).num_milliseconds() as f64 / 1000.0);
+            }
+        }
+        snapshot.gaps.extend(self.errors.values().cloned());
+        snapshot.gaps.extend(self.sources.iter().filter_map(|s| s.silent.clone()));
+        // Status first: a reader woken by the snapshot sees a status at least as new.
+        self.status_tx.send_replace(self.status);
+        self.snapshots.send_replace(Arc::new(snapshot));
+        self.dirty = false;
+        self.last_publish = Instant::now();
+    }
+}

@@ -1,0 +1,207 @@
+//! The decoding sink between a tailer and the engine: bytes → `Decoder` → batches.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+use std::sync::PoisonError;
+
+use crate::correlate::{ClientFilter, SourceInfo};
+use crate::ingest::access::{AccessFormat, ParseOptions};
+use crate::ingest::decoder::{Decoder, DecoderOptions, DetectedFormat};
+use crate::ingest::scan::{ScanFormat, ScanOptions};
+use crate::model::{Event, Request, SourceId, SourceKind};
+
+use super::super::identity::FileId;
+use super::super::tailer::{Incident, OpenReason, TailSink};
+use super::{BATCH_EVENTS, Batch, FollowSpec, Msg, Shared, SourceUpdate};
+
+/// Requests decoded but not sent yet.
+#[derive(Debug, Default)]
+pub(super) struct Pending {
+    events: Vec<Event>,
+    internal: BTreeMap<(SourceId, i64), u64>,
+    unattributed: BTreeMap<SourceId, u64>,
+    /// Requests and observations since the last flush.
+    count: usize,
+}
+
+impl Pending {
+    /// Lend a request: external ones become events, the rest counters.
+    fn visit(&mut self, filter: &ClientFilter, r: &Request) {
+        self.count += 1;
+        match r.client {
+            None => *self.unattributed.entry(r.source).or_insert(0) += 1,
+            Some(ip) if !filter.is_external(ip) => {
+                let minute = r.time.timestamp().div_euclid(60);
+                *self.internal.entry((r.source, minute)).or_insert(0) += 1;
+            }
+            Some(_) => self.events.push(Event::Request(r.clone())),
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.events.is_empty() && self.internal.is_empty() && self.unattributed.is_empty()
+    }
+}
+
+/// A decoding sink: tailer bytes → decoder → batched events.
+pub(super) struct Feed<'a> {
+    shared: &'a Shared,
+    spec: &'a FollowSpec,
+    decoders: HashMap<SourceId, (Decoder, u64)>,
+    pending: Pending,
+    dirty: Vec<SourceId>,
+}
+
+impl<'a> Feed<'a> {
+    pub(super) fn new(shared: &'a Shared, spec: &'a FollowSpec) -> Self {
+        Feed {
+            shared,
+            spec,
+            decoders: HashMap::new(),
+            pending: Pending::default(),
+            dirty: Vec::new(),
+        }
+    }
+
+    fn decoder_options(&self, id: SourceId) -> DecoderOptions {
+        let mut o = DecoderOptions::new(id, Some(self.spec.kind));
+        o.access_format = self.spec.access_format;
+        o.scan_format = self.spec.scan_format;
+        o.access = ParseOptions {
+            default_tz: self.shared.timezone,
+            trusted_proxies: self.shared.trusted_proxies.clone(),
+            fields: self.spec.fields.clone(),
+        };
+        o.scan = ScanOptions { default_tz: self.shared.timezone };
+        o
+    }
+
+    fn mark(&mut self, id: SourceId) {
+        if !self.dirty.contains(&id) {
+            self.dirty.push(id);
+        }
+    }
+
+    /// Send what is pending (events and the counters of every source touched).
+    pub(super) fn flush(&mut self) {
+        if self.pending.is_empty() && self.dirty.is_empty() {
+            return;
+        }
+        let pending = std::mem::take(&mut self.pending);
+        self.pending.events.reserve(BATCH_EVENTS);
+        let mut internal: Vec<(SourceId, Vec<(i64, u64)>)> = Vec::new();
+        for ((id, minute), n) in pending.internal {
+            match internal.last_mut() {
+                Some((last, per_minute)) if *last == id => per_minute.push((minute, n)),
+                _ => internal.push((id, vec![(minute, n)])),
+            }
+        }
+        let mut batch = Batch {
+            events: pending.events,
+            internal,
+            unattributed: pending.unattributed.into_iter().collect(),
+            sources: Vec::with_capacity(self.dirty.len()),
+        };
+        for id in self.dirty.drain(..) {
+            if let Some((decoder, bytes)) = self.decoders.get_mut(&id) {
+                batch.sources.push(SourceUpdate {
+                    id,
+                    stats: decoder.stats().clone(),
+                    format: decoder.format().name(),
+                    incomplete: decoder.scan_summary().is_some_and(|s| s.incomplete),
+                    bytes: std::mem::take(bytes),
+                });
+            }
+        }
+        self.shared.send(Msg::Batch(batch));
+    }
+
+    /// Idle moment (everything read): let sources still detecting their format decide from
+    /// the complete lines they have, so a quiet live log is not held back.
+    pub(super) fn settle(&mut self) {
+        let filter = &self.shared.filter;
+        let pending = &mut self.pending;
+        for (id, (decoder, _)) in &mut self.decoders {
+            if matches!(decoder.format(), DetectedFormat::Unknown) {
+                let before = pending.count + pending.events.len();
+                let mut scans = Vec::new();
+                decoder.detect_now(&mut |r| pending.visit(filter, r), &mut scans);
+                pending.count += scans.len();
+                pending.events.append(&mut scans);
+                if pending.count + pending.events.len() > before && !self.dirty.contains(id) {
+                    self.dirty.push(*id);
+                }
+            }
+        }
+    }
+
+    pub(super) fn register(&mut self, path: &str) -> SourceId {
+        let info = SourceInfo {
+            path: path.to_owned(),
+            kind: self.spec.kind,
+            format: self
+                .spec
+                .access_format
+                .map(AccessFormat::name)
+                .or(self.spec.scan_format.map(ScanFormat::name))
+                .unwrap_or("unknown")
+                .to_owned(),
+            service: self.spec.service.clone(),
+            vantage: self.spec.vantage,
+        };
+        let id = {
+            let mut next = self.shared.next_id.lock().unwrap_or_else(PoisonError::into_inner);
+            let id = SourceId(*next);
+            *next += 1;
+            self.shared.send(Msg::Register { id, info });
+            id
+        };
+        self.decoders.insert(id, (Decoder::new(self.decoder_options(id)), 0));
+        id
+    }
+}
+
+impl TailSink for Feed<'_> {
+    fn open(&mut self, path: &Path, _reason: OpenReason) -> SourceId {
+        self.register(&path.to_string_lossy())
+    }
+
+    fn data(&mut self, stream: SourceId, bytes: &[u8]) {
+        if let Some((decoder, n)) = self.decoders.get_mut(&stream) {
+            let (filter, pending) = (&self.shared.filter, &mut self.pending);
+            let mut scans = Vec::new();
+            decoder.feed_visit(bytes, &mut |r| pending.visit(filter, r), &mut scans);
+            pending.count += scans.len();
+            pending.events.append(&mut scans);
+            *n += bytes.len() as u64;
+            self.mark(stream);
+            if self.pending.count >= BATCH_EVENTS {
+                self.flush();
+            }
+        }
+    }
+
+    fn end(&mut self, stream: SourceId) {
+        if let Some((decoder, _)) = self.decoders.get_mut(&stream) {
+            let (filter, pending) = (&self.shared.filter, &mut self.pending);
+            let mut scans = Vec::new();
+            decoder.finish_visit(&mut |r| pending.visit(filter, r), &mut scans);
+            pending.count += scans.len();
+            pending.events.append(&mut scans);
+            self.mark(stream);
+        }
+        self.flush();
+        self.shared.send(Msg::Ended(stream));
+    }
+
+    fn incident(&mut self, incident: Incident) {
+        self.flush();
+        self.shared.send(Msg::Incident(incident));
+    }
+
+    fn claim(&mut self, id: FileId) -> bool {
+        let scan = self.spec.kind == SourceKind::Scan;
+        let mut claimed = self.shared.claimed.lock().unwrap_or_else(PoisonError::into_inner);
+        claimed.insert((scan, id))
+    }
+}

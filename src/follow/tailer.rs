@@ -1,0 +1,414 @@
+//! The follower core for one glob: which files to read, from where, and what happened to them.
+//!
+//! Synchronous and clock-free (the caller passes `now`), so rotation and truncation semantics
+//! are tested on real files without any parser: the tailer's job ends at "bytes of content
+//! stream X, in order, exactly once", delivered to a `TailSink`.
+//!
+//! A *stream* is one run of content with one decoder: a file as first found, or a truncated
+//! file's new content. Streams are keyed by the `SourceId` the sink hands out.
+//!
+//! Rules (each cycle: optional discovery over the glob, then a read of every open file):
+//! - Files are tracked by device + inode while open. A tracked file found under another name was
+//!   renamed (rotation); one no longer found was renamed away or deleted. Either way its
+//!   descriptor is kept and read until it has been quiet for `rotate_wait`, then closed. The new
+//!   file at the old name is an unknown identity, read from its start (concurrently: order across
+//!   streams does not matter to the correlator).
+//! - Size below the read offset, or a changed head, means truncation (copytruncate): the old
+//!   content is remembered and the file's new content becomes a new stream read from 0.
+//! - An unknown identity whose head matches content already read is that content again: a
+//!   renamed-and-copied or compressed rotation. It is read only from where the old stream
+//!   stopped (nothing twice, nothing lost), and a copy of a file still open and untruncated is
+//!   not read at all. `.gz` files are recognised by magic and compared decompressed.
+//! - At start-up every matching file is history and is read in full (or skipped to its end with
+//!   `from_end`), exactly as `analyze` would read it: no de-duplication among the initial set.
+
+mod discover;
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io;
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use crate::model::SourceId;
+
+use super::identity::{self, FileId, HEAD_BYTES};
+
+/// Known contents remembered for recognition (oldest forgotten first).
+const KNOWN_CAP: usize = 4096;
+
+/// Why a stream starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpenReason {
+    /// Present when following started.
+    Initial,
+    /// Appeared while following (new file, recreated file, the new file after a rotation).
+    Appeared,
+    /// The same file after a truncation: its new content.
+    Truncated,
+}
+
+/// Something that happened to a source, reported once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Incident {
+    /// The file left the name it was found under: renamed to `to`, or renamed out of the
+    /// pattern / deleted (`to` = `None`). Still read until quiet.
+    Rotated { stream: SourceId, from: PathBuf, to: Option<PathBuf> },
+    /// The file shrank below what was read, or its head changed. `read` bytes were consumed
+    /// from the old content; the file now holds `size` bytes of new content.
+    Truncated { stream: SourceId, path: PathBuf, read: u64, size: u64 },
+    /// A new name holds content already read (a copy or a compressed rotation): only `extra`
+    /// bytes past what `stream` had read are new.
+    Recognized { stream: SourceId, path: PathBuf, extra: u64 },
+    /// The file could not be read; `stream` is `None` when it never got that far.
+    Error { stream: Option<SourceId>, path: PathBuf, reason: String },
+    /// A previously failing file or pattern reads again.
+    Recovered { stream: Option<SourceId>, path: PathBuf },
+}
+
+/// Receives what the tailer reads. Called from the follower's thread.
+pub trait TailSink {
+    /// A new stream begins; return the id its bytes will carry.
+    fn open(&mut self, path: &Path, reason: OpenReason) -> SourceId;
+    /// The next bytes of `stream`, in order, each byte exactly once.
+    fn data(&mut self, stream: SourceId, bytes: &[u8]);
+    /// `stream` has no more bytes (a rotated file closed after `rotate_wait`, a whole archive).
+    fn end(&mut self, stream: SourceId);
+    fn incident(&mut self, incident: Incident);
+    /// May this tailer read the file `id` as new content? Followers of overlapping globs
+    /// share a claim set so a file is read once per kind, as `analyze` reads it once.
+    fn claim(&mut self, id: FileId) -> bool {
+        let _ = id;
+        true
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct TailerOptions {
+    /// Start initial files at their end (history is not read).
+    pub from_end: bool,
+    /// A renamed or deleted file is closed after this long without new bytes.
+    pub rotate_wait: Duration,
+    /// Read buffer size in bytes.
+    pub chunk: usize,
+    /// Bytes read from one file per cycle before moving on (fairness across files).
+    pub budget: u64,
+}
+
+impl Default for TailerOptions {
+    fn default() -> Self {
+        TailerOptions {
+            from_end: false,
+            rotate_wait: Duration::from_secs(5),
+            chunk: 256 * 1024,
+            budget: 8 * 1024 * 1024,
+        }
+    }
+}
+
+/// A file being read.
+#[derive(Debug)]
+struct OpenFile {
+    id: FileId,
+    path: PathBuf,
+    file: File,
+    stream: SourceId,
+    /// Bytes of the current content consumed.
+    offset: u64,
+    /// `content[..min(offset, HEAD_BYTES)]`.
+    head: Vec<u8>,
+    /// When the file was found to have left its name; it closes once quiet after that.
+    left_at: Option<Instant>,
+    last_data: Instant,
+    failing: bool,
+}
+
+/// Content already consumed whose file is closed (or whose inode now holds new content).
+#[derive(Debug)]
+struct Known {
+    /// The inode that still holds exactly this content, if any.
+    id: Option<FileId>,
+    head: Vec<u8>,
+    read: u64,
+    stream: SourceId,
+    /// File size when it was closed (a reappearing inode with the same size has nothing new).
+    size: u64,
+}
+
+/// A file found by discovery, not yet classified.
+#[derive(Debug, Clone, Copy)]
+struct Found<'a> {
+    path: &'a Path,
+    id: FileId,
+    size: u64,
+    file: &'a File,
+    head: &'a [u8],
+}
+
+/// Identities deliberately not read (re-examined when their size changes).
+#[derive(Debug)]
+enum Hold {
+    /// A copy of an open, untruncated stream.
+    CopyOf(SourceId),
+    /// Already-read content, recognised.
+    Recognized,
+    /// Empty, or too short to tell whether it is a copy; decided when it grows or at `until`.
+    Undecided { until: Instant },
+    /// An archive still being written.
+    GzPending,
+    /// Read by another follower (overlapping globs).
+    Elsewhere,
+    /// Failed to open or read (reported once per reason); retried from `until`.
+    Failed { until: Instant },
+}
+
+/// Follows every file matching one glob pattern.
+#[derive(Debug)]
+pub struct Tailer {
+    pattern: String,
+    options: TailerOptions,
+    open: Vec<OpenFile>,
+    known: Vec<Known>,
+    held: HashMap<FileId, (Hold, u64)>,
+    /// Paths (or the pattern itself) currently reported as failing, with the reason.
+    path_errors: HashMap<PathBuf, String>,
+    started: bool,
+    rescan: bool,
+    buf: Vec<u8>,
+}
+
+/// What a cycle left to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Cycle {
+    /// A file still had bytes when its budget ran out: poll again right away.
+    pub more: bool,
+    /// Discovery should run on the next cycle (a truncation released held copies).
+    pub rescan: bool,
+}
+
+impl Tailer {
+    #[must_use]
+    pub fn new(pattern: impl Into<String>, options: TailerOptions) -> Self {
+        let chunk = options.chunk.max(4096);
+        Tailer {
+            pattern: pattern.into(),
+            options,
+            open: Vec::new(),
+            known: Vec::new(),
+            held: HashMap::new(),
+            path_errors: HashMap::new(),
+            started: false,
+            rescan: false,
+            buf: vec![0; chunk],
+        }
+    }
+
+    #[must_use]
+    pub fn pattern(&self) -> &str {
+        &self.pattern
+    }
+
+    /// Files currently open (including rotated ones still draining).
+    #[must_use]
+    pub fn open_files(&self) -> usize {
+        self.open.len()
+    }
+
+    /// One cycle: discovery over the glob when `discover` (always on the first cycle), then
+    /// read every open file up to its budget.
+    pub fn poll(&mut self, now: Instant, discover: bool, sink: &mut dyn TailSink) -> Cycle {
+        if discover || !self.started || self.rescan {
+            self.rescan = false;
+            self.discover(now, sink);
+            self.started = true;
+        }
+        let mut more = false;
+        let mut i = 0;
+        while i < self.open.len() {
+            more |= self.read_file(i, now, sink);
+            if self.should_close(i, now) {
+                self.close(i, sink);
+            } else {
+                i += 1;
+            }
+        }
+        Cycle { more, rescan: self.rescan }
+    }
+
+    /// Only the first cycle's discovery; the files found are opened but nothing is read.
+    /// The session uses it to register the initial sources in a deterministic order.
+    pub fn discover_initial(&mut self, now: Instant, sink: &mut dyn TailSink) {
+        if !self.started {
+            self.discover(now, sink);
+            self.started = true;
+        }
+    }
+
+    /// Read file `i` to its end or budget; `true` when bytes remain.
+    fn read_file(&mut self, i: usize, now: Instant, sink: &mut dyn TailSink) -> bool {
+        if let Some(size) = self.check_truncation(i, sink) {
+            let f = &mut self.open[i];
+            let old = f.stream;
+            let read = f.offset;
+            let head = std::mem::take(&mut f.head);
+            let path = f.path.clone();
+            sink.incident(Incident::Truncated { stream: old, path: path.clone(), read, size });
+            f.stream = sink.open(&path, OpenReason::Truncated);
+            f.offset = 0;
+            self.remember(Known { id: None, head, read, stream: old, size: read });
+            // Copies held back as "copy of an open file" may now hold the old content's tail.
+            self.held.retain(|_, (h, _)| !matches!(h, Hold::CopyOf(s) if *s == old));
+            self.rescan = true;
+        }
+        let f = &mut self.open[i];
+        let mut budget = self.options.budget;
+        loop {
+            match f.file.read_at(&mut self.buf, f.offset) {
+                Ok(0) => return false,
+                Ok(n) => {
+                    let bytes = &self.buf[..n];
+                    if f.head.len() < HEAD_BYTES {
+                        let take = (HEAD_BYTES - f.head.len()).min(n);
+                        f.head.extend_from_slice(&bytes[..take]);
+                    }
+                    sink.data(f.stream, bytes);
+                    f.offset += n as u64;
+                    f.last_data = now;
+                    if f.failing {
+                        f.failing = false;
+                        let path = f.path.clone();
+                        sink.incident(Incident::Recovered { stream: Some(f.stream), path });
+                    }
+                    budget = budget.saturating_sub(n as u64);
+                    if budget == 0 {
+                        return true;
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    if !f.failing {
+                        f.failing = true;
+                        sink.incident(Incident::Error {
+                            stream: Some(f.stream),
+                            path: f.path.clone(),
+                            reason: e.to_string(),
+                        });
+                    }
+                    return false;
+                }
+            }
+        }
+    }
+
+    /// `Some(new size)` when file `i` no longer holds the content read so far.
+    fn check_truncation(&self, i: usize, sink: &mut dyn TailSink) -> Option<u64> {
+        let f = &self.open[i];
+        let size = match f.file.metadata() {
+            Ok(m) => m.len(),
+            Err(e) => {
+                let path = f.path.clone();
+                let reason = e.to_string();
+                sink.incident(Incident::Error { stream: Some(f.stream), path, reason });
+                return None;
+            }
+        };
+        if size < f.offset {
+            return Some(size);
+        }
+        if f.head.is_empty() {
+            return None;
+        }
+        match identity::read_prefix_at(&f.file, f.head.len()) {
+            Ok(now_head) if now_head != f.head => Some(size),
+            _ => None,
+        }
+    }
+
+    fn should_close(&self, i: usize, now: Instant) -> bool {
+        let f = &self.open[i];
+        f.left_at.is_some_and(|left| {
+            now.saturating_duration_since(left.max(f.last_data)) >= self.options.rotate_wait
+        })
+    }
+
+    fn close(&mut self, i: usize, sink: &mut dyn TailSink) {
+        let f = self.open.remove(i);
+        sink.end(f.stream);
+        let size = f.file.metadata().map_or(f.offset, |m| m.len());
+        self.remember(Known {
+            id: Some(f.id),
+            head: f.head,
+            read: f.offset,
+            stream: f.stream,
+            size,
+        });
+    }
+
+    fn remember(&mut self, known: Known) {
+        if self.known.len() >= KNOWN_CAP {
+            self.known.remove(0);
+        }
+        self.known.push(known);
+    }
+
+    /// A file could not be opened or read: report (once per reason) and retry later.
+    fn fail(
+        &mut self,
+        path: &Path,
+        id: FileId,
+        size: u64,
+        reason: String,
+        now: Instant,
+        sink: &mut dyn TailSink,
+    ) {
+        self.report_path_error(path.to_path_buf(), None, reason, sink);
+        let until = now + self.options.rotate_wait.max(Duration::from_secs(1));
+        self.held.insert(id, (Hold::Failed { until }, size));
+    }
+
+    fn report_path_error(
+        &mut self,
+        path: PathBuf,
+        stream: Option<SourceId>,
+        reason: String,
+        sink: &mut dyn TailSink,
+    ) {
+        if self.path_errors.get(&path) != Some(&reason) {
+            self.path_errors.insert(path.clone(), reason.clone());
+            sink.incident(Incident::Error { stream, path, reason });
+        }
+    }
+
+    fn clear_error(&mut self, path: &Path, stream: Option<SourceId>, sink: &mut dyn TailSink) {
+        if self.path_errors.remove(path).is_some() {
+            sink.incident(Incident::Recovered { stream, path: path.to_path_buf() });
+        }
+    }
+}
+
+/// The longest leading part of `pattern` without glob metacharacters, cut at a directory
+/// boundary: the directory to watch. Empty when the pattern is relative with a glob first.
+#[must_use]
+pub fn literal_base(pattern: &str) -> PathBuf {
+    let path = Path::new(pattern);
+    let mut base = PathBuf::new();
+    let comps: Vec<_> = path.components().collect();
+    for (n, c) in comps.iter().enumerate() {
+        let s = c.as_os_str().to_string_lossy();
+        if s.contains(['*', '?', '[']) || n + 1 == comps.len() {
+            break;
+        }
+        base.push(c);
+    }
+    base
+}
+
+/// `true` when glob metacharacters occur in a directory component (watch recursively).
+#[must_use]
+pub fn globs_directories(pattern: &str) -> bool {
+    match pattern.rfind('/') {
+        Some(i) => pattern[..i].contains(['*', '?', '[']),
+        None => false,
+    }
+}

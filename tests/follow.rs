@@ -1,0 +1,613 @@
+//! Live follow: rotation, truncation, deletion, compression and partial lines on real files.
+//!
+//! The tailer tests drive `Tailer::poll` with an explicit `Instant` (no threads, no sleeps);
+//! the runner and binary tests wait on observable state with generous timeouts.
+
+use std::collections::BTreeMap;
+use std::fs::{self, File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use leakline::follow::tailer::{Incident, OpenReason, TailSink, Tailer, TailerOptions};
+use leakline::ingest::LineSplitter;
+use leakline::model::SourceId;
+
+/// Records every stream's complete lines (split by the real `LineSplitter`) and incidents.
+#[derive(Default)]
+struct Recorder {
+    next: u32,
+    streams: BTreeMap<u32, (PathBuf, OpenReason, LineSplitter, Vec<String>, bool)>,
+    incidents: Vec<Incident>,
+}
+
+impl TailSink for Recorder {
+    fn open(&mut self, path: &Path, reason: OpenReason) -> SourceId {
+        let id = self.next;
+        self.next += 1;
+        self.streams
+            .insert(id, (path.to_path_buf(), reason, LineSplitter::new(), Vec::new(), false));
+        SourceId(id)
+    }
+    fn data(&mut self, stream: SourceId, bytes: &[u8]) {
+        let s = self.streams.get_mut(&stream.0).expect("data for an unknown stream");
+        let (splitter, lines) = (&mut s.2, &mut s.3);
+        splitter.feed(bytes, |l| lines.push(String::from_utf8_lossy(l.bytes).into_owned()));
+    }
+    fn end(&mut self, stream: SourceId) {
+        self.streams.get_mut(&stream.0).expect("end of an unknown stream").4 = true;
+    }
+    fn incident(&mut self, incident: Incident) {
+        self.incidents.push(incident);
+    }
+}
+
+impl Recorder {
+    /// Every complete line of every stream, sorted (each must appear exactly once).
+    fn all_lines(&self) -> Vec<String> {
+        let mut v: Vec<String> = self.streams.values().flat_map(|s| s.3.iter().cloned()).collect();
+        v.sort();
+        v
+    }
+    fn count(&self, pred: impl Fn(&Incident) -> bool) -> usize {
+        self.incidents.iter().filter(|i| pred(i)).count()
+    }
+}
+
+fn lines(prefix: &str, range: std::ops::Range<u32>) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    for i in range {
+        let _ = writeln!(out, "{prefix} line {i:05} with some padding to look like a log");
+    }
+    out
+}
+
+fn expected(parts: &[(&str, std::ops::Range<u32>)]) -> Vec<String> {
+    let mut v: Vec<String> = parts
+        .iter()
+        .flat_map(|(p, r)| lines(p, r.clone()).lines().map(str::to_owned).collect::<Vec<_>>())
+        .collect();
+    v.sort();
+    v
+}
+
+fn append(path: &Path, text: &str) {
+    let mut f = OpenOptions::new().create(true).append(true).open(path).unwrap();
+    f.write_all(text.as_bytes()).unwrap();
+}
+
+fn opts(from_end: bool) -> TailerOptions {
+    TailerOptions { from_end, rotate_wait: Duration::from_secs(5), ..TailerOptions::default() }
+}
+
+fn pattern(dir: &Path, name: &str) -> String {
+    dir.join(name).to_string_lossy().into_owned()
+}
+
+#[test]
+fn backfill_then_appends_and_a_partial_line_waits_for_its_newline() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("access.log");
+    append(&log, &lines("a", 0..10));
+    let mut t = Tailer::new(pattern(dir.path(), "access.log"), opts(false));
+    let mut rec = Recorder::default();
+    let t0 = Instant::now();
+    t.poll(t0, true, &mut rec);
+    assert_eq!(rec.all_lines().len(), 10);
+    append(&log, "partial li");
+    t.poll(t0, false, &mut rec);
+    assert_eq!(rec.all_lines().len(), 10, "no line until its newline");
+    append(&log, "ne completed\n");
+    t.poll(t0, false, &mut rec);
+    let all = rec.all_lines();
+    assert_eq!(all.len(), 11);
+    assert!(all.contains(&"partial line completed".to_owned()));
+    assert_eq!(rec.streams.len(), 1);
+    assert!(rec.incidents.is_empty(), "{:?}", rec.incidents);
+}
+
+#[test]
+fn from_end_skips_history_but_reads_what_follows() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("access.log");
+    append(&log, &lines("old", 0..50));
+    let mut t = Tailer::new(pattern(dir.path(), "access.log"), opts(true));
+    let mut rec = Recorder::default();
+    let t0 = Instant::now();
+    t.poll(t0, true, &mut rec);
+    append(&log, &lines("new", 0..3));
+    t.poll(t0, false, &mut rec);
+    assert_eq!(rec.all_lines(), expected(&[("new", 0..3)]));
+}
+
+#[test]
+fn rename_rotation_reads_the_old_file_until_quiet_and_the_new_one_from_its_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("access.log");
+    let mut writer = OpenOptions::new().create(true).append(true).open(&log).unwrap();
+    writer.write_all(lines("before", 0..100).as_bytes()).unwrap();
+    let mut t = Tailer::new(pattern(dir.path(), "access.log"), opts(false));
+    let mut rec = Recorder::default();
+    let t0 = Instant::now();
+    t.poll(t0, true, &mut rec);
+    // logrotate renames; the writer keeps appending to the renamed file for a while.
+    fs::rename(&log, dir.path().join("access.log.1")).unwrap();
+    writer.write_all(lines("late", 0..20).as_bytes()).unwrap();
+    append(&log, &lines("after", 0..30));
+    t.poll(t0 + Duration::from_secs(1), true, &mut rec);
+    writer.write_all(lines("later", 0..5).as_bytes()).unwrap();
+    t.poll(t0 + Duration::from_secs(2), true, &mut rec);
+    assert_eq!(t.open_files(), 2, "old descriptor still open while not quiet");
+    t.poll(t0 + Duration::from_secs(8), true, &mut rec);
+    assert_eq!(t.open_files(), 1, "old descriptor closed after rotate_wait of quiet");
+    append(&log, &lines("after", 30..40));
+    t.poll(t0 + Duration::from_secs(9), true, &mut rec);
+    assert_eq!(
+        rec.all_lines(),
+        expected(&[("before", 0..100), ("late", 0..20), ("later", 0..5), ("after", 0..40)])
+    );
+    assert_eq!(rec.count(|i| matches!(i, Incident::Rotated { to: None, .. })), 1);
+    assert_eq!(rec.streams.len(), 2);
+    assert!(rec.streams[&0].4, "the rotated stream ended");
+    assert_eq!(rec.streams[&1].1, OpenReason::Appeared);
+}
+
+#[test]
+fn rotation_within_the_glob_is_never_reread_and_a_compressed_rotation_is_recognised() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("access.log");
+    append(&log, &lines("gen1", 0..200));
+    let mut t = Tailer::new(pattern(dir.path(), "access.log*"), opts(false));
+    let mut rec = Recorder::default();
+    let t0 = Instant::now();
+    t.poll(t0, true, &mut rec);
+    // access.log -> access.log.1 (same inode, still matched by the glob), new access.log.
+    fs::rename(&log, dir.path().join("access.log.1")).unwrap();
+    append(&log, &lines("gen2", 0..10));
+    t.poll(t0 + Duration::from_secs(1), true, &mut rec);
+    t.poll(t0 + Duration::from_secs(10), true, &mut rec);
+    assert_eq!(t.open_files(), 1);
+    // Next rotation: access.log.1 is compressed to access.log.2.gz and removed.
+    let raw = fs::read(dir.path().join("access.log.1")).unwrap();
+    let gz = dir.path().join("access.log.2.gz");
+    let mut enc =
+        flate2::write::GzEncoder::new(File::create(&gz).unwrap(), flate2::Compression::fast());
+    enc.write_all(&raw).unwrap();
+    enc.finish().unwrap();
+    fs::remove_file(dir.path().join("access.log.1")).unwrap();
+    t.poll(t0 + Duration::from_secs(11), true, &mut rec);
+    t.poll(t0 + Duration::from_secs(12), true, &mut rec);
+    assert_eq!(rec.all_lines(), expected(&[("gen1", 0..200), ("gen2", 0..10)]));
+    let renamed = rec.count(
+        |i| matches!(i, Incident::Rotated { to: Some(to), .. } if to.ends_with("access.log.1")),
+    );
+    assert_eq!(renamed, 1, "{:?}", rec.incidents);
+    let recognised = rec.count(|i| {
+        matches!(i, Incident::Recognized { path, extra: 0, .. } if path.ends_with("access.log.2.gz"))
+    });
+    assert_eq!(recognised, 1, "{:?}", rec.incidents);
+    assert_eq!(rec.streams.len(), 2);
+}
+
+#[test]
+fn copytruncate_reads_the_new_content_from_zero_and_the_copy_only_past_what_was_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("access.log");
+    append(&log, &lines("old", 0..100));
+    let mut t = Tailer::new(pattern(dir.path(), "access.log*"), opts(false));
+    let mut rec = Recorder::default();
+    let t0 = Instant::now();
+    t.poll(t0, true, &mut rec);
+    // Lines written after our last read but before the copy exist only in the copy.
+    append(&log, &lines("old", 100..107));
+    fs::copy(&log, dir.path().join("access.log.1")).unwrap();
+    t.poll(t0 + Duration::from_secs(1), true, &mut rec);
+    // The copy matched the open file: it is held, not read (it may be a plain copy).
+    assert_eq!(rec.all_lines().len(), 107);
+    OpenOptions::new().write(true).open(&log).unwrap().set_len(0).unwrap();
+    append(&log, &lines("new", 0..3));
+    for s in 2..4 {
+        t.poll(t0 + Duration::from_secs(s), true, &mut rec);
+    }
+    assert_eq!(rec.all_lines(), expected(&[("old", 0..107), ("new", 0..3)]));
+    assert_eq!(rec.count(|i| matches!(i, Incident::Truncated { .. })), 1, "{:?}", rec.incidents);
+    // A second truncation with more bytes than before is still detected (changed head).
+    append(&log, &lines("new", 3..5));
+    t.poll(t0 + Duration::from_secs(5), true, &mut rec);
+    OpenOptions::new().write(true).open(&log).unwrap().set_len(0).unwrap();
+    append(&log, &lines("newer", 0..40));
+    t.poll(t0 + Duration::from_secs(6), true, &mut rec);
+    assert_eq!(rec.all_lines(), expected(&[("old", 0..107), ("new", 0..5), ("newer", 0..40)]));
+    assert_eq!(rec.count(|i| matches!(i, Incident::Truncated { .. })), 2);
+}
+
+#[test]
+fn copy_read_before_truncation_is_continued_from_the_old_offset() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("access.log");
+    append(&log, &lines("old", 0..60));
+    let mut t = Tailer::new(pattern(dir.path(), "access.log*"), opts(false));
+    let mut rec = Recorder::default();
+    let t0 = Instant::now();
+    t.poll(t0, true, &mut rec);
+    append(&log, &lines("old", 60..64));
+    // Truncation seen first, the copy discovered afterwards.
+    let content = fs::read(&log).unwrap();
+    OpenOptions::new().write(true).open(&log).unwrap().set_len(0).unwrap();
+    t.poll(t0 + Duration::from_secs(1), false, &mut rec);
+    fs::write(dir.path().join("access.log-20260101"), &content).unwrap();
+    for s in 2..4 {
+        t.poll(t0 + Duration::from_secs(s), true, &mut rec);
+    }
+    assert_eq!(rec.all_lines(), expected(&[("old", 0..64)]));
+    assert_eq!(rec.count(|i| matches!(i, Incident::Recognized { extra, .. } if *extra > 0)), 1);
+}
+
+#[test]
+fn deleted_and_recreated_and_a_file_that_appears_later() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("access.log");
+    let mut t = Tailer::new(pattern(dir.path(), "access.log"), opts(false));
+    let mut rec = Recorder::default();
+    let t0 = Instant::now();
+    t.poll(t0, true, &mut rec);
+    assert!(rec.streams.is_empty());
+    append(&log, &lines("first", 0..25));
+    t.poll(t0 + Duration::from_secs(1), true, &mut rec);
+    fs::remove_file(&log).unwrap();
+    t.poll(t0 + Duration::from_secs(2), true, &mut rec);
+    append(&log, &lines("second", 0..15));
+    t.poll(t0 + Duration::from_secs(3), true, &mut rec);
+    t.poll(t0 + Duration::from_secs(9), true, &mut rec);
+    assert_eq!(rec.all_lines(), expected(&[("first", 0..25), ("second", 0..15)]));
+    assert_eq!(rec.count(|i| matches!(i, Incident::Rotated { to: None, .. })), 1);
+    assert_eq!(t.open_files(), 1);
+    // Recreated once more after the old descriptor closed (its inode may be reused).
+    fs::remove_file(&log).unwrap();
+    t.poll(t0 + Duration::from_secs(10), true, &mut rec);
+    t.poll(t0 + Duration::from_secs(20), true, &mut rec);
+    append(&log, &lines("third", 0..5));
+    t.poll(t0 + Duration::from_secs(21), true, &mut rec);
+    assert_eq!(rec.all_lines(), expected(&[("first", 0..25), ("second", 0..15), ("third", 0..5)]));
+}
+
+#[test]
+fn a_directory_where_a_file_is_expected_is_an_error_and_others_keep_going() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir(dir.path().join("b.log")).unwrap();
+    append(&dir.path().join("a.log"), &lines("a", 0..4));
+    let mut t = Tailer::new(pattern(dir.path(), "*.log"), opts(false));
+    let mut rec = Recorder::default();
+    let t0 = Instant::now();
+    t.poll(t0, true, &mut rec);
+    t.poll(t0, true, &mut rec);
+    append(&dir.path().join("a.log"), &lines("a", 4..6));
+    t.poll(t0, true, &mut rec);
+    assert_eq!(rec.all_lines(), expected(&[("a", 0..6)]));
+    let errors: Vec<_> = rec
+        .incidents
+        .iter()
+        .filter_map(|i| match i {
+            Incident::Error { path, reason, .. } => Some((path.clone(), reason.clone())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(errors.len(), 1, "reported once: {errors:?}");
+    assert!(errors[0].0.ends_with("b.log"));
+    assert!(errors[0].1.to_lowercase().contains("is a directory"), "{}", errors[0].1);
+    // Retried later: the same failure is not reported again.
+    t.poll(t0 + Duration::from_secs(30), true, &mut rec);
+    assert_eq!(rec.count(|i| matches!(i, Incident::Error { .. })), 1);
+    // Replaced by a real file: recovered, read.
+    fs::remove_dir(dir.path().join("b.log")).unwrap();
+    append(&dir.path().join("b.log"), &lines("b", 0..2));
+    t.poll(t0 + Duration::from_secs(31), true, &mut rec);
+    assert_eq!(rec.count(|i| matches!(i, Incident::Recovered { .. })), 1, "{:?}", rec.incidents);
+    assert_eq!(rec.all_lines(), expected(&[("a", 0..6), ("b", 0..2)]));
+}
+
+#[test]
+fn a_missing_directory_is_an_error_until_it_appears() {
+    let dir = tempfile::tempdir().unwrap();
+    let sub = dir.path().join("logs");
+    let mut t = Tailer::new(pattern(&sub, "*.log"), opts(false));
+    let mut rec = Recorder::default();
+    let t0 = Instant::now();
+    t.poll(t0, true, &mut rec);
+    t.poll(t0, true, &mut rec);
+    assert_eq!(rec.count(|i| matches!(i, Incident::Error { .. })), 1, "{:?}", rec.incidents);
+    fs::create_dir(&sub).unwrap();
+    append(&sub.join("x.log"), &lines("x", 0..3));
+    t.poll(t0, true, &mut rec);
+    assert_eq!(rec.count(|i| matches!(i, Incident::Recovered { .. })), 1);
+    assert_eq!(rec.all_lines(), expected(&[("x", 0..3)]));
+}
+
+#[test]
+fn archives_present_at_start_are_read_whole_and_a_growing_archive_waits_until_complete() {
+    let dir = tempfile::tempdir().unwrap();
+    let gz_bytes = |text: &str| {
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        enc.write_all(text.as_bytes()).unwrap();
+        enc.finish().unwrap()
+    };
+    fs::write(dir.path().join("access.log.3.gz"), gz_bytes(&lines("arch", 0..30))).unwrap();
+    append(&dir.path().join("access.log"), &lines("live", 0..5));
+    let mut t = Tailer::new(pattern(dir.path(), "access.log*"), opts(false));
+    let mut rec = Recorder::default();
+    let t0 = Instant::now();
+    t.poll(t0, true, &mut rec);
+    assert_eq!(rec.all_lines(), expected(&[("arch", 0..30), ("live", 0..5)]));
+    assert_eq!(t.open_files(), 1, "an archive is read once, not kept open");
+    // An unrelated archive written in two steps: nothing until it is complete, then read once.
+    let other = gz_bytes(&lines("other", 0..400));
+    let path = dir.path().join("access.log.other.gz");
+    fs::write(&path, &other[..other.len() / 2]).unwrap();
+    t.poll(t0 + Duration::from_secs(1), true, &mut rec);
+    assert_eq!(rec.all_lines().len(), 35);
+    fs::write(&path, &other).unwrap();
+    t.poll(t0 + Duration::from_secs(2), true, &mut rec);
+    t.poll(t0 + Duration::from_secs(3), true, &mut rec);
+    assert_eq!(rec.all_lines(), expected(&[("arch", 0..30), ("live", 0..5), ("other", 0..400)]));
+    assert!(rec.incidents.is_empty(), "{:?}", rec.incidents);
+}
+
+#[test]
+fn a_copy_caught_while_still_tiny_is_not_mistaken_for_new_content() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("access.log");
+    append(&log, &lines("old", 0..50));
+    let mut t = Tailer::new(pattern(dir.path(), "access.log*"), opts(false));
+    let mut rec = Recorder::default();
+    let t0 = Instant::now();
+    t.poll(t0, true, &mut rec);
+    // A copy whose first 10 bytes are all that exist yet.
+    let content = fs::read(&log).unwrap();
+    let copy = dir.path().join("access.log.1");
+    fs::write(&copy, &content[..10]).unwrap();
+    t.poll(t0 + Duration::from_secs(1), true, &mut rec);
+    fs::write(&copy, &content).unwrap();
+    t.poll(t0 + Duration::from_secs(2), true, &mut rec);
+    assert_eq!(rec.all_lines(), expected(&[("old", 0..50)]), "the copy is not read again");
+    // A genuinely new file that happens to be tiny is read once it has waited rotate_wait.
+    let tiny = dir.path().join("access.log.new");
+    fs::write(&tiny, "old line 0").unwrap();
+    t.poll(t0 + Duration::from_secs(3), true, &mut rec);
+    assert_eq!(rec.streams.len(), 1);
+    t.poll(t0 + Duration::from_secs(9), true, &mut rec);
+    append(&tiny, "\n");
+    t.poll(t0 + Duration::from_secs(10), true, &mut rec);
+    assert_eq!(rec.streams.len(), 2);
+    assert!(rec.all_lines().contains(&"old line 0".to_owned()));
+}
+
+#[test]
+fn a_new_scan_sharing_a_header_with_an_old_one_is_new_content() {
+    let dir = tempfile::tempdir().unwrap();
+    let header = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!DOCTYPE nmaprun>\n\
+                  <?xml-stylesheet href=\"file:///usr/share/nmap/nmap.xsl\" type=\"text/xsl\"?>\n";
+    let old =
+        format!("{header}<!-- Nmap 7.94 scan initiated Mon Nov  3 11:00:01 2026 -->\n<host/>\n");
+    append(&dir.path().join("nmap-1100.xml"), &old);
+    let mut t = Tailer::new(pattern(dir.path(), "nmap-*.xml"), opts(false));
+    let mut rec = Recorder::default();
+    let t0 = Instant::now();
+    t.poll(t0, true, &mut rec);
+    // A running nmap has written only the common header so far, and stalls.
+    let new = dir.path().join("nmap-1215.xml");
+    append(&new, header);
+    t.poll(t0 + Duration::from_secs(1), true, &mut rec);
+    assert_eq!(rec.streams.len(), 1, "undecided while it could still be a copy");
+    t.poll(t0 + Duration::from_secs(7), true, &mut rec);
+    assert_eq!(rec.streams.len(), 2, "after rotate_wait it is new content, read from 0");
+    append(&new, "<!-- Nmap 7.94 scan initiated Mon Nov  3 12:15:00 2026 -->\n<host/>\n");
+    t.poll(t0 + Duration::from_secs(8), false, &mut rec);
+    let lines = &rec.streams[&1].3;
+    assert_eq!(lines.len(), 5, "{lines:?}");
+    assert!(lines[0].starts_with("<?xml"));
+    // A second one that grows past the header before the wait ends is new at once.
+    let third = dir.path().join("nmap-1240.xml");
+    append(&third, header);
+    t.poll(t0 + Duration::from_secs(9), true, &mut rec);
+    append(&third, "<!-- Nmap 7.94 scan initiated Mon Nov  3 12:40:00 2026 -->\n");
+    t.poll(t0 + Duration::from_secs(10), true, &mut rec);
+    assert_eq!(rec.streams.len(), 3);
+    assert_eq!(rec.streams[&2].3.len(), 4);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Session: follower threads + decoder + correlator, on real files.
+
+mod session {
+    use super::*;
+    use leakline::config::{AccessSpec, CaseConfig, ServiceConfig};
+    use leakline::follow::{SessionOptions, SessionStatus, session};
+    use leakline::model::snapshot::GapKind;
+    use tokio::sync::watch;
+
+    const WAIT: Duration = Duration::from_secs(30);
+
+    fn combined(prefix: u8, range: std::ops::Range<u32>) -> String {
+        use std::fmt::Write as _;
+        let mut out = String::new();
+        for i in range {
+            let _ = writeln!(
+                out,
+                "203.0.113.{prefix} - - [27/Nov/2026:10:{:02}:{:02} +0000] \"GET /v1/models?i={i} HTTP/1.1\" 200 {} \"-\" \"curl/8.5.0\"",
+                (i / 60) % 60,
+                i % 60,
+                100 + i
+            );
+        }
+        out
+    }
+
+    fn config(dir: &Path, pattern: &str) -> CaseConfig {
+        CaseConfig {
+            path: None,
+            base_dir: dir.to_path_buf(),
+            name: "follow test".into(),
+            timezone: chrono_tz::UTC,
+            internal: vec!["10.0.0.0/8".parse().unwrap()],
+            trusted_proxies: Vec::new(),
+            allow: Vec::new(),
+            services: vec![ServiceConfig {
+                name: "gateway".into(),
+                addresses: vec!["192.0.2.40:443".into()],
+                access: vec![AccessSpec {
+                    pattern: pattern.to_owned(),
+                    format: None,
+                    fields: None,
+                }],
+            }],
+            scans: Vec::new(),
+            scanners: Vec::new(),
+        }
+    }
+
+    fn options() -> SessionOptions {
+        SessionOptions {
+            rotate_wait: Duration::from_millis(300),
+            poll_interval: Duration::from_millis(100),
+            ..SessionOptions::default()
+        }
+    }
+
+    async fn wait_for(
+        status: &mut watch::Receiver<SessionStatus>,
+        what: &str,
+        pred: impl Fn(&SessionStatus) -> bool,
+    ) {
+        let res = tokio::time::timeout(WAIT, async {
+            loop {
+                if pred(&status.borrow_and_update()) {
+                    return;
+                }
+                if status.changed().await.is_err() {
+                    return;
+                }
+            }
+        })
+        .await;
+        assert!(res.is_ok(), "timed out waiting for {what}: {:?}", *status.borrow());
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn every_request_is_applied_once_through_rotation_truncation_and_partial_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("access.log");
+        append(&log, &combined(1, 0..500));
+        let s = session::start(config(dir.path(), &pattern(dir.path(), "access.log*")), options());
+        let mut status = s.status.clone();
+        wait_for(&mut status, "backfill", |st| st.backfilled && st.events == 500).await;
+
+        // A partial line is not an event until its newline arrives.
+        let more = combined(2, 0..10);
+        let (head, tail) = more.split_at(more.len() - 20);
+        append(&log, head);
+        wait_for(&mut status, "9 appended", |st| st.events == 509).await;
+        append(&log, tail);
+        wait_for(&mut status, "partial line completed", |st| st.events == 510).await;
+
+        // Rename rotation: the writer keeps appending to the renamed file.
+        let mut old = OpenOptions::new().append(true).open(&log).unwrap();
+        fs::rename(&log, dir.path().join("access.log.1")).unwrap();
+        old.write_all(combined(3, 0..40).as_bytes()).unwrap();
+        append(&log, &combined(4, 0..25));
+        wait_for(&mut status, "rotation", |st| st.events == 575).await;
+
+        // copytruncate of the new file.
+        append(&log, &combined(5, 0..5));
+        wait_for(&mut status, "before truncation", |st| st.events == 580).await;
+        fs::copy(&log, dir.path().join("access.log.2")).unwrap();
+        OpenOptions::new().write(true).open(&log).unwrap().set_len(0).unwrap();
+        append(&log, &combined(6, 0..7));
+        wait_for(&mut status, "after truncation", |st| st.events == 587).await;
+
+        let snap = s.shutdown().await;
+        let lines: u64 = snap.sources.iter().map(|h| h.lines).sum();
+        let events: u64 = snap.sources.iter().map(|h| h.events).sum();
+        assert_eq!((lines, events), (587, 587), "{:#?}", snap.sources);
+        let kinds: Vec<GapKind> = snap.gaps.iter().map(|g| g.kind).collect();
+        assert!(kinds.contains(&GapKind::Rotated), "{kinds:?}");
+        assert!(kinds.contains(&GapKind::Truncated), "{kinds:?}");
+        assert_eq!(snap.sources.iter().map(|h| h.rotations).sum::<u64>(), 1);
+        assert_eq!(snap.sources.iter().map(|h| h.truncations).sum::<u64>(), 1);
+        assert_eq!(snap.services[0].external_requests, 587);
+        assert_eq!(snap.actors.len(), 6, "203.0.113.1 to .6");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_full_channel_slows_the_followers_and_drops_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        for (n, name) in ["a.log", "b.log", "c.log"].iter().enumerate() {
+            append(&dir.path().join(name), &combined(n as u8 + 1, 0..30_000));
+        }
+        let opts = SessionOptions { channel_capacity: 1, ..options() };
+        let s = session::start(config(dir.path(), &pattern(dir.path(), "*.log")), opts);
+        // A display that never reads: it lags, the correlator does not.
+        let _idle = s.subscribe();
+        let mut status = s.status.clone();
+        wait_for(&mut status, "90 000 events", |st| st.backfilled && st.events == 90_000).await;
+        append(&dir.path().join("b.log"), &combined(9, 0..10));
+        wait_for(&mut status, "10 more", |st| st.events == 90_010).await;
+        let snap = s.shutdown().await;
+        assert_eq!(snap.sources.iter().map(|h| h.events).sum::<u64>(), 90_010);
+        assert_eq!(snap.services[0].external_requests, 90_010);
+    }
+
+    /// Normalise what only a live run fills (rates, lags, hashes, wall time).
+    fn comparable(mut s: leakline::model::Snapshot) -> leakline::model::Snapshot {
+        for h in &mut s.sources {
+            h.sha256 = None;
+            h.lines_per_sec = 0.0;
+            h.lag_secs = None;
+        }
+        s.stats.elapsed_ms = 0;
+        s
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_live_run_over_finished_files_reaches_the_same_snapshot_as_analyze() {
+        let root =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/scenarios/model-gateway");
+        let cfg = leakline::config::load(&root.join("leakline.toml")).unwrap();
+        let batch = leakline::correlate::batch::run(
+            &cfg,
+            &leakline::correlate::batch::BatchOptions::default(),
+        )
+        .unwrap();
+        let as_of = batch.latest_event().unwrap();
+        let expected = comparable(batch.snapshot(as_of));
+        let total = expected.stats.events;
+        assert!(total > 3000, "{:?}", expected.stats);
+        let opts = SessionOptions { clock: std::sync::Arc::new(move || as_of), ..options() };
+        let s = session::start(cfg, opts);
+        let mut status = s.status.clone();
+        wait_for(&mut status, "every event", |st| st.backfilled && st.events == total).await;
+        let live = comparable((*s.shutdown().await).clone());
+        assert_eq!(live.sources, expected.sources);
+        assert_eq!(live.services, expected.services);
+        assert_eq!(live.actors, expected.actors);
+        assert_eq!(live, expected);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_unreadable_source_is_an_error_gap_and_the_others_keep_going() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir(dir.path().join("b.log")).unwrap();
+        append(&dir.path().join("a.log"), &combined(1, 0..30));
+        let s = session::start(config(dir.path(), &pattern(dir.path(), "*.log")), options());
+        let mut status = s.status.clone();
+        wait_for(&mut status, "backfill", |st| st.backfilled && st.events == 30).await;
+        append(&dir.path().join("a.log"), &combined(2, 0..3));
+        wait_for(&mut status, "append", |st| st.events == 33).await;
+        let snap = s.shutdown().await;
+        let errors: Vec<_> = snap.gaps.iter().filter(|g| g.kind == GapKind::SourceError).collect();
+        assert_eq!(errors.len(), 1, "{:?}", snap.gaps);
+        assert!(errors[0].path.ends_with("b.log"));
+        assert!(errors[0].reason.to_lowercase().contains("directory"), "{}", errors[0].reason);
+        assert_eq!(errors[0].to, None, "still failing at shutdown");
+    }
+}

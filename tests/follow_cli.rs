@@ -1,0 +1,206 @@
+//! `leakline watch --headless` through the real binary: JSON lines per state change, stdin
+//! through a pipe, an unreadable file, and SIGINT/SIGTERM writing `--out`.
+//!
+//! Every wait polls observable output with a generous timeout; nothing relies on timing.
+
+use std::fs::{self, OpenOptions};
+use std::io::Write;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+fn append(path: &Path, text: &str) {
+    let mut f = OpenOptions::new().create(true).append(true).open(path).unwrap();
+    f.write_all(text.as_bytes()).unwrap();
+}
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+
+const WAIT: Duration = Duration::from_secs(60);
+
+/// The child's stdout lines, collected by a thread as they come.
+struct Watch {
+    child: Child,
+    lines: Arc<Mutex<Vec<serde_json::Value>>>,
+}
+
+impl Watch {
+    fn spawn(args: &[&str], stdin: Stdio) -> Watch {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_leakline"))
+            .arg("watch")
+            .arg("--headless")
+            .args(args)
+            .stdin(stdin)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let out = child.stdout.take().unwrap();
+        let lines: Arc<Mutex<Vec<serde_json::Value>>> = Arc::default();
+        let sink = Arc::clone(&lines);
+        std::thread::spawn(move || {
+            for line in BufReader::new(out).lines() {
+                let Ok(line) = line else { break };
+                let v: serde_json::Value = serde_json::from_str(&line)
+                    .unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+                sink.lock().unwrap().push(v);
+            }
+        });
+        Watch { child, lines }
+    }
+
+    fn of_type(&self, ty: &str) -> Vec<serde_json::Value> {
+        self.lines.lock().unwrap().iter().filter(|v| v["type"] == ty).cloned().collect()
+    }
+
+    /// Poll (every 20 ms) until `pred` holds over the lines so far.
+    fn wait(&self, what: &str, pred: impl Fn(&[serde_json::Value]) -> bool) {
+        let start = Instant::now();
+        while !pred(&self.lines.lock().unwrap()) {
+            assert!(
+                start.elapsed() < WAIT,
+                "timed out waiting for {what}; lines so far: {:#?}",
+                self.lines.lock().unwrap()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// SIGINT, then the exit status (within the timeout).
+    fn interrupt(self) -> (std::process::ExitStatus, Vec<serde_json::Value>) {
+        self.signal("-INT")
+    }
+
+    fn signal(mut self, sig: &str) -> (std::process::ExitStatus, Vec<serde_json::Value>) {
+        let ok = Command::new("kill").args([sig, &self.child.id().to_string()]).status().unwrap();
+        assert!(ok.success());
+        let start = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                // Let the reader thread drain the pipe.
+                std::thread::sleep(Duration::from_millis(50));
+                let lines = self.lines.lock().unwrap().clone();
+                return (status, lines);
+            }
+            assert!(start.elapsed() < WAIT, "watch did not stop on SIGINT");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+fn clf(ip: &str, minute: u32, n: u32) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    for i in 0..n {
+        let _ = writeln!(
+            out,
+            "{ip} - - [27/Nov/2026:10:{minute:02}:{:02} +0000] \"GET /v1/models?i={i} HTTP/1.1\" 200 512 \"-\" \"curl/8.5.0\"",
+            i % 60
+        );
+    }
+    out
+}
+
+#[test]
+fn headless_prints_state_changes_and_writes_the_final_analysis_on_sigint() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("access.log");
+    append(&log, &clf("10.1.2.3", 0, 20));
+    let out = dir.path().join("final.json");
+    let access = format!("gw={}", log.display());
+    let w = Watch::spawn(
+        &[
+            "--access",
+            &access,
+            "--internal",
+            "10.0.0.0/8",
+            "--out",
+            out.to_str().unwrap(),
+            "--stats-every",
+            "1",
+            "--rotate-wait",
+            "0.2",
+        ],
+        Stdio::null(),
+    );
+    w.wait("a stats line", |l| l.iter().any(|v| v["type"] == "stats" && v["lines"] == 20));
+    assert!(w.of_type("new_actor").is_empty(), "internal clients are not actors");
+    append(&log, &clf("203.0.113.7", 5, 3));
+    w.wait("new_actor", |l| l.iter().any(|v| v["type"] == "new_actor"));
+    w.wait("first_external", |l| l.iter().any(|v| v["type"] == "first_external"));
+    fs::rename(&log, dir.path().join("access.log.1")).unwrap();
+    append(&log, &clf("198.51.100.9", 6, 2));
+    w.wait("source_rotated", |l| l.iter().any(|v| v["type"] == "source_rotated"));
+    let (status, lines) = w.interrupt();
+    assert_eq!(status.code(), Some(0), "{lines:#?}");
+    let actors: Vec<_> = lines.iter().filter(|v| v["type"] == "new_actor").collect();
+    assert_eq!(actors.len(), 2, "{lines:#?}");
+    let text = fs::read_to_string(&out).expect("--out written");
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert!(v["schema"].as_str().unwrap().starts_with("leakline.analysis"), "{v}");
+    let clients: Vec<&str> =
+        v["actors"].as_array().unwrap().iter().filter_map(|a| a["client"].as_str()).collect();
+    assert_eq!(clients.len(), 2, "{clients:?}");
+    assert!(clients.contains(&"203.0.113.7") && clients.contains(&"198.51.100.9"));
+    let lines: u64 =
+        v["sources"].as_array().unwrap().iter().map(|s| s["lines"].as_u64().unwrap()).sum();
+    assert_eq!(lines, 25, "every line once: 20 + 3 before the rotation, 2 after");
+    let leftovers: Vec<_> = fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().contains(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "temp file left behind");
+}
+
+#[test]
+fn stdin_is_followed_through_a_pipe() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("final.json");
+    let mut w = Watch::spawn(
+        &["--access", "gw=-", "--out", out.to_str().unwrap(), "--stats-every", "1"],
+        Stdio::piped(),
+    );
+    let mut stdin = w.child.stdin.take().unwrap();
+    stdin.write_all(clf("203.0.113.50", 1, 100).as_bytes()).unwrap();
+    // A partial line: no event until its newline (or end of input).
+    stdin
+        .write_all(b"203.0.113.51 - - [27/Nov/2026:10:02:00 +0000] \"GET / HTTP/1.1\" 200 1")
+        .unwrap();
+    stdin.flush().unwrap();
+    w.wait("100 lines from stdin", |l| {
+        l.iter().any(|v| v["type"] == "stats" && v["events"] == 100)
+    });
+    stdin.write_all(b"0 \"-\" \"curl/8\"\n").unwrap();
+    drop(stdin);
+    w.wait("101 events", |l| l.iter().any(|v| v["type"] == "stats" && v["events"] == 101));
+    let (status, _) = w.interrupt();
+    assert_eq!(status.code(), Some(0));
+    assert!(fs::read_to_string(&out).unwrap().contains("203.0.113.51"));
+}
+
+#[test]
+fn an_unreadable_file_is_a_source_error_line_and_sigterm_stops_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir(dir.path().join("b.log")).unwrap();
+    append(&dir.path().join("a.log"), &clf("203.0.113.20", 0, 4));
+    let access = format!("gw={}/*.log", dir.path().display());
+    let out = dir.path().join("out.json");
+    let w = Watch::spawn(
+        &["--access", &access, "--out", out.to_str().unwrap(), "--stats-every", "1"],
+        Stdio::null(),
+    );
+    w.wait("source_error", |l| l.iter().any(|v| v["type"] == "source_error"));
+    append(&dir.path().join("a.log"), &clf("203.0.113.21", 1, 2));
+    w.wait("the other source goes on", |l| {
+        l.iter().any(|v| v["type"] == "new_actor" && v["client"] == "203.0.113.21")
+    });
+    let (status, lines) = w.signal("-TERM");
+    assert_eq!(status.code(), Some(0));
+    let errors: Vec<_> = lines.iter().filter(|v| v["type"] == "source_error").collect();
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    assert!(errors[0]["path"].as_str().unwrap().ends_with("b.log"));
+    assert!(errors[0]["reason"].as_str().unwrap().to_lowercase().contains("directory"));
+    assert!(out.exists());
+}
