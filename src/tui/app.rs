@@ -13,7 +13,7 @@ use super::keymap::{self, Action, Scope, View};
 use super::theme::Theme;
 use crate::follow::LiveItem;
 use crate::model::Snapshot;
-use crate::model::snapshot::ActorClass;
+use crate::model::snapshot::{ActorClass, GapKind};
 use crate::playbook::Playbook;
 
 /// Rows moved by PageUp/PageDown.
@@ -205,15 +205,33 @@ impl App {
         self.dirty = true;
     }
 
-    /// A live item arrived. Only exposure-relevant requests and all scans enter the feed.
+    /// A live item arrived. Only exposure-relevant requests and all scans enter the feed;
+    /// a source incident (rotation, truncation, error, silence) shows in the status line (the
+    /// overview's source table keeps the counts).
     pub fn on_live(&mut self, item: LiveItem) {
-        if let LiveItem::Event { event, external } = item {
-            let keep = external || matches!(&*event, crate::model::Event::Scan(_));
-            if keep {
-                self.feed.push(event, external);
-                if self.view == View::Events && self.events.paused_at.is_none() {
-                    self.dirty = true;
+        match item {
+            LiveItem::Event { event, external } => {
+                let keep = external || matches!(&*event, crate::model::Event::Scan(_));
+                if keep {
+                    self.feed.push(event, external);
+                    if self.view == View::Events && self.events.paused_at.is_none() {
+                        self.dirty = true;
+                    }
                 }
+            }
+            LiveItem::Incident(gap) => {
+                let kind = match gap.kind {
+                    GapKind::Rotated => "rotated",
+                    GapKind::Truncated => "truncated",
+                    GapKind::SourceError => "error",
+                    GapKind::Silent => "silent",
+                    GapKind::Restart => "restarted",
+                };
+                let name = std::path::Path::new(&gap.path)
+                    .file_name()
+                    .map_or_else(|| gap.path.clone(), |n| n.to_string_lossy().into_owned());
+                self.message = Some(format!("source {kind}: {name} — {}", gap.reason));
+                self.dirty = true;
             }
         }
     }
