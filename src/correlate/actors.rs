@@ -37,10 +37,11 @@ pub struct ActorState {
     pub tool: bool,
     pub browser: bool,
     /// (path id, requests), at most `MAX_ACTOR_PATHS` entries (linear search: small).
-    pub paths: Vec<(u32, u64)>,
+    /// Counts saturate at `u32::MAX` (the totals above stay exact).
+    pub paths: Vec<(u32, u32)>,
     pub other_paths: u64,
     /// (user agent id, requests), at most `MAX_ACTOR_AGENTS` entries.
-    pub agents: Vec<(u32, u64)>,
+    pub agents: Vec<(u32, u32)>,
     pub other_agents: u64,
     /// (status, requests); at most one entry per status code.
     pub statuses: Vec<(u16, u64)>,
@@ -121,9 +122,9 @@ impl ActorState {
     }
 }
 
-fn bump(list: &mut Vec<(u32, u64)>, other: &mut u64, key: u32, cap: usize) {
+fn bump(list: &mut Vec<(u32, u32)>, other: &mut u64, key: u32, cap: usize) {
     if let Some(e) = list.iter_mut().find(|e| e.0 == key) {
-        e.1 += 1;
+        e.1 = e.1.saturating_add(1);
     } else if list.len() < cap {
         list.push((key, 1));
     } else {

@@ -255,10 +255,14 @@ impl ExternalBatch {
 
     fn push(&mut self, r: &Request, client: IpAddr) {
         let target = if r.target.is_empty() { &r.raw_request } else { &r.target };
+        let method = self.push_str(&r.method);
+        let target_span = self.push_str(target);
+        // The path is a prefix of the target (query cut off): share its bytes.
+        let path_len = r.path().len().min(target.len()) as u32;
         let spans = [
-            self.push_str(&r.method),
-            self.push_str(target),
-            self.push_str(r.path()),
+            method,
+            target_span,
+            (target_span.0, target_span.0 + path_len),
             self.push_str(&r.user_agent),
         ];
         self.reqs.push(ExtReq {
@@ -582,10 +586,11 @@ impl AccessReader<'_> {
             chunk.clear();
             chunk.extend_from_slice(&leftover);
             leftover.clear();
-            let start = chunk.len();
-            chunk.resize(start + self.chunk_bytes, 0);
-            let n = read_full(&mut content, &mut chunk[start..]).map_err(io_err)?;
-            chunk.truncate(start + n);
+            // `read_to_end` on a `Take` fills spare capacity without zeroing it first.
+            let n = (&mut content)
+                .take(self.chunk_bytes as u64)
+                .read_to_end(&mut chunk)
+                .map_err(io_err)?;
             let at_end = n < self.chunk_bytes;
             let cut = if at_end {
                 chunk.len()
