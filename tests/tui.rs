@@ -5,6 +5,8 @@
 #[path = "tui/fixture.rs"]
 mod fixture;
 
+#[path = "tui/casework.rs"]
+mod casework;
 #[path = "tui/event_loop.rs"]
 mod event_loop;
 #[path = "tui/replay.rs"]

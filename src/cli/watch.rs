@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use leakline::case::{Case, system_clock};
 use leakline::config::{self, CaseConfig, QuickFlags};
 use leakline::correlate::changes::{self, StateChange};
 use leakline::follow::{SessionOptions, session};
@@ -17,6 +18,7 @@ use leakline::model::Snapshot;
 use leakline::model::snapshot::{ServiceState, SourceHealth};
 use leakline::report::analysis::Analysis;
 use leakline::report::atomic::write_atomic;
+use leakline::tui::{self, TuiOptions};
 use serde::Serialize;
 use tokio::signal::unix::{SignalKind, signal};
 
@@ -25,8 +27,15 @@ use super::UsageError;
 #[derive(Debug, clap::Args)]
 pub struct WatchArgs {
     /// Case configuration file (leakline.toml).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", conflicts_with = "case")]
     pub config: Option<PathBuf>,
+    /// A case folder (`leakline case init`): its config and playbook; the dashboard journals
+    /// playbook actions, notes and exports into it.
+    #[arg(long, value_name = "DIR")]
+    pub case: Option<PathBuf>,
+    /// Who journaled actions are recorded as [default: `$LEAKLINE_OPERATOR`, else `$USER`].
+    #[arg(long, value_name = "NAME")]
+    pub operator: Option<String>,
     /// No dashboard: JSON lines on stdout, one per state change.
     #[arg(long)]
     pub headless: bool,
@@ -62,15 +71,18 @@ pub struct WatchArgs {
     pub format: Option<String>,
 }
 
-pub fn run(args: WatchArgs) -> anyhow::Result<ExitCode> {
+pub fn run(mut args: WatchArgs) -> anyhow::Result<ExitCode> {
+    let case = match &args.case {
+        Some(dir) => {
+            let case = Case::open(dir, system_clock()).map_err(super::case::classify)?;
+            // The journal is checked before anything is shown or appended.
+            case.state().map_err(super::case::classify)?;
+            args.config = Some(case.config_path());
+            Some(case)
+        }
+        None => None,
+    };
     let config = resolve(&args)?;
-    if !args.headless {
-        // DASHBOARD: the lead wires `leakline::tui::run(...)` here once the TUI lands.
-        return Err(UsageError(
-            "the dashboard is not built yet: use `leakline watch --headless`".to_owned(),
-        )
-        .into());
-    }
     if !args.rotate_wait.is_finite() || args.rotate_wait < 0.0 {
         return Err(UsageError(format!(
             "--rotate-wait: expected a number of seconds >= 0, got {}",
@@ -84,7 +96,33 @@ pub fn run(args: WatchArgs) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    runtime.block_on(headless(config, args))
+    if args.headless {
+        return runtime.block_on(headless(config, args));
+    }
+    runtime.block_on(dashboard(config, &args, case))
+}
+
+/// The live dashboard; with a case, its playbook pane journals into the case folder.
+async fn dashboard(
+    config: CaseConfig,
+    args: &WatchArgs,
+    case: Option<Case>,
+) -> anyhow::Result<ExitCode> {
+    let options = SessionOptions {
+        from_end: args.from_end,
+        rotate_wait: Duration::from_secs_f64(args.rotate_wait),
+        silence_after: Duration::from_secs(args.silence_after.max(1)),
+        ..SessionOptions::default()
+    };
+    let mut tui = TuiOptions::live(
+        case.as_ref().map_or_else(|| config.name.clone(), |c| c.meta.name.clone()),
+    );
+    tui.operator = leakline::case::resolve_operator(args.operator.as_deref());
+    tui.export_dir = std::env::current_dir().context("cannot read the working directory")?;
+    tui.case = case;
+    let session = session::start(config, options);
+    tui::run(session, tui).await?;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn resolve(args: &WatchArgs) -> anyhow::Result<CaseConfig> {

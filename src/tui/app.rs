@@ -8,6 +8,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use crossterm::event::{KeyCode, KeyEvent};
 
+use super::casework::{CaseView, Forms, event_forms};
 use super::feed::{Feed, Filter};
 use super::keymap::{self, Action, Scope, View};
 use super::theme::Theme;
@@ -15,6 +16,7 @@ use crate::follow::LiveItem;
 use crate::model::Snapshot;
 use crate::model::snapshot::{ActorClass, GapKind};
 use crate::playbook::Playbook;
+use crate::report::Redactor;
 
 /// Rows moved by PageUp/PageDown.
 const PAGE: usize = 10;
@@ -32,8 +34,11 @@ pub enum Effect {
     Quit,
     /// Put text on the clipboard (OSC 52; works over SSH).
     Copy(String),
-    /// A playbook command for the case engine (wired when the case library lands).
+    /// A playbook action to journal through the case library (needs a case and an operator).
     Playbook(PlaybookRequest),
+    /// Export the report (md, json, html): into the case folder and journaled with a case,
+    /// else into the current directory.
+    Export,
 }
 
 /// The playbook pane's requests, by step index.
@@ -51,6 +56,8 @@ pub enum PromptKind {
     Filter,
     SkipReason,
     Note,
+    /// Who is acting (no `--operator`, `$LEAKLINE_OPERATOR` or `$USER` was set).
+    Operator,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -150,8 +157,19 @@ pub struct App {
     pub events: EventsState,
     pub timeline: TimelineState,
     pub playbook: PlaybookState,
-    /// The playbook shown in the Playbook view (read-only until a case is wired in).
+    /// The playbook shown in the Playbook view (the case's own copy when a case is open).
     pub playbook_doc: Option<Arc<Playbook>>,
+    /// The open case, replayed from its journal; `None`: the Playbook view is a preview.
+    pub case: Option<CaseView>,
+    /// Who journaled actions are recorded as; asked for when unknown.
+    pub operator: Option<String>,
+    /// An action waiting for the operator prompt.
+    pub pending: Option<Action>,
+    /// The snapshot as received and redacted; `snapshot` is one of them (see `reveal`).
+    pub forms: Forms,
+    /// Secrets shown as logged (`R`); off by default: the screen shows redaction markers.
+    pub reveal: bool,
+    pub redactor: Redactor,
     /// Vertical scroll of the overview (rows).
     pub overview_scroll: usize,
     /// A transient one-line message (cleared by the next key).
@@ -166,8 +184,10 @@ impl App {
     #[must_use]
     pub fn new(title: String, mode: Mode, theme: Theme, snapshot: Arc<Snapshot>) -> App {
         let now = snapshot.as_of;
+        let redactor = Redactor::new();
+        let forms = Forms::of(&redactor, snapshot);
         let mut app = App {
-            snapshot,
+            snapshot: Arc::clone(&forms.redacted),
             now,
             mode,
             theme,
@@ -189,6 +209,12 @@ impl App {
             timeline: TimelineState::default(),
             playbook: PlaybookState::default(),
             playbook_doc: None,
+            case: None,
+            operator: None,
+            pending: None,
+            forms,
+            reveal: false,
+            redactor,
             overview_scroll: 0,
             message: None,
             lagged: 0,
@@ -200,8 +226,11 @@ impl App {
 
     /// A new snapshot arrived (the latest wins).
     pub fn on_snapshot(&mut self, snapshot: Arc<Snapshot>) {
-        self.snapshot = snapshot;
+        self.forms = Forms::of(&self.redactor, snapshot);
+        self.snapshot =
+            Arc::clone(if self.reveal { &self.forms.raw } else { &self.forms.redacted });
         self.reorder_actors();
+        self.reverify();
         self.dirty = true;
     }
 
@@ -213,7 +242,12 @@ impl App {
             LiveItem::Event { event, external } => {
                 let keep = external || matches!(&*event, crate::model::Event::Scan(_));
                 if keep {
-                    self.feed.push(event, external);
+                    let (redacted, raw) = event_forms(&self.redactor, event);
+                    if self.reveal {
+                        self.feed.push_forms(raw, redacted, external);
+                    } else {
+                        self.feed.push_forms(redacted, raw, external);
+                    }
                     if self.view == View::Events && self.events.paused_at.is_none() {
                         self.dirty = true;
                     }
@@ -329,12 +363,25 @@ impl App {
             }
             Action::CycleClassFilter => self.cycle_class_filter(),
             Action::CycleServiceFilter => self.cycle_service_filter(),
+            Action::StepStart | Action::StepDone | Action::StepSkip | Action::StepNote
+                if self.case.is_none() =>
+            {
+                self.message = Some(
+                    "preview only: open a case to record steps (leakline case init, then watch --case DIR)"
+                        .to_owned(),
+                );
+            }
+            Action::StepStart | Action::StepDone | Action::StepSkip | Action::StepNote
+                if self.need_operator(action) => {}
             Action::StepStart => {
                 return Some(Effect::Playbook(PlaybookRequest::Start(self.playbook.selected)));
             }
             Action::StepDone => {
                 return Some(Effect::Playbook(PlaybookRequest::Done(self.playbook.selected)));
             }
+            Action::Export if self.case.is_some() && self.need_operator(action) => {}
+            Action::Export => return Some(Effect::Export),
+            Action::ToggleReveal => self.toggle_reveal(),
             Action::StepSkip => {
                 self.prompt = Some(Prompt { kind: PromptKind::SkipReason, text: String::new() });
             }
@@ -344,6 +391,7 @@ impl App {
             Action::CopyCommand => return self.copy_command(),
             Action::InputSubmit => return self.submit_prompt(),
             Action::InputCancel => {
+                self.pending = None;
                 if let Some(p) = self.prompt.take() {
                     if p.kind == PromptKind::Filter {
                         self.feed.set_filter(Filter::default());
@@ -390,6 +438,16 @@ impl App {
                 step,
                 reason: prompt.text.trim().to_owned(),
             })),
+            PromptKind::Operator => {
+                let name = prompt.text.trim();
+                if name.is_empty() || name.chars().any(char::is_control) {
+                    self.pending = None;
+                    self.message = Some("no operator given; nothing recorded".to_owned());
+                    return None;
+                }
+                self.operator = Some(name.to_owned());
+                self.pending.take().and_then(|a| self.update(a))
+            }
             PromptKind::Note if prompt.text.trim().is_empty() => None,
             PromptKind::Note => Some(Effect::Playbook(PlaybookRequest::Note {
                 step,

@@ -6,7 +6,7 @@ use chrono::TimeDelta;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use leakline::follow::LiveItem;
 use leakline::model::snapshot::ActorClass;
-use leakline::tui::app::{ActorSort, Effect, PlaybookRequest};
+use leakline::tui::app::{ActorSort, Effect};
 use leakline::tui::keymap::{KEYMAP, View};
 
 use super::fixture::{app_with, draw, feed_sample, fixture, press, request, t, text_of};
@@ -161,28 +161,6 @@ fn timeline_zoom_and_pan_are_bounded() {
     press(&mut app, "0");
     assert_eq!(app.timeline.zoom, 0);
     assert_eq!(app.timeline.pan_secs, 0);
-}
-
-#[test]
-fn playbook_keys_emit_requests_and_skip_needs_a_reason() {
-    let mut app = app_with(fixture(), false);
-    press(&mut app, "5");
-    assert_eq!(press(&mut app, "s"), vec![Effect::Playbook(PlaybookRequest::Start(0))]);
-    assert_eq!(press(&mut app, "d"), vec![Effect::Playbook(PlaybookRequest::Done(0))]);
-    press(&mut app, "x");
-    assert!(app.prompt.is_some());
-    assert_eq!(app.on_key(&KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)), None);
-    assert!(app.message.as_deref().is_some_and(|m| m.contains("reason")));
-    press(&mut app, "x");
-    press(&mut app, "not our host");
-    let effect = app.on_key(&KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
-    assert_eq!(
-        effect,
-        Some(Effect::Playbook(PlaybookRequest::Skip {
-            step: 0,
-            reason: "not our host".to_owned()
-        }))
-    );
 }
 
 #[test]
