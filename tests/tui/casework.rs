@@ -329,3 +329,25 @@ fn case_playbook_pane_snapshots_and_sla_styling() {
     app.update(leakline::tui::keymap::Action::Open);
     insta::assert_snapshot!("case_step_detail_120x40", stable(&app, &draw(&app, 120, 40)));
 }
+
+#[test]
+fn verify_follows_the_live_snapshot_and_names_its_evidence() {
+    let (_dir, case) = temp_case();
+    let mut app = app_for(&case);
+    app.view = View::Playbook;
+    let close_out = |app: &App| {
+        let text = text_of(draw(app, 120, 40).backend().buffer());
+        text.lines().find(|l| l.contains("Close out")).map(str::to_owned).unwrap_or_default()
+    };
+    assert!(close_out(&app).contains("… not yet"), "{}", close_out(&app));
+    // The last open window closes in the next snapshot: window_closed verifies at once.
+    let mut closed = fixture();
+    closed.services[0].windows.pop();
+    closed.services[0].state = leakline::model::snapshot::ServiceState::Closed;
+    app.on_snapshot(Arc::new(closed));
+    assert!(close_out(&app).contains("✔ verified"), "{}", close_out(&app));
+    press(&mut app, "G");
+    app.update(leakline::tui::keymap::Action::Open);
+    let text = text_of(draw(&app, 120, 40).backend().buffer());
+    assert!(text.contains("✔ verified: ") && text.contains("evidence: model-gateway"), "{text}");
+}
