@@ -13,6 +13,8 @@ mod event_loop;
 mod replay;
 #[path = "tui/transitions.rs"]
 mod transitions;
+#[path = "tui/watch_cli.rs"]
+mod watch_cli;
 
 use std::sync::Arc;
 

@@ -75,8 +75,16 @@ pub fn run(mut args: WatchArgs) -> anyhow::Result<ExitCode> {
     let case = match &args.case {
         Some(dir) => {
             let case = Case::open(dir, system_clock()).map_err(super::case::classify)?;
-            // The journal is checked before anything is shown or appended.
-            case.state().map_err(super::case::classify)?;
+            // The chain (and the playbook copy) is checked before anything is shown or
+            // appended: a tampered case is not worked on, as with every `case` command.
+            match case.verify_integrity() {
+                Ok(_) => {}
+                Err(e) if super::case::is_integrity_failure(&e) => {
+                    eprintln!("leakline: integrity check FAILED: {e}; dashboard not opened");
+                    return Ok(ExitCode::from(super::case::EXIT_INTEGRITY));
+                }
+                Err(e) => return Err(super::case::classify(e)),
+            }
             args.config = Some(case.config_path());
             Some(case)
         }
