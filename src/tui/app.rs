@@ -411,51 +411,6 @@ impl App {
         None
     }
 
-    /// Copy the selected step's first example command (placeholders and all: it is an
-    /// example to adapt, so it goes to the clipboard, never to a shell).
-    fn copy_command(&mut self) -> Option<Effect> {
-        let step = self.playbook_doc.as_ref()?.steps.get(self.playbook.selected)?;
-        if let Some(c) = step.commands.first() {
-            return Some(Effect::Copy(c.command.clone()));
-        }
-        self.message = Some("this step has no example command".to_owned());
-        None
-    }
-
-    fn submit_prompt(&mut self) -> Option<Effect> {
-        let prompt = self.prompt.take()?;
-        let step = self.playbook.selected;
-        match prompt.kind {
-            PromptKind::Filter => {
-                self.feed.set_filter(Filter::parse(&prompt.text));
-                None
-            }
-            PromptKind::SkipReason if prompt.text.trim().is_empty() => {
-                self.message = Some("a skipped step needs a reason; not skipped".to_owned());
-                None
-            }
-            PromptKind::SkipReason => Some(Effect::Playbook(PlaybookRequest::Skip {
-                step,
-                reason: prompt.text.trim().to_owned(),
-            })),
-            PromptKind::Operator => {
-                let name = prompt.text.trim();
-                if name.is_empty() || name.chars().any(char::is_control) {
-                    self.pending = None;
-                    self.message = Some("no operator given; nothing recorded".to_owned());
-                    return None;
-                }
-                self.operator = Some(name.to_owned());
-                self.pending.take().and_then(|a| self.update(a))
-            }
-            PromptKind::Note if prompt.text.trim().is_empty() => None,
-            PromptKind::Note => Some(Effect::Playbook(PlaybookRequest::Note {
-                step,
-                text: prompt.text.trim().to_owned(),
-            })),
-        }
-    }
-
     fn move_by(&mut self, delta: i64) {
         match self.view {
             View::Overview => self.overview_scroll = offset(self.overview_scroll, delta, 10_000),

@@ -1,5 +1,6 @@
 //! The case side of the dashboard's state: the replayed [`CaseState`], verify results against
-//! the shown snapshot, the operator, and the on-screen redaction of attacker text.
+//! the shown snapshot, the operator, the text prompts (skip reason, note, operator) that turn
+//! into playbook effects, and the on-screen redaction of attacker text.
 //!
 //! Still pure: the event loop hands in a replayed state (via [`super::case_link::CaseLink`]),
 //! `App` only stores it and recomputes verify results, which read nothing but the snapshot.
@@ -11,7 +12,8 @@ use crate::model::{Event, Snapshot};
 use crate::playbook::VerifyResult;
 use crate::report::{RedactionCounts, Redactor, redact_event, redact_snapshot};
 
-use super::app::{App, Prompt, PromptKind};
+use super::app::{App, Effect, PlaybookRequest, Prompt, PromptKind};
+use super::feed::Filter;
 use super::keymap::Action;
 
 /// The open case as the panes draw it.
@@ -101,5 +103,50 @@ impl App {
         self.pending = Some(action);
         self.prompt = Some(Prompt { kind: PromptKind::Operator, text: String::new() });
         true
+    }
+
+    /// Copy the selected step's first example command (placeholders and all: it is an
+    /// example to adapt, so it goes to the clipboard, never to a shell).
+    pub(crate) fn copy_command(&mut self) -> Option<Effect> {
+        let step = self.playbook_doc.as_ref()?.steps.get(self.playbook.selected)?;
+        if let Some(c) = step.commands.first() {
+            return Some(Effect::Copy(c.command.clone()));
+        }
+        self.message = Some("this step has no example command".to_owned());
+        None
+    }
+
+    pub(crate) fn submit_prompt(&mut self) -> Option<Effect> {
+        let prompt = self.prompt.take()?;
+        let step = self.playbook.selected;
+        match prompt.kind {
+            PromptKind::Filter => {
+                self.feed.set_filter(Filter::parse(&prompt.text));
+                None
+            }
+            PromptKind::SkipReason if prompt.text.trim().is_empty() => {
+                self.message = Some("a skipped step needs a reason; not skipped".to_owned());
+                None
+            }
+            PromptKind::SkipReason => Some(Effect::Playbook(PlaybookRequest::Skip {
+                step,
+                reason: prompt.text.trim().to_owned(),
+            })),
+            PromptKind::Operator => {
+                let name = prompt.text.trim();
+                if name.is_empty() || name.chars().any(char::is_control) {
+                    self.pending = None;
+                    self.message = Some("no operator given; nothing recorded".to_owned());
+                    return None;
+                }
+                self.operator = Some(name.to_owned());
+                self.pending.take().and_then(|a| self.update(a))
+            }
+            PromptKind::Note if prompt.text.trim().is_empty() => None,
+            PromptKind::Note => Some(Effect::Playbook(PlaybookRequest::Note {
+                step,
+                text: prompt.text.trim().to_owned(),
+            })),
+        }
     }
 }
