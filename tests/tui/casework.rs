@@ -164,7 +164,35 @@ fn effect_runner_journals_done_and_note_and_the_chain_stays_intact() {
     assert_eq!(view.state.step("confirm-exposure").map(|s| s.state), Some(StepState::Done));
     press(&mut app, "2");
     let text = text_of(draw(&app, 120, 40).backend().buffer());
-    assert!(text.contains("◆") && text.contains("•"), "{text}");
+    let row = text.lines().find(|l| l.starts_with("  playbook")).unwrap_or_default();
+    assert!(row.contains('◆'), "{text}");
+}
+
+#[test]
+fn timeline_marks_steps_and_notes_at_their_times() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("leakline.toml");
+    std::fs::write(&config, "# test config\n").expect("config");
+    let library = Library::builtin().expect("built-in playbooks");
+    let loaded = library.get("exposed-api-endpoint").expect("playbook");
+    // Each record 20 minutes after the previous one, from 12:00.
+    let tick = Arc::new(std::sync::atomic::AtomicI64::new(0));
+    let clock: Clock = Arc::new(move || {
+        let n = tick.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        t("2026-11-03T12:00:00Z") + chrono::TimeDelta::minutes(20 * n)
+    });
+    let options = InitOptions { name: None, config, operator: "alice".into() };
+    let case = Case::init(&dir.path().join("case"), &options, loaded, clock).expect("init");
+    case.note("alice", "bridge call opened").expect("note");
+    let req = StepRequest { step: "confirm-exposure", action: StepAction::Done, note: None };
+    case.step("alice", req).expect("step");
+    let mut app = app_for(&case);
+    app.view = View::Timeline;
+    let text = text_of(draw(&app, 120, 40).backend().buffer());
+    let row = text.lines().find(|l| l.starts_with("  playbook")).unwrap_or_default();
+    let note = row.chars().position(|c| c == '•');
+    let step = row.chars().position(|c| c == '◆');
+    assert!(note.is_some() && step.is_some() && note < step, "{row:?}\n{text}");
 }
 
 #[test]

@@ -175,14 +175,12 @@ fn render_case_marks(app: &App, axis: Axis, area: Rect, buf: &mut Buffer) {
     }
     let theme = app.theme;
     buf.set_string(area.x, area.y, "  playbook", theme.dim());
-    for entry in &case.state.timeline {
-        let mark = match entry.kind.as_str() {
-            "step" => "◆",
-            "note" => "•",
-            _ => continue,
-        };
-        if let Some(c) = axis.col(entry.at) {
-            buf.set_string(area.x + LABEL_W + c, area.y, mark, theme.key());
+    // Notes first, so a step action in the same column wins (it is the rarer, weightier mark).
+    for (kind, mark) in [("note", "•"), ("step", "◆")] {
+        for entry in case.state.timeline.iter().filter(|e| e.kind == kind) {
+            if let Some(c) = axis.col(entry.at) {
+                buf.set_string(area.x + LABEL_W + c, area.y, mark, theme.key());
+            }
         }
     }
 }
