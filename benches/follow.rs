@@ -6,7 +6,7 @@
 //!
 //! `cargo bench --bench follow -- throughput [SECS] [EXTERNAL_EVERY]`: a writer appends as
 //! fast as the follower keeps up (at most 2 M lines ahead; rename-rotating the file every
-//! 256 MiB so the disk does not fill); one line in EXTERNAL_EVERY (default 3, as in the
+//! 256 MiB so the disk does not fill); one line in `EXTERNAL_EVERY` (default 3, as in the
 //! scenario) comes from an external client, the rest from internal ones. Prints events applied
 //! per second and the resident set size sampled every second.
 
