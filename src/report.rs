@@ -8,6 +8,7 @@
 
 pub mod analysis;
 pub mod atomic;
+pub mod case_section;
 pub mod escape;
 pub mod html;
 pub mod json;

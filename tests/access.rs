@@ -184,6 +184,28 @@ fn gzip_multi_member_oversized_binary_and_no_final_newline() {
 }
 
 #[test]
+fn mixed_formats_in_one_file_count_the_strangers_as_malformed() {
+    let dir = tempfile::tempdir().unwrap();
+    let mixed = format!(
+        "{LINE}\n{{\"time_iso8601\":\"2024-01-01T00:00:00Z\",\"remote_addr\":\"1.2.3.4\"}}\n{LINE}\n\
+         [2019-04-11T00:31:55.439Z] \"GET / HTTP/1.1\" 404 NR 0 0 0 - \"-\" \"-\" \"-\" \"-\" \"-\"\n{LINE}\n"
+    );
+    write(dir.path(), "mixed.log", mixed.as_bytes());
+    let r = inspect_json(dir.path(), &["mixed.log"]);
+    assert_eq!(
+        (&r[0]["format"], &r[0]["events"], &r[0]["malformed"]),
+        (&"combined".into(), &3.into(), &2.into())
+    );
+    let lines: Vec<u64> = r[0]["malformed_lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["line"].as_u64().unwrap())
+        .collect();
+    assert_eq!(lines, [2, 4]);
+}
+
+#[test]
 fn unreadable_file_is_one_clear_error_and_others_are_still_reported() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "ok.log", format!("{LINE}\n").as_bytes());

@@ -567,3 +567,126 @@ fn quick_flags_without_config() {
     assert_eq!(doc["services"][0]["windows"][0]["external_requests"], 86);
     assert_eq!(doc["services"][0]["state"], "open");
 }
+
+#[test]
+fn sealed_correlator_reports_an_unsplittable_late_negative() {
+    let f: Fixture = toml::from_str(
+        &std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/fixtures/scenarios/rules/late_negative_split.toml"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let events: Vec<Event> = f.events.iter().map(event).collect();
+    let (scans, reqs): (Vec<Event>, Vec<Event>) =
+        events.into_iter().partition(|e| matches!(e, Event::Scan(_)));
+    let mut c = correlator(&f);
+    c.seal();
+    c.apply(&reqs);
+    c.apply(&scans); // promised not to happen after sealing: must be reported, not hidden
+    let snap = c.snapshot(time(&f.as_of));
+    assert_eq!(snap.services[0].windows.len(), 1);
+    assert_eq!(snap.gaps.len(), 1);
+    assert!(snap.gaps[0].reason.contains("not split"), "{:?}", snap.gaps);
+    // A late negative *before* every positive still splits exactly.
+    let mut early = scans[0].clone();
+    if let Event::Scan(s) = &mut early {
+        s.time = time("2026-11-03T09:00:00Z");
+    }
+    c.apply(&[early]);
+    let snap = c.snapshot(time(&f.as_of));
+    let w = &snap.services[0].windows[0];
+    assert_eq!(w.opened_earliest, Some(time("2026-11-03T09:00:00Z")));
+    assert_eq!(w.external_requests, 4);
+}
+
+#[test]
+fn unrecognised_access_format_is_counted_not_guessed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let log = tmp.path().join("weird.log");
+    std::fs::write(&log, "hello there\nthis is not an access log\nat all\n").unwrap();
+    let out =
+        leakline().args(["analyze", "--format", "json", "--access"]).arg(&log).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let src = &doc["sources"][0];
+    assert_eq!(src["format"], "unknown");
+    assert_eq!(src["lines"], 3);
+    assert_eq!(src["events"], 0);
+    assert_eq!(doc["services"][0]["name"], "weird");
+    assert_eq!(doc["services"][0]["state"], "never_exposed");
+}
+
+#[test]
+fn trusted_proxies_decide_the_client_and_rotated_gzip_files_are_one_source_set() {
+    let tmp = tempfile::tempdir().unwrap();
+    let line = |t: &str, peer: &str, xff: &str, status: u16| {
+        format!(
+            "{{\"time_iso8601\": \"{t}\", \"remote_addr\": \"{peer}\", \"http_x_forwarded_for\": \"{xff}\", \"request_method\": \"GET\", \"request_uri\": \"/v1/models\", \"server_protocol\": \"HTTP/1.1\", \"status\": \"{status}\", \"body_bytes_sent\": \"10\", \"http_referer\": \"\", \"http_user_agent\": \"curl/8.5.0\", \"request_time\": \"0.1\", \"host\": \"gw\"}}\n"
+        )
+    };
+    // Rotation: the older file is gzipped, the newer one plain; offsets in the timestamps.
+    let old = line("2026-11-03T12:00:00+01:00", "10.1.0.5", "198.51.100.9", 200)
+        + &line("2026-11-03T11:05:00+00:00", "10.1.0.5", "-", 200);
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut gz, old.as_bytes()).unwrap();
+    std::fs::write(tmp.path().join("access.json.1.gz"), gz.finish().unwrap()).unwrap();
+    let new = line("2026-11-03T11:10:00Z", "203.0.113.7", "198.51.100.10", 404);
+    std::fs::write(tmp.path().join("access.json"), new).unwrap();
+    let cfg = tmp.path().join("leakline.toml");
+    std::fs::write(
+        &cfg,
+        "internal = [\"10.0.0.0/8\"]\ntrusted_proxies = [\"10.1.0.5\"]\n[[service]]\nname = \"gw\"\naccess = [\"access.json*\"]\n",
+    )
+    .unwrap();
+    let doc = analyze_json(&cfg);
+    let w = &doc["services"][0]["windows"][0];
+    // 198.51.100.9 via the trusted proxy; the proxy's own request (no XFF) is internal;
+    // 203.0.113.7 is not a trusted proxy, so its X-Forwarded-For is ignored.
+    assert_eq!(w["external_requests"], 2, "{doc}");
+    assert_eq!(w["first_external"]["client"], "198.51.100.9");
+    assert_eq!(w["first_external"]["time"], "2026-11-03T11:00:00Z");
+    let clients: Vec<&str> =
+        doc["actors"].as_array().unwrap().iter().map(|a| a["client"].as_str().unwrap()).collect();
+    assert_eq!(clients, ["198.51.100.9", "203.0.113.7"]);
+    let paths: Vec<&str> =
+        doc["sources"].as_array().unwrap().iter().map(|s| s["path"].as_str().unwrap()).collect();
+    assert!(
+        paths[0].ends_with("access.json") && paths[1].ends_with("access.json.1.gz"),
+        "{paths:?}"
+    );
+}
+
+#[test]
+fn table_form_access_with_forced_formats_matches_auto_detection() {
+    let dir = scenario_dir();
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = tmp.path().join("case.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            r#"name = "Model gateway exposure (sample)"
+internal = ["10.0.0.0/8", "192.168.0.0/16"]
+[[service]]
+name = "model-gateway"
+addresses = ["192.0.2.40:443", "gw.example.net:443"]
+[[service.access]]
+path = "{d}/logs/access.log"
+format = "combined"
+[[service.access]]
+path = "{d}/logs/access.json"
+format = "nginx-json"
+[[scans]]
+paths = ["{d}/scans/*.xml", "{d}/scans/*.jsonl"]
+"#,
+            d = dir.display()
+        ),
+    )
+    .unwrap();
+    let forced = analyze_json(&cfg);
+    let auto = analyze_json(&dir.join("leakline.toml"));
+    assert_eq!(forced["services"], auto["services"]);
+    assert_eq!(forced["actors"], auto["actors"]);
+    assert_eq!(forced["sources"][5]["format"], "nginx-json");
+}

@@ -71,9 +71,12 @@ fn batch_error(e: BatchError) -> anyhow::Error {
     }
 }
 
-/// Write `bytes` to `path` through a temporary file in the same directory and a rename, so a
-/// reader never sees a half-written report.
-fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+/// Write to `path` through a temporary file in the same directory and a rename, so a reader
+/// never sees a half-written report.
+fn write_atomic(
+    path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> anyhow::Result<()> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
@@ -81,8 +84,9 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     let name = path.file_name().map_or_else(|| "out".into(), |n| n.to_string_lossy().into_owned());
     let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
     let result = (|| -> std::io::Result<()> {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
+        let mut f = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
+        write(&mut f)?;
+        let f = f.into_inner().map_err(std::io::IntoInnerError::into_error)?;
         f.sync_all()?;
         std::fs::rename(&tmp, path)
     })();
@@ -90,6 +94,27 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
         let _ = std::fs::remove_file(&tmp);
     }
     result.with_context(|| format!("{}: cannot write", path.display()))
+}
+
+/// The chosen output, ready to be written (the correlator is gone by then: only the
+/// document stays in memory).
+enum Output {
+    Json(Box<Analysis>),
+    Text(Box<leakline::model::Snapshot>),
+    Note(&'static str),
+}
+
+impl Output {
+    fn write(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        match self {
+            Output::Json(doc) => doc.write(out),
+            Output::Text(snapshot) => text::write(snapshot, out),
+            Output::Note(kind) => writeln!(
+                out,
+                "leakline: the {kind} report writer is not wired into `analyze` yet; use --format json or text"
+            ),
+        }
+    }
 }
 
 pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
@@ -122,24 +147,23 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
     let correlator = batch::run(&cfg, &options).map_err(batch_error)?;
     let as_of = as_of.or_else(|| correlator.latest_event()).unwrap_or_default();
     let mut snapshot = correlator.snapshot(as_of);
+    drop(correlator);
     snapshot.stats.elapsed_ms = started.elapsed().as_millis() as u64;
-    let mut out = Vec::new();
-    match args.format {
-        OutputFormat::Json => Analysis::build(&snapshot, Utc::now()).write(&mut out)?,
-        OutputFormat::Text => text::write(&snapshot, &mut out)?,
-        OutputFormat::Md | OutputFormat::Html => {
-            writeln!(
-                out,
-                "leakline: the {} report writer is not wired into `analyze` yet; use --format json or text",
-                if args.format == OutputFormat::Md { "Markdown" } else { "HTML" }
-            )?;
+    let output = match args.format {
+        OutputFormat::Json => {
+            let doc = Analysis::build(&snapshot, Utc::now());
+            drop(snapshot);
+            Output::Json(Box::new(doc))
         }
-    }
+        OutputFormat::Text => Output::Text(Box::new(snapshot)),
+        OutputFormat::Md => Output::Note("Markdown"),
+        OutputFormat::Html => Output::Note("HTML"),
+    };
     if let Some(path) = &args.out {
-        write_atomic(path, &out)?;
+        write_atomic(path, |w| output.write(w))?;
     } else {
-        let mut stdout = std::io::stdout().lock();
-        if let Err(e) = stdout.write_all(&out).and_then(|()| stdout.flush()) {
+        let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+        if let Err(e) = output.write(&mut stdout).and_then(|()| stdout.flush()) {
             if e.kind() != std::io::ErrorKind::BrokenPipe {
                 return Err(anyhow::Error::new(e).context("stdout"));
             }

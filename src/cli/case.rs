@@ -8,9 +8,14 @@ mod show;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use anyhow::Context as _;
+use chrono::{DateTime, Utc};
+
 use leakline::case::{
     Case, CaseError, InitOptions, JournalError, StepRequest, resolve_operator, system_clock,
 };
+use leakline::config::{self, CaseConfig, ConfigError};
+use leakline::correlate::batch;
 use leakline::model::Snapshot;
 use leakline::playbook::{PlaybookError, StepAction};
 
@@ -105,15 +110,44 @@ impl From<ActionArg> for StepAction {
     }
 }
 
-/// The snapshot for verify results and `case show`.
-///
-/// Returns `Ok(None)` for now: verification then shows "not evaluated: no snapshot". The lead
-/// wires this to `correlate` (batch analysis of the case's config, `as_of` = now).
-// The `Result` is the agreed signature: the correlator-backed version will fail on bad input.
-#[allow(clippy::unnecessary_wraps)]
+/// The snapshot for verify results and `case show`: the case's config read through the batch
+/// engine, `as_of` = now (the wall clock is read here, never in the library).
 pub fn current_snapshot(config_path: &Path) -> anyhow::Result<Option<Snapshot>> {
-    let _ = config_path;
-    Ok(None)
+    snapshot_at(config_path, Utc::now()).map(Some)
+}
+
+/// The snapshot of the case config at `config_path` as of `as_of` (`case show`, `report`).
+/// A config that no longer loads, or evidence that cannot be read, is an error naming the file.
+pub fn snapshot_at(config_path: &Path, as_of: DateTime<Utc>) -> anyhow::Result<Snapshot> {
+    let config = load_config(config_path)?;
+    batch::snapshot_of(&config, Some(as_of)).with_context(|| {
+        format!("reading the evidence of the case config {}", config_path.display())
+    })
+}
+
+/// Load and validate the case's config. A missing or unreadable file is an I/O error (exit
+/// 1); a file that does not validate keeps its `ConfigError` (exit 2). Both name the file.
+/// A case re-reads its evidence for every `case show` and `report`, so stdin (`-`) cannot be
+/// one of its sources (usage error).
+pub fn load_config(path: &Path) -> anyhow::Result<CaseConfig> {
+    match config::load(path) {
+        Ok(c) if reads_stdin(&c) => Err(UsageError(format!(
+            "case config {}: a case's evidence must be files; `-` (stdin) cannot be read again by `case show` and `report`",
+            path.display()
+        ))
+        .into()),
+        Ok(c) => Ok(c),
+        Err(ConfigError::Io { path, source }) => Err(anyhow::Error::new(source)
+            .context(format!("case config {}: cannot be read", path.display()))),
+        Err(e) => Err(anyhow::Error::new(e)
+            .context(format!("case config {} no longer loads", path.display()))),
+    }
+}
+
+fn reads_stdin(config: &CaseConfig) -> bool {
+    let access = config.services.iter().flat_map(|s| &s.access).map(|a| a.pattern.as_str());
+    let scans = config.scans.iter().flat_map(|s| &s.paths).map(String::as_str);
+    access.chain(scans).any(|p| p == "-")
 }
 
 /// `--operator`, else `$LEAKLINE_OPERATOR`, else `$USER` (`leakline::case::resolve_operator`).
@@ -125,7 +159,7 @@ fn operator(given: Option<&str>) -> anyhow::Result<String> {
 
 /// Map library errors to the documented exit codes: the responder's mistakes are usage
 /// errors (2); integrity failures are reported by the caller with exit 3.
-fn classify(err: CaseError) -> anyhow::Error {
+pub(super) fn classify(err: CaseError) -> anyhow::Error {
     match err {
         CaseError::UnknownStep { .. }
         | CaseError::Transition { .. }
@@ -139,7 +173,7 @@ fn classify(err: CaseError) -> anyhow::Error {
     }
 }
 
-fn is_integrity_failure(err: &CaseError) -> bool {
+pub(super) fn is_integrity_failure(err: &CaseError) -> bool {
     matches!(
         err,
         CaseError::Journal(JournalError::Broken { .. }) | CaseError::PlaybookChanged { .. }
@@ -163,15 +197,24 @@ fn run_command(args: CaseArgs) -> anyhow::Result<ExitCode> {
             let operator = operator(args.operator.as_deref())?;
             let lib = super::playbook::library(playbooks.as_deref())?;
             let loaded = lib.get(&playbook).map_err(|e| UsageError(e.to_string()))?;
-            let options = InitOptions { name, config, operator };
+            // Validate the config and find its evidence before the folder is created, so a
+            // bad config leaves nothing behind.
+            let evidence = batch::evidence_files(&load_config(&config)?).with_context(|| {
+                format!("finding the evidence files of the case config {}", config.display())
+            })?;
+            let options = InitOptions { name, config, operator: operator.clone() };
             let case = Case::init(&dir, &options, loaded, clock).map_err(classify)?;
+            for file in &evidence {
+                case.add_source(&operator, file).map_err(classify)?;
+            }
             let state = case.state().map_err(classify)?;
             println!(
-                "case \"{}\" opened in {} with playbook {} ({} steps); journal head {}",
+                "case \"{}\" opened in {} with playbook {} ({} steps); {} evidence files hashed; journal head {}",
                 case.meta.name,
                 dir.display(),
                 case.playbook.id,
                 case.playbook.steps.len(),
+                state.sources.len(),
                 state.head
             );
         }

@@ -1,18 +1,20 @@
-//! `leakline report --case DIR --format md|json|html --out FILE [--no-redact]`: export the
-//! incident report of a case, atomically, redacted unless `--no-redact`.
+//! `leakline report --case DIR --format md|json|html --out FILE [--as-of RFC3339]
+//! [--no-redact]`: export the incident report of a case, atomically, redacted unless
+//! `--no-redact`.
 //!
-//! Everything but two glue functions is library code (`leakline::report`). The glue —
-//! [`case_snapshot`] and [`case_section`] — needs the batch engine and the case journal, which
-//! are being built in parallel; until they are wired each returns a clear error naming the
-//! case directory.
+//! The evidence is the case config read through the batch engine as of `--as-of` (default
+//! now); the case section comes from the journal (`leakline::report::case_section`), its
+//! verify conditions checked against that same snapshot, SLAs judged at generation time.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context as _;
+use chrono::{DateTime, SecondsFormat, Utc};
+use leakline::case::{Case, system_clock};
 use leakline::model::Snapshot;
 use leakline::report::{
-    self, CaseSection, DEFAULT_TOP_ACTORS, Format, Redaction, Redactor, ReportInput, ReportModel,
+    self, DEFAULT_TOP_ACTORS, Format, Redaction, Redactor, ReportInput, ReportModel,
 };
 
 use super::UsageError;
@@ -52,6 +54,10 @@ pub struct ReportArgs {
     /// Keep secrets (tokens, keys, passwords) as logged; the report says redaction was off.
     #[arg(long)]
     pub no_redact: bool,
+    /// The moment the report describes (RFC 3339): open windows run until it [default: now].
+    /// Evidence logged after it is still read (a warning says so).
+    #[arg(long, value_name = "RFC3339")]
+    pub as_of: Option<String>,
     /// How many actors the Markdown and HTML reports list (JSON lists all).
     #[arg(long, value_name = "N", default_value_t = DEFAULT_TOP_ACTORS)]
     pub top: usize,
@@ -70,37 +76,53 @@ fn resolve_format(format: Option<FormatArg>, out: &Path) -> Result<Format, Usage
     })
 }
 
-/// GLUE (lead to wire): read the case's sources through the batch engine and return the
-/// snapshot as of the case's last evidence (or its close time). Needs the batch `analyze`
-/// pipeline (issue 4) and the case layout (case issue).
-fn case_snapshot(dir: &Path) -> anyhow::Result<Snapshot> {
-    anyhow::bail!(
-        "{}: reading a case's evidence into a snapshot is not wired yet \
-         (needs the batch engine of `leakline analyze`)",
-        dir.display()
-    )
+/// The case's evidence as of `as_of`: its config (as recorded in `case.toml`) read through
+/// the batch engine. Errors name the config or the evidence file at fault.
+fn case_snapshot(case: &Case, as_of: DateTime<Utc>) -> anyhow::Result<Snapshot> {
+    super::case::snapshot_at(&case.config_path(), as_of)
+        .with_context(|| format!("case {}", case.dir.display()))
 }
 
-/// GLUE (lead to wire): convert the case journal's state into a `CaseSection` (playbook
-/// steps, notes, journal head). Needs `leakline::case` (case issue).
-fn case_section(dir: &Path) -> anyhow::Result<CaseSection> {
-    anyhow::bail!(
-        "{}: reading the case journal into the report is not wired yet (needs `leakline::case`)",
-        dir.display()
-    )
+/// `--as-of` as a UTC time (usage error when it is not RFC 3339).
+fn parse_as_of(text: &str) -> Result<DateTime<Utc>, UsageError> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| UsageError(format!("--as-of `{text}`: {e} (expected RFC 3339)")))
 }
 
 pub fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
-    let ReportArgs { case, format, out, no_redact, top } = args;
+    let ReportArgs { case, format, out, no_redact, top, as_of } = args;
     let format = resolve_format(format, &out)?;
-    let snapshot = case_snapshot(&case)?;
-    let section = case_section(&case)?;
+    let now = Utc::now();
+    let as_of = as_of.as_deref().map(parse_as_of).transpose()?.unwrap_or(now);
+    let case = Case::open(&case, system_clock()).map_err(super::case::classify)?;
+    // The journal first: a report must not be built over a tampered or damaged journal.
+    let state = match case.state() {
+        Ok(state) => state,
+        Err(e) if super::case::is_integrity_failure(&e) => {
+            eprintln!("leakline: integrity check FAILED: {e}; no report written");
+            return Ok(ExitCode::from(super::case::EXIT_INTEGRITY));
+        }
+        Err(e) => return Err(super::case::classify(e)),
+    };
+    let snapshot = case_snapshot(&case, as_of)?;
+    if let Some(latest) = snapshot.sources.iter().filter_map(|s| s.last_event).max() {
+        if latest > as_of {
+            eprintln!(
+                "leakline: warning: --as-of {} is before the latest evidence ({}); evidence after it is still counted",
+                as_of.to_rfc3339_opts(SecondsFormat::Secs, true),
+                latest.to_rfc3339_opts(SecondsFormat::Secs, true)
+            );
+        }
+    }
+    // Verify conditions are checked against the report's own snapshot; SLAs at generation.
+    let section = report::case_section::from_case(&case, &state, Some(&snapshot), now);
     let redaction =
         if no_redact { Redaction::Disabled } else { Redaction::Enabled(Redactor::new()) };
     let model = ReportModel::build(&ReportInput {
         snapshot: &snapshot,
         case: Some(&section),
-        generated_at: chrono::Utc::now(),
+        generated_at: now,
         version: env!("CARGO_PKG_VERSION"),
         redaction,
         top_actors: top,

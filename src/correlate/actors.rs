@@ -8,16 +8,17 @@
 //! reached only by actors with more distinct values than the caps. Classification flags are
 //! combined (logical OR) over every request regardless of the caps, so the class never depends on order.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 use super::classify::UaFlags;
+use super::intern::IdMap;
 use super::windows::TimeKey;
 
 /// Distinct paths kept per actor for the actor view.
-pub const MAX_ACTOR_PATHS: usize = 64;
+pub const MAX_ACTOR_PATHS: usize = 32;
 /// Distinct user agents kept per actor.
-pub const MAX_ACTOR_AGENTS: usize = 16;
+pub const MAX_ACTOR_AGENTS: usize = 8;
 
 #[derive(Debug, Clone)]
 pub struct ActorState {
@@ -35,11 +36,15 @@ pub struct ActorState {
     pub agent_scanner: Option<u32>,
     pub tool: bool,
     pub browser: bool,
-    pub paths: HashMap<u32, u64>,
+    /// (path id, requests), at most `MAX_ACTOR_PATHS` entries (linear search: small).
+    /// Counts saturate at `u32::MAX` (the totals above stay exact).
+    pub paths: Vec<(u32, u32)>,
     pub other_paths: u64,
-    pub agents: HashMap<u32, u64>,
+    /// (user agent id, requests), at most `MAX_ACTOR_AGENTS` entries.
+    pub agents: Vec<(u32, u32)>,
     pub other_agents: u64,
-    pub statuses: BTreeMap<u16, u64>,
+    /// (status, requests); at most one entry per status code.
+    pub statuses: Vec<(u16, u64)>,
 }
 
 impl ActorState {
@@ -57,11 +62,11 @@ impl ActorState {
             agent_scanner: None,
             tool: false,
             browser: false,
-            paths: HashMap::new(),
+            paths: Vec::new(),
             other_paths: 0,
-            agents: HashMap::new(),
+            agents: Vec::new(),
             other_agents: 0,
-            statuses: BTreeMap::new(),
+            statuses: Vec::new(),
         }
     }
 
@@ -104,15 +109,24 @@ impl ActorState {
         self.browser |= flags.browser;
         bump(&mut self.paths, &mut self.other_paths, path, MAX_ACTOR_PATHS);
         bump(&mut self.agents, &mut self.other_agents, agent, MAX_ACTOR_AGENTS);
-        *self.statuses.entry(status).or_insert(0) += 1;
+        match self.statuses.iter_mut().find(|s| s.0 == status) {
+            Some(s) => s.1 += 1,
+            None => self.statuses.push((status, 1)),
+        }
+    }
+
+    /// Status counts as a map (for the snapshot).
+    #[must_use]
+    pub fn status_map(&self) -> BTreeMap<u16, u64> {
+        self.statuses.iter().copied().collect()
     }
 }
 
-fn bump(map: &mut HashMap<u32, u64>, other: &mut u64, key: u32, cap: usize) {
-    if let Some(n) = map.get_mut(&key) {
-        *n += 1;
-    } else if map.len() < cap {
-        map.insert(key, 1);
+fn bump(list: &mut Vec<(u32, u32)>, other: &mut u64, key: u32, cap: usize) {
+    if let Some(e) = list.iter_mut().find(|e| e.0 == key) {
+        e.1 = e.1.saturating_add(1);
+    } else if list.len() < cap {
+        list.push((key, 1));
     } else {
         *other += 1;
     }
@@ -121,7 +135,7 @@ fn bump(map: &mut HashMap<u32, u64>, other: &mut u64, key: u32, cap: usize) {
 /// The actor table: address → dense id.
 #[derive(Debug, Default, Clone)]
 pub struct Actors {
-    ids: HashMap<IpAddr, u32>,
+    ids: IdMap<IpAddr, u32>,
     pub states: Vec<ActorState>,
 }
 

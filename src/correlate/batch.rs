@@ -34,10 +34,10 @@ use crate::ingest::decoder::{Decoder, DecoderOptions};
 use crate::ingest::scan::{ScanFormat, ScanOptions};
 use crate::ingest::source::GZIP_MAGIC;
 use crate::model::snapshot::{Gap, GapKind};
-use crate::model::{Event, Request, SourceId, SourceKind};
+use crate::model::{Event, Request, Snapshot, SourceId, SourceKind};
 
 /// Bytes per parallel parse chunk.
-pub const CHUNK_BYTES: usize = 4 << 20;
+pub const CHUNK_BYTES: usize = 1 << 20;
 /// Lines examined to detect an access format.
 const DETECT_LINES: usize = 16;
 
@@ -255,10 +255,14 @@ impl ExternalBatch {
 
     fn push(&mut self, r: &Request, client: IpAddr) {
         let target = if r.target.is_empty() { &r.raw_request } else { &r.target };
+        let method = self.push_str(&r.method);
+        let target_span = self.push_str(target);
+        // The path is a prefix of the target (query cut off): share its bytes.
+        let path_len = r.path().len().min(target.len()) as u32;
         let spans = [
-            self.push_str(&r.method),
-            self.push_str(target),
-            self.push_str(r.path()),
+            method,
+            target_span,
+            (target_span.0, target_span.0 + path_len),
             self.push_str(&r.user_agent),
         ];
         self.reqs.push(ExtReq {
@@ -280,6 +284,8 @@ impl ExternalBatch {
 #[derive(Debug)]
 struct ChunkResult {
     source: SourceId,
+    /// The chunk's bytes, handed back for reuse.
+    chunk: Vec<u8>,
     external: ExternalBatch,
     internal_per_minute: Vec<(i64, u64)>,
     unattributed: u64,
@@ -290,18 +296,39 @@ struct ChunkResult {
 #[derive(Debug)]
 struct Job {
     source: SourceId,
-    format: AccessFormat,
+    /// `None` when the format was not given and detection recognised nothing: lines are
+    /// counted, nothing is parsed (guessing would invent evidence).
+    format: Option<AccessFormat>,
     options: ParseOptions,
     filter: ClientFilter,
 }
 
-fn parse_chunk(job: &Job, chunk: &[u8], first_line: u64) -> ChunkResult {
+fn parse_chunk(
+    job: &Job,
+    chunk: Vec<u8>,
+    first_line: u64,
+    mut external: ExternalBatch,
+) -> ChunkResult {
+    external.text.clear();
+    external.reqs.clear();
+    let Some(format) = job.format else {
+        let lines = memchr::memchr_iter(b'\n', &chunk).count() as u64
+            + u64::from(chunk.last().is_some_and(|&b| b != b'\n'));
+        let stats = SourceStats { lines, ..SourceStats::default() };
+        return ChunkResult {
+            source: job.source,
+            chunk,
+            external,
+            internal_per_minute: Vec::new(),
+            unattributed: 0,
+            stats,
+        };
+    };
     let mut opts = DecoderOptions::new(job.source, Some(SourceKind::Access));
-    opts.access_format = Some(job.format);
+    opts.access_format = Some(format);
     opts.access = job.options.clone();
     let mut decoder = Decoder::new(opts);
     decoder.set_next_line(first_line);
-    let mut external = ExternalBatch::default();
     let mut internal: BTreeMap<i64, u64> = BTreeMap::new();
     let mut unattributed = 0_u64;
     let mut scans = Vec::new();
@@ -312,10 +339,11 @@ fn parse_chunk(job: &Job, chunk: &[u8], first_line: u64) -> ChunkResult {
         }
         Some(ip) => external.push(r, ip),
     };
-    decoder.feed_visit(chunk, &mut visit, &mut scans);
+    decoder.feed_visit(&chunk, &mut visit, &mut scans);
     decoder.finish_visit(&mut visit, &mut scans);
     ChunkResult {
         source: job.source,
+        chunk,
         external,
         internal_per_minute: internal.into_iter().collect(),
         unattributed,
@@ -420,12 +448,15 @@ pub fn run(config: &CaseConfig, options: &BatchOptions) -> Result<Correlator, Ba
         return Ok(c);
     }
     let workers = options.workers.max(1);
-    let (job_tx, job_rx) = mpsc::sync_channel::<(Arc<Job>, Vec<u8>, u64)>(workers * 2);
+    let (job_tx, job_rx) = mpsc::sync_channel::<(Arc<Job>, Vec<u8>, u64)>(workers);
     let job_rx = Arc::new(std::sync::Mutex::new(job_rx));
     let (res_tx, res_rx) = mpsc::channel::<ChunkResult>();
+    let (free_tx, free_rx) = mpsc::channel::<ExternalBatch>();
+    let free_rx = Arc::new(std::sync::Mutex::new(free_rx));
     std::thread::scope(|scope| {
         for i in 0..workers {
             let rx = Arc::clone(&job_rx);
+            let free = Arc::clone(&free_rx);
             let tx = res_tx.clone();
             std::thread::Builder::new()
                 .name(format!("leakline-parse-{i}"))
@@ -436,7 +467,9 @@ pub fn run(config: &CaseConfig, options: &BatchOptions) -> Result<Correlator, Ba
                             Err(_) => return,
                         };
                         let Ok((job, chunk, first_line)) = next else { return };
-                        if tx.send(parse_chunk(&job, &chunk, first_line)).is_err() {
+                        let batch =
+                            free.lock().ok().and_then(|f| f.try_recv().ok()).unwrap_or_default();
+                        if tx.send(parse_chunk(&job, chunk, first_line, batch)).is_err() {
                             return;
                         }
                     }
@@ -450,6 +483,8 @@ pub fn run(config: &CaseConfig, options: &BatchOptions) -> Result<Correlator, Ba
             pending: 0,
             stats: BTreeMap::new(),
             chunk_bytes: options.chunk_bytes.max(1),
+            pool: Vec::new(),
+            free_tx,
         };
         let outcome =
             access.iter().try_for_each(|(p, id)| reader.read_file(config, p, *id, &job_tx));
@@ -460,6 +495,38 @@ pub fn run(config: &CaseConfig, options: &BatchOptions) -> Result<Correlator, Ba
     Ok(c)
 }
 
+/// The snapshot of `config`'s evidence: every source read once ([`run`] with default
+/// options), then [`Correlator::snapshot`] at `as_of`, or at the latest event time when
+/// `as_of` is `None` (as `leakline analyze` does, so the result does not depend on the
+/// clock). With no event at all and no `as_of`, the snapshot is as of the Unix epoch.
+///
+/// The one path from a case's config to its current evidence, for `case show`, `report` and
+/// step verification; nothing here reads the clock (callers pass "now" as `as_of`).
+pub fn snapshot_of(
+    config: &CaseConfig,
+    as_of: Option<DateTime<Utc>>,
+) -> Result<Snapshot, BatchError> {
+    let correlator = run(config, &BatchOptions::default())?;
+    let as_of = as_of.or_else(|| correlator.latest_event()).unwrap_or_default();
+    Ok(correlator.snapshot(as_of))
+}
+
+/// The evidence files `config`'s globs match now, in [`run`]'s reading order (scans, then
+/// access logs), each once; stdin (`-`) is left out. Errors like [`run`]: a pattern without
+/// a wildcard that matches nothing is [`BatchError::NoMatch`]. A wildcard pattern that
+/// matches nothing adds nothing (a batch run would record a `source_error` gap for it).
+pub fn evidence_files(config: &CaseConfig) -> Result<Vec<PathBuf>, BatchError> {
+    let mut gaps = Vec::new();
+    let planned = plan(config, &mut gaps)?;
+    let mut out: Vec<PathBuf> = Vec::with_capacity(planned.len());
+    for p in planned {
+        if p.path != Path::new("-") && !out.contains(&p.path) {
+            out.push(p.path);
+        }
+    }
+    Ok(out)
+}
+
 /// The main thread's side of the access pipeline: reads chunks, applies results.
 struct AccessReader<'a> {
     c: &'a mut Correlator,
@@ -468,25 +535,34 @@ struct AccessReader<'a> {
     pending: usize,
     stats: BTreeMap<SourceId, SourceStats>,
     chunk_bytes: usize,
+    /// Chunk buffers back from the workers, for reuse (bounds allocator churn and RSS).
+    pool: Vec<Vec<u8>>,
+    /// External batches back to the workers, for reuse.
+    free_tx: mpsc::Sender<ExternalBatch>,
 }
 
 impl AccessReader<'_> {
-    fn apply(&mut self, r: &ChunkResult) {
-        apply_chunk(self.c, r);
+    fn apply(&mut self, r: ChunkResult) {
+        apply_chunk(self.c, &r);
         self.stats.entry(r.source).or_default().merge(&r.stats);
         self.pending -= 1;
+        if self.pool.len() < 8 {
+            self.pool.push(r.chunk);
+        }
+        // The workers may all have exited (error path); then the batch is simply dropped.
+        let _ = self.free_tx.send(r.external);
     }
 
     fn drain_ready(&mut self) {
         while let Ok(r) = self.res_rx.try_recv() {
-            self.apply(&r);
+            self.apply(r);
         }
     }
 
     fn drain_all(&mut self) {
         while self.pending > 0 {
             match self.res_rx.recv() {
-                Ok(r) => self.apply(&r),
+                Ok(r) => self.apply(r),
                 Err(_) => break,
             }
         }
@@ -501,25 +577,31 @@ impl AccessReader<'_> {
     ) -> Result<(), BatchError> {
         let io_err = |source| BatchError::Io { path: p.path.clone(), source };
         let mut content = Content::open(&p.path).map_err(io_err)?;
-        let mut buf = vec![0_u8; self.chunk_bytes];
-        let mut carry: Vec<u8> = Vec::new();
+        // Bytes after the last newline of the previous read (a line cut by the chunk edge).
+        let mut leftover: Vec<u8> = Vec::new();
         let mut next_line = 1_u64;
         let mut job: Option<Arc<Job>> = None;
         loop {
-            let n = read_full(&mut content, &mut buf).map_err(io_err)?;
-            let at_end = n == 0;
-            carry.extend_from_slice(&buf[..n]);
+            let mut chunk = self.pool.pop().unwrap_or_default();
+            chunk.clear();
+            chunk.extend_from_slice(&leftover);
+            leftover.clear();
+            // `read_to_end` on a `Take` fills spare capacity without zeroing it first.
+            let n = (&mut content)
+                .take(self.chunk_bytes as u64)
+                .read_to_end(&mut chunk)
+                .map_err(io_err)?;
+            let at_end = n < self.chunk_bytes;
             let cut = if at_end {
-                carry.len()
+                chunk.len()
             } else {
-                match memchr::memrchr(b'\n', &carry) {
-                    Some(i) => i + 1,
-                    None => continue,
-                }
+                memchr::memrchr(b'\n', &chunk).map_or(0, |i| i + 1)
             };
-            if cut > 0 {
-                let rest = carry.split_off(cut);
-                let chunk = std::mem::replace(&mut carry, rest);
+            leftover.extend_from_slice(&chunk[cut..]);
+            chunk.truncate(cut);
+            if chunk.is_empty() {
+                self.pool.push(chunk);
+            } else {
                 let job = job.get_or_insert_with(|| Arc::new(make_job(config, p, id, &chunk)));
                 let lines = memchr::memchr_iter(b'\n', &chunk).count() as u64;
                 let first = next_line;
@@ -537,21 +619,27 @@ impl AccessReader<'_> {
         let sha = content.finish().map_err(io_err)?;
         self.drain_all();
         let stats = self.stats.remove(&id).unwrap_or_default();
-        let format = job.map_or("unknown", |j| j.format.name());
-        fill_health(self.c, id, &stats, sha, format);
+        let format = job.as_ref().and_then(|j| j.format);
+        fill_health(self.c, id, &stats, sha, format.map_or("unknown", AccessFormat::name));
+        if format.is_none() && stats.lines > 0 {
+            self.c.source_mut(id).errors.push(
+                "access log format not recognised: nothing was parsed; set `format` for this source"
+                    .into(),
+            );
+        }
         Ok(())
     }
 }
 
 fn make_job(config: &CaseConfig, p: &Planned, id: SourceId, head: &[u8]) -> Job {
-    let format = p.access_format.unwrap_or_else(|| {
+    let format = p.access_format.or_else(|| {
         let lines: Vec<&[u8]> = head
             .split(|&b| b == b'\n')
             .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
             .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
             .take(DETECT_LINES)
             .collect();
-        access::detect(&lines).unwrap_or(AccessFormat::Combined)
+        access::detect(&lines)
     });
     Job {
         source: id,

@@ -8,7 +8,7 @@ use ipnet::IpNet;
 
 use super::actors::Actors;
 use super::classify::{ScannerDb, UaFlags, user_agent_flags};
-use super::intern::Interner;
+use super::intern::{IdMap, Interner};
 use super::scan_match::{AddressSpec, target_name};
 use super::windows::{Cell, HitRef, OrderKey, TimeKey, key_of};
 use crate::config::{CaseConfig, Vantage};
@@ -155,7 +155,7 @@ pub struct Correlator {
     addresses: Vec<(u32, AddressSpec)>,
     pub(crate) actors: Actors,
     pub(crate) strings: Interner,
-    ua_flags: HashMap<u32, UaFlags>,
+    ua_flags: IdMap<u32, UaFlags>,
     /// Requests per minute (Unix minute → [external, internal]).
     pub(crate) rate: BTreeMap<i64, [u64; 2]>,
     pub(crate) gaps: Vec<Gap>,
@@ -184,7 +184,7 @@ impl Correlator {
             addresses: Vec::new(),
             actors: Actors::default(),
             strings: Interner::default(),
-            ua_flags: HashMap::new(),
+            ua_flags: IdMap::default(),
             rate: BTreeMap::new(),
             gaps: Vec::new(),
             events: 0,
@@ -350,7 +350,8 @@ impl Correlator {
             *self.ua_flags.entry(ua).or_insert_with(|| user_agent_flags(scanners, r.user_agent));
         let method = self.strings.intern(r.method);
         let target = self.strings.intern(r.target);
-        let path = self.strings.intern(r.path);
+        let path =
+            if r.path.len() == r.target.len() { target } else { self.strings.intern(r.path) };
         let success = r.status != 0 && r.status < 400;
         let hit = HitRef {
             at: OrderKey { time: t, source: r.source.0, line: r.line },

@@ -5,6 +5,40 @@
 //! interning, so one hostile request cannot make the table grow by megabytes.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// A fast multiplicative hasher (the Fx scheme) for keys the engine assigns itself (dense
+/// `u32` ids) and for client addresses. Not for attacker-chosen strings: those go through
+/// the default (`SipHash`) map in `Interner`, so crafted collisions cannot slow it down.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct IdHasher(u64);
+
+const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+
+impl Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0_u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.write_u64(u64::from_le_bytes(word));
+        }
+    }
+
+    fn write_u32(&mut self, n: u32) {
+        self.write_u64(u64::from(n));
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(SEED);
+    }
+}
+
+/// A map keyed by engine-assigned ids or addresses (see `IdHasher`).
+pub type IdMap<K, V> = HashMap<K, V, BuildHasherDefault<IdHasher>>;
 
 /// Longest string kept, in bytes.
 pub const MAX_INTERNED: usize = 1024;

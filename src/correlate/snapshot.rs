@@ -87,12 +87,9 @@ fn hit(c: &Correlator, h: &HitRef) -> Hit {
     }
 }
 
-fn top_paths<'a>(
-    c: &Correlator,
-    counts: impl Iterator<Item = (&'a u32, &'a u64)>,
-) -> Vec<PathCount> {
+fn top_paths(c: &Correlator, counts: impl Iterator<Item = (u32, u64)>) -> Vec<PathCount> {
     let mut v: Vec<PathCount> = counts
-        .map(|(p, n)| PathCount { path: c.strings.get(*p).to_string(), requests: *n })
+        .map(|(p, n)| PathCount { path: c.strings.get(p).to_string(), requests: n })
         .collect();
     v.sort_by(|a, b| b.requests.cmp(&a.requests).then_with(|| a.path.cmp(&b.path)));
     v.truncate(TOP_PATHS);
@@ -141,7 +138,7 @@ fn service_summary(c: &Correlator, s: &ServiceState, classes: &[ActorClass]) -> 
                 positive: acc.positives(),
                 negative: upper.map_or(0, |n| n.1),
             },
-            top_paths: top_paths(c, acc.paths.iter()),
+            top_paths: top_paths(c, acc.paths.iter().map(|(&p, &n)| (p, n))),
         });
         total.merge(&acc);
     }
@@ -176,7 +173,7 @@ fn actor_summary(c: &Correlator, a: &ActorState, class: ActorClass) -> ActorSumm
         a.services.iter().map(|&i| c.services[i as usize].name.clone()).collect();
     services.sort();
     let mut agents: Vec<(String, u64)> =
-        a.agents.iter().map(|(u, n)| (c.strings.get(*u).to_string(), *n)).collect();
+        a.agents.iter().map(|&(u, n)| (c.strings.get(u).to_string(), u64::from(n))).collect();
     agents.sort_by(|x, y| y.1.cmp(&x.1).then_with(|| x.0.cmp(&y.0)));
     agents.truncate(TOP_AGENTS);
     ActorSummary {
@@ -192,9 +189,9 @@ fn actor_summary(c: &Correlator, a: &ActorState, class: ActorClass) -> ActorSumm
         successes: a.successes,
         bytes: a.bytes,
         services,
-        top_paths: top_paths(c, a.paths.iter()),
+        top_paths: top_paths(c, a.paths.iter().map(|&(p, n)| (p, u64::from(n)))),
         user_agents: agents,
-        statuses: a.statuses.clone(),
+        statuses: a.status_map(),
     }
 }
 

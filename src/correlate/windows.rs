@@ -5,9 +5,9 @@
 //! Every field merges commutatively and associatively (sums, minima, set unions), which is
 //! what makes the correlator's result independent of arrival order and batching.
 
-use std::collections::HashMap;
-
 use chrono::{DateTime, Utc};
+
+use super::intern::IdMap;
 
 /// An exact instant: (Unix seconds, nanoseconds). Ordered; never rounded.
 pub type TimeKey = (i64, u32);
@@ -72,9 +72,9 @@ pub struct Cell {
     /// The first external request.
     pub first: Option<HitRef>,
     /// Distinct external actors, each with its first successful request in the range.
-    pub actors: HashMap<u32, Option<HitRef>>,
+    pub actors: IdMap<u32, Option<HitRef>>,
     /// External requests per path (interner id of the path without query).
-    pub paths: HashMap<u32, u64>,
+    pub paths: IdMap<u32, u64>,
 }
 
 impl Cell {

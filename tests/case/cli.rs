@@ -167,7 +167,11 @@ fn case_show_json_has_the_documented_shape() {
     assert_eq!(steps[1]["state"], "in_progress");
     assert_eq!(steps[1]["by"], "bob");
     assert_eq!(steps[1]["verified"]["outcome"], "not_evaluated");
-    assert_eq!(steps[1]["verified"]["summary"], "no snapshot");
+    // The config has no sources: the snapshot is evaluated, but has nothing to check.
+    assert_eq!(
+        steps[1]["verified"]["summary"],
+        "no service has an exposure window in the evidence"
+    );
     let notify = steps.iter().find(|s| s["id"] == "notify").unwrap();
     assert_eq!(
         (&notify["state"], &notify["by"], &notify["note"]),
@@ -196,7 +200,9 @@ fn case_show_text_verify_and_tampering() {
     leakline().args(["case", "show"]).arg(&case).assert().success().stdout(
         predicate::str::contains("Case:     API exposure  [open]")
             .and(predicate::str::contains("[>] in_progress block-ingress"))
-            .and(predicate::str::contains("verify: ? not evaluated: no snapshot"))
+            .and(predicate::str::contains(
+                "verify: ? not evaluated: no service has an exposure window in the evidence",
+            ))
             .and(predicate::str::contains("waiting on: confirm-exposure"))
             .and(predicate::str::contains(format!("Journal:  4 records, head {head}"))),
     );

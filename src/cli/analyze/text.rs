@@ -197,6 +197,9 @@ fn sources(s: &Snapshot, t: &mut String) {
             ts_opt(src.last_event),
             clean(&src.path, 200)
         );
+        for e in &src.errors {
+            let _ = writeln!(t, "           error: {}", clean(e, 200));
+        }
         for (line, reason) in src.malformed_samples.iter().take(3) {
             let _ = writeln!(t, "           line {line}: {}", clean(reason, 100));
         }

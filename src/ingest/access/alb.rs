@@ -8,11 +8,12 @@
 //! space (the target can contain spaces); `"- - -"` and `"- http://h:80-/ "` (never parsed)
 //! are kept as the raw request. The target's `scheme://authority` is moved to `host`.
 //!
-//! Other records that share ALB log buckets are `Skipped`, not malformed: NLB TLS lines
-//! (`tls 2.0 ...`) and ALB connection-log lines (they start with a timestamp).
+//! Classic ELB lines (the same layout without the leading `type`) are parsed too. Other
+//! records that share the log buckets are `Skipped`, not malformed: NLB TLS lines
+//! (`tls 2.0 ...`) and ALB connection-log lines (a timestamp, then `client_ip client_port`).
 
 use super::escape::push_escaped_field;
-use super::fields::{decimal_to_us, parse_ip_loose, parse_status, parse_u64, split_first_last};
+use super::fields::{decimal_to_us, parse_ip_port, parse_status, parse_u64, split_first_last};
 use super::time::parse_iso;
 use super::tokens::Cursor;
 use super::{LineOutcome, ParseOptions, Scratch};
@@ -27,11 +28,22 @@ pub(crate) fn parse(
     sc: &mut Scratch,
     out: &mut Request,
 ) -> LineOutcome {
-    let first = line.split(|&b| b == b' ').next().unwrap_or_default();
-    if first == b"tls" || parse_iso(first, opts.default_tz).is_some() {
+    let mut words = line.split(|&b| b == b' ');
+    let first = words.next().unwrap_or_default();
+    if first == b"tls" {
         return LineOutcome::Skipped;
     }
-    match parse_inner(line, opts, sc, out) {
+    let mut classic = false;
+    if parse_iso(first, opts.default_tz).is_some() {
+        // A connection-log line has `client_ip client_port`; a classic ELB line has
+        // `elb client:port` (the ALB layout without its leading type).
+        let _elb = words.next();
+        if words.next().and_then(parse_ip_port).is_none() {
+            return LineOutcome::Skipped;
+        }
+        classic = true;
+    }
+    match parse_inner(line, classic, opts, sc, out) {
         Ok(()) => LineOutcome::Request,
         Err(e) => LineOutcome::Malformed(e),
     }
@@ -39,21 +51,24 @@ pub(crate) fn parse(
 
 fn parse_inner(
     line: &[u8],
+    classic: bool,
     opts: &ParseOptions,
     sc: &mut Scratch,
     out: &mut Request,
 ) -> Result<(), String> {
     let mut cur = Cursor::new(line);
-    let kind = cur.bare("type")?;
-    if !TYPES.contains(&kind) {
-        return Err("type: not one of http|https|h2|grpcs|ws|wss".into());
+    if !classic {
+        let kind = cur.bare("type")?;
+        if !TYPES.contains(&kind) {
+            return Err("type: not one of http|https|h2|grpcs|ws|wss".into());
+        }
     }
     let time = cur.bare("time")?;
     (out.time, out.utc_offset_secs) =
         parse_iso(time, opts.default_tz).ok_or("time: not an ISO 8601 time")?;
     let _elb = cur.bare("elb")?;
     let client = cur.bare("client:port")?;
-    out.peer = parse_ip_loose(client);
+    out.peer = parse_ip_port(client);
     if out.peer.is_none() {
         return Err("client:port: not an address".into());
     }

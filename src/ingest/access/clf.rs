@@ -20,14 +20,13 @@
 //! The time is logged at the end of the request (both nginx and Apache log on completion,
 //! with Apache's `%t` being the receipt time: we keep whatever the line says).
 
-use super::escape::push_escaped_field;
+use super::escape::LineText;
 use super::fields::{
     decimal_to_us, is_hostish, looks_like_xff, parse_ip_loose, parse_status, parse_u64,
     split_request_line, trim,
 };
 use super::tokens::{Cursor, Tok};
 use super::{LineOutcome, ParseOptions, Scratch};
-use crate::ingest::access::escape::push_lossy;
 use crate::model::Request;
 
 /// Parse one CLF line into `out` (already cleared).
@@ -49,6 +48,7 @@ fn parse_inner(
     sc: &mut Scratch,
     out: &mut Request,
 ) -> Result<(), String> {
+    let text = LineText::new(line);
     let lb = memchr::memchr(b'[', line).ok_or("time: no '[' found")?;
     let head = trim(&line[..lb]);
     let (rest, _user) =
@@ -58,7 +58,7 @@ fn parse_inner(
     if addr.is_empty() {
         return Err("client: missing before ident/user".into());
     }
-    parse_addr_part(addr, out)?;
+    parse_addr_part(&text, addr, out)?;
 
     let after = &line[lb + 1..];
     let rb = memchr::memchr(b']', after).ok_or("time: no closing ']'")?;
@@ -71,7 +71,7 @@ fn parse_inner(
 
     let mut cur = Cursor::new(&after[rb + 1..]);
     let request = cur.quoted("request")?;
-    split_request_line(request, out, &mut sc.buf);
+    split_request_line(&text, request, out, &mut sc.buf);
     let status = cur.bare("status")?;
     out.status = parse_status(status).ok_or("status: not a number")?;
     let bytes = cur.bare("bytes")?;
@@ -80,24 +80,24 @@ fn parse_inner(
 
     let mut next = cur.next().map_err(|e| format!("referer: {e}"))?;
     if let Some(Tok::Quoted(referer)) = next {
-        push_escaped_field(&mut out.referer, referer, &mut sc.buf);
+        text.push_field(&mut out.referer, referer, &mut sc.buf);
         let ua = cur.quoted("user_agent")?;
-        push_escaped_field(&mut out.user_agent, ua, &mut sc.buf);
+        text.push_field(&mut out.user_agent, ua, &mut sc.buf);
         next = cur.next().map_err(|e| format!("extra field: {e}"))?;
     }
     while let Some(tok) = next {
-        extra(tok, out);
+        extra(&text, tok, out);
         next = cur.next().map_err(|e| format!("extra field: {e}"))?;
     }
     Ok(())
 }
 
 /// One trailing extra field (see the module docs).
-fn extra(tok: Tok<'_>, out: &mut Request) {
+fn extra(text: &LineText<'_>, tok: Tok<'_>, out: &mut Request) {
     match tok {
         Tok::Quoted(b) => {
             if out.forwarded_for.is_empty() && b != b"-" && looks_like_xff(b) {
-                push_lossy(&mut out.forwarded_for, trim(b));
+                text.push(&mut out.forwarded_for, trim(b));
             }
         }
         Tok::Bare(b) => {
@@ -110,6 +110,14 @@ fn extra(tok: Tok<'_>, out: &mut Request) {
                 out.duration_us = decimal_to_us(b, 1_000_000);
             }
         }
+    }
+}
+
+/// Keep an X-Forwarded-For value from field 1 (`-` means none).
+fn push_xff(text: &LineText<'_>, out: &mut Request, chain: &[u8]) {
+    let chain = trim(chain);
+    if chain != b"-" {
+        text.push(&mut out.forwarded_for, chain);
     }
 }
 
@@ -133,7 +141,15 @@ enum Group<'a> {
 }
 
 /// Read field 1 (see the module docs) into `peer`, `forwarded_for` and `host`.
-fn parse_addr_part(addr: &[u8], out: &mut Request) -> Result<(), String> {
+fn parse_addr_part(text: &LineText<'_>, addr: &[u8], out: &mut Request) -> Result<(), String> {
+    // Fast path: one plain word (the usual `$remote_addr`).
+    if !addr.iter().any(|&b| matches!(b, b' ' | b'"' | b',')) {
+        out.peer = parse_ip_loose(addr);
+        if out.peer.is_none() && !is_hostish(addr) {
+            return Err("client: not an address or host name".into());
+        }
+        return Ok(());
+    }
     let mut groups: [Option<Group<'_>>; 3] = [None; 3];
     let mut n = 0;
     let mut i = 0;
@@ -147,8 +163,16 @@ fn parse_addr_part(addr: &[u8], out: &mut Request) -> Result<(), String> {
         }
         if addr[i] == b'"' {
             let end = memchr::memchr(b'"', &addr[i + 1..]).ok_or("client: unterminated quote")?;
-            groups[n] = Some(Group::Chain(&addr[i + 1..i + 1 + end]));
+            let inner = &addr[i + 1..i + 1 + end];
             i += end + 2;
+            // A quoted X-Forwarded-For: a list of addresses (or `-`), then a space.
+            if addr.get(i).is_some_and(|&b| b != b' ') {
+                return Err("client: text glued to a closing quote".into());
+            }
+            if inner != b"-" && !looks_like_xff(inner) {
+                return Err("client: quoted value is not an address list".into());
+            }
+            groups[n] = Some(Group::Chain(inner));
         } else {
             let start = i;
             loop {
@@ -178,7 +202,7 @@ fn parse_addr_part(addr: &[u8], out: &mut Request) -> Result<(), String> {
     let peer_word = match last {
         Group::Single(w) => w,
         Group::Chain(c) => {
-            push_lossy(&mut out.forwarded_for, trim(c));
+            push_xff(text, out, c);
             let right = c.rsplit(|&b| b == b',').next().unwrap_or(c);
             trim(right)
         }
@@ -189,10 +213,8 @@ fn parse_addr_part(addr: &[u8], out: &mut Request) -> Result<(), String> {
     }
     for (idx, g) in groups[..n.saturating_sub(1)].iter().enumerate().rev() {
         match g {
-            Some(Group::Chain(c)) if out.forwarded_for.is_empty() => {
-                push_lossy(&mut out.forwarded_for, trim(c));
-            }
-            Some(Group::Single(w)) if idx == 0 && is_hostish(w) => push_lossy(&mut out.host, w),
+            Some(Group::Chain(c)) if out.forwarded_for.is_empty() => push_xff(text, out, c),
+            Some(Group::Single(w)) if idx == 0 && is_hostish(w) => text.push(&mut out.host, w),
             _ => return Err("client: unexpected words before the client address".into()),
         }
     }

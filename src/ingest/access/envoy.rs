@@ -10,7 +10,7 @@
 //! The time is `START_TIME` (when the request started, UTC). TCP-proxy entries
 //! (`"- - -" 0`) are kept as events with the raw request `- - -` and status 0.
 
-use super::escape::push_escaped_field;
+use super::escape::{LineText, push_escaped_field};
 use super::fields::{decimal_to_us, parse_ip_loose, parse_status, parse_u64, split_request_line};
 use super::json_table::{Slot, fill, gather};
 use super::time::parse_iso;
@@ -75,7 +75,7 @@ fn parse_text_inner(
     (out.time, out.utc_offset_secs) =
         parse_iso(t, opts.default_tz).ok_or("start_time: not an ISO 8601 time")?;
     let request = cur.quoted("request")?;
-    split_request_line(request, out, &mut sc.buf);
+    split_request_line(&LineText::new(request), request, out, &mut sc.buf);
     out.status = parse_status(cur.bare("response_code")?).ok_or("response_code: not a number")?;
     let _flags = cur.bare("response_flags")?;
     let mut rx = cur.bare("bytes_received")?;

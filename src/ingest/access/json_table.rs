@@ -2,6 +2,7 @@
 //! JSON, and the user's `[access.fields]` mapping all reduce to "which key fills which
 //! request field", so one filler serves them all.
 
+use super::escape::LineText;
 use super::fields::{
     decimal_to_us, parse_ip_loose, parse_status, parse_u64, split_request_line, trim,
 };
@@ -132,7 +133,7 @@ fn fill_inner(
         sc.buf2.clear();
         super::escape::unescape_json(r, &mut sc.buf2);
         let raw = std::mem::take(&mut sc.buf2);
-        split_request_line(&raw, out, &mut sc.buf);
+        split_request_line(&LineText::new(&raw), &raw, out, &mut sc.buf);
         sc.buf2 = raw;
     } else if let Some(t) = g.scalar(Slot::Target) {
         push_json_str(&mut out.target, t, &mut sc.buf);

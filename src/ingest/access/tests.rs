@@ -223,6 +223,9 @@ fn clf_comments_blank_and_malformed() {
     );
     assert!(malformed(AccessFormat::Combined, br#"1.2.3.4 - - [24/Nov/2026:06:13:53 +0000] "GET / HTTP/1.1" 200 2 "-" "ua"10.0.0.1 - - [24/Nov/2026:06:13:53 +0000] "GET / HTTP/1.1" 200 2 "-" "ua""#).contains("glued"));
     assert!(malformed(AccessFormat::Combined, b"\0\x01\xff\xfe garbage").starts_with("time"));
+    // The tail of the previous record glued in front of this one.
+    assert!(malformed(AccessFormat::Combined, br#""OpenAI/Python 1.54.4"167.47.118.109 - - [24/Nov/2026:13:43:17 +0000] "POST / HTTP/1.1" 200 1 "-" "ua""#).starts_with("client"));
+    assert!(malformed(AccessFormat::Combined, br#""OpenAI/Python 1.54.4" 167.47.118.109 - - [24/Nov/2026:13:43:17 +0000] "POST / HTTP/1.1" 200 1 "-" "ua""#).starts_with("client"));
     assert!(
         malformed(
             AccessFormat::Combined,
@@ -408,6 +411,15 @@ fn alb_positional_and_skips() {
     for skip in [&b"tls 2.0 2018-12-20T02:59:40 net/x/c6 g3 1.2.3.4:2817 10.0.0.1:80 5 2 98 246 -"[..], b"2024-10-04T17:05:15.514108Z 192.168.131.39 36280 443 TLSv1.2 x 4.036 \"CN=a\" v s Success"] {
         assert_eq!(parse_with(AccessFormat::Alb, ParseOptions::default(), skip).0, LineOutcome::Skipped);
     }
+    // Classic ELB: no leading type.
+    let r = ok(
+        AccessFormat::Alb,
+        r#"2015-05-13T23:39:43.945958Z my-lb 192.168.131.39:2817 10.0.0.1:80 0.000086 0.001048 0.001337 200 200 0 57 "GET https://www.example.com:443/ HTTP/1.1" "curl/7.38.0" DHE-RSA-AES128-SHA TLSv1.2"#,
+    );
+    assert_eq!(
+        (r.status, r.bytes_sent, r.target.as_str(), r.duration_us),
+        (200, 57, "/", Some(2471))
+    );
     assert!(malformed(AccessFormat::Alb, b"http 2019-10-11T15:01:12.376735Z app/x/c 77.227.156.41:56398 10.0.0.192:80 0.001 0.000").starts_with("response_processing_time"));
 }
 

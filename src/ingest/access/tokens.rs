@@ -59,8 +59,10 @@ impl<'a> Cursor<'a> {
             }
             return Ok(Some(Tok::Quoted(inner)));
         }
+        // Bare tokens are short (status, byte counts): a plain loop beats memchr's setup.
         let start = self.pos;
-        let end = memchr::memchr(b' ', &self.b[start..]).map_or(self.b.len(), |o| start + o);
+        let end =
+            self.b[start..].iter().position(|&c| c == b' ').map_or(self.b.len(), |o| start + o);
         self.pos = end;
         Ok(Some(Tok::Bare(&self.b[start..end])))
     }

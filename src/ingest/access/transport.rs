@@ -17,23 +17,20 @@ pub(crate) fn strip_prefixes(line: &[u8]) -> &[u8] {
 }
 
 fn strip_compose(line: &[u8]) -> &[u8] {
-    let name_len = line
-        .iter()
-        .take(MAX_PREFIX_NAME + 1)
-        .take_while(|&&b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
-        .count();
-    if name_len == 0 || name_len > MAX_PREFIX_NAME {
-        return line;
-    }
+    // Fast rejection (the hot path): the name ends at the first space, which must be
+    // followed by more spaces and then `| `.
+    let head = &line[..line.len().min(MAX_PREFIX_NAME + 1)];
+    let Some(name_len) = memchr::memchr(b' ', head) else { return line };
     let rest = &line[name_len..];
     let spaces = rest.iter().take_while(|&&b| b == b' ').count();
-    if spaces == 0 {
+    let Some(after) = rest[spaces..].strip_prefix(b"|") else { return line };
+    let name = &line[..name_len];
+    if name.is_empty()
+        || !name.iter().all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
+    {
         return line;
     }
-    match rest[spaces..].strip_prefix(b"|") {
-        Some(after) => after.strip_prefix(b" ").unwrap_or(after),
-        None => line,
-    }
+    after.strip_prefix(b" ").unwrap_or(after)
 }
 
 /// When `line` is a JSON envelope, decode the wrapped line into `out` and return `true`.

@@ -1,0 +1,545 @@
+//! The dashboard's state and its one transition function, `App::update(action)`.
+//!
+//! No terminal, no clock, no I/O here: the event loop feeds keys, snapshots, live items and
+//! clock ticks in, and carries out the returned [`Effect`]s. Tests drive it the same way.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use crossterm::event::{KeyCode, KeyEvent};
+
+use super::feed::{Feed, Filter};
+use super::keymap::{self, Action, Scope, View};
+use super::theme::Theme;
+use crate::follow::LiveItem;
+use crate::model::Snapshot;
+use crate::model::snapshot::ActorClass;
+use crate::playbook::Playbook;
+
+/// Rows moved by PageUp/PageDown.
+const PAGE: usize = 10;
+
+/// Whether the dashboard follows a live clock or replays a recorded case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Live,
+    Replay,
+}
+
+/// Something the event loop must do on the app's behalf.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    Quit,
+    /// Put text on the clipboard (OSC 52; works over SSH).
+    Copy(String),
+    /// A playbook command for the case engine (wired when the case library lands).
+    Playbook(PlaybookRequest),
+}
+
+/// The playbook pane's requests, by step index.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PlaybookRequest {
+    Start(usize),
+    Done(usize),
+    Skip { step: usize, reason: String },
+    Note { step: usize, text: String },
+}
+
+/// What an open text prompt is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PromptKind {
+    Filter,
+    SkipReason,
+    Note,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Prompt {
+    pub kind: PromptKind,
+    pub text: String,
+}
+
+/// Actor table sort keys (all descending except class, which groups).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ActorSort {
+    Bytes,
+    Requests,
+    FirstSeen,
+    Class,
+}
+
+impl ActorSort {
+    #[must_use]
+    pub fn label(self) -> &'static str {
+        match self {
+            ActorSort::Bytes => "bytes",
+            ActorSort::Requests => "requests",
+            ActorSort::FirstSeen => "first seen",
+            ActorSort::Class => "class",
+        }
+    }
+
+    fn next(self) -> ActorSort {
+        match self {
+            ActorSort::Bytes => ActorSort::Requests,
+            ActorSort::Requests => ActorSort::FirstSeen,
+            ActorSort::FirstSeen => ActorSort::Class,
+            ActorSort::Class => ActorSort::Bytes,
+        }
+    }
+}
+
+/// State of the Actors view. `order` indexes `snapshot.actors` after filter and sort; it is
+/// rebuilt when the snapshot, sort or filters change, never while drawing.
+#[derive(Debug, Clone)]
+pub struct ActorsState {
+    pub sort: ActorSort,
+    pub class_filter: Option<ActorClass>,
+    pub service_filter: Option<String>,
+    pub selected: usize,
+    pub detail: bool,
+    pub order: Vec<usize>,
+}
+
+/// State of the Events view.
+#[derive(Debug, Clone, Default)]
+pub struct EventsState {
+    /// `Some(seq)`: frozen at that row (paused); `None`: following the newest row.
+    pub paused_at: Option<u64>,
+    /// Selected row as a `seq`; `None` selects the newest shown row.
+    pub selected: Option<u64>,
+    pub detail: bool,
+}
+
+/// State of the Timeline view: zoom level (0 = whole incident; each level halves the span)
+/// and pan offset in seconds from the right edge.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TimelineState {
+    pub zoom: u8,
+    pub pan_secs: i64,
+}
+
+/// Maximum zoom level (span divided by 2^12).
+pub const MAX_ZOOM: u8 = 12;
+
+#[derive(Debug, Clone, Default)]
+pub struct PlaybookState {
+    pub selected: usize,
+    pub detail: bool,
+}
+
+/// Everything the panes draw from.
+#[derive(Debug, Clone)]
+pub struct App {
+    pub snapshot: Arc<Snapshot>,
+    /// The clock's current time (live: wall clock; replay: story time). Drives relative labels.
+    pub now: DateTime<Utc>,
+    pub mode: Mode,
+    pub theme: Theme,
+    pub title: String,
+    /// Demo story captions: `(story time, text)` ascending; the status bar shows the latest
+    /// whose time is `<= snapshot.as_of`.
+    pub story: Vec<(DateTime<Utc>, String)>,
+    pub view: View,
+    pub help: bool,
+    pub prompt: Option<Prompt>,
+    pub feed: Feed,
+    pub actors: ActorsState,
+    pub events: EventsState,
+    pub timeline: TimelineState,
+    pub playbook: PlaybookState,
+    /// The playbook shown in the Playbook view (read-only until a case is wired in).
+    pub playbook_doc: Option<Arc<Playbook>>,
+    /// Vertical scroll of the overview (rows).
+    pub overview_scroll: usize,
+    /// A transient one-line message (cleared by the next key).
+    pub message: Option<String>,
+    /// Live items missed because the display lagged behind the broadcast.
+    pub lagged: u64,
+    /// Something changed since the last frame.
+    pub dirty: bool,
+}
+
+impl App {
+    #[must_use]
+    pub fn new(title: String, mode: Mode, theme: Theme, snapshot: Arc<Snapshot>) -> App {
+        let now = snapshot.as_of;
+        let mut app = App {
+            snapshot,
+            now,
+            mode,
+            theme,
+            title,
+            story: Vec::new(),
+            view: View::Overview,
+            help: false,
+            prompt: None,
+            feed: Feed::default(),
+            actors: ActorsState {
+                sort: ActorSort::Bytes,
+                class_filter: None,
+                service_filter: None,
+                selected: 0,
+                detail: false,
+                order: Vec::new(),
+            },
+            events: EventsState::default(),
+            timeline: TimelineState::default(),
+            playbook: PlaybookState::default(),
+            playbook_doc: None,
+            overview_scroll: 0,
+            message: None,
+            lagged: 0,
+            dirty: true,
+        };
+        app.reorder_actors();
+        app
+    }
+
+    /// A new snapshot arrived (the latest wins).
+    pub fn on_snapshot(&mut self, snapshot: Arc<Snapshot>) {
+        self.snapshot = snapshot;
+        self.reorder_actors();
+        self.dirty = true;
+    }
+
+    /// A live item arrived. Only exposure-relevant requests and all scans enter the feed.
+    pub fn on_live(&mut self, item: LiveItem) {
+        if let LiveItem::Event { event, external } = item {
+            let keep = external || matches!(&*event, crate::model::Event::Scan(_));
+            if keep {
+                self.feed.push(event, external);
+                if self.view == View::Events && self.events.paused_at.is_none() {
+                    self.dirty = true;
+                }
+            }
+        }
+    }
+
+    /// The clock ticked (1 s): relative labels may change.
+    pub fn on_tick(&mut self, now: DateTime<Utc>) {
+        if now != self.now {
+            self.now = now;
+            self.dirty = true;
+        }
+    }
+
+    /// The story caption for the current snapshot time, if any.
+    #[must_use]
+    pub fn caption(&self) -> Option<&str> {
+        self.story.iter().rev().find(|(t, _)| *t <= self.snapshot.as_of).map(|(_, s)| s.as_str())
+    }
+
+    /// The key scope in effect: a prompt captures all keys; otherwise the current view's.
+    #[must_use]
+    pub fn scope(&self) -> Scope {
+        if self.prompt.is_some() { Scope::Input } else { Scope::View(self.view) }
+    }
+
+    /// Translate a key press through the keymap and apply it.
+    pub fn on_key(&mut self, event: &KeyEvent) -> Option<Effect> {
+        let key = keymap::key_of(event)?;
+        self.message = None;
+        self.dirty = true;
+        let scope = self.scope();
+        if let Some(action) = keymap::lookup(scope, key) {
+            return self.update(action);
+        }
+        // Unbound keys are text while a prompt is open.
+        if let (Some(prompt), KeyCode::Char(c), false) = (self.prompt.as_mut(), key.code, key.ctrl)
+        {
+            if prompt.text.chars().count() < 200 {
+                prompt.text.push(c);
+            }
+            if prompt.kind == PromptKind::Filter {
+                let f = Filter::parse(&prompt.text);
+                self.feed.set_filter(f);
+                self.events.selected = None;
+            }
+        }
+        None
+    }
+
+    /// Apply one action. The only place state changes in response to the user.
+    pub fn update(&mut self, action: Action) -> Option<Effect> {
+        self.dirty = true;
+        if self.help {
+            // The overlay is modal: it closes on ?, Esc or Enter; q still quits.
+            match action {
+                Action::Quit => return Some(Effect::Quit),
+                Action::ToggleHelp | Action::Back | Action::Open => self.help = false,
+                _ => {}
+            }
+            return None;
+        }
+        match action {
+            Action::Quit => return Some(Effect::Quit),
+            Action::ToggleHelp => self.help = true,
+            Action::ShowView(v) => self.view = v,
+            Action::NextView => self.view = View::ALL[(self.view.index() + 1) % View::ALL.len()],
+            Action::PrevView => {
+                self.view = View::ALL[(self.view.index() + View::ALL.len() - 1) % View::ALL.len()];
+            }
+            Action::Up => self.move_by(-1),
+            Action::Down => self.move_by(1),
+            Action::PageUp => self.move_by(-(PAGE as i64)),
+            Action::PageDown => self.move_by(PAGE as i64),
+            Action::Top => self.move_by(i64::MIN / 2),
+            Action::Bottom => self.bottom(),
+            Action::Left => self.pan(-1),
+            Action::Right => self.pan(1),
+            Action::Open => self.open(),
+            Action::Back => self.back(),
+            Action::StartFilter => {
+                let text = self.feed.filter().text().to_owned();
+                self.prompt = Some(Prompt { kind: PromptKind::Filter, text });
+            }
+            Action::TogglePause => self.toggle_pause(),
+            Action::ZoomIn => self.timeline.zoom = (self.timeline.zoom + 1).min(MAX_ZOOM),
+            Action::ZoomOut => {
+                self.timeline.zoom = self.timeline.zoom.saturating_sub(1);
+                if self.timeline.zoom == 0 {
+                    self.timeline.pan_secs = 0;
+                }
+            }
+            Action::ZoomReset => self.timeline = TimelineState::default(),
+            Action::CycleSort => {
+                self.actors.sort = self.actors.sort.next();
+                self.reorder_actors();
+            }
+            Action::CycleClassFilter => self.cycle_class_filter(),
+            Action::CycleServiceFilter => self.cycle_service_filter(),
+            Action::StepStart => {
+                return Some(Effect::Playbook(PlaybookRequest::Start(self.playbook.selected)));
+            }
+            Action::StepDone => {
+                return Some(Effect::Playbook(PlaybookRequest::Done(self.playbook.selected)));
+            }
+            Action::StepSkip => {
+                self.prompt = Some(Prompt { kind: PromptKind::SkipReason, text: String::new() });
+            }
+            Action::StepNote => {
+                self.prompt = Some(Prompt { kind: PromptKind::Note, text: String::new() });
+            }
+            Action::CopyCommand => return self.copy_command(),
+            Action::InputSubmit => return self.submit_prompt(),
+            Action::InputCancel => {
+                if let Some(p) = self.prompt.take() {
+                    if p.kind == PromptKind::Filter {
+                        self.feed.set_filter(Filter::default());
+                    }
+                }
+            }
+            Action::InputBackspace => {
+                if let Some(p) = self.prompt.as_mut() {
+                    p.text.pop();
+                    if p.kind == PromptKind::Filter {
+                        let f = Filter::parse(&p.text);
+                        self.feed.set_filter(f);
+                    }
+                }
+            }
+        }
+        None
+    }
+
+    /// Copy the selected step's first example command (placeholders and all: it is an
+    /// example to adapt, so it goes to the clipboard, never to a shell).
+    fn copy_command(&mut self) -> Option<Effect> {
+        let step = self.playbook_doc.as_ref()?.steps.get(self.playbook.selected)?;
+        if let Some(c) = step.commands.first() {
+            return Some(Effect::Copy(c.command.clone()));
+        }
+        self.message = Some("this step has no example command".to_owned());
+        None
+    }
+
+    fn submit_prompt(&mut self) -> Option<Effect> {
+        let prompt = self.prompt.take()?;
+        let step = self.playbook.selected;
+        match prompt.kind {
+            PromptKind::Filter => {
+                self.feed.set_filter(Filter::parse(&prompt.text));
+                None
+            }
+            PromptKind::SkipReason if prompt.text.trim().is_empty() => {
+                self.message = Some("a skipped step needs a reason; not skipped".to_owned());
+                None
+            }
+            PromptKind::SkipReason => Some(Effect::Playbook(PlaybookRequest::Skip {
+                step,
+                reason: prompt.text.trim().to_owned(),
+            })),
+            PromptKind::Note if prompt.text.trim().is_empty() => None,
+            PromptKind::Note => Some(Effect::Playbook(PlaybookRequest::Note {
+                step,
+                text: prompt.text.trim().to_owned(),
+            })),
+        }
+    }
+
+    fn move_by(&mut self, delta: i64) {
+        match self.view {
+            View::Overview => self.overview_scroll = offset(self.overview_scroll, delta, 10_000),
+            View::Actors if !self.actors.detail => {
+                let len = self.actors.order.len();
+                self.actors.selected = offset(self.actors.selected, delta, len);
+            }
+            View::Events if !self.events.detail => self.move_event(delta),
+            View::Playbook => {
+                let steps = self.playbook_doc.as_ref().map_or(0, |p| p.steps.len());
+                self.playbook.selected = offset(self.playbook.selected, delta, steps);
+            }
+            View::Timeline => self.pan(-delta.signum()),
+            View::Actors | View::Events => {}
+        }
+    }
+
+    fn bottom(&mut self) {
+        match self.view {
+            View::Events => {
+                self.events = EventsState::default();
+            }
+            View::Actors => self.actors.selected = self.actors.order.len().saturating_sub(1),
+            _ => self.move_by(i64::MAX / 2),
+        }
+    }
+
+    fn move_event(&mut self, delta: i64) {
+        let len = self.feed.visible_len();
+        if len == 0 {
+            return;
+        }
+        // Moving the cursor freezes the stream so rows stop sliding under it.
+        let frozen = self.events.paused_at.unwrap_or(u64::MAX);
+        let last = self.feed.visible_index_at_or_before(frozen).unwrap_or(0);
+        let current = self
+            .events
+            .selected
+            .and_then(|s| self.feed.visible_index_at_or_before(s))
+            .unwrap_or(last);
+        let idx = offset(current, delta, last + 1);
+        let seq = self.feed.visible_row(idx).map(|r| r.seq);
+        if self.events.paused_at.is_none() {
+            self.events.paused_at = self.feed.visible_row(last).map(|r| r.seq);
+        }
+        self.events.selected = seq;
+    }
+
+    fn toggle_pause(&mut self) {
+        if self.events.paused_at.is_some() {
+            self.events = EventsState::default();
+        } else {
+            let last = self.feed.visible_len().checked_sub(1);
+            self.events.paused_at =
+                Some(last.and_then(|i| self.feed.visible_row(i)).map_or(0, |r| r.seq));
+        }
+    }
+
+    fn pan(&mut self, direction: i64) {
+        if self.view != View::Timeline || self.timeline.zoom == 0 {
+            return;
+        }
+        // One step is an eighth of the visible span.
+        let span = super::panes::timeline::full_span_secs(&self.snapshot, self.now);
+        let visible = (span >> self.timeline.zoom).max(1);
+        let step = (visible / 8).max(1);
+        let max_pan = span.saturating_sub(visible);
+        self.timeline.pan_secs = (self.timeline.pan_secs - direction * step).clamp(0, max_pan);
+    }
+
+    fn open(&mut self) {
+        match self.view {
+            View::Actors if !self.actors.order.is_empty() => self.actors.detail = true,
+            View::Events if self.feed.visible_len() > 0 => {
+                if self.events.selected.is_none() {
+                    self.move_event(0);
+                }
+                self.events.detail = true;
+            }
+            View::Playbook => self.playbook.detail = !self.playbook.detail,
+            _ => {}
+        }
+    }
+
+    fn back(&mut self) {
+        match self.view {
+            View::Actors => self.actors.detail = false,
+            View::Events if self.events.detail => self.events.detail = false,
+            View::Events => {
+                if self.feed.filter().is_empty() {
+                    self.events = EventsState::default();
+                } else {
+                    self.feed.set_filter(Filter::default());
+                }
+            }
+            View::Playbook => self.playbook.detail = false,
+            View::Overview | View::Timeline => {}
+        }
+    }
+
+    fn cycle_class_filter(&mut self) {
+        self.actors.class_filter = match self.actors.class_filter {
+            None => Some(ActorClass::Scanner),
+            Some(ActorClass::Scanner) => Some(ActorClass::Tool),
+            Some(ActorClass::Tool) => Some(ActorClass::Browser),
+            Some(ActorClass::Browser) => Some(ActorClass::Unknown),
+            Some(ActorClass::Unknown) => None,
+        };
+        self.actors.selected = 0;
+        self.reorder_actors();
+    }
+
+    fn cycle_service_filter(&mut self) {
+        let names: Vec<&str> = self.snapshot.services.iter().map(|s| s.name.as_str()).collect();
+        let next = match &self.actors.service_filter {
+            None => names.first().map(|s| (*s).to_owned()),
+            Some(cur) => {
+                let pos = names.iter().position(|n| n == cur);
+                pos.and_then(|p| names.get(p + 1)).map(|s| (*s).to_owned())
+            }
+        };
+        self.actors.service_filter = next;
+        self.actors.selected = 0;
+        self.reorder_actors();
+    }
+
+    /// Rebuild the filtered, sorted actor index. Ties keep the snapshot's order (bytes desc,
+    /// requests desc, client asc), so the table is stable between frames.
+    pub fn reorder_actors(&mut self) {
+        let actors = &self.snapshot.actors;
+        let class = self.actors.class_filter;
+        let service = self.actors.service_filter.as_deref();
+        let mut order: Vec<usize> = actors
+            .iter()
+            .enumerate()
+            .filter(|(_, a)| class.is_none_or(|c| a.class == c))
+            .filter(|(_, a)| service.is_none_or(|s| a.services.iter().any(|x| x == s)))
+            .map(|(i, _)| i)
+            .collect();
+        match self.actors.sort {
+            ActorSort::Bytes => {}
+            ActorSort::Requests => {
+                order.sort_by(|&a, &b| actors[b].requests.cmp(&actors[a].requests));
+            }
+            ActorSort::FirstSeen => {
+                order.sort_by(|&a, &b| actors[a].first_seen.cmp(&actors[b].first_seen));
+            }
+            ActorSort::Class => order.sort_by_key(|&i| actors[i].class),
+        }
+        self.actors.order = order;
+        self.actors.selected = self.actors.selected.min(self.actors.order.len().saturating_sub(1));
+        if self.actors.order.is_empty() {
+            self.actors.detail = false;
+        }
+    }
+}
+
+/// `current + delta` clamped to `0..len` (0 when empty).
+fn offset(current: usize, delta: i64, len: usize) -> usize {
+    if len == 0 {
+        return 0;
+    }
+    let max = (len - 1) as i64;
+    (current as i64).saturating_add(delta).clamp(0, max) as usize
+}

@@ -1,0 +1,220 @@
+//! Actors: every external client, sortable and filterable, with a detail view (paths, user
+//! agents, statuses, and its latest requests from the live feed).
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Cell, Paragraph, Row, Sparkline, Table, Widget};
+
+use super::{scroll_for, section};
+use crate::model::Event;
+use crate::model::snapshot::{ActorClass, ActorSummary};
+use crate::tui::app::App;
+use crate::tui::format;
+use crate::tui::sanitize::{clean, sanitize};
+
+pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
+    let st = &app.actors;
+    let selected = st.order.get(st.selected).and_then(|&i| app.snapshot.actors.get(i));
+    if let (true, Some(actor)) = (st.detail, selected) {
+        render_detail(app, actor, area, buf);
+        return;
+    }
+    let [title, table] = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(area);
+    let class = st.class_filter.map_or("all", ActorClass::as_str);
+    let service = st.service_filter.as_deref().map_or_else(|| "all".to_owned(), clean);
+    let extra = format!(
+        "{} of {} · sort {} (o) · class {class} (f) · service {service} (v) · Enter details",
+        st.order.len(),
+        app.snapshot.actors.len(),
+        st.sort.label(),
+    );
+    section("Actors", &extra, app.theme, title, buf);
+    render_table(app, table, buf);
+}
+
+fn render_table(app: &App, area: Rect, buf: &mut Buffer) {
+    let theme = app.theme;
+    let st = &app.actors;
+    let tz = format::zone(&app.snapshot.timezone);
+    if st.order.is_empty() {
+        Paragraph::new(Line::styled("  no actors match", theme.dim())).render(area, buf);
+        return;
+    }
+    let height = usize::from(area.height.saturating_sub(1));
+    let first = scroll_for(st.selected, height);
+    // Wide terminals get dates, successes and services; 80 columns keep the essentials.
+    let wide = area.width >= 110;
+    let when = |t| if wide { format::stamp(t, tz) } else { format::clock(t, tz) };
+    // Only the visible rows are built: the table stays cheap with 10 k actors.
+    let rows = st.order.iter().enumerate().skip(first).take(height).filter_map(|(pos, &i)| {
+        let a = app.snapshot.actors.get(i)?;
+        let class = match &a.scanner {
+            Some(name) => format!("{} ({})", a.class.as_str(), sanitize(name, 14)),
+            None => a.class.as_str().to_owned(),
+        };
+        let mut cells = vec![
+            Cell::from(a.client.to_string()),
+            Cell::from(class),
+            Cell::from(when(a.first_seen)),
+            Cell::from(when(a.last_seen)),
+            Cell::from(format::count(a.requests)),
+        ];
+        if wide {
+            cells.push(Cell::from(format::count(a.successes)));
+        }
+        cells.push(Cell::from(format::bytes(a.bytes)));
+        if wide {
+            cells.push(Cell::from(clean(&a.services.join(","))));
+        }
+        let row = Row::new(cells);
+        Some(if pos == st.selected { row.style(theme.selected()) } else { row })
+    });
+    let (header, widths): (Vec<&str>, Vec<Constraint>) = if wide {
+        (
+            vec!["client", "class", "first seen", "last seen", "req", "ok", "bytes", "services"],
+            vec![
+                Constraint::Length(24),
+                Constraint::Length(22),
+                Constraint::Length(14),
+                Constraint::Length(14),
+                Constraint::Length(7),
+                Constraint::Length(7),
+                Constraint::Length(10),
+                Constraint::Min(0),
+            ],
+        )
+    } else {
+        (
+            vec!["client", "class", "first", "last", "req", "bytes"],
+            vec![
+                Constraint::Length(20),
+                Constraint::Length(20),
+                Constraint::Length(8),
+                Constraint::Length(8),
+                Constraint::Length(7),
+                Constraint::Min(9),
+            ],
+        )
+    };
+    Table::new(rows, widths)
+        .header(Row::new(header).style(theme.dim()))
+        .column_spacing(1)
+        .render(area, buf);
+}
+
+fn render_detail(app: &App, actor: &ActorSummary, area: Rect, buf: &mut Buffer) {
+    let theme = app.theme;
+    let tz = format::zone(&app.snapshot.timezone);
+    let list_rows = actor.top_paths.len().max(actor.user_agents.len()).max(actor.statuses.len());
+    let [title, top, lists, recent] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(4),
+        Constraint::Length(list_rows.clamp(1, 12) as u16 + 2),
+        Constraint::Min(3),
+    ])
+    .areas(area);
+    section(&format!("Actor {}", actor.client), "(Esc back)", theme, title, buf);
+    let scanner =
+        actor.scanner.as_deref().map(|s| format!(" · {}", sanitize(s, 30))).unwrap_or_default();
+    Paragraph::new(vec![
+        Line::from(vec![
+            Span::styled("class ", theme.dim()),
+            Span::raw(format!("{}{scanner}", actor.class.as_str())),
+            Span::styled("   services ", theme.dim()),
+            Span::raw(clean(&actor.services.join(", "))),
+        ]),
+        Line::from(vec![
+            Span::styled("seen  ", theme.dim()),
+            Span::raw(format!(
+                "{} → {} ({})",
+                format::stamp(actor.first_seen, tz),
+                format::stamp(actor.last_seen, tz),
+                format::duration(actor.last_seen - actor.first_seen)
+            )),
+        ]),
+        Line::from(vec![
+            Span::styled("sent  ", theme.dim()),
+            Span::raw(format!(
+                "{} in {} requests ({} ok)",
+                format::bytes(actor.bytes),
+                format::count(actor.requests),
+                format::count(actor.successes)
+            )),
+        ]),
+    ])
+    .render(top, buf);
+    render_activity(app, actor, Rect { y: top.y + 3, height: 1, ..top }, buf);
+    let [paths, agents, statuses] = Layout::horizontal([
+        Constraint::Percentage(40),
+        Constraint::Percentage(45),
+        Constraint::Percentage(15),
+    ])
+    .areas(lists);
+    let mut path_lines = vec![Line::styled("top paths", theme.header())];
+    path_lines.extend(
+        actor
+            .top_paths
+            .iter()
+            .map(|pc| Line::raw(format!("{:>6} {}", pc.requests, sanitize(&pc.path, 60)))),
+    );
+    Paragraph::new(path_lines).render(paths, buf);
+    let mut agent_lines = vec![Line::styled("user agents", theme.header())];
+    agent_lines.extend(
+        actor.user_agents.iter().map(|(ua, n)| Line::raw(format!("{n:>6} {}", sanitize(ua, 80)))),
+    );
+    Paragraph::new(agent_lines).render(agents, buf);
+    let mut status_lines = vec![Line::styled("statuses", theme.header())];
+    status_lines.extend(actor.statuses.iter().map(|(code, n)| Line::raw(format!("{code} ×{n}"))));
+    Paragraph::new(status_lines).render(statuses, buf);
+    let [rt, rl] = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(recent);
+    section("Latest requests (live feed)", "", theme, rt, buf);
+    let rows = app.feed.recent_for_client(actor.client, usize::from(rl.height));
+    let lines: Vec<Line> = rows
+        .iter()
+        .filter_map(|r| match &*r.event {
+            Event::Request(q) => Some(Line::raw(format!(
+                "{} {} {} {} {}",
+                format::clock(q.time, tz),
+                q.status,
+                sanitize(&q.method, 8),
+                sanitize(q.path(), 60),
+                format::bytes(q.bytes_sent)
+            ))),
+            Event::Scan(_) => None,
+        })
+        .collect();
+    if lines.is_empty() {
+        Paragraph::new(Line::styled("  none in the live feed yet", theme.dim())).render(rl, buf);
+    } else {
+        Paragraph::new(lines).render(rl, buf);
+    }
+}
+
+/// One row: the actor's requests in the live feed over its first..last seen span, as a
+/// sparkline (what "over time" looks like: a burst, a steady loop, a return).
+fn render_activity(app: &App, actor: &ActorSummary, area: Rect, buf: &mut Buffer) {
+    const LABEL: u16 = 10;
+    if area.width <= LABEL + 4 || area.height == 0 {
+        return;
+    }
+    buf.set_string(area.x, area.y, "activity", app.theme.dim());
+    let bars = Rect { x: area.x + LABEL, width: area.width - LABEL, ..area };
+    let span_ms = (actor.last_seen - actor.first_seen).num_milliseconds().max(1);
+    let mut counts = vec![0u64; usize::from(bars.width)];
+    let rows = app.feed.recent_for_client(actor.client, crate::tui::feed::DEFAULT_CAPACITY);
+    for r in rows {
+        let t = r.event.time();
+        if t < actor.first_seen || t > actor.last_seen {
+            continue;
+        }
+        let frac = (t - actor.first_seen).num_milliseconds() as f64 / span_ms as f64;
+        let col = ((frac * f64::from(bars.width)) as usize).min(counts.len() - 1);
+        counts[col] += 1;
+    }
+    if counts.iter().all(|&c| c == 0) {
+        buf.set_string(bars.x, bars.y, "(no requests in the live feed yet)", app.theme.dim());
+        return;
+    }
+    Sparkline::default().data(counts.as_slice()).style(app.theme.external()).render(bars, buf);
+}

@@ -1,0 +1,201 @@
+//! Events: the live stream of external requests and scan observations, newest at the bottom,
+//! with `/` filter, pause/follow and a detail view of one row.
+
+use chrono_tz::Tz;
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Widget};
+
+use super::section;
+use crate::model::{Event, Request, ScanObservation};
+use crate::tui::app::App;
+use crate::tui::feed::FeedRow;
+use crate::tui::format;
+use crate::tui::sanitize::{clean, sanitize};
+use crate::tui::theme::Theme;
+
+pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
+    let [title, list] = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(area);
+    let ev = &app.events;
+    let filter = app.feed.filter();
+    let state = if ev.paused_at.is_some() { "PAUSED (p/G follow)" } else { "following (p pause)" };
+    let filt = if filter.is_empty() {
+        "no filter (/)".to_owned()
+    } else {
+        format!("filter “{}” (Esc clears)", sanitize(filter.text(), 30))
+    };
+    let extra = format!(
+        "{} of {} · {state} · {filt}{}",
+        app.feed.visible_len(),
+        app.feed.len(),
+        if app.lagged > 0 {
+            format!(" · {} missed (display lagged)", app.lagged)
+        } else {
+            String::new()
+        }
+    );
+    section("Events", &extra, app.theme, title, buf);
+    if ev.detail {
+        if let Some(row) = ev.selected.and_then(|s| app.feed.get(s)) {
+            render_detail(app, row, list, buf);
+            return;
+        }
+    }
+    render_list(app, list, buf);
+}
+
+fn render_list(app: &App, area: Rect, buf: &mut Buffer) {
+    let theme = app.theme;
+    let tz = format::zone(&app.snapshot.timezone);
+    let feed = &app.feed;
+    let Some(last) = feed.visible_index_at_or_before(app.events.paused_at.unwrap_or(u64::MAX))
+    else {
+        let msg = if feed.is_empty() {
+            "  waiting for external requests and scans…"
+        } else {
+            "  nothing matches the filter"
+        };
+        Paragraph::new(Line::styled(msg, theme.dim())).render(area, buf);
+        return;
+    };
+    let height = usize::from(area.height);
+    let selected = app.events.selected.and_then(|s| feed.visible_index_at_or_before(s));
+    // The bottom row is the newest shown, unless the selection sits above the screen.
+    let bottom = match selected {
+        Some(s) if s + height <= last => s + height - 1,
+        _ => last,
+    };
+    let top = (bottom + 1).saturating_sub(height);
+    let width = usize::from(area.width);
+    let lines: Vec<Line> = (top..=bottom)
+        .filter_map(|i| feed.visible_row(i).map(|r| (i, r)))
+        .map(|(i, r)| {
+            let line = row_line(r, theme, tz, width);
+            if Some(i) == selected { line.style(theme.selected()) } else { line }
+        })
+        .collect();
+    Paragraph::new(lines).render(area, buf);
+}
+
+fn status_style(status: u16, theme: Theme) -> Style {
+    match status {
+        200..=399 => theme.danger_text(),
+        _ => theme.dim(),
+    }
+}
+
+fn row_line(row: &FeedRow, theme: Theme, tz: Tz, width: usize) -> Line<'static> {
+    match &*row.event {
+        Event::Request(r) => request_line(r, theme, tz, width),
+        Event::Scan(s) => scan_line(s, theme, tz, width),
+    }
+}
+
+fn client_of(r: &Request) -> String {
+    r.client.or(r.peer).map_or_else(|| "?".to_owned(), |ip| ip.to_string())
+}
+
+/// `12:03:22 198.51.100.201   200 POST /v1/embeddings 512.0 KiB  python-requests/2.32`.
+fn request_line(r: &Request, theme: Theme, tz: Tz, width: usize) -> Line<'static> {
+    // The path gets what the fixed columns leave, up to 40; the user agent takes the rest.
+    let path_w = width.saturating_sub(60).clamp(16, 40);
+    Line::from(vec![
+        Span::styled(format!("{} ", format::clock(r.time, tz)), theme.dim()),
+        Span::raw(format!("{:<16} ", client_of(r))),
+        Span::styled(format!("{:>3} ", r.status), status_style(r.status, theme)),
+        Span::raw(format!("{:<6} ", sanitize(&r.method, 6))),
+        Span::raw(format!("{:<path_w$} ", sanitize(r.path(), path_w))),
+        Span::raw(format!("{:>9}  ", format::bytes(r.bytes_sent))),
+        Span::styled(sanitize(&r.user_agent, 60).into_owned(), theme.dim()),
+    ])
+}
+
+fn target_of(s: &ScanObservation) -> String {
+    let host = s.address.map_or_else(|| clean(&s.hostname), |ip| ip.to_string());
+    match s.port {
+        Some(p) => format!("{host}:{p}"),
+        None => host,
+    }
+}
+
+fn scan_line(s: &ScanObservation, theme: Theme, tz: Tz, _width: usize) -> Line<'static> {
+    let style = if s.state.is_open() { theme.danger_text() } else { theme.ok_text() };
+    Line::from(vec![
+        Span::styled(format!("{} ", format::clock(s.time, tz)), theme.dim()),
+        Span::styled(format!("SCAN {:<7} ", s.tool.as_str()), theme.header()),
+        Span::raw(format!("{} ", target_of(s))),
+        Span::styled(format!("{} ", s.state.as_str().to_uppercase()), style),
+        Span::styled(sanitize(&s.details, 60).into_owned(), theme.dim()),
+    ])
+}
+
+fn field(name: &str, value: String, theme: Theme) -> Line<'static> {
+    Line::from(vec![Span::styled(format!("{name:<14}"), theme.dim()), Span::raw(value)])
+}
+
+fn render_detail(app: &App, row: &FeedRow, area: Rect, buf: &mut Buffer) {
+    let theme = app.theme;
+    let tz = format::zone(&app.snapshot.timezone);
+    let long = usize::from(area.width.saturating_sub(16)).max(8);
+    let opt = |v: &str| if v.is_empty() { "-".to_owned() } else { sanitize(v, long).into_owned() };
+    let mut lines = vec![Line::styled("(Esc back)", theme.dim())];
+    match &*row.event {
+        Event::Request(r) => {
+            lines.extend([
+                field(
+                    "time",
+                    format!("{} (UTC{:+})", format::full(r.time, tz), r.utc_offset_secs / 3600),
+                    theme,
+                ),
+                field("client", client_of(r), theme),
+                field("peer", r.peer.map_or_else(|| "-".to_owned(), |p| p.to_string()), theme),
+                field("forwarded", opt(&r.forwarded_for), theme),
+                field(
+                    "request",
+                    format!("{} {} {}", opt(&r.method), opt(&r.target), opt(&r.protocol)),
+                    theme,
+                ),
+                field("raw request", opt(&r.raw_request), theme),
+                field("status", r.status.to_string(), theme),
+                field(
+                    "bytes sent",
+                    format!("{} ({} B)", format::bytes(r.bytes_sent), r.bytes_sent),
+                    theme,
+                ),
+                field("user agent", opt(&r.user_agent), theme),
+                field("referer", opt(&r.referer), theme),
+                field("host", opt(&r.host), theme),
+                field(
+                    "duration",
+                    r.duration_us
+                        .map_or_else(|| "-".to_owned(), |d| format!("{:.3} s", d as f64 / 1e6)),
+                    theme,
+                ),
+                field(
+                    "exposure",
+                    if row.external { "external".to_owned() } else { "internal".to_owned() },
+                    theme,
+                ),
+                field("evidence", format!("source #{} line {}", r.source.0, r.line), theme),
+            ]);
+        }
+        Event::Scan(s) => {
+            lines.extend([
+                field("time", format::full(s.time, tz), theme),
+                field("tool", s.tool.as_str().to_owned(), theme),
+                field("target", target_of(s), theme),
+                field("state", s.state.as_str().to_owned(), theme),
+                field("details", opt(&s.details), theme),
+                field(
+                    "vantage",
+                    if row.external { "external".to_owned() } else { "internal".to_owned() },
+                    theme,
+                ),
+                field("evidence", format!("source #{} record {}", s.source.0, s.line), theme),
+            ]);
+        }
+    }
+    Paragraph::new(lines).render(area, buf);
+}

@@ -1,0 +1,321 @@
+//! Overview: per-service state and windows, top actors by bytes, source health.
+//! The screen that answers "is anything exposed, since when, who, how much".
+
+use chrono_tz::Tz;
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Cell, Paragraph, Row, Table, Widget};
+
+use super::section;
+use crate::model::snapshot::{
+    Hit, ServiceState, ServiceSummary, SourceHealth, Window, WindowStatus,
+};
+use crate::model::{Snapshot, SourceKind};
+use crate::tui::app::App;
+use crate::tui::format;
+use crate::tui::sanitize::{clean, sanitize};
+use crate::tui::theme::Theme;
+
+/// Actors shown in the overview's table when there is room.
+const TOP_ACTORS: usize = 12;
+/// Source rows shown before "+N more".
+const MAX_SOURCES: usize = 6;
+
+pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
+    let snap = &app.snapshot;
+    let theme = app.theme;
+    let tz = format::zone(&snap.timezone);
+    let lines = service_lines(app, tz);
+    let sources = source_rows(snap);
+    // Priority when space is short: services (the answer), then a few actors, then sources.
+    let sources_h = (sources.len().clamp(1, MAX_SOURCES) as u16 + 1).min(area.height / 4).max(2);
+    let actors_min = 3u16.min(snap.actors.len() as u16 + 1).max(2);
+    let services_h = (lines.len() as u16)
+        .clamp(3, area.height.saturating_sub(2 + sources_h + 1 + actors_min).max(3));
+    let [services_title, services_area, actors_title, actors_area, sources_title, sources_area] =
+        Layout::vertical([
+            Constraint::Length(1),
+            Constraint::Length(services_h),
+            Constraint::Length(1),
+            Constraint::Min(2),
+            Constraint::Length(1),
+            Constraint::Length(sources_h),
+        ])
+        .areas(area);
+    section("Services", "state, exposure windows, external traffic", theme, services_title, buf);
+    let max_scroll = lines.len().saturating_sub(usize::from(services_area.height));
+    let scroll = app.overview_scroll.min(max_scroll) as u16;
+    Paragraph::new(lines).scroll((scroll, 0)).render(services_area, buf);
+    section("Top actors by bytes served", "(3: all actors)", theme, actors_title, buf);
+    render_actors(snap, theme, tz, actors_area, buf);
+    section("Sources", "", theme, sources_title, buf);
+    render_sources(&sources, theme, sources_area, buf);
+}
+
+fn state_word(state: ServiceState, theme: Theme) -> Span<'static> {
+    match state {
+        ServiceState::Open => Span::styled(" OPEN ", theme.danger()),
+        ServiceState::Closed => Span::styled(" CLOSED ", theme.warn()),
+        ServiceState::NeverExposed => Span::styled(" NOT EXPOSED ", theme.ok()),
+    }
+}
+
+fn service_lines(app: &App, tz: Tz) -> Vec<Line<'static>> {
+    let theme = app.theme;
+    let mut lines = Vec::new();
+    for s in &app.snapshot.services {
+        lines.push(Line::from(vec![
+            state_word(s.state, theme),
+            Span::raw(" "),
+            Span::styled(clean(&s.name), theme.header()),
+            Span::raw(format!(
+                "  {} ext req · {} ok · {} sent · {} clients",
+                format::count(s.external_requests),
+                format::count(s.external_successes),
+                format::bytes(s.external_bytes),
+                format::count(s.external_clients),
+            )),
+        ]));
+        if s.unattributed_requests > 0 {
+            lines.push(Line::styled(
+                format!(
+                    "  {} request(s) without a client address: not counted as evidence",
+                    format::count(s.unattributed_requests)
+                ),
+                theme.warn_text(),
+            ));
+        }
+        for (i, w) in s.windows.iter().enumerate() {
+            lines.push(window_line(i + 1, w, app, tz));
+        }
+        if let Some(h) = &s.first_external {
+            lines.push(hit_line("first external       ", h, theme, tz));
+        }
+        if let Some(h) = &s.first_non_scanner_success {
+            lines.push(hit_line("first non-scanner ok ", h, theme, tz));
+        }
+        if s.windows.is_empty() {
+            lines.push(Line::styled(no_window_text(s), theme.dim()));
+        }
+    }
+    if lines.is_empty() {
+        lines.push(Line::styled("  no services configured", theme.dim()));
+    }
+    lines
+}
+
+fn no_window_text(s: &ServiceSummary) -> String {
+    let scans = s.scans.len();
+    if scans == 0 {
+        "  no external evidence yet".to_owned()
+    } else {
+        format!("  no external evidence; {scans} scan observation(s), none open")
+    }
+}
+
+/// `#1 11:00:09~11:42:10 → 12:29:30~12:40:09  ≥47m 20s  86 req  20.8 MiB`: the uncertain
+/// part of each bound dimmed, the observed part plain; an open window ends in a red `OPEN`.
+fn window_line(n: usize, w: &Window, app: &App, tz: Tz) -> Line<'static> {
+    let theme = app.theme;
+    let mut spans = vec![Span::raw(format!("  #{n} "))];
+    match w.opened_earliest {
+        Some(t) => spans.push(Span::styled(format!("{}~", format::clock(t, tz)), theme.dim())),
+        None => spans.push(Span::styled("   before ~", theme.dim())),
+    }
+    spans.push(Span::raw(format::clock(w.opened_latest, tz)));
+    spans.push(Span::raw(" → "));
+    if let (WindowStatus::Closed, Some(end)) = (w.status, w.closed_latest) {
+        spans.push(Span::raw(format::clock(w.closed_earliest, tz)));
+        spans.push(Span::styled(format!("~{}", format::clock(end, tz)), theme.dim()));
+        let observed = format::duration(w.closed_earliest - w.opened_latest);
+        spans.push(Span::raw(format!("  ≥{observed:<8}")));
+    } else {
+        spans.push(Span::styled("OPEN", theme.danger_text()));
+        spans.push(Span::styled(
+            format!(" last {}", format::clock(w.closed_earliest, tz)),
+            theme.dim(),
+        ));
+        let observed = format::duration(app.snapshot.as_of - w.opened_latest);
+        spans.push(Span::raw(format!("  ≥{observed:<8}")));
+    }
+    spans.push(Span::raw(format!(
+        " {} req  {}",
+        format::count(w.external_requests),
+        format::bytes(w.external_bytes)
+    )));
+    Line::from(spans)
+}
+
+fn hit_line(label: &str, h: &Hit, theme: Theme, tz: Tz) -> Line<'static> {
+    Line::from(vec![
+        Span::styled(format!("  {label}"), theme.dim()),
+        Span::raw(format!("{}  ", format::clock(h.time, tz))),
+        Span::styled(format!("{:<15}", sanitize(&h.client, 39)), theme.header()),
+        Span::raw(format!(" {} {} {}  ", sanitize(&h.method, 8), sanitize(&h.path, 28), h.status)),
+        Span::styled(sanitize(&h.user_agent, 40).into_owned(), theme.dim()),
+    ])
+}
+
+fn render_actors(snap: &Snapshot, theme: Theme, tz: Tz, area: Rect, buf: &mut Buffer) {
+    if snap.actors.is_empty() {
+        Paragraph::new(Line::styled("  no external actors yet", theme.dim())).render(area, buf);
+        return;
+    }
+    let fit = usize::from(area.height.saturating_sub(1));
+    let rows = snap.actors.iter().take(TOP_ACTORS.min(fit)).map(|a| {
+        let class = match &a.scanner {
+            Some(name) => format!("{} ({})", a.class.as_str(), sanitize(name, 12)),
+            None => a.class.as_str().to_owned(),
+        };
+        Row::new(vec![
+            Cell::from(a.client.to_string()),
+            Cell::from(class),
+            Cell::from(format::clock(a.first_seen, tz)),
+            Cell::from(format::clock(a.last_seen, tz)),
+            Cell::from(format::count(a.requests)),
+            Cell::from(format::bytes(a.bytes)),
+        ])
+    });
+    let header = Row::new(["client", "class", "first", "last", "req", "bytes"]).style(theme.dim());
+    Table::new(
+        rows,
+        [
+            Constraint::Length(22),
+            Constraint::Length(20),
+            Constraint::Length(9),
+            Constraint::Length(9),
+            Constraint::Length(7),
+            Constraint::Length(10),
+        ],
+    )
+    .header(header)
+    .render(area, buf);
+}
+
+/// One row of the source-health table: an access source, or all scan files together
+/// (scan files are many and small; their health is one line unless one is in trouble).
+struct SourceRow {
+    name: String,
+    format: String,
+    lines: u64,
+    lines_per_sec: f64,
+    lag_secs: Option<f64>,
+    malformed: u64,
+    rotations: u64,
+    gaps: usize,
+    note: String,
+}
+
+impl SourceRow {
+    fn trouble(&self) -> bool {
+        self.malformed > 0 || self.gaps > 0 || !self.note.is_empty()
+    }
+}
+
+fn source_rows(snap: &Snapshot) -> Vec<SourceRow> {
+    let gaps = |s: &SourceHealth| snap.gaps.iter().filter(|g| g.source == Some(s.id)).count();
+    let note = |s: &SourceHealth| {
+        if let Some(e) = s.errors.last() {
+            format!("error: {}", sanitize(e, 60))
+        } else if s.incomplete {
+            "incomplete".to_owned()
+        } else {
+            String::new()
+        }
+    };
+    let mut rows: Vec<SourceRow> = Vec::new();
+    let mut scans: Option<SourceRow> = None;
+    let mut scan_formats: Vec<&str> = Vec::new();
+    let mut scan_files = 0usize;
+    for s in &snap.sources {
+        let row = SourceRow {
+            name: std::path::Path::new(&s.path)
+                .file_name()
+                .map_or_else(|| clean(&s.path), |n| clean(&n.to_string_lossy())),
+            format: clean(&s.format),
+            lines: s.lines,
+            lines_per_sec: s.lines_per_sec,
+            lag_secs: s.lag_secs,
+            malformed: s.malformed,
+            rotations: s.rotations,
+            gaps: gaps(s),
+            note: note(s),
+        };
+        if s.kind == SourceKind::Access || row.trouble() {
+            rows.push(row);
+            continue;
+        }
+        scan_files += 1;
+        if !scan_formats.contains(&s.format.as_str()) {
+            scan_formats.push(&s.format);
+        }
+        match scans.as_mut() {
+            None => scans = Some(row),
+            Some(acc) => {
+                acc.lines += row.lines;
+                acc.lines_per_sec += row.lines_per_sec;
+            }
+        }
+    }
+    if let Some(mut acc) = scans {
+        acc.name = format!("{scan_files} scan file(s)");
+        acc.format = clean(&scan_formats.join(","));
+        acc.lag_secs = None;
+        rows.push(acc);
+    }
+    rows
+}
+
+fn render_sources(rows: &[SourceRow], theme: Theme, area: Rect, buf: &mut Buffer) {
+    if rows.is_empty() {
+        Paragraph::new(Line::styled("  no sources yet", theme.dim())).render(area, buf);
+        return;
+    }
+    let fit = usize::from(area.height.saturating_sub(1));
+    let more = rows.len().saturating_sub(fit);
+    let table_rows = rows.iter().take(fit).enumerate().map(|(i, r)| {
+        let name = if more > 0 && i + 1 == fit {
+            format!("{} (+{more} more)", fit_name(&r.name, 10))
+        } else {
+            r.name.clone()
+        };
+        let lag = r.lag_secs.map_or_else(|| "-".to_owned(), |l| format!("{l:.0}s"));
+        Row::new(vec![
+            Cell::from(name),
+            Cell::from(r.format.clone()),
+            Cell::from(format::count(r.lines)),
+            Cell::from(format!("{:.0}", r.lines_per_sec)),
+            Cell::from(lag),
+            Cell::from(format::count(r.malformed)),
+            Cell::from(r.rotations.to_string()),
+            Cell::from(r.gaps.to_string()),
+            Cell::from(r.note.clone()),
+        ])
+        .style(if r.trouble() { theme.warn_text() } else { Style::new() })
+    });
+    let header =
+        Row::new(["source", "format", "lines", "lines/s", "lag", "bad", "rot", "gaps", ""])
+            .style(theme.dim());
+    Table::new(
+        table_rows,
+        [
+            Constraint::Length(22),
+            Constraint::Length(15),
+            Constraint::Length(8),
+            Constraint::Length(7),
+            Constraint::Length(6),
+            Constraint::Length(5),
+            Constraint::Length(4),
+            Constraint::Length(5),
+            Constraint::Min(0),
+        ],
+    )
+    .header(header)
+    .render(area, buf);
+}
+
+fn fit_name(name: &str, width: usize) -> String {
+    crate::tui::sanitize::fit(name, width)
+}

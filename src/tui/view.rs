@@ -1,0 +1,160 @@
+//! The frame: banner, tabs, the current pane, the status line, and the help overlay on top.
+//!
+//! Drawing is a pure function of `&App` into a `Buffer`: no I/O, no clock reads, so the same
+//! state always draws the same screen (what the snapshot tests rely on).
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Alignment, Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Widget, Wrap};
+
+use super::app::{App, Mode, PromptKind};
+use super::format;
+use super::keymap::View;
+use super::panes;
+use super::sanitize;
+use crate::model::snapshot::ServiceState;
+
+/// Smallest supported terminal.
+pub const MIN_WIDTH: u16 = 80;
+pub const MIN_HEIGHT: u16 = 24;
+
+/// Draw the whole dashboard into `buf` over `area`.
+pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
+    if area.width == 0 || area.height == 0 {
+        return;
+    }
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        too_small(area, buf);
+        return;
+    }
+    let [banner, tabs, body, status] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Min(1),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    render_banner(app, banner, buf);
+    render_tabs(app, tabs, buf);
+    match app.view {
+        View::Overview => panes::overview::render(app, body, buf),
+        View::Timeline => panes::timeline::render(app, body, buf),
+        View::Actors => panes::actors::render(app, body, buf),
+        View::Events => panes::events::render(app, body, buf),
+        View::Playbook => panes::playbook::render(app, body, buf),
+    }
+    render_status(app, status, buf);
+    if app.help {
+        panes::help::render(app, body, buf);
+    }
+}
+
+fn too_small(area: Rect, buf: &mut Buffer) {
+    let text = vec![
+        Line::from("terminal too small"),
+        Line::from(format!("need {MIN_WIDTH}×{MIN_HEIGHT}, have {}×{}", area.width, area.height)),
+        Line::from("enlarge the window, or press q to quit"),
+    ];
+    let top = area.height.saturating_sub(3) / 2;
+    let inner = Rect { y: area.y + top, height: area.height - top, ..area };
+    Paragraph::new(text).alignment(Alignment::Center).wrap(Wrap { trim: true }).render(inner, buf);
+}
+
+/// The status word and the incident clock: the one line a responder reads first.
+fn render_banner(app: &App, area: Rect, buf: &mut Buffer) {
+    let snap = &app.snapshot;
+    let theme = app.theme;
+    let open: Vec<&str> = snap
+        .services
+        .iter()
+        .filter(|s| s.state == ServiceState::Open)
+        .map(|s| s.name.as_str())
+        .collect();
+    let ever = snap.services.iter().any(|s| !s.windows.is_empty());
+    let (word, style) = if !open.is_empty() {
+        (" EXPOSED ", theme.danger())
+    } else if ever {
+        (" CONTAINED ", theme.warn())
+    } else {
+        (" NO EXPOSURE SEEN ", theme.ok())
+    };
+    let mut spans = vec![Span::styled(word, style), Span::raw(" ")];
+    let detail = if open.is_empty() {
+        let closed = snap.services.iter().filter(|s| !s.windows.is_empty()).count();
+        if closed > 0 {
+            format!("{closed} service(s) were exposed, all closed now")
+        } else {
+            format!("{} service(s) watched", snap.services.len())
+        }
+    } else {
+        let names = sanitize::clean(&open.join(", "));
+        format!("{names} open")
+    };
+    spans.push(Span::raw(detail));
+    if let Some(first) = snap.first_external_evidence() {
+        spans.push(Span::styled(" · first evidence ", theme.dim()));
+        spans.push(Span::raw(format!("{} ago", format::duration(app.now - first))));
+    }
+    if let Some(last) = snap.last_external_evidence() {
+        spans.push(Span::styled(" · last ", theme.dim()));
+        spans.push(Span::raw(format!("{} ago", format::duration(app.now - last))));
+    }
+    Paragraph::new(Line::from(spans)).render(area, buf);
+}
+
+fn render_tabs(app: &App, area: Rect, buf: &mut Buffer) {
+    let theme = app.theme;
+    let mut spans = Vec::with_capacity(12);
+    for v in View::ALL {
+        let label = format!(" {} {} ", v.index() + 1, v.title());
+        let style = if v == app.view { theme.tab_active() } else { theme.dim() };
+        spans.push(Span::styled(label, style));
+    }
+    Paragraph::new(Line::from(spans)).render(area, buf);
+    let tz = format::zone(&app.snapshot.timezone);
+    let mode = match app.mode {
+        Mode::Live => "LIVE",
+        Mode::Replay => "REPLAY",
+    };
+    let when = if area.width >= 110 {
+        format::full(app.snapshot.as_of, tz)
+    } else {
+        format!("{} {}", format::clock(app.snapshot.as_of, tz), tz.name())
+    };
+    let right = format!("{mode} {when} ");
+    Paragraph::new(Line::from(Span::styled(right, theme.header())))
+        .alignment(Alignment::Right)
+        .render(area, buf);
+}
+
+fn render_status(app: &App, area: Rect, buf: &mut Buffer) {
+    let theme = app.theme;
+    let hint = " ? keys  q quit ";
+    let line = if let Some(p) = &app.prompt {
+        let label = match p.kind {
+            PromptKind::Filter => "filter (text, 2xx, 404): ",
+            PromptKind::SkipReason => "why skip this step? ",
+            PromptKind::Note => "note: ",
+        };
+        Line::from(vec![
+            Span::styled(label, theme.key()),
+            Span::raw(sanitize::clean(&p.text)),
+            Span::styled("▏", theme.key()),
+        ])
+    } else if let Some(m) = &app.message {
+        Line::from(Span::styled(sanitize::clean(m), theme.warn_text()))
+    } else if let Some(c) = app.caption() {
+        Line::from(vec![Span::styled("▶ ", theme.key()), Span::raw(sanitize::clean(c))])
+    } else {
+        Line::from(Span::styled(sanitize::clean(&app.title), theme.dim()))
+    };
+    // The hint yields to a long caption or prompt: the story line matters more.
+    let used = line.width() as u16;
+    let hint = if used + hint.chars().count() as u16 <= area.width { hint } else { " ? " };
+    let hint_w = hint.chars().count() as u16;
+    let [left, right] =
+        Layout::horizontal([Constraint::Min(1), Constraint::Length(hint_w)]).areas(area);
+    Paragraph::new(line).render(left, buf);
+    Paragraph::new(Line::from(Span::styled(hint, theme.dim()))).render(right, buf);
+}

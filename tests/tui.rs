@@ -1,0 +1,288 @@
+//! TUI tests without a terminal: pane snapshots (ratatui `TestBackend` + insta) at 120×40,
+//! 80×24 and 40×10 from a fixed `Snapshot` with a fixed `as_of`; style assertions on key cells;
+//! hostile-text rendering; key → action → state transitions.
+
+#[path = "tui/fixture.rs"]
+mod fixture;
+
+#[path = "tui/event_loop.rs"]
+mod event_loop;
+#[path = "tui/replay.rs"]
+mod replay;
+#[path = "tui/transitions.rs"]
+mod transitions;
+
+use std::sync::Arc;
+
+use leakline::follow::LiveItem;
+use leakline::model::Snapshot;
+use leakline::model::snapshot::{ActorClass, PathCount, ServiceState};
+use leakline::tui::app::{App, Mode};
+use leakline::tui::keymap::{Action, View};
+use leakline::tui::{Theme, view};
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::style::{Color, Modifier};
+
+use fixture::{app_with, draw, feed_sample, fixture, hit, request, text_of};
+
+// ---------------------------------------------------------------------------------------------
+// Snapshots of every view at the three sizes.
+
+#[test]
+fn views_at_all_sizes() {
+    for (w, h) in [(120, 40), (80, 24), (40, 10)] {
+        for v in View::ALL {
+            let mut app = app_with(fixture(), false);
+            feed_sample(&mut app);
+            app.update(Action::ShowView(v));
+            let terminal = draw(&app, w, h);
+            let name = format!("{}_{w}x{h}", v.title().to_lowercase());
+            insta::assert_snapshot!(name, terminal.backend());
+        }
+    }
+}
+
+#[test]
+fn details_and_help() {
+    let mut app = app_with(fixture(), false);
+    feed_sample(&mut app);
+    app.update(Action::ShowView(View::Actors));
+    app.update(Action::Open);
+    insta::assert_snapshot!("actor_detail_120x40", draw(&app, 120, 40).backend());
+    app.update(Action::ShowView(View::Events));
+    app.update(Action::Up);
+    app.update(Action::Open);
+    insta::assert_snapshot!("event_detail_120x40", draw(&app, 120, 40).backend());
+    app.update(Action::ToggleHelp);
+    insta::assert_snapshot!("help_80x24", draw(&app, 80, 24).backend());
+}
+
+#[test]
+fn timeline_zoomed_and_panned() {
+    let mut app = app_with(fixture(), false);
+    app.update(Action::ShowView(View::Timeline));
+    app.update(Action::ZoomIn);
+    app.update(Action::ZoomIn);
+    app.update(Action::Left);
+    insta::assert_snapshot!("timeline_zoom4_pan_120x40", draw(&app, 120, 40).backend());
+}
+
+#[test]
+fn quiet_snapshot_says_no_exposure_seen() {
+    let mut snap = fixture();
+    for s in &mut snap.services {
+        s.windows.clear();
+        s.state = ServiceState::NeverExposed;
+        s.first_external = None;
+        s.first_non_scanner_success = None;
+    }
+    snap.actors.clear();
+    let app = app_with(snap, false);
+    let text = text_of(draw(&app, 80, 24).backend().buffer());
+    assert!(text.contains("NO EXPOSURE SEEN"), "{text}");
+    assert!(text.contains("no external actors yet"), "{text}");
+}
+
+#[test]
+fn contained_when_every_window_closed() {
+    let mut snap = fixture();
+    snap.services[0].windows.pop();
+    snap.services[0].state = ServiceState::Closed;
+    let app = app_with(snap, false);
+    let buf = draw(&app, 80, 24).backend().buffer().clone();
+    assert!(text_of(&buf).starts_with(" CONTAINED "));
+    assert_eq!(buf[(1, 0)].bg, Color::Yellow);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Styles of key cells: state is colour *and* word; NO_COLOR keeps the word and emphasis.
+
+fn find(buf: &Buffer, needle: &str) -> Option<(u16, u16)> {
+    let text = text_of(buf);
+    for (y, line) in text.lines().enumerate() {
+        if let Some(byte) = line.find(needle) {
+            let x = line[..byte].chars().count();
+            return Some((x as u16, y as u16));
+        }
+    }
+    None
+}
+
+#[test]
+fn open_window_is_red_and_labelled() {
+    let app = app_with(fixture(), false);
+    let buf = draw(&app, 120, 40).backend().buffer().clone();
+    let (x, y) = find(&buf, "EXPOSED").expect("banner word");
+    assert_eq!((x, y), (1, 0));
+    assert_eq!(buf[(x, y)].bg, Color::Red);
+    let (x, y) = find(&buf, " OPEN ").expect("service state word");
+    assert_eq!(buf[(x + 1, y)].bg, Color::Red);
+    let (x, y) = find(&buf, "→ OPEN").expect("open window label");
+    assert_eq!(buf[(x + 2, y)].fg, Color::Red);
+    let (x, y) = find(&buf, "NOT EXPOSED").expect("never-exposed service");
+    assert_eq!(buf[(x, y)].bg, Color::Green);
+}
+
+#[test]
+fn timeline_draws_uncertainty_differently() {
+    let mut app = app_with(fixture(), false);
+    app.update(Action::ShowView(View::Timeline));
+    let buf = draw(&app, 120, 40).backend().buffer().clone();
+    let text = text_of(&buf);
+    let row = text.lines().find(|l| l.starts_with("model-gateway")).expect("gantt row");
+    assert!(row.contains('░') && row.contains('█'), "{row}");
+    let (x, y) = find(&buf, "█").expect("bar");
+    assert!(buf[(x, y)].fg == Color::Yellow || buf[(x, y)].fg == Color::Red);
+    let (x, y) = find(&buf, "░").expect("uncertain");
+    assert_eq!(buf[(x, y)].fg, Color::DarkGray);
+    // Scan markers: open (o) and closed (x) on the row under the bar.
+    let scans = text.lines().find(|l| l.starts_with("  scans")).expect("scan row");
+    assert!(scans.contains('o') && scans.contains('x'), "{scans}");
+}
+
+#[test]
+fn no_color_is_monochrome_but_readable() {
+    let app = app_with(fixture(), true);
+    let buf = draw(&app, 120, 40).backend().buffer().clone();
+    for cell in buf.content() {
+        assert_eq!(cell.fg, Color::Reset);
+        assert_eq!(cell.bg, Color::Reset);
+    }
+    let (x, y) = find(&buf, "EXPOSED").expect("banner word");
+    assert!(buf[(x, y)].modifier.contains(Modifier::REVERSED));
+    insta::assert_snapshot!("overview_no_color_80x24", draw(&app, 80, 24).backend());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Hostile text: every attacker-controlled string reaches the buffer escaped.
+
+const HOSTILE_UA: &str =
+    "\u{1b}]52;c;cm0gLXJmIH4=\u{7}\u{1b}[2J\u{1b}[31mEVIL\u{9b}1m\u{202e}gnp.exe\u{0}";
+
+fn hostile_fixture() -> Snapshot {
+    let mut snap = fixture();
+    let long_path = format!("/v1/{}", "A".repeat(3000));
+    "gate\u{1b}[5mway\u{202e}".clone_into(&mut snap.services[0].name);
+    snap.services[0].first_external = Some(hit(
+        "2026-11-03T11:42:10Z",
+        "162.142.125.221",
+        "GET\r\n",
+        &long_path,
+        200,
+        HOSTILE_UA,
+    ));
+    snap.actors[0].user_agents = vec![(HOSTILE_UA.to_owned(), 3)];
+    snap.actors[0].top_paths = vec![PathCount { path: long_path, requests: 1 }];
+    snap.actors[0].scanner = Some("\u{1b}]0;pwned\u{7}".to_owned());
+    snap.actors[0].class = ActorClass::Scanner;
+    snap
+}
+
+fn assert_no_raw_controls(buf: &Buffer) {
+    for cell in buf.content() {
+        for c in cell.symbol().chars() {
+            assert!(!leakline::tui::sanitize::is_unsafe(c), "raw {c:?} reached the buffer");
+        }
+    }
+}
+
+#[test]
+fn hostile_text_is_escaped_everywhere() {
+    let mut app = app_with(hostile_fixture(), false);
+    app.on_live(LiveItem::Event {
+        event: request("198.51.100.201", 200, "/\u{1b}[2Jx\u{202e}", HOSTILE_UA),
+        external: true,
+    });
+    for v in View::ALL {
+        app.update(Action::ShowView(v));
+        let t = draw(&app, 120, 40);
+        assert_no_raw_controls(t.backend().buffer());
+    }
+    app.update(Action::ShowView(View::Overview));
+    let t = draw(&app, 120, 40);
+    let text = text_of(t.backend().buffer());
+    assert!(text.contains("\\x1b]52;c;"), "{text}");
+    assert!(text.contains('…'), "long path truncated: {text}");
+    insta::assert_snapshot!("hostile_overview_120x40", t.backend());
+    app.update(Action::ShowView(View::Actors));
+    app.update(Action::Open);
+    let t = draw(&app, 120, 40);
+    assert_no_raw_controls(t.backend().buffer());
+    assert!(text_of(t.backend().buffer()).contains("\\u{202e}"));
+    insta::assert_snapshot!("hostile_actor_detail_120x40", t.backend());
+    app.update(Action::Back);
+    app.update(Action::ShowView(View::Events));
+    app.update(Action::Open);
+    let t = draw(&app, 120, 40);
+    assert_no_raw_controls(t.backend().buffer());
+    insta::assert_snapshot!("hostile_event_detail_120x40", t.backend());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tiny and degenerate areas never panic.
+
+#[test]
+fn tiny_areas_do_not_panic() {
+    let mut app = app_with(hostile_fixture(), false);
+    feed_sample(&mut app);
+    for v in View::ALL {
+        app.update(Action::ShowView(v));
+        for (w, h) in
+            [(0, 0), (1, 1), (0, 5), (5, 0), (2, 30), (79, 24), (80, 23), (80, 24), (200, 3)]
+        {
+            let mut buf = Buffer::empty(Rect::new(0, 0, w, h));
+            view::render(&app, buf.area, &mut buf);
+        }
+        app.help = true;
+        let mut buf = Buffer::empty(Rect::new(0, 0, 80, 24));
+        view::render(&app, buf.area, &mut buf);
+        app.help = false;
+    }
+    let text = text_of(draw(&app, 79, 24).backend().buffer());
+    assert!(text.contains("terminal too small"), "{text}");
+}
+
+#[test]
+fn empty_snapshot_renders() {
+    let mut app =
+        App::new(String::new(), Mode::Replay, Theme::new(false), Arc::new(Snapshot::default()));
+    for v in View::ALL {
+        app.update(Action::ShowView(v));
+        let text = text_of(draw(&app, 80, 24).backend().buffer());
+        assert!(text.contains("NO EXPOSURE SEEN"), "{text}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The demo case's final state, through the real parsers and correlator (batch).
+
+fn demo_app(as_of: &str) -> App {
+    let cfg = leakline::config::load(std::path::Path::new("assets/demo/leakline.toml"))
+        .expect("demo config");
+    let options = leakline::correlate::batch::BatchOptions { workers: 1, ..Default::default() };
+    let correlator = leakline::correlate::batch::run(&cfg, &options).expect("batch run");
+    let snapshot = correlator.snapshot(fixture::t(as_of));
+    let case = leakline::tui::replay::DemoCase::bundled().expect("demo case");
+    let mut app = App::new(cfg.name.clone(), Mode::Replay, Theme::new(false), Arc::new(snapshot));
+    app.story = case.captions;
+    let library = leakline::playbook::Library::builtin().expect("built-in playbooks");
+    let playbook = library.get("exposed-api-endpoint").expect("playbook").playbook.clone();
+    app.playbook_doc = Some(Arc::new(playbook));
+    app
+}
+
+#[test]
+fn demo_case_end_state_screens() {
+    let mut app = demo_app("2026-03-14T12:05:00Z");
+    let screen = text_of(draw(&app, 80, 24).backend().buffer());
+    assert!(screen.starts_with(" EXPOSED "), "{screen}");
+    assert!(screen.contains(" OPEN  llm-gateway") && screen.contains("198.51.100.23"), "{screen}");
+    for (w, h) in [(120, 40), (80, 24)] {
+        for v in [View::Overview, View::Timeline, View::Actors, View::Playbook] {
+            app.update(Action::ShowView(v));
+            let name = format!("demo_end_{}_{w}x{h}", v.title().to_lowercase());
+            insta::assert_snapshot!(name, draw(&app, w, h).backend());
+        }
+    }
+}
