@@ -557,6 +557,62 @@ mod session {
         assert_eq!(snap.services[0].external_requests, 90_010);
     }
 
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_live_source_that_goes_quiet_while_another_writes_is_a_silent_gap() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a.log"), dir.path().join("b.log"));
+        append(&a, &combined(1, 0..20));
+        append(&b, &combined(2, 0..20));
+        let opts = SessionOptions {
+            silence_after: Duration::from_millis(300),
+            tick: Duration::from_millis(50),
+            ..options()
+        };
+        let s = session::start(config(dir.path(), &pattern(dir.path(), "*.log")), opts);
+        let mut status = s.status.clone();
+        wait_for(&mut status, "backfill", |st| st.backfilled && st.events == 40).await;
+        // Both live: b writes once, then only a keeps writing.
+        append(&b, &combined(2, 20..21));
+        let mut snapshots = s.snapshots.clone();
+        let silent = |snap: &leakline::model::Snapshot| {
+            snap.gaps.iter().any(|g| g.kind == GapKind::Silent && g.path.ends_with("b.log"))
+        };
+        let mut i = 0;
+        let found = tokio::time::timeout(WAIT, async {
+            loop {
+                append(&a, &combined(1, 20 + i..21 + i));
+                i += 1;
+                if silent(&snapshots.borrow_and_update()) {
+                    return;
+                }
+                let _ = tokio::time::timeout(Duration::from_millis(50), snapshots.changed()).await;
+            }
+        })
+        .await;
+        assert!(found.is_ok(), "no silent gap for b.log: {:?}", snapshots.borrow().gaps);
+        let open = snapshots.borrow().gaps.iter().find(|g| g.kind == GapKind::Silent).cloned();
+        assert_eq!(open.unwrap().to, None, "open while b is quiet");
+        // b resumes: the gap closes with an end.
+        append(&b, &combined(2, 21..22));
+        let closed = tokio::time::timeout(WAIT, async {
+            loop {
+                let done = snapshots
+                    .borrow_and_update()
+                    .gaps
+                    .iter()
+                    .any(|g| g.kind == GapKind::Silent && g.to.is_some());
+                if done {
+                    return;
+                }
+                let _ = snapshots.changed().await;
+            }
+        })
+        .await;
+        assert!(closed.is_ok(), "{:?}", snapshots.borrow().gaps);
+        let snap = s.shutdown().await;
+        assert!(!snap.gaps.iter().any(|g| g.path.ends_with("a.log")), "{:?}", snap.gaps);
+    }
+
     /// Normalise what only a live run fills (rates, lags, hashes, wall time).
     fn comparable(mut s: leakline::model::Snapshot) -> leakline::model::Snapshot {
         for h in &mut s.sources {
