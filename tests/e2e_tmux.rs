@@ -88,7 +88,6 @@ fn wait_for_file(path: &Path, timeout: Duration) -> Option<String> {
 }
 
 #[test]
-#[ignore = "needs the live session (issue 5) and the correlator (issue 4) from main"]
 fn demo_in_tmux_shows_exposure_help_and_quits_cleanly() {
     let dir = tempfile::tempdir().expect("tempdir");
     let status_file: PathBuf = dir.path().join("exit-status");
@@ -110,7 +109,6 @@ fn demo_in_tmux_shows_exposure_help_and_quits_cleanly() {
 }
 
 #[test]
-#[ignore = "needs the live session (issue 5) and the correlator (issue 4) from main"]
 fn sigterm_restores_the_terminal() {
     let dir = tempfile::tempdir().expect("tempdir");
     let status_file = dir.path().join("exit-status");

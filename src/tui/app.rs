@@ -13,7 +13,7 @@ use super::keymap::{self, Action, Scope, View};
 use super::theme::Theme;
 use crate::follow::LiveItem;
 use crate::model::Snapshot;
-use crate::model::snapshot::ActorClass;
+use crate::model::snapshot::{ActorClass, GapKind};
 use crate::playbook::Playbook;
 
 /// Rows moved by PageUp/PageDown.
@@ -126,6 +126,8 @@ pub const MAX_ZOOM: u8 = 12;
 pub struct PlaybookState {
     pub selected: usize,
     pub detail: bool,
+    /// Scroll of the step instructions (rows), when `detail` is open.
+    pub scroll: usize,
 }
 
 /// Everything the panes draw from.
@@ -203,15 +205,33 @@ impl App {
         self.dirty = true;
     }
 
-    /// A live item arrived. Only exposure-relevant requests and all scans enter the feed.
+    /// A live item arrived. Only exposure-relevant requests and all scans enter the feed;
+    /// a source incident (rotation, truncation, error, silence) shows in the status line (the
+    /// overview's source table keeps the counts).
     pub fn on_live(&mut self, item: LiveItem) {
-        if let LiveItem::Event { event, external } = item {
-            let keep = external || matches!(&*event, crate::model::Event::Scan(_));
-            if keep {
-                self.feed.push(event, external);
-                if self.view == View::Events && self.events.paused_at.is_none() {
-                    self.dirty = true;
+        match item {
+            LiveItem::Event { event, external } => {
+                let keep = external || matches!(&*event, crate::model::Event::Scan(_));
+                if keep {
+                    self.feed.push(event, external);
+                    if self.view == View::Events && self.events.paused_at.is_none() {
+                        self.dirty = true;
+                    }
                 }
+            }
+            LiveItem::Incident(gap) => {
+                let kind = match gap.kind {
+                    GapKind::Rotated => "rotated",
+                    GapKind::Truncated => "truncated",
+                    GapKind::SourceError => "error",
+                    GapKind::Silent => "silent",
+                    GapKind::Restart => "restarted",
+                };
+                let name = std::path::Path::new(&gap.path)
+                    .file_name()
+                    .map_or_else(|| gap.path.clone(), |n| n.to_string_lossy().into_owned());
+                self.message = Some(format!("source {kind}: {name} — {}", gap.reason));
+                self.dirty = true;
             }
         }
     }
@@ -386,6 +406,9 @@ impl App {
                 self.actors.selected = offset(self.actors.selected, delta, len);
             }
             View::Events if !self.events.detail => self.move_event(delta),
+            View::Playbook if self.playbook.detail => {
+                self.playbook.scroll = offset(self.playbook.scroll, delta, 500);
+            }
             View::Playbook => {
                 let steps = self.playbook_doc.as_ref().map_or(0, |p| p.steps.len());
                 self.playbook.selected = offset(self.playbook.selected, delta, steps);
@@ -457,7 +480,10 @@ impl App {
                 }
                 self.events.detail = true;
             }
-            View::Playbook => self.playbook.detail = !self.playbook.detail,
+            View::Playbook => {
+                self.playbook.detail = !self.playbook.detail;
+                self.playbook.scroll = 0;
+            }
             _ => {}
         }
     }

@@ -1,6 +1,7 @@
 //! The dashboard loop (STYLE.md §3): one `select!` over terminal input, the snapshot channel,
 //! the live-item broadcast, a 1 s clock tick and SIGTERM. State changes mark the app dirty; a
-//! frame is drawn only when dirty, at most every [`FRAME`] (~30 fps). Drawing reads the
+//! frame is drawn only when dirty, at most every [`FRAME`] (~30 fps), except right after a
+//! key press, which draws at once (key-to-screen is one render). Drawing reads the
 //! immutable `Arc<Snapshot>`; the session never waits for the UI (latest-wins `watch`, lagging
 //! `broadcast`).
 
@@ -74,8 +75,12 @@ where
     tick.set_missed_tick_behavior(MissedTickBehavior::Skip);
     let mut terminate = Terminate::new()?;
     let mut last_draw: Option<Instant> = None;
+    let mut key_pressed = false;
     loop {
-        let due = last_draw.is_none_or(|t| t.elapsed() >= FRAME);
+        // A key press draws at once (the user is waiting); everything else is paced, so a
+        // flood of snapshots or items costs at most ~30 frames per second.
+        let due = key_pressed || last_draw.is_none_or(|t| t.elapsed() >= FRAME);
+        key_pressed = false;
         if app.dirty && due {
             terminal
                 .draw(|f| view::render(&app, f.area(), f.buffer_mut()))
@@ -87,6 +92,7 @@ where
         tokio::select! {
             ev = input.next() => match ev {
                 Some(Ok(crossterm::event::Event::Key(key))) => {
+                    key_pressed = true;
                     match app.on_key(&key) {
                         Some(Effect::Quit) => break,
                         Some(effect) => apply(&mut app, effect, clipboard),

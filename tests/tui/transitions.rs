@@ -241,8 +241,30 @@ fn playbook_preview_moves_opens_and_copies() {
     assert!(app.playbook.detail);
     let screen = text_of(draw(&app, 120, 40).backend().buffer());
     assert!(screen.contains("Example commands"), "{screen}");
+    press(&mut app, "jj");
+    assert_eq!(app.playbook.scroll, 2, "j/k scroll the instructions");
+    assert_eq!(app.playbook.selected, 0);
     app.on_key(&KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE));
     assert!(!app.playbook.detail);
     let screen = text_of(draw(&app, 80, 24).backend().buffer());
     assert!(screen.contains(" 1. ") && screen.contains("preview"), "{screen}");
+}
+
+#[test]
+fn source_incidents_show_in_the_status_line_sanitized() {
+    use leakline::model::snapshot::{Gap, GapKind};
+    let mut app = app_with(fixture(), false);
+    app.dirty = false;
+    app.on_live(LiveItem::Incident(Gap {
+        kind: GapKind::Truncated,
+        source: None,
+        path: "/var/log/edge-a/acc\u{1b}[2Jess.log".to_owned(),
+        from: t("2026-11-03T13:20:00Z"),
+        to: None,
+        reason: "file shrank from 9000 to 0 bytes".to_owned(),
+    }));
+    assert!(app.dirty);
+    let screen = text_of(draw(&app, 120, 40).backend().buffer());
+    assert!(screen.contains("source truncated: acc\\x1b[2Jess.log — file shrank"), "{screen}");
+    assert_eq!(app.feed.len(), 0);
 }

@@ -140,5 +140,6 @@ fn render_step(app: &App, step: &Step, area: Rect, buf: &mut Buffer) {
             lines.push(Line::raw(format!("  {}", clean(&c.command))));
         }
     }
-    Paragraph::new(lines).wrap(Wrap { trim: false }).render(area, buf);
+    let scroll = app.playbook.scroll.min(usize::from(u16::MAX)) as u16;
+    Paragraph::new(lines).wrap(Wrap { trim: false }).scroll((scroll, 0)).render(area, buf);
 }
