@@ -613,6 +613,47 @@ mod session {
         assert!(!snap.gaps.iter().any(|g| g.path.ends_with("a.log")), "{:?}", snap.gaps);
     }
 
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_growing_nmap_xml_is_followed_incrementally_to_the_same_result_as_analyze() {
+        let fixture =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/scan/phage_nmap.xml");
+        let xml = fs::read(&fixture).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let scan = dir.path().join("nmap.xml");
+        let mut cfg = config(dir.path(), &pattern(dir.path(), "none.log"));
+        cfg.services.clear();
+        cfg.scans.push(leakline::config::ScanSpec {
+            paths: vec![pattern(dir.path(), "*.xml")],
+            vantage: leakline::config::Vantage::External,
+            format: None,
+        });
+        // What analyze makes of the whole file.
+        fs::write(&scan, &xml).unwrap();
+        let batch = leakline::correlate::batch::run(
+            &cfg,
+            &leakline::correlate::batch::BatchOptions::default(),
+        )
+        .unwrap();
+        let as_of = batch.latest_event().unwrap();
+        let expected = comparable(batch.snapshot(as_of));
+        fs::remove_file(&scan).unwrap();
+        // nmap writing: a first part, then the rest.
+        let cut = xml.len() * 2 / 5;
+        fs::write(&scan, &xml[..cut]).unwrap();
+        let opts = SessionOptions { clock: std::sync::Arc::new(move || as_of), ..options() };
+        let s = session::start(cfg, opts);
+        let mut status = s.status.clone();
+        wait_for(&mut status, "hosts of the first part", |st| st.backfilled && st.events > 0).await;
+        let partial = status.borrow().events;
+        assert!(partial < expected.stats.events, "{partial} of {}", expected.stats.events);
+        append(&scan, std::str::from_utf8(&xml[cut..]).unwrap());
+        let total = expected.stats.events;
+        wait_for(&mut status, "every observation", |st| st.events == total).await;
+        let live = comparable((*s.shutdown().await).clone());
+        assert_eq!(live.services, expected.services);
+        assert_eq!(live.stats, expected.stats);
+    }
+
     /// Normalise what only a live run fills (rates, lags, hashes, wall time).
     fn comparable(mut s: leakline::model::Snapshot) -> leakline::model::Snapshot {
         for h in &mut s.sources {
