@@ -2,6 +2,11 @@
 //! effects through the case library (so every action is validated, hash-chained, locked and
 //! fsync'ed like the CLI's), and notices appends made by other processes (a `leakline case`
 //! command in another shell) by watching the journal's length.
+//!
+//! The I/O runs on the dashboard's own task, synchronously: a length check per 1 s tick, a
+//! replay only when the journal grew, one fsync'ed append per key. An export (three atomic
+//! files plus three appends) holds the next frame for that long; the session's followers run
+//! on their own tasks and are not held up.
 
 use std::path::Path;
 
