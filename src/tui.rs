@@ -88,16 +88,16 @@ impl TuiOptions {
 }
 
 /// Why the dashboard stopped with an error. The terminal is already restored when the caller
-/// sees one.
+/// sees one. Messages leave the cause to the `source` chain (`{:#}` prints it once).
 #[derive(Debug, thiserror::Error)]
 pub enum TuiError {
-    #[error("cannot set up the terminal (is stdout a terminal?): {0}")]
+    #[error("cannot set up the terminal (is stdout a terminal?)")]
     Terminal(#[source] std::io::Error),
-    #[error("cannot draw to the terminal: {0}")]
+    #[error("cannot draw to the terminal")]
     Draw(#[source] Box<dyn std::error::Error + Send + Sync>),
-    #[error("cannot read terminal input: {0}")]
+    #[error("cannot read terminal input")]
     Input(#[source] std::io::Error),
-    #[error("cannot install the SIGTERM handler: {0}")]
+    #[error("cannot install the SIGTERM handler")]
     Signal(#[source] std::io::Error),
 }
 
