@@ -66,8 +66,9 @@ pub struct WatchArgs {
     /// A proxy whose X-Forwarded-For is believed (CIDR); repeatable.
     #[arg(long = "trusted-proxy", value_name = "CIDR")]
     pub trusted_proxy: Vec<String>,
-    /// Access-log format for every `--access` (auto-detected when absent).
-    #[arg(long, value_name = "NAME")]
+    /// Access-log format for every `--access` (auto-detected when absent). `--log-format` is
+    /// accepted too, as in `analyze` (where `--format` is the output format).
+    #[arg(long, visible_alias = "log-format", value_name = "NAME")]
     pub format: Option<String>,
 }
 
