@@ -59,6 +59,7 @@ fn sources(t0: DateTime<Utc>) -> Vec<SourceHealth> {
             errors: Vec::new(),
             lines_per_sec: 100_000.0,
             lag_secs: Some(0.2),
+            unmatched: leakline::model::snapshot::UnmatchedTargets::default(),
         })
         .collect()
 }

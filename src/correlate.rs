@@ -20,6 +20,13 @@
 //!   with no negative evidence between". Bounds: `opened_earliest` = n(i-1) or null,
 //!   `opened_latest` = first positive, `closed_earliest` = last positive, `closed_latest` =
 //!   n(i) or null (open). No closing by silence.
+//! - Scan targets: an observation attaches to every configured service whose `addresses`
+//!   match. A target matching none becomes its own `host:port` service only when at least
+//!   one observation of it is `open` (any vantage); it then carries its whole scan history
+//!   (observations seen before the first `open` are kept aside and replayed, so arrival
+//!   order does not matter). Negative-only unmatched targets (a LAN sweep's down hosts,
+//!   closed ports) are not services: each scan source's health counts them
+//!   (`unmatched.targets` distinct targets, `unmatched.observations`).
 //! - `evidence.positive` = positive items in the window (requests + open scans);
 //!   `evidence.negative` = negative observations at `closed_latest` (all observations at that
 //!   instant — several ports or tools may report it), 0 while open.
@@ -49,4 +56,4 @@ pub mod scan_match;
 pub mod snapshot;
 pub mod windows;
 
-pub use engine::{ClientFilter, Correlator, RequestView, SourceInfo};
+pub use engine::{ActorDetail, ClientFilter, Correlator, RequestView, SourceInfo};

@@ -287,12 +287,13 @@ mod props {
                         ..Request::default()
                     })
                 }),
-            1 => (times, nanos, states, 2_u32..4, 1_u64..50).prop_map(|(t, n, st, src, line)| {
+            // 192.0.2.99 matches no service: it becomes one only if some observation is open.
+            1 => (times, nanos, states, 2_u32..4, 1_u64..50, prop::sample::select(vec!["192.0.2.40", "192.0.2.40", "192.0.2.99"])).prop_map(|(t, n, st, src, line, addr)| {
                 Event::Scan(ScanObservation {
                     time: DateTime::from_timestamp(1_790_000_000 + t * 60, n).unwrap(),
                     source: SourceId(src),
                     line,
-                    address: Some("192.0.2.40".parse().unwrap()),
+                    address: Some(addr.parse().unwrap()),
                     hostname: String::new(),
                     port: Some(443),
                     transport: Transport::Tcp,
@@ -689,4 +690,121 @@ paths = ["{d}/scans/*.xml", "{d}/scans/*.jsonl"]
     assert_eq!(forced["services"], auto["services"]);
     assert_eq!(forced["actors"], auto["actors"]);
     assert_eq!(forced["sources"][5]["format"], "nginx-json");
+}
+
+#[test]
+fn lan_sweep_lists_only_targets_seen_open_and_counts_the_rest() {
+    // 252 hosts down (1000 ports each, `unreachable`) and a few up with some open ports.
+    let scan = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/scan/full_sudo6.xml");
+    let out =
+        leakline().args(["analyze", "--format", "json", "--scan"]).arg(&scan).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let services = doc["services"].as_array().unwrap();
+    assert_eq!(services.len(), 12, "only targets with an open observation");
+    assert!(services.iter().all(|s| s["state"] == "open"), "{services:?}");
+    assert_eq!(doc["sources"][0]["events"], 252_012);
+    let unmatched = &doc["sources"][0]["unmatched_targets"];
+    assert_eq!(unmatched["targets"], 252_000);
+    assert_eq!(unmatched["observations"], 252_000);
+    let out = leakline().args(["analyze", "--scan"]).arg(&scan).output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains(
+            "252000 targets (252000 observations) matched no service and were never open"
+        ),
+        "{text}"
+    );
+}
+
+/// Three one-line access logs whose first external request carries a secret: a query-string
+/// key, a bearer token in the user agent, an `sk-` key in the path.
+fn secret_logs(dir: &Path) -> Vec<String> {
+    let lines = [
+        ("keys", "GET /v1/models?api_key=LEAKEDapikey0123456789 HTTP/1.1", "curl/8.4.0"),
+        ("bearer", "GET /health HTTP/1.1", "probe/1.0 Bearer tok3nSECRETvalue987"),
+        ("sk", "GET /v1/keys/sk-proj-ABCdef1234567890abcdefXYZ HTTP/1.1", "curl/8.4.0"),
+    ];
+    let mut args = Vec::new();
+    for (name, request, ua) in lines {
+        let line = format!(
+            "203.0.113.5 - - [03/Nov/2026:10:00:00 +0000] \"{request}\" 200 512 \"-\" \"{ua}\"\n"
+        );
+        let path = dir.join(format!("{name}.log"));
+        std::fs::write(&path, line).unwrap();
+        args.push("--access".to_string());
+        args.push(format!("{name}={}", path.display()));
+    }
+    args
+}
+
+#[test]
+fn every_analyze_format_is_redacted_unless_no_redact() {
+    let dir = tempfile::tempdir().unwrap();
+    let access = secret_logs(dir.path());
+    let secrets =
+        ["LEAKEDapikey0123456789", "tok3nSECRETvalue987", "sk-proj-ABCdef1234567890abcdefXYZ"];
+    for format in ["text", "json", "md", "html"] {
+        for redact in [true, false] {
+            let mut cmd = leakline();
+            cmd.args(["analyze", "--format", format]).args(&access);
+            if !redact {
+                cmd.arg("--no-redact");
+            }
+            let out = cmd.output().unwrap();
+            assert!(out.status.success(), "{format}: {}", String::from_utf8_lossy(&out.stderr));
+            let text = String::from_utf8(out.stdout).unwrap();
+            for secret in secrets {
+                assert_eq!(
+                    text.contains(secret),
+                    !redact,
+                    "{format}, redact {redact}: `{secret}` presence wrong in:\n{text}"
+                );
+            }
+            match format {
+                "json" => {
+                    let doc: Value = serde_json::from_str(&text).unwrap();
+                    assert_eq!(doc["redaction"]["enabled"], redact);
+                    if redact {
+                        // Occurrences in the snapshot (a hit is repeated per window, service, actor).
+                        for kind in ["param", "bearer", "api_key"] {
+                            let n = doc["redaction"]["counts"][kind].as_u64().unwrap_or(0);
+                            assert!(n >= 1, "{kind}: {}", doc["redaction"]);
+                        }
+                    } else {
+                        assert_eq!(doc["redaction"]["counts"], serde_json::json!({}));
+                    }
+                    assert_eq!(doc["services"].as_array().unwrap().len(), 3);
+                }
+                "html" => {
+                    assert!(text.starts_with("<!DOCTYPE html>"), "{}", &text[..100]);
+                    assert!(text.contains("http-equiv=\"Content-Security-Policy\""));
+                    assert!(text.contains("default-src 'none'"));
+                    assert!(!text.contains("<script"));
+                }
+                "md" => {
+                    assert!(text.starts_with("# "), "{}", &text[..100]);
+                    assert!(!text.contains("Playbook"), "no case: no playbook section");
+                }
+                _ => assert!(text.contains(if redact { "redaction on" } else { "redaction OFF" })),
+            }
+        }
+    }
+}
+
+#[test]
+fn totals_snapshot_is_the_full_one_without_actor_paths_and_agents() {
+    for (path, f) in fixtures() {
+        let mut c = correlator(&f);
+        c.apply(&f.events.iter().map(event).collect::<Vec<_>>());
+        let as_of = time(&f.as_of);
+        let mut full = c.snapshot(as_of);
+        let totals = c.snapshot_with(as_of, leakline::correlate::ActorDetail::Totals);
+        assert!(totals.actors.iter().all(|a| a.top_paths.is_empty() && a.user_agents.is_empty()));
+        for a in &mut full.actors {
+            a.top_paths.clear();
+            a.user_agents.clear();
+        }
+        assert_eq!(full, totals, "{}", path.display());
+    }
 }

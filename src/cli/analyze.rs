@@ -13,9 +13,15 @@ use std::process::ExitCode;
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use leakline::config::{self, QuickFlags};
+use leakline::correlate::ActorDetail;
 use leakline::correlate::batch::{self, BatchError, BatchOptions};
 use leakline::correlate::classify::ScannerFileError;
+use leakline::model::Snapshot;
 use leakline::report::analysis::Analysis;
+use leakline::report::{
+    self, DEFAULT_TOP_ACTORS, Format, Redaction, RedactionCounts, RedactionRecord, Redactor,
+    ReportInput, ReportModel,
+};
 
 use super::UsageError;
 
@@ -60,6 +66,10 @@ pub struct AnalyzeArgs {
     /// Parser threads (default: the number of cores).
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
+    /// Keep secrets (tokens, keys, passwords) as logged in every output format; by default
+    /// they are replaced by stable markers and the output says how many were.
+    #[arg(long)]
+    pub no_redact: bool,
 }
 
 fn batch_error(e: BatchError) -> anyhow::Error {
@@ -97,24 +107,50 @@ fn write_atomic(
 }
 
 /// The chosen output, ready to be written (the correlator is gone by then: only the
-/// document stays in memory).
+/// document stays in memory). Every variant is built from the already-redacted snapshot.
 enum Output {
     Json(Box<Analysis>),
-    Text(Box<leakline::model::Snapshot>),
-    Note(&'static str),
+    Text(Box<Snapshot>, RedactionRecord),
+    Report(Box<ReportModel>, Format),
 }
 
 impl Output {
     fn write(&self, out: &mut dyn Write) -> std::io::Result<()> {
         match self {
             Output::Json(doc) => doc.write(out),
-            Output::Text(snapshot) => text::write(snapshot, out),
-            Output::Note(kind) => writeln!(
-                out,
-                "leakline: the {kind} report writer is not wired into `analyze` yet; use --format json or text"
-            ),
+            Output::Text(snapshot, redaction) => text::write(snapshot, redaction, out),
+            Output::Report(model, format) => report::write(model, *format, out),
         }
     }
+}
+
+/// Redact the snapshot in place unless `--no-redact`; the record says what was done.
+fn redact(snapshot: &mut Snapshot, enabled: bool) -> RedactionRecord {
+    let counts = if enabled {
+        report::redact_snapshot(&Redactor::new(), snapshot)
+    } else {
+        RedactionCounts::default()
+    };
+    RedactionRecord { enabled, counts }
+}
+
+/// The Markdown or HTML report of an analysis (no case: no playbook section). The snapshot
+/// is already redacted; the model records that redaction instead of redoing it.
+fn report_model(
+    snapshot: &Snapshot,
+    redaction: RedactionRecord,
+    now: DateTime<Utc>,
+) -> ReportModel {
+    let mut model = ReportModel::build(&ReportInput {
+        snapshot,
+        case: None,
+        generated_at: now,
+        version: env!("CARGO_PKG_VERSION"),
+        redaction: Redaction::Disabled,
+        top_actors: DEFAULT_TOP_ACTORS,
+    });
+    model.redaction = redaction;
+    model
 }
 
 pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
@@ -146,18 +182,30 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
     }
     let correlator = batch::run(&cfg, &options).map_err(batch_error)?;
     let as_of = as_of.or_else(|| correlator.latest_event()).unwrap_or_default();
-    let mut snapshot = correlator.snapshot(as_of);
+    // The per-actor detail (top paths, user agents) appears only in md/html: json and text
+    // skip building (and redacting) it, which keeps peak memory flat with many actors.
+    let detail = match args.format {
+        OutputFormat::Json | OutputFormat::Text => ActorDetail::Totals,
+        OutputFormat::Md | OutputFormat::Html => ActorDetail::Full,
+    };
+    let mut snapshot = correlator.snapshot_with(as_of, detail);
     drop(correlator);
+    let redaction = redact(&mut snapshot, !args.no_redact);
     snapshot.stats.elapsed_ms = started.elapsed().as_millis() as u64;
+    let now = Utc::now();
     let output = match args.format {
         OutputFormat::Json => {
-            let doc = Analysis::build(&snapshot, Utc::now());
+            let doc = Analysis::build(&snapshot, now).with_redaction(redaction);
             drop(snapshot);
             Output::Json(Box::new(doc))
         }
-        OutputFormat::Text => Output::Text(Box::new(snapshot)),
-        OutputFormat::Md => Output::Note("Markdown"),
-        OutputFormat::Html => Output::Note("HTML"),
+        OutputFormat::Text => Output::Text(Box::new(snapshot), redaction),
+        OutputFormat::Md => {
+            Output::Report(Box::new(report_model(&snapshot, redaction, now)), Format::Markdown)
+        }
+        OutputFormat::Html => {
+            Output::Report(Box::new(report_model(&snapshot, redaction, now)), Format::Html)
+        }
     };
     if let Some(path) = &args.out {
         write_atomic(path, |w| output.write(w))?;

@@ -10,6 +10,10 @@
 //!   numbered from its true first line. Workers drop internal traffic to per-minute counts
 //!   and hand external requests over in one text arena per chunk (no per-line allocation).
 //! - Gzip is recognised by its magic bytes (any name); the SHA-256 is of the bytes on disk.
+//!   For a plain access file the chunks, in the order they are cut, are exactly those bytes,
+//!   so a `leakline-sha256` thread hashes them while the workers parse (the reading thread,
+//!   which also runs the correlator, is the pipeline's bottleneck); gzip files and scans are
+//!   hashed inline as they are read.
 //! - An unreadable file stops the run with an error naming it (exit 1): a silently partial
 //!   timeline is worse than none for an investigation. A glob that matches nothing is an
 //!   error when it has no wildcard (a typo'd path), and a `source_error` gap otherwise.
@@ -146,23 +150,27 @@ fn plan(config: &CaseConfig, gaps: &mut Vec<Gap>) -> Result<Vec<Planned>, BatchE
     Ok(out)
 }
 
-/// Hashes every byte read through it (the on-disk bytes, before any decompression).
+/// Hashes every byte read through it (the on-disk bytes, before any decompression), unless
+/// the hashing was handed over to a hasher thread (`None`).
 struct HashingReader<R> {
     inner: R,
-    hasher: Sha256,
+    hasher: Option<Sha256>,
 }
 
 impl<R: Read> Read for HashingReader<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
-        self.hasher.update(&buf[..n]);
+        if let Some(h) = &mut self.hasher {
+            h.update(&buf[..n]);
+        }
         Ok(n)
     }
 }
 
 /// The raw bytes of a file: the sniffed magic bytes put back in front of the rest, every
-/// byte read from the file hashed.
-type Raw = io::Chain<io::Cursor<Vec<u8>>, HashingReader<io::BufReader<File>>>;
+/// byte read from the file hashed. Unbuffered: chunk reads go straight into the chunk
+/// (a `BufReader` would copy every byte once more); flate2 buffers gzip input itself.
+type Raw = io::Chain<io::Cursor<Vec<u8>>, HashingReader<File>>;
 
 /// A source's content (decompressed when gzip) plus the hash of its raw bytes.
 enum Content {
@@ -179,11 +187,9 @@ impl Content {
         let mut file = File::open(path)?;
         let mut magic = [0_u8; 2];
         let n = read_full(&mut file, &mut magic)?;
-        let mut hashing = HashingReader {
-            inner: io::BufReader::with_capacity(1 << 20, file),
-            hasher: Sha256::new(),
-        };
-        hashing.hasher.update(&magic[..n]);
+        let mut hasher = Sha256::new();
+        hasher.update(&magic[..n]);
+        let hashing = HashingReader { inner: file, hasher: Some(hasher) };
         let raw = io::Cursor::new(magic[..n].to_vec()).chain(hashing);
         if n == 2 && magic == GZIP_MAGIC {
             return Ok(Content::Gzip(Box::new(flate2::read::MultiGzDecoder::new(raw))));
@@ -191,8 +197,22 @@ impl Content {
         Ok(Content::Plain(raw))
     }
 
+    /// A plain (not compressed) file's content is exactly the bytes on disk, so whoever
+    /// consumes all of it in order can hash it: stop hashing here and say so (`false` for
+    /// gzip, whose hash must be of the compressed bytes, and for stdin).
+    fn hand_over_hashing(&mut self) -> bool {
+        match self {
+            Content::Plain(raw) => {
+                let (_, hashing) = raw.get_mut();
+                hashing.hasher = None;
+                true
+            }
+            Content::Gzip(_) | Content::Stdin(_) => false,
+        }
+    }
+
     /// Finish: drain what was not consumed (bytes after the last gzip member) and return the
-    /// hash of the whole file (`None` for stdin).
+    /// hash of the whole file (`None` for stdin, or when the hashing was handed over).
     fn finish(self) -> io::Result<Option<String>> {
         let raw = match self {
             Content::Plain(r) => r,
@@ -201,7 +221,7 @@ impl Content {
         };
         let (_, mut hashing) = raw.into_inner();
         io::copy(&mut hashing, &mut io::sink())?;
-        Ok(Some(hex::encode(hashing.hasher.finalize())))
+        Ok(hashing.hasher.map(|h| hex::encode(h.finalize())))
     }
 }
 
@@ -284,13 +304,17 @@ impl ExternalBatch {
 #[derive(Debug)]
 struct ChunkResult {
     source: SourceId,
-    /// The chunk's bytes, handed back for reuse.
-    chunk: Vec<u8>,
+    /// The chunk's bytes, handed back for reuse (shared with the hasher thread meanwhile).
+    chunk: Arc<Vec<u8>>,
     external: ExternalBatch,
     internal_per_minute: Vec<(i64, u64)>,
     unattributed: u64,
     stats: SourceStats,
 }
+
+/// One parse job: the source's settings, the chunk (shared with the hasher thread), and the
+/// number of the chunk's first line.
+type JobMsg = (Arc<Job>, Arc<Vec<u8>>, u64);
 
 /// The per-source settings a worker needs.
 #[derive(Debug)]
@@ -305,7 +329,7 @@ struct Job {
 
 fn parse_chunk(
     job: &Job,
-    chunk: Vec<u8>,
+    chunk: Arc<Vec<u8>>,
     first_line: u64,
     mut external: ExternalBatch,
 ) -> ChunkResult {
@@ -339,7 +363,7 @@ fn parse_chunk(
         }
         Some(ip) => external.push(r, ip),
     };
-    decoder.feed_visit(&chunk, &mut visit, &mut scans);
+    decoder.feed_visit(chunk.as_slice(), &mut visit, &mut scans);
     decoder.finish_visit(&mut visit, &mut scans);
     ChunkResult {
         source: job.source,
@@ -448,7 +472,7 @@ pub fn run(config: &CaseConfig, options: &BatchOptions) -> Result<Correlator, Ba
         return Ok(c);
     }
     let workers = options.workers.max(1);
-    let (job_tx, job_rx) = mpsc::sync_channel::<(Arc<Job>, Vec<u8>, u64)>(workers);
+    let (job_tx, job_rx) = mpsc::sync_channel::<JobMsg>(workers);
     let job_rx = Arc::new(std::sync::Mutex::new(job_rx));
     let (res_tx, res_rx) = mpsc::channel::<ChunkResult>();
     let (free_tx, free_rx) = mpsc::channel::<ExternalBatch>();
@@ -546,8 +570,11 @@ impl AccessReader<'_> {
         apply_chunk(self.c, &r);
         self.stats.entry(r.source).or_default().merge(&r.stats);
         self.pending -= 1;
-        if self.pool.len() < 8 {
-            self.pool.push(r.chunk);
+        // Reusable unless the hasher thread still holds it.
+        if let Ok(chunk) = Arc::try_unwrap(r.chunk) {
+            if self.pool.len() < 8 {
+                self.pool.push(chunk);
+            }
         }
         // The workers may all have exited (error path); then the batch is simply dropped.
         let _ = self.free_tx.send(r.external);
@@ -573,10 +600,13 @@ impl AccessReader<'_> {
         config: &CaseConfig,
         p: &Planned,
         id: SourceId,
-        job_tx: &mpsc::SyncSender<(Arc<Job>, Vec<u8>, u64)>,
+        job_tx: &mpsc::SyncSender<JobMsg>,
     ) -> Result<(), BatchError> {
         let io_err = |source| BatchError::Io { path: p.path.clone(), source };
         let mut content = Content::open(&p.path).map_err(io_err)?;
+        // Plain files: the chunks, in order, are the whole file, so a hasher thread hashes
+        // them while the workers parse (the SHA-256 then costs the reading thread nothing).
+        let hasher = content.hand_over_hashing().then(Hasher::spawn).transpose().map_err(io_err)?;
         // Bytes after the last newline of the previous read (a line cut by the chunk edge).
         let mut leftover: Vec<u8> = Vec::new();
         let mut next_line = 1_u64;
@@ -606,6 +636,10 @@ impl AccessReader<'_> {
                 let lines = memchr::memchr_iter(b'\n', &chunk).count() as u64;
                 let first = next_line;
                 next_line += lines;
+                let chunk = Arc::new(chunk);
+                if let Some(h) = &hasher {
+                    h.feed(&chunk);
+                }
                 self.pending += 1;
                 if job_tx.send((Arc::clone(job), chunk, first)).is_err() {
                     self.pending -= 1;
@@ -616,7 +650,10 @@ impl AccessReader<'_> {
                 break;
             }
         }
-        let sha = content.finish().map_err(io_err)?;
+        let mut sha = content.finish().map_err(io_err)?;
+        if let Some(h) = hasher {
+            sha = Some(h.finish().map_err(io_err)?);
+        }
         self.drain_all();
         let stats = self.stats.remove(&id).unwrap_or_default();
         let format = job.as_ref().and_then(|j| j.format);
@@ -628,6 +665,37 @@ impl AccessReader<'_> {
             );
         }
         Ok(())
+    }
+}
+
+/// A thread hashing a file's chunks in the order they are fed.
+struct Hasher {
+    tx: mpsc::Sender<Arc<Vec<u8>>>,
+    handle: std::thread::JoinHandle<String>,
+}
+
+impl Hasher {
+    fn spawn() -> io::Result<Hasher> {
+        let (tx, rx) = mpsc::channel::<Arc<Vec<u8>>>();
+        let handle =
+            std::thread::Builder::new().name("leakline-sha256".into()).spawn(move || {
+                let mut h = Sha256::new();
+                for chunk in rx {
+                    h.update(chunk.as_slice());
+                }
+                hex::encode(h.finalize())
+            })?;
+        Ok(Hasher { tx, handle })
+    }
+
+    fn feed(&self, chunk: &Arc<Vec<u8>>) {
+        // The thread only stops when `tx` is dropped, so this cannot fail while it lives.
+        let _ = self.tx.send(Arc::clone(chunk));
+    }
+
+    fn finish(self) -> io::Result<String> {
+        drop(self.tx);
+        self.handle.join().map_err(|_| io::Error::other("the SHA-256 thread panicked"))
     }
 }
 

@@ -257,6 +257,12 @@ mod tests {
         assert_eq!(db.match_user_agent(ua), Some(censys));
         assert!(db.match_user_agent("Mozilla/5.0 zgrab/0.x").is_some());
         assert!(db.match_address("198.51.100.201".parse().unwrap()).is_none());
+        // Only verified ranges: Censys's published ones, none for Shodan/Xpanse (UA only).
+        assert_eq!(db.match_address("66.132.148.10".parse().unwrap()), Some(censys));
+        assert_eq!(db.match_address("2602:80d:1006::5".parse().unwrap()), Some(censys));
+        assert!(db.match_address("71.6.199.23".parse().unwrap()).is_none());
+        assert!(db.match_address("205.210.31.9".parse().unwrap()).is_none());
+        assert!(db.match_user_agent("Mozilla/5.0 (compatible; Shodan)").is_some());
         let f = user_agent_flags(&db, "python-requests/2.32.3");
         assert!(f.tool && !f.browser && f.scanner.is_none());
         let f = user_agent_flags(

@@ -12,8 +12,10 @@ use super::intern::{IdMap, Interner};
 use super::scan_match::{AddressSpec, target_name};
 use super::windows::{Cell, HitRef, OrderKey, TimeKey, key_of};
 use crate::config::{CaseConfig, Vantage};
-use crate::model::snapshot::{Gap, GapKind, ScanMark, SourceHealth};
-use crate::model::{Event, Request, ScanObservation, Snapshot, SourceId, SourceKind};
+use crate::model::snapshot::{Gap, GapKind, ScanMark, SourceHealth, UnmatchedTargets};
+use crate::model::{
+    Event, PortState, Request, ScanObservation, ScanTool, Snapshot, SourceId, SourceKind,
+};
 
 /// What the shell tells the correlator about a source when it starts reading it.
 #[derive(Debug, Clone, PartialEq)]
@@ -141,6 +143,27 @@ impl ServiceState {
     }
 }
 
+/// One observation of a scan target that matches no service and has not been seen `open`
+/// (a `ScanMark` without its target name, which is the key it is stored under).
+#[derive(Debug, Clone, Copy)]
+struct PendingMark {
+    time: DateTime<Utc>,
+    state: PortState,
+    tool: ScanTool,
+    external: bool,
+    source: SourceId,
+    line: u64,
+}
+
+/// How much per-actor detail a snapshot carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ActorDetail {
+    /// Totals, class, services, status counts, top paths and user agents.
+    Full,
+    /// As `Full` without the top paths and user agents (empty lists).
+    Totals,
+}
+
 #[derive(Debug)]
 pub struct Correlator {
     pub(crate) config: CaseConfig,
@@ -161,6 +184,9 @@ pub struct Correlator {
     pub(crate) gaps: Vec<Gap>,
     pub(crate) events: u64,
     sealed: bool,
+    /// Unmatched scan targets never seen `open`, by target name: not services (yet). The
+    /// first `open` observation (any vantage) turns one into a service and replays these.
+    pending: HashMap<String, Vec<PendingMark>>,
 }
 
 impl Correlator {
@@ -189,6 +215,7 @@ impl Correlator {
             gaps: Vec::new(),
             events: 0,
             sealed: false,
+            pending: HashMap::new(),
             config,
         };
         let configured: Vec<(String, Vec<String>)> =
@@ -256,6 +283,7 @@ impl Correlator {
             errors: Vec::new(),
             lines_per_sec: 0.0,
             lag_secs: None,
+            unmatched: UnmatchedTargets::default(),
         });
         id
     }
@@ -374,55 +402,102 @@ impl Correlator {
         cell.add_request(hit, path, r.bytes, success);
     }
 
-    /// The services a scan observation belongs to: every configured service with a matching
-    /// address, else its own `host:port` service.
-    fn services_of_scan(&mut self, obs: &ScanObservation) -> Vec<u32> {
+    /// The configured services whose `addresses` match a scan observation.
+    fn matching_services(&self, obs: &ScanObservation) -> Vec<u32> {
         let mut out: Vec<u32> =
             self.addresses.iter().filter(|(_, a)| a.matches(obs)).map(|(s, _)| *s).collect();
         out.dedup();
-        if out.is_empty() {
-            out.push(self.service_id(&target_name(obs)));
-        }
         out
     }
 
     /// Apply one scan observation (its vantage comes from its source; an unregistered source
     /// is taken as external).
+    ///
+    /// A target that matches no configured service becomes its own `host:port` service only
+    /// once an observation of it is `open` (any vantage); until then its observations are
+    /// kept aside and counted per source as unmatched (see `correlate.rs`). When the first
+    /// `open` arrives, the kept observations are replayed into the new service, so the result
+    /// does not depend on the order in which a target's observations arrive.
     pub fn apply_scan(&mut self, obs: &ScanObservation) {
         self.events += 1;
         let meta = self.meta.get(obs.source.0 as usize);
         let external = meta.is_none_or(|m| m.vantage == Vantage::External);
-        let t = key_of(obs.time);
-        for svc in self.services_of_scan(obs) {
-            let s = &mut self.services[svc as usize];
-            s.scans.push(ScanMark {
-                time: obs.time,
-                state: obs.state,
-                tool: obs.tool,
-                external,
-                target: target_name(obs),
-                source: obs.source,
-                line: obs.line,
-            });
-            if !external {
-                continue;
+        let mark = PendingMark {
+            time: obs.time,
+            state: obs.state,
+            tool: obs.tool,
+            external,
+            source: obs.source,
+            line: obs.line,
+        };
+        let matched = self.matching_services(obs);
+        let name = target_name(obs);
+        if !matched.is_empty() {
+            for svc in matched {
+                self.add_mark(svc, &name, mark);
             }
-            if obs.state.is_open() {
-                let sealed = self.sealed;
-                let s = &mut self.services[svc as usize];
-                if sealed {
-                    let i = s.segment_of(t);
-                    s.segments[i].add_scan_open(t);
-                } else {
-                    s.cells.entry(t).or_default().add_scan_open(t);
+            return;
+        }
+        if let Some(&svc) = self.service_ids.get(&name) {
+            self.add_mark(svc, &name, mark);
+            return;
+        }
+        if !obs.state.is_open() {
+            let kept = self.pending.entry(name).or_default();
+            let new_for_source = !kept.iter().any(|m| m.source == mark.source);
+            kept.push(mark);
+            if let Some(h) = self.sources.get_mut(mark.source.0 as usize) {
+                h.unmatched.observations += 1;
+                h.unmatched.targets += u64::from(new_for_source);
+            }
+            return;
+        }
+        let svc = self.service_id(&name);
+        let kept = self.pending.remove(&name).unwrap_or_default();
+        for (i, k) in kept.iter().enumerate() {
+            let first_of_source = !kept[..i].iter().any(|m| m.source == k.source);
+            if let Some(h) = self.sources.get_mut(k.source.0 as usize) {
+                h.unmatched.observations = h.unmatched.observations.saturating_sub(1);
+                if first_of_source {
+                    h.unmatched.targets = h.unmatched.targets.saturating_sub(1);
                 }
-            } else {
-                self.add_negative(svc, t, obs);
             }
+        }
+        for k in kept {
+            self.add_mark(svc, &name, k);
+        }
+        self.add_mark(svc, &name, mark);
+    }
+
+    /// Record one observation on one service: a timeline mark, and evidence when external.
+    fn add_mark(&mut self, svc: u32, target: &str, m: PendingMark) {
+        let t = key_of(m.time);
+        let s = &mut self.services[svc as usize];
+        s.scans.push(ScanMark {
+            time: m.time,
+            state: m.state,
+            tool: m.tool,
+            external: m.external,
+            target: target.to_string(),
+            source: m.source,
+            line: m.line,
+        });
+        if !m.external {
+            return;
+        }
+        if m.state.is_open() {
+            if self.sealed {
+                let i = s.segment_of(t);
+                s.segments[i].add_scan_open(t);
+            } else {
+                s.cells.entry(t).or_default().add_scan_open(t);
+            }
+        } else {
+            self.add_negative(svc, t, m);
         }
     }
 
-    fn add_negative(&mut self, svc: u32, t: TimeKey, obs: &ScanObservation) {
+    fn add_negative(&mut self, svc: u32, t: TimeKey, m: PendingMark) {
         let s = &mut self.services[svc as usize];
         match s.negatives.binary_search_by(|n| n.0.cmp(&t)) {
             Ok(i) => s.negatives[i].1 += 1,
@@ -433,17 +508,17 @@ impl Correlator {
                     (Some(first), Some(last)) if first <= t && last > t => {
                         let path = self
                             .sources
-                            .get(obs.source.0 as usize)
+                            .get(m.source.0 as usize)
                             .map_or_else(String::new, |h| h.path.clone());
                         self.gaps.push(Gap {
                             kind: GapKind::SourceError,
-                            source: Some(obs.source),
+                            source: Some(m.source),
                             path,
-                            from: obs.time,
+                            from: m.time,
                             to: None,
                             reason: format!(
                                 "line {}: negative scan evidence arrived after sealing and falls inside a window of `{}`; the window was not split",
-                                obs.line, s.name
+                                m.line, s.name
                             ),
                         });
                         return;
@@ -466,7 +541,15 @@ impl Correlator {
     /// every applied event is included whatever its time).
     #[must_use]
     pub fn snapshot(&self, as_of: DateTime<Utc>) -> Snapshot {
-        super::snapshot::build(self, as_of)
+        super::snapshot::build(self, as_of, ActorDetail::Full)
+    }
+
+    /// [`Correlator::snapshot`] with a choice of per-actor detail: outputs that never show
+    /// an actor's top paths and user agents (`analyze --format json|text`) skip building
+    /// them (tens of MB of strings with many actors). Everything else is identical.
+    #[must_use]
+    pub fn snapshot_with(&self, as_of: DateTime<Utc>, detail: ActorDetail) -> Snapshot {
+        super::snapshot::build(self, as_of, detail)
     }
 
     /// Time of the latest event applied (access or scan), for a reproducible default `as_of`.
@@ -492,6 +575,9 @@ impl Correlator {
             for m in &s.scans {
                 see(key_of(m.time));
             }
+        }
+        for m in self.pending.values().flatten() {
+            see(key_of(m.time));
         }
         if let Some((&minute, _)) = self.rate.last_key_value() {
             // Internal-only traffic: minute precision is all that is kept.

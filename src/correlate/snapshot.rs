@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 
 use super::actors::ActorState;
 use super::classify::class_of;
-use super::engine::{Correlator, ServiceState};
+use super::engine::{ActorDetail, Correlator, ServiceState};
 use super::windows::{Cell, HitRef, min_hit, time_of};
 use crate::model::Snapshot;
 use crate::model::snapshot::{
@@ -20,7 +20,7 @@ pub const TOP_AGENTS: usize = 5;
 /// The rate series never has more buckets than this.
 pub const MAX_RATE_BUCKETS: i64 = 2000;
 
-pub(crate) fn build(c: &Correlator, as_of: DateTime<Utc>) -> Snapshot {
+pub(crate) fn build(c: &Correlator, as_of: DateTime<Utc>, detail: ActorDetail) -> Snapshot {
     let classes: Vec<ActorClass> =
         c.actors.states.iter().map(|a| class_of(a.scanner(), a.tool, a.browser)).collect();
     let mut order: Vec<usize> = (0..c.configured).collect();
@@ -38,7 +38,7 @@ pub(crate) fn build(c: &Correlator, as_of: DateTime<Utc>) -> Snapshot {
         .states
         .iter()
         .zip(&classes)
-        .map(|(a, &class)| actor_summary(c, a, class))
+        .map(|(a, &class)| actor_summary(c, a, class, detail))
         .collect();
     actors.sort_by(|a, b| {
         b.bytes.cmp(&a.bytes).then(b.requests.cmp(&a.requests)).then(a.client.cmp(&b.client))
@@ -168,14 +168,23 @@ fn service_summary(c: &Correlator, s: &ServiceState, classes: &[ActorClass]) -> 
     }
 }
 
-fn actor_summary(c: &Correlator, a: &ActorState, class: ActorClass) -> ActorSummary {
+fn actor_summary(
+    c: &Correlator,
+    a: &ActorState,
+    class: ActorClass,
+    detail: ActorDetail,
+) -> ActorSummary {
     let mut services: Vec<String> =
         a.services.iter().map(|&i| c.services[i as usize].name.clone()).collect();
     services.sort();
-    let mut agents: Vec<(String, u64)> =
-        a.agents.iter().map(|&(u, n)| (c.strings.get(u).to_string(), u64::from(n))).collect();
-    agents.sort_by(|x, y| y.1.cmp(&x.1).then_with(|| x.0.cmp(&y.0)));
-    agents.truncate(TOP_AGENTS);
+    let full = detail == ActorDetail::Full;
+    let mut agents: Vec<(String, u64)> = Vec::new();
+    if full {
+        agents =
+            a.agents.iter().map(|&(u, n)| (c.strings.get(u).to_string(), u64::from(n))).collect();
+        agents.sort_by(|x, y| y.1.cmp(&x.1).then_with(|| x.0.cmp(&y.0)));
+        agents.truncate(TOP_AGENTS);
+    }
     ActorSummary {
         client: a.ip,
         class,
@@ -189,7 +198,11 @@ fn actor_summary(c: &Correlator, a: &ActorState, class: ActorClass) -> ActorSumm
         successes: a.successes,
         bytes: a.bytes,
         services,
-        top_paths: top_paths(c, a.paths.iter().map(|&(p, n)| (p, u64::from(n)))),
+        top_paths: if full {
+            top_paths(c, a.paths.iter().map(|&(p, n)| (p, u64::from(n))))
+        } else {
+            Vec::new()
+        },
         user_agents: agents,
         statuses: a.status_map(),
     }

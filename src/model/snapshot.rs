@@ -61,6 +61,23 @@ pub struct SourceHealth {
     pub lines_per_sec: f64,
     /// Seconds between the newest event time in this source and `as_of` (live only).
     pub lag_secs: Option<f64>,
+    /// Scans only: observations of targets that match no configured service and were never
+    /// seen `open` (so they are not listed as services). Zero for access sources.
+    #[serde(default)]
+    pub unmatched: UnmatchedTargets,
+}
+
+/// A scan source's observations of targets that matched no service and were never open.
+///
+/// Such targets (a LAN sweep's down hosts, every closed port of a `-p-` run) are not
+/// exposure of anything we track; they are counted here instead of becoming services.
+/// A target seen by several sources counts once for each of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct UnmatchedTargets {
+    /// Distinct `host:port` targets.
+    pub targets: u64,
+    /// Observations of those targets.
+    pub observations: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -4,7 +4,8 @@
 //! targets sorted), windows in time order, actors by bytes descending (ties: requests
 //! descending, client ascending). Every time is RFC 3339 UTC with a `Z`. Absent values are
 //! `null`, never omitted. Beyond the schema the document carries `as_of` (the upper
-//! bound of open windows), so a reader can reproduce durations.
+//! bound of open windows), so a reader can reproduce durations, `unmatched_targets` on scan
+//! sources, and `redaction: {enabled, counts: {kind: n}}`.
 
 use std::io;
 
@@ -13,6 +14,7 @@ use serde::Serialize;
 
 use crate::model::Snapshot;
 use crate::model::snapshot::{Hit, PathCount, ServiceState, WindowStatus};
+use crate::report::{RedactionCounts, RedactionRecord};
 
 /// The schema identifier.
 pub const SCHEMA: &str = "leakline.analysis/1";
@@ -35,6 +37,10 @@ pub struct Analysis {
     pub services: Vec<Service>,
     pub actors: Vec<Actor>,
     pub stats: Stats,
+    /// Whether secrets in attacker-derived strings were replaced by markers before the
+    /// document was built, and how many of each kind (`leakline analyze` redacts unless
+    /// `--no-redact`). [`Analysis::build`] records "off"; see [`Analysis::with_redaction`].
+    pub redaction: RedactionRecord,
 }
 
 #[derive(Debug, Serialize)]
@@ -53,6 +59,15 @@ pub struct Source {
     pub malformed: u64,
     pub first_event: Option<String>,
     pub last_event: Option<String>,
+    /// Scan sources: targets matching no service and never seen open (not listed as
+    /// services); `null` for access sources.
+    pub unmatched_targets: Option<UnmatchedDoc>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct UnmatchedDoc {
+    pub targets: u64,
+    pub observations: u64,
 }
 
 #[derive(Debug, Serialize)]
@@ -175,6 +190,12 @@ impl Analysis {
                     malformed: s.malformed,
                     first_event: ts_opt(s.first_event),
                     last_event: ts_opt(s.last_event),
+                    unmatched_targets: (s.kind == crate::model::SourceKind::Scan).then_some(
+                        UnmatchedDoc {
+                            targets: s.unmatched.targets,
+                            observations: s.unmatched.observations,
+                        },
+                    ),
                 })
                 .collect(),
             services: snapshot
@@ -234,7 +255,15 @@ impl Analysis {
                 malformed: snapshot.stats.malformed,
                 elapsed_ms: snapshot.stats.elapsed_ms,
             },
+            redaction: RedactionRecord { enabled: false, counts: RedactionCounts::default() },
         }
+    }
+
+    /// Record how the snapshot was redacted (the caller redacted it before [`Analysis::build`]).
+    #[must_use]
+    pub fn with_redaction(mut self, redaction: RedactionRecord) -> Analysis {
+        self.redaction = redaction;
+        self
     }
 
     /// Write the document as pretty JSON followed by a newline.

@@ -8,6 +8,7 @@ use std::io;
 use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
 use leakline::model::Snapshot;
 use leakline::model::snapshot::{Hit, ServiceState, WindowStatus};
+use leakline::report::RedactionRecord;
 
 /// Actors listed.
 const TOP_ACTORS: usize = 10;
@@ -72,7 +73,7 @@ fn hit_line(label: &str, h: &Hit) -> String {
     )
 }
 
-pub fn write(s: &Snapshot, mut out: impl io::Write) -> io::Result<()> {
+pub fn write(s: &Snapshot, redaction: &RedactionRecord, mut out: impl io::Write) -> io::Result<()> {
     let mut t = String::new();
     let _ = writeln!(t, "{}  (as of {})", clean(&s.case_name, 80), ts(s.as_of));
     services(s, &mut t);
@@ -83,6 +84,19 @@ pub fn write(s: &Snapshot, mut out: impl io::Write) -> io::Result<()> {
         "\n{} lines, {} events, {} malformed, {} ms",
         s.stats.lines, s.stats.events, s.stats.malformed, s.stats.elapsed_ms
     );
+    if redaction.enabled {
+        let kinds: Vec<String> =
+            redaction.counts.0.iter().map(|(k, n)| format!("{} {n}", k.as_str())).collect();
+        let _ = writeln!(
+            t,
+            "redaction on: {} secrets replaced by markers{}{} (--no-redact shows them)",
+            redaction.counts.total(),
+            if kinds.is_empty() { "" } else { ": " },
+            kinds.join(", ")
+        );
+    } else {
+        let _ = writeln!(t, "redaction OFF (--no-redact): secrets are shown as logged");
+    }
     out.write_all(t.as_bytes())
 }
 
@@ -197,6 +211,13 @@ fn sources(s: &Snapshot, t: &mut String) {
             ts_opt(src.last_event),
             clean(&src.path, 200)
         );
+        if src.unmatched.observations > 0 {
+            let _ = writeln!(
+                t,
+                "           {} targets ({} observations) matched no service and were never open: not listed",
+                src.unmatched.targets, src.unmatched.observations
+            );
+        }
         for e in &src.errors {
             let _ = writeln!(t, "           error: {}", clean(e, 200));
         }

@@ -129,6 +129,7 @@ fn source(path: &str) -> SourceHealth {
         errors: Vec::new(),
         lines_per_sec: 0.0,
         lag_secs: None,
+        unmatched: crate::model::snapshot::UnmatchedTargets::default(),
     }
 }
 
