@@ -18,6 +18,7 @@ use leakline::model::Snapshot;
 use leakline::model::snapshot::{ServiceState, SourceHealth};
 use leakline::report::analysis::Analysis;
 use leakline::report::atomic::write_atomic;
+use leakline::report::{self, RedactionCounts, RedactionRecord, Redactor};
 use leakline::tui::{self, TuiOptions};
 use serde::Serialize;
 use tokio::signal::unix::{SignalKind, signal};
@@ -42,6 +43,10 @@ pub struct WatchArgs {
     /// Where to write the final analysis (JSON) when stopped.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// Headless: keep secrets (tokens, keys, passwords) as logged in the JSON lines and in
+    /// `--out`; by default they are replaced by stable markers (`[REDACTED:kind:hash]`).
+    #[arg(long)]
+    pub no_redact: bool,
     /// Skip existing content: start at the end of every file.
     #[arg(long)]
     pub from_end: bool,
@@ -174,13 +179,14 @@ async fn headless(config: CaseConfig, args: WatchArgs) -> anyhow::Result<ExitCod
     let every = Duration::from_secs(args.stats_every.max(1));
     let mut stats_timer = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
     let mut out = Lines::new();
+    let redactor = (!args.no_redact).then(Redactor::new);
     loop {
         tokio::select! {
             changed = snapshots.changed() => {
                 if changed.is_err() {
                     break;
                 }
-                latest = Arc::clone(&snapshots.borrow_and_update());
+                latest = redacted(redactor.as_ref(), &snapshots.borrow_and_update());
                 if progress.borrow().backfilled {
                     out.changes(&changes::diff(&announced, &latest));
                     announced = Arc::clone(&latest);
@@ -195,9 +201,15 @@ async fn headless(config: CaseConfig, args: WatchArgs) -> anyhow::Result<ExitCod
         }
     }
     let last = session.shutdown().await;
-    out.changes(&changes::diff(&announced, &last));
+    let mut final_snapshot = (*last).clone();
+    let counts = match &redactor {
+        Some(r) => report::redact_snapshot(r, &mut final_snapshot),
+        None => RedactionCounts::default(),
+    };
+    out.changes(&changes::diff(&announced, &final_snapshot));
     if let Some(path) = &args.out {
-        write_out(path, &last)?;
+        let redaction = RedactionRecord { enabled: redactor.is_some(), counts };
+        write_out(path, &final_snapshot, redaction)?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -302,9 +314,22 @@ fn write_json(w: &mut impl Write, value: &impl Serialize) -> io::Result<()> {
 
 /// Write the final analysis (the `analyze --format json` document) atomically: a reader never
 /// sees a half-written file.
-fn write_out(path: &Path, snapshot: &Snapshot) -> anyhow::Result<()> {
-    let analysis = Analysis::build(snapshot, chrono::Utc::now());
+fn write_out(path: &Path, snapshot: &Snapshot, redaction: RedactionRecord) -> anyhow::Result<()> {
+    let analysis = Analysis::build(snapshot, chrono::Utc::now()).with_redaction(redaction);
     write_atomic(path, |w| analysis.write(w))
         .with_context(|| format!("{}: cannot write the final analysis", path.display()))?;
     Ok(())
+}
+
+/// The snapshot as the headless lines show it: secrets replaced by stable markers unless
+/// `--no-redact` (the same `Redactor` as `analyze` and the reports, so markers match).
+fn redacted(redactor: Option<&Redactor>, snapshot: &Arc<Snapshot>) -> Arc<Snapshot> {
+    match redactor {
+        Some(r) => {
+            let mut copy = (**snapshot).clone();
+            report::redact_snapshot(r, &mut copy);
+            Arc::new(copy)
+        }
+        None => Arc::clone(snapshot),
+    }
 }
