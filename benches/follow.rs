@@ -4,9 +4,11 @@
 //! combined-format lines every 10 ms at the given rate; for every write we take the moment the
 //! session's engine had applied that many events. Prints median / p95 / max latency.
 //!
-//! `cargo bench --bench follow -- throughput [SECS]`: a writer appends as fast as it can
-//! (rename-rotating the file every 256 MiB so the disk does not fill); prints events applied
-//! per second over the run and the resident set size sampled every second.
+//! `cargo bench --bench follow -- throughput [SECS] [EXTERNAL_EVERY]`: a writer appends as
+//! fast as the follower keeps up (at most 2 M lines ahead; rename-rotating the file every
+//! 256 MiB so the disk does not fill); one line in `EXTERNAL_EVERY` (default 3, as in the
+//! scenario) comes from an external client, the rest from internal ones. Prints events applied
+//! per second and the resident set size sampled every second.
 
 use std::fs::{self, OpenOptions};
 use std::io::Write;
@@ -45,7 +47,7 @@ fn config(dir: &Path, pattern: &str) -> CaseConfig {
 }
 
 /// `n` distinct combined lines (clients, paths, statuses vary), second `sec` of a fixed day.
-fn block(n: usize, sec: u64) -> Vec<u8> {
+fn block(n: usize, sec: u64, external_every: usize) -> Vec<u8> {
     let paths = ["/v1/chat/completions", "/v1/models", "/healthz", "/.env", "/v1/embeddings"];
     let uas = [
         "curl/8.5.0",
@@ -56,7 +58,7 @@ fn block(n: usize, sec: u64) -> Vec<u8> {
     let (h, m, s) = ((sec / 3600) % 24, (sec / 60) % 60, sec % 60);
     let mut out = Vec::with_capacity(n * 160);
     for i in 0..n {
-        let client = if i % 3 == 0 {
+        let client = if i % external_every.max(1) == 0 {
             format!("203.0.{}.{}", (i / 250) % 250, i % 250)
         } else {
             format!("10.1.{}.{}", (i / 250) % 250, i % 250)
@@ -100,7 +102,10 @@ fn main() {
         .expect("runtime");
     let cfg = config(dir.path(), &pattern);
     match mode.as_str() {
-        "throughput" => runtime.block_on(throughput(cfg, log, secs)),
+        "throughput" => {
+            let every = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(3_usize);
+            runtime.block_on(throughput(cfg, log, secs, every));
+        }
         _ => runtime.block_on(latency(cfg, log, secs, rate)),
     }
 }
@@ -122,7 +127,7 @@ async fn latency(cfg: CaseConfig, log: PathBuf, secs: u64, rate: u64) {
             let start = Instant::now();
             let mut written = 0u64;
             let mut sec = 0;
-            let lines = block(rate as usize, 0);
+            let lines = block(rate as usize, 0, 3);
             let offsets: Vec<usize> =
                 std::iter::once(0).chain(memchr_iter(&lines).map(|i| i + 1)).collect();
             while start.elapsed() < Duration::from_secs(secs) {
@@ -188,7 +193,7 @@ fn memchr_iter(b: &[u8]) -> impl Iterator<Item = usize> + '_ {
     b.iter().enumerate().filter(|(_, c)| **c == b'\n').map(|(i, _)| i)
 }
 
-async fn throughput(cfg: CaseConfig, log: PathBuf, secs: u64) {
+async fn throughput(cfg: CaseConfig, log: PathBuf, secs: u64, external_every: usize) {
     let options =
         SessionOptions { rotate_wait: Duration::from_secs(1), ..SessionOptions::default() };
     let session = session::start(cfg, options);
@@ -202,7 +207,11 @@ async fn throughput(cfg: CaseConfig, log: PathBuf, secs: u64) {
         let (written, stop) = (Arc::clone(&written), Arc::clone(&stop));
         let progress = session.status.clone();
         std::thread::spawn(move || {
-            let lines = block(4096, 0);
+            // The same block again and again (same times: the correlator's state stays put, so
+            // RSS shows the follower's own memory); each file starts with a line of its own,
+            // as real rotated logs do (different heads).
+            let mut rotation = 0_u64;
+            let lines = block(4096, 0, external_every);
             let mut f = OpenOptions::new().append(true).open(&log).expect("open log");
             let mut bytes = 0u64;
             let old = log.with_extension("log.1");
@@ -214,6 +223,12 @@ async fn throughput(cfg: CaseConfig, log: PathBuf, secs: u64) {
                     let _ = fs::remove_file(&old);
                     fs::rename(&log, &old).expect("rotate");
                     f = OpenOptions::new().create(true).append(true).open(&log).expect("reopen");
+                    rotation += 1;
+                    let first = format!(
+                        "10.9.9.9 - - [27/Nov/2026:00:00:00 +0000] \"GET /rotated?n={rotation} HTTP/1.1\" 200 1 \"-\" \"logrotate\"\n"
+                    );
+                    f.write_all(first.as_bytes()).expect("write");
+                    written.fetch_add(1, Ordering::Relaxed);
                     bytes = 0;
                 }
                 // Stay at most ~2 M lines ahead: this measures the follower, not the disk.

@@ -180,6 +180,20 @@ fn render(c: &mut Criterion) {
             });
         });
     }
+    // Key to screen, minus the terminal write: one key through the keymap and update, then
+    // the frame (the loop draws right after a key, without frame pacing).
+    app.update(Action::ShowView(View::Events));
+    let down = crossterm::event::KeyEvent::new(
+        crossterm::event::KeyCode::Char('k'),
+        crossterm::event::KeyModifiers::NONE,
+    );
+    c.bench_function("key_then_frame_120x40_events", |b| {
+        b.iter(|| {
+            app.on_key(black_box(&down));
+            buf.reset();
+            view::render(&app, area, &mut buf);
+        });
+    });
     // The actor table re-sorted on a new snapshot (done on arrival, not per frame).
     app.update(Action::ShowView(View::Actors));
     app.update(Action::CycleSort);

@@ -6,6 +6,8 @@
 //! `sanitize` (attacker text → safe text), `theme` (colour / `NO_COLOR`), `format` (units).
 
 pub mod app;
+pub mod case_link;
+pub mod casework;
 pub mod event_loop;
 pub mod feed;
 pub mod format;
@@ -39,6 +41,13 @@ pub struct TuiOptions {
     pub story: Vec<(DateTime<Utc>, String)>,
     /// A playbook to show read-only in the Playbook view (no case: nothing is journaled).
     pub playbook: Option<std::sync::Arc<crate::playbook::Playbook>>,
+    /// The case worked in this session: its playbook is shown live, actions are journaled,
+    /// exports go into its folder. Overrides `playbook`.
+    pub case: Option<crate::case::Case>,
+    /// Who journaled actions are recorded as; `None`: the dashboard asks on first use.
+    pub operator: Option<String>,
+    /// Where `E` writes reports when no case is open.
+    pub export_dir: std::path::PathBuf,
 }
 
 impl std::fmt::Debug for TuiOptions {
@@ -48,12 +57,15 @@ impl std::fmt::Debug for TuiOptions {
             .field("no_color", &self.no_color)
             .field("mode", &self.mode)
             .field("story", &self.story.len())
+            .field("case", &self.case.as_ref().map(|c| c.dir.display().to_string()))
+            .field("operator", &self.operator)
             .finish_non_exhaustive()
     }
 }
 
 impl TuiOptions {
-    /// Live defaults: system clock, colour unless `NO_COLOR` is set.
+    /// Live defaults: system clock, colour unless `NO_COLOR` is set, the operator from
+    /// `$LEAKLINE_OPERATOR` / `$USER`, exports into the current directory.
     #[must_use]
     pub fn live(title: impl Into<String>) -> TuiOptions {
         TuiOptions {
@@ -63,6 +75,9 @@ impl TuiOptions {
             clock: std::sync::Arc::new(Utc::now),
             story: Vec::new(),
             playbook: None,
+            case: None,
+            operator: crate::case::resolve_operator(None),
+            export_dir: std::path::PathBuf::from("."),
         }
     }
 
@@ -73,16 +88,16 @@ impl TuiOptions {
 }
 
 /// Why the dashboard stopped with an error. The terminal is already restored when the caller
-/// sees one.
+/// sees one. Messages leave the cause to the `source` chain (`{:#}` prints it once).
 #[derive(Debug, thiserror::Error)]
 pub enum TuiError {
-    #[error("cannot set up the terminal (is stdout a terminal?): {0}")]
+    #[error("cannot set up the terminal (is stdout a terminal?)")]
     Terminal(#[source] std::io::Error),
-    #[error("cannot draw to the terminal: {0}")]
+    #[error("cannot draw to the terminal")]
     Draw(#[source] Box<dyn std::error::Error + Send + Sync>),
-    #[error("cannot read terminal input: {0}")]
+    #[error("cannot read terminal input")]
     Input(#[source] std::io::Error),
-    #[error("cannot install the SIGTERM handler: {0}")]
+    #[error("cannot install the SIGTERM handler")]
     Signal(#[source] std::io::Error),
 }
 

@@ -88,7 +88,6 @@ fn wait_for_file(path: &Path, timeout: Duration) -> Option<String> {
 }
 
 #[test]
-#[ignore = "needs the live session (issue 5) and the correlator (issue 4) from main"]
 fn demo_in_tmux_shows_exposure_help_and_quits_cleanly() {
     let dir = tempfile::tempdir().expect("tempdir");
     let status_file: PathBuf = dir.path().join("exit-status");
@@ -110,7 +109,6 @@ fn demo_in_tmux_shows_exposure_help_and_quits_cleanly() {
 }
 
 #[test]
-#[ignore = "needs the live session (issue 5) and the correlator (issue 4) from main"]
 fn sigterm_restores_the_terminal() {
     let dir = tempfile::tempdir().expect("tempdir");
     let status_file = dir.path().join("exit-status");
@@ -133,4 +131,61 @@ fn sigterm_restores_the_terminal() {
     assert_eq!(code.as_deref(), Some("0\n"), "exit status after SIGTERM");
     assert_eq!(tmux.pane_var("alternate_on"), "0", "alternate screen left");
     assert_eq!(tmux.pane_var("cursor_flag"), "1", "cursor shown again");
+}
+
+/// `leakline watch --case DIR` for real: the Playbook pane shows the case, `s` journals a step
+/// start through the case library, a note appended by another process (the CLI) shows up on
+/// the next tick, `q` exits 0, and `case verify` finds the chain intact.
+#[test]
+fn watch_case_journals_from_the_dashboard_and_sees_other_writers() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let case = dir.path().join("case");
+    let bin = env!("CARGO_BIN_EXE_leakline");
+    let config = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/demo/leakline.toml");
+    let init = Command::new(bin)
+        .args(["case", "init"])
+        .arg(&case)
+        .arg("--config")
+        .arg(&config)
+        .args(["--playbook", "exposed-api-endpoint", "--operator", "lead"])
+        .output()
+        .expect("case init");
+    assert!(init.status.success(), "{}", String::from_utf8_lossy(&init.stderr));
+    let status_file = dir.path().join("exit-status");
+    let shell = format!(
+        "LEAKLINE_OPERATOR=tmux-op '{bin}' watch --case '{}'; echo $? > '{}'",
+        case.display(),
+        status_file.display()
+    );
+    let tmux = Tmux::start("case", 120, 40, &shell);
+    tmux.wait_for("the dashboard", Duration::from_secs(120), |s| s.contains("1 Overview"));
+    tmux.keys("5");
+    let records = |s: &str| -> Option<u64> {
+        let before = s.split(" records").next()?;
+        before.rsplit(' ').next()?.parse().ok()
+    };
+    let screen = tmux.wait_for("the case playbook", Duration::from_secs(30), |s| {
+        s.contains("case case") && records(s).is_some()
+    });
+    let start = records(&screen).expect("record count");
+    tmux.keys("s");
+    tmux.wait_for("the step start", Duration::from_secs(30), |s| s.contains("▶ active"));
+    let journal = std::fs::read_to_string(case.join("journal.jsonl")).expect("journal");
+    assert!(journal.contains("\"tmux-op\"") && journal.contains("\"start\""), "{journal}");
+    // Another shell appends a note; the dashboard picks it up on its 1 s tick.
+    let note = Command::new(bin)
+        .args(["case", "note"])
+        .arg(&case)
+        .args(["from the other shell", "--operator", "cli"])
+        .output()
+        .expect("case note");
+    assert!(note.status.success(), "{}", String::from_utf8_lossy(&note.stderr));
+    tmux.wait_for("the other writer's record", Duration::from_secs(30), |s| {
+        records(s) == Some(start + 2)
+    });
+    tmux.keys("q");
+    let status = wait_for_file(&status_file, Duration::from_secs(30));
+    assert_eq!(status.as_deref(), Some("0\n"), "exit status; screen:\n{}", tmux.capture());
+    let verify = Command::new(bin).args(["case", "verify"]).arg(&case).output().expect("verify");
+    assert!(verify.status.success(), "{}", String::from_utf8_lossy(&verify.stdout));
 }

@@ -557,6 +557,103 @@ mod session {
         assert_eq!(snap.services[0].external_requests, 90_010);
     }
 
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_live_source_that_goes_quiet_while_another_writes_is_a_silent_gap() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a.log"), dir.path().join("b.log"));
+        append(&a, &combined(1, 0..20));
+        append(&b, &combined(2, 0..20));
+        let opts = SessionOptions {
+            silence_after: Duration::from_millis(300),
+            tick: Duration::from_millis(50),
+            ..options()
+        };
+        let s = session::start(config(dir.path(), &pattern(dir.path(), "*.log")), opts);
+        let mut status = s.status.clone();
+        wait_for(&mut status, "backfill", |st| st.backfilled && st.events == 40).await;
+        // Both live: b writes once, then only a keeps writing.
+        append(&b, &combined(2, 20..21));
+        let mut snapshots = s.snapshots.clone();
+        let silent = |snap: &leakline::model::Snapshot| {
+            snap.gaps.iter().any(|g| g.kind == GapKind::Silent && g.path.ends_with("b.log"))
+        };
+        let mut i = 0;
+        let found = tokio::time::timeout(WAIT, async {
+            loop {
+                append(&a, &combined(1, 20 + i..21 + i));
+                i += 1;
+                if silent(&snapshots.borrow_and_update()) {
+                    return;
+                }
+                let _ = tokio::time::timeout(Duration::from_millis(50), snapshots.changed()).await;
+            }
+        })
+        .await;
+        assert!(found.is_ok(), "no silent gap for b.log: {:?}", snapshots.borrow().gaps);
+        let open = snapshots.borrow().gaps.iter().find(|g| g.kind == GapKind::Silent).cloned();
+        assert_eq!(open.unwrap().to, None, "open while b is quiet");
+        // b resumes: the gap closes with an end.
+        append(&b, &combined(2, 21..22));
+        let closed = tokio::time::timeout(WAIT, async {
+            loop {
+                let done = snapshots
+                    .borrow_and_update()
+                    .gaps
+                    .iter()
+                    .any(|g| g.kind == GapKind::Silent && g.to.is_some());
+                if done {
+                    return;
+                }
+                let _ = snapshots.changed().await;
+            }
+        })
+        .await;
+        assert!(closed.is_ok(), "{:?}", snapshots.borrow().gaps);
+        let snap = s.shutdown().await;
+        assert!(!snap.gaps.iter().any(|g| g.path.ends_with("a.log")), "{:?}", snap.gaps);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_growing_nmap_xml_is_followed_incrementally_to_the_same_result_as_analyze() {
+        let fixture =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/scan/phage_nmap.xml");
+        let xml = fs::read(&fixture).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let scan = dir.path().join("nmap.xml");
+        let mut cfg = config(dir.path(), &pattern(dir.path(), "none.log"));
+        cfg.services.clear();
+        cfg.scans.push(leakline::config::ScanSpec {
+            paths: vec![pattern(dir.path(), "*.xml")],
+            vantage: leakline::config::Vantage::External,
+            format: None,
+        });
+        // What analyze makes of the whole file.
+        fs::write(&scan, &xml).unwrap();
+        let batch = leakline::correlate::batch::run(
+            &cfg,
+            &leakline::correlate::batch::BatchOptions::default(),
+        )
+        .unwrap();
+        let as_of = batch.latest_event().unwrap();
+        let expected = comparable(batch.snapshot(as_of));
+        fs::remove_file(&scan).unwrap();
+        // nmap writing: a first part, then the rest.
+        let cut = xml.len() * 2 / 5;
+        fs::write(&scan, &xml[..cut]).unwrap();
+        let opts = SessionOptions { clock: std::sync::Arc::new(move || as_of), ..options() };
+        let s = session::start(cfg, opts);
+        let mut status = s.status.clone();
+        wait_for(&mut status, "hosts of the first part", |st| st.backfilled && st.events > 0).await;
+        let partial = status.borrow().events;
+        assert!(partial < expected.stats.events, "{partial} of {}", expected.stats.events);
+        append(&scan, std::str::from_utf8(&xml[cut..]).unwrap());
+        let total = expected.stats.events;
+        wait_for(&mut status, "every observation", |st| st.events == total).await;
+        let live = comparable((*s.shutdown().await).clone());
+        assert_eq!(live.services, expected.services);
+        assert_eq!(live.stats, expected.stats);
+    }
+
     /// Normalise what only a live run fills (rates, lags, hashes, wall time).
     fn comparable(mut s: leakline::model::Snapshot) -> leakline::model::Snapshot {
         for h in &mut s.sources {

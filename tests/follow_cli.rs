@@ -204,3 +204,39 @@ fn an_unreadable_file_is_a_source_error_line_and_sigterm_stops_cleanly() {
     assert!(errors[0]["reason"].as_str().unwrap().to_lowercase().contains("directory"));
     assert!(out.exists());
 }
+
+/// Secrets in attacker-controlled fields never reach the headless lines or `--out` unless
+/// `--no-redact` is given.
+#[test]
+fn headless_output_is_redacted_by_default() {
+    let secret = "sk-live0123456789abcdefghijKLMNOP";
+    let line = format!(
+        "203.0.113.9 - - [03/Nov/2026:11:00:00 +0000] \"GET /v1/models?api_key={secret} HTTP/1.1\" \
+         200 512 \"-\" \"curl/8.5.0\"\n"
+    );
+    for (redact, flag) in [(true, None), (false, Some("--no-redact"))] {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("api.log");
+        append(&log, &line);
+        let out = dir.path().join("final.json");
+        let access = format!("api={}", log.display());
+        let mut args = vec!["--access", access.as_str(), "--out", out.to_str().unwrap()];
+        args.extend(flag);
+        let watch = Watch::spawn(&args, Stdio::null());
+        watch.wait("first_external", |l| l.iter().any(|v| v["type"] == "first_external"));
+        let (status, lines) = watch.interrupt();
+        assert!(status.success());
+        let first = lines.iter().find(|v| v["type"] == "first_external").unwrap();
+        let path = first["path"].as_str().unwrap();
+        let final_json = fs::read_to_string(&out).unwrap();
+        let doc: serde_json::Value = serde_json::from_str(&final_json).unwrap();
+        assert_eq!(doc["redaction"]["enabled"], redact);
+        if redact {
+            assert!(!path.contains(secret) && path.contains("REDACTED"), "{path}");
+            assert!(!final_json.contains(secret));
+        } else {
+            assert!(path.contains(secret), "{path}");
+            assert!(final_json.contains(secret));
+        }
+    }
+}

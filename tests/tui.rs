@@ -5,12 +5,16 @@
 #[path = "tui/fixture.rs"]
 mod fixture;
 
+#[path = "tui/casework.rs"]
+mod casework;
 #[path = "tui/event_loop.rs"]
 mod event_loop;
 #[path = "tui/replay.rs"]
 mod replay;
 #[path = "tui/transitions.rs"]
 mod transitions;
+#[path = "tui/watch_cli.rs"]
+mod watch_cli;
 
 use std::sync::Arc;
 

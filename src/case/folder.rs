@@ -254,7 +254,7 @@ impl Case {
             Ok::<_, CaseError>(Action::Step {
                 step: request.step.to_owned(),
                 action: request.action,
-                note: request.note.map(str::to_owned),
+                note: request.note.map(scrub),
             })
         })?;
         Ok(StepOutcome { entry, unmet_requirements: unmet })
@@ -264,7 +264,7 @@ impl Case {
     pub fn note(&self, operator: &str, text: &str) -> Result<Entry, CaseError> {
         check_text("operator", operator, false)?;
         check_text("note", text, true)?;
-        Ok(self.journal.append(operator, &Action::Note { text: text.to_owned() })?)
+        Ok(self.journal.append(operator, &Action::Note { text: scrub(text) })?)
     }
 
     /// Hash an evidence file now and record it (`source_added`).
@@ -291,7 +291,7 @@ impl Case {
         let action = Action::WindowAnnotated {
             service: service.to_owned(),
             window_opened: window_opened.to_rfc3339_opts(SecondsFormat::Secs, true),
-            text: text.to_owned(),
+            text: scrub(text),
         };
         Ok(self.journal.append(operator, &action)?)
     }
@@ -329,8 +329,18 @@ impl Case {
             source: source.to_owned(),
             from: from.to_rfc3339_opts(SecondsFormat::Secs, true),
             to: to.map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true)),
-            reason: reason.to_owned(),
+            reason: scrub(reason),
         };
         Ok(self.journal.append(operator, &action)?)
     }
+}
+
+/// Free text written into the journal (notes, skip reasons, annotations, gap reasons) often
+/// quotes evidence — a URL with its token, a key seen in a log. The journal is shared and
+/// kept, so secrets are replaced by the same stable markers the reports use
+/// (`[REDACTED:kind:hash]`) before the record is written; the marker still lets a reader
+/// match the same secret across the journal and the reports.
+fn scrub(text: &str) -> String {
+    let mut counts = crate::report::RedactionCounts::default();
+    crate::report::Redactor::new().redact(text, &mut counts).into_owned()
 }

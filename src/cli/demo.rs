@@ -103,6 +103,9 @@ fn play(
         clock: Arc::clone(&clock),
         story: captions,
         playbook: demo_playbook(),
+        case: None,
+        operator: None,
+        export_dir: std::env::current_dir().unwrap_or_else(|_| ".".into()),
     };
     let session_options = SessionOptions {
         clock,

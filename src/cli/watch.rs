@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use leakline::case::{Case, system_clock};
 use leakline::config::{self, CaseConfig, QuickFlags};
 use leakline::correlate::changes::{self, StateChange};
 use leakline::follow::{SessionOptions, session};
@@ -17,6 +18,8 @@ use leakline::model::Snapshot;
 use leakline::model::snapshot::{ServiceState, SourceHealth};
 use leakline::report::analysis::Analysis;
 use leakline::report::atomic::write_atomic;
+use leakline::report::{self, RedactionCounts, RedactionRecord, Redactor};
+use leakline::tui::{self, TuiOptions};
 use serde::Serialize;
 use tokio::signal::unix::{SignalKind, signal};
 
@@ -25,14 +28,25 @@ use super::UsageError;
 #[derive(Debug, clap::Args)]
 pub struct WatchArgs {
     /// Case configuration file (leakline.toml).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", conflicts_with = "case")]
     pub config: Option<PathBuf>,
+    /// A case folder (`leakline case init`): its config and playbook; the dashboard journals
+    /// playbook actions, notes and exports into it.
+    #[arg(long, value_name = "DIR")]
+    pub case: Option<PathBuf>,
+    /// Who journaled actions are recorded as [default: `$LEAKLINE_OPERATOR`, else `$USER`].
+    #[arg(long, value_name = "NAME")]
+    pub operator: Option<String>,
     /// No dashboard: JSON lines on stdout, one per state change.
     #[arg(long)]
     pub headless: bool,
     /// Where to write the final analysis (JSON) when stopped.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// Headless: keep secrets (tokens, keys, passwords) as logged in the JSON lines and in
+    /// `--out`; by default they are replaced by stable markers (`[REDACTED:kind:hash]`).
+    #[arg(long)]
+    pub no_redact: bool,
     /// Skip existing content: start at the end of every file.
     #[arg(long)]
     pub from_end: bool,
@@ -57,20 +71,32 @@ pub struct WatchArgs {
     /// A proxy whose X-Forwarded-For is believed (CIDR); repeatable.
     #[arg(long = "trusted-proxy", value_name = "CIDR")]
     pub trusted_proxy: Vec<String>,
-    /// Access-log format for every `--access` (auto-detected when absent).
-    #[arg(long, value_name = "NAME")]
+    /// Access-log format for every `--access` (auto-detected when absent). `--log-format` is
+    /// accepted too, as in `analyze` (where `--format` is the output format).
+    #[arg(long, visible_alias = "log-format", value_name = "NAME")]
     pub format: Option<String>,
 }
 
-pub fn run(args: WatchArgs) -> anyhow::Result<ExitCode> {
+pub fn run(mut args: WatchArgs) -> anyhow::Result<ExitCode> {
+    let case = match &args.case {
+        Some(dir) => {
+            let case = Case::open(dir, system_clock()).map_err(super::case::classify)?;
+            // The chain (and the playbook copy) is checked before anything is shown or
+            // appended: a tampered case is not worked on, as with every `case` command.
+            match case.verify_integrity() {
+                Ok(_) => {}
+                Err(e) if super::case::is_integrity_failure(&e) => {
+                    eprintln!("leakline: integrity check FAILED: {e}; dashboard not opened");
+                    return Ok(ExitCode::from(super::case::EXIT_INTEGRITY));
+                }
+                Err(e) => return Err(super::case::classify(e)),
+            }
+            args.config = Some(case.config_path());
+            Some(case)
+        }
+        None => None,
+    };
     let config = resolve(&args)?;
-    if !args.headless {
-        // DASHBOARD: the lead wires `leakline::tui::run(...)` here once the TUI lands.
-        return Err(UsageError(
-            "the dashboard is not built yet: use `leakline watch --headless`".to_owned(),
-        )
-        .into());
-    }
     if !args.rotate_wait.is_finite() || args.rotate_wait < 0.0 {
         return Err(UsageError(format!(
             "--rotate-wait: expected a number of seconds >= 0, got {}",
@@ -84,7 +110,33 @@ pub fn run(args: WatchArgs) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    runtime.block_on(headless(config, args))
+    if args.headless {
+        return runtime.block_on(headless(config, args));
+    }
+    runtime.block_on(dashboard(config, &args, case))
+}
+
+/// The live dashboard; with a case, its playbook pane journals into the case folder.
+async fn dashboard(
+    config: CaseConfig,
+    args: &WatchArgs,
+    case: Option<Case>,
+) -> anyhow::Result<ExitCode> {
+    let options = SessionOptions {
+        from_end: args.from_end,
+        rotate_wait: Duration::from_secs_f64(args.rotate_wait),
+        silence_after: Duration::from_secs(args.silence_after.max(1)),
+        ..SessionOptions::default()
+    };
+    let mut tui = TuiOptions::live(
+        case.as_ref().map_or_else(|| config.name.clone(), |c| c.meta.name.clone()),
+    );
+    tui.operator = leakline::case::resolve_operator(args.operator.as_deref());
+    tui.export_dir = std::env::current_dir().context("cannot read the working directory")?;
+    tui.case = case;
+    let session = session::start(config, options);
+    tui::run(session, tui).await?;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn resolve(args: &WatchArgs) -> anyhow::Result<CaseConfig> {
@@ -127,13 +179,14 @@ async fn headless(config: CaseConfig, args: WatchArgs) -> anyhow::Result<ExitCod
     let every = Duration::from_secs(args.stats_every.max(1));
     let mut stats_timer = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
     let mut out = Lines::new();
+    let redactor = (!args.no_redact).then(Redactor::new);
     loop {
         tokio::select! {
             changed = snapshots.changed() => {
                 if changed.is_err() {
                     break;
                 }
-                latest = Arc::clone(&snapshots.borrow_and_update());
+                latest = redacted(redactor.as_ref(), &snapshots.borrow_and_update());
                 if progress.borrow().backfilled {
                     out.changes(&changes::diff(&announced, &latest));
                     announced = Arc::clone(&latest);
@@ -148,9 +201,15 @@ async fn headless(config: CaseConfig, args: WatchArgs) -> anyhow::Result<ExitCod
         }
     }
     let last = session.shutdown().await;
-    out.changes(&changes::diff(&announced, &last));
+    let mut final_snapshot = (*last).clone();
+    let counts = match &redactor {
+        Some(r) => report::redact_snapshot(r, &mut final_snapshot),
+        None => RedactionCounts::default(),
+    };
+    out.changes(&changes::diff(&announced, &final_snapshot));
     if let Some(path) = &args.out {
-        write_out(path, &last)?;
+        let redaction = RedactionRecord { enabled: redactor.is_some(), counts };
+        write_out(path, &final_snapshot, redaction)?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -255,9 +314,22 @@ fn write_json(w: &mut impl Write, value: &impl Serialize) -> io::Result<()> {
 
 /// Write the final analysis (the `analyze --format json` document) atomically: a reader never
 /// sees a half-written file.
-fn write_out(path: &Path, snapshot: &Snapshot) -> anyhow::Result<()> {
-    let analysis = Analysis::build(snapshot, chrono::Utc::now());
+fn write_out(path: &Path, snapshot: &Snapshot, redaction: RedactionRecord) -> anyhow::Result<()> {
+    let analysis = Analysis::build(snapshot, chrono::Utc::now()).with_redaction(redaction);
     write_atomic(path, |w| analysis.write(w))
         .with_context(|| format!("{}: cannot write the final analysis", path.display()))?;
     Ok(())
+}
+
+/// The snapshot as the headless lines show it: secrets replaced by stable markers unless
+/// `--no-redact` (the same `Redactor` as `analyze` and the reports, so markers match).
+fn redacted(redactor: Option<&Redactor>, snapshot: &Arc<Snapshot>) -> Arc<Snapshot> {
+    match redactor {
+        Some(r) => {
+            let mut copy = (**snapshot).clone();
+            report::redact_snapshot(r, &mut copy);
+            Arc::new(copy)
+        }
+        None => Arc::clone(snapshot),
+    }
 }

@@ -156,7 +156,7 @@ impl Engine {
                     Some(msg) => {
                         self.handle(msg);
                         // Drain what is already queued before considering a publication.
-                        for _ in 0..64 {
+                        for _ in 0..16 {
                             match rx.try_recv() {
                                 Ok(msg) => self.handle(msg),
                                 Err(_) => break,

@@ -107,24 +107,51 @@ pub fn is_gzip(file: &File) -> io::Result<bool> {
     Ok(read_prefix_at(file, GZIP_MAGIC.len())? == GZIP_MAGIC)
 }
 
-/// A compressed file's content, fully decompressed.
+/// What one pass over a compressed file found.
 #[derive(Debug)]
-pub enum GzContent {
-    /// The whole content.
-    Complete(Vec<u8>),
+pub enum GzScan {
+    /// The archive decompresses completely: its first `HEAD_BYTES` and total length (bytes).
+    Complete { head: Vec<u8>, len: u64 },
     /// The archive ends early: still being written (or cut). Try again later.
     Incomplete,
 }
 
-/// Decompress a whole gzip file (multi-member). Rotated archives are finished files of
-/// bounded size; an unexpected end means the compressor is still writing.
-pub fn gunzip(path: &Path) -> io::Result<GzContent> {
-    let file = File::open(path)?;
-    let mut out = Vec::new();
-    match MultiGzDecoder::new(file).read_to_end(&mut out) {
-        Ok(_) => Ok(GzContent::Complete(out)),
-        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => Ok(GzContent::Incomplete),
+/// Decompress a gzip file (multi-member) once without keeping it: head and length only, so a
+/// multi-gigabyte rotated archive costs a bounded buffer, not its size in memory.
+pub fn gz_scan(path: &Path) -> io::Result<GzScan> {
+    let mut head = Vec::with_capacity(HEAD_BYTES);
+    let mut len = 0_u64;
+    let outcome = gz_stream(path, 0, |chunk| {
+        if head.len() < HEAD_BYTES {
+            let take = (HEAD_BYTES - head.len()).min(chunk.len());
+            head.extend_from_slice(&chunk[..take]);
+        }
+        len += chunk.len() as u64;
+    });
+    match outcome {
+        Ok(()) => Ok(GzScan::Complete { head, len }),
+        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => Ok(GzScan::Incomplete),
         Err(e) => Err(e),
+    }
+}
+
+/// Decompress a gzip file and hand its content from byte `skip` on to `each`, in chunks.
+pub fn gz_stream(path: &Path, skip: u64, mut each: impl FnMut(&[u8])) -> io::Result<()> {
+    let mut decoder = MultiGzDecoder::new(File::open(path)?);
+    let mut buf = vec![0; 256 * 1024];
+    let mut pos = 0_u64;
+    loop {
+        let n = match decoder.read(&mut buf) {
+            Ok(0) => return Ok(()),
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        let start = skip.saturating_sub(pos).min(n as u64) as usize;
+        if start < n {
+            each(&buf[start..n]);
+        }
+        pos += n as u64;
     }
 }
 
@@ -150,22 +177,29 @@ mod tests {
     }
 
     #[test]
-    fn gunzip_reports_a_cut_archive_as_incomplete() {
+    fn gz_scan_reports_a_cut_archive_as_incomplete_and_streams_from_an_offset() {
         use flate2::{Compression, write::GzEncoder};
         use std::io::Write;
         let dir = tempfile::tempdir().unwrap();
+        let text = b"line one\nline two\n".repeat(50_000);
         let mut enc = GzEncoder::new(Vec::new(), Compression::default());
-        enc.write_all(&b"line one\nline two\n".repeat(500)).unwrap();
+        enc.write_all(&text).unwrap();
         let gz = enc.finish().unwrap();
         let full = dir.path().join("a.gz");
         std::fs::write(&full, &gz).unwrap();
-        match gunzip(&full).unwrap() {
-            GzContent::Complete(c) => assert_eq!(c.len(), 18 * 500),
-            GzContent::Incomplete => panic!("complete archive reported incomplete"),
+        match gz_scan(&full).unwrap() {
+            GzScan::Complete { head, len } => {
+                assert_eq!(len, text.len() as u64);
+                assert_eq!(head, text[..HEAD_BYTES]);
+            }
+            GzScan::Incomplete => panic!("complete archive reported incomplete"),
         }
+        let mut tail = Vec::new();
+        gz_stream(&full, 900_000, |c| tail.extend_from_slice(c)).unwrap();
+        assert_eq!(tail, text[900_000..]);
         let cut = dir.path().join("b.gz");
         std::fs::write(&cut, &gz[..gz.len() / 2]).unwrap();
-        assert!(matches!(gunzip(&cut).unwrap(), GzContent::Incomplete));
+        assert!(matches!(gz_scan(&cut).unwrap(), GzScan::Incomplete));
         let f = File::open(&full).unwrap();
         assert!(is_gzip(&f).unwrap());
     }

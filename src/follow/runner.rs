@@ -10,7 +10,7 @@
 //! periodic stat tick (`poll_interval`) fires, so file systems where notify is silent (NFS,
 //! some container overlays) are still followed.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::io::Read;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -181,7 +181,9 @@ pub(crate) struct Shared {
     /// Which clients are internal (dropped to per-minute counts before the engine).
     pub filter: ClientFilter,
     /// Files taken by a follower, per kind (`true` = scan): overlapping globs read a file once.
-    pub claimed: Mutex<HashSet<(bool, FileId)>>,
+    /// Owner (follower index) of each open file, per kind (`true` = scan). Released when the
+    /// follower closes the file, so a reused inode number is not mistaken for it.
+    pub claimed: Mutex<HashMap<(bool, FileId), usize>>,
 }
 
 impl Shared {
@@ -297,7 +299,7 @@ fn follow_glob(k: usize, spec: &FollowSpec, shared: &Shared, caught_up: &mut boo
     let mut watching = false;
 
     let mut tailer = Tailer::new(spec.pattern.clone(), shared.tailer.clone());
-    let mut feed = Feed::new(shared, spec);
+    let mut feed = Feed::new(k, shared, spec);
     shared.wait_turn(k);
     tailer.discover_initial(Instant::now(), &mut feed);
     feed.flush();
@@ -349,7 +351,7 @@ fn follow_glob(k: usize, spec: &FollowSpec, shared: &Shared, caught_up: &mut boo
 
 /// Standard input: read as it arrives; at end of input the final line is flushed.
 fn follow_stdin(k: usize, spec: &FollowSpec, shared: &Shared, caught_up: &mut bool) {
-    let mut feed = Feed::new(shared, spec);
+    let mut feed = Feed::new(k, shared, spec);
     shared.wait_turn(k);
     let id = feed.register("<stdin>");
     shared.pass_turn(k);

@@ -73,7 +73,7 @@ impl Default for SessionOptions {
             silence_after: Duration::from_secs(300),
             publish_every: Duration::from_millis(100),
             tick: Duration::from_secs(1),
-            channel_capacity: 64,
+            channel_capacity: 8,
         }
     }
 }

@@ -36,7 +36,7 @@ use crate::model::SourceId;
 use super::identity::{self, FileId, HEAD_BYTES};
 
 /// Known contents remembered for recognition (oldest forgotten first).
-const KNOWN_CAP: usize = 4096;
+const KNOWN_CAP: usize = 1024;
 
 /// Why a stream starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,6 +81,10 @@ pub trait TailSink {
     fn claim(&mut self, id: FileId) -> bool {
         let _ = id;
         true
+    }
+    /// The tailer closed file `id` (its inode number may be reused by another file).
+    fn release(&mut self, id: FileId) {
+        let _ = id;
     }
 }
 
@@ -335,6 +339,7 @@ impl Tailer {
     fn close(&mut self, i: usize, sink: &mut dyn TailSink) {
         let f = self.open.remove(i);
         sink.end(f.stream);
+        sink.release(f.id);
         let size = f.file.metadata().map_or(f.offset, |m| m.len());
         self.remember(Known {
             id: Some(f.id),

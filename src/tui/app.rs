@@ -8,13 +8,15 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use crossterm::event::{KeyCode, KeyEvent};
 
+use super::casework::{CaseView, Forms, event_forms};
 use super::feed::{Feed, Filter};
 use super::keymap::{self, Action, Scope, View};
 use super::theme::Theme;
 use crate::follow::LiveItem;
 use crate::model::Snapshot;
-use crate::model::snapshot::ActorClass;
+use crate::model::snapshot::{ActorClass, GapKind};
 use crate::playbook::Playbook;
+use crate::report::Redactor;
 
 /// Rows moved by PageUp/PageDown.
 const PAGE: usize = 10;
@@ -32,8 +34,11 @@ pub enum Effect {
     Quit,
     /// Put text on the clipboard (OSC 52; works over SSH).
     Copy(String),
-    /// A playbook command for the case engine (wired when the case library lands).
+    /// A playbook action to journal through the case library (needs a case and an operator).
     Playbook(PlaybookRequest),
+    /// Export the report (md, json, html): into the case folder and journaled with a case,
+    /// else into the current directory.
+    Export,
 }
 
 /// The playbook pane's requests, by step index.
@@ -51,6 +56,8 @@ pub enum PromptKind {
     Filter,
     SkipReason,
     Note,
+    /// Who is acting (no `--operator`, `$LEAKLINE_OPERATOR` or `$USER` was set).
+    Operator,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -126,6 +133,8 @@ pub const MAX_ZOOM: u8 = 12;
 pub struct PlaybookState {
     pub selected: usize,
     pub detail: bool,
+    /// Scroll of the step instructions (rows), when `detail` is open.
+    pub scroll: usize,
 }
 
 /// Everything the panes draw from.
@@ -148,8 +157,19 @@ pub struct App {
     pub events: EventsState,
     pub timeline: TimelineState,
     pub playbook: PlaybookState,
-    /// The playbook shown in the Playbook view (read-only until a case is wired in).
+    /// The playbook shown in the Playbook view (the case's own copy when a case is open).
     pub playbook_doc: Option<Arc<Playbook>>,
+    /// The open case, replayed from its journal; `None`: the Playbook view is a preview.
+    pub case: Option<CaseView>,
+    /// Who journaled actions are recorded as; asked for when unknown.
+    pub operator: Option<String>,
+    /// An action waiting for the operator prompt.
+    pub pending: Option<Action>,
+    /// The snapshot as received and redacted; `snapshot` is one of them (see `reveal`).
+    pub forms: Forms,
+    /// Secrets shown as logged (`R`); off by default: the screen shows redaction markers.
+    pub reveal: bool,
+    pub redactor: Redactor,
     /// Vertical scroll of the overview (rows).
     pub overview_scroll: usize,
     /// A transient one-line message (cleared by the next key).
@@ -164,8 +184,10 @@ impl App {
     #[must_use]
     pub fn new(title: String, mode: Mode, theme: Theme, snapshot: Arc<Snapshot>) -> App {
         let now = snapshot.as_of;
+        let redactor = Redactor::new();
+        let forms = Forms::of(&redactor, snapshot);
         let mut app = App {
-            snapshot,
+            snapshot: Arc::clone(&forms.redacted),
             now,
             mode,
             theme,
@@ -187,6 +209,12 @@ impl App {
             timeline: TimelineState::default(),
             playbook: PlaybookState::default(),
             playbook_doc: None,
+            case: None,
+            operator: None,
+            pending: None,
+            forms,
+            reveal: false,
+            redactor,
             overview_scroll: 0,
             message: None,
             lagged: 0,
@@ -198,20 +226,46 @@ impl App {
 
     /// A new snapshot arrived (the latest wins).
     pub fn on_snapshot(&mut self, snapshot: Arc<Snapshot>) {
-        self.snapshot = snapshot;
+        self.forms = Forms::of(&self.redactor, snapshot);
+        self.snapshot =
+            Arc::clone(if self.reveal { &self.forms.raw } else { &self.forms.redacted });
         self.reorder_actors();
+        self.reverify();
         self.dirty = true;
     }
 
-    /// A live item arrived. Only exposure-relevant requests and all scans enter the feed.
+    /// A live item arrived. Only exposure-relevant requests and all scans enter the feed;
+    /// a source incident (rotation, truncation, error, silence) shows in the status line (the
+    /// overview's source table keeps the counts).
     pub fn on_live(&mut self, item: LiveItem) {
-        if let LiveItem::Event { event, external } = item {
-            let keep = external || matches!(&*event, crate::model::Event::Scan(_));
-            if keep {
-                self.feed.push(event, external);
-                if self.view == View::Events && self.events.paused_at.is_none() {
-                    self.dirty = true;
+        match item {
+            LiveItem::Event { event, external } => {
+                let keep = external || matches!(&*event, crate::model::Event::Scan(_));
+                if keep {
+                    let (redacted, raw) = event_forms(&self.redactor, event);
+                    if self.reveal {
+                        self.feed.push_forms(raw, redacted, external);
+                    } else {
+                        self.feed.push_forms(redacted, raw, external);
+                    }
+                    if self.view == View::Events && self.events.paused_at.is_none() {
+                        self.dirty = true;
+                    }
                 }
+            }
+            LiveItem::Incident(gap) => {
+                let kind = match gap.kind {
+                    GapKind::Rotated => "rotated",
+                    GapKind::Truncated => "truncated",
+                    GapKind::SourceError => "error",
+                    GapKind::Silent => "silent",
+                    GapKind::Restart => "restarted",
+                };
+                let name = std::path::Path::new(&gap.path)
+                    .file_name()
+                    .map_or_else(|| gap.path.clone(), |n| n.to_string_lossy().into_owned());
+                self.message = Some(format!("source {kind}: {name} — {}", gap.reason));
+                self.dirty = true;
             }
         }
     }
@@ -309,12 +363,25 @@ impl App {
             }
             Action::CycleClassFilter => self.cycle_class_filter(),
             Action::CycleServiceFilter => self.cycle_service_filter(),
+            Action::StepStart | Action::StepDone | Action::StepSkip | Action::StepNote
+                if self.case.is_none() =>
+            {
+                self.message = Some(
+                    "preview only: open a case to record steps (leakline case init, then watch --case DIR)"
+                        .to_owned(),
+                );
+            }
+            Action::StepStart | Action::StepDone | Action::StepSkip | Action::StepNote
+                if self.need_operator(action) => {}
             Action::StepStart => {
                 return Some(Effect::Playbook(PlaybookRequest::Start(self.playbook.selected)));
             }
             Action::StepDone => {
                 return Some(Effect::Playbook(PlaybookRequest::Done(self.playbook.selected)));
             }
+            Action::Export if self.case.is_some() && self.need_operator(action) => {}
+            Action::Export => return Some(Effect::Export),
+            Action::ToggleReveal => self.toggle_reveal(),
             Action::StepSkip => {
                 self.prompt = Some(Prompt { kind: PromptKind::SkipReason, text: String::new() });
             }
@@ -324,6 +391,7 @@ impl App {
             Action::CopyCommand => return self.copy_command(),
             Action::InputSubmit => return self.submit_prompt(),
             Action::InputCancel => {
+                self.pending = None;
                 if let Some(p) = self.prompt.take() {
                     if p.kind == PromptKind::Filter {
                         self.feed.set_filter(Filter::default());
@@ -343,41 +411,6 @@ impl App {
         None
     }
 
-    /// Copy the selected step's first example command (placeholders and all: it is an
-    /// example to adapt, so it goes to the clipboard, never to a shell).
-    fn copy_command(&mut self) -> Option<Effect> {
-        let step = self.playbook_doc.as_ref()?.steps.get(self.playbook.selected)?;
-        if let Some(c) = step.commands.first() {
-            return Some(Effect::Copy(c.command.clone()));
-        }
-        self.message = Some("this step has no example command".to_owned());
-        None
-    }
-
-    fn submit_prompt(&mut self) -> Option<Effect> {
-        let prompt = self.prompt.take()?;
-        let step = self.playbook.selected;
-        match prompt.kind {
-            PromptKind::Filter => {
-                self.feed.set_filter(Filter::parse(&prompt.text));
-                None
-            }
-            PromptKind::SkipReason if prompt.text.trim().is_empty() => {
-                self.message = Some("a skipped step needs a reason; not skipped".to_owned());
-                None
-            }
-            PromptKind::SkipReason => Some(Effect::Playbook(PlaybookRequest::Skip {
-                step,
-                reason: prompt.text.trim().to_owned(),
-            })),
-            PromptKind::Note if prompt.text.trim().is_empty() => None,
-            PromptKind::Note => Some(Effect::Playbook(PlaybookRequest::Note {
-                step,
-                text: prompt.text.trim().to_owned(),
-            })),
-        }
-    }
-
     fn move_by(&mut self, delta: i64) {
         match self.view {
             View::Overview => self.overview_scroll = offset(self.overview_scroll, delta, 10_000),
@@ -386,6 +419,9 @@ impl App {
                 self.actors.selected = offset(self.actors.selected, delta, len);
             }
             View::Events if !self.events.detail => self.move_event(delta),
+            View::Playbook if self.playbook.detail => {
+                self.playbook.scroll = offset(self.playbook.scroll, delta, 500);
+            }
             View::Playbook => {
                 let steps = self.playbook_doc.as_ref().map_or(0, |p| p.steps.len());
                 self.playbook.selected = offset(self.playbook.selected, delta, steps);
@@ -457,7 +493,10 @@ impl App {
                 }
                 self.events.detail = true;
             }
-            View::Playbook => self.playbook.detail = !self.playbook.detail,
+            View::Playbook => {
+                self.playbook.detail = !self.playbook.detail;
+                self.playbook.scroll = 0;
+            }
             _ => {}
         }
     }

@@ -16,7 +16,11 @@ pub const DEFAULT_CAPACITY: usize = 10_000;
 #[derive(Debug, Clone)]
 pub struct FeedRow {
     pub seq: u64,
+    /// The form shown (redacted unless revealed).
     pub event: Arc<Event>,
+    /// The other form (as logged while redacted, and vice versa); the same `Arc` when the
+    /// event holds no secret.
+    pub other: Arc<Event>,
     pub external: bool,
 }
 
@@ -142,8 +146,23 @@ impl Feed {
         }
     }
 
-    /// Append a row, evicting the oldest when full. Returns the new row's `seq`.
+    /// Append a row with a single form, evicting the oldest when full. Returns its `seq`.
     pub fn push(&mut self, event: Arc<Event>, external: bool) -> u64 {
+        let other = Arc::clone(&event);
+        self.push_forms(event, other, external)
+    }
+
+    /// Swap every row's shown and other form (reveal / redact) and refilter.
+    pub fn swap_forms(&mut self) {
+        for row in &mut self.rows {
+            std::mem::swap(&mut row.event, &mut row.other);
+        }
+        self.set_filter(self.filter.clone());
+    }
+
+    /// Append a row shown as `event` (the other form kept for reveal), evicting the oldest
+    /// when full. Returns the new row's `seq`.
+    pub fn push_forms(&mut self, event: Arc<Event>, other: Arc<Event>, external: bool) -> u64 {
         let seq = self.next_seq;
         self.next_seq += 1;
         if self.rows.len() == self.capacity {
@@ -156,7 +175,7 @@ impl Feed {
         if self.filter.matches(&event) {
             self.visible.push_back(seq);
         }
-        self.rows.push_back(FeedRow { seq, event, external });
+        self.rows.push_back(FeedRow { seq, event, other, external });
         seq
     }
 

@@ -93,6 +93,10 @@ pub enum Action {
     StepSkip,
     StepNote,
     CopyCommand,
+    /// Export the report (md, json, html) and journal it.
+    Export,
+    /// Show secrets as logged / redacted on screen.
+    ToggleReveal,
     InputSubmit,
     InputCancel,
     InputBackspace,
@@ -165,6 +169,8 @@ pub const KEYMAP: &[Binding] = &[
     bind(Global, &[code(KeyCode::End), ch('G')], "End G", Action::Bottom, "end / follow"),
     bind(Global, &[code(KeyCode::Enter)], "Enter", Action::Open, "details"),
     bind(Global, &[code(KeyCode::Esc)], "Esc", Action::Back, "back / close"),
+    bind(Global, &[ch('E')], "E", Action::Export, "export report"),
+    bind(Global, &[ch('R')], "R", Action::ToggleReveal, "reveal secrets"),
     bind(TL, &[ch('+'), ch('=')], "+", Action::ZoomIn, "zoom in"),
     bind(TL, &[ch('-')], "-", Action::ZoomOut, "zoom out"),
     bind(TL, &[ch('0')], "0", Action::ZoomReset, "fit incident"),

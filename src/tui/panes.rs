@@ -2,6 +2,7 @@
 //! never mutates, never reads a clock.
 
 pub mod actors;
+pub mod casesteps;
 pub mod events;
 pub mod help;
 pub mod overview;

@@ -130,12 +130,27 @@ fn render_tabs(app: &App, area: Rect, buf: &mut Buffer) {
 
 fn render_status(app: &App, area: Rect, buf: &mut Buffer) {
     let theme = app.theme;
+    // While secrets are revealed the status bar says so, in colour and in words, always.
+    if app.reveal {
+        let flag = " SECRETS REVEALED · R hides ";
+        let w = (flag.chars().count() as u16).min(area.width);
+        let [rest, right] =
+            Layout::horizontal([Constraint::Min(0), Constraint::Length(w)]).areas(area);
+        Paragraph::new(Line::from(Span::styled(flag, theme.danger()))).render(right, buf);
+        return render_status_line(app, rest, buf);
+    }
+    render_status_line(app, area, buf);
+}
+
+fn render_status_line(app: &App, area: Rect, buf: &mut Buffer) {
+    let theme = app.theme;
     let hint = " ? keys  q quit ";
     let line = if let Some(p) = &app.prompt {
         let label = match p.kind {
             PromptKind::Filter => "filter (text, 2xx, 404): ",
             PromptKind::SkipReason => "why skip this step? ",
             PromptKind::Note => "note: ",
+            PromptKind::Operator => "who is acting? (your name, journaled) ",
         };
         Line::from(vec![
             Span::styled(label, theme.key()),

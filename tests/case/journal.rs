@@ -59,6 +59,21 @@ fn broken(err: CaseError) -> (usize, Option<u64>, ChainProblem) {
     }
 }
 
+/// Free text that quotes evidence never writes a secret into the journal (notes, skip
+/// reasons): the stable report marker goes in instead.
+#[test]
+fn secrets_in_free_text_are_redacted_before_they_reach_the_journal() {
+    let dir = tempfile::tempdir().unwrap();
+    let case = sample_case(dir.path());
+    let secret = "sk-proj0123456789abcdefghijKLMNOP";
+    case.note("ana", &format!("saw GET /v1/models?api_key={secret} from 198.51.100.7")).unwrap();
+    let text = std::fs::read_to_string(journal_path(&case)).unwrap();
+    assert!(!text.contains(secret), "{text}");
+    assert!(text.contains("REDACTED"), "{text}");
+    assert!(text.contains("198.51.100.7"), "the evidence around the secret is kept: {text}");
+    case.verify_integrity().unwrap();
+}
+
 #[test]
 fn records_are_canonical_chained_and_use_the_injected_clock() {
     let dir = tempfile::tempdir().unwrap();

@@ -27,6 +27,9 @@ async fn snapshots_items_and_keys_flow_through_the_loop() {
         clock: Arc::new(move || fixed),
         story: Vec::new(),
         playbook: None,
+        case: None,
+        operator: None,
+        export_dir: std::env::temp_dir(),
     };
     let (keys_tx, keys_rx) = mpsc::unbounded::<std::io::Result<TermEvent>>();
     let mut terminal = Terminal::new(TestBackend::new(120, 40)).expect("backend");

@@ -6,7 +6,7 @@ use chrono::TimeDelta;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use leakline::follow::LiveItem;
 use leakline::model::snapshot::ActorClass;
-use leakline::tui::app::{ActorSort, Effect, PlaybookRequest};
+use leakline::tui::app::{ActorSort, Effect};
 use leakline::tui::keymap::{KEYMAP, View};
 
 use super::fixture::{app_with, draw, feed_sample, fixture, press, request, t, text_of};
@@ -164,28 +164,6 @@ fn timeline_zoom_and_pan_are_bounded() {
 }
 
 #[test]
-fn playbook_keys_emit_requests_and_skip_needs_a_reason() {
-    let mut app = app_with(fixture(), false);
-    press(&mut app, "5");
-    assert_eq!(press(&mut app, "s"), vec![Effect::Playbook(PlaybookRequest::Start(0))]);
-    assert_eq!(press(&mut app, "d"), vec![Effect::Playbook(PlaybookRequest::Done(0))]);
-    press(&mut app, "x");
-    assert!(app.prompt.is_some());
-    assert_eq!(app.on_key(&KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)), None);
-    assert!(app.message.as_deref().is_some_and(|m| m.contains("reason")));
-    press(&mut app, "x");
-    press(&mut app, "not our host");
-    let effect = app.on_key(&KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
-    assert_eq!(
-        effect,
-        Some(Effect::Playbook(PlaybookRequest::Skip {
-            step: 0,
-            reason: "not our host".to_owned()
-        }))
-    );
-}
-
-#[test]
 fn snapshots_and_ticks_mark_dirty_and_drive_the_clock() {
     let mut app = app_with(fixture(), false);
     app.dirty = false;
@@ -241,8 +219,30 @@ fn playbook_preview_moves_opens_and_copies() {
     assert!(app.playbook.detail);
     let screen = text_of(draw(&app, 120, 40).backend().buffer());
     assert!(screen.contains("Example commands"), "{screen}");
+    press(&mut app, "jj");
+    assert_eq!(app.playbook.scroll, 2, "j/k scroll the instructions");
+    assert_eq!(app.playbook.selected, 0);
     app.on_key(&KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE));
     assert!(!app.playbook.detail);
     let screen = text_of(draw(&app, 80, 24).backend().buffer());
     assert!(screen.contains(" 1. ") && screen.contains("preview"), "{screen}");
+}
+
+#[test]
+fn source_incidents_show_in_the_status_line_sanitized() {
+    use leakline::model::snapshot::{Gap, GapKind};
+    let mut app = app_with(fixture(), false);
+    app.dirty = false;
+    app.on_live(LiveItem::Incident(Gap {
+        kind: GapKind::Truncated,
+        source: None,
+        path: "/var/log/edge-a/acc\u{1b}[2Jess.log".to_owned(),
+        from: t("2026-11-03T13:20:00Z"),
+        to: None,
+        reason: "file shrank from 9000 to 0 bytes".to_owned(),
+    }));
+    assert!(app.dirty);
+    let screen = text_of(draw(&app, 120, 40).backend().buffer());
+    assert!(screen.contains("source truncated: acc\\x1b[2Jess.log — file shrank"), "{screen}");
+    assert_eq!(app.feed.len(), 0);
 }

@@ -5,6 +5,7 @@ use std::path::Path;
 use std::sync::PoisonError;
 
 use crate::correlate::{ClientFilter, SourceInfo};
+use crate::ingest::SourceStats;
 use crate::ingest::access::{AccessFormat, ParseOptions};
 use crate::ingest::decoder::{Decoder, DecoderOptions, DetectedFormat};
 use crate::ingest::scan::{ScanFormat, ScanOptions};
@@ -45,19 +46,31 @@ impl Pending {
 
 /// A decoding sink: tailer bytes → decoder → batched events.
 pub(super) struct Feed<'a> {
+    /// Index of the follower (its spec) this sink belongs to.
+    follower: usize,
     shared: &'a Shared,
     spec: &'a FollowSpec,
+    /// Streams being read: decoder and bytes fed since the last flush.
     decoders: HashMap<SourceId, (Decoder, u64)>,
+    /// Counters of ended streams (their decoders, with line buffers, are dropped). A stream
+    /// that gets bytes again (a closed file found grown) restarts a decoder on top of these;
+    /// its line numbers then restart at 1.
+    ended: HashMap<SourceId, SourceStats>,
+    /// Counters carried over for streams revived that way.
+    base: HashMap<SourceId, SourceStats>,
     pending: Pending,
     dirty: Vec<SourceId>,
 }
 
 impl<'a> Feed<'a> {
-    pub(super) fn new(shared: &'a Shared, spec: &'a FollowSpec) -> Self {
+    pub(super) fn new(follower: usize, shared: &'a Shared, spec: &'a FollowSpec) -> Self {
         Feed {
+            follower,
             shared,
             spec,
             decoders: HashMap::new(),
+            ended: HashMap::new(),
+            base: HashMap::new(),
             pending: Pending::default(),
             dirty: Vec::new(),
         }
@@ -104,9 +117,17 @@ impl<'a> Feed<'a> {
         };
         for id in self.dirty.drain(..) {
             if let Some((decoder, bytes)) = self.decoders.get_mut(&id) {
+                let stats = match self.base.get(&id) {
+                    Some(base) => {
+                        let mut total = base.clone();
+                        total.merge(decoder.stats());
+                        total
+                    }
+                    None => decoder.stats().clone(),
+                };
                 batch.sources.push(SourceUpdate {
                     id,
-                    stats: decoder.stats().clone(),
+                    stats,
                     format: decoder.format().name(),
                     incomplete: decoder.scan_summary().is_some_and(|s| s.incomplete),
                     bytes: std::mem::take(bytes),
@@ -167,6 +188,10 @@ impl TailSink for Feed<'_> {
     }
 
     fn data(&mut self, stream: SourceId, bytes: &[u8]) {
+        if let Some(base) = self.ended.remove(&stream) {
+            self.base.insert(stream, base);
+            self.decoders.insert(stream, (Decoder::new(self.decoder_options(stream)), 0));
+        }
         if let Some((decoder, n)) = self.decoders.get_mut(&stream) {
             let (filter, pending) = (&self.shared.filter, &mut self.pending);
             let mut scans = Vec::new();
@@ -191,6 +216,11 @@ impl TailSink for Feed<'_> {
             self.mark(stream);
         }
         self.flush();
+        if let Some((decoder, _)) = self.decoders.remove(&stream) {
+            let mut total = self.base.remove(&stream).unwrap_or_default();
+            total.merge(decoder.stats());
+            self.ended.insert(stream, total);
+        }
         self.shared.send(Msg::Ended(stream));
     }
 
@@ -202,6 +232,14 @@ impl TailSink for Feed<'_> {
     fn claim(&mut self, id: FileId) -> bool {
         let scan = self.spec.kind == SourceKind::Scan;
         let mut claimed = self.shared.claimed.lock().unwrap_or_else(PoisonError::into_inner);
-        claimed.insert((scan, id))
+        *claimed.entry((scan, id)).or_insert(self.follower) == self.follower
+    }
+
+    fn release(&mut self, id: FileId) {
+        let scan = self.spec.kind == SourceKind::Scan;
+        let mut claimed = self.shared.claimed.lock().unwrap_or_else(PoisonError::into_inner);
+        if claimed.get(&(scan, id)) == Some(&self.follower) {
+            claimed.remove(&(scan, id));
+        }
     }
 }

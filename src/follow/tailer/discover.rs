@@ -9,7 +9,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use super::super::identity::{self, FileId, GzContent, HEAD_BYTES, HeadMatch};
+use super::super::identity::{self, FileId, GzScan, HeadMatch};
 use super::{Found, Hold, Incident, Known, OpenFile, OpenReason, TailSink, Tailer, literal_base};
 
 impl Tailer {
@@ -280,9 +280,9 @@ impl Tailer {
         now: Instant,
         sink: &mut dyn TailSink,
     ) {
-        let content = match identity::gunzip(path) {
-            Ok(GzContent::Complete(c)) => c,
-            Ok(GzContent::Incomplete) => {
+        let (head, len) = match identity::gz_scan(path) {
+            Ok(GzScan::Complete { head, len }) => (head, len),
+            Ok(GzScan::Incomplete) => {
                 self.held.insert(id, (Hold::GzPending, size));
                 return;
             }
@@ -292,21 +292,24 @@ impl Tailer {
                 return;
             }
         };
-        let head = &content[..content.len().min(HEAD_BYTES)];
         if !initial {
-            if let Some(f) = self.open.iter().find(|f| identity::heads_match(&f.head, head)) {
+            if let Some(f) = self.open.iter().find(|f| identity::heads_match(&f.head, &head)) {
                 let stream = f.stream;
                 sink.incident(Incident::Recognized { stream, path: path.to_path_buf(), extra: 0 });
                 self.held.insert(id, (Hold::Recognized, size));
                 return;
             }
-            if let Some(k) = self.known.iter_mut().find(|k| identity::heads_match(&k.head, head)) {
-                let extra = (content.len() as u64).saturating_sub(k.read);
-                let stream = k.stream;
+            if let Some(k) = self.known.iter().position(|k| identity::heads_match(&k.head, &head)) {
+                let (stream, read) = (self.known[k].stream, self.known[k].read);
+                let extra = len.saturating_sub(read);
                 sink.incident(Incident::Recognized { stream, path: path.to_path_buf(), extra });
                 if extra > 0 {
-                    sink.data(stream, &content[k.read as usize..]);
-                    k.read = content.len() as u64;
+                    if let Err(e) = identity::gz_stream(path, read, |c| sink.data(stream, c)) {
+                        let reason = format!("not a readable gzip archive: {e}");
+                        self.fail(path, id, size, reason, now, sink);
+                        return;
+                    }
+                    self.known[k].read = len;
                 }
                 self.held.insert(id, (Hold::Recognized, size));
                 return;
@@ -319,15 +322,16 @@ impl Tailer {
         let reason = if initial { OpenReason::Initial } else { OpenReason::Appeared };
         let stream = sink.open(path, reason);
         if !(initial && self.options.from_end) {
-            sink.data(stream, &content);
+            if let Err(e) = identity::gz_stream(path, 0, |c| sink.data(stream, c)) {
+                let reason = format!("gzip archive unreadable part-way: {e}");
+                sink.incident(Incident::Error {
+                    stream: Some(stream),
+                    path: path.to_path_buf(),
+                    reason,
+                });
+            }
         }
         sink.end(stream);
-        self.remember(Known {
-            id: Some(id),
-            head: head.to_vec(),
-            read: content.len() as u64,
-            stream,
-            size,
-        });
+        self.remember(Known { id: Some(id), head, read: len, stream, size });
     }
 }

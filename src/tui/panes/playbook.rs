@@ -1,7 +1,8 @@
-//! Playbook: the containment checklist. Until a case is wired in (`leakline watch --case
-//! DIR`), the pane previews a playbook read-only: steps, roles, time budgets, and on `Enter`
-//! the instructions and example commands (`c` copies one). Without a playbook it explains the
-//! key space.
+//! Playbook: the containment checklist. With a case (`leakline watch --case DIR`) each step
+//! shows its state, role, SLA countdown (amber + "⚠" near, red + "OVERDUE" past) and verify
+//! status against the live snapshot (✔ with the evidence named); `s`/`d`/`x`/`n` journal
+//! through the case library. Without a case the pane previews a playbook read-only. `Enter`
+//! shows a step's instructions and example commands (`c` copies one).
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -24,11 +25,21 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
             .render(body, buf);
         return;
     };
-    let extra = format!("preview, no case open · {} · {}", doc.severity.as_str(), clean(&doc.id));
+    let extra = match &app.case {
+        Some(case) => format!(
+            "case {} · {} · {} records · head {}",
+            clean(&case.state.name),
+            case.state.status().as_str(),
+            case.state.records,
+            case.state.head.get(..12).unwrap_or(&case.state.head)
+        ),
+        None => format!("preview, no case open · {} · {}", doc.severity.as_str(), clean(&doc.id)),
+    };
     section(&clean(&doc.title), &extra, theme, title, buf);
     let selected = app.playbook.selected.min(doc.steps.len().saturating_sub(1));
-    match doc.steps.get(selected) {
-        Some(step) if app.playbook.detail => render_step(app, step, body, buf),
+    match (doc.steps.get(selected), &app.case) {
+        (Some(step), _) if app.playbook.detail => render_step(app, step, body, buf),
+        (_, Some(case)) => super::casesteps::render(app, case, doc, selected, body, buf),
         _ => render_steps(app, doc, selected, body, buf),
     }
 }
@@ -123,8 +134,11 @@ fn render_step(app: &App, step: &Step, area: Rect, buf: &mut Buffer) {
             Span::styled("  (Esc back)", theme.dim()),
         ]),
         Line::styled(clean(&step.why), theme.dim()),
-        Line::from(""),
     ];
+    if let Some(case) = &app.case {
+        lines.extend(super::casesteps::step_status_lines(app, case, &step.id));
+    }
+    lines.push(Line::from(""));
     lines.extend(step.instructions.lines().map(|l| Line::raw(clean(l))));
     if !step.commands.is_empty() {
         lines.push(Line::from(""));
@@ -140,5 +154,6 @@ fn render_step(app: &App, step: &Step, area: Rect, buf: &mut Buffer) {
             lines.push(Line::raw(format!("  {}", clean(&c.command))));
         }
     }
-    Paragraph::new(lines).wrap(Wrap { trim: false }).render(area, buf);
+    let scroll = app.playbook.scroll.min(usize::from(u16::MAX)) as u16;
+    Paragraph::new(lines).wrap(Wrap { trim: false }).scroll((scroll, 0)).render(area, buf);
 }

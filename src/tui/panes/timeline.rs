@@ -99,11 +99,13 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let tz = format::zone(&snap.timezone);
     let (start, end) = visible_range(app);
     let services = snap.services.len().max(1) as u16;
-    let [title, axis_row, gantt, spark_title, spark_ext, spark_int, legend, scans] =
+    let case_rows = u16::from(app.case.is_some());
+    let [title, axis_row, gantt, case_row, spark_title, spark_ext, spark_int, legend, scans] =
         Layout::vertical([
             Constraint::Length(1),
             Constraint::Length(1),
             Constraint::Length(services * 2),
+            Constraint::Length(case_rows),
             Constraint::Length(1),
             Constraint::Max(8),
             Constraint::Max(5),
@@ -144,6 +146,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
             buf.set_string(gantt.x + LABEL_W + c, y + 1, "│", theme.key());
         }
     }
+    render_case_marks(app, axis, case_row, buf);
     render_rate(app, axis, spark_title, spark_ext, spark_int, buf);
     Paragraph::new(Line::from(vec![
         Span::styled("█", theme.danger_text()),
@@ -151,11 +154,35 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         Span::styled("█", theme.warn_text()),
         Span::raw(" closed "),
         Span::styled("░", theme.dim()),
-        Span::raw(" uncertain  o/x scan open/closed  │ now   "),
+        Span::raw(if app.case.is_some() {
+            " uncertain  o/x scan open/closed  ◆ step • note  │ now   "
+        } else {
+            " uncertain  o/x scan open/closed  │ now   "
+        }),
         Span::styled("+/- zoom  h/l pan  0 fit", theme.dim()),
     ]))
     .render(legend, buf);
     render_scans(app, (start, end), scans, buf);
+}
+
+/// Playbook actions (`◆`) and notes (`•`) from the case journal, on their own row.
+fn render_case_marks(app: &App, axis: Axis, area: Rect, buf: &mut Buffer) {
+    let Some(case) = &app.case else {
+        return;
+    };
+    if area.height == 0 {
+        return;
+    }
+    let theme = app.theme;
+    buf.set_string(area.x, area.y, "  playbook", theme.dim());
+    // Notes first, so a step action in the same column wins (it is the rarer, weightier mark).
+    for (kind, mark) in [("note", "•"), ("step", "◆")] {
+        for entry in case.state.timeline.iter().filter(|e| e.kind == kind) {
+            if let Some(c) = axis.col(entry.at) {
+                buf.set_string(area.x + LABEL_W + c, area.y, mark, theme.key());
+            }
+        }
+    }
 }
 
 /// The scan observations in the visible range, newest first: the evidence behind the bounds.
