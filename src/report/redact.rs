@@ -263,7 +263,11 @@ fn find_userinfo(text: &str) -> Vec<Span> {
         let mut at = None;
         while end < bytes.len() {
             let b = bytes[end];
-            if matches!(b, b'/' | b'?' | b'#' | b'"' | b'<' | b'>' | b'`' | b'\\')
+            // `[` ends the search too: it never occurs in a userinfo (RFC 3986 requires it
+            // percent-encoded there), it opens an IPv6 host only after the `@`, and it starts
+            // a redaction marker that replaced an earlier delimiter such as `?` — without it, a
+            // second pass would read `://token=[REDACTED:…]&@` as credentials.
+            if matches!(b, b'/' | b'?' | b'#' | b'"' | b'<' | b'>' | b'`' | b'\\' | b'[')
                 || b.is_ascii_whitespace()
                 || b.is_ascii_control()
             {
