@@ -9,6 +9,15 @@
 //! 256 MiB so the disk does not fill); one line in `EXTERNAL_EVERY` (default 3, as in the
 //! scenario) comes from an external client, the rest from internal ones. Prints events applied
 //! per second and the resident set size sampled every second.
+//!
+//! `cargo bench --bench follow -- soak [SECS=600] [RATE=100000] [EXTERNAL_CLIENTS=300]
+//! [EXTERNAL_EVERY=20] [ROTATE_MIB=256] [SPEED=1]`: the RSS soak. A writer appends `RATE`
+//! lines/s (every 10 ms) with *advancing* timestamps — `SPEED` seconds of log time per wall
+//! second, from 2026-11-27 08:00 UTC — one line in `EXTERNAL_EVERY` from one of
+//! `EXTERNAL_CLIENTS` external clients in turn, the rest from 2000 internal ones (50 distinct
+//! queries per path), and rename-rotates every `ROTATE_MIB`. Every 10 s it prints lines written / applied, the
+//! applied rate, RSS and rotations; at the end the least-squares RSS slope (whole run and
+//! second half) and that slope per hour of log time.
 
 use std::fs::{self, OpenOptions};
 use std::io::Write;
@@ -20,6 +29,10 @@ use std::time::{Duration, Instant};
 use leakline::config::{AccessSpec, CaseConfig, ServiceConfig};
 use leakline::follow::{SessionOptions, session};
 use leakline::ingest::access::AccessFormat;
+
+#[path = "common/lines.rs"]
+mod lines;
+use lines::{Mix, push_line};
 
 const ROTATE_BYTES: u64 = 256 * 1024 * 1024;
 
@@ -48,14 +61,8 @@ fn config(dir: &Path, pattern: &str) -> CaseConfig {
 
 /// `n` distinct combined lines (clients, paths, statuses vary), second `sec` of a fixed day.
 fn block(n: usize, sec: u64, external_every: usize) -> Vec<u8> {
-    let paths = ["/v1/chat/completions", "/v1/models", "/healthz", "/.env", "/v1/embeddings"];
-    let uas = [
-        "curl/8.5.0",
-        "python-requests/2.31",
-        "Mozilla/5.0 (X11; Linux x86_64)",
-        "kube-probe/1.29",
-    ];
     let (h, m, s) = ((sec / 3600) % 24, (sec / 60) % 60, sec % 60);
+    let stamp = format!("27/Nov/2026:{h:02}:{m:02}:{s:02} +0000");
     let mut out = Vec::with_capacity(n * 160);
     for i in 0..n {
         let client = if i % external_every.max(1) == 0 {
@@ -63,14 +70,7 @@ fn block(n: usize, sec: u64, external_every: usize) -> Vec<u8> {
         } else {
             format!("10.1.{}.{}", (i / 250) % 250, i % 250)
         };
-        let status = [200, 200, 404, 401][i % 4];
-        let _ = writeln!(
-            out,
-            "{client} - - [27/Nov/2026:{h:02}:{m:02}:{s:02} +0000] \"GET {}?q={i} HTTP/1.1\" {status} {} \"-\" \"{}\"",
-            paths[i % paths.len()],
-            100 + i,
-            uas[i % uas.len()]
-        );
+        push_line(&mut out, i, &client, &stamp, usize::MAX);
     }
     out
 }
@@ -102,6 +102,18 @@ fn main() {
         .expect("runtime");
     let cfg = config(dir.path(), &pattern);
     match mode.as_str() {
+        "soak" => {
+            let num = |i: usize, d: u64| args.get(i).and_then(|s| s.parse().ok()).unwrap_or(d);
+            let soak = Soak {
+                secs: num(1, 600),
+                rate: num(2, 100_000),
+                external_clients: num(3, 300),
+                external_every: num(4, 20),
+                rotate_mib: num(5, 256),
+                speed: num(6, 1),
+            };
+            runtime.block_on(soak_run(cfg, log, soak));
+        }
         "throughput" => {
             let every = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(3_usize);
             runtime.block_on(throughput(cfg, log, secs, every));
@@ -266,4 +278,147 @@ async fn throughput(cfg: CaseConfig, log: PathBuf, secs: u64, external_every: us
         warm.3
     );
     let _ = session.shutdown().await;
+}
+
+/// Parameters of the soak mode (see the module docs).
+#[derive(Debug, Clone, Copy)]
+struct Soak {
+    secs: u64,
+    rate: u64,
+    external_clients: u64,
+    external_every: u64,
+    rotate_mib: u64,
+    /// Seconds of log time per second of wall time.
+    speed: u64,
+}
+
+/// Log time of the soak's first line: 2026-11-27 08:00:00 UTC.
+const SOAK_BASE: i64 = 1_795_766_400;
+
+/// Least-squares slope of `ys` over `xs`.
+fn slope(points: &[(f64, f64)]) -> f64 {
+    let n = points.len() as f64;
+    if n < 2.0 {
+        return f64::NAN;
+    }
+    let mx = points.iter().map(|p| p.0).sum::<f64>() / n;
+    let my = points.iter().map(|p| p.1).sum::<f64>() / n;
+    let cov: f64 = points.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum();
+    let var: f64 = points.iter().map(|p| (p.0 - mx).powi(2)).sum();
+    cov / var
+}
+
+async fn soak_run(cfg: CaseConfig, log: PathBuf, soak: Soak) {
+    println!(
+        "soak: {} s at {} lines/s; one line in {} external, from {} external clients (2000 \
+         internal); rename rotation every {} MiB; {} s of log time per wall second",
+        soak.secs,
+        soak.rate,
+        soak.external_every,
+        soak.external_clients,
+        soak.rotate_mib,
+        soak.speed
+    );
+    let options =
+        SessionOptions { rotate_wait: Duration::from_secs(1), ..SessionOptions::default() };
+    let session = session::start(cfg, options);
+    let mut status = session.status.clone();
+    while !status.borrow_and_update().backfilled {
+        let _ = status.changed().await;
+    }
+    let written = Arc::new(AtomicU64::new(0));
+    let rotations = Arc::new(AtomicU64::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
+    let start = Instant::now();
+    let writer_thread = {
+        let (written, rotations, stop) =
+            (Arc::clone(&written), Arc::clone(&rotations), Arc::clone(&stop));
+        std::thread::spawn(move || soak_writer(&log, soak, start, &written, &rotations, &stop))
+    };
+    let mut samples: Vec<(u64, u64, u64, u64)> = Vec::new();
+    println!(
+        "{:>6} {:>11} {:>11} {:>9} {:>10} {:>9}",
+        "t_s", "written", "applied", "lines/s", "rss_KiB", "rotations"
+    );
+    let mut s = 0;
+    while s < soak.secs {
+        s = (s + 10).min(soak.secs);
+        tokio::time::sleep_until((start + Duration::from_secs(s)).into()).await;
+        let (w, a, r) = (written.load(Ordering::Relaxed), status.borrow().events, rss_kib());
+        let prev = samples.last().map_or((0, 0, 0, 0), |x| *x);
+        samples.push((s, w, a, r));
+        println!(
+            "{s:>6} {w:>11} {a:>11} {:>9.0} {r:>10} {:>9}",
+            (a - prev.2) as f64 / (s - prev.0) as f64,
+            rotations.load(Ordering::Relaxed)
+        );
+    }
+    stop.store(true, Ordering::Relaxed);
+    writer_thread.join().expect("writer");
+    let (_, w, a, r) = samples[samples.len() - 1];
+    let pts = |from: u64| -> Vec<(f64, f64)> {
+        samples.iter().filter(|x| x.0 >= from).map(|x| (x.0 as f64, x.3 as f64)).collect()
+    };
+    let all = slope(&pts(0));
+    let late = slope(&pts(soak.secs / 2));
+    let per_hour = |kib_per_s: f64| kib_per_s * 3600.0 / soak.speed.max(1) as f64 / 1024.0;
+    println!(
+        "soak: applied {a} of {w} written in {} s ({:.0} lines/s); {} rotations; RSS {} KiB at \
+         first sample, {r} KiB at end; slope {all:.1} KiB/s over the run, {late:.1} KiB/s over \
+         the second half = {:.0} MiB (second half: {:.0} MiB) per hour of log time",
+        soak.secs,
+        a as f64 / soak.secs as f64,
+        rotations.load(Ordering::Relaxed),
+        samples[0].3,
+        per_hour(all),
+        per_hour(late)
+    );
+    let snapshot = session.shutdown().await;
+    let _ = snapshot;
+}
+
+/// The soak's writer: `soak.rate` lines/s, advancing timestamps, rename rotation, until `stop`.
+fn soak_writer(
+    log: &Path,
+    soak: Soak,
+    start: Instant,
+    written: &AtomicU64,
+    rotations: &AtomicU64,
+    stop: &AtomicBool,
+) {
+    let rotate_bytes = soak.rotate_mib * 1024 * 1024;
+    let old = log.with_extension("log.1");
+    let mut f = OpenOptions::new().append(true).open(log).expect("open log");
+    let (mut n, mut bytes) = (0_u64, 0_u64);
+    let mut buf = Vec::with_capacity(2 << 20);
+    let (mut stamp_sec, mut stamp) = (i64::MIN, String::new());
+    let mix = Mix::new(soak.external_clients, soak.external_every);
+    while !stop.load(Ordering::Relaxed) {
+        std::thread::sleep(Duration::from_millis(10));
+        let elapsed = start.elapsed().as_secs_f64();
+        let due = (elapsed * soak.rate as f64) as u64;
+        let sec = SOAK_BASE + (elapsed * soak.speed as f64) as i64;
+        if sec != stamp_sec {
+            stamp_sec = sec;
+            stamp = chrono::DateTime::from_timestamp(sec, 0)
+                .expect("time")
+                .format("%d/%b/%Y:%H:%M:%S +0000")
+                .to_string();
+        }
+        buf.clear();
+        for k in n..due {
+            push_line(&mut buf, k as usize, mix.client(k), &stamp, 50);
+        }
+        f.write_all(&buf).expect("write");
+        bytes += buf.len() as u64;
+        written.store(due, Ordering::Relaxed);
+        n = due;
+        if bytes >= rotate_bytes {
+            let _ = fs::remove_file(&old);
+            fs::rename(log, &old).expect("rotate");
+            f = OpenOptions::new().create(true).append(true).open(log).expect("reopen");
+            rotations.fetch_add(1, Ordering::Relaxed);
+            bytes = 0;
+        }
+    }
 }
