@@ -569,6 +569,60 @@ fn quick_flags_without_config() {
     assert_eq!(doc["services"][0]["state"], "open");
 }
 
+/// Live compaction (`Correlator::compact_before`, run by `watch` an hour behind the newest
+/// event) folds old detail per window: with every negative known, the result is unchanged.
+#[test]
+fn live_compaction_keeps_every_rule_fixture_exact() {
+    for (path, f) in fixtures() {
+        let events: Vec<Event> = f.events.iter().map(event).collect();
+        let as_of = time(&f.as_of);
+        let mut whole = correlator(&f);
+        whole.apply(&events);
+        let expected = document(&whole, as_of);
+
+        let (scans, mut reqs): (Vec<Event>, Vec<Event>) =
+            events.into_iter().partition(|e| matches!(e, Event::Scan(_)));
+        reqs.sort_by_key(Event::time);
+        let mid = reqs.len() / 2;
+        let mut c = correlator(&f);
+        c.apply(&scans);
+        c.apply(&reqs[..mid]);
+        if let Some(next) = reqs.get(mid) {
+            c.compact_before(next.time());
+        }
+        c.apply(&reqs[mid..]);
+        // A request older than the horizon (late) lands in its folded window.
+        c.compact_before(as_of);
+        assert_eq!(document(&c, as_of), expected, "{} (compacted)", path.display());
+    }
+}
+
+/// After compaction, a late negative that falls inside folded positives cannot split them:
+/// it is reported as a gap, never silently ignored; one after the horizon splits exactly.
+#[test]
+fn live_compaction_reports_an_unsplittable_late_negative() {
+    let f: Fixture = toml::from_str(
+        &std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/fixtures/scenarios/rules/late_negative_split.toml"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let events: Vec<Event> = f.events.iter().map(event).collect();
+    let (scans, reqs): (Vec<Event>, Vec<Event>) =
+        events.into_iter().partition(|e| matches!(e, Event::Scan(_)));
+    let last = reqs.iter().map(Event::time).max().unwrap();
+    let mut c = correlator(&f);
+    c.apply(&reqs);
+    c.compact_before(last + chrono::Duration::seconds(1));
+    c.apply(&scans);
+    let snap = c.snapshot(time(&f.as_of));
+    assert_eq!(snap.services[0].windows.len(), 1);
+    assert_eq!(snap.gaps.len(), 1);
+    assert!(snap.gaps[0].reason.contains("not split"), "{:?}", snap.gaps);
+}
+
 #[test]
 fn sealed_correlator_reports_an_unsplittable_late_negative() {
     let f: Fixture = toml::from_str(

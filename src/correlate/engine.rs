@@ -184,6 +184,9 @@ pub struct Correlator {
     pub(crate) gaps: Vec<Gap>,
     pub(crate) events: u64,
     sealed: bool,
+    /// Live mode: detail cells before this instant were folded into segments (see
+    /// `compact_before`); positives older than it go straight to their segment.
+    compacted_until: Option<TimeKey>,
     /// Unmatched scan targets never seen `open`, by target name: not services (yet). The
     /// first `open` observation (any vantage) turns one into a service and replays these.
     pending: HashMap<String, Vec<PendingMark>>,
@@ -215,6 +218,7 @@ impl Correlator {
             gaps: Vec::new(),
             events: 0,
             sealed: false,
+            compacted_until: None,
             pending: HashMap::new(),
             config,
         };
@@ -322,6 +326,36 @@ impl Correlator {
         }
     }
 
+    /// Live mode's memory bound: fold the per-timestamp detail cells older than `horizon`
+    /// into their segments (as `seal` does for everything), so memory stops growing with the
+    /// length of the incident. Exactness is kept for all evidence at or after `horizon`; a
+    /// negative observation that arrives later *and* falls strictly inside the folded
+    /// positives of a window cannot split it and is recorded as a gap, exactly as after
+    /// `seal`. The live engine calls this once its backfill is done (every existing scan has
+    /// been read by then), with a horizon an hour behind the newest event. Monotonic:
+    /// a horizon earlier than a previous one does nothing.
+    pub fn compact_before(&mut self, horizon: DateTime<Utc>) {
+        let h = key_of(horizon);
+        if self.sealed || self.compacted_until.is_some_and(|c| c >= h) {
+            return;
+        }
+        self.compacted_until = Some(h);
+        for svc in &mut self.services {
+            let keep = svc.cells.split_off(&h);
+            let old = std::mem::replace(&mut svc.cells, keep);
+            for (t, cell) in old {
+                let i = svc.segment_of(t);
+                svc.segments[i].merge(&cell);
+            }
+        }
+    }
+
+    /// Whether a positive at `t` is aggregated per segment (sealed, or older than the live
+    /// compaction horizon) rather than per exact timestamp.
+    fn folded(&self, t: TimeKey) -> bool {
+        self.sealed || self.compacted_until.is_some_and(|c| t < c)
+    }
+
     fn service_of_source(&mut self, source: SourceId) -> u32 {
         match self.meta.get(source.0 as usize).and_then(|m| m.service) {
             Some(s) => s,
@@ -391,9 +425,9 @@ impl Correlator {
         };
         self.actors.states[actor as usize]
             .record(t, svc, path, ua, flags, r.status, r.bytes, success);
-        let sealed = self.sealed;
+        let folded = self.folded(t);
         let s = &mut self.services[svc as usize];
-        let cell = if sealed {
+        let cell = if folded {
             let i = s.segment_of(t);
             &mut s.segments[i]
         } else {
@@ -472,6 +506,7 @@ impl Correlator {
     /// Record one observation on one service: a timeline mark, and evidence when external.
     fn add_mark(&mut self, svc: u32, target: &str, m: PendingMark) {
         let t = key_of(m.time);
+        let folded = self.folded(t);
         let s = &mut self.services[svc as usize];
         s.scans.push(ScanMark {
             time: m.time,
@@ -486,7 +521,7 @@ impl Correlator {
             return;
         }
         if m.state.is_open() {
-            if self.sealed {
+            if folded {
                 let i = s.segment_of(t);
                 s.segments[i].add_scan_open(t);
             } else {
@@ -517,7 +552,7 @@ impl Correlator {
                             from: m.time,
                             to: None,
                             reason: format!(
-                                "line {}: negative scan evidence arrived after sealing and falls inside a window of `{}`; the window was not split",
+                                "line {}: negative scan evidence arrived after the window's evidence was aggregated (batch sealing, or live detail older than the horizon) and falls inside a window of `{}`; the window was not split",
                                 m.line, s.name
                             ),
                         });

@@ -396,8 +396,20 @@ impl Engine {
         }
         if self.status.backfilled {
             self.check_silence(now);
+            self.compact();
         }
         self.dirty = true;
+    }
+
+    /// Bound live memory: fold detail older than `detail_horizon` behind the newest event.
+    /// Only after the backfill, when every scan file that existed at start has been read.
+    fn compact(&mut self) {
+        let Ok(horizon) = chrono::Duration::from_std(self.options.detail_horizon) else { return };
+        if let Some(latest) = self.correlator.latest_event()
+            && let Some(h) = latest.checked_sub_signed(horizon)
+        {
+            self.correlator.compact_before(h);
+        }
     }
 
     /// Open a `Silent` gap for a source quiet for `silence_after` while another one was not.

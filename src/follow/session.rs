@@ -47,6 +47,11 @@ pub struct SessionOptions {
     pub tick: Duration,
     /// Batches in flight between followers and the engine (backpressure bound).
     pub channel_capacity: usize,
+    /// How far behind the newest event the correlator keeps per-timestamp detail once the
+    /// backfill is done; older evidence is folded per window (`Correlator::compact_before`),
+    /// which bounds memory over a long incident. A negative scan arriving later than this
+    /// behind the newest event can no longer split a window (it becomes a gap).
+    pub detail_horizon: Duration,
 }
 
 impl std::fmt::Debug for SessionOptions {
@@ -74,6 +79,7 @@ impl Default for SessionOptions {
             publish_every: Duration::from_millis(100),
             tick: Duration::from_secs(1),
             channel_capacity: 8,
+            detail_horizon: Duration::from_secs(3600),
         }
     }
 }
