@@ -42,10 +42,11 @@
 //! - *sealed* (`Correlator::seal`, batch after all scans): one cell per segment, so memory is
 //!   O(services × windows × (actors + paths)) and no longer grows with lines.
 //! - *compacted live* (`Correlator::compact_before`, called by `watch` once its backfill is
-//!   done, an hour behind the newest event): detail older than the horizon is folded into its
-//!   segment as in sealed mode, newer evidence stays exact. Memory is then bounded by the
-//!   last hour of external traffic plus the sealed-mode bound; a negative scan arriving more
-//!   than an hour late inside folded positives is reported as a gap instead of splitting.
+//!   done, `--detail-horizon` behind the newest event, 10 minutes by default): detail older
+//!   than the horizon is folded into its segment as in sealed mode; newer evidence stays
+//!   exact. Memory is then bounded by the horizon's worth of external traffic plus the
+//!   sealed-mode bound; a negative scan arriving later than the horizon inside folded
+//!   positives is reported as a gap instead of splitting (`analyze` stays exact).
 //!
 //! Per actor: totals, first/last seen, services, classification flags, and capped detail
 //! (`actors.rs`). Strings are interned and cut at 1 KiB (`intern.rs`). Windows, distinct

@@ -569,8 +569,8 @@ fn quick_flags_without_config() {
     assert_eq!(doc["services"][0]["state"], "open");
 }
 
-/// Live compaction (`Correlator::compact_before`, run by `watch` an hour behind the newest
-/// event) folds old detail per window: with every negative known, the result is unchanged.
+/// Live compaction (`Correlator::compact_before`, run by `watch` `--detail-horizon` behind
+/// the newest event) folds old detail per window: with every negative known, the result is unchanged.
 #[test]
 fn live_compaction_keeps_every_rule_fixture_exact() {
     for (path, f) in fixtures() {

@@ -59,6 +59,12 @@ pub struct WatchArgs {
     /// Seconds without new bytes (while others receive data) before a source is `silent`.
     #[arg(long, value_name = "SECS", default_value_t = 300)]
     pub silence_after: u64,
+    /// Seconds of log time behind the newest event for which every piece of evidence is kept
+    /// exact; older evidence is folded per exposure window so memory stays flat over a long
+    /// incident. A negative scan arriving later than this inside a window is reported as a
+    /// gap instead of splitting it (`analyze` on the same files is always exact).
+    #[arg(long, value_name = "SECS", default_value_t = 600)]
+    pub detail_horizon: u64,
     /// An access log: `[SERVICE=]GLOB` (`SERVICE=-` reads standard input).
     #[arg(long, value_name = "[SERVICE=]GLOB")]
     pub access: Vec<String>,
@@ -126,6 +132,7 @@ async fn dashboard(
         from_end: args.from_end,
         rotate_wait: Duration::from_secs_f64(args.rotate_wait),
         silence_after: Duration::from_secs(args.silence_after.max(1)),
+        detail_horizon: Duration::from_secs(args.detail_horizon),
         ..SessionOptions::default()
     };
     let mut tui = TuiOptions::live(
@@ -165,6 +172,7 @@ async fn headless(config: CaseConfig, args: WatchArgs) -> anyhow::Result<ExitCod
         from_end: args.from_end,
         rotate_wait: Duration::from_secs_f64(args.rotate_wait),
         silence_after: Duration::from_secs(args.silence_after.max(1)),
+        detail_horizon: Duration::from_secs(args.detail_horizon),
         ..SessionOptions::default()
     };
     let mut interrupt = signal(SignalKind::interrupt()).context("cannot listen for SIGINT")?;

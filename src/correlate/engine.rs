@@ -332,7 +332,8 @@ impl Correlator {
     /// negative observation that arrives later *and* falls strictly inside the folded
     /// positives of a window cannot split it and is recorded as a gap, exactly as after
     /// `seal`. The live engine calls this once its backfill is done (every existing scan has
-    /// been read by then), with a horizon an hour behind the newest event. Monotonic:
+    /// been read by then), with a horizon `detail_horizon` (10 minutes by default) behind the
+    /// newest event. Monotonic:
     /// a horizon earlier than a previous one does nothing.
     pub fn compact_before(&mut self, horizon: DateTime<Utc>) {
         let h = key_of(horizon);

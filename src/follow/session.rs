@@ -79,7 +79,7 @@ impl Default for SessionOptions {
             publish_every: Duration::from_millis(100),
             tick: Duration::from_secs(1),
             channel_capacity: 8,
-            detail_horizon: Duration::from_secs(3600),
+            detail_horizon: Duration::from_secs(600),
         }
     }
 }
