@@ -597,10 +597,8 @@ fn live_compaction_keeps_every_rule_fixture_exact() {
     }
 }
 
-/// After compaction, a late negative that falls inside folded positives cannot split them:
-/// it is reported as a gap, never silently ignored; one after the horizon splits exactly.
-#[test]
-fn live_compaction_reports_an_unsplittable_late_negative() {
+/// The late-negative rule fixture, its scans and its requests apart.
+fn late_negative_fixture() -> (Fixture, Vec<Event>, Vec<Event>) {
     let f: Fixture = toml::from_str(
         &std::fs::read_to_string(
             Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -612,6 +610,14 @@ fn live_compaction_reports_an_unsplittable_late_negative() {
     let events: Vec<Event> = f.events.iter().map(event).collect();
     let (scans, reqs): (Vec<Event>, Vec<Event>) =
         events.into_iter().partition(|e| matches!(e, Event::Scan(_)));
+    (f, scans, reqs)
+}
+
+/// After compaction, a late negative that falls inside folded positives cannot split them:
+/// it is reported as a gap, never silently ignored.
+#[test]
+fn live_compaction_reports_an_unsplittable_late_negative() {
+    let (f, scans, reqs) = late_negative_fixture();
     let last = reqs.iter().map(Event::time).max().unwrap();
     let mut c = correlator(&f);
     c.apply(&reqs);
@@ -625,17 +631,7 @@ fn live_compaction_reports_an_unsplittable_late_negative() {
 
 #[test]
 fn sealed_correlator_reports_an_unsplittable_late_negative() {
-    let f: Fixture = toml::from_str(
-        &std::fs::read_to_string(
-            Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("tests/fixtures/scenarios/rules/late_negative_split.toml"),
-        )
-        .unwrap(),
-    )
-    .unwrap();
-    let events: Vec<Event> = f.events.iter().map(event).collect();
-    let (scans, reqs): (Vec<Event>, Vec<Event>) =
-        events.into_iter().partition(|e| matches!(e, Event::Scan(_)));
+    let (f, scans, reqs) = late_negative_fixture();
     let mut c = correlator(&f);
     c.seal();
     c.apply(&reqs);

@@ -19,18 +19,11 @@ pub fn bytes(n: u64) -> String {
     format!("{value:.1} {}", UNITS[unit])
 }
 
-/// A count with thin grouping: `12345` → `12,345`.
+/// A count with thin grouping: `12345` → `12,345` (the reports' grouping, so numbers read
+/// the same on screen and on paper).
 #[must_use]
 pub fn count(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
+    crate::report::text::thousands(n)
 }
 
 /// A duration in the two most significant units: `45s`, `12m 03s`, `1h 02m`, `3d 04h`.
