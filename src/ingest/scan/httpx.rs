@@ -15,7 +15,7 @@ use super::ScanRecordError;
 use super::json_tool::RecordParser;
 use super::tally::Cx;
 use super::target::{parse_ip, parse_target, scheme_port};
-use super::value::{StrOrNum, details, rfc3339};
+use super::value::{StrOrNum, details, json_record, record_time};
 
 #[derive(Debug, Deserialize)]
 struct Record {
@@ -48,15 +48,8 @@ impl RecordParser for Httpx {
 }
 
 fn parse(line: u64, bytes: &[u8], cx: &Cx) -> Result<ScanObservation, ScanRecordError> {
-    let rec: Record = serde_json::from_slice(bytes)
-        .map_err(|e| ScanRecordError::Record { line, reason: format!("JSON: {e}") })?;
-    let stamp =
-        rec.timestamp.as_deref().ok_or_else(|| ScanRecordError::missing(line, "timestamp"))?;
-    let time = rfc3339(stamp).ok_or_else(|| ScanRecordError::Field {
-        line,
-        field: "timestamp",
-        reason: format!("not an RFC 3339 time: `{stamp}`"),
-    })?;
+    let rec: Record = json_record(line, bytes)?;
+    let time = record_time(line, rec.timestamp.as_deref())?;
     let url = parse_target(rec.url.as_deref().unwrap_or(""));
     let input = parse_target(rec.input.as_deref().unwrap_or(""));
     let host = rec.host.as_deref().unwrap_or("");

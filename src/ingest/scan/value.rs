@@ -17,6 +17,28 @@ pub fn rfc3339(text: &str) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(text.trim()).ok().map(|t| t.with_timezone(&Utc))
 }
 
+/// One JSON record of a JSON-lines tool (nuclei, httpx, naabu), or the error naming its line.
+pub fn json_record<'a, T: Deserialize<'a>>(
+    line: u64,
+    bytes: &'a [u8],
+) -> Result<T, super::ScanRecordError> {
+    serde_json::from_slice(bytes)
+        .map_err(|e| super::ScanRecordError::Record { line, reason: format!("JSON: {e}") })
+}
+
+/// The record's required RFC 3339 `timestamp` in UTC, or the error naming the line and field.
+pub fn record_time(
+    line: u64,
+    stamp: Option<&str>,
+) -> Result<DateTime<Utc>, super::ScanRecordError> {
+    let stamp = stamp.ok_or_else(|| super::ScanRecordError::missing(line, "timestamp"))?;
+    rfc3339(stamp).ok_or_else(|| super::ScanRecordError::Field {
+        line,
+        field: "timestamp",
+        reason: format!("not an RFC 3339 time: `{stamp}`"),
+    })
+}
+
 /// A JSON value that tools write either as a string or as a number (`"port": "443"` / `443`,
 /// `"timestamp": "1591164405"`).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
