@@ -140,6 +140,24 @@ struct Known {
     size: u64,
 }
 
+impl OpenFile {
+    /// Re-open a closed file whose content was already partly read (same stream, continue at
+    /// the known offset). It has left its name, so it closes once quiet.
+    fn resume(id: FileId, path: &std::path::Path, file: File, k: Known, now: Instant) -> Self {
+        OpenFile {
+            id,
+            path: path.to_path_buf(),
+            file,
+            stream: k.stream,
+            offset: k.read,
+            head: k.head,
+            left_at: Some(now),
+            last_data: now,
+            failing: false,
+        }
+    }
+}
+
 /// A file found by discovery, not yet classified.
 #[derive(Debug, Clone, Copy)]
 struct Found<'a> {

@@ -136,17 +136,7 @@ impl Tailer {
                 Ok((head, file)) if identity::heads_match(&self.known[k].head, &head) => {
                     let k = self.known.remove(k);
                     if size > k.read {
-                        self.open.push(OpenFile {
-                            id,
-                            path: path.to_path_buf(),
-                            file,
-                            stream: k.stream,
-                            offset: k.read,
-                            head: k.head,
-                            left_at: Some(now),
-                            last_data: now,
-                            failing: false,
-                        });
+                        self.open.push(OpenFile::resume(id, path, file, k, now));
                     } else {
                         self.known.push(Known { size, ..k });
                     }
@@ -248,17 +238,7 @@ impl Tailer {
                 self.known.push(Known { id: Some(id), size, ..k });
                 return Some(Hold::Failed { until: now + self.options.rotate_wait });
             };
-            self.open.push(OpenFile {
-                id,
-                path: path.to_path_buf(),
-                file,
-                stream: k.stream,
-                offset: k.read,
-                head: k.head,
-                left_at: Some(now),
-                last_data: now,
-                failing: false,
-            });
+            self.open.push(OpenFile::resume(id, path, file, k, now));
             return None;
         }
         let unsure = |known: &[u8]| identity::compare_heads(known, head) == HeadMatch::Undecided;

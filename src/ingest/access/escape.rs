@@ -132,24 +132,13 @@ pub(crate) fn unescape_log(raw: &[u8], dst: &mut Vec<u8>) {
                 dst.push(b'\\');
                 i += 1;
             }
-            Some(b'"') => {
-                dst.push(b'"');
-                i += 2;
-            }
-            Some(b'\\') => {
-                dst.push(b'\\');
-                i += 2;
-            }
-            Some(b'n') => {
-                dst.push(b'\n');
-                i += 2;
-            }
-            Some(b't') => {
-                dst.push(b'\t');
-                i += 2;
-            }
-            Some(b'r') => {
-                dst.push(b'\r');
+            Some(c @ (b'"' | b'\\' | b'n' | b't' | b'r')) => {
+                dst.push(match c {
+                    b'n' => b'\n',
+                    b't' => b'\t',
+                    b'r' => b'\r',
+                    other => other,
+                });
                 i += 2;
             }
             _ => {
