@@ -26,38 +26,14 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use leakline::config::{AccessSpec, CaseConfig, ServiceConfig};
+use leakline::config::CaseConfig;
 use leakline::follow::{SessionOptions, session};
-use leakline::ingest::access::AccessFormat;
 
 #[path = "common/lines.rs"]
 mod lines;
 use lines::{Mix, push_line};
 
 const ROTATE_BYTES: u64 = 256 * 1024 * 1024;
-
-fn config(dir: &Path, pattern: &str) -> CaseConfig {
-    CaseConfig {
-        path: None,
-        base_dir: dir.to_path_buf(),
-        name: "follow bench".into(),
-        timezone: chrono_tz::UTC,
-        internal: vec!["10.0.0.0/8".parse().expect("cidr")],
-        trusted_proxies: Vec::new(),
-        allow: Vec::new(),
-        services: vec![ServiceConfig {
-            name: "gateway".into(),
-            addresses: vec!["192.0.2.40:443".into()],
-            access: vec![AccessSpec {
-                pattern: pattern.to_owned(),
-                format: Some(AccessFormat::Combined),
-                fields: None,
-            }],
-        }],
-        scans: Vec::new(),
-        scanners: Vec::new(),
-    }
-}
 
 /// `n` distinct combined lines (clients, paths, statuses vary), second `sec` of a fixed day.
 fn block(n: usize, sec: u64, external_every: usize) -> Vec<u8> {
@@ -100,7 +76,7 @@ fn main() {
         .enable_all()
         .build()
         .expect("runtime");
-    let cfg = config(dir.path(), &pattern);
+    let cfg = lines::config(dir.path(), &pattern, "follow bench");
     match mode.as_str() {
         "soak" => {
             let num = |i: usize, d: u64| args.get(i).and_then(|s| s.parse().ok()).unwrap_or(d);

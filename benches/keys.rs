@@ -20,9 +20,8 @@ use std::time::{Duration, Instant};
 
 use crossterm::event::{Event as TermEvent, KeyCode, KeyEvent, KeyModifiers};
 use futures::channel::mpsc;
-use leakline::config::{AccessSpec, CaseConfig, ServiceConfig};
+use leakline::config::CaseConfig;
 use leakline::follow::{SessionOptions, session};
-use leakline::ingest::access::AccessFormat;
 use leakline::tui::TuiOptions;
 use leakline::tui::event_loop::{self, Feeds};
 use ratatui::Terminal;
@@ -91,29 +90,6 @@ impl Backend for Probe {
     }
 }
 
-fn config(dir: &Path, pattern: &str) -> CaseConfig {
-    CaseConfig {
-        path: None,
-        base_dir: dir.to_path_buf(),
-        name: "keys bench".into(),
-        timezone: chrono_tz::UTC,
-        internal: vec!["10.0.0.0/8".parse().expect("cidr")],
-        trusted_proxies: Vec::new(),
-        allow: Vec::new(),
-        services: vec![ServiceConfig {
-            name: "gateway".into(),
-            addresses: vec!["192.0.2.40:443".into()],
-            access: vec![AccessSpec {
-                pattern: pattern.to_owned(),
-                format: Some(AccessFormat::Combined),
-                fields: None,
-            }],
-        }],
-        scans: Vec::new(),
-        scanners: Vec::new(),
-    }
-}
-
 /// Append at `rate` lines/s (every 10 ms, timestamps = now) until `stop`.
 fn writer(log: &Path, rate: u64, mix: &Mix, written: &AtomicU64, stop: &AtomicBool) {
     let mut f = OpenOptions::new().append(true).open(log).expect("open log");
@@ -142,7 +118,7 @@ fn main() {
     let dir = tempfile::tempdir().expect("temp dir");
     let log = dir.path().join("access.log");
     fs::write(&log, b"").expect("create log");
-    let cfg = config(dir.path(), &log.to_string_lossy());
+    let cfg = lines::config(dir.path(), &log.to_string_lossy(), "keys bench");
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

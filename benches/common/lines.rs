@@ -1,4 +1,5 @@
-//! The access-line generator shared by the follow and keys benches (`#[path]`-included).
+//! The access-line generator and the case config shared by the follow and keys benches
+//! (`#[path]`-included).
 
 use std::io::Write;
 
@@ -49,5 +50,30 @@ impl Mix {
         } else {
             &self.internal[(k % self.internal.len() as u64) as usize]
         }
+    }
+}
+
+/// One `gateway` service fed by the combined-format glob `pattern`, internal = 10.0.0.0/8.
+pub fn config(dir: &std::path::Path, pattern: &str, name: &str) -> leakline::config::CaseConfig {
+    use leakline::config::{AccessSpec, CaseConfig, ServiceConfig};
+    CaseConfig {
+        path: None,
+        base_dir: dir.to_path_buf(),
+        name: name.into(),
+        timezone: chrono_tz::UTC,
+        internal: vec!["10.0.0.0/8".parse().expect("cidr")],
+        trusted_proxies: Vec::new(),
+        allow: Vec::new(),
+        services: vec![ServiceConfig {
+            name: "gateway".into(),
+            addresses: vec!["192.0.2.40:443".into()],
+            access: vec![AccessSpec {
+                pattern: pattern.to_owned(),
+                format: Some(leakline::ingest::access::AccessFormat::Combined),
+                fields: None,
+            }],
+        }],
+        scans: Vec::new(),
+        scanners: Vec::new(),
     }
 }
