@@ -19,6 +19,18 @@ pub trait RecordParser {
     }
 }
 
+/// Emit a record that parsed into one observation, or count it malformed with its reason.
+pub fn emit_one(
+    parsed: Result<ScanObservation, super::ScanRecordError>,
+    cx: &mut Cx,
+    out: &mut Vec<ScanObservation>,
+) {
+    match parsed {
+        Ok(obs) => cx.emit(obs, out),
+        Err(err) => cx.malformed(&err),
+    }
+}
+
 /// Framer plus a tool's record parser.
 #[derive(Debug, Default)]
 pub struct JsonTool<P> {

@@ -21,7 +21,7 @@ use super::ScanRecordError;
 use super::json_tool::RecordParser;
 use super::tally::Cx;
 use super::target::parse_ip;
-use super::value::{StrOrNum, details, epoch_seconds};
+use super::value::{StrOrNum, details, epoch_seconds, json_record};
 
 /// A record once decoded from any masscan layout.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -197,12 +197,9 @@ impl RecordParser for MasscanJson {
                 return;
             }
         }
-        let rec: JsonRecord = match serde_json::from_slice(bytes) {
+        let rec: JsonRecord = match json_record(line, bytes) {
             Ok(rec) => rec,
-            Err(e) => {
-                return cx
-                    .malformed(&ScanRecordError::Record { line, reason: format!("JSON: {e}") });
-            }
+            Err(err) => return cx.malformed(&err),
         };
         match Self::decode_all(line, rec) {
             Ok(records) => {

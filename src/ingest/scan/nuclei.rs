@@ -12,7 +12,7 @@ use serde::Deserialize;
 use crate::model::{PortState, ScanObservation, ScanTool, Transport};
 
 use super::ScanRecordError;
-use super::json_tool::RecordParser;
+use super::json_tool::{RecordParser, emit_one};
 use super::tally::Cx;
 use super::target::{parse_ip, parse_target};
 use super::value::{StrOrNum, details, json_record, record_time};
@@ -41,10 +41,7 @@ pub struct Nuclei;
 
 impl RecordParser for Nuclei {
     fn record(&mut self, line: u64, bytes: &[u8], cx: &mut Cx, out: &mut Vec<ScanObservation>) {
-        match parse(line, bytes, cx) {
-            Ok(obs) => cx.emit(obs, out),
-            Err(err) => cx.malformed(&err),
-        }
+        emit_one(parse(line, bytes, cx), cx, out);
     }
 }
 
