@@ -59,7 +59,9 @@ pub mod classify;
 pub mod engine;
 pub mod intern;
 pub mod scan_match;
+pub mod shard;
 pub mod snapshot;
+mod tally;
 pub mod windows;
 
 pub use engine::{ActorDetail, ClientFilter, Correlator, RequestView, SourceInfo};

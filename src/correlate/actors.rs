@@ -115,6 +115,49 @@ impl ActorState {
         }
     }
 
+    /// Fold in `other`, the same address's requests recorded elsewhere (a batch shard), as
+    /// if they had been recorded after this actor's: totals add up, the capped lists take
+    /// `other`'s values in its order while there is room.
+    pub fn merge(&mut self, other: &ActorState) {
+        self.first_seen = self.first_seen.min(other.first_seen);
+        self.last_seen = self.last_seen.max(other.last_seen);
+        self.requests += other.requests;
+        self.successes += other.successes;
+        self.bytes = self.bytes.saturating_add(other.bytes);
+        for &s in &other.services {
+            if let Err(i) = self.services.binary_search(&s) {
+                self.services.insert(i, s);
+            }
+        }
+        self.address_scanner = self.address_scanner.or(other.address_scanner);
+        if let Some(s) = other.agent_scanner {
+            self.agent_scanner = Some(self.agent_scanner.map_or(s, |a| a.min(s)));
+        }
+        self.tool |= other.tool;
+        self.browser |= other.browser;
+        for &(k, n) in &other.paths {
+            add(&mut self.paths, &mut self.other_paths, k, n, MAX_ACTOR_PATHS);
+        }
+        self.other_paths += other.other_paths;
+        for &(k, n) in &other.agents {
+            add(&mut self.agents, &mut self.other_agents, k, n, MAX_ACTOR_AGENTS);
+        }
+        self.other_agents += other.other_agents;
+        for &(status, n) in &other.statuses {
+            match self.statuses.iter_mut().find(|s| s.0 == status) {
+                Some(s) => s.1 += n,
+                None => self.statuses.push((status, n)),
+            }
+        }
+    }
+
+    /// Translate the interned path and user-agent ids (`map[old] = new`).
+    pub fn remap_strings(&mut self, map: &[u32]) {
+        for e in self.paths.iter_mut().chain(self.agents.iter_mut()) {
+            e.0 = map[e.0 as usize];
+        }
+    }
+
     /// Status counts as a map (for the snapshot).
     #[must_use]
     pub fn status_map(&self) -> BTreeMap<u16, u64> {
@@ -123,12 +166,17 @@ impl ActorState {
 }
 
 fn bump(list: &mut Vec<(u32, u32)>, other: &mut u64, key: u32, cap: usize) {
+    add(list, other, key, 1, cap);
+}
+
+/// Count `n` requests for `key` in a capped list (see the module docs).
+fn add(list: &mut Vec<(u32, u32)>, other: &mut u64, key: u32, n: u32, cap: usize) {
     if let Some(e) = list.iter_mut().find(|e| e.0 == key) {
-        e.1 = e.1.saturating_add(1);
+        e.1 = e.1.saturating_add(n);
     } else if list.len() < cap {
-        list.push((key, 1));
+        list.push((key, n));
     } else {
-        *other += 1;
+        *other += u64::from(n);
     }
 }
 

@@ -6,11 +6,10 @@ use std::net::IpAddr;
 use chrono::{DateTime, Utc};
 use ipnet::IpNet;
 
-use super::actors::Actors;
-use super::classify::{ScannerDb, UaFlags, user_agent_flags};
-use super::intern::{IdMap, Interner};
+use super::classify::ScannerDb;
 use super::scan_match::{AddressSpec, target_name};
-use super::windows::{Cell, HitRef, OrderKey, TimeKey, key_of};
+use super::tally::Tally;
+use super::windows::{Cell, TimeKey, key_of};
 use crate::config::{CaseConfig, Vantage};
 use crate::model::snapshot::{Gap, GapKind, ScanMark, SourceHealth, UnmatchedTargets};
 use crate::model::{
@@ -176,14 +175,13 @@ pub struct Correlator {
     /// Configured services come first; the rest are sorted by name at snapshot time.
     pub(crate) configured: usize,
     addresses: Vec<(u32, AddressSpec)>,
-    pub(crate) actors: Actors,
-    pub(crate) strings: Interner,
-    ua_flags: IdMap<u32, UaFlags>,
+    /// Actors, interned strings and user-agent flags of external requests.
+    pub(crate) tally: Tally,
     /// Requests per minute (Unix minute → [external, internal]).
     pub(crate) rate: BTreeMap<i64, [u64; 2]>,
     pub(crate) gaps: Vec<Gap>,
     pub(crate) events: u64,
-    sealed: bool,
+    pub(crate) sealed: bool,
     /// Live mode: detail cells before this instant were folded into segments (see
     /// `compact_before`); positives older than it go straight to their segment.
     compacted_until: Option<TimeKey>,
@@ -211,9 +209,7 @@ impl Correlator {
             service_ids: HashMap::new(),
             configured: 0,
             addresses: Vec::new(),
-            actors: Actors::default(),
-            strings: Interner::default(),
-            ua_flags: IdMap::default(),
+            tally: Tally::default(),
             rate: BTreeMap::new(),
             gaps: Vec::new(),
             events: 0,
@@ -249,7 +245,7 @@ impl Correlator {
         self.filter.clone()
     }
 
-    fn service_id(&mut self, name: &str) -> u32 {
+    pub(crate) fn service_id(&mut self, name: &str) -> u32 {
         if let Some(&id) = self.service_ids.get(name) {
             return id;
         }
@@ -357,14 +353,14 @@ impl Correlator {
         self.sealed || self.compacted_until.is_some_and(|c| t < c)
     }
 
-    fn service_of_source(&mut self, source: SourceId) -> u32 {
+    pub(crate) fn service_of_source(&mut self, source: SourceId) -> u32 {
         match self.meta.get(source.0 as usize).and_then(|m| m.service) {
             Some(s) => s,
             None => self.service_id(UNASSIGNED_SERVICE),
         }
     }
 
-    fn minute(t: TimeKey) -> i64 {
+    pub(crate) fn minute(t: TimeKey) -> i64 {
         t.0.div_euclid(60)
     }
 
@@ -405,27 +401,7 @@ impl Correlator {
             return;
         }
         self.rate.entry(Self::minute(t)).or_insert([0, 0])[0] += 1;
-        let scanners = &self.scanners;
-        let actor = self.actors.id(client, t, || scanners.match_address(client));
-        let ua = self.strings.intern(r.user_agent);
-        let scanners = &self.scanners;
-        let flags =
-            *self.ua_flags.entry(ua).or_insert_with(|| user_agent_flags(scanners, r.user_agent));
-        let method = self.strings.intern(r.method);
-        let target = self.strings.intern(r.target);
-        let path =
-            if r.path.len() == r.target.len() { target } else { self.strings.intern(r.path) };
-        let success = r.status != 0 && r.status < 400;
-        let hit = HitRef {
-            at: OrderKey { time: t, source: r.source.0, line: r.line },
-            actor,
-            user_agent: ua,
-            method,
-            target,
-            status: r.status,
-        };
-        self.actors.states[actor as usize]
-            .record(t, svc, path, ua, flags, r.status, r.bytes, success);
+        let rec = self.tally.record(&self.scanners, &r, client, svc, t);
         let folded = self.folded(t);
         let s = &mut self.services[svc as usize];
         let cell = if folded {
@@ -434,7 +410,7 @@ impl Correlator {
         } else {
             s.cells.entry(t).or_default()
         };
-        cell.add_request(hit, path, r.bytes, success);
+        cell.add_request(rec.hit, rec.path, r.bytes, rec.success);
     }
 
     /// The configured services whose `addresses` match a scan observation.
@@ -593,7 +569,7 @@ impl Correlator {
     pub fn latest_event(&self) -> Option<DateTime<Utc>> {
         let mut latest: Option<TimeKey> = None;
         let mut see = |t: TimeKey| latest = Some(latest.map_or(t, |l| l.max(t)));
-        for a in &self.actors.states {
+        for a in &self.tally.actors.states {
             see(a.last_seen);
         }
         for s in &self.services {

@@ -68,6 +68,11 @@ impl Interner {
         self.strings.get(id as usize).map_or("", |s| s)
     }
 
+    /// Every string, in id order.
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        self.strings.iter().map(|s| &**s)
+    }
+
     #[must_use]
     pub fn len(&self) -> usize {
         self.strings.len()

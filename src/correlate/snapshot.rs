@@ -22,7 +22,7 @@ pub const MAX_RATE_BUCKETS: i64 = 2000;
 
 pub(crate) fn build(c: &Correlator, as_of: DateTime<Utc>, detail: ActorDetail) -> Snapshot {
     let classes: Vec<ActorClass> =
-        c.actors.states.iter().map(|a| class_of(a.scanner(), a.tool, a.browser)).collect();
+        c.tally.actors.states.iter().map(|a| class_of(a.scanner(), a.tool, a.browser)).collect();
     let mut order: Vec<usize> = (0..c.configured).collect();
     let mut extra: Vec<usize> = (c.configured..c.services.len()).collect();
     extra.sort_by(|&a, &b| c.services[a].name.cmp(&c.services[b].name));
@@ -34,6 +34,7 @@ pub(crate) fn build(c: &Correlator, as_of: DateTime<Utc>, detail: ActorDetail) -
         .map(|s| service_summary(c, s, &classes))
         .collect();
     let mut actors: Vec<ActorSummary> = c
+        .tally
         .actors
         .states
         .iter()
@@ -76,20 +77,21 @@ fn hit(c: &Correlator, h: &HitRef) -> Hit {
     Hit {
         time: time_of(h.at.time),
         client: c
+            .tally
             .actors
             .states
             .get(h.actor as usize)
             .map_or_else(String::new, |a| a.ip.to_string()),
-        user_agent: c.strings.get(h.user_agent).to_string(),
-        method: c.strings.get(h.method).to_string(),
-        path: c.strings.get(h.target).to_string(),
+        user_agent: c.tally.strings.get(h.user_agent).to_string(),
+        method: c.tally.strings.get(h.method).to_string(),
+        path: c.tally.strings.get(h.target).to_string(),
         status: h.status,
     }
 }
 
 fn top_paths(c: &Correlator, counts: impl Iterator<Item = (u32, u64)>) -> Vec<PathCount> {
     let mut v: Vec<PathCount> = counts
-        .map(|(p, n)| PathCount { path: c.strings.get(p).to_string(), requests: n })
+        .map(|(p, n)| PathCount { path: c.tally.strings.get(p).to_string(), requests: n })
         .collect();
     v.sort_by(|a, b| b.requests.cmp(&a.requests).then_with(|| a.path.cmp(&b.path)));
     v.truncate(TOP_PATHS);
@@ -180,8 +182,11 @@ fn actor_summary(
     let full = detail == ActorDetail::Full;
     let mut agents: Vec<(String, u64)> = Vec::new();
     if full {
-        agents =
-            a.agents.iter().map(|&(u, n)| (c.strings.get(u).to_string(), u64::from(n))).collect();
+        agents = a
+            .agents
+            .iter()
+            .map(|&(u, n)| (c.tally.strings.get(u).to_string(), u64::from(n)))
+            .collect();
         agents.sort_by(|x, y| y.1.cmp(&x.1).then_with(|| x.0.cmp(&y.0)));
         agents.truncate(TOP_AGENTS);
     }

@@ -114,8 +114,24 @@ impl Cell {
         self.touch(t);
     }
 
+    /// Fold in a cell whose actor and string ids belong to an absorbed tally (a batch
+    /// shard's), translating them with `maps`.
+    pub(crate) fn merge_remapped(&mut self, other: &Cell, maps: &super::tally::IdMaps) {
+        self.merge_with(other, |a| maps.actor(a), |h| maps.hit(h), |p| maps.string(p));
+    }
+
     /// Fold another cell into this one.
     pub fn merge(&mut self, other: &Cell) {
+        self.merge_with(other, |a| a, |h| h, |p| p);
+    }
+
+    fn merge_with(
+        &mut self,
+        other: &Cell,
+        actor: impl Fn(u32) -> u32,
+        hit: impl Fn(HitRef) -> HitRef,
+        path: impl Fn(u32) -> u32,
+    ) {
         self.requests += other.requests;
         self.successes += other.successes;
         self.bytes = self.bytes.saturating_add(other.bytes);
@@ -123,12 +139,12 @@ impl Cell {
         for t in [other.first_pos, other.last_pos].into_iter().flatten() {
             self.touch(t);
         }
-        min_hit(&mut self.first, other.first);
-        for (actor, hit) in &other.actors {
-            min_hit(self.actors.entry(*actor).or_insert(None), *hit);
+        min_hit(&mut self.first, other.first.map(&hit));
+        for (a, first_success) in &other.actors {
+            min_hit(self.actors.entry(actor(*a)).or_insert(None), first_success.map(&hit));
         }
-        for (path, n) in &other.paths {
-            *self.paths.entry(*path).or_insert(0) += n;
+        for (p, n) in &other.paths {
+            *self.paths.entry(path(*p)).or_insert(0) += n;
         }
     }
 }

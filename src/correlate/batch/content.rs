@@ -1,0 +1,141 @@
+//! A source file's bytes for the batch driver: gzip recognised by its magic bytes, and the
+//! SHA-256 of the bytes on disk, computed inline or by a hasher thread fed the chunks.
+
+use std::fs::File;
+use std::io::{self, Read};
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::mpsc;
+
+use sha2::{Digest, Sha256};
+
+use crate::ingest::source::GZIP_MAGIC;
+
+/// Hashes every byte read through it (the on-disk bytes, before any decompression), unless
+/// the hashing was handed over to a hasher thread (`None`).
+pub(super) struct HashingReader<R> {
+    inner: R,
+    hasher: Option<Sha256>,
+}
+
+impl<R: Read> Read for HashingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if let Some(h) = &mut self.hasher {
+            h.update(&buf[..n]);
+        }
+        Ok(n)
+    }
+}
+
+/// The raw bytes of a file: the sniffed magic bytes put back in front of the rest, every
+/// byte read from the file hashed. Unbuffered: chunk reads go straight into the chunk
+/// (a `BufReader` would copy every byte once more); flate2 buffers gzip input itself.
+type Raw = io::Chain<io::Cursor<Vec<u8>>, HashingReader<File>>;
+
+/// A source's content (decompressed when gzip) plus the hash of its raw bytes.
+pub(super) enum Content {
+    Plain(Raw),
+    Gzip(Box<flate2::read::MultiGzDecoder<Raw>>),
+    Stdin(io::Stdin),
+}
+
+impl Content {
+    pub(super) fn open(path: &Path) -> io::Result<Content> {
+        if path == Path::new("-") {
+            return Ok(Content::Stdin(io::stdin()));
+        }
+        let mut file = File::open(path)?;
+        let mut magic = [0_u8; 2];
+        let n = read_full(&mut file, &mut magic)?;
+        let mut hasher = Sha256::new();
+        hasher.update(&magic[..n]);
+        let hashing = HashingReader { inner: file, hasher: Some(hasher) };
+        let raw = io::Cursor::new(magic[..n].to_vec()).chain(hashing);
+        if n == 2 && magic == GZIP_MAGIC {
+            return Ok(Content::Gzip(Box::new(flate2::read::MultiGzDecoder::new(raw))));
+        }
+        Ok(Content::Plain(raw))
+    }
+
+    /// A plain (not compressed) file's content is exactly the bytes on disk, so whoever
+    /// consumes all of it in order can hash it: stop hashing here and say so (`false` for
+    /// gzip, whose hash must be of the compressed bytes, and for stdin).
+    pub(super) fn hand_over_hashing(&mut self) -> bool {
+        match self {
+            Content::Plain(raw) => {
+                let (_, hashing) = raw.get_mut();
+                hashing.hasher = None;
+                true
+            }
+            Content::Gzip(_) | Content::Stdin(_) => false,
+        }
+    }
+
+    /// Finish: drain what was not consumed (bytes after the last gzip member) and return the
+    /// hash of the whole file (`None` for stdin, or when the hashing was handed over).
+    pub(super) fn finish(self) -> io::Result<Option<String>> {
+        let raw = match self {
+            Content::Plain(r) => r,
+            Content::Gzip(d) => d.into_inner(),
+            Content::Stdin(_) => return Ok(None),
+        };
+        let (_, mut hashing) = raw.into_inner();
+        io::copy(&mut hashing, &mut io::sink())?;
+        Ok(hashing.hasher.map(|h| hex::encode(h.finalize())))
+    }
+}
+
+impl Read for Content {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Content::Plain(r) => r.read(buf),
+            Content::Gzip(r) => r.read(buf),
+            Content::Stdin(r) => r.read(buf),
+        }
+    }
+}
+
+pub(super) fn read_full(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}
+
+/// A thread hashing a file's chunks in the order they are fed.
+pub(super) struct Hasher {
+    tx: mpsc::Sender<Arc<Vec<u8>>>,
+    handle: std::thread::JoinHandle<String>,
+}
+
+impl Hasher {
+    pub(super) fn spawn() -> io::Result<Hasher> {
+        let (tx, rx) = mpsc::channel::<Arc<Vec<u8>>>();
+        let handle =
+            std::thread::Builder::new().name("leakline-sha256".into()).spawn(move || {
+                let mut h = Sha256::new();
+                for chunk in rx {
+                    h.update(chunk.as_slice());
+                }
+                hex::encode(h.finalize())
+            })?;
+        Ok(Hasher { tx, handle })
+    }
+
+    pub(super) fn feed(&self, chunk: &Arc<Vec<u8>>) {
+        // The thread only stops when `tx` is dropped, so this cannot fail while it lives.
+        let _ = self.tx.send(Arc::clone(chunk));
+    }
+
+    pub(super) fn finish(self) -> io::Result<String> {
+        drop(self.tx);
+        self.handle.join().map_err(|_| io::Error::other("the SHA-256 thread panicked"))
+    }
+}

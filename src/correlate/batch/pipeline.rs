@@ -1,0 +1,510 @@
+//! The parallel access-log pipeline of a batch run.
+//!
+//! The reading thread cuts each access file into chunks at newline boundaries, numbers them
+//! (a sequence across all files, in reading order) and queues them. Each parse worker takes
+//! a chunk and:
+//! - parses it, numbering lines from the chunk's true first line;
+//! - counts internal traffic per minute and unattributed requests (sent back to the reading
+//!   thread with the chunk's source statistics, which it applies to the correlator);
+//! - hands its external requests, grouped by shard ([`Shard::index_of`]), to the shards.
+//!
+//! Each shard sits behind a lock with a parking area: a chunk's group is applied only once
+//! every earlier chunk's group has been, so each shard sees its requests in file order,
+//! exactly as a serial run would (see `correlate::shard`). Whichever worker delivers the
+//! missing chunk applies the parked ones after it; nobody waits for a slow chunk. Parked
+//! data is bounded by the chunks in flight (the job queue holds one per worker).
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, TryLockError, mpsc};
+
+use chrono::{DateTime, Utc};
+
+use super::content::{Content, Hasher};
+use super::{BatchError, Planned, fill_health};
+use crate::config::CaseConfig;
+use crate::correlate::engine::{ClientFilter, Correlator, RequestView};
+use crate::correlate::shard::Shard;
+use crate::ingest::SourceStats;
+use crate::ingest::access::{self, AccessFormat, ParseOptions};
+use crate::ingest::decoder::{Decoder, DecoderOptions};
+use crate::model::{Request, SourceId, SourceKind};
+
+/// Lines examined to detect an access format.
+const DETECT_LINES: usize = 16;
+/// Shards per parse worker: enough that two workers rarely want the same shard at once.
+const SHARDS_PER_WORKER: usize = 4;
+
+/// External requests of one chunk: strings in one arena, offsets in `reqs`.
+#[derive(Debug, Default)]
+struct ExternalBatch {
+    source: SourceId,
+    text: String,
+    reqs: Vec<ExtReq>,
+}
+
+#[derive(Debug)]
+struct ExtReq {
+    time: DateTime<Utc>,
+    line: u64,
+    client: IpAddr,
+    status: u16,
+    bytes: u64,
+    /// Arena offsets: method, target, path, user agent (start, end).
+    spans: [(u32, u32); 4],
+}
+
+impl ExternalBatch {
+    fn push_str(&mut self, s: &str) -> (u32, u32) {
+        let start = self.text.len() as u32;
+        self.text.push_str(s);
+        (start, self.text.len() as u32)
+    }
+
+    fn push(&mut self, r: &Request, client: IpAddr) {
+        let target = if r.target.is_empty() { &r.raw_request } else { &r.target };
+        let method = self.push_str(&r.method);
+        let target_span = self.push_str(target);
+        // The path is a prefix of the target (query cut off): share its bytes.
+        let path_len = r.path().len().min(target.len()) as u32;
+        let spans = [
+            method,
+            target_span,
+            (target_span.0, target_span.0 + path_len),
+            self.push_str(&r.user_agent),
+        ];
+        self.reqs.push(ExtReq {
+            time: r.time,
+            line: r.line,
+            client,
+            status: r.status,
+            bytes: r.bytes_sent,
+            spans,
+        });
+    }
+
+    fn get(&self, span: (u32, u32)) -> &str {
+        self.text.get(span.0 as usize..span.1 as usize).unwrap_or("")
+    }
+
+    fn view(&self, q: &ExtReq) -> RequestView<'_> {
+        RequestView {
+            time: q.time,
+            source: self.source,
+            line: q.line,
+            client: Some(q.client),
+            status: q.status,
+            bytes: q.bytes,
+            method: self.get(q.spans[0]),
+            target: self.get(q.spans[1]),
+            path: self.get(q.spans[2]),
+            user_agent: self.get(q.spans[3]),
+        }
+    }
+}
+
+/// What a worker sends back to the reading thread for one chunk.
+#[derive(Debug)]
+struct ChunkResult {
+    source: SourceId,
+    /// The chunk's bytes, handed back for reuse (shared with the hasher thread meanwhile).
+    chunk: Arc<Vec<u8>>,
+    internal_per_minute: Vec<(i64, u64)>,
+    unattributed: u64,
+    stats: SourceStats,
+}
+
+/// One parse job: the source's settings, the chunk (shared with the hasher thread), the
+/// number of the chunk's first line, and the chunk's sequence number.
+type JobMsg = (Arc<Job>, Arc<Vec<u8>>, u64, u64);
+
+/// The per-source settings a worker needs.
+#[derive(Debug)]
+struct Job {
+    source: SourceId,
+    /// `None` when the format was not given and detection recognised nothing: lines are
+    /// counted, nothing is parsed (guessing would invent evidence).
+    format: Option<AccessFormat>,
+    options: ParseOptions,
+    filter: ClientFilter,
+}
+
+fn parse_chunk(job: &Job, chunk: Arc<Vec<u8>>, first_line: u64) -> (ChunkResult, ExternalBatch) {
+    let mut external = ExternalBatch { source: job.source, ..ExternalBatch::default() };
+    let Some(format) = job.format else {
+        let lines = memchr::memchr_iter(b'\n', &chunk).count() as u64
+            + u64::from(chunk.last().is_some_and(|&b| b != b'\n'));
+        let stats = SourceStats { lines, ..SourceStats::default() };
+        let result = ChunkResult {
+            source: job.source,
+            chunk,
+            internal_per_minute: Vec::new(),
+            unattributed: 0,
+            stats,
+        };
+        return (result, external);
+    };
+    let mut opts = DecoderOptions::new(job.source, Some(SourceKind::Access));
+    opts.access_format = Some(format);
+    opts.access = job.options.clone();
+    let mut decoder = Decoder::new(opts);
+    decoder.set_next_line(first_line);
+    let mut internal: BTreeMap<i64, u64> = BTreeMap::new();
+    let mut unattributed = 0_u64;
+    let mut scans = Vec::new();
+    let mut visit = |r: &Request| match r.client {
+        None => unattributed += 1,
+        Some(ip) if !job.filter.is_external(ip) => {
+            *internal.entry(r.time.timestamp().div_euclid(60)).or_insert(0) += 1;
+        }
+        Some(ip) => external.push(r, ip),
+    };
+    decoder.feed_visit(chunk.as_slice(), &mut visit, &mut scans);
+    decoder.finish_visit(&mut visit, &mut scans);
+    let result = ChunkResult {
+        source: job.source,
+        chunk,
+        internal_per_minute: internal.into_iter().collect(),
+        unattributed,
+        stats: decoder.stats().clone(),
+    };
+    (result, external)
+}
+
+/// One chunk's requests for one shard: the chunk's batch and the indices of its requests.
+#[derive(Debug)]
+struct Parcel {
+    batch: Arc<ExternalBatch>,
+    picks: Vec<u32>,
+}
+
+/// A shard with its mailbox (see the module docs). Two locks: the mailbox's is only ever
+/// held for a map operation; the shard's is held while applying, and nobody waits for it.
+#[derive(Debug)]
+struct Slot {
+    /// Parcels delivered and not yet applied, by chunk sequence number.
+    mailbox: Mutex<BTreeMap<u64, Parcel>>,
+    /// The shard and the sequence number of the next chunk it applies.
+    state: Mutex<(Shard, u64)>,
+}
+
+/// A poisoned lock means a worker panicked; the scope re-raises that panic when it joins,
+/// so the data behind it is only ever read on the way out.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Slot {
+    /// Post chunk `seq`'s parcel, then apply every parcel that is next in order, unless
+    /// another worker is applying already (it will see this parcel: after releasing the
+    /// shard it looks at the mailbox once more).
+    fn deliver(&self, seq: u64, parcel: Parcel) {
+        lock(&self.mailbox).insert(seq, parcel);
+        loop {
+            let mut state = match self.state.try_lock() {
+                Ok(g) => g,
+                Err(TryLockError::Poisoned(e)) => e.into_inner(),
+                Err(TryLockError::WouldBlock) => return,
+            };
+            let (shard, next) = &mut *state;
+            while let Some(p) = lock(&self.mailbox).remove(next) {
+                for &i in &p.picks {
+                    let q = &p.batch.reqs[i as usize];
+                    shard.apply_external(&p.batch.view(q), q.client);
+                }
+                *next += 1;
+            }
+            let next = *next;
+            drop(state);
+            if !lock(&self.mailbox).contains_key(&next) {
+                return;
+            }
+        }
+    }
+}
+
+/// The shards of a run.
+#[derive(Debug)]
+struct Shards {
+    slots: Vec<Slot>,
+}
+
+impl Shards {
+    /// Hand chunk `seq`'s external requests to every shard (each shard hears of every
+    /// chunk, even with nothing for it, so that its sequence advances).
+    fn deliver(&self, seq: u64, batch: ExternalBatch) {
+        let n = self.slots.len();
+        let mut picks: Vec<Vec<u32>> = vec![Vec::new(); n];
+        for (i, q) in batch.reqs.iter().enumerate() {
+            picks[Shard::index_of(q.client, n)].push(i as u32);
+        }
+        let batch = Arc::new(batch);
+        for (slot, picks) in self.slots.iter().zip(picks) {
+            slot.deliver(seq, Parcel { batch: Arc::clone(&batch), picks });
+        }
+    }
+
+    /// The shards, once every chunk before `chunks` has been delivered and applied.
+    fn into_shards(self, chunks: u64) -> Vec<Shard> {
+        self.slots
+            .into_iter()
+            .map(|slot| {
+                let (shard, next) = slot.state.into_inner().unwrap_or_else(PoisonError::into_inner);
+                let parked = slot.mailbox.into_inner().unwrap_or_else(PoisonError::into_inner);
+                assert!(
+                    next == chunks && parked.is_empty(),
+                    "batch shard stopped at chunk {next} of {chunks}"
+                );
+                shard
+            })
+            .collect()
+    }
+}
+
+/// Read every access source of a sealed run into `c`, with `workers` parse threads.
+pub(super) fn read_access(
+    c: &mut Correlator,
+    config: &CaseConfig,
+    access: &[(&Planned, SourceId)],
+    workers: usize,
+    chunk_bytes: usize,
+) -> Result<(), BatchError> {
+    let workers = workers.max(1);
+    let shards = Shards {
+        slots: c
+            .shards(workers * SHARDS_PER_WORKER)
+            .into_iter()
+            .map(|shard| Slot { mailbox: Mutex::default(), state: Mutex::new((shard, 0)) })
+            .collect(),
+    };
+    let (job_tx, job_rx) = mpsc::sync_channel::<JobMsg>(workers);
+    let job_rx = Mutex::new(job_rx);
+    let (res_tx, res_rx) = mpsc::channel::<ChunkResult>();
+    let chunks = std::thread::scope(|scope| {
+        for i in 0..workers {
+            let (rx, shards, tx) = (&job_rx, &shards, res_tx.clone());
+            std::thread::Builder::new()
+                .name(format!("leakline-parse-{i}"))
+                .spawn_scoped(scope, move || {
+                    loop {
+                        let next = match rx.lock() {
+                            Ok(guard) => guard.recv(),
+                            Err(_) => return,
+                        };
+                        let Ok((job, chunk, first_line, seq)) = next else { return };
+                        let (result, external) = parse_chunk(&job, chunk, first_line);
+                        shards.deliver(seq, external);
+                        if tx.send(result).is_err() {
+                            return;
+                        }
+                    }
+                })
+                .map_err(|e| BatchError::Io { path: PathBuf::from("<thread>"), source: e })?;
+        }
+        drop(res_tx);
+        let mut reader = AccessReader {
+            c: &mut *c,
+            res_rx: &res_rx,
+            pending: 0,
+            sequence: 0,
+            stats: BTreeMap::new(),
+            chunk_bytes: chunk_bytes.max(1),
+            pool: Vec::new(),
+        };
+        let outcome =
+            access.iter().try_for_each(|(p, id)| reader.read_file(config, p, *id, &job_tx));
+        drop(job_tx);
+        reader.drain_all();
+        outcome.map(|()| reader.sequence)
+    })?;
+    for shard in shards.into_shards(chunks) {
+        c.absorb(shard);
+    }
+    Ok(())
+}
+
+/// The reading thread's side of the pipeline: reads chunks, applies the workers' results.
+struct AccessReader<'a> {
+    c: &'a mut Correlator,
+    res_rx: &'a mpsc::Receiver<ChunkResult>,
+    /// Chunks sent and not yet applied.
+    pending: usize,
+    /// Chunks sent so far (the next chunk's sequence number).
+    sequence: u64,
+    stats: BTreeMap<SourceId, SourceStats>,
+    chunk_bytes: usize,
+    /// Chunk buffers back from the workers, for reuse (bounds allocator churn and RSS).
+    pool: Vec<Vec<u8>>,
+}
+
+impl AccessReader<'_> {
+    fn apply(&mut self, r: ChunkResult) {
+        self.c.apply_internal_counts(r.source, &r.internal_per_minute);
+        self.c.apply_unattributed(r.source, r.unattributed);
+        self.stats.entry(r.source).or_default().merge(&r.stats);
+        self.pending -= 1;
+        // Reusable unless the hasher thread still holds it.
+        if let Ok(chunk) = Arc::try_unwrap(r.chunk) {
+            if self.pool.len() < 8 {
+                self.pool.push(chunk);
+            }
+        }
+    }
+
+    fn drain_ready(&mut self) {
+        while let Ok(r) = self.res_rx.try_recv() {
+            self.apply(r);
+        }
+    }
+
+    fn drain_all(&mut self) {
+        while self.pending > 0 {
+            match self.res_rx.recv() {
+                Ok(r) => self.apply(r),
+                Err(_) => break,
+            }
+        }
+    }
+
+    fn read_file(
+        &mut self,
+        config: &CaseConfig,
+        p: &Planned,
+        id: SourceId,
+        job_tx: &mpsc::SyncSender<JobMsg>,
+    ) -> Result<(), BatchError> {
+        use std::io::Read;
+        let io_err = |source| BatchError::Io { path: p.path.clone(), source };
+        let mut content = Content::open(&p.path).map_err(io_err)?;
+        // Plain files: the chunks, in order, are the whole file, so a hasher thread hashes
+        // them while the workers parse (the SHA-256 then costs the reading thread nothing).
+        let hasher = content.hand_over_hashing().then(Hasher::spawn).transpose().map_err(io_err)?;
+        // Bytes after the last newline of the previous read (a line cut by the chunk edge).
+        let mut leftover: Vec<u8> = Vec::new();
+        let mut next_line = 1_u64;
+        let mut job: Option<Arc<Job>> = None;
+        loop {
+            let mut chunk = self.pool.pop().unwrap_or_default();
+            chunk.clear();
+            chunk.extend_from_slice(&leftover);
+            leftover.clear();
+            // `read_to_end` on a `Take` fills spare capacity without zeroing it first.
+            let n = (&mut content)
+                .take(self.chunk_bytes as u64)
+                .read_to_end(&mut chunk)
+                .map_err(io_err)?;
+            let at_end = n < self.chunk_bytes;
+            let cut = if at_end {
+                chunk.len()
+            } else {
+                memchr::memrchr(b'\n', &chunk).map_or(0, |i| i + 1)
+            };
+            leftover.extend_from_slice(&chunk[cut..]);
+            chunk.truncate(cut);
+            if chunk.is_empty() {
+                self.pool.push(chunk);
+            } else {
+                let job = job.get_or_insert_with(|| Arc::new(make_job(config, p, id, &chunk)));
+                let lines = memchr::memchr_iter(b'\n', &chunk).count() as u64;
+                let first = next_line;
+                next_line += lines;
+                let chunk = Arc::new(chunk);
+                if let Some(h) = &hasher {
+                    h.feed(&chunk);
+                }
+                if job_tx.send((Arc::clone(job), chunk, first, self.sequence)).is_ok() {
+                    self.pending += 1;
+                    self.sequence += 1;
+                }
+                self.drain_ready();
+            }
+            if at_end {
+                break;
+            }
+        }
+        let mut sha = content.finish().map_err(io_err)?;
+        if let Some(h) = hasher {
+            sha = Some(h.finish().map_err(io_err)?);
+        }
+        self.drain_all();
+        let stats = self.stats.remove(&id).unwrap_or_default();
+        let format = job.as_ref().and_then(|j| j.format);
+        fill_health(self.c, id, &stats, sha, format.map_or("unknown", AccessFormat::name));
+        if format.is_none() && stats.lines > 0 {
+            self.c.source_mut(id).errors.push(
+                "access log format not recognised: nothing was parsed; set `format` for this source"
+                    .into(),
+            );
+        }
+        Ok(())
+    }
+}
+
+fn make_job(config: &CaseConfig, p: &Planned, id: SourceId, head: &[u8]) -> Job {
+    let format = p.access_format.or_else(|| {
+        let lines: Vec<&[u8]> = head
+            .split(|&b| b == b'\n')
+            .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
+            .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
+            .take(DETECT_LINES)
+            .collect();
+        access::detect(&lines)
+    });
+    Job {
+        source: id,
+        format,
+        options: ParseOptions {
+            default_tz: config.timezone,
+            trusted_proxies: config.trusted_proxies.clone(),
+            fields: p.fields.clone(),
+        },
+        filter: ClientFilter::new(config),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::correlate::actors::MAX_ACTOR_PATHS;
+
+    fn batch(paths: &[String]) -> ExternalBatch {
+        let mut b = ExternalBatch::default();
+        let mut r = Request { method: "GET".into(), status: 200, ..Request::default() };
+        for (i, p) in paths.iter().enumerate() {
+            r.target.clone_from(p);
+            r.line = i as u64 + 1;
+            b.push(&r, "203.0.113.9".parse().unwrap());
+        }
+        b
+    }
+
+    /// Chunks delivered out of order are applied in order: the capped per-actor path list
+    /// keeps the paths of the earlier chunk, as a serial run would.
+    #[test]
+    fn shards_apply_chunks_in_sequence_order() {
+        let dir = std::path::Path::new(".");
+        let cfg = crate::config::parse_str("name = \"t\"", dir, dir).unwrap();
+        let mut c = Correlator::new(cfg);
+        let n = 3;
+        let shards = Shards {
+            slots: c
+                .shards(n)
+                .into_iter()
+                .map(|shard| Slot { mailbox: Mutex::default(), state: Mutex::new((shard, 0)) })
+                .collect(),
+        };
+        let early: Vec<String> = (0..MAX_ACTOR_PATHS).map(|k| format!("/early/{k}")).collect();
+        let late: Vec<String> = (0..5).flat_map(|_| (0..4).map(|k| format!("/late/{k}"))).collect();
+        shards.deliver(2, batch(&late));
+        shards.deliver(1, batch(&late));
+        shards.deliver(0, batch(&early));
+        for shard in shards.into_shards(3) {
+            c.absorb(shard);
+        }
+        let snap = c.snapshot(DateTime::UNIX_EPOCH);
+        let actor = &snap.actors[0];
+        assert_eq!(actor.requests, (MAX_ACTOR_PATHS + 40) as u64);
+        assert!(actor.top_paths.iter().all(|p| p.path.starts_with("/early/")), "{actor:?}");
+    }
+}

@@ -1,0 +1,132 @@
+//! Shards: the external-request work of a sealed correlator, split by client address so
+//! that batch worker threads can do it in parallel, then folded back.
+//!
+//! [`Correlator::shards`] seals the correlator (every negative is known, so each positive's
+//! segment is fixed) and hands out `n` empty shards sharing its layout: segment boundaries,
+//! which service each source feeds, the scanner list. A request from client `ip` goes to
+//! shard [`Shard::index_of`]`(ip, n)`, so every actor lives in exactly one shard. Each shard
+//! records requests exactly as [`Correlator::apply_request`] does in sealed mode (the same
+//! [`Tally::record`] and [`Cell::add_request`]); [`Correlator::absorb`] then translates its
+//! interned ids and merges its actors and cells.
+//!
+//! Why the result equals a serial run: segment aggregates merge commutatively, and an
+//! actor's state depends only on that actor's requests and their order. The one
+//! order-dependent detail (which paths and agents fill an actor's capped lists) is the
+//! same as in a serial run when each shard is fed its requests in the serial order, which
+//! the batch driver guarantees by applying chunks to each shard in file order. Nothing in
+//! a snapshot depends on the ids the merge hands out (every order there is by content), so
+//! neither the number of shards nor the number of threads changes any output.
+
+use std::collections::BTreeMap;
+use std::hash::{BuildHasher, BuildHasherDefault};
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use super::classify::ScannerDb;
+use super::engine::{Correlator, RequestView, canonical};
+use super::intern::IdHasher;
+use super::tally::Tally;
+use super::windows::{Cell, TimeKey, key_of};
+use crate::model::SourceId;
+
+/// What every shard of one correlator shares (read-only).
+#[derive(Debug)]
+struct Layout {
+    scanners: ScannerDb,
+    /// Per service: its distinct negative evidence times, ascending (segment boundaries).
+    negatives: Vec<Vec<TimeKey>>,
+    /// Per registered source: the service its requests count for.
+    source_service: Vec<u32>,
+    /// The service of requests from an unregistered source.
+    unassigned: u32,
+}
+
+/// A share of a sealed correlator's external requests (see the module docs).
+#[derive(Debug)]
+pub struct Shard {
+    layout: Arc<Layout>,
+    tally: Tally,
+    /// Per service, per segment: positive evidence.
+    segments: Vec<Vec<Cell>>,
+    /// External requests per Unix minute.
+    rate: BTreeMap<i64, u64>,
+    requests: u64,
+}
+
+impl Shard {
+    /// The shard (of `n`) that records requests from `client`.
+    #[must_use]
+    pub fn index_of(client: IpAddr, n: usize) -> usize {
+        let h = BuildHasherDefault::<IdHasher>::default().hash_one(canonical(client));
+        // The high bits of a multiplicative hash are the well-mixed ones.
+        ((h >> 32) % n.max(1) as u64) as usize
+    }
+
+    /// Record one request from `client`, which the caller found external (in neither
+    /// `internal` nor `allow`: see [`super::ClientFilter`]); `r.client` is not consulted.
+    pub fn apply_external(&mut self, r: &RequestView<'_>, client: IpAddr) {
+        let layout = &*self.layout;
+        let svc = layout.source_service.get(r.source.0 as usize).copied();
+        let svc = svc.unwrap_or(layout.unassigned);
+        let t = key_of(r.time);
+        let rec = self.tally.record(&layout.scanners, r, canonical(client), svc, t);
+        let seg = layout.negatives[svc as usize].partition_point(|n| *n < t);
+        self.segments[svc as usize][seg].add_request(rec.hit, rec.path, r.bytes, rec.success);
+        *self.rate.entry(Correlator::minute(t)).or_insert(0) += 1;
+        self.requests += 1;
+    }
+}
+
+impl Correlator {
+    /// Seal (see [`Correlator::seal`]) and hand out `n` empty shards for a parallel batch
+    /// run; every one must come back through [`Correlator::absorb`]. No scan observation
+    /// may be applied between the two (batch runs read every scan first).
+    pub fn shards(&mut self, n: usize) -> Vec<Shard> {
+        self.seal();
+        let unassigned = self.service_id(super::engine::UNASSIGNED_SERVICE);
+        let source_service =
+            (0..self.sources.len()).map(|i| self.service_of_source(SourceId(i as u32))).collect();
+        let layout = Arc::new(Layout {
+            scanners: self.scanners.clone(),
+            negatives: self
+                .services
+                .iter()
+                .map(|s| s.negatives.iter().map(|(t, _)| *t).collect())
+                .collect(),
+            source_service,
+            unassigned,
+        });
+        (0..n.max(1))
+            .map(|_| Shard {
+                segments: layout
+                    .negatives
+                    .iter()
+                    .map(|n| vec![Cell::default(); n.len() + 1])
+                    .collect(),
+                layout: Arc::clone(&layout),
+                tally: Tally::default(),
+                rate: BTreeMap::new(),
+                requests: 0,
+            })
+            .collect()
+    }
+
+    /// Fold a shard's requests in (see the module docs).
+    pub fn absorb(&mut self, shard: Shard) {
+        let maps = self.tally.absorb(shard.tally);
+        for (svc, segments) in shard.segments.iter().enumerate() {
+            let state = &mut self.services[svc];
+            for cell in segments.iter().filter(|c| !c.is_empty()) {
+                // The segment a cell belongs to, located by its evidence (equal to its
+                // index while no negative was added since `shards`).
+                let t = cell.first_pos.unwrap_or_default();
+                let i = state.negatives.partition_point(|n| n.0 < t);
+                state.segments[i].merge_remapped(cell, &maps);
+            }
+        }
+        for (minute, n) in shard.rate {
+            self.rate.entry(minute).or_insert([0, 0])[0] += n;
+        }
+        self.events += shard.requests;
+    }
+}

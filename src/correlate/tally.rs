@@ -1,0 +1,130 @@
+//! The per-request bookkeeping of external traffic that the correlator and its batch shards
+//! share: the actor table, the interned strings, and the user-agent classification cache.
+//!
+//! [`Tally::record`] is the one place an external request is turned into actor totals and
+//! interned ids; [`Tally::absorb`] folds another tally (a shard's) into this one and says how
+//! the other's ids map onto this one's, so cells holding those ids can be translated.
+
+use std::net::IpAddr;
+
+use super::actors::{ActorState, Actors};
+use super::classify::{ScannerDb, UaFlags, user_agent_flags};
+use super::engine::RequestView;
+use super::intern::{IdMap, Interner};
+use super::windows::{HitRef, OrderKey, TimeKey};
+
+/// Actors, interned strings and user-agent flags of external requests.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Tally {
+    pub actors: Actors,
+    pub strings: Interner,
+    ua_flags: IdMap<u32, UaFlags>,
+}
+
+/// What one recorded request contributes to its service's positive evidence.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Recorded {
+    pub hit: HitRef,
+    /// Interned path (target without query).
+    pub path: u32,
+    pub success: bool,
+}
+
+/// How the ids of an absorbed tally map onto the absorbing one (index = old id).
+#[derive(Debug, Default)]
+pub(crate) struct IdMaps {
+    pub strings: Vec<u32>,
+    pub actors: Vec<u32>,
+}
+
+impl IdMaps {
+    #[must_use]
+    pub fn string(&self, id: u32) -> u32 {
+        self.strings[id as usize]
+    }
+
+    #[must_use]
+    pub fn actor(&self, id: u32) -> u32 {
+        self.actors[id as usize]
+    }
+
+    #[must_use]
+    pub fn hit(&self, h: HitRef) -> HitRef {
+        HitRef {
+            actor: self.actor(h.actor),
+            user_agent: self.string(h.user_agent),
+            method: self.string(h.method),
+            target: self.string(h.target),
+            ..h
+        }
+    }
+}
+
+impl Tally {
+    /// Record one external request from `client` (already canonical) on service `svc` at
+    /// `t`: the actor's totals and detail, the interned strings.
+    pub fn record(
+        &mut self,
+        scanners: &ScannerDb,
+        r: &RequestView<'_>,
+        client: IpAddr,
+        svc: u32,
+        t: TimeKey,
+    ) -> Recorded {
+        let actor = self.actors.id(client, t, || scanners.match_address(client));
+        let ua = self.strings.intern(r.user_agent);
+        let flags =
+            *self.ua_flags.entry(ua).or_insert_with(|| user_agent_flags(scanners, r.user_agent));
+        let method = self.strings.intern(r.method);
+        let target = self.strings.intern(r.target);
+        let path =
+            if r.path.len() == r.target.len() { target } else { self.strings.intern(r.path) };
+        let success = r.status != 0 && r.status < 400;
+        self.actors.states[actor as usize]
+            .record(t, svc, path, ua, flags, r.status, r.bytes, success);
+        let hit = HitRef {
+            at: OrderKey { time: t, source: r.source.0, line: r.line },
+            actor,
+            user_agent: ua,
+            method,
+            target,
+            status: r.status,
+        };
+        Recorded { hit, path, success }
+    }
+
+    /// Fold `other` into this tally. An actor present in both is merged as if `other`'s
+    /// requests had been recorded after this tally's (which is exact when each actor's
+    /// requests all went to one tally, as with batch shards).
+    pub fn absorb(&mut self, other: Tally) -> IdMaps {
+        let strings: Vec<u32> = other.strings.iter().map(|s| self.strings.intern(s)).collect();
+        for (ua, flags) in other.ua_flags {
+            self.ua_flags.insert(strings[ua as usize], flags);
+        }
+        let actors = other
+            .actors
+            .states
+            .into_iter()
+            .map(|mut a| {
+                a.remap_strings(&strings);
+                self.actors.absorb(a)
+            })
+            .collect();
+        IdMaps { strings, actors }
+    }
+}
+
+impl Actors {
+    /// Add `a` (its string ids already translated) as a new actor, or merge it into the
+    /// actor with the same address; returns its id here.
+    fn absorb(&mut self, a: ActorState) -> u32 {
+        let id = self.id(a.ip, a.first_seen, || a.address_scanner);
+        let mine = &mut self.states[id as usize];
+        if mine.requests == 0 {
+            *mine = a;
+        } else {
+            mine.merge(&a);
+        }
+        id
+    }
+}
