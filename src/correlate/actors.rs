@@ -11,8 +11,10 @@
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
+use smallvec::SmallVec;
+
 use super::classify::UaFlags;
-use super::intern::IdMap;
+use super::intern::KeyedMap;
 use super::windows::TimeKey;
 
 /// Distinct paths kept per actor for the actor view.
@@ -29,7 +31,7 @@ pub struct ActorState {
     pub successes: u64,
     pub bytes: u64,
     /// Service indices touched, sorted.
-    pub services: Vec<u32>,
+    pub services: SmallVec<[u32; 2]>,
     /// First scanner entry whose published ranges contain the address.
     pub address_scanner: Option<u32>,
     /// Minimum scanner entry matched by any of the actor's user agents.
@@ -38,13 +40,13 @@ pub struct ActorState {
     pub browser: bool,
     /// (path id, requests), at most `MAX_ACTOR_PATHS` entries (linear search: small).
     /// Counts saturate at `u32::MAX` (the totals above stay exact).
-    pub paths: Vec<(u32, u32)>,
+    pub paths: SmallVec<[(u32, u32); 4]>,
     pub other_paths: u64,
     /// (user agent id, requests), at most `MAX_ACTOR_AGENTS` entries.
-    pub agents: Vec<(u32, u32)>,
+    pub agents: SmallVec<[(u32, u32); 2]>,
     pub other_agents: u64,
     /// (status, requests); at most one entry per status code.
-    pub statuses: Vec<(u16, u64)>,
+    pub statuses: SmallVec<[(u16, u64); 4]>,
 }
 
 impl ActorState {
@@ -57,16 +59,16 @@ impl ActorState {
             requests: 0,
             successes: 0,
             bytes: 0,
-            services: Vec::new(),
+            services: SmallVec::new(),
             address_scanner,
             agent_scanner: None,
             tool: false,
             browser: false,
-            paths: Vec::new(),
+            paths: SmallVec::new(),
             other_paths: 0,
-            agents: Vec::new(),
+            agents: SmallVec::new(),
             other_agents: 0,
-            statuses: Vec::new(),
+            statuses: SmallVec::new(),
         }
     }
 
@@ -158,6 +160,18 @@ impl ActorState {
         }
     }
 
+    /// A value computed from every part of the state that `record` reads (the struct and
+    /// each list, inline or spilled), for `Tally::touch`.
+    #[must_use]
+    pub fn touch(&self) -> u64 {
+        let last = |l: &[(u32, u32)]| l.last().map_or(0, |e| u64::from(e.1));
+        self.requests
+            ^ u64::from(self.services.last().copied().unwrap_or(0))
+            ^ last(&self.paths)
+            ^ last(&self.agents)
+            ^ self.statuses.last().map_or(0, |s| s.1)
+    }
+
     /// Status counts as a map (for the snapshot).
     #[must_use]
     pub fn status_map(&self) -> BTreeMap<u16, u64> {
@@ -165,12 +179,23 @@ impl ActorState {
     }
 }
 
-fn bump(list: &mut Vec<(u32, u32)>, other: &mut u64, key: u32, cap: usize) {
+fn bump<A: smallvec::Array<Item = (u32, u32)>>(
+    list: &mut SmallVec<A>,
+    other: &mut u64,
+    key: u32,
+    cap: usize,
+) {
     add(list, other, key, 1, cap);
 }
 
 /// Count `n` requests for `key` in a capped list (see the module docs).
-fn add(list: &mut Vec<(u32, u32)>, other: &mut u64, key: u32, n: u32, cap: usize) {
+fn add<A: smallvec::Array<Item = (u32, u32)>>(
+    list: &mut SmallVec<A>,
+    other: &mut u64,
+    key: u32,
+    n: u32,
+    cap: usize,
+) {
     if let Some(e) = list.iter_mut().find(|e| e.0 == key) {
         e.1 = e.1.saturating_add(n);
     } else if list.len() < cap {
@@ -183,7 +208,7 @@ fn add(list: &mut Vec<(u32, u32)>, other: &mut u64, key: u32, n: u32, cap: usize
 /// The actor table: address → dense id.
 #[derive(Debug, Default, Clone)]
 pub struct Actors {
-    ids: IdMap<IpAddr, u32>,
+    ids: KeyedMap<IpAddr, u32>,
     pub states: Vec<ActorState>,
 }
 

@@ -36,21 +36,39 @@ pub const UNASSIGNED_SERVICE: &str = "(unassigned)";
 /// workers can drop internal traffic before it reaches the correlator.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ClientFilter {
-    internal: Vec<IpNet>,
-    allow: Vec<IpNet>,
+    /// IPv4 networks of `internal` and `allow` as (network bits, mask): the common case,
+    /// tested without `ipnet`'s generic path (this runs for every line of every log).
+    v4: Vec<(u32, u32)>,
+    /// IPv6 networks of `internal` and `allow`.
+    v6: Vec<ipnet::Ipv6Net>,
 }
 
 impl ClientFilter {
     #[must_use]
     pub fn new(config: &CaseConfig) -> Self {
-        ClientFilter { internal: config.internal.clone(), allow: config.allow.clone() }
+        let mut filter = ClientFilter::default();
+        for net in config.internal.iter().chain(&config.allow) {
+            match net {
+                IpNet::V4(n) => {
+                    let mask = u32::from(n.netmask());
+                    filter.v4.push((u32::from(n.network()) & mask, mask));
+                }
+                IpNet::V6(n) => filter.v6.push(*n),
+            }
+        }
+        filter
     }
 
     /// External = in neither `internal` nor `allow`.
     #[must_use]
     pub fn is_external(&self, ip: IpAddr) -> bool {
-        let ip = canonical(ip);
-        !self.internal.iter().chain(&self.allow).any(|n| n.contains(&ip))
+        match canonical(ip) {
+            IpAddr::V4(v4) => {
+                let bits = u32::from(v4);
+                !self.v4.iter().any(|&(net, mask)| bits & mask == net)
+            }
+            IpAddr::V6(v6) => !self.v6.iter().any(|n| n.contains(&v6)),
+        }
     }
 }
 
@@ -401,7 +419,8 @@ impl Correlator {
             return;
         }
         self.rate.entry(Self::minute(t)).or_insert([0, 0])[0] += 1;
-        let rec = self.tally.record(&self.scanners, &r, client, svc, t);
+        let actor = self.tally.actor(&self.scanners, client, t);
+        let rec = self.tally.record(&self.scanners, &r, actor, svc, t);
         let folded = self.folded(t);
         let s = &mut self.services[svc as usize];
         let cell = if folded {
@@ -601,5 +620,37 @@ impl Correlator {
             }
         }
         latest.map(super::windows::time_of)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_filter_matches_networks_of_both_families() {
+        let dir = std::path::Path::new(".");
+        let cfg = crate::config::parse_str(
+            "internal = [\"10.0.0.0/8\", \"192.168.1.7/32\", \"fd00::/8\"]\nallow = [\"0.0.0.0/32\", \"203.0.113.128/25\"]",
+            dir,
+            dir,
+        )
+        .unwrap();
+        let f = ClientFilter::new(&cfg);
+        let external = |s: &str| f.is_external(s.parse().unwrap());
+        for ours in ["10.0.0.0", "10.255.255.255", "192.168.1.7", "::ffff:10.1.2.3", "fd12::1"] {
+            assert!(!external(ours), "{ours}");
+        }
+        for ours in ["0.0.0.0", "203.0.113.128", "203.0.113.255"] {
+            assert!(!external(ours), "{ours}");
+        }
+        for theirs in
+            ["11.0.0.1", "9.255.255.255", "192.168.1.8", "203.0.113.127", "fe80::1", "::1"]
+        {
+            assert!(external(theirs), "{theirs}");
+        }
+        let everything = crate::config::parse_str("internal = [\"0.0.0.0/0\"]", dir, dir).unwrap();
+        assert!(!ClientFilter::new(&everything).is_external("8.8.8.8".parse().unwrap()));
+        assert!(ClientFilter::new(&everything).is_external("2001:db8::1".parse().unwrap()));
     }
 }

@@ -49,8 +49,10 @@ pub struct Shard {
     /// Per service, per segment: positive evidence.
     segments: Vec<Vec<Cell>>,
     /// External requests per Unix minute.
-    rate: BTreeMap<i64, u64>,
+    rate: MinuteCounts,
     requests: u64,
+    /// Scratch for `apply_group`: the group's actor ids.
+    actors: Vec<u32>,
 }
 
 impl Shard {
@@ -65,15 +67,31 @@ impl Shard {
     /// Record one request from `client`, which the caller found external (in neither
     /// `internal` nor `allow`: see [`super::ClientFilter`]); `r.client` is not consulted.
     pub fn apply_external(&mut self, r: &RequestView<'_>, client: IpAddr) {
+        self.apply_group(&[(*r, client)]);
+    }
+
+    /// [`Shard::apply_external`] for each request of a group, in order. The group's actors
+    /// are looked up and their states touched first, so that the cache misses on a large
+    /// actor table overlap; the result is the same as one call per request.
+    pub fn apply_group(&mut self, group: &[(RequestView<'_>, IpAddr)]) {
         let layout = &*self.layout;
-        let svc = layout.source_service.get(r.source.0 as usize).copied();
-        let svc = svc.unwrap_or(layout.unassigned);
-        let t = key_of(r.time);
-        let rec = self.tally.record(&layout.scanners, r, canonical(client), svc, t);
-        let seg = layout.negatives[svc as usize].partition_point(|n| *n < t);
-        self.segments[svc as usize][seg].add_request(rec.hit, rec.path, r.bytes, rec.success);
-        *self.rate.entry(Correlator::minute(t)).or_insert(0) += 1;
-        self.requests += 1;
+        self.actors.clear();
+        for (r, client) in group {
+            let actor = self.tally.actor(&layout.scanners, canonical(*client), key_of(r.time));
+            self.actors.push(actor);
+        }
+        let warm = self.actors.iter().fold(0, |acc, &a| acc ^ self.tally.touch(a));
+        std::hint::black_box(warm);
+        for ((r, _), &actor) in group.iter().zip(&self.actors) {
+            let svc = layout.source_service.get(r.source.0 as usize).copied();
+            let svc = svc.unwrap_or(layout.unassigned);
+            let t = key_of(r.time);
+            let rec = self.tally.record(&layout.scanners, r, actor, svc, t);
+            let seg = layout.negatives[svc as usize].partition_point(|n| *n < t);
+            self.segments[svc as usize][seg].add_request(rec.hit, rec.path, r.bytes, rec.success);
+            self.rate.add(Correlator::minute(t), 1);
+            self.requests += 1;
+        }
     }
 }
 
@@ -105,8 +123,9 @@ impl Correlator {
                     .collect(),
                 layout: Arc::clone(&layout),
                 tally: Tally::default(),
-                rate: BTreeMap::new(),
+                rate: MinuteCounts::default(),
                 requests: 0,
+                actors: Vec::new(),
             })
             .collect()
     }
@@ -124,9 +143,53 @@ impl Correlator {
                 state.segments[i].merge_remapped(cell, &maps);
             }
         }
-        for (minute, n) in shard.rate {
+        for (minute, n) in shard.rate.finish() {
             self.rate.entry(minute).or_insert([0, 0])[0] += n;
         }
         self.events += shard.requests;
+    }
+}
+
+/// Counts per Unix minute, for evidence that arrives mostly in time order: consecutive
+/// additions to the same minute are summed before they touch the map.
+#[derive(Debug, Default)]
+pub(crate) struct MinuteCounts {
+    map: BTreeMap<i64, u64>,
+    current: Option<(i64, u64)>,
+}
+
+impl MinuteCounts {
+    pub fn add(&mut self, minute: i64, n: u64) {
+        match &mut self.current {
+            Some((m, count)) if *m == minute => *count += n,
+            current => {
+                if let Some((m, count)) = current.replace((minute, n)) {
+                    *self.map.entry(m).or_insert(0) += count;
+                }
+            }
+        }
+    }
+
+    /// Every minute with its count, in time order.
+    pub fn finish(mut self) -> BTreeMap<i64, u64> {
+        if let Some((m, count)) = self.current.take() {
+            *self.map.entry(m).or_insert(0) += count;
+        }
+        self.map
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn minute_counts_sum_runs_and_revisits() {
+        let mut m = MinuteCounts::default();
+        for (minute, n) in [(5, 1), (5, 2), (3, 1), (5, 4), (9, 1), (9, 1)] {
+            m.add(minute, n);
+        }
+        assert_eq!(m.finish().into_iter().collect::<Vec<_>>(), [(3, 1), (5, 7), (9, 2)]);
+        assert!(MinuteCounts::default().finish().is_empty());
     }
 }

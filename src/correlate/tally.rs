@@ -61,17 +61,30 @@ impl IdMaps {
 }
 
 impl Tally {
-    /// Record one external request from `client` (already canonical) on service `svc` at
+    /// The id of the actor `client` (already canonical), created first seen at `t` when new.
+    pub fn actor(&mut self, scanners: &ScannerDb, client: IpAddr, t: TimeKey) -> u32 {
+        self.actors.id(client, t, || scanners.match_address(client))
+    }
+
+    /// Read every part of `actor`'s state that [`Tally::record`] will touch. Calling this
+    /// for a group of requests before recording them lets the group's cache misses overlap
+    /// (the loads are independent) instead of queueing one behind the other: the actor
+    /// table is large and each request lands on a random actor.
+    #[must_use]
+    pub fn touch(&self, actor: u32) -> u64 {
+        self.actors.states.get(actor as usize).map_or(0, ActorState::touch)
+    }
+
+    /// Record one external request of `actor` (from [`Tally::actor`]) on service `svc` at
     /// `t`: the actor's totals and detail, the interned strings.
     pub fn record(
         &mut self,
         scanners: &ScannerDb,
         r: &RequestView<'_>,
-        client: IpAddr,
+        actor: u32,
         svc: u32,
         t: TimeKey,
     ) -> Recorded {
-        let actor = self.actors.id(client, t, || scanners.match_address(client));
         let ua = self.strings.intern(r.user_agent);
         let flags =
             *self.ua_flags.entry(ua).or_insert_with(|| user_agent_flags(scanners, r.user_agent));

@@ -109,27 +109,65 @@ pub(super) fn read_full(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> 
     Ok(n)
 }
 
+/// A piece of a file, cut at a line end, in a buffer that is reused from chunk to chunk.
+/// The buffer is kept initialised (zeroed once, when it grows) and its valid part is
+/// `..len`: reading into a cleared `Vec` would zero every chunk first, because the readers
+/// here cannot read into uninitialised memory.
+#[derive(Debug, Default)]
+pub(super) struct Chunk {
+    buf: Vec<u8>,
+    len: usize,
+}
+
+impl Chunk {
+    /// The chunk's bytes.
+    pub(super) fn bytes(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+
+    /// Refill: `head` (the cut line left over from the previous chunk), then up to `want`
+    /// bytes from `r`. Returns whether `r` is exhausted (it gave fewer than `want` bytes).
+    pub(super) fn fill(&mut self, head: &[u8], r: &mut impl Read, want: usize) -> io::Result<bool> {
+        let end = head.len() + want;
+        if self.buf.len() < end {
+            self.buf.resize(end, 0);
+        }
+        self.buf[..head.len()].copy_from_slice(head);
+        let n = read_full(r, &mut self.buf[head.len()..end])?;
+        self.len = head.len() + n;
+        Ok(n < want)
+    }
+
+    /// Keep only the first `len` bytes; the rest of the filled part is returned (to carry
+    /// over to the next chunk).
+    pub(super) fn cut(&mut self, len: usize) -> &[u8] {
+        let filled = self.len;
+        self.len = len.min(filled);
+        &self.buf[self.len..filled]
+    }
+}
+
 /// A thread hashing a file's chunks in the order they are fed.
 pub(super) struct Hasher {
-    tx: mpsc::Sender<Arc<Vec<u8>>>,
+    tx: mpsc::Sender<Arc<Chunk>>,
     handle: std::thread::JoinHandle<String>,
 }
 
 impl Hasher {
     pub(super) fn spawn() -> io::Result<Hasher> {
-        let (tx, rx) = mpsc::channel::<Arc<Vec<u8>>>();
+        let (tx, rx) = mpsc::channel::<Arc<Chunk>>();
         let handle =
             std::thread::Builder::new().name("leakline-sha256".into()).spawn(move || {
                 let mut h = Sha256::new();
                 for chunk in rx {
-                    h.update(chunk.as_slice());
+                    h.update(chunk.bytes());
                 }
                 hex::encode(h.finalize())
             })?;
         Ok(Hasher { tx, handle })
     }
 
-    pub(super) fn feed(&self, chunk: &Arc<Vec<u8>>) {
+    pub(super) fn feed(&self, chunk: &Arc<Chunk>) {
         // The thread only stops when `tx` is dropped, so this cannot fail while it lives.
         let _ = self.tx.send(Arc::clone(chunk));
     }

@@ -21,11 +21,11 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError, TryLockError, mpsc};
 
 use chrono::{DateTime, Utc};
 
-use super::content::{Content, Hasher};
+use super::content::{Chunk, Content, Hasher};
 use super::{BatchError, Planned, fill_health};
 use crate::config::CaseConfig;
 use crate::correlate::engine::{ClientFilter, Correlator, RequestView};
-use crate::correlate::shard::Shard;
+use crate::correlate::shard::{MinuteCounts, Shard};
 use crate::ingest::SourceStats;
 use crate::ingest::access::{self, AccessFormat, ParseOptions};
 use crate::ingest::decoder::{Decoder, DecoderOptions};
@@ -33,6 +33,9 @@ use crate::model::{Request, SourceId, SourceKind};
 
 /// Lines examined to detect an access format.
 const DETECT_LINES: usize = 16;
+/// Requests a shard looks up together (see `Shard::apply_group`): enough for the cache
+/// misses to overlap, few enough that the touched states are still cached when recorded.
+const GROUP: usize = 64;
 /// Shards per parse worker: enough that two workers rarely want the same shard at once.
 const SHARDS_PER_WORKER: usize = 4;
 
@@ -109,7 +112,7 @@ impl ExternalBatch {
 struct ChunkResult {
     source: SourceId,
     /// The chunk's bytes, handed back for reuse (shared with the hasher thread meanwhile).
-    chunk: Arc<Vec<u8>>,
+    chunk: Arc<Chunk>,
     internal_per_minute: Vec<(i64, u64)>,
     unattributed: u64,
     stats: SourceStats,
@@ -117,7 +120,7 @@ struct ChunkResult {
 
 /// One parse job: the source's settings, the chunk (shared with the hasher thread), the
 /// number of the chunk's first line, and the chunk's sequence number.
-type JobMsg = (Arc<Job>, Arc<Vec<u8>>, u64, u64);
+type JobMsg = (Arc<Job>, Arc<Chunk>, u64, u64);
 
 /// The per-source settings a worker needs.
 #[derive(Debug)]
@@ -130,11 +133,19 @@ struct Job {
     filter: ClientFilter,
 }
 
-fn parse_chunk(job: &Job, chunk: Arc<Vec<u8>>, first_line: u64) -> (ChunkResult, ExternalBatch) {
-    let mut external = ExternalBatch { source: job.source, ..ExternalBatch::default() };
+fn parse_chunk(
+    job: &Job,
+    chunk: Arc<Chunk>,
+    first_line: u64,
+    mut external: ExternalBatch,
+) -> (ChunkResult, ExternalBatch) {
+    external.source = job.source;
+    external.text.clear();
+    external.reqs.clear();
     let Some(format) = job.format else {
-        let lines = memchr::memchr_iter(b'\n', &chunk).count() as u64
-            + u64::from(chunk.last().is_some_and(|&b| b != b'\n'));
+        let bytes = chunk.bytes();
+        let lines = memchr::memchr_iter(b'\n', bytes).count() as u64
+            + u64::from(bytes.last().is_some_and(|&b| b != b'\n'));
         let stats = SourceStats { lines, ..SourceStats::default() };
         let result = ChunkResult {
             source: job.source,
@@ -150,22 +161,22 @@ fn parse_chunk(job: &Job, chunk: Arc<Vec<u8>>, first_line: u64) -> (ChunkResult,
     opts.access = job.options.clone();
     let mut decoder = Decoder::new(opts);
     decoder.set_next_line(first_line);
-    let mut internal: BTreeMap<i64, u64> = BTreeMap::new();
+    let mut internal = MinuteCounts::default();
     let mut unattributed = 0_u64;
     let mut scans = Vec::new();
     let mut visit = |r: &Request| match r.client {
         None => unattributed += 1,
         Some(ip) if !job.filter.is_external(ip) => {
-            *internal.entry(r.time.timestamp().div_euclid(60)).or_insert(0) += 1;
+            internal.add(r.time.timestamp().div_euclid(60), 1);
         }
         Some(ip) => external.push(r, ip),
     };
-    decoder.feed_visit(chunk.as_slice(), &mut visit, &mut scans);
+    decoder.feed_visit(chunk.bytes(), &mut visit, &mut scans);
     decoder.finish_visit(&mut visit, &mut scans);
     let result = ChunkResult {
         source: job.source,
         chunk,
-        internal_per_minute: internal.into_iter().collect(),
+        internal_per_minute: internal.finish().into_iter().collect(),
         unattributed,
         stats: decoder.stats().clone(),
     };
@@ -199,7 +210,7 @@ impl Slot {
     /// Post chunk `seq`'s parcel, then apply every parcel that is next in order, unless
     /// another worker is applying already (it will see this parcel: after releasing the
     /// shard it looks at the mailbox once more).
-    fn deliver(&self, seq: u64, parcel: Parcel) {
+    fn deliver(&self, seq: u64, parcel: Parcel, spare: &Mutex<Vec<ExternalBatch>>) {
         lock(&self.mailbox).insert(seq, parcel);
         loop {
             let mut state = match self.state.try_lock() {
@@ -209,11 +220,20 @@ impl Slot {
             };
             let (shard, next) = &mut *state;
             while let Some(p) = lock(&self.mailbox).remove(next) {
-                for &i in &p.picks {
-                    let q = &p.batch.reqs[i as usize];
-                    shard.apply_external(&p.batch.view(q), q.client);
+                let mut group = Vec::with_capacity(GROUP);
+                for picks in p.picks.chunks(GROUP) {
+                    group.clear();
+                    group.extend(picks.iter().map(|&i| {
+                        let q = &p.batch.reqs[i as usize];
+                        (p.batch.view(q), q.client)
+                    }));
+                    shard.apply_group(&group);
                 }
                 *next += 1;
+                // The last shard done with a chunk's batch hands it back for reuse.
+                if let Ok(batch) = Arc::try_unwrap(p.batch) {
+                    lock(spare).push(batch);
+                }
             }
             let next = *next;
             drop(state);
@@ -228,9 +248,24 @@ impl Slot {
 #[derive(Debug)]
 struct Shards {
     slots: Vec<Slot>,
+    /// Batches every shard is done with, for the workers to reuse (no allocator churn).
+    spare: Mutex<Vec<ExternalBatch>>,
 }
 
 impl Shards {
+    fn new(shards: Vec<Shard>) -> Shards {
+        let slots = shards
+            .into_iter()
+            .map(|shard| Slot { mailbox: Mutex::default(), state: Mutex::new((shard, 0)) })
+            .collect();
+        Shards { slots, spare: Mutex::default() }
+    }
+
+    /// An empty batch to fill, reused when one is spare.
+    fn batch(&self) -> ExternalBatch {
+        lock(&self.spare).pop().unwrap_or_default()
+    }
+
     /// Hand chunk `seq`'s external requests to every shard (each shard hears of every
     /// chunk, even with nothing for it, so that its sequence advances).
     fn deliver(&self, seq: u64, batch: ExternalBatch) {
@@ -241,7 +276,7 @@ impl Shards {
         }
         let batch = Arc::new(batch);
         for (slot, picks) in self.slots.iter().zip(picks) {
-            slot.deliver(seq, Parcel { batch: Arc::clone(&batch), picks });
+            slot.deliver(seq, Parcel { batch: Arc::clone(&batch), picks }, &self.spare);
         }
     }
 
@@ -271,13 +306,7 @@ pub(super) fn read_access(
     chunk_bytes: usize,
 ) -> Result<(), BatchError> {
     let workers = workers.max(1);
-    let shards = Shards {
-        slots: c
-            .shards(workers * SHARDS_PER_WORKER)
-            .into_iter()
-            .map(|shard| Slot { mailbox: Mutex::default(), state: Mutex::new((shard, 0)) })
-            .collect(),
-    };
+    let shards = Shards::new(c.shards(workers * SHARDS_PER_WORKER));
     let (job_tx, job_rx) = mpsc::sync_channel::<JobMsg>(workers);
     let job_rx = Mutex::new(job_rx);
     let (res_tx, res_rx) = mpsc::channel::<ChunkResult>();
@@ -293,7 +322,8 @@ pub(super) fn read_access(
                             Err(_) => return,
                         };
                         let Ok((job, chunk, first_line, seq)) = next else { return };
-                        let (result, external) = parse_chunk(&job, chunk, first_line);
+                        let batch = shards.batch();
+                        let (result, external) = parse_chunk(&job, chunk, first_line, batch);
                         shards.deliver(seq, external);
                         if tx.send(result).is_err() {
                             return;
@@ -335,7 +365,7 @@ struct AccessReader<'a> {
     stats: BTreeMap<SourceId, SourceStats>,
     chunk_bytes: usize,
     /// Chunk buffers back from the workers, for reuse (bounds allocator churn and RSS).
-    pool: Vec<Vec<u8>>,
+    pool: Vec<Chunk>,
 }
 
 impl AccessReader<'_> {
@@ -374,7 +404,6 @@ impl AccessReader<'_> {
         id: SourceId,
         job_tx: &mpsc::SyncSender<JobMsg>,
     ) -> Result<(), BatchError> {
-        use std::io::Read;
         let io_err = |source| BatchError::Io { path: p.path.clone(), source };
         let mut content = Content::open(&p.path).map_err(io_err)?;
         // Plain files: the chunks, in order, are the whole file, so a hasher thread hashes
@@ -386,27 +415,21 @@ impl AccessReader<'_> {
         let mut job: Option<Arc<Job>> = None;
         loop {
             let mut chunk = self.pool.pop().unwrap_or_default();
-            chunk.clear();
-            chunk.extend_from_slice(&leftover);
-            leftover.clear();
-            // `read_to_end` on a `Take` fills spare capacity without zeroing it first.
-            let n = (&mut content)
-                .take(self.chunk_bytes as u64)
-                .read_to_end(&mut chunk)
-                .map_err(io_err)?;
-            let at_end = n < self.chunk_bytes;
+            let at_end = chunk.fill(&leftover, &mut content, self.chunk_bytes).map_err(io_err)?;
+            let bytes = chunk.bytes();
             let cut = if at_end {
-                chunk.len()
+                bytes.len()
             } else {
-                memchr::memrchr(b'\n', &chunk).map_or(0, |i| i + 1)
+                memchr::memrchr(b'\n', bytes).map_or(0, |i| i + 1)
             };
-            leftover.extend_from_slice(&chunk[cut..]);
-            chunk.truncate(cut);
-            if chunk.is_empty() {
+            leftover.clear();
+            leftover.extend_from_slice(chunk.cut(cut));
+            if chunk.bytes().is_empty() {
                 self.pool.push(chunk);
             } else {
-                let job = job.get_or_insert_with(|| Arc::new(make_job(config, p, id, &chunk)));
-                let lines = memchr::memchr_iter(b'\n', &chunk).count() as u64;
+                let job =
+                    job.get_or_insert_with(|| Arc::new(make_job(config, p, id, chunk.bytes())));
+                let lines = memchr::memchr_iter(b'\n', chunk.bytes()).count() as u64;
                 let first = next_line;
                 next_line += lines;
                 let chunk = Arc::new(chunk);
@@ -487,13 +510,7 @@ mod tests {
         let cfg = crate::config::parse_str("name = \"t\"", dir, dir).unwrap();
         let mut c = Correlator::new(cfg);
         let n = 3;
-        let shards = Shards {
-            slots: c
-                .shards(n)
-                .into_iter()
-                .map(|shard| Slot { mailbox: Mutex::default(), state: Mutex::new((shard, 0)) })
-                .collect(),
-        };
+        let shards = Shards::new(c.shards(n));
         let early: Vec<String> = (0..MAX_ACTOR_PATHS).map(|k| format!("/early/{k}")).collect();
         let late: Vec<String> = (0..5).flat_map(|_| (0..4).map(|k| format!("/late/{k}"))).collect();
         shards.deliver(2, batch(&late));
