@@ -858,3 +858,45 @@ fn totals_snapshot_is_the_full_one_without_actor_paths_and_agents() {
         assert_eq!(full, totals, "{}", path.display());
     }
 }
+
+/// What the analysis cannot see is in the document: a wildcard glob that matched nothing is
+/// a `source_error` gap, a log in no known format carries an error, and a scan file cut
+/// before the scanner finished is `incomplete`.
+#[test]
+fn analysis_json_reports_gaps_source_errors_and_incomplete_scans() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    std::fs::create_dir(dir.join("logs")).unwrap();
+    std::fs::create_dir(dir.join("scans")).unwrap();
+    std::fs::write(dir.join("logs/odd.log"), "hello there\nnot a log line at all\n").unwrap();
+    let nmap = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/scan/scan_base.xml"),
+    )
+    .unwrap();
+    let cut = nmap.find("</nmaprun>").expect("a complete nmap file");
+    std::fs::write(dir.join("scans/cut.xml"), &nmap[..cut]).unwrap();
+    let toml = r#"
+name = "gaps"
+[[service]]
+name = "api"
+access = ["logs/odd.log", "logs/edge-*.log"]
+[[scans]]
+paths = ["scans/*.xml"]
+"#;
+    std::fs::write(dir.join("leakline.toml"), toml).unwrap();
+    let doc = analyze_json(&dir.join("leakline.toml"));
+    let gaps = doc["gaps"].as_array().unwrap();
+    assert_eq!(gaps.len(), 1, "{gaps:?}");
+    assert_eq!(gaps[0]["kind"], "source_error");
+    assert!(gaps[0]["path"].as_str().unwrap().ends_with("logs/edge-*.log"), "{gaps:?}");
+    assert_eq!(gaps[0]["reason"], "no file matches this pattern");
+    let sources = doc["sources"].as_array().unwrap();
+    let scan = sources.iter().find(|s| s["kind"] == "scan").unwrap();
+    assert_eq!(scan["incomplete"], true, "{scan}");
+    let odd = sources.iter().find(|s| s["kind"] == "access").unwrap();
+    assert_eq!(odd["lines"], 2);
+    let errors = odd["errors"].as_array().unwrap();
+    assert!(errors[0].as_str().unwrap().contains("format not recognised"), "{odd}");
+    assert_eq!(odd["incomplete"], false);
+    assert_eq!(odd["oversized"], 0);
+}

@@ -5,7 +5,8 @@
 //! descending, client ascending). Every time is RFC 3339 UTC with a `Z`. Absent values are
 //! `null`, never omitted. Beyond the schema the document carries `as_of` (the upper
 //! bound of open windows), so a reader can reproduce durations, `unmatched_targets` on scan
-//! sources, and `redaction: {enabled, counts: {kind: n}}`.
+//! sources, `oversized`, `incomplete` and `errors` on every source, `gaps` (as in the report
+//! JSON), and `redaction: {enabled, counts: {kind: n}}`.
 
 use std::io;
 
@@ -13,7 +14,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
 use crate::model::Snapshot;
-use crate::model::snapshot::{Hit, PathCount, ServiceState, WindowStatus};
+use crate::model::snapshot::{Gap, Hit, PathCount, ServiceState, SourceHealth, WindowStatus};
 use crate::report::{RedactionCounts, RedactionRecord};
 
 /// The schema identifier.
@@ -36,6 +37,10 @@ pub struct Analysis {
     pub sources: Vec<Source>,
     pub services: Vec<Service>,
     pub actors: Vec<Actor>,
+    /// Where the evidence may be missing: unreadable or unmatched sources, rotations and
+    /// truncations seen while following, negative scans that arrived too late to split a
+    /// window. Sorted by time. Empty when nothing is known to be missing.
+    pub gaps: Vec<GapDoc>,
     pub stats: Stats,
     /// Whether secrets in attacker-derived strings were replaced by markers before the
     /// document was built, and how many of each kind (`leakline analyze` redacts unless
@@ -62,6 +67,22 @@ pub struct Source {
     /// Scan sources: targets matching no service and never seen open (not listed as
     /// services); `null` for access sources.
     pub unmatched_targets: Option<UnmatchedDoc>,
+    /// Lines longer than the parser's limit (counted, not parsed).
+    pub oversized: u64,
+    /// Scan sources: the file ended before the scanner finished writing it (an interrupted
+    /// scan); every complete host is kept. Always `false` for access sources.
+    pub incomplete: bool,
+    /// Problems reading or understanding the source (e.g. an unrecognised format).
+    pub errors: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct GapDoc {
+    pub kind: crate::model::snapshot::GapKind,
+    pub path: String,
+    pub from: String,
+    pub to: Option<String>,
+    pub reason: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -156,6 +177,44 @@ pub struct Stats {
     pub elapsed_ms: u64,
 }
 
+impl From<&SourceHealth> for Source {
+    fn from(s: &SourceHealth) -> Self {
+        Source {
+            path: s.path.clone(),
+            kind: match s.kind {
+                crate::model::SourceKind::Access => "access",
+                crate::model::SourceKind::Scan => "scan",
+            },
+            format: s.format.clone(),
+            sha256: s.sha256.clone(),
+            lines: s.lines,
+            events: s.events,
+            malformed: s.malformed,
+            first_event: ts_opt(s.first_event),
+            last_event: ts_opt(s.last_event),
+            unmatched_targets: (s.kind == crate::model::SourceKind::Scan).then_some(UnmatchedDoc {
+                targets: s.unmatched.targets,
+                observations: s.unmatched.observations,
+            }),
+            oversized: s.oversized,
+            incomplete: s.incomplete,
+            errors: s.errors.clone(),
+        }
+    }
+}
+
+impl From<&Gap> for GapDoc {
+    fn from(g: &Gap) -> Self {
+        GapDoc {
+            kind: g.kind,
+            path: g.path.clone(),
+            from: ts(g.from),
+            to: ts_opt(g.to),
+            reason: g.reason.clone(),
+        }
+    }
+}
+
 fn state_name(s: ServiceState) -> &'static str {
     match s {
         ServiceState::Open => "open",
@@ -174,30 +233,7 @@ impl Analysis {
             case: Case { name: snapshot.case_name.clone() },
             generated_at: ts(generated_at),
             as_of: ts(snapshot.as_of),
-            sources: snapshot
-                .sources
-                .iter()
-                .map(|s| Source {
-                    path: s.path.clone(),
-                    kind: match s.kind {
-                        crate::model::SourceKind::Access => "access",
-                        crate::model::SourceKind::Scan => "scan",
-                    },
-                    format: s.format.clone(),
-                    sha256: s.sha256.clone(),
-                    lines: s.lines,
-                    events: s.events,
-                    malformed: s.malformed,
-                    first_event: ts_opt(s.first_event),
-                    last_event: ts_opt(s.last_event),
-                    unmatched_targets: (s.kind == crate::model::SourceKind::Scan).then_some(
-                        UnmatchedDoc {
-                            targets: s.unmatched.targets,
-                            observations: s.unmatched.observations,
-                        },
-                    ),
-                })
-                .collect(),
+            sources: snapshot.sources.iter().map(Source::from).collect(),
             services: snapshot
                 .services
                 .iter()
@@ -249,6 +285,7 @@ impl Analysis {
                     services: a.services.clone(),
                 })
                 .collect(),
+            gaps: snapshot.gaps.iter().map(GapDoc::from).collect(),
             stats: Stats {
                 lines: snapshot.stats.lines,
                 events: snapshot.stats.events,
