@@ -208,7 +208,10 @@ fn add<A: smallvec::Array<Item = (u32, u32)>>(
 /// The actor table: address → dense id.
 #[derive(Debug, Default, Clone)]
 pub struct Actors {
-    ids: KeyedMap<IpAddr, u32>,
+    /// IPv4 addresses (most clients) as plain integers: a third of the size of an `IpAddr`
+    /// entry, so more of the table stays in cache (it is probed for every external request).
+    v4: KeyedMap<u32, u32>,
+    v6: KeyedMap<u128, u32>,
     pub states: Vec<ActorState>,
 }
 
@@ -220,12 +223,14 @@ impl Actors {
         t: TimeKey,
         address_scanner: impl FnOnce() -> Option<u32>,
     ) -> u32 {
-        if let Some(&id) = self.ids.get(&ip) {
-            return id;
+        let next = self.states.len() as u32;
+        let id = match ip {
+            IpAddr::V4(v4) => *self.v4.entry(u32::from(v4)).or_insert(next),
+            IpAddr::V6(v6) => *self.v6.entry(u128::from(v6)).or_insert(next),
+        };
+        if id == next {
+            self.states.push(ActorState::new(ip, t, address_scanner()));
         }
-        let id = self.states.len() as u32;
-        self.states.push(ActorState::new(ip, t, address_scanner()));
-        self.ids.insert(ip, id);
         id
     }
 
