@@ -18,13 +18,11 @@
 //! neither the number of shards nor the number of threads changes any output.
 
 use std::collections::BTreeMap;
-use std::hash::{BuildHasher, BuildHasherDefault};
 use std::net::IpAddr;
 use std::sync::Arc;
 
 use super::classify::ScannerDb;
 use super::engine::{Correlator, RequestView, canonical};
-use super::intern::IdHasher;
 use super::tally::Tally;
 use super::windows::{Cell, TimeKey, key_of};
 use crate::model::SourceId;
@@ -59,9 +57,16 @@ impl Shard {
     /// The shard (of `n`) that records requests from `client`.
     #[must_use]
     pub fn index_of(client: IpAddr, n: usize) -> usize {
-        let h = BuildHasherDefault::<IdHasher>::default().hash_one(canonical(client));
-        // The high bits of a multiplicative hash are the well-mixed ones.
-        ((h >> 32) % n.max(1) as u64) as usize
+        let bits = match canonical(client) {
+            IpAddr::V4(v4) => u64::from(u32::from(v4)),
+            IpAddr::V6(v6) => {
+                let b = u128::from(v6);
+                (b as u64) ^ ((b >> 64) as u64)
+            }
+        };
+        // A multiplicative hash; its high bits are the well-mixed ones.
+        let h = bits.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 32;
+        (h % n.max(1) as u64) as usize
     }
 
     /// Record one request from `client`, which the caller found external (in neither
@@ -182,6 +187,20 @@ impl MinuteCounts {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn addresses_spread_over_shards_and_mapped_v4_goes_with_v4() {
+        let mut counts = [0_u32; 4];
+        for i in 0..2000_u32 {
+            let ip = IpAddr::from(std::net::Ipv4Addr::from(0xc633_6400 + i));
+            counts[Shard::index_of(ip, 4)] += 1;
+        }
+        assert!(counts.iter().all(|&c| (350..650).contains(&c)), "{counts:?}");
+        let v4: IpAddr = "198.51.100.7".parse().unwrap();
+        let mapped: IpAddr = "::ffff:198.51.100.7".parse().unwrap();
+        assert_eq!(Shard::index_of(v4, 7), Shard::index_of(mapped, 7));
+        assert_eq!(Shard::index_of(v4, 1), 0);
+    }
 
     #[test]
     fn minute_counts_sum_runs_and_revisits() {
