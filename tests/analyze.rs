@@ -488,8 +488,12 @@ fn chunked_parallel_and_gzip_reading_give_the_same_result() {
     use leakline::correlate::batch::{self, BatchOptions};
     let dir = scenario_dir();
     let cfg = leakline::config::load(&dir.join("leakline.toml")).unwrap();
-    let whole = batch::run(&cfg, &BatchOptions { workers: 1, chunk_bytes: 1 << 22 }).unwrap();
-    let tiny = batch::run(&cfg, &BatchOptions { workers: 2, chunk_bytes: 777 }).unwrap();
+    let whole =
+        batch::run(&cfg, &BatchOptions { workers: 1, chunk_bytes: 1 << 22, ..Default::default() })
+            .unwrap();
+    let tiny =
+        batch::run(&cfg, &BatchOptions { workers: 2, chunk_bytes: 777, ..Default::default() })
+            .unwrap();
     let as_of = whole.latest_event().unwrap();
     assert_eq!(whole.snapshot(as_of), tiny.snapshot(as_of));
 
@@ -854,8 +858,14 @@ fn totals_snapshot_is_the_full_one_without_actor_paths_and_agents() {
         for a in &mut full.actors {
             a.top_paths.clear();
             a.user_agents.clear();
+            a.statuses.clear();
         }
         assert_eq!(full, totals, "{}", path.display());
+        // A correlator that records totals only gives the same totals snapshot.
+        let mut lean = correlator(&f);
+        lean.set_actor_detail(leakline::correlate::ActorDetail::Totals);
+        lean.apply(&f.events.iter().map(event).collect::<Vec<_>>());
+        assert_eq!(lean.snapshot_with(as_of, leakline::correlate::ActorDetail::Totals), totals);
     }
 }
 

@@ -134,7 +134,8 @@ fn parallel_batch_equals_a_serial_run_in_file_order() {
     assert!(fuzzer.requests > (MAX_ACTOR_PATHS * 4) as u64, "{}", fuzzer.requests);
 
     for (workers, chunk_bytes) in [(1, 1 << 22), (2, 777), (3, 4096), (4, 100), (2, 1 << 20)] {
-        let c = batch::run(&cfg, &BatchOptions { workers, chunk_bytes }).unwrap();
+        let c =
+            batch::run(&cfg, &BatchOptions { workers, chunk_bytes, ..Default::default() }).unwrap();
         assert_eq!(c.latest_event(), Some(as_of));
         let got = evidence(&c.snapshot(as_of));
         assert!(
@@ -145,4 +146,24 @@ fn parallel_batch_equals_a_serial_run_in_file_order() {
         let malformed: u64 = snap.sources.iter().map(|s| s.malformed).sum();
         assert_eq!(malformed, 31 + 21 + 16, "workers {workers}, chunks of {chunk_bytes}");
     }
+}
+
+/// `analyze --format json|text` records actor totals only; its totals are those of a full run.
+#[test]
+fn totals_only_batch_gives_the_full_runs_totals() {
+    use leakline::correlate::ActorDetail;
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = write_case(tmp.path());
+    let full = batch::run(&cfg, &BatchOptions::default()).unwrap();
+    let lean =
+        batch::run(&cfg, &BatchOptions { actor_detail: ActorDetail::Totals, ..Default::default() })
+            .unwrap();
+    let as_of = full.latest_event().unwrap();
+    assert_eq!(lean.latest_event(), Some(as_of));
+    let want = full.snapshot_with(as_of, ActorDetail::Totals);
+    assert_eq!(lean.snapshot_with(as_of, ActorDetail::Totals), want);
+    // Nothing of the detail was kept: a full snapshot of the lean run has empty lists.
+    let lean_full = lean.snapshot(as_of);
+    assert!(lean_full.actors.iter().all(|a| a.top_paths.is_empty() && a.statuses.is_empty()));
+    assert!(full.snapshot(as_of).actors.iter().any(|a| !a.top_paths.is_empty()));
 }

@@ -176,18 +176,19 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
         None => None,
     };
     let cfg = config::resolve_flags(base, &flags, &cwd)?;
-    let mut options = BatchOptions::default();
+    // The per-actor detail (top paths, user agents, status counts) appears only in md/html:
+    // for json and text it is neither recorded nor built (nor redacted), which saves work
+    // per external request and keeps peak memory flat with many actors.
+    let detail = match args.format {
+        OutputFormat::Json | OutputFormat::Text => ActorDetail::Totals,
+        OutputFormat::Md | OutputFormat::Html => ActorDetail::Full,
+    };
+    let mut options = BatchOptions { actor_detail: detail, ..BatchOptions::default() };
     if let Some(n) = args.threads {
         options.workers = n.max(1);
     }
     let correlator = batch::run(&cfg, &options).map_err(batch_error)?;
     let as_of = as_of.or_else(|| correlator.latest_event()).unwrap_or_default();
-    // The per-actor detail (top paths, user agents) appears only in md/html: json and text
-    // skip building (and redacting) it, which keeps peak memory flat with many actors.
-    let detail = match args.format {
-        OutputFormat::Json | OutputFormat::Text => ActorDetail::Totals,
-        OutputFormat::Md | OutputFormat::Html => ActorDetail::Full,
-    };
     let mut snapshot = correlator.snapshot_with(as_of, detail);
     drop(correlator);
     let redaction = redact(&mut snapshot, !args.no_redact);

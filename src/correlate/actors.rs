@@ -81,19 +81,8 @@ impl ActorState {
         }
     }
 
-    /// Record one external request.
-    #[allow(clippy::too_many_arguments)]
-    pub fn record(
-        &mut self,
-        t: TimeKey,
-        service: u32,
-        path: u32,
-        agent: u32,
-        flags: UaFlags,
-        status: u16,
-        bytes: u64,
-        success: bool,
-    ) {
+    /// Record one external request's totals, services and classification flags.
+    pub fn record(&mut self, t: TimeKey, service: u32, flags: UaFlags, bytes: u64, success: bool) {
         self.first_seen = self.first_seen.min(t);
         self.last_seen = self.last_seen.max(t);
         self.requests += 1;
@@ -109,6 +98,11 @@ impl ActorState {
         }
         self.tool |= flags.tool;
         self.browser |= flags.browser;
+    }
+
+    /// Record one external request's path, user agent and status (the actor view's lists;
+    /// skipped when the run needs totals only, see `ActorDetail`).
+    pub fn record_detail(&mut self, path: u32, agent: u32, status: u16) {
         bump(&mut self.paths, &mut self.other_paths, path, MAX_ACTOR_PATHS);
         bump(&mut self.agents, &mut self.other_agents, agent, MAX_ACTOR_AGENTS);
         match self.statuses.iter_mut().find(|s| s.0 == status) {
@@ -160,16 +154,16 @@ impl ActorState {
         }
     }
 
-    /// A value computed from every part of the state that `record` reads (the struct and
-    /// each list, inline or spilled), for `Tally::touch`.
+    /// A value computed from every part of the state that `record` (and, with `detail`,
+    /// `record_detail`) reads: the struct and each list, inline or spilled. For `Tally::touch`.
     #[must_use]
-    pub fn touch(&self) -> u64 {
+    pub fn touch(&self, detail: bool) -> u64 {
+        let totals = self.requests ^ u64::from(self.services.last().copied().unwrap_or(0));
+        if !detail {
+            return totals;
+        }
         let last = |l: &[(u32, u32)]| l.last().map_or(0, |e| u64::from(e.1));
-        self.requests
-            ^ u64::from(self.services.last().copied().unwrap_or(0))
-            ^ last(&self.paths)
-            ^ last(&self.agents)
-            ^ self.statuses.last().map_or(0, |s| s.1)
+        totals ^ last(&self.paths) ^ last(&self.agents) ^ self.statuses.last().map_or(0, |s| s.1)
     }
 
     /// Status counts as a map (for the snapshot).

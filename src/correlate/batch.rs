@@ -29,7 +29,7 @@ use chrono::{DateTime, Utc};
 
 use self::content::{Content, read_full};
 use super::classify::{ScannerDb, ScannerFileError};
-use super::engine::{Correlator, SourceInfo};
+use super::engine::{ActorDetail, Correlator, SourceInfo};
 use crate::config::{CaseConfig, Vantage};
 use crate::ingest::SourceStats;
 use crate::ingest::access::AccessFormat;
@@ -172,6 +172,9 @@ pub struct BatchOptions {
     pub workers: usize,
     /// Bytes per parse chunk (tests use tiny chunks to exercise the line-number fix-up).
     pub chunk_bytes: usize,
+    /// Per-actor detail to record (see [`Correlator::set_actor_detail`]): `Totals` when the
+    /// output shows no per-actor lists.
+    pub actor_detail: ActorDetail,
 }
 
 impl Default for BatchOptions {
@@ -179,6 +182,7 @@ impl Default for BatchOptions {
         BatchOptions {
             workers: std::thread::available_parallelism().map_or(2, std::num::NonZero::get).max(1),
             chunk_bytes: CHUNK_BYTES,
+            actor_detail: ActorDetail::Full,
         }
     }
 }
@@ -198,6 +202,7 @@ pub fn run(config: &CaseConfig, options: &BatchOptions) -> Result<Correlator, Ba
     let mut gaps = Vec::new();
     let planned = plan(config, &mut gaps)?;
     let mut c = Correlator::with_scanners(config.clone(), scanners);
+    c.set_actor_detail(options.actor_detail);
     for g in gaps {
         c.record_gap(g);
     }

@@ -172,12 +172,13 @@ struct PendingMark {
     line: u64,
 }
 
-/// How much per-actor detail a snapshot carries.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How much per-actor detail a snapshot carries, or a correlator records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ActorDetail {
     /// Totals, class, services, status counts, top paths and user agents.
+    #[default]
     Full,
-    /// As `Full` without the top paths and user agents (empty lists).
+    /// As `Full` without the status counts, top paths and user agents (empty).
     Totals,
 }
 
@@ -255,6 +256,14 @@ impl Correlator {
     #[must_use]
     pub fn config(&self) -> &CaseConfig {
         &self.config
+    }
+
+    /// How much per-actor detail to record from now on (default `Full`). With `Totals`,
+    /// actors keep their totals, class and services only: cheaper per request, for a run
+    /// whose output shows no per-actor lists (`analyze --format json|text`). Set it before
+    /// applying anything; a `Full` snapshot of such a correlator has empty lists.
+    pub fn set_actor_detail(&mut self, detail: ActorDetail) {
+        self.tally.detail = detail;
     }
 
     /// The internal/allow filter (for batch workers).

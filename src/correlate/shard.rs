@@ -127,7 +127,7 @@ impl Correlator {
                     .map(|n| vec![Cell::default(); n.len() + 1])
                     .collect(),
                 layout: Arc::clone(&layout),
-                tally: Tally::default(),
+                tally: Tally::with_detail(self.tally.detail),
                 rate: MinuteCounts::default(),
                 requests: 0,
                 actors: Vec::new(),

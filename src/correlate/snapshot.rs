@@ -209,7 +209,7 @@ fn actor_summary(
             Vec::new()
         },
         user_agents: agents,
-        statuses: a.status_map(),
+        statuses: if full { a.status_map() } else { std::collections::BTreeMap::new() },
     }
 }
 

@@ -9,7 +9,7 @@ use std::net::IpAddr;
 
 use super::actors::{ActorState, Actors};
 use super::classify::{ScannerDb, UaFlags, user_agent_flags};
-use super::engine::RequestView;
+use super::engine::{ActorDetail, RequestView};
 use super::intern::{IdMap, Interner};
 use super::windows::{HitRef, OrderKey, TimeKey};
 
@@ -19,6 +19,8 @@ pub(crate) struct Tally {
     pub actors: Actors,
     pub strings: Interner,
     ua_flags: IdMap<u32, UaFlags>,
+    /// Whether actors record their paths, agents and status counts.
+    pub detail: ActorDetail,
 }
 
 /// What one recorded request contributes to its service's positive evidence.
@@ -61,6 +63,12 @@ impl IdMaps {
 }
 
 impl Tally {
+    /// An empty tally recording `detail`.
+    #[must_use]
+    pub fn with_detail(detail: ActorDetail) -> Tally {
+        Tally { detail, ..Tally::default() }
+    }
+
     /// The id of the actor `client` (already canonical), created first seen at `t` when new.
     pub fn actor(&mut self, scanners: &ScannerDb, client: IpAddr, t: TimeKey) -> u32 {
         self.actors.id(client, t, || scanners.match_address(client))
@@ -72,7 +80,8 @@ impl Tally {
     /// table is large and each request lands on a random actor.
     #[must_use]
     pub fn touch(&self, actor: u32) -> u64 {
-        self.actors.states.get(actor as usize).map_or(0, ActorState::touch)
+        let detail = self.detail == ActorDetail::Full;
+        self.actors.states.get(actor as usize).map_or(0, |a| a.touch(detail))
     }
 
     /// Record one external request of `actor` (from [`Tally::actor`]) on service `svc` at
@@ -93,8 +102,11 @@ impl Tally {
         let path =
             if r.path.len() == r.target.len() { target } else { self.strings.intern(r.path) };
         let success = r.status != 0 && r.status < 400;
-        self.actors.states[actor as usize]
-            .record(t, svc, path, ua, flags, r.status, r.bytes, success);
+        let state = &mut self.actors.states[actor as usize];
+        state.record(t, svc, flags, r.bytes, success);
+        if self.detail == ActorDetail::Full {
+            state.record_detail(path, ua, r.status);
+        }
         let hit = HitRef {
             at: OrderKey { time: t, source: r.source.0, line: r.line },
             actor,
