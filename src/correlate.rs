@@ -49,8 +49,15 @@
 //!   positives is reported as a gap instead of splitting (`analyze` stays exact).
 //!
 //! Per actor: totals, first/last seen, services, classification flags, and capped detail
-//! (`actors.rs`). Strings are interned and cut at 1 KiB (`intern.rs`). Windows, distinct
+//! (`actors.rs`; not recorded at all under `ActorDetail::Totals`, for outputs that show none). Strings are interned and cut at 1 KiB (`intern.rs`). Windows, distinct
 //! clients and first hits are derived at snapshot time (`snapshot.rs`).
+//!
+//! # Batch parallelism
+//! `analyze` parses on every core and records external requests in the parse workers too:
+//! after sealing, the correlator hands out shards (`shard.rs`), each owning the actors whose
+//! address hashes to it, and gets them back with `absorb`. Each shard applies its requests in
+//! file order (`batch/pipeline.rs`), so the result is the serial one, byte for byte, whatever
+//! the number of threads; `tests/batch_shards.rs` checks it against a serial run.
 
 pub mod actors;
 pub mod batch;

@@ -6,7 +6,7 @@
 //! which service each source feeds, the scanner list. A request from client `ip` goes to
 //! shard [`Shard::index_of`]`(ip, n)`, so every actor lives in exactly one shard. Each shard
 //! records requests exactly as [`Correlator::apply_request`] does in sealed mode (the same
-//! [`Tally::record`] and [`Cell::add_request`]); [`Correlator::absorb`] then translates its
+//! `Tally::record` and [`Cell::add_request`]); [`Correlator::absorb`] then translates its
 //! interned ids and merges its actors and cells.
 //!
 //! Why the result equals a serial run: segment aggregates merge commutatively, and an
