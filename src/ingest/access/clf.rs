@@ -61,11 +61,7 @@ fn parse_inner(
     parse_addr_part(&text, addr, out)?;
 
     let after = &line[lb + 1..];
-    let rb = memchr::memchr(b']', after).ok_or("time: no closing ']'")?;
-    let (time, offset) = sc
-        .clf_time
-        .parse(&after[..rb], opts.default_tz)
-        .ok_or("time: not dd/Mon/yyyy:HH:MM:SS ±hhmm")?;
+    let ((time, offset), rb) = sc.clf_time.parse_bracketed(after, opts.default_tz)?;
     out.time = time;
     out.utc_offset_secs = offset;
 
