@@ -202,7 +202,8 @@ impl ClfCache {
     /// the closing `]` in `after`. Errors name the field as the CLF parser reports it.
     ///
     /// The hit test needs no search for `]`: a cached key parsed, so it holds no `]`, and when
-    /// `after` starts with the key followed by `]` that `]` is the first one.
+    /// `after` starts with the key followed by `]` that `]` is the first one. The same holds
+    /// for any other string that parses.
     pub(crate) fn parse_bracketed(
         &mut self,
         after: &[u8],
@@ -211,9 +212,15 @@ impl ClfCache {
         let len = self.len;
         if let Some(v) = self.value
             && after.get(len) == Some(&b']')
-            && after[..len] == self.key[..len]
         {
-            return Ok((v, len));
+            if after[..len] == self.key[..len] {
+                return Ok((v, len));
+            }
+            // Same length, so most likely the next second; a string that parses holds no
+            // `]` either.
+            if let Some(v) = self.parse(&after[..len], tz) {
+                return Ok((v, len));
+            }
         }
         let rb = memchr::memchr(b']', after).ok_or("time: no closing ']'")?;
         let v = self.parse(&after[..rb], tz).ok_or("time: not dd/Mon/yyyy:HH:MM:SS ±hhmm")?;
