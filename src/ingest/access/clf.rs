@@ -76,9 +76,9 @@ fn parse_inner(
 
     let mut next = cur.next().map_err(|e| format!("referer: {e}"))?;
     if let Some(Tok::Quoted(referer)) = next {
-        text.push_field(&mut out.referer, referer, &mut sc.buf);
+        text.push_field_known(&mut out.referer, referer, cur.escapes(), &mut sc.buf);
         let ua = cur.quoted("user_agent")?;
-        text.push_field(&mut out.user_agent, ua, &mut sc.buf);
+        text.push_field_known(&mut out.user_agent, ua, cur.escapes(), &mut sc.buf);
         next = cur.next().map_err(|e| format!("extra field: {e}"))?;
     }
     while let Some(tok) = next {

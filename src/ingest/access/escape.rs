@@ -4,6 +4,8 @@
 //! Every function appends to a caller-owned buffer so the hot path reuses its allocations,
 //! and none of them can panic: truncated escapes are copied through verbatim.
 
+use super::tokens::Escapes;
+
 /// Append `bytes` to `dst` as UTF-8, replacing invalid sequences with U+FFFD.
 ///
 /// The fast path (valid UTF-8, the overwhelmingly common case) is a single validation plus a
@@ -65,10 +67,19 @@ impl<'a> LineText<'a> {
         }
     }
 
-    /// [`push_escaped_field`] for a sub-slice of this line.
-    pub(crate) fn push_field(&self, dst: &mut String, raw: &[u8], scratch: &mut Vec<u8>) {
-        if raw != b"-" {
-            self.push_escaped(dst, raw, scratch);
+    /// [`push_escaped_field`] for a sub-slice of this line, skipping the search for `\` when
+    /// a scan already told whether `raw` holds one.
+    pub(crate) fn push_field_known(
+        &self,
+        dst: &mut String,
+        raw: &[u8],
+        escapes: Escapes,
+        scratch: &mut Vec<u8>,
+    ) {
+        match escapes {
+            _ if raw == b"-" => {}
+            Escapes::None => self.push(dst, raw),
+            Escapes::Some | Escapes::Unknown => self.push_escaped(dst, raw, scratch),
         }
     }
 }
@@ -286,7 +297,7 @@ mod tests {
         let mut sc = Vec::new();
         t.push(&mut s, &line[0..6]);
         t.push_escaped(&mut s, &line[7..11], &mut sc);
-        t.push_field(&mut s, b"-", &mut sc);
+        t.push_field_known(&mut s, b"-", Escapes::Unknown, &mut sc);
         t.push(&mut s, b"foreign");
         assert_eq!(s, "hélloAforeign");
         // Invalid UTF-8 line: each field converted lossily.
