@@ -13,6 +13,7 @@
 mod alb;
 mod caddy;
 mod clf;
+mod clf_fast;
 mod cloudfront;
 mod detect;
 mod envoy;

@@ -17,6 +17,10 @@
 //! list of addresses fills `forwarded_for` (nginx "main"), the first bare number with a
 //! fraction is nginx `$request_time` in seconds, and `<n>ms` is Traefik's CLF duration.
 //!
+//! The usual shape (`a.b.c.d - - [...] "GET /x HTTP/1.1" 200 5 "-" "ua"`) is first offered to
+//! the fast paths in `clf_fast.rs`, which read it in one forward pass or decline; the code
+//! here is the reference they are tested against, and reads everything they decline.
+//!
 //! The time is logged at the end of the request (both nginx and Apache log on completion,
 //! with Apache's `%t` being the receipt time: we keep whatever the line says).
 
@@ -26,7 +30,7 @@ use super::fields::{
     split_request_line, trim,
 };
 use super::tokens::{Cursor, Tok};
-use super::{LineOutcome, ParseOptions, Scratch};
+use super::{LineOutcome, ParseOptions, Scratch, clf_fast};
 use crate::model::Request;
 
 /// Parse one CLF line into `out` (already cleared).
@@ -36,10 +40,34 @@ pub(crate) fn parse(
     sc: &mut Scratch,
     out: &mut Request,
 ) -> LineOutcome {
-    match parse_inner(line, opts, sc, out) {
+    outcome(parse_inner(line, opts, sc, out, Stages::Fast))
+}
+
+/// [`parse`] with every fast path off: the reference the fast paths are tested against.
+#[cfg(test)]
+pub(crate) fn parse_general(
+    line: &[u8],
+    opts: &ParseOptions,
+    sc: &mut Scratch,
+    out: &mut Request,
+) -> LineOutcome {
+    outcome(parse_inner(line, opts, sc, out, Stages::General))
+}
+
+fn outcome(r: Result<(), String>) -> LineOutcome {
+    match r {
         Ok(()) => LineOutcome::Request,
         Err(reason) => LineOutcome::Malformed(reason),
     }
+}
+
+/// Whether a stage may first try its fast path (`clf_fast`), which either gives exactly what
+/// the general code gives or declines without touching `out`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stages {
+    Fast,
+    #[cfg_attr(not(test), allow(dead_code))]
+    General,
 }
 
 fn parse_inner(
@@ -47,32 +75,38 @@ fn parse_inner(
     opts: &ParseOptions,
     sc: &mut Scratch,
     out: &mut Request,
+    stages: Stages,
 ) -> Result<(), String> {
-    let text = LineText::new(line);
-    let lb = memchr::memchr(b'[', line).ok_or("time: no '[' found")?;
-    let head = trim(&line[..lb]);
-    let (rest, _user) =
-        rsplit_word(head).ok_or("user: ident/user fields missing before the time")?;
-    let (addr, _ident) =
-        rsplit_word(rest).ok_or("ident: ident/user fields missing before the time")?;
-    if addr.is_empty() {
-        return Err("client: missing before ident/user".into());
-    }
-    parse_addr_part(&text, addr, out)?;
+    let fast_head = if stages == Stages::Fast { clf_fast::head(line) } else { None };
+    // The fast head pushes no text: its line is then validated as UTF-8 only from the
+    // request on (`LineText` converts what lies outside its bytes field by field).
+    let (text, lb) = if let Some((peer, lb)) = fast_head {
+        out.peer = Some(peer);
+        (None, lb)
+    } else {
+        let text = LineText::new(line);
+        (Some(text), head(&text, line, out)?)
+    };
 
     let after = &line[lb + 1..];
     let ((time, offset), rb) = sc.clf_time.parse_bracketed(after, opts.default_tz)?;
     out.time = time;
     out.utc_offset_secs = offset;
 
-    let mut cur = Cursor::new(&after[rb + 1..]);
-    let request = cur.quoted("request")?;
-    split_request_line(&text, request, out, &mut sc.buf);
-    let status = cur.bare("status")?;
-    out.status = parse_status(status).ok_or("status: not a number")?;
-    let bytes = cur.bare("bytes")?;
-    out.bytes_sent =
-        if bytes == b"-" { 0 } else { parse_u64(bytes).ok_or("bytes: not a number")? };
+    let rest = &after[rb + 1..];
+    let text = text.unwrap_or_else(|| LineText::new(rest));
+    let fast_rest = if stages == Stages::Fast { clf_fast::rest(rest) } else { None };
+    let mut cur = if let Some(fast) = fast_rest {
+        fast.fill(&text, rest, out);
+        if fast.tail.is_some() {
+            return Ok(());
+        }
+        Cursor::new(&rest[fast.end..])
+    } else {
+        let mut cur = Cursor::new(rest);
+        request(&text, &mut cur, sc, out)?;
+        cur
+    };
 
     let mut next = cur.next().map_err(|e| format!("referer: {e}"))?;
     if let Some(Tok::Quoted(referer)) = next {
@@ -85,6 +119,38 @@ fn parse_inner(
         extra(&text, tok, out);
         next = cur.next().map_err(|e| format!("extra field: {e}"))?;
     }
+    Ok(())
+}
+
+/// Everything before the time: field 1 into `out`; the index of the `[`.
+fn head(text: &LineText<'_>, line: &[u8], out: &mut Request) -> Result<usize, String> {
+    let lb = memchr::memchr(b'[', line).ok_or("time: no '[' found")?;
+    let head = trim(&line[..lb]);
+    let (rest, _user) =
+        rsplit_word(head).ok_or("user: ident/user fields missing before the time")?;
+    let (addr, _ident) =
+        rsplit_word(rest).ok_or("ident: ident/user fields missing before the time")?;
+    if addr.is_empty() {
+        return Err("client: missing before ident/user".into());
+    }
+    parse_addr_part(text, addr, out)?;
+    Ok(lb)
+}
+
+/// The request line, status and bytes.
+fn request(
+    text: &LineText<'_>,
+    cur: &mut Cursor<'_>,
+    sc: &mut Scratch,
+    out: &mut Request,
+) -> Result<(), String> {
+    let request = cur.quoted("request")?;
+    split_request_line(text, request, out, &mut sc.buf);
+    let status = cur.bare("status")?;
+    out.status = parse_status(status).ok_or("status: not a number")?;
+    let bytes = cur.bare("bytes")?;
+    out.bytes_sent =
+        if bytes == b"-" { 0 } else { parse_u64(bytes).ok_or("bytes: not a number")? };
     Ok(())
 }
 
