@@ -3,11 +3,13 @@
 //!
 //! ```text
 //! cargo build --profile bench --example parse_profile
-//! valgrind --tool=callgrind target/release/examples/parse_profile FILE [LINES]
+//! valgrind --tool=callgrind target/release/examples/parse_profile FILE [LINES [REPEAT]]
+//! perf record -e cpu-clock -g target/release/examples/parse_profile FILE all 20
 //! ```
 //!
-//! Reads the first LINES lines (default all) of FILE, decodes them as nginx `combined` the way
-//! a batch worker does (forced format, 256 KiB chunks) and prints the request count.
+//! Reads the first LINES lines (default or `all`: every line) of FILE, decodes them REPEAT
+//! times (default 1) as nginx `combined` the way a batch worker does (forced format, a new
+//! decoder per pass, 256 KiB chunks) and prints the counts of the last pass.
 
 use std::hint::black_box;
 
@@ -17,14 +19,23 @@ use leakline::model::{Request, SourceId, SourceKind};
 
 fn main() {
     let mut args = std::env::args().skip(1);
-    let path = args.next().expect("usage: parse_profile FILE [LINES]");
-    let limit: usize = args.next().map_or(usize::MAX, |n| n.parse().expect("LINES: a number"));
+    let path = args.next().expect("usage: parse_profile FILE [LINES [REPEAT]]");
+    let limit = match args.next().as_deref() {
+        None | Some("all") => None,
+        Some(n) => Some(n.parse::<usize>().expect("LINES: a number or `all`")),
+    };
+    let repeat: usize = args.next().map_or(1, |n| n.parse().expect("REPEAT: a number"));
     let data = std::fs::read(&path).expect("read FILE");
-    let end = memchr::memchr_iter(b'\n', &data)
-        .nth(limit.saturating_sub(1))
-        .map_or(data.len(), |i| i + 1);
+    let end = limit.map_or(data.len(), |n| {
+        memchr::memchr_iter(b'\n', &data).nth(n.saturating_sub(1)).map_or(data.len(), |i| i + 1)
+    });
     let data = &data[..end];
+    for pass in 1..=repeat {
+        decode(data, pass == repeat);
+    }
+}
 
+fn decode(data: &[u8], report: bool) {
     let mut opts = DecoderOptions::new(SourceId(0), Some(SourceKind::Access));
     opts.access_format = Some(AccessFormat::Combined);
     let mut decoder = Decoder::new(opts);
@@ -40,10 +51,12 @@ fn main() {
     }
     decoder.finish_visit(&mut visit, &mut scans);
     let stats = decoder.stats();
-    println!(
-        "lines {} requests {requests} malformed {} checksum {}",
-        stats.lines,
-        stats.malformed,
-        black_box(checksum)
-    );
+    if report {
+        println!(
+            "lines {} requests {requests} malformed {} checksum {}",
+            stats.lines,
+            stats.malformed,
+            black_box(checksum)
+        );
+    }
 }
