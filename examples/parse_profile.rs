@@ -35,6 +35,8 @@ fn main() {
     }
 }
 
+/// One pass; never inlined, so profiles show its inclusive cost as the cost of the pass.
+#[inline(never)]
 fn decode(data: &[u8], report: bool) {
     let mut opts = DecoderOptions::new(SourceId(0), Some(SourceKind::Access));
     opts.access_format = Some(AccessFormat::Combined);
