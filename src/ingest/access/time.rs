@@ -173,18 +173,10 @@ impl ClfCache {
         if let Some(v) = self.value
             && b.len() == self.len
         {
-            let key = &self.key[..self.len];
-            if key == b {
+            if key_eq(b, &self.key[..self.len]) {
                 return Some(v);
             }
-            if self.len > CLF_HMS.end
-                && key[..CLF_HMS.start] == b[..CLF_HMS.start]
-                && key[CLF_HMS.end..] == b[CLF_HMS.end..]
-                && let Some(secs) = hms_secs(&b[CLF_HMS])
-            {
-                let t = v.0 + chrono::Duration::seconds(i64::from(secs) - i64::from(self.key_secs));
-                let v = (t, v.1);
-                self.store(b, v, secs);
+            if let Some(v) = self.same_day(b) {
                 return Some(v);
             }
         }
@@ -196,6 +188,22 @@ impl ClfCache {
             self.store(b, stamp, secs);
         }
         v
+    }
+
+    /// The shortcut of the type's docs, for `b` of the cached length; `None` when it does
+    /// not apply (the full parse then decides).
+    fn same_day(&mut self, b: &[u8]) -> Option<Stamp> {
+        let (t, offset) = self.value?;
+        let key = &self.key[..self.len];
+        if key.len() <= CLF_HMS.end || !same_but_hms(key, b) {
+            return None;
+        }
+        let secs = hms_secs(&b[CLF_HMS])?;
+        // `t` has no fraction (CLF times are whole seconds).
+        let delta = i64::from(secs) - i64::from(self.key_secs);
+        let v = (DateTime::from_timestamp(t.timestamp() + delta, 0)?, offset);
+        self.store(b, v, secs);
+        Some(v)
     }
 
     /// The time in `[...]` when `after` is the text after the `[`: the stamp and the index of
@@ -213,7 +221,7 @@ impl ClfCache {
         if let Some(v) = self.value
             && after.get(len) == Some(&b']')
         {
-            if after[..len] == self.key[..len] {
+            if key_eq(&after[..len], &self.key[..len]) {
                 return Ok((v, len));
             }
             // Same length, so most likely the next second; a string that parses holds no
@@ -228,11 +236,44 @@ impl ClfCache {
     }
 
     fn store(&mut self, b: &[u8], v: Stamp, secs: u32) {
-        self.key[..b.len()].copy_from_slice(b);
+        match <&[u8; 26]>::try_from(b) {
+            // The usual length, copied without a call to `memcpy`.
+            Ok(usual) => self.key[..26].copy_from_slice(usual),
+            Err(_) => self.key[..b.len()].copy_from_slice(b),
+        }
         self.len = b.len();
         self.value = Some(v);
         self.key_secs = secs;
     }
+}
+
+/// `a == b`, compared as three integers when both have the usual length of
+/// `dd/Mon/yyyy:HH:MM:SS +hhmm` (26 bytes) instead of by a call to `memcmp`: this runs once
+/// per line.
+fn key_eq(a: &[u8], b: &[u8]) -> bool {
+    match (words(a), words(b)) {
+        (Some(x), Some(y)) => x == y,
+        _ => a == b,
+    }
+}
+
+/// `a` and `b` (of one length, longer than `HH:MM:SS`'s end) differ at most in `HH:MM:SS`.
+fn same_but_hms(a: &[u8], b: &[u8]) -> bool {
+    match (words(a), words(b)) {
+        // Bytes 12..20 are the top 32 bits of the first word and the low 32 of the second.
+        (Some(x), Some(y)) => {
+            (x.0 ^ y.0) & ((1 << 96) - 1) == 0 && (x.1 ^ y.1) >> 32 == 0 && x.2 == y.2
+        }
+        _ => a[..CLF_HMS.start] == b[..CLF_HMS.start] && a[CLF_HMS.end..] == b[CLF_HMS.end..],
+    }
+}
+
+/// A 26-byte string as three integers (`None` for any other length).
+fn words(s: &[u8]) -> Option<(u128, u64, u16)> {
+    let (head, rest) = s.split_first_chunk::<16>()?;
+    let (mid, tail) = rest.split_first_chunk::<8>()?;
+    let tail: &[u8; 2] = tail.try_into().ok()?;
+    Some((u128::from_le_bytes(*head), u64::from_le_bytes(*mid), u16::from_le_bytes(*tail)))
 }
 
 /// `HH:MM:SS` → seconds since midnight, with the checks `hms` makes (chrono accepts hours
