@@ -24,13 +24,14 @@
 //! The time is logged at the end of the request (both nginx and Apache log on completion,
 //! with Apache's `%t` being the receipt time: we keep whatever the line says).
 
+use super::clf_fast::{self, Rest};
 use super::escape::LineText;
 use super::fields::{
     decimal_to_us, is_hostish, looks_like_xff, parse_ip_loose, parse_status, parse_u64,
     split_request_line, trim,
 };
 use super::tokens::{Cursor, Tok};
-use super::{LineOutcome, ParseOptions, Scratch, clf_fast};
+use super::{LineOutcome, ParseOptions, Scratch};
 use crate::model::Request;
 
 /// Parse one CLF line into `out` (already cleared).
@@ -78,8 +79,9 @@ fn parse_inner(
     stages: Stages,
 ) -> Result<(), String> {
     let fast_head = if stages == Stages::Fast { clf_fast::head(line) } else { None };
-    // The fast head pushes no text: its line is then validated as UTF-8 only from the
-    // request on (`LineText` converts what lies outside its bytes field by field).
+    // The fast paths convert their fields one by one: the line is validated as UTF-8 only
+    // where the general code takes over (`LineText` converts what lies outside its bytes
+    // field by field, which gives the same strings).
     let (text, lb) = if let Some((peer, lb)) = fast_head {
         out.peer = Some(peer);
         (None, lb)
@@ -94,18 +96,19 @@ fn parse_inner(
     out.utc_offset_secs = offset;
 
     let rest = &after[rb + 1..];
-    let text = text.unwrap_or_else(|| LineText::new(rest));
-    let fast_rest = if stages == Stages::Fast { clf_fast::rest(rest) } else { None };
-    let mut cur = if let Some(fast) = fast_rest {
-        fast.fill(&text, rest, out);
-        if fast.tail.is_some() {
-            return Ok(());
+    let fast_rest = if stages == Stages::Fast { clf_fast::rest(rest, out) } else { None };
+    let (text, mut cur) = match fast_rest {
+        Some(Rest::Complete) => return Ok(()),
+        Some(Rest::From(end)) => {
+            let rest = &rest[end..];
+            (text.unwrap_or_else(|| LineText::new(rest)), Cursor::new(rest))
         }
-        Cursor::new(&rest[fast.end..])
-    } else {
-        let mut cur = Cursor::new(rest);
-        request(&text, &mut cur, sc, out)?;
-        cur
+        None => {
+            let text = text.unwrap_or_else(|| LineText::new(rest));
+            let mut cur = Cursor::new(rest);
+            request(&text, &mut cur, sc, out)?;
+            (text, cur)
+        }
     };
 
     let mut next = cur.next().map_err(|e| format!("referer: {e}"))?;
