@@ -32,6 +32,8 @@ use std::net::IpAddr;
 
 use ipnet::IpNet;
 
+pub(crate) use escape::TextBlock;
+
 use crate::model::Request;
 
 /// Every access-log format leakline understands. Names (`name()`) are a public interface:
@@ -191,13 +193,25 @@ impl AccessParser {
     /// `out.line` is `line_no`, `out.client` is resolved, and `out.source` is left for the
     /// caller to set.
     pub fn parse_line(&mut self, line: &[u8], line_no: u64, out: &mut Request) -> LineOutcome {
+        self.parse_line_in(line, TextBlock::NONE, line_no, out)
+    }
+
+    /// [`Self::parse_line`] for a line cut from `block` (see [`TextBlock`]).
+    pub(crate) fn parse_line_in(
+        &mut self,
+        line: &[u8],
+        mut block: TextBlock<'_>,
+        line_no: u64,
+        out: &mut Request,
+    ) -> LineOutcome {
         out.clear();
         let mut line = transport::strip_prefixes(line);
         let mut inner = std::mem::take(&mut self.unwrapped);
         if self.format != AccessFormat::JsonMapped && transport::unwrap_envelope(line, &mut inner) {
             line = transport::strip_prefixes(&inner);
+            block = TextBlock::NONE;
         }
-        let outcome = self.dispatch(line, out);
+        let outcome = self.dispatch(line, block, out);
         self.unwrapped = inner;
         if outcome == LineOutcome::Request {
             out.line = line_no;
@@ -209,7 +223,7 @@ impl AccessParser {
         outcome
     }
 
-    fn dispatch(&mut self, line: &[u8], out: &mut Request) -> LineOutcome {
+    fn dispatch(&mut self, line: &[u8], block: TextBlock<'_>, out: &mut Request) -> LineOutcome {
         let trimmed = fields::trim(line);
         if trimmed.is_empty() {
             return LineOutcome::Skipped;
@@ -221,7 +235,7 @@ impl AccessParser {
             {
                 LineOutcome::Skipped
             }
-            AccessFormat::Combined => clf::parse(trimmed, opts, sc, out),
+            AccessFormat::Combined => clf::parse(trimmed, block, opts, sc, out),
             AccessFormat::NginxJson => nginx_json::parse(trimmed, opts, sc, out),
             AccessFormat::Caddy => caddy::parse(trimmed, opts, sc, out),
             AccessFormat::Traefik => traefik::parse(trimmed, opts, sc, out),

@@ -25,7 +25,7 @@
 //! with Apache's `%t` being the receipt time: we keep whatever the line says).
 
 use super::clf_fast::{self, Rest};
-use super::escape::LineText;
+use super::escape::{LineText, TextBlock};
 use super::fields::{
     decimal_to_us, is_hostish, looks_like_xff, parse_ip_loose, parse_status, parse_u64,
     split_request_line, trim,
@@ -37,11 +37,12 @@ use crate::model::Request;
 /// Parse one CLF line into `out` (already cleared).
 pub(crate) fn parse(
     line: &[u8],
+    block: TextBlock<'_>,
     opts: &ParseOptions,
     sc: &mut Scratch,
     out: &mut Request,
 ) -> LineOutcome {
-    outcome(parse_inner(line, opts, sc, out, Stages::Fast))
+    outcome(parse_inner(line, block, opts, sc, out, Stages::Fast))
 }
 
 /// [`parse`] with every fast path off: the reference the fast paths are tested against.
@@ -52,7 +53,7 @@ pub(crate) fn parse_general(
     sc: &mut Scratch,
     out: &mut Request,
 ) -> LineOutcome {
-    outcome(parse_inner(line, opts, sc, out, Stages::General))
+    outcome(parse_inner(line, TextBlock::NONE, opts, sc, out, Stages::General))
 }
 
 fn outcome(r: Result<(), String>) -> LineOutcome {
@@ -73,20 +74,21 @@ enum Stages {
 
 fn parse_inner(
     line: &[u8],
+    block: TextBlock<'_>,
     opts: &ParseOptions,
     sc: &mut Scratch,
     out: &mut Request,
     stages: Stages,
 ) -> Result<(), String> {
     let fast_head = if stages == Stages::Fast { clf_fast::head(line) } else { None };
-    // The fast paths convert their fields one by one: the line is validated as UTF-8 only
-    // where the general code takes over (`LineText` converts what lies outside its bytes
-    // field by field, which gives the same strings).
+    // The text of the part each stage converts comes from `block` when the decoder already
+    // validated it, else is validated here, from where that stage starts (`LineText`
+    // converts what lies outside its bytes field by field, which gives the same strings).
     let (text, lb) = if let Some((peer, lb)) = fast_head {
         out.peer = Some(peer);
         (None, lb)
     } else {
-        let text = LineText::new(line);
+        let text = block.text(line);
         (Some(text), head(&text, line, out)?)
     };
 
@@ -96,15 +98,15 @@ fn parse_inner(
     out.utc_offset_secs = offset;
 
     let rest = &after[rb + 1..];
-    let fast_rest = if stages == Stages::Fast { clf_fast::rest(rest, out) } else { None };
+    let fast_rest = if stages == Stages::Fast { clf_fast::rest(rest, block, out) } else { None };
     let (text, mut cur) = match fast_rest {
         Some(Rest::Complete) => return Ok(()),
         Some(Rest::From(end)) => {
             let rest = &rest[end..];
-            (text.unwrap_or_else(|| LineText::new(rest)), Cursor::new(rest))
+            (text.unwrap_or_else(|| block.text(rest)), Cursor::new(rest))
         }
         None => {
-            let text = text.unwrap_or_else(|| LineText::new(rest));
+            let text = text.unwrap_or_else(|| block.text(rest));
             let mut cur = Cursor::new(rest);
             request(&text, &mut cur, sc, out)?;
             (text, cur)

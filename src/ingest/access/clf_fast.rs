@@ -19,7 +19,7 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::ops::Range;
 
-use super::escape::LineText;
+use super::escape::{LineText, TextBlock};
 use crate::model::Request;
 
 /// `addr ident user [` (single spaces, ident and user without spaces, tabs or `[`), where
@@ -170,10 +170,11 @@ pub(crate) enum Rest {
 /// - the tail is read only as one space, a quoted referer, one space and a quoted user agent
 ///   closing the line, both without `\`.
 ///
-/// Fields are converted through a `LineText` that starts at the target: what lies before it
-/// (method, `HTTP/`) is ASCII by construction or converted on its own, which gives the same
-/// strings (a copy when valid UTF-8, else the lossy conversion).
-pub(crate) fn rest(b: &[u8], out: &mut Request) -> Option<Rest> {
+/// Fields are converted through a `LineText` that starts at the target (its text from
+/// `block` when that holds it): what lies before it (method, `HTTP/`) is ASCII by
+/// construction or converted on its own, which gives the same strings (a copy when valid
+/// UTF-8, else the lossy conversion).
+pub(crate) fn rest(b: &[u8], block: TextBlock<'_>, out: &mut Request) -> Option<Rest> {
     if b.get(..2)? != b" \"" {
         return None;
     }
@@ -212,7 +213,7 @@ pub(crate) fn rest(b: &[u8], out: &mut Request) -> Option<Rest> {
 
     let tail = tail(b, end);
     // One validation from the target to the end of what was read.
-    let text = LineText::new(&b[target.as_ptr() as usize - b.as_ptr() as usize..]);
+    let text = block.text(&b[target.as_ptr() as usize - b.as_ptr() as usize..]);
     push_method(&text, &mut out.method, method);
     text.push(&mut out.target, target);
     push_protocol(&text, &mut out.protocol, protocol);
