@@ -345,8 +345,8 @@ fn scan_state(format: ScanFormat, options: &DecoderOptions) -> State {
 /// Bytes validated as UTF-8 at a time by the access path (see [`text_blocks`]).
 const TEXT_BLOCK: usize = 4 * 1024;
 
-/// `chunk` cut into blocks of about [`TEXT_BLOCK`] bytes that end just after a newline (the
-/// last one may end anywhere), so each holds whole lines and is validated as UTF-8 once:
+/// `chunk` cut into blocks of [`TEXT_BLOCK`] bytes and up to the next newline (the last one
+/// may end anywhere), so each holds whole lines and is validated as UTF-8 once:
 /// one validation of a few KiB costs much less per byte than one per line. A block with an
 /// invalid byte anywhere only makes its own lines validate themselves.
 fn text_blocks(chunk: &[u8]) -> impl Iterator<Item = &[u8]> {
@@ -355,15 +355,11 @@ fn text_blocks(chunk: &[u8]) -> impl Iterator<Item = &[u8]> {
         if rest.is_empty() {
             return None;
         }
-        let cut = if rest.len() <= TEXT_BLOCK {
-            rest.len()
-        } else {
-            match memchr::memrchr(b'\n', &rest[..TEXT_BLOCK]) {
-                Some(nl) => nl + 1,
-                // One line longer than a block: the block ends after it.
-                None => memchr::memchr(b'\n', &rest[TEXT_BLOCK..])
-                    .map_or(rest.len(), |nl| TEXT_BLOCK + nl + 1),
-            }
+        // The block ends after the first newline from TEXT_BLOCK on (searching forward, as
+        // everything else reads, rather than back from there).
+        let cut = match rest.get(TEXT_BLOCK..) {
+            Some(tail) => memchr::memchr(b'\n', tail).map_or(rest.len(), |nl| TEXT_BLOCK + nl + 1),
+            None => rest.len(),
         };
         let (block, tail) = rest.split_at(cut);
         rest = tail;
@@ -431,8 +427,11 @@ mod tests {
                 assert!(!b.is_empty());
                 if i + 1 < blocks.len() {
                     assert_eq!(b.last(), Some(&b'\n'));
-                    // Longer than a block only when it is a single line.
-                    assert!(b.len() <= TEXT_BLOCK || memchr::memchr(b'\n', b) == Some(b.len() - 1));
+                    // Only its last line reaches past TEXT_BLOCK.
+                    assert!(b.len() > TEXT_BLOCK);
+                    assert!(
+                        memchr::memchr(b'\n', &b[TEXT_BLOCK..]) == Some(b.len() - 1 - TEXT_BLOCK)
+                    );
                 }
             }
         }
