@@ -9,9 +9,10 @@ use std::path::Path;
 use proptest::prelude::*;
 
 use super::super::escape::TextBlock;
+use super::super::fields::parse_ipv4_fast;
 use super::super::fields::trim;
 use super::super::{LineOutcome, ParseOptions, Scratch, clf};
-use super::{Rest, head, ipv6_word, rest};
+use super::{Rest, head, ipv4_prefix, ipv6_word, rest};
 use crate::model::Request;
 
 /// Both paths over `lines` in order (one scratch each, so the time cache sees the same
@@ -66,6 +67,15 @@ fn the_usual_line_takes_both_fast_paths() {
 const NEAR_MISSES: &[&[u8]] = &[
     USUAL,
     // Head: addresses the fast head refuses or must read exactly as parse_ipv4_fast.
+    b"1.2.3.4 -",
+    b"1.2.3.4 - - [24/Nov/2026:00:00:00 +0000]",
+    br#"10.20.30.4000 - - [24/Nov/2026:00:00:00 +0000] "GET / HTTP/1.1" 200 1 "-" "ua""#,
+    br#"1.2.3.04 - - [24/Nov/2026:00:00:00 +0000] "GET / HTTP/1.1" 200 1 "-" "ua""#,
+    br#"1.2..3 - - [24/Nov/2026:00:00:00 +0000] "GET / HTTP/1.1" 200 1 "-" "ua""#,
+    br#".1.2.3 - - [24/Nov/2026:00:00:00 +0000] "GET / HTTP/1.1" 200 1 "-" "ua""#,
+    br#"1.2.3. - - [24/Nov/2026:00:00:00 +0000] "GET / HTTP/1.1" 200 1 "-" "ua""#,
+    br#"199.250.255.0 - - [24/Nov/2026:00:00:00 +0000] "GET / HTTP/1.1" 200 1 "-" "ua""#,
+    br#"100.200.300.1 - - [24/Nov/2026:00:00:00 +0000] "GET / HTTP/1.1" 200 1 "-" "ua""#,
     br#"0.0.0.0 - - [24/Nov/2026:00:00:00 +0000] "GET / HTTP/1.1" 200 1 "-" "ua""#,
     br#"255.255.255.255 - - [24/Nov/2026:00:00:00 +0000] "GET / HTTP/1.1" 200 1 "-" "ua""#,
     br#"256.1.1.1 - - [24/Nov/2026:00:00:00 +0000] "GET / HTTP/1.1" 200 1 "-" "ua""#,
@@ -330,6 +340,25 @@ fn ipv6_ish() -> impl Strategy<Value = String> {
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+    /// Where the quad `ipv4_prefix` reads is followed by a space (the only way `head` takes
+    /// it), it is what `parse_ipv4_fast` reads before the first space.
+    #[test]
+    fn ipv4_prefix_is_parse_ipv4_fast(
+        head in proptest::string::string_regex(concat!(
+            "[0-9.]{0,16}|[0-9]{1,4}(\\.[0-9]{0,4}){0,4}|[0-9.:a/ ]{0,17}",
+            // Quads with a byte next to '0'..='9' ('/', ':') or far from them in an octet.
+            "|[0-9]{1,3}\\.[0-9/:a\\x80]{1,3}\\.[0-9]{1,3}\\.[0-9/:]{1,3}",
+        )).unwrap(),
+        tail in proptest::string::string_regex(" - - \\[|[ -~]{0,20}").unwrap(),
+    ) {
+        let line = format!("{head}{tail}");
+        let b = line.as_bytes();
+        let want = b.iter().position(|&c| c == b' ')
+            .and_then(|sp| parse_ipv4_fast(&b[..sp]).map(|a| (a, sp)));
+        let got = ipv4_prefix(b).filter(|&(_, end)| b.get(end) == Some(&b' '));
+        prop_assert_eq!(got, want, "{:?}", line);
+    }
 
     /// Without `.` and `%` (which it never accepts), the fast IPv6 reading accepts exactly
     /// what the standard parser accepts, with the same value.
