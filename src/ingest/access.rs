@@ -206,19 +206,28 @@ impl AccessParser {
     ) -> LineOutcome {
         out.clear();
         let mut line = transport::strip_prefixes(line);
-        let mut inner = std::mem::take(&mut self.unwrapped);
-        if self.format != AccessFormat::JsonMapped && transport::unwrap_envelope(line, &mut inner) {
-            line = transport::strip_prefixes(&inner);
-            block = TextBlock::NONE;
+        // Only a line that may be an envelope borrows the unwrapping buffer.
+        let mut inner = Vec::new();
+        if self.format != AccessFormat::JsonMapped && transport::may_be_envelope(line) {
+            inner = std::mem::take(&mut self.unwrapped);
+            if transport::unwrap_envelope(line, &mut inner) {
+                line = transport::strip_prefixes(&inner);
+                block = TextBlock::NONE;
+            }
         }
         let outcome = self.dispatch(line, block, out);
-        self.unwrapped = inner;
+        if inner.capacity() > 0 {
+            self.unwrapped = inner;
+        }
         if outcome == LineOutcome::Request {
             out.line = line_no;
-            if out.client.is_none() {
-                out.client =
-                    resolve_client(out.peer, &out.forwarded_for, &self.options.trusted_proxies);
-            }
+            out.client = match out.client {
+                Some(client) => Some(client),
+                // An untrusted peer is the client (`resolve_client`'s first rule), checked
+                // here because it is the usual case.
+                None if self.options.trusted_proxies.is_empty() && out.peer.is_some() => out.peer,
+                None => resolve_client(out.peer, &out.forwarded_for, &self.options.trusted_proxies),
+            };
         }
         outcome
     }

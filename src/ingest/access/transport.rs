@@ -53,11 +53,17 @@ fn first_space(head: &[u8]) -> Option<usize> {
 
 /// When `line` is a JSON envelope, decode the wrapped line into `out` and return `true`.
 /// A trailing newline inside the wrapped string (docker's `"log":"...\n"`) is dropped.
-/// Inlined: every line of every format passes here, and most are not envelopes.
-#[inline]
 pub(crate) fn unwrap_envelope(line: &[u8], out: &mut Vec<u8>) -> bool {
+    may_be_envelope(line) && unwrap_object(line, out)
+}
+
+/// Whether `line` starts with `{` (after whitespace): false for every line `unwrap_envelope`
+/// would refuse at once. Inlined: every line of every format passes here, and most are not
+/// envelopes.
+#[inline]
+pub(crate) fn may_be_envelope(line: &[u8]) -> bool {
     let start = line.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(line.len());
-    line.get(start) == Some(&b'{') && unwrap_object(line, out)
+    line.get(start) == Some(&b'{')
 }
 
 /// [`unwrap_envelope`] for a line that starts with `{`.
