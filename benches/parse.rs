@@ -5,8 +5,9 @@
 //! `LEAKLINE_BENCH_FILE` to a file (e.g. from `bench/parse.sh`, which uses
 //! `shared/bench/gen_access.py`) to parse that instead.
 //!
-//! Two measurements: `parse_line` alone over pre-split lines, and the full path
-//! (`LineSplitter` over one byte buffer, then `parse_line`), which is what ingestion costs.
+//! Three measurements: `parse_line` alone over pre-split lines, `LineSplitter` over one byte
+//! buffer then `parse_line`, and the `Decoder` a batch worker runs (`feed_visit` in 256 KiB
+//! chunks, which also validates UTF-8 a block at a time), which is what ingestion costs.
 //!
 //! Each is measured twice: wall clock (criterion's default) and **CPU time of the benchmark
 //! thread** (`/proc/thread-self/schedstat`, nanoseconds on CPU). On a shared machine (the team
@@ -22,7 +23,8 @@ use leakline::ingest::LineSplitter;
 use leakline::ingest::access::{
     AccessFormat, AccessParser, LineOutcome, ParseOptions, detect_head,
 };
-use leakline::model::Request;
+use leakline::ingest::decoder::{Decoder, DecoderOptions};
+use leakline::model::{Request, SourceId, SourceKind};
 
 const GENERATED_LINES: usize = 200_000;
 
@@ -207,6 +209,23 @@ fn bench<M: Measurement>(c: &mut Criterion<M>, clock: &str) {
                     }
                 });
             }
+            black_box(events)
+        });
+    });
+
+    // What a batch worker runs: the decoder (splitting, UTF-8 validation per block, parsing)
+    // lending each request to a visitor.
+    group.bench_function("decoder", |bencher| {
+        let mut options = DecoderOptions::new(SourceId(0), Some(SourceKind::Access));
+        options.access_format = Some(format);
+        bencher.iter(|| {
+            let mut decoder = Decoder::new(options.clone());
+            let mut events = 0u64;
+            let mut scans = Vec::new();
+            for chunk in data.chunks(256 * 1024) {
+                decoder.feed_visit(chunk, &mut |_| events += 1, &mut scans);
+            }
+            decoder.finish_visit(&mut |_| events += 1, &mut scans);
             black_box(events)
         });
     });

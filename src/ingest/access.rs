@@ -13,6 +13,7 @@
 mod alb;
 mod caddy;
 mod clf;
+mod clf_fast;
 mod cloudfront;
 mod detect;
 mod envoy;
@@ -30,6 +31,8 @@ mod transport;
 use std::net::IpAddr;
 
 use ipnet::IpNet;
+
+pub(crate) use escape::TextBlock;
 
 use crate::model::Request;
 
@@ -190,25 +193,46 @@ impl AccessParser {
     /// `out.line` is `line_no`, `out.client` is resolved, and `out.source` is left for the
     /// caller to set.
     pub fn parse_line(&mut self, line: &[u8], line_no: u64, out: &mut Request) -> LineOutcome {
+        self.parse_line_in(line, TextBlock::NONE, line_no, out)
+    }
+
+    /// [`Self::parse_line`] for a line cut from `block` (see [`TextBlock`]).
+    pub(crate) fn parse_line_in(
+        &mut self,
+        line: &[u8],
+        mut block: TextBlock<'_>,
+        line_no: u64,
+        out: &mut Request,
+    ) -> LineOutcome {
         out.clear();
         let mut line = transport::strip_prefixes(line);
-        let mut inner = std::mem::take(&mut self.unwrapped);
-        if self.format != AccessFormat::JsonMapped && transport::unwrap_envelope(line, &mut inner) {
-            line = transport::strip_prefixes(&inner);
+        // Only a line that may be an envelope borrows the unwrapping buffer.
+        let mut inner = Vec::new();
+        if self.format != AccessFormat::JsonMapped && transport::may_be_envelope(line) {
+            inner = std::mem::take(&mut self.unwrapped);
+            if transport::unwrap_envelope(line, &mut inner) {
+                line = transport::strip_prefixes(&inner);
+                block = TextBlock::NONE;
+            }
         }
-        let outcome = self.dispatch(line, out);
-        self.unwrapped = inner;
+        let outcome = self.dispatch(line, block, out);
+        if inner.capacity() > 0 {
+            self.unwrapped = inner;
+        }
         if outcome == LineOutcome::Request {
             out.line = line_no;
-            if out.client.is_none() {
-                out.client =
-                    resolve_client(out.peer, &out.forwarded_for, &self.options.trusted_proxies);
-            }
+            out.client = match out.client {
+                Some(client) => Some(client),
+                // An untrusted peer is the client (`resolve_client`'s first rule), checked
+                // here because it is the usual case.
+                None if self.options.trusted_proxies.is_empty() && out.peer.is_some() => out.peer,
+                None => resolve_client(out.peer, &out.forwarded_for, &self.options.trusted_proxies),
+            };
         }
         outcome
     }
 
-    fn dispatch(&mut self, line: &[u8], out: &mut Request) -> LineOutcome {
+    fn dispatch(&mut self, line: &[u8], block: TextBlock<'_>, out: &mut Request) -> LineOutcome {
         let trimmed = fields::trim(line);
         if trimmed.is_empty() {
             return LineOutcome::Skipped;
@@ -220,7 +244,7 @@ impl AccessParser {
             {
                 LineOutcome::Skipped
             }
-            AccessFormat::Combined => clf::parse(trimmed, opts, sc, out),
+            AccessFormat::Combined => clf::parse(trimmed, block, opts, sc, out),
             AccessFormat::NginxJson => nginx_json::parse(trimmed, opts, sc, out),
             AccessFormat::Caddy => caddy::parse(trimmed, opts, sc, out),
             AccessFormat::Traefik => traefik::parse(trimmed, opts, sc, out),

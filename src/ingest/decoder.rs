@@ -4,7 +4,9 @@
 //! the format parsers meet, so `analyze` (batch), the follower (live) and `inspect` treat every
 //! byte the same way. A decoder is pure: it never reads files or clocks itself.
 
-use crate::ingest::access::{self, AccessFormat, AccessParser, LineOutcome, ParseOptions};
+use crate::ingest::access::{
+    self, AccessFormat, AccessParser, LineOutcome, ParseOptions, TextBlock,
+};
 use crate::ingest::scan::{self, ScanFormat, ScanOptions, ScanParser, ScanSummary};
 use crate::ingest::{LineSplitter, SourceStats};
 use crate::model::{Event, Request, ScanObservation, SourceId, SourceKind};
@@ -205,7 +207,9 @@ impl Decoder {
         match &mut self.state {
             State::Access { splitter, parser, scratch } => {
                 let stats = &mut self.stats;
-                splitter.finish(|line| access_line(parser, scratch, stats, source, line, sink));
+                splitter.finish(|line| {
+                    access_line(parser, scratch, stats, source, line, TextBlock::NONE, sink);
+                });
             }
             State::Scan { parser, scratch, summary } => {
                 let s = parser.finish(scratch);
@@ -267,8 +271,12 @@ impl Decoder {
         match &mut self.state {
             State::Access { splitter, parser, scratch } => {
                 let stats = &mut self.stats;
-                splitter
-                    .feed(chunk, |line| access_line(parser, scratch, stats, source, line, sink));
+                for block in text_blocks(chunk) {
+                    let text = TextBlock::new(block);
+                    splitter.feed(block, |line| {
+                        access_line(parser, scratch, stats, source, line, text, sink);
+                    });
+                }
             }
             State::Scan { parser, scratch, .. } => {
                 self.stats.lines += bytecount_newlines(chunk);
@@ -334,19 +342,45 @@ fn scan_state(format: ScanFormat, options: &DecoderOptions) -> State {
     }
 }
 
+/// Bytes validated as UTF-8 at a time by the access path (see [`text_blocks`]).
+const TEXT_BLOCK: usize = 4 * 1024;
+
+/// `chunk` cut into blocks of [`TEXT_BLOCK`] bytes and up to the next newline (the last one
+/// may end anywhere), so each holds whole lines and is validated as UTF-8 once:
+/// one validation of a few KiB costs much less per byte than one per line. A block with an
+/// invalid byte anywhere only makes its own lines validate themselves.
+fn text_blocks(chunk: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut rest = chunk;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        // The block ends after the first newline from TEXT_BLOCK on (searching forward, as
+        // everything else reads, rather than back from there).
+        let cut = match rest.get(TEXT_BLOCK..) {
+            Some(tail) => memchr::memchr(b'\n', tail).map_or(rest.len(), |nl| TEXT_BLOCK + nl + 1),
+            None => rest.len(),
+        };
+        let (block, tail) = rest.split_at(cut);
+        rest = tail;
+        Some(block)
+    })
+}
+
 fn access_line(
     parser: &mut AccessParser,
     scratch: &mut Request,
     stats: &mut SourceStats,
     source: SourceId,
     line: crate::ingest::Line<'_>,
+    text: TextBlock<'_>,
     sink: &mut Sink<'_>,
 ) {
     stats.lines += 1;
     if line.oversized {
         stats.oversized += 1;
     }
-    match parser.parse_line(line.bytes, line.number, scratch) {
+    match parser.parse_line_in(line.bytes, text, line.number, scratch) {
         LineOutcome::Request => {
             scratch.source = source;
             scratch.line = line.number;
@@ -367,4 +401,91 @@ fn push_scans(scratch: &mut Vec<ScanObservation>, stats: &mut SourceStats, out: 
 
 fn bytecount_newlines(chunk: &[u8]) -> u64 {
     memchr::memchr_iter(b'\n', chunk).count() as u64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_blocks_cut_after_newlines_and_cover_the_chunk() {
+        let line = |n: usize| {
+            let mut l = vec![b'x'; n];
+            l.push(b'\n');
+            l
+        };
+        let mut chunk = Vec::new();
+        for n in [10, 170, 3000, 5000, 9000, 0, 4095, 4096, 1] {
+            chunk.extend(line(n));
+        }
+        chunk.extend_from_slice(b"no newline at the end");
+        for end in [0, 1, 4096, 4097, 9000, chunk.len()] {
+            let chunk = &chunk[..end];
+            let blocks: Vec<&[u8]> = text_blocks(chunk).collect();
+            assert_eq!(blocks.concat(), chunk);
+            for (i, b) in blocks.iter().enumerate() {
+                assert!(!b.is_empty());
+                if i + 1 < blocks.len() {
+                    assert_eq!(b.last(), Some(&b'\n'));
+                    // Only its last line reaches past TEXT_BLOCK.
+                    assert!(b.len() > TEXT_BLOCK);
+                    assert!(
+                        memchr::memchr(b'\n', &b[TEXT_BLOCK..]) == Some(b.len() - 1 - TEXT_BLOCK)
+                    );
+                }
+            }
+        }
+    }
+
+    /// Lines validated per block (the decoder) or one by one (`parse_line`) give the same
+    /// events and counters, whatever the chunking: invalid UTF-8 next to valid lines,
+    /// multi-byte characters, a line longer than a block, CRLF, an envelope.
+    #[test]
+    fn block_validation_gives_what_line_by_line_parsing_gives() {
+        let usual = r#"10.0.0.1 - - [24/Nov/2026:00:00:00 +0000] "GET /caf\u{e9} HTTP/1.1" 200 5 "-" "ua \u{1F600}""#;
+        let mut lines: Vec<Vec<u8>> = Vec::new();
+        for i in 0..400 {
+            let mut l = usual.replace("/caf", &format!("/{i}/caf")).into_bytes();
+            match i % 50 {
+                7 => l.extend_from_slice(b" \xff\xfe"),
+                // Invalid UTF-8 inside the target, and in the method (the line does not split).
+                8 => l.insert(l.windows(4).position(|w| w == b"/caf").unwrap_or(0), 0xe9),
+                9 => l.insert(44, 0xff),
+                10 => l = [&l[..60], &[b'a'; 5000][..], &l[60..]].concat(),
+                11 => l.push(b'\r'),
+                12 => {
+                    l = br#"{"log":"10.0.0.2 - - [24/Nov/2026:00:00:00 +0000] \"GET /e HTTP/1.1\" 200 1 \"-\" \"\u00e9\"\n"}"#
+                        .to_vec();
+                }
+                _ => {}
+            }
+            lines.push(l);
+        }
+        let data = lines.join(&b'\n');
+
+        let mut parser = AccessParser::new(AccessFormat::Combined, ParseOptions::default());
+        let mut want = Vec::new();
+        for (i, l) in lines.iter().enumerate() {
+            let l = l.strip_suffix(b"\r").unwrap_or(l);
+            let mut r = Request::default();
+            if parser.parse_line(l, i as u64 + 1, &mut r) == LineOutcome::Request {
+                r.source = SourceId(3);
+                want.push(Event::Request(r));
+            }
+        }
+        assert_eq!(want.len(), 400, "invalid UTF-8 is converted lossily, not refused");
+
+        for chunk in [1, 7, 1000, 4096, 5003, data.len()] {
+            let mut opts = DecoderOptions::new(SourceId(3), Some(SourceKind::Access));
+            opts.access_format = Some(AccessFormat::Combined);
+            let mut decoder = Decoder::new(opts);
+            let mut got = Vec::new();
+            for c in data.chunks(chunk) {
+                decoder.feed(c, &mut got);
+            }
+            decoder.finish(&mut got);
+            assert_eq!(got, want, "chunks of {chunk}");
+            assert_eq!(decoder.stats().lines, 400);
+        }
+    }
 }

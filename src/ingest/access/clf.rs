@@ -17,10 +17,15 @@
 //! list of addresses fills `forwarded_for` (nginx "main"), the first bare number with a
 //! fraction is nginx `$request_time` in seconds, and `<n>ms` is Traefik's CLF duration.
 //!
+//! The usual shape (`a.b.c.d - - [...] "GET /x HTTP/1.1" 200 5 "-" "ua"`) is first offered to
+//! the fast paths in `clf_fast.rs`, which read it in one forward pass or decline; the code
+//! here is the reference they are tested against, and reads everything they decline.
+//!
 //! The time is logged at the end of the request (both nginx and Apache log on completion,
 //! with Apache's `%t` being the receipt time: we keep whatever the line says).
 
-use super::escape::LineText;
+use super::clf_fast::{self, Rest};
+use super::escape::{LineText, TextBlock};
 use super::fields::{
     decimal_to_us, is_hostish, looks_like_xff, parse_ip_loose, parse_status, parse_u64,
     split_request_line, trim,
@@ -32,23 +37,98 @@ use crate::model::Request;
 /// Parse one CLF line into `out` (already cleared).
 pub(crate) fn parse(
     line: &[u8],
+    block: TextBlock<'_>,
     opts: &ParseOptions,
     sc: &mut Scratch,
     out: &mut Request,
 ) -> LineOutcome {
-    match parse_inner(line, opts, sc, out) {
+    outcome(parse_inner(line, block, opts, sc, out, Stages::Fast))
+}
+
+/// [`parse`] with every fast path off: the reference the fast paths are tested against.
+#[cfg(test)]
+pub(crate) fn parse_general(
+    line: &[u8],
+    opts: &ParseOptions,
+    sc: &mut Scratch,
+    out: &mut Request,
+) -> LineOutcome {
+    outcome(parse_inner(line, TextBlock::NONE, opts, sc, out, Stages::General))
+}
+
+fn outcome(r: Result<(), String>) -> LineOutcome {
+    match r {
         Ok(()) => LineOutcome::Request,
         Err(reason) => LineOutcome::Malformed(reason),
     }
 }
 
+/// Whether a stage may first try its fast path (`clf_fast`), which either gives exactly what
+/// the general code gives or declines without touching `out`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stages {
+    Fast,
+    #[cfg_attr(not(test), allow(dead_code))]
+    General,
+}
+
 fn parse_inner(
     line: &[u8],
+    block: TextBlock<'_>,
     opts: &ParseOptions,
     sc: &mut Scratch,
     out: &mut Request,
+    stages: Stages,
 ) -> Result<(), String> {
-    let text = LineText::new(line);
+    let fast_head = if stages == Stages::Fast { clf_fast::head(line) } else { None };
+    // The text of the part each stage converts comes from `block` when the decoder already
+    // validated it, else is validated here, from where that stage starts (`LineText`
+    // converts what lies outside its bytes field by field, which gives the same strings).
+    let (text, lb) = if let Some((peer, lb)) = fast_head {
+        out.peer = Some(peer);
+        (None, lb)
+    } else {
+        let text = block.text(line);
+        (Some(text), head(&text, line, out)?)
+    };
+
+    let after = &line[lb + 1..];
+    let ((time, offset), rb) = sc.clf_time.parse_bracketed(after, opts.default_tz)?;
+    out.time = time;
+    out.utc_offset_secs = offset;
+
+    let rest = &after[rb + 1..];
+    let fast_rest = if stages == Stages::Fast { clf_fast::rest(rest, block, out) } else { None };
+    let (text, mut cur) = match fast_rest {
+        Some(Rest::Complete) => return Ok(()),
+        Some(Rest::From(end)) => {
+            let rest = &rest[end..];
+            (text.unwrap_or_else(|| block.text(rest)), Cursor::new(rest))
+        }
+        None => {
+            let text = text.unwrap_or_else(|| block.text(rest));
+            let mut cur = Cursor::new(rest);
+            request(&text, &mut cur, sc, out)?;
+            (text, cur)
+        }
+    };
+
+    let mut next = cur.next().map_err(|e| format!("referer: {e}"))?;
+    if let Some(Tok::Quoted(referer)) = next {
+        text.push_field_known(&mut out.referer, referer, cur.escapes(), &mut sc.buf);
+        let ua = cur.quoted("user_agent")?;
+        text.push_field_known(&mut out.user_agent, ua, cur.escapes(), &mut sc.buf);
+        next = cur.next().map_err(|e| format!("extra field: {e}"))?;
+    }
+    while let Some(tok) = next {
+        extra(&text, tok, out);
+        next = cur.next().map_err(|e| format!("extra field: {e}"))?;
+    }
+    Ok(())
+}
+
+/// Everything before the time: field 1 into `out`; the index of the `[`.
+fn head(text: &LineText<'_>, line: &[u8], out: &mut Request) -> Result<usize, String> {
     let lb = memchr::memchr(b'[', line).ok_or("time: no '[' found")?;
     let head = trim(&line[..lb]);
     let (rest, _user) =
@@ -58,37 +138,24 @@ fn parse_inner(
     if addr.is_empty() {
         return Err("client: missing before ident/user".into());
     }
-    parse_addr_part(&text, addr, out)?;
+    parse_addr_part(text, addr, out)?;
+    Ok(lb)
+}
 
-    let after = &line[lb + 1..];
-    let rb = memchr::memchr(b']', after).ok_or("time: no closing ']'")?;
-    let (time, offset) = sc
-        .clf_time
-        .parse(&after[..rb], opts.default_tz)
-        .ok_or("time: not dd/Mon/yyyy:HH:MM:SS ±hhmm")?;
-    out.time = time;
-    out.utc_offset_secs = offset;
-
-    let mut cur = Cursor::new(&after[rb + 1..]);
+/// The request line, status and bytes.
+fn request(
+    text: &LineText<'_>,
+    cur: &mut Cursor<'_>,
+    sc: &mut Scratch,
+    out: &mut Request,
+) -> Result<(), String> {
     let request = cur.quoted("request")?;
-    split_request_line(&text, request, out, &mut sc.buf);
+    split_request_line(text, request, out, &mut sc.buf);
     let status = cur.bare("status")?;
     out.status = parse_status(status).ok_or("status: not a number")?;
     let bytes = cur.bare("bytes")?;
     out.bytes_sent =
         if bytes == b"-" { 0 } else { parse_u64(bytes).ok_or("bytes: not a number")? };
-
-    let mut next = cur.next().map_err(|e| format!("referer: {e}"))?;
-    if let Some(Tok::Quoted(referer)) = next {
-        text.push_field(&mut out.referer, referer, &mut sc.buf);
-        let ua = cur.quoted("user_agent")?;
-        text.push_field(&mut out.user_agent, ua, &mut sc.buf);
-        next = cur.next().map_err(|e| format!("extra field: {e}"))?;
-    }
-    while let Some(tok) = next {
-        extra(&text, tok, out);
-        next = cur.next().map_err(|e| format!("extra field: {e}"))?;
-    }
     Ok(())
 }
 

@@ -4,6 +4,8 @@
 //! Every function appends to a caller-owned buffer so the hot path reuses its allocations,
 //! and none of them can panic: truncated escapes are copied through verbatim.
 
+use super::tokens::Escapes;
+
 /// Append `bytes` to `dst` as UTF-8, replacing invalid sequences with U+FFFD.
 ///
 /// The fast path (valid UTF-8, the overwhelmingly common case) is a single validation plus a
@@ -22,7 +24,8 @@ pub(crate) fn push_lossy(dst: &mut String, bytes: &[u8]) {
     }
 }
 
-/// A line, and the same line as `&str` when it is valid UTF-8 (validated once per line).
+/// A line, and the same line as `&str` when it is valid UTF-8 (validated once per line, or
+/// taken from a [`TextBlock`] the decoder validated).
 ///
 /// Why: every field is a sub-slice split at ASCII delimiters, and a sub-slice of valid UTF-8
 /// cut at ASCII bytes is valid UTF-8 too, so fields can be appended without validating each
@@ -65,10 +68,52 @@ impl<'a> LineText<'a> {
         }
     }
 
-    /// [`push_escaped_field`] for a sub-slice of this line.
-    pub(crate) fn push_field(&self, dst: &mut String, raw: &[u8], scratch: &mut Vec<u8>) {
-        if raw != b"-" {
-            self.push_escaped(dst, raw, scratch);
+    /// [`push_escaped_field`] for a sub-slice of this line, skipping the search for `\` when
+    /// a scan already told whether `raw` holds one.
+    pub(crate) fn push_field_known(
+        &self,
+        dst: &mut String,
+        raw: &[u8],
+        escapes: Escapes,
+        scratch: &mut Vec<u8>,
+    ) {
+        match escapes {
+            _ if raw == b"-" => {}
+            Escapes::None => self.push(dst, raw),
+            Escapes::Some | Escapes::Unknown => self.push_escaped(dst, raw, scratch),
+        }
+    }
+}
+
+/// A block of whole lines validated as UTF-8 once, which a line cut from it can take its text
+/// from instead of validating itself: the decoder validates what it feeds a few KiB at a time
+/// (one long validation runs much faster per byte than one per line). `NONE` knows nothing.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct TextBlock<'a>(Option<&'a str>);
+
+impl<'a> TextBlock<'a> {
+    pub(crate) const NONE: TextBlock<'static> = TextBlock(None);
+
+    /// The block's text when it is valid UTF-8 (an invalid block knows nothing).
+    pub(crate) fn new(bytes: &'a [u8]) -> Self {
+        TextBlock(std::str::from_utf8(bytes).ok())
+    }
+
+    /// The `LineText` of `sub`: taken from the block when `sub` lies in it and the block is
+    /// valid, else validated now. The same either way (`LineText`'s text is exactly the
+    /// bytes' when they are valid UTF-8), only cheaper.
+    #[inline]
+    pub(crate) fn text<'b>(&self, sub: &'b [u8]) -> LineText<'b>
+    where
+        'a: 'b,
+    {
+        let known = self.0.and_then(|block| {
+            let start = (sub.as_ptr() as usize).checked_sub(block.as_ptr() as usize)?;
+            block.get(start..start.checked_add(sub.len())?)
+        });
+        match known {
+            Some(text) => LineText { bytes: sub, text: Some(text) },
+            None => LineText::new(sub),
         }
     }
 }
@@ -286,7 +331,7 @@ mod tests {
         let mut sc = Vec::new();
         t.push(&mut s, &line[0..6]);
         t.push_escaped(&mut s, &line[7..11], &mut sc);
-        t.push_field(&mut s, b"-", &mut sc);
+        t.push_field_known(&mut s, b"-", Escapes::Unknown, &mut sc);
         t.push(&mut s, b"foreign");
         assert_eq!(s, "hélloAforeign");
         // Invalid UTF-8 line: each field converted lossily.
@@ -295,6 +340,30 @@ mod tests {
         let mut s = String::new();
         t.push(&mut s, &bad[..2]);
         assert_eq!(s, "a\u{fffd}");
+    }
+
+    #[test]
+    fn text_block_lends_its_text_only_to_its_own_bytes() {
+        let text = |t: LineText<'_>| {
+            let mut s = String::new();
+            t.push(&mut s, t.bytes);
+            (s, t.text.is_some())
+        };
+        let block = "a caf\u{e9} line\nnext".as_bytes();
+        let known = TextBlock::new(block);
+        assert_eq!(text(known.text(&block[2..7])), ("caf\u{e9}".to_owned(), true));
+        // Not on a character boundary: validated on its own (and invalid).
+        assert_eq!(text(known.text(&block[2..6])), ("caf\u{fffd}".to_owned(), false));
+        // Bytes outside the block, before or after it in memory: their own text.
+        let buf = b"xy\xff|in the block|z\xfe";
+        let inner = TextBlock::new(&buf[4..16]);
+        for other in [&buf[..3], &buf[..2], &buf[17..], &buf[17..18]] {
+            let want = String::from_utf8_lossy(other).into_owned();
+            assert_eq!(text(inner.text(other)).0, want);
+            assert_eq!(text(TextBlock::NONE.text(other)).0, want);
+        }
+        let invalid = b"ok \xff ok";
+        assert_eq!(text(TextBlock::new(invalid).text(&invalid[..2])), ("ok".to_owned(), true));
     }
 
     #[test]

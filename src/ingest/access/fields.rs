@@ -40,7 +40,7 @@ pub(crate) fn parse_ip_loose(raw: &[u8]) -> Option<IpAddr> {
 /// Dotted-quad IPv4 without a port, the overwhelmingly common client field. `None` for
 /// anything else (including leading zeros, which `std` also rejects), so the general parser
 /// still decides those.
-fn parse_ipv4_fast(s: &[u8]) -> Option<std::net::Ipv4Addr> {
+pub(crate) fn parse_ipv4_fast(s: &[u8]) -> Option<std::net::Ipv4Addr> {
     let mut octets = [0u8; 4];
     let mut idx = 0;
     let mut val = 0u32;

@@ -151,26 +151,139 @@ pub(crate) fn parse_any(b: &[u8], tz: chrono_tz::Tz) -> Option<Stamp> {
 
 /// One-entry cache for CLF timestamps: consecutive lines share their second, so parsing
 /// runs once per distinct time string. The key is the raw bytes between `[` and `]`.
+///
+/// A miss whose date and offset bytes equal the cached key's (the next second of the same
+/// day, the usual miss) is computed from the cached value by adding the difference of the
+/// `HH:MM:SS` fields: with a fixed offset, UTC is local time minus the offset, linear within a
+/// day. Zone-less keys (DST rules apply) always take the full parse.
 #[derive(Debug, Default)]
 pub(crate) struct ClfCache {
     key: [u8; 32],
     len: usize,
     value: Option<Stamp>,
+    /// `HH:MM:SS` of `key` in seconds since midnight.
+    key_secs: u32,
 }
+
+/// Byte offsets inside a CLF time string `dd/Mon/yyyy:HH:MM:SS +hhmm`.
+const CLF_HMS: std::ops::Range<usize> = 12..20;
 
 impl ClfCache {
     pub(crate) fn parse(&mut self, b: &[u8], tz: chrono_tz::Tz) -> Option<Stamp> {
-        if self.value.is_some() && b.len() == self.len && self.key[..self.len] == *b {
-            return self.value;
+        if let Some(v) = self.value
+            && b.len() == self.len
+        {
+            if key_eq(b, &self.key[..self.len]) {
+                return Some(v);
+            }
+            if let Some(v) = self.same_day(b) {
+                return Some(v);
+            }
         }
         let v = parse_clf(b, tz);
-        if v.is_some() && b.len() <= self.key.len() {
-            self.key[..b.len()].copy_from_slice(b);
-            self.len = b.len();
-            self.value = v;
+        if let Some(stamp) = v
+            && b.len() <= self.key.len()
+            && let Some(secs) = hms_secs(&b[CLF_HMS])
+        {
+            self.store(b, stamp, secs);
         }
         v
     }
+
+    /// The shortcut of the type's docs, for `b` of the cached length; `None` when it does
+    /// not apply (the full parse then decides).
+    fn same_day(&mut self, b: &[u8]) -> Option<Stamp> {
+        let (t, offset) = self.value?;
+        let key = &self.key[..self.len];
+        if key.len() <= CLF_HMS.end || !same_but_hms(key, b) {
+            return None;
+        }
+        let secs = hms_secs(&b[CLF_HMS])?;
+        // `t` has no fraction (CLF times are whole seconds).
+        let delta = i64::from(secs) - i64::from(self.key_secs);
+        let v = (DateTime::from_timestamp(t.timestamp() + delta, 0)?, offset);
+        self.store(b, v, secs);
+        Some(v)
+    }
+
+    /// The time in `[...]` when `after` is the text after the `[`: the stamp and the index of
+    /// the closing `]` in `after`. Errors name the field as the CLF parser reports it.
+    ///
+    /// The hit test needs no search for `]`: a cached key parsed, so it holds no `]`, and when
+    /// `after` starts with the key followed by `]` that `]` is the first one. The same holds
+    /// for any other string that parses.
+    pub(crate) fn parse_bracketed(
+        &mut self,
+        after: &[u8],
+        tz: chrono_tz::Tz,
+    ) -> Result<(Stamp, usize), &'static str> {
+        let len = self.len;
+        if let Some(v) = self.value
+            && after.get(len) == Some(&b']')
+        {
+            if key_eq(&after[..len], &self.key[..len]) {
+                return Ok((v, len));
+            }
+            // Same length, so most likely the next second; a string that parses holds no
+            // `]` either.
+            if let Some(v) = self.parse(&after[..len], tz) {
+                return Ok((v, len));
+            }
+        }
+        let rb = memchr::memchr(b']', after).ok_or("time: no closing ']'")?;
+        let v = self.parse(&after[..rb], tz).ok_or("time: not dd/Mon/yyyy:HH:MM:SS ±hhmm")?;
+        Ok((v, rb))
+    }
+
+    fn store(&mut self, b: &[u8], v: Stamp, secs: u32) {
+        match <&[u8; 26]>::try_from(b) {
+            // The usual length, copied without a call to `memcpy`.
+            Ok(usual) => self.key[..26].copy_from_slice(usual),
+            Err(_) => self.key[..b.len()].copy_from_slice(b),
+        }
+        self.len = b.len();
+        self.value = Some(v);
+        self.key_secs = secs;
+    }
+}
+
+/// `a == b`, compared as three integers when both have the usual length of
+/// `dd/Mon/yyyy:HH:MM:SS +hhmm` (26 bytes) instead of by a call to `memcmp`: this runs once
+/// per line.
+fn key_eq(a: &[u8], b: &[u8]) -> bool {
+    match (words(a), words(b)) {
+        (Some(x), Some(y)) => x == y,
+        _ => a == b,
+    }
+}
+
+/// `a` and `b` (of one length, longer than `HH:MM:SS`'s end) differ at most in `HH:MM:SS`.
+fn same_but_hms(a: &[u8], b: &[u8]) -> bool {
+    match (words(a), words(b)) {
+        // Bytes 12..20 are the top 32 bits of the first word and the low 32 of the second.
+        (Some(x), Some(y)) => {
+            (x.0 ^ y.0) & ((1 << 96) - 1) == 0 && (x.1 ^ y.1) >> 32 == 0 && x.2 == y.2
+        }
+        _ => a[..CLF_HMS.start] == b[..CLF_HMS.start] && a[CLF_HMS.end..] == b[CLF_HMS.end..],
+    }
+}
+
+/// A 26-byte string as three integers (`None` for any other length).
+fn words(s: &[u8]) -> Option<(u128, u64, u16)> {
+    let (head, rest) = s.split_first_chunk::<16>()?;
+    let (mid, tail) = rest.split_first_chunk::<8>()?;
+    let tail: &[u8; 2] = tail.try_into().ok()?;
+    Some((u128::from_le_bytes(*head), u64::from_le_bytes(*mid), u16::from_le_bytes(*tail)))
+}
+
+/// `HH:MM:SS` → seconds since midnight, with the checks `hms` makes (chrono accepts hours
+/// below 24 and minutes and seconds below 60).
+fn hms_secs(b: &[u8]) -> Option<u32> {
+    if b.len() != 8 || b[2] != b':' || b[5] != b':' {
+        return None;
+    }
+    let (h, m, s) = (digits(&b[0..2])?, digits(&b[3..5])?, digits(&b[6..8])?);
+    (h < 24 && m < 60 && s < 60).then_some(h * 3600 + m * 60 + s)
 }
 
 #[cfg(test)]
@@ -222,5 +335,77 @@ mod tests {
         assert_eq!(c.parse(b"07/Dec/2016:11:05:07 +0100", chrono_tz::UTC), a);
         assert!(c.parse(b"07/Dec/2016:11:05:0x +0100", chrono_tz::UTC).is_none());
         assert_eq!(c.parse(b"07/Dec/2016:11:05:08 +0100", chrono_tz::UTC).map(|v| v.1), Some(3600));
+    }
+
+    #[test]
+    fn cache_same_day_shortcut_matches_the_full_parse() {
+        let berlin = chrono_tz::Europe::Berlin;
+        let mut c = ClfCache::default();
+        // Each string after the first shares date and offset with the previous success, so
+        // the shortcut runs (or is refused) on it; the full parse is the reference.
+        for b in [
+            &b"07/Dec/2016:11:05:07 +0100"[..],
+            b"07/Dec/2016:11:05:08 +0100",
+            b"07/Dec/2016:00:00:00 +0100",
+            b"07/Dec/2016:23:59:59 +0100",
+            b"07/Dec/2016:24:00:00 +0100",
+            b"07/Dec/2016:23:60:00 +0100",
+            b"07/Dec/2016:23:59:60 +0100",
+            b"07/Dec/2016:2x:59:59 +0100",
+            b"07/Dec/2016:23-59:59 +0100",
+            b"07/Dec/2016:11:05:07 -0100",
+            b"08/Dec/2016:11:05:07 -0100",
+            b"29/Mar/2020:01:59:59",
+            b"29/Mar/2020:02:30:00",
+            b"29/Mar/2020:03:00:00",
+            b"28/Feb/2020:12:00:00 +0530",
+            b"28/Feb/2020:12:00:01 +0530",
+        ] {
+            let text = String::from_utf8_lossy(b);
+            assert_eq!(c.parse(b, berlin), parse_clf(b, berlin), "{text}");
+            assert_eq!(c.parse(b, berlin), parse_clf(b, berlin), "{text} (again)");
+        }
+    }
+
+    #[test]
+    fn cache_bracketed_finds_the_first_closing_bracket() {
+        let utc = chrono_tz::UTC;
+        let mut c = ClfCache::default();
+        let line = b"07/Dec/2016:11:05:07 +0100] \"GET /] HTTP/1.1\"";
+        let want = parse_clf(&line[..26], utc).unwrap();
+        assert_eq!(c.parse_bracketed(line, utc), Ok((want, 26)));
+        assert_eq!(c.parse_bracketed(line, utc), Ok((want, 26)), "hit");
+        // The cached key is a prefix but not followed by `]`: a real miss.
+        assert_eq!(
+            c.parse_bracketed(b"07/Dec/2016:11:05:07 +01000] x", utc),
+            Err("time: not dd/Mon/yyyy:HH:MM:SS ±hhmm")
+        );
+        assert_eq!(
+            c.parse_bracketed(b"07/Dec/2016:11:05:07 +0100", utc),
+            Err("time: no closing ']'")
+        );
+        assert_eq!(c.parse_bracketed(b"] x", utc), Err("time: not dd/Mon/yyyy:HH:MM:SS ±hhmm"));
+    }
+
+    proptest::proptest! {
+        /// Any sequence of near-identical time strings: the cache (hits, same-day shortcut,
+        /// refusals) answers exactly what the full parse answers.
+        #[test]
+        fn cache_answers_what_the_full_parse_answers(
+            seq in proptest::collection::vec(
+                (0..3usize, 0..2usize, 0..26u32, 0..62u32, 0..62u32, 0..6usize), 1..40),
+        ) {
+            let tz = chrono_tz::Europe::Berlin;
+            let mut c = ClfCache::default();
+            for (day, mon, h, m, s, off) in seq {
+                let text = format!(
+                    "{}/{}/2020:{h:02}:{m:02}:{s:02}{}",
+                    ["28", "29", "31"][day],
+                    ["Feb", "Mar"][mon],
+                    ["", " +0100", " -0000", " +0530", " +01:00", " x"][off],
+                );
+                proptest::prop_assert_eq!(c.parse(text.as_bytes(), tz), parse_clf(text.as_bytes(), tz), "{}", text);
+            }
+        }
     }
 }
