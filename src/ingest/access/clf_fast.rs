@@ -5,11 +5,12 @@
 //! Each function either returns exactly what the general code would produce for its part of
 //! the line or declines (`None`) without side effects, and the general code then reads the
 //! same bytes. So they only need to be right where they accept, and they accept only shapes
-//! where the general code's reading is plain: single spaces, an IPv4 peer, a request line
-//! without escapes that splits into method, target and protocol, referer and user agent
-//! without escapes and nothing after them. Everything else (vhosts, X-Forwarded-For chains,
-//! IPv6, odd request lines, escapes, trailing extras, malformed lines) goes the general way,
-//! errors included. The tests in `clf_fast_tests.rs` compare both paths.
+//! where the general code's reading is plain: single spaces, an IPv4 or plain IPv6 peer, a
+//! request line without escapes that splits into method, target and protocol, numeric status
+//! and bytes; referer and user agent only without escapes and with nothing after them (else
+//! the general code reads from the bytes field on). Everything else (vhosts, X-Forwarded-For
+//! chains, host names, odd request lines, escapes, malformed lines) goes the general way,
+//! errors included. The tests in `clf_fast/tests.rs` compare both paths.
 //!
 //! Why: the general code reads the head right to left and the request in several passes
 //! (tokenize, split on spaces, look for escapes), many of them `memchr` calls whose setup
@@ -183,13 +184,13 @@ pub(crate) fn rest(b: &[u8], block: TextBlock<'_>, out: &mut Request) -> Option<
     if method.is_empty() || method.len() > 32 || b[2 + len] != b' ' {
         return None;
     }
-    let start = 2 + len + 1;
-    let len = memchr::memchr3(b' ', b'"', b'\\', &b[start..])?;
-    let target = &b[start..start + len];
-    if target.is_empty() || b[start + len] != b' ' {
+    let target_at = 2 + len + 1;
+    let len = memchr::memchr3(b' ', b'"', b'\\', &b[target_at..])?;
+    let target = &b[target_at..target_at + len];
+    if target.is_empty() || b[target_at + len] != b' ' {
         return None;
     }
-    let start = start + len + 1;
+    let start = target_at + len + 1;
     if !b.get(start..start + 5)?.eq_ignore_ascii_case(b"HTTP/") {
         return None;
     }
@@ -212,8 +213,8 @@ pub(crate) fn rest(b: &[u8], block: TextBlock<'_>, out: &mut Request) -> Option<
     }
 
     let tail = tail(b, end);
-    // One validation from the target to the end of what was read.
-    let text = block.text(&b[target.as_ptr() as usize - b.as_ptr() as usize..]);
+    // The text from the target on: lent by the block, or validated once here.
+    let text = block.text(&b[target_at..]);
     push_method(&text, &mut out.method, method);
     text.push(&mut out.target, target);
     push_protocol(&text, &mut out.protocol, protocol);

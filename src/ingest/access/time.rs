@@ -5,7 +5,9 @@
 //! time that never existed) the offset in force just before the gap is used, so a line is
 //! never lost to a clock change.
 
-use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, Offset, TimeZone, Utc};
+use chrono::{
+    DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, Offset, TimeZone, Timelike, Utc,
+};
 
 /// A parsed timestamp: UTC instant and the source's offset in seconds east of UTC.
 pub(crate) type Stamp = (DateTime<Utc>, i32);
@@ -199,9 +201,18 @@ impl ClfCache {
             return None;
         }
         let secs = hms_secs(&b[CLF_HMS])?;
-        // `t` has no fraction (CLF times are whole seconds).
+        // `t` has no fraction (CLF times are whole seconds). Within the same UTC day only the
+        // time of day changes, which needs no calendar arithmetic.
         let delta = i64::from(secs) - i64::from(self.key_secs);
-        let v = (DateTime::from_timestamp(t.timestamp() + delta, 0)?, offset);
+        let of_day = i64::from(t.time().num_seconds_from_midnight()) + delta;
+        let new = match u32::try_from(of_day).ok().filter(|&s| s < 86_400) {
+            Some(s) => t
+                .date_naive()
+                .and_time(NaiveTime::from_num_seconds_from_midnight_opt(s, 0)?)
+                .and_utc(),
+            None => DateTime::from_timestamp(t.timestamp() + delta, 0)?,
+        };
+        let v = (new, offset);
         self.store(b, v, secs);
         Some(v)
     }
