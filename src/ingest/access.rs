@@ -284,11 +284,18 @@ pub const DETECT_LINES: usize = 32;
 /// [`DETECT_LINES`]; a last line without newline is included, it may be cut short).
 #[must_use]
 pub fn detect_head(head: &[u8]) -> Option<AccessFormat> {
+    detect_first(head, DETECT_LINES)
+}
+
+/// [`detect`] over the first `max` non-empty lines of `head` (a last line without newline is
+/// included, it may be cut short).
+#[must_use]
+pub fn detect_first(head: &[u8], max: usize) -> Option<AccessFormat> {
     let lines: Vec<&[u8]> = head
         .split(|&b| b == b'\n')
         .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
         .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
-        .take(DETECT_LINES)
+        .take(max)
         .collect();
     detect(&lines)
 }

@@ -12,7 +12,7 @@ use crate::ingest::{LineSplitter, SourceStats};
 use crate::model::{Event, Request, ScanObservation, SourceId, SourceKind};
 
 /// Lines examined to detect an access format.
-const DETECT_LINES: usize = 16;
+pub(crate) const DETECT_LINES: usize = 16;
 /// Bytes examined to detect a scan format.
 const DETECT_BYTES: usize = 8 * 1024;
 

@@ -28,11 +28,9 @@ use crate::correlate::engine::{ClientFilter, Correlator, RequestView};
 use crate::correlate::shard::{MinuteCounts, Shard};
 use crate::ingest::SourceStats;
 use crate::ingest::access::{self, AccessFormat, ParseOptions};
-use crate::ingest::decoder::{Decoder, DecoderOptions};
+use crate::ingest::decoder::{DETECT_LINES, Decoder, DecoderOptions};
 use crate::model::{Request, SourceId, SourceKind};
 
-/// Lines examined to detect an access format.
-const DETECT_LINES: usize = 16;
 /// Requests a shard looks up together (see `Shard::apply_group`): enough for the cache
 /// misses to overlap, few enough that the touched states are still cached when recorded.
 const GROUP: usize = 64;
@@ -467,15 +465,8 @@ impl AccessReader<'_> {
 }
 
 fn make_job(config: &CaseConfig, p: &Planned, id: SourceId, head: &[u8]) -> Job {
-    let format = p.access_format.or_else(|| {
-        let lines: Vec<&[u8]> = head
-            .split(|&b| b == b'\n')
-            .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
-            .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
-            .take(DETECT_LINES)
-            .collect();
-        access::detect(&lines)
-    });
+    // As many lines as a live follow's decoder looks at, so `analyze` and `watch` agree.
+    let format = p.access_format.or_else(|| access::detect_first(head, DETECT_LINES));
     Job {
         source: id,
         format,
