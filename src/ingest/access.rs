@@ -291,13 +291,18 @@ pub fn detect_head(head: &[u8]) -> Option<AccessFormat> {
 /// included, it may be cut short).
 #[must_use]
 pub fn detect_first(head: &[u8], max: usize) -> Option<AccessFormat> {
-    let lines: Vec<&[u8]> = head
-        .split(|&b| b == b'\n')
+    detect(&head_lines(head, max))
+}
+
+/// The first `max` non-empty lines of `head`, without their `\r\n`/`\n` ends (a last line
+/// without newline is included): what format detection looks at.
+#[must_use]
+pub fn head_lines(head: &[u8], max: usize) -> Vec<&[u8]> {
+    head.split(|&b| b == b'\n')
         .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
         .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
         .take(max)
-        .collect();
-    detect(&lines)
+        .collect()
 }
 
 /// Proxy resolution: when `peer` is inside `trusted`, the client is the right-most

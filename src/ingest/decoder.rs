@@ -236,19 +236,14 @@ impl Decoder {
         let State::Detecting { head } = &self.state else { return };
         let Some(end) = memchr::memrchr(b'\n', head) else { return };
         let complete = &head[..end];
-        let lines: Vec<&[u8]> = complete
-            .split(|&b| b == b'\n')
-            .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
-            .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
-            .take(DETECT_LINES)
-            .collect();
         let kind = self.options.kind;
         let mut state = None;
         if kind != Some(SourceKind::Access) {
             state = scan::detect(head).map(|f| scan_state(f, &self.options));
         }
         if state.is_none() && kind != Some(SourceKind::Scan) {
-            state = access::detect(&lines).map(|f| access_state(f, &self.options));
+            let format = access::detect_first(complete, DETECT_LINES);
+            state = format.map(|f| access_state(f, &self.options));
         }
         if let Some(state) = state {
             self.switch(state, &mut Sink::Visit(on_request, out));
@@ -301,12 +296,7 @@ impl Decoder {
     /// Decide the format from the buffered head, or `None` to wait for more bytes.
     fn try_detect(&self, at_end: bool) -> Option<State> {
         let State::Detecting { head } = &self.state else { return None };
-        let lines: Vec<&[u8]> = head
-            .split(|&b| b == b'\n')
-            .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
-            .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
-            .take(DETECT_LINES)
-            .collect();
+        let lines = access::head_lines(head, DETECT_LINES);
         let enough = at_end || lines.len() >= DETECT_LINES || head.len() >= DETECT_BYTES;
         if !enough {
             return None;
