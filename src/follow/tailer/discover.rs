@@ -184,12 +184,7 @@ impl Tailer {
                 return;
             }
         }
-        if !sink.claim(id) {
-            self.held.insert(id, (Hold::Elsewhere, size));
-            return;
-        }
-        let reason = if initial { OpenReason::Initial } else { OpenReason::Appeared };
-        let stream = sink.open(path, reason);
+        let Some(stream) = self.claim_and_open(path, id, size, initial, sink) else { return };
         let (offset, head) =
             if initial && self.options.from_end { (size, head) } else { (0, Vec::new()) };
         self.open.push(OpenFile {
@@ -250,6 +245,24 @@ impl Tailer {
         None
     }
 
+    /// Open a new file as a stream, unless another tailer claimed its identity first (then it
+    /// is held as `Elsewhere` and `None` is returned).
+    fn claim_and_open(
+        &mut self,
+        path: &Path,
+        id: FileId,
+        size: u64,
+        initial: bool,
+        sink: &mut dyn TailSink,
+    ) -> Option<crate::model::SourceId> {
+        if !sink.claim(id) {
+            self.held.insert(id, (Hold::Elsewhere, size));
+            return None;
+        }
+        let reason = if initial { OpenReason::Initial } else { OpenReason::Appeared };
+        Some(sink.open(path, reason))
+    }
+
     /// A compressed file: compared decompressed; new content is read whole, once.
     fn examine_gz(
         &mut self,
@@ -295,12 +308,7 @@ impl Tailer {
                 return;
             }
         }
-        if !sink.claim(id) {
-            self.held.insert(id, (Hold::Elsewhere, size));
-            return;
-        }
-        let reason = if initial { OpenReason::Initial } else { OpenReason::Appeared };
-        let stream = sink.open(path, reason);
+        let Some(stream) = self.claim_and_open(path, id, size, initial, sink) else { return };
         if !(initial && self.options.from_end) {
             if let Err(e) = identity::gz_stream(path, 0, |c| sink.data(stream, c)) {
                 let reason = format!("gzip archive unreadable part-way: {e}");
