@@ -122,19 +122,24 @@ pub fn run(mut args: WatchArgs) -> anyhow::Result<ExitCode> {
     runtime.block_on(dashboard(config, &args, case))
 }
 
+/// The follow settings the flags give, shared by the dashboard and headless mode.
+fn session_options(args: &WatchArgs) -> SessionOptions {
+    SessionOptions {
+        from_end: args.from_end,
+        rotate_wait: Duration::from_secs_f64(args.rotate_wait),
+        silence_after: Duration::from_secs(args.silence_after.max(1)),
+        detail_horizon: Duration::from_secs(args.detail_horizon),
+        ..SessionOptions::default()
+    }
+}
+
 /// The live dashboard; with a case, its playbook pane journals into the case folder.
 async fn dashboard(
     config: CaseConfig,
     args: &WatchArgs,
     case: Option<Case>,
 ) -> anyhow::Result<ExitCode> {
-    let options = SessionOptions {
-        from_end: args.from_end,
-        rotate_wait: Duration::from_secs_f64(args.rotate_wait),
-        silence_after: Duration::from_secs(args.silence_after.max(1)),
-        detail_horizon: Duration::from_secs(args.detail_horizon),
-        ..SessionOptions::default()
-    };
+    let options = session_options(args);
     let mut tui = TuiOptions::live(
         case.as_ref().map_or_else(|| config.name.clone(), |c| c.meta.name.clone()),
     );
@@ -168,13 +173,7 @@ fn resolve(args: &WatchArgs) -> anyhow::Result<CaseConfig> {
 }
 
 async fn headless(config: CaseConfig, args: WatchArgs) -> anyhow::Result<ExitCode> {
-    let options = SessionOptions {
-        from_end: args.from_end,
-        rotate_wait: Duration::from_secs_f64(args.rotate_wait),
-        silence_after: Duration::from_secs(args.silence_after.max(1)),
-        detail_horizon: Duration::from_secs(args.detail_horizon),
-        ..SessionOptions::default()
-    };
+    let options = session_options(&args);
     let mut interrupt = signal(SignalKind::interrupt()).context("cannot listen for SIGINT")?;
     let mut terminate = signal(SignalKind::terminate()).context("cannot listen for SIGTERM")?;
     let session = session::start(config, options);
