@@ -27,7 +27,6 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use leakline::config::CaseConfig;
-use leakline::follow::{SessionOptions, session};
 
 #[path = "common/lines.rs"]
 mod lines;
@@ -99,13 +98,9 @@ fn main() {
 }
 
 async fn latency(cfg: CaseConfig, log: PathBuf, secs: u64, rate: u64) {
-    let options =
-        SessionOptions { rotate_wait: Duration::from_secs(1), ..SessionOptions::default() };
-    let session = session::start(cfg, options);
+    let session = lines::backfilled_session(cfg).await;
     let mut status = session.status.clone();
-    while !status.borrow_and_update().backfilled {
-        let _ = status.changed().await;
-    }
+    let _ = status.borrow_and_update();
     let writes: Arc<Mutex<Vec<(u64, Instant)>>> = Arc::default();
     let done = Arc::new(AtomicBool::new(false));
     let writer_thread = {
@@ -182,13 +177,8 @@ fn memchr_iter(b: &[u8]) -> impl Iterator<Item = usize> + '_ {
 }
 
 async fn throughput(cfg: CaseConfig, log: PathBuf, secs: u64, external_every: usize) {
-    let options =
-        SessionOptions { rotate_wait: Duration::from_secs(1), ..SessionOptions::default() };
-    let session = session::start(cfg, options);
-    let mut status = session.status.clone();
-    while !status.borrow_and_update().backfilled {
-        let _ = status.changed().await;
-    }
+    let session = lines::backfilled_session(cfg).await;
+    let status = session.status.clone();
     let written = Arc::new(AtomicU64::new(0));
     let stop = Arc::new(AtomicBool::new(false));
     let writer_thread = {
@@ -295,13 +285,8 @@ async fn soak_run(cfg: CaseConfig, log: PathBuf, soak: Soak) {
         soak.rotate_mib,
         soak.speed
     );
-    let options =
-        SessionOptions { rotate_wait: Duration::from_secs(1), ..SessionOptions::default() };
-    let session = session::start(cfg, options);
-    let mut status = session.status.clone();
-    while !status.borrow_and_update().backfilled {
-        let _ = status.changed().await;
-    }
+    let session = lines::backfilled_session(cfg).await;
+    let status = session.status.clone();
     let written = Arc::new(AtomicU64::new(0));
     let rotations = Arc::new(AtomicU64::new(0));
     let stop = Arc::new(AtomicBool::new(false));

@@ -21,7 +21,6 @@ use std::time::{Duration, Instant};
 use crossterm::event::{Event as TermEvent, KeyCode, KeyEvent, KeyModifiers};
 use futures::channel::mpsc;
 use leakline::config::CaseConfig;
-use leakline::follow::{SessionOptions, session};
 use leakline::tui::TuiOptions;
 use leakline::tui::event_loop::{self, Feeds};
 use ratatui::Terminal;
@@ -128,13 +127,8 @@ fn main() {
 }
 
 async fn run(cfg: CaseConfig, log: PathBuf, mix: Mix, keys: u64, rate: u64, interval: Duration) {
-    let options =
-        SessionOptions { rotate_wait: Duration::from_secs(1), ..SessionOptions::default() };
-    let session = session::start(cfg, options);
-    let mut status = session.status.clone();
-    while !status.borrow_and_update().backfilled {
-        let _ = status.changed().await;
-    }
+    let session = lines::backfilled_session(cfg).await;
+    let status = session.status.clone();
     let written = Arc::new(AtomicU64::new(0));
     let stop = Arc::new(AtomicBool::new(false));
     let writer_thread = {

@@ -1,5 +1,5 @@
-//! The access-line generator and the case config shared by the follow and keys benches
-//! (`#[path]`-included).
+//! The access-line generator, the case config and the session start shared by the follow
+//! and keys benches (`#[path]`-included).
 
 use std::io::Write;
 
@@ -76,4 +76,18 @@ pub fn config(dir: &std::path::Path, pattern: &str, name: &str) -> leakline::con
         scans: Vec::new(),
         scanners: Vec::new(),
     }
+}
+
+/// A live session over `cfg` (rotated files closed after 1 s), once its backfill is done.
+pub async fn backfilled_session(cfg: leakline::config::CaseConfig) -> leakline::follow::Session {
+    let options = leakline::follow::SessionOptions {
+        rotate_wait: std::time::Duration::from_secs(1),
+        ..Default::default()
+    };
+    let session = leakline::follow::session::start(cfg, options);
+    let mut status = session.status.clone();
+    while !status.borrow_and_update().backfilled {
+        let _ = status.changed().await;
+    }
+    session
 }
