@@ -69,15 +69,11 @@ impl Shard {
         (h % n.max(1) as u64) as usize
     }
 
-    /// Record one request from `client`, which the caller found external (in neither
-    /// `internal` nor `allow`: see [`super::ClientFilter`]); `r.client` is not consulted.
-    pub fn apply_external(&mut self, r: &RequestView<'_>, client: IpAddr) {
-        self.apply_group(&[(*r, client)]);
-    }
-
-    /// [`Shard::apply_external`] for each request of a group, in order. The group's actors
+    /// Record a group of requests, in order, each from the client paired with it, which the
+    /// caller found external (in neither `internal` nor `allow`: see
+    /// [`super::ClientFilter`]); `RequestView::client` is not consulted. The group's actors
     /// are looked up and their states touched first, so that the cache misses on a large
-    /// actor table overlap; the result is the same as one call per request.
+    /// actor table overlap; the result is the same as recording the requests one by one.
     pub fn apply_group(&mut self, group: &[(RequestView<'_>, IpAddr)]) {
         let layout = &*self.layout;
         self.actors.clear();
