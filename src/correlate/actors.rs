@@ -22,24 +22,39 @@ pub const MAX_ACTOR_PATHS: usize = 32;
 /// Distinct user agents kept per actor.
 pub const MAX_ACTOR_AGENTS: usize = 8;
 
+/// An actor's totals, classification and services: what every external request updates.
+///
+/// Laid out as exactly two cache lines (`repr(C)`, 64-byte aligned, fields in this order):
+/// the counters and times in the first, services and classification in the second. The
+/// table is far larger than a core's cache and each request lands on a random actor, so
+/// `Tally::touch` loads both lines of a group of actors before recording (their misses
+/// overlap) and recording then finds them cached. The per-actor lists live apart in
+/// [`ActorLists`].
 #[derive(Debug, Clone)]
+#[repr(C, align(64))]
 pub struct ActorState {
-    pub ip: IpAddr,
-    pub first_seen: TimeKey,
-    pub last_seen: TimeKey,
     pub requests: u64,
     pub successes: u64,
     pub bytes: u64,
-    /// Service indices touched, sorted.
-    pub services: SmallVec<[u32; 2]>,
+    pub first_seen: TimeKey,
+    pub last_seen: TimeKey,
     /// First scanner entry whose published ranges contain the address.
     pub address_scanner: Option<u32>,
+    /// Service indices touched, sorted.
+    pub services: SmallVec<[u32; 2]>,
     /// Minimum scanner entry matched by any of the actor's user agents.
     pub agent_scanner: Option<u32>,
+    pub ip: IpAddr,
     pub tool: bool,
     pub browser: bool,
+}
+
+/// An actor's capped lists for the actor view (see the module docs), recorded only when the
+/// run wants per-actor detail (`ActorDetail::Full`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ActorLists {
     /// (path id, requests), at most `MAX_ACTOR_PATHS` entries (linear search: small).
-    /// Counts saturate at `u32::MAX` (the totals above stay exact).
+    /// Counts saturate at `u32::MAX` (the actor's totals stay exact).
     pub paths: SmallVec<[(u32, u32); 4]>,
     pub other_paths: u64,
     /// (user agent id, requests), at most `MAX_ACTOR_AGENTS` entries.
@@ -64,11 +79,6 @@ impl ActorState {
             agent_scanner: None,
             tool: false,
             browser: false,
-            paths: SmallVec::new(),
-            other_paths: 0,
-            agents: SmallVec::new(),
-            other_agents: 0,
-            statuses: SmallVec::new(),
         }
     }
 
@@ -100,20 +110,8 @@ impl ActorState {
         self.browser |= flags.browser;
     }
 
-    /// Record one external request's path, user agent and status (the actor view's lists;
-    /// skipped when the run needs totals only, see `ActorDetail`).
-    pub fn record_detail(&mut self, path: u32, agent: u32, status: u16) {
-        bump(&mut self.paths, &mut self.other_paths, path, MAX_ACTOR_PATHS);
-        bump(&mut self.agents, &mut self.other_agents, agent, MAX_ACTOR_AGENTS);
-        match self.statuses.iter_mut().find(|s| s.0 == status) {
-            Some(s) => s.1 += 1,
-            None => self.statuses.push((status, 1)),
-        }
-    }
-
-    /// Fold in `other`, the same address's requests recorded elsewhere (a batch shard), as
-    /// if they had been recorded after this actor's: totals add up, the capped lists take
-    /// `other`'s values in its order while there is room.
+    /// Fold in `other`, the same address's requests recorded elsewhere (a batch shard):
+    /// totals add up, services and classification flags combine.
     pub fn merge(&mut self, other: &ActorState) {
         self.first_seen = self.first_seen.min(other.first_seen);
         self.last_seen = self.last_seen.max(other.last_seen);
@@ -131,6 +129,31 @@ impl ActorState {
         }
         self.tool |= other.tool;
         self.browser |= other.browser;
+    }
+
+    /// A value computed from every part of the state that `record` reads (both cache
+    /// lines, and the services list when it has spilled), for `Tally::touch`.
+    #[must_use]
+    pub fn touch(&self) -> u64 {
+        self.requests ^ u64::from(self.services.last().copied().unwrap_or(0))
+    }
+}
+
+impl ActorLists {
+    /// Record one external request's path, user agent and status.
+    pub fn record(&mut self, path: u32, agent: u32, status: u16) {
+        bump(&mut self.paths, &mut self.other_paths, path, MAX_ACTOR_PATHS);
+        bump(&mut self.agents, &mut self.other_agents, agent, MAX_ACTOR_AGENTS);
+        match self.statuses.iter_mut().find(|s| s.0 == status) {
+            Some(s) => s.1 += 1,
+            None => self.statuses.push((status, 1)),
+        }
+    }
+
+    /// Fold in `other`, the same address's lists recorded elsewhere (a batch shard), as if
+    /// they had been recorded after these: the capped lists take `other`'s values in its
+    /// order while there is room.
+    pub fn merge(&mut self, other: &ActorLists) {
         for &(k, n) in &other.paths {
             add(&mut self.paths, &mut self.other_paths, k, n, MAX_ACTOR_PATHS);
         }
@@ -154,16 +177,12 @@ impl ActorState {
         }
     }
 
-    /// A value computed from every part of the state that `record` (and, with `detail`,
-    /// `record_detail`) reads: the struct and each list, inline or spilled. For `Tally::touch`.
+    /// A value computed from the last entry of each list, for `Tally::touch` (the lists
+    /// `record` scans, inline or spilled).
     #[must_use]
-    pub fn touch(&self, detail: bool) -> u64 {
-        let totals = self.requests ^ u64::from(self.services.last().copied().unwrap_or(0));
-        if !detail {
-            return totals;
-        }
+    pub fn touch(&self) -> u64 {
         let last = |l: &[(u32, u32)]| l.last().map_or(0, |e| u64::from(e.1));
-        totals ^ last(&self.paths) ^ last(&self.agents) ^ self.statuses.last().map_or(0, |s| s.1)
+        last(&self.paths) ^ last(&self.agents) ^ self.statuses.last().map_or(0, |s| s.1)
     }
 
     /// Status counts as a map (for the snapshot).
@@ -206,7 +225,12 @@ pub struct Actors {
     /// entry, so more of the table stays in cache (it is probed for every external request).
     v4: KeyedMap<u32, u32>,
     v6: KeyedMap<u128, u32>,
+    /// By actor id.
     pub states: Vec<ActorState>,
+    /// By actor id, for the actors that have recorded lists (shorter when the last ones
+    /// have none; empty in a run that records totals only). Apart from `states` so that
+    /// recording totals touches only the small per-actor part.
+    lists: Vec<ActorLists>,
 }
 
 impl Actors {
@@ -228,6 +252,34 @@ impl Actors {
         id
     }
 
+    /// Actor `id`'s lists (empty when it has none).
+    #[must_use]
+    pub fn lists(&self, id: u32) -> &ActorLists {
+        static NONE: ActorLists = ActorLists {
+            paths: SmallVec::new_const(),
+            other_paths: 0,
+            agents: SmallVec::new_const(),
+            other_agents: 0,
+            statuses: SmallVec::new_const(),
+        };
+        self.lists.get(id as usize).unwrap_or(&NONE)
+    }
+
+    /// Actor `id`'s lists, for recording.
+    pub fn lists_mut(&mut self, id: u32) -> &mut ActorLists {
+        let i = id as usize;
+        if i >= self.lists.len() {
+            self.lists.resize_with(i + 1, ActorLists::default);
+        }
+        &mut self.lists[i]
+    }
+
+    /// Every actor with its id order: state and lists.
+    pub fn into_parts(self) -> impl Iterator<Item = (ActorState, ActorLists)> {
+        let mut lists = self.lists.into_iter();
+        self.states.into_iter().map(move |a| (a, lists.next().unwrap_or_default()))
+    }
+
     #[must_use]
     pub fn len(&self) -> usize {
         self.states.len()
@@ -236,5 +288,37 @@ impl Actors {
     #[must_use]
     pub fn is_empty(&self) -> bool {
         self.states.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn actor_state_is_two_cache_lines_with_services_in_the_second() {
+        assert_eq!(std::mem::size_of::<ActorState>(), 128);
+        assert_eq!(std::mem::align_of::<ActorState>(), 64);
+        // `touch` reads `requests` (first line) and `services` (second line).
+        assert_eq!(std::mem::offset_of!(ActorState, requests), 0);
+        assert!(std::mem::offset_of!(ActorState, address_scanner) < 64);
+        assert!(std::mem::offset_of!(ActorState, services) >= 64);
+    }
+
+    #[test]
+    fn capped_lists_count_overflow_and_merge_in_order() {
+        let mut a = ActorLists::default();
+        for p in 0..(MAX_ACTOR_PATHS as u32 + 3) {
+            a.record(p, 7, 200);
+        }
+        assert_eq!((a.paths.len(), a.other_paths), (MAX_ACTOR_PATHS, 3));
+        assert_eq!(a.agents.as_slice(), [(7, MAX_ACTOR_PATHS as u32 + 3)]);
+        let mut b = ActorLists::default();
+        b.record(1, 8, 404);
+        b.record(999, 8, 200);
+        a.merge(&b);
+        assert_eq!(a.other_paths, 4);
+        assert_eq!(a.agents.as_slice(), [(7, MAX_ACTOR_PATHS as u32 + 3), (8, 2)]);
+        assert_eq!(a.status_map().into_iter().collect::<Vec<_>>(), [(200, 36), (404, 1)]);
     }
 }

@@ -39,7 +39,8 @@ pub(crate) fn build(c: &Correlator, as_of: DateTime<Utc>, detail: ActorDetail) -
         .states
         .iter()
         .zip(&classes)
-        .map(|(a, &class)| actor_summary(c, a, class, detail))
+        .enumerate()
+        .map(|(id, (a, &class))| actor_summary(c, id as u32, a, class, detail))
         .collect();
     actors.sort_by(|a, b| {
         b.bytes.cmp(&a.bytes).then(b.requests.cmp(&a.requests)).then(a.client.cmp(&b.client))
@@ -172,6 +173,7 @@ fn service_summary(c: &Correlator, s: &ServiceState, classes: &[ActorClass]) -> 
 
 fn actor_summary(
     c: &Correlator,
+    id: u32,
     a: &ActorState,
     class: ActorClass,
     detail: ActorDetail,
@@ -180,9 +182,10 @@ fn actor_summary(
         a.services.iter().map(|&i| c.services[i as usize].name.clone()).collect();
     services.sort();
     let full = detail == ActorDetail::Full;
+    let lists = c.tally.actors.lists(id);
     let mut agents: Vec<(String, u64)> = Vec::new();
     if full {
-        agents = a
+        agents = lists
             .agents
             .iter()
             .map(|&(u, n)| (c.tally.strings.get(u).to_string(), u64::from(n)))
@@ -204,12 +207,12 @@ fn actor_summary(
         bytes: a.bytes,
         services,
         top_paths: if full {
-            top_paths(c, a.paths.iter().map(|&(p, n)| (p, u64::from(n))))
+            top_paths(c, lists.paths.iter().map(|&(p, n)| (p, u64::from(n))))
         } else {
             Vec::new()
         },
         user_agents: agents,
-        statuses: if full { a.status_map() } else { std::collections::BTreeMap::new() },
+        statuses: if full { lists.status_map() } else { std::collections::BTreeMap::new() },
     }
 }
 

@@ -7,7 +7,7 @@
 
 use std::net::IpAddr;
 
-use super::actors::{ActorState, Actors};
+use super::actors::{ActorLists, ActorState, Actors};
 use super::classify::{ScannerDb, UaFlags, user_agent_flags};
 use super::engine::{ActorDetail, RequestView};
 use super::intern::{IdMap, Interner};
@@ -80,8 +80,12 @@ impl Tally {
     /// table is large and each request lands on a random actor.
     #[must_use]
     pub fn touch(&self, actor: u32) -> u64 {
-        let detail = self.detail == ActorDetail::Full;
-        self.actors.states.get(actor as usize).map_or(0, |a| a.touch(detail))
+        let totals = self.actors.states.get(actor as usize).map_or(0, ActorState::touch);
+        if self.detail == ActorDetail::Full {
+            totals ^ self.actors.lists(actor).touch()
+        } else {
+            totals
+        }
     }
 
     /// Record one external request of `actor` (from [`Tally::actor`]) on service `svc` at
@@ -102,10 +106,9 @@ impl Tally {
         let path =
             if r.path.len() == r.target.len() { target } else { self.strings.intern(r.path) };
         let success = r.status != 0 && r.status < 400;
-        let state = &mut self.actors.states[actor as usize];
-        state.record(t, svc, flags, r.bytes, success);
+        self.actors.states[actor as usize].record(t, svc, flags, r.bytes, success);
         if self.detail == ActorDetail::Full {
-            state.record_detail(path, ua, r.status);
+            self.actors.lists_mut(actor).record(path, ua, r.status);
         }
         let hit = HitRef {
             at: OrderKey { time: t, source: r.source.0, line: r.line },
@@ -128,11 +131,10 @@ impl Tally {
         }
         let actors = other
             .actors
-            .states
-            .into_iter()
-            .map(|mut a| {
-                a.remap_strings(&strings);
-                self.actors.absorb(a)
+            .into_parts()
+            .map(|(a, mut lists)| {
+                lists.remap_strings(&strings);
+                self.actors.absorb(a, &lists)
             })
             .collect();
         IdMaps { strings, actors }
@@ -140,15 +142,18 @@ impl Tally {
 }
 
 impl Actors {
-    /// Add `a` (its string ids already translated) as a new actor, or merge it into the
-    /// actor with the same address; returns its id here.
-    fn absorb(&mut self, a: ActorState) -> u32 {
+    /// Add `a` with its `lists` (string ids already translated) as a new actor, or merge
+    /// them into the actor with the same address; returns its id here.
+    fn absorb(&mut self, a: ActorState, lists: &ActorLists) -> u32 {
         let id = self.id(a.ip, a.first_seen, || a.address_scanner);
         let mine = &mut self.states[id as usize];
         if mine.requests == 0 {
             *mine = a;
         } else {
             mine.merge(&a);
+        }
+        if *lists != ActorLists::default() {
+            self.lists_mut(id).merge(lists);
         }
         id
     }
