@@ -49,8 +49,8 @@ pub struct Shard {
     /// External requests per Unix minute.
     rate: MinuteCounts,
     requests: u64,
-    /// Scratch for `apply_group`: the group's actor ids.
-    actors: Vec<u32>,
+    /// Scratch for `apply_group`: where each request of the group goes.
+    placed: Vec<Placed>,
 }
 
 impl Shard {
@@ -76,24 +76,38 @@ impl Shard {
     /// actor table overlap; the result is the same as recording the requests one by one.
     pub fn apply_group(&mut self, group: &[(RequestView<'_>, IpAddr)]) {
         let layout = &*self.layout;
-        self.actors.clear();
+        self.placed.clear();
         for (r, client) in group {
-            let actor = self.tally.actor(&layout.scanners, canonical(*client), key_of(r.time));
-            self.actors.push(actor);
-        }
-        let warm = self.actors.iter().fold(0, |acc, &a| acc ^ self.tally.touch(a));
-        std::hint::black_box(warm);
-        for ((r, _), &actor) in group.iter().zip(&self.actors) {
+            let t = key_of(r.time);
+            let actor = self.tally.actor(&layout.scanners, canonical(*client), t);
             let svc = layout.source_service.get(r.source.0 as usize).copied();
             let svc = svc.unwrap_or(layout.unassigned);
-            let t = key_of(r.time);
-            let rec = self.tally.record(&layout.scanners, r, actor, svc, t);
-            let seg = layout.negatives[svc as usize].partition_point(|n| *n < t);
-            self.segments[svc as usize][seg].add_request(rec.hit, rec.path, r.bytes, rec.success);
-            self.rate.add(Correlator::minute(t), 1);
+            let seg = layout.negatives[svc as usize].partition_point(|n| *n < t) as u32;
+            self.placed.push(Placed { actor, svc, seg, t });
+        }
+        let mut warm = 0;
+        for p in &self.placed {
+            warm ^= self.tally.touch(p.actor);
+            warm ^= self.segments[p.svc as usize][p.seg as usize].actors.peek(p.actor);
+        }
+        std::hint::black_box(warm);
+        for ((r, _), p) in group.iter().zip(&self.placed) {
+            let rec = self.tally.record(&layout.scanners, r, p.actor, p.svc, p.t);
+            let cell = &mut self.segments[p.svc as usize][p.seg as usize];
+            cell.add_request(rec.hit, rec.path, r.bytes, rec.success);
+            self.rate.add(Correlator::minute(p.t), 1);
             self.requests += 1;
         }
     }
+}
+
+/// Where a request of a group is recorded: its actor, service, segment and time.
+#[derive(Debug, Clone, Copy)]
+struct Placed {
+    actor: u32,
+    svc: u32,
+    seg: u32,
+    t: TimeKey,
 }
 
 impl Correlator {
@@ -126,7 +140,7 @@ impl Correlator {
                 tally: Tally::with_detail(self.tally.detail),
                 rate: MinuteCounts::default(),
                 requests: 0,
-                actors: Vec::new(),
+                placed: Vec::new(),
             })
             .collect()
     }

@@ -102,9 +102,9 @@ fn top_paths(c: &Correlator, counts: impl Iterator<Item = (u32, u64)>) -> Vec<Pa
 /// First success among non-scanner actors of a cell.
 fn first_non_scanner(cell: &Cell, classes: &[ActorClass]) -> Option<HitRef> {
     let mut best = None;
-    for (actor, first_success) in &cell.actors {
-        if classes.get(*actor as usize) != Some(&ActorClass::Scanner) {
-            min_hit(&mut best, *first_success);
+    for (actor, first_success) in cell.actors.iter() {
+        if classes.get(actor as usize) != Some(&ActorClass::Scanner) {
+            min_hit(&mut best, first_success);
         }
     }
     best

@@ -55,6 +55,76 @@ pub fn min_hit(slot: &mut Option<HitRef>, candidate: Option<HitRef>) {
     }
 }
 
+/// Distinct actors, each with its first successful request (by the total order), if any.
+///
+/// Looked up once per external request: the map holds only a small index per actor (8-byte
+/// entries, so the table of a busy window stays in a core's cache), and the hits sit apart,
+/// for the actors that have one.
+#[derive(Debug, Clone, Default)]
+pub struct ActorFirsts {
+    /// Actor id → index in `hits`, or `NO_HIT`.
+    index: IdMap<u32, u32>,
+    hits: Vec<HitRef>,
+}
+
+const NO_HIT: u32 = u32::MAX;
+
+impl ActorFirsts {
+    /// Note `actor`, with `success` as a candidate for its first successful request.
+    pub fn add(&mut self, actor: u32, success: Option<HitRef>) {
+        let slot = self.index.entry(actor).or_insert(NO_HIT);
+        let Some(hit) = success else { return };
+        if *slot == NO_HIT {
+            *slot = self.hits.len() as u32;
+            self.hits.push(hit);
+        } else {
+            let mine = &mut self.hits[*slot as usize];
+            if hit.at < mine.at {
+                *mine = hit;
+            }
+        }
+    }
+
+    /// Look `actor` up without changing anything, reading what [`ActorFirsts::add`] will
+    /// read (its slot and first hit), so that a caller can load a group's worth of them
+    /// before adding (their cache misses then overlap).
+    #[must_use]
+    pub fn peek(&self, actor: u32) -> u64 {
+        let i = self.index.get(&actor).copied().unwrap_or(NO_HIT);
+        self.hits.get(i as usize).map_or(0, |h| h.at.line)
+    }
+
+    /// Number of distinct actors.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.index.len()
+    }
+
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.index.is_empty()
+    }
+
+    /// `actor`'s first successful request: `None` when the actor is absent, `Some(None)`
+    /// when it is present without a success.
+    #[must_use]
+    pub fn get(&self, actor: u32) -> Option<Option<HitRef>> {
+        self.index.get(&actor).map(|&i| self.hits.get(i as usize).copied())
+    }
+
+    /// Every actor with its first successful request (in no particular order).
+    pub fn iter(&self) -> impl Iterator<Item = (u32, Option<HitRef>)> + '_ {
+        self.index.iter().map(|(&a, &i)| (a, self.hits.get(i as usize).copied()))
+    }
+}
+
+impl PartialEq for ActorFirsts {
+    /// The same actors with the same first successes (however they were stored).
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len() && self.iter().all(|(a, h)| other.get(a) == Some(h))
+    }
+}
+
 /// Positive evidence of one service over a time range.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Cell {
@@ -72,7 +142,7 @@ pub struct Cell {
     /// The first external request.
     pub first: Option<HitRef>,
     /// Distinct external actors, each with its first successful request in the range.
-    pub actors: IdMap<u32, Option<HitRef>>,
+    pub actors: ActorFirsts,
     /// External requests per path (interner id of the path without query).
     pub paths: IdMap<u32, u64>,
 }
@@ -100,10 +170,11 @@ impl Cell {
         self.bytes = self.bytes.saturating_add(bytes);
         self.touch(hit.at.time);
         min_hit(&mut self.first, Some(hit));
-        let slot = self.actors.entry(hit.actor).or_insert(None);
         if success {
             self.successes += 1;
-            min_hit(slot, Some(hit));
+            self.actors.add(hit.actor, Some(hit));
+        } else {
+            self.actors.add(hit.actor, None);
         }
         *self.paths.entry(path).or_insert(0) += 1;
     }
@@ -140,8 +211,8 @@ impl Cell {
             self.touch(t);
         }
         min_hit(&mut self.first, other.first.map(&hit));
-        for (a, first_success) in &other.actors {
-            min_hit(self.actors.entry(actor(*a)).or_insert(None), first_success.map(&hit));
+        for (a, first_success) in other.actors.iter() {
+            self.actors.add(actor(a), first_success.map(&hit));
         }
         for (p, n) in &other.paths {
             *self.paths.entry(path(*p)).or_insert(0) += n;
@@ -180,8 +251,9 @@ mod tests {
         assert_eq!(ab.first.unwrap().at.line, 2);
         assert_eq!(ab.first_pos, Some((3, 500)));
         assert_eq!(ab.last_pos, Some((5, 0)));
-        assert_eq!(ab.actors[&1].unwrap().at.line, 2);
-        assert_eq!(ab.actors[&2], None);
+        assert_eq!(ab.actors.get(1).unwrap().unwrap().at.line, 2);
+        assert_eq!(ab.actors.get(2), Some(None));
+        assert_eq!(ab.actors.get(3), None);
         assert_eq!(ab.paths[&7], 2);
         assert_eq!((ab.requests, ab.successes, ab.bytes, ab.positives()), (3, 2, 16, 4));
     }
