@@ -475,7 +475,7 @@ fn make_job(config: &CaseConfig, p: &Planned, id: SourceId, head: &[u8]) -> Job 
             trusted_proxies: config.trusted_proxies.clone(),
             fields: p.fields.clone(),
         },
-        filter: ClientFilter::new(config),
+        filter: config.client_filter(),
     }
 }
 
