@@ -98,7 +98,14 @@ fn parse_inner(
     out.utc_offset_secs = offset;
 
     let rest = &after[rb + 1..];
-    let fast_rest = if stages == Stages::Fast { clf_fast::rest(rest, block, out) } else { None };
+    // A light request (see `ParseOptions::light`) needs its client known now: only the fast
+    // head, which read the peer, can tell.
+    let light = fast_head.is_some_and(|(peer, _)| opts.is_light(peer));
+    let fast_rest = match stages {
+        Stages::Fast if light => clf_fast::rest_light(rest, out),
+        Stages::Fast => clf_fast::rest(rest, block, out),
+        Stages::General => None,
+    };
     let (text, mut cur) = match fast_rest {
         Some(Rest::Complete) => return Ok(()),
         Some(Rest::From(end)) => {
