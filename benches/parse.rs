@@ -5,9 +5,10 @@
 //! `LEAKLINE_BENCH_FILE` to a file (e.g. from `bench/parse.sh`, which uses
 //! `shared/bench/gen_access.py`) to parse that instead.
 //!
-//! Three measurements: `parse_line` alone over pre-split lines, `LineSplitter` over one byte
-//! buffer then `parse_line`, and the `Decoder` a batch worker runs (`feed_visit` in 256 KiB
-//! chunks, which also validates UTF-8 a block at a time), which is what ingestion costs.
+//! Four measurements: `parse_line` alone over pre-split lines, `LineSplitter` over one byte
+//! buffer then `parse_line`, the `Decoder` (`feed_visit` in 256 KiB chunks, which also
+//! validates UTF-8 a block at a time), which is what ingestion costs, and the decoder as a
+//! batch worker runs it, with the requests of internal clients parsed light.
 //!
 //! Each is measured twice: wall clock (criterion's default) and **CPU time of the benchmark
 //! thread** (`/proc/thread-self/schedstat`, nanoseconds on CPU). On a shared machine (the team
@@ -19,12 +20,13 @@ use std::hint::black_box;
 
 use criterion::measurement::{Measurement, ValueFormatter};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use leakline::config::DEFAULT_INTERNAL;
 use leakline::ingest::LineSplitter;
 use leakline::ingest::access::{
     AccessFormat, AccessParser, LineOutcome, ParseOptions, detect_head,
 };
 use leakline::ingest::decoder::{Decoder, DecoderOptions};
-use leakline::model::{Request, SourceId, SourceKind};
+use leakline::model::{ClientFilter, Request, SourceId, SourceKind};
 
 const GENERATED_LINES: usize = 200_000;
 
@@ -218,6 +220,26 @@ fn bench<M: Measurement>(c: &mut Criterion<M>, clock: &str) {
     group.bench_function("decoder", |bencher| {
         let mut options = DecoderOptions::new(SourceId(0), Some(SourceKind::Access));
         options.access_format = Some(format);
+        bencher.iter(|| {
+            let mut decoder = Decoder::new(options.clone());
+            let mut events = 0u64;
+            let mut scans = Vec::new();
+            for chunk in data.chunks(256 * 1024) {
+                decoder.feed_visit(chunk, &mut |_| events += 1, &mut scans);
+            }
+            decoder.finish_visit(&mut |_| events += 1, &mut scans);
+            black_box(events)
+        });
+    });
+
+    // The same with the default internal networks parsed light, as a batch worker reads
+    // them (`ParseOptions::light`: their requests are only counted).
+    group.bench_function("decoder_light", |bencher| {
+        let mut options = DecoderOptions::new(SourceId(0), Some(SourceKind::Access));
+        options.access_format = Some(format);
+        let internal: Vec<ipnet::IpNet> =
+            DEFAULT_INTERNAL.iter().map(|s| s.parse().expect("a network")).collect();
+        options.access.light = Some(ClientFilter::from_networks(&internal));
         bencher.iter(|| {
             let mut decoder = Decoder::new(options.clone());
             let mut events = 0u64;

@@ -10,6 +10,7 @@ use ipnet::IpNet;
 
 use crate::ingest::access::{AccessFormat, FieldMap};
 use crate::ingest::scan::ScanFormat;
+use crate::model::ClientFilter;
 
 pub use resolve::{
     ConfigError, DEFAULT_INTERNAL, QuickFlags, load, parse_net, parse_str, resolve_flags,
@@ -32,6 +33,15 @@ pub struct CaseConfig {
     pub scans: Vec<ScanSpec>,
     /// Extra scanner definitions (user file) on top of `assets/scanners.toml`.
     pub scanners: Vec<PathBuf>,
+}
+
+impl CaseConfig {
+    /// Which clients are ours: those in `internal` or `allow`. Their requests are never
+    /// exposure evidence (only counted per minute).
+    #[must_use]
+    pub fn client_filter(&self) -> ClientFilter {
+        ClientFilter::from_networks(self.internal.iter().chain(&self.allow))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -3,11 +3,13 @@
 //! Nothing here does I/O or reads a clock. Every timestamp is UTC; where a source wrote a
 //! local time, the original offset is kept beside it for display and evidence.
 
+pub mod clients;
 pub mod event;
 pub mod request;
 pub mod scan;
 pub mod snapshot;
 
+pub use clients::ClientFilter;
 pub use event::{Event, SourceId, SourceKind};
 pub use request::Request;
 pub use scan::{PortState, ScanObservation, ScanTool, Transport};

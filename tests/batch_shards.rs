@@ -167,3 +167,121 @@ fn totals_only_batch_gives_the_full_runs_totals() {
     assert!(lean_full.actors.iter().all(|a| a.top_paths.is_empty() && a.statuses.is_empty()));
     assert!(full.snapshot(as_of).actors.iter().any(|a| !a.top_paths.is_empty()));
 }
+
+/// Lines where the batch workers' light parse of internal requests could go wrong: our
+/// clients directly, over IPv6 and IPv4-mapped IPv6, and behind a trusted proxy (whose
+/// client is only known from X-Forwarded-For, internal or not), with malformed lines of
+/// ours spread through the file (their line numbers cross many chunks).
+fn proxied_log(rng: &mut Lcg, lines: usize) -> String {
+    let mut out = String::new();
+    for i in 0..lines {
+        let sec = 7200 + i as u64 / 5;
+        let (h, m, s) = (sec / 3600 % 24, sec / 60 % 60, sec % 60);
+        let time = format!("[03/Nov/2026:{h:02}:{m:02}:{s:02} +0000]");
+        let ext = format!("198.51.100.{}", rng.below(40));
+        let (peer, extra, agent) = match rng.below(12) {
+            0..=3 => (format!("10.2.{}.{}", rng.below(3), rng.below(200)), String::new(), "probe"),
+            4 => (format!("fd00::{:x}", rng.below(500)), String::new(), "probe"),
+            5 => (format!("::ffff:10.3.0.{}", rng.below(200)), String::new(), "probe"),
+            6 => ("10.9.0.1".to_string(), format!(" \"{ext}\""), "curl/8.5.0"),
+            7 => ("10.9.0.1".to_string(), " \"10.2.0.7\" 0.004".to_string(), "probe"),
+            8 => ("10.2.0.8".to_string(), format!(" \"{ext}\""), "say \\\"hi\\\""),
+            _ => (ext, String::new(), "python-requests/2.32.3"),
+        };
+        let path =
+            ["/v1/models", "/health", "/.env", "/v1/chat/completions?x=1"][rng.below(4) as usize];
+        let status =
+            if i % 211 == 100 { "2x0" } else { ["200", "404", "500"][rng.below(3) as usize] };
+        let _ = writeln!(
+            out,
+            "{peer} - - {time} \"GET {path} HTTP/1.1\" {status} {} \"-\" \"{agent}\"{extra}",
+            rng.below(900)
+        );
+    }
+    out
+}
+
+/// A batch run with internal networks and a trusted proxy gives the serial correlator's
+/// analysis and the serial decoder's source statistics (malformed line numbers included),
+/// whatever the chunking.
+#[test]
+fn batch_with_internal_networks_and_proxies_equals_a_serial_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let mut rng = Lcg(11);
+    std::fs::create_dir(dir.join("logs")).unwrap();
+    std::fs::write(dir.join("logs/gw.log"), proxied_log(&mut rng, 2500)).unwrap();
+    std::fs::write(dir.join("logs/gw2.log"), proxied_log(&mut rng, 1300)).unwrap();
+    let toml = r#"
+name = "proxied"
+internal = ["10.0.0.0/8", "fd00::/8"]
+trusted_proxies = ["10.9.0.1"]
+
+[[service]]
+name = "gw"
+access = ["logs/gw.log", "logs/gw2.log"]
+"#;
+    std::fs::write(dir.join("leakline.toml"), toml).unwrap();
+    let cfg = leakline::config::load(&dir.join("leakline.toml")).unwrap();
+
+    let mut reference = Correlator::new(cfg.clone());
+    let mut stats = Vec::new();
+    for file in ["gw.log", "gw2.log"] {
+        let path = dir.join("logs").join(file);
+        let id = reference.add_source(SourceInfo {
+            path: path.display().to_string(),
+            kind: SourceKind::Access,
+            format: "combined".into(),
+            service: "gw".into(),
+            vantage: leakline::config::Vantage::External,
+        });
+        let mut opts = DecoderOptions::new(id, Some(SourceKind::Access));
+        opts.access.trusted_proxies.clone_from(&cfg.trusted_proxies);
+        let mut decoder = Decoder::new(opts);
+        let mut events = Vec::new();
+        decoder.feed(&std::fs::read(&path).unwrap(), &mut events);
+        decoder.finish(&mut events);
+        reference.apply(&events);
+        stats.push(decoder.stats().clone());
+    }
+    // The serial correlator is not told the sources' statistics, so its latest event is the
+    // latest request it was given; the batch's also counts the sources' last lines.
+    let last_line = stats.iter().filter_map(|s| s.last_event).max();
+    let as_of = reference.latest_event().max(last_line).unwrap();
+    let expected = evidence(&reference.snapshot(as_of));
+    // Every kind of line is there: proxied external clients, and malformed lines.
+    let snap = reference.snapshot(as_of);
+    assert!(snap.actors.iter().any(|a| a.client.to_string().starts_with("198.51.100.")));
+    assert!(snap.actors.iter().all(|a| !a.client.to_string().starts_with("10.")));
+    assert!(stats[0].malformed_samples.len() == 5 && stats[0].malformed_samples[4].0 > 900);
+
+    for (workers, chunk_bytes) in [(1, 1 << 22), (2, 333), (3, 4096)] {
+        let c =
+            batch::run(&cfg, &BatchOptions { workers, chunk_bytes, ..Default::default() }).unwrap();
+        assert_eq!(c.latest_event(), Some(as_of));
+        let snap = c.snapshot(as_of);
+        assert!(
+            evidence(&snap) == expected,
+            "workers {workers}, chunks of {chunk_bytes} bytes differ from the serial run"
+        );
+        for (got, want) in snap.sources.iter().zip(&stats) {
+            let got = (
+                got.lines,
+                got.events,
+                got.malformed,
+                &got.malformed_samples,
+                got.first_event,
+                got.last_event,
+            );
+            let want = (
+                want.lines,
+                want.events,
+                want.malformed,
+                &want.malformed_samples,
+                want.first_event,
+                want.last_event,
+            );
+            assert_eq!(got, want, "workers {workers}, chunks of {chunk_bytes}");
+        }
+    }
+}

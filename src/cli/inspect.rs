@@ -73,7 +73,8 @@ pub fn run(args: InspectArgs) -> anyhow::Result<ExitCode> {
                 .ok_or_else(|| UsageError(format!("--format {name}: unknown format")))?,
         ),
     };
-    let access_opts = ParseOptions { default_tz: tz, trusted_proxies: trusted, fields: None };
+    let access_opts =
+        ParseOptions { default_tz: tz, trusted_proxies: trusted, fields: None, light: None };
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     let mut failed = false;

@@ -492,6 +492,15 @@ vantage = "internal"
     }
 
     #[test]
+    fn client_filter_holds_internal_and_allow() {
+        let cfg = parse("internal = [\"10.0.0.0/8\"]\nallow = [\"203.0.113.128/25\"]").unwrap();
+        let f = cfg.client_filter();
+        let external = |s: &str| f.is_external(s.parse().unwrap());
+        assert!(!external("10.1.2.3") && !external("203.0.113.200"));
+        assert!(external("192.168.1.1") && external("203.0.113.1"));
+    }
+
+    #[test]
     fn quick_flags_build_services_from_file_stems() {
         let flags = QuickFlags {
             access: vec!["logs/edge.log*".into(), "api=x/*.json".into(), "api=y.log".into()],

@@ -4,7 +4,6 @@ use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
 
 use chrono::{DateTime, Utc};
-use ipnet::IpNet;
 
 use super::classify::ScannerDb;
 use super::scan_match::{AddressSpec, target_name};
@@ -15,6 +14,9 @@ use crate::model::snapshot::{Gap, GapKind, ScanMark, SourceHealth, UnmatchedTarg
 use crate::model::{
     Event, PortState, Request, ScanObservation, ScanTool, Snapshot, SourceId, SourceKind,
 };
+
+// Moved to `model` so that `ingest` can use it too; re-exported where it always was.
+pub use crate::model::clients::{ClientFilter, canonical};
 
 /// What the shell tells the correlator about a source when it starts reading it.
 #[derive(Debug, Clone, PartialEq)]
@@ -31,55 +33,6 @@ pub struct SourceInfo {
 /// The service that requests from an unregistered source (or one registered without a
 /// service) are attributed to.
 pub const UNASSIGNED_SERVICE: &str = "(unassigned)";
-
-/// Which clients are ours: `internal` and `allow` from the config. Cheap to clone, so batch
-/// workers can drop internal traffic before it reaches the correlator.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct ClientFilter {
-    /// IPv4 networks of `internal` and `allow` as (network bits, mask): the common case,
-    /// tested without `ipnet`'s generic path (this runs for every line of every log).
-    v4: Vec<(u32, u32)>,
-    /// IPv6 networks of `internal` and `allow`.
-    v6: Vec<ipnet::Ipv6Net>,
-}
-
-impl ClientFilter {
-    #[must_use]
-    pub fn new(config: &CaseConfig) -> Self {
-        let mut filter = ClientFilter::default();
-        for net in config.internal.iter().chain(&config.allow) {
-            match net {
-                IpNet::V4(n) => {
-                    let mask = u32::from(n.netmask());
-                    filter.v4.push((u32::from(n.network()) & mask, mask));
-                }
-                IpNet::V6(n) => filter.v6.push(*n),
-            }
-        }
-        filter
-    }
-
-    /// External = in neither `internal` nor `allow`.
-    #[must_use]
-    pub fn is_external(&self, ip: IpAddr) -> bool {
-        match canonical(ip) {
-            IpAddr::V4(v4) => {
-                let bits = u32::from(v4);
-                !self.v4.iter().any(|&(net, mask)| bits & mask == net)
-            }
-            IpAddr::V6(v6) => !self.v6.iter().any(|n| n.contains(&v6)),
-        }
-    }
-}
-
-/// IPv4-mapped IPv6 (`::ffff:a.b.c.d`) is treated as the IPv4 address it carries.
-#[must_use]
-pub fn canonical(ip: IpAddr) -> IpAddr {
-    match ip {
-        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
-        IpAddr::V4(_) => ip,
-    }
-}
 
 /// A request as the correlator needs it, borrowed from wherever it was parsed.
 #[derive(Debug, Clone, Copy)]
@@ -220,7 +173,7 @@ impl Correlator {
     #[must_use]
     pub fn with_scanners(config: CaseConfig, scanners: ScannerDb) -> Self {
         let mut c = Correlator {
-            filter: ClientFilter::new(&config),
+            filter: config.client_filter(),
             scanners,
             sources: Vec::new(),
             meta: Vec::new(),
@@ -629,37 +582,5 @@ impl Correlator {
             }
         }
         latest.map(super::windows::time_of)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn client_filter_matches_networks_of_both_families() {
-        let dir = std::path::Path::new(".");
-        let cfg = crate::config::parse_str(
-            "internal = [\"10.0.0.0/8\", \"192.168.1.7/32\", \"fd00::/8\"]\nallow = [\"0.0.0.0/32\", \"203.0.113.128/25\"]",
-            dir,
-            dir,
-        )
-        .unwrap();
-        let f = ClientFilter::new(&cfg);
-        let external = |s: &str| f.is_external(s.parse().unwrap());
-        for ours in ["10.0.0.0", "10.255.255.255", "192.168.1.7", "::ffff:10.1.2.3", "fd12::1"] {
-            assert!(!external(ours), "{ours}");
-        }
-        for ours in ["0.0.0.0", "203.0.113.128", "203.0.113.255"] {
-            assert!(!external(ours), "{ours}");
-        }
-        for theirs in
-            ["11.0.0.1", "9.255.255.255", "192.168.1.8", "203.0.113.127", "fe80::1", "::1"]
-        {
-            assert!(external(theirs), "{theirs}");
-        }
-        let everything = crate::config::parse_str("internal = [\"0.0.0.0/0\"]", dir, dir).unwrap();
-        assert!(!ClientFilter::new(&everything).is_external("8.8.8.8".parse().unwrap()));
-        assert!(ClientFilter::new(&everything).is_external("2001:db8::1".parse().unwrap()));
     }
 }

@@ -14,9 +14,9 @@ use tokio::sync::{broadcast, mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
 use crate::config::CaseConfig;
+use crate::correlate::Correlator;
 use crate::correlate::batch;
 use crate::correlate::classify::ScannerDb;
-use crate::correlate::{ClientFilter, Correlator};
 use crate::model::snapshot::Gap;
 use crate::model::{Event, Snapshot};
 
@@ -165,7 +165,7 @@ pub fn start(config: CaseConfig, options: SessionOptions) -> Session {
         poll_interval: options.poll_interval,
         timezone: config.timezone,
         trusted_proxies: config.trusted_proxies.clone(),
-        filter: ClientFilter::new(&config),
+        filter: config.client_filter(),
         claimed: std::sync::Mutex::default(),
     });
     let (mut followers, mut file_followers) = (0, 0);
@@ -183,7 +183,7 @@ pub fn start(config: CaseConfig, options: SessionOptions) -> Session {
         }
     }
     drop(shared);
-    let filter = ClientFilter::new(&config);
+    let filter = config.client_filter();
     // The same scanner list as `analyze` (built-in plus the config's files).
     let (scanners, scanner_error) = match batch::load_scanners(&config) {
         Ok(db) => (db, None),

@@ -34,7 +34,7 @@ use ipnet::IpNet;
 
 pub(crate) use escape::TextBlock;
 
-use crate::model::Request;
+use crate::model::{ClientFilter, Request};
 
 /// Every access-log format leakline understands. Names (`name()`) are a public interface:
 /// they appear in `--format`, `format = "..."` in the config, and `inspect` output.
@@ -127,18 +127,46 @@ pub struct ParseOptions {
     pub trusted_proxies: Vec<IpNet>,
     /// Field mapping for `AccessFormat::JsonMapped`.
     pub fields: Option<FieldMap>,
+    /// Clients whose requests the caller only counts (a batch run's own clients, `internal`
+    /// and `allow`: it adds them to per-minute counts and reads nothing else). A request
+    /// whose client is known to be in this filter may come back *light*: the line is
+    /// validated exactly as in full (same outcome, same malformed reason), and `time`,
+    /// `utc_offset_secs`, `line`, `peer`, `client`, `status` and `bytes_sent` are filled,
+    /// but the string fields may be left empty, which saves copying them for lines nobody
+    /// reads. The client is known only where it is the peer (no trusted proxy in front, else
+    /// it comes from X-Forwarded-For after the line is read); formats and lines that do not
+    /// take a fast path are parsed in full. `None` (the default, and every path that shows
+    /// requests, such as `watch`): every request is filled.
+    pub light: Option<ClientFilter>,
 }
 
 impl Default for ParseOptions {
     fn default() -> Self {
-        ParseOptions { default_tz: chrono_tz::UTC, trusted_proxies: Vec::new(), fields: None }
+        ParseOptions {
+            default_tz: chrono_tz::UTC,
+            trusted_proxies: Vec::new(),
+            fields: None,
+            light: None,
+        }
+    }
+}
+
+impl ParseOptions {
+    /// Whether a request from `peer` may be parsed light (see [`ParseOptions::light`]): its
+    /// client is the peer (`resolve_client`'s first rule: the peer is no trusted proxy) and
+    /// the light filter holds it.
+    #[inline]
+    pub(crate) fn is_light(&self, peer: IpAddr) -> bool {
+        self.light.as_ref().is_some_and(|ours| {
+            !ours.is_external(peer) && !self.trusted_proxies.iter().any(|n| n.contains(&peer))
+        })
     }
 }
 
 /// What one line turned out to be.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LineOutcome {
-    /// `out` now holds a request.
+    /// `out` now holds a request (perhaps light: see [`ParseOptions::light`]).
     Request,
     /// Not an event and not an error: blank line, comment, header directive, a non-access
     /// record in a mixed stream (Caddy startup logs, ALB connection logs).

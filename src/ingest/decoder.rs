@@ -172,15 +172,6 @@ impl Decoder {
         self.finish_sink(&mut Sink::Visit(on_request, out));
     }
 
-    /// Number the next line `n` (1-based). For a chunk of a larger file parsed on its own
-    /// (batch parallel parsing); only meaningful once the access format is decided (forced
-    /// in the options), as detection buffers lines.
-    pub fn set_next_line(&mut self, n: u64) {
-        if let State::Access { splitter, .. } | State::Unknown { splitter } = &mut self.state {
-            splitter.set_next_number(n);
-        }
-    }
-
     fn feed_sink(&mut self, chunk: &[u8], sink: &mut Sink<'_>) {
         if let State::Detecting { head } = &mut self.state {
             head.extend_from_slice(chunk);

@@ -104,7 +104,10 @@ impl Request {
         if self.target.is_empty() {
             return &self.raw_request;
         }
-        match self.target.find('?') {
+        // A byte search: `str::find` with a `char` goes through `CharSearcher`, whose
+        // bookkeeping around its own `memchr` showed as 1% of a batch run (once per external
+        // request). `?` is ASCII, so the byte found is the same cut, on a char boundary.
+        match memchr::memchr(b'?', self.target.as_bytes()) {
             Some(i) => &self.target[..i],
             None => &self.target,
         }
@@ -114,5 +117,24 @@ impl Request {
     #[must_use]
     pub fn is_success(&self) -> bool {
         self.status != 0 && self.status < 400
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn path_is_the_target_before_the_query_or_the_raw_request() {
+        let path = |target: &str, raw: &str| {
+            let r =
+                Request { target: target.into(), raw_request: raw.into(), ..Request::default() };
+            r.path().to_owned()
+        };
+        assert_eq!(path("/a/b?c=1?d", ""), "/a/b");
+        assert_eq!(path("/caf\u{e9}\u{1F600}?q", ""), "/caf\u{e9}\u{1F600}");
+        assert_eq!(path("?", ""), "");
+        assert_eq!(path("/plain", ""), "/plain");
+        assert_eq!(path("", "\u{fffd}\u{3} probe?x"), "\u{fffd}\u{3} probe?x");
     }
 }

@@ -3,10 +3,16 @@
 //! The reading thread cuts each access file into chunks at newline boundaries, numbers them
 //! (a sequence across all files, in reading order) and queues them. Each parse worker takes
 //! a chunk and:
-//! - parses it, numbering lines from the chunk's true first line;
+//! - parses it, numbering its lines from 1;
 //! - counts internal traffic per minute and unattributed requests (sent back to the reading
 //!   thread with the chunk's source statistics, which it applies to the correlator);
 //! - hands its external requests, grouped by shard ([`Shard::index_of`]), to the shards.
+//!
+//! A line's number in its file is the lines of the file's earlier chunks plus its number in
+//! its chunk. Those are known only once the earlier chunks are parsed, so the numbers are
+//! made whole where chunks are taken in order anyway: each shard as it applies a chunk, the
+//! reading thread as it merges the chunks' statistics. (Counting the lines of each chunk on
+//! the reading thread before queueing it would find every newline a second time.)
 //!
 //! Each shard sits behind a lock with a parking area: a chunk's group is applied only once
 //! every earlier chunk's group has been, so each shard sees its requests in file order,
@@ -43,6 +49,10 @@ const SHARDS_PER_WORKER: usize = 2;
 #[derive(Debug, Default)]
 struct ExternalBatch {
     source: SourceId,
+    /// Lines in the chunk, and whether it is its file's first: what a shard needs to number
+    /// the next chunk's lines (see the module docs).
+    lines: u64,
+    starts_file: bool,
     text: String,
     reqs: Vec<ExtReq>,
 }
@@ -50,6 +60,7 @@ struct ExternalBatch {
 #[derive(Debug)]
 struct ExtReq {
     time: DateTime<Utc>,
+    /// The line's number in its chunk.
     line: u64,
     client: IpAddr,
     status: u16,
@@ -91,11 +102,12 @@ impl ExternalBatch {
         self.text.get(span.0 as usize..span.1 as usize).unwrap_or("")
     }
 
-    fn view(&self, q: &ExtReq) -> RequestView<'_> {
+    /// `q` as the correlator sees it, `before` being the lines of the file's earlier chunks.
+    fn view(&self, q: &ExtReq, before: u64) -> RequestView<'_> {
         RequestView {
             time: q.time,
             source: self.source,
-            line: q.line,
+            line: before + q.line,
             client: Some(q.client),
             status: q.status,
             bytes: q.bytes,
@@ -111,16 +123,19 @@ impl ExternalBatch {
 #[derive(Debug)]
 struct ChunkResult {
     source: SourceId,
+    /// The chunk's sequence number.
+    seq: u64,
     /// The chunk's bytes, handed back for reuse (shared with the hasher thread meanwhile).
     chunk: Arc<Chunk>,
     internal_per_minute: Vec<(i64, u64)>,
     unattributed: u64,
+    /// Line numbers in `malformed_samples` are the chunk's.
     stats: SourceStats,
 }
 
 /// One parse job: the source's settings, the chunk (shared with the hasher thread), the
-/// number of the chunk's first line, and the chunk's sequence number.
-type JobMsg = (Arc<Job>, Arc<Chunk>, u64, u64);
+/// chunk's sequence number, and whether it is its file's first.
+type JobMsg = (Arc<Job>, Arc<Chunk>, u64, bool);
 
 /// The per-source settings a worker needs.
 #[derive(Debug)]
@@ -133,22 +148,28 @@ struct Job {
     filter: ClientFilter,
 }
 
+/// Parse chunk `seq` (`starts_file`: its file's first) into its result for the reading
+/// thread and its external requests, filling `external` (a batch to reuse).
 fn parse_chunk(
     job: &Job,
     chunk: Arc<Chunk>,
-    first_line: u64,
+    seq: u64,
+    starts_file: bool,
     mut external: ExternalBatch,
 ) -> (ChunkResult, ExternalBatch) {
     external.source = job.source;
+    external.starts_file = starts_file;
     external.text.clear();
     external.reqs.clear();
     let Some(format) = job.format else {
         let bytes = chunk.bytes();
         let lines = memchr::memchr_iter(b'\n', bytes).count() as u64
             + u64::from(bytes.last().is_some_and(|&b| b != b'\n'));
+        external.lines = lines;
         let stats = SourceStats { lines, ..SourceStats::default() };
         let result = ChunkResult {
             source: job.source,
+            seq,
             chunk,
             internal_per_minute: Vec::new(),
             unattributed: 0,
@@ -160,7 +181,6 @@ fn parse_chunk(
     opts.access_format = Some(format);
     opts.access = job.options.clone();
     let mut decoder = Decoder::new(opts);
-    decoder.set_next_line(first_line);
     let mut internal = MinuteCounts::default();
     let mut unattributed = 0_u64;
     let mut scans = Vec::new();
@@ -173,8 +193,10 @@ fn parse_chunk(
     };
     decoder.feed_visit(chunk.bytes(), &mut visit, &mut scans);
     decoder.finish_visit(&mut visit, &mut scans);
+    external.lines = decoder.stats().lines;
     let result = ChunkResult {
         source: job.source,
+        seq,
         chunk,
         internal_per_minute: internal.finish().into_iter().collect(),
         unattributed,
@@ -196,8 +218,9 @@ struct Parcel {
 struct Slot {
     /// Parcels delivered and not yet applied, by chunk sequence number.
     mailbox: Mutex<BTreeMap<u64, Parcel>>,
-    /// The shard and the sequence number of the next chunk it applies.
-    state: Mutex<(Shard, u64)>,
+    /// The shard, the sequence number of the next chunk it applies, and the lines of that
+    /// chunk's file before it.
+    state: Mutex<(Shard, u64, u64)>,
 }
 
 /// A poisoned lock means a worker panicked; the scope re-raises that panic when it joins,
@@ -218,18 +241,22 @@ impl Slot {
                 Err(TryLockError::Poisoned(e)) => e.into_inner(),
                 Err(TryLockError::WouldBlock) => return,
             };
-            let (shard, next) = &mut *state;
+            let (shard, next, before) = &mut *state;
             while let Some(p) = lock(&self.mailbox).remove(next) {
+                if p.batch.starts_file {
+                    *before = 0;
+                }
                 let mut group = Vec::with_capacity(GROUP);
                 for picks in p.picks.chunks(GROUP) {
                     group.clear();
                     group.extend(picks.iter().map(|&i| {
                         let q = &p.batch.reqs[i as usize];
-                        (p.batch.view(q), q.client)
+                        (p.batch.view(q, *before), q.client)
                     }));
                     shard.apply_group(&group);
                 }
                 *next += 1;
+                *before += p.batch.lines;
                 // The last shard done with a chunk's batch hands it back for reuse.
                 if let Ok(batch) = Arc::try_unwrap(p.batch) {
                     lock(spare).push(batch);
@@ -256,7 +283,7 @@ impl Shards {
     fn new(shards: Vec<Shard>) -> Shards {
         let slots = shards
             .into_iter()
-            .map(|shard| Slot { mailbox: Mutex::default(), state: Mutex::new((shard, 0)) })
+            .map(|shard| Slot { mailbox: Mutex::default(), state: Mutex::new((shard, 0, 0)) })
             .collect();
         Shards { slots, spare: Mutex::default() }
     }
@@ -285,7 +312,8 @@ impl Shards {
         self.slots
             .into_iter()
             .map(|slot| {
-                let (shard, next) = slot.state.into_inner().unwrap_or_else(PoisonError::into_inner);
+                let (shard, next, _) =
+                    slot.state.into_inner().unwrap_or_else(PoisonError::into_inner);
                 let parked = slot.mailbox.into_inner().unwrap_or_else(PoisonError::into_inner);
                 assert!(
                     next == chunks && parked.is_empty(),
@@ -321,9 +349,9 @@ pub(super) fn read_access(
                             Ok(guard) => guard.recv(),
                             Err(_) => return,
                         };
-                        let Ok((job, chunk, first_line, seq)) = next else { return };
+                        let Ok((job, chunk, seq, starts_file)) = next else { return };
                         let batch = shards.batch();
-                        let (result, external) = parse_chunk(&job, chunk, first_line, batch);
+                        let (result, external) = parse_chunk(&job, chunk, seq, starts_file, batch);
                         shards.deliver(seq, external);
                         if tx.send(result).is_err() {
                             return;
@@ -338,7 +366,9 @@ pub(super) fn read_access(
             res_rx: &res_rx,
             pending: 0,
             sequence: 0,
-            stats: BTreeMap::new(),
+            file: SourceStats::default(),
+            parked: BTreeMap::new(),
+            merged: 0,
             chunk_bytes: chunk_bytes.max(1),
             pool: Vec::new(),
         };
@@ -362,7 +392,12 @@ struct AccessReader<'a> {
     pending: usize,
     /// Chunks sent so far (the next chunk's sequence number).
     sequence: u64,
-    stats: BTreeMap<SourceId, SourceStats>,
+    /// The statistics of the file being read, merged in chunk order (see the module docs).
+    file: SourceStats,
+    /// Chunks' statistics that came back before an earlier chunk's, by sequence number.
+    parked: BTreeMap<u64, SourceStats>,
+    /// The sequence number of the next chunk whose statistics `file` takes.
+    merged: u64,
     chunk_bytes: usize,
     /// Chunk buffers back from the workers, for reuse (bounds allocator churn and RSS).
     pool: Vec<Chunk>,
@@ -372,7 +407,15 @@ impl AccessReader<'_> {
     fn apply(&mut self, r: ChunkResult) {
         self.c.apply_internal_counts(r.source, &r.internal_per_minute);
         self.c.apply_unattributed(r.source, r.unattributed);
-        self.stats.entry(r.source).or_default().merge(&r.stats);
+        self.parked.insert(r.seq, r.stats);
+        while let Some(mut s) = self.parked.remove(&self.merged) {
+            // The chunk's line numbers, moved past the lines of the file's earlier chunks.
+            for sample in &mut s.malformed_samples {
+                sample.0 += self.file.lines;
+            }
+            self.file.merge(&s);
+            self.merged += 1;
+        }
         self.pending -= 1;
         // Reusable unless the hasher thread still holds it.
         if let Ok(chunk) = Arc::try_unwrap(r.chunk) {
@@ -411,8 +454,8 @@ impl AccessReader<'_> {
         let hasher = content.hand_over_hashing().then(Hasher::spawn).transpose().map_err(io_err)?;
         // Bytes after the last newline of the previous read (a line cut by the chunk edge).
         let mut leftover: Vec<u8> = Vec::new();
-        let mut next_line = 1_u64;
         let mut job: Option<Arc<Job>> = None;
+        self.file = SourceStats::default();
         loop {
             let mut chunk = self.pool.pop().unwrap_or_default();
             let at_end = chunk.fill(&leftover, &mut content, self.chunk_bytes).map_err(io_err)?;
@@ -427,16 +470,14 @@ impl AccessReader<'_> {
             if chunk.bytes().is_empty() {
                 self.pool.push(chunk);
             } else {
+                let starts_file = job.is_none();
                 let job =
                     job.get_or_insert_with(|| Arc::new(make_job(config, p, id, chunk.bytes())));
-                let lines = memchr::memchr_iter(b'\n', chunk.bytes()).count() as u64;
-                let first = next_line;
-                next_line += lines;
                 let chunk = Arc::new(chunk);
                 if let Some(h) = &hasher {
                     h.feed(&chunk);
                 }
-                if job_tx.send((Arc::clone(job), chunk, first, self.sequence)).is_ok() {
+                if job_tx.send((Arc::clone(job), chunk, self.sequence, starts_file)).is_ok() {
                     self.pending += 1;
                     self.sequence += 1;
                 }
@@ -451,7 +492,7 @@ impl AccessReader<'_> {
             sha = Some(h.finish().map_err(io_err)?);
         }
         self.drain_all();
-        let stats = self.stats.remove(&id).unwrap_or_default();
+        let stats = std::mem::take(&mut self.file);
         let format = job.as_ref().and_then(|j| j.format);
         fill_health(self.c, id, &stats, sha, format.map_or("unknown", AccessFormat::name));
         if format.is_none() && stats.lines > 0 {
@@ -467,6 +508,7 @@ impl AccessReader<'_> {
 fn make_job(config: &CaseConfig, p: &Planned, id: SourceId, head: &[u8]) -> Job {
     // As many lines as a live follow's decoder looks at, so `analyze` and `watch` agree.
     let format = p.access_format.or_else(|| access::detect_first(head, DETECT_LINES));
+    let filter = config.client_filter();
     Job {
         source: id,
         format,
@@ -474,8 +516,11 @@ fn make_job(config: &CaseConfig, p: &Planned, id: SourceId, head: &[u8]) -> Job 
             default_tz: config.timezone,
             trusted_proxies: config.trusted_proxies.clone(),
             fields: p.fields.clone(),
+            // Requests of our own clients are only counted (`parse_chunk` reads their time
+            // and client, by this same filter): the parser may skip their strings.
+            light: Some(filter.clone()),
         },
-        filter: ClientFilter::new(config),
+        filter,
     }
 }
 

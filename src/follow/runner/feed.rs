@@ -84,6 +84,8 @@ impl<'a> Feed<'a> {
             default_tz: self.shared.timezone,
             trusted_proxies: self.shared.trusted_proxies.clone(),
             fields: self.spec.fields.clone(),
+            // The live view shows internal requests too: every field is read.
+            light: None,
         };
         o.scan = ScanOptions { default_tz: self.shared.timezone };
         o

@@ -12,6 +12,10 @@
 //! chains, host names, odd request lines, escapes, malformed lines) goes the general way,
 //! errors included. The tests in `clf_fast/tests.rs` compare both paths.
 //!
+//! [`rest_light`] is [`rest`] for a request whose strings nobody reads (see
+//! `ParseOptions::light`): it accepts and declines exactly the same lines, and fills only
+//! status and bytes, so a light line is validated as a full one and costs no copies.
+//!
 //! Why: the general code reads the head right to left and the request in several passes
 //! (tokenize, split on spaces, look for escapes), many of them `memchr` calls whose setup
 //! costs more than the few bytes they scan. One forward pass over the usual shape does the
@@ -161,7 +165,54 @@ pub(crate) enum Rest {
 /// the end, where `b` is what follows the time's `]`. On `Some`, `out` holds what the general
 /// code would have put there for the part read; on `None` it is untouched.
 ///
-/// Accepted only where the general code reads the same:
+/// Accepted only where the general code reads the same (see [`shape`]). Fields are
+/// converted through a `LineText` that starts at the target (its text from `block` when that
+/// holds it): what lies before it (method, `HTTP/`) is ASCII by construction or converted on
+/// its own, which gives the same strings (a copy when valid UTF-8, else the lossy
+/// conversion).
+pub(crate) fn rest(b: &[u8], block: TextBlock<'_>, out: &mut Request) -> Option<Rest> {
+    let s = shape(b)?;
+    // The text from the target on: lent by the block, or validated once here.
+    let text = block.text(&b[s.target.start..]);
+    push_method(&text, &mut out.method, &b[s.method]);
+    text.push(&mut out.target, &b[s.target]);
+    push_protocol(&text, &mut out.protocol, &b[s.protocol]);
+    out.status = s.status;
+    out.bytes_sent = s.bytes;
+    let Some((referer, user_agent)) = s.tail else { return Some(Rest::From(s.end)) };
+    let (referer, user_agent) = (&b[referer], &b[user_agent]);
+    if referer != b"-" {
+        text.push(&mut out.referer, referer);
+    }
+    if user_agent != b"-" {
+        text.push(&mut out.user_agent, user_agent);
+    }
+    Some(Rest::Complete)
+}
+
+/// [`rest`] for a light request (see `ParseOptions::light`): the same lines accepted, the
+/// same [`Rest`], `status` and `bytes_sent` filled, no string.
+pub(crate) fn rest_light(b: &[u8], out: &mut Request) -> Option<Rest> {
+    let s = shape(b)?;
+    out.status = s.status;
+    out.bytes_sent = s.bytes;
+    Some(if s.tail.is_some() { Rest::Complete } else { Rest::From(s.end) })
+}
+
+/// Where [`shape`] found the parts of what follows the time (ranges into its `b`).
+struct Shape {
+    method: Range<usize>,
+    target: Range<usize>,
+    protocol: Range<usize>,
+    status: u16,
+    bytes: u64,
+    /// The index after the bytes field.
+    end: usize,
+    /// Referer and user agent (inside their quotes) when they close the line.
+    tail: Option<(Range<usize>, Range<usize>)>,
+}
+
+/// Read the shape [`rest`] accepts, where the general code reads the same:
 /// - the quoted request holds no `\` and no `"` (so it ends at the first `"`), and splits
 ///   as `split_request_line` splits it: a method of 1–32 letters, digits, `-` or `_`, one
 ///   space, a non-empty target without spaces, one space, a protocol starting `HTTP/`
@@ -171,31 +222,32 @@ pub(crate) enum Rest {
 /// - the tail is read only as one space, a quoted referer, one space and a quoted user agent
 ///   closing the line, both without `\`.
 ///
-/// Fields are converted through a `LineText` that starts at the target (its text from
-/// `block` when that holds it): what lies before it (method, `HTTP/`) is ASCII by
-/// construction or converted on its own, which gives the same strings (a copy when valid
-/// UTF-8, else the lossy conversion).
-pub(crate) fn rest(b: &[u8], block: TextBlock<'_>, out: &mut Request) -> Option<Rest> {
+/// Only validation and offsets: [`rest`] and [`rest_light`] fill what their callers need.
+// Always inlined: out of line, the offsets went back through memory and a full parse took
+// 45 more instructions per line (callgrind, `examples/parse_profile.rs`).
+#[allow(clippy::inline_always)]
+#[inline(always)]
+fn shape(b: &[u8]) -> Option<Shape> {
     if b.get(..2)? != b" \"" {
         return None;
     }
     let len = b[2..].iter().position(|&c| !is_method_byte(c))?;
-    let method = &b[2..2 + len];
-    if method.is_empty() || method.len() > 32 || b[2 + len] != b' ' {
+    if len == 0 || len > 32 || b[2 + len] != b' ' {
         return None;
     }
+    let method = 2..2 + len;
     let target_at = 2 + len + 1;
     let len = memchr::memchr3(b' ', b'"', b'\\', &b[target_at..])?;
-    let target = &b[target_at..target_at + len];
-    if target.is_empty() || b[target_at + len] != b' ' {
+    if len == 0 || b[target_at + len] != b' ' {
         return None;
     }
+    let target = target_at..target_at + len;
     let start = target_at + len + 1;
     if !b.get(start..start + 5)?.eq_ignore_ascii_case(b"HTTP/") {
         return None;
     }
     let len = 5 + b[start + 5..].iter().position(|&c| matches!(c, b'"' | b' ' | b'\\'))?;
-    let protocol = &b[start..start + len];
+    let protocol = start..start + len;
     let i = start + len;
     if b.get(i..i + 2) != Some(b"\" ") {
         return None;
@@ -211,30 +263,15 @@ pub(crate) fn rest(b: &[u8], block: TextBlock<'_>, out: &mut Request) -> Option<
     if end < b.len() && b[end] != b' ' {
         return None;
     }
-
     let tail = tail(b, end);
-    // The text from the target on: lent by the block, or validated once here.
-    let text = block.text(&b[target_at..]);
-    push_method(&text, &mut out.method, method);
-    text.push(&mut out.target, target);
-    push_protocol(&text, &mut out.protocol, protocol);
-    out.status = status as u16;
-    out.bytes_sent = bytes;
-    let Some((referer, user_agent)) = tail else { return Some(Rest::From(end)) };
-    if referer != b"-" {
-        text.push(&mut out.referer, referer);
-    }
-    if user_agent != b"-" {
-        text.push(&mut out.user_agent, user_agent);
-    }
-    Some(Rest::Complete)
+    Some(Shape { method, target, protocol, status: status as u16, bytes, end, tail })
 }
 
-/// ` "referer" "user agent"` from `at` to the end of `b`, both without `\`.
-fn tail(b: &[u8], at: usize) -> Option<(&[u8], &[u8])> {
+/// ` "referer" "user agent"` from `at` to the end of `b`, both without `\`: their ranges.
+fn tail(b: &[u8], at: usize) -> Option<(Range<usize>, Range<usize>)> {
     let referer = quoted(b, at)?;
     let user_agent = quoted(b, referer.end + 1)?;
-    (user_agent.end + 1 == b.len()).then(|| (&b[referer], &b[user_agent]))
+    (user_agent.end + 1 == b.len()).then_some((referer, user_agent))
 }
 
 /// ` "..."` at `at`, no `\` inside: the range inside the quotes.

@@ -1,6 +1,7 @@
 //! The fast paths against the general code: for every line, `clf::parse` (fast paths on)
 //! and `clf::parse_general` (off) must give the same outcome (malformed reasons included)
-//! and the same `Request`. Lines come from a table of near misses, a proptest grammar that
+//! and the same `Request`, and a light parse (`ParseOptions::light`) the same outcome and
+//! the same counted fields. Lines come from a table of near misses, a proptest grammar that
 //! mixes the usual shape with its deviations, and every line of the access fixtures.
 
 use std::io::Read as _;
@@ -12,30 +13,47 @@ use super::super::escape::TextBlock;
 use super::super::fields::parse_ipv4_fast;
 use super::super::fields::trim;
 use super::super::{LineOutcome, ParseOptions, Scratch, clf};
-use super::{Rest, head, ipv4_prefix, ipv6_word, rest};
-use crate::model::Request;
+use super::{Rest, head, ipv4_prefix, ipv6_word, rest, rest_light};
+use crate::model::{ClientFilter, Request};
+
+/// A light filter that holds every address: every line the fast head reads is light.
+fn everyone() -> ClientFilter {
+    let all: [ipnet::IpNet; 2] = ["0.0.0.0/0".parse().unwrap(), "::/0".parse().unwrap()];
+    ClientFilter::from_networks(&all)
+}
+
+/// What a light request still carries (see `ParseOptions::light`; the client is resolved
+/// from the peer after `clf::parse`).
+fn counted(r: &Request) -> impl PartialEq + std::fmt::Debug {
+    (r.time, r.utc_offset_secs, r.peer, r.status, r.bytes_sent)
+}
 
 /// Both paths over `lines` in order (one scratch each, so the time cache sees the same
-/// sequence); the first difference, if any, as a message. The fast paths run twice: on their
-/// own, and with the line's text known from a `TextBlock` (as the decoder feeds them).
+/// sequence); the first difference, if any, as a message. The fast paths run three times: on
+/// their own, with the line's text known from a `TextBlock` (as the decoder feeds them), and
+/// light (`opts` with every client light) with the text known.
 fn diverges(lines: &[&[u8]], opts: &ParseOptions) -> Option<String> {
-    let mut scratch: [Scratch; 3] = Default::default();
-    let mut out: [Request; 3] = Default::default();
+    let light_opts = ParseOptions { light: Some(everyone()), ..opts.clone() };
+    let mut scratch: [Scratch; 4] = Default::default();
+    let mut out: [Request; 4] = Default::default();
     for line in lines {
         let line = trim(line);
-        let [fast, in_block, general] = &mut out;
-        let [fast_sc, block_sc, general_sc] = &mut scratch;
-        for r in [&mut *fast, &mut *in_block, &mut *general] {
+        let [fast, in_block, general, light] = &mut out;
+        let [fast_sc, block_sc, general_sc, light_sc] = &mut scratch;
+        for r in [&mut *fast, &mut *in_block, &mut *general, &mut *light] {
             r.clear();
         }
         let a = clf::parse(line, TextBlock::NONE, opts, fast_sc, fast);
         let b = clf::parse(line, TextBlock::new(line), opts, block_sc, in_block);
         let c = clf::parse_general(line, opts, general_sc, general);
+        let d = clf::parse(line, TextBlock::new(line), &light_opts, light_sc, light);
         let same =
             |o: &LineOutcome, r: &Request| *o == c && (c != LineOutcome::Request || *r == *general);
-        if !same(&a, fast) || !same(&b, in_block) {
+        let same_counted =
+            d == c && (c != LineOutcome::Request || counted(light) == counted(general));
+        if !same(&a, fast) || !same(&b, in_block) || !same_counted {
             return Some(format!(
-                "{}\nfast:     {a:?} {fast:?}\nin block: {b:?} {in_block:?}\ngeneral:  {c:?} {general:?}",
+                "{}\nfast:     {a:?} {fast:?}\nin block: {b:?} {in_block:?}\nlight:    {d:?} {light:?}\ngeneral:  {c:?} {general:?}",
                 String::from_utf8_lossy(line)
             ));
         }
@@ -45,7 +63,12 @@ fn diverges(lines: &[&[u8]], opts: &ParseOptions) -> Option<String> {
 
 fn assert_same(lines: &[&[u8]]) {
     let berlin = ParseOptions { default_tz: chrono_tz::Europe::Berlin, ..ParseOptions::default() };
-    for opts in [ParseOptions::default(), berlin] {
+    // Peers in 10.0.0.0/8 are proxies: their lines are not light.
+    let proxied = ParseOptions {
+        trusted_proxies: vec!["10.0.0.0/8".parse().unwrap()],
+        ..ParseOptions::default()
+    };
+    for opts in [ParseOptions::default(), berlin, proxied] {
         if let Some(d) = diverges(lines, &opts) {
             panic!("fast and general paths differ on\n{d}");
         }
@@ -60,7 +83,39 @@ fn the_usual_line_takes_both_fast_paths() {
     let rb = lb + 1 + memchr::memchr(b']', &USUAL[lb + 1..]).unwrap();
     let mut out = Request::default();
     assert_eq!(rest(&USUAL[rb + 1..], TextBlock::NONE, &mut out), Some(Rest::Complete));
+    let mut light = Request::default();
+    assert_eq!(rest_light(&USUAL[rb + 1..], &mut light), Some(Rest::Complete));
+    assert_eq!((light.status, light.bytes_sent), (out.status, out.bytes_sent));
     assert_same(&[USUAL]);
+}
+
+/// A light parse skips the strings only where the client is the peer and light; a line
+/// that leaves the fast path mid-way keeps what the general code read.
+#[test]
+fn light_parses_skip_strings_only_for_light_peers() {
+    let parse = |line: &[u8], opts: &ParseOptions| {
+        let mut out = Request::default();
+        let outcome = clf::parse(line, TextBlock::NONE, opts, &mut Scratch::default(), &mut out);
+        assert_eq!(outcome, LineOutcome::Request, "{}", String::from_utf8_lossy(line));
+        out
+    };
+    let ours = ClientFilter::from_networks(&["10.0.0.0/8".parse().unwrap()]);
+    let light = ParseOptions { light: Some(ours.clone()), ..ParseOptions::default() };
+    let r = parse(USUAL, &light);
+    assert!(r.method.is_empty() && r.target.is_empty() && r.user_agent.is_empty(), "{r:?}");
+    assert_eq!((r.status, r.bytes_sent), (200, 784));
+    // The peer is a trusted proxy: the client comes from X-Forwarded-For, read in full.
+    let proxied =
+        ParseOptions { trusted_proxies: vec!["10.2.0.0/16".parse().unwrap()], ..light.clone() };
+    assert_eq!(parse(USUAL, &proxied), parse(USUAL, &ParseOptions::default()));
+    // Not ours: in full.
+    let theirs = USUAL.strip_prefix(b"10.").map(|l| [b"11.", l].concat()).unwrap();
+    assert_eq!(parse(&theirs, &light), parse(&theirs, &ParseOptions::default()));
+    // Extras after the user agent: the general code reads from the bytes field on.
+    let extras = [USUAL, b" \"203.0.113.5\" 0.125"].concat();
+    let r = parse(&extras, &light);
+    assert!(r.method.is_empty(), "{r:?}");
+    assert_eq!((r.forwarded_for.as_str(), r.duration_us), ("203.0.113.5", Some(125_000)));
 }
 
 /// Lines beside the usual shape: each differs from it in one place the fast paths check.
