@@ -348,9 +348,7 @@ pub(super) fn read_access(
         reader.drain_all();
         outcome.map(|()| reader.sequence)
     })?;
-    for shard in shards.into_shards(chunks) {
-        c.absorb(shard);
-    }
+    c.absorb_all(shards.into_shards(chunks));
     Ok(())
 }
 
