@@ -196,9 +196,7 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
     let now = Utc::now();
     let output = match args.format {
         OutputFormat::Json => {
-            let doc = Analysis::build(&snapshot, now).with_redaction(redaction);
-            drop(snapshot);
-            Output::Json(Box::new(doc))
+            Output::Json(Box::new(Analysis::from_snapshot(snapshot, now).with_redaction(redaction)))
         }
         OutputFormat::Text => Output::Text(Box::new(snapshot), redaction),
         OutputFormat::Md => {
