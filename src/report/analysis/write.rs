@@ -10,7 +10,7 @@
 use std::io;
 use std::net::IpAddr;
 
-use chrono::{DateTime, Datelike, Timelike, Utc};
+use chrono::{DateTime, Utc};
 
 use super::{Actor, Analysis, GapDoc, HitDoc, Service, Source, Window, ts};
 use crate::model::snapshot::GapKind;
@@ -273,29 +273,29 @@ impl<W: io::Write> Pretty<W> {
     fn close(&mut self, bracket: u8) {
         self.depth -= 1;
         if !self.fresh {
-            self.newline();
+            self.line(false);
         }
         self.buf.push(bracket);
         self.fresh = false;
     }
 
-    fn newline(&mut self) {
-        /// A newline and the indentation of the deepest level the document has, and more.
-        const LINE: &[u8; 33] = b"\n                                ";
-        if let Some(line) = LINE.get(..1 + 2 * self.depth) {
+    /// A new line at the current depth, after a comma when `comma`.
+    fn line(&mut self, comma: bool) {
+        /// A comma, a newline and the indentation of the deepest level the document has,
+        /// and more.
+        const LINE: &[u8; 34] = b",\n                                ";
+        let start = usize::from(!comma);
+        if let Some(line) = LINE.get(start..2 + 2 * self.depth) {
             self.buf.extend_from_slice(line);
         } else {
-            self.buf.push(b'\n');
+            self.buf.extend_from_slice(&LINE[start..2]);
             self.buf.resize(self.buf.len() + 2 * self.depth, b' ');
         }
     }
 
     /// Start the next array element.
     fn elem(&mut self) {
-        if !self.fresh {
-            self.buf.push(b',');
-        }
-        self.newline();
+        self.line(!self.fresh);
         self.fresh = false;
     }
 
@@ -376,62 +376,96 @@ impl<W: io::Write> Pretty<W> {
     }
 }
 
-/// Decimal digits of `n`.
+/// "00" to "99", two bytes each.
+const PAIRS: [u8; 200] = {
+    let mut t = [0; 200];
+    let mut i = 0;
+    while i < 100 {
+        t[2 * i] = b'0' + (i / 10) as u8;
+        t[2 * i + 1] = b'0' + (i % 10) as u8;
+        i += 1;
+    }
+    t
+};
+
+/// The two digits of `n` (below 100).
+fn pair(n: u32) -> [u8; 2] {
+    let i = 2 * n as usize;
+    [PAIRS[i], PAIRS[i + 1]]
+}
+
+/// Decimal digits of `n`, two at a time.
 fn push_u64(buf: &mut Vec<u8>, mut n: u64) {
     let mut digits = [0_u8; 20];
     let mut i = digits.len();
-    loop {
+    while n >= 100 {
+        i -= 2;
+        digits[i..i + 2].copy_from_slice(&pair((n % 100) as u32));
+        n /= 100;
+    }
+    if n >= 10 {
+        i -= 2;
+        digits[i..i + 2].copy_from_slice(&pair(n as u32));
+    } else {
         i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
+        digits[i] = b'0' + n as u8;
     }
     buf.extend_from_slice(&digits[i..]);
 }
 
-/// `n` (below 10^width) as exactly `width` digits.
-fn push_padded(buf: &mut Vec<u8>, n: u32, width: usize) {
-    let mut digits = [b'0'; 9];
-    let mut n = n;
-    for d in digits[..width].iter_mut().rev() {
-        *d = b'0' + (n % 10) as u8;
-        n /= 10;
-    }
-    buf.extend_from_slice(&digits[..width]);
+/// Year, month and day of a day count from 1970-01-01 in the proleptic Gregorian calendar
+/// (chrono's), by Howard Hinnant's `civil_from_days`.
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
 }
 
 /// `t` as chrono's `to_rfc3339_opts(SecondsFormat::AutoSi, true)` writes it: as many
 /// fraction digits as needed in groups of three (none for whole seconds), then `Z`. Years
 /// outside 0..=9999 and leap seconds take chrono's own path.
 pub(super) fn push_rfc3339(buf: &mut Vec<u8>, t: DateTime<Utc>) {
+    let secs = t.timestamp();
     let nano = t.timestamp_subsec_nanos();
-    let year = t.year();
+    let (year, month, day) = civil_from_days(secs.div_euclid(86_400));
     if !(0..=9999).contains(&year) || nano >= 1_000_000_000 {
         buf.extend_from_slice(ts(t).as_bytes());
         return;
     }
-    push_padded(buf, year as u32, 4);
-    buf.push(b'-');
-    push_padded(buf, t.month(), 2);
-    buf.push(b'-');
-    push_padded(buf, t.day(), 2);
-    buf.push(b'T');
-    push_padded(buf, t.hour(), 2);
-    buf.push(b':');
-    push_padded(buf, t.minute(), 2);
-    buf.push(b':');
-    push_padded(buf, t.second(), 2);
+    let of_day = secs.rem_euclid(86_400) as u32;
+    let year = year as u32;
+    let [y0, y1] = pair(year / 100);
+    let [y2, y3] = pair(year % 100);
+    let [mo0, mo1] = pair(month);
+    let [d0, d1] = pair(day);
+    let [h0, h1] = pair(of_day / 3600);
+    let [mi0, mi1] = pair(of_day / 60 % 60);
+    let [s0, s1] = pair(of_day % 60);
+    buf.extend_from_slice(&[
+        y0, y1, y2, y3, b'-', mo0, mo1, b'-', d0, d1, b'T', h0, h1, b':', mi0, mi1, b':', s0, s1,
+    ]);
     if nano != 0 {
-        buf.push(b'.');
-        if nano % 1_000_000 == 0 {
-            push_padded(buf, nano / 1_000_000, 3);
+        let (digits, width) = if nano % 1_000_000 == 0 {
+            (nano / 1_000_000, 3)
         } else if nano % 1_000 == 0 {
-            push_padded(buf, nano / 1_000, 6);
+            (nano / 1_000, 6)
         } else {
-            push_padded(buf, nano, 9);
+            (nano, 9)
+        };
+        let mut fraction = [b'.'; 10];
+        let mut n = digits;
+        for d in fraction[1..=width].iter_mut().rev() {
+            *d = b'0' + (n % 10) as u8;
+            n /= 10;
         }
+        buf.extend_from_slice(&fraction[..=width]);
     }
     buf.push(b'Z');
 }

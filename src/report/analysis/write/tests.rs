@@ -247,7 +247,8 @@ proptest! {
 
     #[test]
     fn times_are_formatted_as_chrono_does(
-        secs in -62_135_596_800_i64..253_402_300_800,
+        // Years -100 to 10100: both edges of the fast path (0..=9999) and beyond.
+        secs in -65_300_000_000_i64..256_600_000_000,
         nanos in prop_oneof![Just(0_u32), 0_u32..1000, (0_u32..1000).prop_map(|n| n * 1000),
                              (0_u32..1000).prop_map(|n| n * 1_000_000), 0_u32..1_000_000_000],
     ) {
@@ -255,6 +256,15 @@ proptest! {
         let mut buf = Vec::new();
         push_rfc3339(&mut buf, t);
         prop_assert_eq!(String::from_utf8(buf).unwrap(), ts(t));
+    }
+}
+
+#[test]
+fn numbers_are_written_in_full() {
+    for n in [0, 7, 10, 99, 100, 101, 999, 1000, 65_535, 1_234_567_890, u64::MAX - 1, u64::MAX] {
+        let mut buf = Vec::new();
+        push_u64(&mut buf, n);
+        assert_eq!(String::from_utf8(buf).unwrap(), n.to_string());
     }
 }
 
