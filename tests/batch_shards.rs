@@ -96,7 +96,27 @@ access = ["logs/edge.log"]
 
 /// The reference: one correlator, every file decoded whole and applied in file order.
 fn serial(cfg: &CaseConfig, dir: &Path) -> Correlator {
+    serial_with_scans(cfg, dir, &[])
+}
+
+/// [`serial`] with scan files first (registered first, as a batch run numbers them).
+fn serial_with_scans(cfg: &CaseConfig, dir: &Path, scans: &[&str]) -> Correlator {
     let mut c = Correlator::new(cfg.clone());
+    for file in scans {
+        let path = dir.join("scans").join(file);
+        let id = c.add_source(SourceInfo {
+            path: path.display().to_string(),
+            kind: SourceKind::Scan,
+            format: "unknown".into(),
+            service: String::new(),
+            vantage: leakline::config::Vantage::External,
+        });
+        let mut decoder = Decoder::new(DecoderOptions::new(id, Some(SourceKind::Scan)));
+        let mut events = Vec::new();
+        decoder.feed(&std::fs::read(&path).unwrap(), &mut events);
+        decoder.finish(&mut events);
+        c.apply(&events);
+    }
     for (service, file) in [("api", "a.log"), ("api", "b.log"), ("edge", "edge.log")] {
         let path = dir.join("logs").join(file);
         let id = c.add_source(SourceInfo {
@@ -283,5 +303,55 @@ access = ["logs/gw.log", "logs/gw2.log"]
             );
             assert_eq!(got, want, "workers {workers}, chunks of {chunk_bytes}");
         }
+    }
+}
+
+/// External scans of `api`: open before its first request (so the sealed run's first segment
+/// already holds evidence when the shards come back), and closed twice inside its traffic, so
+/// that it has three windows. Times are seconds after 2026-11-03T00:00:00Z.
+fn scan_of_api(dir: &Path) {
+    const DAY: u64 = 1_793_664_000;
+    let mut out = String::new();
+    for (secs, status) in
+        [(3540, "open"), (3780, "closed"), (3900, "open"), (7320, "closed"), (7410, "open")]
+    {
+        let _ = writeln!(
+            out,
+            r#"{{"ip":"192.0.2.40","timestamp":"{}","port":443,"proto":"tcp","rec_type":"status","data":{{"status":"{status}","reason":"x","ttl":52}}}}"#,
+            DAY + secs
+        );
+    }
+    std::fs::create_dir(dir.join("scans")).unwrap();
+    std::fs::write(dir.join("scans/masscan.ndjson"), out).unwrap();
+    let toml = std::fs::read_to_string(dir.join("leakline.toml"))
+        .unwrap()
+        .replace("name = \"api\"\n", "name = \"api\"\naddresses = [\"192.0.2.40:443\"]\n")
+        + "\n[[scans]]\npaths = [\"scans/masscan.ndjson\"]\nvantage = \"external\"\n";
+    std::fs::write(dir.join("leakline.toml"), toml).unwrap();
+}
+
+/// With scans, shards are folded into segments that already hold evidence, and a service's
+/// totals span several windows: still exactly the serial run.
+#[test]
+fn parallel_batch_with_scans_equals_a_serial_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    write_case(tmp.path());
+    scan_of_api(tmp.path());
+    let cfg = leakline::config::load(&tmp.path().join("leakline.toml")).unwrap();
+    let reference = serial_with_scans(&cfg, tmp.path(), &["masscan.ndjson"]);
+    let as_of = reference.latest_event().unwrap();
+    let snap = reference.snapshot(as_of);
+    let api = snap.services.iter().find(|s| s.name == "api").unwrap();
+    assert_eq!(api.windows.len(), 3, "{:?}", api.windows);
+    assert!(api.windows.iter().all(|w| w.external_requests > 0));
+    let per_window: u64 = api.windows.iter().map(|w| w.external_requests).sum();
+    assert_eq!(api.external_requests, per_window);
+    assert_eq!(api.first_external, api.windows[0].first_external);
+    let expected = evidence(&snap);
+    for (workers, chunk_bytes) in [(1, 1 << 22), (3, 4096), (2, 1 << 20)] {
+        let c =
+            batch::run(&cfg, &BatchOptions { workers, chunk_bytes, ..Default::default() }).unwrap();
+        let got = evidence(&c.snapshot(as_of));
+        assert!(got == expected, "workers {workers}, chunks of {chunk_bytes} bytes differ");
     }
 }

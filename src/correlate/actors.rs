@@ -241,12 +241,8 @@ impl Actors {
         t: TimeKey,
         address_scanner: impl FnOnce() -> Option<u32>,
     ) -> u32 {
-        let next = self.states.len() as u32;
-        let id = match ip {
-            IpAddr::V4(v4) => *self.v4.entry(u32::from(v4)).or_insert(next),
-            IpAddr::V6(v6) => *self.v6.entry(u128::from(v6)).or_insert(next),
-        };
-        if id == next {
+        let id = self.claim(ip);
+        if id as usize == self.states.len() {
             self.states.push(ActorState::new(ip, t, address_scanner()));
         }
         id
@@ -278,6 +274,23 @@ impl Actors {
     pub fn into_parts(self) -> impl Iterator<Item = (ActorState, ActorLists)> {
         let mut lists = self.lists.into_iter();
         self.states.into_iter().map(move |a| (a, lists.next().unwrap_or_default()))
+    }
+
+    /// The id of `ip`; for a new address, the next id (`len()`), already mapped: the caller
+    /// pushes the address's state next.
+    pub(crate) fn claim(&mut self, ip: IpAddr) -> u32 {
+        let next = self.states.len() as u32;
+        match ip {
+            IpAddr::V4(v4) => *self.v4.entry(u32::from(v4)).or_insert(next),
+            IpAddr::V6(v6) => *self.v6.entry(u128::from(v6)).or_insert(next),
+        }
+    }
+
+    /// Make room for every actor of `other` as a new one (the most it can add).
+    pub(crate) fn reserve_for(&mut self, other: &Actors) {
+        self.states.reserve(other.states.len());
+        self.v4.reserve(other.v4.len());
+        self.v6.reserve(other.v6.len());
     }
 
     #[must_use]

@@ -108,7 +108,7 @@ impl ServiceState {
 
     /// Index of the segment a positive at `t` falls in (positives sort before negatives at
     /// equal times, so a positive at exactly a negative's time belongs to the segment it ends).
-    fn segment_of(&self, t: TimeKey) -> usize {
+    pub(crate) fn segment_of(&self, t: TimeKey) -> usize {
         self.negatives.partition_point(|n| n.0 < t)
     }
 }

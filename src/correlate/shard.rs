@@ -145,17 +145,46 @@ impl Correlator {
             .collect()
     }
 
+    /// Fold every shard in, as [`Correlator::absorb`] on each in turn, with the tables
+    /// sized once for all of them instead of grown shard by shard (each growth rehashes
+    /// everything absorbed so far).
+    pub fn absorb_all(&mut self, shards: Vec<Shard>) {
+        let mut shards = shards.into_iter();
+        // The first is absorbed alone: into an empty correlator it is taken whole, tables
+        // and all, so sizing before it would be wasted.
+        let Some(first) = shards.next() else { return };
+        self.absorb(first);
+        let rest: Vec<Shard> = shards.collect();
+        for shard in &rest {
+            self.tally.actors.reserve_for(&shard.tally.actors);
+        }
+        for (svc, state) in self.services.iter_mut().enumerate() {
+            let mut room = vec![(0, 0); state.segments.len()];
+            for cell in rest.iter().flat_map(|s| &s.segments[svc]).filter(|c| !c.is_empty()) {
+                let i = state.segment_of(cell.first_pos.unwrap_or_default());
+                room[i].0 += cell.actors.len();
+                room[i].1 += cell.paths.len();
+            }
+            for (segment, (actors, paths)) in state.segments.iter_mut().zip(room) {
+                segment.actors.reserve(actors);
+                segment.paths.reserve(paths);
+            }
+        }
+        for shard in rest {
+            self.absorb(shard);
+        }
+    }
+
     /// Fold a shard's requests in (see the module docs).
     pub fn absorb(&mut self, shard: Shard) {
         let maps = self.tally.absorb(shard.tally);
-        for (svc, segments) in shard.segments.iter().enumerate() {
+        for (svc, segments) in shard.segments.into_iter().enumerate() {
             let state = &mut self.services[svc];
-            for cell in segments.iter().filter(|c| !c.is_empty()) {
+            for cell in segments.into_iter().filter(|c| !c.is_empty()) {
                 // The segment a cell belongs to, located by its evidence (equal to its
                 // index while no negative was added since `shards`).
-                let t = cell.first_pos.unwrap_or_default();
-                let i = state.negatives.partition_point(|n| n.0 < t);
-                state.segments[i].merge_remapped(cell, &maps);
+                let i = state.segment_of(cell.first_pos.unwrap_or_default());
+                state.segments[i].absorb(cell, &maps);
             }
         }
         for (minute, n) in shard.rate.finish() {

@@ -1,6 +1,10 @@
 //! Deriving a `Snapshot` from the correlator's state: windows from segments and cells,
 //! actor summaries, the rate series. Pure; the cost is linear in the state size.
 
+use std::borrow::Cow;
+use std::cmp::Reverse;
+use std::net::IpAddr;
+
 use chrono::{DateTime, Utc};
 
 use super::actors::ActorState;
@@ -33,18 +37,11 @@ pub(crate) fn build(c: &Correlator, as_of: DateTime<Utc>, detail: ActorDetail) -
         .filter(|s| s.name != super::engine::UNASSIGNED_SERVICE || has_activity(s))
         .map(|s| service_summary(c, s, &classes))
         .collect();
-    let mut actors: Vec<ActorSummary> = c
-        .tally
-        .actors
-        .states
-        .iter()
-        .zip(&classes)
-        .enumerate()
-        .map(|(id, (a, &class))| actor_summary(c, id as u32, a, class, detail))
+    let states = &c.tally.actors.states;
+    let actors: Vec<ActorSummary> = actor_order(states)
+        .into_iter()
+        .map(|i| actor_summary(c, i as u32, &states[i], classes[i], detail))
         .collect();
-    actors.sort_by(|a, b| {
-        b.bytes.cmp(&a.bytes).then(b.requests.cmp(&a.requests)).then(a.client.cmp(&b.client))
-    });
     let mut gaps = c.gaps.clone();
     gaps.sort_by(|a, b| {
         (a.from, &a.path, &a.reason, a.source).cmp(&(b.from, &b.path, &b.reason, b.source))
@@ -65,6 +62,20 @@ pub(crate) fn build(c: &Correlator, as_of: DateTime<Utc>, detail: ActorDetail) -
             elapsed_ms: 0,
         },
     }
+}
+
+/// Actor indices in snapshot order: bytes descending, then requests descending, then client
+/// ascending. Sorting small keys and building each summary in place avoids moving the large
+/// summaries around. Clients are distinct, so the order is total and an unstable sort gives
+/// the one possible result.
+fn actor_order(states: &[ActorState]) -> Vec<usize> {
+    let mut keys: Vec<(Reverse<u64>, Reverse<u64>, IpAddr, u32)> = states
+        .iter()
+        .enumerate()
+        .map(|(i, a)| (Reverse(a.bytes), Reverse(a.requests), a.ip, i as u32))
+        .collect();
+    keys.sort_unstable();
+    keys.into_iter().map(|k| k.3 as usize).collect()
 }
 
 fn has_activity(s: &ServiceState) -> bool {
@@ -112,19 +123,22 @@ fn first_non_scanner(cell: &Cell, classes: &[ActorClass]) -> Option<HitRef> {
 
 fn service_summary(c: &Correlator, s: &ServiceState, classes: &[ActorClass]) -> ServiceSummary {
     let mut windows = Vec::new();
-    let mut total = Cell::default();
+    // Each window's evidence, for the service totals. A segment without detail cells (every
+    // segment of a sealed batch run) is borrowed, not copied.
+    let mut parts: Vec<(Cow<'_, Cell>, Option<HitRef>)> = Vec::new();
     for (i, segment) in s.segments.iter().enumerate() {
         let lower = i.checked_sub(1).map(|j| s.negatives[j]);
         let upper = s.negatives.get(i).copied();
-        let mut acc = segment.clone();
         let range = (
             lower.map_or(std::ops::Bound::Unbounded, |n| std::ops::Bound::Excluded(n.0)),
             upper.map_or(std::ops::Bound::Unbounded, |n| std::ops::Bound::Included(n.0)),
         );
+        let mut acc = Cow::Borrowed(segment);
         for (_, cell) in s.cells.range(range) {
-            acc.merge(cell);
+            acc.to_mut().merge(cell);
         }
         let (Some(first), Some(last)) = (acc.first_pos, acc.last_pos) else { continue };
+        let non_scanner = first_non_scanner(&acc, classes);
         windows.push(Window {
             opened_earliest: lower.map(|n| time_of(n.0)),
             opened_latest: time_of(first),
@@ -136,15 +150,30 @@ fn service_summary(c: &Correlator, s: &ServiceState, classes: &[ActorClass]) -> 
             external_bytes: acc.bytes,
             external_clients: acc.actors.len() as u64,
             first_external: acc.first.as_ref().map(|h| hit(c, h)),
-            first_non_scanner_success: first_non_scanner(&acc, classes).map(|h| hit(c, &h)),
+            first_non_scanner_success: non_scanner.map(|h| hit(c, &h)),
             evidence: EvidenceCount {
                 positive: acc.positives(),
                 negative: upper.map_or(0, |n| n.1),
             },
             top_paths: top_paths(c, acc.paths.iter().map(|(&p, &n)| (p, n))),
         });
-        total.merge(&acc);
+        parts.push((acc, non_scanner));
     }
+    // The totals over every window: one window's are its own (no merged copy of its
+    // tables); several are merged. The first non-scanner success of the union is the
+    // earliest of the windows' (a minimum of minima; windows never share an instant).
+    let (total, total_non_scanner) = match parts.len() {
+        0 | 1 => parts.pop().unwrap_or_default(),
+        _ => {
+            let mut total = Cell::default();
+            let mut non_scanner = None;
+            for (acc, first) in &parts {
+                total.merge(acc);
+                min_hit(&mut non_scanner, *first);
+            }
+            (Cow::Owned(total), non_scanner)
+        }
+    };
     let state = match windows.last() {
         None => State::NeverExposed,
         Some(w) if w.status == WindowStatus::Open => State::Open,
@@ -165,7 +194,7 @@ fn service_summary(c: &Correlator, s: &ServiceState, classes: &[ActorClass]) -> 
         internal_requests: s.internal_requests,
         unattributed_requests: s.unattributed_requests,
         first_external: total.first.as_ref().map(|h| hit(c, h)),
-        first_non_scanner_success: first_non_scanner(&total, classes).map(|h| hit(c, &h)),
+        first_non_scanner_success: total_non_scanner.map(|h| hit(c, &h)),
         windows,
         scans,
     }

@@ -35,23 +35,39 @@ pub(crate) struct Recorded {
 /// How the ids of an absorbed tally map onto the absorbing one (index = old id).
 #[derive(Debug, Default)]
 pub(crate) struct IdMaps {
-    pub strings: Vec<u32>,
-    pub actors: Vec<u32>,
+    /// `None` when the ids are unchanged: the absorbing tally was empty and took the other
+    /// one whole (a batch run's first shard), so nothing needs translating.
+    remap: Option<Remap>,
+}
+
+#[derive(Debug)]
+struct Remap {
+    strings: Vec<u32>,
+    actors: Vec<u32>,
 }
 
 impl IdMaps {
+    /// Whether every id keeps its value.
+    #[must_use]
+    pub fn is_identity(&self) -> bool {
+        self.remap.is_none()
+    }
+
     #[must_use]
     pub fn string(&self, id: u32) -> u32 {
-        self.strings[id as usize]
+        self.remap.as_ref().map_or(id, |m| m.strings[id as usize])
     }
 
     #[must_use]
     pub fn actor(&self, id: u32) -> u32 {
-        self.actors[id as usize]
+        self.remap.as_ref().map_or(id, |m| m.actors[id as usize])
     }
 
     #[must_use]
     pub fn hit(&self, h: HitRef) -> HitRef {
+        if self.is_identity() {
+            return h;
+        }
         HitRef {
             actor: self.actor(h.actor),
             user_agent: self.string(h.user_agent),
@@ -124,11 +140,22 @@ impl Tally {
     /// Fold `other` into this tally. An actor present in both is merged as if `other`'s
     /// requests had been recorded after this tally's (which is exact when each actor's
     /// requests all went to one tally, as with batch shards).
+    ///
+    /// An empty tally (a batch run's correlator, before its first shard) takes `other` whole:
+    /// no string is re-interned, no actor moved, and the maps are the identity.
     pub fn absorb(&mut self, other: Tally) -> IdMaps {
+        if self.actors.is_empty() && self.strings.is_empty() && self.ua_flags.is_empty() {
+            let detail = self.detail;
+            *self = other;
+            self.detail = detail;
+            return IdMaps { remap: None };
+        }
         let strings: Vec<u32> = other.strings.iter().map(|s| self.strings.intern(s)).collect();
         for (ua, flags) in other.ua_flags {
             self.ua_flags.insert(strings[ua as usize], flags);
         }
+        // Sized once for every actor of `other` (shards share none): no rehash on the way.
+        self.actors.reserve_for(&other.actors);
         let actors = other
             .actors
             .into_parts()
@@ -137,7 +164,7 @@ impl Tally {
                 self.actors.absorb(a, &lists)
             })
             .collect();
-        IdMaps { strings, actors }
+        IdMaps { remap: Some(Remap { strings, actors }) }
     }
 }
 
@@ -145,12 +172,11 @@ impl Actors {
     /// Add `a` with its `lists` (string ids already translated) as a new actor, or merge
     /// them into the actor with the same address; returns its id here.
     fn absorb(&mut self, a: ActorState, lists: &ActorLists) -> u32 {
-        let id = self.id(a.ip, a.first_seen, || a.address_scanner);
-        let mine = &mut self.states[id as usize];
-        if mine.requests == 0 {
-            *mine = a;
-        } else {
-            mine.merge(&a);
+        let id = self.claim(a.ip);
+        match self.states.get_mut(id as usize) {
+            None => self.states.push(a),
+            Some(mine) if mine.requests == 0 => *mine = a,
+            Some(mine) => mine.merge(&a),
         }
         if *lists != ActorLists::default() {
             self.lists_mut(id).merge(lists);

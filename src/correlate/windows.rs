@@ -94,6 +94,11 @@ impl ActorFirsts {
         self.hits.get(i as usize).map_or(0, |h| h.at.line)
     }
 
+    /// Make room for `n` more actors.
+    pub fn reserve(&mut self, n: usize) {
+        self.index.reserve(n);
+    }
+
     /// Number of distinct actors.
     #[must_use]
     pub fn len(&self) -> usize {
@@ -186,9 +191,16 @@ impl Cell {
     }
 
     /// Fold in a cell whose actor and string ids belong to an absorbed tally (a batch
-    /// shard's), translating them with `maps`.
-    pub(crate) fn merge_remapped(&mut self, other: &Cell, maps: &super::tally::IdMaps) {
-        self.merge_with(other, |a| maps.actor(a), |h| maps.hit(h), |p| maps.string(p));
+    /// shard's), translating them with `maps`. Into an empty cell with unchanged ids, the
+    /// other cell is moved (its tables are not rebuilt entry by entry).
+    pub(crate) fn absorb(&mut self, other: Cell, maps: &super::tally::IdMaps) {
+        if self.is_empty() && maps.is_identity() {
+            *self = other;
+            return;
+        }
+        self.actors.reserve(other.actors.len());
+        self.paths.reserve(other.paths.len());
+        self.merge_with(&other, |a| maps.actor(a), |h| maps.hit(h), |p| maps.string(p));
     }
 
     /// Fold another cell into this one.

@@ -7,14 +7,24 @@
 //! bound of open windows), so a reader can reproduce durations, `unmatched_targets` on scan
 //! sources, `oversized`, `incomplete` and `errors` on every source, `gaps` (as in the report
 //! JSON), and `redaction: {enabled, counts: {kind: n}}`.
+//!
+//! The document derives `Serialize`, which defines its layout; [`Analysis::write`] emits the
+//! same bytes through a hand-written writer (`write.rs`), because a large run lists tens of
+//! thousands of actors, and building and serializing the document the generic way took
+//! about three times the instructions.
+
+mod write;
 
 use std::io;
+use std::net::IpAddr;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
 use crate::model::Snapshot;
-use crate::model::snapshot::{Gap, Hit, PathCount, ServiceState, SourceHealth, WindowStatus};
+use crate::model::snapshot::{
+    ActorSummary, Gap, Hit, PathCount, ServiceState, SourceHealth, WindowStatus,
+};
 use crate::report::{RedactionCounts, RedactionRecord};
 
 /// The schema identifier.
@@ -22,6 +32,11 @@ pub const SCHEMA: &str = "leakline.analysis/1";
 
 fn ts(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::AutoSi, true)
+}
+
+/// A time as the document writes it (RFC 3339 UTC, `Z`), for fields kept as `DateTime`.
+fn ser_ts<S: serde::Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&ts(*t))
 }
 
 fn ts_opt(t: Option<DateTime<Utc>>) -> Option<String> {
@@ -157,12 +172,18 @@ impl From<&PathCount> for PathDoc {
     }
 }
 
+/// One actor. The client and times are kept as values and formatted only when written:
+/// a large run has tens of thousands of actors, and a string each would be built once,
+/// written once and freed.
 #[derive(Debug, Serialize)]
 pub struct Actor {
-    pub client: String,
+    /// Written as its display form (`203.0.113.9`, `2001:db8::1`).
+    pub client: IpAddr,
     pub class: &'static str,
-    pub first_seen: String,
-    pub last_seen: String,
+    #[serde(serialize_with = "ser_ts")]
+    pub first_seen: DateTime<Utc>,
+    #[serde(serialize_with = "ser_ts")]
+    pub last_seen: DateTime<Utc>,
     pub requests: u64,
     pub successes: u64,
     pub bytes: u64,
@@ -223,11 +244,49 @@ fn state_name(s: ServiceState) -> &'static str {
     }
 }
 
+impl Actor {
+    fn of(a: &ActorSummary, services: Vec<String>) -> Actor {
+        Actor {
+            client: a.client,
+            class: a.class.as_str(),
+            first_seen: a.first_seen,
+            last_seen: a.last_seen,
+            requests: a.requests,
+            successes: a.successes,
+            bytes: a.bytes,
+            services,
+        }
+    }
+}
+
 impl Analysis {
     /// Build the document. `generated_at` is the wall clock, read by the caller (the engine
     /// reads none); `snapshot.stats.elapsed_ms` should already be filled by the caller.
     #[must_use]
     pub fn build(snapshot: &Snapshot, generated_at: DateTime<Utc>) -> Analysis {
+        let mut doc = Analysis::without_actors(snapshot, generated_at);
+        doc.actors = snapshot.actors.iter().map(|a| Actor::of(a, a.services.clone())).collect();
+        doc
+    }
+
+    /// [`Analysis::build`] from a snapshot that is no longer needed: the actors' service
+    /// lists are moved into the document instead of copied.
+    #[must_use]
+    pub fn from_snapshot(mut snapshot: Snapshot, generated_at: DateTime<Utc>) -> Analysis {
+        let actors = std::mem::take(&mut snapshot.actors);
+        let mut doc = Analysis::without_actors(&snapshot, generated_at);
+        doc.actors = actors
+            .into_iter()
+            .map(|mut a| {
+                let services = std::mem::take(&mut a.services);
+                Actor::of(&a, services)
+            })
+            .collect();
+        doc
+    }
+
+    /// Everything but the actors (a handful of values each; the actors are the bulk).
+    fn without_actors(snapshot: &Snapshot, generated_at: DateTime<Utc>) -> Analysis {
         Analysis {
             schema: SCHEMA,
             case: Case { name: snapshot.case_name.clone() },
@@ -271,20 +330,7 @@ impl Analysis {
                         .collect(),
                 })
                 .collect(),
-            actors: snapshot
-                .actors
-                .iter()
-                .map(|a| Actor {
-                    client: a.client.to_string(),
-                    class: a.class.as_str(),
-                    first_seen: ts(a.first_seen),
-                    last_seen: ts(a.last_seen),
-                    requests: a.requests,
-                    successes: a.successes,
-                    bytes: a.bytes,
-                    services: a.services.clone(),
-                })
-                .collect(),
+            actors: Vec::new(),
             gaps: snapshot.gaps.iter().map(GapDoc::from).collect(),
             stats: Stats {
                 lines: snapshot.stats.lines,
@@ -303,9 +349,9 @@ impl Analysis {
         self
     }
 
-    /// Write the document as pretty JSON followed by a newline.
-    pub fn write(&self, mut out: impl io::Write) -> io::Result<()> {
-        serde_json::to_writer_pretty(&mut out, self)?;
-        out.write_all(b"\n")
+    /// Write the document as pretty JSON followed by a newline: the bytes of
+    /// `serde_json::to_writer_pretty` and a newline, written in large blocks.
+    pub fn write(&self, out: impl io::Write) -> io::Result<()> {
+        write::write(self, out)
     }
 }

@@ -1,0 +1,504 @@
+//! The writer behind [`Analysis::write`]: the bytes `serde_json::to_writer_pretty` gives for
+//! the document (two-space indent, `"key": value`, `[]` and `{}` when empty, `serde_json`'s
+//! string escapes), then a newline. The tests hold the two equal, field by field.
+//!
+//! Why by hand: a large run lists tens of thousands of actors (megabytes of JSON), and this
+//! is the last thing `leakline analyze` does before it exits, on one thread. Here every value
+//! is formatted straight into one buffer (no string per time or IPv4 address, no call through
+//! `dyn Write` per token), and the buffer goes out in large blocks.
+
+use std::io;
+use std::net::IpAddr;
+
+use chrono::{DateTime, Utc};
+
+use super::{Actor, Analysis, GapDoc, HitDoc, Service, Source, Window, ts};
+use crate::model::snapshot::GapKind;
+
+/// Bytes buffered before they are handed to the output.
+const BLOCK: usize = 1 << 16;
+
+pub(super) fn write(doc: &Analysis, out: impl io::Write) -> io::Result<()> {
+    let mut w = Pretty { out, buf: Vec::with_capacity(BLOCK + 4096), depth: 0, fresh: true };
+    w.open(b'{');
+    w.key("schema");
+    w.str(doc.schema);
+    w.key("case");
+    w.open(b'{');
+    w.key("name");
+    w.str(&doc.case.name);
+    w.close(b'}');
+    w.key("generated_at");
+    w.str(&doc.generated_at);
+    w.key("as_of");
+    w.str(&doc.as_of);
+    w.key("sources");
+    w.list(&doc.sources, source)?;
+    w.key("services");
+    w.list(&doc.services, service)?;
+    w.key("actors");
+    w.list(&doc.actors, actor)?;
+    w.key("gaps");
+    w.list(&doc.gaps, gap)?;
+    w.key("stats");
+    w.open(b'{');
+    for (k, n) in [
+        ("lines", doc.stats.lines),
+        ("events", doc.stats.events),
+        ("malformed", doc.stats.malformed),
+        ("elapsed_ms", doc.stats.elapsed_ms),
+    ] {
+        w.key(k);
+        w.u64(n);
+    }
+    w.close(b'}');
+    w.key("redaction");
+    w.open(b'{');
+    w.key("enabled");
+    w.bool(doc.redaction.enabled);
+    w.key("counts");
+    w.open(b'{');
+    for (kind, n) in &doc.redaction.counts.0 {
+        w.key(kind.as_str());
+        w.u64(*n);
+    }
+    w.close(b'}');
+    w.close(b'}');
+    w.close(b'}');
+    w.buf.push(b'\n');
+    w.finish()
+}
+
+fn source<W: io::Write>(w: &mut Pretty<W>, s: &Source) {
+    w.open(b'{');
+    w.key("path");
+    w.str(&s.path);
+    w.key("kind");
+    w.str(s.kind);
+    w.key("format");
+    w.str(&s.format);
+    w.key("sha256");
+    w.opt_str(s.sha256.as_deref());
+    for (k, n) in [("lines", s.lines), ("events", s.events), ("malformed", s.malformed)] {
+        w.key(k);
+        w.u64(n);
+    }
+    w.key("first_event");
+    w.opt_str(s.first_event.as_deref());
+    w.key("last_event");
+    w.opt_str(s.last_event.as_deref());
+    w.key("unmatched_targets");
+    match &s.unmatched_targets {
+        None => w.null(),
+        Some(u) => {
+            w.open(b'{');
+            w.key("targets");
+            w.u64(u.targets);
+            w.key("observations");
+            w.u64(u.observations);
+            w.close(b'}');
+        }
+    }
+    w.key("oversized");
+    w.u64(s.oversized);
+    w.key("incomplete");
+    w.bool(s.incomplete);
+    w.key("errors");
+    w.open(b'[');
+    for e in &s.errors {
+        w.elem();
+        w.str(e);
+    }
+    w.close(b']');
+    w.close(b'}');
+}
+
+fn service<W: io::Write>(w: &mut Pretty<W>, s: &Service) {
+    w.open(b'{');
+    w.key("name");
+    w.str(&s.name);
+    w.key("addresses");
+    w.open(b'[');
+    for a in &s.addresses {
+        w.elem();
+        w.str(a);
+    }
+    w.close(b']');
+    w.key("state");
+    w.str(s.state);
+    w.key("windows");
+    w.open(b'[');
+    for win in &s.windows {
+        w.elem();
+        window(w, win);
+    }
+    w.close(b']');
+    w.close(b'}');
+}
+
+fn window<W: io::Write>(w: &mut Pretty<W>, win: &Window) {
+    w.open(b'{');
+    w.key("opened_earliest");
+    w.opt_str(win.opened_earliest.as_deref());
+    w.key("opened_latest");
+    w.str(&win.opened_latest);
+    w.key("closed_earliest");
+    w.str(&win.closed_earliest);
+    w.key("closed_latest");
+    w.opt_str(win.closed_latest.as_deref());
+    w.key("status");
+    w.str(win.status);
+    for (k, n) in [
+        ("external_requests", win.external_requests),
+        ("external_successes", win.external_successes),
+        ("external_bytes", win.external_bytes),
+        ("external_clients", win.external_clients),
+    ] {
+        w.key(k);
+        w.u64(n);
+    }
+    w.key("first_external");
+    hit(w, win.first_external.as_ref());
+    w.key("first_non_scanner_success");
+    hit(w, win.first_non_scanner_success.as_ref());
+    w.key("evidence");
+    w.open(b'{');
+    w.key("positive");
+    w.u64(win.evidence.positive);
+    w.key("negative");
+    w.u64(win.evidence.negative);
+    w.close(b'}');
+    w.key("top_paths");
+    w.open(b'[');
+    for p in &win.top_paths {
+        w.elem();
+        w.open(b'{');
+        w.key("path");
+        w.str(&p.path);
+        w.key("requests");
+        w.u64(p.requests);
+        w.close(b'}');
+    }
+    w.close(b']');
+    w.close(b'}');
+}
+
+fn hit<W: io::Write>(w: &mut Pretty<W>, h: Option<&HitDoc>) {
+    let Some(h) = h else { return w.null() };
+    w.open(b'{');
+    w.key("time");
+    w.str(&h.time);
+    w.key("client");
+    w.str(&h.client);
+    w.key("user_agent");
+    w.str(&h.user_agent);
+    w.key("method");
+    w.str(&h.method);
+    w.key("path");
+    w.str(&h.path);
+    w.key("status");
+    w.u64(u64::from(h.status));
+    w.close(b'}');
+}
+
+fn actor<W: io::Write>(w: &mut Pretty<W>, a: &Actor) {
+    w.open(b'{');
+    w.key("client");
+    w.ip(a.client);
+    w.key("class");
+    w.str(a.class);
+    w.key("first_seen");
+    w.time(a.first_seen);
+    w.key("last_seen");
+    w.time(a.last_seen);
+    for (k, n) in [("requests", a.requests), ("successes", a.successes), ("bytes", a.bytes)] {
+        w.key(k);
+        w.u64(n);
+    }
+    w.key("services");
+    w.open(b'[');
+    for s in &a.services {
+        w.elem();
+        w.str(s);
+    }
+    w.close(b']');
+    w.close(b'}');
+}
+
+fn gap<W: io::Write>(w: &mut Pretty<W>, g: &GapDoc) {
+    w.open(b'{');
+    w.key("kind");
+    w.str(gap_kind(g.kind));
+    w.key("path");
+    w.str(&g.path);
+    w.key("from");
+    w.str(&g.from);
+    w.key("to");
+    w.opt_str(g.to.as_deref());
+    w.key("reason");
+    w.str(&g.reason);
+    w.close(b'}');
+}
+
+/// `GapKind`'s serde name (snake case).
+fn gap_kind(k: GapKind) -> &'static str {
+    match k {
+        GapKind::Rotated => "rotated",
+        GapKind::Truncated => "truncated",
+        GapKind::SourceError => "source_error",
+        GapKind::Silent => "silent",
+        GapKind::Restart => "restart",
+    }
+}
+
+/// `serde_json`'s pretty layout, into a buffer handed to `out` block by block.
+struct Pretty<W> {
+    out: W,
+    buf: Vec<u8>,
+    /// Open containers.
+    depth: usize,
+    /// Nothing written yet in the innermost open container.
+    fresh: bool,
+}
+
+impl<W: io::Write> Pretty<W> {
+    /// `[` or `{`.
+    fn open(&mut self, bracket: u8) {
+        self.buf.push(bracket);
+        self.depth += 1;
+        self.fresh = true;
+    }
+
+    /// `]` or `}`: on its own line unless the container is empty.
+    fn close(&mut self, bracket: u8) {
+        self.depth -= 1;
+        if !self.fresh {
+            self.line(false);
+        }
+        self.buf.push(bracket);
+        self.fresh = false;
+    }
+
+    /// A new line at the current depth, after a comma when `comma`.
+    fn line(&mut self, comma: bool) {
+        /// A comma, a newline and the indentation of the deepest level the document has,
+        /// and more.
+        const LINE: &[u8; 34] = b",\n                                ";
+        let start = usize::from(!comma);
+        if let Some(line) = LINE.get(start..2 + 2 * self.depth) {
+            self.buf.extend_from_slice(line);
+        } else {
+            self.buf.extend_from_slice(&LINE[start..2]);
+            self.buf.resize(self.buf.len() + 2 * self.depth, b' ');
+        }
+    }
+
+    /// Start the next array element.
+    fn elem(&mut self) {
+        self.line(!self.fresh);
+        self.fresh = false;
+    }
+
+    /// Start the next object member (`key` needs no escaping: field names).
+    fn key(&mut self, key: &str) {
+        self.elem();
+        self.buf.push(b'"');
+        self.buf.extend_from_slice(key.as_bytes());
+        self.buf.extend_from_slice(b"\": ");
+    }
+
+    /// Each item of `items` as an array element; the buffer is handed on between items.
+    fn list<T>(&mut self, items: &[T], each: fn(&mut Self, &T)) -> io::Result<()> {
+        self.open(b'[');
+        for item in items {
+            self.elem();
+            each(self, item);
+            if self.buf.len() >= BLOCK {
+                self.out.write_all(&self.buf)?;
+                self.buf.clear();
+            }
+        }
+        self.close(b']');
+        Ok(())
+    }
+
+    fn finish(mut self) -> io::Result<()> {
+        self.out.write_all(&self.buf)
+    }
+
+    fn null(&mut self) {
+        self.buf.extend_from_slice(b"null");
+    }
+
+    fn bool(&mut self, b: bool) {
+        self.buf.extend_from_slice(if b { b"true" } else { b"false" });
+    }
+
+    fn u64(&mut self, n: u64) {
+        push_u64(&mut self.buf, n);
+    }
+
+    fn opt_str(&mut self, s: Option<&str>) {
+        match s {
+            Some(s) => self.str(s),
+            None => self.null(),
+        }
+    }
+
+    fn str(&mut self, s: &str) {
+        self.buf.push(b'"');
+        push_escaped(&mut self.buf, s);
+        self.buf.push(b'"');
+    }
+
+    fn ip(&mut self, ip: IpAddr) {
+        self.buf.push(b'"');
+        match ip {
+            IpAddr::V4(v4) => {
+                let [a, b, c, d] = v4.octets();
+                push_u64(&mut self.buf, u64::from(a));
+                for octet in [b, c, d] {
+                    self.buf.push(b'.');
+                    push_u64(&mut self.buf, u64::from(octet));
+                }
+            }
+            // Display never yields a character JSON escapes.
+            IpAddr::V6(v6) => self.buf.extend_from_slice(v6.to_string().as_bytes()),
+        }
+        self.buf.push(b'"');
+    }
+
+    /// A time as `ts` writes it.
+    fn time(&mut self, t: DateTime<Utc>) {
+        self.buf.push(b'"');
+        push_rfc3339(&mut self.buf, t);
+        self.buf.push(b'"');
+    }
+}
+
+/// "00" to "99", two bytes each.
+const PAIRS: [u8; 200] = {
+    let mut t = [0; 200];
+    let mut i = 0;
+    while i < 100 {
+        t[2 * i] = b'0' + (i / 10) as u8;
+        t[2 * i + 1] = b'0' + (i % 10) as u8;
+        i += 1;
+    }
+    t
+};
+
+/// The two digits of `n` (below 100).
+fn pair(n: u32) -> [u8; 2] {
+    let i = 2 * n as usize;
+    [PAIRS[i], PAIRS[i + 1]]
+}
+
+/// Decimal digits of `n`, two at a time.
+fn push_u64(buf: &mut Vec<u8>, mut n: u64) {
+    let mut digits = [0_u8; 20];
+    let mut i = digits.len();
+    while n >= 100 {
+        i -= 2;
+        digits[i..i + 2].copy_from_slice(&pair((n % 100) as u32));
+        n /= 100;
+    }
+    if n >= 10 {
+        i -= 2;
+        digits[i..i + 2].copy_from_slice(&pair(n as u32));
+    } else {
+        i -= 1;
+        digits[i] = b'0' + n as u8;
+    }
+    buf.extend_from_slice(&digits[i..]);
+}
+
+/// Year, month and day of a day count from 1970-01-01 in the proleptic Gregorian calendar
+/// (chrono's), by Howard Hinnant's `civil_from_days`.
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+/// `t` as chrono's `to_rfc3339_opts(SecondsFormat::AutoSi, true)` writes it: as many
+/// fraction digits as needed in groups of three (none for whole seconds), then `Z`. Years
+/// outside 0..=9999 and leap seconds take chrono's own path.
+pub(super) fn push_rfc3339(buf: &mut Vec<u8>, t: DateTime<Utc>) {
+    let secs = t.timestamp();
+    let nano = t.timestamp_subsec_nanos();
+    let (year, month, day) = civil_from_days(secs.div_euclid(86_400));
+    if !(0..=9999).contains(&year) || nano >= 1_000_000_000 {
+        buf.extend_from_slice(ts(t).as_bytes());
+        return;
+    }
+    let of_day = secs.rem_euclid(86_400) as u32;
+    let year = year as u32;
+    let [y0, y1] = pair(year / 100);
+    let [y2, y3] = pair(year % 100);
+    let [mo0, mo1] = pair(month);
+    let [d0, d1] = pair(day);
+    let [h0, h1] = pair(of_day / 3600);
+    let [mi0, mi1] = pair(of_day / 60 % 60);
+    let [s0, s1] = pair(of_day % 60);
+    buf.extend_from_slice(&[
+        y0, y1, y2, y3, b'-', mo0, mo1, b'-', d0, d1, b'T', h0, h1, b':', mi0, mi1, b':', s0, s1,
+    ]);
+    if nano != 0 {
+        let (digits, width) = if nano % 1_000_000 == 0 {
+            (nano / 1_000_000, 3)
+        } else if nano % 1_000 == 0 {
+            (nano / 1_000, 6)
+        } else {
+            (nano, 9)
+        };
+        let mut fraction = [b'.'; 10];
+        let mut n = digits;
+        for d in fraction[1..=width].iter_mut().rev() {
+            *d = b'0' + (n % 10) as u8;
+            n /= 10;
+        }
+        buf.extend_from_slice(&fraction[..=width]);
+    }
+    buf.push(b'Z');
+}
+
+/// `s` with `serde_json`'s escapes: `\"`, `\\`, the short forms `\b \t \n \f \r`, and
+/// `\u00xx` (lower-case hex) for the other control characters; everything else as is.
+pub(super) fn push_escaped(buf: &mut Vec<u8>, s: &str) {
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        if b >= 0x20 && b != b'"' && b != b'\\' {
+            continue;
+        }
+        buf.extend_from_slice(&bytes[start..i]);
+        match b {
+            b'"' => buf.extend_from_slice(b"\\\""),
+            b'\\' => buf.extend_from_slice(b"\\\\"),
+            0x08 => buf.extend_from_slice(b"\\b"),
+            b'\t' => buf.extend_from_slice(b"\\t"),
+            b'\n' => buf.extend_from_slice(b"\\n"),
+            0x0c => buf.extend_from_slice(b"\\f"),
+            b'\r' => buf.extend_from_slice(b"\\r"),
+            _ => {
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                buf.extend_from_slice(b"\\u00");
+                buf.push(HEX[usize::from(b >> 4)]);
+                buf.push(HEX[usize::from(b & 0xf)]);
+            }
+        }
+        start = i + 1;
+    }
+    buf.extend_from_slice(&bytes[start..]);
+}
+
+#[cfg(test)]
+mod tests;

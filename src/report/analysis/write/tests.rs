@@ -1,0 +1,278 @@
+//! The hand-written writer against `serde_json`'s pretty output of the same document.
+
+use std::collections::BTreeMap;
+
+use chrono::{NaiveDate, TimeZone};
+use proptest::prelude::*;
+
+use super::super::{Case, Evidence, PathDoc, Stats, UnmatchedDoc};
+use super::*;
+use crate::report::{RedactionCounts, RedactionRecord, SecretKind};
+
+fn serde_bytes(doc: &Analysis) -> String {
+    let mut s = serde_json::to_string_pretty(doc).unwrap();
+    s.push('\n');
+    s
+}
+
+fn written(doc: &Analysis) -> String {
+    let mut out = Vec::new();
+    doc.write(&mut out).unwrap();
+    String::from_utf8(out).unwrap()
+}
+
+/// Every control character, the characters JSON escapes, DEL, and multi-byte text.
+fn tricky() -> String {
+    let mut s: String = (0_u8..0x20).map(char::from).collect();
+    s.push_str("\"quoted\" back\\slash / DEL\u{7f} é ∑ \u{2028}\u{2029} 🦀 end");
+    s
+}
+
+fn at(y: i32, mo: u32, d: u32, h: u32, mi: u32, s: u32, nano: u32) -> DateTime<Utc> {
+    NaiveDate::from_ymd_opt(y, mo, d).unwrap().and_hms_nano_opt(h, mi, s, nano).unwrap().and_utc()
+}
+
+/// Times in every form the formatter has: whole seconds, milli-, micro- and nanoseconds,
+/// a leap second, and years outside 0..=9999 (chrono's own path).
+fn times() -> Vec<DateTime<Utc>> {
+    vec![
+        at(2026, 11, 24, 0, 0, 35, 0),
+        at(2026, 1, 2, 3, 4, 5, 120_000_000),
+        at(1999, 12, 31, 23, 59, 59, 123_456_000),
+        at(2000, 2, 29, 12, 30, 7, 1),
+        at(2016, 12, 31, 23, 59, 59, 1_500_000_000),
+        at(0, 1, 1, 0, 0, 0, 0),
+        at(9999, 12, 31, 23, 59, 59, 999_999_999),
+        at(-44, 3, 15, 12, 0, 0, 0),
+        at(10_000, 1, 1, 0, 0, 0, 5_000),
+        Utc.timestamp_opt(0, 0).unwrap(),
+    ]
+}
+
+fn hit(t: &str, text: &str) -> HitDoc {
+    HitDoc {
+        time: t.into(),
+        client: "2001:db8::7".into(),
+        user_agent: text.into(),
+        method: "GET".into(),
+        path: format!("/{text}?q=1"),
+        status: 404,
+    }
+}
+
+fn window(closed: bool, hits: bool) -> Window {
+    let text = tricky();
+    Window {
+        opened_earliest: closed.then(|| "2026-11-01T00:00:00Z".into()),
+        opened_latest: "2026-11-02T00:00:00.5Z".into(),
+        closed_earliest: "2026-11-03T00:00:00Z".into(),
+        closed_latest: closed.then(|| "2026-11-04T00:00:00Z".into()),
+        status: if closed { "closed" } else { "open" },
+        external_requests: u64::MAX,
+        external_successes: 0,
+        external_bytes: 1_234_567_890,
+        external_clients: 7,
+        first_external: hits.then(|| hit("2026-11-02T00:00:00.5Z", &text)),
+        first_non_scanner_success: hits.then(|| hit("2026-11-02T00:00:01Z", "curl/8")),
+        evidence: Evidence { positive: 3, negative: if closed { 2 } else { 0 } },
+        top_paths: if hits {
+            vec![PathDoc { path: text, requests: 10 }, PathDoc { path: "/".into(), requests: 1 }]
+        } else {
+            Vec::new()
+        },
+    }
+}
+
+fn source(scan: bool, errors: Vec<String>) -> Source {
+    Source {
+        path: format!("/var/log/{}.log", tricky()),
+        kind: if scan { "scan" } else { "access" },
+        format: "combined".into(),
+        sha256: (!scan).then(|| "ab".repeat(32)),
+        lines: 12,
+        events: 11,
+        malformed: 1,
+        first_event: (!scan).then(|| "2026-11-02T00:00:00Z".into()),
+        last_event: None,
+        unmatched_targets: scan.then_some(UnmatchedDoc { targets: 2, observations: 5 }),
+        oversized: 0,
+        incomplete: scan,
+        errors,
+    }
+}
+
+/// Both address families (and a mapped IPv4 address), every class, every time form, and
+/// zero to two services each.
+fn actors() -> Vec<Actor> {
+    let times = times();
+    let clients = ["203.0.113.9", "0.0.0.0", "255.255.255.255", "2001:db8::1", "::ffff:1.2.3.4"];
+    clients
+        .iter()
+        .enumerate()
+        .map(|(i, c)| Actor {
+            client: c.parse().unwrap(),
+            class: ["scanner", "tool", "browser", "unknown"][i % 4],
+            first_seen: times[i],
+            last_seen: times[(i + 3) % times.len()],
+            requests: i as u64 * 1000 + 1,
+            successes: i as u64,
+            bytes: 10_u64.pow(i as u32 * 4),
+            services: (0..i % 3).map(|k| format!("svc-{k} {}", tricky())).collect(),
+        })
+        .collect()
+}
+
+fn gaps() -> Vec<GapDoc> {
+    let kinds = [
+        GapKind::Rotated,
+        GapKind::Truncated,
+        GapKind::SourceError,
+        GapKind::Silent,
+        GapKind::Restart,
+    ];
+    kinds
+        .iter()
+        .enumerate()
+        .map(|(i, &kind)| GapDoc {
+            kind,
+            path: tricky(),
+            from: "2026-11-02T00:00:00Z".into(),
+            to: (i % 2 == 0).then(|| "2026-11-02T01:00:00Z".into()),
+            reason: tricky(),
+        })
+        .collect()
+}
+
+fn every_secret_kind() -> RedactionCounts {
+    let kinds = [
+        SecretKind::Param,
+        SecretKind::Bearer,
+        SecretKind::AwsKey,
+        SecretKind::ApiKey,
+        SecretKind::Jwt,
+        SecretKind::BasicAuth,
+    ];
+    RedactionCounts(kinds.into_iter().zip(1..).collect::<BTreeMap<_, _>>())
+}
+
+fn document() -> Analysis {
+    let text = tricky();
+    Analysis {
+        schema: super::super::SCHEMA,
+        case: Case { name: text.clone() },
+        generated_at: "2026-11-27T13:55:00.123Z".into(),
+        as_of: "2026-11-27T00:00:52Z".into(),
+        sources: vec![source(false, Vec::new()), source(true, vec![text.clone(), "2".into()])],
+        services: vec![
+            Service {
+                name: text.clone(),
+                addresses: vec!["10.0.0.1:443".into(), text],
+                state: "open",
+                windows: vec![window(true, true), window(false, false)],
+            },
+            Service {
+                name: "idle".into(),
+                addresses: Vec::new(),
+                state: "never_exposed",
+                windows: Vec::new(),
+            },
+        ],
+        actors: actors(),
+        gaps: gaps(),
+        stats: Stats { lines: 5_000_000, events: 4_995_047, malformed: 4935, elapsed_ms: 0 },
+        redaction: RedactionRecord { enabled: true, counts: every_secret_kind() },
+    }
+}
+
+#[test]
+fn every_field_is_written_as_serde_json_writes_it() {
+    let doc = document();
+    assert_eq!(written(&doc), serde_bytes(&doc));
+}
+
+#[test]
+fn empty_lists_and_no_counts_match_serde_json() {
+    let mut doc = document();
+    doc.sources.clear();
+    doc.services.clear();
+    doc.actors.clear();
+    doc.gaps.clear();
+    doc.redaction = RedactionRecord { enabled: false, counts: RedactionCounts::default() };
+    assert_eq!(written(&doc), serde_bytes(&doc));
+}
+
+/// Output larger than a block goes out in several writes, with the same bytes.
+#[test]
+fn a_long_actor_list_is_written_in_blocks() {
+    struct Counting(Vec<u8>, usize);
+    impl io::Write for Counting {
+        fn write(&mut self, b: &[u8]) -> io::Result<usize> {
+            self.1 += 1;
+            self.0.extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut doc = document();
+    let one = doc.actors.remove(3);
+    doc.actors = (0..3000_u32)
+        .map(|i| Actor {
+            client: IpAddr::from(std::net::Ipv4Addr::from(i.wrapping_mul(2_654_435_761))),
+            class: one.class,
+            first_seen: one.first_seen,
+            last_seen: one.last_seen,
+            requests: u64::from(i),
+            successes: one.successes,
+            bytes: one.bytes,
+            services: one.services.clone(),
+        })
+        .collect();
+    let mut out = Counting(Vec::new(), 0);
+    doc.write(&mut out).unwrap();
+    assert!(out.1 > 3, "{} writes", out.1);
+    assert_eq!(String::from_utf8(out.0).unwrap(), serde_bytes(&doc));
+}
+
+proptest! {
+    #[test]
+    fn strings_are_escaped_as_serde_json_does(s in any::<String>()) {
+        let mut buf = Vec::new();
+        buf.push(b'"');
+        push_escaped(&mut buf, &s);
+        buf.push(b'"');
+        prop_assert_eq!(String::from_utf8(buf).unwrap(), serde_json::to_string(&s).unwrap());
+    }
+
+    #[test]
+    fn times_are_formatted_as_chrono_does(
+        // Years -100 to 10100: both edges of the fast path (0..=9999) and beyond.
+        secs in -65_300_000_000_i64..256_600_000_000,
+        nanos in prop_oneof![Just(0_u32), 0_u32..1000, (0_u32..1000).prop_map(|n| n * 1000),
+                             (0_u32..1000).prop_map(|n| n * 1_000_000), 0_u32..1_000_000_000],
+    ) {
+        let t = Utc.timestamp_opt(secs, nanos).unwrap();
+        let mut buf = Vec::new();
+        push_rfc3339(&mut buf, t);
+        prop_assert_eq!(String::from_utf8(buf).unwrap(), ts(t));
+    }
+}
+
+#[test]
+fn numbers_are_written_in_full() {
+    for n in [0, 7, 10, 99, 100, 101, 999, 1000, 65_535, 1_234_567_890, u64::MAX - 1, u64::MAX] {
+        let mut buf = Vec::new();
+        push_u64(&mut buf, n);
+        assert_eq!(String::from_utf8(buf).unwrap(), n.to_string());
+    }
+}
+
+#[test]
+fn special_times_are_formatted_as_chrono_does() {
+    for t in times() {
+        let mut buf = Vec::new();
+        push_rfc3339(&mut buf, t);
+        assert_eq!(String::from_utf8(buf).unwrap(), ts(t), "{t:?}");
+    }
+}
