@@ -104,12 +104,7 @@ fn source<W: io::Write>(w: &mut Pretty<W>, s: &Source) {
     w.key("incomplete");
     w.bool(s.incomplete);
     w.key("errors");
-    w.open(b'[');
-    for e in &s.errors {
-        w.elem();
-        w.str(e);
-    }
-    w.close(b']');
+    w.strs(&s.errors);
     w.close(b'}');
 }
 
@@ -118,12 +113,7 @@ fn service<W: io::Write>(w: &mut Pretty<W>, s: &Service) {
     w.key("name");
     w.str(&s.name);
     w.key("addresses");
-    w.open(b'[');
-    for a in &s.addresses {
-        w.elem();
-        w.str(a);
-    }
-    w.close(b']');
+    w.strs(&s.addresses);
     w.key("state");
     w.str(s.state);
     w.key("windows");
@@ -216,12 +206,7 @@ fn actor<W: io::Write>(w: &mut Pretty<W>, a: &Actor) {
         w.u64(n);
     }
     w.key("services");
-    w.open(b'[');
-    for s in &a.services {
-        w.elem();
-        w.str(s);
-    }
-    w.close(b']');
+    w.strs(&a.services);
     w.close(b'}');
 }
 
@@ -308,6 +293,16 @@ impl<W: io::Write> Pretty<W> {
     }
 
     /// Each item of `items` as an array element; the buffer is handed on between items.
+    /// A list of strings (short: never flushed midway).
+    fn strs(&mut self, items: &[String]) {
+        self.open(b'[');
+        for item in items {
+            self.elem();
+            self.str(item);
+        }
+        self.close(b']');
+    }
+
     fn list<T>(&mut self, items: &[T], each: fn(&mut Self, &T)) -> io::Result<()> {
         self.open(b'[');
         for item in items {
