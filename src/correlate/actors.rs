@@ -286,11 +286,18 @@ impl Actors {
         }
     }
 
-    /// Make room for every actor of `other` as a new one (the most it can add).
-    pub(crate) fn reserve_for(&mut self, other: &Actors) {
-        self.states.reserve(other.states.len());
-        self.v4.reserve(other.v4.len());
-        self.v6.reserve(other.v6.len());
+    /// Make room for every actor of `others` as a new one (the most they can add), at once:
+    /// `reserve` counts from the current length, so one call per table with the sum.
+    pub(crate) fn reserve_for<'a>(&mut self, others: impl IntoIterator<Item = &'a Actors>) {
+        let (mut states, mut v4, mut v6) = (0, 0, 0);
+        for other in others {
+            states += other.states.len();
+            v4 += other.v4.len();
+            v6 += other.v6.len();
+        }
+        self.states.reserve(states);
+        self.v4.reserve(v4);
+        self.v6.reserve(v6);
     }
 
     #[must_use]

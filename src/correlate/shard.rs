@@ -155,9 +155,7 @@ impl Correlator {
         let Some(first) = shards.next() else { return };
         self.absorb(first);
         let rest: Vec<Shard> = shards.collect();
-        for shard in &rest {
-            self.tally.actors.reserve_for(&shard.tally.actors);
-        }
+        self.tally.actors.reserve_for(rest.iter().map(|s| &s.tally.actors));
         for (svc, state) in self.services.iter_mut().enumerate() {
             let mut room = vec![(0, 0); state.segments.len()];
             for cell in rest.iter().flat_map(|s| &s.segments[svc]).filter(|c| !c.is_empty()) {

@@ -155,7 +155,7 @@ impl Tally {
             self.ua_flags.insert(strings[ua as usize], flags);
         }
         // Sized once for every actor of `other` (shards share none): no rehash on the way.
-        self.actors.reserve_for(&other.actors);
+        self.actors.reserve_for([&other.actors]);
         let actors = other
             .actors
             .into_parts()
