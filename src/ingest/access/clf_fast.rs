@@ -24,7 +24,7 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::ops::Range;
 
-use super::escape::{LineText, TextBlock};
+use super::escape::{LineText, TextBlock, hex_val};
 use crate::model::Request;
 
 /// `addr ident user [` (single spaces, ident and user without spaces, tabs or `[`), where
@@ -87,7 +87,7 @@ fn ipv6_word(w: &[u8]) -> Option<Ipv6Addr> {
         }
         let start = i;
         let mut v = 0u16;
-        while let Some(d) = w.get(i).and_then(|&c| hex_digit(c)) {
+        while let Some(d) = w.get(i).and_then(|&c| hex_val(c)) {
             if i - start == 4 {
                 return None;
             }
@@ -310,16 +310,6 @@ fn push_protocol(text: &LineText<'_>, dst: &mut String, p: &[u8]) {
         b"HTTP/1.0" => dst.push_str("HTTP/1.0"),
         b"HTTP/2.0" => dst.push_str("HTTP/2.0"),
         _ => text.push(dst, p),
-    }
-}
-
-/// The value of a hex digit (either case).
-fn hex_digit(c: u8) -> Option<u8> {
-    match c {
-        b'0'..=b'9' => Some(c - b'0'),
-        b'a'..=b'f' => Some(c - b'a' + 10),
-        b'A'..=b'F' => Some(c - b'A' + 10),
-        _ => None,
     }
 }
 

@@ -138,7 +138,8 @@ pub(crate) fn push_escaped(dst: &mut String, raw: &[u8], scratch: &mut Vec<u8>) 
     push_lossy(dst, scratch);
 }
 
-fn hex_val(b: u8) -> Option<u8> {
+/// The value of a hex digit (either case).
+pub(crate) fn hex_val(b: u8) -> Option<u8> {
     match b {
         b'0'..=b'9' => Some(b - b'0'),
         b'a'..=b'f' => Some(b - b'a' + 10),
