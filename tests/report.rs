@@ -264,14 +264,7 @@ fn all_strings(v: &serde_json::Value, out: &mut Vec<String>) {
 #[test]
 fn every_format_is_redacted_and_counts_each_kind() {
     let m = hostile_model(Redaction::Enabled(Redactor::new()));
-    for kind in [
-        SecretKind::Param,
-        SecretKind::Bearer,
-        SecretKind::AwsKey,
-        SecretKind::ApiKey,
-        SecretKind::Jwt,
-        SecretKind::BasicAuth,
-    ] {
+    for kind in SecretKind::ALL {
         assert!(m.redaction.counts.0.get(&kind).copied().unwrap_or(0) >= 1, "{kind:?} not counted");
     }
     for f in [Format::Markdown, Format::Json, Format::Html] {

@@ -41,6 +41,16 @@ pub enum SecretKind {
 }
 
 impl SecretKind {
+    /// Every kind, in declaration (and report) order.
+    pub const ALL: [SecretKind; 6] = [
+        SecretKind::Param,
+        SecretKind::Bearer,
+        SecretKind::AwsKey,
+        SecretKind::ApiKey,
+        SecretKind::Jwt,
+        SecretKind::BasicAuth,
+    ];
+
     #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {

@@ -144,15 +144,7 @@ fn gaps() -> Vec<GapDoc> {
 }
 
 fn every_secret_kind() -> RedactionCounts {
-    let kinds = [
-        SecretKind::Param,
-        SecretKind::Bearer,
-        SecretKind::AwsKey,
-        SecretKind::ApiKey,
-        SecretKind::Jwt,
-        SecretKind::BasicAuth,
-    ];
-    RedactionCounts(kinds.into_iter().zip(1..).collect::<BTreeMap<_, _>>())
+    RedactionCounts(SecretKind::ALL.into_iter().zip(1..).collect::<BTreeMap<_, _>>())
 }
 
 fn document() -> Analysis {
