@@ -11,6 +11,7 @@ use leakline::config::CaseConfig;
 use leakline::correlate::actors::{MAX_ACTOR_AGENTS, MAX_ACTOR_PATHS};
 use leakline::correlate::batch::{self, BatchOptions};
 use leakline::correlate::{Correlator, SourceInfo};
+use leakline::ingest::SourceStats;
 use leakline::ingest::decoder::{Decoder, DecoderOptions};
 use leakline::model::{Snapshot, SourceKind};
 
@@ -103,36 +104,38 @@ fn serial(cfg: &CaseConfig, dir: &Path) -> Correlator {
 fn serial_with_scans(cfg: &CaseConfig, dir: &Path, scans: &[&str]) -> Correlator {
     let mut c = Correlator::new(cfg.clone());
     for file in scans {
-        let path = dir.join("scans").join(file);
-        let id = c.add_source(SourceInfo {
-            path: path.display().to_string(),
-            kind: SourceKind::Scan,
-            format: "unknown".into(),
-            service: String::new(),
-            vantage: leakline::config::Vantage::External,
-        });
-        let mut decoder = Decoder::new(DecoderOptions::new(id, Some(SourceKind::Scan)));
-        let mut events = Vec::new();
-        decoder.feed(&std::fs::read(&path).unwrap(), &mut events);
-        decoder.finish(&mut events);
-        c.apply(&events);
+        apply_file(&mut c, &dir.join("scans").join(file), SourceKind::Scan, "unknown", "");
     }
     for (service, file) in [("api", "a.log"), ("api", "b.log"), ("edge", "edge.log")] {
-        let path = dir.join("logs").join(file);
-        let id = c.add_source(SourceInfo {
-            path: path.display().to_string(),
-            kind: SourceKind::Access,
-            format: "combined".into(),
-            service: service.into(),
-            vantage: leakline::config::Vantage::External,
-        });
-        let mut decoder = Decoder::new(DecoderOptions::new(id, Some(SourceKind::Access)));
-        let mut events = Vec::new();
-        decoder.feed(&std::fs::read(&path).unwrap(), &mut events);
-        decoder.finish(&mut events);
-        c.apply(&events);
+        apply_file(&mut c, &dir.join("logs").join(file), SourceKind::Access, "combined", service);
     }
     c
+}
+
+/// Register `path` as a source of `kind` and apply the whole file, decoded in one piece with
+/// the case's trusted proxies (as a batch run decodes it); the file's statistics.
+fn apply_file(
+    c: &mut Correlator,
+    path: &Path,
+    kind: SourceKind,
+    format: &str,
+    service: &str,
+) -> SourceStats {
+    let id = c.add_source(SourceInfo {
+        path: path.display().to_string(),
+        kind,
+        format: format.into(),
+        service: service.into(),
+        vantage: leakline::config::Vantage::External,
+    });
+    let mut opts = DecoderOptions::new(id, Some(kind));
+    opts.access.trusted_proxies.clone_from(&c.config().trusted_proxies);
+    let mut decoder = Decoder::new(opts);
+    let mut events = Vec::new();
+    decoder.feed(&std::fs::read(path).unwrap(), &mut events);
+    decoder.finish(&mut events);
+    c.apply(&events);
+    decoder.stats().clone()
 }
 
 fn evidence(s: &Snapshot) -> [String; 3] {
@@ -248,21 +251,7 @@ access = ["logs/gw.log", "logs/gw2.log"]
     let mut stats = Vec::new();
     for file in ["gw.log", "gw2.log"] {
         let path = dir.join("logs").join(file);
-        let id = reference.add_source(SourceInfo {
-            path: path.display().to_string(),
-            kind: SourceKind::Access,
-            format: "combined".into(),
-            service: "gw".into(),
-            vantage: leakline::config::Vantage::External,
-        });
-        let mut opts = DecoderOptions::new(id, Some(SourceKind::Access));
-        opts.access.trusted_proxies.clone_from(&cfg.trusted_proxies);
-        let mut decoder = Decoder::new(opts);
-        let mut events = Vec::new();
-        decoder.feed(&std::fs::read(&path).unwrap(), &mut events);
-        decoder.finish(&mut events);
-        reference.apply(&events);
-        stats.push(decoder.stats().clone());
+        stats.push(apply_file(&mut reference, &path, SourceKind::Access, "combined", "gw"));
     }
     // The serial correlator is not told the sources' statistics, so its latest event is the
     // latest request it was given; the batch's also counts the sources' last lines.
