@@ -288,6 +288,7 @@ impl Engine {
             h.malformed_samples = update.stats.malformed_samples;
             h.first_event = update.stats.first_event;
             h.last_event = update.stats.last_event;
+            h.zone_assumed = update.stats.zone_assumed;
             update.format.clone_into(&mut h.format);
             h.incomplete = update.incomplete;
             if let Some(mut gap) = resumed {
