@@ -71,7 +71,8 @@ pub struct AnalyzeArgs {
     /// Keep secrets (tokens, keys, passwords) as logged in every output format; by default
     /// they are replaced by stable markers and the output says how many were.
     #[arg(long)]
-    pub no_redact: bool,    /// Zone of timestamps written without one (IANA name, e.g. `America/New_York`);
+    pub no_redact: bool,
+    /// Zone of timestamps written without one (IANA name, e.g. `America/New_York`);
     /// overrides the config's `timezone` [default: the config's, else UTC].
     #[arg(long, value_name = "ZONE")]
     pub tz: Option<String>,

@@ -60,7 +60,8 @@ pub struct ReportArgs {
     pub as_of: Option<String>,
     /// How many actors the Markdown and HTML reports list (JSON lists all).
     #[arg(long, value_name = "N", default_value_t = DEFAULT_TOP_ACTORS)]
-    pub top: usize,    /// Zone of timestamps written without one (IANA name, e.g. `America/New_York`);
+    pub top: usize,
+    /// Zone of timestamps written without one (IANA name, e.g. `America/New_York`);
     /// overrides the config's `timezone` [default: the config's, else UTC].
     #[arg(long, value_name = "ZONE")]
     pub tz: Option<String>,

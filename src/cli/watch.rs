@@ -80,7 +80,8 @@ pub struct WatchArgs {
     /// Access-log format for every `--access` (auto-detected when absent). `--log-format` is
     /// accepted too, as in `analyze` (where `--format` is the output format).
     #[arg(long, visible_alias = "log-format", value_name = "NAME")]
-    pub format: Option<String>,    /// Zone of timestamps written without one (IANA name, e.g. `America/New_York`);
+    pub format: Option<String>,
+    /// Zone of timestamps written without one (IANA name, e.g. `America/New_York`);
     /// overrides the config's `timezone` [default: the config's, else UTC].
     #[arg(long, value_name = "ZONE")]
     pub tz: Option<String>,

@@ -223,8 +223,11 @@ pub fn run(config: &CaseConfig, options: &BatchOptions) -> Result<Correlator, Ba
             })
         })
         .collect();
-    let scans: Vec<(&Planned, SourceId)> =
-        planned.iter().zip(ids.iter().copied()).filter(|(p, _)| p.kind == SourceKind::Scan).collect();
+    let scans: Vec<(&Planned, SourceId)> = planned
+        .iter()
+        .zip(ids.iter().copied())
+        .filter(|(p, _)| p.kind == SourceKind::Scan)
+        .collect();
     let copies = duplicate_runs(&scans, c.config().timezone)?;
     for ((p, id), copy_of) in scans.into_iter().zip(copies) {
         read_scan(&mut c, p, id, copy_of)?;

@@ -232,11 +232,8 @@ fn sources(s: &Snapshot, t: &mut String) {
             );
         }
         if let Some(kept) = &src.duplicate_of {
-            let _ = writeln!(
-                t,
-                "           same scan run as {}: not counted twice",
-                clean(kept, 200)
-            );
+            let _ =
+                writeln!(t, "           same scan run as {}: not counted twice", clean(kept, 200));
         }
         for (line, reason) in src.malformed_samples.iter().take(3) {
             let _ = writeln!(t, "           line {line}: {}", clean(reason, 100));

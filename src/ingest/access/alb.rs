@@ -22,11 +22,7 @@ use crate::model::Request;
 
 const TYPES: [&[u8]; 6] = [b"http", b"https", b"h2", b"grpcs", b"ws", b"wss"];
 
-pub(crate) fn parse(
-    line: &[u8],
-    sc: &mut Scratch,
-    out: &mut Request,
-) -> LineOutcome {
+pub(crate) fn parse(line: &[u8], sc: &mut Scratch, out: &mut Request) -> LineOutcome {
     let mut words = line.split(|&b| b == b' ');
     let first = words.next().unwrap_or_default();
     if first == b"tls" {

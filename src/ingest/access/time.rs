@@ -365,6 +365,36 @@ mod tests {
     }
 
     #[test]
+    fn only_times_without_zone_note_an_assumed_zone() {
+        let la = chrono_tz::America::Los_Angeles;
+        for (text, assumed) in [
+            (&b"2016-03-26 07:13:31"[..], true),
+            (b"2016-03-26T07:13:31.5", true),
+            (b"26/Mar/2016:07:13:31", true),
+            (b"2016-03-26T07:13:31Z", false),
+            (b"2016-03-26T07:13:31-07:00", false),
+            (b"26/Mar/2016:07:13:31 -0700", false),
+            (b"1459001611", false),
+            (b"1459001611.25", false),
+            (b"not a time", false),
+        ] {
+            let mut noted = false;
+            let stamp = parse_any_noting(text, la, &mut noted);
+            assert_eq!(noted, assumed, "{}", String::from_utf8_lossy(text));
+            if assumed {
+                // Read in the given zone: 07:13:31 PDT is 14:13:31Z.
+                assert_eq!(stamp.map(|s| s.0.timestamp() % 86_400), Some(14 * 3600 + 13 * 60 + 31));
+            }
+        }
+        let mut c = ClfCache::default();
+        c.parse(b"26/Mar/2016:07:13:31 -0700", la);
+        assert!(!c.zone_assumed);
+        c.parse(b"26/Mar/2016:07:13:31", la);
+        c.parse(b"26/Mar/2016:07:13:31", la);
+        assert!(c.zone_assumed, "sticky once a zone-less time was read");
+    }
+
+    #[test]
     fn cache_returns_same_value_and_ignores_failures() {
         let mut c = ClfCache::default();
         let a = c.parse(b"07/Dec/2016:11:05:07 +0100", chrono_tz::UTC);

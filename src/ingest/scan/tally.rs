@@ -101,7 +101,11 @@ impl Cx {
     /// clock change makes it ambiguous), and the source is marked `zone_assumed`. Only for
     /// times that evidence takes: a file that has an exact instant for the same moment
     /// uses that instead (see `clock.rs`).
-    pub fn local_ctime(&mut self, line: u64, stamp: &str) -> Result<DateTime<Utc>, ScanRecordError> {
+    pub fn local_ctime(
+        &mut self,
+        line: u64,
+        stamp: &str,
+    ) -> Result<DateTime<Utc>, ScanRecordError> {
         let tz = self.options.default_tz;
         let time = parse_ctime(stamp)
             .and_then(|n| tz.from_local_datetime(&n).earliest())
