@@ -104,7 +104,7 @@ fn render_banner(app: &App, area: Rect, buf: &mut Buffer) {
     let assumed = snap.sources.iter().filter(|s| s.zone_assumed).count();
     if assumed > 0 {
         spans.push(Span::styled(
-            format!(" · ⚠ {assumed} source(s) zone assumed ({})", sanitize::clean(&snap.timezone)),
+            format!(" · ⚠ zone assumed: {assumed} source(s)"),
             theme.warn_text(),
         ));
     }

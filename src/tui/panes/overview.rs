@@ -228,7 +228,7 @@ fn source_rows(snap: &Snapshot) -> Vec<SourceRow> {
             let kept = sanitize(&name, 30);
             format!("same run as {kept}: not counted")
         } else if s.zone_assumed {
-            format!("zone assumed: times read as {}", sanitize(&snap.timezone, 30))
+            format!("zone assumed: {}", sanitize(&snap.timezone, 30))
         } else {
             String::new()
         }
