@@ -279,3 +279,43 @@ fn exact_epoch_wins_over_the_local_header_and_both_files_name_one_run() {
     let (_, masscan) = parse("scan/zenfosec_masscan.out", ScanFormat::MasscanGrepable);
     assert!(!masscan.zone_assumed);
 }
+
+/// `report --tz` reads the case's zone-less evidence in that zone; the report says which
+/// sources rest on it.
+#[test]
+fn report_tz_reads_the_case_evidence_in_that_zone() {
+    let dir = tempfile::tempdir().unwrap();
+    let case = dir.path().join("case");
+    let init = leakline()
+        .args(["case", "init"])
+        .arg(&case)
+        .arg("--config")
+        .arg(fixture(PAIR))
+        .args(["--playbook", "exposed-api-endpoint"])
+        .env("LEAKLINE_OPERATOR", "tester")
+        .output()
+        .unwrap();
+    assert!(init.status.success(), "{}", String::from_utf8_lossy(&init.stderr));
+    let report = |extra: &[&str]| -> Value {
+        let out = dir.path().join("r.json");
+        let run = leakline()
+            .args(["report", "--case"])
+            .arg(&case)
+            .arg("--out")
+            .arg(&out)
+            .args(["--as-of", "2016-03-27T00:00:00Z"])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+        serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap()
+    };
+    let utc = report(&[]);
+    assert_eq!(source(&utc, "phage_subset.gnmap")["last_event"], "2016-03-26T07:13:31Z");
+    let la = report(&["--tz", LA]);
+    let grepable = source(&la, "phage_subset.gnmap");
+    assert_eq!(grepable["last_event"], "2016-03-26T14:13:31Z");
+    assert_eq!(grepable["zone_assumed"], true);
+    assert!(grepable["duplicate_of"].as_str().unwrap().ends_with("phage_subset.xml"));
+    assert_eq!(la["case"]["timezone"], LA);
+}
