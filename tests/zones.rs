@@ -2,8 +2,8 @@
 //! config's `timezone` or `--tz`, every output says so (`zone_assumed`), an exact time in a
 //! file wins over its local-time header, and one scan run given twice is counted once.
 //!
-//! Fixtures: `tests/fixtures/scan/tz_pair/` (one real nmap run as XML and `-oG`, scanned from
-//! UTC-07:00) and `tests/fixtures/access/zoneless/` (one log with offsets, one without);
+//! Fixtures: `tests/fixtures/zones/nmap_pair/` (one real nmap run as XML and `-oG`, scanned from
+//! UTC-07:00) and `tests/fixtures/zones/access/` (one log with offsets, one without);
 //! provenance in each folder's `PROVENANCE.md`.
 
 use std::path::{Path, PathBuf};
@@ -21,7 +21,7 @@ fn leakline() -> assert_cmd::Command {
     assert_cmd::Command::cargo_bin("leakline").unwrap()
 }
 
-const PAIR: &str = "scan/tz_pair/leakline.toml";
+const PAIR: &str = "zones/nmap_pair/leakline.toml";
 const LA: &str = "America/Los_Angeles";
 
 /// `analyze --format json` of `config` with extra arguments.
@@ -140,7 +140,7 @@ fn without_tz_the_grepable_copy_warns_that_its_zone_was_assumed() {
 #[test]
 fn another_runs_grepable_read_in_the_right_zone_agrees_with_the_xml() {
     let dir = tempfile::tempdir().unwrap();
-    let pair = fixture("scan/tz_pair");
+    let pair = fixture("zones/nmap_pair");
     std::fs::copy(pair.join("phage_subset.xml"), dir.path().join("run.xml")).unwrap();
     let gnmap = std::fs::read_to_string(pair.join("phage_subset.gnmap")).unwrap();
     let other = gnmap.replace("as: nmap -oA nmap -v -A", "as: nmap -oG nmap.gnmap -v -A");
@@ -171,7 +171,7 @@ fn an_unknown_tz_is_a_usage_error_naming_the_flag_and_value() {
     let runs: Vec<Vec<String>> = vec![
         vec!["analyze".into(), "--config".into(), config.display().to_string()],
         vec!["watch".into(), "--headless".into(), "--config".into(), config.display().to_string()],
-        vec!["inspect".into(), fixture("scan/tz_pair/phage_subset.gnmap").display().to_string()],
+        vec!["inspect".into(), fixture("zones/nmap_pair/phage_subset.gnmap").display().to_string()],
         vec![
             "report".into(),
             "--case".into(),
@@ -192,7 +192,7 @@ fn an_unknown_tz_is_a_usage_error_naming_the_flag_and_value() {
 /// The config's `timezone` reads zone-less times; `--tz` wins over it.
 #[test]
 fn config_timezone_reads_zone_less_access_times_and_tz_overrides_it() {
-    let config = fixture("access/zoneless/leakline.toml");
+    let config = fixture("zones/access/leakline.toml");
     let doc = analyze_json(&config, &[]);
     let json = source(&doc, "access.json");
     let clf = source(&doc, "access.log");
@@ -225,17 +225,17 @@ fn inspect_json_says_zone_assumed_per_file() {
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         serde_json::from_slice(&out.stdout).unwrap()
     };
-    let gnmap = inspect("scan/tz_pair/phage_subset.gnmap", &[]);
+    let gnmap = inspect("zones/nmap_pair/phage_subset.gnmap", &[]);
     assert_eq!(
         (gnmap["zone_assumed"].clone(), gnmap["assumed_zone"].clone()),
         (true.into(), "UTC".into())
     );
     assert_eq!(gnmap["last_event"], "2016-03-26T07:13:31Z");
-    let gnmap = inspect("scan/tz_pair/phage_subset.gnmap", &["--tz", LA]);
+    let gnmap = inspect("zones/nmap_pair/phage_subset.gnmap", &["--tz", LA]);
     assert_eq!(gnmap["assumed_zone"], LA);
     // The XML's `<finished time>` of the same run.
     assert_eq!(gnmap["last_event"], "2016-03-26T14:13:31Z");
-    for exact in ["scan/tz_pair/phage_subset.xml", "access/zoneless/access.log"] {
+    for exact in ["zones/nmap_pair/phage_subset.xml", "zones/access/access.log"] {
         let doc = inspect(exact, &[]);
         assert_eq!(
             (doc["zone_assumed"].clone(), doc["assumed_zone"].clone()),
@@ -243,12 +243,11 @@ fn inspect_json_says_zone_assumed_per_file() {
             "{exact}"
         );
     }
-    let json = inspect("access/zoneless/access.json", &["--tz", LA]);
+    let json = inspect("zones/access/access.json", &["--tz", LA]);
     assert_eq!(json["zone_assumed"], true);
     assert_eq!(json["first_event"], "2016-03-26T14:20:00Z");
 
-    let out =
-        leakline().arg("inspect").arg(fixture("access/zoneless/access.json")).output().unwrap();
+    let out = leakline().arg("inspect").arg(fixture("zones/access/access.json")).output().unwrap();
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("WARNING     times have no zone or UTC offset: read as UTC"), "{text}");
 }
@@ -265,10 +264,10 @@ fn exact_epoch_wins_over_the_local_header_and_both_files_name_one_run() {
         parser.feed(&bytes, &mut obs);
         (obs, parser.finish(&mut Vec::new()))
     };
-    let (xml_obs, xml) = parse("scan/tz_pair/phage_subset.xml", ScanFormat::NmapXml);
+    let (xml_obs, xml) = parse("zones/nmap_pair/phage_subset.xml", ScanFormat::NmapXml);
     assert!(!xml.zone_assumed);
     assert!(xml_obs.iter().all(|o| o.time.timestamp() >= 1_459_001_188));
-    let (_, grepable) = parse("scan/tz_pair/phage_subset.gnmap", ScanFormat::NmapGrepable);
+    let (_, grepable) = parse("zones/nmap_pair/phage_subset.gnmap", ScanFormat::NmapGrepable);
     assert!(grepable.zone_assumed);
     assert_eq!((xml.runs.len(), grepable.runs.len()), (1, 1));
     assert!(xml.runs[0].same_run(&grepable.runs[0]));
