@@ -318,3 +318,54 @@ fn report_tz_reads_the_case_evidence_in_that_zone() {
     assert!(grepable["duplicate_of"].as_str().unwrap().ends_with("phage_subset.xml"));
     assert_eq!(la["case"]["timezone"], LA);
 }
+
+/// `watch` reads zone-less times in `--tz` too, says so in `--out`, and counts one run given
+/// twice once (live, the copy read first is kept; either gives the same zero-length windows
+/// when the zone is right).
+#[test]
+fn watch_reads_tz_and_counts_one_run_once() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("final.json");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_leakline"))
+        .args(["watch", "--headless", "--stats-every", "1", "--tz", LA, "--config"])
+        .arg(fixture(PAIR))
+        .arg("--out")
+        .arg(&out)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    // Both files read in full: their lines add up (62 + 11).
+    let mut lines = BufReader::new(stdout).lines();
+    let started = std::time::Instant::now();
+    loop {
+        let line = lines.next().expect("watch ended early").unwrap();
+        let v: Value = serde_json::from_str(&line).unwrap();
+        if v["type"] == "stats" && v["lines"] == 73 {
+            break;
+        }
+        assert!(started.elapsed().as_secs() < 60, "no complete stats line: {line}");
+    }
+    let ok = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(ok.success());
+    drop(lines);
+    assert!(child.wait().unwrap().success());
+    let doc: Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    let grepable = source(&doc, "phage_subset.gnmap");
+    assert_eq!(
+        (grepable["zone_assumed"].clone(), grepable["assumed_zone"].clone()),
+        (true.into(), LA.into())
+    );
+    let xml = source(&doc, "phage_subset.xml");
+    let copies = [&grepable["duplicate_of"], &xml["duplicate_of"]];
+    assert_eq!(copies.iter().filter(|c| c.is_string()).count(), 1, "{copies:?}");
+    let wins = windows(&doc);
+    assert_eq!(wins.len(), 5, "{wins:?}");
+    for (name, opened, closed) in wins {
+        assert_eq!(opened, closed, "{name}");
+    }
+}
