@@ -4,9 +4,10 @@
 //! at <ctime>` comments, in the scanner's local time without a zone (read in
 //! [`ScanOptions::default_tz`](super::ScanOptions) by `Cx::local_ctime`, which marks the
 //! source `zone_assumed`). The `initiated` comment also names the run (command line after
-//! `as:`, local start) so an XML copy of the same run is recognised. Following the nmap XML rule for hosts
-//! without times, every observation gets the `done` time; hosts therefore wait until that line
-//! (or the end of input, where the `initiated` time is used and the file is incomplete).
+//! `as:`, local start) so an XML copy of the same run is recognised. Following the nmap XML
+//! rule for hosts without times, every observation gets the `done` time; hosts therefore
+//! wait until that line (or the end of input, where the `initiated` time is used and the
+//! file is incomplete).
 //!
 //! Host lines are TAB-separated fields: `Host: <ip> (<name>)`, then `Status: Up|Down` or
 //! `Ports: <entries>` and `Ignored State: <state> (<n>)`. The same host usually appears on
