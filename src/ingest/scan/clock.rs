@@ -40,10 +40,16 @@ pub struct ScanRun {
 }
 
 impl ScanRun {
-    /// Two files of the same run: same command line, same local start.
+    /// Two files of the same run: same command line, same local start, and the same exact
+    /// start where both have one (two scanners in different zones can start the same command
+    /// at the same local time).
     #[must_use]
     pub fn same_run(&self, other: &ScanRun) -> bool {
-        self.args == other.args && self.started_local == other.started_local
+        let exact_agrees = match (self.started, other.started) {
+            (Some(a), Some(b)) => a == b,
+            _ => true,
+        };
+        self.args == other.args && self.started_local == other.started_local && exact_agrees
     }
 
     /// The scanner's UTC offset at the start (seconds east), when the run has both an exact
@@ -75,5 +81,10 @@ mod tests {
         assert_eq!(grepable.utc_offset_secs(), None);
         let other = ScanRun { args: "nmap -oA nmap -A 10.0.1.0/24".into(), ..run.clone() };
         assert!(!run.same_run(&other));
+        // Same command, same local start, another instant: another scanner's run.
+        let elsewhere =
+            ScanRun { started: DateTime::from_timestamp(1_459_015_588, 0), ..run.clone() };
+        assert!(!run.same_run(&elsewhere));
+        assert!(elsewhere.same_run(&grepable), "-oG has no instant to contradict either");
     }
 }
