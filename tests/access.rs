@@ -184,25 +184,35 @@ fn gzip_multi_member_oversized_binary_and_no_final_newline() {
 }
 
 #[test]
-fn mixed_formats_in_one_file_count_the_strangers_as_malformed() {
+fn mixed_formats_in_one_file_are_read_by_their_own_format() {
     let dir = tempfile::tempdir().unwrap();
+    // CLF lines with a nginx JSON line, an Envoy text line and a debug line that no format
+    // reads (as in a Traefik capture interleaving access and debug lines).
     let mixed = format!(
         "{LINE}\n{{\"time_iso8601\":\"2024-01-01T00:00:00Z\",\"remote_addr\":\"1.2.3.4\"}}\n{LINE}\n\
-         [2019-04-11T00:31:55.439Z] \"GET / HTTP/1.1\" 404 NR 0 0 0 - \"-\" \"-\" \"-\" \"-\" \"-\"\n{LINE}\n"
+         [2019-04-11T00:31:55.439Z] \"GET / HTTP/1.1\" 404 NR 0 0 0 - \"-\" \"-\" \"-\" \"-\" \"-\"\n{LINE}\n\
+         time=\"2024-01-01T00:00:00Z\" level=debug msg=\"Configuration received\"\n"
     );
     write(dir.path(), "mixed.log", mixed.as_bytes());
     let r = inspect_json(dir.path(), &["mixed.log"]);
     assert_eq!(
         (&r[0]["format"], &r[0]["events"], &r[0]["malformed"]),
-        (&"combined".into(), &3.into(), &2.into())
+        (&"combined".into(), &5.into(), &1.into())
     );
-    let lines: Vec<u64> = r[0]["malformed_lines"]
-        .as_array()
+    assert_eq!(r[0]["formats"], serde_json::json!({"combined": 3, "nginx-json": 1, "envoy": 1}));
+    assert_eq!(r[0]["malformed_lines"][0]["line"], 6);
+    // The text report names the per-format counts too.
+    let out = Command::cargo_bin("leakline")
         .unwrap()
-        .iter()
-        .map(|m| m["line"].as_u64().unwrap())
-        .collect();
-    assert_eq!(lines, [2, 4]);
+        .current_dir(dir.path())
+        .args(["inspect", "mixed.log"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("formats     combined 3, envoy 1, nginx-json 1"), "{text}");
+    // A file of one format has no `formats` field.
+    let one = inspect_json(&fixtures(), &["beats_nginx_test.log"]);
+    assert!(one[0].get("formats").is_none());
 }
 
 #[test]
@@ -353,4 +363,90 @@ proptest! {
         let local = chrono::NaiveDate::from_ymd_opt(2025, 3, day).unwrap().and_hms_opt(hour, 7, 9).unwrap();
         prop_assert_eq!(r.time.naive_utc(), local - chrono::Duration::seconds(i64::from(offset)));
     }
+}
+
+/// The format detection picks for every file in `tests/fixtures/access` (each file must be
+/// listed, so a new fixture cannot go unchecked).
+const DETECTED: &[(&str, &str)] = &[
+    ("apache_logs.gz", "combined"),
+    ("logfile_shop_access_log.0", "combined"),
+    ("logfile_bad_access_log.0", "combined"),
+    ("beats_nginx_test.log", "combined"),
+    ("fail2ban_nginx-bad-request", "combined"),
+    ("logfile_caddy_log.0", "caddy"),
+    ("logfile_caddy_log.1", "caddy"),
+    ("test-format-json.log", "traefik"),
+    ("test-log.log", "envoy"),
+    ("beats_application-lb-http.log", "alb"),
+    ("integrations_test-alb.log", "alb"),
+    ("test-cloudfront.log", "cloudfront"),
+    ("variant_nginx_json_other_keys.log", "nginx-json"),
+];
+
+/// What detection sees of a file: its first 64 KiB, decompressed.
+fn detect_file(path: &Path) -> Option<AccessFormat> {
+    use std::io::Read as _;
+    let bytes = std::fs::read(path).unwrap();
+    let mut head = Vec::new();
+    if bytes.starts_with(&[0x1f, 0x8b]) {
+        flate2::read::MultiGzDecoder::new(&bytes[..])
+            .take(64 * 1024)
+            .read_to_end(&mut head)
+            .unwrap();
+    } else {
+        head = bytes[..bytes.len().min(64 * 1024)].to_vec();
+    }
+    leakline::ingest::access::detect_head(&head)
+}
+
+#[test]
+fn detection_chooses_right_on_every_fixture_and_shared_sample() {
+    let mut seen = 0;
+    for entry in std::fs::read_dir(fixtures()).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_str().unwrap().to_owned();
+        if name == "PROVENANCE.md" {
+            continue;
+        }
+        let want = DETECTED
+            .iter()
+            .find(|(f, _)| *f == name)
+            .unwrap_or_else(|| panic!("{name}: add the format it must be detected as"))
+            .1;
+        assert_eq!(detect_file(&path).map(AccessFormat::name), Some(want), "{name}");
+        seen += 1;
+    }
+    assert_eq!(seen, DETECTED.len());
+    // The shared samples, when this checkout sits beside them (`../shared/samples` from the
+    // main checkout): the folder names the format; scanner output is no access format.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let Some(samples) = [root.join("../shared/samples"), root.join("../../shared/samples")]
+        .into_iter()
+        .find(|p| p.is_dir())
+    else {
+        return;
+    };
+    let mut checked = 0;
+    for dir in std::fs::read_dir(&samples).unwrap() {
+        let dir = dir.unwrap().path();
+        if !dir.is_dir() {
+            continue;
+        }
+        let want = match dir.file_name().unwrap().to_str().unwrap() {
+            "aws_alb" => Some("alb"),
+            "aws_cloudfront" => Some("cloudfront"),
+            "caddy_json" => Some("caddy"),
+            "clf_combined" => Some("combined"),
+            "envoy_text" => Some("envoy"),
+            "traefik_json" => Some("traefik"),
+            // Scanner output: no access format may claim it.
+            _ => None,
+        };
+        for file in std::fs::read_dir(&dir).unwrap() {
+            let file = file.unwrap().path();
+            assert_eq!(detect_file(&file).map(AccessFormat::name), want, "{}", file.display());
+            checked += 1;
+        }
+    }
+    assert!(checked >= 30, "only {checked} samples in {}", samples.display());
 }

@@ -222,6 +222,11 @@ fn render(r: &Report, as_json: bool) -> String {
             "zone_assumed": s.zone_assumed,
             "assumed_zone": s.zone_assumed.then(|| r.tz.name()),
         });
+        if let (Some(formats), Some(obj)) = (per_format(r, s), v.as_object_mut()) {
+            let formats: serde_json::Map<String, serde_json::Value> =
+                formats.into_iter().map(|(f, n)| (f, json!(n))).collect();
+            obj.insert("formats".into(), serde_json::Value::Object(formats));
+        }
         if let (Some(sum), Some(obj)) = (scan, v.as_object_mut()) {
             let by_state: serde_json::Map<String, serde_json::Value> =
                 sum.by_state.iter().map(|(k, n)| (k.as_str().to_owned(), json!(n))).collect();
@@ -234,6 +239,17 @@ fn render(r: &Report, as_json: bool) -> String {
         return format!("{v}\n");
     }
     text(r, s, scan.as_ref()).unwrap_or_default()
+}
+
+/// Events per format of a mixed access file (the source's format first, then the formats
+/// that read the lines it could not); `None` when one format read every event.
+fn per_format(r: &Report, s: &leakline::ingest::SourceStats) -> Option<Vec<(String, u64)>> {
+    if s.other_formats.is_empty() {
+        return None;
+    }
+    let others: u64 = s.other_formats.values().sum();
+    let own = (r.format.name().to_owned(), s.events.saturating_sub(others));
+    Some(std::iter::once(own).chain(s.other_formats.iter().map(|(f, n)| (f.clone(), *n))).collect())
 }
 
 /// The human-readable block for one file.
@@ -261,6 +277,10 @@ fn text(
             "  WARNING     times have no zone or UTC offset: read as {} (--tz ZONE to change)",
             r.tz.name()
         )?;
+    }
+    if let Some(formats) = per_format(r, s) {
+        let list: Vec<String> = formats.iter().map(|(f, n)| format!("{f} {n}")).collect();
+        writeln!(t, "  formats     {} (mixed file: events per format)", list.join(", "))?;
     }
     for (line, reason) in &s.malformed_samples {
         writeln!(t, "  malformed   line {line}: {reason}")?;

@@ -198,6 +198,11 @@ pub struct AccessParser {
     /// The inner line of a JSON transport envelope, decoded.
     unwrapped: Vec<u8>,
     cloudfront: cloudfront::Layout,
+    /// Parsers of the other formats, for lines the source's format cannot read (mixed
+    /// files); created at the first such line.
+    fallback: Option<Box<detect::Fallback>>,
+    /// Whether failed lines go to the fallback (not for the fallback's own parsers).
+    falls_back: bool,
 }
 
 impl AccessParser {
@@ -209,7 +214,17 @@ impl AccessParser {
             scratch: Scratch::default(),
             unwrapped: Vec::new(),
             cloudfront: cloudfront::Layout::default(),
+            fallback: None,
+            falls_back: true,
         }
+    }
+
+    /// Requests read so far by a format other than [`Self::format`] (lines of a mixed file
+    /// that the source's format could not read), per format, in [`AccessFormat::ALL`] order;
+    /// formats that read none are left out.
+    #[must_use]
+    pub fn fallback_counts(&self) -> Vec<(AccessFormat, u64)> {
+        self.fallback.as_ref().map(|f| f.counts()).unwrap_or_default()
     }
 
     #[must_use]
@@ -221,7 +236,9 @@ impl AccessParser {
     /// [`ParseOptions::default_tz`]. Sticky, per parser (one source, or one chunk of it).
     #[must_use]
     pub fn zone_assumed(&self) -> bool {
-        self.scratch.zone_assumed || self.scratch.clf_time.zone_assumed
+        self.scratch.zone_assumed
+            || self.scratch.clf_time.zone_assumed
+            || self.fallback.as_ref().is_some_and(|f| f.zone_assumed())
     }
 
     /// Parse one line (without its terminator) into `out` (cleared first).
@@ -243,6 +260,7 @@ impl AccessParser {
         out: &mut Request,
     ) -> LineOutcome {
         out.clear();
+        let raw = line;
         let mut line = transport::strip_prefixes(line);
         // Only a line that may be an envelope borrows the unwrapping buffer.
         let mut inner = Vec::new();
@@ -253,9 +271,24 @@ impl AccessParser {
                 block = TextBlock::NONE;
             }
         }
-        let outcome = self.dispatch(line, block, out);
+        let mut outcome = self.dispatch(line, block, out);
         if inner.capacity() > 0 {
             self.unwrapped = inner;
+        }
+        // A mixed file: the line may be another format's (only ever on failure, so the fast
+        // path of a clean file never comes here). The fallback parser resolves the client.
+        if matches!(outcome, LineOutcome::Malformed(_))
+            && self.falls_back
+            && self.format != AccessFormat::JsonMapped
+        {
+            let fallback = self
+                .fallback
+                .get_or_insert_with(|| Box::new(detect::Fallback::new(self.format, &self.options)));
+            match fallback.parse(raw, line_no, out) {
+                Some(LineOutcome::Request) => return LineOutcome::Request,
+                Some(LineOutcome::Skipped) => outcome = LineOutcome::Skipped,
+                _ => {}
+            }
         }
         if outcome == LineOutcome::Request {
             out.line = line_no;

@@ -212,6 +212,7 @@ impl Decoder {
                     access_line(parser, scratch, stats, source, line, TextBlock::NONE, sink);
                 });
                 stats.zone_assumed |= parser.zone_assumed();
+                note_other_formats(stats, parser);
             }
             State::Scan { parser, scratch, summary } => {
                 let s = parser.finish(scratch);
@@ -277,6 +278,7 @@ impl Decoder {
                 }
                 // Once per chunk, not per line: the parser's flag is sticky.
                 stats.zone_assumed |= parser.zone_assumed();
+                note_other_formats(stats, parser);
             }
             State::Scan { parser, scratch, .. } => {
                 self.stats.lines += bytecount_newlines(chunk);
@@ -361,6 +363,13 @@ fn text_blocks(chunk: &[u8]) -> impl Iterator<Item = &[u8]> {
         rest = tail;
         Some(block)
     })
+}
+
+/// The parser's (cumulative) counts of requests read by another format (mixed files).
+fn note_other_formats(stats: &mut SourceStats, parser: &AccessParser) {
+    for (format, n) in parser.fallback_counts() {
+        stats.other_formats.insert(format.name().to_owned(), n);
+    }
 }
 
 fn access_line(

@@ -1,6 +1,8 @@
 //! Per-source counters: lines, events, malformed and oversized lines, with the first few
 //! malformed line numbers and reasons kept as evidence.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -23,6 +25,10 @@ pub struct SourceStats {
     /// configured zone (config `timezone`, `--tz`): the source's times rest on that choice.
     #[serde(default)]
     pub zone_assumed: bool,
+    /// Events of a mixed file read by a format other than the source's (detected or
+    /// configured) one, by format name; the rest of `events` are the source format's.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub other_formats: BTreeMap<String, u64>,
 }
 
 impl SourceStats {
@@ -49,6 +55,9 @@ impl SourceStats {
         self.oversized += other.oversized;
         self.skipped += other.skipped;
         self.zone_assumed |= other.zone_assumed;
+        for (format, n) in &other.other_formats {
+            *self.other_formats.entry(format.clone()).or_default() += n;
+        }
         self.malformed_samples.extend(other.malformed_samples.iter().cloned());
         self.malformed_samples.sort_by_key(|s| s.0);
         self.malformed_samples.truncate(MALFORMED_SAMPLES);

@@ -2,6 +2,8 @@
 
 use memchr::memmem;
 
+use super::json_table::Slot;
+use super::nginx_json;
 use super::transport::{strip_prefixes, unwrap_envelope};
 use super::{AccessFormat, AccessParser, LineOutcome, ParseOptions, fields::trim};
 use crate::model::Request;
@@ -12,7 +14,11 @@ const TEXT_FORMATS: [AccessFormat; 4] =
 
 pub(crate) fn detect(lines: &[&[u8]]) -> Option<AccessFormat> {
     let mut votes = [0u32; AccessFormat::ALL.len()];
-    let mut trials = TEXT_FORMATS.map(|f| AccessParser::new(f, ParseOptions::default()));
+    let mut trials = TEXT_FORMATS.map(|f| {
+        let mut p = AccessParser::new(f, ParseOptions::default());
+        p.falls_back = false;
+        p
+    });
     let mut scratch = Request::default();
     let mut unwrapped = Vec::new();
     for raw in lines {
@@ -76,9 +82,114 @@ fn sniff_json(line: &[u8]) -> Option<AccessFormat> {
     ]
     .iter()
     .any(|k| has(line, k))
+        || generic_score(line) >= GENERIC_MIN_SCORE
     {
         Some(AccessFormat::NginxJson)
     } else {
         None
+    }
+}
+
+/// Distinct kinds of request field a generic JSON access line must name besides its time.
+const GENERIC_MIN_SCORE: u32 = 3;
+
+/// Key-set scoring for JSON access logs whose keys are not nginx's own spellings (the
+/// widely copied `{"time", "remote_ip", "request", "response", "bytes", "agent"}` layout,
+/// `ts`/`clientip`/`status_code`/`size`…): the top-level keys are looked up in the
+/// nginx-json key table, and the line scores one point per kind of field it names (client,
+/// request, status, bytes, user agent). Without a time key the score is 0: the parser needs
+/// one, so such a line is no access log it can read.
+fn generic_score(line: &[u8]) -> u32 {
+    let mut seen = [false; 6];
+    let walked = super::json::for_each_member(line, |k, _| {
+        let slot = nginx_json::TABLE.iter().find(|(key, _)| *key == k).map(|(_, s)| *s);
+        let kind = match slot {
+            Some(Slot::Time) => 0,
+            Some(Slot::Peer | Slot::Client | Slot::Xff) => 1,
+            Some(Slot::Request | Slot::Method | Slot::Target) => 2,
+            Some(Slot::Status) => 3,
+            Some(Slot::Bytes) => 4,
+            Some(Slot::UserAgent) => 5,
+            _ => return true,
+        };
+        seen[kind] = true;
+        true
+    });
+    if walked.is_err() || !seen[0] {
+        return 0;
+    }
+    seen[1..].iter().map(|&b| u32::from(b)).sum()
+}
+
+/// Parsers of every detectable format but the source's own, for the lines of a mixed file
+/// that the source's format could not read (a Traefik capture interleaving CLF access lines,
+/// JSON access lines and debug lines). A JSON line goes to the format its keys name; a text
+/// line to the first text format whose parser reads it. Requests read here are counted per
+/// format (`inspect` reports them).
+#[derive(Debug)]
+pub(crate) struct Fallback {
+    parsers: Vec<AccessParser>,
+    counts: [u64; AccessFormat::ALL.len()],
+}
+
+impl Fallback {
+    pub(crate) fn new(own: AccessFormat, options: &ParseOptions) -> Self {
+        let parsers = AccessFormat::ALL
+            .into_iter()
+            .filter(|&f| f != own && f != AccessFormat::JsonMapped)
+            .map(|f| {
+                let mut p = AccessParser::new(f, ParseOptions { light: None, ..options.clone() });
+                p.falls_back = false;
+                p
+            })
+            .collect();
+        Fallback { parsers, counts: [0; AccessFormat::ALL.len()] }
+    }
+
+    /// Read `raw` (a whole line, transport wrapping included) with another format: `None`
+    /// when no other format claims it, else that format's outcome (a `Skipped` is a record
+    /// the other format knows not to be a request, such as a Caddy startup message).
+    pub(crate) fn parse(
+        &mut self,
+        raw: &[u8],
+        line_no: u64,
+        out: &mut Request,
+    ) -> Option<LineOutcome> {
+        let mut unwrapped = Vec::new();
+        let mut line = strip_prefixes(raw);
+        if unwrap_envelope(line, &mut unwrapped) {
+            line = strip_prefixes(&unwrapped);
+        }
+        let line = trim(line);
+        if line.is_empty() || line[0] == b'#' {
+            return None;
+        }
+        let outcome = if line[0] == b'{' {
+            let format = sniff_json(line)?;
+            let p = self.parsers.iter_mut().find(|p| p.format == format)?;
+            match p.parse_line(raw, line_no, out) {
+                LineOutcome::Malformed(_) => return None,
+                o => (o, format),
+            }
+        } else {
+            self.parsers.iter_mut().filter(|p| TEXT_FORMATS.contains(&p.format)).find_map(|p| {
+                (p.parse_line(raw, line_no, out) == LineOutcome::Request)
+                    .then_some((LineOutcome::Request, p.format))
+            })?
+        };
+        if outcome.0 == LineOutcome::Request
+            && let Some(i) = AccessFormat::ALL.iter().position(|&a| a == outcome.1)
+        {
+            self.counts[i] += 1;
+        }
+        Some(outcome.0)
+    }
+
+    pub(crate) fn counts(&self) -> Vec<(AccessFormat, u64)> {
+        AccessFormat::ALL.into_iter().zip(self.counts).filter(|(_, n)| *n > 0).collect()
+    }
+
+    pub(crate) fn zone_assumed(&self) -> bool {
+        self.parsers.iter().any(AccessParser::zone_assumed)
     }
 }

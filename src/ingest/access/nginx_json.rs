@@ -4,7 +4,7 @@
 //! (a "JSON" format written without `escape=json`) are undone like JSON escapes.
 //!
 //! Time keys, in order of preference: `time_iso8601`, `@timestamp`, `timestamp`,
-//! `time_local`, `time`, `msec` (epoch seconds with milliseconds, UTC).
+//! `time_local`, `time`, `msec` (epoch seconds with milliseconds, UTC), `ts`.
 
 use super::json_table::{Slot, fill, gather};
 use super::{LineOutcome, ParseOptions, Scratch};
@@ -17,9 +17,11 @@ pub(crate) const TABLE: &[(&[u8], Slot)] = &[
     (b"time_local", Slot::Time),
     (b"time", Slot::Time),
     (b"msec", Slot::Time),
+    (b"ts", Slot::Time),
     (b"remote_addr", Slot::Peer),
     (b"remote_ip", Slot::Peer),
     (b"client_ip", Slot::Peer),
+    (b"clientip", Slot::Peer),
     (b"http_x_forwarded_for", Slot::Xff),
     (b"x_forwarded_for", Slot::Xff),
     (b"request", Slot::Request),
@@ -31,9 +33,11 @@ pub(crate) const TABLE: &[(&[u8], Slot)] = &[
     (b"protocol", Slot::Protocol),
     (b"status", Slot::Status),
     (b"response", Slot::Status),
+    (b"status_code", Slot::Status),
     (b"body_bytes_sent", Slot::Bytes),
     (b"bytes_sent", Slot::Bytes),
     (b"bytes", Slot::Bytes),
+    (b"size", Slot::Bytes),
     (b"http_user_agent", Slot::UserAgent),
     (b"user_agent", Slot::UserAgent),
     (b"agent", Slot::UserAgent),

@@ -487,3 +487,48 @@ fn detection_votes() {
     assert_eq!(d(&["hello world", ""]), None);
     assert_eq!(d(&[]), None);
 }
+
+#[test]
+fn detection_scores_json_key_sets_not_one_spelling() {
+    let d = |line: &str| detect(&[line.as_bytes()]);
+    // The widely copied layout (elastic/examples nginx_json_logs): no nginx variable name.
+    let quoted = r#"{"time": "17/May/2015:08:05:32 +0000", "remote_ip": "93.180.71.3", "remote_user": "-", "request": "GET /downloads/product_1 HTTP/1.1", "response": 304, "bytes": 0, "referrer": "-", "agent": "Debian APT-HTTP/1.3"}"#;
+    assert_eq!(d(quoted), Some(AccessFormat::NginxJson));
+    let r = ok(AccessFormat::NginxJson, quoted);
+    assert_eq!(
+        (r.client, r.method.as_str(), r.target.as_str(), r.status, r.user_agent.as_str()),
+        (Some(ip("93.180.71.3")), "GET", "/downloads/product_1", 304, "Debian APT-HTTP/1.3")
+    );
+    assert_eq!(t(&r), "2015-05-17T08:05:32Z");
+    // Other spellings of the same fields.
+    let other = r#"{"ts": 1700000000.5, "clientip": "203.0.113.7", "uri": "/x", "status_code": "404", "size": 12}"#;
+    assert_eq!(d(other), Some(AccessFormat::NginxJson));
+    let r = ok(AccessFormat::NginxJson, other);
+    assert_eq!((r.client, r.status, r.bytes_sent), (Some(ip("203.0.113.7")), 404, 12));
+    // Too few request fields, or no time: not an access log.
+    assert_eq!(d(r#"{"time": "2024-01-01T00:00:00Z", "status": 200, "msg": "started"}"#), None);
+    assert_eq!(
+        d(r#"{"remote_ip": "1.2.3.4", "request": "GET /", "status": 200, "size": 1}"#),
+        None
+    );
+}
+
+#[test]
+fn a_line_the_source_format_cannot_read_goes_to_the_format_that_can() {
+    let mut p = AccessParser::new(AccessFormat::Combined, ParseOptions::default());
+    let mut r = Request::default();
+    let clf = br#"1.2.3.4 - - [01/Jan/2024:00:00:00 +0000] "GET / HTTP/1.1" 200 1"#;
+    assert_eq!(p.parse_line(clf, 1, &mut r), LineOutcome::Request);
+    assert!(p.fallback_counts().is_empty());
+    let traefik = br#"{"ClientAddr":"10.0.0.2:5555","DownstreamStatus":404,"RequestMethod":"GET","RequestPath":"/b","StartUTC":"2025-11-03T12:00:01Z"}"#;
+    assert_eq!(p.parse_line(traefik, 2, &mut r), LineOutcome::Request);
+    assert_eq!((r.line, r.client, r.status), (2, Some(ip("10.0.0.2")), 404));
+    // A Caddy non-access record is skipped, as the Caddy parser would; garbage stays
+    // malformed with the source format's reason.
+    let caddy = br#"{"level":"info","ts":1646861401.5,"logger":"tls","msg":"cleaning storage"}"#;
+    assert_eq!(p.parse_line(caddy, 3, &mut r), LineOutcome::Skipped);
+    assert!(
+        matches!(p.parse_line(b"garbage here", 4, &mut r), LineOutcome::Malformed(m) if m.contains("time"))
+    );
+    assert_eq!(p.fallback_counts(), [(AccessFormat::Traefik, 1)]);
+}
