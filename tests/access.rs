@@ -381,6 +381,7 @@ const DETECTED: &[(&str, &str)] = &[
     ("integrations_test-alb.log", "alb"),
     ("test-cloudfront.log", "cloudfront"),
     ("variant_nginx_json_other_keys.log", "nginx-json"),
+    ("variant_clf.log", "combined"),
 ];
 
 /// What detection sees of a file: its first 64 KiB, decompressed.
@@ -449,4 +450,41 @@ fn detection_chooses_right_on_every_fixture_and_shared_sample() {
         }
     }
     assert!(checked >= 30, "only {checked} samples in {}", samples.display());
+}
+
+/// The CLF variants of issue 17, one line each (`variant_clf.log`): every line is a request
+/// with its method and path, none is malformed.
+#[test]
+fn clf_variants_are_read_in_full() {
+    let out = Command::cargo_bin("leakline")
+        .unwrap()
+        .current_dir(fixtures())
+        .args(["inspect", "--events", "variant_clf.log"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let events: Vec<Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let got: Vec<(Value, Value, Value, Value)> = events
+        .iter()
+        .map(|e| (e["client"].clone(), e["method"].clone(), e["target"].clone(), e["host"].clone()))
+        .collect();
+    let s = |v: &str| Value::from(v);
+    assert_eq!(
+        got,
+        [
+            (s("::1"), s("GET"), s("/"), s("")),
+            (s("192.0.2.10"), s("GET"), s("/robots.txt"), s("")),
+            (s("192.0.2.11"), s("GET"), s("/status"), s("")),
+            (s("192.0.2.12"), s("POST"), s("/v1/chat"), s("198.51.100.5")),
+            // A host name as the client: no address, counted as unattributed downstream.
+            (Value::Null, s("GET"), s("/health"), s("")),
+        ]
+    );
+    assert_eq!(events[1]["protocol"], "");
+    let r = inspect_json(&fixtures(), &["variant_clf.log"]);
+    assert_eq!((&r[0]["events"], &r[0]["malformed"]), (&5.into(), &0.into()));
 }

@@ -121,7 +121,7 @@ fn parse_inner(
         }
         None => {
             let text = text.unwrap_or_else(|| block.text(rest));
-            let mut cur = Cursor::new(rest);
+            let mut cur = Cursor::new(skip_bracketed(rest));
             request(&text, &mut cur, sc, out)?;
             (text, cur)
         }
@@ -147,13 +147,40 @@ fn head(text: &LineText<'_>, line: &[u8], out: &mut Request) -> Result<usize, St
     let head = trim(&line[..lb]);
     let (rest, _user) =
         rsplit_word(head).ok_or("user: ident/user fields missing before the time")?;
-    let (addr, _ident) =
+    let (mut addr, ident) =
         rsplit_word(rest).ok_or("ident: ident/user fields missing before the time")?;
     if addr.is_empty() {
-        return Err("client: missing before ident/user".into());
+        // Caddy 0.x / minimal common: `client user [time]`, one ident field fewer.
+        if ident == b"-" || (parse_ip_loose(ident).is_none() && !is_hostish(ident)) {
+            return Err("client: missing before ident/user".into());
+        }
+        addr = ident;
+    }
+    // `client -> server`: the client and server addresses (the server kept as the host).
+    if let Some(arrow) = memchr::memmem::find(addr, b" -> ") {
+        let server = trim(&addr[arrow + 4..]);
+        if parse_ip_loose(server).is_none() && !is_hostish(server) {
+            return Err("client: the address after '->' is not an address".into());
+        }
+        text.push(&mut out.host, server);
+        addr = trim(&addr[..arrow]);
     }
     parse_addr_part(text, addr, out)?;
     Ok(lb)
+}
+
+/// Skip bracketed fields between the time and the request (a `[82775]` process id).
+fn skip_bracketed(mut rest: &[u8]) -> &[u8] {
+    loop {
+        let t = trim(rest);
+        if t.first() != Some(&b'[') {
+            return rest;
+        }
+        match memchr::memchr(b']', t) {
+            Some(end) if !t[1..end].contains(&b'"') => rest = &t[end + 1..],
+            _ => return rest,
+        }
+    }
 }
 
 /// The request line, status and bytes.

@@ -188,6 +188,17 @@ pub(crate) fn split_request_line(
             return;
         }
     }
+    // Exactly one space: a request line without protocol (`GET /x`, HTTP/0.9 style or cut
+    // by the client): method and target are known, the protocol is not.
+    if let (Some(first), Some(last)) = (first, last)
+        && first == last
+        && first + 1 < raw.len()
+        && is_method(&raw[..first])
+    {
+        line.push(&mut out.method, &raw[..first]);
+        line.push_escaped(&mut out.target, &raw[first + 1..], scratch);
+        return;
+    }
     line.push_escaped(&mut out.raw_request, raw, scratch);
 }
 

@@ -532,3 +532,47 @@ fn a_line_the_source_format_cannot_read_goes_to_the_format_that_can() {
     );
     assert_eq!(p.fallback_counts(), [(AccessFormat::Traefik, 1)]);
 }
+
+#[test]
+fn clf_variants_in_the_slow_path() {
+    let r = ok(
+        AccessFormat::Combined,
+        r#"::1 - [31/Aug/2015:15:59:14 +0100] "GET / HTTP/1.1" 200 8422"#,
+    );
+    assert_eq!((r.client, r.target.as_str()), (Some(ip("::1")), "/"));
+    let r =
+        ok(AccessFormat::Combined, r#"1.2.3.4 - - [31/Aug/2015:15:59:14 +0100] "GET /x" 200 1"#);
+    assert_eq!((r.method.as_str(), r.target.as_str(), r.protocol.as_str()), ("GET", "/x", ""));
+    assert!(r.raw_request.is_empty());
+    // Not a method: kept raw.
+    let r = ok(
+        AccessFormat::Combined,
+        r#"1.2.3.4 - - [31/Aug/2015:15:59:14 +0100] "\x16\x03 x" 400 1"#,
+    );
+    assert!(r.method.is_empty() && !r.raw_request.is_empty());
+    let r = ok(
+        AccessFormat::Combined,
+        r#"1.2.3.4 - - [31/Aug/2015:15:59:14 +0100] [82775] [x] "GET /p HTTP/1.1" 200 1"#,
+    );
+    assert_eq!(r.target, "/p");
+    let r = ok(
+        AccessFormat::Combined,
+        r#"1.2.3.4 -> 5.6.7.8 - - [31/Aug/2015:15:59:14 +0100] "GET / HTTP/1.1" 200 1"#,
+    );
+    assert_eq!((r.client, r.host.as_str()), (Some(ip("1.2.3.4")), "5.6.7.8"));
+    // Still malformed: no client at all, or a `->` without an address after it.
+    assert!(
+        malformed(
+            AccessFormat::Combined,
+            br#"- - [31/Aug/2015:15:59:14 +0100] "GET / HTTP/1.1" 200 1"#
+        )
+        .contains("client")
+    );
+    assert!(
+        malformed(
+            AccessFormat::Combined,
+            br#"1.2.3.4 -> "x y" - - [31/Aug/2015:15:59:14 +0100] "GET / HTTP/1.1" 200 1"#
+        )
+        .contains("client")
+    );
+}
