@@ -382,6 +382,7 @@ const DETECTED: &[(&str, &str)] = &[
     ("test-cloudfront.log", "cloudfront"),
     ("variant_nginx_json_other_keys.log", "nginx-json"),
     ("variant_clf.log", "combined"),
+    ("variant_caddy_console.log", "caddy"),
 ];
 
 /// What detection sees of a file: its first 64 KiB, decompressed.
@@ -487,4 +488,38 @@ fn clf_variants_are_read_in_full() {
     assert_eq!(events[1]["protocol"], "");
     let r = inspect_json(&fixtures(), &["variant_clf.log"]);
     assert_eq!((&r[0]["events"], &r[0]["malformed"]), (&5.into(), &0.into()));
+}
+
+/// Caddy's console encoder: tab-separated columns, zone-less local time (read in `--tz` and
+/// flagged), the access logger's lines are requests, the others are skipped.
+#[test]
+fn caddy_console_encoder_is_detected_and_read_in_the_given_zone() {
+    let out = Command::cargo_bin("leakline")
+        .unwrap()
+        .current_dir(fixtures())
+        .args(["inspect", "--json", "--tz", "Europe/Berlin", "variant_caddy_console.log"])
+        .output()
+        .unwrap();
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (&r["format"], &r["events"], &r["skipped"], &r["malformed"]),
+        (&"caddy".into(), &2.into(), &2.into(), &0.into())
+    );
+    assert_eq!((&r["zone_assumed"], &r["assumed_zone"]), (&true.into(), &"Europe/Berlin".into()));
+    // 23:27:57.060 in Berlin (UTC+1 in January).
+    assert_eq!(r["first_event"], "2024-01-23T22:27:57.060Z");
+    let out = Command::cargo_bin("leakline")
+        .unwrap()
+        .current_dir(fixtures())
+        .args(["inspect", "--events", "variant_caddy_console.log"])
+        .output()
+        .unwrap();
+    let first: Value =
+        serde_json::from_str(String::from_utf8(out.stdout).unwrap().lines().next().unwrap())
+            .unwrap();
+    assert_eq!(
+        (&first["peer"], &first["forwarded_for"], &first["target"], &first["status"]),
+        (&"::1".into(), &"2001:db8::7".into(), &"/v1/models".into(), &200.into())
+    );
+    assert_eq!((&first["bytes_sent"], &first["user_agent"]), (&1234.into(), &"curl/8.5.0".into()));
 }

@@ -7,10 +7,17 @@
 //! X-Forwarded-For header (all values joined) is kept as `forwarded_for`, or Caddy's own
 //! `client_ip` when it differs from the peer and no header was logged, so leakline's
 //! `trusted_proxies` decide the client. `duration` is float seconds; `size` is the body size.
+//!
+//! Caddy's console encoder (its default when stdout is a terminal) writes the same record as
+//! tab-separated columns: `2024/01/23 23:27:57.060<TAB>INFO<TAB>http.log.access<TAB>handled
+//! request<TAB>{"request": {...}, "status": 200, ...}`. The time is local wall-clock time
+//! without a zone: it is read in the configured zone and flagged `zone_assumed`. The logger
+//! column decides what is a request, as `logger` does in JSON; a console line of another
+//! logger (startup, TLS) is `Skipped`.
 
 use super::fields::{decimal_to_us, parse_ip_loose, parse_status, parse_u64, trim};
 use super::json::{JVal, for_each_item, for_each_member, push_json_str};
-use super::time::{parse_any_noting, parse_epoch_secs};
+use super::time::{Stamp, parse_any_noting, parse_epoch_secs};
 use super::{LineOutcome, ParseOptions, Scratch};
 use crate::model::Request;
 
@@ -20,7 +27,12 @@ pub(crate) fn parse(
     sc: &mut Scratch,
     out: &mut Request,
 ) -> LineOutcome {
-    match parse_inner(line, opts, sc, out) {
+    let r = if line.first() == Some(&b'{') {
+        parse_inner(line, None, opts, sc, out)
+    } else {
+        parse_console(line, opts, sc, out)
+    };
+    match r {
         Ok(true) => LineOutcome::Request,
         Ok(false) => LineOutcome::Skipped,
         Err(e) => LineOutcome::Malformed(e),
@@ -37,8 +49,59 @@ struct Top<'a> {
     duration: Option<&'a [u8]>,
 }
 
+/// The levels zap's console encoder writes in the second column.
+const LEVELS: [&[u8]; 7] = [b"DEBUG", b"INFO", b"WARN", b"ERROR", b"DPANIC", b"PANIC", b"FATAL"];
+
+/// A console-encoder line (see the module docs).
+fn parse_console(
+    line: &[u8],
+    opts: &ParseOptions,
+    sc: &mut Scratch,
+    out: &mut Request,
+) -> Result<bool, String> {
+    let mut cols = line.splitn(5, |&b| b == b'\t');
+    let (Some(time), Some(level)) = (cols.next(), cols.next()) else {
+        return Err(
+            "caddy console: expected time, level, logger, message and JSON, tab-separated".into()
+        );
+    };
+    let stamp = console_time(trim(time), opts, sc).ok_or("caddy console: time not recognised")?;
+    if !LEVELS.contains(&trim(level)) {
+        return Err("caddy console: level not recognised".into());
+    }
+    let logger = cols.next().map(trim).unwrap_or_default();
+    if !is_access_logger(logger) {
+        return Ok(false);
+    }
+    let _message = cols.next();
+    let fields = cols.next().map(trim).ok_or("caddy console: the JSON fields are missing")?;
+    parse_inner(fields, Some(stamp), opts, sc, out)
+}
+
+/// zap's `wall_milli` time (`2006/01/02 15:04:05.000`, local, no zone), or any time the JSON
+/// reader knows (a custom `time_format`).
+fn console_time(b: &[u8], opts: &ParseOptions, sc: &mut Scratch) -> Option<Stamp> {
+    let mut buf = [0u8; 40];
+    let b = if b.len() >= 19 && b.len() <= buf.len() && b[4] == b'/' && b[7] == b'/' {
+        buf[..b.len()].copy_from_slice(b);
+        buf[4] = b'-';
+        buf[7] = b'-';
+        &buf[..b.len()]
+    } else {
+        b
+    };
+    parse_any_noting(b, opts.default_tz, &mut sc.zone_assumed)
+}
+
+fn is_access_logger(l: &[u8]) -> bool {
+    l == b"http.log.access" || l.starts_with(b"http.log.access.")
+}
+
+/// `console`: the time and (implicitly, checked by the caller) the access logger from the
+/// console columns, for a JSON object that has neither.
 fn parse_inner(
     line: &[u8],
+    console: Option<Stamp>,
     opts: &ParseOptions,
     sc: &mut Scratch,
     out: &mut Request,
@@ -57,15 +120,16 @@ fn parse_inner(
         true
     })
     .map_err(|e| format!("json: {e}"))?;
-    let is_access =
-        top.logger.is_some_and(|l| l == b"http.log.access" || l.starts_with(b"http.log.access."));
-    if !is_access {
+    if console.is_none() && !top.logger.is_some_and(is_access_logger) {
         return Ok(false);
     }
-    let stamp = match top.ts.ok_or("ts: missing")? {
-        JVal::Num(n) => parse_epoch_secs(n),
-        JVal::Str(s) => parse_any_noting(trim(s), opts.default_tz, &mut sc.zone_assumed),
-        _ => None,
+    let stamp = match console {
+        Some(stamp) => Some(stamp),
+        None => match top.ts.ok_or("ts: missing")? {
+            JVal::Num(n) => parse_epoch_secs(n),
+            JVal::Str(s) => parse_any_noting(trim(s), opts.default_tz, &mut sc.zone_assumed),
+            _ => None,
+        },
     };
     (out.time, out.utc_offset_secs) = stamp.ok_or("ts: not a recognised timestamp")?;
     if let Some(s) = top.status {

@@ -9,8 +9,14 @@ use super::{AccessFormat, AccessParser, LineOutcome, ParseOptions, fields::trim}
 use crate::model::Request;
 
 /// Text formats recognised by a successful trial parse, in tie-break order.
-const TEXT_FORMATS: [AccessFormat; 4] =
-    [AccessFormat::Combined, AccessFormat::Alb, AccessFormat::EnvoyText, AccessFormat::CloudFront];
+/// Caddy's text lines are its console encoder's.
+const TEXT_FORMATS: [AccessFormat; 5] = [
+    AccessFormat::Combined,
+    AccessFormat::Alb,
+    AccessFormat::EnvoyText,
+    AccessFormat::CloudFront,
+    AccessFormat::Caddy,
+];
 
 pub(crate) fn detect(lines: &[&[u8]]) -> Option<AccessFormat> {
     let mut votes = [0u32; AccessFormat::ALL.len()];
