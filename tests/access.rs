@@ -481,13 +481,29 @@ fn clf_variants_are_read_in_full() {
             (s("192.0.2.10"), s("GET"), s("/robots.txt"), s("")),
             (s("192.0.2.11"), s("GET"), s("/status"), s("")),
             (s("192.0.2.12"), s("POST"), s("/v1/chat"), s("198.51.100.5")),
-            // A host name as the client: no address, counted as unattributed downstream.
+            // Host names as the client: no address, the name kept.
             (Value::Null, s("GET"), s("/health"), s("")),
+            (Value::Null, s("GET"), s("/server-status?auto"), s("")),
+            (Value::Null, s("GET"), s("/metrics"), s("")),
         ]
     );
     assert_eq!(events[1]["protocol"], "");
+    let names: Vec<&Value> = events[4..].iter().map(|e| &e["client_name"]).collect();
+    assert_eq!(names, [&s("monitoring-server"), &s("localhost"), &s("unix:")]);
+    assert!(events[0].get("client_name").is_none());
     let r = inspect_json(&fixtures(), &["variant_clf.log"]);
-    assert_eq!((&r[0]["events"], &r[0]["malformed"]), (&5.into(), &0.into()));
+    assert_eq!((&r[0]["events"], &r[0]["malformed"]), (&7.into(), &0.into()));
+    // `localhost` and `unix:` are this host: internal (with `::1`); `monitoring-server` is
+    // unattributed.
+    let out = Command::cargo_bin("leakline")
+        .unwrap()
+        .current_dir(fixtures())
+        .args(["analyze", "--access", "variant_clf.log"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("internal 3"), "{text}");
+    assert!(text.contains("1 requests without a client address"), "{text}");
 }
 
 /// Caddy's console encoder: tab-separated columns, zone-less local time (read in `--tz` and

@@ -279,6 +279,10 @@ impl Correlator {
     pub fn apply(&mut self, batch: &[Event]) {
         for ev in batch {
             match ev {
+                // A local client named, not addressed (`localhost`, `unix:`): internal.
+                Event::Request(r) if r.is_local_client() => {
+                    self.apply_internal_counts(r.source, &[(r.time.timestamp().div_euclid(60), 1)]);
+                }
                 Event::Request(r) => self.apply_request(RequestView::of(r)),
                 Event::Scan(s) => self.apply_scan(s),
             }

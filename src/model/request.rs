@@ -30,6 +30,13 @@ pub struct Request {
     pub peer: Option<IpAddr>,
     /// The client after proxy resolution (see `ingest::access::resolve_client`).
     pub client: Option<IpAddr>,
+    /// The client as logged when the log names it rather than gives its address (Apache
+    /// `HostnameLookups On`: `monitoring-server`; `localhost`; nginx's `unix:` for a Unix
+    /// socket peer); `None` otherwise. Such a request has no address to judge: it counts as
+    /// internal when the name is local ([`Request::is_local_client`]), else as unattributed.
+    /// (Boxed: rare, and `Request` sits in `Event`, whose size every batch pays.)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_name: Option<Box<str>>,
     /// The raw X-Forwarded-For value when the format logs one (empty otherwise).
     pub forwarded_for: String,
     /// HTTP method; empty when the request line is not `METHOD target PROTO`.
@@ -61,6 +68,7 @@ impl Default for Request {
             line: 0,
             peer: None,
             client: None,
+            client_name: None,
             forwarded_for: String::new(),
             method: String::new(),
             target: String::new(),
@@ -85,6 +93,7 @@ impl Request {
         self.line = 0;
         self.peer = None;
         self.client = None;
+        self.client_name = None;
         self.forwarded_for.clear();
         self.method.clear();
         self.target.clear();
@@ -96,6 +105,18 @@ impl Request {
         self.referer.clear();
         self.host.clear();
         self.duration_us = None;
+    }
+
+    /// A request with no client address whose logged client name is this host itself
+    /// (`localhost`, `localhost.localdomain`, or a `unix:` socket peer): internal traffic.
+    #[must_use]
+    pub fn is_local_client(&self) -> bool {
+        self.client.is_none()
+            && self.client_name.as_deref().is_some_and(|n| {
+                n.eq_ignore_ascii_case("localhost")
+                    || n.eq_ignore_ascii_case("localhost.localdomain")
+                    || n.starts_with("unix:")
+            })
     }
 
     /// The path part of the target (before `?`), or the raw request line when it did not split.

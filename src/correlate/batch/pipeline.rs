@@ -187,6 +187,7 @@ fn parse_chunk(
     let mut unattributed = 0_u64;
     let mut scans = Vec::new();
     let mut visit = |r: &Request| match r.client {
+        None if r.is_local_client() => internal.add(r.time.timestamp().div_euclid(60), 1),
         None => unattributed += 1,
         Some(ip) if !job.filter.is_external(ip) => {
             internal.add(r.time.timestamp().div_euclid(60), 1);

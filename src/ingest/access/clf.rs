@@ -12,8 +12,8 @@
 //! - a single bare word before the peer is the vhost (`$host $remote_addr`, Apache
 //!   `vhost_combined`), stored in `host`.
 //!
-//! A host name in the peer position (Apache `HostnameLookups On`) is accepted with
-//! `peer = None`. Trailing extras are read generically: the first quoted extra that is a
+//! A host name in the peer position (Apache `HostnameLookups On`, `localhost`, nginx's
+//! `unix:` for a Unix socket peer) is accepted with `peer = None` and kept as `client_name`. Trailing extras are read generically: the first quoted extra that is a
 //! list of addresses fills `forwarded_for` (nginx "main"), the first bare number with a
 //! fraction is nginx `$request_time` in seconds, and `<n>ms` is Traefik's CLF duration.
 //!
@@ -221,6 +221,18 @@ fn extra(text: &LineText<'_>, tok: Tok<'_>, out: &mut Request) {
     }
 }
 
+/// A client logged by name (a host name, `localhost`, nginx's `unix:` socket peer): kept
+/// as `client_name`.
+fn client_name(text: &LineText<'_>, word: &[u8], out: &mut Request) -> Result<(), String> {
+    if !is_hostish(word) && !word.starts_with(b"unix:") {
+        return Err("client: not an address or host name".into());
+    }
+    let mut name = String::new();
+    text.push(&mut name, word);
+    out.client_name = Some(name.into_boxed_str());
+    Ok(())
+}
+
 /// Keep an X-Forwarded-For value from field 1 (`-` means none).
 fn push_xff(text: &LineText<'_>, out: &mut Request, chain: &[u8]) {
     let chain = trim(chain);
@@ -253,8 +265,8 @@ fn parse_addr_part(text: &LineText<'_>, addr: &[u8], out: &mut Request) -> Resul
     // Fast path: one plain word (the usual `$remote_addr`).
     if !addr.iter().any(|&b| matches!(b, b' ' | b'"' | b',')) {
         out.peer = parse_ip_loose(addr);
-        if out.peer.is_none() && !is_hostish(addr) {
-            return Err("client: not an address or host name".into());
+        if out.peer.is_none() {
+            return client_name(text, addr, out);
         }
         return Ok(());
     }
@@ -316,8 +328,8 @@ fn parse_addr_part(text: &LineText<'_>, addr: &[u8], out: &mut Request) -> Resul
         }
     };
     out.peer = parse_ip_loose(peer_word);
-    if out.peer.is_none() && !is_hostish(peer_word) {
-        return Err("client: not an address or host name".into());
+    if out.peer.is_none() {
+        client_name(text, peer_word, out)?;
     }
     for (idx, g) in groups[..n.saturating_sub(1)].iter().enumerate().rev() {
         match g {
