@@ -383,6 +383,8 @@ const DETECTED: &[(&str, &str)] = &[
     ("variant_nginx_json_other_keys.log", "nginx-json"),
     ("variant_clf.log", "combined"),
     ("variant_caddy_console.log", "caddy"),
+    ("cloudflare_test-pipeline-http-request.log", "cloudflare"),
+    ("gcp_test-load-balancer.log", "gcp-lb"),
 ];
 
 /// What detection sees of a file: its first 64 KiB, decompressed.
@@ -538,4 +540,61 @@ fn caddy_console_encoder_is_detected_and_read_in_the_given_zone() {
         (&"::1".into(), &"2001:db8::7".into(), &"/v1/models".into(), &200.into())
     );
     assert_eq!((&first["bytes_sent"], &first["user_agent"]), (&1234.into(), &"curl/8.5.0".into()));
+}
+
+/// Cloud edges: Cloudflare Logpush (RFC 3339 and Unix-seconds timestamps) and the Google
+/// Cloud load balancer (absolute request URLs: the host is kept apart from the path).
+#[test]
+fn cloud_edge_json_logs_are_read_in_full() {
+    let events = |file: &str| -> Vec<Value> {
+        let out = Command::cargo_bin("leakline")
+            .unwrap()
+            .current_dir(fixtures())
+            .args(["inspect", "--events", file])
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    };
+    let cf = events("cloudflare_test-pipeline-http-request.log");
+    assert_eq!(cf.len(), 2);
+    for e in &cf {
+        assert_eq!(
+            (&e["time"], &e["client"], &e["method"], &e["status"], &e["bytes_sent"]),
+            (
+                &"2022-05-25T13:25:26Z".into(),
+                &"175.16.199.0".into(),
+                &"POST".into(),
+                &200.into(),
+                &981_308.into()
+            )
+        );
+        assert_eq!(
+            (&e["target"], &e["host"]),
+            (&"/s/example/api/telemetry/v2/clusters/_stats".into(), &"xyz.example.com".into())
+        );
+    }
+    let gcp = events("gcp_test-load-balancer.log");
+    assert_eq!(gcp.len(), 3);
+    let hosts: Vec<&Value> = gcp.iter().map(|e| &e["host"]).collect();
+    assert_eq!(
+        hosts,
+        [&Value::from("81.2.69.193"), &"pictures.example.com".into(), &"81.2.69.193:8080".into()]
+    );
+    for e in &gcp {
+        assert_eq!(
+            (&e["client"], &e["target"], &e["status"], &e["bytes_sent"]),
+            (
+                &"89.160.20.156".into(),
+                &"/static/us/three-cats.jpg".into(),
+                &304.into(),
+                &157.into()
+            )
+        );
+        assert_eq!(e["time"], "2020-06-08T23:41:30.078651Z");
+    }
+    assert_eq!(gcp[2]["referer"], "https://developer.mozilla.org/en-US/docs/Web/JavaScript");
 }

@@ -14,6 +14,7 @@ mod alb;
 mod caddy;
 mod clf;
 mod clf_fast;
+mod cloud;
 mod cloudfront;
 mod detect;
 mod envoy;
@@ -51,6 +52,10 @@ pub enum AccessFormat {
     CloudFront,
     /// Any JSON lines with a user field mapping from the config.
     JsonMapped,
+    /// Google Cloud HTTP(S) load balancer entries exported from Cloud Logging.
+    GcpLb,
+    /// Cloudflare Logpush HTTP requests.
+    Cloudflare,
 }
 
 impl std::fmt::Display for AccessFormat {
@@ -60,7 +65,7 @@ impl std::fmt::Display for AccessFormat {
 }
 
 impl AccessFormat {
-    pub const ALL: [AccessFormat; 9] = [
+    pub const ALL: [AccessFormat; 11] = [
         AccessFormat::Combined,
         AccessFormat::NginxJson,
         AccessFormat::Caddy,
@@ -70,6 +75,8 @@ impl AccessFormat {
         AccessFormat::Alb,
         AccessFormat::CloudFront,
         AccessFormat::JsonMapped,
+        AccessFormat::GcpLb,
+        AccessFormat::Cloudflare,
     ];
 
     #[must_use]
@@ -84,6 +91,8 @@ impl AccessFormat {
             AccessFormat::Alb => "alb",
             AccessFormat::CloudFront => "cloudfront",
             AccessFormat::JsonMapped => "json",
+            AccessFormat::GcpLb => "gcp-lb",
+            AccessFormat::Cloudflare => "cloudflare",
         }
     }
 
@@ -327,6 +336,8 @@ impl AccessParser {
                 cloudfront::parse(trim_end_spaces(line), &mut self.cloudfront, opts, sc, out)
             }
             AccessFormat::JsonMapped => mapped::parse(trimmed, opts, sc, out),
+            AccessFormat::GcpLb => cloud::parse(cloud::GCP_LB, trimmed, opts, sc, out),
+            AccessFormat::Cloudflare => cloud::parse(cloud::CLOUDFLARE, trimmed, opts, sc, out),
         }
     }
 }

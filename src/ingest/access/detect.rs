@@ -63,7 +63,17 @@ fn has(line: &[u8], needle: &[u8]) -> bool {
 
 /// Recognise a JSON access format by its characteristic keys.
 fn sniff_json(line: &[u8]) -> Option<AccessFormat> {
-    if has(line, b"\"ClientAddr\"")
+    if has(line, b"\"ClientRequestURI\"")
+        || has(line, b"\"EdgeStartTimestamp\"")
+        || has(line, b"\"EdgeResponseStatus\"")
+    {
+        Some(AccessFormat::Cloudflare)
+    } else if has(line, b"\"httpRequest\"")
+        && has(line, b"\"requestUrl\"")
+        && has(line, b"\"remoteIp\"")
+    {
+        Some(AccessFormat::GcpLb)
+    } else if has(line, b"\"ClientAddr\"")
         || has(line, b"\"DownstreamStatus\"")
         || has(line, b"\"RequestMethod\"")
     {

@@ -576,3 +576,39 @@ fn clf_variants_in_the_slow_path() {
         .contains("client")
     );
 }
+
+#[test]
+fn cloudflare_timestamps_in_every_unit() {
+    for ts in [
+        "\"2022-05-25T13:25:26Z\"",
+        "1653485126",
+        "\"1653485126\"",
+        "1653485126000",
+        "1653485126000000000",
+        "\"1653485126000000000\"",
+    ] {
+        let line = format!(
+            r#"{{"EdgeStartTimestamp":{ts},"ClientIP":"198.51.100.7","ClientRequestMethod":"GET","ClientRequestURI":"/x?y=1","EdgeResponseStatus":403,"EdgeResponseBytes":12}}"#
+        );
+        assert_eq!(detect(&[line.as_bytes()]), Some(AccessFormat::Cloudflare), "{ts}");
+        let r = ok(AccessFormat::Cloudflare, &line);
+        assert_eq!(t(&r), "2022-05-25T13:25:26Z", "{ts}");
+        assert_eq!(
+            (r.client, r.target.as_str(), r.status),
+            (Some(ip("198.51.100.7")), "/x?y=1", 403)
+        );
+    }
+}
+
+#[test]
+fn gcp_lb_latency_and_missing_time() {
+    let line = r#"{"httpRequest":{"requestMethod":"GET","requestUrl":"https://api.example.com","status":200,"responseSize":"5","remoteIp":"198.51.100.8","latency":"0.012345s"},"timestamp":"2020-06-08T23:41:30Z"}"#;
+    assert_eq!(detect(&[line.as_bytes()]), Some(AccessFormat::GcpLb));
+    let r = ok(AccessFormat::GcpLb, line);
+    assert_eq!(
+        (r.host.as_str(), r.target.as_str(), r.duration_us),
+        ("api.example.com", "/", Some(12_345))
+    );
+    let no_time = r#"{"httpRequest":{"requestMethod":"GET","requestUrl":"https://a/","remoteIp":"198.51.100.8"}}"#;
+    assert!(malformed(AccessFormat::GcpLb, no_time.as_bytes()).contains("time"));
+}

@@ -147,13 +147,31 @@ fn frac_nanos(d: &[u8]) -> u32 {
     v
 }
 
-/// Epoch seconds with an optional fraction (`1716723772.6014807`, nginx `$msec`), in UTC.
+/// Epoch seconds with an optional fraction (`1716723772.6014807`, nginx `$msec`), in UTC; a
+/// whole number of 13, 16 or 19 digits is milliseconds, microseconds or nanoseconds.
 /// Parsed in integers so the fraction is exact to the nanosecond.
 pub(crate) fn parse_epoch_secs(b: &[u8]) -> Option<Stamp> {
     let (int, frac) = match memchr::memchr(b'.', b) {
         Some(i) => (&b[..i], &b[i + 1..]),
         None => (b, &b""[..]),
     };
+    if !int.is_empty() && frac.is_empty() && int.iter().all(u8::is_ascii_digit) {
+        // A whole number of milliseconds, microseconds or nanoseconds (13, 16, 19 digits:
+        // Cloudflare's `unixnano`, AWS's ms timestamps).
+        let scale = match int.len() {
+            13 => Some(1_000_000),
+            16 => Some(1_000),
+            19 => Some(1),
+            _ => None,
+        };
+        if let Some(ns_per_unit) = scale {
+            let v: i64 = std::str::from_utf8(int).ok()?.parse().ok()?;
+            let ns = i128::from(v) * ns_per_unit;
+            let secs = i64::try_from(ns.div_euclid(1_000_000_000)).ok()?;
+            let nanos = u32::try_from(ns.rem_euclid(1_000_000_000)).ok()?;
+            return Some((DateTime::from_timestamp(secs, nanos)?, 0));
+        }
+    }
     if int.is_empty() || int.len() > 12 || !int.iter().all(u8::is_ascii_digit) {
         return None;
     }

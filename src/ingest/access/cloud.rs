@@ -1,0 +1,91 @@
+//! Cloud edge JSON access logs, each a table of key paths (dotted, into nested objects):
+//!
+//! - **Google Cloud HTTP(S) load balancer** (`gcp-lb`), a log entry as exported from Cloud
+//!   Logging: `timestamp` (RFC 3339), `httpRequest.remoteIp`, `requestMethod`, `requestUrl`
+//!   (absolute: the host goes to `host`, the path and query to the target), `status`,
+//!   `responseSize` (a string), `userAgent`, `referer`, `latency` (`"0.012s"`).
+//! - **Cloudflare Logpush** HTTP requests (`cloudflare`): `ClientIP`, `ClientRequestMethod`,
+//!   `ClientRequestURI`, `ClientRequestHost`, `ClientRequestProtocol`, `EdgeResponseStatus`,
+//!   `EdgeResponseBytes`, `ClientRequestUserAgent`, `ClientRequestReferer`,
+//!   `EdgeStartTimestamp` in RFC 3339, Unix seconds, milliseconds or nanoseconds (Logpush's
+//!   `timestamp_format` option), `EdgeEndTimestamp` when the start is absent.
+//!
+//! The client is the edge's view of the remote address (`remoteIp`, `ClientIP`): these edges
+//! terminate the connection, so it is the peer; an X-Forwarded-For the client sent is not in
+//! these logs.
+
+use super::fields::{decimal_to_us, trim};
+use super::json::{JVal, get_path};
+use super::json_table::{Gathered, Slot, fill};
+use super::{LineOutcome, ParseOptions, Scratch};
+use crate::model::Request;
+
+pub(crate) const GCP_LB: &[(&str, Slot)] = &[
+    ("timestamp", Slot::Time),
+    ("httpRequest.remoteIp", Slot::Peer),
+    ("httpRequest.requestMethod", Slot::Method),
+    ("httpRequest.requestUrl", Slot::Target),
+    ("httpRequest.protocol", Slot::Protocol),
+    ("httpRequest.status", Slot::Status),
+    ("httpRequest.responseSize", Slot::Bytes),
+    ("httpRequest.userAgent", Slot::UserAgent),
+    ("httpRequest.referer", Slot::Referer),
+];
+
+pub(crate) const CLOUDFLARE: &[(&str, Slot)] = &[
+    ("EdgeStartTimestamp", Slot::Time),
+    ("EdgeEndTimestamp", Slot::Time),
+    ("ClientIP", Slot::Peer),
+    ("ClientRequestMethod", Slot::Method),
+    ("ClientRequestURI", Slot::Target),
+    ("ClientRequestPath", Slot::Target),
+    ("ClientRequestProtocol", Slot::Protocol),
+    ("EdgeResponseStatus", Slot::Status),
+    ("EdgeResponseBytes", Slot::Bytes),
+    ("ClientRequestUserAgent", Slot::UserAgent),
+    ("ClientRequestReferer", Slot::Referer),
+    ("ClientRequestHost", Slot::Host),
+];
+
+pub(crate) fn parse(
+    table: &[(&str, Slot)],
+    line: &[u8],
+    opts: &ParseOptions,
+    sc: &mut Scratch,
+    out: &mut Request,
+) -> LineOutcome {
+    if let Err(e) = super::json::for_each_member(line, |_, _| true) {
+        return LineOutcome::Malformed(format!("json: {e}"));
+    }
+    let mut g = Gathered::new();
+    for (prio, (path, slot)) in table.iter().enumerate() {
+        if let Some(v) = get_path(line, path) {
+            g.set(*slot, prio, v);
+        }
+    }
+    let outcome = fill(&g, opts, sc, out);
+    if outcome == LineOutcome::Request {
+        split_absolute_url(out);
+        // GCP's latency is a duration string (`"0.012345s"`).
+        if let Some(JVal::Str(l)) = get_path(line, "httpRequest.latency")
+            && let Some(secs) = trim(l).strip_suffix(b"s")
+        {
+            out.duration_us = decimal_to_us(secs, 1_000_000);
+        }
+    }
+    outcome
+}
+
+/// `https://host/path?q` → host `host`, target `/path?q` (these edges log absolute URLs).
+fn split_absolute_url(out: &mut Request) {
+    let t = &out.target;
+    let Some(rest) = t.strip_prefix("https://").or_else(|| t.strip_prefix("http://")) else {
+        return;
+    };
+    let (authority, path) = rest.find('/').map_or((rest, "/"), |i| (&rest[..i], &rest[i..]));
+    let (authority, path) = (authority.to_owned(), path.to_owned());
+    if out.host.is_empty() {
+        out.host = authority;
+    }
+    out.target = path;
+}
