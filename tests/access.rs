@@ -385,6 +385,7 @@ const DETECTED: &[(&str, &str)] = &[
     ("variant_caddy_console.log", "caddy"),
     ("cloudflare_test-pipeline-http-request.log", "cloudflare"),
     ("gcp_test-load-balancer.log", "gcp-lb"),
+    ("azure_test-fdaccess.log", "azure"),
 ];
 
 /// What detection sees of a file: its first 64 KiB, decompressed.
@@ -597,4 +598,21 @@ fn cloud_edge_json_logs_are_read_in_full() {
         assert_eq!(e["time"], "2020-06-08T23:41:30.078651Z");
     }
     assert_eq!(gcp[2]["referer"], "https://developer.mozilla.org/en-US/docs/Web/JavaScript");
+    let az = events("azure_test-fdaccess.log");
+    let got: Vec<(&Value, &Value, &Value, &Value)> =
+        az.iter().map(|e| (&e["client"], &e["method"], &e["status"], &e["bytes_sent"])).collect();
+    let (v, n) = (<Value as From<&str>>::from, <Value as From<u64>>::from);
+    assert_eq!(
+        got,
+        [
+            (&v("89.160.20.128"), &v("POST"), &n(200), &n(1205)),
+            (&v("175.16.199.0"), &v("GET"), &n(200), &n(2308)),
+            (&v("175.16.199.0"), &v("GET"), &n(200), &n(637)),
+        ]
+    );
+    assert_eq!(
+        (&az[0]["target"], &az[0]["host"]),
+        (&v("/StockSetup/GetStockListByCir"), &v("erp.testcloud.com:443"))
+    );
+    assert_eq!(az[0]["time"], "2021-12-15T03:10:11.647971900Z");
 }

@@ -56,6 +56,8 @@ pub enum AccessFormat {
     GcpLb,
     /// Cloudflare Logpush HTTP requests.
     Cloudflare,
+    /// Azure Front Door / Application Gateway access logs (Azure Monitor JSON).
+    Azure,
 }
 
 impl std::fmt::Display for AccessFormat {
@@ -65,7 +67,7 @@ impl std::fmt::Display for AccessFormat {
 }
 
 impl AccessFormat {
-    pub const ALL: [AccessFormat; 11] = [
+    pub const ALL: [AccessFormat; 12] = [
         AccessFormat::Combined,
         AccessFormat::NginxJson,
         AccessFormat::Caddy,
@@ -77,6 +79,7 @@ impl AccessFormat {
         AccessFormat::JsonMapped,
         AccessFormat::GcpLb,
         AccessFormat::Cloudflare,
+        AccessFormat::Azure,
     ];
 
     #[must_use]
@@ -93,6 +96,7 @@ impl AccessFormat {
             AccessFormat::JsonMapped => "json",
             AccessFormat::GcpLb => "gcp-lb",
             AccessFormat::Cloudflare => "cloudflare",
+            AccessFormat::Azure => "azure",
         }
     }
 
@@ -336,8 +340,9 @@ impl AccessParser {
                 cloudfront::parse(trim_end_spaces(line), &mut self.cloudfront, opts, sc, out)
             }
             AccessFormat::JsonMapped => mapped::parse(trimmed, opts, sc, out),
-            AccessFormat::GcpLb => cloud::parse(cloud::GCP_LB, trimmed, opts, sc, out),
-            AccessFormat::Cloudflare => cloud::parse(cloud::CLOUDFLARE, trimmed, opts, sc, out),
+            AccessFormat::GcpLb | AccessFormat::Cloudflare | AccessFormat::Azure => {
+                cloud::parse(self.format, trimmed, opts, sc, out)
+            }
         }
     }
 }

@@ -9,18 +9,25 @@
 //!   `EdgeResponseBytes`, `ClientRequestUserAgent`, `ClientRequestReferer`,
 //!   `EdgeStartTimestamp` in RFC 3339, Unix seconds, milliseconds or nanoseconds (Logpush's
 //!   `timestamp_format` option), `EdgeEndTimestamp` when the start is absent.
+//! - **Azure Front Door / Application Gateway** (`azure`), Azure Monitor resource-log
+//!   records: `time`, `properties.socketIp` (Front Door's TCP peer) else
+//!   `properties.clientIp`/`clientIP`, `httpMethod`, `requestUri` (absolute on Front Door,
+//!   a path plus `requestQuery` on Application Gateway), `httpStatusCode`/`httpStatus`,
+//!   `responseBytes`/`sentBytes`, `userAgent`, `hostName`/`host`. Front Door's `clientIp`
+//!   is taken from the X-Forwarded-For header when the request had one, so when it differs
+//!   from `socketIp` it is kept as `forwarded_for` (believed only behind a trusted proxy).
 //!
 //! The client is the edge's view of the remote address (`remoteIp`, `ClientIP`): these edges
 //! terminate the connection, so it is the peer; an X-Forwarded-For the client sent is not in
 //! these logs.
 
-use super::fields::{decimal_to_us, trim};
-use super::json::{JVal, get_path};
+use super::fields::{decimal_to_us, parse_ip_loose, trim};
+use super::json::{JVal, get_path, push_json_str};
 use super::json_table::{Gathered, Slot, fill};
-use super::{LineOutcome, ParseOptions, Scratch};
+use super::{AccessFormat, LineOutcome, ParseOptions, Scratch};
 use crate::model::Request;
 
-pub(crate) const GCP_LB: &[(&str, Slot)] = &[
+const GCP_LB: &[(&str, Slot)] = &[
     ("timestamp", Slot::Time),
     ("httpRequest.remoteIp", Slot::Peer),
     ("httpRequest.requestMethod", Slot::Method),
@@ -32,7 +39,7 @@ pub(crate) const GCP_LB: &[(&str, Slot)] = &[
     ("httpRequest.referer", Slot::Referer),
 ];
 
-pub(crate) const CLOUDFLARE: &[(&str, Slot)] = &[
+const CLOUDFLARE: &[(&str, Slot)] = &[
     ("EdgeStartTimestamp", Slot::Time),
     ("EdgeEndTimestamp", Slot::Time),
     ("ClientIP", Slot::Peer),
@@ -47,8 +54,26 @@ pub(crate) const CLOUDFLARE: &[(&str, Slot)] = &[
     ("ClientRequestHost", Slot::Host),
 ];
 
+const AZURE: &[(&str, Slot)] = &[
+    ("time", Slot::Time),
+    ("timeStamp", Slot::Time),
+    ("properties.socketIp", Slot::Peer),
+    ("properties.clientIp", Slot::Peer),
+    ("properties.clientIP", Slot::Peer),
+    ("properties.httpMethod", Slot::Method),
+    ("properties.requestUri", Slot::Target),
+    ("properties.httpStatusCode", Slot::Status),
+    ("properties.httpStatus", Slot::Status),
+    ("properties.responseBytes", Slot::Bytes),
+    ("properties.sentBytes", Slot::Bytes),
+    ("properties.userAgent", Slot::UserAgent),
+    ("properties.referer", Slot::Referer),
+    ("properties.hostName", Slot::Host),
+    ("properties.host", Slot::Host),
+];
+
 pub(crate) fn parse(
-    table: &[(&str, Slot)],
+    format: AccessFormat,
     line: &[u8],
     opts: &ParseOptions,
     sc: &mut Scratch,
@@ -57,6 +82,11 @@ pub(crate) fn parse(
     if let Err(e) = super::json::for_each_member(line, |_, _| true) {
         return LineOutcome::Malformed(format!("json: {e}"));
     }
+    let table = match format {
+        AccessFormat::GcpLb => GCP_LB,
+        AccessFormat::Azure => AZURE,
+        _ => CLOUDFLARE,
+    };
     let mut g = Gathered::new();
     for (prio, (path, slot)) in table.iter().enumerate() {
         if let Some(v) = get_path(line, path) {
@@ -72,8 +102,28 @@ pub(crate) fn parse(
         {
             out.duration_us = decimal_to_us(secs, 1_000_000);
         }
+        if format == AccessFormat::Azure {
+            azure_extras(line, out, &mut sc.buf);
+        }
     }
     outcome
+}
+
+/// Application Gateway's separate `requestQuery`; Front Door's XFF-derived `clientIp`.
+fn azure_extras(line: &[u8], out: &mut Request, buf: &mut Vec<u8>) {
+    if let Some(JVal::Str(q)) = get_path(line, "properties.requestQuery")
+        && !q.is_empty()
+        && !out.target.contains('?')
+    {
+        out.target.push('?');
+        push_json_str(&mut out.target, q, buf);
+    }
+    if get_path(line, "properties.socketIp").is_some()
+        && let Some(JVal::Str(c)) = get_path(line, "properties.clientIp")
+        && parse_ip_loose(c).is_some_and(|c| Some(c) != out.peer)
+    {
+        push_json_str(&mut out.forwarded_for, c, buf);
+    }
 }
 
 /// `https://host/path?q` → host `host`, target `/path?q` (these edges log absolute URLs).

@@ -73,6 +73,11 @@ fn sniff_json(line: &[u8]) -> Option<AccessFormat> {
         && has(line, b"\"remoteIp\"")
     {
         Some(AccessFormat::GcpLb)
+    } else if has(line, b"\"properties\"")
+        && (has(line, b"\"httpStatusCode\"") || has(line, b"\"httpStatus\""))
+        && (has(line, b"\"clientIp\"") || has(line, b"\"clientIP\""))
+    {
+        Some(AccessFormat::Azure)
     } else if has(line, b"\"ClientAddr\"")
         || has(line, b"\"DownstreamStatus\"")
         || has(line, b"\"RequestMethod\"")

@@ -612,3 +612,33 @@ fn gcp_lb_latency_and_missing_time() {
     let no_time = r#"{"httpRequest":{"requestMethod":"GET","requestUrl":"https://a/","remoteIp":"198.51.100.8"}}"#;
     assert!(malformed(AccessFormat::GcpLb, no_time.as_bytes()).contains("time"));
 }
+
+#[test]
+fn azure_front_door_and_application_gateway() {
+    // Front Door: `clientIp` came from an X-Forwarded-For the client sent; `socketIp` is the
+    // connection. The peer is the connection; the claimed address is only kept.
+    let fd = r#"{"time":"2021-12-15T03:10:11.6479719Z","category":"FrontdoorAccessLog","properties":{"clientIp":"203.0.113.50","socketIp":"198.51.100.9","httpMethod":"GET","requestUri":"https://app.example.com:443/admin?x=1","httpStatusCode":"403","responseBytes":"12","userAgent":"curl/8"}}"#;
+    assert_eq!(detect(&[fd.as_bytes()]), Some(AccessFormat::Azure));
+    let r = ok(AccessFormat::Azure, fd);
+    assert_eq!((r.client, r.forwarded_for.as_str()), (Some(ip("198.51.100.9")), "203.0.113.50"));
+    assert_eq!(
+        (r.host.as_str(), r.target.as_str(), r.status),
+        ("app.example.com:443", "/admin?x=1", 403)
+    );
+    // Application Gateway (the layout of Microsoft's documented example): `clientIP`, a path
+    // with the query apart, numbers unquoted.
+    let agw = r#"{"resourceId":"/SUBSCRIPTIONS/X/PROVIDERS/MICROSOFT.NETWORK/APPLICATIONGATEWAYS/GW","operationName":"ApplicationGatewayAccess","time":"2017-04-26T19:27:38Z","category":"ApplicationGatewayAccessLog","properties":{"instanceId":"appgw_1","clientIP":"191.96.249.97","clientPort":46886,"httpMethod":"GET","requestUri":"/phpmyadmin/scripts/setup.php","requestQuery":"X-AzureApplicationGateway-CACHE-HIT=0","userAgent":"-","httpStatus":404,"httpVersion":"HTTP/1.0","receivedBytes":65,"sentBytes":553,"timeTaken":205,"sslEnabled":"off","host":"www.contoso.com"}}"#;
+    assert_eq!(detect(&[agw.as_bytes()]), Some(AccessFormat::Azure));
+    let r = ok(AccessFormat::Azure, agw);
+    assert_eq!(
+        (r.client, r.target.as_str(), r.status, r.bytes_sent, r.host.as_str()),
+        (
+            Some(ip("191.96.249.97")),
+            "/phpmyadmin/scripts/setup.php?X-AzureApplicationGateway-CACHE-HIT=0",
+            404,
+            553,
+            "www.contoso.com"
+        )
+    );
+    assert!(r.forwarded_for.is_empty() && r.user_agent.is_empty());
+}
