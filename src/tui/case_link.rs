@@ -63,8 +63,18 @@ impl CaseLink {
     /// Journal one playbook request as `operator`. Returns a one-line confirmation.
     pub fn perform(&self, operator: &str, request: &PlaybookRequest) -> Result<String, CaseError> {
         let index = match request {
-            PlaybookRequest::Start(i) | PlaybookRequest::Done(i) => *i,
-            PlaybookRequest::Skip { step, .. } | PlaybookRequest::Note { step, .. } => *step,
+            PlaybookRequest::Undo => {
+                let outcome = self.case.undo(operator)?;
+                return Ok(format!(
+                    "undone: step {} reopened (#{}) by {operator}",
+                    outcome.step, outcome.entry.seq
+                ));
+            }
+            PlaybookRequest::Start(i) | PlaybookRequest::Done(i) | PlaybookRequest::Reopen(i) => *i,
+            PlaybookRequest::DoneUnverified { step, .. }
+            | PlaybookRequest::Skip { step, .. }
+            | PlaybookRequest::Block { step, .. }
+            | PlaybookRequest::Note { step, .. } => *step,
         };
         let Some(step) = self.case.playbook.steps.get(index) else {
             return Err(CaseError::UnknownStep {
@@ -73,19 +83,29 @@ impl CaseLink {
             });
         };
         let id = step.id.as_str();
+        let mut unverified = None;
         let (action, note) = match request {
             PlaybookRequest::Start(_) => (StepAction::Start, None),
             PlaybookRequest::Done(_) => (StepAction::Done, None),
+            PlaybookRequest::DoneUnverified { check, .. } => {
+                unverified = Some(check.as_str());
+                (StepAction::Done, None)
+            }
+            PlaybookRequest::Reopen(_) => (StepAction::Reopen, None),
             PlaybookRequest::Skip { reason, .. } => (StepAction::Skip, Some(reason.as_str())),
+            PlaybookRequest::Block { reason, .. } => (StepAction::Block, Some(reason.as_str())),
             PlaybookRequest::Note { text, .. } => {
                 let entry = self.case.note(operator, &format!("{id}: {text}"))?;
                 return Ok(format!("note on {id} recorded (#{}) by {operator}", entry.seq));
             }
+            PlaybookRequest::Undo => unreachable!("handled above"),
         };
-        let outcome = self.case.step(operator, StepRequest { step: id, action, note })?;
+        let outcome =
+            self.case.step_with(operator, StepRequest { step: id, action, note }, unverified)?;
         let mut msg = format!(
-            "step {id}: {} recorded (#{}) by {operator}",
+            "step {id}: {}{} recorded (#{}) by {operator}",
             action.as_str(),
+            if unverified.is_some() { " (unverified)" } else { "" },
             outcome.entry.seq
         );
         if !outcome.unmet_requirements.is_empty() {
@@ -105,8 +125,10 @@ impl CaseLink {
         snapshot: &Snapshot,
         now: DateTime<Utc>,
     ) -> Result<Vec<Written>, ExportError> {
-        let state = self.case.state()?;
-        let section = report::case_section::from_case(&self.case, &state, Some(snapshot), now);
+        let contents = self.case.journal().read().map_err(CaseError::from)?;
+        let state = CaseState::replay(&self.case.playbook, &contents);
+        let mut section = report::case_section::from_case(&self.case, &state, Some(snapshot), now);
+        section.evidence = Case::check_evidence(&contents);
         let written = export_report(snapshot, Some(&section), &self.case.dir, now)?;
         for w in &written {
             let format = w.path.extension().and_then(|e| e.to_str()).unwrap_or("");

@@ -149,8 +149,10 @@ fn render_status_line(app: &App, area: Rect, buf: &mut Buffer) {
         let label = match p.kind {
             PromptKind::Filter => "filter (text, 2xx, 404): ",
             PromptKind::SkipReason => "why skip this step? ",
+            PromptKind::BlockReason => "blocked on what? ",
             PromptKind::Note => "note: ",
             PromptKind::Operator => "who is acting? (your name, journaled) ",
+            PromptKind::Confirm => "Enter confirms, Esc cancels — ",
         };
         Line::from(vec![
             Span::styled(label, theme.key()),

@@ -250,7 +250,7 @@ fn step_rules_are_enforced_against_the_journal() {
         case.step("ana", unknown)
             .unwrap_err()
             .to_string()
-            .starts_with("unknown step \"nope\" (steps: confirm-exposure, block-ingress")
+            .starts_with("unknown step \"nope\" (steps: 1 confirm-exposure, 2 block-ingress")
     );
     let early = StepRequest { step: "root-cause", action: StepAction::Start, note: None };
     let outcome = case.step("ana", early).unwrap();
@@ -315,7 +315,12 @@ fn replay_tolerates_records_the_checks_would_refuse() {
     let case = sample_case(dir.path());
     // Written straight to the journal, bypassing the step checks (another tool, older version).
     let journal = case.journal();
-    let step = |step: &str, action| Action::Step { step: step.into(), action, note: None };
+    let step = |step: &str, action| Action::Step {
+        step: step.into(),
+        action,
+        note: None,
+        unverified: None,
+    };
     journal.append("eve", &step("confirm-exposure", StepAction::Done)).unwrap();
     journal.append("eve", &step("not-in-playbook", StepAction::Start)).unwrap();
     journal.append("eve", &step("notify", StepAction::Skip)).unwrap();

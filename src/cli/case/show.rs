@@ -69,6 +69,7 @@ fn sla_text(sla: SlaStatus) -> String {
         SlaStatus::Overdue { secs_over, .. } => format!("OVERDUE by {}", secs(secs_over)),
         SlaStatus::Met { .. } => "met".to_owned(),
         SlaStatus::Missed { secs_late, .. } => format!("missed by {}", secs(secs_late)),
+        SlaStatus::Skipped => "skipped".to_owned(),
     }
 }
 
