@@ -62,44 +62,25 @@ impl CaseLink {
 
     /// Journal one playbook request as `operator`. Returns a one-line confirmation.
     pub fn perform(&self, operator: &str, request: &PlaybookRequest) -> Result<String, CaseError> {
-        let index = match request {
-            PlaybookRequest::Undo => {
-                let outcome = self.case.undo(operator)?;
-                return Ok(format!(
-                    "undone: step {} reopened (#{}) by {operator}",
-                    outcome.step, outcome.entry.seq
-                ));
-            }
-            PlaybookRequest::Start(i) | PlaybookRequest::Done(i) | PlaybookRequest::Reopen(i) => *i,
-            PlaybookRequest::DoneUnverified { step, .. }
-            | PlaybookRequest::Skip { step, .. }
-            | PlaybookRequest::Block { step, .. }
-            | PlaybookRequest::Note { step, .. } => *step,
-        };
+        if request == &PlaybookRequest::Undo {
+            let outcome = self.case.undo(operator)?;
+            return Ok(format!(
+                "undone: step {} reopened (#{}) by {operator}",
+                outcome.step, outcome.entry.seq
+            ));
+        }
+        let (index, action, note, unverified) = step_parts(request);
         let Some(step) = self.case.playbook.steps.get(index) else {
             return Err(CaseError::UnknownStep {
-                step: format!("#{}", index + 1),
+                step: format!("#{}", index.saturating_add(1)),
                 known: format!("{} steps", self.case.playbook.steps.len()),
             });
         };
         let id = step.id.as_str();
-        let mut unverified = None;
-        let (action, note) = match request {
-            PlaybookRequest::Start(_) => (StepAction::Start, None),
-            PlaybookRequest::Done(_) => (StepAction::Done, None),
-            PlaybookRequest::DoneUnverified { check, .. } => {
-                unverified = Some(check.as_str());
-                (StepAction::Done, None)
-            }
-            PlaybookRequest::Reopen(_) => (StepAction::Reopen, None),
-            PlaybookRequest::Skip { reason, .. } => (StepAction::Skip, Some(reason.as_str())),
-            PlaybookRequest::Block { reason, .. } => (StepAction::Block, Some(reason.as_str())),
-            PlaybookRequest::Note { text, .. } => {
-                let entry = self.case.note(operator, &format!("{id}: {text}"))?;
-                return Ok(format!("note on {id} recorded (#{}) by {operator}", entry.seq));
-            }
-            PlaybookRequest::Undo => unreachable!("handled above"),
-        };
+        if let PlaybookRequest::Note { text, .. } = request {
+            let entry = self.case.note(operator, &format!("{id}: {text}"))?;
+            return Ok(format!("note on {id} recorded (#{}) by {operator}", entry.seq));
+        }
         let outcome =
             self.case.step_with(operator, StepRequest { step: id, action, note }, unverified)?;
         let mut msg = format!(
@@ -135,6 +116,27 @@ impl CaseLink {
             self.case.record_export(operator, &w.path, format)?;
         }
         Ok(written)
+    }
+}
+
+/// A request's step index, action, note and "done while unverified" text. A note maps to
+/// its step (the caller journals it as a note, not a step action); `Undo` has no step.
+fn step_parts(request: &PlaybookRequest) -> (usize, StepAction, Option<&str>, Option<&str>) {
+    match request {
+        PlaybookRequest::Start(i) => (*i, StepAction::Start, None, None),
+        PlaybookRequest::Done(i) => (*i, StepAction::Done, None, None),
+        PlaybookRequest::DoneUnverified { step, check } => {
+            (*step, StepAction::Done, None, Some(check.as_str()))
+        }
+        PlaybookRequest::Reopen(i) => (*i, StepAction::Reopen, None, None),
+        PlaybookRequest::Skip { step, reason } => {
+            (*step, StepAction::Skip, Some(reason.as_str()), None)
+        }
+        PlaybookRequest::Block { step, reason } => {
+            (*step, StepAction::Block, Some(reason.as_str()), None)
+        }
+        PlaybookRequest::Note { step, .. } => (*step, StepAction::Start, None, None),
+        PlaybookRequest::Undo => (usize::MAX, StepAction::Reopen, None, None),
     }
 }
 
