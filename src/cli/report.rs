@@ -67,6 +67,10 @@ pub struct ReportArgs {
     /// How many actors the Markdown and HTML reports list (JSON lists all).
     #[arg(long, value_name = "N", default_value_t = DEFAULT_TOP_ACTORS)]
     pub top: usize,
+    /// Zone of timestamps written without one (IANA name, e.g. `America/New_York`);
+    /// overrides the config's `timezone` [default: the config's, else UTC].
+    #[arg(long, value_name = "ZONE")]
+    pub tz: Option<String>,
 }
 
 /// The format from `--format`, else from the `--out` extension.
@@ -110,15 +114,19 @@ pub fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn run_report(args: ReportArgs) -> anyhow::Result<ExitCode> {
-    let ReportArgs { case, format, out, no_redact, top, as_of } = args;
+    let ReportArgs { case, format, out, no_redact, top, as_of, tz } = args;
     let format = resolve_format(format, &out)?;
+    let tz = super::parse_tz(tz.as_deref())?;
     let epoch = source_date_epoch()?;
     let as_of = as_of.as_deref().map(parse_as_of).transpose()?;
     // The case first, verified whole: a report must not be built over a tampered or damaged
     // journal, a changed playbook copy or a swapped config (exit 3, no report written).
     let (case, integrity) = super::case::open_verified(&case, system_clock())?;
     let state = case.state().map_err(super::case::classify)?;
-    let config = super::case::load_config(&case.config_path())?;
+    let mut config = super::case::load_config(&case.config_path())?;
+    if let Some(tz) = tz {
+        config.timezone = tz;
+    }
     let correlator = batch::run(&config, &batch::BatchOptions::default()).with_context(|| {
         format!(
             "case {}: reading the evidence of the case config {}",
