@@ -655,6 +655,12 @@ fn steps_by_number_skipped_sla_and_done_unverified() {
         .success()
         .stdout(predicate::str::contains("done (unverified)"))
         .stderr(predicate::str::contains("not verified"));
+    leakline()
+        .args(["case", "show"])
+        .arg(&case)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("done (unverified): the check said not yet"));
     let last = journal_records(&case).pop().unwrap();
     assert_eq!(last["data"]["step"], "block-ingress");
     assert!(last["data"]["unverified"].as_str().unwrap().starts_with("not yet"), "{last}");

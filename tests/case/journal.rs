@@ -413,3 +413,38 @@ mod properties {
         }
     }
 }
+
+/// Issue 15: a last record with the largest sequence number (hash recomputed, so only the
+/// tail is consistent) never makes the next append "record 0"; the tail-only append of the
+/// journal layer refuses, and the case layer (which verifies the whole chain) refuses too.
+#[test]
+fn the_largest_sequence_number_is_never_followed() {
+    let dir = tempfile::tempdir().unwrap();
+    let case = sample_case(dir.path());
+    let mut l = lines(&case);
+    let last = l.len() - 1;
+    let Value::Object(mut map) = serde_json::from_str::<Value>(&l[last]).unwrap() else { panic!() };
+    map.remove("hash");
+    map.insert("seq".into(), Value::from(u64::MAX));
+    let hash = record_hash(&map);
+    map.insert("hash".into(), Value::from(hash));
+    l[last] = serde_json::to_string(&Value::Object(map)).unwrap();
+    write_lines(&case, &l);
+    let before = fs::read(journal_path(&case)).unwrap();
+    let err = case.journal().append("ana", &Action::Note { text: "x".into() }).unwrap_err();
+    assert!(err.to_string().contains("largest possible sequence number"), "{err}");
+    assert!(case.note("ana", "x").is_err());
+    assert_eq!(fs::read(journal_path(&case)).unwrap(), before, "nothing appended");
+}
+
+/// Issue 15: an emptied journal is not the start of a new chain.
+#[test]
+fn an_emptied_journal_is_not_restarted() {
+    let dir = tempfile::tempdir().unwrap();
+    let case = sample_case(dir.path());
+    fs::write(journal_path(&case), "").unwrap();
+    let err = case.journal().append("ana", &Action::Note { text: "x".into() }).unwrap_err();
+    assert!(err.to_string().contains("refusing to start a new chain"), "{err}");
+    assert!(case.note("ana", "x").is_err());
+    assert_eq!(fs::read(journal_path(&case)).unwrap(), b"");
+}

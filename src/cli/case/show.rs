@@ -132,6 +132,14 @@ pub fn text(
             step.role,
             sla_text(state.sla(step, now))
         );
+        if let Some(check) = step
+            .history
+            .last()
+            .filter(|_| step.state == leakline::playbook::StepState::Done)
+            .and_then(|e| e.unverified.as_deref())
+        {
+            let _ = writeln!(out, "      done (unverified): the check said {}", clean(check));
+        }
         let unmet = state.unmet_requirements(&step.id);
         if !step.state.is_closed() && !unmet.is_empty() {
             let _ = writeln!(out, "      waiting on: {}", unmet.join(", "));
