@@ -132,6 +132,18 @@ impl Case {
         playbook: &LoadedPlaybook,
         clock: Clock,
     ) -> Result<Case, CaseError> {
+        Self::init_with_sources(dir, options, playbook, clock, &[])
+    }
+
+    /// [`Case::init`], recording a `source_added` for each of `sources` before the case is
+    /// renamed into place: a case either appears complete, or not at all.
+    pub fn init_with_sources(
+        dir: &Path,
+        options: &InitOptions,
+        playbook: &LoadedPlaybook,
+        clock: Clock,
+        sources: &[PathBuf],
+    ) -> Result<Case, CaseError> {
         check_text("operator", &options.operator, false)?;
         let config = fs::canonicalize(&options.config).map_err(io_at(&options.config))?;
         let (config_sha256, _) = sha256_file(&config).map_err(io_at(&config))?;
@@ -154,6 +166,15 @@ impl Case {
         let staging = staging_dir(dir)?;
         let built = Self::build(&staging, name, &config, config_sha256, options, playbook, &clock)
             .and_then(|meta| {
+                let staged = Case {
+                    dir: staging.clone(),
+                    meta: meta.clone(),
+                    playbook: playbook.playbook.clone(),
+                    journal: Journal::new(staging.join(JOURNAL_FILE), clock.clone()),
+                };
+                for source in sources {
+                    staged.add_source(&options.operator, source)?;
+                }
                 fs::rename(&staging, dir).map_err(io_at(dir))?;
                 if let Some(parent) = dir.parent() {
                     let parent =

@@ -383,10 +383,9 @@ fn init_case(init: &Init, operator: &str, clock: leakline::case::Clock) -> anyho
     }
     let options =
         InitOptions { name: name.clone(), config: config.clone(), operator: operator.to_owned() };
-    let case = Case::init(dir, &options, loaded, clock).map_err(classify)?;
-    for file in &evidence {
-        case.add_source(operator, file).map_err(classify)?;
-    }
+    // The evidence is hashed into the journal before the case folder appears.
+    let case =
+        Case::init_with_sources(dir, &options, loaded, clock, &evidence).map_err(classify)?;
     let state = case.state().map_err(classify)?;
     println!(
         "case \"{}\" opened in {} with playbook {} ({} steps); {} evidence files hashed; journal head {}",

@@ -448,3 +448,34 @@ fn an_emptied_journal_is_not_restarted() {
     assert!(case.note("ana", "x").is_err());
     assert_eq!(fs::read(journal_path(&case)).unwrap(), b"");
 }
+
+/// Issue 15: a case init that fails part-way (here: an evidence file that cannot be hashed,
+/// as a full disk would fail a write) leaves neither the case folder nor a staging folder,
+/// and the retry works.
+#[test]
+fn a_failed_init_leaves_nothing_behind_and_the_retry_works() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("leakline.toml");
+    fs::write(&config, "name = \"test\"\n").unwrap();
+    let lib = Library::builtin().unwrap();
+    let playbook = lib.get("exposed-api-endpoint").unwrap();
+    let options = InitOptions { name: None, config, operator: "ana".into() };
+    let target = dir.path().join("case");
+    let gone = dir.path().join("vanished.log");
+    let err = Case::init_with_sources(&target, &options, playbook, stepping_clock(), &[gone])
+        .unwrap_err();
+    assert!(err.to_string().contains("vanished.log"), "{err}");
+    assert!(!target.exists(), "no half-made case folder");
+    let names: Vec<String> = fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["leakline.toml"], "no staging folder left");
+    let log = dir.path().join("access.log");
+    fs::write(&log, "x\n").unwrap();
+    let case =
+        Case::init_with_sources(&target, &options, playbook, stepping_clock(), &[log]).unwrap();
+    assert_eq!(case.meta.name, "case");
+    assert_eq!(case.state().unwrap().sources.len(), 1);
+    case.verify_integrity().unwrap();
+}
