@@ -538,3 +538,27 @@ fn verify_follows_the_live_snapshot_and_names_its_evidence() {
     let text = text_of(draw(&app, 120, 40).backend().buffer());
     assert!(text.contains("✔ verified: ") && text.contains("evidence: model-gateway"), "{text}");
 }
+
+#[test]
+fn a_closed_case_refuses_dashboard_writes_and_says_so() {
+    let (dir, case) = temp_case();
+    case.close("alice", "contained").expect("close");
+    let mut app = app_for(&case);
+    app.operator = Some("bob".to_owned());
+    let opts = options(dir.path());
+    let mut link = CaseLink::new(case.clone());
+    link.poll().expect("poll");
+    let before = case.state().expect("state").records;
+    let mut sink = std::io::sink();
+    let mut fx = Effects { case: Some(&mut link), clipboard: &mut sink, options: &opts };
+    fx.apply(&mut app, Effect::Playbook(PlaybookRequest::Start(0)));
+    assert!(
+        app.message.as_deref().is_some_and(|m| m.contains("not recorded") && m.contains("closed")),
+        "{:?}",
+        app.message
+    );
+    assert_eq!(case.state().expect("state").records, before, "nothing journaled");
+    app.view = View::Playbook;
+    let screen = text_of(draw(&app, 120, 40).backend().buffer());
+    assert!(screen.contains("· closed ·"), "{screen}");
+}
