@@ -103,6 +103,7 @@ fn big_snapshot() -> Snapshot {
                 external_clients: 1000,
                 internal_requests: 50_000,
                 unattributed_requests: 0,
+                forwarded_unknown_requests: 0,
                 first_external: Some(hit(t0)),
                 first_non_scanner_success: Some(hit(t0 + TimeDelta::minutes(1))),
                 scans: Vec::new(),

@@ -49,6 +49,8 @@ pub struct RequestView<'a> {
     /// The path without query (the raw request line when it did not split).
     pub path: &'a str,
     pub user_agent: &'a str,
+    /// See `Request::forwarded_unknown`.
+    pub forwarded_unknown: bool,
 }
 
 impl<'a> RequestView<'a> {
@@ -65,6 +67,7 @@ impl<'a> RequestView<'a> {
             target: if r.target.is_empty() { &r.raw_request } else { &r.target },
             path: r.path(),
             user_agent: &r.user_agent,
+            forwarded_unknown: r.forwarded_unknown,
         }
     }
 }
@@ -90,6 +93,7 @@ pub(crate) struct ServiceState {
     pub scans: Vec<ScanMark>,
     pub internal_requests: u64,
     pub unattributed_requests: u64,
+    pub forwarded_unknown_requests: u64,
 }
 
 impl ServiceState {
@@ -103,6 +107,7 @@ impl ServiceState {
             scans: Vec::new(),
             internal_requests: 0,
             unattributed_requests: 0,
+            forwarded_unknown_requests: 0,
         }
     }
 
@@ -362,17 +367,32 @@ impl Correlator {
         self.events += n;
     }
 
+    /// Count external requests whose client address is unknown (see
+    /// `Request::forwarded_unknown`; equivalent to applying them one by one).
+    pub fn apply_forwarded_unknown(&mut self, source: SourceId, n: u64) {
+        let svc = self.service_of_source(source) as usize;
+        self.services[svc].forwarded_unknown_requests += n;
+        self.events += n;
+    }
+
     /// Apply one request.
     ///
     /// A request without a client address (the format has no peer, or the field was not an
     /// address) cannot be judged external: it is counted as `unattributed` on its service and
-    /// is not exposure evidence.
+    /// is not exposure evidence. One that came through a trusted proxy whose X-Forwarded-For
+    /// has junk where the client should be is external with an unknown address: counted as
+    /// `forwarded_unknown` and shown, never attributed to the proxy.
     pub fn apply_request(&mut self, r: RequestView<'_>) {
         self.events += 1;
         let svc = self.service_of_source(r.source);
         let t = key_of(r.time);
         let Some(client) = r.client.map(canonical) else {
-            self.services[svc as usize].unattributed_requests += 1;
+            let s = &mut self.services[svc as usize];
+            if r.forwarded_unknown {
+                s.forwarded_unknown_requests += 1;
+            } else {
+                s.unattributed_requests += 1;
+            }
             return;
         };
         if !self.filter.is_external(client) {

@@ -110,6 +110,11 @@ pub struct ServiceSummary {
     /// neither internal nor external, so never exposure evidence. Shown so nothing is hidden.
     #[serde(default)]
     pub unattributed_requests: u64,
+    /// External requests whose client address is unknown: they came through a trusted
+    /// proxy whose X-Forwarded-For holds junk where the client should be (an attacker can
+    /// send such a header). Counted and shown, never attributed to the proxy; no actor.
+    #[serde(default)]
+    pub forwarded_unknown_requests: u64,
     pub first_external: Option<Hit>,
     pub first_non_scanner_success: Option<Hit>,
     /// Scan observations of this service (any vantage), time order; timeline markers.

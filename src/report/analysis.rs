@@ -112,6 +112,9 @@ pub struct Service {
     pub addresses: Vec<String>,
     pub state: &'static str,
     pub windows: Vec<Window>,
+    /// External requests whose client address is unknown (junk in X-Forwarded-For where
+    /// the client should be, behind a trusted proxy): counted, not in any window's actors.
+    pub forwarded_unknown_requests: u64,
 }
 
 #[derive(Debug, Serialize)]
@@ -328,6 +331,7 @@ impl Analysis {
                             top_paths: w.top_paths.iter().map(PathDoc::from).collect(),
                         })
                         .collect(),
+                    forwarded_unknown_requests: s.forwarded_unknown_requests,
                 })
                 .collect(),
             actors: Vec::new(),

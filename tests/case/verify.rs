@@ -63,6 +63,7 @@ fn service(name: &str, windows: Vec<Window>, scans: Vec<ScanMark>) -> ServiceSum
         external_clients: 0,
         internal_requests: 0,
         unattributed_requests: 0,
+        forwarded_unknown_requests: 0,
         first_external: None,
         first_non_scanner_success: None,
         scans,

@@ -166,6 +166,7 @@ pub fn fixture() -> Snapshot {
         external_clients: 9,
         internal_requests: 3300,
         unattributed_requests: 0,
+        forwarded_unknown_requests: 0,
         first_external: Some(first),
         first_non_scanner_success: Some(human),
         scans: vec![
@@ -186,6 +187,7 @@ pub fn fixture() -> Snapshot {
         external_clients: 0,
         internal_requests: 120,
         unattributed_requests: 0,
+        forwarded_unknown_requests: 0,
         first_external: None,
         first_non_scanner_success: None,
         scans: vec![scan("2026-11-03T12:15:09Z", PortState::Closed, ScanTool::Nmap)],

@@ -126,6 +126,13 @@ fn services(s: &Snapshot, t: &mut String) {
                 svc.unattributed_requests
             );
         }
+        if svc.forwarded_unknown_requests > 0 {
+            let _ = writeln!(
+                t,
+                "      {} external requests with an unknown client (junk in X-Forwarded-For behind a trusted proxy)",
+                svc.forwarded_unknown_requests
+            );
+        }
         for (i, w) in svc.windows.iter().enumerate() {
             let status = if w.status == WindowStatus::Open { "OPEN" } else { "closed" };
             let end = w.closed_latest.unwrap_or(s.as_of);

@@ -117,6 +117,7 @@ impl ExternalBatch {
             target: self.get(q.spans[1]),
             path: self.get(q.spans[2]),
             user_agent: self.get(q.spans[3]),
+            forwarded_unknown: false,
         }
     }
 }
@@ -131,6 +132,8 @@ struct ChunkResult {
     chunk: Arc<Chunk>,
     internal_per_minute: Vec<(i64, u64)>,
     unattributed: u64,
+    /// External requests with an unknown client (`Request::forwarded_unknown`).
+    forwarded_unknown: u64,
     /// Line numbers in `malformed_samples` are the chunk's.
     stats: SourceStats,
 }
@@ -175,6 +178,7 @@ fn parse_chunk(
             chunk,
             internal_per_minute: Vec::new(),
             unattributed: 0,
+            forwarded_unknown: 0,
             stats,
         };
         return (result, external);
@@ -185,8 +189,10 @@ fn parse_chunk(
     let mut decoder = Decoder::new(opts);
     let mut internal = MinuteCounts::default();
     let mut unattributed = 0_u64;
+    let mut forwarded_unknown = 0_u64;
     let mut scans = Vec::new();
     let mut visit = |r: &Request| match r.client {
+        None if r.forwarded_unknown => forwarded_unknown += 1,
         None => unattributed += 1,
         Some(ip) if !job.filter.is_external(ip) => {
             internal.add(r.time.timestamp().div_euclid(60), 1);
@@ -202,6 +208,7 @@ fn parse_chunk(
         chunk,
         internal_per_minute: internal.finish().into_iter().collect(),
         unattributed,
+        forwarded_unknown,
         stats: decoder.stats().clone(),
     };
     (result, external)
@@ -407,6 +414,9 @@ impl AccessReader<'_> {
     fn apply(&mut self, r: ChunkResult) {
         self.c.apply_internal_counts(r.source, &r.internal_per_minute);
         self.c.apply_unattributed(r.source, r.unattributed);
+        if r.forwarded_unknown > 0 {
+            self.c.apply_forwarded_unknown(r.source, r.forwarded_unknown);
+        }
         self.parked.insert(r.seq, r.stats);
         while let Some(mut s) = self.parked.remove(&self.merged) {
             // The chunk's line numbers, moved past the lines of the file's earlier chunks.

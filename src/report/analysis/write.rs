@@ -123,6 +123,8 @@ fn service<W: io::Write>(w: &mut Pretty<W>, s: &Service) {
         window(w, win);
     }
     w.close(b']');
+    w.key("forwarded_unknown_requests");
+    w.u64(s.forwarded_unknown_requests);
     w.close(b'}');
 }
 

@@ -147,6 +147,7 @@ fn evidence() -> Snapshot {
         external_clients: 2,
         internal_requests: 0,
         unattributed_requests: 0,
+        forwarded_unknown_requests: 0,
         first_external: None,
         first_non_scanner_success: None,
         scans: vec![scan(-40, PortState::Open, 7), scan(4, PortState::Filtered, 12)],

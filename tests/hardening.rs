@@ -1,0 +1,146 @@
+//! Issue 15, "hardening against the people in the logs": each attack from the issue, end to
+//! end through the binary.
+
+use std::path::Path;
+
+use serde_json::Value;
+
+fn leakline() -> assert_cmd::Command {
+    assert_cmd::Command::cargo_bin("leakline").unwrap()
+}
+
+fn analyze_json(config: &Path) -> Value {
+    let out =
+        leakline().args(["analyze", "--format", "json", "--config"]).arg(config).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+// ------------------------------------------------------------------ proxy evasion
+
+/// The four requests of the issue, through the trusted proxy 10.0.0.1: one from a plain
+/// client, three from an attacker who sent `X-Forwarded-For: x` (the proxy appended the real
+/// address, so the log holds `x, 203.0.113.66`), one of them a 9 MB `/admin/export`; plus a
+/// fifth whose chain has junk where the client should be (behind a second trusted hop).
+struct Req {
+    second: u32,
+    xff: &'static str,
+    path: &'static str,
+    bytes: u64,
+}
+
+const REQS: [Req; 5] = [
+    Req { second: 1, xff: "198.51.100.7", path: "/", bytes: 10 },
+    Req { second: 2, xff: "x, 203.0.113.66", path: "/login", bytes: 20 },
+    Req { second: 3, xff: "x, 203.0.113.66", path: "/admin", bytes: 30 },
+    Req { second: 4, xff: "x, 203.0.113.66", path: "/admin/export", bytes: 9_000_000 },
+    Req { second: 5, xff: "203.0.113.5, junk, 10.0.0.2", path: "/hidden", bytes: 40 },
+];
+
+/// One line per request in `format`, the proxy 10.0.0.1 as the peer (where the format has
+/// one).
+fn lines(format: &str) -> String {
+    let mut s = String::new();
+    if format == "cloudfront" {
+        s.push_str("#Version: 1.0\n#Fields: date time x-edge-location sc-bytes c-ip cs-method cs(Host) cs-uri-stem sc-status cs(Referer) cs(User-Agent) cs-uri-query cs(Cookie) x-edge-result-type x-edge-request-id x-host-header cs-protocol cs-bytes time-taken x-forwarded-for\n");
+    }
+    for r in &REQS {
+        let (sec, xff, path, bytes) = (r.second, r.xff, r.path, r.bytes);
+        let line = match format {
+            "combined" => format!(
+                "10.0.0.1 - - [05/Dec/2026:10:00:0{sec} +0000] \"GET {path} HTTP/1.1\" 200 {bytes} \"-\" \"curl/8.5.0\" \"{xff}\""
+            ),
+            "combined-first" => format!(
+                "\"{xff}\" 10.0.0.1 - - [05/Dec/2026:10:00:0{sec} +0000] \"GET {path} HTTP/1.1\" 200 {bytes} \"-\" \"curl/8.5.0\""
+            ),
+            "nginx-json" => format!(
+                "{{\"time_iso8601\": \"2026-12-05T10:00:0{sec}+00:00\", \"remote_addr\": \"10.0.0.1\", \"http_x_forwarded_for\": \"{xff}\", \"request_method\": \"GET\", \"request_uri\": \"{path}\", \"server_protocol\": \"HTTP/1.1\", \"status\": \"200\", \"body_bytes_sent\": \"{bytes}\", \"http_user_agent\": \"curl/8.5.0\"}}"
+            ),
+            "caddy" => format!(
+                "{{\"level\":\"info\",\"ts\":{ts},\"logger\":\"http.log.access\",\"msg\":\"handled request\",\"request\":{{\"remote_ip\":\"10.0.0.1\",\"remote_port\":\"4000\",\"proto\":\"HTTP/1.1\",\"method\":\"GET\",\"host\":\"gw\",\"uri\":\"{path}\",\"headers\":{{\"X-Forwarded-For\":[\"{xff}\"],\"User-Agent\":[\"curl/8.5.0\"]}}}},\"duration\":0.01,\"size\":{bytes},\"status\":200}}",
+                ts = 1_796_464_800 + sec
+            ),
+            "traefik" => format!(
+                "{{\"ClientAddr\":\"10.0.0.1:4000\",\"ClientHost\":\"{xff}\",\"DownstreamContentSize\":{bytes},\"DownstreamStatus\":200,\"RequestMethod\":\"GET\",\"RequestPath\":\"{path}\",\"RequestProtocol\":\"HTTP/1.1\",\"StartUTC\":\"2026-12-05T10:00:0{sec}Z\",\"request_User-Agent\":\"curl/8.5.0\",\"level\":\"info\",\"msg\":\"\",\"time\":\"2026-12-05T10:00:0{sec}Z\"}}"
+            ),
+            "envoy-json" => format!(
+                "{{\"start_time\":\"2026-12-05T10:00:0{sec}.000Z\",\"downstream_remote_address\":\"10.0.0.1:4000\",\"x_forwarded_for\":\"{xff}\",\"method\":\"GET\",\"path\":\"{path}\",\"protocol\":\"HTTP/1.1\",\"response_code\":200,\"bytes_sent\":{bytes},\"user_agent\":\"curl/8.5.0\",\"duration\":3}}"
+            ),
+            // No peer in Envoy's text format: the walk starts at the right-most entry.
+            "envoy" => format!(
+                "[2026-12-05T10:00:0{sec}.000Z] \"GET {path} HTTP/1.1\" 200 - 0 {bytes} 3 2 \"10.0.0.1, {xff}, 10.0.0.1\" \"curl/8.5.0\" \"id-{sec}\" \"gw\" \"10.0.0.9:80\""
+            ),
+            "json" => format!(
+                "{{\"t\":\"2026-12-05T10:00:0{sec}Z\",\"ip\":\"10.0.0.1\",\"xff\":\"{xff}\",\"m\":\"GET\",\"u\":\"{path}\",\"s\":200,\"b\":{bytes},\"ua\":\"curl/8.5.0\"}}"
+            ),
+            "cloudfront" => format!(
+                "2026-12-05\t10:00:0{sec}\tLAX1\t{bytes}\t10.0.0.1\tGET\tgw\t{path}\t200\t-\tcurl/8.5.0\t-\t-\tMiss\tid{sec}\tgw\thttps\t10\t0.01\t{xff}"
+            ),
+            other => panic!("no such format {other}"),
+        };
+        s.push_str(&line);
+        s.push('\n');
+    }
+    s
+}
+
+#[test]
+fn junk_in_x_forwarded_for_hides_nobody_in_any_format() {
+    for format in [
+        "combined",
+        "combined-first",
+        "nginx-json",
+        "caddy",
+        "traefik",
+        "envoy-json",
+        "envoy",
+        "json",
+        "cloudfront",
+    ] {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::write(tmp.path().join("access.log"), lines(format)).unwrap();
+        let forced = match format {
+            "combined-first" => "combined",
+            f => f,
+        };
+        let fields = if format == "json" {
+            "fields = { time = \"t\", peer = \"ip\", forwarded_for = \"xff\", method = \"m\", target = \"u\", status = \"s\", bytes = \"b\", user_agent = \"ua\" }\n"
+        } else {
+            ""
+        };
+        let cfg = tmp.path().join("leakline.toml");
+        std::fs::write(
+            &cfg,
+            format!(
+                "internal = [\"10.0.0.0/8\"]\ntrusted_proxies = [\"10.0.0.0/8\"]\n[[service]]\nname = \"gw\"\n[[service.access]]\npath = \"access.log\"\nformat = \"{forced}\"\n{fields}"
+            ),
+        )
+        .unwrap();
+        let doc = analyze_json(&cfg);
+        assert_eq!(doc["sources"][0]["events"], 5, "{format}: {doc}");
+        assert_eq!(doc["sources"][0]["malformed"], 0, "{format}: {doc}");
+        let mut actors: Vec<(String, u64, u64)> = doc["actors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| {
+                (
+                    a["client"].as_str().unwrap().to_owned(),
+                    a["requests"].as_u64().unwrap(),
+                    a["bytes"].as_u64().unwrap(),
+                )
+            })
+            .collect();
+        actors.sort();
+        assert_eq!(
+            actors,
+            [("198.51.100.7".to_owned(), 1, 10), ("203.0.113.66".to_owned(), 3, 9_000_050)],
+            "{format}: the attacker behind `x, 203.0.113.66` is seen, the proxy is no actor"
+        );
+        // Junk where the client should be: external, unknown, counted, never the proxy.
+        assert_eq!(doc["services"][0]["forwarded_unknown_requests"], 1, "{format}: {doc}");
+        let text = leakline().args(["analyze", "--config"]).arg(&cfg).output().unwrap();
+        let text = String::from_utf8_lossy(&text.stdout);
+        assert!(text.contains("1 external requests with an unknown client"), "{format}: {text}");
+    }
+}
