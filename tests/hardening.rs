@@ -144,3 +144,86 @@ fn junk_in_x_forwarded_for_hides_nobody_in_any_format() {
         assert!(text.contains("1 external requests with an unknown client"), "{format}: {text}");
     }
 }
+
+// ------------------------------------------------------------------ inspect
+
+/// A masscan line whose port is an OSC 52 (clipboard write) and a CSI sequence: the
+/// malformed-line reason shows them escaped, never raw.
+#[test]
+fn inspect_escapes_terminal_sequences_in_malformed_reasons() {
+    let tmp = tempfile::tempdir().unwrap();
+    let f = tmp.path().join("scan.txt");
+    std::fs::write(&f, "open tcp 8\u{1b}]52;c;ZXZpbA==\u{7}\u{1b}[2J0 192.0.2.1 1700000000\n")
+        .unwrap();
+    let out = leakline().args(["inspect", "--format", "masscan-list"]).arg(&f).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(!text.contains('\u{1b}') && !text.contains('\u{7}'), "{text:?}");
+    assert!(text.contains("\\x1b]52;c;"), "{text}");
+}
+
+const LOG: &str = "203.0.113.9 - - [05/Dec/2026:10:00:01 +0000] \"GET /cb?accessToken=Zq8sECRETt0ken99 HTTP/1.1\" 200 5 \"-\" \"curl\"\n\
+203.0.113.9 - - [05/Dec/2026:10:00:02 +0000] \"GET / HTTP/1.1\" 200 5 \"-\" \"curl\"\n";
+
+fn sha256_hex(b: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(b))
+}
+
+/// `inspect /dev/stdin` with a pipe: read once, every line counted, the hash of what came in.
+#[test]
+fn inspect_reads_a_pipe_once() {
+    let out = leakline()
+        .args(["inspect", "--json", "/dev/stdin"])
+        .write_stdin(LOG)
+        .timeout(std::time::Duration::from_secs(30))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((doc["lines"].as_u64(), doc["events"].as_u64()), (Some(2), Some(2)), "{doc}");
+    assert_eq!(doc["sha256"], sha256_hex(LOG.as_bytes()));
+}
+
+/// A FIFO is opened once: with a writer it is read to the end, and inspect does not hang.
+#[cfg(unix)]
+#[test]
+fn inspect_reads_a_fifo_without_hanging() {
+    let tmp = tempfile::tempdir().unwrap();
+    let fifo = tmp.path().join("fifo");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+    if !made.is_ok_and(|s| s.success()) {
+        eprintln!("mkfifo is not available: skipped");
+        return;
+    }
+    let writer_path = fifo.clone();
+    let writer = std::thread::spawn(move || std::fs::write(writer_path, LOG).unwrap());
+    let out = leakline()
+        .args(["inspect", "--json"])
+        .arg(&fifo)
+        .timeout(std::time::Duration::from_secs(30))
+        .output()
+        .unwrap();
+    writer.join().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["lines"], 2, "{doc}");
+    assert_eq!(doc["sha256"], sha256_hex(LOG.as_bytes()));
+}
+
+/// `inspect --events` redacts like `analyze`; `--no-redact` opts out.
+#[test]
+fn inspect_redacts_events_unless_told_not_to() {
+    let tmp = tempfile::tempdir().unwrap();
+    let f = tmp.path().join("access.log");
+    std::fs::write(&f, LOG).unwrap();
+    let run = |extra: &[&str]| {
+        let out = leakline().args(["inspect", "--events"]).args(extra).arg(&f).output().unwrap();
+        assert!(out.status.success());
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let redacted = run(&[]);
+    assert!(!redacted.contains("Zq8sECRETt0ken99"), "{redacted}");
+    assert!(redacted.contains("accessToken=[REDACTED:param:"), "{redacted}");
+    assert!(run(&["--no-redact"]).contains("Zq8sECRETt0ken99"));
+}
