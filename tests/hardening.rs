@@ -227,3 +227,79 @@ fn inspect_redacts_events_unless_told_not_to() {
     assert!(redacted.contains("accessToken=[REDACTED:param:"), "{redacted}");
     assert!(run(&["--no-redact"]).contains("Zq8sECRETt0ken99"));
 }
+
+// ------------------------------------------------------------------ files reached twice
+
+/// The usual `access.log -> access-2026-12-05.log` layout with a glob matching both, and a
+/// `**` glob through a `loop -> .` symlink (twice): every count once, the alias said.
+#[cfg(unix)]
+#[test]
+fn a_file_reached_through_two_paths_is_read_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let logs = tmp.path().join("logs");
+    std::fs::create_dir(&logs).unwrap();
+    std::fs::write(logs.join("access-2026-12-05.log"), LOG).unwrap();
+    std::os::unix::fs::symlink("access-2026-12-05.log", logs.join("access.log")).unwrap();
+    std::os::unix::fs::symlink(".", logs.join("loop")).unwrap();
+    std::os::unix::fs::symlink("..", logs.join("loop2")).unwrap();
+    for pattern in ["logs/access*.log", "**/access*.log"] {
+        let cfg = tmp.path().join("leakline.toml");
+        std::fs::write(&cfg, format!("[[service]]\nname = \"web\"\naccess = [\"{pattern}\"]\n"))
+            .unwrap();
+        let out = leakline()
+            .args(["analyze", "--format", "json", "--config"])
+            .arg(&cfg)
+            .timeout(std::time::Duration::from_secs(60))
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let sources = doc["sources"].as_array().unwrap();
+        assert_eq!(sources.len(), 1, "{pattern}: {doc}");
+        assert_eq!(doc["stats"]["events"], 2, "{pattern}");
+        assert_eq!(doc["actors"][0]["requests"], 2, "{pattern}");
+        let aliases: Vec<&str> =
+            sources[0]["aliases"].as_array().unwrap().iter().map(|a| a.as_str().unwrap()).collect();
+        assert!(aliases.iter().any(|a| a.ends_with("logs/access.log")), "{pattern}: {aliases:?}");
+        let text = leakline().args(["analyze", "--config"]).arg(&cfg).output().unwrap();
+        let text = String::from_utf8_lossy(&text.stdout);
+        assert!(text.contains("(the same file, read once)"), "{text}");
+    }
+    let out = leakline()
+        .arg("inspect")
+        .arg(logs.join("access-2026-12-05.log"))
+        .arg(logs.join("access.log"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("access.log: the same file as"), "{text}");
+    assert_eq!(text.matches("sha256").count(), 1, "{text}");
+}
+
+/// `analyze` names what a FIFO, a device or a directory is instead of "no such file".
+#[cfg(unix)]
+#[test]
+fn analyze_says_what_a_non_file_is() {
+    let tmp = tempfile::tempdir().unwrap();
+    let fifo = tmp.path().join("fifo");
+    let fifo_made =
+        std::process::Command::new("mkfifo").arg(&fifo).status().is_ok_and(|s| s.success());
+    let mut cases = vec![
+        (tmp.path().to_path_buf(), "is a directory"),
+        ("/dev/null".into(), "is a character device"),
+    ];
+    if fifo_made {
+        cases.push((fifo, "is a named pipe (FIFO)"));
+    }
+    for (path, what) in cases {
+        let out = leakline()
+            .args(["analyze", "--access"])
+            .arg(&path)
+            .timeout(std::time::Duration::from_secs(30))
+            .output()
+            .unwrap();
+        assert!(!out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(what) && !err.contains("no such file"), "{}: {err}", path.display());
+    }
+}

@@ -88,7 +88,36 @@ pub fn run(args: InspectArgs) -> anyhow::Result<ExitCode> {
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     let mut failed = false;
+    let mut read: Vec<(leakline::ingest::expand::FileIdentity, &PathBuf)> = Vec::new();
     for (i, path) in files.iter().enumerate() {
+        // Two paths to one file (a symlink, a hard link): read once, say so. Pipes and
+        // devices are never skipped (each open reads a different stream).
+        if let Ok(id) = leakline::ingest::expand::FileIdentity::of(path)
+            && std::fs::metadata(path).is_ok_and(|m| m.is_file())
+        {
+            if let Some((_, first)) = read.iter().find(|(seen, _)| *seen == id) {
+                let line = if json {
+                    let v = json!({
+                        "path": path.display().to_string(),
+                        "same_file_as": first.display().to_string(),
+                    });
+                    format!("{v}\n")
+                } else {
+                    format!(
+                        "{}: the same file as {} (device and inode): read once\n",
+                        clean(&path.display().to_string()),
+                        clean(&first.display().to_string())
+                    )
+                };
+                if events {
+                    eprint!("{line}");
+                } else {
+                    write!(out, "{line}")?;
+                }
+                continue;
+            }
+            read.push((id, path));
+        }
         let mut options = DecoderOptions::new(SourceId(i as u32), None);
         options.access = access_opts.clone();
         options.scan = ScanOptions { default_tz: tz };

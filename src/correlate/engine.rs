@@ -269,6 +269,7 @@ impl Correlator {
             lines_per_sec: 0.0,
             lag_secs: None,
             unmatched: UnmatchedTargets::default(),
+            aliases: Vec::new(),
         });
         id
     }

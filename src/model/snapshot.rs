@@ -65,6 +65,10 @@ pub struct SourceHealth {
     /// seen `open` (so they are not listed as services). Zero for access sources.
     #[serde(default)]
     pub unmatched: UnmatchedTargets,
+    /// Other paths that are this same file (device + inode), matched by the globs and read
+    /// once, under `path`.
+    #[serde(default)]
+    pub aliases: Vec<String>,
 }
 
 /// A scan source's observations of targets that matched no service and were never open.

@@ -89,6 +89,8 @@ pub struct Source {
     pub incomplete: bool,
     /// Problems reading or understanding the source (e.g. an unrecognised format).
     pub errors: Vec<String>,
+    /// Other matched paths that are this same file (device + inode): read once, here.
+    pub aliases: Vec<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -223,6 +225,7 @@ impl From<&SourceHealth> for Source {
             oversized: s.oversized,
             incomplete: s.incomplete,
             errors: s.errors.clone(),
+            aliases: s.aliases.clone(),
         }
     }
 }

@@ -228,6 +228,13 @@ fn sources(s: &Snapshot, t: &mut String) {
         for e in &src.errors {
             let _ = writeln!(t, "           error: {}", clean(e, 200));
         }
+        for a in &src.aliases {
+            let _ = writeln!(
+                t,
+                "           also reached as {} (the same file, read once)",
+                clean(a, 200)
+            );
+        }
         for (line, reason) in src.malformed_samples.iter().take(3) {
             let _ = writeln!(t, "           line {line}: {}", clean(reason, 100));
         }

@@ -105,6 +105,8 @@ fn source<W: io::Write>(w: &mut Pretty<W>, s: &Source) {
     w.bool(s.incomplete);
     w.key("errors");
     w.strs(&s.errors);
+    w.key("aliases");
+    w.strs(&s.aliases);
     w.close(b'}');
 }
 

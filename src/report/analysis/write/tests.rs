@@ -97,6 +97,7 @@ fn source(scan: bool, errors: Vec<String>) -> Source {
         unmatched_targets: scan.then_some(UnmatchedDoc { targets: 2, observations: 5 }),
         oversized: 0,
         incomplete: scan,
+        aliases: if scan { Vec::new() } else { vec!["/logs/access.log".into()] },
         errors,
     }
 }
