@@ -303,3 +303,70 @@ fn analyze_says_what_a_non_file_is() {
         assert!(err.contains(what) && !err.contains("no such file"), "{}: {err}", path.display());
     }
 }
+
+// ------------------------------------------------------------------ hostile files
+
+fn analyze_file(path: &Path) -> Value {
+    let out = leakline()
+        .args(["analyze", "--format", "json", "--access"])
+        .arg(path)
+        .timeout(std::time::Duration::from_secs(120))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// A NUL-filled hole without a newline (a crash) between good lines: counted as one
+/// oversized line, the lines around it parsed, the hash of the whole file kept. The region
+/// spans several read chunks, which used to be re-read and re-copied each time.
+#[test]
+fn a_newline_less_region_is_one_oversized_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let f = tmp.path().join("access.log");
+    let mut data = LOG.as_bytes().to_vec();
+    data.extend(std::iter::repeat_n(0_u8, 9 * 1024 * 1024));
+    data.push(b'\n');
+    data.extend_from_slice(LOG.as_bytes());
+    std::fs::write(&f, &data).unwrap();
+    let doc = analyze_file(&f);
+    let src = &doc["sources"][0];
+    assert_eq!(src["lines"], 5, "{src}");
+    assert_eq!(src["events"], 4, "{src}");
+    assert_eq!(src["oversized"], 1, "{src}");
+    assert_eq!(src["sha256"], sha256_hex(&data));
+}
+
+/// A file with CR-only line ends (no LF anywhere): each CR ends a line.
+#[test]
+fn a_cr_only_file_is_read_line_by_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let f = tmp.path().join("access.log");
+    let data = LOG.replace('\n', "\r");
+    std::fs::write(&f, &data).unwrap();
+    let doc = analyze_file(&f);
+    let src = &doc["sources"][0];
+    assert_eq!((src["lines"].as_u64(), src["events"].as_u64()), (Some(2), Some(2)), "{src}");
+    assert_eq!(src["format"], "combined");
+    assert_eq!(src["sha256"], sha256_hex(data.as_bytes()));
+}
+
+/// `inspect` reads a CR-only file line by line too, and counts a newline-less region as one
+/// oversized line.
+#[test]
+fn inspect_caps_lines_and_reads_cr_only_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cr = tmp.path().join("cr.log");
+    std::fs::write(&cr, LOG.replace('\n', "\r")).unwrap();
+    let out = leakline().args(["inspect", "--json"]).arg(&cr).output().unwrap();
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((doc["lines"].as_u64(), doc["events"].as_u64()), (Some(2), Some(2)), "{doc}");
+    let hole = tmp.path().join("hole.log");
+    let mut data = LOG.as_bytes().to_vec();
+    data.extend(std::iter::repeat_n(0_u8, 3 * 1024 * 1024));
+    data.push(b'\n');
+    std::fs::write(&hole, &data).unwrap();
+    let out = leakline().args(["inspect", "--json"]).arg(&hole).output().unwrap();
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((doc["lines"].as_u64(), doc["oversized"].as_u64()), (Some(3), Some(1)), "{doc}");
+}

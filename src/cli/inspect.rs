@@ -189,6 +189,14 @@ fn inspect_file(
         }
         head.extend_from_slice(&buf[..n]);
     }
+    // A CR-only file (CRs and no LF in the head): each CR ends a line.
+    let cr_only = memchr::memchr(b'\n', &head).is_none() && memchr::memchr(b'\r', &head).is_some();
+    let lf = |b: &mut [u8]| {
+        if cr_only {
+            b.iter_mut().filter(|c| **c == b'\r').for_each(|c| *c = b'\n');
+        }
+    };
+    lf(&mut head);
     match forced {
         Some(Forced::Access(f)) => options.access_format = Some(f),
         Some(Forced::Scan(f)) => options.scan_format = Some(f),
@@ -212,6 +220,7 @@ fn inspect_file(
             if n == 0 {
                 break;
             }
+            lf(&mut buf[..n]);
             decoder.feed(&buf[..n], &mut events);
             emit(&mut events, print_events, redactor, out)?;
         }
