@@ -66,8 +66,7 @@ enum Forced {
 pub fn run(args: InspectArgs) -> anyhow::Result<ExitCode> {
     let InspectArgs { files, json, events, format, tz, trusted_proxy, no_redact } = args;
     let redactor = (!no_redact).then(Redactor::new);
-    let tz: chrono_tz::Tz =
-        tz.parse().map_err(|_| UsageError(format!("--tz {tz}: not an IANA time zone name")))?;
+    let tz = super::parse_tz(Some(&tz))?.unwrap_or(chrono_tz::UTC);
     let mut trusted = Vec::new();
     for t in &trusted_proxy {
         trusted.push(parse_cidr(t).ok_or_else(|| {
@@ -161,6 +160,8 @@ enum FileError {
 
 struct Report {
     path: PathBuf,
+    /// The zone times without one are read in (`--tz`).
+    tz: chrono_tz::Tz,
     format: DetectedFormat,
     sha256: String,
     decoder: Decoder,
@@ -176,6 +177,7 @@ fn inspect_file(
     redactor: Option<&Redactor>,
     out: &mut impl Write,
 ) -> Result<Report, FileError> {
+    let options_tz = options.scan.default_tz;
     let (mut reader, hash) = source::open_content_hashed(path).map_err(FileError::Source)?;
     let read_err = |e| FileError::Source(SourceError::Io { path: path.to_path_buf(), source: e });
     let mut buf = vec![0u8; HEAD_BYTES];
@@ -230,7 +232,8 @@ fn inspect_file(
     drop(reader);
     let sha256 = hash.finish(path).map_err(FileError::Source)?;
     let malformed = decoder.stats().malformed_samples.clone();
-    Ok(Report { path: path.to_path_buf(), format: decoder.format(), sha256, decoder, malformed })
+    let tz = options_tz;
+    Ok(Report { path: path.to_path_buf(), tz, format: decoder.format(), sha256, decoder, malformed })
 }
 
 fn read_some(reader: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
@@ -284,6 +287,8 @@ fn render(r: &Report, as_json: bool) -> String {
             "first_event": time(s.first_event),
             "last_event": time(s.last_event),
             "sha256": r.sha256,
+            "zone_assumed": s.zone_assumed,
+            "assumed_zone": s.zone_assumed.then(|| r.tz.name()),
         });
         if let (Some(sum), Some(obj)) = (scan, v.as_object_mut()) {
             let by_state: serde_json::Map<String, serde_json::Value> =
@@ -318,6 +323,13 @@ fn text(
     writeln!(t, "  first event {}", time(s.first_event).unwrap_or_else(none))?;
     writeln!(t, "  last event  {}", time(s.last_event).unwrap_or_else(none))?;
     writeln!(t, "  sha256      {}", r.sha256)?;
+    if s.zone_assumed {
+        writeln!(
+            t,
+            "  WARNING     times have no zone or UTC offset: read as {} (--tz ZONE to change)",
+            r.tz.name()
+        )?;
+    }
     for (line, reason) in &r.malformed {
         writeln!(t, "  malformed   line {line}: {}", clean(reason))?;
     }

@@ -270,6 +270,8 @@ impl Correlator {
             lag_secs: None,
             unmatched: UnmatchedTargets::default(),
             aliases: Vec::new(),
+            zone_assumed: false,
+            duplicate_of: None,
         });
         id
     }

@@ -131,6 +131,8 @@ fn source(path: &str) -> SourceHealth {
         lag_secs: None,
         unmatched: crate::model::snapshot::UnmatchedTargets::default(),
         aliases: Vec::new(),
+        zone_assumed: false,
+        duplicate_of: None,
     }
 }
 

@@ -99,6 +99,9 @@ fn source(scan: bool, errors: Vec<String>) -> Source {
         incomplete: scan,
         aliases: if scan { Vec::new() } else { vec!["/logs/access.log".into()] },
         errors,
+        zone_assumed: scan,
+        assumed_zone: scan.then(|| format!("America/New_York {}", tricky())),
+        duplicate_of: scan.then(|| format!("/scans/{}.xml", tricky())),
     }
 }
 
