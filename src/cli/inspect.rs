@@ -233,7 +233,14 @@ fn inspect_file(
     let sha256 = hash.finish(path).map_err(FileError::Source)?;
     let malformed = decoder.stats().malformed_samples.clone();
     let tz = options_tz;
-    Ok(Report { path: path.to_path_buf(), tz, format: decoder.format(), sha256, decoder, malformed })
+    Ok(Report {
+        path: path.to_path_buf(),
+        tz,
+        format: decoder.format(),
+        sha256,
+        decoder,
+        malformed,
+    })
 }
 
 fn read_some(reader: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {

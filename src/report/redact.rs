@@ -651,7 +651,8 @@ fn base64_has_colon(b64: &[u8]) -> bool {
 /// is secret when it, or its last bracketed or `_` part, is a secret name, or it ends with a
 /// secret suffix.
 fn is_secret_name(name: &str) -> bool {
-    let mut buf = [0u8; 96];
+    // 64 bytes plus at most one `_` per camelCase hump (every second byte).
+    let mut buf = [0u8; 128];
     let src = name.as_bytes();
     if src.is_empty() || src.len() > 64 {
         return false;
