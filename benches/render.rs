@@ -60,6 +60,7 @@ fn sources(t0: DateTime<Utc>) -> Vec<SourceHealth> {
             lines_per_sec: 100_000.0,
             lag_secs: Some(0.2),
             unmatched: leakline::model::snapshot::UnmatchedTargets::default(),
+            scan_states: std::collections::BTreeMap::new(),
         })
         .collect()
 }

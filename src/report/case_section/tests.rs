@@ -82,6 +82,7 @@ fn scan(minutes: i64, state: PortState, line: u64) -> ScanMark {
     ScanMark {
         time: at(minutes),
         state,
+        scanner_state: None,
         tool: ScanTool::Nmap,
         external: true,
         target: "203.0.113.7:443".into(),
@@ -130,6 +131,7 @@ fn source(path: &str) -> SourceHealth {
         lines_per_sec: 0.0,
         lag_secs: None,
         unmatched: crate::model::snapshot::UnmatchedTargets::default(),
+        scan_states: std::collections::BTreeMap::new(),
     }
 }
 
