@@ -186,3 +186,78 @@ fn a_last_line_without_newline_is_counted_in_scan_sources() {
     assert_eq!((src["lines"].as_u64(), src["events"].as_u64()), (Some(3), Some(1)), "{src}");
     assert_eq!(src["incomplete"], false, "the `# end` footer was read: {src}");
 }
+
+/// A down host applies to a `host:port` service created later from an `open` observation of a
+/// covered port, and stops counting as unmatched, whatever the arrival order.
+#[test]
+fn a_down_host_reaches_target_services_in_any_order() {
+    use leakline::config::{Vantage, parse_str};
+    use leakline::correlate::{Correlator, SourceInfo};
+    use leakline::model::{
+        CoveredPorts, PortRange, PortState, ScanObservation, ScanTool, SourceId, SourceKind,
+        Transport,
+    };
+    let at =
+        |m: u32| chrono::DateTime::from_timestamp(1_793_700_000 + i64::from(m) * 60, 0).unwrap();
+    let obs = |source: u32, m: u32, port: Option<u16>, state: PortState| ScanObservation {
+        time: at(m),
+        source: SourceId(source),
+        line: m.into(),
+        address: Some("192.0.2.60".parse().unwrap()),
+        hostname: String::new(),
+        port,
+        transport: Transport::Tcp,
+        state,
+        scanner_state: None,
+        covered: None,
+        tool: ScanTool::Nmap,
+        details: String::new(),
+    };
+    let range = |first, last| PortRange { transport: Transport::Tcp, first, last };
+    let down = ScanObservation {
+        covered: Some(CoveredPorts(vec![range(22, 22), range(80, 80), range(443, 443)].into())),
+        ..obs(0, 15, None, PortState::Unreachable)
+    };
+    let events = [
+        down,
+        obs(1, 0, Some(443), PortState::Open),
+        obs(1, 30, Some(443), PortState::Open),
+        obs(1, 5, Some(8080), PortState::Open),
+        obs(1, 35, Some(8080), PortState::Open),
+    ];
+    let toml = "name = \"x\"\n[[service]]\nname = \"other\"\naddresses = [\"192.0.2.99:1\"]\n";
+    let cfg = parse_str(toml, Path::new("x.toml"), Path::new(".")).unwrap();
+    let run = |order: &[usize]| {
+        let mut c = Correlator::new(cfg.clone());
+        for path in ["down.xml", "masscan.txt"] {
+            c.add_source(SourceInfo {
+                path: path.into(),
+                kind: SourceKind::Scan,
+                format: "test".into(),
+                service: String::new(),
+                vantage: Vantage::External,
+            });
+        }
+        for &i in order {
+            c.apply_scan(&events[i]);
+        }
+        let snap = c.snapshot(at(60));
+        let services: Vec<(String, usize)> = snap
+            .services
+            .iter()
+            .filter(|s| s.name != "other")
+            .map(|s| (s.name.clone(), s.windows.len()))
+            .collect();
+        (services, snap.sources[0].unmatched)
+    };
+    let want = run(&[0, 1, 2, 3, 4]);
+    assert_eq!(
+        want.0,
+        [("192.0.2.60:443".to_owned(), 2), ("192.0.2.60:8080".to_owned(), 1)],
+        "the down host splits :443 (covered), not :8080"
+    );
+    assert_eq!((want.1.targets, want.1.observations), (0, 0), "it matched a service");
+    for order in [[1, 2, 3, 4, 0], [3, 1, 0, 4, 2], [4, 3, 2, 0, 1]] {
+        assert_eq!(run(&order), want, "order {order:?}");
+    }
+}
