@@ -642,6 +642,7 @@ fn nmap_ambiguous_states_keep_the_scanners_word() {
         Some("open|filtered")
     );
     assert_eq!(summary.by_state.get(&PortState::Ambiguous), Some(&1));
+    assert!(summary.notes.iter().any(|n| n.starts_with("1 ports `open|filtered`")), "{summary:?}");
     let line = "Host: 192.0.2.50 ()\tPorts: 8443/closed|filtered/udp//https-alt///, \
                 8444/unfiltered/tcp//x///, 8445/filtered/tcp//y///\n";
     let gnmap = format!(

@@ -240,6 +240,7 @@ impl ScanParser {
     #[must_use]
     pub fn summary(&self) -> ScanSummary {
         let mut summary = self.cx.summary().clone();
+        summary.notes.extend(self.cx.word_notes());
         for (state, count) in &summary.extraports {
             summary.notes.push(format!(
                 "{count} ports in state `{state}` summarised by nmap (not listed, no observations)"
