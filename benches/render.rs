@@ -61,6 +61,8 @@ fn sources(t0: DateTime<Utc>) -> Vec<SourceHealth> {
             lag_secs: Some(0.2),
             unmatched: leakline::model::snapshot::UnmatchedTargets::default(),
             scan_states: std::collections::BTreeMap::new(),
+            zone_assumed: false,
+            duplicate_of: None,
         })
         .collect()
 }

@@ -594,6 +594,10 @@ fn masscan_1_0_grepable_without_timestamps_takes_the_header_time() {
     assert_eq!((obs[0].port, obs[0].state, obs[0].line), (Some(80), PortState::Open, 3));
     // `# Masscan done at Sun Dec 23 23:00:45 2018`, zone-less, read in the default zone (UTC).
     assert!(obs.iter().all(|o| o.time.to_rfc3339() == "2018-12-23T23:00:45+00:00"), "{obs:?}");
+    assert!(summary.zone_assumed, "a zone-less header time was used");
+    // A file whose lines carry their epoch never reads its (zone-less) header times.
+    let (_, summary) = parse_whole(ScanFormat::MasscanGrepable, &fixture("zenfosec_masscan.out"));
+    assert!(!summary.zone_assumed);
     // Interrupted (no `done` line): the `initiated` time, and the file is incomplete.
     let done = find(&bytes, b"# Masscan done").unwrap();
     let (obs, summary) = parse_whole(ScanFormat::MasscanGrepable, &bytes[..done]);

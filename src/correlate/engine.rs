@@ -285,6 +285,8 @@ impl Correlator {
             lag_secs: None,
             unmatched: UnmatchedTargets::default(),
             scan_states: BTreeMap::new(),
+            zone_assumed: false,
+            duplicate_of: None,
         });
         id
     }

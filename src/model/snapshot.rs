@@ -69,6 +69,16 @@ pub struct SourceHealth {
     /// positive nor negative evidence; they are counted here and shown).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub scan_states: BTreeMap<PortState, u64>,
+    /// Some event time had no zone or offset in the source and was read in the configured
+    /// zone (`timezone` in the config, `--tz`; the snapshot's `timezone`): every output says
+    /// so, since the source's times are only as right as that choice.
+    #[serde(default)]
+    pub zone_assumed: bool,
+    /// Scans only: the file is a second copy of a run another source already holds (nmap
+    /// XML and `-oG` of one `-oA` run: same command line and start); its observations were
+    /// not counted. The path of the copy that was.
+    #[serde(default)]
+    pub duplicate_of: Option<String>,
 }
 
 /// A scan source's observations of targets that matched no service and were never open.

@@ -100,6 +100,8 @@ pub fn source(id: u32, path: &str, kind: SourceKind, format: &str, lines: u64) -
         lag_secs: Some(2.0),
         unmatched: leakline::model::snapshot::UnmatchedTargets::default(),
         scan_states: std::collections::BTreeMap::new(),
+        zone_assumed: false,
+        duplicate_of: None,
     }
 }
 

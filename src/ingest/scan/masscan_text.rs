@@ -10,11 +10,13 @@
 //!   masscan 1.0.x writes no `Timestamp:` at all (`Host: <ip> ()\tPorts: 80/open/tcp////`):
 //!   such records take the time of `# Masscan done at <ctime>` (as nmap hosts without times
 //!   do), or at the end of an interrupted file the `# Masscan … scan initiated <ctime>` time.
-//!   Those header times carry no zone: [`header_time`] reads them.
+//!   Those header times carry no zone: [`header_time`] reads them (in the configured zone,
+//!   marking the source `zone_assumed`), and only when a record needs them: a file whose lines
+//!   carry their own epoch never reads its header times.
 //!
 //! A file without its footer is reported incomplete (the scan was interrupted or is running).
 
-use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 
 use crate::model::ScanObservation;
 
@@ -78,21 +80,17 @@ pub struct MasscanGrepable {
     core: MasscanCore,
     saw_end: bool,
     last_timestamp: Option<String>,
-    /// `# Masscan … scan initiated` time of the current run.
-    started: Option<DateTime<Utc>>,
+    /// (line, zone-less ctime) of the current run's `# Masscan … scan initiated` comment.
+    started: Option<(u64, String)>,
     /// Records without any timestamp (masscan 1.0.x), waiting for `# Masscan done at`.
     waiting: Vec<MasscanRecord>,
 }
 
-/// A zone-less masscan/nmap header time (`Sun Dec 23 23:00:45 2018`, C `%c`/ctime), read in
-/// the configured default zone ([`ScanOptions::default_tz`](super::ScanOptions)). The one place
-/// that decides how a masscan header time is read.
-#[must_use]
-pub fn header_time(stamp: &str, cx: &Cx) -> Option<DateTime<Utc>> {
-    let collapsed = stamp.split_whitespace().collect::<Vec<_>>().join(" ");
-    let naive = NaiveDateTime::parse_from_str(&collapsed, "%a %b %e %H:%M:%S %Y").ok()?;
-    let local = cx.options.default_tz.from_local_datetime(&naive).earliest()?;
-    Some(local.with_timezone(&Utc))
+/// A zone-less masscan header time (`Sun Dec 23 23:00:45 2018`, C `%c`, as ctime): the one
+/// place that decides how a masscan header time is read. It is read as nmap's `-oG` comments
+/// are ([`Cx::local_ctime`]: the configured zone, and the source is marked `zone_assumed`).
+pub fn header_time(line: u64, stamp: &str, cx: &mut Cx) -> Result<DateTime<Utc>, ScanRecordError> {
+    cx.local_ctime(line, stamp)
 }
 
 impl LineParser for MasscanGrepable {
@@ -106,24 +104,20 @@ impl LineParser for MasscanGrepable {
             if let Some(rest) = comment.strip_prefix("Masscan done") {
                 self.saw_end = true;
                 let stamp = rest.trim().strip_prefix("at").unwrap_or(rest).trim();
-                match header_time(stamp, cx) {
-                    Some(time) => self.flush(time, cx, out),
-                    None if self.waiting.is_empty() => {}
-                    None => cx.malformed(&ScanRecordError::Field {
-                        line: number,
-                        field: "Masscan done at",
-                        reason: format!("not a ctime date in the configured zone: `{stamp}`"),
-                    }),
+                if !self.waiting.is_empty() {
+                    match header_time(number, stamp, cx) {
+                        Ok(time) => self.flush(time, cx, out),
+                        // The start time is used at the end instead.
+                        Err(err) => cx.malformed(&err),
+                    }
                 }
             } else if comment.starts_with("Masscan") && comment.contains("initiated") {
                 // A new run appended to the same file: it must finish again. Records of an
                 // unfinished previous run keep that run's start.
-                if let Some(start) = self.started {
-                    self.flush(start, cx, out);
-                }
+                self.flush_at_start(cx, out);
                 self.saw_end = false;
                 let stamp = comment.split(" initiated ").nth(1).unwrap_or("");
-                self.started = header_time(stamp, cx);
+                self.started = Some((number, stamp.to_owned()));
             }
             return;
         }
@@ -136,19 +130,16 @@ impl LineParser for MasscanGrepable {
         if !self.saw_end {
             cx.set_incomplete();
         }
-        match self.started {
-            Some(start) => self.flush(start, cx, out),
-            None => {
-                for rec in std::mem::take(&mut self.waiting) {
-                    cx.malformed(&ScanRecordError::Field {
-                        line: rec.line,
-                        field: "Timestamp",
-                        reason: "missing, and the file has no `# Masscan done at` or \
-                                 `scan initiated` time"
-                            .into(),
-                    });
-                }
-            }
+        self.flush_at_start(cx, out);
+        // Still waiting: the file has neither header time.
+        for rec in std::mem::take(&mut self.waiting) {
+            cx.malformed(&ScanRecordError::Field {
+                line: rec.line,
+                field: "Timestamp",
+                reason: "missing, and the file has no `# Masscan done at` or `scan initiated` \
+                         time"
+                    .into(),
+            });
         }
     }
 
@@ -165,6 +156,19 @@ impl LineParser for MasscanGrepable {
 }
 
 impl MasscanGrepable {
+    /// Give the waiting records the run's start time (the run never said it was done).
+    fn flush_at_start(&mut self, cx: &mut Cx, out: &mut Vec<ScanObservation>) {
+        if self.waiting.is_empty() {
+            return;
+        }
+        if let Some((line, stamp)) = self.started.take() {
+            match header_time(line, &stamp, cx) {
+                Ok(time) => self.flush(time, cx, out),
+                Err(err) => cx.malformed(&err),
+            }
+        }
+    }
+
     /// Give the waiting timestamp-less records their time and emit them.
     fn flush(&mut self, time: DateTime<Utc>, cx: &mut Cx, out: &mut Vec<ScanObservation>) {
         for mut rec in std::mem::take(&mut self.waiting) {

@@ -132,6 +132,8 @@ fn source(path: &str) -> SourceHealth {
         lag_secs: None,
         unmatched: crate::model::snapshot::UnmatchedTargets::default(),
         scan_states: std::collections::BTreeMap::new(),
+        zone_assumed: false,
+        duplicate_of: None,
     }
 }
 
