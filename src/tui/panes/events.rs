@@ -114,9 +114,11 @@ fn request_line(r: &Request, theme: Theme, tz: Tz, width: usize) -> Line<'static
 
 fn target_of(s: &ScanObservation) -> String {
     let host = s.address.map_or_else(|| clean(&s.hostname), |ip| ip.to_string());
-    match s.port {
-        Some(p) => format!("{host}:{p}"),
-        None => host,
+    match (s.port, &s.covered) {
+        (Some(p), _) => format!("{host}:{p}"),
+        // A down host stands for every port its scan covered.
+        (None, Some(covered)) => format!("{host} ({} ports scanned)", covered.count()),
+        (None, None) => host,
     }
 }
 
