@@ -61,6 +61,7 @@ fn sources(t0: DateTime<Utc>) -> Vec<SourceHealth> {
             lag_secs: Some(0.2),
             unmatched: leakline::model::snapshot::UnmatchedTargets::default(),
             aliases: Vec::new(),
+            scan_states: std::collections::BTreeMap::new(),
             zone_assumed: false,
             duplicate_of: None,
         })

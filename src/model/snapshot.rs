@@ -11,7 +11,7 @@ use std::net::IpAddr;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{PortState, ScanTool, SourceId, SourceKind};
+use super::{PortState, ScanTool, ScannerState, SourceId, SourceKind};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct Snapshot {
@@ -69,6 +69,10 @@ pub struct SourceHealth {
     /// once, under `path`.
     #[serde(default)]
     pub aliases: Vec<String>,
+    /// Scans only: observations applied, by state (`ambiguous` and `host_finding` are neither
+    /// positive nor negative evidence; they are counted here and shown).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub scan_states: BTreeMap<PortState, u64>,
     /// Some event time had no zone or offset in the source and was read in the configured
     /// zone (`timezone` in the config, `--tz`; the snapshot's `timezone`): every output says
     /// so, since the source's times are only as right as that choice.
@@ -192,6 +196,9 @@ pub struct Hit {
 pub struct ScanMark {
     pub time: DateTime<Utc>,
     pub state: PortState,
+    /// The scanner's own word when `state` is `ambiguous` (`open|filtered`…).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scanner_state: Option<ScannerState>,
     pub tool: ScanTool,
     /// `true` when the scan's vantage is external (exposure evidence).
     pub external: bool,

@@ -83,6 +83,10 @@ pub struct Source {
     /// Scan sources: targets matching no service and never seen open (not listed as
     /// services); `null` for access sources.
     pub unmatched_targets: Option<UnmatchedDoc>,
+    /// Scan sources: observations by state (`open`, `closed`, `filtered`, `unreachable`,
+    /// `ambiguous`, `host_finding`); absent for access sources and scans with no observation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scan_states: Option<std::collections::BTreeMap<&'static str, u64>>,
     /// Lines longer than the parser's limit (counted, not parsed).
     pub oversized: u64,
     /// Scan sources: the file ended before the scanner finished writing it (an interrupted
@@ -233,6 +237,8 @@ impl Source {
                 targets: s.unmatched.targets,
                 observations: s.unmatched.observations,
             }),
+            scan_states: (s.kind == crate::model::SourceKind::Scan && !s.scan_states.is_empty())
+                .then(|| s.scan_states.iter().map(|(k, n)| (k.as_str(), *n)).collect()),
             oversized: s.oversized,
             incomplete: s.incomplete,
             errors: s.errors.clone(),

@@ -36,6 +36,7 @@ fn mark(time: &str, state: PortState, external: bool, target: &str, line: u64) -
     ScanMark {
         time: t(time),
         state,
+        scanner_state: None,
         tool: ScanTool::Nmap,
         external,
         target: target.into(),

@@ -38,6 +38,7 @@ pub fn scan(time: &str, state: PortState, tool: ScanTool) -> ScanMark {
     ScanMark {
         time: t(time),
         state,
+        scanner_state: None,
         tool,
         external: true,
         target: "192.0.2.40:443".to_owned(),
@@ -99,6 +100,7 @@ pub fn source(id: u32, path: &str, kind: SourceKind, format: &str, lines: u64) -
         lag_secs: Some(2.0),
         unmatched: leakline::model::snapshot::UnmatchedTargets::default(),
         aliases: Vec::new(),
+        scan_states: std::collections::BTreeMap::new(),
         zone_assumed: false,
         duplicate_of: None,
     }
@@ -304,6 +306,8 @@ pub fn feed_sample(app: &mut App) {
             port: Some(443),
             transport: leakline::model::Transport::Tcp,
             state: PortState::Filtered,
+            scanner_state: None,
+            covered: None,
             tool: ScanTool::Nmap,
             details: "https".to_owned(),
         })),

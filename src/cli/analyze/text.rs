@@ -6,8 +6,8 @@ use std::fmt::Write as _;
 use std::io;
 
 use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
-use leakline::model::Snapshot;
 use leakline::model::snapshot::{Hit, ServiceState, WindowStatus};
+use leakline::model::{PortState, Snapshot};
 use leakline::report::RedactionRecord;
 
 /// Actors listed.
@@ -226,6 +226,20 @@ fn sources(s: &Snapshot, t: &mut String) {
                 t,
                 "           {} targets ({} observations) matched no service and were never open: not listed",
                 src.unmatched.targets, src.unmatched.observations
+            );
+        }
+        let neither: Vec<String> = [
+            (PortState::Ambiguous, "ambiguous (the scanner could not tell)"),
+            (PortState::HostFinding, "host findings (not about a port)"),
+        ]
+        .iter()
+        .filter_map(|(state, what)| src.scan_states.get(state).map(|n| format!("{n} {what}")))
+        .collect();
+        if !neither.is_empty() {
+            let _ = writeln!(
+                t,
+                "           {}: neither positive nor negative evidence",
+                neither.join(", ")
             );
         }
         for e in &src.errors {

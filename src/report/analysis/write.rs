@@ -99,6 +99,15 @@ fn source<W: io::Write>(w: &mut Pretty<W>, s: &Source) {
             w.close(b'}');
         }
     }
+    if let Some(states) = &s.scan_states {
+        w.key("scan_states");
+        w.open(b'{');
+        for (state, n) in states {
+            w.key(state);
+            w.u64(*n);
+        }
+        w.close(b'}');
+    }
     w.key("oversized");
     w.u64(s.oversized);
     w.key("incomplete");

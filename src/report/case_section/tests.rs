@@ -82,6 +82,7 @@ fn scan(minutes: i64, state: PortState, line: u64) -> ScanMark {
     ScanMark {
         time: at(minutes),
         state,
+        scanner_state: None,
         tool: ScanTool::Nmap,
         external: true,
         target: "203.0.113.7:443".into(),
@@ -131,6 +132,7 @@ fn source(path: &str) -> SourceHealth {
         lag_secs: None,
         unmatched: crate::model::snapshot::UnmatchedTargets::default(),
         aliases: Vec::new(),
+        scan_states: std::collections::BTreeMap::new(),
         zone_assumed: false,
         duplicate_of: None,
     }

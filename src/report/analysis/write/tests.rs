@@ -95,6 +95,7 @@ fn source(scan: bool, errors: Vec<String>) -> Source {
         first_event: (!scan).then(|| "2026-11-02T00:00:00Z".into()),
         last_event: None,
         unmatched_targets: scan.then_some(UnmatchedDoc { targets: 2, observations: 5 }),
+        scan_states: scan.then(|| [("ambiguous", 2), ("open", 3)].into_iter().collect()),
         oversized: 0,
         incomplete: scan,
         aliases: if scan { Vec::new() } else { vec!["/logs/access.log".into()] },
