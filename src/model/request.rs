@@ -39,6 +39,11 @@ pub struct Request {
     pub client_name: Option<Box<str>>,
     /// The raw X-Forwarded-For value when the format logs one (empty otherwise).
     pub forwarded_for: String,
+    /// The peer is a trusted proxy but the X-Forwarded-For entry where the client should be
+    /// (the first one, from the right, that is not a trusted proxy) is not an address: the
+    /// client is external and unknown, `client` is `None` (never the proxy).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub forwarded_unknown: bool,
     /// HTTP method; empty when the request line is not `METHOD target PROTO`.
     pub method: String,
     /// Request target (path and query) as sent; empty when the request line did not split.
@@ -70,6 +75,7 @@ impl Default for Request {
             client: None,
             client_name: None,
             forwarded_for: String::new(),
+            forwarded_unknown: false,
             method: String::new(),
             target: String::new(),
             protocol: String::new(),
@@ -95,6 +101,7 @@ impl Request {
         self.client = None;
         self.client_name = None;
         self.forwarded_for.clear();
+        self.forwarded_unknown = false;
         self.method.clear();
         self.target.clear();
         self.protocol.clear();
@@ -112,6 +119,7 @@ impl Request {
     #[must_use]
     pub fn is_local_client(&self) -> bool {
         self.client.is_none()
+            && !self.forwarded_unknown
             && self.client_name.as_deref().is_some_and(|n| {
                 n.eq_ignore_ascii_case("localhost")
                     || n.eq_ignore_ascii_case("localhost.localdomain")
