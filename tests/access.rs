@@ -386,6 +386,7 @@ const DETECTED: &[(&str, &str)] = &[
     ("cloudflare_test-pipeline-http-request.log", "cloudflare"),
     ("gcp_test-load-balancer.log", "gcp-lb"),
     ("azure_test-fdaccess.log", "azure"),
+    ("haproxy_test-haproxy.log", "haproxy"),
 ];
 
 /// What detection sees of a file: its first 64 KiB, decompressed.
@@ -615,4 +616,47 @@ fn cloud_edge_json_logs_are_read_in_full() {
         (&v("/StockSetup/GetStockListByCir"), &v("erp.testcloud.com:443"))
     );
     assert_eq!(az[0]["time"], "2021-12-15T03:10:11.647971900Z");
+}
+
+/// `HAProxy`'s HTTP log behind its syslog prefix: zone-less accept dates (flagged), a `-`
+/// client kept without an address, an extra field before the timers.
+#[test]
+fn haproxy_http_log_is_detected_and_read_in_full() {
+    let r = inspect_json(&fixtures(), &["haproxy_test-haproxy.log"]);
+    assert_eq!(
+        (&r[0]["format"], &r[0]["events"], &r[0]["malformed"], &r[0]["zone_assumed"]),
+        (&"haproxy".into(), &4.into(), &0.into(), &true.into())
+    );
+    let out = Command::cargo_bin("leakline")
+        .unwrap()
+        .current_dir(fixtures())
+        .args(["inspect", "--events", "haproxy_test-haproxy.log"])
+        .output()
+        .unwrap();
+    let events: Vec<Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let got: Vec<(&Value, &Value, &Value, &Value)> = events
+        .iter()
+        .map(|e| (&e["client"], &e["method"], &e["status"], &e["bytes_sent"]))
+        .collect();
+    let (v, n) = (<Value as From<&str>>::from, <Value as From<u64>>::from);
+    assert_eq!(
+        got,
+        [
+            (&v("67.43.156.13"), &v("GET"), &n(304), &n(168)),
+            (&Value::Null, &v("OPTIONS"), &n(200), &n(200)),
+            (&v("10.0.1.2"), &v("GET"), &n(200), &n(2750)),
+            (&v("10.0.1.2"), &v("GET"), &n(404), &n(305)),
+        ]
+    );
+    assert_eq!(events[2]["time"], "2009-02-06T12:14:14.655Z");
+    assert!(
+        events[3]["target"]
+            .as_str()
+            .unwrap()
+            .starts_with("/public/index.php?s=/index/\\think\\app/")
+    );
 }

@@ -20,6 +20,7 @@ mod detect;
 mod envoy;
 mod escape;
 mod fields;
+mod haproxy;
 mod json;
 mod json_table;
 mod mapped;
@@ -58,6 +59,8 @@ pub enum AccessFormat {
     Cloudflare,
     /// Azure Front Door / Application Gateway access logs (Azure Monitor JSON).
     Azure,
+    /// `HAProxy` HTTP log (`option httplog`), with or without the syslog prefix.
+    Haproxy,
 }
 
 impl std::fmt::Display for AccessFormat {
@@ -67,7 +70,7 @@ impl std::fmt::Display for AccessFormat {
 }
 
 impl AccessFormat {
-    pub const ALL: [AccessFormat; 12] = [
+    pub const ALL: [AccessFormat; 13] = [
         AccessFormat::Combined,
         AccessFormat::NginxJson,
         AccessFormat::Caddy,
@@ -80,6 +83,7 @@ impl AccessFormat {
         AccessFormat::GcpLb,
         AccessFormat::Cloudflare,
         AccessFormat::Azure,
+        AccessFormat::Haproxy,
     ];
 
     #[must_use]
@@ -97,6 +101,7 @@ impl AccessFormat {
             AccessFormat::GcpLb => "gcp-lb",
             AccessFormat::Cloudflare => "cloudflare",
             AccessFormat::Azure => "azure",
+            AccessFormat::Haproxy => "haproxy",
         }
     }
 
@@ -346,6 +351,7 @@ impl AccessParser {
             AccessFormat::EnvoyJson => envoy::parse_json(trimmed, opts, sc, out),
             AccessFormat::EnvoyText => envoy::parse_text(trimmed, opts, sc, out),
             AccessFormat::Alb => alb::parse(trimmed, sc, out),
+            AccessFormat::Haproxy => haproxy::parse(trimmed, opts, sc, out),
             // Tabs separate (possibly empty) columns: only strip line-end spaces/CR.
             AccessFormat::CloudFront => {
                 cloudfront::parse(trim_end_spaces(line), &mut self.cloudfront, opts, sc, out)

@@ -10,12 +10,13 @@ use crate::model::Request;
 
 /// Text formats recognised by a successful trial parse, in tie-break order.
 /// Caddy's text lines are its console encoder's.
-const TEXT_FORMATS: [AccessFormat; 5] = [
+const TEXT_FORMATS: [AccessFormat; 6] = [
     AccessFormat::Combined,
     AccessFormat::Alb,
     AccessFormat::EnvoyText,
     AccessFormat::CloudFront,
     AccessFormat::Caddy,
+    AccessFormat::Haproxy,
 ];
 
 pub(crate) fn detect(lines: &[&[u8]]) -> Option<AccessFormat> {

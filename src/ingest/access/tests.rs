@@ -652,3 +652,28 @@ fn azure_front_door_and_application_gateway() {
     );
     assert!(r.forwarded_for.is_empty() && r.user_agent.is_empty());
 }
+
+#[test]
+fn haproxy_without_prefix_tcp_lines_and_own_messages() {
+    let bare = r#"203.0.113.5:53412 [03/Nov/2025:12:00:00.123] fe be/srv 0/0/1/2/3 200 512 - - ---- 1/1/0/0/0 0/0 "GET /v1/models HTTP/1.1""#;
+    assert_eq!(detect(&[bare.as_bytes()]), Some(AccessFormat::Haproxy));
+    let r = ok(AccessFormat::Haproxy, bare);
+    assert_eq!(
+        (r.client, r.target.as_str(), r.status, r.bytes_sent),
+        (Some(ip("203.0.113.5")), "/v1/models", 200, 512)
+    );
+    assert_eq!(t(&r), "2025-11-03T12:00:00.123Z");
+    let aborted = r#"[2001:db8::1]:4000 [03/Nov/2025:12:00:00.000] fe fe/<NOSRV> -1/-1/-1/-1/0 -1 0 - - CR-- 1/1/0/0/0 0/0 "<BADREQ>""#;
+    let r = ok(AccessFormat::Haproxy, aborted);
+    assert_eq!(
+        (r.client, r.status, r.raw_request.as_str()),
+        (Some(ip("2001:db8::1")), 0, "<BADREQ>")
+    );
+    let mut p = AccessParser::new(AccessFormat::Haproxy, ParseOptions::default());
+    let mut out = Request::default();
+    let tcp = b"Feb  6 12:12:56 localhost haproxy[14387]: 10.0.1.2:33313 [06/Feb/2009:12:12:51.443] fnt bck/srv1 0/0/5007 212 -- 0/0/0/0/3 0/0";
+    assert_eq!(p.parse_line(tcp, 1, &mut out), LineOutcome::Skipped);
+    let own = b"Feb  6 12:12:09 localhost haproxy[14385]: Proxy http-in started.";
+    assert_eq!(p.parse_line(own, 2, &mut out), LineOutcome::Skipped);
+    assert!(malformed(AccessFormat::Haproxy, b"hello world").contains("client"));
+}
