@@ -368,6 +368,7 @@ impl Engine {
                 let _ = self.items.send(LiveItem::Incident(gap.clone()));
                 self.errors.insert((stream, path), gap);
             }
+            Incident::LiveOnly { .. } => {}
             Incident::Recovered { stream, path } => {
                 let key = (stream, path.to_string_lossy().into_owned());
                 if let Some(mut gap) = self.errors.remove(&key) {
