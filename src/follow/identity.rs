@@ -102,6 +102,22 @@ pub fn read_prefix_at(file: &File, len: usize) -> io::Result<Vec<u8>> {
     Ok(buf)
 }
 
+/// SHA-256 (hex) of a file's stored bytes, read through its descriptor.
+pub fn sha256_of(file: &File) -> io::Result<String> {
+    use sha2::{Digest, Sha256};
+    let mut sha = Sha256::new();
+    let mut reader = PositionalReader { file, pos: 0 };
+    let mut buf = vec![0; 256 * 1024];
+    loop {
+        match reader.read(&mut buf) {
+            Ok(0) => return Ok(hex::encode(sha.finalize())),
+            Ok(n) => sha.update(&buf[..n]),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+}
+
 /// `true` when the file starts with the gzip magic.
 pub fn is_gzip(file: &File) -> io::Result<bool> {
     Ok(read_prefix_at(file, GZIP_MAGIC.len())? == GZIP_MAGIC)

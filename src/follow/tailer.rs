@@ -31,6 +31,8 @@ use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use sha2::{Digest, Sha256};
+
 use crate::model::SourceId;
 
 use super::identity::{self, FileId, HEAD_BYTES};
@@ -95,6 +97,12 @@ pub trait TailSink {
     /// `stream` has no more bytes (a rotated file closed after `rotate_wait`, a whole archive).
     fn end(&mut self, stream: SourceId);
     fn incident(&mut self, incident: Incident);
+    /// Everything `stream` read is exactly the whole content of a file as it is now (read
+    /// from its first byte to its size): the SHA-256 (hex) of its stored bytes, as `analyze`
+    /// records it. Never sent for content read only in part.
+    fn hashed(&mut self, stream: SourceId, sha256: String) {
+        let _ = (stream, sha256);
+    }
     /// May this tailer read the file `id` as new content? Followers of overlapping globs
     /// share a claim set so a file is read once per kind, as `analyze` reads it once.
     fn claim(&mut self, id: FileId) -> bool {
@@ -145,6 +153,8 @@ struct OpenFile {
     tail: Vec<u8>,
     /// Newlines in `content[..offset]`.
     newlines: u64,
+    /// SHA-256 of `content[..offset]` when read from the first byte (not `from_end`).
+    sha: Option<Sha256>,
     /// When the file was found to have left its name; it closes once quiet after that.
     left_at: Option<Instant>,
     last_data: Instant,
@@ -169,9 +179,17 @@ impl OpenFile {
             head: start.1,
             tail: Vec::new(),
             newlines: 0,
+            sha: (start.0 == 0).then(Sha256::new),
             left_at: None,
             last_data: now,
             failing: false,
+        }
+    }
+
+    /// `Incident::Hashed` when what was read is the whole file as it is now.
+    fn report_hash(&self, size: u64, sink: &mut dyn TailSink) {
+        if let Some(sha) = self.sha.as_ref().filter(|_| size == self.offset) {
+            sink.hashed(self.stream, hex::encode(sha.clone().finalize()));
         }
     }
 
@@ -196,6 +214,9 @@ impl OpenFile {
             self.head.extend_from_slice(&bytes[..take]);
         }
         self.newlines += memchr::memchr_iter(b'\n', bytes).count() as u64;
+        if let Some(sha) = self.sha.as_mut() {
+            sha.update(bytes);
+        }
         self.tail.extend_from_slice(bytes);
         if self.tail.len() > 2 * TAIL_KEEP {
             let cut = self.tail.len() - TAIL_KEEP;
@@ -220,6 +241,8 @@ struct Known {
     truncated: Option<Truncation>,
     /// Newlines in `content[..read]` (line numbers of what follows).
     newlines: u64,
+    /// SHA-256 of `content[..read]`, when read from the first byte.
+    sha: Option<Sha256>,
 }
 
 /// What a truncated file's reader still knows of the content the truncation destroyed.
@@ -242,6 +265,7 @@ impl Known {
             size,
             truncated: None,
             newlines: f.newlines,
+            sha: f.sha,
         }
     }
 
@@ -278,6 +302,7 @@ impl OpenFile {
     fn resume(id: FileId, path: &std::path::Path, file: File, k: Known, now: Instant) -> Self {
         let tail = k.truncated.map(|t| t.tail).unwrap_or_default();
         let newlines = k.newlines;
+        let sha = k.sha;
         OpenFile {
             id,
             path: path.to_path_buf(),
@@ -287,6 +312,7 @@ impl OpenFile {
             head: k.head,
             tail,
             newlines,
+            sha,
             left_at: Some(now),
             last_data: now,
             failing: false,
@@ -412,6 +438,16 @@ impl Tailer {
         Cycle { more, rescan: self.rescan }
     }
 
+    /// At the end of following: the files still open whose whole content was read report
+    /// their hash (`Incident::Hashed`), as `analyze` would record it now.
+    pub fn finish(&mut self, sink: &mut dyn TailSink) {
+        for f in &self.open {
+            if let Ok(m) = f.file.metadata() {
+                f.report_hash(m.len(), sink);
+            }
+        }
+    }
+
     /// Only the first cycle's discovery; the files found are opened but nothing is read.
     /// The session uses it to register the initial sources in a deterministic order.
     pub fn discover_initial(&mut self, now: Instant, sink: &mut dyn TailSink) {
@@ -431,12 +467,22 @@ impl Tailer {
         let head = std::mem::take(&mut f.head);
         let tail = std::mem::take(&mut f.tail);
         let newlines = std::mem::replace(&mut f.newlines, 0);
+        let sha = std::mem::replace(&mut f.sha, Some(Sha256::new()));
         let path = f.path.clone();
         sink.incident(Incident::Truncated { stream: old, path: path.clone(), read, size });
         f.stream = sink.open(&path, OpenReason::Truncated);
         f.offset = 0;
         let truncated = Some(Truncation { path, tail, reported: false });
-        self.remember(Known { id: None, head, read, stream: old, size: read, truncated, newlines });
+        self.remember(Known {
+            id: None,
+            head,
+            read,
+            stream: old,
+            size: read,
+            truncated,
+            newlines,
+            sha,
+        });
         // Copies held back as "copy of an open file" may now hold the old content's tail.
         self.held.retain(|_, (h, _)| !h.waits_on(old));
         self.rescan = true;
@@ -517,6 +563,7 @@ impl Tailer {
         sink.end(f.stream);
         sink.release(f.id);
         let size = f.file.metadata().map_or(f.offset, |m| m.len());
+        f.report_hash(size, sink);
         let stream = f.stream;
         self.remember(Known::closed(f, size));
         // Copies held back while it was open are now copies of known content.

@@ -403,6 +403,9 @@ impl Tailer {
                 });
             }
         }
+        if let Ok(sha256) = identity::sha256_of(file) {
+            sink.hashed(stream, sha256);
+        }
         sink.end(stream);
         sink.release(id);
         self.remember(Known {
@@ -413,6 +416,7 @@ impl Tailer {
             size,
             truncated: None,
             newlines,
+            sha: None,
         });
     }
 }
