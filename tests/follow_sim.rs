@@ -358,7 +358,7 @@ impl Sim {
                 continue;
             }
             let Ok(raw) = fs::read(&p) else { continue };
-            let text = if name(&p).ends_with(".gz") {
+            let text = if p.extension().is_some_and(|e| e == "gz") {
                 let mut d = flate2::read::MultiGzDecoder::new(&raw[..]);
                 let mut s = Vec::new();
                 if d.read_to_end(&mut s).is_err() {
@@ -492,6 +492,11 @@ fn run(seed: u64, trace: bool) -> Result<(), String> {
         sim.must.extend(v);
         tailer.poll(sim.now, true, &mut rec);
     }
+    check(&sim, &rec)
+}
+
+/// The invariants, once everything has settled.
+fn check(sim: &Sim, rec: &Recorder) -> Result<(), String> {
     let mut counted: HashMap<u64, Vec<u32>> = HashMap::new();
     for (stream, l) in &rec.lines {
         let id = parse_id(l.as_bytes()).ok_or_else(|| format!("garbage line read: {l:?}"))?;

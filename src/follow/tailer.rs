@@ -72,9 +72,9 @@ pub enum Incident {
     Recovered { stream: Option<SourceId>, path: PathBuf },
     /// Bytes `from..to` of `stream` were read live from `path` before it was truncated, and
     /// its rotated copy `copy` does not hold them: copytruncate lost them between its copy and
-    /// its truncation, so this record is the only one. `first_line` is the line number (from
-    /// 1) of the first of them; `bytes` is their content (at most the last `TAIL_KEEP` bytes:
-    /// `from` is then past the start of what was lost, see `lost_before`).
+    /// its truncation, so this record is the only one. `first_line` is the line number
+    /// (counted from one) of the first of them; `bytes` is their content, at most the last
+    /// `TAIL_KEEP` bytes (`from` is then past the start of what was lost, see `lost_before`).
     LiveOnly {
         stream: SourceId,
         path: PathBuf,
@@ -467,7 +467,7 @@ impl Tailer {
         let head = std::mem::take(&mut f.head);
         let tail = std::mem::take(&mut f.tail);
         let newlines = std::mem::replace(&mut f.newlines, 0);
-        let sha = std::mem::replace(&mut f.sha, Some(Sha256::new()));
+        let sha = f.sha.replace(Sha256::new());
         let path = f.path.clone();
         sink.incident(Incident::Truncated { stream: old, path: path.clone(), read, size });
         f.stream = sink.open(&path, OpenReason::Truncated);

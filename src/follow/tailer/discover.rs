@@ -207,6 +207,7 @@ impl Tailer {
                     return;
                 }
                 Verdict::Known(k) => {
+                    let k = *k;
                     if size > k.read {
                         match file.try_clone() {
                             Ok(file) => self.open.push(OpenFile::resume(id, path, file, k, now)),
@@ -294,7 +295,7 @@ impl Tailer {
                 extra,
             });
             k.check_copy(path, len, sink);
-            return Verdict::Known(k);
+            return Verdict::Known(Box::new(k));
         }
         if unsure && !waited {
             return Verdict::Hold(Hold::Undecided { until, of: unsure_of });
@@ -365,7 +366,8 @@ impl Tailer {
                     self.held.insert(id, (hold, size));
                     return;
                 }
-                Verdict::Known(mut k) => {
+                Verdict::Known(k) => {
+                    let mut k = *k;
                     if len > k.read {
                         let (stream, mut newlines) = (k.stream, 0);
                         let read = identity::gz_stream_file(file, k.read, |c| {
@@ -434,6 +436,6 @@ impl Tailer {
 enum Verdict {
     Hold(Hold),
     /// Content already read (the caller reads what it holds beyond `read`).
-    Known(Known),
+    Known(Box<Known>),
     New,
 }
