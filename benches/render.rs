@@ -60,6 +60,8 @@ fn sources(t0: DateTime<Utc>) -> Vec<SourceHealth> {
             lines_per_sec: 100_000.0,
             lag_secs: Some(0.2),
             unmatched: leakline::model::snapshot::UnmatchedTargets::default(),
+            zone_assumed: false,
+            duplicate_of: None,
         })
         .collect()
 }

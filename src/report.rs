@@ -9,6 +9,7 @@
 pub mod analysis;
 pub mod atomic;
 pub mod case_section;
+pub mod caveats;
 pub mod escape;
 pub mod html;
 pub mod json;

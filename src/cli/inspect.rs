@@ -56,8 +56,7 @@ enum Forced {
 
 pub fn run(args: InspectArgs) -> anyhow::Result<ExitCode> {
     let InspectArgs { files, json, events, format, tz, trusted_proxy } = args;
-    let tz: chrono_tz::Tz =
-        tz.parse().map_err(|_| UsageError(format!("--tz {tz}: not an IANA time zone name")))?;
+    let tz = super::parse_tz(Some(&tz))?.unwrap_or(chrono_tz::UTC);
     let mut trusted = Vec::new();
     for t in &trusted_proxy {
         trusted.push(parse_cidr(t).ok_or_else(|| {
@@ -116,6 +115,8 @@ enum FileError {
 
 struct Report {
     path: PathBuf,
+    /// The zone times without one are read in (`--tz`).
+    tz: chrono_tz::Tz,
     format: DetectedFormat,
     sha256: String,
     decoder: Decoder,
@@ -128,6 +129,7 @@ fn inspect_file(
     print_events: bool,
     out: &mut impl Write,
 ) -> Result<Report, FileError> {
+    let options_tz = options.scan.default_tz;
     let sha256 = source::sha256_file(path).map_err(FileError::Source)?;
     let mut reader = source::open_content(path).map_err(FileError::Source)?;
     let read_err = |e| FileError::Source(SourceError::Io { path: path.to_path_buf(), source: e });
@@ -171,7 +173,8 @@ fn inspect_file(
     }
     decoder.finish(&mut events);
     emit(&mut events, print_events, out)?;
-    Ok(Report { path: path.to_path_buf(), format: decoder.format(), sha256, decoder })
+    let tz = options_tz;
+    Ok(Report { path: path.to_path_buf(), tz, format: decoder.format(), sha256, decoder })
 }
 
 fn read_some(reader: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
@@ -216,6 +219,8 @@ fn render(r: &Report, as_json: bool) -> String {
             "first_event": time(s.first_event),
             "last_event": time(s.last_event),
             "sha256": r.sha256,
+            "zone_assumed": s.zone_assumed,
+            "assumed_zone": s.zone_assumed.then(|| r.tz.name()),
         });
         if let (Some(sum), Some(obj)) = (scan, v.as_object_mut()) {
             let by_state: serde_json::Map<String, serde_json::Value> =
@@ -250,6 +255,13 @@ fn text(
     writeln!(t, "  first event {}", time(s.first_event).unwrap_or_else(none))?;
     writeln!(t, "  last event  {}", time(s.last_event).unwrap_or_else(none))?;
     writeln!(t, "  sha256      {}", r.sha256)?;
+    if s.zone_assumed {
+        writeln!(
+            t,
+            "  WARNING     times have no zone or UTC offset: read as {} (--tz ZONE to change)",
+            r.tz.name()
+        )?;
+    }
     for (line, reason) in &s.malformed_samples {
         writeln!(t, "  malformed   line {line}: {reason}")?;
     }

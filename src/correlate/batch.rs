@@ -4,6 +4,9 @@
 //! - Source ids: scans first (config order, each glob's matches sorted), then access files
 //!   (service order, then access-entry order, each glob's matches sorted). A file matched
 //!   twice within a kind is read once.
+//! - One scan run given twice (nmap XML and `-oG` of one `-oA` run: same command line and
+//!   start, learnt from each file's head) is counted once: the exact copy (XML) is applied,
+//!   the other is read for its counts and marked `duplicate_of` (`duplicate_runs`).
 //! - Scans are applied first, then the correlator is sealed (every negative is known), then
 //!   access files are read. Scan files are small and parsed whole; access files are cut into
 //!   `CHUNK_BYTES` chunks at newline boundaries and parsed by `workers` threads, each chunk
@@ -34,6 +37,7 @@ use crate::config::{CaseConfig, Vantage};
 use crate::ingest::SourceStats;
 use crate::ingest::access::AccessFormat;
 use crate::ingest::decoder::{Decoder, DecoderOptions};
+use crate::ingest::scan::clock::ScanRun;
 use crate::ingest::scan::{ScanFormat, ScanOptions};
 use crate::model::snapshot::{Gap, GapKind};
 use crate::model::{Event, Snapshot, SourceId, SourceKind};
@@ -163,6 +167,7 @@ fn fill_health(
     h.malformed_samples.clone_from(&stats.malformed_samples);
     h.first_event = stats.first_event;
     h.last_event = stats.last_event;
+    h.zone_assumed = stats.zone_assumed;
 }
 
 /// Settings of a batch run.
@@ -218,8 +223,14 @@ pub fn run(config: &CaseConfig, options: &BatchOptions) -> Result<Correlator, Ba
             })
         })
         .collect();
-    for (p, &id) in planned.iter().zip(&ids).filter(|(p, _)| p.kind == SourceKind::Scan) {
-        read_scan(&mut c, p, id)?;
+    let scans: Vec<(&Planned, SourceId)> = planned
+        .iter()
+        .zip(ids.iter().copied())
+        .filter(|(p, _)| p.kind == SourceKind::Scan)
+        .collect();
+    let copies = duplicate_runs(&scans, c.config().timezone)?;
+    for ((p, id), copy_of) in scans.into_iter().zip(copies) {
+        read_scan(&mut c, p, id, copy_of)?;
     }
     c.seal();
     let access: Vec<(&Planned, SourceId)> =
@@ -262,7 +273,65 @@ pub fn evidence_files(config: &CaseConfig) -> Result<Vec<PathBuf>, BatchError> {
     Ok(out)
 }
 
-fn read_scan(c: &mut Correlator, p: &Planned, id: SourceId) -> Result<(), BatchError> {
+/// Bytes of a scan file's head read to learn the runs it names (nmap writes the run's command
+/// line and start before any host).
+const RUN_HEAD_BYTES: usize = 64 * 1024;
+
+/// The runs a scan file names, from its head.
+fn head_runs(p: &Planned, tz: chrono_tz::Tz) -> Result<Vec<ScanRun>, BatchError> {
+    if p.path == Path::new("-") {
+        // Standard input can be read only once.
+        return Ok(Vec::new());
+    }
+    let io_err = |source| BatchError::Io { path: p.path.clone(), source };
+    let mut content = Content::open(&p.path).map_err(io_err)?;
+    let mut buf = vec![0_u8; RUN_HEAD_BYTES];
+    let n = read_full(&mut content, &mut buf).map_err(io_err)?;
+    let mut opts = DecoderOptions::new(SourceId(0), Some(SourceKind::Scan));
+    opts.scan_format = p.scan_format;
+    opts.scan = ScanOptions { default_tz: tz };
+    let mut decoder = Decoder::new(opts);
+    let mut events = Vec::new();
+    decoder.feed(&buf[..n], &mut events);
+    if n < buf.len() {
+        decoder.finish(&mut events);
+    }
+    Ok(decoder.scan_runs().to_vec())
+}
+
+/// For each scan file, the earlier-planned or more exact file holding the same runs, if any:
+/// one nmap run written twice (`-oA` gives XML and `-oG`: same command line, same start) is
+/// one piece of evidence, counted once. Of a set of copies the first whose every run has an
+/// exact start (XML: epoch seconds) is kept, else the first; the others are copies of it.
+fn duplicate_runs(
+    scans: &[(&Planned, SourceId)],
+    tz: chrono_tz::Tz,
+) -> Result<Vec<Option<String>>, BatchError> {
+    let runs: Vec<Vec<ScanRun>> =
+        scans.iter().map(|(p, _)| head_runs(p, tz)).collect::<Result<_, _>>()?;
+    let same = |a: &[ScanRun], b: &[ScanRun]| {
+        !a.is_empty() && a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.same_run(y))
+    };
+    let exact = |r: &[ScanRun]| r.iter().all(|run| run.started.is_some());
+    Ok(runs
+        .iter()
+        .enumerate()
+        .map(|(i, mine)| {
+            let group: Vec<usize> = (0..runs.len()).filter(|&j| same(mine, &runs[j])).collect();
+            let keep = group.iter().copied().find(|&j| exact(&runs[j])).or(group.first().copied());
+            keep.filter(|&k| k != i).map(|k| scans[k].0.path.to_string_lossy().into_owned())
+        })
+        .collect())
+}
+
+/// Read one scan file. A copy of a run another file holds (`copy_of`) is read in full (its
+/// counts, hash and zone are reported) but its observations are not applied.
+fn read_scan(
+    c: &mut Correlator,
+    p: &Planned,
+    id: SourceId,
+    copy_of: Option<String>,
+) -> Result<(), BatchError> {
     let io_err = |source| BatchError::Io { path: p.path.clone(), source };
     let mut content = Content::open(&p.path).map_err(io_err)?;
     let mut opts = DecoderOptions::new(id, Some(SourceKind::Scan));
@@ -271,17 +340,22 @@ fn read_scan(c: &mut Correlator, p: &Planned, id: SourceId) -> Result<(), BatchE
     let mut decoder = Decoder::new(opts);
     let mut buf = vec![0_u8; 1 << 20];
     let mut events: Vec<Event> = Vec::new();
+    let counted = copy_of.is_none();
     loop {
         let n = read_full(&mut content, &mut buf).map_err(io_err)?;
         if n == 0 {
             break;
         }
         decoder.feed(&buf[..n], &mut events);
-        c.apply(&events);
+        if counted {
+            c.apply(&events);
+        }
         events.clear();
     }
     decoder.finish(&mut events);
-    c.apply(&events);
+    if counted {
+        c.apply(&events);
+    }
     let sha = content.finish().map_err(io_err)?;
     let format = decoder.format().name();
     let stats = decoder.stats().clone();
@@ -289,5 +363,6 @@ fn read_scan(c: &mut Correlator, p: &Planned, id: SourceId) -> Result<(), BatchE
     if let Some(summary) = decoder.scan_summary() {
         c.source_mut(id).incomplete = summary.incomplete;
     }
+    c.source_mut(id).duplicate_of = copy_of;
     Ok(())
 }

@@ -264,6 +264,8 @@ impl Correlator {
             lines_per_sec: 0.0,
             lag_secs: None,
             unmatched: UnmatchedTargets::default(),
+            zone_assumed: false,
+            duplicate_of: None,
         });
         id
     }

@@ -184,6 +184,9 @@ pub(crate) struct Scratch {
     pub(crate) buf2: Vec<u8>,
     /// The CLF time parse of the last distinct `[...]` string.
     pub(crate) clf_time: time::ClfCache,
+    /// A time without zone was read in `ParseOptions::default_tz` (sticky; the CLF cache
+    /// keeps its own flag).
+    pub(crate) zone_assumed: bool,
 }
 
 /// A stateful line parser for one source (`CloudFront` `#Fields` headers change its layout).
@@ -212,6 +215,13 @@ impl AccessParser {
     #[must_use]
     pub fn format(&self) -> AccessFormat {
         self.format
+    }
+
+    /// Whether any time parsed so far had no zone or offset and was read in
+    /// [`ParseOptions::default_tz`]. Sticky, per parser (one source, or one chunk of it).
+    #[must_use]
+    pub fn zone_assumed(&self) -> bool {
+        self.scratch.zone_assumed || self.scratch.clf_time.zone_assumed
     }
 
     /// Parse one line (without its terminator) into `out` (cleared first).
@@ -278,7 +288,7 @@ impl AccessParser {
             AccessFormat::Traefik => traefik::parse(trimmed, opts, sc, out),
             AccessFormat::EnvoyJson => envoy::parse_json(trimmed, opts, sc, out),
             AccessFormat::EnvoyText => envoy::parse_text(trimmed, opts, sc, out),
-            AccessFormat::Alb => alb::parse(trimmed, opts, sc, out),
+            AccessFormat::Alb => alb::parse(trimmed, sc, out),
             // Tabs separate (possibly empty) columns: only strip line-end spaces/CR.
             AccessFormat::CloudFront => {
                 cloudfront::parse(trim_end_spaces(line), &mut self.cloudfront, opts, sc, out)

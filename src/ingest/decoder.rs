@@ -151,6 +151,16 @@ impl Decoder {
         }
     }
 
+    /// Scan sources: the runs the file named so far (nmap: command line and start; see
+    /// [`ScanSummary::runs`]); empty for other sources.
+    #[must_use]
+    pub fn scan_runs(&self) -> &[scan::clock::ScanRun] {
+        match &self.state {
+            State::Scan { parser, .. } => parser.runs(),
+            _ => &[],
+        }
+    }
+
     /// Feed the next chunk of the source; new events are appended to `out`.
     pub fn feed(&mut self, chunk: &[u8], out: &mut Vec<Event>) {
         self.feed_sink(chunk, &mut Sink::Events(out));
@@ -201,12 +211,14 @@ impl Decoder {
                 splitter.finish(|line| {
                     access_line(parser, scratch, stats, source, line, TextBlock::NONE, sink);
                 });
+                stats.zone_assumed |= parser.zone_assumed();
             }
             State::Scan { parser, scratch, summary } => {
                 let s = parser.finish(scratch);
                 push_scans(scratch, &mut self.stats, sink.events());
                 self.stats.malformed = s.malformed;
                 self.stats.malformed_samples.clone_from(&s.malformed_samples);
+                self.stats.zone_assumed |= s.zone_assumed;
                 *summary = Some(s);
             }
             State::Unknown { splitter } => {
@@ -263,11 +275,14 @@ impl Decoder {
                         access_line(parser, scratch, stats, source, line, text, sink);
                     });
                 }
+                // Once per chunk, not per line: the parser's flag is sticky.
+                stats.zone_assumed |= parser.zone_assumed();
             }
             State::Scan { parser, scratch, .. } => {
                 self.stats.lines += bytecount_newlines(chunk);
                 parser.feed(chunk, scratch);
                 push_scans(scratch, &mut self.stats, sink.events());
+                self.stats.zone_assumed |= parser.zone_assumed();
             }
             State::Unknown { splitter } => {
                 let stats = &mut self.stats;

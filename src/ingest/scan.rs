@@ -14,6 +14,7 @@
 //! - A malformed record is counted (first reasons kept, each naming line and field) and
 //!   skipped; a file cut inside a record is `incomplete`.
 
+pub mod clock;
 mod detect;
 mod httpx;
 mod json_records;
@@ -120,6 +121,16 @@ pub struct ScanSummary {
     pub malformed_samples: Vec<(u64, String)>,
     /// Human notes for `inspect` (e.g. "grepable output has no per-host times").
     pub notes: Vec<String>,
+    /// Some evidence time came from a local time without zone, read in
+    /// [`ScanOptions::default_tz`] (nmap `-oG`). An exact time in the file is always
+    /// preferred, so nmap XML never sets this.
+    #[serde(default)]
+    pub zone_assumed: bool,
+    /// The runs the file holds as the scanner named them (nmap: command line and start), in
+    /// file order; empty for formats that name none. Two files with the same runs are two
+    /// copies of the same evidence.
+    #[serde(default)]
+    pub runs: Vec<clock::ScanRun>,
 }
 
 /// Why one record of a scan file was skipped. Line numbers are 1-based; the caller adds the
@@ -192,6 +203,19 @@ impl ScanParser {
     #[must_use]
     pub fn format(&self) -> ScanFormat {
         self.format
+    }
+
+    /// Whether an evidence time so far was read in the default zone (see
+    /// [`ScanSummary::zone_assumed`]); cheaper than [`summary`](Self::summary).
+    #[must_use]
+    pub fn zone_assumed(&self) -> bool {
+        self.cx.summary().zone_assumed
+    }
+
+    /// The runs named so far (see [`ScanSummary::runs`]).
+    #[must_use]
+    pub fn runs(&self) -> &[clock::ScanRun] {
+        &self.cx.summary().runs
     }
 
     /// Feed the next bytes of the file; complete observations are appended to `out`.

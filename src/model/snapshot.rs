@@ -65,6 +65,16 @@ pub struct SourceHealth {
     /// seen `open` (so they are not listed as services). Zero for access sources.
     #[serde(default)]
     pub unmatched: UnmatchedTargets,
+    /// Some event time had no zone or offset in the source and was read in the configured
+    /// zone (`timezone` in the config, `--tz`; the snapshot's `timezone`): every output says
+    /// so, since the source's times are only as right as that choice.
+    #[serde(default)]
+    pub zone_assumed: bool,
+    /// Scans only: the file is a second copy of a run another source already holds (nmap
+    /// XML and `-oG` of one `-oA` run: same command line and start); its observations were
+    /// not counted. The path of the copy that was.
+    #[serde(default)]
+    pub duplicate_of: Option<String>,
 }
 
 /// A scan source's observations of targets that matched no service and were never open.

@@ -6,7 +6,8 @@
 //! `null`, never omitted. Beyond the schema the document carries `as_of` (the upper
 //! bound of open windows), so a reader can reproduce durations, `unmatched_targets` on scan
 //! sources, `oversized`, `incomplete` and `errors` on every source, `gaps` (as in the report
-//! JSON), and `redaction: {enabled, counts: {kind: n}}`.
+//! JSON), `redaction: {enabled, counts: {kind: n}}`, and on every source `zone_assumed`,
+//! `assumed_zone` and `duplicate_of`.
 //!
 //! The document derives `Serialize`, which defines its layout; [`Analysis::write`] emits the
 //! same bytes through a hand-written writer (`write.rs`), because a large run lists tens of
@@ -89,6 +90,14 @@ pub struct Source {
     pub incomplete: bool,
     /// Problems reading or understanding the source (e.g. an unrecognised format).
     pub errors: Vec<String>,
+    /// Some times in the source had no zone or UTC offset and were read in `assumed_zone`
+    /// (config `timezone`, `--tz`): the source's times are only as right as that zone.
+    pub zone_assumed: bool,
+    /// The IANA zone zone-less times were read in when `zone_assumed`, else `null`.
+    pub assumed_zone: Option<String>,
+    /// Scans: this file is another copy of a run `duplicate_of` holds (nmap XML and `-oG` of
+    /// one run); its observations were not counted. `null` otherwise.
+    pub duplicate_of: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -198,8 +207,10 @@ pub struct Stats {
     pub elapsed_ms: u64,
 }
 
-impl From<&SourceHealth> for Source {
-    fn from(s: &SourceHealth) -> Self {
+impl Source {
+    /// The document's view of a source; `timezone` is the snapshot's (the zone zone-less
+    /// times were read in).
+    fn of(s: &SourceHealth, timezone: &str) -> Self {
         Source {
             path: s.path.clone(),
             kind: match s.kind {
@@ -220,6 +231,9 @@ impl From<&SourceHealth> for Source {
             oversized: s.oversized,
             incomplete: s.incomplete,
             errors: s.errors.clone(),
+            zone_assumed: s.zone_assumed,
+            assumed_zone: s.zone_assumed.then(|| timezone.to_owned()),
+            duplicate_of: s.duplicate_of.clone(),
         }
     }
 }
@@ -292,7 +306,7 @@ impl Analysis {
             case: Case { name: snapshot.case_name.clone() },
             generated_at: ts(generated_at),
             as_of: ts(snapshot.as_of),
-            sources: snapshot.sources.iter().map(Source::from).collect(),
+            sources: snapshot.sources.iter().map(|s| Source::of(s, &snapshot.timezone)).collect(),
             services: snapshot
                 .services
                 .iter()

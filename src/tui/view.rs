@@ -100,6 +100,14 @@ fn render_banner(app: &App, area: Rect, buf: &mut Buffer) {
         spans.push(Span::styled(" · last ", theme.dim()));
         spans.push(Span::raw(format!("{} ago", format::duration(app.now - last))));
     }
+    // Times that rest on an assumed zone are said where the clock is read first.
+    let assumed = snap.sources.iter().filter(|s| s.zone_assumed).count();
+    if assumed > 0 {
+        spans.push(Span::styled(
+            format!(" · ⚠ zone assumed: {assumed} source(s)"),
+            theme.warn_text(),
+        ));
+    }
     Paragraph::new(Line::from(spans)).render(area, buf);
 }
 

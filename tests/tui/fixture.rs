@@ -98,6 +98,8 @@ pub fn source(id: u32, path: &str, kind: SourceKind, format: &str, lines: u64) -
         lines_per_sec: 12.0,
         lag_secs: Some(2.0),
         unmatched: leakline::model::snapshot::UnmatchedTargets::default(),
+        zone_assumed: false,
+        duplicate_of: None,
     }
 }
 

@@ -76,6 +76,9 @@ fn hit_line(label: &str, h: &Hit) -> String {
 pub fn write(s: &Snapshot, redaction: &RedactionRecord, mut out: impl io::Write) -> io::Result<()> {
     let mut t = String::new();
     let _ = writeln!(t, "{}  (as of {})", clean(&s.case_name, 80), ts(s.as_of));
+    for c in leakline::report::caveats::caveats(s) {
+        let _ = writeln!(t, "WARNING {}", clean(&leakline::report::caveats::plain(&c), 400));
+    }
     services(s, &mut t);
     actors(s, &mut t);
     sources(s, &mut t);
@@ -220,6 +223,17 @@ fn sources(s: &Snapshot, t: &mut String) {
         }
         for e in &src.errors {
             let _ = writeln!(t, "           error: {}", clean(e, 200));
+        }
+        if src.zone_assumed {
+            let _ = writeln!(
+                t,
+                "           zone assumed: times without zone read as {}",
+                clean(&s.timezone, 60)
+            );
+        }
+        if let Some(kept) = &src.duplicate_of {
+            let _ =
+                writeln!(t, "           same scan run as {}: not counted twice", clean(kept, 200));
         }
         for (line, reason) in src.malformed_samples.iter().take(3) {
             let _ = writeln!(t, "           line {line}: {}", clean(reason, 100));

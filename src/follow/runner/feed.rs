@@ -133,6 +133,7 @@ impl<'a> Feed<'a> {
                     format: decoder.format().name(),
                     incomplete: decoder.scan_summary().is_some_and(|s| s.incomplete),
                     bytes: std::mem::take(bytes),
+                    runs: decoder.scan_runs().to_vec(),
                 });
             }
         }

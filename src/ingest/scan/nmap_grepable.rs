@@ -2,9 +2,12 @@
 //!
 //! The format has **no per-host times**: only `# Nmap … scan initiated <ctime>` and `# Nmap done
 //! at <ctime>` comments, in the scanner's local time without a zone (read in
-//! [`ScanOptions::default_tz`](super::ScanOptions)). Following the nmap XML rule for hosts
-//! without times, every observation gets the `done` time; hosts therefore wait until that line
-//! (or the end of input, where the `initiated` time is used and the file is incomplete).
+//! [`ScanOptions::default_tz`](super::ScanOptions) by `Cx::local_ctime`, which marks the
+//! source `zone_assumed`). The `initiated` comment also names the run (command line after
+//! `as:`, local start) so an XML copy of the same run is recognised. Following the nmap XML
+//! rule for hosts without times, every observation gets the `done` time; hosts therefore
+//! wait until that line (or the end of input, where the `initiated` time is used and the
+//! file is incomplete).
 //!
 //! Host lines are TAB-separated fields: `Host: <ip> (<name>)`, then `Status: Up|Down` or
 //! `Ports: <entries>` and `Ignored State: <state> (<n>)`. The same host usually appears on
@@ -16,11 +19,12 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 
-use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 
 use crate::model::{PortState, ScanObservation, ScanTool, Transport};
 
 use super::ScanRecordError;
+use super::clock::{ScanRun, collapse};
 use super::line_tool::LineParser;
 use super::tally::{Cx, HostKey};
 use super::target::{Covered, MAX_EXPANDED_PORTS, covered_ports, normalize_hostname, parse_ip};
@@ -128,13 +132,20 @@ impl NmapGrepable {
     ) -> Result<(), ScanRecordError> {
         if let Some(rest) = comment.strip_prefix("Nmap done at ") {
             let stamp = rest.split(" -- ").next().unwrap_or(rest);
-            let time = Self::ctime(line, stamp, cx)?;
+            let time = cx.local_ctime(line, stamp)?;
             self.saw_done = true;
             self.flush(time, cx, out);
         } else if comment.starts_with("Nmap ") && comment.contains(" scan initiated ") {
             let after = comment.split(" scan initiated ").nth(1).unwrap_or("");
-            let stamp = after.split(" as: ").next().unwrap_or(after);
-            self.started = Some(Self::ctime(line, stamp, cx)?);
+            let (stamp, args) = after.split_once(" as: ").unwrap_or((after, ""));
+            self.started = Some(cx.local_ctime(line, stamp)?);
+            if !args.trim().is_empty() {
+                cx.run(ScanRun {
+                    args: args.trim().to_owned(),
+                    started_local: collapse(stamp),
+                    started: None,
+                });
+            }
             self.saw_done = false;
             self.scanned.clear();
             self.covered = None;
@@ -157,21 +168,6 @@ impl NmapGrepable {
             }
         }
         Ok(())
-    }
-
-    /// A zone-less ctime (`Sat Mar 26 07:06:28 2016`) read in the configured zone.
-    fn ctime(line: u64, stamp: &str, cx: &Cx) -> Result<DateTime<Utc>, ScanRecordError> {
-        let collapsed = stamp.split_whitespace().collect::<Vec<_>>().join(" ");
-        let naive = NaiveDateTime::parse_from_str(&collapsed, "%a %b %e %H:%M:%S %Y");
-        naive
-            .ok()
-            .and_then(|n| cx.options.default_tz.from_local_datetime(&n).earliest())
-            .map(|t| t.with_timezone(&Utc))
-            .ok_or_else(|| ScanRecordError::Field {
-                line,
-                field: "ctime",
-                reason: format!("not a ctime date in the configured zone: `{stamp}`"),
-            })
     }
 
     fn host_line(&mut self, line: u64, text: &str) -> Result<(), ScanRecordError> {

@@ -26,6 +26,7 @@ use quick_xml::reader::Reader;
 use crate::model::{PortState, ScanObservation, ScanTool, Transport};
 
 use super::ScanRecordError;
+use super::clock::{ScanRun, collapse};
 use super::tally::{Cx, HostKey};
 use super::target::{Covered, MAX_EXPANDED_PORTS, covered_ports, normalize_hostname, parse_ip};
 use super::value::{details, epoch_seconds};
@@ -298,6 +299,15 @@ impl NmapXml {
                 self.finished = None;
                 self.saw_end = false;
                 self.run_start = attr("start").as_deref().and_then(epoch_seconds);
+                // The run's name, for recognising a `-oG` copy of it (`startstr` is local
+                // time: compared as text, never read as a time; `start` is the instant).
+                if let Some(args) = attr("args").filter(|a| !a.trim().is_empty()) {
+                    cx.run(ScanRun {
+                        args: args.trim().to_owned(),
+                        started_local: collapse(&attr("startstr").unwrap_or_default()),
+                        started: self.run_start,
+                    });
+                }
             }
             "scaninfo" => {
                 let transport = transport(&attr("protocol").unwrap_or_default());

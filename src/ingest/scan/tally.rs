@@ -9,6 +9,9 @@ use std::net::IpAddr;
 use crate::ingest::stats::MALFORMED_SAMPLES;
 use crate::model::{ScanObservation, SourceId};
 
+use chrono::{DateTime, TimeZone, Utc};
+
+use super::clock::{ScanRun, parse_ctime};
 use super::{ScanOptions, ScanRecordError, ScanSummary};
 
 /// Identity of a host for the `hosts` count: the address when known, else the hostname.
@@ -91,6 +94,34 @@ impl Cx {
             Some((_, total)) => *total += count,
             None => self.summary.extraports.push((state.to_owned(), count)),
         }
+    }
+
+    /// The shared zone-aware reading of a scanner's zone-less ctime (`Sat Mar 26 07:06:28
+    /// 2016`): the local time in [`ScanOptions::default_tz`] (the earlier instant when a
+    /// clock change makes it ambiguous), and the source is marked `zone_assumed`. Only for
+    /// times that evidence takes: a file that has an exact instant for the same moment
+    /// uses that instead (see `clock.rs`).
+    pub fn local_ctime(
+        &mut self,
+        line: u64,
+        stamp: &str,
+    ) -> Result<DateTime<Utc>, ScanRecordError> {
+        let tz = self.options.default_tz;
+        let time = parse_ctime(stamp)
+            .and_then(|n| tz.from_local_datetime(&n).earliest())
+            .map(|t| t.with_timezone(&Utc))
+            .ok_or_else(|| ScanRecordError::Field {
+                line,
+                field: "ctime",
+                reason: format!("not a ctime date in the configured zone: `{stamp}`"),
+            })?;
+        self.summary.zone_assumed = true;
+        Ok(time)
+    }
+
+    /// Record a run the file names (nmap `nmaprun`, `-oG` `scan initiated … as:`).
+    pub fn run(&mut self, run: ScanRun) {
+        self.summary.runs.push(run);
     }
 
     pub fn set_incomplete(&mut self) {

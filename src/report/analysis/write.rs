@@ -105,6 +105,12 @@ fn source<W: io::Write>(w: &mut Pretty<W>, s: &Source) {
     w.bool(s.incomplete);
     w.key("errors");
     w.strs(&s.errors);
+    w.key("zone_assumed");
+    w.bool(s.zone_assumed);
+    w.key("assumed_zone");
+    w.opt_str(s.assumed_zone.as_deref());
+    w.key("duplicate_of");
+    w.opt_str(s.duplicate_of.as_deref());
     w.close(b'}');
 }
 

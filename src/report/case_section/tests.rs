@@ -130,6 +130,8 @@ fn source(path: &str) -> SourceHealth {
         lines_per_sec: 0.0,
         lag_secs: None,
         unmatched: crate::model::snapshot::UnmatchedTargets::default(),
+        zone_assumed: false,
+        duplicate_of: None,
     }
 }
 

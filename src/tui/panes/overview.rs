@@ -221,6 +221,14 @@ fn source_rows(snap: &Snapshot) -> Vec<SourceRow> {
             format!("error: {}", sanitize(e, 60))
         } else if s.incomplete {
             "incomplete".to_owned()
+        } else if let Some(kept) = &s.duplicate_of {
+            let name = std::path::Path::new(kept)
+                .file_name()
+                .map_or_else(|| kept.clone(), |n| n.to_string_lossy().into_owned());
+            let kept = sanitize(&name, 30);
+            format!("same run as {kept}: not counted")
+        } else if s.zone_assumed {
+            format!("zone assumed: {}", sanitize(&snap.timezone, 30))
         } else {
             String::new()
         }

@@ -98,6 +98,9 @@ fn source(scan: bool, errors: Vec<String>) -> Source {
         oversized: 0,
         incomplete: scan,
         errors,
+        zone_assumed: scan,
+        assumed_zone: scan.then(|| format!("America/New_York {}", tricky())),
+        duplicate_of: scan.then(|| format!("/scans/{}.xml", tricky())),
     }
 }
 
