@@ -2,12 +2,14 @@
 # Real-software check of live follow under fast rotation (issue 22). Not a timing.
 #
 #   sudo bash bench/rotation.sh [SECS] [ROTATE_EVERY] [RATE]      (defaults 180 6 50)
+#   sudo LEAKLINE_BIN=target/debug/leakline bash bench/rotation.sh 120   (no release build)
 #
 # Installs nginx, logrotate, tmux, curl and jq (apt-get), runs a private nginx on 127.0.0.1:18080
 # writing the same traffic to a combined and a JSON access log (clients from X-Forwarded-For via
 # real_ip), sends about RATE requests/s for SECS seconds from five external and three internal
 # simulated clients, and forces logrotate every ROTATE_EVERY seconds, alternating a rename
-# rotation (create, compress, delaycompress, postrotate reopen) and copytruncate + compress.
+# rotation (create, compress, delaycompress, postrotate reopen) and copytruncate (compress,
+# delaycompress).
 # Followed at the same time by:
 #   - `watch --headless --out` on the combined log only (h1) and on both logs (h2),
 #   - the dashboard (`watch`, in tmux) on the combined log only, exported with `E` at the end,
@@ -33,8 +35,11 @@ if ! command -v nginx >/dev/null || ! command -v logrotate >/dev/null \
             >/dev/null
 fi
 echo "nginx: $(nginx -v 2>&1)  logrotate: $(logrotate --version 2>&1 | head -1)"
-cargo build --release --bin leakline -q
-LL="$ROOT/target/release/leakline"
+# LEAKLINE_BIN: an already built binary (a debug build follows 50 lines/s easily).
+if [ -z "${LEAKLINE_BIN:-}" ]; then
+    cargo build --release --bin leakline -q
+fi
+LL="${LEAKLINE_BIN:-$ROOT/target/release/leakline}"
 
 W=$(mktemp -d /tmp/leakline-rotation.XXXXXX)
 LOGS="$W/logs"
@@ -64,14 +69,15 @@ http {
 }
 EOF
 
+# Both with delaycompress, so that both name generations alike (.1 plain, .2.gz on).
 common="rotate 10000
     missingok
-    compress"
+    compress
+    delaycompress"
 cat >"$W/rename.conf" <<EOF
 $LOGS/access.log $LOGS/access.json {
     $common
     create 0644 root root
-    delaycompress
     sharedscripts
     postrotate
         kill -USR1 \$(cat $W/nginx.pid)
@@ -85,7 +91,7 @@ $LOGS/access.log $LOGS/access.json {
 }
 EOF
 
-service='[[services]]
+service='[[service]]
 name = "gateway"
 addresses = ["127.0.0.1:18080"]'
 printf 'name = "rotation h1"\ninternal = ["10.0.0.0/8"]\n\n%s\naccess = ["%s/access.log*"]\n' \
