@@ -510,16 +510,16 @@ fn check(sim: &Sim, rec: &Recorder) -> Result<(), String> {
             return Err(format!("line {id} existed in a file but was never counted"));
         }
     }
-    let live_only: Vec<u8> = rec
+    // Each incident on its own: one may end in the middle of a line (a partial line read).
+    let named: BTreeSet<u64> = rec
         .incidents
         .iter()
         .filter_map(|i| match i {
-            Incident::LiveOnly { bytes, .. } => Some(bytes.clone()),
+            Incident::LiveOnly { bytes, .. } => Some(bytes),
             _ => None,
         })
-        .flatten()
+        .flat_map(|bytes| bytes.split(|b| *b == b'\n').filter_map(parse_id).collect::<Vec<_>>())
         .collect();
-    let named: BTreeSet<u64> = live_only.split(|b| *b == b'\n').filter_map(parse_id).collect();
     for id in &sim.race {
         if counted.contains_key(id) && !named.contains(id) {
             return Err(format!("line {id} was read live, lost by copytruncate, and not named"));
