@@ -39,8 +39,9 @@ use super::identity::{self, FileId, HEAD_BYTES};
 
 /// Known contents remembered for recognition (oldest forgotten first).
 const KNOWN_CAP: usize = 1024;
-/// Last bytes read from each plain file, kept so that bytes a truncation destroys before its
-/// copy held them (copytruncate's race) can still be named (`Incident::LiveOnly`).
+/// Last bytes read from each plain file (until it has been quiet for `rotate_wait`), kept so
+/// that bytes a truncation destroys before its copy held them (copytruncate's race) can still
+/// be named (`Incident::LiveOnly`).
 pub const TAIL_KEEP: usize = 64 * 1024;
 
 /// Why a stream starts.
@@ -183,6 +184,15 @@ impl OpenFile {
             left_at: None,
             last_data: now,
             failing: false,
+        }
+    }
+
+    /// Bytes a truncation can destroy before a copy holds them were read after the copy
+    /// began, and a copy + truncate is quick: once quiet for `wait`, the tail is dropped (a
+    /// glob over many idle files keeps no tail for each).
+    fn forget_tail(&mut self, now: Instant, wait: Duration) {
+        if !self.tail.is_empty() && now.saturating_duration_since(self.last_data) >= wait {
+            self.tail = Vec::new();
         }
     }
 
@@ -429,6 +439,7 @@ impl Tailer {
         let mut i = 0;
         while i < self.open.len() {
             more |= self.read_file(i, now, sink);
+            self.open[i].forget_tail(now, self.options.rotate_wait);
             if self.should_close(i, now) {
                 self.close(i, sink);
             } else {
