@@ -11,6 +11,8 @@ mod casework;
 mod event_loop;
 #[path = "tui/replay.rs"]
 mod replay;
+#[path = "tui/scan_states.rs"]
+mod scan_states;
 #[path = "tui/transitions.rs"]
 mod transitions;
 #[path = "tui/watch_cli.rs"]

@@ -3,7 +3,9 @@
 //!
 //! - Source ids: scans first (config order, each glob's matches sorted), then access files
 //!   (service order, then access-entry order, each glob's matches sorted). A file matched
-//!   twice within a kind is read once.
+//!   twice within a kind — by one path or by two (a symlink, a hard link: same device and
+//!   inode) — is read once; its other paths are listed as the source's `aliases`. Globs do
+//!   not follow directory symlink cycles (`ingest::expand`).
 //! - One scan run given twice (nmap XML and `-oG` of one `-oA` run: same command line and
 //!   start, learnt from each file's head) is counted once: the exact copy (XML) is applied,
 //!   the other is read for its counts and marked `duplicate_of` (`duplicate_runs`).
@@ -24,7 +26,7 @@
 mod content;
 mod pipeline;
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::io;
 use std::path::{Path, PathBuf};
 
@@ -37,6 +39,7 @@ use crate::config::{CaseConfig, Vantage};
 use crate::ingest::SourceStats;
 use crate::ingest::access::AccessFormat;
 use crate::ingest::decoder::{Decoder, DecoderOptions};
+use crate::ingest::expand::{self, ExpandError, FileIdentity};
 use crate::ingest::scan::clock::ScanRun;
 use crate::ingest::scan::{ScanFormat, ScanOptions};
 use crate::model::snapshot::{Gap, GapKind};
@@ -56,6 +59,10 @@ pub enum BatchError {
     },
     #[error("{pattern}: no such file")]
     NoMatch { pattern: String },
+    #[error(
+        "{path}: is {what}, not a regular file (analyze reads regular files; pipe a stream into `-`)"
+    )]
+    NotAFile { path: PathBuf, what: &'static str },
     #[error("{pattern}: bad glob: {message}")]
     Glob { pattern: String, message: String },
     #[error(transparent)]
@@ -72,29 +79,31 @@ struct Planned {
     access_format: Option<AccessFormat>,
     scan_format: Option<ScanFormat>,
     fields: Option<crate::ingest::access::FieldMap>,
+    /// Other matched paths that are this same file (read once, under `path`).
+    aliases: Vec<PathBuf>,
 }
 
-/// Expand one glob, sorted; `-` stands for stdin.
+/// Expand one glob, sorted; `-` stands for stdin. Symlink cycles are not followed
+/// (`ingest::expand`). A path without wildcard that exists but is no regular file (a FIFO,
+/// a device, a directory) is an error saying what it is.
 fn expand(pattern: &str, gaps: &mut Vec<Gap>) -> Result<Vec<PathBuf>, BatchError> {
     if pattern == "-" {
         return Ok(vec![PathBuf::from("-")]);
     }
-    let paths = glob::glob(pattern)
-        .map_err(|e| BatchError::Glob { pattern: pattern.into(), message: e.to_string() })?;
+    let paths = expand::expand_glob(pattern).map_err(|e| match e {
+        ExpandError::Pattern { pattern, message } => BatchError::Glob { pattern, message },
+        ExpandError::Io { path, source } => BatchError::Io { path, source },
+    })?;
+    let wildcard = pattern.contains(['*', '?', '[']);
     let mut out = Vec::new();
     for p in paths {
-        match p {
-            Ok(p) if p.is_file() => out.push(p),
-            Ok(_) => {}
-            Err(e) => {
-                let path = e.path().to_path_buf();
-                return Err(BatchError::Io { path, source: e.into() });
-            }
+        match expand::non_file_kind(&p) {
+            None if p.exists() => out.push(p),
+            Some(what) if !wildcard => return Err(BatchError::NotAFile { path: p, what }),
+            _ => {}
         }
     }
-    out.sort();
     if out.is_empty() {
-        let wildcard = pattern.contains(['*', '?', '[']);
         if !wildcard {
             return Err(BatchError::NoMatch { pattern: pattern.into() });
         }
@@ -110,13 +119,37 @@ fn expand(pattern: &str, gaps: &mut Vec<Gap>) -> Result<Vec<PathBuf>, BatchError
     Ok(out)
 }
 
+/// Whether `path` is a file already planned for this kind (by identity: device + inode, so
+/// a symlink and its target, or two hard links, are one source); records it as an alias.
+fn seen_before(
+    seen: &mut HashMap<(Option<FileIdentity>, PathBuf, bool), usize>,
+    out: &mut [Planned],
+    path: &Path,
+    scan: bool,
+) -> bool {
+    let id = (path != Path::new("-")).then(|| FileIdentity::of(path).ok()).flatten();
+    // Identity when known; else the path itself.
+    let key = match id {
+        Some(id) => (Some(id), PathBuf::new(), scan),
+        None => (None, path.to_path_buf(), scan),
+    };
+    if let Some(&i) = seen.get(&key) {
+        if out[i].path != path && !out[i].aliases.iter().any(|a| a == path) {
+            out[i].aliases.push(path.to_path_buf());
+        }
+        return true;
+    }
+    seen.insert(key, out.len());
+    false
+}
+
 fn plan(config: &CaseConfig, gaps: &mut Vec<Gap>) -> Result<Vec<Planned>, BatchError> {
     let mut out = Vec::new();
-    let mut seen: HashSet<(PathBuf, bool)> = HashSet::new();
+    let mut seen = HashMap::new();
     for spec in &config.scans {
         for pattern in &spec.paths {
             for path in expand(pattern, gaps)? {
-                if seen.insert((path.clone(), true)) {
+                if !seen_before(&mut seen, &mut out, &path, true) {
                     out.push(Planned {
                         path,
                         kind: SourceKind::Scan,
@@ -125,6 +158,7 @@ fn plan(config: &CaseConfig, gaps: &mut Vec<Gap>) -> Result<Vec<Planned>, BatchE
                         access_format: None,
                         scan_format: spec.format,
                         fields: None,
+                        aliases: Vec::new(),
                     });
                 }
             }
@@ -133,7 +167,7 @@ fn plan(config: &CaseConfig, gaps: &mut Vec<Gap>) -> Result<Vec<Planned>, BatchE
     for svc in &config.services {
         for spec in &svc.access {
             for path in expand(&spec.pattern, gaps)? {
-                if seen.insert((path.clone(), false)) {
+                if !seen_before(&mut seen, &mut out, &path, false) {
                     out.push(Planned {
                         path,
                         kind: SourceKind::Access,
@@ -142,6 +176,7 @@ fn plan(config: &CaseConfig, gaps: &mut Vec<Gap>) -> Result<Vec<Planned>, BatchE
                         access_format: spec.format,
                         scan_format: None,
                         fields: spec.fields.clone(),
+                        aliases: Vec::new(),
                     });
                 }
             }
@@ -214,13 +249,16 @@ pub fn run(config: &CaseConfig, options: &BatchOptions) -> Result<Correlator, Ba
     let ids: Vec<SourceId> = planned
         .iter()
         .map(|p| {
-            c.add_source(SourceInfo {
+            let id = c.add_source(SourceInfo {
                 path: p.path.to_string_lossy().into_owned(),
                 kind: p.kind,
                 format: "unknown".into(),
                 service: p.service.clone(),
                 vantage: p.vantage,
-            })
+            });
+            c.source_mut(id).aliases =
+                p.aliases.iter().map(|a| a.to_string_lossy().into_owned()).collect();
+            id
         })
         .collect();
     let scans: Vec<(&Planned, SourceId)> = planned

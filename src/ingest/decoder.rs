@@ -77,6 +77,8 @@ enum State {
         parser: Box<ScanParser>,
         scratch: Vec<ScanObservation>,
         summary: Option<ScanSummary>,
+        /// The bytes fed so far end inside a line (no trailing newline yet).
+        unterminated: bool,
     },
     Unknown {
         splitter: LineSplitter,
@@ -213,7 +215,9 @@ impl Decoder {
                 });
                 stats.zone_assumed |= parser.zone_assumed();
             }
-            State::Scan { parser, scratch, summary } => {
+            State::Scan { parser, scratch, summary, unterminated } => {
+                // A last line without a newline is a line (as access sources count it).
+                self.stats.lines += u64::from(*unterminated);
                 let s = parser.finish(scratch);
                 push_scans(scratch, &mut self.stats, sink.events());
                 self.stats.malformed = s.malformed;
@@ -278,8 +282,11 @@ impl Decoder {
                 // Once per chunk, not per line: the parser's flag is sticky.
                 stats.zone_assumed |= parser.zone_assumed();
             }
-            State::Scan { parser, scratch, .. } => {
+            State::Scan { parser, scratch, unterminated, .. } => {
                 self.stats.lines += bytecount_newlines(chunk);
+                if let Some(&last) = chunk.last() {
+                    *unterminated = last != b'\n';
+                }
                 parser.feed(chunk, scratch);
                 push_scans(scratch, &mut self.stats, sink.events());
                 self.stats.zone_assumed |= parser.zone_assumed();
@@ -335,6 +342,7 @@ fn scan_state(format: ScanFormat, options: &DecoderOptions) -> State {
         parser: Box::new(ScanParser::new(format, options.scan.clone(), options.source)),
         scratch: Vec::new(),
         summary: None,
+        unterminated: false,
     }
 }
 

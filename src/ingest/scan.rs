@@ -9,8 +9,11 @@
 //! - `line` is the 1-based line where the record starts (nmap XML: the `<host>` element).
 //! - A host with several addresses/hostnames (nmap) yields one observation per port carrying
 //!   the first IP and the first hostname; the rest are counted in a note.
-//! - Hosts without their own time (nmap down hosts, all of nmap `-oG`) wait for the scan's end
-//!   marker, whose time they take; at `finish()` without it, the scan's start time.
+//! - Hosts without their own time (nmap down hosts, all of nmap `-oG`, masscan 1.0.x `-oG`)
+//!   wait for the scan's end marker, whose time they take; at `finish()` without it, the
+//!   scan's start time.
+//! - A down host is one observation (no port) carrying the scan's covered ports as shared
+//!   ranges; host liveness (masscan ICMP/ARP) is counted as a host, never a port.
 //! - A malformed record is counted (first reasons kept, each naming line and field) and
 //!   skipped; a file cut inside a record is `incomplete`.
 
@@ -261,6 +264,7 @@ impl ScanParser {
     #[must_use]
     pub fn summary(&self) -> ScanSummary {
         let mut summary = self.cx.summary().clone();
+        summary.notes.extend(self.cx.word_notes());
         for (state, count) in &summary.extraports {
             summary.notes.push(format!(
                 "{count} ports in state `{state}` summarised by nmap (not listed, no observations)"

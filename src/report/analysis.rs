@@ -83,6 +83,10 @@ pub struct Source {
     /// Scan sources: targets matching no service and never seen open (not listed as
     /// services); `null` for access sources.
     pub unmatched_targets: Option<UnmatchedDoc>,
+    /// Scan sources: observations by state (`open`, `closed`, `filtered`, `unreachable`,
+    /// `ambiguous`, `host_finding`); absent for access sources and scans with no observation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scan_states: Option<std::collections::BTreeMap<&'static str, u64>>,
     /// Lines longer than the parser's limit (counted, not parsed).
     pub oversized: u64,
     /// Scan sources: the file ended before the scanner finished writing it (an interrupted
@@ -90,6 +94,8 @@ pub struct Source {
     pub incomplete: bool,
     /// Problems reading or understanding the source (e.g. an unrecognised format).
     pub errors: Vec<String>,
+    /// Other matched paths that are this same file (device + inode): read once, here.
+    pub aliases: Vec<String>,
     /// Some times in the source had no zone or UTC offset and were read in `assumed_zone`
     /// (config `timezone`, `--tz`): the source's times are only as right as that zone.
     pub zone_assumed: bool,
@@ -121,6 +127,9 @@ pub struct Service {
     pub addresses: Vec<String>,
     pub state: &'static str,
     pub windows: Vec<Window>,
+    /// External requests whose client address is unknown (junk in X-Forwarded-For where
+    /// the client should be, behind a trusted proxy): counted, not in any window's actors.
+    pub forwarded_unknown_requests: u64,
 }
 
 #[derive(Debug, Serialize)]
@@ -228,9 +237,12 @@ impl Source {
                 targets: s.unmatched.targets,
                 observations: s.unmatched.observations,
             }),
+            scan_states: (s.kind == crate::model::SourceKind::Scan && !s.scan_states.is_empty())
+                .then(|| s.scan_states.iter().map(|(k, n)| (k.as_str(), *n)).collect()),
             oversized: s.oversized,
             incomplete: s.incomplete,
             errors: s.errors.clone(),
+            aliases: s.aliases.clone(),
             zone_assumed: s.zone_assumed,
             assumed_zone: s.zone_assumed.then(|| timezone.to_owned()),
             duplicate_of: s.duplicate_of.clone(),
@@ -342,6 +354,7 @@ impl Analysis {
                             top_paths: w.top_paths.iter().map(PathDoc::from).collect(),
                         })
                         .collect(),
+                    forwarded_unknown_requests: s.forwarded_unknown_requests,
                 })
                 .collect(),
             actors: Vec::new(),

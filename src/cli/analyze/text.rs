@@ -6,8 +6,8 @@ use std::fmt::Write as _;
 use std::io;
 
 use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
-use leakline::model::Snapshot;
 use leakline::model::snapshot::{Hit, ServiceState, WindowStatus};
+use leakline::model::{PortState, Snapshot};
 use leakline::report::RedactionRecord;
 
 /// Actors listed.
@@ -129,6 +129,13 @@ fn services(s: &Snapshot, t: &mut String) {
                 svc.unattributed_requests
             );
         }
+        if svc.forwarded_unknown_requests > 0 {
+            let _ = writeln!(
+                t,
+                "      {} external requests with an unknown client (junk in X-Forwarded-For behind a trusted proxy)",
+                svc.forwarded_unknown_requests
+            );
+        }
         for (i, w) in svc.windows.iter().enumerate() {
             let status = if w.status == WindowStatus::Open { "OPEN" } else { "closed" };
             let end = w.closed_latest.unwrap_or(s.as_of);
@@ -221,8 +228,29 @@ fn sources(s: &Snapshot, t: &mut String) {
                 src.unmatched.targets, src.unmatched.observations
             );
         }
+        let neither: Vec<String> = [
+            (PortState::Ambiguous, "ambiguous (the scanner could not tell)"),
+            (PortState::HostFinding, "host findings (not about a port)"),
+        ]
+        .iter()
+        .filter_map(|(state, what)| src.scan_states.get(state).map(|n| format!("{n} {what}")))
+        .collect();
+        if !neither.is_empty() {
+            let _ = writeln!(
+                t,
+                "           {}: neither positive nor negative evidence",
+                neither.join(", ")
+            );
+        }
         for e in &src.errors {
             let _ = writeln!(t, "           error: {}", clean(e, 200));
+        }
+        for a in &src.aliases {
+            let _ = writeln!(
+                t,
+                "           also reached as {} (the same file, read once)",
+                clean(a, 200)
+            );
         }
         if src.zone_assumed {
             let _ = writeln!(

@@ -3,11 +3,11 @@
 //! Every observation goes out through [`Cx::emit`] so the counts in the summary always equal
 //! what the caller received.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::net::IpAddr;
 
 use crate::ingest::stats::MALFORMED_SAMPLES;
-use crate::model::{ScanObservation, SourceId};
+use crate::model::{ScanObservation, ScannerState, SourceId};
 
 use chrono::{DateTime, TimeZone, Utc};
 
@@ -42,6 +42,8 @@ pub struct Cx {
     hosts: HashSet<HostKey>,
     /// Line of the last malformed record, so a line with several problems counts once.
     last_malformed_line: Option<u64>,
+    /// `Ambiguous` observations by the scanner's own word.
+    words: BTreeMap<ScannerState, u64>,
 }
 
 impl Cx {
@@ -53,6 +55,7 @@ impl Cx {
             summary: ScanSummary::default(),
             hosts: HashSet::new(),
             last_malformed_line: None,
+            words: BTreeMap::new(),
         }
     }
 
@@ -62,6 +65,9 @@ impl Cx {
             self.host(key);
         }
         self.summary.observations += 1;
+        if let Some(word) = obs.scanner_state {
+            *self.words.entry(word).or_insert(0) += 1;
+        }
         *self.summary.by_state.entry(obs.state).or_insert(0) += 1;
         out.push(obs);
     }
@@ -131,5 +137,20 @@ impl Cx {
     #[must_use]
     pub fn summary(&self) -> &ScanSummary {
         &self.summary
+    }
+
+    /// Notes naming the scanner's words behind the `ambiguous` count.
+    #[must_use]
+    pub fn word_notes(&self) -> Vec<String> {
+        self.words
+            .iter()
+            .map(|(word, n)| {
+                format!(
+                    "{n} ports `{}`: ambiguous, the scanner could not tell (neither positive \
+                     nor negative evidence)",
+                    word.as_str()
+                )
+            })
+            .collect()
     }
 }

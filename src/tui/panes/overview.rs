@@ -87,6 +87,15 @@ fn service_lines(app: &App, tz: Tz) -> Vec<Line<'static>> {
                 theme.warn_text(),
             ));
         }
+        if s.forwarded_unknown_requests > 0 {
+            lines.push(Line::styled(
+                format!(
+                    "  {} external request(s) with an unknown client (junk X-Forwarded-For behind a trusted proxy)",
+                    format::count(s.forwarded_unknown_requests)
+                ),
+                theme.warn_text(),
+            ));
+        }
         for (i, w) in s.windows.iter().enumerate() {
             lines.push(window_line(i + 1, w, app, tz));
         }
