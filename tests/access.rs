@@ -387,6 +387,7 @@ const DETECTED: &[(&str, &str)] = &[
     ("gcp_test-load-balancer.log", "gcp-lb"),
     ("azure_test-fdaccess.log", "azure"),
     ("haproxy_test-haproxy.log", "haproxy"),
+    ("iis_w3c.log", "iis"),
 ];
 
 /// What detection sees of a file: its first 64 KiB, decompressed.
@@ -658,5 +659,45 @@ fn haproxy_http_log_is_detected_and_read_in_full() {
             .as_str()
             .unwrap()
             .starts_with("/public/index.php?s=/index/\\think\\app/")
+    );
+}
+
+/// IIS / W3C extended: columns as each `#Fields:` line says (the layout changes mid-file),
+/// `+` for spaces in the user agent, `time-taken` in milliseconds, `X-Forwarded-For` kept.
+#[test]
+fn iis_w3c_follows_its_fields_header() {
+    let out = Command::cargo_bin("leakline")
+        .unwrap()
+        .current_dir(fixtures())
+        .args(["inspect", "--events", "iis_w3c.log"])
+        .output()
+        .unwrap();
+    let e: Vec<Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(e.len(), 3);
+    assert_eq!(
+        (&e[0]["client"], &e[0]["host"], &e[0]["duration_us"]),
+        (&"10.119.38.250".into(), &"itwebcert.acxiom.com".into(), &232_000.into())
+    );
+    assert_eq!(
+        e[1]["user_agent"],
+        "Mozilla/4.0 (compatible; MSIE 8.0; Windows NT 5.1; Trident/4.0)"
+    );
+    assert_eq!(
+        (&e[2]["bytes_sent"], &e[2]["forwarded_for"], &e[2]["referer"], &e[2]["time"]),
+        (
+            &862_954.into(),
+            &"10.0.0.2".into(),
+            &"https://example.org/website/Login.css".into(),
+            &"2026-02-18T00:53:38Z".into()
+        )
+    );
+    let r = inspect_json(&fixtures(), &["iis_w3c.log"]);
+    assert_eq!(
+        (&r[0]["events"], &r[0]["skipped"], &r[0]["malformed"]),
+        (&3.into(), &8.into(), &0.into())
     );
 }

@@ -59,6 +59,8 @@ pub enum AccessFormat {
     Cloudflare,
     /// Azure Front Door / Application Gateway access logs (Azure Monitor JSON).
     Azure,
+    /// IIS / W3C extended logs (space-separated, `#Fields:` layout).
+    Iis,
     /// `HAProxy` HTTP log (`option httplog`), with or without the syslog prefix.
     Haproxy,
 }
@@ -70,7 +72,7 @@ impl std::fmt::Display for AccessFormat {
 }
 
 impl AccessFormat {
-    pub const ALL: [AccessFormat; 13] = [
+    pub const ALL: [AccessFormat; 14] = [
         AccessFormat::Combined,
         AccessFormat::NginxJson,
         AccessFormat::Caddy,
@@ -84,6 +86,7 @@ impl AccessFormat {
         AccessFormat::Cloudflare,
         AccessFormat::Azure,
         AccessFormat::Haproxy,
+        AccessFormat::Iis,
     ];
 
     #[must_use]
@@ -102,6 +105,7 @@ impl AccessFormat {
             AccessFormat::Cloudflare => "cloudflare",
             AccessFormat::Azure => "azure",
             AccessFormat::Haproxy => "haproxy",
+            AccessFormat::Iis => "iis",
         }
     }
 
@@ -231,7 +235,11 @@ impl AccessParser {
             options,
             scratch: Scratch::default(),
             unwrapped: Vec::new(),
-            cloudfront: cloudfront::Layout::default(),
+            cloudfront: if format == AccessFormat::Iis {
+                cloudfront::Layout::iis_default()
+            } else {
+                cloudfront::Layout::default()
+            },
             fallback: None,
             falls_back: true,
         }
@@ -353,7 +361,7 @@ impl AccessParser {
             AccessFormat::Alb => alb::parse(trimmed, sc, out),
             AccessFormat::Haproxy => haproxy::parse(trimmed, opts, sc, out),
             // Tabs separate (possibly empty) columns: only strip line-end spaces/CR.
-            AccessFormat::CloudFront => {
+            AccessFormat::CloudFront | AccessFormat::Iis => {
                 cloudfront::parse(trim_end_spaces(line), &mut self.cloudfront, opts, sc, out)
             }
             AccessFormat::JsonMapped => mapped::parse(trimmed, opts, sc, out),

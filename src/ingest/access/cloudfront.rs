@@ -4,6 +4,11 @@
 //! are padded with `-` (real files have them). `date`+`time` are UTC and record when
 //! `CloudFront` finished the response. UA, referer and query are URL-encoded by `CloudFront` and
 //! decoded exactly once. `c-ip` is the peer (the viewer); `x-forwarded-for` is kept.
+//!
+//! The same reader reads IIS / W3C extended logs (`iis`): space-separated columns named by
+//! `#Fields:` (any order; without one, IIS's default field set), `date`+`time` in UTC (IIS
+//! writes W3C logs in UTC), `+` for spaces in `cs(User-Agent)`/`cs(Referer)`, `time-taken` in
+//! milliseconds, and an `X-Forwarded-For` custom field kept when logged.
 
 use super::escape::{percent_decode, push_lossy};
 use super::fields::{decimal_to_us, parse_ip_loose, parse_status, parse_u64, trim};
@@ -32,7 +37,12 @@ pub(crate) struct Layout {
     time_taken: Option<usize>,
     xff: Option<usize>,
     proto_version: Option<usize>,
+    /// IIS / W3C extended (see the module docs) rather than `CloudFront`.
+    iis: bool,
 }
+
+/// IIS's default W3C field set (IIS 8.5+ default selection).
+const IIS_DEFAULT: &str = "date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip cs(User-Agent) cs(Referer) sc-status sc-substatus sc-win32-status time-taken";
 
 const LEGACY: &str = "date time x-edge-location sc-bytes c-ip cs-method cs(Host) cs-uri-stem sc-status cs(Referer) cs(User-Agent) cs-uri-query cs(Cookie) x-edge-result-type x-edge-request-id x-host-header cs-protocol cs-bytes time-taken x-forwarded-for ssl-protocol ssl-cipher x-edge-response-result-type cs-protocol-version fle-status fle-encrypted-fields c-port time-to-first-byte x-edge-detailed-result-type sc-content-type sc-content-len sc-range-start sc-range-end";
 
@@ -43,6 +53,11 @@ impl Default for Layout {
 }
 
 impl Layout {
+    /// The layout an IIS log has before (or without) its `#Fields:` line.
+    pub(crate) fn iis_default() -> Layout {
+        Layout { iis: true, ..Layout::from_fields(IIS_DEFAULT.as_bytes()) }
+    }
+
     /// Build from the names after `#Fields:` (space-separated).
     pub(crate) fn from_fields(names: &[u8]) -> Layout {
         let mut l = Layout {
@@ -61,6 +76,7 @@ impl Layout {
             time_taken: None,
             xff: None,
             proto_version: None,
+            iis: false,
         };
         for (i, name) in names.split(u8::is_ascii_whitespace).filter(|n| !n.is_empty()).enumerate()
         {
@@ -78,7 +94,7 @@ impl Layout {
                 b"cs-uri-query" => &mut l.query,
                 b"x-host-header" => &mut l.host_header,
                 b"time-taken" => &mut l.time_taken,
-                b"x-forwarded-for" => &mut l.xff,
+                b"x-forwarded-for" | b"X-Forwarded-For" | b"cs(X-Forwarded-For)" => &mut l.xff,
                 b"cs-protocol-version" => &mut l.proto_version,
                 _ => continue,
             };
@@ -97,7 +113,8 @@ pub(crate) fn parse(
 ) -> LineOutcome {
     if let Some(rest) = line.strip_prefix(b"#") {
         if let Some(names) = rest.strip_prefix(b"Fields:") {
-            *layout = Layout::from_fields(names);
+            let iis = layout.iis;
+            *layout = Layout { iis, ..Layout::from_fields(names) };
         }
         return LineOutcome::Skipped;
     }
@@ -116,12 +133,17 @@ fn parse_inner(
 ) -> Result<(), String> {
     let mut cols: [&[u8]; MAX_COLS] = [b"-"; MAX_COLS];
     let mut n = 0;
-    for (i, c) in line.split(|&b| b == b'\t').enumerate().take(MAX_COLS) {
+    let sep = if l.iis { b' ' } else { b'\t' };
+    for (i, c) in line.split(|&b| b == sep).enumerate().take(MAX_COLS) {
         cols[i] = c;
         n = i + 1;
     }
     if n < 2 {
-        return Err("fields: not a tab-separated CloudFront line".into());
+        return Err(if l.iis {
+            "fields: not a space-separated W3C line".into()
+        } else {
+            "fields: not a tab-separated CloudFront line".into()
+        });
     }
     let col = |i: Option<usize>| i.map_or(&b"-"[..], |i| cols[i]);
     let present = |v: &[u8]| !v.is_empty() && v != b"-";
@@ -171,7 +193,16 @@ fn parse_inner(
     for (dst, idx) in [(&mut out.user_agent, l.ua), (&mut out.referer, l.referer)] {
         let v = col(idx);
         if present(v) {
-            decoded(dst, v, sc);
+            if l.iis {
+                // IIS writes spaces as `+` and does not percent-encode.
+                let start = dst.len();
+                push_lossy(dst, v);
+                let plus = dst[start..].replace('+', " ");
+                dst.truncate(start);
+                dst.push_str(&plus);
+            } else {
+                decoded(dst, v, sc);
+            }
         }
     }
     let host = if present(col(l.host_header)) { col(l.host_header) } else { col(l.cs_host) };
@@ -182,7 +213,7 @@ fn parse_inner(
     if present(xff) {
         push_lossy(&mut out.forwarded_for, trim(xff));
     }
-    out.duration_us = decimal_to_us(col(l.time_taken), 1_000_000);
+    out.duration_us = decimal_to_us(col(l.time_taken), if l.iis { 1000 } else { 1_000_000 });
     Ok(())
 }
 

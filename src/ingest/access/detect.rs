@@ -10,13 +10,14 @@ use crate::model::Request;
 
 /// Text formats recognised by a successful trial parse, in tie-break order.
 /// Caddy's text lines are its console encoder's.
-const TEXT_FORMATS: [AccessFormat; 6] = [
+const TEXT_FORMATS: [AccessFormat; 7] = [
     AccessFormat::Combined,
     AccessFormat::Alb,
     AccessFormat::EnvoyText,
     AccessFormat::CloudFront,
     AccessFormat::Caddy,
     AccessFormat::Haproxy,
+    AccessFormat::Iis,
 ];
 
 pub(crate) fn detect(lines: &[&[u8]]) -> Option<AccessFormat> {
@@ -39,6 +40,13 @@ pub(crate) fn detect(lines: &[&[u8]]) -> Option<AccessFormat> {
         }
         let vote = if line[0] == b'{' {
             sniff_json(line)
+        } else if line.starts_with(b"#Software: Microsoft Internet Information Services")
+            || (line.starts_with(b"#Fields:") && has(line, b" s-ip") && !has(line, b"x-edge-"))
+        {
+            // IIS: its own header, or W3C fields naming the server's address and no
+            // `CloudFront` edge column (two votes: it outweighs the `#Version:` line).
+            votes[AccessFormat::ALL.iter().position(|&a| a == AccessFormat::Iis).unwrap_or(0)] += 1;
+            Some(AccessFormat::Iis)
         } else if line.starts_with(b"#Fields:") || line.starts_with(b"#Version:") {
             Some(AccessFormat::CloudFront)
         } else if line[0] == b'#' {
