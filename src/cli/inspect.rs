@@ -192,7 +192,7 @@ fn inspect_file(
         head.extend_from_slice(&buf[..n]);
     }
     // A CR-only file (CRs and no LF in the head): each CR ends a line.
-    let cr_only = memchr::memchr(b'\n', &head).is_none() && memchr::memchr(b'\r', &head).is_some();
+    let cr_only = leakline::ingest::line_end_of(&head) == Some(b'\r');
     let lf = |b: &mut [u8]| {
         if cr_only {
             b.iter_mut().filter(|c| **c == b'\r').for_each(|c| *c = b'\n');

@@ -35,6 +35,7 @@ use crate::correlate::shard::{MinuteCounts, Shard};
 use crate::ingest::access::{self, AccessFormat, ParseOptions};
 use crate::ingest::decoder::{DETECT_LINES, Decoder, DecoderOptions};
 use crate::ingest::{MAX_LINE_BYTES, SourceStats};
+use crate::ingest::{as_lf, line_end_of};
 use crate::model::{Request, SourceId, SourceKind};
 
 /// Requests a shard looks up together (see `Shard::apply_group`): enough for the cache
@@ -146,7 +147,7 @@ type JobMsg = (Arc<Job>, Arc<Chunk>, u64, bool);
 #[derive(Debug)]
 struct Job {
     source: SourceId,
-    /// The file's line end (`\r` for a CR-only file; see `line_end_of`).
+    /// The file's line end (`\r` for a CR-only file; see `ingest::line_end_of`).
     line_end: u8,
     /// `None` when the format was not given and detection recognised nothing: lines are
     /// counted, nothing is parsed (guessing would invent evidence).
@@ -480,7 +481,7 @@ impl AccessReader<'_> {
         loop {
             let mut chunk = self.pool.pop().unwrap_or_default();
             let at_end = chunk.fill(&leftover, &mut content, self.chunk_bytes).map_err(io_err)?;
-            let le = *line_end.get_or_insert_with(|| line_end_of(chunk.bytes()));
+            let le = *line_end.get_or_insert_with(|| line_end_of(chunk.bytes()).unwrap_or(b'\n'));
             if skipping {
                 let bytes = chunk.bytes();
                 let n = memchr::memchr(le, bytes).map_or(bytes.len(), |i| {
@@ -544,26 +545,6 @@ impl AccessReader<'_> {
             );
         }
         Ok(())
-    }
-}
-
-/// `\r` when `head` has a CR and no LF (a CR-only file), else `\n`.
-fn line_end_of(head: &[u8]) -> u8 {
-    if memchr::memchr(b'\n', head).is_none() && memchr::memchr(b'\r', head).is_some() {
-        b'\r'
-    } else {
-        b'\n'
-    }
-}
-
-/// `bytes` with `line_end` bytes turned into `\n` (borrowed when `line_end` is `\n`).
-fn as_lf(line_end: u8, bytes: &[u8]) -> std::borrow::Cow<'_, [u8]> {
-    if line_end == b'\n' {
-        std::borrow::Cow::Borrowed(bytes)
-    } else {
-        std::borrow::Cow::Owned(
-            bytes.iter().map(|&b| if b == line_end { b'\n' } else { b }).collect(),
-        )
     }
 }
 
