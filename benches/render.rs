@@ -106,6 +106,7 @@ fn big_snapshot() -> Snapshot {
                 first_external: Some(hit(t0)),
                 first_non_scanner_success: Some(hit(t0 + TimeDelta::minutes(1))),
                 scans: Vec::new(),
+                coverage: leakline::model::snapshot::Coverage::default(),
             }
         })
         .collect();

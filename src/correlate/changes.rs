@@ -232,6 +232,7 @@ mod tests {
             first_external: first,
             first_non_scanner_success: None,
             scans: Vec::new(),
+            coverage: crate::model::snapshot::Coverage::default(),
         }
     }
 

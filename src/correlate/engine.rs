@@ -6,6 +6,7 @@ use std::net::IpAddr;
 use chrono::{DateTime, Utc};
 
 use super::classify::ScannerDb;
+use super::fingerprint::{Sample, fingerprint};
 use super::scan_match::{AddressSpec, target_name};
 use super::tally::Tally;
 use super::windows::{Cell, TimeKey, key_of};
@@ -160,6 +161,9 @@ pub struct Correlator {
     /// Unmatched scan targets never seen `open`, by target name: not services (yet). The
     /// first `open` observation (any vantage) turns one into a service and replays these.
     pending: HashMap<String, Vec<PendingMark>>,
+    /// Per registered source: a sample of its external requests' fingerprints, to notice
+    /// two sources of one service logging the same traffic (see `fingerprint.rs`).
+    pub(crate) fingerprints: Vec<Sample>,
 }
 
 impl Correlator {
@@ -188,6 +192,7 @@ impl Correlator {
             sealed: false,
             compacted_until: None,
             pending: HashMap::new(),
+            fingerprints: Vec::new(),
             config,
         };
         let configured: Vec<(String, Vec<String>)> =
@@ -243,6 +248,7 @@ impl Correlator {
             self.service_id(name)
         });
         self.meta.push(SourceMeta { service, vantage: info.vantage });
+        self.fingerprints.push(Sample::default());
         self.sources.push(SourceHealth {
             id,
             path: info.path,
@@ -355,6 +361,14 @@ impl Correlator {
         }
     }
 
+    /// Fold in a sample of a source's external request fingerprints (batch workers sample
+    /// their chunks; equivalent to applying those requests one by one).
+    pub fn apply_fingerprints(&mut self, source: SourceId, sample: &Sample) {
+        if let Some(mine) = self.fingerprints.get_mut(source.0 as usize) {
+            mine.merge(sample);
+        }
+    }
+
     /// Count requests without a client address (equivalent to applying them one by one).
     pub fn apply_unattributed(&mut self, source: SourceId, n: u64) {
         let svc = self.service_of_source(source) as usize;
@@ -381,6 +395,9 @@ impl Correlator {
             return;
         }
         self.rate.entry(Self::minute(t)).or_insert([0, 0])[0] += 1;
+        if let Some(sample) = self.fingerprints.get_mut(r.source.0 as usize) {
+            sample.add(fingerprint(r.time, client, r.target, r.status, r.bytes));
+        }
         let actor = self.tally.actor(&self.scanners, client, t);
         let rec = self.tally.record(&self.scanners, &r, actor, svc, t);
         let folded = self.folded(t);

@@ -23,7 +23,8 @@ use serde::Serialize;
 
 use crate::model::Snapshot;
 use crate::model::snapshot::{
-    ActorSummary, Gap, Hit, PathCount, ServiceState, SourceHealth, WindowStatus,
+    ActorSummary, Coverage, DuplicateSources, Gap, Hit, PathCount, ServiceState, SourceHealth,
+    WindowStatus,
 };
 use crate::report::{RedactionCounts, RedactionRecord};
 
@@ -48,7 +49,13 @@ pub struct Analysis {
     pub schema: &'static str,
     pub case: Case,
     pub generated_at: String,
-    pub as_of: String,
+    /// `null` when no evidence was read at all (no event): there is no moment to speak of.
+    pub as_of: Option<String>,
+    /// What the whole answer rests on: every configured source, read or not. Written
+    /// before the services, so that a reader meets the problems with the evidence first.
+    pub coverage: CoverageDoc,
+    /// Access sources of one service that look like two logs of the same traffic.
+    pub duplicates: Vec<DuplicateDoc>,
     pub sources: Vec<Source>,
     pub services: Vec<Service>,
     pub actors: Vec<Actor>,
@@ -112,6 +119,62 @@ pub struct Service {
     pub addresses: Vec<String>,
     pub state: &'static str,
     pub windows: Vec<Window>,
+    /// What the verdict rests on (see [`CoverageDoc`]).
+    pub coverage: CoverageDoc,
+}
+
+/// `{"complete","sources_read","sources_unread":[{"path","reason"}],"from","to"}`:
+/// `complete` is `false` when any configured source yielded nothing; `from`/`to` span the
+/// evidence read (`null` when none was).
+#[derive(Debug, Serialize)]
+pub struct CoverageDoc {
+    pub complete: bool,
+    pub sources_read: Vec<String>,
+    pub sources_unread: Vec<UnreadDoc>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct UnreadDoc {
+    pub path: String,
+    pub reason: String,
+}
+
+impl From<&Coverage> for CoverageDoc {
+    fn from(c: &Coverage) -> Self {
+        CoverageDoc {
+            complete: c.complete(),
+            sources_read: c.sources_read.clone(),
+            sources_unread: c
+                .sources_unread
+                .iter()
+                .map(|u| UnreadDoc { path: u.path.clone(), reason: u.reason.clone() })
+                .collect(),
+            from: ts_opt(c.from),
+            to: ts_opt(c.to),
+        }
+    }
+}
+
+/// `{"service","sources":[a,b],"shared_percent","message"}`.
+#[derive(Debug, Serialize)]
+pub struct DuplicateDoc {
+    pub service: String,
+    pub sources: Vec<String>,
+    pub shared_percent: u8,
+    pub message: String,
+}
+
+impl From<&DuplicateSources> for DuplicateDoc {
+    fn from(d: &DuplicateSources) -> Self {
+        DuplicateDoc {
+            service: d.service.clone(),
+            sources: d.sources.to_vec(),
+            shared_percent: d.shared_percent,
+            message: d.message.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -241,6 +304,7 @@ fn state_name(s: ServiceState) -> &'static str {
         ServiceState::Open => "open",
         ServiceState::Closed => "closed",
         ServiceState::NeverExposed => "never_exposed",
+        ServiceState::Unknown => "unknown",
     }
 }
 
@@ -291,7 +355,9 @@ impl Analysis {
             schema: SCHEMA,
             case: Case { name: snapshot.case_name.clone() },
             generated_at: ts(generated_at),
-            as_of: ts(snapshot.as_of),
+            as_of: (snapshot.stats.events > 0).then(|| ts(snapshot.as_of)),
+            coverage: CoverageDoc::from(&snapshot.coverage),
+            duplicates: snapshot.duplicates.iter().map(DuplicateDoc::from).collect(),
             sources: snapshot.sources.iter().map(Source::from).collect(),
             services: snapshot
                 .services
@@ -328,6 +394,7 @@ impl Analysis {
                             top_paths: w.top_paths.iter().map(PathDoc::from).collect(),
                         })
                         .collect(),
+                    coverage: CoverageDoc::from(&s.coverage),
                 })
                 .collect(),
             actors: Vec::new(),

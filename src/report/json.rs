@@ -12,10 +12,13 @@
 //! { "schema": "leakline.report/1",
 //!   "case": {"name", "timezone"},
 //!   "generated_at",
-//!   "as_of",
+//!   "as_of"|null,
+//!   "coverage": {"complete","sources_read":[],"sources_unread":[{"path","reason"}],
+//!                "from"|null,"to"|null},
+//!   "duplicates": [{"service","sources":[a,b],"shared_percent","message"}],
 //!   "sources": [{"path","kind":"access|scan","format","service","sha256"|null,"lines","events",
 //!                "malformed","first_event"|null,"last_event"|null}],
-//!   "services": [{"name","addresses":[],"state":"open|closed|never_exposed",
+//!   "services": [{"name","addresses":[],"state":"open|closed|never_exposed|unknown",
 //!                 "windows": [{"opened_earliest"|null,"opened_latest","closed_earliest",
 //!                              "closed_latest"|null,"status":"open|closed",
 //!                              "external_requests","external_successes","external_bytes",
@@ -24,7 +27,8 @@
 //!                                                 "status"}|null,
 //!                              "first_non_scanner_success": {...}|null,
 //!                              "evidence": {"positive","negative"},
-//!                              "top_paths": [{"path","requests"}]}]}],
+//!                              "top_paths": [{"path","requests"}]}],
+//!                 "coverage": {...}}],
 //!   "actors": [{"client","class":"scanner|tool|browser|unknown","scanner"|null,"first_seen",
 //!               "last_seen","requests","successes","bytes","services":[]}],
 //!   "stats": {"lines","events","malformed","elapsed_ms"},
@@ -47,6 +51,7 @@ use std::io;
 
 use serde::Serialize;
 
+use super::analysis::{CoverageDoc, DuplicateDoc};
 use super::model::{JournalHead, Note, PlaybookRecord, ReportModel};
 use super::moments::MomentKind;
 use super::text::{Seg, rfc3339};
@@ -61,7 +66,12 @@ struct Doc<'a> {
     case: Case<'a>,
     generated_at: String,
     /// The snapshot time: upper bound of open windows (as in `leakline.analysis/1`).
-    as_of: String,
+    /// `null` when no evidence was read at all.
+    as_of: Option<String>,
+    /// What the answer rests on, and access sources that double each other (as in
+    /// `leakline.analysis/1`), before the services.
+    coverage: CoverageDoc,
+    duplicates: Vec<DuplicateDoc>,
     sources: Vec<Source<'a>>,
     services: Vec<Service<'a>>,
     actors: Vec<Actor<'a>>,
@@ -101,6 +111,7 @@ struct Service<'a> {
     addresses: &'a [String],
     state: ServiceState,
     windows: Vec<WindowOut<'a>>,
+    coverage: CoverageDoc,
 }
 
 #[derive(Serialize)]
@@ -211,7 +222,9 @@ fn doc(m: &ReportModel) -> Doc<'_> {
         schema: SCHEMA,
         case: Case { name: &m.case_name, timezone: &snap.timezone },
         generated_at: rfc3339(m.generated_at),
-        as_of: rfc3339(snap.as_of),
+        as_of: (snap.stats.events > 0).then(|| rfc3339(snap.as_of)),
+        coverage: CoverageDoc::from(&snap.coverage),
+        duplicates: snap.duplicates.iter().map(DuplicateDoc::from).collect(),
         sources: snap
             .sources
             .iter()
@@ -254,6 +267,7 @@ fn doc(m: &ReportModel) -> Doc<'_> {
                         top_paths: &w.top_paths,
                     })
                     .collect(),
+                coverage: CoverageDoc::from(&s.coverage),
             })
             .collect(),
         actors: snap

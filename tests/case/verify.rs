@@ -66,6 +66,7 @@ fn service(name: &str, windows: Vec<Window>, scans: Vec<ScanMark>) -> ServiceSum
         first_external: None,
         first_non_scanner_success: None,
         scans,
+        coverage: leakline::model::snapshot::Coverage::default(),
     }
 }
 

@@ -31,6 +31,7 @@ use super::content::{Chunk, Content, Hasher};
 use super::{BatchError, Planned, fill_health};
 use crate::config::CaseConfig;
 use crate::correlate::engine::{ClientFilter, Correlator, RequestView};
+use crate::correlate::fingerprint::{Sample, fingerprint};
 use crate::correlate::shard::{MinuteCounts, Shard};
 use crate::ingest::SourceStats;
 use crate::ingest::access::{self, AccessFormat, ParseOptions};
@@ -131,6 +132,8 @@ struct ChunkResult {
     chunk: Arc<Chunk>,
     internal_per_minute: Vec<(i64, u64)>,
     unattributed: u64,
+    /// A sample of the chunk's external request fingerprints (see `correlate::fingerprint`).
+    fingerprints: Sample,
     /// Line numbers in `malformed_samples` are the chunk's.
     stats: SourceStats,
 }
@@ -175,6 +178,7 @@ fn parse_chunk(
             chunk,
             internal_per_minute: Vec::new(),
             unattributed: 0,
+            fingerprints: Sample::default(),
             stats,
         };
         return (result, external);
@@ -185,13 +189,18 @@ fn parse_chunk(
     let mut decoder = Decoder::new(opts);
     let mut internal = MinuteCounts::default();
     let mut unattributed = 0_u64;
+    let mut fingerprints = Sample::default();
     let mut scans = Vec::new();
     let mut visit = |r: &Request| match r.client {
         None => unattributed += 1,
         Some(ip) if !job.filter.is_external(ip) => {
             internal.add(r.time.timestamp().div_euclid(60), 1);
         }
-        Some(ip) => external.push(r, ip),
+        Some(ip) => {
+            external.push(r, ip);
+            let target = if r.target.is_empty() { &r.raw_request } else { &r.target };
+            fingerprints.add(fingerprint(r.time, ip, target, r.status, r.bytes_sent));
+        }
     };
     decoder.feed_visit(chunk.bytes(), &mut visit, &mut scans);
     decoder.finish_visit(&mut visit, &mut scans);
@@ -202,6 +211,7 @@ fn parse_chunk(
         chunk,
         internal_per_minute: internal.finish().into_iter().collect(),
         unattributed,
+        fingerprints,
         stats: decoder.stats().clone(),
     };
     (result, external)
@@ -407,6 +417,9 @@ impl AccessReader<'_> {
     fn apply(&mut self, r: ChunkResult) {
         self.c.apply_internal_counts(r.source, &r.internal_per_minute);
         self.c.apply_unattributed(r.source, r.unattributed);
+        if !r.fingerprints.is_empty() {
+            self.c.apply_fingerprints(r.source, &r.fingerprints);
+        }
         self.parked.insert(r.seq, r.stats);
         while let Some(mut s) = self.parked.remove(&self.merged) {
             // The chunk's line numbers, moved past the lines of the file's earlier chunks.

@@ -59,6 +59,7 @@ fn state_word(state: ServiceState, theme: Theme) -> Span<'static> {
         ServiceState::Open => Span::styled(" OPEN ", theme.danger()),
         ServiceState::Closed => Span::styled(" CLOSED ", theme.warn()),
         ServiceState::NeverExposed => Span::styled(" NOT EXPOSED ", theme.ok()),
+        ServiceState::Unknown => Span::styled(" NO EVIDENCE ", theme.warn()),
     }
 }
 
