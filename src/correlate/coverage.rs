@@ -221,6 +221,18 @@ pub fn span_text(from: DateTime<Utc>, to: DateTime<Utc>) -> String {
     format!("{start}–{end} UTC")
 }
 
+/// What "never exposed" means for `s`: no external request (its logs were read: they held
+/// internal or unattributed requests only), or, when only scans cover it, no external scan
+/// saw it open.
+#[must_use]
+pub fn never_exposed_words(s: &ServiceSummary) -> &'static str {
+    if s.internal_requests + s.unattributed_requests > 0 {
+        "no external request"
+    } else {
+        "no external scan saw it open"
+    }
+}
+
 /// What a service's verdict rests on, in words: `no external request in <span>` for a
 /// service never exposed, `no evidence read` for an unknown one, and for any service
 /// whose sources were not all read, `incomplete: N of M sources unread`.
@@ -242,7 +254,9 @@ pub fn verdict_note(s: &ServiceSummary) -> String {
             };
         }
         ServiceState::NeverExposed => parts.push(match (cov.from, cov.to) {
-            (Some(from), Some(to)) => format!("no external request in {}", span_text(from, to)),
+            (Some(from), Some(to)) => {
+                format!("{} in {}", never_exposed_words(s), span_text(from, to))
+            }
             _ => "no external evidence".to_string(),
         }),
         ServiceState::Open | ServiceState::Closed => {}

@@ -72,14 +72,44 @@ fn render_banner(app: &App, area: Rect, buf: &mut Buffer) {
         .map(|s| s.name.as_str())
         .collect();
     let ever = snap.services.iter().any(|s| !s.windows.is_empty());
+    let cov = &snap.coverage;
+    // Green only when every configured source was read and none shows exposure.
+    let incomplete = format!(
+        " EVIDENCE INCOMPLETE: {} of {} sources unread ",
+        cov.sources_unread.len(),
+        cov.total()
+    );
     let (word, style) = if !open.is_empty() {
         (" EXPOSED ", theme.danger())
     } else if ever {
         (" CONTAINED ", theme.warn())
+    } else if cov.nothing_read() {
+        (" NO EVIDENCE ", theme.warn())
+    } else if !cov.complete() {
+        (incomplete.as_str(), theme.warn())
     } else {
         (" NO EXPOSURE SEEN ", theme.ok())
     };
-    let mut spans = vec![Span::styled(word, style), Span::raw(" ")];
+    let mut spans = vec![Span::styled(word.to_owned(), style), Span::raw(" ")];
+    if (ever || !open.is_empty()) && !cov.complete() {
+        spans.push(Span::styled(incomplete.trim().to_owned(), theme.warn_text()));
+        spans.push(Span::raw(" "));
+    }
+    if !ever && open.is_empty() && !cov.complete() {
+        let why = if cov.nothing_read() && cov.total() == 0 {
+            "no source found yet".to_owned()
+        } else {
+            "why: see Sources (key 1)".to_owned()
+        };
+        spans.push(Span::styled(why, theme.warn_text()));
+        Paragraph::new(Line::from(spans)).render(area, buf);
+        return;
+    }
+    if !ever && open.is_empty() && cov.nothing_read() {
+        spans.push(Span::styled("no source yielded evidence yet", theme.warn_text()));
+        Paragraph::new(Line::from(spans)).render(area, buf);
+        return;
+    }
     let detail = if open.is_empty() {
         let closed = snap.services.iter().filter(|s| !s.windows.is_empty()).count();
         if closed > 0 {
