@@ -13,6 +13,7 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use chrono::{DateTime, SecondsFormat, Utc};
 use ipnet::IpNet;
+use leakline::correlate::fingerprint::{Sample, fingerprint};
 use leakline::ingest::access::{self, AccessFormat, ParseOptions};
 use leakline::ingest::decoder::{Decoder, DecoderOptions, DetectedFormat};
 use leakline::ingest::scan::{ScanFormat, ScanOptions};
@@ -78,17 +79,23 @@ pub fn run(args: InspectArgs) -> anyhow::Result<ExitCode> {
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     let mut failed = false;
+    // Access files' request samples, to name two logs of the same traffic at the end.
+    let mut samples: Vec<(PathBuf, Sample)> = Vec::new();
     for (i, path) in files.iter().enumerate() {
         let mut options = DecoderOptions::new(SourceId(i as u32), None);
         options.access = access_opts.clone();
         options.scan = ScanOptions { default_tz: tz };
         match inspect_file(path, options, forced, events, &mut out) {
-            Ok(report) => {
+            Ok(mut report) => {
                 if events {
                     out.flush()?;
                     eprint!("{}", render(&report, json));
                 } else {
                     write!(out, "{}", render(&report, json))?;
+                }
+                if !report.sample.is_empty() {
+                    report.sample.settle();
+                    samples.push((report.path.clone(), std::mem::take(&mut report.sample)));
                 }
             }
             Err(FileError::Source(e)) => {
@@ -99,8 +106,52 @@ pub fn run(args: InspectArgs) -> anyhow::Result<ExitCode> {
             Err(FileError::Output(e)) => return Err(e).context("writing to stdout"),
         }
     }
+    let warnings = duplicate_warnings(&samples, json);
+    if events {
+        out.flush()?;
+        eprint!("{warnings}");
+    } else {
+        write!(out, "{warnings}")?;
+    }
     out.flush()?;
     Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+/// One warning per pair of files that look like two logs of the same traffic (most of the
+/// smaller one's requests, by second, client, target, status and bytes, are in the other):
+/// a text line, or with `--json` an object `{"warning":"duplicate_sources","sources":[a,b],
+/// "shared_percent","message"}` after the files' objects.
+fn duplicate_warnings(samples: &[(PathBuf, Sample)], as_json: bool) -> String {
+    let mut out = String::new();
+    for (i, (a, sa)) in samples.iter().enumerate() {
+        for (b, sb) in &samples[i + 1..] {
+            let Some(pct) = sa.duplicate_percent(sb) else { continue };
+            let name = |p: &Path| {
+                p.file_name()
+                    .map_or_else(|| p.display().to_string(), |f| f.to_string_lossy().into_owned())
+            };
+            let (na, nb) = if name(a) == name(b) {
+                (a.display().to_string(), b.display().to_string())
+            } else {
+                (name(a), name(b))
+            };
+            let message = format!(
+                "{na} and {nb} look like two logs of the same traffic: counts may be doubled ({pct}% of the smaller one's requests are in both)"
+            );
+            if as_json {
+                let v = json!({
+                    "warning": "duplicate_sources",
+                    "sources": [a.display().to_string(), b.display().to_string()],
+                    "shared_percent": pct,
+                    "message": message,
+                });
+                out.push_str(&format!("{v}\n"));
+            } else {
+                out.push_str(&format!("warning: {message}\n"));
+            }
+        }
+    }
+    out
 }
 
 fn parse_cidr(s: &str) -> Option<IpNet> {
@@ -119,6 +170,8 @@ struct Report {
     format: DetectedFormat,
     sha256: String,
     decoder: Decoder,
+    /// A sample of the file's request fingerprints (empty for scans).
+    sample: Sample,
 }
 
 fn inspect_file(
@@ -157,8 +210,9 @@ fn inspect_file(
     }
     let mut decoder = Decoder::new(options);
     let mut events = Vec::new();
+    let mut sample = Sample::default();
     decoder.feed(&head, &mut events);
-    emit(&mut events, print_events, out)?;
+    emit(&mut events, print_events, &mut sample, out)?;
     if !at_end {
         loop {
             let n = read_some(&mut reader, &mut buf).map_err(read_err)?;
@@ -166,12 +220,12 @@ fn inspect_file(
                 break;
             }
             decoder.feed(&buf[..n], &mut events);
-            emit(&mut events, print_events, out)?;
+            emit(&mut events, print_events, &mut sample, out)?;
         }
     }
     decoder.finish(&mut events);
-    emit(&mut events, print_events, out)?;
-    Ok(Report { path: path.to_path_buf(), format: decoder.format(), sha256, decoder })
+    emit(&mut events, print_events, &mut sample, out)?;
+    Ok(Report { path: path.to_path_buf(), format: decoder.format(), sha256, decoder, sample })
 }
 
 fn read_some(reader: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
@@ -183,7 +237,20 @@ fn read_some(reader: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
     }
 }
 
-fn emit(events: &mut Vec<Event>, print: bool, out: &mut impl Write) -> Result<(), FileError> {
+fn emit(
+    events: &mut Vec<Event>,
+    print: bool,
+    sample: &mut Sample,
+    out: &mut impl Write,
+) -> Result<(), FileError> {
+    for e in events.iter() {
+        if let Event::Request(r) = e
+            && let Some(client) = r.client
+        {
+            let target = if r.target.is_empty() { &r.raw_request } else { &r.target };
+            sample.add(fingerprint(r.time, client, target, r.status, r.bytes_sent));
+        }
+    }
     if print {
         for e in events.iter() {
             serde_json::to_writer(&mut *out, e).map_err(|e| FileError::Output(e.into()))?;
