@@ -39,7 +39,18 @@ fn matched(c: &Correlator, pattern: &str, kind: SourceKind) -> bool {
 
 impl Unread {
     pub fn of(c: &Correlator) -> Unread {
-        let reasons = c.sources.iter().map(|h| h.unread_reason()).collect();
+        // Read means evidence was applied from the source; the reason for none comes from
+        // its health (what the shell saw reading it).
+        let reasons = c
+            .sources
+            .iter()
+            .zip(&c.applied)
+            .map(|(h, &applied)| {
+                (applied == 0).then(|| {
+                    h.unread_reason().unwrap_or_else(|| "no evidence applied from it".to_string())
+                })
+            })
+            .collect();
         let mut patterns = Vec::new();
         for spec in &c.config.scans {
             for p in &spec.paths {

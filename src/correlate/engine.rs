@@ -164,6 +164,9 @@ pub struct Correlator {
     /// Per registered source: a sample of its external requests' fingerprints, to notice
     /// two sources of one service logging the same traffic (see `fingerprint.rs`).
     pub(crate) fingerprints: Vec<Sample>,
+    /// Per registered source: events applied from it (requests of any kind, scan
+    /// observations). What coverage calls "read": a source with none yielded nothing.
+    pub(crate) applied: Vec<u64>,
 }
 
 impl Correlator {
@@ -193,6 +196,7 @@ impl Correlator {
             compacted_until: None,
             pending: HashMap::new(),
             fingerprints: Vec::new(),
+            applied: Vec::new(),
             config,
         };
         let configured: Vec<(String, Vec<String>)> =
@@ -249,6 +253,7 @@ impl Correlator {
         });
         self.meta.push(SourceMeta { service, vantage: info.vantage });
         self.fingerprints.push(Sample::default());
+        self.applied.push(0);
         self.sources.push(SourceHealth {
             id,
             path: info.path,
@@ -358,6 +363,15 @@ impl Correlator {
             self.services[svc].internal_requests += n;
             self.rate.entry(minute).or_insert([0, 0])[1] += n;
             self.events += n;
+            self.note_applied(source, n);
+        }
+    }
+
+    /// Count `n` events of `source` as applied (for coverage; see `applied`). Batch runs
+    /// call it for the external requests their shards record.
+    pub fn note_applied(&mut self, source: SourceId, n: u64) {
+        if let Some(count) = self.applied.get_mut(source.0 as usize) {
+            *count += n;
         }
     }
 
@@ -374,6 +388,7 @@ impl Correlator {
         let svc = self.service_of_source(source) as usize;
         self.services[svc].unattributed_requests += n;
         self.events += n;
+        self.note_applied(source, n);
     }
 
     /// Apply one request.
@@ -383,6 +398,7 @@ impl Correlator {
     /// is not exposure evidence.
     pub fn apply_request(&mut self, r: RequestView<'_>) {
         self.events += 1;
+        self.note_applied(r.source, 1);
         let svc = self.service_of_source(r.source);
         let t = key_of(r.time);
         let Some(client) = r.client.map(canonical) else {
@@ -429,6 +445,7 @@ impl Correlator {
     /// does not depend on the order in which a target's observations arrive.
     pub fn apply_scan(&mut self, obs: &ScanObservation) {
         self.events += 1;
+        self.note_applied(obs.source, 1);
         let meta = self.meta.get(obs.source.0 as usize);
         let external = meta.is_none_or(|m| m.vantage == Vantage::External);
         let mark = PendingMark {

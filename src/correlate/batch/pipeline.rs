@@ -134,6 +134,8 @@ struct ChunkResult {
     unattributed: u64,
     /// A sample of the chunk's external request fingerprints (see `correlate::fingerprint`).
     fingerprints: Sample,
+    /// External requests of the chunk (recorded by the shards).
+    external: u64,
     /// Line numbers in `malformed_samples` are the chunk's.
     stats: SourceStats,
 }
@@ -179,6 +181,7 @@ fn parse_chunk(
             internal_per_minute: Vec::new(),
             unattributed: 0,
             fingerprints: Sample::default(),
+            external: 0,
             stats,
         };
         return (result, external);
@@ -212,6 +215,7 @@ fn parse_chunk(
         internal_per_minute: internal.finish().into_iter().collect(),
         unattributed,
         fingerprints,
+        external: external.reqs.len() as u64,
         stats: decoder.stats().clone(),
     };
     (result, external)
@@ -417,6 +421,7 @@ impl AccessReader<'_> {
     fn apply(&mut self, r: ChunkResult) {
         self.c.apply_internal_counts(r.source, &r.internal_per_minute);
         self.c.apply_unattributed(r.source, r.unattributed);
+        self.c.note_applied(r.source, r.external);
         if !r.fingerprints.is_empty() {
             self.c.apply_fingerprints(r.source, &r.fingerprints);
         }

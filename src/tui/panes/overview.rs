@@ -246,8 +246,8 @@ impl SourceRow {
 fn source_rows(snap: &Snapshot) -> Vec<SourceRow> {
     let gaps = |s: &SourceHealth| snap.gaps.iter().filter(|g| g.source == Some(s.id)).count();
     let note = |s: &SourceHealth| {
-        if let Some(reason) = s.unread_reason() {
-            format!("UNREAD: {}", sanitize(&reason, 60))
+        if let Some(u) = snap.coverage.sources_unread.iter().find(|u| u.path == s.path) {
+            format!("UNREAD: {}", sanitize(&u.reason, 60))
         } else if let Some(e) = s.errors.last() {
             format!("error: {}", sanitize(e, 60))
         } else if s.incomplete {
