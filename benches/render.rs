@@ -147,6 +147,7 @@ fn big_snapshot() -> Snapshot {
             internal: (0..3600).map(|i| i % 91).collect(),
         },
         stats: Stats::default(),
+        ..Snapshot::default()
     }
 }
 

@@ -886,7 +886,7 @@ fn totals_snapshot_is_the_full_one_without_actor_paths_and_agents() {
 }
 
 /// What the analysis cannot see is in the document: a wildcard glob that matched nothing is
-/// a `source_error` gap, a log in no known format carries an error, and a scan file cut
+/// an unread source, a log in no known format carries an error, and a scan file cut
 /// before the scanner finished is `incomplete`.
 #[test]
 fn analysis_json_reports_gaps_source_errors_and_incomplete_scans() {
@@ -911,11 +911,11 @@ paths = ["scans/*.xml"]
 "#;
     std::fs::write(dir.join("leakline.toml"), toml).unwrap();
     let doc = analyze_json_exit(&dir.join("leakline.toml"), 4);
-    let gaps = doc["gaps"].as_array().unwrap();
-    assert_eq!(gaps.len(), 1, "{gaps:?}");
-    assert_eq!(gaps[0]["kind"], "source_error");
-    assert!(gaps[0]["path"].as_str().unwrap().ends_with("logs/edge-*.log"), "{gaps:?}");
-    assert_eq!(gaps[0]["reason"], "no file matches this pattern");
+    // The glob that matched nothing is an unread source (it has no moment: not a gap).
+    assert_eq!(doc["gaps"], serde_json::json!([]));
+    let unread = doc["coverage"]["sources_unread"].as_array().unwrap();
+    let glob = unread.iter().find(|u| u["path"].as_str().unwrap().ends_with("logs/edge-*.log"));
+    assert_eq!(glob.unwrap()["reason"], "no file matches this pattern", "{unread:?}");
     let sources = doc["sources"].as_array().unwrap();
     let scan = sources.iter().find(|s| s["kind"] == "scan").unwrap();
     assert_eq!(scan["incomplete"], true, "{scan}");

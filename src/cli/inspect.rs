@@ -122,6 +122,7 @@ pub fn run(args: InspectArgs) -> anyhow::Result<ExitCode> {
 /// a text line, or with `--json` an object `{"warning":"duplicate_sources","sources":[a,b],
 /// "shared_percent","message"}` after the files' objects.
 fn duplicate_warnings(samples: &[(PathBuf, Sample)], as_json: bool) -> String {
+    use std::fmt::Write as _;
     let mut out = String::new();
     for (i, (a, sa)) in samples.iter().enumerate() {
         for (b, sb) in &samples[i + 1..] {
@@ -145,9 +146,9 @@ fn duplicate_warnings(samples: &[(PathBuf, Sample)], as_json: bool) -> String {
                     "shared_percent": pct,
                     "message": message,
                 });
-                out.push_str(&format!("{v}\n"));
+                let _ = writeln!(out, "{v}");
             } else {
-                out.push_str(&format!("warning: {message}\n"));
+                let _ = writeln!(out, "warning: {message}");
             }
         }
     }

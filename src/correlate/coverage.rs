@@ -82,13 +82,12 @@ impl Unread {
     pub fn overall(&self, c: &Correlator) -> Coverage {
         let mut cov = Coverage::default();
         for (id, h) in c.sources.iter().enumerate() {
-            match self.unread(c, id) {
-                Some(u) => cov.sources_unread.push(u),
-                None => {
-                    cov.sources_read.push(h.path.clone());
-                    widen(&mut cov, h.first_event);
-                    widen(&mut cov, h.last_event);
-                }
+            if let Some(u) = self.unread(c, id) {
+                cov.sources_unread.push(u);
+            } else {
+                cov.sources_read.push(h.path.clone());
+                widen(&mut cov, h.first_event);
+                widen(&mut cov, h.last_event);
             }
         }
         cov.sources_unread.extend(self.patterns.iter().map(|(_, p)| Self::pattern(p)));
@@ -123,13 +122,12 @@ pub(crate) fn fill_service(
         if meta.service != Some(i as u32) {
             continue;
         }
-        match unread.unread(c, id) {
-            Some(u) => not_read.push(u),
-            None => {
-                read.insert(id);
-                widen(&mut cov, c.sources[id].first_event);
-                widen(&mut cov, c.sources[id].last_event);
-            }
+        if let Some(u) = unread.unread(c, id) {
+            not_read.push(u);
+        } else {
+            read.insert(id);
+            widen(&mut cov, c.sources[id].first_event);
+            widen(&mut cov, c.sources[id].last_event);
         }
     }
     let mut external_scan = false;

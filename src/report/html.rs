@@ -630,10 +630,14 @@ fn integrity(m: &ReportModel, out: &mut String) {
     }
     let _ = write!(
         out,
-        "<dt>leakline version</dt><dd>{}</dd><dt>Generated at</dt><dd>{} UTC</dd><dt>Evidence as of</dt><dd>{} UTC</dd>",
+        "<dt>leakline version</dt><dd>{}</dd><dt>Generated at</dt><dd>{} UTC</dd><dt>Evidence as of</dt><dd>{}</dd>",
         html(&m.version),
         time(m.generated_at),
-        time(m.snapshot.as_of)
+        if m.snapshot.stats.events == 0 {
+            "no evidence was read".to_owned()
+        } else {
+            format!("{} UTC", time(m.snapshot.as_of))
+        }
     );
     if m.redaction.enabled {
         let kinds: Vec<String> = m

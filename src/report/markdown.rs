@@ -475,7 +475,11 @@ fn integrity(m: &ReportModel, out: &mut String) {
     }
     let _ = writeln!(out, "- leakline version: {}", escape::md_code(&m.version, MdContext::Prose));
     let _ = writeln!(out, "- Generated at: {} UTC", time(m.generated_at));
-    let _ = writeln!(out, "- Evidence as of: {} UTC", time(m.snapshot.as_of));
+    if m.snapshot.stats.events == 0 {
+        out.push_str("- Evidence as of: no evidence was read\n");
+    } else {
+        let _ = writeln!(out, "- Evidence as of: {} UTC", time(m.snapshot.as_of));
+    }
     if m.redaction.enabled {
         let kinds: Vec<String> = m
             .redaction
