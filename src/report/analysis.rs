@@ -6,7 +6,11 @@
 //! `null`, never omitted. Beyond the issue's schema the document carries `as_of` (the upper
 //! bound of open windows), so a reader can reproduce durations, `unmatched_targets` on scan
 //! sources, `oversized`, `incomplete` and `errors` on every source, `gaps` (as in the report
-//! JSON), and `redaction: {enabled, counts: {kind: n}}`.
+//! JSON), and `redaction: {enabled, counts: {kind: n}}`; and (issue 13), before the sources,
+//! `coverage: {complete, sources_read, sources_unread: [{path, reason}], from, to}` and
+//! `duplicates: [{service, sources, shared_percent, message}]`, with `coverage` on every
+//! service too, `state` `unknown` for a service nothing covers, and `as_of` `null` when no
+//! evidence was read.
 //!
 //! The document derives `Serialize`, which defines its layout; [`Analysis::write`] emits the
 //! same bytes through a hand-written writer (`write.rs`), because a large run lists tens of
