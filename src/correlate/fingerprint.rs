@@ -86,13 +86,19 @@ impl Sample {
         }
     }
 
-    /// Fold another sample of the same source in (the union's sample).
+    /// Fold another sample of the same source in (the union's sample). Settles only when
+    /// the kept list outgrows twice the cap, as [`Sample::add`] does: a batch run merges one
+    /// sample per chunk on its reading thread.
     pub fn merge(&mut self, other: &Sample) {
         let level = self.level.max(other.level);
-        self.level = level;
-        self.kept.retain(|fp| fp.leading_zeros() >= level);
+        if level > self.level {
+            self.level = level;
+            self.kept.retain(|fp| fp.leading_zeros() >= level);
+        }
         self.kept.extend(other.kept.iter().filter(|fp| fp.leading_zeros() >= level));
-        self.settle();
+        if self.kept.len() > 2 * CAP {
+            self.settle();
+        }
     }
 
     /// `true` when nothing was kept.
@@ -173,7 +179,19 @@ mod tests {
         for part in all.chunks(777).rev() {
             merged.merge(&sample(part));
         }
+        merged.settle();
         assert_eq!(merged, whole);
+        // Unsettled parts (as batch workers hand them over) merge to the same sample.
+        let mut raw = Sample::default();
+        for part in all.chunks(3000) {
+            let mut s = Sample::default();
+            for &f in part {
+                s.add(f);
+            }
+            raw.merge(&s);
+        }
+        raw.settle();
+        assert_eq!(raw, whole);
         // Repeats change nothing.
         let mut twice = all.clone();
         twice.extend_from_slice(&all[..5000]);
