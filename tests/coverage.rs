@@ -400,3 +400,35 @@ proptest! {
         }
     }
 }
+
+/// `report` over a case whose only log is in no known format: the report is written, its
+/// problems come before the services, and the exit code is 4.
+#[test]
+fn report_writes_problems_first_and_exits_4() {
+    let tmp = tempfile::tempdir().unwrap();
+    let config = case(tmp.path(), "\"odd.log\"", &[("odd.log", "hello\nthere\n")]);
+    let dir = tmp.path().join("case");
+    let init = leakline()
+        .env("LEAKLINE_OPERATOR", "tester")
+        .args(["case", "init"])
+        .arg(&dir)
+        .arg("--config")
+        .arg(&config)
+        .args(["--playbook", "exposed-api-endpoint"])
+        .output()
+        .unwrap();
+    assert!(init.status.success(), "{}", String::from_utf8_lossy(&init.stderr));
+    let out = tmp.path().join("r.md");
+    let run = leakline()
+        .env("LEAKLINE_OPERATOR", "tester")
+        .args(["report", "--case"])
+        .arg(&dir)
+        .args(["--format", "md", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(4), "{}", String::from_utf8_lossy(&run.stderr));
+    let md = std::fs::read_to_string(&out).unwrap();
+    assert!(position(&md, "## Evidence problems") < position(&md, "## Services"), "{md}");
+    assert!(md.contains("format not recognised"), "{md}");
+}
