@@ -273,3 +273,22 @@ fn a_source_going_from_unread_to_read_is_a_coverage_line() {
         (Some(1), Some(1))
     );
 }
+
+/// A configured file that cannot be read is unread with the OS reason, not "no file matches".
+#[test]
+fn an_unreadable_configured_file_is_unread_with_its_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("b.log");
+    fs::create_dir(&bad).unwrap();
+    let access = format!("gw={}", bad.display());
+    let w = Watch::spawn(&["--access", &access], Stdio::null());
+    w.wait("an unread line naming the failure", |l| {
+        l.iter().any(|v| {
+            v["type"] == "coverage"
+                && v["state"] == "unread"
+                && v["reason"].as_str().is_some_and(|r| r.starts_with("unreadable:"))
+        })
+    });
+    let (status, _) = w.signal("-TERM");
+    assert_eq!(status.code(), Some(0));
+}

@@ -310,3 +310,29 @@ pub fn problems(snapshot: &crate::model::Snapshot) -> Vec<String> {
     }
     out
 }
+
+/// A live session's failing files never become sources: a glob whose only match cannot be
+/// opened would read "no file matches". Name the failure instead, from the session's open
+/// `source_error` gaps (whose path matches the pattern), in the whole picture and in every
+/// service's coverage.
+pub fn explain_unmatched(
+    snapshot: &mut crate::model::Snapshot,
+    open_errors: &[crate::model::snapshot::Gap],
+) {
+    let explain = |u: &mut UnreadSource| {
+        if u.reason != NO_MATCH {
+            return;
+        }
+        let Ok(glob) = glob::Pattern::new(strip_dot(&u.path)) else { return };
+        if let Some(g) = open_errors
+            .iter()
+            .find(|g| g.source.is_none() && glob.matches_path(Path::new(strip_dot(&g.path))))
+        {
+            u.reason = format!("unreadable: {}: {}", g.path, g.reason);
+        }
+    };
+    snapshot.coverage.sources_unread.iter_mut().for_each(explain);
+    for s in &mut snapshot.services {
+        s.coverage.sources_unread.iter_mut().for_each(explain);
+    }
+}
