@@ -60,6 +60,10 @@ fn sources(t0: DateTime<Utc>) -> Vec<SourceHealth> {
             lines_per_sec: 100_000.0,
             lag_secs: Some(0.2),
             unmatched: leakline::model::snapshot::UnmatchedTargets::default(),
+            aliases: Vec::new(),
+            scan_states: std::collections::BTreeMap::new(),
+            zone_assumed: false,
+            duplicate_of: None,
         })
         .collect()
 }
@@ -103,6 +107,7 @@ fn big_snapshot() -> Snapshot {
                 external_clients: 1000,
                 internal_requests: 50_000,
                 unattributed_requests: 0,
+                forwarded_unknown_requests: 0,
                 first_external: Some(hit(t0)),
                 first_non_scanner_success: Some(hit(t0 + TimeDelta::minutes(1))),
                 scans: Vec::new(),

@@ -45,6 +45,20 @@ pub enum Command {
 #[error("{0}")]
 pub struct UsageError(pub String);
 
+/// `--tz ZONE` (`analyze`, `watch`, `inspect`, `report`): the zone of times written without
+/// one, overriding the config's `timezone`. An unknown name is a usage error naming the flag.
+pub(crate) fn parse_tz(value: Option<&str>) -> Result<Option<chrono_tz::Tz>, UsageError> {
+    value
+        .map(|v| {
+            v.parse::<chrono_tz::Tz>().map_err(|_| {
+                UsageError(format!(
+                    "--tz {v}: not an IANA time zone name (e.g. UTC, Europe/Paris, America/New_York)"
+                ))
+            })
+        })
+        .transpose()
+}
+
 /// Map an error to the documented exit code: 2 for usage/config problems, 1 otherwise.
 pub fn exit_code_for(err: &anyhow::Error) -> u8 {
     for cause in err.chain() {

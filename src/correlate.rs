@@ -9,7 +9,13 @@
 //! - Positive evidence for service S: an external request logged by one of S's access
 //!   sources (any status), or an external-vantage scan observation of S that is `open`.
 //! - Negative evidence: an external-vantage scan observation of S that is `closed`,
-//!   `filtered` or `unreachable`. Internal-vantage scans are kept as `ScanMark`s only.
+//!   `filtered` or `unreachable`. `ambiguous` (nmap `open|filtered`…) and `host_finding`
+//!   observations are neither: kept as `ScanMark`s and counted per source (`scan_states`).
+//!   Internal-vantage scans are kept as `ScanMark`s only.
+//! - A down host is one observation without a port carrying the ports its scan covered: it
+//!   applies to every address of its host whose port is covered (and to addresses without a
+//!   port), including `host:port` services created later (host-level observations are kept per
+//!   host, one entry each).
 //! - A request without a client address is *unattributed*: counted, never evidence.
 //! - Total order of evidence: time; at equal times positive before negative; then source id,
 //!   then line. "First" (first external, first non-scanner success) is the minimum in
@@ -22,7 +28,8 @@
 //!   n(i) or null (open). No closing by silence.
 //! - Scan targets: an observation attaches to every configured service whose `addresses`
 //!   match. A target matching none becomes its own `host:port` service only when at least
-//!   one observation of it is `open` (any vantage); it then carries its whole scan history
+//!   one observation of it is `open` (any vantage) and names an address (a host-name-only
+//!   finding attaches only to services listing that name); it then carries its whole scan history
 //!   (observations seen before the first `open` are kept aside and replayed, so arrival
 //!   order does not matter). Negative-only unmatched targets (a LAN sweep's down hosts,
 //!   closed ports) are not services: each scan source's health counts them

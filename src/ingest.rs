@@ -5,6 +5,7 @@
 
 pub mod access;
 pub mod decoder;
+pub mod expand;
 pub mod lines;
 pub mod scan;
 pub mod source;

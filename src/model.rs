@@ -12,5 +12,7 @@ pub mod snapshot;
 pub use clients::ClientFilter;
 pub use event::{Event, SourceId, SourceKind};
 pub use request::Request;
-pub use scan::{PortState, ScanObservation, ScanTool, Transport};
+pub use scan::{
+    CoveredPorts, PortRange, PortState, ScanObservation, ScanTool, ScannerState, Transport,
+};
 pub use snapshot::Snapshot;

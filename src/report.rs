@@ -9,6 +9,7 @@
 pub mod analysis;
 pub mod atomic;
 pub mod case_section;
+pub mod caveats;
 pub mod escape;
 pub mod html;
 pub mod json;
@@ -24,7 +25,7 @@ pub mod text;
 use std::io;
 use std::path::Path;
 
-pub use atomic::{AtomicWriteError, Written, write_atomic};
+pub use atomic::{AtomicFile, AtomicWriteError, Written, write_atomic};
 pub use model::{
     CaseEvent, CaseSection, DEFAULT_TOP_ACTORS, JournalHead, Note, PlaybookRecord, Redaction,
     RedactionRecord, ReportInput, ReportModel, SlaOutcome, StepRecord, StepState, Verification,

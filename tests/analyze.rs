@@ -92,6 +92,8 @@ fn event(e: &FixtureEvent) -> Event {
             port: port.parse().ok(),
             transport: Transport::Tcp,
             state,
+            scanner_state: None,
+            covered: None,
             tool: ScanTool::Nmap,
             details: String::new(),
         });
@@ -302,6 +304,8 @@ mod props {
                         "closed" => PortState::Closed,
                         _ => PortState::Filtered,
                     },
+                    scanner_state: None,
+                    covered: None,
                     tool: ScanTool::Nmap,
                     details: String::new(),
                 })
@@ -764,7 +768,8 @@ paths = ["{d}/scans/*.xml", "{d}/scans/*.jsonl"]
 
 #[test]
 fn lan_sweep_lists_only_targets_seen_open_and_counts_the_rest() {
-    // 252 hosts down (1000 ports each, `unreachable`) and a few up with some open ports.
+    // 252 hosts down (1000 ports scanned) and a few up with some open ports. A down host is
+    // one observation (it carries the scan's port list), never one per port.
     let scan = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/scan/full_sudo6.xml");
     let out =
         leakline().args(["analyze", "--format", "json", "--scan"]).arg(&scan).output().unwrap();
@@ -773,16 +778,18 @@ fn lan_sweep_lists_only_targets_seen_open_and_counts_the_rest() {
     let services = doc["services"].as_array().unwrap();
     assert_eq!(services.len(), 12, "only targets with an open observation");
     assert!(services.iter().all(|s| s["state"] == "open"), "{services:?}");
-    assert_eq!(doc["sources"][0]["events"], 252_012);
+    assert_eq!(doc["sources"][0]["events"], 252 + 12);
     let unmatched = &doc["sources"][0]["unmatched_targets"];
-    assert_eq!(unmatched["targets"], 252_000);
-    assert_eq!(unmatched["observations"], 252_000);
+    assert_eq!(unmatched["targets"], 252);
+    assert_eq!(unmatched["observations"], 252);
+    assert_eq!(
+        doc["sources"][0]["scan_states"],
+        serde_json::json!({"open": 12, "unreachable": 252})
+    );
     let out = leakline().args(["analyze", "--scan"]).arg(&scan).output().unwrap();
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(
-        text.contains(
-            "252000 targets (252000 observations) matched no service and were never open"
-        ),
+        text.contains("252 targets (252 observations) matched no service and were never open"),
         "{text}"
     );
 }

@@ -341,6 +341,8 @@ proptest! {
                         state: if kind == 0 { PortState::Open } else { PortState::Closed },
                         tool: ScanTool::Nmap,
                         details: String::new(),
+                        scanner_state: None,
+                        covered: None,
                     }));
                 } else {
                     let client = match kind {
@@ -386,7 +388,7 @@ proptest! {
                 prop_assert!(yielded(path), "{}: {path} claimed read", svc.name);
             }
             // Unknown exactly when nothing covers it; never an all-clear without evidence.
-            let evidence = svc.internal_requests + svc.unattributed_requests > 0
+            let evidence = svc.internal_requests + svc.unattributed_requests + svc.forwarded_unknown_requests > 0
                 || !svc.windows.is_empty()
                 || svc.scans.iter().any(|m| m.external);
             prop_assert_eq!(

@@ -11,6 +11,8 @@ mod casework;
 mod event_loop;
 #[path = "tui/replay.rs"]
 mod replay;
+#[path = "tui/scan_states.rs"]
+mod scan_states;
 #[path = "tui/transitions.rs"]
 mod transitions;
 #[path = "tui/watch_cli.rs"]
@@ -144,6 +146,30 @@ access = ["odd.log", "missing-*.log"]
     assert!(text.contains("UNREAD: access log format not recognised"), "{text}");
     assert!(text.contains("UNREAD: no file matches"), "{text}");
     insta::assert_snapshot!("overview_no_evidence_80x24", terminal.backend());
+}
+
+/// A source whose times were read in an assumed zone, and a second copy of a scan run, are
+/// said in the banner and in the Sources pane (amber), never silently.
+#[test]
+fn zone_assumed_and_duplicate_scan_sources_are_shown() {
+    let mut snap = fixture();
+    snap.timezone = "America/Los_Angeles".to_owned();
+    let scan = snap.sources.iter().position(|s| s.format == "nmap-xml").expect("a scan source");
+    snap.sources[scan].zone_assumed = true;
+    let app = app_with(snap.clone(), false);
+    let buf = draw(&app, 120, 40).backend().buffer().clone();
+    let text = text_of(&buf);
+    let banner = text.lines().next().unwrap_or_default();
+    assert!(banner.contains("⚠ zone assumed: 1 source(s)"), "{text}");
+    let (x, y) = find(&buf, "zone assumed: America/Los_Angeles").expect("source note");
+    assert_eq!(buf[(x, y)].fg, Color::Yellow, "amber, as every source in trouble");
+
+    snap.sources[scan].zone_assumed = false;
+    snap.sources[scan].duplicate_of = Some("scans/nmap.xml".to_owned());
+    let app = app_with(snap, false);
+    let text = text_of(draw(&app, 120, 40).backend().buffer());
+    assert!(text.contains("same run as nmap.xml: not counted"), "{text}");
+    assert!(!text.contains("zone assumed"), "{text}");
 }
 
 #[test]

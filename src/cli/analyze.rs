@@ -74,6 +74,10 @@ pub struct AnalyzeArgs {
     /// they are replaced by stable markers and the output says how many were.
     #[arg(long)]
     pub no_redact: bool,
+    /// Zone of timestamps written without one (IANA name, e.g. `America/New_York`);
+    /// overrides the config's `timezone` [default: the config's, else UTC].
+    #[arg(long, value_name = "ZONE")]
+    pub tz: Option<String>,
 }
 
 fn batch_error(e: BatchError) -> anyhow::Error {
@@ -157,6 +161,7 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
         trusted_proxy: args.trusted_proxy,
         format: args.log_format,
     };
+    let tz = super::parse_tz(args.tz.as_deref())?;
     let as_of = match &args.as_of {
         Some(s) => Some(
             DateTime::parse_from_rfc3339(s)
@@ -169,7 +174,10 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
         Some(path) => Some(config::load(path)?),
         None => None,
     };
-    let cfg = config::resolve_flags(base, &flags, &cwd)?;
+    let mut cfg = config::resolve_flags(base, &flags, &cwd)?;
+    if let Some(tz) = tz {
+        cfg.timezone = tz;
+    }
     // The per-actor detail (top paths, user agents, status counts) appears only in md/html:
     // for json and text it is neither recorded nor built (nor redacted), which saves work
     // per external request and keeps peak memory flat with many actors.

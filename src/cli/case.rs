@@ -113,13 +113,21 @@ impl From<ActionArg> for StepAction {
 /// The snapshot for verify results and `case show`: the case's config read through the batch
 /// engine, `as_of` = now (the wall clock is read here, never in the library).
 pub fn current_snapshot(config_path: &Path) -> anyhow::Result<Option<Snapshot>> {
-    snapshot_at(config_path, Utc::now()).map(Some)
+    snapshot_at(config_path, Utc::now(), None).map(Some)
 }
 
-/// The snapshot of the case config at `config_path` as of `as_of` (`case show`, `report`).
+/// The snapshot of the case config at `config_path` as of `as_of` (`case show`, `report`),
+/// zone-less times read in `tz` when given (`--tz`), else in the config's `timezone`.
 /// A config that no longer loads, or evidence that cannot be read, is an error naming the file.
-pub fn snapshot_at(config_path: &Path, as_of: DateTime<Utc>) -> anyhow::Result<Snapshot> {
-    let config = load_config(config_path)?;
+pub fn snapshot_at(
+    config_path: &Path,
+    as_of: DateTime<Utc>,
+    tz: Option<chrono_tz::Tz>,
+) -> anyhow::Result<Snapshot> {
+    let mut config = load_config(config_path)?;
+    if let Some(tz) = tz {
+        config.timezone = tz;
+    }
     batch::snapshot_of(&config, Some(as_of)).with_context(|| {
         format!("reading the evidence of the case config {}", config_path.display())
     })

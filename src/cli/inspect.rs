@@ -2,6 +2,10 @@
 //! lines, events, malformed lines (count and the first few with reasons), oversized lines,
 //! first/last event time (UTC) and the SHA-256 of the file as stored.
 //!
+//! Each file is read once, hashed while it is parsed (so `/dev/stdin`, `<(cmd)`, a pipe or a
+//! FIFO work). Attacker-derived text is redacted (`--no-redact` to opt out) and, in the text
+//! output, its control characters are escaped (no OSC/CSI sequence reaches the terminal).
+//!
 //! Access formats are tried first on the head of the file (a scanner format is only sniffed
 //! when no access format matched). The bytes then go through `ingest::decoder`, the same
 //! driver `analyze` and the follower use, so `inspect` reports exactly what they will see.
@@ -19,6 +23,8 @@ use leakline::ingest::decoder::{Decoder, DecoderOptions, DetectedFormat};
 use leakline::ingest::scan::{ScanFormat, ScanOptions};
 use leakline::ingest::source::{self, SourceError};
 use leakline::model::{Event, SourceId, SourceKind};
+use leakline::report::redact::{RedactionCounts, Redactor, redact_event};
+use leakline::tui::sanitize::clean;
 use serde_json::json;
 
 use super::UsageError;
@@ -46,6 +52,9 @@ pub struct InspectArgs {
     /// A proxy whose X-Forwarded-For is believed (CIDR or address; repeatable).
     #[arg(long = "trusted-proxy", value_name = "CIDR")]
     pub trusted_proxy: Vec<String>,
+    /// Print secrets found in the logs as they are (default: replaced by markers).
+    #[arg(long)]
+    pub no_redact: bool,
 }
 
 /// A forced format from `--format`.
@@ -56,9 +65,9 @@ enum Forced {
 }
 
 pub fn run(args: InspectArgs) -> anyhow::Result<ExitCode> {
-    let InspectArgs { files, json, events, format, tz, trusted_proxy } = args;
-    let tz: chrono_tz::Tz =
-        tz.parse().map_err(|_| UsageError(format!("--tz {tz}: not an IANA time zone name")))?;
+    let InspectArgs { files, json, events, format, tz, trusted_proxy, no_redact } = args;
+    let redactor = (!no_redact).then(Redactor::new);
+    let tz = super::parse_tz(Some(&tz))?.unwrap_or(chrono_tz::UTC);
     let mut trusted = Vec::new();
     for t in &trusted_proxy {
         trusted.push(parse_cidr(t).ok_or_else(|| {
@@ -81,12 +90,47 @@ pub fn run(args: InspectArgs) -> anyhow::Result<ExitCode> {
     let mut failed = false;
     // Access files' request samples, to name two logs of the same traffic at the end.
     let mut samples: Vec<(PathBuf, Sample)> = Vec::new();
+    let mut read: Vec<(leakline::ingest::expand::FileIdentity, &PathBuf)> = Vec::new();
     for (i, path) in files.iter().enumerate() {
+        // Two paths to one file (a symlink, a hard link): read once, say so. Pipes and
+        // devices are never skipped (each open reads a different stream).
+        if let Ok(id) = leakline::ingest::expand::FileIdentity::of(path)
+            && std::fs::metadata(path).is_ok_and(|m| m.is_file())
+        {
+            if let Some((_, first)) = read.iter().find(|(seen, _)| *seen == id) {
+                let line = if json {
+                    let v = json!({
+                        "path": path.display().to_string(),
+                        "same_file_as": first.display().to_string(),
+                    });
+                    format!("{v}\n")
+                } else {
+                    format!(
+                        "{}: the same file as {} (device and inode): read once\n",
+                        clean(&path.display().to_string()),
+                        clean(&first.display().to_string())
+                    )
+                };
+                if events {
+                    eprint!("{line}");
+                } else {
+                    write!(out, "{line}")?;
+                }
+                continue;
+            }
+            read.push((id, path));
+        }
         let mut options = DecoderOptions::new(SourceId(i as u32), None);
         options.access = access_opts.clone();
         options.scan = ScanOptions { default_tz: tz };
-        match inspect_file(path, options, forced, events, &mut out) {
+        match inspect_file(path, options, forced, events, redactor.as_ref(), &mut out) {
             Ok(mut report) => {
+                if let Some(r) = &redactor {
+                    let mut counts = RedactionCounts::default();
+                    for (_, reason) in &mut report.malformed {
+                        r.redact_string(reason, &mut counts);
+                    }
+                }
                 if events {
                     out.flush()?;
                     eprint!("{}", render(&report, json));
@@ -168,9 +212,13 @@ enum FileError {
 
 struct Report {
     path: PathBuf,
+    /// The zone times without one are read in (`--tz`).
+    tz: chrono_tz::Tz,
     format: DetectedFormat,
     sha256: String,
     decoder: Decoder,
+    /// The malformed-line samples (redacted unless `--no-redact`).
+    malformed: Vec<(u64, String)>,
     /// A sample of the file's request fingerprints (empty for scans).
     sample: Sample,
 }
@@ -180,10 +228,11 @@ fn inspect_file(
     mut options: DecoderOptions,
     forced: Option<Forced>,
     print_events: bool,
+    redactor: Option<&Redactor>,
     out: &mut impl Write,
 ) -> Result<Report, FileError> {
-    let sha256 = source::sha256_file(path).map_err(FileError::Source)?;
-    let mut reader = source::open_content(path).map_err(FileError::Source)?;
+    let options_tz = options.scan.default_tz;
+    let (mut reader, hash) = source::open_content_hashed(path).map_err(FileError::Source)?;
     let read_err = |e| FileError::Source(SourceError::Io { path: path.to_path_buf(), source: e });
     let mut buf = vec![0u8; HEAD_BYTES];
     let mut head = Vec::new();
@@ -196,6 +245,14 @@ fn inspect_file(
         }
         head.extend_from_slice(&buf[..n]);
     }
+    // A CR-only file (CRs and no LF in the head): each CR ends a line.
+    let cr_only = memchr::memchr(b'\n', &head).is_none() && memchr::memchr(b'\r', &head).is_some();
+    let lf = |b: &mut [u8]| {
+        if cr_only {
+            b.iter_mut().filter(|c| **c == b'\r').for_each(|c| *c = b'\n');
+        }
+    };
+    lf(&mut head);
     match forced {
         Some(Forced::Access(f)) => options.access_format = Some(f),
         Some(Forced::Scan(f)) => options.scan_format = Some(f),
@@ -213,20 +270,33 @@ fn inspect_file(
     let mut events = Vec::new();
     let mut sample = Sample::default();
     decoder.feed(&head, &mut events);
-    emit(&mut events, print_events, &mut sample, out)?;
+    emit(&mut events, print_events, redactor, &mut sample, out)?;
     if !at_end {
         loop {
             let n = read_some(&mut reader, &mut buf).map_err(read_err)?;
             if n == 0 {
                 break;
             }
+            lf(&mut buf[..n]);
             decoder.feed(&buf[..n], &mut events);
-            emit(&mut events, print_events, &mut sample, out)?;
+            emit(&mut events, print_events, redactor, &mut sample, out)?;
         }
     }
     decoder.finish(&mut events);
-    emit(&mut events, print_events, &mut sample, out)?;
-    Ok(Report { path: path.to_path_buf(), format: decoder.format(), sha256, decoder, sample })
+    emit(&mut events, print_events, redactor, &mut sample, out)?;
+    drop(reader);
+    let sha256 = hash.finish(path).map_err(FileError::Source)?;
+    let malformed = decoder.stats().malformed_samples.clone();
+    let tz = options_tz;
+    Ok(Report {
+        path: path.to_path_buf(),
+        tz,
+        format: decoder.format(),
+        sha256,
+        decoder,
+        malformed,
+        sample,
+    })
 }
 
 fn read_some(reader: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
@@ -241,6 +311,7 @@ fn read_some(reader: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
 fn emit(
     events: &mut Vec<Event>,
     print: bool,
+    redactor: Option<&Redactor>,
     sample: &mut Sample,
     out: &mut impl Write,
 ) -> Result<(), FileError> {
@@ -253,7 +324,11 @@ fn emit(
         }
     }
     if print {
-        for e in events.iter() {
+        let mut counts = RedactionCounts::default();
+        for e in events.iter_mut() {
+            if let Some(r) = redactor {
+                redact_event(r, e, &mut counts);
+            }
             serde_json::to_writer(&mut *out, e).map_err(|e| FileError::Output(e.into()))?;
             out.write_all(b"\n").map_err(FileError::Output)?;
         }
@@ -276,7 +351,7 @@ fn render(r: &Report, as_json: bool) -> String {
             "lines": s.lines,
             "events": s.events,
             "malformed": s.malformed,
-            "malformed_lines": s.malformed_samples.iter()
+            "malformed_lines": r.malformed.iter()
                 .map(|(line, reason)| json!({"line": line, "reason": reason}))
                 .collect::<Vec<_>>(),
             "oversized": s.oversized,
@@ -284,6 +359,8 @@ fn render(r: &Report, as_json: bool) -> String {
             "first_event": time(s.first_event),
             "last_event": time(s.last_event),
             "sha256": r.sha256,
+            "zone_assumed": s.zone_assumed,
+            "assumed_zone": s.zone_assumed.then(|| r.tz.name()),
         });
         if let (Some(sum), Some(obj)) = (scan, v.as_object_mut()) {
             let by_state: serde_json::Map<String, serde_json::Value> =
@@ -307,7 +384,7 @@ fn text(
 ) -> Result<String, std::fmt::Error> {
     use std::fmt::Write as _;
     let mut t = String::new();
-    writeln!(t, "{}", r.path.display())?;
+    writeln!(t, "{}", clean(&r.path.display().to_string()))?;
     writeln!(t, "  format      {}", r.format.name())?;
     writeln!(
         t,
@@ -318,8 +395,15 @@ fn text(
     writeln!(t, "  first event {}", time(s.first_event).unwrap_or_else(none))?;
     writeln!(t, "  last event  {}", time(s.last_event).unwrap_or_else(none))?;
     writeln!(t, "  sha256      {}", r.sha256)?;
-    for (line, reason) in &s.malformed_samples {
-        writeln!(t, "  malformed   line {line}: {reason}")?;
+    if s.zone_assumed {
+        writeln!(
+            t,
+            "  WARNING     times have no zone or UTC offset: read as {} (--tz ZONE to change)",
+            r.tz.name()
+        )?;
+    }
+    for (line, reason) in &r.malformed {
+        writeln!(t, "  malformed   line {line}: {}", clean(reason))?;
     }
     if let Some(sum) = scan {
         writeln!(t, "  hosts       {} ({} observations)", sum.hosts, sum.observations)?;
@@ -330,7 +414,7 @@ fn text(
             writeln!(t, "  incomplete  the file ended before its end marker")?;
         }
         for note in &sum.notes {
-            writeln!(t, "  note        {note}")?;
+            writeln!(t, "  note        {}", clean(note))?;
         }
     }
     Ok(t)

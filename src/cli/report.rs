@@ -61,6 +61,10 @@ pub struct ReportArgs {
     /// How many actors the Markdown and HTML reports list (JSON lists all).
     #[arg(long, value_name = "N", default_value_t = DEFAULT_TOP_ACTORS)]
     pub top: usize,
+    /// Zone of timestamps written without one (IANA name, e.g. `America/New_York`);
+    /// overrides the config's `timezone` [default: the config's, else UTC].
+    #[arg(long, value_name = "ZONE")]
+    pub tz: Option<String>,
 }
 
 /// The format from `--format`, else from the `--out` extension.
@@ -78,8 +82,12 @@ fn resolve_format(format: Option<FormatArg>, out: &Path) -> Result<Format, Usage
 
 /// The case's evidence as of `as_of`: its config (as recorded in `case.toml`) read through
 /// the batch engine. Errors name the config or the evidence file at fault.
-fn case_snapshot(case: &Case, as_of: DateTime<Utc>) -> anyhow::Result<Snapshot> {
-    super::case::snapshot_at(&case.config_path(), as_of)
+fn case_snapshot(
+    case: &Case,
+    as_of: DateTime<Utc>,
+    tz: Option<chrono_tz::Tz>,
+) -> anyhow::Result<Snapshot> {
+    super::case::snapshot_at(&case.config_path(), as_of, tz)
         .with_context(|| format!("case {}", case.dir.display()))
 }
 
@@ -91,8 +99,9 @@ fn parse_as_of(text: &str) -> Result<DateTime<Utc>, UsageError> {
 }
 
 pub fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
-    let ReportArgs { case, format, out, no_redact, top, as_of } = args;
+    let ReportArgs { case, format, out, no_redact, top, as_of, tz } = args;
     let format = resolve_format(format, &out)?;
+    let tz = super::parse_tz(tz.as_deref())?;
     let now = Utc::now();
     let as_of = as_of.as_deref().map(parse_as_of).transpose()?.unwrap_or(now);
     let case = Case::open(&case, system_clock()).map_err(super::case::classify)?;
@@ -105,7 +114,7 @@ pub fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
         }
         Err(e) => return Err(super::case::classify(e)),
     };
-    let snapshot = case_snapshot(&case, as_of)?;
+    let snapshot = case_snapshot(&case, as_of, tz)?;
     if let Some(latest) = snapshot.sources.iter().filter_map(|s| s.last_event).max() {
         if latest > as_of {
             eprintln!(

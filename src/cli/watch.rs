@@ -81,6 +81,10 @@ pub struct WatchArgs {
     /// accepted too, as in `analyze` (where `--format` is the output format).
     #[arg(long, visible_alias = "log-format", value_name = "NAME")]
     pub format: Option<String>,
+    /// Zone of timestamps written without one (IANA name, e.g. `America/New_York`);
+    /// overrides the config's `timezone` [default: the config's, else UTC].
+    #[arg(long, value_name = "ZONE")]
+    pub tz: Option<String>,
 }
 
 pub fn run(mut args: WatchArgs) -> anyhow::Result<ExitCode> {
@@ -161,7 +165,11 @@ fn resolve(args: &WatchArgs) -> anyhow::Result<CaseConfig> {
         trusted_proxy: args.trusted_proxy.clone(),
         format: args.format.clone(),
     };
-    let config = config::resolve_flags(base, &flags, &cwd)?;
+    let tz = super::parse_tz(args.tz.as_deref())?;
+    let mut config = config::resolve_flags(base, &flags, &cwd)?;
+    if let Some(tz) = tz {
+        config.timezone = tz;
+    }
     if config.services.iter().all(|s| s.access.is_empty()) && config.scans.is_empty() {
         return Err(UsageError(
             "nothing to watch: give --config FILE or --access [SERVICE=]GLOB / --scan GLOB"

@@ -3,7 +3,12 @@
 //!
 //! - Source ids: scans first (config order, each glob's matches sorted), then access files
 //!   (service order, then access-entry order, each glob's matches sorted). A file matched
-//!   twice within a kind is read once.
+//!   twice within a kind — by one path or by two (a symlink, a hard link: same device and
+//!   inode) — is read once; its other paths are listed as the source's `aliases`. Globs do
+//!   not follow directory symlink cycles (`ingest::expand`).
+//! - One scan run given twice (nmap XML and `-oG` of one `-oA` run: same command line and
+//!   start, learnt from each file's head) is counted once: the exact copy (XML) is applied,
+//!   the other is read for its counts and marked `duplicate_of` (`duplicate_runs`).
 //! - Scans are applied first, then the correlator is sealed (every negative is known), then
 //!   access files are read. Scan files are small and parsed whole; access files are cut into
 //!   `CHUNK_BYTES` chunks at newline boundaries and parsed by `workers` threads, each chunk
@@ -22,7 +27,7 @@
 mod content;
 mod pipeline;
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::io;
 use std::path::{Path, PathBuf};
 
@@ -35,6 +40,8 @@ use crate::config::{CaseConfig, Vantage};
 use crate::ingest::SourceStats;
 use crate::ingest::access::AccessFormat;
 use crate::ingest::decoder::{Decoder, DecoderOptions};
+use crate::ingest::expand::{self, ExpandError, FileIdentity};
+use crate::ingest::scan::clock::ScanRun;
 use crate::ingest::scan::{ScanFormat, ScanOptions};
 use crate::model::snapshot::{Gap, GapKind};
 use crate::model::{Event, Snapshot, SourceId, SourceKind};
@@ -53,6 +60,10 @@ pub enum BatchError {
     },
     #[error("{pattern}: no such file")]
     NoMatch { pattern: String },
+    #[error(
+        "{path}: is {what}, not a regular file (analyze reads regular files; pipe a stream into `-`)"
+    )]
+    NotAFile { path: PathBuf, what: &'static str },
     #[error("{pattern}: bad glob: {message}")]
     Glob { pattern: String, message: String },
     #[error(transparent)]
@@ -69,29 +80,31 @@ struct Planned {
     access_format: Option<AccessFormat>,
     scan_format: Option<ScanFormat>,
     fields: Option<crate::ingest::access::FieldMap>,
+    /// Other matched paths that are this same file (read once, under `path`).
+    aliases: Vec<PathBuf>,
 }
 
-/// Expand one glob, sorted; `-` stands for stdin.
+/// Expand one glob, sorted; `-` stands for stdin. Symlink cycles are not followed
+/// (`ingest::expand`). A path without wildcard that exists but is no regular file (a FIFO,
+/// a device, a directory) is an error saying what it is.
 fn expand(pattern: &str, gaps: &mut Vec<Gap>) -> Result<Vec<PathBuf>, BatchError> {
     if pattern == "-" {
         return Ok(vec![PathBuf::from("-")]);
     }
-    let paths = glob::glob(pattern)
-        .map_err(|e| BatchError::Glob { pattern: pattern.into(), message: e.to_string() })?;
+    let paths = expand::expand_glob(pattern).map_err(|e| match e {
+        ExpandError::Pattern { pattern, message } => BatchError::Glob { pattern, message },
+        ExpandError::Io { path, source } => BatchError::Io { path, source },
+    })?;
+    let wildcard = pattern.contains(['*', '?', '[']);
     let mut out = Vec::new();
     for p in paths {
-        match p {
-            Ok(p) if p.is_file() => out.push(p),
-            Ok(_) => {}
-            Err(e) => {
-                let path = e.path().to_path_buf();
-                return Err(BatchError::Io { path, source: e.into() });
-            }
+        match expand::non_file_kind(&p) {
+            None if p.exists() => out.push(p),
+            Some(what) if !wildcard => return Err(BatchError::NotAFile { path: p, what }),
+            _ => {}
         }
     }
-    out.sort();
     if out.is_empty() {
-        let wildcard = pattern.contains(['*', '?', '[']);
         if !wildcard {
             return Err(BatchError::NoMatch { pattern: pattern.into() });
         }
@@ -107,13 +120,37 @@ fn expand(pattern: &str, gaps: &mut Vec<Gap>) -> Result<Vec<PathBuf>, BatchError
     Ok(out)
 }
 
+/// Whether `path` is a file already planned for this kind (by identity: device + inode, so
+/// a symlink and its target, or two hard links, are one source); records it as an alias.
+fn seen_before(
+    seen: &mut HashMap<(Option<FileIdentity>, PathBuf, bool), usize>,
+    out: &mut [Planned],
+    path: &Path,
+    scan: bool,
+) -> bool {
+    let id = (path != Path::new("-")).then(|| FileIdentity::of(path).ok()).flatten();
+    // Identity when known; else the path itself.
+    let key = match id {
+        Some(id) => (Some(id), PathBuf::new(), scan),
+        None => (None, path.to_path_buf(), scan),
+    };
+    if let Some(&i) = seen.get(&key) {
+        if out[i].path != path && !out[i].aliases.iter().any(|a| a == path) {
+            out[i].aliases.push(path.to_path_buf());
+        }
+        return true;
+    }
+    seen.insert(key, out.len());
+    false
+}
+
 fn plan(config: &CaseConfig, gaps: &mut Vec<Gap>) -> Result<Vec<Planned>, BatchError> {
     let mut out = Vec::new();
-    let mut seen: HashSet<(PathBuf, bool)> = HashSet::new();
+    let mut seen = HashMap::new();
     for spec in &config.scans {
         for pattern in &spec.paths {
             for path in expand(pattern, gaps)? {
-                if seen.insert((path.clone(), true)) {
+                if !seen_before(&mut seen, &mut out, &path, true) {
                     out.push(Planned {
                         path,
                         kind: SourceKind::Scan,
@@ -122,6 +159,7 @@ fn plan(config: &CaseConfig, gaps: &mut Vec<Gap>) -> Result<Vec<Planned>, BatchE
                         access_format: None,
                         scan_format: spec.format,
                         fields: None,
+                        aliases: Vec::new(),
                     });
                 }
             }
@@ -130,7 +168,7 @@ fn plan(config: &CaseConfig, gaps: &mut Vec<Gap>) -> Result<Vec<Planned>, BatchE
     for svc in &config.services {
         for spec in &svc.access {
             for path in expand(&spec.pattern, gaps)? {
-                if seen.insert((path.clone(), false)) {
+                if !seen_before(&mut seen, &mut out, &path, false) {
                     out.push(Planned {
                         path,
                         kind: SourceKind::Access,
@@ -139,6 +177,7 @@ fn plan(config: &CaseConfig, gaps: &mut Vec<Gap>) -> Result<Vec<Planned>, BatchE
                         access_format: spec.format,
                         scan_format: None,
                         fields: spec.fields.clone(),
+                        aliases: Vec::new(),
                     });
                 }
             }
@@ -164,6 +203,7 @@ fn fill_health(
     h.malformed_samples.clone_from(&stats.malformed_samples);
     h.first_event = stats.first_event;
     h.last_event = stats.last_event;
+    h.zone_assumed = stats.zone_assumed;
 }
 
 /// Settings of a batch run.
@@ -210,17 +250,26 @@ pub fn run(config: &CaseConfig, options: &BatchOptions) -> Result<Correlator, Ba
     let ids: Vec<SourceId> = planned
         .iter()
         .map(|p| {
-            c.add_source(SourceInfo {
+            let id = c.add_source(SourceInfo {
                 path: p.path.to_string_lossy().into_owned(),
                 kind: p.kind,
                 format: "unknown".into(),
                 service: p.service.clone(),
                 vantage: p.vantage,
-            })
+            });
+            c.source_mut(id).aliases =
+                p.aliases.iter().map(|a| a.to_string_lossy().into_owned()).collect();
+            id
         })
         .collect();
-    for (p, &id) in planned.iter().zip(&ids).filter(|(p, _)| p.kind == SourceKind::Scan) {
-        read_scan(&mut c, p, id)?;
+    let scans: Vec<(&Planned, SourceId)> = planned
+        .iter()
+        .zip(ids.iter().copied())
+        .filter(|(p, _)| p.kind == SourceKind::Scan)
+        .collect();
+    let copies = duplicate_runs(&scans, c.config().timezone)?;
+    for ((p, id), copy_of) in scans.into_iter().zip(copies) {
+        read_scan(&mut c, p, id, copy_of)?;
     }
     c.seal();
     let access: Vec<(&Planned, SourceId)> =
@@ -263,7 +312,65 @@ pub fn evidence_files(config: &CaseConfig) -> Result<Vec<PathBuf>, BatchError> {
     Ok(out)
 }
 
-fn read_scan(c: &mut Correlator, p: &Planned, id: SourceId) -> Result<(), BatchError> {
+/// Bytes of a scan file's head read to learn the runs it names (nmap writes the run's command
+/// line and start before any host).
+const RUN_HEAD_BYTES: usize = 64 * 1024;
+
+/// The runs a scan file names, from its head.
+fn head_runs(p: &Planned, tz: chrono_tz::Tz) -> Result<Vec<ScanRun>, BatchError> {
+    if p.path == Path::new("-") {
+        // Standard input can be read only once.
+        return Ok(Vec::new());
+    }
+    let io_err = |source| BatchError::Io { path: p.path.clone(), source };
+    let mut content = Content::open(&p.path).map_err(io_err)?;
+    let mut buf = vec![0_u8; RUN_HEAD_BYTES];
+    let n = read_full(&mut content, &mut buf).map_err(io_err)?;
+    let mut opts = DecoderOptions::new(SourceId(0), Some(SourceKind::Scan));
+    opts.scan_format = p.scan_format;
+    opts.scan = ScanOptions { default_tz: tz };
+    let mut decoder = Decoder::new(opts);
+    let mut events = Vec::new();
+    decoder.feed(&buf[..n], &mut events);
+    if n < buf.len() {
+        decoder.finish(&mut events);
+    }
+    Ok(decoder.scan_runs().to_vec())
+}
+
+/// For each scan file, the earlier-planned or more exact file holding the same runs, if any:
+/// one nmap run written twice (`-oA` gives XML and `-oG`: same command line, same start) is
+/// one piece of evidence, counted once. Of a set of copies the first whose every run has an
+/// exact start (XML: epoch seconds) is kept, else the first; the others are copies of it.
+fn duplicate_runs(
+    scans: &[(&Planned, SourceId)],
+    tz: chrono_tz::Tz,
+) -> Result<Vec<Option<String>>, BatchError> {
+    let runs: Vec<Vec<ScanRun>> =
+        scans.iter().map(|(p, _)| head_runs(p, tz)).collect::<Result<_, _>>()?;
+    let same = |a: &[ScanRun], b: &[ScanRun]| {
+        !a.is_empty() && a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.same_run(y))
+    };
+    let exact = |r: &[ScanRun]| r.iter().all(|run| run.started.is_some());
+    Ok(runs
+        .iter()
+        .enumerate()
+        .map(|(i, mine)| {
+            let group: Vec<usize> = (0..runs.len()).filter(|&j| same(mine, &runs[j])).collect();
+            let keep = group.iter().copied().find(|&j| exact(&runs[j])).or(group.first().copied());
+            keep.filter(|&k| k != i).map(|k| scans[k].0.path.to_string_lossy().into_owned())
+        })
+        .collect())
+}
+
+/// Read one scan file. A copy of a run another file holds (`copy_of`) is read in full (its
+/// counts, hash and zone are reported) but its observations are not applied.
+fn read_scan(
+    c: &mut Correlator,
+    p: &Planned,
+    id: SourceId,
+    copy_of: Option<String>,
+) -> Result<(), BatchError> {
     let io_err = |source| BatchError::Io { path: p.path.clone(), source };
     let mut content = Content::open(&p.path).map_err(io_err)?;
     let mut opts = DecoderOptions::new(id, Some(SourceKind::Scan));
@@ -272,17 +379,22 @@ fn read_scan(c: &mut Correlator, p: &Planned, id: SourceId) -> Result<(), BatchE
     let mut decoder = Decoder::new(opts);
     let mut buf = vec![0_u8; 1 << 20];
     let mut events: Vec<Event> = Vec::new();
+    let counted = copy_of.is_none();
     loop {
         let n = read_full(&mut content, &mut buf).map_err(io_err)?;
         if n == 0 {
             break;
         }
         decoder.feed(&buf[..n], &mut events);
-        c.apply(&events);
+        if counted {
+            c.apply(&events);
+        }
         events.clear();
     }
     decoder.finish(&mut events);
-    c.apply(&events);
+    if counted {
+        c.apply(&events);
+    }
     let sha = content.finish().map_err(io_err)?;
     let format = decoder.format().name();
     let stats = decoder.stats().clone();
@@ -290,5 +402,6 @@ fn read_scan(c: &mut Correlator, p: &Planned, id: SourceId) -> Result<(), BatchE
     if let Some(summary) = decoder.scan_summary() {
         c.source_mut(id).incomplete = summary.incomplete;
     }
+    c.source_mut(id).duplicate_of = copy_of;
     Ok(())
 }

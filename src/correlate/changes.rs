@@ -265,6 +265,7 @@ mod tests {
             external_clients: 0,
             internal_requests: 0,
             unattributed_requests: 0,
+            forwarded_unknown_requests: 0,
             first_external: first,
             first_non_scanner_success: None,
             scans: Vec::new(),

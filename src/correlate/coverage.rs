@@ -31,9 +31,11 @@ fn strip_dot(p: &str) -> &str {
 /// Whether a registered source of `kind` came from `pattern` (its path matches it).
 fn matched(c: &Correlator, pattern: &str, kind: SourceKind) -> bool {
     let glob = glob::Pattern::new(strip_dot(pattern)).ok();
+    // A file reached by two paths (a symlink, a hard link) is one source with aliases.
     c.sources.iter().filter(|h| h.kind == kind).any(|h| {
-        h.path == pattern
-            || glob.as_ref().is_some_and(|g| g.matches_path(Path::new(strip_dot(&h.path))))
+        std::iter::once(&h.path).chain(&h.aliases).any(|p| {
+            p == pattern || glob.as_ref().is_some_and(|g| g.matches_path(Path::new(strip_dot(p))))
+        })
     })
 }
 
@@ -46,7 +48,10 @@ impl Unread {
             .iter()
             .zip(&c.applied)
             .map(|(h, &applied)| {
-                (applied == 0).then(|| {
+                // A second copy of a scan run yielded its observations; they are counted
+                // once, through the copy named in `duplicate_of`: read, not missing.
+                let copy = h.duplicate_of.is_some() && h.events > 0;
+                (applied == 0 && !copy).then(|| {
                     h.unread_reason().unwrap_or_else(|| "no evidence applied from it".to_string())
                 })
             })
@@ -165,6 +170,7 @@ pub(crate) fn fill_service(
     if summary.windows.is_empty()
         && s.internal_requests == 0
         && s.unattributed_requests == 0
+        && s.forwarded_unknown_requests == 0
         && !external_scan
     {
         summary.state = crate::model::snapshot::ServiceState::Unknown;
@@ -235,7 +241,7 @@ pub fn span_text(from: DateTime<Utc>, to: DateTime<Utc>) -> String {
 /// saw it open.
 #[must_use]
 pub fn never_exposed_words(s: &ServiceSummary) -> &'static str {
-    if s.internal_requests + s.unattributed_requests > 0 {
+    if s.internal_requests + s.unattributed_requests + s.forwarded_unknown_requests > 0 {
         "no external request"
     } else {
         "no external scan saw it open"

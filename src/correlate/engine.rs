@@ -7,13 +7,14 @@ use chrono::{DateTime, Utc};
 
 use super::classify::ScannerDb;
 use super::fingerprint::{Sample, fingerprint};
-use super::scan_match::{AddressSpec, target_name};
+use super::scan_match::{AddressSpec, host_level_covers, host_name, target_name};
 use super::tally::Tally;
 use super::windows::{Cell, TimeKey, key_of};
 use crate::config::{CaseConfig, Vantage};
 use crate::model::snapshot::{Gap, GapKind, ScanMark, SourceHealth, UnmatchedTargets};
 use crate::model::{
-    Event, PortState, Request, ScanObservation, ScanTool, Snapshot, SourceId, SourceKind,
+    CoveredPorts, Event, PortState, Request, ScanObservation, ScanTool, ScannerState, Snapshot,
+    SourceId, SourceKind,
 };
 
 // Moved to `model` so that `ingest` can use it too; re-exported where it always was.
@@ -50,6 +51,8 @@ pub struct RequestView<'a> {
     /// The path without query (the raw request line when it did not split).
     pub path: &'a str,
     pub user_agent: &'a str,
+    /// See `Request::forwarded_unknown`.
+    pub forwarded_unknown: bool,
 }
 
 impl<'a> RequestView<'a> {
@@ -66,6 +69,7 @@ impl<'a> RequestView<'a> {
             target: if r.target.is_empty() { &r.raw_request } else { &r.target },
             path: r.path(),
             user_agent: &r.user_agent,
+            forwarded_unknown: r.forwarded_unknown,
         }
     }
 }
@@ -91,6 +95,7 @@ pub(crate) struct ServiceState {
     pub scans: Vec<ScanMark>,
     pub internal_requests: u64,
     pub unattributed_requests: u64,
+    pub forwarded_unknown_requests: u64,
 }
 
 impl ServiceState {
@@ -104,6 +109,7 @@ impl ServiceState {
             scans: Vec::new(),
             internal_requests: 0,
             unattributed_requests: 0,
+            forwarded_unknown_requests: 0,
         }
     }
 
@@ -116,14 +122,26 @@ impl ServiceState {
 
 /// One observation of a scan target that matches no service and has not been seen `open`
 /// (a `ScanMark` without its target name, which is the key it is stored under).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 struct PendingMark {
     time: DateTime<Utc>,
     state: PortState,
+    scanner_state: Option<ScannerState>,
     tool: ScanTool,
     external: bool,
     source: SourceId,
     line: u64,
+    /// Host-level marks (a down host): the ports the scan covered.
+    covered: Option<CoveredPorts>,
+}
+
+/// A host-level observation (no port: a down host, a `HostFinding`), kept per host so that a
+/// `host:port` service created later from an `open` observation gets it too when it applies.
+#[derive(Debug, Clone)]
+struct HostMark {
+    mark: PendingMark,
+    /// It applied to at least one service (else it is counted as unmatched on its source).
+    matched: bool,
 }
 
 /// How much per-actor detail a snapshot carries, or a correlator records.
@@ -167,6 +185,11 @@ pub struct Correlator {
     /// Per registered source: events applied from it (requests of any kind, scan
     /// observations). What coverage calls "read": a source with none yielded nothing.
     pub(crate) applied: Vec<u64>,
+    /// Every host-level observation, by host name (`host_name`); one entry per observation,
+    /// so memory grows with hosts, never hosts × ports.
+    host_marks: HashMap<String, Vec<HostMark>>,
+    /// Services created from unmatched `host:port` targets, by host name: (port, service).
+    target_services: HashMap<String, Vec<(u16, u32)>>,
 }
 
 impl Correlator {
@@ -197,6 +220,8 @@ impl Correlator {
             pending: HashMap::new(),
             fingerprints: Vec::new(),
             applied: Vec::new(),
+            host_marks: HashMap::new(),
+            target_services: HashMap::new(),
             config,
         };
         let configured: Vec<(String, Vec<String>)> =
@@ -275,6 +300,10 @@ impl Correlator {
             lines_per_sec: 0.0,
             lag_secs: None,
             unmatched: UnmatchedTargets::default(),
+            aliases: Vec::new(),
+            scan_states: BTreeMap::new(),
+            zone_assumed: false,
+            duplicate_of: None,
         });
         id
     }
@@ -391,18 +420,34 @@ impl Correlator {
         self.note_applied(source, n);
     }
 
+    /// Count external requests whose client address is unknown (see
+    /// `Request::forwarded_unknown`; equivalent to applying them one by one).
+    pub fn apply_forwarded_unknown(&mut self, source: SourceId, n: u64) {
+        let svc = self.service_of_source(source) as usize;
+        self.services[svc].forwarded_unknown_requests += n;
+        self.events += n;
+        self.note_applied(source, n);
+    }
+
     /// Apply one request.
     ///
     /// A request without a client address (the format has no peer, or the field was not an
     /// address) cannot be judged external: it is counted as `unattributed` on its service and
-    /// is not exposure evidence.
+    /// is not exposure evidence. One that came through a trusted proxy whose X-Forwarded-For
+    /// has junk where the client should be is external with an unknown address: counted as
+    /// `forwarded_unknown` and shown, never attributed to the proxy.
     pub fn apply_request(&mut self, r: RequestView<'_>) {
         self.events += 1;
         self.note_applied(r.source, 1);
         let svc = self.service_of_source(r.source);
         let t = key_of(r.time);
         let Some(client) = r.client.map(canonical) else {
-            self.services[svc as usize].unattributed_requests += 1;
+            let s = &mut self.services[svc as usize];
+            if r.forwarded_unknown {
+                s.forwarded_unknown_requests += 1;
+            } else {
+                s.unattributed_requests += 1;
+            }
             return;
         };
         if !self.filter.is_external(client) {
@@ -439,10 +484,12 @@ impl Correlator {
     /// is taken as external).
     ///
     /// A target that matches no configured service becomes its own `host:port` service only
-    /// once an observation of it is `open` (any vantage); until then its observations are
-    /// kept aside and counted per source as unmatched (see `correlate.rs`). When the first
-    /// `open` arrives, the kept observations are replayed into the new service, so the result
-    /// does not depend on the order in which a target's observations arrive.
+    /// once an observation of it is `open` (any vantage) and names an address (a finding with
+    /// only a host name attaches only to a service that lists that name); until then its
+    /// observations are kept aside and counted per source as unmatched (see `correlate.rs`).
+    /// When the first `open` arrives, the kept observations are replayed into the new service,
+    /// so the result does not depend on the order in which a target's observations arrive.
+    /// Host-level observations (no port) go to [`Self::apply_host_level`].
     pub fn apply_scan(&mut self, obs: &ScanObservation) {
         self.events += 1;
         self.note_applied(obs.source, 1);
@@ -451,34 +498,45 @@ impl Correlator {
         let mark = PendingMark {
             time: obs.time,
             state: obs.state,
+            scanner_state: obs.scanner_state,
             tool: obs.tool,
             external,
             source: obs.source,
             line: obs.line,
+            covered: obs.covered.clone(),
+        };
+        if let Some(h) = self.sources.get_mut(obs.source.0 as usize) {
+            *h.scan_states.entry(obs.state).or_insert(0) += 1;
+        }
+        let Some(port) = obs.port else {
+            self.apply_host_level(obs, mark);
+            return;
         };
         let matched = self.matching_services(obs);
         let name = target_name(obs);
         if !matched.is_empty() {
             for svc in matched {
-                self.add_mark(svc, &name, mark);
+                self.add_mark(svc, &name, &mark);
             }
             return;
         }
         if let Some(&svc) = self.service_ids.get(&name) {
-            self.add_mark(svc, &name, mark);
+            self.add_mark(svc, &name, &mark);
             return;
         }
-        if !obs.state.is_open() {
+        if !obs.state.is_open() || obs.address.is_none() {
             let kept = self.pending.entry(name).or_default();
             let new_for_source = !kept.iter().any(|m| m.source == mark.source);
-            kept.push(mark);
             if let Some(h) = self.sources.get_mut(mark.source.0 as usize) {
                 h.unmatched.observations += 1;
                 h.unmatched.targets += u64::from(new_for_source);
             }
+            kept.push(mark);
             return;
         }
         let svc = self.service_id(&name);
+        let host = host_name(obs);
+        self.target_services.entry(host.clone()).or_default().push((port, svc));
         let kept = self.pending.remove(&name).unwrap_or_default();
         for (i, k) in kept.iter().enumerate() {
             let first_of_source = !kept[..i].iter().any(|m| m.source == k.source);
@@ -490,19 +548,92 @@ impl Correlator {
             }
         }
         for k in kept {
-            self.add_mark(svc, &name, k);
+            self.add_mark(svc, &name, &k);
         }
-        self.add_mark(svc, &name, mark);
+        self.replay_host_marks(&host, port, svc, &name);
+        self.add_mark(svc, &name, &mark);
     }
 
-    /// Record one observation on one service: a timeline mark, and evidence when external.
-    fn add_mark(&mut self, svc: u32, target: &str, m: PendingMark) {
+    /// A host-level observation: a down host is negative evidence for every service address
+    /// of the host whose port its scan covered (one observation, whatever the number of
+    /// ports); a `HostFinding` is a mark on every service of its host, never evidence. It never
+    /// becomes a service; when it applies to none it is counted as unmatched on its source.
+    fn apply_host_level(&mut self, obs: &ScanObservation, mark: PendingMark) {
+        let host = host_name(obs);
+        let mut targets: Vec<(u32, String)> = Vec::new();
+        for (svc, spec) in &self.addresses {
+            if spec.matches_host_level(obs) {
+                let target = spec.port.map_or_else(|| host.clone(), |p| format!("{host}:{p}"));
+                if !targets.iter().any(|(s, t)| s == svc && *t == target) {
+                    targets.push((*svc, target));
+                }
+            }
+        }
+        if let Some(found) = self.target_services.get(&host) {
+            for &(port, svc) in found {
+                if host_level_covers(obs.state, obs.covered.as_ref(), Some(port)) {
+                    let target = format!("{host}:{port}");
+                    if !targets.iter().any(|(s, t)| *s == svc && *t == target) {
+                        targets.push((svc, target));
+                    }
+                }
+            }
+        }
+        let matched = !targets.is_empty();
+        for (svc, target) in targets {
+            self.add_mark(svc, &target, &mark);
+        }
+        let kept = self.host_marks.entry(host).or_default();
+        if !matched {
+            let new_for_source = !kept.iter().any(|k| !k.matched && k.mark.source == mark.source);
+            if let Some(h) = self.sources.get_mut(mark.source.0 as usize) {
+                h.unmatched.observations += 1;
+                h.unmatched.targets += u64::from(new_for_source);
+            }
+        }
+        kept.push(HostMark { mark, matched });
+    }
+
+    /// A `host:port` service was just created: give it the host-level observations of its host
+    /// that apply to its port, and stop counting those as unmatched.
+    fn replay_host_marks(&mut self, host: &str, port: u16, svc: u32, target: &str) {
+        let Some(kept) = self.host_marks.get_mut(host) else { return };
+        let mut replay = Vec::new();
+        let mut now_matched: Vec<SourceId> = Vec::new();
+        for k in kept.iter_mut() {
+            if host_level_covers(k.mark.state, k.mark.covered.as_ref(), Some(port)) {
+                replay.push(k.mark.clone());
+                if !k.matched {
+                    k.matched = true;
+                    now_matched.push(k.mark.source);
+                }
+            }
+        }
+        for source in now_matched {
+            let still = kept.iter().any(|k| !k.matched && k.mark.source == source);
+            if let Some(h) = self.sources.get_mut(source.0 as usize) {
+                h.unmatched.observations = h.unmatched.observations.saturating_sub(1);
+                if !still {
+                    h.unmatched.targets = h.unmatched.targets.saturating_sub(1);
+                }
+            }
+        }
+        for m in replay {
+            self.add_mark(svc, target, &m);
+        }
+    }
+
+    /// Record one observation on one service: a timeline mark, and evidence when external
+    /// (`open` positive; `closed`, `filtered`, `unreachable` negative; `ambiguous` and
+    /// `host_finding` neither).
+    fn add_mark(&mut self, svc: u32, target: &str, m: &PendingMark) {
         let t = key_of(m.time);
         let folded = self.folded(t);
         let s = &mut self.services[svc as usize];
         s.scans.push(ScanMark {
             time: m.time,
             state: m.state,
+            scanner_state: m.scanner_state,
             tool: m.tool,
             external: m.external,
             target: target.to_string(),
@@ -519,12 +650,12 @@ impl Correlator {
             } else {
                 s.cells.entry(t).or_default().add_scan_open(t);
             }
-        } else {
+        } else if m.state.is_negative() {
             self.add_negative(svc, t, m);
         }
     }
 
-    fn add_negative(&mut self, svc: u32, t: TimeKey, m: PendingMark) {
+    fn add_negative(&mut self, svc: u32, t: TimeKey, m: &PendingMark) {
         let s = &mut self.services[svc as usize];
         match s.negatives.binary_search_by(|n| n.0.cmp(&t)) {
             Ok(i) => s.negatives[i].1 += 1,
@@ -605,6 +736,9 @@ impl Correlator {
         }
         for m in self.pending.values().flatten() {
             see(key_of(m.time));
+        }
+        for k in self.host_marks.values().flatten() {
+            see(key_of(k.mark.time));
         }
         if let Some((&minute, _)) = self.rate.last_key_value() {
             // Internal-only traffic: minute precision is all that is kept.

@@ -3,12 +3,14 @@
 //! An address is `ip:port`, `host:port`, `[ipv6]:port`, or a bare IP / host name (any port).
 //! An observation matches when its IP equals the address's IP, or its host name equals the
 //! address's host name (case-insensitive), and the ports agree. A host-level observation
-//! without a port (host down) matches every address of that host: an unreachable host is
-//! negative evidence for every service on it.
+//! (no port) is matched with [`AddressSpec::matches_host_level`]: a down host carries the ports
+//! its scan covered and matches the addresses of that host whose port is covered (and those
+//! without a port); a `HostFinding` matches every address of its host (it is shown there,
+//! never evidence).
 
 use std::net::IpAddr;
 
-use crate::model::ScanObservation;
+use crate::model::{CoveredPorts, PortState, ScanObservation};
 
 /// Where a configured address points.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,17 +55,56 @@ impl AddressSpec {
     /// Does a scan observation target this address?
     #[must_use]
     pub fn matches(&self, obs: &ScanObservation) -> bool {
-        let host_ok = match &self.host {
-            AddressHost::Ip(ip) => obs.address == Some(*ip),
-            AddressHost::Name(n) => {
-                !obs.hostname.is_empty() && obs.hostname.eq_ignore_ascii_case(n)
-            }
-        };
         let port_ok = match (self.port, obs.port) {
             (Some(a), Some(b)) => a == b,
             _ => true,
         };
-        host_ok && port_ok
+        self.host_matches(obs) && port_ok
+    }
+
+    /// Does a host-level observation (no port) apply to this address? An `Unreachable` one
+    /// (a down host) applies to an address with a port only when its scan covered that port;
+    /// any host-level observation applies to an address without a port and, for
+    /// `HostFinding`s, to every address of the host.
+    #[must_use]
+    pub fn matches_host_level(&self, obs: &ScanObservation) -> bool {
+        self.host_matches(obs) && host_level_covers(obs.state, obs.covered.as_ref(), self.port)
+    }
+
+    fn host_matches(&self, obs: &ScanObservation) -> bool {
+        match &self.host {
+            AddressHost::Ip(ip) => obs.address == Some(*ip),
+            AddressHost::Name(n) => {
+                !obs.hostname.is_empty() && obs.hostname.eq_ignore_ascii_case(n)
+            }
+        }
+    }
+}
+
+/// Whether a host-level observation in `state` covering `covered` applies to a target port
+/// (`None`: an address without a port).
+#[must_use]
+pub fn host_level_covers(
+    state: PortState,
+    covered: Option<&CoveredPorts>,
+    port: Option<u16>,
+) -> bool {
+    match (port, state) {
+        (None, _) | (Some(_), PortState::HostFinding) => true,
+        (Some(p), PortState::Unreachable) => covered.is_some_and(|c| c.contains(p)),
+        (Some(_), _) => false,
+    }
+}
+
+/// The host part of a scan target's name: the IP when known (IPv6 in brackets), else the
+/// host name.
+#[must_use]
+pub fn host_name(obs: &ScanObservation) -> String {
+    match obs.address {
+        Some(IpAddr::V6(v6)) => format!("[{v6}]"),
+        Some(IpAddr::V4(v4)) => v4.to_string(),
+        None if !obs.hostname.is_empty() => obs.hostname.clone(),
+        None => "unknown-target".to_string(),
     }
 }
 
@@ -71,12 +112,7 @@ impl AddressSpec {
 /// known (IPv6 in brackets), else the host name; `:port` when the observation has one.
 #[must_use]
 pub fn target_name(obs: &ScanObservation) -> String {
-    let host = match obs.address {
-        Some(IpAddr::V6(v6)) => format!("[{v6}]"),
-        Some(IpAddr::V4(v4)) => v4.to_string(),
-        None if !obs.hostname.is_empty() => obs.hostname.clone(),
-        None => "unknown-target".to_string(),
-    };
+    let host = host_name(obs);
     match obs.port {
         Some(p) => format!("{host}:{p}"),
         None => host,
@@ -86,7 +122,7 @@ pub fn target_name(obs: &ScanObservation) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{PortState, ScanTool, SourceId, Transport};
+    use crate::model::{PortRange, ScanTool, SourceId, Transport};
 
     fn obs(addr: Option<&str>, host: &str, port: Option<u16>) -> ScanObservation {
         ScanObservation {
@@ -98,6 +134,8 @@ mod tests {
             port,
             transport: Transport::Tcp,
             state: PortState::Open,
+            scanner_state: None,
+            covered: None,
             tool: ScanTool::Nmap,
             details: String::new(),
         }
@@ -108,7 +146,19 @@ mod tests {
         let a = AddressSpec::parse("192.0.2.40:443").unwrap();
         assert!(a.matches(&obs(Some("192.0.2.40"), "", Some(443))));
         assert!(!a.matches(&obs(Some("192.0.2.40"), "", Some(80))));
-        assert!(a.matches(&obs(Some("192.0.2.40"), "", None)), "host down hits every port");
+        let down = |covered: Option<&[PortRange]>| ScanObservation {
+            state: PortState::Unreachable,
+            covered: covered.map(|c| CoveredPorts(c.into())),
+            ..obs(Some("192.0.2.40"), "", None)
+        };
+        let range = |first, last| PortRange { transport: Transport::Tcp, first, last };
+        assert!(a.matches_host_level(&down(Some(&[range(1, 1024)]))), "covered port");
+        assert!(!a.matches_host_level(&down(Some(&[range(1, 100)]))), "port not covered");
+        assert!(!a.matches_host_level(&down(None)), "no port list: no port-specific evidence");
+        let bare = AddressSpec::parse("192.0.2.40").unwrap();
+        assert!(bare.matches_host_level(&down(None)), "a bare address is the host");
+        let finding = ScanObservation { state: PortState::HostFinding, ..down(None) };
+        assert!(a.matches_host_level(&finding));
         let h = AddressSpec::parse("GW.example.net:443").unwrap();
         assert!(h.matches(&obs(None, "gw.example.net", Some(443))));
         let v6 = AddressSpec::parse("[2001:db8::1]:8443").unwrap();

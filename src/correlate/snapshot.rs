@@ -87,7 +87,7 @@ fn actor_order(states: &[ActorState]) -> Vec<usize> {
 }
 
 fn has_activity(s: &ServiceState) -> bool {
-    s.internal_requests + s.unattributed_requests > 0
+    s.internal_requests + s.unattributed_requests + s.forwarded_unknown_requests > 0
         || !s.scans.is_empty()
         || !s.cells.is_empty()
         || s.segments.iter().any(|c| !c.is_empty())
@@ -201,6 +201,7 @@ fn service_summary(c: &Correlator, s: &ServiceState, classes: &[ActorClass]) -> 
         external_clients: total.actors.len() as u64,
         internal_requests: s.internal_requests,
         unattributed_requests: s.unattributed_requests,
+        forwarded_unknown_requests: s.forwarded_unknown_requests,
         first_external: total.first.as_ref().map(|h| hit(c, h)),
         first_non_scanner_success: total_non_scanner.map(|h| hit(c, &h)),
         windows,

@@ -14,6 +14,7 @@ use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
 use crate::config::Vantage;
 use crate::correlate::{ClientFilter, Correlator};
+use crate::ingest::scan::clock::ScanRun;
 use crate::model::snapshot::{Gap, GapKind};
 use crate::model::{Event, Snapshot, SourceId, SourceKind};
 
@@ -73,6 +74,11 @@ pub(crate) struct Engine {
     dirty: bool,
     last_publish: Instant,
     last_tick: Instant,
+    /// Scan sources and the runs they named, in the order they were first read.
+    scan_runs: Vec<(SourceId, Vec<ScanRun>)>,
+    /// Scan sources holding a run an earlier-read source holds (the value: that source's
+    /// path): their observations are not applied. Live, the copy read first is kept.
+    copies: BTreeMap<SourceId, String>,
 }
 
 impl Engine {
@@ -107,6 +113,8 @@ impl Engine {
             dirty: true,
             last_publish: now,
             last_tick: now,
+            scan_runs: Vec::new(),
+            copies: BTreeMap::new(),
             options,
         };
         if engine.options.from_end {
@@ -249,7 +257,34 @@ impl Engine {
         self.dirty = true;
     }
 
-    fn apply(&mut self, batch: Batch) {
+    /// Recognise scan sources that are copies of a run an earlier source holds (nmap XML and
+    /// `-oG` of one `-oA` run), before their observations are applied, and drop those.
+    fn drop_copies(&mut self, batch: &mut Batch) {
+        for update in &batch.sources {
+            let known = self.scan_runs.iter().any(|(id, _)| *id == update.id);
+            if update.runs.is_empty() || known || self.copies.contains_key(&update.id) {
+                continue;
+            }
+            let same = |runs: &[ScanRun]| {
+                runs.len() == update.runs.len()
+                    && runs.iter().zip(&update.runs).all(|(a, b)| a.same_run(b))
+            };
+            match self.scan_runs.iter().find(|(_, runs)| same(runs)) {
+                Some((kept, _)) => {
+                    let path = self.sources.get(kept.0 as usize).map(|t| t.path.clone());
+                    self.copies.insert(update.id, path.unwrap_or_default());
+                }
+                None => self.scan_runs.push((update.id, update.runs.clone())),
+            }
+        }
+        if !self.copies.is_empty() {
+            let copies = &self.copies;
+            batch.events.retain(|e| !matches!(e, Event::Scan(s) if copies.contains_key(&s.source)));
+        }
+    }
+
+    fn apply(&mut self, mut batch: Batch) {
+        self.drop_copies(&mut batch);
         self.status.events += batch.len();
         self.correlator.apply(&batch.events);
         for (source, per_minute) in &batch.internal {
@@ -288,6 +323,8 @@ impl Engine {
             h.malformed_samples = update.stats.malformed_samples;
             h.first_event = update.stats.first_event;
             h.last_event = update.stats.last_event;
+            h.zone_assumed = update.stats.zone_assumed;
+            h.duplicate_of = self.copies.get(&id).cloned();
             update.format.clone_into(&mut h.format);
             h.incomplete = update.incomplete;
             if let Some(mut gap) = resumed {

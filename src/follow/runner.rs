@@ -91,6 +91,9 @@ pub(crate) struct SourceUpdate {
     pub incomplete: bool,
     /// Bytes read since the previous update (activity, for silence detection).
     pub bytes: u64,
+    /// Scan sources: the runs the file names so far (nmap command line and start), for
+    /// recognising two copies of one run; empty otherwise.
+    pub runs: Vec<crate::ingest::scan::clock::ScanRun>,
 }
 
 /// One configured source pattern and how to decode it.

@@ -8,7 +8,7 @@
 //! `name  | ` prefix, Ambassador's `ACCESS `, a docker/k8s `{"message":"<line>"}` /
 //! `{"log":"<line>"}` JSON envelope), then goes to the format's parser. Parsers fill the
 //! peer and the raw X-Forwarded-For; the client is resolved here, once, by
-//! [`resolve_client`].
+//! [`resolve_forwarded`] (the same rule for every format).
 
 mod alb;
 mod caddy;
@@ -184,6 +184,9 @@ pub(crate) struct Scratch {
     pub(crate) buf2: Vec<u8>,
     /// The CLF time parse of the last distinct `[...]` string.
     pub(crate) clf_time: time::ClfCache,
+    /// A time without zone was read in `ParseOptions::default_tz` (sticky; the CLF cache
+    /// keeps its own flag).
+    pub(crate) zone_assumed: bool,
 }
 
 /// A stateful line parser for one source (`CloudFront` `#Fields` headers change its layout).
@@ -212,6 +215,13 @@ impl AccessParser {
     #[must_use]
     pub fn format(&self) -> AccessFormat {
         self.format
+    }
+
+    /// Whether any time parsed so far had no zone or offset and was read in
+    /// [`ParseOptions::default_tz`]. Sticky, per parser (one source, or one chunk of it).
+    #[must_use]
+    pub fn zone_assumed(&self) -> bool {
+        self.scratch.zone_assumed || self.scratch.clf_time.zone_assumed
     }
 
     /// Parse one line (without its terminator) into `out` (cleared first).
@@ -254,7 +264,18 @@ impl AccessParser {
                 // An untrusted peer is the client (`resolve_client`'s first rule), checked
                 // here because it is the usual case.
                 None if self.options.trusted_proxies.is_empty() && out.peer.is_some() => out.peer,
-                None => resolve_client(out.peer, &out.forwarded_for, &self.options.trusted_proxies),
+                None => match resolve_forwarded(
+                    out.peer,
+                    &out.forwarded_for,
+                    &self.options.trusted_proxies,
+                ) {
+                    Resolved::Client(ip) => Some(ip),
+                    Resolved::UnknownExternal => {
+                        out.forwarded_unknown = true;
+                        None
+                    }
+                    Resolved::None => None,
+                },
             };
         }
         outcome
@@ -278,7 +299,7 @@ impl AccessParser {
             AccessFormat::Traefik => traefik::parse(trimmed, opts, sc, out),
             AccessFormat::EnvoyJson => envoy::parse_json(trimmed, opts, sc, out),
             AccessFormat::EnvoyText => envoy::parse_text(trimmed, opts, sc, out),
-            AccessFormat::Alb => alb::parse(trimmed, opts, sc, out),
+            AccessFormat::Alb => alb::parse(trimmed, sc, out),
             // Tabs separate (possibly empty) columns: only strip line-end spaces/CR.
             AccessFormat::CloudFront => {
                 cloudfront::parse(trim_end_spaces(line), &mut self.cloudfront, opts, sc, out)
@@ -333,30 +354,43 @@ pub fn head_lines(head: &[u8], max: usize) -> Vec<&[u8]> {
         .collect()
 }
 
-/// Proxy resolution: when `peer` is inside `trusted`, the client is the right-most
-/// X-Forwarded-For address that is not itself trusted; otherwise the peer.
+/// What X-Forwarded-For resolution found (see [`resolve_forwarded`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resolved {
+    /// The client's address.
+    Client(IpAddr),
+    /// Behind trusted proxies, the entry where the client should be is not an address
+    /// (`unknown`, junk an attacker sent, a host name): an external client whose address is
+    /// unknown. Never the proxy.
+    UnknownExternal,
+    /// No peer and no usable entry.
+    None,
+}
+
+/// Proxy resolution, the one rule for every format that logs X-Forwarded-For: when `peer`
+/// is inside `trusted`, the chain is walked from the right, skipping trusted proxies; the
+/// first entry that is not a trusted proxy is the client if it is an address, and an
+/// unknown external client ([`Resolved::UnknownExternal`]) if it is not.
 ///
 /// Details, in the order they apply:
 /// - an untrusted peer is the client, whatever the X-Forwarded-For says (it can be forged);
-/// - the chain is walked from the right; an entry that is not an address (`unknown`, a
-///   host name, garbage) stops the walk and the last address accepted is the client;
+/// - junk an attacker puts *left* of the address its proxy appended (`x, 203.0.113.66`)
+///   is never reached: the appended address is the client;
 /// - when every entry is trusted, the left-most one is the client (as nginx `realip` does
 ///   with `real_ip_recursive on`);
 /// - with no peer (Envoy's default text format), the walk starts from the right-most entry:
-///   with no trusted proxies that entry is the client; with no entries the client is `None`.
+///   with no trusted proxies that entry is the client; with no entries the client is unknown
+///   ([`Resolved::None`]).
 ///
-/// Entries may carry ports (`1.2.3.4:5678`, `[v6]:port`) and spaces; `-` means empty.
+/// Entries may carry ports (`1.2.3.4:5678`, `[v6]:port`) and spaces; `-` and empty entries
+/// are skipped.
 #[must_use]
-pub fn resolve_client(
-    peer: Option<IpAddr>,
-    forwarded_for: &str,
-    trusted: &[IpNet],
-) -> Option<IpAddr> {
+pub fn resolve_forwarded(peer: Option<IpAddr>, forwarded_for: &str, trusted: &[IpNet]) -> Resolved {
     let is_trusted = |ip: &IpAddr| trusted.iter().any(|n| n.contains(ip));
     if let Some(p) = peer
         && !is_trusted(&p)
     {
-        return Some(p);
+        return Resolved::Client(p);
     }
     let mut candidate = peer;
     for entry in forwarded_for.rsplit(',') {
@@ -365,14 +399,27 @@ pub fn resolve_client(
             continue;
         }
         let Some(ip) = fields::parse_ip_loose(entry.as_bytes()) else {
-            break;
+            return Resolved::UnknownExternal;
         };
         candidate = Some(ip);
         if !is_trusted(&ip) {
             break;
         }
     }
-    candidate
+    candidate.map_or(Resolved::None, Resolved::Client)
+}
+
+/// [`resolve_forwarded`] as an address: `None` for an unknown client (external or not).
+#[must_use]
+pub fn resolve_client(
+    peer: Option<IpAddr>,
+    forwarded_for: &str,
+    trusted: &[IpNet],
+) -> Option<IpAddr> {
+    match resolve_forwarded(peer, forwarded_for, trusted) {
+        Resolved::Client(ip) => Some(ip),
+        Resolved::UnknownExternal | Resolved::None => None,
+    }
 }
 
 #[cfg(test)]

@@ -77,6 +77,8 @@ enum State {
         parser: Box<ScanParser>,
         scratch: Vec<ScanObservation>,
         summary: Option<ScanSummary>,
+        /// The bytes fed so far end inside a line (no trailing newline yet).
+        unterminated: bool,
     },
     Unknown {
         splitter: LineSplitter,
@@ -151,6 +153,16 @@ impl Decoder {
         }
     }
 
+    /// Scan sources: the runs the file named so far (nmap: command line and start; see
+    /// [`ScanSummary::runs`]); empty for other sources.
+    #[must_use]
+    pub fn scan_runs(&self) -> &[scan::clock::ScanRun] {
+        match &self.state {
+            State::Scan { parser, .. } => parser.runs(),
+            _ => &[],
+        }
+    }
+
     /// Feed the next chunk of the source; new events are appended to `out`.
     pub fn feed(&mut self, chunk: &[u8], out: &mut Vec<Event>) {
         self.feed_sink(chunk, &mut Sink::Events(out));
@@ -201,12 +213,16 @@ impl Decoder {
                 splitter.finish(|line| {
                     access_line(parser, scratch, stats, source, line, TextBlock::NONE, sink);
                 });
+                stats.zone_assumed |= parser.zone_assumed();
             }
-            State::Scan { parser, scratch, summary } => {
+            State::Scan { parser, scratch, summary, unterminated } => {
+                // A last line without a newline is a line (as access sources count it).
+                self.stats.lines += u64::from(*unterminated);
                 let s = parser.finish(scratch);
                 push_scans(scratch, &mut self.stats, sink.events());
                 self.stats.malformed = s.malformed;
                 self.stats.malformed_samples.clone_from(&s.malformed_samples);
+                self.stats.zone_assumed |= s.zone_assumed;
                 *summary = Some(s);
             }
             State::Unknown { splitter } => {
@@ -263,11 +279,17 @@ impl Decoder {
                         access_line(parser, scratch, stats, source, line, text, sink);
                     });
                 }
+                // Once per chunk, not per line: the parser's flag is sticky.
+                stats.zone_assumed |= parser.zone_assumed();
             }
-            State::Scan { parser, scratch, .. } => {
+            State::Scan { parser, scratch, unterminated, .. } => {
                 self.stats.lines += bytecount_newlines(chunk);
+                if let Some(&last) = chunk.last() {
+                    *unterminated = last != b'\n';
+                }
                 parser.feed(chunk, scratch);
                 push_scans(scratch, &mut self.stats, sink.events());
+                self.stats.zone_assumed |= parser.zone_assumed();
             }
             State::Unknown { splitter } => {
                 let stats = &mut self.stats;
@@ -320,6 +342,7 @@ fn scan_state(format: ScanFormat, options: &DecoderOptions) -> State {
         parser: Box::new(ScanParser::new(format, options.scan.clone(), options.source)),
         scratch: Vec::new(),
         summary: None,
+        unterminated: false,
     }
 }
 

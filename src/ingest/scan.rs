@@ -9,11 +9,15 @@
 //! - `line` is the 1-based line where the record starts (nmap XML: the `<host>` element).
 //! - A host with several addresses/hostnames (nmap) yields one observation per port carrying
 //!   the first IP and the first hostname; the rest are counted in a note.
-//! - Hosts without their own time (nmap down hosts, all of nmap `-oG`) wait for the scan's end
-//!   marker, whose time they take; at `finish()` without it, the scan's start time.
+//! - Hosts without their own time (nmap down hosts, all of nmap `-oG`, masscan 1.0.x `-oG`)
+//!   wait for the scan's end marker, whose time they take; at `finish()` without it, the
+//!   scan's start time.
+//! - A down host is one observation (no port) carrying the scan's covered ports as shared
+//!   ranges; host liveness (masscan ICMP/ARP) is counted as a host, never a port.
 //! - A malformed record is counted (first reasons kept, each naming line and field) and
 //!   skipped; a file cut inside a record is `incomplete`.
 
+pub mod clock;
 mod detect;
 mod httpx;
 mod json_records;
@@ -120,6 +124,16 @@ pub struct ScanSummary {
     pub malformed_samples: Vec<(u64, String)>,
     /// Human notes for `inspect` (e.g. "grepable output has no per-host times").
     pub notes: Vec<String>,
+    /// Some evidence time came from a local time without zone, read in
+    /// [`ScanOptions::default_tz`] (nmap `-oG`). An exact time in the file is always
+    /// preferred, so nmap XML never sets this.
+    #[serde(default)]
+    pub zone_assumed: bool,
+    /// The runs the file holds as the scanner named them (nmap: command line and start), in
+    /// file order; empty for formats that name none. Two files with the same runs are two
+    /// copies of the same evidence.
+    #[serde(default)]
+    pub runs: Vec<clock::ScanRun>,
 }
 
 /// Why one record of a scan file was skipped. Line numbers are 1-based; the caller adds the
@@ -194,6 +208,19 @@ impl ScanParser {
         self.format
     }
 
+    /// Whether an evidence time so far was read in the default zone (see
+    /// [`ScanSummary::zone_assumed`]); cheaper than [`summary`](Self::summary).
+    #[must_use]
+    pub fn zone_assumed(&self) -> bool {
+        self.cx.summary().zone_assumed
+    }
+
+    /// The runs named so far (see [`ScanSummary::runs`]).
+    #[must_use]
+    pub fn runs(&self) -> &[clock::ScanRun] {
+        &self.cx.summary().runs
+    }
+
     /// Feed the next bytes of the file; complete observations are appended to `out`.
     /// Bytes fed after [`finish`](Self::finish) are ignored.
     pub fn feed(&mut self, bytes: &[u8], out: &mut Vec<ScanObservation>) {
@@ -237,6 +264,7 @@ impl ScanParser {
     #[must_use]
     pub fn summary(&self) -> ScanSummary {
         let mut summary = self.cx.summary().clone();
+        summary.notes.extend(self.cx.word_notes());
         for (state, count) in &summary.extraports {
             summary.notes.push(format!(
                 "{count} ports in state `{state}` summarised by nmap (not listed, no observations)"

@@ -75,6 +75,78 @@ fn wrap_if_gzip<R: BufRead + Send + 'static>(mut reader: R) -> Box<dyn Read + Se
     if is_gzip { Box::new(flate2::bufread::MultiGzDecoder::new(reader)) } else { Box::new(reader) }
 }
 
+/// The SHA-256 of the bytes read through a [`HashedContent`] reader (shared with it).
+#[derive(Debug, Clone, Default)]
+pub struct ReadHash(std::sync::Arc<std::sync::Mutex<(Sha256, u64)>>);
+
+impl ReadHash {
+    /// The hash of everything read so far, then of the rest of `path` when it is a regular
+    /// file the reader did not read to its end (bytes after a gzip stream). For a pipe,
+    /// FIFO or device the hash is of the bytes read — all of them when the content was read
+    /// to its end.
+    pub fn finish(self, path: &Path) -> Result<String, SourceError> {
+        let (mut hasher, read) = match std::sync::Arc::try_unwrap(self.0) {
+            Ok(m) => m.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner),
+            Err(shared) => shared.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone(),
+        };
+        let meta = std::fs::metadata(path).map_err(|e| SourceError::io(path, e))?;
+        if meta.is_file() && meta.len() > read {
+            use std::io::Seek as _;
+            let mut file = File::open(path).map_err(|e| SourceError::io(path, e))?;
+            file.seek(io::SeekFrom::Start(read)).map_err(|e| SourceError::io(path, e))?;
+            hash_rest(&mut file, &mut hasher).map_err(|e| SourceError::io(path, e))?;
+        }
+        Ok(hex::encode(hasher.finalize()))
+    }
+}
+
+/// A reader that feeds a [`ReadHash`] with every byte it reads.
+struct HashedContent<R> {
+    inner: R,
+    hash: ReadHash,
+}
+
+impl<R: Read> Read for HashedContent<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let mut h = self.hash.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        h.0.update(&buf[..n]);
+        h.1 += n as u64;
+        Ok(n)
+    }
+}
+
+/// Open `path` once for its content (gzip decompressed, as [`open_content`]) while hashing
+/// the bytes as stored: for a pipe, FIFO, `/dev/stdin` or `<(cmd)` there is no second read,
+/// so the content cannot be read twice. Call [`ReadHash::finish`] after reading.
+pub fn open_content_hashed(path: &Path) -> Result<(Box<dyn Read + Send>, ReadHash), SourceError> {
+    let meta = std::fs::metadata(path).map_err(|e| SourceError::io(path, e))?;
+    if meta.is_dir() {
+        return Err(SourceError::io(
+            path,
+            io::Error::new(io::ErrorKind::IsADirectory, "is a directory, not a log file"),
+        ));
+    }
+    let file = File::open(path).map_err(|e| SourceError::io(path, e))?;
+    let hash = ReadHash::default();
+    let hashed = HashedContent { inner: file, hash: hash.clone() };
+    let reader = BufReader::with_capacity(READ_BUFFER_BYTES, hashed);
+    let content = content_reader(reader).map_err(|e| SourceError::io(path, e))?;
+    Ok((content, hash))
+}
+
+fn hash_rest(r: &mut impl Read, hasher: &mut Sha256) -> io::Result<()> {
+    let mut buf = vec![0u8; READ_BUFFER_BYTES];
+    loop {
+        match r.read(&mut buf) {
+            Ok(0) => return Ok(()),
+            Ok(n) => hasher.update(&buf[..n]),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+}
+
 /// SHA-256 (lower-case hex) of the file's bytes as stored on disk.
 pub fn sha256_file(path: &Path) -> Result<String, SourceError> {
     let mut file = File::open(path).map_err(|e| SourceError::io(path, e))?;
@@ -111,6 +183,37 @@ mod tests {
         let mut out = Vec::new();
         open_content(path).unwrap().read_to_end(&mut out).unwrap();
         out
+    }
+
+    /// One read gives the content and the hash of the stored bytes, for plain files, gzip
+    /// with trailing bytes, and a pipe (which cannot be read twice).
+    #[test]
+    fn hashed_content_reads_once_and_hashes_the_stored_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let plain = dir.path().join("a.log");
+        std::fs::write(&plain, b"one\ntwo\n").unwrap();
+        let mut zipped = gz(b"one\ntwo\n");
+        zipped.extend_from_slice(b"\0\0trailing");
+        let gzp = dir.path().join("a.gz");
+        std::fs::write(&gzp, &zipped).unwrap();
+        for p in [&plain, &gzp] {
+            let (mut r, hash) = open_content_hashed(p).unwrap();
+            let mut out = Vec::new();
+            let _ = r.read_to_end(&mut out);
+            assert!(out.starts_with(b"one\ntwo\n"), "{p:?}");
+            drop(r);
+            assert_eq!(hash.finish(p).unwrap(), sha256_file(p).unwrap(), "{p:?}");
+        }
+        let (mut r, hash) = open_content_hashed(Path::new("/dev/null")).unwrap();
+        let mut out = Vec::new();
+        r.read_to_end(&mut out).unwrap();
+        assert!(out.is_empty());
+        assert_eq!(
+            hash.finish(Path::new("/dev/null")).unwrap(),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
+        let err = open_content_hashed(dir.path()).err().unwrap().to_string();
+        assert!(err.contains("is a directory"), "{err}");
     }
 
     #[test]

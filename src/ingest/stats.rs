@@ -19,6 +19,10 @@ pub struct SourceStats {
     pub malformed_samples: Vec<(u64, String)>,
     pub first_event: Option<DateTime<Utc>>,
     pub last_event: Option<DateTime<Utc>>,
+    /// Some event time had no zone or UTC offset in the source and was read in the
+    /// configured zone (config `timezone`, `--tz`): the source's times rest on that choice.
+    #[serde(default)]
+    pub zone_assumed: bool,
 }
 
 impl SourceStats {
@@ -44,6 +48,7 @@ impl SourceStats {
         self.malformed += other.malformed;
         self.oversized += other.oversized;
         self.skipped += other.skipped;
+        self.zone_assumed |= other.zone_assumed;
         self.malformed_samples.extend(other.malformed_samples.iter().cloned());
         self.malformed_samples.sort_by_key(|s| s.0);
         self.malformed_samples.truncate(MALFORMED_SAMPLES);

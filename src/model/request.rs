@@ -32,6 +32,11 @@ pub struct Request {
     pub client: Option<IpAddr>,
     /// The raw X-Forwarded-For value when the format logs one (empty otherwise).
     pub forwarded_for: String,
+    /// The peer is a trusted proxy but the X-Forwarded-For entry where the client should be
+    /// (the first one, from the right, that is not a trusted proxy) is not an address: the
+    /// client is external and unknown, `client` is `None` (never the proxy).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub forwarded_unknown: bool,
     /// HTTP method; empty when the request line is not `METHOD target PROTO`.
     pub method: String,
     /// Request target (path and query) as sent; empty when the request line did not split.
@@ -62,6 +67,7 @@ impl Default for Request {
             peer: None,
             client: None,
             forwarded_for: String::new(),
+            forwarded_unknown: false,
             method: String::new(),
             target: String::new(),
             protocol: String::new(),
@@ -86,6 +92,7 @@ impl Request {
         self.peer = None;
         self.client = None;
         self.forwarded_for.clear();
+        self.forwarded_unknown = false;
         self.method.clear();
         self.target.clear();
         self.protocol.clear();

@@ -11,7 +11,7 @@ use std::net::IpAddr;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{PortState, ScanTool, SourceId, SourceKind};
+use super::{PortState, ScanTool, ScannerState, SourceId, SourceKind};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct Snapshot {
@@ -73,6 +73,24 @@ pub struct SourceHealth {
     /// seen `open` (so they are not listed as services). Zero for access sources.
     #[serde(default)]
     pub unmatched: UnmatchedTargets,
+    /// Other paths that are this same file (device + inode), matched by the globs and read
+    /// once, under `path`.
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    /// Scans only: observations applied, by state (`ambiguous` and `host_finding` are neither
+    /// positive nor negative evidence; they are counted here and shown).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub scan_states: BTreeMap<PortState, u64>,
+    /// Some event time had no zone or offset in the source and was read in the configured
+    /// zone (`timezone` in the config, `--tz`; the snapshot's `timezone`): every output says
+    /// so, since the source's times are only as right as that choice.
+    #[serde(default)]
+    pub zone_assumed: bool,
+    /// Scans only: the file is a second copy of a run another source already holds (nmap
+    /// XML and `-oG` of one `-oA` run: same command line and start); its observations were
+    /// not counted. The path of the copy that was.
+    #[serde(default)]
+    pub duplicate_of: Option<String>,
 }
 
 /// A scan source's observations of targets that matched no service and were never open.
@@ -123,6 +141,11 @@ pub struct ServiceSummary {
     /// neither internal nor external, so never exposure evidence. Shown so nothing is hidden.
     #[serde(default)]
     pub unattributed_requests: u64,
+    /// External requests whose client address is unknown: they came through a trusted
+    /// proxy whose X-Forwarded-For holds junk where the client should be (an attacker can
+    /// send such a header). Counted and shown, never attributed to the proxy; no actor.
+    #[serde(default)]
+    pub forwarded_unknown_requests: u64,
     pub first_external: Option<Hit>,
     pub first_non_scanner_success: Option<Hit>,
     /// Scan observations of this service (any vantage), time order; timeline markers.
@@ -190,6 +213,9 @@ pub struct Hit {
 pub struct ScanMark {
     pub time: DateTime<Utc>,
     pub state: PortState,
+    /// The scanner's own word when `state` is `ambiguous` (`open|filtered`…).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scanner_state: Option<ScannerState>,
     pub tool: ScanTool,
     /// `true` when the scan's vantage is external (exposure evidence).
     pub external: bool,

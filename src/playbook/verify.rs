@@ -199,7 +199,12 @@ fn mark_evidence(service: &str, m: &ScanMark) -> Evidence {
     Evidence {
         service: service.to_owned(),
         time: Some(m.time),
-        what: format!("{} scan of {}: {}", m.tool.as_str(), m.target, m.state.as_str()),
+        what: format!(
+            "{} scan of {}: {}",
+            m.tool.as_str(),
+            m.target,
+            m.state.label(m.scanner_state)
+        ),
         source: Some(m.source),
         line: Some(m.line),
     }
@@ -238,6 +243,12 @@ fn scan_closed(
                 evidence.push(mark_evidence(name, m));
                 if m.state.is_open() {
                     failures.push(format!("{name}: {target} still open at {}", ts(m.time)));
+                } else if !m.state.is_negative() {
+                    failures.push(format!(
+                        "{name}: {target} {} at {}: the scan does not show it closed",
+                        m.state.label(m.scanner_state),
+                        ts(m.time)
+                    ));
                 }
             }
         }

@@ -6,7 +6,8 @@
 //! `null`, never omitted. Beyond the issue's schema the document carries `as_of` (the upper
 //! bound of open windows), so a reader can reproduce durations, `unmatched_targets` on scan
 //! sources, `oversized`, `incomplete` and `errors` on every source, `gaps` (as in the report
-//! JSON), and `redaction: {enabled, counts: {kind: n}}`; and (issue 13), before the sources,
+//! JSON), `redaction: {enabled, counts: {kind: n}}`, and on every source `zone_assumed`,
+//! `assumed_zone` and `duplicate_of`; and (issue 13), before the sources,
 //! `coverage: {complete, sources_read, sources_unread: [{path, reason}], from, to}` and
 //! `duplicates: [{service, sources, shared_percent, message}]`, with `coverage` on every
 //! service too, `state` `unknown` for a service nothing covers, and `as_of` `null` when no
@@ -93,6 +94,10 @@ pub struct Source {
     /// Scan sources: targets matching no service and never seen open (not listed as
     /// services); `null` for access sources.
     pub unmatched_targets: Option<UnmatchedDoc>,
+    /// Scan sources: observations by state (`open`, `closed`, `filtered`, `unreachable`,
+    /// `ambiguous`, `host_finding`); absent for access sources and scans with no observation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scan_states: Option<std::collections::BTreeMap<&'static str, u64>>,
     /// Lines longer than the parser's limit (counted, not parsed).
     pub oversized: u64,
     /// Scan sources: the file ended before the scanner finished writing it (an interrupted
@@ -100,6 +105,16 @@ pub struct Source {
     pub incomplete: bool,
     /// Problems reading or understanding the source (e.g. an unrecognised format).
     pub errors: Vec<String>,
+    /// Other matched paths that are this same file (device + inode): read once, here.
+    pub aliases: Vec<String>,
+    /// Some times in the source had no zone or UTC offset and were read in `assumed_zone`
+    /// (config `timezone`, `--tz`): the source's times are only as right as that zone.
+    pub zone_assumed: bool,
+    /// The IANA zone zone-less times were read in when `zone_assumed`, else `null`.
+    pub assumed_zone: Option<String>,
+    /// Scans: this file is another copy of a run `duplicate_of` holds (nmap XML and `-oG` of
+    /// one run); its observations were not counted. `null` otherwise.
+    pub duplicate_of: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -123,6 +138,9 @@ pub struct Service {
     pub addresses: Vec<String>,
     pub state: &'static str,
     pub windows: Vec<Window>,
+    /// External requests whose client address is unknown (junk in X-Forwarded-For where
+    /// the client should be, behind a trusted proxy): counted, not in any window's actors.
+    pub forwarded_unknown_requests: u64,
     /// What the verdict rests on (see [`CoverageDoc`]).
     pub coverage: CoverageDoc,
 }
@@ -265,8 +283,10 @@ pub struct Stats {
     pub elapsed_ms: u64,
 }
 
-impl From<&SourceHealth> for Source {
-    fn from(s: &SourceHealth) -> Self {
+impl Source {
+    /// The document's view of a source; `timezone` is the snapshot's (the zone zone-less
+    /// times were read in).
+    fn of(s: &SourceHealth, timezone: &str) -> Self {
         Source {
             path: s.path.clone(),
             kind: match s.kind {
@@ -284,9 +304,15 @@ impl From<&SourceHealth> for Source {
                 targets: s.unmatched.targets,
                 observations: s.unmatched.observations,
             }),
+            scan_states: (s.kind == crate::model::SourceKind::Scan && !s.scan_states.is_empty())
+                .then(|| s.scan_states.iter().map(|(k, n)| (k.as_str(), *n)).collect()),
             oversized: s.oversized,
             incomplete: s.incomplete,
             errors: s.errors.clone(),
+            aliases: s.aliases.clone(),
+            zone_assumed: s.zone_assumed,
+            assumed_zone: s.zone_assumed.then(|| timezone.to_owned()),
+            duplicate_of: s.duplicate_of.clone(),
         }
     }
 }
@@ -362,7 +388,7 @@ impl Analysis {
             as_of: (snapshot.stats.events > 0).then(|| ts(snapshot.as_of)),
             coverage: CoverageDoc::from(&snapshot.coverage),
             duplicates: snapshot.duplicates.iter().map(DuplicateDoc::from).collect(),
-            sources: snapshot.sources.iter().map(Source::from).collect(),
+            sources: snapshot.sources.iter().map(|s| Source::of(s, &snapshot.timezone)).collect(),
             services: snapshot
                 .services
                 .iter()
@@ -398,6 +424,7 @@ impl Analysis {
                             top_paths: w.top_paths.iter().map(PathDoc::from).collect(),
                         })
                         .collect(),
+                    forwarded_unknown_requests: s.forwarded_unknown_requests,
                     coverage: CoverageDoc::from(&s.coverage),
                 })
                 .collect(),

@@ -662,6 +662,9 @@ pub fn write_html<W: io::Write + ?Sized>(m: &ReportModel, w: &mut W) -> io::Resu
     out.push_str("<section id=\"summary\"><h2>Summary</h2>\n<p class=\"summary\">");
     out.push_str(&para(&m.summary));
     out.push_str("</p>\n");
+    for c in super::caveats::caveats(&m.snapshot) {
+        let _ = writeln!(out, "<p class=\"caveat\"><span class=\"warn\">⚠</span> {}</p>", para(&c));
+    }
     cards(m, &mut out);
     out.push_str("</section>\n");
     problems(m, &mut out);

@@ -17,7 +17,8 @@
 //!                "from"|null,"to"|null},
 //!   "duplicates": [{"service","sources":[a,b],"shared_percent","message"}],
 //!   "sources": [{"path","kind":"access|scan","format","service","sha256"|null,"lines","events",
-//!                "malformed","first_event"|null,"last_event"|null}],
+//!                "malformed","first_event"|null,"last_event"|null,"zone_assumed",
+//!                "duplicate_of"|null}],
 //!   "services": [{"name","addresses":[],"state":"open|closed|never_exposed|unknown",
 //!                 "windows": [{"opened_earliest"|null,"opened_latest","closed_earliest",
 //!                              "closed_latest"|null,"status":"open|closed",
@@ -103,6 +104,10 @@ struct Source<'a> {
     malformed: u64,
     first_event: Option<String>,
     last_event: Option<String>,
+    /// Times without zone were read in `case.timezone`.
+    zone_assumed: bool,
+    /// A scan file holding another copy of a run `duplicate_of` holds (not counted).
+    duplicate_of: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -239,6 +244,8 @@ fn doc(m: &ReportModel) -> Doc<'_> {
                 malformed: s.malformed,
                 first_event: s.first_event.map(rfc3339),
                 last_event: s.last_event.map(rfc3339),
+                zone_assumed: s.zone_assumed,
+                duplicate_of: s.duplicate_of.as_deref(),
             })
             .collect(),
         services: snap

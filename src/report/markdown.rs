@@ -502,6 +502,9 @@ pub fn write_markdown<W: io::Write + ?Sized>(m: &ReportModel, w: &mut W) -> io::
     out.push_str("## Summary\n\n");
     out.push_str(&para(&m.summary, MdContext::Prose));
     out.push_str("\n\n");
+    for c in super::caveats::caveats(&m.snapshot) {
+        let _ = writeln!(out, "> ⚠ {}\n", para(&c, MdContext::Prose));
+    }
     problems(m, &mut out);
     services(m, &mut out);
     moments(m, &mut out);

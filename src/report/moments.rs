@@ -9,8 +9,8 @@ use serde::Serialize;
 
 use super::model::{CaseSection, StepState};
 use super::text::{Para, data, lit, plural, strong, text, time};
-use crate::model::Snapshot;
 use crate::model::snapshot::{GapKind, Hit, ScanMark, WindowStatus};
+use crate::model::{PortState, Snapshot};
 
 /// What a moment is about; also its sort order among moments at the same time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -86,6 +86,7 @@ fn scan_runs(service: &str, scans: &[ScanMark], out: &mut Vec<Moment>) {
         while j < scans.len()
             && scans[j].tool == first.tool
             && scans[j].state == first.state
+            && scans[j].scanner_state == first.scanner_state
             && scans[j].external == first.external
         {
             j += 1;
@@ -99,7 +100,7 @@ fn scan_runs(service: &str, scans: &[ScanMark], out: &mut Vec<Moment>) {
         } else {
             format!("{}: ", plural(n, "observation", "observations"))
         }));
-        p.push(strong(first.state.as_str()));
+        p.push(strong(first.state.label(first.scanner_state)));
         p.push(lit(" at "));
         p.push(data(first.target.clone()));
         if n > 1 {
@@ -108,8 +109,12 @@ fn scan_runs(service: &str, scans: &[ScanMark], out: &mut Vec<Moment>) {
         if first.external {
             p.push(lit(if first.state.is_open() {
                 " (external vantage: positive evidence)"
-            } else {
+            } else if first.state.is_negative() {
                 " (external vantage: negative evidence)"
+            } else if first.state == PortState::Ambiguous {
+                " (the scanner could not tell: neither positive nor negative evidence)"
+            } else {
+                " (a finding about the host, not a port: neither positive nor negative evidence)"
             }));
         } else {
             p.push(lit(" (internal vantage: not exposure evidence)"));

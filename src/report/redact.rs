@@ -6,10 +6,18 @@
 //! marker (so responders can see that two requests used one token) without the marker revealing
 //! it. Redaction is idempotent: markers are never redacted again.
 //!
-//! What is recognised (see [`SecretKind`]): secret-named query/path parameters, bearer tokens,
-//! AWS access key ids, `sk-`-style and other prefixed API keys, JWTs, and userinfo in URLs.
-//! The scanner is hand-written and single-pass per rule; strings with no trigger byte are not
-//! copied, so running it on every string of a report is cheap.
+//! What is recognised (see [`SecretKind`]): secret-named query/path parameters (names matched
+//! case-insensitively with camelCase, brackets, `-` and `.` folded to `_`: `accessToken`,
+//! `user[password]`, `X-Api-Key`), bearer tokens, `Basic` credentials, AWS access key ids,
+//! provider keys (OpenAI/Anthropic `sk-`, Stripe, GitHub, GitLab, Slack, Hugging Face,
+//! Google `AIza…` and `ya29.` tokens), JWTs, PEM private key blocks, and userinfo in URLs,
+//! nested ones included (`u=//admin:pw@intra/`).
+//!
+//! A string with `%XX` escapes is matched *decoded once* (ASCII escapes only), so encoded
+//! names and values (`api%5Fkey=`, `url=http%3A%2F%2Fadmin%3Apw%40intra`,
+//! `Authorization:%20Bearer%20…`) are found; the marker replaces the encoded bytes and hashes
+//! the decoded secret. The scanner is hand-written and single-pass per rule; strings with no
+//! trigger byte are not copied, so running it on every string of a report is cheap.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -36,19 +44,23 @@ pub enum SecretKind {
     ApiKey,
     /// A JSON Web Token (`eyJ….eyJ….sig`).
     Jwt,
-    /// Userinfo in a URL (`https://user:pass@host`).
+    /// Userinfo in a URL (`https://user:pass@host`, `//user:pass@host`) and HTTP
+    /// `Basic <base64 user:pass>` credentials.
     BasicAuth,
+    /// A PEM private key block (`-----BEGIN … PRIVATE KEY-----` … `-----END …-----`).
+    PrivateKey,
 }
 
 impl SecretKind {
     /// Every kind, in declaration (and report) order.
-    pub const ALL: [SecretKind; 6] = [
+    pub const ALL: [SecretKind; 7] = [
         SecretKind::Param,
         SecretKind::Bearer,
         SecretKind::AwsKey,
         SecretKind::ApiKey,
         SecretKind::Jwt,
         SecretKind::BasicAuth,
+        SecretKind::PrivateKey,
     ];
 
     #[must_use]
@@ -60,6 +72,7 @@ impl SecretKind {
             SecretKind::ApiKey => "api_key",
             SecretKind::Jwt => "jwt",
             SecretKind::BasicAuth => "basic_auth",
+            SecretKind::PrivateKey => "private_key",
         }
     }
 }
@@ -90,7 +103,8 @@ impl RedactionCounts {
 /// The marker prefix; text starting with it is never redacted again.
 pub const MARKER_PREFIX: &str = "[REDACTED:";
 
-/// Parameter names (lower-case, `-` folded to `_`) whose values are always secrets.
+/// Parameter names (lower-case; camelCase humps, brackets, `-` and `.` folded to `_`) whose
+/// values are always secrets.
 const SECRET_PARAMS: &[&str] = &[
     "key",
     "api_key",
@@ -119,10 +133,36 @@ const SECRET_PARAMS: &[&str] = &[
     "x_amz_security_token",
     "x_goog_signature",
     "code",
+    "passphrase",
+    "credential",
+    "credentials",
+    "cred",
+    "creds",
+    "privatekey",
+    "secretkey",
+    "accesstoken",
+    "refreshtoken",
+    "clientsecret",
+    "otp",
+    "totp",
+    "cookie",
 ];
 
 /// Name suffixes that make a parameter secret (`private_token`, `x_api_key`, `db_password`).
-const SECRET_SUFFIXES: &[&str] = &["_token", "_key", "apikey", "_secret", "_password", "_sig"];
+const SECRET_SUFFIXES: &[&str] = &[
+    "_token",
+    "_key",
+    "apikey",
+    "_secret",
+    "_password",
+    "_passwd",
+    "_pwd",
+    "_passphrase",
+    "_credential",
+    "_credentials",
+    "_sig",
+    "_signature",
+];
 
 /// Prefixes of API keys recognised as a whole word, with the minimum length of what follows.
 const KEY_PREFIXES: &[(&str, usize)] = &[
@@ -133,12 +173,23 @@ const KEY_PREFIXES: &[(&str, usize)] = &[
     ("ghp_", 30),
     ("gho_", 30),
     ("ghs_", 30),
+    ("ghu_", 30),
+    ("ghr_", 30),
     ("github_pat_", 30),
     ("glpat-", 20),
     ("xoxb-", 20),
     ("xoxp-", 20),
+    ("xoxa-", 20),
+    ("xoxr-", 20),
+    ("xoxs-", 20),
+    ("xapp-", 20),
     ("hf_", 30),
+    ("whsec_", 20),
+    ("rk_test_", 16),
 ];
+
+/// Google API keys: `AIza` and 35 more key characters.
+const GOOGLE_KEY_LEN: usize = 39;
 
 /// The shortest word `KEY_PREFIXES` can match (a prefix plus its minimum tail).
 const MIN_PREFIXED_KEY_LEN: usize = 23;
@@ -190,8 +241,15 @@ impl Redactor {
     /// Redact `text`, counting replacements into `counts`. Borrowed when nothing was found.
     pub fn redact<'a>(&self, text: &'a str, counts: &mut RedactionCounts) -> Cow<'a, str> {
         let mut out = Cow::Borrowed(text);
-        for rule in [Rule::UrlUserinfo, Rule::Words, Rule::Bearer, Rule::Params, Rule::PathSegments]
-        {
+        for rule in [
+            Rule::Pem,
+            Rule::UrlUserinfo,
+            Rule::Words,
+            Rule::Bearer,
+            Rule::Basic,
+            Rule::Params,
+            Rule::PathSegments,
+        ] {
             if let Some(changed) = self.apply(rule, &out, counts) {
                 out = Cow::Owned(changed);
             }
@@ -207,24 +265,47 @@ impl Redactor {
     }
 
     /// Run one rule; `None` when it found nothing.
+    ///
+    /// A text with `%XX` escapes is matched decoded (see the module docs): spans found in the
+    /// decoded text are mapped back onto the bytes they came from.
     fn apply(&self, rule: Rule, text: &str, counts: &mut RedactionCounts) -> Option<String> {
+        let decoded = percent_decode_ascii(text);
+        let (scan, map) = match &decoded {
+            Some((d, m)) => (d.as_str(), Some(m.as_slice())),
+            None => (text, None),
+        };
         let spans = match rule {
-            Rule::UrlUserinfo => find_userinfo(text),
-            Rule::Words => find_words(text),
-            Rule::Bearer => find_bearer(text),
-            Rule::Params => find_params(text),
-            Rule::PathSegments => find_path_segments(text),
+            Rule::Pem => find_pem(scan),
+            Rule::UrlUserinfo => find_userinfo(scan),
+            Rule::Words => find_words(scan),
+            Rule::Bearer => find_bearer(scan),
+            Rule::Basic => find_basic(scan),
+            Rule::Params => find_params(scan),
+            Rule::PathSegments => find_path_segments(scan),
         };
         if spans.is_empty() {
             return None;
         }
+        let bytes = text.as_bytes();
         let mut out = String::with_capacity(text.len() + 16 * spans.len());
         let mut last = 0;
         for (start, end, kind) in spans {
-            out.push_str(&text[last..start]);
-            out.push_str(&self.marker(kind, &text[start..end]));
+            let (mut from, mut to) = map.map_or((start, end), |m| (m[start], m[end]));
+            from = from.max(last);
+            if kind == SecretKind::Param && map.is_some() {
+                // A value cut short by a decoded delimiter (`token=abc%26def`): the rest of
+                // the encoded value goes too.
+                while to < bytes.len() && !ends_value(bytes[to]) {
+                    to += 1;
+                }
+            }
+            if to <= from {
+                continue;
+            }
+            out.push_str(&text[last..from]);
+            out.push_str(&self.marker(kind, &scan[start..end]));
             counts.add(kind);
-            last = end;
+            last = to;
         }
         out.push_str(&text[last..]);
         Some(out)
@@ -233,11 +314,73 @@ impl Redactor {
 
 #[derive(Debug, Clone, Copy)]
 enum Rule {
+    Pem,
     UrlUserinfo,
     Words,
     Bearer,
+    Basic,
     Params,
     PathSegments,
+}
+
+/// `text` with its `%XX` escapes of ASCII bytes decoded once (other escapes kept, so the
+/// result is still UTF-8), and for every decoded byte (plus the end) the offset in `text`
+/// it starts at. `None` when `text` has no such escape.
+fn percent_decode_ascii(text: &str) -> Option<(String, Vec<usize>)> {
+    let bytes = text.as_bytes();
+    let hex = |b: u8| (b as char).to_digit(16);
+    let escape_at = |i: usize| -> Option<u8> {
+        if bytes.get(i) != Some(&b'%') {
+            return None;
+        }
+        let v = hex(*bytes.get(i + 1)?)? * 16 + hex(*bytes.get(i + 2)?)?;
+        u8::try_from(v).ok().filter(u8::is_ascii)
+    };
+    let first = memchr::memchr_iter(b'%', bytes).find(|&i| escape_at(i).is_some())?;
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut map = Vec::with_capacity(bytes.len() + 1);
+    out.extend_from_slice(&bytes[..first]);
+    map.extend(0..first);
+    let mut i = first;
+    while i < bytes.len() {
+        if let Some(b) = escape_at(i) {
+            out.push(b);
+            map.push(i);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            map.push(i);
+            i += 1;
+        }
+    }
+    map.push(bytes.len());
+    // Only ASCII bytes were substituted for ASCII escapes: still valid UTF-8.
+    String::from_utf8(out).ok().map(|s| (s, map))
+}
+
+/// PEM private key blocks: from `-----BEGIN …PRIVATE KEY-----` to the matching `-----END
+/// …-----` (or the end of the text, for a block cut short).
+fn find_pem(text: &str) -> Vec<Span> {
+    let bytes = text.as_bytes();
+    let mut spans: Vec<Span> = Vec::new();
+    for begin in memchr::memmem::find_iter(bytes, b"-----BEGIN ") {
+        if spans.last().is_some_and(|s| s.1 > begin) {
+            continue;
+        }
+        let head_end = memchr::memmem::find(&bytes[begin + 11..], b"-----")
+            .map_or(bytes.len(), |i| begin + 11 + i);
+        if !bytes[begin..head_end].ends_with(b"PRIVATE KEY") {
+            continue;
+        }
+        let end = memchr::memmem::find(&bytes[head_end..], b"-----END ")
+            .and_then(|e| {
+                let e = head_end + e + 9;
+                memchr::memmem::find(&bytes[e..], b"-----").map(|c| e + c + 5)
+            })
+            .unwrap_or(bytes.len());
+        spans.push((begin, end, SecretKind::PrivateKey));
+    }
+    spans
 }
 
 /// A secret found at `text[start..end]`; spans are sorted and disjoint.
@@ -267,8 +410,15 @@ fn is_marker_at(text: &str, at: usize) -> bool {
 fn find_userinfo(text: &str) -> Vec<Span> {
     let bytes = text.as_bytes();
     let mut spans = Vec::new();
-    for sep in memchr::memmem::find_iter(bytes, b"://") {
-        let start = sep + 3;
+    // `scheme://` or a scheme-relative `//` that starts a value (`u=//admin:pw@intra/`).
+    for slashes in memchr::memmem::find_iter(bytes, b"//") {
+        let opens_authority = slashes == 0
+            || matches!(bytes[slashes - 1], b':' | b'=' | b'"' | b'\'' | b'(')
+            || bytes[slashes - 1].is_ascii_whitespace();
+        if !opens_authority {
+            continue;
+        }
+        let start = slashes + 2;
         let mut end = start;
         let mut at = None;
         while end < bytes.len() {
@@ -325,7 +475,21 @@ fn find_words(text: &str) -> Vec<Span> {
             b'A' if word.len() == 20 && is_aws_key(word) => {
                 spans.push((start, i, SecretKind::AwsKey));
             }
-            b's' | b'r' | b'g' | b'x' | b'h'
+            b'A' if word.len() == GOOGLE_KEY_LEN && word.starts_with("AIza") => {
+                spans.push((start, i, SecretKind::ApiKey));
+            }
+            // Google OAuth access tokens: `ya29.` and the token.
+            b'y' if word == "ya29" && bytes.get(i) == Some(&b'.') => {
+                let mut end = i + 1;
+                while end < bytes.len() && is_word_byte(bytes[end]) {
+                    end += 1;
+                }
+                if end - i > 20 {
+                    spans.push((start, end, SecretKind::ApiKey));
+                    i = end;
+                }
+            }
+            b's' | b'r' | b'g' | b'x' | b'h' | b'w'
                 if word.len() >= MIN_PREFIXED_KEY_LEN && is_prefixed_key(word) =>
             {
                 spans.push((start, i, SecretKind::ApiKey));
@@ -415,18 +579,112 @@ fn find_bearer(text: &str) -> Vec<Span> {
     spans
 }
 
+/// `Basic <base64>` HTTP credentials (case-insensitive scheme), counted when the base64
+/// decodes to `user:password`, so "Visual Basic 6" or "basic authentication" stay.
+fn find_basic(text: &str) -> Vec<Span> {
+    let bytes = text.as_bytes();
+    let mut spans = Vec::new();
+    let mut i = 0;
+    while i + 6 <= bytes.len() {
+        let Some(pos) = memchr::memchr2(b'b', b'B', &bytes[i..]) else { break };
+        let at = i + pos;
+        i = at + 1;
+        if at + 6 > bytes.len()
+            || !bytes[at..at + 5].eq_ignore_ascii_case(b"basic")
+            || (at > 0 && bytes[at - 1].is_ascii_alphanumeric())
+        {
+            continue;
+        }
+        let mut j = at + 5;
+        let sep_start = j;
+        while j < bytes.len() && (bytes[j] == b' ' || bytes[j] == b'+') {
+            j += 1;
+        }
+        if j == sep_start {
+            continue;
+        }
+        let tok_start = j;
+        while j < bytes.len()
+            && (bytes[j].is_ascii_alphanumeric() || matches!(bytes[j], b'+' | b'/' | b'='))
+        {
+            j += 1;
+        }
+        if j - tok_start >= 4 && base64_has_colon(&bytes[tok_start..j]) {
+            spans.push((tok_start, j, SecretKind::BasicAuth));
+            i = j;
+        }
+    }
+    spans
+}
+
+/// Whether standard base64 `b64` decodes to bytes containing a `:` (`user:password`).
+fn base64_has_colon(b64: &[u8]) -> bool {
+    let val = |b: u8| match b {
+        b'A'..=b'Z' => Some(u32::from(b - b'A')),
+        b'a'..=b'z' => Some(u32::from(b - b'a') + 26),
+        b'0'..=b'9' => Some(u32::from(b - b'0') + 52),
+        b'+' => Some(62),
+        b'/' => Some(63),
+        _ => None,
+    };
+    let (mut acc, mut bits) = (0_u32, 0_u32);
+    for &b in b64.iter().take_while(|&&b| b != b'=') {
+        let Some(v) = val(b) else { return false };
+        acc = (acc << 6) | v;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            if (acc >> bits) & 0xff == u32::from(b':') {
+                return true;
+            }
+            acc &= (1 << bits) - 1;
+        }
+    }
+    false
+}
+
 /// Whether a parameter name (as written) names a secret.
 /// Runs on every `=` and path segment, so it normalizes into a stack buffer (no allocation).
+///
+/// Normalised: lower case; a camelCase hump (`accessToken`), `[`, `]`, `-` and `.` become one
+/// `_` (`user[password]` → `user_password`), leading/trailing separators dropped. The name
+/// is secret when it, or its last bracketed or `_` part, is a secret name, or it ends with a
+/// secret suffix.
 fn is_secret_name(name: &str) -> bool {
-    let mut buf = [0u8; 64];
-    if name.is_empty() || name.len() > buf.len() {
+    // 64 bytes plus at most one `_` per camelCase hump (every second byte).
+    let mut buf = [0u8; 128];
+    let src = name.as_bytes();
+    if src.is_empty() || src.len() > 64 {
         return false;
     }
-    for (dst, b) in buf.iter_mut().zip(name.bytes()) {
-        *dst = if b == b'-' || b == b'.' { b'_' } else { b.to_ascii_lowercase() };
+    let mut n = 0;
+    let mut prev_lower = false;
+    for &b in src {
+        let sep = matches!(b, b'-' | b'.' | b'[' | b']' | b'_');
+        if sep {
+            if n > 0 && buf[n - 1] != b'_' {
+                buf[n] = b'_';
+                n += 1;
+            }
+            prev_lower = false;
+            continue;
+        }
+        if b.is_ascii_uppercase() && prev_lower && buf[n - 1] != b'_' {
+            buf[n] = b'_';
+            n += 1;
+        }
+        prev_lower = b.is_ascii_lowercase() || b.is_ascii_digit();
+        buf[n] = b.to_ascii_lowercase();
+        n += 1;
     }
-    let norm = &buf[..name.len()];
-    SECRET_PARAMS.iter().any(|p| p.as_bytes() == norm)
+    while n > 0 && buf[n - 1] == b'_' {
+        n -= 1;
+    }
+    let norm = &buf[..n];
+    let last = norm.rsplit(|&b| b == b'_').next().unwrap_or(norm);
+    let is_name = |w: &[u8]| SECRET_PARAMS.iter().any(|p| p.as_bytes() == w);
+    is_name(norm)
+        || (last.len() > 3 && is_name(last) && last != b"code" && last != b"private")
         || SECRET_SUFFIXES.iter().any(|s| norm.ends_with(s.as_bytes()))
 }
 
@@ -439,7 +697,7 @@ fn find_params(text: &str) -> Vec<Span> {
             continue;
         }
         let mut n = eq;
-        while n > 0 && (is_word_byte(bytes[n - 1]) || bytes[n - 1] == b'.') {
+        while n > 0 && (is_word_byte(bytes[n - 1]) || matches!(bytes[n - 1], b'.' | b'[' | b']')) {
             n -= 1;
         }
         // `[` of a marker or a word glued to other text is not a parameter name boundary we trust
@@ -603,17 +861,110 @@ mod tests {
         let shortest = KEY_PREFIXES.iter().map(|(p, min)| p.len() + min).min();
         assert_eq!(shortest, Some(MIN_PREFIXED_KEY_LEN));
         for (p, _) in KEY_PREFIXES {
-            assert!(matches!(p.as_bytes()[0], b's' | b'r' | b'g' | b'x' | b'h'), "{p}");
+            assert!(matches!(p.as_bytes()[0], b's' | b'r' | b'g' | b'x' | b'h' | b'w'), "{p}");
         }
         for p in AWS_PREFIXES {
             assert!(p.starts_with('A'));
         }
     }
 
+    /// The canaries of issue 15 that reached the default outputs, plus the common provider
+    /// key shapes: each must lose its secret, and keep what is not secret.
+    #[test]
+    fn issue_15_canaries_are_redacted() {
+        let tok = "a8F3k29dLq0Zx7Yb";
+        let cases: &[(&str, &str, SecretKind)] = &[
+            ("/x/Authorization:%20Bearer%20a8F3k29dLq0Zx7Yb", tok, SecretKind::Bearer),
+            ("/cb?accessToken=a8F3k29dLq0Zx7Yb", tok, SecretKind::Param),
+            ("/cb?clientSecret=a8F3k29dLq0Zx7Yb&x=1", tok, SecretKind::Param),
+            ("/cb?refreshToken=a8F3k29dLq0Zx7Yb", tok, SecretKind::Param),
+            ("/login?user[name]=bob&user[password]=hunter2hunter2", "hunter2", SecretKind::Param),
+            ("/x?auth[token]=a8F3k29dLq0Zx7Yb", tok, SecretKind::Param),
+            ("/x?api%5Fkey=a8F3k29dLq0Zx7Yb", tok, SecretKind::Param),
+            ("/x?API%2DKEY=a8F3k29dLq0Zx7Yb", tok, SecretKind::Param),
+            ("curl/8 (Basic YWRtaW46aHVudGVyMg==)", "YWRtaW46aHVudGVyMg", SecretKind::BasicAuth),
+            ("/r?u=//admin:pw0rd@intra/", "pw0rd", SecretKind::BasicAuth),
+            ("/r?url=http%3A%2F%2Fadmin%3Apw0rd%40intra", "pw0rd", SecretKind::BasicAuth),
+            ("/k?privateKey=a8F3k29dLq0Zx7Yb", tok, SecretKind::Param),
+            ("/k?passphrase=correcthorse", "correcthorse", SecretKind::Param),
+            ("/k?credential=a8F3k29dLq0Zx7Yb", tok, SecretKind::Param),
+            ("/maps?k=AIzaSyA1b2C3d4E5f6G7h8I9j0KlMnOpQrStUvW", "AIzaSy", SecretKind::ApiKey),
+            ("x ya29.a0AfH6SMBx1y2z3A4b5C6d7E8f9G0h", "a0AfH6", SecretKind::ApiKey),
+            ("ASIAY34FZKBOKMUTVV7A", "ASIAY34FZKBOKMUTVV7A", SecretKind::AwsKey),
+            ("ghu_16C7e42F292c6912E7710c838347Ae178B4a", "16C7e42F", SecretKind::ApiKey),
+            ("xapp-1-A0123456789-0123456789012-abcdef", "A0123456789", SecretKind::ApiKey),
+            ("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLSpY", "MfKQ9r8G", SecretKind::ApiKey),
+            ("sk-ant-api03-AbCdEf0123456789AbCdEf0123", "AbCdEf0123", SecretKind::ApiKey),
+            (
+                "/u?k=-----BEGIN%20RSA%20PRIVATE%20KEY-----%0AMIIEpAIBAAKCAQEA75%0A-----END%20RSA%20PRIVATE%20KEY-----&n=1",
+                "MIIEpAIBAAKCAQEA75",
+                SecretKind::PrivateKey,
+            ),
+            (
+                "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0",
+                "MIIEvQ",
+                SecretKind::PrivateKey,
+            ),
+        ];
+        for (input, secret, kind) in cases {
+            let (out, c) = red(input);
+            assert!(!out.contains(secret), "{secret} leaked: {input} -> {out}");
+            assert!(count(&c, *kind) >= 1, "{kind:?} not counted: {input} -> {out}");
+            let (twice, c2) = red(&out);
+            assert_eq!((twice.as_str(), c2.total()), (out.as_str(), 0), "idempotent: {input}");
+        }
+        // Names and context stay readable.
+        let (out, _) = red("/login?user[name]=bob&user[password]=hunter2hunter2");
+        assert!(out.starts_with("/login?user[name]=bob&user[password]=[REDACTED:param:"), "{out}");
+        let (out, _) = red("/r?u=//admin:pw0rd@intra/");
+        assert!(out.ends_with("]@intra/"), "{out}");
+        // An encoded delimiter inside a value does not leave its tail behind.
+        let (out, _) = red("/x?token=abc%26def&y=2");
+        assert!(!out.contains("def") && out.ends_with("&y=2"), "{out}");
+        // The same secret, encoded or not, gets the same marker.
+        let (a, _) = red("/x?api_key=s3cr3tvalue");
+        let (b, _) = red("/x?api%5Fkey=s3cr3tvalue");
+        assert_eq!(a, b.replace("api%5Fkey", "api_key"));
+    }
+
+    #[test]
+    fn look_alikes_of_the_new_rules_are_kept() {
+        for s in [
+            "Mozilla/5.0 (Visual Basic 6.0; basic authentication)",
+            "/a//b//c",
+            "/x?sort=asc&page=2&user[name]=bob",
+            "/x?private=true&monkey=1",
+            "-----BEGIN CERTIFICATE-----",
+            "AIzaTooShort",
+        ] {
+            let (out, c) = red(s);
+            assert_eq!((out.as_str(), c.total()), (s, 0), "{s}");
+        }
+    }
+
     #[test]
     fn odd_inputs_do_not_panic() {
-        for s in ["=", "token=", "bearer", "Bearer ", "://", "://@", "/token/", "é=ü", "a\u{0}=b"]
-        {
+        for s in [
+            "=",
+            "token=",
+            "bearer",
+            "Bearer ",
+            "://",
+            "://@",
+            "/token/",
+            "é=ü",
+            "a\u{0}=b",
+            "%",
+            "%4",
+            "%e9%",
+            "a%41",
+            "//@",
+            "Basic ",
+            "basic ====",
+            "-----BEGIN ",
+            "[]=x",
+            "A[=",
+        ] {
             let _ = red(s);
         }
     }

@@ -190,10 +190,11 @@ fn scan_marks(out: &mut String, sc: &Scale, scans: &[ScanMark], y: f64) {
     let cy = y + BAR_H + 8.0;
     let mut last: Option<(&str, f64)> = None;
     for s in scans {
-        let class = match (s.external, s.state.is_open()) {
-            (false, _) => "scan-int",
-            (true, true) => "scan-pos",
-            (true, false) => "scan-neg",
+        let class = match (s.external, s.state.is_open(), s.state.is_negative()) {
+            (false, _, _) => "scan-int",
+            (true, true, _) => "scan-pos",
+            (true, false, true) => "scan-neg",
+            (true, false, false) => "scan-amb",
         };
         let x = sc.x(s.time);
         if last.is_some_and(|(c, lx)| c == class && (x - lx).abs() < 1.0) {
@@ -204,7 +205,7 @@ fn scan_marks(out: &mut String, sc: &Scale, scans: &[ScanMark], y: f64) {
             out,
             r#"<circle class="{class}" cx="{x:.1}" cy="{cy:.1}" r="3.5"><title>{} {} {}{}</title></circle>"#,
             s.tool.as_str(),
-            s.state.as_str(),
+            s.state.label(s.scanner_state),
             time(s.time),
             if s.external { "" } else { " (internal vantage)" }
         );

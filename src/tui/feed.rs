@@ -109,7 +109,7 @@ fn term_matches(term: &Term, event: &Event) -> bool {
             contains_ci(&addr, t)
                 || contains_ci(&s.hostname, t)
                 || contains_ci(s.tool.as_str(), t)
-                || contains_ci(s.state.as_str(), t)
+                || contains_ci(s.state.label(s.scanner_state), t)
                 || contains_ci(&s.details, t)
         }
     }

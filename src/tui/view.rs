@@ -102,14 +102,26 @@ fn render_banner(app: &App, area: Rect, buf: &mut Buffer) {
             "why: see Sources (key 1)".to_owned()
         };
         spans.push(Span::styled(why, theme.warn_text()));
-        Paragraph::new(Line::from(spans)).render(area, buf);
-        return;
-    }
-    if !ever && open.is_empty() && cov.nothing_read() {
+    } else if !ever && open.is_empty() && cov.nothing_read() {
         spans.push(Span::styled("no source yielded evidence yet", theme.warn_text()));
-        Paragraph::new(Line::from(spans)).render(area, buf);
-        return;
+    } else {
+        exposure_detail(app, &open, &mut spans);
     }
+    // Times that rest on an assumed zone are said where the clock is read first.
+    let assumed = snap.sources.iter().filter(|s| s.zone_assumed).count();
+    if assumed > 0 {
+        spans.push(Span::styled(
+            format!(" · ⚠ zone assumed: {assumed} source(s)"),
+            theme.warn_text(),
+        ));
+    }
+    Paragraph::new(Line::from(spans)).render(area, buf);
+}
+
+/// Which services are (or were) open, and when the external evidence began and ended.
+fn exposure_detail(app: &App, open: &[&str], spans: &mut Vec<Span<'static>>) {
+    let snap = &app.snapshot;
+    let theme = app.theme;
     let detail = if open.is_empty() {
         let closed = snap.services.iter().filter(|s| !s.windows.is_empty()).count();
         if closed > 0 {
@@ -130,7 +142,6 @@ fn render_banner(app: &App, area: Rect, buf: &mut Buffer) {
         spans.push(Span::styled(" · last ", theme.dim()));
         spans.push(Span::raw(format!("{} ago", format::duration(app.now - last))));
     }
-    Paragraph::new(Line::from(spans)).render(area, buf);
 }
 
 fn render_tabs(app: &App, area: Rect, buf: &mut Buffer) {

@@ -36,6 +36,7 @@ fn mark(time: &str, state: PortState, external: bool, target: &str, line: u64) -
     ScanMark {
         time: t(time),
         state,
+        scanner_state: None,
         tool: ScanTool::Nmap,
         external,
         target: target.into(),
@@ -63,6 +64,7 @@ fn service(name: &str, windows: Vec<Window>, scans: Vec<ScanMark>) -> ServiceSum
         external_clients: 0,
         internal_requests: 0,
         unattributed_requests: 0,
+        forwarded_unknown_requests: 0,
         first_external: None,
         first_non_scanner_success: None,
         scans,

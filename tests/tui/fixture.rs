@@ -38,6 +38,7 @@ pub fn scan(time: &str, state: PortState, tool: ScanTool) -> ScanMark {
     ScanMark {
         time: t(time),
         state,
+        scanner_state: None,
         tool,
         external: true,
         target: "192.0.2.40:443".to_owned(),
@@ -98,6 +99,10 @@ pub fn source(id: u32, path: &str, kind: SourceKind, format: &str, lines: u64) -
         lines_per_sec: 12.0,
         lag_secs: Some(2.0),
         unmatched: leakline::model::snapshot::UnmatchedTargets::default(),
+        aliases: Vec::new(),
+        scan_states: std::collections::BTreeMap::new(),
+        zone_assumed: false,
+        duplicate_of: None,
     }
 }
 
@@ -166,6 +171,7 @@ pub fn fixture() -> Snapshot {
         external_clients: 9,
         internal_requests: 3300,
         unattributed_requests: 0,
+        forwarded_unknown_requests: 0,
         first_external: Some(first),
         first_non_scanner_success: Some(human),
         scans: vec![
@@ -187,6 +193,7 @@ pub fn fixture() -> Snapshot {
         external_clients: 0,
         internal_requests: 120,
         unattributed_requests: 0,
+        forwarded_unknown_requests: 0,
         first_external: None,
         first_non_scanner_success: None,
         scans: vec![scan("2026-11-03T12:15:09Z", PortState::Closed, ScanTool::Nmap)],
@@ -317,6 +324,8 @@ pub fn feed_sample(app: &mut App) {
             port: Some(443),
             transport: leakline::model::Transport::Tcp,
             state: PortState::Filtered,
+            scanner_state: None,
+            covered: None,
             tool: ScanTool::Nmap,
             details: "https".to_owned(),
         })),

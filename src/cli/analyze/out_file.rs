@@ -8,36 +8,30 @@
 
 use std::fs::File;
 use std::io::{self, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::mpsc::{self, SyncSender};
 
 use anyhow::Context;
+use leakline::report::AtomicFile;
 
 /// Bytes per block handed to the writing thread.
 const BLOCK: usize = 1 << 16;
 /// Blocks in flight between the two threads (bounds the memory the output can hold).
 const IN_FLIGHT: usize = 4;
 
-/// Write to `path` through a temporary file in the same directory and a rename, so a reader
-/// never sees a half-written report.
+/// Write to `path` through [`AtomicFile`] (the one atomic writer: an unpredictable
+/// `O_EXCL` temporary file, mode 0600 or the existing file's, fsync, rename, directory
+/// fsync), so a reader never sees a half-written report.
 pub(super) fn write_atomic(
     path: &Path,
     write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
 ) -> anyhow::Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let name = path.file_name().map_or_else(|| "out".into(), |n| n.to_string_lossy().into_owned());
-    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-    let result = (|| -> io::Result<()> {
-        let file = write_on_thread(File::create(&tmp)?, write)?;
-        file.sync_all()?;
-        std::fs::rename(&tmp, path)
+    let result = (|| -> anyhow::Result<()> {
+        let (handle, file) = AtomicFile::create(path)?;
+        let file = write_on_thread(file, write)?;
+        handle.commit(file)?;
+        Ok(())
     })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
     result.with_context(|| format!("{}: cannot write", path.display()))
 }
 
@@ -120,6 +114,25 @@ mod tests {
         assert_eq!(std::fs::read(&path).unwrap(), expected);
         let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
         assert_eq!(left.len(), 1, "no temporary file is left");
+    }
+
+    /// `analyze --out` goes through the shared writer: a planted symlink at the old
+    /// predictable `.NAME.tmp-PID` name is not followed, and the file is created 0600.
+    #[cfg(unix)]
+    #[test]
+    fn a_planted_symlink_is_not_followed_and_the_file_is_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let victim = dir.path().join("victim");
+        std::fs::write(&victim, "keep").unwrap();
+        let path = dir.path().join("out.json");
+        let planted = dir.path().join(format!(".out.json.tmp-{}", std::process::id()));
+        std::os::unix::fs::symlink(&victim, &planted).unwrap();
+        write_atomic(&path, |w| w.write_all(b"{}")).unwrap();
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep");
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "{}");
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
     }
 
     /// A failing output leaves the destination untouched and no temporary file behind.

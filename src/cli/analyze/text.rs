@@ -7,8 +7,8 @@ use std::io;
 
 use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
 use leakline::correlate::coverage;
-use leakline::model::Snapshot;
 use leakline::model::snapshot::{Hit, ServiceState, WindowStatus};
+use leakline::model::{PortState, Snapshot};
 use leakline::report::RedactionRecord;
 
 /// Actors listed.
@@ -81,6 +81,9 @@ pub fn write(s: &Snapshot, redaction: &RedactionRecord, mut out: impl io::Write)
     } else {
         let _ = writeln!(t, "{}  (as of {})", clean(&s.case_name, 80), ts(s.as_of));
     }
+    for c in leakline::report::caveats::caveats(s) {
+        let _ = writeln!(t, "WARNING {}", clean(&leakline::report::caveats::plain(&c), 400));
+    }
     problems(s, &mut t);
     services(s, &mut t);
     actors(s, &mut t);
@@ -147,6 +150,13 @@ fn services(s: &Snapshot, t: &mut String) {
                 t,
                 "      {} requests without a client address (not evidence)",
                 svc.unattributed_requests
+            );
+        }
+        if svc.forwarded_unknown_requests > 0 {
+            let _ = writeln!(
+                t,
+                "      {} external requests with an unknown client (junk in X-Forwarded-For behind a trusted proxy)",
+                svc.forwarded_unknown_requests
             );
         }
         for (i, w) in svc.windows.iter().enumerate() {
@@ -241,8 +251,40 @@ fn sources(s: &Snapshot, t: &mut String) {
                 src.unmatched.targets, src.unmatched.observations
             );
         }
+        let neither: Vec<String> = [
+            (PortState::Ambiguous, "ambiguous (the scanner could not tell)"),
+            (PortState::HostFinding, "host findings (not about a port)"),
+        ]
+        .iter()
+        .filter_map(|(state, what)| src.scan_states.get(state).map(|n| format!("{n} {what}")))
+        .collect();
+        if !neither.is_empty() {
+            let _ = writeln!(
+                t,
+                "           {}: neither positive nor negative evidence",
+                neither.join(", ")
+            );
+        }
         for e in &src.errors {
             let _ = writeln!(t, "           error: {}", clean(e, 200));
+        }
+        for a in &src.aliases {
+            let _ = writeln!(
+                t,
+                "           also reached as {} (the same file, read once)",
+                clean(a, 200)
+            );
+        }
+        if src.zone_assumed {
+            let _ = writeln!(
+                t,
+                "           zone assumed: times without zone read as {}",
+                clean(&s.timezone, 60)
+            );
+        }
+        if let Some(kept) = &src.duplicate_of {
+            let _ =
+                writeln!(t, "           same scan run as {}: not counted twice", clean(kept, 200));
         }
         for (line, reason) in src.malformed_samples.iter().take(3) {
             let _ = writeln!(t, "           line {line}: {}", clean(reason, 100));

@@ -116,13 +116,26 @@ pub(super) fn read_full(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> 
 #[derive(Debug, Default)]
 pub(super) struct Chunk {
     buf: Vec<u8>,
+    /// Bytes before this are the rest of an oversized line whose head an earlier chunk
+    /// carried: hashed, not parsed.
+    start: usize,
     len: usize,
 }
 
 impl Chunk {
-    /// The chunk's bytes.
+    /// The chunk's bytes (what is parsed).
     pub(super) fn bytes(&self) -> &[u8] {
+        &self.buf[self.start..self.len]
+    }
+
+    /// Every byte of the file this chunk stands for, skipped ones included (what is hashed).
+    pub(super) fn raw(&self) -> &[u8] {
         &self.buf[..self.len]
+    }
+
+    /// Leave the first `n` bytes of [`Chunk::bytes`] out of the parse (they stay hashed).
+    pub(super) fn skip(&mut self, n: usize) {
+        self.start = (self.start + n).min(self.len);
     }
 
     /// Refill: `head` (the cut line left over from the previous chunk), then up to `want`
@@ -134,15 +147,16 @@ impl Chunk {
         }
         self.buf[..head.len()].copy_from_slice(head);
         let n = read_full(r, &mut self.buf[head.len()..end])?;
+        self.start = 0;
         self.len = head.len() + n;
         Ok(n < want)
     }
 
-    /// Keep only the first `len` bytes; the rest of the filled part is returned (to carry
-    /// over to the next chunk).
+    /// Keep only the first `len` bytes of [`Chunk::bytes`]; the rest of the filled part is
+    /// returned (to carry over to the next chunk).
     pub(super) fn cut(&mut self, len: usize) -> &[u8] {
         let filled = self.len;
-        self.len = len.min(filled);
+        self.len = (self.start + len).min(filled);
         &self.buf[self.len..filled]
     }
 }
@@ -160,7 +174,7 @@ impl Hasher {
             std::thread::Builder::new().name("leakline-sha256".into()).spawn(move || {
                 let mut h = Sha256::new();
                 for chunk in rx {
-                    h.update(chunk.bytes());
+                    h.update(chunk.raw());
                 }
                 hex::encode(h.finalize())
             })?;

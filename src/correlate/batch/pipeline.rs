@@ -33,9 +33,9 @@ use crate::config::CaseConfig;
 use crate::correlate::engine::{ClientFilter, Correlator, RequestView};
 use crate::correlate::fingerprint::{Sample, fingerprint};
 use crate::correlate::shard::{MinuteCounts, Shard};
-use crate::ingest::SourceStats;
 use crate::ingest::access::{self, AccessFormat, ParseOptions};
 use crate::ingest::decoder::{DETECT_LINES, Decoder, DecoderOptions};
+use crate::ingest::{MAX_LINE_BYTES, SourceStats};
 use crate::model::{Request, SourceId, SourceKind};
 
 /// Requests a shard looks up together (see `Shard::apply_group`): enough for the cache
@@ -118,6 +118,7 @@ impl ExternalBatch {
             target: self.get(q.spans[1]),
             path: self.get(q.spans[2]),
             user_agent: self.get(q.spans[3]),
+            forwarded_unknown: false,
         }
     }
 }
@@ -136,6 +137,8 @@ struct ChunkResult {
     fingerprints: Sample,
     /// External requests of the chunk (recorded by the shards).
     external: u64,
+    /// External requests with an unknown client (`Request::forwarded_unknown`).
+    forwarded_unknown: u64,
     /// Line numbers in `malformed_samples` are the chunk's.
     stats: SourceStats,
 }
@@ -148,6 +151,8 @@ type JobMsg = (Arc<Job>, Arc<Chunk>, u64, bool);
 #[derive(Debug)]
 struct Job {
     source: SourceId,
+    /// The file's line end (`\r` for a CR-only file; see `line_end_of`).
+    line_end: u8,
     /// `None` when the format was not given and detection recognised nothing: lines are
     /// counted, nothing is parsed (guessing would invent evidence).
     format: Option<AccessFormat>,
@@ -168,8 +173,9 @@ fn parse_chunk(
     external.starts_file = starts_file;
     external.text.clear();
     external.reqs.clear();
+    let text = as_lf(job.line_end, chunk.bytes());
     let Some(format) = job.format else {
-        let bytes = chunk.bytes();
+        let bytes = &text[..];
         let lines = memchr::memchr_iter(b'\n', bytes).count() as u64
             + u64::from(bytes.last().is_some_and(|&b| b != b'\n'));
         external.lines = lines;
@@ -182,6 +188,7 @@ fn parse_chunk(
             unattributed: 0,
             fingerprints: Sample::default(),
             external: 0,
+            forwarded_unknown: 0,
             stats,
         };
         return (result, external);
@@ -193,8 +200,10 @@ fn parse_chunk(
     let mut internal = MinuteCounts::default();
     let mut unattributed = 0_u64;
     let mut fingerprints = Sample::default();
+    let mut forwarded_unknown = 0_u64;
     let mut scans = Vec::new();
     let mut visit = |r: &Request| match r.client {
+        None if r.forwarded_unknown => forwarded_unknown += 1,
         None => unattributed += 1,
         Some(ip) if !job.filter.is_external(ip) => {
             internal.add(r.time.timestamp().div_euclid(60), 1);
@@ -205,7 +214,7 @@ fn parse_chunk(
             fingerprints.add(fingerprint(r.time, ip, target, r.status, r.bytes_sent));
         }
     };
-    decoder.feed_visit(chunk.bytes(), &mut visit, &mut scans);
+    decoder.feed_visit(&text, &mut visit, &mut scans);
     decoder.finish_visit(&mut visit, &mut scans);
     external.lines = decoder.stats().lines;
     let result = ChunkResult {
@@ -216,6 +225,7 @@ fn parse_chunk(
         unattributed,
         fingerprints,
         external: external.reqs.len() as u64,
+        forwarded_unknown,
         stats: decoder.stats().clone(),
     };
     (result, external)
@@ -425,6 +435,9 @@ impl AccessReader<'_> {
         if !r.fingerprints.is_empty() {
             self.c.apply_fingerprints(r.source, &r.fingerprints);
         }
+        if r.forwarded_unknown > 0 {
+            self.c.apply_forwarded_unknown(r.source, r.forwarded_unknown);
+        }
         self.parked.insert(r.seq, r.stats);
         while let Some(mut s) = self.parked.remove(&self.merged) {
             // The chunk's line numbers, moved past the lines of the file's earlier chunks.
@@ -471,26 +484,55 @@ impl AccessReader<'_> {
         // them while the workers parse (the SHA-256 then costs the reading thread nothing).
         let hasher = content.hand_over_hashing().then(Hasher::spawn).transpose().map_err(io_err)?;
         // Bytes after the last newline of the previous read (a line cut by the chunk edge).
+        // Never more than `MAX_LINE_BYTES` of it: a longer line is cut into the chunks
+        // (see `skipping`).
         let mut leftover: Vec<u8> = Vec::new();
         let mut job: Option<Arc<Job>> = None;
+        // The line end: `\n`, or `\r` for a file whose first chunk has CRs and no LF.
+        let mut line_end: Option<u8> = None;
+        // Inside a line longer than `MAX_LINE_BYTES` whose head went out with an earlier
+        // chunk (where it is counted, once, as oversized): its rest is hashed, not parsed, so
+        // a newline-less region costs one chunk of memory and linear time.
+        let mut skipping = false;
         self.file = SourceStats::default();
         loop {
             let mut chunk = self.pool.pop().unwrap_or_default();
             let at_end = chunk.fill(&leftover, &mut content, self.chunk_bytes).map_err(io_err)?;
+            let le = *line_end.get_or_insert_with(|| line_end_of(chunk.bytes()));
+            if skipping {
+                let bytes = chunk.bytes();
+                let n = memchr::memchr(le, bytes).map_or(bytes.len(), |i| {
+                    skipping = false;
+                    i + 1
+                });
+                chunk.skip(n);
+            }
             let bytes = chunk.bytes();
             let cut = if at_end {
                 bytes.len()
             } else {
-                memchr::memrchr(b'\n', bytes).map_or(0, |i| i + 1)
+                let cut = memchr::memrchr(le, bytes).map_or(0, |i| i + 1);
+                if bytes.len() - cut > MAX_LINE_BYTES {
+                    skipping = true;
+                    bytes.len()
+                } else {
+                    cut
+                }
             };
             leftover.clear();
             leftover.extend_from_slice(chunk.cut(cut));
             if chunk.bytes().is_empty() {
-                self.pool.push(chunk);
+                if chunk.raw().is_empty() {
+                    self.pool.push(chunk);
+                } else if let Some(h) = &hasher {
+                    // Only skipped bytes: hashed, nothing to parse.
+                    h.feed(&Arc::new(chunk));
+                }
             } else {
                 let starts_file = job.is_none();
-                let job =
-                    job.get_or_insert_with(|| Arc::new(make_job(config, p, id, chunk.bytes())));
+                let job = job.get_or_insert_with(|| {
+                    Arc::new(make_job(config, p, id, &as_lf(le, chunk.bytes()), le))
+                });
                 let chunk = Arc::new(chunk);
                 if let Some(h) = &hasher {
                     h.feed(&chunk);
@@ -523,12 +565,33 @@ impl AccessReader<'_> {
     }
 }
 
-fn make_job(config: &CaseConfig, p: &Planned, id: SourceId, head: &[u8]) -> Job {
+/// `\r` when `head` has a CR and no LF (a CR-only file), else `\n`.
+fn line_end_of(head: &[u8]) -> u8 {
+    if memchr::memchr(b'\n', head).is_none() && memchr::memchr(b'\r', head).is_some() {
+        b'\r'
+    } else {
+        b'\n'
+    }
+}
+
+/// `bytes` with `line_end` bytes turned into `\n` (borrowed when `line_end` is `\n`).
+fn as_lf(line_end: u8, bytes: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    if line_end == b'\n' {
+        std::borrow::Cow::Borrowed(bytes)
+    } else {
+        std::borrow::Cow::Owned(
+            bytes.iter().map(|&b| if b == line_end { b'\n' } else { b }).collect(),
+        )
+    }
+}
+
+fn make_job(config: &CaseConfig, p: &Planned, id: SourceId, head: &[u8], line_end: u8) -> Job {
     // As many lines as a live follow's decoder looks at, so `analyze` and `watch` agree.
     let format = p.access_format.or_else(|| access::detect_first(head, DETECT_LINES));
     let filter = config.client_filter();
     Job {
         source: id,
+        line_end,
         format,
         options: ParseOptions {
             default_tz: config.timezone,

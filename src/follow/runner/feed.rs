@@ -30,6 +30,8 @@ impl Pending {
     fn visit(&mut self, filter: &ClientFilter, r: &Request) {
         self.count += 1;
         match r.client {
+            // An unknown external client (junk X-Forwarded-For): the correlator counts it.
+            None if r.forwarded_unknown => self.events.push(Event::Request(r.clone())),
             None => *self.unattributed.entry(r.source).or_insert(0) += 1,
             Some(ip) if !filter.is_external(ip) => {
                 let minute = r.time.timestamp().div_euclid(60);
@@ -133,6 +135,7 @@ impl<'a> Feed<'a> {
                     format: decoder.format().name(),
                     incomplete: decoder.scan_summary().is_some_and(|s| s.incomplete),
                     bytes: std::mem::take(bytes),
+                    runs: decoder.scan_runs().to_vec(),
                 });
             }
         }

@@ -77,14 +77,13 @@ impl Tailer {
 
     /// The glob's current matches, sorted; an error when the pattern's directory is unreadable.
     fn list(&self) -> Result<Vec<PathBuf>, String> {
-        let paths = glob::glob(&self.pattern).map_err(|e| format!("bad pattern: {e}"))?;
-        let mut out = Vec::new();
-        for entry in paths {
-            match entry {
-                Ok(p) => out.push(p),
-                Err(e) => return Err(format!("{}: {}", e.path().display(), e.error())),
+        // The shared expansion: no walk through a directory symlink cycle.
+        let mut out = crate::ingest::expand::expand_glob(&self.pattern).map_err(|e| match e {
+            crate::ingest::expand::ExpandError::Pattern { message, .. } => {
+                format!("bad pattern: {message}")
             }
-        }
+            e @ crate::ingest::expand::ExpandError::Io { .. } => e.to_string(),
+        })?;
         let base = literal_base(&self.pattern);
         if out.is_empty() && !base.as_os_str().is_empty() && !base.is_dir() {
             return Err(format!("directory {} does not exist", base.display()));

@@ -16,25 +16,20 @@ use super::escape::push_escaped_field;
 use super::fields::{decimal_to_us, parse_ip_port, parse_status, parse_u64, split_first_last};
 use super::time::parse_iso;
 use super::tokens::Cursor;
-use super::{LineOutcome, ParseOptions, Scratch};
+use super::{LineOutcome, Scratch};
 use crate::ingest::access::escape::push_escaped;
 use crate::model::Request;
 
 const TYPES: [&[u8]; 6] = [b"http", b"https", b"h2", b"grpcs", b"ws", b"wss"];
 
-pub(crate) fn parse(
-    line: &[u8],
-    opts: &ParseOptions,
-    sc: &mut Scratch,
-    out: &mut Request,
-) -> LineOutcome {
+pub(crate) fn parse(line: &[u8], sc: &mut Scratch, out: &mut Request) -> LineOutcome {
     let mut words = line.split(|&b| b == b' ');
     let first = words.next().unwrap_or_default();
     if first == b"tls" {
         return LineOutcome::Skipped;
     }
     let mut classic = false;
-    if parse_iso(first, opts.default_tz).is_some() {
+    if parse_iso(first, chrono_tz::UTC).is_some() {
         // A connection-log line has `client_ip client_port`; a classic ELB line has
         // `elb client:port` (the ALB layout without its leading type).
         let _elb = words.next();
@@ -43,7 +38,7 @@ pub(crate) fn parse(
         }
         classic = true;
     }
-    match parse_inner(line, classic, opts, sc, out) {
+    match parse_inner(line, classic, sc, out) {
         Ok(()) => LineOutcome::Request,
         Err(e) => LineOutcome::Malformed(e),
     }
@@ -52,7 +47,6 @@ pub(crate) fn parse(
 fn parse_inner(
     line: &[u8],
     classic: bool,
-    opts: &ParseOptions,
     sc: &mut Scratch,
     out: &mut Request,
 ) -> Result<(), String> {
@@ -64,8 +58,9 @@ fn parse_inner(
         }
     }
     let time = cur.bare("time")?;
+    // UTC by AWS's definition of the format (written with a `Z`): never a zone to assume.
     (out.time, out.utc_offset_secs) =
-        parse_iso(time, opts.default_tz).ok_or("time: not an ISO 8601 time")?;
+        parse_iso(time, chrono_tz::UTC).ok_or("time: not an ISO 8601 time")?;
     let _elb = cur.bare("elb")?;
     let client = cur.bare("client:port")?;
     out.peer = parse_ip_port(client);

@@ -10,7 +10,7 @@
 
 use super::fields::{decimal_to_us, parse_ip_loose, parse_status, parse_u64, trim};
 use super::json::{JVal, for_each_item, for_each_member, push_json_str};
-use super::time::{parse_any, parse_epoch_secs};
+use super::time::{parse_any_noting, parse_epoch_secs};
 use super::{LineOutcome, ParseOptions, Scratch};
 use crate::model::Request;
 
@@ -64,7 +64,7 @@ fn parse_inner(
     }
     let stamp = match top.ts.ok_or("ts: missing")? {
         JVal::Num(n) => parse_epoch_secs(n),
-        JVal::Str(s) => parse_any(trim(s), opts.default_tz),
+        JVal::Str(s) => parse_any_noting(trim(s), opts.default_tz, &mut sc.zone_assumed),
         _ => None,
     };
     (out.time, out.utc_offset_secs) = stamp.ok_or("ts: not a recognised timestamp")?;

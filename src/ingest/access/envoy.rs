@@ -13,7 +13,7 @@
 use super::escape::{LineText, push_escaped_field};
 use super::fields::{decimal_to_us, parse_ip_loose, parse_status, parse_u64, split_request_line};
 use super::json_table::{Slot, fill, gather};
-use super::time::parse_iso;
+use super::time::parse_iso_noting;
 use super::tokens::{Cursor, Tok};
 use super::{LineOutcome, ParseOptions, Scratch};
 use crate::model::Request;
@@ -72,8 +72,8 @@ fn parse_text_inner(
         .strip_prefix(b"[")
         .and_then(|t| t.strip_suffix(b"]"))
         .ok_or("start_time: not in [brackets]")?;
-    (out.time, out.utc_offset_secs) =
-        parse_iso(t, opts.default_tz).ok_or("start_time: not an ISO 8601 time")?;
+    (out.time, out.utc_offset_secs) = parse_iso_noting(t, opts.default_tz, &mut sc.zone_assumed)
+        .ok_or("start_time: not an ISO 8601 time")?;
     let request = cur.quoted("request")?;
     split_request_line(&LineText::new(request), request, out, &mut sc.buf);
     out.status = parse_status(cur.bare("response_code")?).ok_or("response_code: not a number")?;

@@ -97,10 +97,18 @@ pub(crate) fn trim(mut s: &[u8]) -> &[u8] {
     s
 }
 
-/// True when every comma-separated entry is an address (an X-Forwarded-For value).
+/// True when a value reads as an X-Forwarded-For chain: its right-most entry is an address
+/// (the hop the nearest proxy appended). The entries left of it are whatever the client
+/// sent, junk included (`x, 203.0.113.66`): requiring every entry to be an address let an
+/// attacker drop the whole chain with one junk entry and hide behind the proxy.
 pub(crate) fn looks_like_xff(raw: &[u8]) -> bool {
     let raw = trim(raw);
-    !raw.is_empty() && raw.split(|&b| b == b',').all(|e| parse_ip_loose(e).is_some())
+    !raw.is_empty()
+        && raw
+            .rsplit(|&b| b == b',')
+            .map(trim)
+            .find(|e| !e.is_empty() && *e != b"-")
+            .is_some_and(|e| parse_ip_loose(e).is_some())
 }
 
 /// Characters a host name, `host:port` or a bare address can contain (also `-`).

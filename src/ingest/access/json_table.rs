@@ -7,7 +7,7 @@ use super::fields::{
     decimal_to_us, parse_ip_loose, parse_status, parse_u64, split_request_line, trim,
 };
 use super::json::{JVal, for_each_member, push_json_str};
-use super::time::{parse_any, parse_epoch_secs};
+use super::time::{parse_any_noting, parse_epoch_secs};
 use super::{LineOutcome, ParseOptions, Scratch};
 use crate::model::Request;
 
@@ -107,7 +107,7 @@ fn fill_inner(
     let time = g.get(Slot::Time).ok_or("time: missing")?;
     let stamp = match time {
         JVal::Num(n) => parse_epoch_secs(n),
-        JVal::Str(s) => parse_any(trim(s), opts.default_tz),
+        JVal::Str(s) => parse_any_noting(trim(s), opts.default_tz, &mut sc.zone_assumed),
         _ => None,
     };
     (out.time, out.utc_offset_secs) = stamp.ok_or("time: not a recognised timestamp")?;

@@ -58,10 +58,20 @@ fn resolve_client_rules() {
         resolve_client(Some(ip("10.0.0.1")), "10.0.0.2, 127.0.0.1", &trusted),
         Some(ip("10.0.0.2"))
     );
-    // Garbage stops the walk at the last address accepted.
+    // Junk where the client should be: an unknown external client, never the proxy.
     assert_eq!(
-        resolve_client(Some(ip("10.0.0.1")), "9.9.9.9, unknown, 10.0.0.5", &trusted),
-        Some(ip("10.0.0.5"))
+        resolve_forwarded(Some(ip("10.0.0.1")), "9.9.9.9, unknown, 10.0.0.5", &trusted),
+        Resolved::UnknownExternal
+    );
+    assert_eq!(resolve_client(Some(ip("10.0.0.1")), "9.9.9.9, unknown, 10.0.0.5", &trusted), None);
+    // Junk an attacker put left of the address its proxy appended is never reached.
+    assert_eq!(
+        resolve_forwarded(Some(ip("10.0.0.1")), "x, 203.0.113.66", &trusted),
+        Resolved::Client(ip("203.0.113.66"))
+    );
+    assert_eq!(
+        resolve_forwarded(Some(ip("10.0.0.1")), "x, 203.0.113.66, 10.0.0.3", &trusted),
+        Resolved::Client(ip("203.0.113.66"))
     );
     // Trusted peer, no XFF: the peer.
     assert_eq!(resolve_client(Some(ip("10.0.0.1")), "-", &trusted), Some(ip("10.0.0.1")));

@@ -3,7 +3,9 @@
 //!
 //! Zone-less times are interpreted in the configured default zone; in a DST gap (a local
 //! time that never existed) the offset in force just before the gap is used, so a line is
-//! never lost to a clock change.
+//! never lost to a clock change. The `*_noting` variants (and [`ClfCache`]) also record that
+//! a zone had to be assumed, so the source can say so in every output: a sticky flag per
+//! parser, set on the slow path only (a cached time was flagged when it was first parsed).
 
 use chrono::{
     DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, Offset, TimeZone, Timelike, Utc,
@@ -72,7 +74,13 @@ pub(crate) fn from_local(naive: NaiveDateTime, tz: chrono_tz::Tz) -> Option<Stam
 }
 
 /// CLF `dd/Mon/yyyy:HH:MM:SS +hhmm` (the offset may be absent: then `tz`).
+#[cfg(test)]
 pub(crate) fn parse_clf(b: &[u8], tz: chrono_tz::Tz) -> Option<Stamp> {
+    parse_clf_noting(b, tz, &mut false)
+}
+
+/// [`parse_clf`], setting `assumed` when the time had no offset and was read in `tz`.
+pub(crate) fn parse_clf_noting(b: &[u8], tz: chrono_tz::Tz, assumed: &mut bool) -> Option<Stamp> {
     if b.len() < 20 || b[2] != b'/' || b[6] != b'/' || b[11] != b':' {
         return None;
     }
@@ -82,7 +90,9 @@ pub(crate) fn parse_clf(b: &[u8], tz: chrono_tz::Tz) -> Option<Stamp> {
     let naive = hms(NaiveDate::from_ymd_opt(year as i32, mon, day)?, &b[12..20])?;
     let rest = &b[20..];
     if rest.is_empty() {
-        return from_local(naive, tz);
+        let stamp = from_local(naive, tz)?;
+        *assumed = true;
+        return Some(stamp);
     }
     let rest = rest.strip_prefix(b" ")?;
     with_offset(naive, offset(rest)?)
@@ -97,6 +107,11 @@ fn hms(date: NaiveDate, b: &[u8]) -> Option<NaiveDateTime> {
 
 /// ISO 8601 / RFC 3339: `YYYY-MM-DD[T ]HH:MM:SS[.frac][Z|±hh:mm|±hhmm|±hh]`; no zone → `tz`.
 pub(crate) fn parse_iso(b: &[u8], tz: chrono_tz::Tz) -> Option<Stamp> {
+    parse_iso_noting(b, tz, &mut false)
+}
+
+/// [`parse_iso`], setting `assumed` when the time had no zone and was read in `tz`.
+pub(crate) fn parse_iso_noting(b: &[u8], tz: chrono_tz::Tz, assumed: &mut bool) -> Option<Stamp> {
     if b.len() < 19 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') {
         return None;
     }
@@ -113,7 +128,11 @@ pub(crate) fn parse_iso(b: &[u8], tz: chrono_tz::Tz) -> Option<Stamp> {
         rest = &frac[n..];
     }
     match rest {
-        b"" => from_local(naive, tz),
+        b"" => {
+            let stamp = from_local(naive, tz)?;
+            *assumed = true;
+            Some(stamp)
+        }
         b"Z" | b"z" => with_offset(naive, 0),
         _ => with_offset(naive, offset(rest)?),
     }
@@ -146,9 +165,12 @@ pub(crate) fn parse_epoch_secs(b: &[u8]) -> Option<Stamp> {
     Some((dt, 0))
 }
 
-/// Any of the timestamp shapes JSON logs use: RFC 3339, CLF, or epoch seconds.
-pub(crate) fn parse_any(b: &[u8], tz: chrono_tz::Tz) -> Option<Stamp> {
-    parse_iso(b, tz).or_else(|| parse_clf(b, tz)).or_else(|| parse_epoch_secs(b))
+/// Any of the timestamp shapes JSON logs use: RFC 3339, CLF, or epoch seconds; `assumed` is
+/// set when the time had no zone and was read in `tz`.
+pub(crate) fn parse_any_noting(b: &[u8], tz: chrono_tz::Tz, assumed: &mut bool) -> Option<Stamp> {
+    parse_iso_noting(b, tz, assumed)
+        .or_else(|| parse_clf_noting(b, tz, assumed))
+        .or_else(|| parse_epoch_secs(b))
 }
 
 /// One-entry cache for CLF timestamps: consecutive lines share their second, so parsing
@@ -165,6 +187,9 @@ pub(crate) struct ClfCache {
     value: Option<Stamp>,
     /// `HH:MM:SS` of `key` in seconds since midnight.
     key_secs: u32,
+    /// A time without an offset was read in the default zone (sticky; set by the full parse,
+    /// which every distinct zone-less string goes through once).
+    pub(crate) zone_assumed: bool,
 }
 
 /// Byte offsets inside a CLF time string `dd/Mon/yyyy:HH:MM:SS +hhmm`.
@@ -182,7 +207,7 @@ impl ClfCache {
                 return Some(v);
             }
         }
-        let v = parse_clf(b, tz);
+        let v = parse_clf_noting(b, tz, &mut self.zone_assumed);
         if let Some(stamp) = v
             && b.len() <= self.key.len()
             && let Some(secs) = hms_secs(&b[CLF_HMS])
@@ -337,6 +362,36 @@ mod tests {
         assert_eq!(s(parse_epoch_secs(b"1716723772.601")), "2024-05-26T11:42:52.601Z 0");
         assert!(parse_epoch_secs(b"12a").is_none());
         assert!(parse_iso(b"2020-13-01T00:00:00Z", utc).is_none());
+    }
+
+    #[test]
+    fn only_times_without_zone_note_an_assumed_zone() {
+        let la = chrono_tz::America::Los_Angeles;
+        for (text, assumed) in [
+            (&b"2016-03-26 07:13:31"[..], true),
+            (b"2016-03-26T07:13:31.5", true),
+            (b"26/Mar/2016:07:13:31", true),
+            (b"2016-03-26T07:13:31Z", false),
+            (b"2016-03-26T07:13:31-07:00", false),
+            (b"26/Mar/2016:07:13:31 -0700", false),
+            (b"1459001611", false),
+            (b"1459001611.25", false),
+            (b"not a time", false),
+        ] {
+            let mut noted = false;
+            let stamp = parse_any_noting(text, la, &mut noted);
+            assert_eq!(noted, assumed, "{}", String::from_utf8_lossy(text));
+            if assumed {
+                // Read in the given zone: 07:13:31 PDT is 14:13:31Z.
+                assert_eq!(stamp.map(|s| s.0.timestamp() % 86_400), Some(14 * 3600 + 13 * 60 + 31));
+            }
+        }
+        let mut c = ClfCache::default();
+        c.parse(b"26/Mar/2016:07:13:31 -0700", la);
+        assert!(!c.zone_assumed);
+        c.parse(b"26/Mar/2016:07:13:31", la);
+        c.parse(b"26/Mar/2016:07:13:31", la);
+        assert!(c.zone_assumed, "sticky once a zone-less time was read");
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! httpx JSONL: `snake_case` keys (≥ v1.2.5) and the older kebab-case ones.
 //!
-//! Meaning: `failed: true` → `Unreachable`; a status code > 0 → `Open`; a record with neither
-//! is malformed (it proves nothing). Time: the record's `timestamp`.
+//! Meaning: `failed: true` → `Unreachable`; a status code > 0 → `Open` (`HostFinding` when no
+//! port can be told: not port evidence); a record with neither is malformed (it proves
+//! nothing). Time: the record's `timestamp`.
 //!
 //! Target: the address from `host_ip` (≥ v1.7.4), else `host` when it is an IP (≤ v1.7.3);
 //! the hostname from `host` when it is a name, else from `url`, else from `input`; the port
@@ -82,7 +83,8 @@ fn parse(line: u64, bytes: &[u8], cx: &Cx) -> Result<ScanObservation, ScanRecord
         let status = status.to_string();
         let server = rec.webserver.map(|w| format!("[{w}]"));
         let title = rec.title.unwrap_or_default();
-        (PortState::Open, details([status.as_str(), &title, server.as_deref().unwrap_or("")]))
+        let state = if port.is_some() { PortState::Open } else { PortState::HostFinding };
+        (state, details([status.as_str(), &title, server.as_deref().unwrap_or("")]))
     } else {
         return Err(ScanRecordError::Field {
             line,
@@ -99,6 +101,8 @@ fn parse(line: u64, bytes: &[u8], cx: &Cx) -> Result<ScanObservation, ScanRecord
         port,
         transport: Transport::Tcp,
         state,
+        scanner_state: None,
+        covered: None,
         tool: ScanTool::Httpx,
         details,
     })

@@ -3,7 +3,9 @@
 //!
 //! Meaning: a `status` record is `Open` (masscan only reports what answered; its silence proves
 //! nothing). An explicit `closed` status (`--show closed`) is kept as `Closed`; other statuses
-//! (`up` from ARP, `unknown`) carry no port state and are counted in a note. A banner record is
+//! (`up` from ARP, `unknown`) carry no port state and are counted in a note. ICMP echo replies
+//! and ARP answers (`"proto":"icmp","port":0` in every layout) are host liveness, never a port:
+//! the host is counted, no observation is made. A banner record is
 //! an `Open` observation whose `details` carry the service name and banner text. The same
 //! record (ip, port, protocol, time, and for banners service and text) repeated in one file is
 //! emitted once.
@@ -19,7 +21,7 @@ use crate::model::{PortState, ScanObservation, ScanTool, Transport};
 
 use super::ScanRecordError;
 use super::json_tool::RecordParser;
-use super::tally::Cx;
+use super::tally::{Cx, HostKey};
 use super::target::parse_ip;
 use super::value::{StrOrNum, details, epoch_seconds, json_record};
 
@@ -51,10 +53,18 @@ pub struct MasscanCore {
     seen: HashSet<DedupeKey>,
     duplicates: u64,
     other_status: u64,
+    /// ICMP/ARP replies: host liveness, not ports.
+    liveness: u64,
 }
 
 impl MasscanCore {
     pub fn record(&mut self, rec: MasscanRecord, cx: &mut Cx, out: &mut Vec<ScanObservation>) {
+        if rec.transport == Transport::Ip {
+            // `icmp`/`arp`: the host answered; that says nothing about any port.
+            self.liveness += 1;
+            cx.host(HostKey::Ip(rec.address));
+            return;
+        }
         let (state, kind, text_hash) = match &rec.kind {
             RecordKind::Status(status) => match status.as_str() {
                 "open" => (PortState::Open, 0, 0),
@@ -90,6 +100,8 @@ impl MasscanCore {
             port: Some(rec.port),
             transport: rec.transport,
             state,
+            scanner_state: None,
+            covered: None,
             tool: ScanTool::Masscan,
             details,
         };
@@ -101,6 +113,12 @@ impl MasscanCore {
         let mut notes = Vec::new();
         if self.duplicates > 0 {
             notes.push(format!("{} repeated records (same ip:port:time) skipped", self.duplicates));
+        }
+        if self.liveness > 0 {
+            notes.push(format!(
+                "{} ICMP/ARP replies are host liveness, not ports: hosts counted, no observation",
+                self.liveness
+            ));
         }
         if self.other_status > 0 {
             notes.push(format!(

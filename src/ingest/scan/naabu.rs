@@ -89,6 +89,8 @@ fn parse(line: u64, bytes: &[u8], cx: &Cx) -> Result<ScanObservation, ScanRecord
         port: Some(port),
         transport,
         state: PortState::Open,
+        scanner_state: None,
+        covered: None,
         tool: ScanTool::Naabu,
         details: details([
             rec.name.as_deref().unwrap_or(""),

@@ -2,28 +2,34 @@
 //!
 //! The format has **no per-host times**: only `# Nmap … scan initiated <ctime>` and `# Nmap done
 //! at <ctime>` comments, in the scanner's local time without a zone (read in
-//! [`ScanOptions::default_tz`](super::ScanOptions)). Following the nmap XML rule for hosts
-//! without times, every observation gets the `done` time; hosts therefore wait until that line
-//! (or the end of input, where the `initiated` time is used and the file is incomplete).
+//! [`ScanOptions::default_tz`](super::ScanOptions) by `Cx::local_ctime`, which marks the
+//! source `zone_assumed`). The `initiated` comment also names the run (command line after
+//! `as:`, local start) so an XML copy of the same run is recognised. Following the nmap XML
+//! rule for hosts without times, every observation gets the `done` time; hosts therefore
+//! wait until that line (or the end of input, where the `initiated` time is used and the
+//! file is incomplete).
 //!
 //! Host lines are TAB-separated fields: `Host: <ip> (<name>)`, then `Status: Up|Down` or
 //! `Ports: <entries>` and `Ignored State: <state> (<n>)`. The same host usually appears on
 //! several lines; they are merged (a port seen twice is kept once). A `Ports:` entry is seven
 //! `/`-separated subfields (`port/state/proto/owner/service/rpc/version/`), entries separated by
-//! `, `; nmap writes `|` for a `/` inside a subfield. Down hosts become `Unreachable` for each
-//! port of `# Ports scanned:` (one host-level observation above 1024 ports).
+//! `, `; nmap writes `|` for a `/` inside a subfield. States map as in nmap XML
+//! (`open|filtered`, `closed|filtered`, `unfiltered` are `Ambiguous`, nmap's word kept). A down
+//! host is one `Unreachable` observation carrying the ports of `# Ports scanned:` (else the
+//! `-p` of the command line in the `initiated … as:` header) as shared ranges.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
 
-use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 
-use crate::model::{PortState, ScanObservation, ScanTool, Transport};
+use crate::model::{PortState, ScanObservation, ScanTool, ScannerState, Transport};
 
 use super::ScanRecordError;
+use super::clock::{ScanRun, collapse};
 use super::line_tool::LineParser;
 use super::tally::{Cx, HostKey};
-use super::target::{Covered, MAX_EXPANDED_PORTS, covered_ports, normalize_hostname, parse_ip};
+use super::target::{Covered, covered_ports, normalize_hostname, parse_ip, ports_from_args};
 use super::value::details;
 
 #[derive(Debug, Clone)]
@@ -32,6 +38,7 @@ struct PortEntry {
     port: u16,
     transport: Transport,
     state: PortState,
+    scanner_state: Option<ScannerState>,
     details: String,
 }
 
@@ -51,6 +58,8 @@ pub struct NmapGrepable {
     started: Option<DateTime<Utc>>,
     saw_done: bool,
     scanned: Vec<(Transport, String)>,
+    /// The `-p` lists of the `initiated … as:` command line, for a file without `# Ports scanned:`.
+    args_ports: Vec<(Transport, String)>,
     /// Line of the `# Ports scanned:` comment (for errors in it).
     scanned_line: u64,
     /// `scanned` expanded, computed at the first down host (reset with `scanned`).
@@ -103,14 +112,14 @@ impl LineParser for NmapGrepable {
             vec!["grepable output has no per-host times: evidence time is `# Nmap done`".into()];
         if self.unmapped_states > 0 {
             notes.push(format!(
-                "{} ports in states without exposure meaning (unfiltered…) skipped",
+                "{} ports in states without exposure meaning skipped",
                 self.unmapped_states
             ));
         }
         if self.down_without_ports > 0 {
             notes.push(format!(
-                "{} down hosts recorded once without ports (more than {MAX_EXPANDED_PORTS} \
-                 ports scanned, or no `# Ports scanned:` line)",
+                "{} down hosts in a scan without a port list (no `# Ports scanned:`, no `-p`): \
+                 negative evidence only for service addresses without a port",
                 self.down_without_ports
             ));
         }
@@ -128,13 +137,21 @@ impl NmapGrepable {
     ) -> Result<(), ScanRecordError> {
         if let Some(rest) = comment.strip_prefix("Nmap done at ") {
             let stamp = rest.split(" -- ").next().unwrap_or(rest);
-            let time = Self::ctime(line, stamp, cx)?;
+            let time = cx.local_ctime(line, stamp)?;
             self.saw_done = true;
             self.flush(time, cx, out);
         } else if comment.starts_with("Nmap ") && comment.contains(" scan initiated ") {
             let after = comment.split(" scan initiated ").nth(1).unwrap_or("");
-            let stamp = after.split(" as: ").next().unwrap_or(after);
-            self.started = Some(Self::ctime(line, stamp, cx)?);
+            let (stamp, args) = after.split_once(" as: ").unwrap_or((after, ""));
+            self.args_ports = ports_from_args(args).unwrap_or_default();
+            self.started = Some(cx.local_ctime(line, stamp)?);
+            if !args.trim().is_empty() {
+                cx.run(ScanRun {
+                    args: args.trim().to_owned(),
+                    started_local: collapse(stamp),
+                    started: None,
+                });
+            }
             self.saw_done = false;
             self.scanned.clear();
             self.covered = None;
@@ -157,21 +174,6 @@ impl NmapGrepable {
             }
         }
         Ok(())
-    }
-
-    /// A zone-less ctime (`Sat Mar 26 07:06:28 2016`) read in the configured zone.
-    fn ctime(line: u64, stamp: &str, cx: &Cx) -> Result<DateTime<Utc>, ScanRecordError> {
-        let collapsed = stamp.split_whitespace().collect::<Vec<_>>().join(" ");
-        let naive = NaiveDateTime::parse_from_str(&collapsed, "%a %b %e %H:%M:%S %Y");
-        naive
-            .ok()
-            .and_then(|n| cx.options.default_tz.from_local_datetime(&n).earliest())
-            .map(|t| t.with_timezone(&Utc))
-            .ok_or_else(|| ScanRecordError::Field {
-                line,
-                field: "ctime",
-                reason: format!("not a ctime date in the configured zone: `{stamp}`"),
-            })
     }
 
     fn host_line(&mut self, line: u64, text: &str) -> Result<(), ScanRecordError> {
@@ -254,6 +256,8 @@ impl NmapGrepable {
                 port: None,
                 transport: Transport::Tcp,
                 state: PortState::Unreachable,
+                scanner_state: None,
+                covered: None,
                 tool: ScanTool::Nmap,
                 details: "host down".into(),
             };
@@ -266,6 +270,7 @@ impl NmapGrepable {
                     port: Some(p.port),
                     transport: p.transport,
                     state: p.state,
+                    scanner_state: p.scanner_state,
                     details: p.details,
                     ..base.clone()
                 };
@@ -274,9 +279,11 @@ impl NmapGrepable {
         }
     }
 
+    /// The one observation of a down host: `Unreachable` for every port the scan covered.
     fn down(&mut self, base: &ScanObservation, cx: &mut Cx, out: &mut Vec<ScanObservation>) {
         let covered = self.covered.get_or_insert_with(|| {
-            let covered = covered_ports(&self.scanned);
+            let lists = if self.scanned.is_empty() { &self.args_ports } else { &self.scanned };
+            let covered = covered_ports(lists);
             for reason in &covered.errors {
                 cx.malformed(&ScanRecordError::Field {
                     line: self.scanned_line,
@@ -286,14 +293,10 @@ impl NmapGrepable {
             }
             covered
         });
-        if let Some(ports) = &covered.ports {
-            for &(transport, port) in ports {
-                cx.emit(ScanObservation { port: Some(port), transport, ..base.clone() }, out);
-            }
-        } else {
+        if covered.ports.is_none() {
             self.down_without_ports += 1;
-            cx.emit(base.clone(), out);
         }
+        cx.emit(ScanObservation { covered: covered.ports.clone(), ..base.clone() }, out);
     }
 }
 
@@ -314,14 +317,9 @@ fn parse_ports(line: u64, ports: &str) -> Result<Vec<Option<PortEntry>>, ScanRec
             "ip" => Transport::Ip,
             other => return Err(bad(format!("unknown protocol `{other}` for port {port}"))),
         };
-        let state = match group[1] {
-            "open" => PortState::Open,
-            "closed" => PortState::Closed,
-            "filtered" | "open|filtered" | "closed|filtered" => PortState::Filtered,
-            _ => {
-                entries.push(None);
-                continue;
-            }
+        let Some((state, scanner_state)) = ScannerState::map_nmap(group[1]) else {
+            entries.push(None);
+            continue;
         };
         let service = group[4].replace('|', "/");
         let version = group[6].replace('|', "/");
@@ -330,6 +328,7 @@ fn parse_ports(line: u64, ports: &str) -> Result<Vec<Option<PortEntry>>, ScanRec
             port,
             transport,
             state,
+            scanner_state,
             details: details([service.as_str(), version.as_str()]),
         }));
     }

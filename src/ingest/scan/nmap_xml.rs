@@ -12,9 +12,16 @@
 //! carrying the **first** IP address (IPv4 or IPv6; MAC ignored) and the **first** hostname
 //! (nmap lists the user-supplied name before PTR names); the other names are not split out.
 //!
-//! Down hosts yield one `Unreachable` observation per port of `scaninfo@services`; when the
-//! scan covered more than [`MAX_EXPANDED_PORTS`] ports, one host-level observation (no port)
-//! instead, with a note. `extraports` go to the summary, never become ports. `hosthint`,
+//! States: `open`, `closed`, `filtered` as named; `open|filtered`, `closed|filtered` and
+//! `unfiltered` are `Ambiguous` with nmap's word kept. A `portid` that is not a port (`99999`,
+//! `abc`, empty) is a malformed line naming the field; the port is skipped.
+//!
+//! A down host yields **one** `Unreachable` observation without a port, carrying the ports the
+//! scan covered (`scaninfo@services`, else the `-p` of `nmaprun@args`) as ranges shared by the
+//! whole run: memory grows with hosts, not hosts × ports. The correlator applies it to every
+//! service address of that host whose port is covered. `extraports` go to the summary, never
+//! become ports. Host liveness is never a port: masscan `-oX` ICMP/ARP replies
+//! (`protocol="icmp" portid="0"`) count the host and yield no observation. `hosthint`,
 //! task/progress elements and scripts are ignored.
 
 use chrono::{DateTime, Utc};
@@ -23,11 +30,13 @@ use quick_xml::errors::{Error as XmlError, SyntaxError};
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::reader::Reader;
 
-use crate::model::{PortState, ScanObservation, ScanTool, Transport};
+use crate::model::{PortState, ScanObservation, ScanTool, ScannerState, Transport};
 
 use super::ScanRecordError;
+use super::clock::{ScanRun, collapse};
 use super::tally::{Cx, HostKey};
-use super::target::{Covered, MAX_EXPANDED_PORTS, covered_ports, normalize_hostname, parse_ip};
+use super::target::ports_from_args;
+use super::target::{Covered, covered_ports, normalize_hostname, parse_ip};
 use super::value::{details, epoch_seconds};
 
 /// While feeding, an incomplete XML construct longer than this (bytes) is treated as garbage
@@ -37,7 +46,7 @@ const MAX_PENDING_EVENT: usize = 1024 * 1024;
 #[derive(Debug, Default)]
 struct PortBuilder {
     transport: Transport,
-    port: Option<u16>,
+    port: u16,
     state: String,
     service: String,
     product: String,
@@ -77,6 +86,8 @@ pub struct NmapXml {
     saw_end: bool,
     /// (transport, `scaninfo@services`) per scaninfo element.
     scaninfo: Vec<(Transport, String)>,
+    /// `nmaprun@args`, for the `-p` list when there is no scaninfo.
+    args: String,
     /// `scaninfo` expanded, computed at the first down host (reset with `scaninfo`).
     covered: Option<Covered>,
     host: Option<HostBuilder>,
@@ -85,6 +96,8 @@ pub struct NmapXml {
     unmapped_states: Vec<(String, u64)>,
     multi_address_hosts: u64,
     down_without_ports: u64,
+    /// masscan `-oX` ICMP/ARP replies: host liveness, not ports.
+    liveness: u64,
 }
 
 impl NmapXml {
@@ -137,9 +150,15 @@ impl NmapXml {
         }
         if self.down_without_ports > 0 {
             notes.push(format!(
-                "{} down hosts recorded once without ports (scan covered more than {} ports, \
-                 or had no scaninfo)",
-                self.down_without_ports, MAX_EXPANDED_PORTS
+                "{} down hosts in a scan without a port list (no scaninfo, no `-p`): negative \
+                 evidence only for service addresses without a port",
+                self.down_without_ports
+            ));
+        }
+        if self.liveness > 0 {
+            notes.push(format!(
+                "{} ICMP/ARP replies are host liveness, not ports: hosts counted, no observation",
+                self.liveness
             ));
         }
         if !self.pending.is_empty() {
@@ -294,10 +313,20 @@ impl NmapXml {
                     }
                 }
                 self.scaninfo.clear();
+                self.args = attr("args").unwrap_or_default();
                 self.covered = None;
                 self.finished = None;
                 self.saw_end = false;
                 self.run_start = attr("start").as_deref().and_then(epoch_seconds);
+                // The run's name, for recognising a `-oG` copy of it (`startstr` is local
+                // time: compared as text, never read as a time; `start` is the instant).
+                if let Some(args) = attr("args").filter(|a| !a.trim().is_empty()) {
+                    cx.run(ScanRun {
+                        args: args.trim().to_owned(),
+                        started_local: collapse(&attr("startstr").unwrap_or_default()),
+                        started: self.run_start,
+                    });
+                }
             }
             "scaninfo" => {
                 let transport = transport(&attr("protocol").unwrap_or_default());
@@ -327,12 +356,19 @@ impl NmapXml {
                     }
                 }
             }
-            _ => self.open_in_host(name.as_ref(), e, empty, cx),
+            _ => self.open_in_host(name.as_ref(), e, line, empty, cx),
         }
     }
 
     /// Elements that only mean something inside `<host>` (hosthint children are outside).
-    fn open_in_host(&mut self, name: &str, e: &BytesStart<'_>, empty: bool, cx: &mut Cx) {
+    fn open_in_host(
+        &mut self,
+        name: &str,
+        e: &BytesStart<'_>,
+        line: u64,
+        empty: bool,
+        cx: &mut Cx,
+    ) {
         let Some(host) = self.host.as_mut() else { return };
         let attr = |key: &str| attribute(e, key);
         match name {
@@ -355,9 +391,24 @@ impl NmapXml {
                 cx.extraports(&attr("state").unwrap_or_default(), count);
             }
             "port" => {
+                self.port = None;
+                let protocol = attr("protocol").unwrap_or_default();
+                if protocol == "icmp" || protocol == "arp" {
+                    self.liveness += 1;
+                    return;
+                }
+                let portid = attr("portid").unwrap_or_default();
+                let Ok(number) = portid.trim().parse::<u16>() else {
+                    cx.malformed(&ScanRecordError::Field {
+                        line,
+                        field: "port@portid",
+                        reason: format!("not a port number (0-65535): `{portid}`; port skipped"),
+                    });
+                    return;
+                };
                 let port = PortBuilder {
-                    transport: transport(&attr("protocol").unwrap_or_default()),
-                    port: attr("portid").and_then(|p| p.trim().parse().ok()),
+                    transport: transport(&protocol),
+                    port: number,
                     ..PortBuilder::default()
                 };
                 if empty {
@@ -404,23 +455,26 @@ impl NmapXml {
             port: None,
             transport: Transport::Tcp,
             state: PortState::Unreachable,
+            scanner_state: None,
+            covered: None,
             tool: ScanTool::Nmap,
             details: String::new(),
         };
         let mut observations = Vec::new();
         if host.status == "down" {
-            self.down_observations(&base, cx, &mut observations);
+            observations.push(self.down_observation(base, cx));
         } else {
             for port in &host.ports {
-                let Some(state) = self.map_state(&port.state) else { continue };
+                let Some((state, scanner_state)) = self.map_state(&port.state) else { continue };
                 let service = match (port.tunnel.as_str(), port.service.as_str()) {
                     ("", name) => name.to_owned(),
                     (tunnel, name) => format!("{tunnel}/{name}"),
                 };
                 observations.push(ScanObservation {
-                    port: port.port,
+                    port: Some(port.port),
                     transport: port.transport,
                     state,
+                    scanner_state,
                     details: details([service.as_str(), &port.product, &port.version]),
                     ..base.clone()
                 });
@@ -433,14 +487,17 @@ impl NmapXml {
         }
     }
 
-    fn down_observations(
-        &mut self,
-        base: &ScanObservation,
-        cx: &mut Cx,
-        observations: &mut Vec<ScanObservation>,
-    ) {
+    /// The one observation of a down host: `Unreachable` for every port the scan covered.
+    fn down_observation(&mut self, base: ScanObservation, cx: &mut Cx) -> ScanObservation {
         let covered = self.covered.get_or_insert_with(|| {
-            let covered = covered_ports(&self.scaninfo);
+            let from_args;
+            let lists = if self.scaninfo.iter().any(|(_, l)| !l.trim().is_empty()) {
+                &self.scaninfo
+            } else {
+                from_args = ports_from_args(&self.args).unwrap_or_default();
+                &from_args
+            };
+            let covered = covered_ports(lists);
             for reason in &covered.errors {
                 cx.malformed(&ScanRecordError::Field {
                     line: base.line,
@@ -450,32 +507,21 @@ impl NmapXml {
             }
             covered
         });
-        let down = ScanObservation { details: "host down".into(), ..base.clone() };
-        if let Some(ports) = &covered.ports {
-            observations.extend(ports.iter().map(|&(transport, port)| ScanObservation {
-                port: Some(port),
-                transport,
-                ..down.clone()
-            }));
-        } else {
+        if covered.ports.is_none() {
             self.down_without_ports += 1;
-            observations.push(down);
         }
+        ScanObservation { details: "host down".into(), covered: covered.ports.clone(), ..base }
     }
 
-    fn map_state(&mut self, state: &str) -> Option<PortState> {
-        match state {
-            "open" => Some(PortState::Open),
-            "closed" => Some(PortState::Closed),
-            "filtered" | "open|filtered" | "closed|filtered" => Some(PortState::Filtered),
-            other => {
-                match self.unmapped_states.iter_mut().find(|(s, _)| s == other) {
-                    Some((_, n)) => *n += 1,
-                    None => self.unmapped_states.push((other.to_owned(), 1)),
-                }
-                None
+    fn map_state(&mut self, state: &str) -> Option<(PortState, Option<ScannerState>)> {
+        let mapped = ScannerState::map_nmap(state);
+        if mapped.is_none() {
+            match self.unmapped_states.iter_mut().find(|(s, _)| s == state) {
+                Some((_, n)) => *n += 1,
+                None => self.unmapped_states.push((state.to_owned(), 1)),
             }
         }
+        mapped
     }
 }
 

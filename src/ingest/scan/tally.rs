@@ -3,12 +3,15 @@
 //! Every observation goes out through [`Cx::emit`] so the counts in the summary always equal
 //! what the caller received.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::net::IpAddr;
 
 use crate::ingest::stats::MALFORMED_SAMPLES;
-use crate::model::{ScanObservation, SourceId};
+use crate::model::{ScanObservation, ScannerState, SourceId};
 
+use chrono::{DateTime, TimeZone, Utc};
+
+use super::clock::{ScanRun, parse_ctime};
 use super::{ScanOptions, ScanRecordError, ScanSummary};
 
 /// Identity of a host for the `hosts` count: the address when known, else the hostname.
@@ -39,6 +42,8 @@ pub struct Cx {
     hosts: HashSet<HostKey>,
     /// Line of the last malformed record, so a line with several problems counts once.
     last_malformed_line: Option<u64>,
+    /// `Ambiguous` observations by the scanner's own word.
+    words: BTreeMap<ScannerState, u64>,
 }
 
 impl Cx {
@@ -50,6 +55,7 @@ impl Cx {
             summary: ScanSummary::default(),
             hosts: HashSet::new(),
             last_malformed_line: None,
+            words: BTreeMap::new(),
         }
     }
 
@@ -59,6 +65,9 @@ impl Cx {
             self.host(key);
         }
         self.summary.observations += 1;
+        if let Some(word) = obs.scanner_state {
+            *self.words.entry(word).or_insert(0) += 1;
+        }
         *self.summary.by_state.entry(obs.state).or_insert(0) += 1;
         out.push(obs);
     }
@@ -93,6 +102,34 @@ impl Cx {
         }
     }
 
+    /// The shared zone-aware reading of a scanner's zone-less ctime (`Sat Mar 26 07:06:28
+    /// 2016`): the local time in [`ScanOptions::default_tz`] (the earlier instant when a
+    /// clock change makes it ambiguous), and the source is marked `zone_assumed`. Only for
+    /// times that evidence takes: a file that has an exact instant for the same moment
+    /// uses that instead (see `clock.rs`).
+    pub fn local_ctime(
+        &mut self,
+        line: u64,
+        stamp: &str,
+    ) -> Result<DateTime<Utc>, ScanRecordError> {
+        let tz = self.options.default_tz;
+        let time = parse_ctime(stamp)
+            .and_then(|n| tz.from_local_datetime(&n).earliest())
+            .map(|t| t.with_timezone(&Utc))
+            .ok_or_else(|| ScanRecordError::Field {
+                line,
+                field: "ctime",
+                reason: format!("not a ctime date in the configured zone: `{stamp}`"),
+            })?;
+        self.summary.zone_assumed = true;
+        Ok(time)
+    }
+
+    /// Record a run the file names (nmap `nmaprun`, `-oG` `scan initiated … as:`).
+    pub fn run(&mut self, run: ScanRun) {
+        self.summary.runs.push(run);
+    }
+
     pub fn set_incomplete(&mut self) {
         self.summary.incomplete = true;
     }
@@ -100,5 +137,20 @@ impl Cx {
     #[must_use]
     pub fn summary(&self) -> &ScanSummary {
         &self.summary
+    }
+
+    /// Notes naming the scanner's words behind the `ambiguous` count.
+    #[must_use]
+    pub fn word_notes(&self) -> Vec<String> {
+        self.words
+            .iter()
+            .map(|(word, n)| {
+                format!(
+                    "{n} ports `{}`: ambiguous, the scanner could not tell (neither positive \
+                     nor negative evidence)",
+                    word.as_str()
+                )
+            })
+            .collect()
     }
 }

@@ -8,7 +8,7 @@
 
 use std::net::IpAddr;
 
-use crate::model::Transport;
+use crate::model::{CoveredPorts, PortRange, Transport};
 
 /// Where a scanner said it probed: any of the three parts may be unknown.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -104,24 +104,11 @@ fn split_host_port(authority: &str) -> (&str, Option<u16>) {
     }
 }
 
-/// A port list as scanners summarise it: `1-3,443,T:8080`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PortList {
-    /// Every port, expanded (at most [`MAX_EXPANDED_PORTS`]).
-    Ports(Vec<u16>),
-    /// More ports than we are willing to invent one observation each for.
-    TooMany(u64),
-}
-
-/// Above this many ports a down host is recorded as one host-level observation plus a note,
-/// instead of one `Unreachable` observation per port.
-pub const MAX_EXPANDED_PORTS: u64 = 1024;
-
-/// Expand nmap's `scaninfo@services` / `# Ports scanned: TCP(n;list)` lists. Protocol prefixes
-/// (`T:`, `U:`) are ignored. `Err` names the first element that is not a port or range.
-pub fn expand_ports(list: &str) -> Result<PortList, String> {
+/// Parse nmap's `scaninfo@services` / `# Ports scanned: TCP(n;list)` lists (`1-3,443,T:8080`)
+/// into sorted, merged ranges. Protocol prefixes (`T:`, `U:`) are ignored: the caller knows the
+/// list's protocol. `Err` names the first element that is not a port or range.
+pub fn port_ranges(list: &str) -> Result<Vec<(u16, u16)>, String> {
     let mut ranges = Vec::new();
-    let mut total: u64 = 0;
     for item in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
         let item = item.split_once(':').map_or(item, |(_, ports)| ports);
         let (lo, hi) = match item.split_once('-') {
@@ -129,29 +116,73 @@ pub fn expand_ports(list: &str) -> Result<PortList, String> {
             None => (item.parse::<u16>(), item.parse::<u16>()),
         };
         match (lo, hi) {
-            (Ok(lo), Ok(hi)) if lo <= hi => {
-                total += u64::from(hi - lo) + 1;
-                ranges.push((lo, hi));
-            }
+            (Ok(lo), Ok(hi)) if lo <= hi => ranges.push((lo, hi)),
             _ => return Err(format!("`{item}` is not a port or port range")),
         }
     }
-    if total > MAX_EXPANDED_PORTS {
-        return Ok(PortList::TooMany(total));
+    ranges.sort_unstable();
+    let mut merged: Vec<(u16, u16)> = Vec::with_capacity(ranges.len());
+    for (lo, hi) in ranges {
+        match merged.last_mut() {
+            Some(prev) if u32::from(lo) <= u32::from(prev.1) + 1 => prev.1 = prev.1.max(hi),
+            _ => merged.push((lo, hi)),
+        }
     }
-    let mut ports: Vec<u16> = ranges.into_iter().flat_map(|(lo, hi)| lo..=hi).collect();
-    ports.sort_unstable();
-    ports.dedup();
-    Ok(PortList::Ports(ports))
+    Ok(merged)
 }
 
-/// The (transport, port) pairs a scan covered, from its per-protocol port lists (nmap
-/// `scaninfo@services`, `# Ports scanned:`), in list order. `ports` is `None` when the lists
-/// name no port or more than [`MAX_EXPANDED_PORTS`] in total (a down host then stands for
-/// "every scanned port" without listing them); `errors` describe list items that are not ports.
+/// The per-protocol port lists of an nmap command line's `-p` option (`-p 22,80`, `-p22`,
+/// `-p U:53,T:21-25`, `-p-` for every port), for scans whose output has no port list.
+/// `None` when the command line has no `-p`.
+#[must_use]
+pub fn ports_from_args(args: &str) -> Option<Vec<(Transport, String)>> {
+    let mut words = args.split_whitespace();
+    let mut list = None;
+    while let Some(word) = words.next() {
+        if word == "-p" {
+            list = words.next();
+        } else if let Some(rest) = word.strip_prefix("-p").filter(|r| !r.is_empty()) {
+            // `-p22`, `-p-`; not `-Pn` (capital) or other `-p…` long options.
+            if rest == "-" || rest.starts_with(|c: char| c.is_ascii_digit() || "TUS".contains(c)) {
+                list = Some(rest);
+            }
+        }
+    }
+    let list = list?;
+    if list == "-" {
+        return Some(vec![(Transport::Tcp, "1-65535".to_owned())]);
+    }
+    let mut lists: Vec<(Transport, String)> = Vec::new();
+    let mut current = Transport::Tcp;
+    for item in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let item = match item.split_once(':') {
+            Some((proto, ports)) => {
+                current = match proto {
+                    "U" => Transport::Udp,
+                    "S" => Transport::Sctp,
+                    _ => Transport::Tcp,
+                };
+                ports
+            }
+            None => item,
+        };
+        match lists.iter_mut().find(|(t, _)| *t == current) {
+            Some((_, l)) => {
+                l.push(',');
+                l.push_str(item);
+            }
+            None => lists.push((current, item.to_owned())),
+        }
+    }
+    Some(lists)
+}
+
+/// The ports a scan covered, from its per-protocol port lists (nmap `scaninfo@services`,
+/// `# Ports scanned:`, or the command line's `-p`), as shared ranges. `ports` is `None` when
+/// the lists name no port; `errors` describe list items that are not ports.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Covered {
-    pub ports: Option<Vec<(Transport, u16)>>,
+    pub ports: Option<CoveredPorts>,
     pub errors: Vec<String>,
 }
 
@@ -159,16 +190,18 @@ pub struct Covered {
 pub fn covered_ports(lists: &[(Transport, String)]) -> Covered {
     let mut covered = Covered::default();
     let mut all = Vec::new();
-    let mut too_many = false;
     for (transport, list) in lists {
-        match expand_ports(list) {
-            Ok(PortList::Ports(ports)) => all.extend(ports.into_iter().map(|p| (*transport, p))),
-            Ok(PortList::TooMany(_)) => too_many = true,
+        match port_ranges(list) {
+            Ok(ranges) => all.extend(ranges.into_iter().map(|(first, last)| PortRange {
+                transport: *transport,
+                first,
+                last,
+            })),
             Err(reason) => covered.errors.push(reason),
         }
     }
-    if !too_many && !all.is_empty() && all.len() as u64 <= MAX_EXPANDED_PORTS {
-        covered.ports = Some(all);
+    if !all.is_empty() {
+        covered.ports = Some(CoveredPorts(all.into()));
     }
     covered
 }
@@ -205,19 +238,39 @@ mod tests {
     }
 
     #[test]
-    fn port_lists_expand_or_summarise() {
-        assert_eq!(expand_ports("1-3,443,T:8080"), Ok(PortList::Ports(vec![1, 2, 3, 443, 8080])));
-        assert_eq!(expand_ports("1-65535"), Ok(PortList::TooMany(65535)));
-        assert!(expand_ports("1,x").unwrap_err().contains("`x`"));
-        assert!(expand_ports("9-3").is_err());
+    fn port_lists_become_merged_ranges() {
+        assert_eq!(port_ranges("1-3,443,T:8080,2-5"), Ok(vec![(1, 5), (443, 443), (8080, 8080)]));
+        assert_eq!(port_ranges("1-65535"), Ok(vec![(1, 65535)]));
+        assert!(port_ranges("1,x").unwrap_err().contains("`x`"));
+        assert!(port_ranges("9-3").is_err());
+        assert!(port_ranges("99999").is_err());
     }
 
     #[test]
-    fn coverage_limit_applies_to_all_protocols_together() {
+    fn command_line_port_lists() {
+        assert_eq!(ports_from_args("nmap -v -Pn 10.0.0.0/24"), None);
+        assert_eq!(
+            ports_from_args("nmap -p 22,80 -oX - 10.0.0.1"),
+            Some(vec![(Transport::Tcp, "22,80".to_owned())])
+        );
+        assert_eq!(
+            ports_from_args("nmap -sU -sS -pU:53,T:21-25,80 h"),
+            Some(vec![(Transport::Udp, "53".to_owned()), (Transport::Tcp, "21-25,80".to_owned())])
+        );
+        assert_eq!(ports_from_args("nmap -p- h"), Some(vec![(Transport::Tcp, "1-65535".into())]));
+    }
+
+    #[test]
+    fn coverage_is_ranges_over_all_protocols() {
         let tcp = (Transport::Tcp, "1-600".to_owned());
-        let udp = (Transport::Udp, "1-600".to_owned());
-        assert_eq!(covered_ports(std::slice::from_ref(&tcp)).ports.map(|p| p.len()), Some(600));
-        assert_eq!(covered_ports(&[tcp, udp]).ports, None);
+        let udp = (Transport::Udp, "53,1-600".to_owned());
+        let covered = covered_ports(&[tcp, udp]).ports.unwrap();
+        assert_eq!((covered.0.len(), covered.count()), (2, 1200));
+        assert!(covered.contains(600) && !covered.contains(601));
+        assert_eq!(
+            covered_ports(&[(Transport::Tcp, "1-65535".into())]).ports.unwrap().count(),
+            65535
+        );
         let bad = covered_ports(&[(Transport::Tcp, "22,x".to_owned())]);
         assert_eq!((bad.ports, bad.errors.len()), (None, 1));
     }

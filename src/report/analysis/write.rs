@@ -105,12 +105,29 @@ fn source<W: io::Write>(w: &mut Pretty<W>, s: &Source) {
             w.close(b'}');
         }
     }
+    if let Some(states) = &s.scan_states {
+        w.key("scan_states");
+        w.open(b'{');
+        for (state, n) in states {
+            w.key(state);
+            w.u64(*n);
+        }
+        w.close(b'}');
+    }
     w.key("oversized");
     w.u64(s.oversized);
     w.key("incomplete");
     w.bool(s.incomplete);
     w.key("errors");
     w.strs(&s.errors);
+    w.key("aliases");
+    w.strs(&s.aliases);
+    w.key("zone_assumed");
+    w.bool(s.zone_assumed);
+    w.key("assumed_zone");
+    w.opt_str(s.assumed_zone.as_deref());
+    w.key("duplicate_of");
+    w.opt_str(s.duplicate_of.as_deref());
     w.close(b'}');
 }
 
@@ -129,6 +146,8 @@ fn service<W: io::Write>(w: &mut Pretty<W>, s: &Service) {
         window(w, win);
     }
     w.close(b']');
+    w.key("forwarded_unknown_requests");
+    w.u64(s.forwarded_unknown_requests);
     w.key("coverage");
     coverage(w, &s.coverage);
     w.close(b'}');

@@ -82,6 +82,7 @@ fn scan(minutes: i64, state: PortState, line: u64) -> ScanMark {
     ScanMark {
         time: at(minutes),
         state,
+        scanner_state: None,
         tool: ScanTool::Nmap,
         external: true,
         target: "203.0.113.7:443".into(),
@@ -130,6 +131,10 @@ fn source(path: &str) -> SourceHealth {
         lines_per_sec: 0.0,
         lag_secs: None,
         unmatched: crate::model::snapshot::UnmatchedTargets::default(),
+        aliases: Vec::new(),
+        scan_states: std::collections::BTreeMap::new(),
+        zone_assumed: false,
+        duplicate_of: None,
     }
 }
 
@@ -147,6 +152,7 @@ fn evidence() -> Snapshot {
         external_clients: 2,
         internal_requests: 0,
         unattributed_requests: 0,
+        forwarded_unknown_requests: 0,
         first_external: None,
         first_non_scanner_success: None,
         scans: vec![scan(-40, PortState::Open, 7), scan(4, PortState::Filtered, 12)],

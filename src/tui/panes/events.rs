@@ -114,19 +114,27 @@ fn request_line(r: &Request, theme: Theme, tz: Tz, width: usize) -> Line<'static
 
 fn target_of(s: &ScanObservation) -> String {
     let host = s.address.map_or_else(|| clean(&s.hostname), |ip| ip.to_string());
-    match s.port {
-        Some(p) => format!("{host}:{p}"),
-        None => host,
+    match (s.port, &s.covered) {
+        (Some(p), _) => format!("{host}:{p}"),
+        // A down host stands for every port its scan covered.
+        (None, Some(covered)) => format!("{host} ({} ports scanned)", covered.count()),
+        (None, None) => host,
     }
 }
 
 fn scan_line(s: &ScanObservation, theme: Theme, tz: Tz, _width: usize) -> Line<'static> {
-    let style = if s.state.is_open() { theme.danger_text() } else { theme.ok_text() };
+    let style = if s.state.is_open() {
+        theme.danger_text()
+    } else if s.state.is_negative() {
+        theme.ok_text()
+    } else {
+        theme.warn_text()
+    };
     Line::from(vec![
         Span::styled(format!("{} ", format::clock(s.time, tz)), theme.dim()),
         Span::styled(format!("SCAN {:<7} ", s.tool.as_str()), theme.header()),
         Span::raw(format!("{} ", target_of(s))),
-        Span::styled(format!("{} ", s.state.as_str().to_uppercase()), style),
+        Span::styled(format!("{} ", s.state.label(s.scanner_state).to_uppercase()), style),
         Span::styled(sanitize(&s.details, 60).into_owned(), theme.dim()),
     ])
 }
@@ -186,7 +194,7 @@ fn render_detail(app: &App, row: &FeedRow, area: Rect, buf: &mut Buffer) {
                 field("time", format::full(s.time, tz), theme),
                 field("tool", s.tool.as_str().to_owned(), theme),
                 field("target", target_of(s), theme),
-                field("state", s.state.as_str().to_owned(), theme),
+                field("state", s.state.label(s.scanner_state).to_owned(), theme),
                 field("details", opt(&s.details), theme),
                 field(
                     "vantage",

@@ -88,6 +88,15 @@ fn service_lines(app: &App, tz: Tz) -> Vec<Line<'static>> {
                 theme.warn_text(),
             ));
         }
+        if s.forwarded_unknown_requests > 0 {
+            lines.push(Line::styled(
+                format!(
+                    "  {} external request(s) with an unknown client (junk X-Forwarded-For behind a trusted proxy)",
+                    format::count(s.forwarded_unknown_requests)
+                ),
+                theme.warn_text(),
+            ));
+        }
         for (i, w) in s.windows.iter().enumerate() {
             lines.push(window_line(i + 1, w, app, tz));
         }
@@ -137,7 +146,7 @@ fn no_window_text(s: &ServiceSummary, tz: Tz) -> String {
     let scans = s.scans.len();
     if scans == 0 {
         format!("  {seen}")
-    } else if s.internal_requests + s.unattributed_requests == 0 {
+    } else if s.internal_requests + s.unattributed_requests + s.forwarded_unknown_requests == 0 {
         format!("  {seen} ({scans} scan observation(s))")
     } else {
         format!("  {seen}; {scans} scan observation(s), none open")
@@ -252,6 +261,14 @@ fn source_rows(snap: &Snapshot) -> Vec<SourceRow> {
             format!("error: {}", sanitize(e, 60))
         } else if s.incomplete {
             "incomplete".to_owned()
+        } else if let Some(kept) = &s.duplicate_of {
+            let name = std::path::Path::new(kept)
+                .file_name()
+                .map_or_else(|| kept.clone(), |n| n.to_string_lossy().into_owned());
+            let kept = sanitize(&name, 30);
+            format!("same run as {kept}: not counted")
+        } else if s.zone_assumed {
+            format!("zone assumed: {}", sanitize(&snap.timezone, 30))
         } else {
             String::new()
         }

@@ -206,11 +206,20 @@ fn render_scans(app: &App, range: (DateTime<Utc>, DateTime<Utc>), area: Rect, bu
         .iter()
         .take(usize::from(list.height))
         .map(|(service, m)| {
-            let style = if m.state.is_open() { theme.danger_text() } else { theme.ok_text() };
+            let style = if m.state.is_open() {
+                theme.danger_text()
+            } else if m.state.is_negative() {
+                theme.ok_text()
+            } else {
+                theme.warn_text()
+            };
             Line::from(vec![
                 Span::styled(format!("{} ", format::stamp(m.time, tz)), theme.dim()),
                 Span::raw(format!("{:<7} ", m.tool.as_str())),
-                Span::styled(format!("{:<12} ", m.state.as_str().to_uppercase()), style),
+                Span::styled(
+                    format!("{:<12} ", m.state.label(m.scanner_state).to_uppercase()),
+                    style,
+                ),
                 Span::raw(format!("{:<24} ", sanitize(&m.target, 40))),
                 Span::styled(
                     format!(
@@ -269,8 +278,14 @@ fn draw_service(s: &ServiceSummary, axis: Axis, app: &App, x: u16, y: u16, buf: 
     }
     for m in &s.scans {
         if let Some(c) = axis.col(m.time) {
-            let (glyph, style) =
-                if m.state.is_open() { ("o", theme.danger_text()) } else { ("x", theme.ok_text()) };
+            let (glyph, style) = if m.state.is_open() {
+                ("o", theme.danger_text())
+            } else if m.state.is_negative() {
+                ("x", theme.ok_text())
+            } else {
+                // Ambiguous or a host finding: neither opens nor closes anything.
+                ("?", theme.warn_text())
+            };
             buf.set_string(x + c, y + 1, glyph, style);
         }
     }

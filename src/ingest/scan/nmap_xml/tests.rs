@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::ingest::scan::ScanOptions;
-use crate::model::SourceId;
+use crate::model::{CoveredPorts, ScannerState, SourceId};
 
 const DOC: &str = r#"<?xml version="1.0"?>
 <nmaprun scanner="nmap" start="1000">
@@ -38,24 +38,52 @@ fn first_ip_first_hostname_entities_and_unmapped_states() {
     assert_eq!(up.hostname, "web.example.-net");
     assert_eq!((up.port, up.line, up.time.timestamp()), (Some(80), 5, 1200));
     assert_eq!(up.details, r#"ssl/http A "B""#);
-    let down: Vec<_> = out[1..].iter().map(|o| (o.port, o.state, o.time.timestamp())).collect();
-    let want = [22, 80, 81].map(|p| (Some(p), PortState::Unreachable, 1500));
-    assert_eq!(down, want);
+    let ambiguous = &out[1];
+    assert_eq!((ambiguous.port, ambiguous.state), (Some(81), PortState::Ambiguous));
+    assert_eq!(ambiguous.scanner_state.map(ScannerState::as_str), Some("unfiltered"));
+    // The down host: one observation standing for every covered port.
+    assert_eq!(out.len(), 3);
+    let down = &out[2];
+    assert_eq!(
+        (down.port, down.state, down.time.timestamp()),
+        (None, PortState::Unreachable, 1500)
+    );
+    let covered = down.covered.as_ref().expect("covered ports");
+    assert_eq!(covered.count(), 3);
+    assert!(covered.contains(22) && covered.contains(81) && !covered.contains(443));
     assert_eq!(cx.summary().hosts, 2);
     assert_eq!(cx.summary().extraports, vec![("closed".to_owned(), 1)]);
     let notes = parser.notes();
-    assert!(notes.iter().any(|n| n.contains("1 ports in state `unfiltered`")), "{notes:?}");
     assert!(notes.iter().any(|n| n.contains("1 hosts had several addresses")), "{notes:?}");
 }
 
 #[test]
 fn down_hosts_over_a_huge_port_range_are_one_observation() {
     let doc = DOC.replace("22,80-81", "1-65535");
-    let (out, _, parser) = run(&doc);
+    let (out, _, _) = run(&doc);
     let down: Vec<_> = out.iter().filter(|o| o.state == PortState::Unreachable).collect();
     assert_eq!(down.len(), 1);
     assert_eq!(down[0].port, None);
-    assert!(parser.notes().iter().any(|n| n.contains("down hosts recorded once")));
+    assert_eq!(down[0].covered.as_ref().map(CoveredPorts::count), Some(65535));
+    // Without scaninfo, the command line's `-p` is the port list; without either, none.
+    let doc = DOC
+        .replace(
+            "<scaninfo type=\"syn\" protocol=\"tcp\" numservices=\"3\" services=\"22,80-81\"/>",
+            "",
+        )
+        .replace("start=\"1000\"", "start=\"1000\" args=\"nmap -v -p 443,8443 10.0.0.0/30\"");
+    let (out, _, _) = run(&doc);
+    let down = out.iter().find(|o| o.state == PortState::Unreachable).unwrap();
+    assert_eq!(down.covered.as_ref().map(CoveredPorts::count), Some(2));
+    let doc = DOC.replace(" services=\"22,80-81\"", "");
+    let (out, _, parser) = run(&doc);
+    let down = out.iter().find(|o| o.state == PortState::Unreachable).unwrap();
+    assert_eq!(down.covered, None);
+    assert!(
+        parser.notes().iter().any(|n| n.contains("without a port list")),
+        "{:?}",
+        parser.notes()
+    );
 }
 
 #[test]
@@ -65,9 +93,9 @@ fn hosts_without_times_wait_for_finished() {
     let mut parser = NmapXml::new();
     let mut out = Vec::new();
     parser.feed(&DOC.as_bytes()[..cut], &mut cx, &mut out);
-    assert_eq!(out.len(), 1, "only the host with its own times is out");
+    assert_eq!(out.len(), 2, "only the host with its own times is out");
     parser.feed(&DOC.as_bytes()[cut..], &mut cx, &mut out);
-    assert_eq!(out.len(), 4);
+    assert_eq!(out.len(), 3);
     assert!(!cx.summary().incomplete);
 }
 
@@ -79,12 +107,17 @@ fn appended_runs_start_clean_and_unclosed_hosts_are_counted() {
     let broken = "<nmaprun start=\"3000\"><host starttime=\"3100\"><status state=\"up\"/>\n";
     let doc = format!("{}{}{}", &DOC[..cut], second, broken);
     let (out, cx, _) = run(&doc);
-    // Run 1: the down host (no times, no runstats) gets that run's start, one per port.
+    // Run 1: the down host (no times, no runstats) gets that run's start.
     let run1: Vec<_> = out.iter().filter(|o| o.time.timestamp() == 1000).collect();
-    assert_eq!(run1.len(), 3);
+    assert_eq!(run1.len(), 1);
+    assert_eq!(run1[0].covered.as_ref().map(CoveredPorts::count), Some(3));
     // Run 2: its own scaninfo (one port) and finished time.
-    let run2: Vec<_> =
-        out.iter().filter(|o| o.time.timestamp() == 1500 && o.port == Some(443)).collect();
+    let run2: Vec<_> = out
+        .iter()
+        .filter(|o| {
+            o.time.timestamp() == 1500 && o.covered.as_ref().is_some_and(|c| c.contains(443))
+        })
+        .collect();
     assert_eq!(run2.len(), 1);
     assert!(cx.summary().incomplete, "the third run never ended");
     let doc = DOC.replace("</ports></host>", "</ports>");
@@ -101,10 +134,41 @@ fn garbage_markup_is_skipped_while_live_and_a_cut_at_eof_is_not_malformed() {
     let mut out = Vec::new();
     parser.feed(doc.as_bytes(), &mut cx, &mut out);
     // Without finish(): the garbage did not stall the live parser before <finished>.
-    assert_eq!(out.len(), 4);
+    assert_eq!(out.len(), 3);
     assert_eq!(cx.summary().malformed, 1);
     let cut = DOC.find("<address addr=\"10.0.0.2\"").unwrap() + 10;
     let (out, cx, _) = run(&DOC[..cut]);
-    assert_eq!(out.len(), 1);
+    assert_eq!(out.len(), 2);
     assert_eq!((cx.summary().malformed, cx.summary().incomplete), (0, true));
+}
+
+#[test]
+fn invalid_port_ids_are_malformed_lines_naming_the_field() {
+    for bad in ["99999", "abc", ""] {
+        let doc = DOC.replace("portid=\"80\"", &format!("portid=\"{bad}\""));
+        let (out, cx, _) = run(&doc);
+        assert!(out.iter().all(|o| o.port.is_some() || o.state == PortState::Unreachable), "{bad}");
+        assert!(!out.iter().any(|o| o.state == PortState::Open), "{bad}: no open port invented");
+        assert_eq!(cx.summary().malformed, 1, "{bad}");
+        let (line, reason) = &cx.summary().malformed_samples[0];
+        assert_eq!(*line, 10, "{bad}: {reason}");
+        assert!(reason.contains("port@portid") && reason.contains(&format!("`{bad}`")), "{reason}");
+    }
+}
+
+#[test]
+fn masscan_xml_icmp_is_host_liveness() {
+    let doc = r#"<?xml version="1.0"?>
+<nmaprun scanner="masscan" start="1000" version="1.0-BETA" xmloutputversion="1.03">
+<scaninfo type="syn" protocol="tcp" />
+<host endtime="1001"><address addr="192.0.2.7" addrtype="ipv4"/><ports><port protocol="icmp" portid="0"><state state="open" reason="none" reason_ttl="54"/></port></ports></host>
+<host endtime="1002"><address addr="192.0.2.8" addrtype="ipv4"/><ports><port protocol="tcp" portid="443"><state state="open" reason="syn-ack" reason_ttl="54"/></port></ports></host>
+<runstats><finished time="1003" timestr="x" elapsed="3" /><hosts up="2" down="0" total="2" /></runstats>
+</nmaprun>
+"#;
+    let (out, cx, parser) = run(doc);
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert_eq!(out[0].port, Some(443));
+    assert_eq!(cx.summary().hosts, 2, "the ICMP host is counted");
+    assert!(parser.notes().iter().any(|n| n.contains("host liveness")));
 }

@@ -95,9 +95,14 @@ fn source(scan: bool, errors: Vec<String>) -> Source {
         first_event: (!scan).then(|| "2026-11-02T00:00:00Z".into()),
         last_event: None,
         unmatched_targets: scan.then_some(UnmatchedDoc { targets: 2, observations: 5 }),
+        scan_states: scan.then(|| [("ambiguous", 2), ("open", 3)].into_iter().collect()),
         oversized: 0,
         incomplete: scan,
+        aliases: if scan { Vec::new() } else { vec!["/logs/access.log".into()] },
         errors,
+        zone_assumed: scan,
+        assumed_zone: scan.then(|| format!("America/New_York {}", tricky())),
+        duplicate_of: scan.then(|| format!("/scans/{}.xml", tricky())),
     }
 }
 
@@ -188,6 +193,7 @@ fn document() -> Analysis {
                 addresses: vec!["10.0.0.1:443".into(), text.clone()],
                 state: "open",
                 windows: vec![window(true, true), window(false, false)],
+                forwarded_unknown_requests: 3,
                 coverage: coverage(&text, false),
             },
             Service {
@@ -195,6 +201,7 @@ fn document() -> Analysis {
                 addresses: Vec::new(),
                 state: "unknown",
                 windows: Vec::new(),
+                forwarded_unknown_requests: 0,
                 coverage: coverage(&text, true),
             },
         ],

@@ -1,0 +1,82 @@
+//! What a reader must know about the sources before trusting the times and counts: times read
+//! in an assumed zone, and scan runs given twice. One wording for every output (analyze text,
+//! Markdown and HTML reports, the dashboard's source notes), so they never disagree.
+
+use super::text::{Para, data, lit, strong};
+use crate::model::Snapshot;
+use crate::model::snapshot::SourceHealth;
+
+/// The caveat of one source, if it has one: its times rest on an assumed zone, or it is a
+/// second copy of a scan run (not counted). `timezone` is the snapshot's zone.
+#[must_use]
+pub fn source_caveats(s: &SourceHealth, timezone: &str) -> Vec<Para> {
+    let mut out = Vec::new();
+    if s.zone_assumed {
+        out.push(vec![
+            strong("zone assumed:"),
+            lit(" "),
+            data(&s.path),
+            lit(format!(
+                " writes times without a zone or UTC offset; they were read as {timezone} \
+                 (config `timezone`, or --tz ZONE). If the writer's clock was in another zone, \
+                 every time from this source is off by the difference."
+            )),
+        ]);
+    }
+    if let Some(kept) = &s.duplicate_of {
+        out.push(vec![
+            strong("same scan twice:"),
+            lit(" "),
+            data(&s.path),
+            lit(" is another copy of the scan run in "),
+            data(kept),
+            lit(" (same command line and start); its observations are counted once, from "),
+            data(kept),
+            lit("."),
+        ]);
+    }
+    out
+}
+
+/// Every source's caveats, in source order.
+#[must_use]
+pub fn caveats(snap: &Snapshot) -> Vec<Para> {
+    snap.sources.iter().flat_map(|s| source_caveats(s, &snap.timezone)).collect()
+}
+
+/// A paragraph as plain text (for the terminal; callers escape control characters).
+#[must_use]
+pub fn plain(p: &Para) -> String {
+    use super::text::Seg;
+    p.iter()
+        .map(|seg| match seg {
+            Seg::Lit(s) | Seg::Text(s) | Seg::Strong(s) | Seg::Data(s) => s.as_str(),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn zone_and_duplicate_caveats_name_the_source_and_the_zone() {
+        let mut snap = Snapshot { timezone: "America/Los_Angeles".into(), ..Snapshot::default() };
+        assert!(caveats(&snap).is_empty());
+        let health: SourceHealth = serde_json::from_value(serde_json::json!({
+            "id": 0, "path": "scans/nmap.gnmap", "kind": "scan", "format": "nmap-grepable",
+            "service": "", "sha256": null, "lines": 3, "events": 2, "malformed": 0,
+            "oversized": 0, "malformed_samples": [], "first_event": null, "last_event": null,
+            "rotations": 0, "truncations": 0, "incomplete": false, "errors": [],
+            "lines_per_sec": 0.0, "lag_secs": null, "zone_assumed": true,
+            "duplicate_of": "scans/nmap.xml"
+        }))
+        .unwrap();
+        snap.sources.push(health);
+        let text: Vec<String> = caveats(&snap).iter().map(plain).collect();
+        assert_eq!(text.len(), 2);
+        assert!(text[0].starts_with("zone assumed: scans/nmap.gnmap "), "{}", text[0]);
+        assert!(text[0].contains("read as America/Los_Angeles"), "{}", text[0]);
+        assert!(text[1].contains("copy of the scan run in scans/nmap.xml"), "{}", text[1]);
+    }
+}
