@@ -81,6 +81,7 @@ fn event(e: &FixtureEvent) -> Event {
             Some("closed") => PortState::Closed,
             Some("filtered") => PortState::Filtered,
             Some("unreachable") => PortState::Unreachable,
+            Some("ambiguous") => PortState::Ambiguous,
             other => panic!("bad state {other:?}"),
         };
         return Event::Scan(ScanObservation {

@@ -390,7 +390,7 @@ proptest! {
             // Unknown exactly when nothing covers it; never an all-clear without evidence.
             let evidence = svc.internal_requests + svc.unattributed_requests + svc.forwarded_unknown_requests > 0
                 || !svc.windows.is_empty()
-                || svc.scans.iter().any(|m| m.external);
+                || svc.scans.iter().any(|m| m.external && (m.state.is_open() || m.state.is_negative()));
             prop_assert_eq!(
                 svc.state == leakline::model::snapshot::ServiceState::Unknown,
                 !evidence,

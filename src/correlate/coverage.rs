@@ -109,7 +109,7 @@ fn widen(cov: &mut Coverage, t: Option<DateTime<Utc>>) {
 /// Fill service `i`'s coverage, and say `unknown` when nothing covers it.
 ///
 /// Read: its access sources that yielded a request, and the scan sources with an external
-/// observation of it. Unread: its access sources and patterns that yielded nothing, and,
+/// observation of it that is evidence (open, or closed / filtered / unreachable). Unread: its access sources and patterns that yielded nothing, and,
 /// when scans can cover it (it has addresses, or was found by a scan), every scan source or
 /// pattern that yielded nothing. The span runs over its read access sources and its
 /// external scan observations.
@@ -136,7 +136,9 @@ pub(crate) fn fill_service(
         }
     }
     let mut external_scan = false;
-    for m in s.scans.iter().filter(|m| m.external) {
+    // Only what the scanner could tell is evidence: `open`, or closed / filtered /
+    // unreachable; an ambiguous result (nmap's `open|filtered`) covers nothing.
+    for m in s.scans.iter().filter(|m| m.external && (m.state.is_open() || m.state.is_negative())) {
         external_scan = true;
         widen(&mut cov, Some(m.time));
         if (m.source.0 as usize) < c.sources.len() {
