@@ -21,7 +21,7 @@ pub use journal::{
     system_clock,
 };
 pub use state::{
-    CaseState, CaseStatus, NoteEntry, SourceEntry, StepEvent, StepStatus, TimelineEntry,
+    CaseState, CaseStatus, Closure, NoteEntry, SourceEntry, StepEvent, StepStatus, TimelineEntry,
 };
 
 use crate::playbook::{PlaybookError, StepAction, TransitionError};
@@ -62,6 +62,22 @@ pub enum CaseError {
     /// `playbook.toml` no longer matches the hash recorded when the case was opened.
     #[error("{path}: changed since the case was opened (sha256 {actual}, journal says {recorded})")]
     PlaybookChanged { path: PathBuf, recorded: String, actual: String },
+    /// `case.toml` names another config than the one recorded at opening, or the config's
+    /// content no longer has the recorded hash.
+    #[error("{path}: {problem}")]
+    ConfigChanged { path: PathBuf, problem: String },
+    /// The case is closed: step actions and notes are refused until `case reopen`.
+    #[error(
+        "the case was closed by {by} at {at}; reopen it first (leakline case reopen DIR --reason TEXT)"
+    )]
+    Closed { by: String, at: String },
+    #[error("the case is already closed (by {by} at {at})")]
+    AlreadyClosed { by: String, at: String },
+    #[error("the case is not closed")]
+    NotClosed,
+    /// `undo` found nothing it may revert.
+    #[error("nothing to undo: {0}")]
+    NothingToUndo(String),
 }
 
 /// Check a free-text field: non-empty, bounded, and (for one-line fields) without control
@@ -100,6 +116,8 @@ pub fn resolve_operator(given: Option<&str>) -> Option<String> {
 pub struct StepOutcome {
     pub entry: Entry,
     pub unmet_requirements: Vec<String>,
+    /// The step's id (the request may have named it by number).
+    pub step: String,
 }
 
 /// Arguments of a step action.

@@ -27,9 +27,9 @@ use std::path::Path;
 
 pub use atomic::{AtomicFile, AtomicWriteError, Written, write_atomic};
 pub use model::{
-    CaseEvent, CaseSection, DEFAULT_TOP_ACTORS, JournalHead, Note, PlaybookRecord, Redaction,
-    RedactionRecord, ReportInput, ReportModel, SlaOutcome, StepRecord, StepState, Verification,
-    VerifyState,
+    CaseClosure, CaseEvent, CaseSection, DEFAULT_TOP_ACTORS, EvidenceCheck, EvidenceStatus,
+    JournalHead, JournalRecord, Note, PlaybookRecord, Redaction, RedactionRecord, ReportInput,
+    ReportModel, SlaOutcome, StepHistoryEntry, StepRecord, StepState, Verification, VerifyState,
 };
 pub use redact::{
     RedactionCounts, Redactor, SecretKind, redact_event, redact_request, redact_scan,

@@ -162,16 +162,15 @@ fn case_show_and_reports_agree_with_the_evidence_and_the_journal() {
     // case show --json: verification evaluated over the scenario's evidence.
     let show = stdout_json(leakline().args(["case", "show", "--json"]).arg(&case));
     let steps = &show["playbook"]["steps"];
+    // Issue 16: a check looks only at evidence after its step started; the close-out step
+    // is not "verified" the moment the case opens.
     let close_out = &step_of(steps, "close-out")["verified"];
-    assert_eq!(close_out["outcome"], "verified", "{close_out}");
-    assert_eq!(close_out["summary"], "model-gateway: all 1 window(s) closed");
-    let closing = &close_out["evidence"][0];
-    assert_eq!(closing["service"], "model-gateway");
-    assert_eq!(closing["time"], "2026-11-03T12:40:09Z", "the closing nmap scan");
+    assert_eq!(close_out["outcome"], "not_evaluated", "{close_out}");
+    assert_eq!(close_out["summary"], "not started");
     // A step not started has its condition reported but not evaluated.
     let outside = &step_of(steps, "verify-from-outside")["verified"];
     assert_eq!(outside["outcome"], "not_evaluated");
-    assert_eq!(outside["summary"], "step not started yet");
+    assert_eq!(outside["summary"], "not started");
     let block = &step_of(steps, "block-ingress")["verified"];
     assert_ne!(block["outcome"], "not_evaluated", "started, evidence present: {block}");
     assert_eq!(show["journal"]["records"], 12, "opened + 6 sources + 3 steps + 2 notes");
@@ -215,7 +214,9 @@ fn case_show_and_reports_agree_with_the_evidence_and_the_journal() {
     assert_eq!(steps.as_array().unwrap().len(), 10);
     let confirm = step_of(steps, "confirm-exposure");
     assert_eq!((&confirm["state"], &confirm["operator"]), (&"done".into(), &"ana".into()));
-    assert!(confirm["done"].is_string() && confirm["started"] == confirm["done"]);
+    // Done without a start: no start is invented.
+    assert!(confirm["done"].is_string() && confirm["started"].is_null(), "{confirm}");
+    assert_eq!(confirm["history"][0]["action"], "done (never marked started)");
     assert_eq!(confirm["sla"], "met");
     let block = step_of(steps, "block-ingress");
     assert_eq!((&block["state"], &block["operator"]), (&"in_progress".into(), &"bob".into()));
@@ -227,15 +228,8 @@ fn case_show_and_reports_agree_with_the_evidence_and_the_journal() {
         (&"skipped".into(), &"internal models only".into())
     );
     let close_out = step_of(steps, "close-out");
-    assert_eq!(close_out["verification"]["outcome"], "verified");
-    assert_eq!(close_out["verification"]["summary"], "model-gateway: all 1 window(s) closed");
-    assert!(
-        close_out["verification"]["evidence"][0]
-            .as_str()
-            .unwrap()
-            .starts_with("2026-11-03T12:40:09Z"),
-        "{close_out}"
-    );
+    assert_eq!(close_out["verification"]["outcome"], "not_evaluated");
+    assert_eq!(close_out["verification"]["summary"], "not started");
     assert!(step_of(steps, "preserve-logs")["verification"].is_null());
     // Notes in journal order, secrets redacted.
     let notes = report["notes"].as_array().unwrap();
@@ -331,8 +325,11 @@ fn init_refuses_a_config_that_does_not_load_and_creates_nothing() {
         .arg(&config)
         .args(["--playbook", "exposed-api-endpoint", "--operator", "ana"])
         .assert()
-        .failure()
-        .stderr(predicate::str::contains("missing.log: no such file"));
+        .code(2)
+        .stderr(
+            predicate::str::contains("missing.log")
+                .and(predicate::str::contains("--allow-missing")),
+        );
     assert!(!case.exists());
 
     // Stdin cannot be re-read by `case show` and `report`.
@@ -357,27 +354,25 @@ fn show_and_report_name_a_config_that_no_longer_loads() {
     let config = dir.path().join("evidence/leakline.toml");
     fs::write(&config, "name = \n").unwrap();
     let config_name = config.display().to_string();
-    leakline()
-        .args(["case", "show"])
-        .arg(&case)
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains(format!("case config {config_name} no longer loads")));
+    // The case pinned the config's hash: an edited config is an integrity failure (exit 3).
+    leakline().args(["case", "show"]).arg(&case).assert().code(3).stderr(predicate::str::contains(
+        format!("{config_name}: changed since the case was opened"),
+    ));
     leakline()
         .args(["report", "--case"])
         .arg(&case)
         .args(["--out"])
         .arg(dir.path().join("r.md"))
         .assert()
-        .code(2)
+        .code(3)
         .stderr(predicate::str::contains(config_name.as_str()));
+    assert!(!dir.path().join("r.md").exists(), "no report over a swapped config");
     fs::remove_file(&config).unwrap();
-    leakline()
-        .args(["case", "show", "--json"])
-        .arg(&case)
-        .assert()
-        .code(1)
-        .stderr(predicate::str::contains(format!("case config {config_name}: cannot be read")));
+    leakline().args(["case", "show", "--json"]).arg(&case).assert().code(3).stderr(
+        predicate::str::contains(format!(
+            "{config_name}: cannot be read to check its recorded hash"
+        )),
+    );
     // Evidence that disappeared is named as well.
     fs::copy(scenario_dir().join("leakline.toml"), &config).unwrap();
     fs::remove_file(dir.path().join("evidence/logs/access.json")).unwrap();
@@ -428,4 +423,376 @@ fn report_refuses_a_tampered_journal() {
                 .and(predicate::str::contains("journal.jsonl:11: record seq 11")),
         );
     assert!(!out.exists());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Issue 16: the report is a rendering of the journal; evidence integrity; reproducible
+// reports; closing; verify and SLA; step numbers. Issue 15: the case's own integrity.
+
+fn report_json(case: &Path, out: &Path) -> Value {
+    leakline().args(["report", "--case"]).arg(case).arg("--out").arg(out).assert().success();
+    serde_json::from_str(&fs::read_to_string(out).unwrap()).unwrap()
+}
+
+fn run(case: &Path, args: &[&str]) -> assert_cmd::assert::Assert {
+    leakline().arg("case").arg(args[0]).arg(case).args(&args[1..]).assert()
+}
+
+#[test]
+fn done_without_start_and_a_reopened_step_read_as_the_journal_holds_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let case = worked_case(dir.path());
+    run(&case, &["step", "block-ingress", "done", "--operator", "bob"]).success();
+    run(&case, &["step", "block-ingress", "reopen", "--operator", "bob"]).success();
+    let report = report_json(&case, &dir.path().join("r.json"));
+    let steps = &report["playbook"]["steps"];
+    let confirm = step_of(steps, "confirm-exposure");
+    assert_eq!(confirm["started"], Value::Null, "no start was journaled");
+    assert_eq!(confirm["history"][0]["action"], "done (never marked started)");
+    assert_eq!(confirm["history"][0]["note"], "nmap open at 12:15");
+    let block = step_of(steps, "block-ingress");
+    let actions: Vec<&str> = block["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions[0], "started");
+    assert!(actions[1].starts_with("done"), "{actions:?}");
+    assert_eq!(actions[2], "reopened");
+    assert!(block["history"].as_array().unwrap().iter().all(|h| h["by"] == "bob"));
+    assert_eq!(block["state"], "pending");
+
+    let md_path = dir.path().join("r.md");
+    leakline().args(["report", "--case"]).arg(&case).arg("--out").arg(&md_path).assert().success();
+    let md = fs::read_to_string(&md_path).unwrap();
+    assert!(md.contains("done (never marked started) by ana"), "{md}");
+    assert!(!md.contains("Step started: Confirm"), "no invented start");
+    assert!(md.contains("reopened by bob"), "a reopen does not vanish");
+}
+
+#[test]
+fn every_report_ends_with_the_journal_and_its_verification() {
+    let dir = tempfile::tempdir().unwrap();
+    let case = worked_case(dir.path());
+    let records = journal_records(&case);
+    let report = report_json(&case, &dir.path().join("r.json"));
+    let journal = report["journal"].as_array().unwrap();
+    assert_eq!(journal.len(), records.len());
+    for (entry, record) in journal.iter().zip(&records) {
+        assert_eq!(entry["seq"], record["seq"]);
+        assert_eq!(entry["hash"], record["hash"]);
+        assert_eq!(entry["operator"], record["operator"]);
+        assert_eq!(entry["kind"], record["kind"]);
+    }
+    let last_key = fs::read_to_string(dir.path().join("r.json"))
+        .unwrap()
+        .lines()
+        .filter_map(|l| l.strip_prefix("  \"")?.split_once("\":").map(|(k, _)| k.to_owned()))
+        .next_back()
+        .unwrap();
+    assert_eq!(last_key, "journal", "the journal ends the JSON report");
+    assert!(report["journal_verification"].as_str().unwrap().starts_with("hash chain verified"));
+    // The pasted token is redacted in the appendix too.
+    assert!(journal.iter().all(|e| !e["text"].as_str().unwrap().contains("sk-live-abcdef")));
+    for ext in ["md", "html"] {
+        let out = dir.path().join(format!("r.{ext}"));
+        leakline().args(["report", "--case"]).arg(&case).arg("--out").arg(&out).assert().success();
+        let text = fs::read_to_string(&out).unwrap();
+        let at = text.find("Journal</h2>").or_else(|| text.find("## Journal")).expect(ext);
+        for record in &records {
+            let hash = record["hash"].as_str().unwrap();
+            assert!(text[at..].contains(hash), "{ext}: {hash} missing from the appendix");
+        }
+        assert!(text[at..].contains("hash chain verified"), "{ext}");
+    }
+}
+
+#[test]
+fn changed_and_missing_evidence_are_warned_at_the_top() {
+    let dir = tempfile::tempdir().unwrap();
+    let case = worked_case(dir.path());
+    let log = dir.path().join("evidence/logs/access.log");
+    let mut text = fs::read_to_string(&log).unwrap();
+    text.push_str(
+        "203.0.113.9 - - [03/Nov/2026:13:59:58 +0000] \"GET / HTTP/1.1\" 200 12 \"-\" \"curl\"\n",
+    );
+    fs::write(&log, text).unwrap();
+    fs::remove_file(dir.path().join("evidence/scans/nuclei-1217.jsonl")).unwrap();
+    let out = dir.path().join("r.json");
+    leakline()
+        .args(["report", "--case"])
+        .arg(&case)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success()
+        .stderr(
+            predicate::str::contains("access.log is changed")
+                .and(predicate::str::contains("nuclei-1217.jsonl is missing")),
+        );
+    let report: Value = serde_json::from_str(&fs::read_to_string(&out).unwrap()).unwrap();
+    let evidence = report["evidence"].as_array().unwrap();
+    let of =
+        |name: &str| evidence.iter().find(|e| e["path"].as_str().unwrap().ends_with(name)).unwrap();
+    assert_eq!(of("access.log")["status"], "changed");
+    assert_ne!(of("access.log")["sha256_now"], of("access.log")["sha256_recorded"]);
+    assert_eq!(of("nuclei-1217.jsonl")["status"], "missing");
+    assert_eq!(of("nuclei-1217.jsonl")["sha256_now"], Value::Null);
+    assert_eq!(of("access.json")["status"], "unchanged");
+    assert_eq!(of("leakline.toml")["status"], "unchanged", "the config of case_opened");
+    let md_path = dir.path().join("r.md");
+    leakline().args(["report", "--case"]).arg(&case).arg("--out").arg(&md_path).assert().success();
+    let md = fs::read_to_string(&md_path).unwrap();
+    let warning = md.find("Warning: evidence changed").expect("changed warning");
+    assert!(md.contains("Warning: evidence missing"));
+    assert!(warning < md.find("## Summary").unwrap(), "the warning comes first");
+    let html_path = dir.path().join("r.html");
+    leakline()
+        .args(["report", "--case"])
+        .arg(&case)
+        .arg("--out")
+        .arg(&html_path)
+        .assert()
+        .success();
+    let html = fs::read_to_string(&html_path).unwrap();
+    assert!(html.find("id=\"warnings\"").unwrap() < html.find("id=\"summary\"").unwrap());
+}
+
+#[test]
+fn reports_are_byte_identical_under_source_date_epoch() {
+    let dir = tempfile::tempdir().unwrap();
+    let case = worked_case(dir.path());
+    for ext in ["md", "json", "html"] {
+        let render = |name: &str| {
+            let out = dir.path().join(format!("{name}.{ext}"));
+            leakline()
+                .env("SOURCE_DATE_EPOCH", "1700000000")
+                .args(["report", "--case"])
+                .arg(&case)
+                .arg("--out")
+                .arg(&out)
+                .assert()
+                .success();
+            fs::read(out).unwrap()
+        };
+        let first = render("a");
+        std::thread::sleep(std::time::Duration::from_millis(1100));
+        assert!(first == render("b"), "{ext}: two runs differ");
+    }
+    let report: Value =
+        serde_json::from_str(&fs::read_to_string(dir.path().join("a.json")).unwrap()).unwrap();
+    assert_eq!(report["generated_at"], "2023-11-14T22:13:20Z");
+    // As of the later of the last journal record and the last evidence event, never "now".
+    let last = journal_records(&case).last().unwrap()["at"].as_str().unwrap().to_owned();
+    let last = t(&last).max(t("2026-11-03T13:59:57Z"));
+    assert_eq!(t(report["as_of"].as_str().unwrap()), last);
+    leakline()
+        .env("SOURCE_DATE_EPOCH", "yesterday")
+        .args(["report", "--case"])
+        .arg(&case)
+        .arg("--out")
+        .arg(dir.path().join("c.md"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("SOURCE_DATE_EPOCH"));
+}
+
+#[test]
+fn a_closed_case_refuses_step_actions_and_notes_until_reopened() {
+    let dir = tempfile::tempdir().unwrap();
+    let case = worked_case(dir.path());
+    run(&case, &["close", "--resolution", "SG rule removed; no data left", "--operator", "dana"])
+        .success()
+        .stdout(predicate::str::contains("case closed by dana"));
+    let before = journal_records(&case).len();
+    for args in [
+        &["note", "late note", "--operator", "ana"][..],
+        &["step", "preserve-logs", "start", "--operator", "ana"][..],
+        &["undo", "--operator", "bob"][..],
+    ] {
+        run(&case, args).code(2).stderr(predicate::str::contains("closed by dana"));
+    }
+    run(&case, &["close", "--resolution", "again", "--operator", "dana"])
+        .code(2)
+        .stderr(predicate::str::contains("already closed"));
+    assert_eq!(journal_records(&case).len(), before, "nothing written while closed");
+    leakline()
+        .args(["case", "show"])
+        .arg(&case)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("[closed]").and(predicate::str::contains("Closed:   ")));
+    let report = report_json(&case, &dir.path().join("r.json"));
+    assert_eq!(report["case_status"]["status"], "closed");
+    assert_eq!(report["case_status"]["closed"]["by"], "dana");
+    assert_eq!(report["case_status"]["closed"]["text"], "SG rule removed; no data left");
+    run(&case, &["reopen", "--reason", "new evidence from the CDN", "--operator", "erin"])
+        .success();
+    run(&case, &["note", "CDN logs arrived", "--operator", "ana"]).success();
+    let report = report_json(&case, &dir.path().join("r2.json"));
+    assert_eq!(report["case_status"]["status"], "open");
+    assert_eq!(report["case_status"]["reopened"]["by"], "erin");
+    run(&case, &["reopen", "--reason", "x", "--operator", "erin"])
+        .code(2)
+        .stderr(predicate::str::contains("not closed"));
+}
+
+#[test]
+fn steps_by_number_skipped_sla_and_done_unverified() {
+    let dir = tempfile::tempdir().unwrap();
+    let case = worked_case(dir.path());
+    // Step 3 as the dashboard numbers them is verify-from-outside.
+    run(&case, &["step", "3", "start", "--operator", "ana"])
+        .success()
+        .stdout(predicate::str::contains("step verify-from-outside: start"));
+    run(&case, &["step", "99", "start", "--operator", "ana"])
+        .code(2)
+        .stderr(predicate::str::contains("1 confirm-exposure"));
+    // block-ingress has a scan_closed check and no external scan since it started: done is
+    // allowed, recorded as unverified.
+    run(&case, &["step", "2", "done", "--operator", "bob"])
+        .success()
+        .stdout(predicate::str::contains("done (unverified)"))
+        .stderr(predicate::str::contains("not verified"));
+    leakline()
+        .args(["case", "show"])
+        .arg(&case)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("done (unverified): the check said not yet"));
+    let last = journal_records(&case).pop().unwrap();
+    assert_eq!(last["data"]["step"], "block-ingress");
+    assert!(last["data"]["unverified"].as_str().unwrap().starts_with("not yet"), "{last}");
+    let report = report_json(&case, &dir.path().join("r.json"));
+    let steps = &report["playbook"]["steps"];
+    let block = step_of(steps, "block-ingress");
+    assert!(block["unverified"].is_string());
+    assert_eq!(block["history"][1]["action"], "done (unverified)");
+    assert_eq!(step_of(steps, "notify")["sla"], "skipped", "a skipped step never meets its SLA");
+    let md_path = dir.path().join("r.md");
+    leakline().args(["report", "--case"]).arg(&case).arg("--out").arg(&md_path).assert().success();
+    let md = fs::read_to_string(&md_path).unwrap();
+    assert!(md.contains("| done (unverified) |"), "shown in the step table");
+    assert!(md.contains("skipped |"), "{md}");
+}
+
+#[test]
+fn every_command_checks_the_pinned_config_and_verifies_before_writing() {
+    let dir = tempfile::tempdir().unwrap();
+    let case = worked_case(dir.path());
+    // Point case.toml at another config: every command refuses, naming case.toml.
+    let other = dir.path().join("other.toml");
+    fs::write(&other, "name = \"other\"\n").unwrap();
+    let toml_path = case.join("case.toml");
+    let original = fs::read_to_string(&toml_path).unwrap();
+    let evidence_config = fs::canonicalize(dir.path().join("evidence/leakline.toml")).unwrap();
+    let swapped = original.replace(
+        evidence_config.to_str().unwrap(),
+        fs::canonicalize(&other).unwrap().to_str().unwrap(),
+    );
+    assert_ne!(swapped, original);
+    fs::write(&toml_path, swapped).unwrap();
+    for args in
+        [&["verify"][..], &["show"][..], &["note", "x", "--operator", "ana"][..], &["anchor"][..]]
+    {
+        run(&case, args).code(3).stderr(predicate::str::contains("case.toml"));
+    }
+    fs::write(&toml_path, &original).unwrap();
+    run(&case, &["verify"]).success();
+
+    // A journal that does not verify is never appended to.
+    let journal = case.join("journal.jsonl");
+    let intact = fs::read_to_string(&journal).unwrap();
+    fs::write(&journal, intact.replace("SG rule sg-0abc revoked", "SG rule kept")).unwrap();
+    let tampered = fs::read(&journal).unwrap();
+    run(&case, &["note", "after tamper", "--operator", "ana"])
+        .code(3)
+        .stderr(predicate::str::contains("integrity check FAILED"));
+    run(&case, &["step", "preserve-logs", "start", "--operator", "ana"]).code(3);
+    assert_eq!(fs::read(&journal).unwrap(), tampered, "nothing appended");
+
+    // An emptied journal does not start a new chain.
+    fs::write(&journal, "").unwrap();
+    run(&case, &["note", "fresh start?", "--operator", "ana"]).code(3);
+    assert_eq!(fs::read(&journal).unwrap(), b"", "still empty");
+
+    // A last record with the largest sequence number: refused, never "record 0".
+    let mut last: Value = serde_json::from_str(intact.lines().last().unwrap()).unwrap();
+    last["seq"] = Value::from(u64::MAX);
+    fs::write(&journal, format!("{intact}{last}\n")).unwrap();
+    run(&case, &["note", "overflow", "--operator", "ana"]).code(3);
+    assert!(!fs::read_to_string(&journal).unwrap().contains("\"seq\":0"));
+}
+
+#[test]
+fn anchor_prints_one_line_that_verify_head_checks() {
+    let dir = tempfile::tempdir().unwrap();
+    let case = worked_case(dir.path());
+    let out = leakline().args(["case", "anchor"]).arg(&case).output().unwrap();
+    assert!(out.status.success());
+    let line = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(line.lines().count(), 1, "{line}");
+    let records = journal_records(&case);
+    let head = records.last().unwrap()["hash"].as_str().unwrap().to_owned();
+    assert!(line.contains(&head) && line.contains(&format!("{} records", records.len())), "{line}");
+    run(&case, &["note", "after the anchor", "--operator", "ana"]).success();
+    run(&case, &["verify", "--head", &head])
+        .success()
+        .stdout(predicate::str::contains("1 appended since"));
+    // Dropping the newest records (the anchored one among them) is caught.
+    let journal = case.join("journal.jsonl");
+    let text = fs::read_to_string(&journal).unwrap();
+    let kept: Vec<&str> = text.lines().take(records.len() - 2).collect();
+    fs::write(&journal, format!("{}\n", kept.join("\n"))).unwrap();
+    run(&case, &["verify"]).success();
+    run(&case, &["verify", "--head", &head])
+        .code(3)
+        .stderr(predicate::str::contains("is not in the journal"));
+}
+
+#[test]
+fn init_refuses_globs_matching_nothing_unless_allowed_and_keeps_the_case_private() {
+    let dir = tempfile::tempdir().unwrap();
+    let evidence = copy_scenario(dir.path());
+    let config = evidence.join("leakline.toml");
+    let text = fs::read_to_string(&config).unwrap();
+    fs::write(&config, text.replace("scans/*", "scans-typo/*")).unwrap();
+    let case = dir.path().join("case");
+    let init = || {
+        let mut cmd = leakline();
+        cmd.args(["case", "init"]).arg(&case).arg("--config").arg(&config).args([
+            "--playbook",
+            "exposed-api-endpoint",
+            "--operator",
+            "ana",
+        ]);
+        cmd
+    };
+    init().assert().code(2).stderr(
+        predicate::str::contains("scans-typo/*").and(predicate::str::contains("--allow-missing")),
+    );
+    assert!(!case.exists());
+    init()
+        .arg("--allow-missing")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("2 evidence files hashed"))
+        .stderr(predicate::str::contains("no file matches"));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&case) & 0o077, 0, "case folder is owner-only");
+        for f in ["case.toml", "playbook.toml", "journal.jsonl"] {
+            assert_eq!(mode(&case.join(f)) & 0o077, 0, "{f} is owner-only");
+        }
+    }
+    // The case was built beside the target and renamed: no staging folder is left over.
+    let leftovers: Vec<_> = fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().contains("leakline-init"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
 }

@@ -133,9 +133,11 @@ fn sigterm_restores_the_terminal() {
     assert_eq!(tmux.pane_var("cursor_flag"), "1", "cursor shown again");
 }
 
-/// `leakline watch --case DIR` for real: the Playbook pane shows the case, `s` journals a step
-/// start through the case library, a note appended by another process (the CLI) shows up on
-/// the next tick, `q` exits 0, and `case verify` finds the chain intact.
+/// `leakline watch --case DIR` for real: the Playbook pane shows the case, `s` + Enter journals
+/// a step start through the case library, a note appended by another process (the CLI) shows
+/// up on the next tick, a skip with a reason (prompt, then confirmation) and an undo (`u`,
+/// which appends a `reopen`) are journaled, `q` exits 0, and `case verify` finds the chain
+/// intact.
 #[test]
 fn watch_case_journals_from_the_dashboard_and_sees_other_writers() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -169,6 +171,8 @@ fn watch_case_journals_from_the_dashboard_and_sees_other_writers() {
     });
     let start = records(&screen).expect("record count");
     tmux.keys("s");
+    tmux.wait_for("the confirmation", Duration::from_secs(30), |s| s.contains("Enter confirms"));
+    tmux.keys("Enter");
     tmux.wait_for("the step start", Duration::from_secs(30), |s| s.contains("▶ active"));
     let journal = std::fs::read_to_string(case.join("journal.jsonl")).expect("journal");
     assert!(journal.contains("\"tmux-op\"") && journal.contains("\"start\""), "{journal}");
@@ -183,6 +187,36 @@ fn watch_case_journals_from_the_dashboard_and_sees_other_writers() {
     tmux.wait_for("the other writer's record", Duration::from_secs(30), |s| {
         records(s) == Some(start + 2)
     });
+    // Skip the next step with a reason: an empty Enter keeps the prompt open, the reason
+    // is confirmed with a second Enter. Arrows re-arm the letter keys after a prompt.
+    tmux.keys("Down");
+    tmux.keys("x");
+    tmux.wait_for("the reason prompt", Duration::from_secs(30), |s| s.contains("why skip"));
+    tmux.keys("Enter");
+    tmux.wait_for("the prompt staying open", Duration::from_secs(30), |s| {
+        s.contains("why skip") && s.contains("needs a reason")
+    });
+    tmux.keys("handled by the CDN team");
+    tmux.keys("Enter");
+    tmux.wait_for("the skip confirmation", Duration::from_secs(30), |s| {
+        s.contains("Enter confirms") && s.contains("skipped, reason: handled by the CDN team")
+    });
+    tmux.keys("Enter");
+    tmux.wait_for("the skip", Duration::from_secs(30), |s| records(s) == Some(start + 3));
+    // Undo it: `u` names the record, Enter appends a reopen.
+    tmux.keys("Escape");
+    tmux.keys("u");
+    tmux.wait_for("the undo confirmation", Duration::from_secs(30), |s| s.contains("undo your"));
+    tmux.keys("Enter");
+    tmux.wait_for("the undo", Duration::from_secs(30), |s| records(s) == Some(start + 4));
+    let journal = std::fs::read_to_string(case.join("journal.jsonl")).expect("journal");
+    let last: Vec<&str> = journal.lines().rev().take(2).collect();
+    assert!(
+        last[1].contains("\"skip\"") && last[1].contains("handled by the CDN team"),
+        "{journal}"
+    );
+    assert!(last[0].contains("\"reopen\"") && last[0].contains("undo of record"), "{journal}");
+    tmux.keys("Escape");
     tmux.keys("q");
     let status = wait_for_file(&status_file, Duration::from_secs(30));
     assert_eq!(status.as_deref(), Some("0\n"), "exit status; screen:\n{}", tmux.capture());

@@ -346,7 +346,11 @@ fn json_keeps_the_analysis_shape_then_the_case() {
             "redaction",
             "gaps",
             "key_moments",
-            "leakline_version"
+            "leakline_version",
+            "case_status",
+            "evidence",
+            "journal_verification",
+            "journal"
         ]
     );
     let w = &v["services"][0]["windows"][0];

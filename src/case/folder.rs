@@ -10,8 +10,10 @@ use super::canonical::{sha256_file, sha256_hex};
 use super::journal::{Action, ChainProblem, Clock, Entry, Journal, JournalContents, JournalError};
 use super::state::CaseState;
 use super::{CaseError, StepOutcome, StepRequest, check_text};
+use crate::playbook::StepAction;
 use crate::playbook::load::line_column;
 use crate::playbook::{LoadedPlaybook, Playbook, parse_playbook};
+use crate::report::model::{EvidenceCheck, EvidenceStatus};
 
 /// File names inside a case folder.
 pub const CASE_FILE: &str = "case.toml";
@@ -70,22 +72,77 @@ fn io_at(path: &Path) -> impl Fn(std::io::Error) -> CaseError + '_ {
     move |source| CaseError::Io { path: path.to_path_buf(), source }
 }
 
-/// Write a file and flush it to disk.
+/// Write a new file (owner-only: it may hold evidence; a stricter umask still applies) and
+/// flush it to disk.
 fn write_synced(path: &Path, text: &str) -> Result<(), CaseError> {
     use std::io::Write;
-    let mut file = fs::File::create_new(path).map_err(io_at(path))?;
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path).map_err(io_at(path))?;
     file.write_all(text.as_bytes()).map_err(io_at(path))?;
     file.sync_all().map_err(io_at(path))
+}
+
+/// Create a directory readable by its owner only (a stricter umask still applies).
+fn create_private_dir(path: &Path) -> std::io::Result<()> {
+    let mut builder = fs::DirBuilder::new();
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(path)
+}
+
+/// A fresh, exclusively created sibling of `dir` to build a case in (`mkdir` fails on an
+/// existing name, so a planted file or link is never used).
+fn staging_dir(dir: &Path) -> Result<PathBuf, CaseError> {
+    let parent = match dir.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let base = dir.file_name().map_or_else(|| "case".into(), |n| n.to_string_lossy().into_owned());
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    for attempt in 0..16u32 {
+        let candidate = parent
+            .join(format!(".{base}.leakline-init-{}-{nanos:x}-{attempt}", std::process::id()));
+        match create_private_dir(&candidate) {
+            Ok(()) => return Ok(candidate),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(CaseError::Io { path: candidate, source: e }),
+        }
+    }
+    Err(CaseError::Io {
+        path: parent,
+        source: std::io::Error::other("could not create a staging folder for the new case"),
+    })
 }
 
 impl Case {
     /// Create a case folder (new or empty) with its config reference, the playbook copy and a
     /// journal whose first record is `case_opened`.
+    ///
+    /// The case is built in a staging folder next to `dir` and renamed into place when
+    /// complete, so a failure (a full disk) leaves `dir` as it was and a retry works. The
+    /// folder is created owner-only (0700) and its files 0600.
     pub fn init(
         dir: &Path,
         options: &InitOptions,
         playbook: &LoadedPlaybook,
         clock: Clock,
+    ) -> Result<Case, CaseError> {
+        Self::init_with_sources(dir, options, playbook, clock, &[])
+    }
+
+    /// [`Case::init`], recording a `source_added` for each of `sources` before the case is
+    /// renamed into place: a case either appears complete, or not at all.
+    pub fn init_with_sources(
+        dir: &Path,
+        options: &InitOptions,
+        playbook: &LoadedPlaybook,
+        clock: Clock,
+        sources: &[PathBuf],
     ) -> Result<Case, CaseError> {
         check_text("operator", &options.operator, false)?;
         let config = fs::canonicalize(&options.config).map_err(io_at(&options.config))?;
@@ -95,18 +152,63 @@ impl Case {
             if listing.next().is_some() {
                 return Err(CaseError::NotEmpty { path: dir.to_path_buf() });
             }
-        } else {
-            fs::create_dir_all(dir).map_err(io_at(dir))?;
+        } else if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+            fs::create_dir_all(parent).map_err(io_at(parent))?;
         }
         let name = match &options.name {
             Some(n) => n.clone(),
-            None => fs::canonicalize(dir)
+            None => std::path::absolute(dir)
                 .ok()
                 .and_then(|d| d.file_name().map(|n| n.to_string_lossy().into_owned()))
                 .unwrap_or_else(|| "case".to_owned()),
         };
         check_text("name", &name, false)?;
-        let journal = Journal::new(dir.join(JOURNAL_FILE), clock);
+        let staging = staging_dir(dir)?;
+        let built = Self::build(&staging, name, &config, config_sha256, options, playbook, &clock)
+            .and_then(|meta| {
+                let staged = Case {
+                    dir: staging.clone(),
+                    meta: meta.clone(),
+                    playbook: playbook.playbook.clone(),
+                    journal: Journal::new(staging.join(JOURNAL_FILE), clock.clone()),
+                };
+                for source in sources {
+                    staged.add_source(&options.operator, source)?;
+                }
+                fs::rename(&staging, dir).map_err(io_at(dir))?;
+                if let Some(parent) = dir.parent() {
+                    let parent =
+                        if parent.as_os_str().is_empty() { Path::new(".") } else { parent };
+                    let _ = fs::File::open(parent).and_then(|d| d.sync_all());
+                }
+                Ok(meta)
+            });
+        let meta = match built {
+            Ok(meta) => meta,
+            Err(e) => {
+                let _ = fs::remove_dir_all(&staging);
+                return Err(e);
+            }
+        };
+        Ok(Case {
+            dir: dir.to_path_buf(),
+            meta,
+            playbook: playbook.playbook.clone(),
+            journal: Journal::new(dir.join(JOURNAL_FILE), clock),
+        })
+    }
+
+    /// Write the three files of a new case into `dir` (the staging folder).
+    fn build(
+        dir: &Path,
+        name: String,
+        config: &Path,
+        config_sha256: String,
+        options: &InitOptions,
+        playbook: &LoadedPlaybook,
+        clock: &Clock,
+    ) -> Result<CaseMeta, CaseError> {
+        let journal = Journal::new(dir.join(JOURNAL_FILE), clock.clone());
         let meta = CaseMeta {
             name: name.clone(),
             config: config.to_string_lossy().into_owned(),
@@ -123,7 +225,7 @@ impl Case {
         write_synced(
             &dir.join(CASE_FILE),
             &format!(
-                "# leakline case. The journal records the playbook's hash: do not edit playbook.toml.\n{meta_text}"
+                "# leakline case. The journal records the playbook's and the config's hashes: do not edit playbook.toml, the config, or this file.\n{meta_text}"
             ),
         )?;
         journal.create(
@@ -136,7 +238,7 @@ impl Case {
                 config_sha256,
             },
         )?;
-        Ok(Case { dir: dir.to_path_buf(), meta, playbook: playbook.playbook.clone(), journal })
+        Ok(meta)
     }
 
     /// Open an existing case folder.
@@ -187,10 +289,18 @@ impl Case {
         Ok(CaseState::replay(&self.playbook, &contents))
     }
 
-    /// Verify the journal chain, that it starts with `case_opened`, and that `playbook.toml`
-    /// still has the hash recorded then.
+    /// Verify the journal chain, that it starts with `case_opened`, that `playbook.toml`
+    /// still has the hash recorded then, and that `case.toml` still names the config recorded
+    /// then, whose content still has the recorded hash.
     pub fn verify_integrity(&self) -> Result<IntegrityReport, CaseError> {
         let contents = self.journal.read()?;
+        let playbook_sha256 = self.check_pins(&contents)?;
+        Ok(IntegrityReport { contents, playbook_sha256 })
+    }
+
+    /// The checks of [`Case::verify_integrity`] over already verified `contents`; returns the
+    /// playbook copy's hash.
+    fn check_pins(&self, contents: &JournalContents) -> Result<String, CaseError> {
         let Some(first) = contents.entries.first() else {
             return Err(JournalError::Broken {
                 path: self.journal.path().to_path_buf(),
@@ -200,7 +310,8 @@ impl Case {
             }
             .into());
         };
-        let Some(Action::CaseOpened { playbook_sha256, .. }) = &first.action else {
+        let Some(Action::CaseOpened { playbook_sha256, config, config_sha256, .. }) = &first.action
+        else {
             return Err(JournalError::Broken {
                 path: self.journal.path().to_path_buf(),
                 line: first.line,
@@ -221,50 +332,196 @@ impl Case {
                 actual,
             });
         }
-        Ok(IntegrityReport { playbook_sha256: actual, contents })
+        if &self.meta.config != config {
+            return Err(CaseError::ConfigChanged {
+                path: self.dir.join(CASE_FILE),
+                problem: format!(
+                    "names the config {}, but the case was opened with {config}",
+                    self.meta.config
+                ),
+            });
+        }
+        let config_path = Path::new(config);
+        match sha256_file(config_path) {
+            Ok((now, _)) if &now == config_sha256 => Ok(actual),
+            Ok((now, _)) => Err(CaseError::ConfigChanged {
+                path: config_path.to_path_buf(),
+                problem: format!(
+                    "changed since the case was opened (sha256 {now}, journal says {config_sha256})"
+                ),
+            }),
+            Err(e) => Err(CaseError::ConfigChanged {
+                path: config_path.to_path_buf(),
+                problem: format!("cannot be read to check its recorded hash: {e}"),
+            }),
+        }
+    }
+
+    /// Append the record `decide` returns, after verifying the whole journal and the case's
+    /// pins (playbook copy, config) under the journal lock. Unless `when_closed` is true, a
+    /// closed case refuses the record.
+    fn append_verified(
+        &self,
+        operator: &str,
+        when_closed: bool,
+        decide: impl FnOnce(&CaseState) -> Result<Action, CaseError>,
+    ) -> Result<Entry, CaseError> {
+        check_text("operator", operator, false)?;
+        self.journal.append_checked(operator, |contents| {
+            self.check_pins(contents)?;
+            let state = CaseState::replay(&self.playbook, contents);
+            if !when_closed {
+                if let Some(closed) = &state.closed {
+                    return Err(CaseError::Closed {
+                        by: closed.by.clone(),
+                        at: closed.at.to_rfc3339_opts(SecondsFormat::Secs, true),
+                    });
+                }
+            }
+            decide(&state)
+        })
+    }
+
+    /// The id of the step `step` names: a step id, or its number in the playbook (1-based,
+    /// as the dashboard shows them). An id always wins over a number.
+    pub fn resolve_step(&self, step: &str) -> Result<String, CaseError> {
+        let steps = &self.playbook.steps;
+        if let Some(s) = steps.iter().find(|s| s.id == step) {
+            return Ok(s.id.clone());
+        }
+        if let Some(s) = step
+            .trim()
+            .parse::<usize>()
+            .ok()
+            .and_then(|n| n.checked_sub(1))
+            .and_then(|i| steps.get(i))
+        {
+            return Ok(s.id.clone());
+        }
+        Err(CaseError::UnknownStep {
+            step: step.to_owned(),
+            known: steps
+                .iter()
+                .enumerate()
+                .map(|(i, s)| format!("{} {}", i + 1, s.id))
+                .collect::<Vec<_>>()
+                .join(", "),
+        })
     }
 
     /// Record a step action. The transition is checked against the state replayed under the
-    /// journal lock (another responder may have just changed the step).
+    /// journal lock (another responder may have just changed the step). `request.step` is an
+    /// id or a step number.
     pub fn step(&self, operator: &str, request: StepRequest<'_>) -> Result<StepOutcome, CaseError> {
-        check_text("operator", operator, false)?;
+        self.step_with(operator, request, None)
+    }
+
+    /// [`Case::step`], recording for a `done` that the step's verify check did not show it
+    /// verified (`unverified`: what the check said). The report shows "done (unverified)".
+    pub fn step_with(
+        &self,
+        operator: &str,
+        request: StepRequest<'_>,
+        unverified: Option<&str>,
+    ) -> Result<StepOutcome, CaseError> {
         if let Some(note) = request.note {
             check_text("note", note, true)?;
         }
-        if self.playbook.step(request.step).is_none() {
-            return Err(CaseError::UnknownStep {
-                step: request.step.to_owned(),
-                known: self
-                    .playbook
-                    .steps
-                    .iter()
-                    .map(|s| s.id.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            });
-        }
+        let id = self.resolve_step(request.step)?;
         let mut unmet = Vec::new();
-        let entry = self.journal.append_checked(operator, |contents| {
-            let state = CaseState::replay(&self.playbook, contents);
-            let current = state.step(request.step).map(|s| s.state).unwrap_or_default();
-            request.action.apply(current, request.note).map_err(|source| {
-                CaseError::Transition { step: request.step.to_owned(), source }
-            })?;
-            unmet = state.unmet_requirements(request.step);
-            Ok::<_, CaseError>(Action::Step {
-                step: request.step.to_owned(),
+        let entry = self.append_verified(operator, false, |state| {
+            let current = state.step(&id).map(|s| s.state).unwrap_or_default();
+            request
+                .action
+                .apply(current, request.note)
+                .map_err(|source| CaseError::Transition { step: id.clone(), source })?;
+            unmet = state.unmet_requirements(&id);
+            Ok(Action::Step {
+                step: id.clone(),
                 action: request.action,
                 note: request.note.map(scrub),
+                unverified: unverified.filter(|_| request.action == StepAction::Done).map(scrub),
             })
         })?;
-        Ok(StepOutcome { entry, unmet_requirements: unmet })
+        Ok(StepOutcome { entry, unmet_requirements: unmet, step: id })
+    }
+
+    /// Undo `operator`'s own last action: when it was a step action (start, done, skip,
+    /// block) and nobody acted on that step since, append a `reopen` of the step (the journal
+    /// stays append-only). Anything else is refused with the reason.
+    pub fn undo(&self, operator: &str) -> Result<StepOutcome, CaseError> {
+        let mut undone = None;
+        let entry = self.append_verified(operator, false, |state| {
+            let target = state.undo_target(operator).map_err(CaseError::NothingToUndo)?;
+            let text = format!("undo of record #{} ({} by {operator})", target.0, target.2);
+            undone = Some(target.1.clone());
+            Ok(Action::Step {
+                step: target.1,
+                action: StepAction::Reopen,
+                note: Some(text),
+                unverified: None,
+            })
+        })?;
+        Ok(StepOutcome { entry, unmet_requirements: Vec::new(), step: undone.unwrap_or_default() })
+    }
+
+    /// Re-hash every evidence file the journal recorded (the config of `case_opened`, each
+    /// `source_added`), in journal order, once per (path, recorded hash).
+    #[must_use]
+    pub fn check_evidence(contents: &JournalContents) -> Vec<EvidenceCheck> {
+        let mut out: Vec<EvidenceCheck> = Vec::new();
+        for entry in &contents.entries {
+            let (path, recorded) = match &entry.action {
+                Some(Action::CaseOpened { config, config_sha256, .. }) => (config, config_sha256),
+                Some(Action::SourceAdded { path, sha256, .. }) => (path, sha256),
+                _ => continue,
+            };
+            if out.iter().any(|e| &e.path == path && &e.sha256_recorded == recorded) {
+                continue;
+            }
+            let now = sha256_file(Path::new(path)).ok().map(|(h, _)| h);
+            let status = match &now {
+                None => EvidenceStatus::Missing,
+                Some(h) if h == recorded => EvidenceStatus::Unchanged,
+                Some(_) => EvidenceStatus::Changed,
+            };
+            out.push(EvidenceCheck {
+                path: path.clone(),
+                sha256_recorded: recorded.clone(),
+                sha256_now: now,
+                status,
+            });
+        }
+        out
+    }
+
+    /// Close the case (`case_closed`); step actions and notes are refused until reopened.
+    pub fn close(&self, operator: &str, resolution: &str) -> Result<Entry, CaseError> {
+        check_text("resolution", resolution, true)?;
+        self.append_verified(operator, true, |state| match &state.closed {
+            Some(c) => Err(CaseError::AlreadyClosed {
+                by: c.by.clone(),
+                at: c.at.to_rfc3339_opts(SecondsFormat::Secs, true),
+            }),
+            None => Ok(Action::CaseClosed { resolution: scrub(resolution) }),
+        })
+    }
+
+    /// Reopen a closed case (`case_reopened`).
+    pub fn reopen(&self, operator: &str, reason: &str) -> Result<Entry, CaseError> {
+        check_text("reason", reason, true)?;
+        self.append_verified(operator, true, |state| {
+            if state.closed.is_none() {
+                return Err(CaseError::NotClosed);
+            }
+            Ok(Action::CaseReopened { reason: scrub(reason) })
+        })
     }
 
     /// Record a free-text note.
     pub fn note(&self, operator: &str, text: &str) -> Result<Entry, CaseError> {
-        check_text("operator", operator, false)?;
         check_text("note", text, true)?;
-        Ok(self.journal.append(operator, &Action::Note { text: scrub(text) })?)
+        self.append_verified(operator, false, |_| Ok(Action::Note { text: scrub(text) }))
     }
 
     /// Hash an evidence file now and record it (`source_added`).
@@ -274,7 +531,7 @@ impl Case {
         let (sha256, bytes) = sha256_file(&abs).map_err(io_at(&abs))?;
         let action =
             Action::SourceAdded { path: abs.to_string_lossy().into_owned(), sha256, bytes };
-        Ok(self.journal.append(operator, &action)?)
+        self.append_verified(operator, true, |_| Ok(action))
     }
 
     /// Record a note on an exposure window, identified by its service and `opened_latest`.
@@ -293,7 +550,7 @@ impl Case {
             window_opened: window_opened.to_rfc3339_opts(SecondsFormat::Secs, true),
             text: scrub(text),
         };
-        Ok(self.journal.append(operator, &action)?)
+        self.append_verified(operator, false, |_| Ok(action))
     }
 
     /// Record an exported report with the hash of the file as written.
@@ -311,7 +568,7 @@ impl Case {
             format: format.to_owned(),
             sha256,
         };
-        Ok(self.journal.append(operator, &action)?)
+        self.append_verified(operator, true, |_| Ok(action))
     }
 
     /// Record an ingest gap noticed while the case was worked.
@@ -331,7 +588,7 @@ impl Case {
             to: to.map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true)),
             reason: scrub(reason),
         };
-        Ok(self.journal.append(operator, &action)?)
+        self.append_verified(operator, true, |_| Ok(action))
     }
 }
 

@@ -67,6 +67,10 @@ pub enum Action {
         action: StepAction,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         note: Option<String>,
+        /// On `done`: what the step's verify check said when it was marked done without being
+        /// verified (the report shows "done (unverified)"). Absent when verified or no check.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        unverified: Option<String>,
     },
     Note {
         text: String,
@@ -95,6 +99,15 @@ pub enum Action {
         torn_bytes: u64,
         torn_text: String,
     },
+    /// The case was closed (`case close --resolution`): step actions and notes are refused
+    /// until it is reopened.
+    CaseClosed {
+        resolution: String,
+    },
+    /// A closed case was reopened (`case reopen --reason`).
+    CaseReopened {
+        reason: String,
+    },
 }
 
 impl Action {
@@ -110,6 +123,8 @@ impl Action {
             Action::ReportExported { .. } => "report_exported",
             Action::Gap { .. } => "gap",
             Action::JournalRepaired { .. } => "journal_repaired",
+            Action::CaseClosed { .. } => "case_closed",
+            Action::CaseReopened { .. } => "case_reopened",
         }
     }
 }
@@ -218,7 +233,12 @@ impl Journal {
 
     /// Create a new journal whose first record is `action`. Fails if the file exists.
     pub fn create(&self, operator: &str, action: &Action) -> Result<Entry, JournalError> {
-        let file = OpenOptions::new().read(true).append(true).create_new(true).open(&self.path);
+        let mut options = OpenOptions::new();
+        options.read(true).append(true).create_new(true);
+        // The journal may quote evidence: owner-only (a stricter umask still applies).
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let file = options.open(&self.path);
         let mut file = match file {
             Ok(f) => f,
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
@@ -304,15 +324,41 @@ impl Journal {
             }
             ReadMode::Tail => self.read_tail(file)?,
         };
+        // An emptied (or never completed) journal must not silently start a new chain: every
+        // journal begins with the `case_opened` record written by `create`.
+        let Some(last) = contents.entries.last() else {
+            return Err(JournalError::Broken {
+                path: self.path.clone(),
+                line: 1,
+                seq: None,
+                problem: ChainProblem::Malformed(
+                    "journal has no complete record (emptied or truncated?); refusing to start a new chain"
+                        .into(),
+                ),
+            }
+            .into());
+        };
         let action = decide(&contents)?;
-        let (mut seq, mut head) =
-            contents.entries.last().map_or((0, GENESIS.to_owned()), |e| (e.seq, e.hash.clone()));
+        let (mut seq, mut head) = (last.seq, last.hash.clone());
         if let Some(torn) = &contents.torn {
-            let repaired = self.repair(file, torn, seq + 1, &head, operator)?;
+            let repaired = self.repair(file, torn, self.next_seq(seq)?, &head, operator)?;
             seq = repaired.seq;
             head = repaired.hash;
         }
-        Ok(self.write_record(file, seq + 1, &head, operator, &action)?)
+        Ok(self.write_record(file, self.next_seq(seq)?, &head, operator, &action)?)
+    }
+
+    /// The sequence number after `seq`; an error (never a wrap to 0) at the maximum.
+    fn next_seq(&self, seq: u64) -> Result<u64, JournalError> {
+        seq.checked_add(1).ok_or_else(|| JournalError::Broken {
+            path: self.path.clone(),
+            line: 0,
+            seq: Some(seq),
+            problem: ChainProblem::Malformed(
+                "the last record has the largest possible sequence number; nothing can follow it"
+                    .into(),
+            ),
+        })
     }
 
     /// Cut a torn tail off and record its bytes in a `journal_repaired` record.

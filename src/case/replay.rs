@@ -6,7 +6,9 @@
 //! the truth of what was done) and lists a warning.
 
 use super::journal::{Action, Entry, JournalContents};
-use super::state::{CaseState, NoteEntry, SourceEntry, StepEvent, StepStatus, TimelineEntry};
+use super::state::{
+    CaseState, Closure, NoteEntry, SourceEntry, StepEvent, StepStatus, TimelineEntry,
+};
 use crate::playbook::{Playbook, StepAction, StepState};
 
 impl CaseState {
@@ -43,6 +45,8 @@ impl CaseState {
             records: contents.entries.len() as u64,
             head: contents.head.clone(),
             torn_tail: contents.torn.clone(),
+            closed: None,
+            reopened: None,
             warnings: Vec::new(),
         };
         for entry in &contents.entries {
@@ -86,8 +90,27 @@ impl CaseState {
                 });
                 format!("source added: {path} ({bytes} bytes, sha256 {sha256})")
             }
-            Action::Step { step, action, note } => {
-                self.apply_step(entry, step, *action, note.as_deref())
+            Action::Step { step, action, note, unverified } => {
+                self.apply_step(entry, step, *action, note.as_deref(), unverified.as_deref())
+            }
+            Action::CaseClosed { resolution } => {
+                self.closed = Some(Closure {
+                    seq: entry.seq,
+                    at: entry.at,
+                    by: entry.operator.clone(),
+                    text: resolution.clone(),
+                });
+                format!("case closed: {resolution}")
+            }
+            Action::CaseReopened { reason } => {
+                self.closed = None;
+                self.reopened = Some(Closure {
+                    seq: entry.seq,
+                    at: entry.at,
+                    by: entry.operator.clone(),
+                    text: reason.clone(),
+                });
+                format!("case reopened: {reason}")
             }
             Action::Note { text } => {
                 self.notes.push(NoteEntry {
@@ -126,6 +149,7 @@ impl CaseState {
             by: entry.operator.clone(),
             kind: entry.kind.clone(),
             text,
+            hash: entry.hash.clone(),
         });
     }
 
@@ -135,10 +159,16 @@ impl CaseState {
         id: &str,
         action: StepAction,
         note: Option<&str>,
+        unverified: Option<&str>,
     ) -> String {
+        let what = if unverified.is_some() {
+            format!("{action} (unverified)")
+        } else {
+            action.to_string()
+        };
         let described = match note {
-            Some(n) => format!("step {id}: {action} — {n}"),
-            None => format!("step {id}: {action}"),
+            Some(n) => format!("step {id}: {what} — {n}"),
+            None => format!("step {id}: {what}"),
         };
         let Some(step) = self.steps.iter_mut().find(|s| s.id == id) else {
             self.warnings.push(format!(
@@ -192,6 +222,7 @@ impl CaseState {
             by: entry.operator.clone(),
             action,
             note: note.map(str::to_owned),
+            unverified: unverified.map(str::to_owned),
         });
         described
     }

@@ -11,6 +11,9 @@ use crate::playbook::{
     Playbook, SlaStatus, StepAction, StepState, VerifyResult, evaluate, sla_status,
 };
 
+/// The verify summary of a step that is not started (no evidence is looked at before).
+pub const NOT_STARTED: &str = "not started";
+
 /// Open while any step is pending, in progress or blocked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -18,6 +21,8 @@ pub enum CaseStatus {
     Open,
     /// Every step is done or skipped.
     Complete,
+    /// Closed with `case close` (and not reopened since).
+    Closed,
 }
 
 impl CaseStatus {
@@ -26,6 +31,7 @@ impl CaseStatus {
         match self {
             CaseStatus::Open => "open",
             CaseStatus::Complete => "complete",
+            CaseStatus::Closed => "closed",
         }
     }
 }
@@ -38,6 +44,18 @@ pub struct StepEvent {
     pub by: String,
     pub action: StepAction,
     pub note: Option<String>,
+    /// For `done`: what the verify check said when the step was marked done unverified.
+    pub unverified: Option<String>,
+}
+
+/// Who closed (or reopened) the case, when, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Closure {
+    pub seq: u64,
+    pub at: DateTime<Utc>,
+    pub by: String,
+    /// The resolution (close) or the reason (reopen).
+    pub text: String,
 }
 
 /// A playbook step with its current state.
@@ -90,6 +108,8 @@ pub struct TimelineEntry {
     pub kind: String,
     /// One-line description ("step block-ingress: done — SG rule revoked").
     pub text: String,
+    /// The record's hash.
+    pub hash: String,
 }
 
 /// The case as rebuilt from its journal.
@@ -111,6 +131,10 @@ pub struct CaseState {
     pub records: u64,
     pub head: String,
     pub torn_tail: Option<TornTail>,
+    /// Set while the case is closed (`case_closed` not followed by `case_reopened`).
+    pub closed: Option<Closure>,
+    /// The latest `case_reopened`, if any.
+    pub reopened: Option<Closure>,
     /// Things replay noticed but tolerated (unknown record kinds, steps not in the playbook,
     /// transitions the state machine would refuse).
     pub warnings: Vec<String>,
@@ -124,11 +148,48 @@ impl CaseState {
 
     #[must_use]
     pub fn status(&self) -> CaseStatus {
-        if self.steps.iter().all(|s| s.state.is_closed()) {
+        if self.closed.is_some() {
+            CaseStatus::Closed
+        } else if self.steps.iter().all(|s| s.state.is_closed()) {
             CaseStatus::Complete
         } else {
             CaseStatus::Open
         }
+    }
+
+    /// The record an undo by `operator` reverts: `(seq, step id, action)` of `operator`'s
+    /// last action (exports and added sources aside), when it is a step action other than
+    /// `reopen` and nobody acted on that step since; else why nothing can be undone.
+    pub fn undo_target(&self, operator: &str) -> Result<(u64, String, StepAction), String> {
+        let last = self
+            .timeline
+            .iter()
+            .rev()
+            .find(|e| e.by == operator && e.kind != "source_added" && e.kind != "report_exported")
+            .ok_or_else(|| format!("{operator} has recorded nothing in this case"))?;
+        let found = self
+            .steps
+            .iter()
+            .find_map(|s| s.history.iter().find(|h| h.seq == last.seq).map(|h| (s, h)));
+        let Some((step, event)) = found else {
+            return Err(format!(
+                "your last record (#{}, {}) is not a step action; the journal is append-only: add a correcting note",
+                last.seq, last.kind
+            ));
+        };
+        if event.action == StepAction::Reopen {
+            return Err(format!(
+                "your last action (#{}) already reopened step {}",
+                event.seq, step.id
+            ));
+        }
+        if let Some(later) = step.history.last().filter(|h| h.seq != event.seq) {
+            return Err(format!(
+                "step {} was changed after your record #{} ({} by {}, #{})",
+                step.id, event.seq, later.action, later.by, later.seq
+            ));
+        }
+        Ok((event.seq, step.id.clone(), event.action))
     }
 
     /// Requirements of `id` that are neither done nor skipped.
@@ -144,9 +205,13 @@ impl CaseState {
             .collect()
     }
 
-    /// SLA status of a step at `now` (deadline counted from the case's opening).
+    /// SLA status of a step at `now` (deadline counted from the case's opening). A skipped
+    /// step is `Skipped`, never met.
     #[must_use]
     pub fn sla(&self, step: &StepStatus, now: DateTime<Utc>) -> SlaStatus {
+        if step.state == StepState::Skipped && step.sla_minutes.is_some() {
+            return SlaStatus::Skipped;
+        }
         match self.opened_at {
             Some(opened) => sla_status(opened, step.sla_minutes, step.closed_at, now),
             None => SlaStatus::None,
@@ -167,9 +232,10 @@ impl CaseState {
             let Some(spec) = playbook.step(&status.id).and_then(|s| s.verify.as_ref()) else {
                 continue;
             };
-            let result = match snapshot {
-                Some(snap) => evaluate(spec, snap, status.started_at, as_of),
-                None => VerifyResult::not_evaluated("no snapshot"),
+            let result = match (snapshot, status.started_at) {
+                (_, None) => VerifyResult::not_evaluated(NOT_STARTED),
+                (Some(snap), Some(started)) => evaluate(spec, snap, Some(started), as_of),
+                (None, Some(_)) => VerifyResult::not_evaluated("no snapshot"),
             };
             out.push((status.id.clone(), result));
         }

@@ -1,7 +1,11 @@
-//! `leakline case init | show | step | note | verify | add-source`.
+//! `leakline case init | show | step | undo | note | close | reopen | verify | anchor |
+//! add-source`.
 //!
-//! Exit codes: 0 success, 1 I/O error, 2 usage (unknown step, refused transition, bad text),
-//! 3 the journal or the playbook copy failed its integrity check.
+//! Exit codes: 0 success, 1 I/O error, 2 usage (unknown step, refused transition, bad text,
+//! a closed case, a config whose globs match nothing), 3 the journal, the playbook copy or
+//! the config failed its integrity check. Every command verifies the case first (the whole
+//! hash chain, the playbook copy, the config named in `case.toml` and its hash), so nothing
+//! is written after a record that does not verify.
 
 mod show;
 
@@ -9,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SecondsFormat, Utc};
 
 use leakline::case::{
     Case, CaseError, InitOptions, JournalError, StepRequest, resolve_operator, system_clock,
@@ -17,7 +21,7 @@ use leakline::case::{
 use leakline::config::{self, CaseConfig, ConfigError};
 use leakline::correlate::batch;
 use leakline::model::Snapshot;
-use leakline::playbook::{PlaybookError, StepAction};
+use leakline::playbook::{PlaybookError, StepAction, VerifyOutcome};
 
 use super::UsageError;
 
@@ -51,6 +55,10 @@ pub enum CaseCommand {
         /// A directory of your own playbooks, added to the built-in ones.
         #[arg(long, value_name = "DIR")]
         playbooks: Option<PathBuf>,
+        /// Open the case even when a path or glob of the config matches no file (the report
+        /// says which evidence was never read).
+        #[arg(long)]
+        allow_missing: bool,
     },
     /// Show the case: steps with state, who/when, SLA, verification, notes, journal head.
     Show {
@@ -62,7 +70,7 @@ pub enum CaseCommand {
     /// Record a step action (skip needs a reason: --note).
     Step {
         dir: PathBuf,
-        /// Step id (see `leakline case show`).
+        /// Step id, or its number as `leakline case show` and the dashboard list them (1, 2…).
         step: String,
         #[arg(value_enum)]
         action: ActionArg,
@@ -70,8 +78,28 @@ pub enum CaseCommand {
         #[arg(long, value_name = "TEXT")]
         note: Option<String>,
     },
+    /// Undo your own last step action: appends a `reopen` of that step (the journal stays
+    /// append-only). Refused when someone acted on the step since.
+    Undo { dir: PathBuf },
     /// Add a note to the case journal.
     Note { dir: PathBuf, text: String },
+    /// Close the case: step actions and notes are refused until `case reopen`.
+    Close {
+        dir: PathBuf,
+        /// How the incident was resolved.
+        #[arg(long, value_name = "TEXT")]
+        resolution: String,
+    },
+    /// Reopen a closed case.
+    Reopen {
+        dir: PathBuf,
+        /// Why the case is reopened.
+        #[arg(long, value_name = "TEXT")]
+        reason: String,
+    },
+    /// Print the journal's head hash and record count on one line, to paste into the
+    /// incident channel or ticket; `case verify --head HASH` checks against it later.
+    Anchor { dir: PathBuf },
     /// Check the journal's hash chain and the playbook copy; exit 3 naming the first bad
     /// record when anything was edited, removed or reordered.
     Verify {
@@ -174,6 +202,10 @@ pub(super) fn classify(err: CaseError) -> anyhow::Error {
         | CaseError::BadText { .. }
         | CaseError::NotEmpty { .. }
         | CaseError::BadCaseFile { .. }
+        | CaseError::Closed { .. }
+        | CaseError::AlreadyClosed { .. }
+        | CaseError::NotClosed
+        | CaseError::NothingToUndo(_)
         | CaseError::Playbook(PlaybookError::NotFound { .. } | PlaybookError::Invalid(_)) => {
             UsageError(err.to_string()).into()
         }
@@ -184,12 +216,55 @@ pub(super) fn classify(err: CaseError) -> anyhow::Error {
 pub(super) fn is_integrity_failure(err: &CaseError) -> bool {
     matches!(
         err,
-        CaseError::Journal(JournalError::Broken { .. }) | CaseError::PlaybookChanged { .. }
+        CaseError::Journal(JournalError::Broken { .. })
+            | CaseError::PlaybookChanged { .. }
+            | CaseError::ConfigChanged { .. }
     )
 }
 
+/// Open a case and verify it whole (chain, playbook copy, config path and hash) before
+/// anything else is done with it; an integrity failure is returned as the `CaseError`, which
+/// `run` turns into exit 3.
+pub(super) fn open_verified(
+    dir: &Path,
+    clock: leakline::case::Clock,
+) -> anyhow::Result<(Case, leakline::case::IntegrityReport)> {
+    let case = Case::open(dir, clock).map_err(classify)?;
+    let report = case.verify_integrity().map_err(classify)?;
+    Ok((case, report))
+}
+
+/// Every file the config's paths and globs match now, and the patterns that match none.
+fn config_files(config: &CaseConfig) -> anyhow::Result<(Vec<PathBuf>, Vec<String>)> {
+    let access = config.services.iter().flat_map(|s| &s.access).map(|a| a.pattern.as_str());
+    let scans = config.scans.iter().flat_map(|s| &s.paths).map(String::as_str);
+    let mut files: Vec<PathBuf> = Vec::new();
+    let mut missing = Vec::new();
+    for pattern in scans.chain(access) {
+        let matches = glob::glob(pattern)
+            .map_err(|e| UsageError(format!("pattern `{pattern}`: {e}")))?
+            .filter_map(Result::ok)
+            .filter(|p| p.is_file())
+            .collect::<Vec<_>>();
+        if matches.is_empty() {
+            missing.push(pattern.to_owned());
+        }
+        for m in matches {
+            if !files.contains(&m) {
+                files.push(m);
+            }
+        }
+    }
+    Ok((files, missing))
+}
+
 pub fn run(args: CaseArgs) -> anyhow::Result<ExitCode> {
-    match run_command(args) {
+    integrity_exit(run_command(args))
+}
+
+/// Turn an integrity failure anywhere in `result` into the message and exit 3.
+pub(super) fn integrity_exit(result: anyhow::Result<ExitCode>) -> anyhow::Result<ExitCode> {
+    match result {
         Err(err) if err.downcast_ref::<CaseError>().is_some_and(is_integrity_failure) => {
             eprintln!("leakline: integrity check FAILED: {err}");
             Ok(ExitCode::from(EXIT_INTEGRITY))
@@ -201,33 +276,13 @@ pub fn run(args: CaseArgs) -> anyhow::Result<ExitCode> {
 fn run_command(args: CaseArgs) -> anyhow::Result<ExitCode> {
     let clock = system_clock();
     match args.command {
-        CaseCommand::Init { dir, config, playbook, name, playbooks } => {
+        CaseCommand::Init { dir, config, playbook, name, playbooks, allow_missing } => {
             let operator = operator(args.operator.as_deref())?;
-            let lib = super::playbook::library(playbooks.as_deref())?;
-            let loaded = lib.get(&playbook).map_err(|e| UsageError(e.to_string()))?;
-            // Validate the config and find its evidence before the folder is created, so a
-            // bad config leaves nothing behind.
-            let evidence = batch::evidence_files(&load_config(&config)?).with_context(|| {
-                format!("finding the evidence files of the case config {}", config.display())
-            })?;
-            let options = InitOptions { name, config, operator: operator.clone() };
-            let case = Case::init(&dir, &options, loaded, clock).map_err(classify)?;
-            for file in &evidence {
-                case.add_source(&operator, file).map_err(classify)?;
-            }
-            let state = case.state().map_err(classify)?;
-            println!(
-                "case \"{}\" opened in {} with playbook {} ({} steps); {} evidence files hashed; journal head {}",
-                case.meta.name,
-                dir.display(),
-                case.playbook.id,
-                case.playbook.steps.len(),
-                state.sources.len(),
-                state.head
-            );
+            let init = Init { dir, config, playbook, name, playbooks, allow_missing };
+            init_case(&init, &operator, clock)?;
         }
         CaseCommand::Show { dir, json } => {
-            let case = Case::open(&dir, clock.clone()).map_err(classify)?;
+            let (case, _) = open_verified(&dir, clock.clone())?;
             let state = case.state().map_err(classify)?;
             let snapshot = current_snapshot(&case.config_path())?;
             let now = clock();
@@ -241,34 +296,52 @@ fn run_command(args: CaseArgs) -> anyhow::Result<ExitCode> {
         }
         CaseCommand::Step { dir, step, action, note } => {
             let operator = operator(args.operator.as_deref())?;
-            let case = Case::open(&dir, clock).map_err(classify)?;
-            let request = StepRequest { step: &step, action: action.into(), note: note.as_deref() };
-            let outcome = case.step(&operator, request).map_err(classify)?;
-            let state = case.state().map_err(classify)?;
-            let now_state = state.step(&step).map_or("?", |s| s.state.as_str());
+            step_action(&dir, &step, action.into(), note.as_deref(), &operator, clock)?;
+        }
+        CaseCommand::Undo { dir } => {
+            let operator = operator(args.operator.as_deref())?;
+            let (case, _) = open_verified(&dir, clock)?;
+            let outcome = case.undo(&operator).map_err(classify)?;
             println!(
-                "step {step}: {} → {now_state} (record {}, head {})",
-                StepAction::from(action),
-                outcome.entry.seq,
-                outcome.entry.hash
+                "step {}: reopen (undo) recorded (record {}, head {})",
+                outcome.step, outcome.entry.seq, outcome.entry.hash
             );
-            if !outcome.unmet_requirements.is_empty() {
-                eprintln!(
-                    "leakline: note: {step} requires {} which {} not done or skipped yet",
-                    outcome.unmet_requirements.join(", "),
-                    if outcome.unmet_requirements.len() == 1 { "is" } else { "are" }
-                );
-            }
         }
         CaseCommand::Note { dir, text } => {
             let operator = operator(args.operator.as_deref())?;
-            let case = Case::open(&dir, clock).map_err(classify)?;
+            let (case, _) = open_verified(&dir, clock)?;
             let entry = case.note(&operator, &text).map_err(classify)?;
             println!("note recorded (record {}, head {})", entry.seq, entry.hash);
         }
+        CaseCommand::Close { dir, resolution } => {
+            let operator = operator(args.operator.as_deref())?;
+            let (case, _) = open_verified(&dir, clock)?;
+            let entry = case.close(&operator, &resolution).map_err(classify)?;
+            println!("case closed by {operator} (record {}, head {})", entry.seq, entry.hash);
+        }
+        CaseCommand::Reopen { dir, reason } => {
+            let operator = operator(args.operator.as_deref())?;
+            let (case, _) = open_verified(&dir, clock)?;
+            let entry = case.reopen(&operator, &reason).map_err(classify)?;
+            println!("case reopened by {operator} (record {}, head {})", entry.seq, entry.hash);
+        }
+        CaseCommand::Anchor { dir } => {
+            let (case, report) = open_verified(&dir, clock)?;
+            let contents = &report.contents;
+            let at =
+                contents.entries.last().map(|e| e.at.to_rfc3339_opts(SecondsFormat::Secs, true));
+            println!(
+                "leakline case \"{}\": {} records, head {} ({}); check with: leakline case verify DIR --head {}",
+                case.meta.name,
+                contents.entries.len(),
+                contents.head,
+                at.unwrap_or_default(),
+                contents.head
+            );
+        }
         CaseCommand::AddSource { dir, files } => {
             let operator = operator(args.operator.as_deref())?;
-            let case = Case::open(&dir, clock).map_err(classify)?;
+            let (case, _) = open_verified(&dir, clock)?;
             for file in &files {
                 let entry = case.add_source(&operator, file).map_err(classify)?;
                 if let Some(leakline::case::Action::SourceAdded { path, sha256, bytes }) =
@@ -281,6 +354,108 @@ fn run_command(args: CaseArgs) -> anyhow::Result<ExitCode> {
         CaseCommand::Verify { dir, head } => return verify(&dir, head.as_deref()),
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `case init`'s arguments.
+struct Init {
+    dir: PathBuf,
+    config: PathBuf,
+    playbook: String,
+    name: Option<String>,
+    playbooks: Option<PathBuf>,
+    allow_missing: bool,
+}
+
+fn init_case(init: &Init, operator: &str, clock: leakline::case::Clock) -> anyhow::Result<()> {
+    let Init { dir, config, playbook, name, playbooks, allow_missing } = init;
+    let lib = super::playbook::library(playbooks.as_deref())?;
+    let loaded = lib.get(playbook).map_err(|e| UsageError(e.to_string()))?;
+    // Validate the config and find its evidence before the folder is created, so a
+    // bad config leaves nothing behind.
+    let (evidence, missing) = config_files(&load_config(config)?)?;
+    if !missing.is_empty() && !allow_missing {
+        return Err(UsageError(format!(
+            "case config {}: no file matches {}; fix the config, or pass --allow-missing to open the case anyway",
+            config.display(),
+            missing.iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(", ")
+        ))
+        .into());
+    }
+    let options =
+        InitOptions { name: name.clone(), config: config.clone(), operator: operator.to_owned() };
+    // The evidence is hashed into the journal before the case folder appears.
+    let case =
+        Case::init_with_sources(dir, &options, loaded, clock, &evidence).map_err(classify)?;
+    let state = case.state().map_err(classify)?;
+    println!(
+        "case \"{}\" opened in {} with playbook {} ({} steps); {} evidence files hashed; journal head {}",
+        case.meta.name,
+        dir.display(),
+        case.playbook.id,
+        case.playbook.steps.len(),
+        state.sources.len(),
+        state.head
+    );
+    for m in &missing {
+        eprintln!("leakline: warning: no file matches `{m}` (opened with --allow-missing)");
+    }
+    Ok(())
+}
+
+fn step_action(
+    dir: &Path,
+    step: &str,
+    action: StepAction,
+    note: Option<&str>,
+    operator: &str,
+    clock: leakline::case::Clock,
+) -> anyhow::Result<()> {
+    let (case, _) = open_verified(dir, clock)?;
+    let id = case.resolve_step(step).map_err(classify)?;
+    let unverified = if action == StepAction::Done { unverified_reason(&case, &id)? } else { None };
+    let request = StepRequest { step: &id, action, note };
+    let outcome = case.step_with(operator, request, unverified.as_deref()).map_err(classify)?;
+    let state = case.state().map_err(classify)?;
+    let now_state = state.step(&id).map_or("?", |s| s.state.as_str());
+    println!(
+        "step {id}: {action}{} → {now_state} (record {}, head {})",
+        if unverified.is_some() { " (unverified)" } else { "" },
+        outcome.entry.seq,
+        outcome.entry.hash
+    );
+    if let Some(why) = &unverified {
+        eprintln!(
+            "leakline: warning: {id} marked done while its check says not verified ({why}); recorded as done (unverified)"
+        );
+    }
+    if !outcome.unmet_requirements.is_empty() {
+        eprintln!(
+            "leakline: note: {id} requires {} which {} not done or skipped yet",
+            outcome.unmet_requirements.join(", "),
+            if outcome.unmet_requirements.len() == 1 { "is" } else { "are" }
+        );
+    }
+    Ok(())
+}
+
+/// What the step's verify check says now when it does not say verified (`None`: verified,
+/// or the step has no check). Evidence that cannot be read is a reason too, never an error:
+/// the responder may mark the step done anyway, and the journal says it was unverified.
+fn unverified_reason(case: &Case, id: &str) -> anyhow::Result<Option<String>> {
+    if case.playbook.step(id).and_then(|s| s.verify.as_ref()).is_none() {
+        return Ok(None);
+    }
+    let state = case.state().map_err(classify)?;
+    let snapshot = match current_snapshot(&case.config_path()) {
+        Ok(s) => s,
+        Err(e) => return Ok(Some(format!("not evaluated: {e:#}"))),
+    };
+    let as_of = snapshot.as_ref().map_or_else(Utc::now, |s| s.as_of);
+    let verified = state.verify_all(&case.playbook, snapshot.as_ref(), as_of);
+    Ok(verified.into_iter().find(|(s, _)| s == id).and_then(|(_, r)| {
+        (r.outcome != VerifyOutcome::Verified)
+            .then(|| format!("{}: {}", r.outcome.as_str().replace('_', " "), r.summary))
+    }))
 }
 
 fn verify(dir: &Path, anchored: Option<&str>) -> anyhow::Result<ExitCode> {
@@ -310,11 +485,23 @@ fn verify(dir: &Path, anchored: Option<&str>) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(EXIT_INTEGRITY));
         }
     }
+    if let Some(anchor) = anchored {
+        let prefix = anchor.trim().to_ascii_lowercase();
+        if let Some(e) = contents.entries.iter().find(|e| e.hash.starts_with(&prefix)) {
+            println!(
+                "anchored head found: record {} of {} ({} appended since)",
+                e.seq,
+                contents.entries.len(),
+                contents.entries.len() as u64 - e.seq
+            );
+        }
+    }
     println!(
-        "journal intact: {} records, head {}; playbook.toml unchanged (sha256 {})",
+        "journal intact: {} records, head {}; playbook.toml unchanged (sha256 {}); config unchanged ({})",
         contents.entries.len(),
         contents.head,
-        report.playbook_sha256
+        report.playbook_sha256,
+        case.meta.config
     );
     Ok(ExitCode::SUCCESS)
 }

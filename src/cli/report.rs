@@ -2,9 +2,14 @@
 //! [--no-redact]`: export the incident report of a case, atomically, redacted unless
 //! `--no-redact`.
 //!
-//! The evidence is the case config read through the batch engine as of `--as-of` (default
-//! now); the case section comes from the journal (`leakline::report::case_section`), its
-//! verify conditions checked against that same snapshot, SLAs judged at generation time.
+//! The evidence is the case config read through the batch engine as of `--as-of`; without
+//! it, as of the later of the last journal record and the last evidence event (never the
+//! wall clock), so the same case and inputs give the same report. `generated_at` is
+//! `$SOURCE_DATE_EPOCH` when set (the reproducible-builds convention; the analysis timing
+//! `stats.elapsed_ms` is then 0), else now. The case section comes from the journal
+//! (`leakline::report::case_section`), its verify conditions checked against that same
+//! snapshot and SLAs judged at the report's `as_of`. Every evidence file the journal recorded
+//! is re-hashed (`unchanged | changed | missing`).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -12,7 +17,7 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use chrono::{DateTime, SecondsFormat, Utc};
 use leakline::case::{Case, system_clock};
-use leakline::model::Snapshot;
+use leakline::correlate::batch;
 use leakline::report::{
     self, DEFAULT_TOP_ACTORS, Format, Redaction, Redactor, ReportInput, ReportModel,
 };
@@ -54,8 +59,9 @@ pub struct ReportArgs {
     /// Keep secrets (tokens, keys, passwords) as logged; the report says redaction was off.
     #[arg(long)]
     pub no_redact: bool,
-    /// The moment the report describes (RFC 3339): open windows run until it [default: now].
-    /// Evidence logged after it is still read (a warning says so).
+    /// The moment the report describes (RFC 3339): open windows run until it, SLAs are
+    /// judged at it [default: the later of the last journal record and the last evidence
+    /// event]. Evidence logged after it is still read (a warning says so).
     #[arg(long, value_name = "RFC3339")]
     pub as_of: Option<String>,
     /// How many actors the Markdown and HTML reports list (JSON lists all).
@@ -80,17 +86,6 @@ fn resolve_format(format: Option<FormatArg>, out: &Path) -> Result<Format, Usage
     })
 }
 
-/// The case's evidence as of `as_of`: its config (as recorded in `case.toml`) read through
-/// the batch engine. Errors name the config or the evidence file at fault.
-fn case_snapshot(
-    case: &Case,
-    as_of: DateTime<Utc>,
-    tz: Option<chrono_tz::Tz>,
-) -> anyhow::Result<Snapshot> {
-    super::case::snapshot_at(&case.config_path(), as_of, tz)
-        .with_context(|| format!("case {}", case.dir.display()))
-}
-
 /// `--as-of` as a UTC time (usage error when it is not RFC 3339).
 fn parse_as_of(text: &str) -> Result<DateTime<Utc>, UsageError> {
     DateTime::parse_from_rfc3339(text)
@@ -98,23 +93,53 @@ fn parse_as_of(text: &str) -> Result<DateTime<Utc>, UsageError> {
         .map_err(|e| UsageError(format!("--as-of `{text}`: {e} (expected RFC 3339)")))
 }
 
+/// `$SOURCE_DATE_EPOCH` (seconds since the Unix epoch) when set; a value that is not a
+/// number of seconds is a usage error naming the variable.
+fn source_date_epoch() -> Result<Option<DateTime<Utc>>, UsageError> {
+    let Ok(text) = std::env::var("SOURCE_DATE_EPOCH") else {
+        return Ok(None);
+    };
+    text.trim()
+        .parse::<i64>()
+        .ok()
+        .and_then(|secs| DateTime::from_timestamp(secs, 0))
+        .map(Some)
+        .ok_or_else(|| {
+            UsageError(format!("SOURCE_DATE_EPOCH `{text}`: expected seconds since 1970-01-01"))
+        })
+}
+
 pub fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
+    super::case::integrity_exit(run_report(args))
+}
+
+fn run_report(args: ReportArgs) -> anyhow::Result<ExitCode> {
     let ReportArgs { case, format, out, no_redact, top, as_of, tz } = args;
     let format = resolve_format(format, &out)?;
     let tz = super::parse_tz(tz.as_deref())?;
-    let now = Utc::now();
-    let as_of = as_of.as_deref().map(parse_as_of).transpose()?.unwrap_or(now);
-    let case = Case::open(&case, system_clock()).map_err(super::case::classify)?;
-    // The journal first: a report must not be built over a tampered or damaged journal.
-    let state = match case.state() {
-        Ok(state) => state,
-        Err(e) if super::case::is_integrity_failure(&e) => {
-            eprintln!("leakline: integrity check FAILED: {e}; no report written");
-            return Ok(ExitCode::from(super::case::EXIT_INTEGRITY));
-        }
-        Err(e) => return Err(super::case::classify(e)),
-    };
-    let snapshot = case_snapshot(&case, as_of, tz)?;
+    let epoch = source_date_epoch()?;
+    let as_of = as_of.as_deref().map(parse_as_of).transpose()?;
+    // The case first, verified whole: a report must not be built over a tampered or damaged
+    // journal, a changed playbook copy or a swapped config (exit 3, no report written).
+    let (case, integrity) = super::case::open_verified(&case, system_clock())?;
+    let state = case.state().map_err(super::case::classify)?;
+    let mut config = super::case::load_config(&case.config_path())?;
+    if let Some(tz) = tz {
+        config.timezone = tz;
+    }
+    let correlator = batch::run(&config, &batch::BatchOptions::default()).with_context(|| {
+        format!(
+            "case {}: reading the evidence of the case config {}",
+            case.dir.display(),
+            case.config_path().display()
+        )
+    })?;
+    let last_record = integrity.contents.entries.last().map(|e| e.at);
+    let as_of = as_of.or_else(|| correlator.latest_event().max(last_record)).unwrap_or_default();
+    let mut snapshot = correlator.snapshot(as_of);
+    if epoch.is_some() {
+        snapshot.stats.elapsed_ms = 0;
+    }
     if let Some(latest) = snapshot.sources.iter().filter_map(|s| s.last_event).max() {
         if latest > as_of {
             eprintln!(
@@ -124,14 +149,23 @@ pub fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
             );
         }
     }
-    // Verify conditions are checked against the report's own snapshot; SLAs at generation.
-    let section = report::case_section::from_case(&case, &state, Some(&snapshot), now);
+    // Verify conditions are checked against the report's own snapshot; SLAs at its as_of.
+    let mut section = report::case_section::from_case(&case, &state, Some(&snapshot), as_of);
+    section.evidence = Case::check_evidence(&integrity.contents);
+    for e in section.evidence.iter().filter(|e| e.status != report::EvidenceStatus::Unchanged) {
+        eprintln!(
+            "leakline: warning: evidence {} is {} since the case recorded it (sha256 {})",
+            e.path,
+            e.status.as_str(),
+            e.sha256_recorded
+        );
+    }
     let redaction =
         if no_redact { Redaction::Disabled } else { Redaction::Enabled(Redactor::new()) };
     let model = ReportModel::build(&ReportInput {
         snapshot: &snapshot,
         case: Some(&section),
-        generated_at: now,
+        generated_at: epoch.unwrap_or_else(Utc::now),
         version: env!("CARGO_PKG_VERSION"),
         redaction,
         top_actors: top,

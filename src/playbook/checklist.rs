@@ -79,7 +79,8 @@ impl StepAction {
     ///   first is normal);
     /// - `skip`: from pending, in progress or blocked, with a non-empty reason;
     /// - `block`: from pending or in progress;
-    /// - `reopen`: from done, skipped or blocked, back to pending.
+    /// - `reopen`: from in progress, done, skipped or blocked, back to pending (also how an
+    ///   action is undone: the journal is append-only).
     pub fn apply(self, from: StepState, note: Option<&str>) -> Result<StepState, TransitionError> {
         use StepState as S;
         let to = match (self, from) {
@@ -92,7 +93,7 @@ impl StepAction {
                 S::Skipped
             }
             (StepAction::Block, S::Pending | S::InProgress) => S::Blocked,
-            (StepAction::Reopen, S::Done | S::Skipped | S::Blocked) => S::Pending,
+            (StepAction::Reopen, S::InProgress | S::Done | S::Skipped | S::Blocked) => S::Pending,
             (action, from) => return Err(TransitionError::NotAllowed { action, from }),
         };
         Ok(to)
@@ -134,7 +135,7 @@ pub enum TransitionError {
 fn hint(action: StepAction, from: StepState) -> &'static str {
     match (action, from) {
         (_, StepState::Done | StepState::Skipped) => " (reopen it first)",
-        (StepAction::Reopen, StepState::Pending | StepState::InProgress) => " (it is still open)",
+        (StepAction::Reopen, StepState::Pending) => " (it is still open)",
         _ => "",
     }
 }
@@ -155,6 +156,8 @@ pub enum SlaStatus {
     Met { deadline: DateTime<Utc> },
     /// Closed after the deadline.
     Missed { deadline: DateTime<Utc>, secs_late: i64 },
+    /// The step was skipped: its SLA was neither met nor missed.
+    Skipped,
 }
 
 /// The SLA status of a step.
@@ -218,6 +221,7 @@ mod tests {
         assert_eq!(err.to_string(), "cannot done a step that is done (reopen it first)");
         assert!(A::Reopen.apply(S::Pending, None).is_err());
         assert!(A::Start.apply(S::InProgress, None).is_err());
+        assert_eq!(A::Reopen.apply(S::InProgress, None), Ok(S::Pending));
     }
 
     #[test]

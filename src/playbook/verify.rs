@@ -23,7 +23,10 @@
 //!   per-request success times, so this is an upper bound of the last success: the check may
 //!   verify later than strictly necessary, never earlier.
 //! - **`window_closed`**: every window of each selected service has status `closed` (a named
-//!   service that never had a window is vacuously closed). The step start is not used.
+//!   service that never had a window is vacuously closed), once the step started.
+//!
+//! Every kind needs the step to have started: before that the result is `not_evaluated`,
+//! "not started", whatever the evidence.
 //!
 //! Ingest gaps (rotations, truncations, source errors, restarts, silence) that overlap a quiet
 //! period are listed as caveats: evidence may be missing there.
@@ -107,11 +110,10 @@ pub fn evaluate(
         Ok(s) => s,
         Err(reason) => return VerifyResult::not_evaluated(reason),
     };
-    let needs_start = !matches!(spec.kind, VerifyKind::WindowClosed);
-    let started = match (step_started, needs_start) {
-        (Some(s), _) => s,
-        (None, true) => return VerifyResult::not_evaluated("step not started yet"),
-        (None, false) => DateTime::<Utc>::MIN_UTC,
+    // No evidence is looked at before the step started (a close-out step is not "verified"
+    // the moment a case opens).
+    let Some(started) = step_started else {
+        return VerifyResult::not_evaluated("not started");
     };
     let mut parts = Vec::with_capacity(services.len());
     for service in services {

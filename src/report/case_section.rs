@@ -10,20 +10,26 @@
 //!   (sources added, window annotations, exports, gaps, repairs) is an event.
 //! - The journal head carries the records count, the head hash and what replay tolerated (a
 //!   torn tail, warnings) as problems.
+//! - Each step's history is its journal records in order; a `done` with no `start` in the
+//!   same attempt reads "done (never marked started)", a `done` recorded while the check did
+//!   not verify reads "done (unverified)". `started` is the attempt's `start` record only.
+//! - Every record is listed verbatim (`records`), ending the report.
 //!
-//! Nothing here reads a clock or the disk: `now` and the snapshot are arguments.
+//! Nothing here reads a clock or the disk: `now` and the snapshot are arguments. The evidence
+//! re-hash ([`CaseSection::evidence`]) is filled in by the caller
+//! (`Case::check_evidence`).
 
 use std::fmt::Write as _;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 
 use super::model::{
-    CaseEvent, CaseSection, JournalHead, Note, PlaybookRecord, SlaOutcome, StepRecord, StepState,
-    Verification, VerifyState,
+    CaseClosure, CaseEvent, CaseSection, JournalHead, JournalRecord, Note, PlaybookRecord,
+    SlaOutcome, StepHistoryEntry, StepRecord, StepState, Verification, VerifyState,
 };
-use crate::case::{Case, CaseState, StepStatus};
+use crate::case::{Case, CaseState, Closure, StepStatus};
 use crate::model::Snapshot;
-use crate::playbook::{self, Evidence, SlaStatus, VerifyOutcome, VerifyResult};
+use crate::playbook::{self, Evidence, SlaStatus, StepAction, VerifyOutcome, VerifyResult};
 
 /// Journal record kinds that have their own place in the section (not repeated as events).
 const OWN_PLACE: [&str; 3] = ["case_opened", "step", "note"];
@@ -71,7 +77,70 @@ pub fn from_case(
             .map(|e| CaseEvent { at: e.at, by: e.by.clone(), text: e.text.clone() })
             .collect(),
         journal: Some(journal_head(case, state)),
+        closed: state.closed.as_ref().map(closure),
+        reopened: state.reopened.as_ref().map(closure),
+        evidence: Vec::new(),
+        records: state
+            .timeline
+            .iter()
+            .map(|e| JournalRecord {
+                seq: e.seq,
+                at: e.at,
+                operator: e.by.clone(),
+                kind: e.kind.clone(),
+                text: e.text.clone(),
+                hash: e.hash.clone(),
+            })
+            .collect(),
     }
+}
+
+fn closure(c: &Closure) -> CaseClosure {
+    CaseClosure { at: c.at, by: c.by.clone(), text: c.text.clone() }
+}
+
+/// The step's journal records in words, and the current attempt's `start` time (`None`
+/// when the step was never marked started in this attempt).
+fn history(step: &StepStatus) -> (Vec<StepHistoryEntry>, Option<DateTime<Utc>>) {
+    let mut started = None;
+    let mut out = Vec::with_capacity(step.history.len());
+    for e in &step.history {
+        let action = match e.action {
+            StepAction::Start => {
+                started = Some(e.at);
+                "started".to_owned()
+            }
+            StepAction::Done => {
+                let mut marks = Vec::new();
+                if started.is_none() {
+                    marks.push("never marked started");
+                }
+                if e.unverified.is_some() {
+                    marks.push("unverified");
+                }
+                if marks.is_empty() {
+                    "done".to_owned()
+                } else {
+                    format!("done ({})", marks.join(", "))
+                }
+            }
+            StepAction::Skip => "skipped".to_owned(),
+            StepAction::Block => "blocked".to_owned(),
+            StepAction::Reopen => {
+                started = None;
+                "reopened".to_owned()
+            }
+        };
+        let mut note = e.note.clone().unwrap_or_default();
+        if let Some(u) = &e.unverified {
+            if !note.is_empty() {
+                note.push_str("; ");
+            }
+            let _ = write!(note, "check said: {u}");
+        }
+        out.push(StepHistoryEntry { seq: e.seq, at: e.at, by: e.by.clone(), action, note });
+    }
+    (out, started)
 }
 
 fn step_record(
@@ -82,12 +151,17 @@ fn step_record(
     now: DateTime<Utc>,
 ) -> StepRecord {
     let state_out = step_state(step.state);
+    let (history, started) = history(step);
+    let unverified = match step.state {
+        playbook::StepState::Done => step.history.last().and_then(|e| e.unverified.clone()),
+        _ => None,
+    };
     StepRecord {
         id: step.id.clone(),
         title: step.title.clone(),
         role: step.role.clone(),
         state: state_out,
-        started: step.started_at,
+        started,
         done: step.closed_at,
         operator: step.by.clone().unwrap_or_default(),
         sla_minutes: step.sla_minutes,
@@ -97,6 +171,8 @@ fn step_record(
             _ => String::new(),
         },
         verification: result.map(|r| verification(r, snapshot)),
+        unverified,
+        history,
     }
 }
 
@@ -122,6 +198,7 @@ pub fn sla_outcome(s: SlaStatus) -> Option<SlaOutcome> {
         SlaStatus::Overdue { .. } => Some(SlaOutcome::Overdue),
         SlaStatus::Met { .. } => Some(SlaOutcome::Met),
         SlaStatus::Missed { .. } => Some(SlaOutcome::Missed),
+        SlaStatus::Skipped => Some(SlaOutcome::Skipped),
     }
 }
 
@@ -170,7 +247,13 @@ fn journal_head(case: &Case, state: &CaseState) -> JournalHead {
         ));
     }
     problems.extend(state.warnings.iter().cloned());
-    JournalHead { records: state.records, head_hash: state.head.clone(), problems }
+    let verification = format!(
+        "hash chain verified: {} records, each record's hash recomputed and linked to the one before it (records 1–{}, head {})",
+        state.timeline.len(),
+        state.records,
+        state.head
+    );
+    JournalHead { records: state.records, head_hash: state.head.clone(), problems, verification }
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use std::io;
 
 use super::escape::{html, html_raw};
 use super::method::METHOD;
-use super::model::{ReportModel, SlaOutcome, StepRecord, StepState, VerifyState};
+use super::model::{PlaybookRecord, ReportModel, SlaOutcome, StepRecord, StepState, VerifyState};
 use super::moments::gap_label;
 use super::summary::{certain_exposure_secs, window_duration};
 use super::svg;
@@ -469,7 +469,7 @@ fn step_row(s: &StepRecord) -> Vec<String> {
     vec![
         format!("{}<br><span class=\"muted\">{}</span>", html(&s.title), html(&s.id)),
         html(&s.role),
-        format!("<span class=\"{state_class}\">{}</span>", s.state.as_str()),
+        format!("<span class=\"{state_class}\">{}</span>", html(&s.state_label())),
         format!("{}<br>{}", opt_time(s.started, "not started"), opt_time(s.done, "—")),
         if s.operator.is_empty() {
             "<span class=\"muted\">—</span>".to_owned()
@@ -485,9 +485,86 @@ fn step_row(s: &StepRecord) -> Vec<String> {
     ]
 }
 
+/// Warnings a reader must see first: evidence that changed or vanished since the case
+/// hashed it.
+fn warnings(m: &ReportModel, out: &mut String) {
+    let Some(case) = &m.case else { return };
+    let problems: Vec<_> = case.evidence_problems().collect();
+    if problems.is_empty() {
+        return;
+    }
+    out.push_str("<section id=\"warnings\" class=\"warn\"><h2>Warnings</h2><ul>");
+    for e in problems {
+        let _ = write!(
+            out,
+            "<li><strong>Evidence {}</strong> since the case recorded it: {} (recorded sha256 {}, now {})</li>",
+            e.status.as_str(),
+            code(&e.path),
+            code(&e.sha256_recorded),
+            e.sha256_now.as_deref().map_or_else(|| "unreadable".to_owned(), code)
+        );
+    }
+    out.push_str("</ul></section>\n");
+}
+
+fn step_history(pb: &PlaybookRecord, out: &mut String) {
+    out.push_str("<h3>Step history</h3>\n<ul class=\"notes\">");
+    for step in &pb.steps {
+        let _ = write!(
+            out,
+            "<li>{} <span class=\"muted\">({})</span><ul>",
+            html(&step.title),
+            html(&step.id)
+        );
+        if step.history.is_empty() {
+            out.push_str("<li class=\"muted\">no journal records</li>");
+        }
+        for h in &step.history {
+            let note =
+                if h.note.is_empty() { String::new() } else { format!(": {}", html(&h.note)) };
+            let _ = write!(
+                out,
+                "<li>#{} {} <strong>{}</strong> by {}{note}</li>",
+                h.seq,
+                ht(h.at),
+                html(&h.action),
+                html(&h.by)
+            );
+        }
+        out.push_str("</ul></li>");
+    }
+    out.push_str("</ul>\n");
+}
+
+/// The journal itself, every record, and the chain's verification result.
+fn journal(m: &ReportModel, out: &mut String) {
+    let Some(case) = &m.case else { return };
+    out.push_str("<section id=\"journal\"><h2>Journal</h2>\n");
+    if let Some(j) = &case.journal {
+        let _ = writeln!(out, "<p>Chain verification: {}</p>", html(&j.verification));
+    }
+    let rows: Vec<Vec<String>> = case
+        .records
+        .iter()
+        .map(|r| {
+            vec![
+                r.seq.to_string(),
+                ht(r.at),
+                html(&r.operator),
+                code(&r.kind),
+                html(&r.text),
+                format!("<code class=\"hash\">{}</code>", html(&r.hash)),
+            ]
+        })
+        .collect();
+    table(out, &["#", "Time (UTC)", "Operator", "Kind", "Text", "Hash"], &[0], &rows);
+    out.push_str("</section>\n");
+}
+
 fn playbook(m: &ReportModel, out: &mut String) {
     let Some(case) = &m.case else { return };
     out.push_str("<section id=\"playbook\"><h2>Playbook record</h2>\n");
+    let _ = writeln!(out, "<p>Case status: {}</p>", html(&case.status_line()));
     if let Some(at) = case.opened_at {
         let by = if case.opened_by.is_empty() {
             String::new()
@@ -519,6 +596,7 @@ fn playbook(m: &ReportModel, out: &mut String) {
                 &[],
                 &rows,
             );
+            step_history(pb, out);
         }
         None => out.push_str("<p class=\"muted\">No playbook was started for this case.</p>\n"),
     }
@@ -544,6 +622,27 @@ fn playbook(m: &ReportModel, out: &mut String) {
 fn evidence(m: &ReportModel, out: &mut String) {
     let snap = &m.snapshot;
     out.push_str("<section id=\"evidence\"><h2>Evidence</h2>\n");
+    if let Some(case) = m.case.as_ref().filter(|c| !c.evidence.is_empty()) {
+        out.push_str(
+            "<p class=\"sub\">Files the case journal recorded, re-hashed for this report</p>\n",
+        );
+        let rows: Vec<Vec<String>> = case
+            .evidence
+            .iter()
+            .map(|e| {
+                vec![
+                    code(&e.path),
+                    html(e.status.as_str()),
+                    format!("<code class=\"hash\">{}</code>", html(&e.sha256_recorded)),
+                    e.sha256_now.as_deref().map_or_else(
+                        || "<span class=\"muted\">—</span>".to_owned(),
+                        |h| format!("<code class=\"hash\">{}</code>", html(h)),
+                    ),
+                ]
+            })
+            .collect();
+        table(out, &["File", "Status", "SHA-256 recorded", "SHA-256 now"], &[], &rows);
+    }
     if snap.sources.is_empty() {
         out.push_str("<p class=\"muted\">No sources were read.</p>\n");
     } else {
@@ -659,6 +758,7 @@ fn integrity(m: &ReportModel, out: &mut String) {
 pub fn write_html<W: io::Write + ?Sized>(m: &ReportModel, w: &mut W) -> io::Result<()> {
     let mut out = String::with_capacity(64 * 1024);
     head(m, &mut out);
+    warnings(m, &mut out);
     out.push_str("<section id=\"summary\"><h2>Summary</h2>\n<p class=\"summary\">");
     out.push_str(&para(&m.summary));
     out.push_str("</p>\n");
@@ -676,6 +776,7 @@ pub fn write_html<W: io::Write + ?Sized>(m: &ReportModel, w: &mut W) -> io::Resu
     evidence(m, &mut out);
     method(&mut out);
     integrity(m, &mut out);
+    journal(m, &mut out);
     out.push_str("</main>\n</body>\n</html>\n");
     w.write_all(out.as_bytes())
 }

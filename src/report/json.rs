@@ -35,17 +35,28 @@
 //!   "stats": {"lines","events","malformed","elapsed_ms"},
 //!   "playbook": {"id","title","steps":[{"id","title","role",
 //!                "state":"pending|in_progress|done|skipped|failed","started"|null,"done"|null,
-//!                "operator","sla_minutes"|null,"sla":"met|missed|running"|null,"skip_reason",
-//!                "evidence"}]} | null,
+//!                "operator","sla_minutes"|null,
+//!                "sla":"met|missed|skipped|running|overdue"|null,"skip_reason",
+//!                "verification"|null,"unverified"|null,"history":[…]}]} | null,
 //!   "notes": [{"at","by","text"}],
-//!   "journal_head": {"records","head_hash"} | null,
+//!   "journal_head": {"records","head_hash","problems","verification"} | null,
 //!   "redaction": {"enabled", "total", "counts": {"param"|"bearer"|"aws_key"|"api_key"|"jwt"|
 //!                 "basic_auth": n}},
 //!   "gaps": [{"kind":"rotated|truncated|source_error|silent|restart","path","from","to"|null,
 //!             "reason"}],
 //!   "key_moments": [{"time","kind","service"|null,"text"}],
-//!   "leakline_version" }
+//!   "leakline_version",
+//!   "case_status": {"status":"open|closed","closed": {"at","by","text"}|null,
+//!                   "reopened": {"at","by","text"}|null} | null,
+//!   "evidence": [{"path","sha256_recorded","sha256_now"|null,
+//!                 "status":"unchanged|changed|missing"}],
+//!   "journal_verification": "…" | null,
+//!   "journal": [{"seq","at","operator","kind","text","hash"}] }
 //! ```
+//!
+//! Each playbook step also carries `unverified` (what the check said when it was marked done
+//! unverified, else null) and `history` (`[{"seq","at","by","action","note"}]`, its journal
+//! records in order). `journal` (the verbatim journal) ends the document.
 
 use std::collections::BTreeMap;
 use std::io;
@@ -53,10 +64,12 @@ use std::io;
 use serde::Serialize;
 
 use super::analysis::{CoverageDoc, DuplicateDoc};
-use super::model::{JournalHead, Note, PlaybookRecord, ReportModel};
+use super::model::{
+    CaseClosure, EvidenceCheck, JournalHead, JournalRecord, Note, PlaybookRecord, ReportModel,
+};
 use super::moments::MomentKind;
 use super::text::{Seg, rfc3339};
-use crate::model::snapshot::{Gap, Hit, ServiceState, WindowStatus};
+use crate::model::snapshot::{Gap, Hit, ServiceState, ServiceSummary, WindowStatus};
 
 /// The schema identifier of the JSON report.
 pub const SCHEMA: &str = "leakline.report/1";
@@ -84,6 +97,17 @@ struct Doc<'a> {
     gaps: Vec<GapOut<'a>>,
     key_moments: Vec<MomentOut<'a>>,
     leakline_version: &'a str,
+    case_status: Option<CaseStatusOut<'a>>,
+    evidence: &'a [EvidenceCheck],
+    journal_verification: Option<&'a str>,
+    journal: &'a [JournalRecord],
+}
+
+#[derive(Serialize)]
+struct CaseStatusOut<'a> {
+    status: &'static str,
+    closed: Option<&'a CaseClosure>,
+    reopened: Option<&'a CaseClosure>,
 }
 
 #[derive(Serialize)]
@@ -221,8 +245,54 @@ fn plain(p: &[Seg]) -> String {
         .collect()
 }
 
+/// The case's closing parts of the document: status, evidence re-hash, the journal.
+type CaseTail<'a> =
+    (Option<CaseStatusOut<'a>>, &'a [EvidenceCheck], Option<&'a str>, &'a [JournalRecord]);
+
+fn case_tail(m: &ReportModel) -> CaseTail<'_> {
+    let Some(c) = &m.case else {
+        return (None, &[], None, &[]);
+    };
+    let status = CaseStatusOut {
+        status: if c.closed.is_some() { "closed" } else { "open" },
+        closed: c.closed.as_ref(),
+        reopened: c.reopened.as_ref(),
+    };
+    let verification = c.journal.as_ref().map(|j| j.verification.as_str());
+    (Some(status), &c.evidence, verification, &c.records)
+}
+
+fn service(s: &ServiceSummary) -> Service<'_> {
+    Service {
+        name: &s.name,
+        addresses: &s.addresses,
+        state: s.state,
+        windows: s
+            .windows
+            .iter()
+            .map(|w| WindowOut {
+                opened_earliest: w.opened_earliest.map(rfc3339),
+                opened_latest: rfc3339(w.opened_latest),
+                closed_earliest: rfc3339(w.closed_earliest),
+                closed_latest: w.closed_latest.map(rfc3339),
+                status: w.status,
+                external_requests: w.external_requests,
+                external_successes: w.external_successes,
+                external_bytes: w.external_bytes,
+                external_clients: w.external_clients,
+                first_external: hit(w.first_external.as_ref()),
+                first_non_scanner_success: hit(w.first_non_scanner_success.as_ref()),
+                evidence: w.evidence,
+                top_paths: &w.top_paths,
+            })
+            .collect(),
+        coverage: CoverageDoc::from(&s.coverage),
+    }
+}
+
 fn doc(m: &ReportModel) -> Doc<'_> {
     let snap = &m.snapshot;
+    let (case_status, evidence, journal_verification, journal) = case_tail(m);
     Doc {
         schema: SCHEMA,
         case: Case { name: &m.case_name, timezone: &snap.timezone },
@@ -248,35 +318,7 @@ fn doc(m: &ReportModel) -> Doc<'_> {
                 duplicate_of: s.duplicate_of.as_deref(),
             })
             .collect(),
-        services: snap
-            .services
-            .iter()
-            .map(|s| Service {
-                name: &s.name,
-                addresses: &s.addresses,
-                state: s.state,
-                windows: s
-                    .windows
-                    .iter()
-                    .map(|w| WindowOut {
-                        opened_earliest: w.opened_earliest.map(rfc3339),
-                        opened_latest: rfc3339(w.opened_latest),
-                        closed_earliest: rfc3339(w.closed_earliest),
-                        closed_latest: w.closed_latest.map(rfc3339),
-                        status: w.status,
-                        external_requests: w.external_requests,
-                        external_successes: w.external_successes,
-                        external_bytes: w.external_bytes,
-                        external_clients: w.external_clients,
-                        first_external: hit(w.first_external.as_ref()),
-                        first_non_scanner_success: hit(w.first_non_scanner_success.as_ref()),
-                        evidence: w.evidence,
-                        top_paths: &w.top_paths,
-                    })
-                    .collect(),
-                coverage: CoverageDoc::from(&s.coverage),
-            })
-            .collect(),
+        services: snap.services.iter().map(service).collect(),
         actors: snap
             .actors
             .iter()
@@ -318,6 +360,10 @@ fn doc(m: &ReportModel) -> Doc<'_> {
             })
             .collect(),
         leakline_version: &m.version,
+        case_status,
+        evidence,
+        journal_verification,
+        journal,
     }
 }
 

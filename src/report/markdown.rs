@@ -9,7 +9,7 @@ use std::io;
 
 use super::escape::{self, MdContext};
 use super::method::METHOD;
-use super::model::{ReportModel, StepRecord};
+use super::model::{PlaybookRecord, ReportModel, StepRecord};
 use super::moments::gap_label;
 use super::summary::window_duration;
 use super::text::{Para, Seg, duration, plural, thousands, time};
@@ -323,7 +323,7 @@ fn step_row(s: &StepRecord) -> Vec<String> {
     vec![
         format!("{} ({})", escape::md_text(&s.title), code(&s.id)),
         escape::md_text(&s.role),
-        s.state.as_str().to_owned(),
+        s.state_label(),
         opt_time(s.started, "—"),
         opt_time(s.done, "—"),
         if s.operator.is_empty() { "—".to_owned() } else { escape::md_text(&s.operator) },
@@ -332,9 +332,78 @@ fn step_row(s: &StepRecord) -> Vec<String> {
     ]
 }
 
+/// Warnings a reader must see before anything else: evidence that changed or vanished since
+/// the case hashed it.
+fn warnings(m: &ReportModel, out: &mut String) {
+    let Some(case) = &m.case else { return };
+    for e in case.evidence_problems() {
+        let _ = writeln!(
+            out,
+            "> **Warning: evidence {}** since the case recorded it: {} (recorded sha256 {}, now {})\n",
+            e.status.as_str(),
+            escape::md_code(&e.path, MdContext::Prose),
+            escape::md_code(&e.sha256_recorded, MdContext::Prose),
+            e.sha256_now
+                .as_deref()
+                .map_or_else(|| "unreadable".to_owned(), |h| escape::md_code(h, MdContext::Prose))
+        );
+    }
+}
+
+fn step_history(pb: &PlaybookRecord, out: &mut String) {
+    out.push_str("### Step history\n\n");
+    for step in &pb.steps {
+        let _ = writeln!(out, "- {} ({}):", escape::md_text(&step.title), code(&step.id));
+        if step.history.is_empty() {
+            out.push_str("  - no journal records\n");
+        }
+        for h in &step.history {
+            let note = if h.note.is_empty() {
+                String::new()
+            } else {
+                format!(": {}", escape::md_text(&h.note))
+            };
+            let _ = writeln!(
+                out,
+                "  - #{} {} {} by {}{note}",
+                h.seq,
+                time(h.at),
+                escape::md_text(&h.action),
+                escape::md_text(&h.by)
+            );
+        }
+    }
+    out.push('\n');
+}
+
+/// The journal itself, every record, and the chain's verification result.
+fn journal(m: &ReportModel, out: &mut String) {
+    let Some(case) = &m.case else { return };
+    out.push_str("\n## Journal\n\n");
+    if let Some(j) = &case.journal {
+        let _ = writeln!(out, "Chain verification: {}\n", escape::md_text(&j.verification));
+    }
+    let rows: Vec<Vec<String>> = case
+        .records
+        .iter()
+        .map(|r| {
+            vec![
+                r.seq.to_string(),
+                time(r.at),
+                escape::md_text(&r.operator),
+                code(&r.kind),
+                escape::md_text(&r.text),
+                code(&r.hash),
+            ]
+        })
+        .collect();
+    table(out, &["#", "Time (UTC)", "Operator", "Kind", "Text", "Hash"], &rows);
+}
+
 fn playbook(m: &ReportModel, out: &mut String) {
     let Some(case) = &m.case else { return };
     out.push_str("## Playbook record\n\n");
+    let _ = writeln!(out, "Case status: {}\n", escape::md_text(&case.status_line()));
     if let Some(at) = case.opened_at {
         let by = if case.opened_by.is_empty() {
             String::new()
@@ -366,6 +435,7 @@ fn playbook(m: &ReportModel, out: &mut String) {
                 ],
                 &rows,
             );
+            step_history(pb, out);
         }
         None => out.push_str("No playbook was started for this case.\n\n"),
     }
@@ -387,6 +457,22 @@ fn playbook(m: &ReportModel, out: &mut String) {
 
 fn evidence(m: &ReportModel, out: &mut String) {
     out.push_str("## Evidence\n\n");
+    if let Some(case) = m.case.as_ref().filter(|c| !c.evidence.is_empty()) {
+        out.push_str("Files the case journal recorded, re-hashed for this report:\n\n");
+        let rows: Vec<Vec<String>> = case
+            .evidence
+            .iter()
+            .map(|e| {
+                vec![
+                    code(&e.path),
+                    e.status.as_str().to_owned(),
+                    code(&e.sha256_recorded),
+                    e.sha256_now.as_deref().map_or_else(|| "—".to_owned(), code),
+                ]
+            })
+            .collect();
+        table(out, &["File", "Status", "SHA-256 recorded", "SHA-256 now"], &rows);
+    }
     let snap = &m.snapshot;
     if snap.sources.is_empty() {
         out.push_str("No sources were read.\n\n");
@@ -499,6 +585,7 @@ fn integrity(m: &ReportModel, out: &mut String) {
 pub fn write_markdown<W: io::Write + ?Sized>(m: &ReportModel, w: &mut W) -> io::Result<()> {
     let mut out = String::with_capacity(16 * 1024);
     header(m, &mut out);
+    warnings(m, &mut out);
     out.push_str("## Summary\n\n");
     out.push_str(&para(&m.summary, MdContext::Prose));
     out.push_str("\n\n");
@@ -513,5 +600,6 @@ pub fn write_markdown<W: io::Write + ?Sized>(m: &ReportModel, w: &mut W) -> io::
     evidence(m, &mut out);
     method(&mut out);
     integrity(m, &mut out);
+    journal(m, &mut out);
     w.write_all(out.as_bytes())
 }

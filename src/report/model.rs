@@ -28,6 +28,83 @@ pub struct CaseSection {
     /// annotations, exports), in journal order.
     pub events: Vec<CaseEvent>,
     pub journal: Option<JournalHead>,
+    /// Set while the case is closed: who closed it, when, and the resolution.
+    #[serde(default)]
+    pub closed: Option<CaseClosure>,
+    /// The latest reopening of the case (who, when, why), if any.
+    #[serde(default)]
+    pub reopened: Option<CaseClosure>,
+    /// Every evidence file the journal recorded, re-hashed when the report was made.
+    #[serde(default)]
+    pub evidence: Vec<EvidenceCheck>,
+    /// The journal itself, one entry per record, in order (the report's appendix).
+    #[serde(default)]
+    pub records: Vec<JournalRecord>,
+}
+
+/// A close or reopen of the case.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaseClosure {
+    pub at: DateTime<Utc>,
+    pub by: String,
+    /// The resolution (close) or the reason (reopen).
+    pub text: String,
+}
+
+/// Whether an evidence file still has the hash the journal recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EvidenceStatus {
+    Unchanged,
+    Changed,
+    Missing,
+}
+
+impl EvidenceStatus {
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EvidenceStatus::Unchanged => "unchanged",
+            EvidenceStatus::Changed => "changed",
+            EvidenceStatus::Missing => "missing",
+        }
+    }
+}
+
+/// One evidence file recorded in the journal (`case_opened`'s config, `source_added`) and
+/// its hash now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EvidenceCheck {
+    pub path: String,
+    pub sha256_recorded: String,
+    /// `None` when the file is missing or unreadable.
+    pub sha256_now: Option<String>,
+    pub status: EvidenceStatus,
+}
+
+/// One journal record, verbatim but for its text (a one-line description, redacted as
+/// everywhere).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JournalRecord {
+    pub seq: u64,
+    pub at: DateTime<Utc>,
+    pub operator: String,
+    pub kind: String,
+    pub text: String,
+    pub hash: String,
+}
+
+/// One journal record of a step, for the step's history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepHistoryEntry {
+    pub seq: u64,
+    pub at: DateTime<Utc>,
+    pub by: String,
+    /// What was recorded, in words: `started`, `done`, `done (never marked started)`,
+    /// `done (unverified)`, `skipped`, `blocked`, `reopened`.
+    pub action: String,
+    /// The note or reason given with it (empty when none).
+    pub note: String,
 }
 
 /// The playbook the case ran and what happened to each step.
@@ -72,6 +149,8 @@ pub enum SlaOutcome {
     Met,
     /// Closed after the deadline.
     Missed,
+    /// The step was skipped: neither met nor missed.
+    Skipped,
     /// Still open, deadline not reached.
     Running,
     /// Still open, deadline passed.
@@ -84,6 +163,7 @@ impl SlaOutcome {
         match self {
             SlaOutcome::Met => "met",
             SlaOutcome::Missed => "missed",
+            SlaOutcome::Skipped => "skipped",
             SlaOutcome::Running => "running",
             SlaOutcome::Overdue => "overdue",
         }
@@ -109,6 +189,43 @@ pub struct StepRecord {
     pub skip_reason: String,
     /// The result of the step's verification check over the evidence, when it has one.
     pub verification: Option<Verification>,
+    /// When the step is done but was marked done while its check did not show it verified:
+    /// what the check said then. The report shows the state as "done (unverified)".
+    #[serde(default)]
+    pub unverified: Option<String>,
+    /// The step's journal records in order.
+    #[serde(default)]
+    pub history: Vec<StepHistoryEntry>,
+}
+
+impl StepRecord {
+    /// The state as the report prints it: "done (unverified)" when the step was marked done
+    /// while its check did not show it verified.
+    #[must_use]
+    pub fn state_label(&self) -> String {
+        match (self.state, &self.unverified) {
+            (StepState::Done, Some(_)) => "done (unverified)".to_owned(),
+            (state, _) => state.as_str().to_owned(),
+        }
+    }
+}
+
+impl CaseSection {
+    /// Evidence files that no longer have their recorded hash (changed or missing).
+    pub fn evidence_problems(&self) -> impl Iterator<Item = &EvidenceCheck> {
+        self.evidence.iter().filter(|e| e.status != EvidenceStatus::Unchanged)
+    }
+
+    /// "open", or "closed by X at T: resolution" (time RFC 3339).
+    #[must_use]
+    pub fn status_line(&self) -> String {
+        let t = |at: DateTime<Utc>| at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        match (&self.closed, &self.reopened) {
+            (Some(c), _) => format!("closed by {} at {}: {}", c.by, t(c.at), c.text),
+            (None, Some(r)) => format!("open (reopened by {} at {}: {})", r.by, t(r.at), r.text),
+            (None, None) => "open".to_owned(),
+        }
+    }
 }
 
 /// The verdict of a step's verification check.
@@ -170,6 +287,9 @@ pub struct JournalHead {
     pub head_hash: String,
     /// Problems found when the chain was verified (torn tail, warnings); empty when intact.
     pub problems: Vec<String>,
+    /// The chain's verification result, one sentence.
+    #[serde(default)]
+    pub verification: String,
 }
 
 /// Whether secrets are redacted in the report.
@@ -268,9 +388,21 @@ fn redact_case(redactor: &Redactor, case: &mut CaseSection, counts: &mut Redacti
     for event in &mut case.events {
         redactor.redact_string(&mut event.text, counts);
     }
+    for record in &mut case.records {
+        redactor.redact_string(&mut record.text, counts);
+    }
+    for closure in case.closed.iter_mut().chain(case.reopened.iter_mut()) {
+        redactor.redact_string(&mut closure.text, counts);
+    }
     if let Some(pb) = &mut case.playbook {
         for step in &mut pb.steps {
             redactor.redact_string(&mut step.skip_reason, counts);
+            for h in &mut step.history {
+                redactor.redact_string(&mut h.note, counts);
+            }
+            if let Some(u) = &mut step.unverified {
+                redactor.redact_string(u, counts);
+            }
             if let Some(v) = &mut step.verification {
                 redactor.redact_string(&mut v.summary, counts);
                 for line in v.evidence.iter_mut().chain(v.caveats.iter_mut()) {

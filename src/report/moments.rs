@@ -227,6 +227,29 @@ fn case_moments(case: &CaseSection, out: &mut Vec<Moment>) {
                     p.push(text(step.operator.clone()));
                 }
             };
+            if !step.history.is_empty() {
+                // The step's own journal records: nothing the journal does not hold.
+                for h in &step.history {
+                    let mut p = vec![lit("Step "), text(h.action.clone()), lit(": ")];
+                    p.push(text(step.title.clone()));
+                    if !h.by.is_empty() {
+                        p.push(lit(" by "));
+                        p.push(text(h.by.clone()));
+                    }
+                    if !h.note.is_empty() {
+                        p.push(lit(" ("));
+                        p.push(text(h.note.clone()));
+                        p.push(lit(")"));
+                    }
+                    out.push(Moment {
+                        time: h.at,
+                        kind: MomentKind::Playbook,
+                        service: None,
+                        text: p,
+                    });
+                }
+                continue;
+            }
             if let Some(at) = step.started {
                 let mut p = vec![lit("Step started: "), text(step.title.clone())];
                 who(&mut p);

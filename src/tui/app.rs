@@ -41,29 +41,64 @@ pub enum Effect {
     Export,
 }
 
-/// The playbook pane's requests, by step index.
+/// The playbook pane's requests, by step index. Each is one journal write, emitted only
+/// after the operator confirmed it with Enter.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PlaybookRequest {
     Start(usize),
     Done(usize),
-    Skip { step: usize, reason: String },
-    Note { step: usize, text: String },
+    /// Done while the step's verify check did not say verified (`check`: what it said);
+    /// journaled as "done (unverified)".
+    DoneUnverified {
+        step: usize,
+        check: String,
+    },
+    Skip {
+        step: usize,
+        reason: String,
+    },
+    Block {
+        step: usize,
+        reason: String,
+    },
+    Reopen(usize),
+    /// Undo the operator's own last step action (appends a `reopen`).
+    Undo,
+    Note {
+        step: usize,
+        text: String,
+    },
 }
 
-/// What an open text prompt is for.
+/// What an open prompt is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PromptKind {
     Filter,
     SkipReason,
+    BlockReason,
     Note,
     /// Who is acting (no `--operator`, `$LEAKLINE_OPERATOR` or `$USER` was set).
     Operator,
+    /// A journal write waiting for Enter (confirm) or Esc (cancel); typing is ignored.
+    Confirm,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Prompt {
     pub kind: PromptKind,
     pub text: String,
+    /// The step the prompt is about (captured when it opened).
+    pub step: usize,
+    /// For [`PromptKind::Confirm`]: the write waiting for Enter and what it will record.
+    pub request: Option<PlaybookRequest>,
+}
+
+impl Prompt {
+    /// An empty text prompt.
+    #[must_use]
+    pub fn input(kind: PromptKind, step: usize) -> Prompt {
+        Prompt { kind, text: String::new(), step, request: None }
+    }
 }
 
 /// Actor table sort keys (all descending except class, which groups).
@@ -174,6 +209,10 @@ pub struct App {
     pub overview_scroll: usize,
     /// A transient one-line message (cleared by the next key).
     pub message: Option<String>,
+    /// Set when a prompt was closed with Enter: plain character keys are ignored until a
+    /// non-character key (arrow, Esc, Tab, Enter…), so the rest of a sentence typed on never
+    /// becomes step actions.
+    pub typing_guard: bool,
     /// Live items missed because the display lagged behind the broadcast.
     pub lagged: u64,
     /// Something changed since the last frame.
@@ -217,6 +256,7 @@ impl App {
             redactor,
             overview_scroll: 0,
             message: None,
+            typing_guard: false,
             lagged: 0,
             dirty: true,
         };
@@ -295,14 +335,32 @@ impl App {
         let key = keymap::key_of(event)?;
         self.message = None;
         self.dirty = true;
+        let is_char = matches!(key.code, KeyCode::Char(_)) && !key.ctrl;
+        if self.prompt.is_none() && self.typing_guard {
+            if is_char {
+                self.message = Some(
+                    "typing after a prompt closed is ignored: press Esc or an arrow key, then the key again"
+                        .to_owned(),
+                );
+                return None;
+            }
+            self.typing_guard = false;
+        }
+        let had_prompt = self.prompt.is_some();
         let scope = self.scope();
         if let Some(action) = keymap::lookup(scope, key) {
-            return self.update(action);
+            let effect = self.update(action);
+            if had_prompt && self.prompt.is_none() && key.code == KeyCode::Enter {
+                self.typing_guard = true;
+            }
+            return effect;
         }
-        // Unbound keys are text while a prompt is open.
+        // Unbound keys are text while a text prompt is open (a confirmation takes none).
         if let (Some(prompt), KeyCode::Char(c), false) = (self.prompt.as_mut(), key.code, key.ctrl)
         {
-            if prompt.text.chars().count() < 200 {
+            if prompt.kind == PromptKind::Confirm {
+                self.message = Some("Enter records it, Esc cancels".to_owned());
+            } else if prompt.text.chars().count() < 200 {
                 prompt.text.push(c);
             }
             if prompt.kind == PromptKind::Filter {
@@ -346,7 +404,7 @@ impl App {
             Action::Back => self.back(),
             Action::StartFilter => {
                 let text = self.feed.filter().text().to_owned();
-                self.prompt = Some(Prompt { kind: PromptKind::Filter, text });
+                self.prompt = Some(Prompt { text, ..Prompt::input(PromptKind::Filter, 0) });
             }
             Action::TogglePause => self.toggle_pause(),
             Action::ZoomIn => self.timeline.zoom = (self.timeline.zoom + 1).min(MAX_ZOOM),
@@ -363,43 +421,30 @@ impl App {
             }
             Action::CycleClassFilter => self.cycle_class_filter(),
             Action::CycleServiceFilter => self.cycle_service_filter(),
-            Action::StepStart | Action::StepDone | Action::StepSkip | Action::StepNote
-                if self.case.is_none() =>
-            {
-                self.message = Some(
-                    "preview only: open a case to record steps (leakline case init, then watch --case DIR)"
-                        .to_owned(),
-                );
-            }
-            Action::StepStart | Action::StepDone | Action::StepSkip | Action::StepNote
-                if self.need_operator(action) => {}
-            Action::StepStart => {
-                return Some(Effect::Playbook(PlaybookRequest::Start(self.playbook.selected)));
-            }
-            Action::StepDone => {
-                return Some(Effect::Playbook(PlaybookRequest::Done(self.playbook.selected)));
-            }
+            Action::StepStart
+            | Action::StepDone
+            | Action::StepSkip
+            | Action::StepBlock
+            | Action::StepReopen
+            | Action::Undo
+            | Action::StepNote => self.step_action(action),
             Action::Export if self.case.is_some() && self.need_operator(action) => {}
             Action::Export => return Some(Effect::Export),
             Action::ToggleReveal => self.toggle_reveal(),
-            Action::StepSkip => {
-                self.prompt = Some(Prompt { kind: PromptKind::SkipReason, text: String::new() });
-            }
-            Action::StepNote => {
-                self.prompt = Some(Prompt { kind: PromptKind::Note, text: String::new() });
-            }
             Action::CopyCommand => return self.copy_command(),
             Action::InputSubmit => return self.submit_prompt(),
             Action::InputCancel => {
                 self.pending = None;
                 if let Some(p) = self.prompt.take() {
-                    if p.kind == PromptKind::Filter {
-                        self.feed.set_filter(Filter::default());
+                    match p.kind {
+                        PromptKind::Filter => self.feed.set_filter(Filter::default()),
+                        PromptKind::Operator => {}
+                        _ => self.message = Some("cancelled: nothing recorded".to_owned()),
                     }
                 }
             }
             Action::InputBackspace => {
-                if let Some(p) = self.prompt.as_mut() {
+                if let Some(p) = self.prompt.as_mut().filter(|p| p.kind != PromptKind::Confirm) {
                     p.text.pop();
                     if p.kind == PromptKind::Filter {
                         let f = Filter::parse(&p.text);
@@ -409,6 +454,32 @@ impl App {
             }
         }
         None
+    }
+
+    /// A journaling key of the Playbook view: explain (no case), ask for the operator, or
+    /// open its prompt or confirmation. Nothing is written before Enter confirms it.
+    fn step_action(&mut self, action: Action) {
+        if self.case.is_none() {
+            self.message = Some(
+                "preview only: open a case to record steps (leakline case init, then watch --case DIR)"
+                    .to_owned(),
+            );
+            return;
+        }
+        if self.need_operator(action) {
+            return;
+        }
+        let step = self.playbook.selected;
+        match action {
+            Action::StepStart => self.confirm(PlaybookRequest::Start(step)),
+            Action::StepDone => self.confirm_done(),
+            Action::StepReopen => self.confirm(PlaybookRequest::Reopen(step)),
+            Action::Undo => self.confirm_undo(),
+            Action::StepSkip => self.prompt = Some(Prompt::input(PromptKind::SkipReason, step)),
+            Action::StepBlock => self.prompt = Some(Prompt::input(PromptKind::BlockReason, step)),
+            Action::StepNote => self.prompt = Some(Prompt::input(PromptKind::Note, step)),
+            _ => {}
+        }
     }
 
     fn move_by(&mut self, delta: i64) {

@@ -62,30 +62,31 @@ impl CaseLink {
 
     /// Journal one playbook request as `operator`. Returns a one-line confirmation.
     pub fn perform(&self, operator: &str, request: &PlaybookRequest) -> Result<String, CaseError> {
-        let index = match request {
-            PlaybookRequest::Start(i) | PlaybookRequest::Done(i) => *i,
-            PlaybookRequest::Skip { step, .. } | PlaybookRequest::Note { step, .. } => *step,
-        };
+        if request == &PlaybookRequest::Undo {
+            let outcome = self.case.undo(operator)?;
+            return Ok(format!(
+                "undone: step {} reopened (#{}) by {operator}",
+                outcome.step, outcome.entry.seq
+            ));
+        }
+        let (index, action, note, unverified) = step_parts(request);
         let Some(step) = self.case.playbook.steps.get(index) else {
             return Err(CaseError::UnknownStep {
-                step: format!("#{}", index + 1),
+                step: format!("#{}", index.saturating_add(1)),
                 known: format!("{} steps", self.case.playbook.steps.len()),
             });
         };
         let id = step.id.as_str();
-        let (action, note) = match request {
-            PlaybookRequest::Start(_) => (StepAction::Start, None),
-            PlaybookRequest::Done(_) => (StepAction::Done, None),
-            PlaybookRequest::Skip { reason, .. } => (StepAction::Skip, Some(reason.as_str())),
-            PlaybookRequest::Note { text, .. } => {
-                let entry = self.case.note(operator, &format!("{id}: {text}"))?;
-                return Ok(format!("note on {id} recorded (#{}) by {operator}", entry.seq));
-            }
-        };
-        let outcome = self.case.step(operator, StepRequest { step: id, action, note })?;
+        if let PlaybookRequest::Note { text, .. } = request {
+            let entry = self.case.note(operator, &format!("{id}: {text}"))?;
+            return Ok(format!("note on {id} recorded (#{}) by {operator}", entry.seq));
+        }
+        let outcome =
+            self.case.step_with(operator, StepRequest { step: id, action, note }, unverified)?;
         let mut msg = format!(
-            "step {id}: {} recorded (#{}) by {operator}",
+            "step {id}: {}{} recorded (#{}) by {operator}",
             action.as_str(),
+            if unverified.is_some() { " (unverified)" } else { "" },
             outcome.entry.seq
         );
         if !outcome.unmet_requirements.is_empty() {
@@ -105,14 +106,37 @@ impl CaseLink {
         snapshot: &Snapshot,
         now: DateTime<Utc>,
     ) -> Result<Vec<Written>, ExportError> {
-        let state = self.case.state()?;
-        let section = report::case_section::from_case(&self.case, &state, Some(snapshot), now);
+        let contents = self.case.journal().read().map_err(CaseError::from)?;
+        let state = CaseState::replay(&self.case.playbook, &contents);
+        let mut section = report::case_section::from_case(&self.case, &state, Some(snapshot), now);
+        section.evidence = Case::check_evidence(&contents);
         let written = export_report(snapshot, Some(&section), &self.case.dir, now)?;
         for w in &written {
             let format = w.path.extension().and_then(|e| e.to_str()).unwrap_or("");
             self.case.record_export(operator, &w.path, format)?;
         }
         Ok(written)
+    }
+}
+
+/// A request's step index, action, note and "done while unverified" text. A note maps to
+/// its step (the caller journals it as a note, not a step action); `Undo` has no step.
+fn step_parts(request: &PlaybookRequest) -> (usize, StepAction, Option<&str>, Option<&str>) {
+    match request {
+        PlaybookRequest::Start(i) => (*i, StepAction::Start, None, None),
+        PlaybookRequest::Done(i) => (*i, StepAction::Done, None, None),
+        PlaybookRequest::DoneUnverified { step, check } => {
+            (*step, StepAction::Done, None, Some(check.as_str()))
+        }
+        PlaybookRequest::Reopen(i) => (*i, StepAction::Reopen, None, None),
+        PlaybookRequest::Skip { step, reason } => {
+            (*step, StepAction::Skip, Some(reason.as_str()), None)
+        }
+        PlaybookRequest::Block { step, reason } => {
+            (*step, StepAction::Block, Some(reason.as_str()), None)
+        }
+        PlaybookRequest::Note { step, .. } => (*step, StepAction::Start, None, None),
+        PlaybookRequest::Undo => (usize::MAX, StepAction::Reopen, None, None),
     }
 }
 

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use crate::case::CaseState;
 use crate::model::{Event, Snapshot};
-use crate::playbook::VerifyResult;
+use crate::playbook::{VerifyOutcome, VerifyResult};
 use crate::report::{RedactionCounts, Redactor, redact_event, redact_snapshot};
 
 use super::app::{App, Effect, PlaybookRequest, Prompt, PromptKind};
@@ -101,52 +101,152 @@ impl App {
             return false;
         }
         self.pending = Some(action);
-        self.prompt = Some(Prompt { kind: PromptKind::Operator, text: String::new() });
+        self.prompt = Some(Prompt::input(PromptKind::Operator, self.playbook.selected));
         true
     }
 
-    /// Copy the selected step's first example command (placeholders and all: it is an
-    /// example to adapt, so it goes to the clipboard, never to a shell).
+    /// Copy every example command of the selected step, one per line (placeholders and all:
+    /// they are examples to adapt, so they go to the clipboard, never to a shell).
     pub(crate) fn copy_command(&mut self) -> Option<Effect> {
         let step = self.playbook_doc.as_ref()?.steps.get(self.playbook.selected)?;
-        if let Some(c) = step.commands.first() {
-            return Some(Effect::Copy(c.command.clone()));
+        if step.commands.is_empty() {
+            self.message = Some("this step has no example command".to_owned());
+            return None;
         }
-        self.message = Some("this step has no example command".to_owned());
-        None
+        let all: Vec<&str> = step.commands.iter().map(|c| c.command.as_str()).collect();
+        Some(Effect::Copy(all.join("\n")))
+    }
+
+    /// "step 3 block-ingress" for the step at `index`.
+    fn step_name(&self, index: usize) -> String {
+        let id = self
+            .playbook_doc
+            .as_ref()
+            .and_then(|d| d.steps.get(index))
+            .map_or("?", |s| s.id.as_str());
+        format!("step {} {id}", index + 1)
+    }
+
+    /// What `request` will write to the journal, in words (shown before Enter confirms it).
+    #[must_use]
+    pub fn describe(&self, request: &PlaybookRequest) -> String {
+        match request {
+            PlaybookRequest::Start(i) => format!("record: {} started", self.step_name(*i)),
+            PlaybookRequest::Done(i) => format!("record: {} done", self.step_name(*i)),
+            PlaybookRequest::DoneUnverified { step, check } => format!(
+                "record: {} done (unverified: the check says {check})",
+                self.step_name(*step)
+            ),
+            PlaybookRequest::Skip { step, reason } => {
+                format!("record: {} skipped, reason: {reason}", self.step_name(*step))
+            }
+            PlaybookRequest::Block { step, reason } => {
+                format!("record: {} blocked: {reason}", self.step_name(*step))
+            }
+            PlaybookRequest::Reopen(i) => format!("record: {} reopened", self.step_name(*i)),
+            PlaybookRequest::Undo => "record: undo".to_owned(),
+            PlaybookRequest::Note { step, text } => {
+                format!("record note on {}: {text}", self.step_name(*step))
+            }
+        }
+    }
+
+    /// Open the confirmation of `request`: nothing is written until Enter.
+    pub(crate) fn confirm(&mut self, request: PlaybookRequest) {
+        self.confirm_with(request, None);
+    }
+
+    fn confirm_with(&mut self, request: PlaybookRequest, text: Option<String>) {
+        let text = text.unwrap_or_else(|| self.describe(&request));
+        self.prompt = Some(Prompt {
+            kind: PromptKind::Confirm,
+            text,
+            step: self.playbook.selected,
+            request: Some(request),
+        });
+    }
+
+    /// Confirm "done"; when the step's check does not say verified, say so and record it.
+    pub(crate) fn confirm_done(&mut self) {
+        let step = self.playbook.selected;
+        let id = self.playbook_doc.as_ref().and_then(|d| d.steps.get(step)).map(|s| s.id.clone());
+        let check = id
+            .and_then(|id| self.case.as_ref().and_then(|c| c.verify_of(&id).cloned()))
+            .filter(|r| r.outcome != VerifyOutcome::Verified);
+        match check {
+            Some(r) => self.confirm(PlaybookRequest::DoneUnverified {
+                step,
+                check: format!("{}: {}", r.outcome.as_str().replace('_', " "), r.summary),
+            }),
+            None => self.confirm(PlaybookRequest::Done(step)),
+        }
+    }
+
+    /// Confirm an undo of the operator's own last step action, naming it; or say why there
+    /// is nothing to undo.
+    pub(crate) fn confirm_undo(&mut self) {
+        let (Some(case), Some(op)) = (self.case.as_ref(), self.operator.as_deref()) else {
+            return;
+        };
+        match case.state.undo_target(op) {
+            Ok((seq, id, action)) => {
+                let text = format!(
+                    "undo your record #{seq} ({action} of step {id}): record step {id} reopened"
+                );
+                self.confirm_with(PlaybookRequest::Undo, Some(text));
+            }
+            Err(why) => self.message = Some(format!("nothing to undo: {why}")),
+        }
     }
 
     pub(crate) fn submit_prompt(&mut self) -> Option<Effect> {
         let prompt = self.prompt.take()?;
-        let step = self.playbook.selected;
+        let step = prompt.step;
+        let text = prompt.text.trim().to_owned();
+        let needs_text = matches!(
+            prompt.kind,
+            PromptKind::SkipReason | PromptKind::BlockReason | PromptKind::Note
+        );
+        if needs_text && text.is_empty() {
+            // An empty reason keeps the prompt open: nothing typed next can leak out of it.
+            self.message = Some(
+                match prompt.kind {
+                    PromptKind::SkipReason => "a skipped step needs a reason (Esc cancels)",
+                    PromptKind::BlockReason => "say what the step is blocked on (Esc cancels)",
+                    _ => "the note is empty (Esc cancels)",
+                }
+                .to_owned(),
+            );
+            self.prompt = Some(prompt);
+            return None;
+        }
         match prompt.kind {
             PromptKind::Filter => {
                 self.feed.set_filter(Filter::parse(&prompt.text));
                 None
             }
-            PromptKind::SkipReason if prompt.text.trim().is_empty() => {
-                self.message = Some("a skipped step needs a reason; not skipped".to_owned());
+            PromptKind::SkipReason => {
+                self.confirm(PlaybookRequest::Skip { step, reason: text });
                 None
             }
-            PromptKind::SkipReason => Some(Effect::Playbook(PlaybookRequest::Skip {
-                step,
-                reason: prompt.text.trim().to_owned(),
-            })),
+            PromptKind::BlockReason => {
+                self.confirm(PlaybookRequest::Block { step, reason: text });
+                None
+            }
+            PromptKind::Note => {
+                self.confirm(PlaybookRequest::Note { step, text });
+                None
+            }
+            PromptKind::Confirm => prompt.request.map(Effect::Playbook),
             PromptKind::Operator => {
-                let name = prompt.text.trim();
-                if name.is_empty() || name.chars().any(char::is_control) {
+                if text.is_empty() || text.chars().any(char::is_control) {
                     self.pending = None;
                     self.message = Some("no operator given; nothing recorded".to_owned());
                     return None;
                 }
-                self.operator = Some(name.to_owned());
+                self.operator = Some(text);
                 self.pending.take().and_then(|a| self.update(a))
             }
-            PromptKind::Note if prompt.text.trim().is_empty() => None,
-            PromptKind::Note => Some(Effect::Playbook(PlaybookRequest::Note {
-                step,
-                text: prompt.text.trim().to_owned(),
-            })),
         }
     }
 }

@@ -190,14 +190,21 @@ fn render_status_line(app: &App, area: Rect, buf: &mut Buffer) {
         let label = match p.kind {
             PromptKind::Filter => "filter (text, 2xx, 404): ",
             PromptKind::SkipReason => "why skip this step? ",
+            PromptKind::BlockReason => "blocked on what? ",
             PromptKind::Note => "note: ",
             PromptKind::Operator => "who is acting? (your name, journaled) ",
+            PromptKind::Confirm => "Enter confirms, Esc cancels — ",
         };
-        Line::from(vec![
+        let mut spans = vec![
             Span::styled(label, theme.key()),
             Span::raw(sanitize::clean(&p.text)),
             Span::styled("▏", theme.key()),
-        ])
+        ];
+        // Why the prompt is still open (an empty reason) shows beside it.
+        if let Some(m) = &app.message {
+            spans.push(Span::styled(format!("  {}", sanitize::clean(m)), theme.warn_text()));
+        }
+        Line::from(spans)
     } else if let Some(m) = &app.message {
         Line::from(Span::styled(sanitize::clean(m), theme.warn_text()))
     } else if let Some(c) = app.caption() {

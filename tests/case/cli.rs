@@ -154,7 +154,11 @@ fn case_show_json_has_the_documented_shape() {
         k.sort();
         k
     };
-    assert_eq!(keys(&json), ["journal", "name", "notes", "playbook"]);
+    assert_eq!(
+        keys(&json),
+        ["closed", "journal", "name", "notes", "playbook", "reopened", "status"]
+    );
+    assert_eq!((&json["status"], &json["closed"]), (&"open".into(), &Value::Null));
     assert_eq!(json["name"], "API exposure");
     assert_eq!(keys(&json["playbook"]), ["id", "steps"]);
     assert_eq!(json["playbook"]["id"], "exposed-api-endpoint");

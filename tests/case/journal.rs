@@ -250,7 +250,7 @@ fn step_rules_are_enforced_against_the_journal() {
         case.step("ana", unknown)
             .unwrap_err()
             .to_string()
-            .starts_with("unknown step \"nope\" (steps: confirm-exposure, block-ingress")
+            .starts_with("unknown step \"nope\" (steps: 1 confirm-exposure, 2 block-ingress")
     );
     let early = StepRequest { step: "root-cause", action: StepAction::Start, note: None };
     let outcome = case.step("ana", early).unwrap();
@@ -315,7 +315,12 @@ fn replay_tolerates_records_the_checks_would_refuse() {
     let case = sample_case(dir.path());
     // Written straight to the journal, bypassing the step checks (another tool, older version).
     let journal = case.journal();
-    let step = |step: &str, action| Action::Step { step: step.into(), action, note: None };
+    let step = |step: &str, action| Action::Step {
+        step: step.into(),
+        action,
+        note: None,
+        unverified: None,
+    };
     journal.append("eve", &step("confirm-exposure", StepAction::Done)).unwrap();
     journal.append("eve", &step("not-in-playbook", StepAction::Start)).unwrap();
     journal.append("eve", &step("notify", StepAction::Skip)).unwrap();
@@ -407,4 +412,70 @@ mod properties {
             }
         }
     }
+}
+
+/// Issue 15: a last record with the largest sequence number (hash recomputed, so only the
+/// tail is consistent) never makes the next append "record 0"; the tail-only append of the
+/// journal layer refuses, and the case layer (which verifies the whole chain) refuses too.
+#[test]
+fn the_largest_sequence_number_is_never_followed() {
+    let dir = tempfile::tempdir().unwrap();
+    let case = sample_case(dir.path());
+    let mut l = lines(&case);
+    let last = l.len() - 1;
+    let Value::Object(mut map) = serde_json::from_str::<Value>(&l[last]).unwrap() else { panic!() };
+    map.remove("hash");
+    map.insert("seq".into(), Value::from(u64::MAX));
+    let hash = record_hash(&map);
+    map.insert("hash".into(), Value::from(hash));
+    l[last] = serde_json::to_string(&Value::Object(map)).unwrap();
+    write_lines(&case, &l);
+    let before = fs::read(journal_path(&case)).unwrap();
+    let err = case.journal().append("ana", &Action::Note { text: "x".into() }).unwrap_err();
+    assert!(err.to_string().contains("largest possible sequence number"), "{err}");
+    assert!(case.note("ana", "x").is_err());
+    assert_eq!(fs::read(journal_path(&case)).unwrap(), before, "nothing appended");
+}
+
+/// Issue 15: an emptied journal is not the start of a new chain.
+#[test]
+fn an_emptied_journal_is_not_restarted() {
+    let dir = tempfile::tempdir().unwrap();
+    let case = sample_case(dir.path());
+    fs::write(journal_path(&case), "").unwrap();
+    let err = case.journal().append("ana", &Action::Note { text: "x".into() }).unwrap_err();
+    assert!(err.to_string().contains("refusing to start a new chain"), "{err}");
+    assert!(case.note("ana", "x").is_err());
+    assert_eq!(fs::read(journal_path(&case)).unwrap(), b"");
+}
+
+/// Issue 15: a case init that fails part-way (here: an evidence file that cannot be hashed,
+/// as a full disk would fail a write) leaves neither the case folder nor a staging folder,
+/// and the retry works.
+#[test]
+fn a_failed_init_leaves_nothing_behind_and_the_retry_works() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("leakline.toml");
+    fs::write(&config, "name = \"test\"\n").unwrap();
+    let lib = Library::builtin().unwrap();
+    let playbook = lib.get("exposed-api-endpoint").unwrap();
+    let options = InitOptions { name: None, config, operator: "ana".into() };
+    let target = dir.path().join("case");
+    let gone = dir.path().join("vanished.log");
+    let err = Case::init_with_sources(&target, &options, playbook, stepping_clock(), &[gone])
+        .unwrap_err();
+    assert!(err.to_string().contains("vanished.log"), "{err}");
+    assert!(!target.exists(), "no half-made case folder");
+    let names: Vec<String> = fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["leakline.toml"], "no staging folder left");
+    let log = dir.path().join("access.log");
+    fs::write(&log, "x\n").unwrap();
+    let case =
+        Case::init_with_sources(&target, &options, playbook, stepping_clock(), &[log]).unwrap();
+    assert_eq!(case.meta.name, "case");
+    assert_eq!(case.state().unwrap().sources.len(), 1);
+    case.verify_integrity().unwrap();
 }

@@ -233,7 +233,11 @@ fn window_closed_checks_every_window_of_the_services() {
         vec![window("2026-05-01T09:30:00Z", "2026-05-01T10:01:00Z", None, 1)],
         vec![],
     );
-    let r = run(&s, &snapshot("2026-05-01T11:00:00Z", vec![api.clone(), admin_open]), None);
+    let both = snapshot("2026-05-01T11:00:00Z", vec![api.clone(), admin_open]);
+    // Not started: nothing is looked at, open windows or not (issue 16).
+    let r = run(&s, &both, None);
+    assert_eq!((r.outcome, r.summary.as_str()), (VerifyOutcome::NotEvaluated, "not started"));
+    let r = run(&s, &both, Some("2026-05-01T10:30:00Z"));
     assert_eq!(r.outcome, VerifyOutcome::NotYet);
     assert!(
         r.summary.contains("admin: window opened ≤ 2026-05-01T09:30:00Z still open"),
@@ -241,7 +245,9 @@ fn window_closed_checks_every_window_of_the_services() {
         r.summary
     );
     let admin_never = service("admin", vec![], vec![]);
-    let r = run(&s, &snapshot("2026-05-01T11:00:00Z", vec![api, admin_never]), None);
+    let quiet = snapshot("2026-05-01T11:00:00Z", vec![api, admin_never]);
+    assert_eq!(run(&s, &quiet, None).outcome, VerifyOutcome::NotEvaluated, "not started");
+    let r = run(&s, &quiet, Some("2026-05-01T10:30:00Z"));
     assert_eq!(r.outcome, VerifyOutcome::Verified, "{r:?}");
     assert!(
         r.summary.contains("api: all 1 window(s) closed")

@@ -209,12 +209,14 @@ fn playbook_preview_moves_opens_and_copies() {
     assert_eq!(app.playbook.selected, steps - 1, "selection clamps at the last step");
     press(&mut app, "g");
     assert_eq!(app.playbook.selected, 0);
-    let first_command = app
+    // `c` copies every example command of the step, one per line.
+    let commands: Vec<String> = app
         .playbook_doc
         .as_ref()
-        .and_then(|p| p.steps[0].commands.first())
-        .map(|c| c.command.clone());
-    assert_eq!(press(&mut app, "c"), vec![Effect::Copy(first_command.expect("a command"))]);
+        .map(|p| p.steps[0].commands.iter().map(|c| c.command.clone()).collect())
+        .unwrap_or_default();
+    assert!(!commands.is_empty(), "the first step has commands");
+    assert_eq!(press(&mut app, "c"), vec![Effect::Copy(commands.join("\n"))]);
     app.on_key(&KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
     assert!(app.playbook.detail);
     let screen = text_of(draw(&app, 120, 40).backend().buffer());

@@ -24,7 +24,8 @@ fn clean(s: &str) -> String {
     out
 }
 
-/// The `--json` shape: `{"name", "playbook": {"id", "steps": [{"id","title","state","at","by",
+/// The `--json` shape: `{"name", "status": "open|complete|closed", "closed": {"at","by","text"}
+/// | null, "reopened": {…} | null, "playbook": {"id", "steps": [{"id","title","state","at","by",
 /// "note","verified"}]}, "notes": [{"at","by","text"}], "journal": {"records","head"}}`.
 /// `verified` is `null` for steps without a verify condition, else the result object
 /// (`outcome`, `summary`, `evidence`, `caveats`).
@@ -47,8 +48,12 @@ pub fn json(state: &CaseState, verified: &[(String, VerifyResult)]) -> Value {
         .collect();
     let notes: Vec<Value> =
         state.notes.iter().map(|n| json!({"at": ts(n.at), "by": n.by, "text": n.text})).collect();
+    let closure = |c: &leakline::case::Closure| json!({"at": ts(c.at), "by": c.by, "text": c.text});
     json!({
         "name": state.name,
+        "status": state.status().as_str(),
+        "closed": state.closed.as_ref().map(closure),
+        "reopened": state.reopened.as_ref().map(closure),
         "playbook": {"id": state.playbook_id, "steps": steps},
         "notes": notes,
         "journal": {"records": state.records, "head": state.head},
@@ -69,6 +74,7 @@ fn sla_text(sla: SlaStatus) -> String {
         SlaStatus::Overdue { secs_over, .. } => format!("OVERDUE by {}", secs(secs_over)),
         SlaStatus::Met { .. } => "met".to_owned(),
         SlaStatus::Missed { secs_late, .. } => format!("missed by {}", secs(secs_late)),
+        SlaStatus::Skipped => "skipped".to_owned(),
     }
 }
 
@@ -101,6 +107,11 @@ pub fn text(
     if let (Some(at), Some(by)) = (state.opened_at, &state.opened_by) {
         let _ = writeln!(out, "Opened:   {} by {}", ts(at), clean(by));
     }
+    if let Some(c) = &state.closed {
+        let _ = writeln!(out, "Closed:   {} by {}: {}", ts(c.at), clean(&c.by), clean(&c.text));
+    } else if let Some(r) = &state.reopened {
+        let _ = writeln!(out, "Reopened: {} by {}: {}", ts(r.at), clean(&r.by), clean(&r.text));
+    }
     let _ = writeln!(out, "Config:   {}", clean(&state.config));
     let _ = writeln!(out, "Journal:  {} records, head {}", state.records, state.head);
     if let Some(torn) = &state.torn_tail {
@@ -121,6 +132,14 @@ pub fn text(
             step.role,
             sla_text(state.sla(step, now))
         );
+        if let Some(check) = step
+            .history
+            .last()
+            .filter(|_| step.state == leakline::playbook::StepState::Done)
+            .and_then(|e| e.unverified.as_deref())
+        {
+            let _ = writeln!(out, "      done (unverified): the check said {}", clean(check));
+        }
         let unmet = state.unmet_requirements(&step.id);
         if !step.state.is_closed() && !unmet.is_empty() {
             let _ = writeln!(out, "      waiting on: {}", unmet.join(", "));

@@ -196,18 +196,23 @@ fn steps_map_states_times_operators_slas_and_skip_reasons() {
 
     let confirm = record(&section, "confirm-exposure");
     assert_eq!(confirm.state, StepState::Done);
-    assert_eq!(confirm.started, Some(at(20)), "done without a start: started when done");
+    assert_eq!(confirm.started, None, "done without a start: no start is invented");
+    let words: Vec<&str> = confirm.history.iter().map(|h| h.action.as_str()).collect();
+    assert_eq!(words, ["done (never marked started)"]);
     assert_eq!(confirm.sla, Some(SlaOutcome::Missed), "15-minute SLA, done at +20");
 
     let notify = record(&section, "notify");
     assert_eq!(notify.state, StepState::Skipped);
     assert_eq!(notify.skip_reason, "no customer data involved");
     assert_eq!(notify.done, Some(at(6)));
-    assert_eq!(notify.sla, Some(SlaOutcome::Met));
+    assert_eq!(notify.sla, Some(SlaOutcome::Skipped), "a skipped step never meets its SLA");
+    assert_eq!(notify.history[0].action, "skipped");
+    assert_eq!(notify.history[0].note, "no customer data involved");
 
     let scope = record(&section, "scope-access");
     assert_eq!(scope.state, StepState::Blocked);
-    assert_eq!((scope.started, scope.done), (Some(at(7)), None));
+    assert_eq!((scope.started, scope.done), (None, None), "blocked, never marked started");
+    assert_eq!(scope.history[0].action, "blocked");
     assert_eq!(scope.skip_reason, "", "a block note is not a skip reason");
     assert_eq!(scope.sla, Some(SlaOutcome::Running), "240-minute SLA at +25");
 
@@ -239,9 +244,10 @@ fn verification_comes_from_the_snapshot_with_evidence_lines() {
     assert!(line.contains("filtered"), "{line}");
     assert!(line.ends_with("(/evidence/nmap-1040.xml, line 12)"), "{line}");
 
+    // Not started: no evidence is looked at, even for window_closed (issue 16).
     let close = record(&section, "close-out").verification.as_ref().expect("window_closed");
-    assert_eq!(close.outcome, VerifyState::Verified, "{close:?}");
-    assert!(!close.summary.is_empty());
+    assert_eq!(close.outcome, VerifyState::NotEvaluated, "{close:?}");
+    assert_eq!(close.summary, "not started");
 
     let outside =
         record(&section, "verify-from-outside").verification.as_ref().expect("no_external_*");
@@ -260,10 +266,43 @@ fn verification_comes_from_the_snapshot_with_evidence_lines() {
         .collect();
     let with_verify = case.playbook.steps.iter().filter(|s| s.verify.is_some()).count();
     assert_eq!(conditions.len(), with_verify);
+    assert!(conditions.iter().all(|v| v.outcome == VerifyState::NotEvaluated
+        && (v.summary.contains("no snapshot") || v.summary == "not started")));
+    assert!(conditions.iter().any(|v| v.summary.contains("no snapshot")), "started steps");
+}
+
+#[test]
+fn history_is_the_journal_of_each_step_in_order() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (case, hands) = worked_case(dir.path());
+    hands.set(30);
+    step(&case, "block-ingress", StepAction::Reopen, None);
+    hands.set(31);
+    step(&case, "preserve-logs", StepAction::Start, None);
+    hands.set(32);
+    step(&case, "preserve-logs", StepAction::Done, None);
+    hands.set(33);
+    step(&case, "preserve-logs", StepAction::Reopen, None);
+    let state = case.state().expect("state");
+    let section = from_case(&case, &state, None, at(40));
+    let block = record(&section, "block-ingress");
+    let words: Vec<(&str, i64)> =
+        block.history.iter().map(|h| (h.action.as_str(), (h.at - t0()).num_minutes())).collect();
+    assert_eq!(words, [("started", 2), ("done", 5), ("reopened", 30)]);
+    assert_eq!(block.history[1].note, "sg-0abc revoked");
+    assert_eq!((block.state, block.started, block.done), (StepState::Pending, None, None));
+    // start, done, reopen is three records, not a silent "pending".
+    let preserve = record(&section, "preserve-logs");
+    let words: Vec<&str> = preserve.history.iter().map(|h| h.action.as_str()).collect();
+    assert_eq!(words, ["started", "done", "reopened"]);
+    // Every record of the journal is in the section, with its hash, in order.
+    let journal = case.journal().read().expect("journal");
+    assert_eq!(section.records.len(), journal.entries.len());
+    for (r, e) in section.records.iter().zip(&journal.entries) {
+        assert_eq!((r.seq, &r.hash, &r.kind), (e.seq, &e.hash, &e.kind));
+    }
     assert!(
-        conditions
-            .iter()
-            .all(|v| v.outcome == VerifyState::NotEvaluated && v.summary.contains("no snapshot"))
+        section.journal.as_ref().is_some_and(|j| j.verification.starts_with("hash chain verified"))
     );
 }
 

@@ -46,6 +46,7 @@ pub fn sla_label(app: &App, sla: SlaStatus) -> (String, Style) {
         }
         SlaStatus::Met { .. } => ("SLA met".to_owned(), t.dim()),
         SlaStatus::Missed { secs_late, .. } => (format!("late {}", dur(secs_late)), t.warn_text()),
+        SlaStatus::Skipped => ("SLA n/a: skipped".to_owned(), t.dim()),
     }
 }
 
@@ -112,6 +113,12 @@ pub fn render(
         Span::raw(" done  "),
         Span::styled("x", theme.key()),
         Span::raw(" skip  "),
+        Span::styled("b", theme.key()),
+        Span::raw(" block  "),
+        Span::styled("r", theme.key()),
+        Span::raw(" reopen  "),
+        Span::styled("u", theme.key()),
+        Span::raw(" undo  "),
         Span::styled("n", theme.key()),
         Span::raw(" note  "),
         Span::styled("c", theme.key()),
@@ -134,6 +141,10 @@ pub fn step_status_lines(app: &App, case: &CaseView, id: &str) -> Vec<Line<'stat
     };
     let (state, state_style) = state_label(app, status.state);
     let mut first = vec![Span::styled(state.to_owned(), state_style)];
+    let unverified = status.history.last().filter(|_| status.state == StepState::Done);
+    if unverified.is_some_and(|e| e.unverified.is_some()) {
+        first.push(Span::styled(" (unverified)", theme.warn_text()));
+    }
     if let (Some(at), Some(by)) = (status.at, &status.by) {
         first.push(Span::raw(format!(" by {} at {}", clean(by), format::stamp(at, tz))));
     }
