@@ -158,11 +158,15 @@ fn render_tabs(app: &App, area: Rect, buf: &mut Buffer) {
         Mode::Live => "LIVE",
         Mode::Replay => "REPLAY",
     };
-    let when = if area.width >= 110 {
-        format::full(app.snapshot.as_of, tz)
-    } else {
-        format!("{} {}", format::clock(app.snapshot.as_of, tz), tz.name())
-    };
+    // No evidence and no clock (a batch snapshot of nothing): no moment to show, never 1970.
+    let when =
+        if app.snapshot.stats.events == 0 && app.snapshot.as_of == chrono::DateTime::UNIX_EPOCH {
+            "no evidence".to_owned()
+        } else if area.width >= 110 {
+            format::full(app.snapshot.as_of, tz)
+        } else {
+            format!("{} {}", format::clock(app.snapshot.as_of, tz), tz.name())
+        };
     let right = format!("{mode} {when} ");
     Paragraph::new(Line::from(Span::styled(right, theme.header())))
         .alignment(Alignment::Right)
