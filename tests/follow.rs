@@ -707,4 +707,228 @@ mod session {
         assert!(errors[0].reason.to_lowercase().contains("directory"), "{}", errors[0].reason);
         assert_eq!(errors[0].to, None, "still failing at shutdown");
     }
+
+    /// Everything of a snapshot that two sessions over the same files must agree on.
+    fn outcome(s: &leakline::model::Snapshot) -> String {
+        let mut s = comparable(s.clone());
+        let mut kinds: Vec<String> = s.gaps.iter().map(|g| format!("{:?}", g.kind)).collect();
+        kinds.sort();
+        s.gaps.clear();
+        format!("{:#?}\n{:#?}\n{:#?}\n{kinds:?}", s.sources, s.services, s.actors)
+    }
+
+    async fn wait_both(
+        a: &mut watch::Receiver<SessionStatus>,
+        b: &mut watch::Receiver<SessionStatus>,
+        n: u64,
+    ) {
+        wait_for(a, "headless session", |st| st.backfilled && st.events == n).await;
+        wait_for(b, "dashboard session", |st| st.backfilled && st.events == n).await;
+    }
+
+    /// Issue 22: the dashboard and `watch --headless` run the same follower and engine
+    /// (`session::start`); on the same files through rename, copytruncate (with lines lost to
+    /// its race) and a compression written in steps, they end equal, and exact.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_dashboard_and_headless_end_equal_through_fast_rotation() {
+        use crossterm::event::{Event as TermEvent, KeyCode, KeyEvent, KeyModifiers};
+        use leakline::tui::event_loop::{self, Feeds};
+        use leakline::tui::{Mode, TuiOptions};
+        use ratatui::{Terminal, backend::TestBackend};
+
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("access.log");
+        append(&log, &combined(1, 0..200));
+        let as_of = chrono::DateTime::parse_from_rfc3339("2026-11-27T11:00:00Z").unwrap().to_utc();
+        let opts = SessionOptions { clock: std::sync::Arc::new(move || as_of), ..options() };
+        let cfg = config(dir.path(), &pattern(dir.path(), "access.log*"));
+        let headless = session::start(cfg.clone(), opts.clone());
+        let dashboard = session::start(cfg, opts);
+        let (mut a, mut b) = (headless.status.clone(), dashboard.status.clone());
+        let tui = TuiOptions {
+            title: "equal".to_owned(),
+            no_color: true,
+            mode: Mode::Live,
+            clock: std::sync::Arc::new(move || as_of),
+            story: Vec::new(),
+            playbook: None,
+            case: None,
+            operator: None,
+            export_dir: dir.path().to_path_buf(),
+        };
+        let (keys_tx, keys_rx) = futures::channel::mpsc::unbounded::<std::io::Result<TermEvent>>();
+        let feeds = Feeds::of(&dashboard);
+        let mut latest = dashboard.snapshots.clone();
+        let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
+        let mut clipboard = Vec::new();
+        let ui = event_loop::drive(&mut terminal, keys_rx, feeds, &tui, &mut clipboard);
+        let script = async {
+            wait_both(&mut a, &mut b, 200).await;
+
+            // Rename rotation; the writer keeps its descriptor for a while, a new file is created.
+            let mut old = OpenOptions::new().append(true).open(&log).unwrap();
+            fs::rename(&log, dir.path().join("access.log.1")).unwrap();
+            old.write_all(combined(2, 0..20).as_bytes()).unwrap();
+            drop(old);
+            append(&log, &combined(3, 0..30));
+            wait_both(&mut a, &mut b, 250).await;
+
+            // copytruncate: the copy, five lines both sessions read, then the truncation.
+            fs::copy(&log, dir.path().join("access.log.0")).unwrap();
+            append(&log, &combined(7, 0..5));
+            wait_both(&mut a, &mut b, 255).await;
+            OpenOptions::new().write(true).open(&log).unwrap().set_len(0).unwrap();
+            append(&log, &combined(4, 0..10));
+            wait_both(&mut a, &mut b, 265).await;
+
+            // The renamed generation compressed in two steps, then removed.
+            let raw = fs::read(dir.path().join("access.log.1")).unwrap();
+            let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            enc.write_all(&raw).unwrap();
+            let gz = enc.finish().unwrap();
+            let gz_path = dir.path().join("access.log.1.gz");
+            fs::write(&gz_path, &gz[..gz.len() / 2]).unwrap();
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            fs::write(&gz_path, &gz).unwrap();
+            fs::remove_file(dir.path().join("access.log.1")).unwrap();
+            append(&log, &combined(5, 0..5));
+            wait_both(&mut a, &mut b, 270).await;
+            // Past rotate_wait and several discoveries: nothing is read twice.
+            tokio::time::sleep(Duration::from_millis(1500)).await;
+            assert_eq!((a.borrow().events, b.borrow().events), (270, 270));
+
+            // The dashboard shows the latest snapshot; quit it once that is the final count.
+            let res = tokio::time::timeout(WAIT, async {
+                while latest.borrow_and_update().services[0].external_requests != 270 {
+                    latest.changed().await.unwrap();
+                }
+            })
+            .await;
+            assert!(res.is_ok(), "the dashboard's snapshot reached 270");
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            let q = KeyEvent::new(KeyCode::Char('q'), KeyModifiers::NONE);
+            keys_tx.unbounded_send(Ok(TermEvent::Key(q))).unwrap();
+        };
+        let (app, ()) = tokio::time::timeout(WAIT * 4, async { tokio::join!(ui, script) })
+            .await
+            .expect("the dashboard quits on q");
+        let app = app.unwrap();
+        drop(dashboard);
+        let final_headless = headless.shutdown().await;
+
+        assert_eq!(final_headless.services[0].external_requests, 270);
+        assert_eq!(outcome(&app.snapshot), outcome(&final_headless));
+        let gaps = &final_headless.gaps;
+        assert!(!gaps.iter().any(|g| g.kind == GapKind::SourceError), "{gaps:#?}");
+        let live: Vec<_> = gaps.iter().filter(|g| g.kind == GapKind::LiveOnly).collect();
+        assert_eq!(live.len(), 1, "{gaps:#?}");
+        assert!(live[0].reason.contains("5 line(s)"), "{}", live[0].reason);
+        assert_eq!(live[0].reason.matches("203.0.113.7 ").count(), 5, "{}", live[0].reason);
+        let names: Vec<String> = final_headless
+            .sources
+            .iter()
+            .map(|h| h.path.rsplit('/').next().unwrap().to_owned())
+            .collect();
+        // The copy (access.log.0) holds content already read: not a source of its own.
+        assert_eq!(names, ["access.log (rotated 1)", "access.log (rotated 2)", "access.log"]);
+        // The new generation was read whole from its first byte: it carries its hash.
+        let current = final_headless.sources.last().unwrap();
+        let expected = leakline::ingest::source::sha256_file(&log).unwrap();
+        assert_eq!(current.sha256.as_deref(), Some(expected.as_str()));
+    }
+}
+
+#[test]
+fn bytes_read_live_that_the_truncated_files_copy_lacks_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("access.log");
+    append(&log, &lines("old", 0..80));
+    let mut t = Tailer::new(pattern(dir.path(), "access.log*"), opts(false));
+    let mut rec = Recorder::default();
+    let t0 = Instant::now();
+    t.poll(t0, true, &mut rec);
+    // copytruncate: the copy is taken, the writer adds three lines, we read them, then the
+    // truncation destroys them: only this record holds them.
+    let copy = fs::read(&log).unwrap();
+    fs::write(dir.path().join("access.log.1"), &copy).unwrap();
+    append(&log, &lines("race", 0..3));
+    t.poll(t0 + Duration::from_millis(100), false, &mut rec);
+    OpenOptions::new().write(true).open(&log).unwrap().set_len(0).unwrap();
+    append(&log, &lines("new", 0..2));
+    for s in 1..3 {
+        t.poll(t0 + Duration::from_secs(s), true, &mut rec);
+    }
+    assert_eq!(rec.all_lines(), expected(&[("old", 0..80), ("race", 0..3), ("new", 0..2)]));
+    let live: Vec<_> = rec
+        .incidents
+        .iter()
+        .filter_map(|i| match i {
+            Incident::LiveOnly { copy, from, to, first_line, lost_before, bytes, .. } => {
+                Some((copy.clone(), *from, *to, *first_line, *lost_before, bytes.clone()))
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(live.len(), 1, "{:?}", rec.incidents);
+    let (copy_path, from, to, first_line, lost_before, bytes) = &live[0];
+    assert!(copy_path.ends_with("access.log.1"));
+    assert_eq!((*from, *first_line, *lost_before), (copy.len() as u64, 81, 0));
+    assert_eq!(*to - *from, lines("race", 0..3).len() as u64);
+    assert_eq!(String::from_utf8_lossy(bytes), lines("race", 0..3));
+    // Its compressed form later is the same content: recognised, nothing reported twice.
+    let gz = dir.path().join("access.log.1.gz");
+    let mut enc =
+        flate2::write::GzEncoder::new(File::create(&gz).unwrap(), flate2::Compression::fast());
+    enc.write_all(&copy).unwrap();
+    enc.finish().unwrap();
+    fs::remove_file(dir.path().join("access.log.1")).unwrap();
+    for s in 3..12 {
+        t.poll(t0 + Duration::from_secs(s), true, &mut rec);
+    }
+    assert_eq!(rec.all_lines().len(), 85);
+    assert_eq!(rec.count(|i| matches!(i, Incident::LiveOnly { .. })), 1);
+}
+
+#[test]
+fn an_archive_renamed_away_while_being_read_is_no_error_and_a_stalled_one_waits() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("access.log");
+    append(&log, &lines("a", 0..300));
+    let mut t = Tailer::new(pattern(dir.path(), "access.log*"), opts(false));
+    let mut rec = Recorder::default();
+    let t0 = Instant::now();
+    t.poll(t0, true, &mut rec);
+    // Rotated, then compressed in two steps with a long pause: a half-written archive of
+    // content already read is neither an error nor read again.
+    fs::rename(&log, dir.path().join("access.log.1")).unwrap();
+    let raw = fs::read(dir.path().join("access.log.1")).unwrap();
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    enc.write_all(&raw).unwrap();
+    let gz = enc.finish().unwrap();
+    let gz_path = dir.path().join("access.log.1.gz");
+    fs::write(&gz_path, &gz[..1]).unwrap();
+    t.poll(t0 + Duration::from_secs(1), true, &mut rec);
+    fs::write(&gz_path, &gz[..gz.len() / 2]).unwrap();
+    for s in [2, 8, 14, 20] {
+        t.poll(t0 + Duration::from_secs(s), true, &mut rec);
+    }
+    fs::write(&gz_path, &gz).unwrap();
+    fs::remove_file(dir.path().join("access.log.1")).unwrap();
+    fs::rename(&gz_path, dir.path().join("access.log.2.gz")).unwrap();
+    for s in 21..30 {
+        t.poll(t0 + Duration::from_secs(s), true, &mut rec);
+    }
+    assert_eq!(rec.all_lines(), expected(&[("a", 0..300)]));
+    assert_eq!(rec.count(|i| matches!(i, Incident::Error { .. })), 0, "{:?}", rec.incidents);
+    // A cut archive of content never read is reported, once it has stopped growing.
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    enc.write_all(lines("other", 0..500).as_bytes()).unwrap();
+    let other = enc.finish().unwrap();
+    fs::write(dir.path().join("access.log.x.gz"), &other[..other.len() / 2]).unwrap();
+    t.poll(t0 + Duration::from_secs(31), true, &mut rec);
+    assert_eq!(rec.count(|i| matches!(i, Incident::Error { .. })), 0, "not yet: it may grow");
+    t.poll(t0 + Duration::from_secs(40), true, &mut rec);
+    let errors =
+        rec.count(|i| matches!(i, Incident::Error { reason, .. } if reason.contains("ends early")));
+    assert_eq!(errors, 1, "{:?}", rec.incidents);
 }

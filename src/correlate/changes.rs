@@ -219,7 +219,7 @@ fn gap_change(gap: &Gap) -> StateChange {
         GapKind::SourceError => {
             StateChange::SourceError { source, path, at, until: gap.to, reason }
         }
-        GapKind::Silent | GapKind::Restart => {
+        GapKind::Silent | GapKind::Restart | GapKind::LiveOnly => {
             StateChange::Gap { kind: gap.kind, source, path, at, until: gap.to, reason }
         }
     }

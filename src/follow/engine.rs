@@ -51,6 +51,8 @@ struct Tracked {
     lines: u64,
     last_event: Option<DateTime<Utc>>,
     silent: Option<Gap>,
+    /// Set once the source was rotated away from its path (its number among them).
+    generation: Option<u32>,
 }
 
 pub(crate) struct Engine {
@@ -67,6 +69,8 @@ pub(crate) struct Engine {
     sources: Vec<Tracked>,
     /// Failing sources or patterns: (source, path) → open gap.
     errors: BTreeMap<(Option<SourceId>, String), Gap>,
+    /// Generations rotated away so far, per path as registered.
+    generations: BTreeMap<String, u32>,
     /// File followers still running (shutdown waits for them; stdin is not waited for).
     followers: usize,
     /// Followers (stdin included) that have not read their initial content yet.
@@ -108,6 +112,7 @@ impl Engine {
             status,
             sources: Vec::new(),
             errors: BTreeMap::new(),
+            generations: BTreeMap::new(),
             followers: file_followers,
             waiting_catch_up: followers,
             dirty: true,
@@ -229,10 +234,17 @@ impl Engine {
                     lines: 0,
                     last_event: None,
                     silent: None,
+                    generation: None,
                 });
                 self.status.sources = self.sources.len();
             }
             Msg::Batch(batch) => self.apply(batch),
+            Msg::Hashed { stream, sha256 } => {
+                if (stream.0 as usize) < self.sources.len() {
+                    self.correlator.source_mut(stream).sha256 = Some(sha256);
+                    self.dirty = true;
+                }
+            }
             Msg::Incident(incident) => self.incident(incident),
             Msg::Ended(id) => {
                 if let Some(s) = self.sources.get_mut(id.0 as usize) {
@@ -349,6 +361,7 @@ impl Engine {
         match incident {
             Incident::Rotated { stream, from, to } => {
                 self.correlator.source_mut(stream).rotations += 1;
+                self.name_generation(stream);
                 let reason = match to {
                     Some(to) => {
                         format!("renamed to {}; read until quiet, then closed", to.display())
@@ -367,6 +380,7 @@ impl Engine {
             }
             Incident::Truncated { stream, path, read, size } => {
                 self.correlator.source_mut(stream).truncations += 1;
+                self.name_generation(stream);
                 self.record(Gap {
                     kind: GapKind::Truncated,
                     source: Some(stream),
@@ -405,6 +419,17 @@ impl Engine {
                 let _ = self.items.send(LiveItem::Incident(gap.clone()));
                 self.errors.insert((stream, path), gap);
             }
+            Incident::LiveOnly { stream, path, copy, from, to, first_line, lost_before, bytes } => {
+                let reason = live_only_reason(&copy, (from, to), first_line, lost_before, &bytes);
+                self.record(Gap {
+                    kind: GapKind::LiveOnly,
+                    source: Some(stream),
+                    path: path.to_string_lossy().into_owned(),
+                    from: at,
+                    to: Some(at),
+                    reason,
+                });
+            }
             Incident::Recovered { stream, path } => {
                 let key = (stream, path.to_string_lossy().into_owned());
                 if let Some(mut gap) = self.errors.remove(&key) {
@@ -413,6 +438,23 @@ impl Engine {
                 }
             }
         }
+    }
+
+    /// Source `stream` no longer is what its path names (renamed away, or its content
+    /// truncated): it becomes `PATH (rotated N)`, N counting the generations rotated away from
+    /// that path, so every generation keeps a distinct name (as `analyze` names each file).
+    fn name_generation(&mut self, stream: SourceId) {
+        let Some(tracked) = self.sources.get_mut(stream.0 as usize) else { return };
+        if tracked.generation.is_some() {
+            return;
+        }
+        let n = self.generations.entry(tracked.path.clone()).or_insert(0);
+        *n += 1;
+        tracked.generation = Some(*n);
+        let name = format!("{} (rotated {n})", tracked.path);
+        self.correlator.source_mut(stream).path.clone_from(&name);
+        tracked.path = name;
+        self.dirty = true;
     }
 
     /// Record a finished gap and tell the displays.
@@ -501,4 +543,47 @@ impl Engine {
         self.dirty = false;
         self.last_publish = Instant::now();
     }
+}
+
+/// Lines of a `LiveOnly` gap quoted in its reason (the rest are counted).
+const LIVE_ONLY_QUOTED: usize = 32;
+
+/// The reason of a `LiveOnly` gap: which lines, where they were, and (quoted, escaped) what
+/// they said, since no file holds them any more.
+fn live_only_reason(
+    copy: &std::path::Path,
+    (from, to): (u64, u64),
+    first_line: u64,
+    lost_before: u64,
+    bytes: &[u8],
+) -> String {
+    use std::fmt::Write as _;
+    let lines: Vec<&[u8]> =
+        bytes.split_inclusive(|b| *b == b'\n').filter(|l| !l.is_empty()).collect();
+    let n = lines.len() as u64;
+    let last = first_line + n.saturating_sub(1);
+    let mut out = format!(
+        "{n} line(s) read live (lines {first_line}-{last} of this source, bytes {from}-{to}) \
+         are not in its rotated copy {}: copytruncate lost them between its copy and its \
+         truncation, so they exist only in this record",
+        copy.display()
+    );
+    if lost_before > 0 {
+        let _ = write!(
+            out,
+            " ({lost_before} bytes before them were lost the same way but are not kept)"
+        );
+    }
+    out.push_str(": ");
+    for (i, line) in lines.iter().take(LIVE_ONLY_QUOTED).enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        let text = String::from_utf8_lossy(line);
+        let _ = write!(out, "{:?}", text.trim_end_matches(['\n', '\r']));
+    }
+    if lines.len() > LIVE_ONLY_QUOTED {
+        let _ = write!(out, " and {} more", lines.len() - LIVE_ONLY_QUOTED);
+    }
+    out
 }

@@ -102,6 +102,22 @@ pub fn read_prefix_at(file: &File, len: usize) -> io::Result<Vec<u8>> {
     Ok(buf)
 }
 
+/// SHA-256 (hex) of a file's stored bytes, read through its descriptor.
+pub fn sha256_of(file: &File) -> io::Result<String> {
+    use sha2::{Digest, Sha256};
+    let mut sha = Sha256::new();
+    let mut reader = PositionalReader { file, pos: 0 };
+    let mut buf = vec![0; 256 * 1024];
+    loop {
+        match reader.read(&mut buf) {
+            Ok(0) => return Ok(hex::encode(sha.finalize())),
+            Ok(n) => sha.update(&buf[..n]),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+}
+
 /// `true` when the file starts with the gzip magic.
 pub fn is_gzip(file: &File) -> io::Result<bool> {
     Ok(read_prefix_at(file, GZIP_MAGIC.len())? == GZIP_MAGIC)
@@ -112,16 +128,23 @@ pub fn is_gzip(file: &File) -> io::Result<bool> {
 pub enum GzScan {
     /// The archive decompresses completely: its first `HEAD_BYTES` and total length (bytes).
     Complete { head: Vec<u8>, len: u64 },
-    /// The archive ends early: still being written (or cut). Try again later.
-    Incomplete,
+    /// The archive ends early: still being written (or cut). Try again later. `head` is the
+    /// first bytes of what decompresses so far.
+    Incomplete { head: Vec<u8> },
 }
 
 /// Decompress a gzip file (multi-member) once without keeping it: head and length only, so a
 /// multi-gigabyte rotated archive costs a bounded buffer, not its size in memory.
 pub fn gz_scan(path: &Path) -> io::Result<GzScan> {
+    gz_scan_file(&File::open(path)?)
+}
+
+/// `gz_scan` through a descriptor already open: a rotation that renames or deletes the
+/// archive meanwhile does not matter (no second `open` by name).
+pub fn gz_scan_file(file: &File) -> io::Result<GzScan> {
     let mut head = Vec::with_capacity(HEAD_BYTES);
     let mut len = 0_u64;
-    let outcome = gz_stream(path, 0, |chunk| {
+    let outcome = gz_stream_file(file, 0, |chunk| {
         if head.len() < HEAD_BYTES {
             let take = (HEAD_BYTES - head.len()).min(chunk.len());
             head.extend_from_slice(&chunk[..take]);
@@ -130,14 +153,34 @@ pub fn gz_scan(path: &Path) -> io::Result<GzScan> {
     });
     match outcome {
         Ok(()) => Ok(GzScan::Complete { head, len }),
-        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => Ok(GzScan::Incomplete),
+        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => Ok(GzScan::Incomplete { head }),
         Err(e) => Err(e),
     }
 }
 
 /// Decompress a gzip file and hand its content from byte `skip` on to `each`, in chunks.
-pub fn gz_stream(path: &Path, skip: u64, mut each: impl FnMut(&[u8])) -> io::Result<()> {
-    let mut decoder = MultiGzDecoder::new(File::open(path)?);
+pub fn gz_stream(path: &Path, skip: u64, each: impl FnMut(&[u8])) -> io::Result<()> {
+    gz_stream_file(&File::open(path)?, skip, each)
+}
+
+/// Reads a file from offset 0 with positional reads (the descriptor's cursor is not moved).
+struct PositionalReader<'a> {
+    file: &'a File,
+    pos: u64,
+}
+
+impl Read for PositionalReader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.file.read_at(buf, self.pos)?;
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
+/// `gz_stream` through a descriptor already open (see `gz_scan_file`).
+pub fn gz_stream_file(file: &File, skip: u64, mut each: impl FnMut(&[u8])) -> io::Result<()> {
+    let reader = io::BufReader::with_capacity(64 * 1024, PositionalReader { file, pos: 0 });
+    let mut decoder = MultiGzDecoder::new(reader);
     let mut buf = vec![0; 256 * 1024];
     let mut pos = 0_u64;
     loop {
@@ -192,14 +235,17 @@ mod tests {
                 assert_eq!(len, text.len() as u64);
                 assert_eq!(head, text[..HEAD_BYTES]);
             }
-            GzScan::Incomplete => panic!("complete archive reported incomplete"),
+            GzScan::Incomplete { .. } => panic!("complete archive reported incomplete"),
         }
         let mut tail = Vec::new();
         gz_stream(&full, 900_000, |c| tail.extend_from_slice(c)).unwrap();
         assert_eq!(tail, text[900_000..]);
         let cut = dir.path().join("b.gz");
         std::fs::write(&cut, &gz[..gz.len() / 2]).unwrap();
-        assert!(matches!(gz_scan(&cut).unwrap(), GzScan::Incomplete));
+        match gz_scan(&cut).unwrap() {
+            GzScan::Incomplete { head } => assert!(text.starts_with(&head)),
+            GzScan::Complete { .. } => panic!("a cut archive reported complete"),
+        }
         let f = File::open(&full).unwrap();
         assert!(is_gzip(&f).unwrap());
     }

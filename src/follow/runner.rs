@@ -50,6 +50,11 @@ pub(crate) enum Msg {
     },
     Batch(Batch),
     Incident(Incident),
+    /// The SHA-256 of the whole file a stream read (see `TailSink::hashed`).
+    Hashed {
+        stream: SourceId,
+        sha256: String,
+    },
     /// The stream will get no more bytes.
     Ended(SourceId),
     /// A follower read everything that existed when it started.
@@ -348,6 +353,7 @@ fn follow_glob(k: usize, spec: &FollowSpec, shared: &Shared, caught_up: &mut boo
     }
     // One last cycle: what was written before the stop belongs in the final analysis.
     tailer.poll(Instant::now(), true, &mut feed);
+    tailer.finish(&mut feed);
     feed.settle();
     feed.flush();
 }

@@ -31,12 +31,18 @@ use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use sha2::{Digest, Sha256};
+
 use crate::model::SourceId;
 
 use super::identity::{self, FileId, HEAD_BYTES};
 
 /// Known contents remembered for recognition (oldest forgotten first).
 const KNOWN_CAP: usize = 1024;
+/// Last bytes read from each plain file (until it has been quiet for `rotate_wait`), kept so
+/// that bytes a truncation destroys before its copy held them (copytruncate's race) can still
+/// be named (`Incident::LiveOnly`).
+pub const TAIL_KEEP: usize = 64 * 1024;
 
 /// Why a stream starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,6 +71,22 @@ pub enum Incident {
     Error { stream: Option<SourceId>, path: PathBuf, reason: String },
     /// A previously failing file or pattern reads again.
     Recovered { stream: Option<SourceId>, path: PathBuf },
+    /// Bytes `from..to` of `stream` were read live from `path` before it was truncated, and
+    /// its rotated copy `copy` does not hold them: copytruncate lost them between its copy and
+    /// its truncation, so this record is the only one. `first_line` is the line number
+    /// (counted from one) of the first of them; `bytes` is their content, at most the last
+    /// `TAIL_KEEP` bytes (`from` is then past the start of what was lost, see `lost_before`).
+    LiveOnly {
+        stream: SourceId,
+        path: PathBuf,
+        copy: PathBuf,
+        from: u64,
+        to: u64,
+        first_line: u64,
+        /// Bytes lost before `from` that were read but not kept (0 when all are kept).
+        lost_before: u64,
+        bytes: Vec<u8>,
+    },
 }
 
 /// Receives what the tailer reads. Called from the follower's thread.
@@ -76,6 +98,12 @@ pub trait TailSink {
     /// `stream` has no more bytes (a rotated file closed after `rotate_wait`, a whole archive).
     fn end(&mut self, stream: SourceId);
     fn incident(&mut self, incident: Incident);
+    /// Everything `stream` read is exactly the whole content of a file as it is now (read
+    /// from its first byte to its size): the SHA-256 (hex) of its stored bytes, as `analyze`
+    /// records it. Never sent for content read only in part.
+    fn hashed(&mut self, stream: SourceId, sha256: String) {
+        let _ = (stream, sha256);
+    }
     /// May this tailer read the file `id` as new content? Followers of overlapping globs
     /// share a claim set so a file is read once per kind, as `analyze` reads it once.
     fn claim(&mut self, id: FileId) -> bool {
@@ -122,10 +150,90 @@ struct OpenFile {
     offset: u64,
     /// `content[..min(offset, HEAD_BYTES)]`.
     head: Vec<u8>,
+    /// The last bytes read (`content[tail_start..offset]`, at most about `2 * TAIL_KEEP`).
+    tail: Vec<u8>,
+    /// Newlines in `content[..offset]`.
+    newlines: u64,
+    /// SHA-256 of `content[..offset]` when read from the first byte (not `from_end`).
+    sha: Option<Sha256>,
     /// When the file was found to have left its name; it closes once quiet after that.
     left_at: Option<Instant>,
     last_data: Instant,
     failing: bool,
+}
+
+impl OpenFile {
+    /// A file read from `offset` with no content consumed yet before it (`offset` = 0) or
+    /// skipped (`from_end`).
+    fn new(
+        (id, path, file): (FileId, &Path, File),
+        stream: SourceId,
+        start: (u64, Vec<u8>),
+        now: Instant,
+    ) -> Self {
+        OpenFile {
+            id,
+            path: path.to_path_buf(),
+            file,
+            stream,
+            offset: start.0,
+            head: start.1,
+            tail: Vec::new(),
+            newlines: 0,
+            sha: (start.0 == 0).then(Sha256::new),
+            left_at: None,
+            last_data: now,
+            failing: false,
+        }
+    }
+
+    /// Bytes a truncation can destroy before a copy holds them were read after the copy
+    /// began, and a copy + truncate is quick: once quiet for `wait`, the tail is dropped (a
+    /// glob over many idle files keeps no tail for each).
+    fn forget_tail(&mut self, now: Instant, wait: Duration) {
+        if !self.tail.is_empty() && now.saturating_duration_since(self.last_data) >= wait {
+            self.tail = Vec::new();
+        }
+    }
+
+    /// `Incident::Hashed` when what was read is the whole file as it is now.
+    fn report_hash(&self, size: u64, sink: &mut dyn TailSink) {
+        if let Some(sha) = self.sha.as_ref().filter(|_| size == self.offset) {
+            sink.hashed(self.stream, hex::encode(sha.clone().finalize()));
+        }
+    }
+
+    /// What a candidate copy is compared with: the head read, or while less than
+    /// `HEAD_BYTES` has been read, the head on disk now (a copy found before the bytes it
+    /// copied were read, in the same discovery that found the file, say).
+    fn match_head(&self) -> std::borrow::Cow<'_, [u8]> {
+        if self.head.len() < HEAD_BYTES {
+            if let Ok(now) = identity::read_prefix_at(&self.file, HEAD_BYTES) {
+                if now.starts_with(&self.head) {
+                    return std::borrow::Cow::Owned(now);
+                }
+            }
+        }
+        std::borrow::Cow::Borrowed(&self.head)
+    }
+
+    /// Account for `bytes` just read at `offset`.
+    fn consumed(&mut self, bytes: &[u8]) {
+        if self.head.len() < HEAD_BYTES {
+            let take = (HEAD_BYTES - self.head.len()).min(bytes.len());
+            self.head.extend_from_slice(&bytes[..take]);
+        }
+        self.newlines += memchr::memchr_iter(b'\n', bytes).count() as u64;
+        if let Some(sha) = self.sha.as_mut() {
+            sha.update(bytes);
+        }
+        self.tail.extend_from_slice(bytes);
+        if self.tail.len() > 2 * TAIL_KEEP {
+            let cut = self.tail.len() - TAIL_KEEP;
+            self.tail.drain(..cut);
+        }
+        self.offset += bytes.len() as u64;
+    }
 }
 
 /// Content already consumed whose file is closed (or whose inode now holds new content).
@@ -138,12 +246,73 @@ struct Known {
     stream: SourceId,
     /// File size when it was closed (a reappearing inode with the same size has nothing new).
     size: u64,
+    /// Set when the content was destroyed by a truncation (copytruncate): a rotated copy is
+    /// then complete, and bytes read that it lacks exist only in this record.
+    truncated: Option<Truncation>,
+    /// Newlines in `content[..read]` (line numbers of what follows).
+    newlines: u64,
+    /// SHA-256 of `content[..read]`, when read from the first byte.
+    sha: Option<Sha256>,
+}
+
+/// What a truncated file's reader still knows of the content the truncation destroyed.
+#[derive(Debug)]
+struct Truncation {
+    path: PathBuf,
+    /// The last bytes read: `content[read - tail.len()..read]`.
+    tail: Vec<u8>,
+    /// A shorter copy was found and reported (`Incident::LiveOnly`) already.
+    reported: bool,
+}
+
+impl Known {
+    fn closed(f: OpenFile, size: u64) -> Known {
+        Known {
+            id: Some(f.id),
+            head: f.head,
+            read: f.offset,
+            stream: f.stream,
+            size,
+            truncated: None,
+            newlines: f.newlines,
+            sha: f.sha,
+        }
+    }
+
+    /// A rotated copy holds `len` bytes of this content: when the original was truncated and
+    /// the copy ends before what was read, report the bytes only this record holds (once).
+    fn check_copy(&mut self, copy: &Path, len: u64, sink: &mut dyn TailSink) {
+        let Some(t) = self.truncated.as_mut() else { return };
+        if t.reported || len >= self.read {
+            return;
+        }
+        t.reported = true;
+        let tail_start = self.read - t.tail.len() as u64;
+        let from = len.max(tail_start);
+        let bytes = t.tail[(from - tail_start) as usize..].to_vec();
+        let after = memchr::memchr_iter(b'\n', &bytes).count() as u64;
+        // The first lost line is the one holding byte `len` (a copy may end mid-line).
+        let first_line = self.newlines - after + 1;
+        sink.incident(Incident::LiveOnly {
+            stream: self.stream,
+            path: t.path.clone(),
+            copy: copy.to_path_buf(),
+            from,
+            to: self.read,
+            first_line,
+            lost_before: from - len,
+            bytes,
+        });
+    }
 }
 
 impl OpenFile {
     /// Re-open a closed file whose content was already partly read (same stream, continue at
     /// the known offset). It has left its name, so it closes once quiet.
     fn resume(id: FileId, path: &std::path::Path, file: File, k: Known, now: Instant) -> Self {
+        let tail = k.truncated.map(|t| t.tail).unwrap_or_default();
+        let newlines = k.newlines;
+        let sha = k.sha;
         OpenFile {
             id,
             path: path.to_path_buf(),
@@ -151,6 +320,9 @@ impl OpenFile {
             stream: k.stream,
             offset: k.read,
             head: k.head,
+            tail,
+            newlines,
+            sha,
             left_at: Some(now),
             last_data: now,
             failing: false,
@@ -175,14 +347,27 @@ enum Hold {
     CopyOf(SourceId),
     /// Already-read content, recognised.
     Recognized,
-    /// Empty, or too short to tell whether it is a copy; decided when it grows or at `until`.
-    Undecided { until: Instant },
-    /// An archive still being written.
-    GzPending,
+    /// Empty, or too short to tell whether it is a copy (of the open stream `of`, if any);
+    /// decided when it grows, when `of` is truncated or closed, or at `until`.
+    Undecided { until: Instant, of: Option<SourceId> },
+    /// An archive still being written; one unchanged until `until` is cut (an error).
+    GzPending { until: Instant },
     /// Read by another follower (overlapping globs).
     Elsewhere,
-    /// Failed to open or read (reported once per reason); retried from `until`.
+    /// Failed to open or read, not reported yet: a rotation in flight (a file renamed or
+    /// deleted between listing and reading, an archive being written) looks like this.
+    /// Retried when its size changes; reported only if it still fails at `until`.
+    Retry { until: Instant },
+    /// Failed, and reported (once per reason); retried from `until`.
     Failed { until: Instant },
+}
+
+impl Hold {
+    /// A copy (or possible copy) of the open stream `s`: to re-examine once `s` is truncated
+    /// or closed, when it becomes known content.
+    fn waits_on(&self, s: SourceId) -> bool {
+        matches!(self, Hold::CopyOf(o) | Hold::Undecided { of: Some(o), .. } if *o == s)
+    }
 }
 
 /// Follows every file matching one glob pattern.
@@ -241,6 +426,11 @@ impl Tailer {
     /// read every open file up to its budget.
     pub fn poll(&mut self, now: Instant, discover: bool, sink: &mut dyn TailSink) -> Cycle {
         if discover || !self.started || self.rescan {
+            // Truncations first: a copy found by this discovery is then compared with the
+            // content the truncation destroyed, not with the file's new content.
+            for i in 0..self.open.len() {
+                self.handle_truncation(i, sink);
+            }
             self.rescan = false;
             self.discover(now, sink);
             self.started = true;
@@ -249,6 +439,7 @@ impl Tailer {
         let mut i = 0;
         while i < self.open.len() {
             more |= self.read_file(i, now, sink);
+            self.open[i].forget_tail(now, self.options.rotate_wait);
             if self.should_close(i, now) {
                 self.close(i, sink);
             } else {
@@ -256,6 +447,16 @@ impl Tailer {
             }
         }
         Cycle { more, rescan: self.rescan }
+    }
+
+    /// At the end of following: the files still open whose whole content was read report
+    /// their hash (`Incident::Hashed`), as `analyze` would record it now.
+    pub fn finish(&mut self, sink: &mut dyn TailSink) {
+        for f in &self.open {
+            if let Ok(m) = f.file.metadata() {
+                f.report_hash(m.len(), sink);
+            }
+        }
     }
 
     /// Only the first cycle's discovery; the files found are opened but nothing is read.
@@ -267,22 +468,40 @@ impl Tailer {
         }
     }
 
+    /// When file `i` no longer holds the content read so far, remember that content (a copy
+    /// may show up) and start a new stream for the new content.
+    fn handle_truncation(&mut self, i: usize, sink: &mut dyn TailSink) {
+        let Some(size) = self.check_truncation(i, sink) else { return };
+        let f = &mut self.open[i];
+        let old = f.stream;
+        let read = f.offset;
+        let head = std::mem::take(&mut f.head);
+        let tail = std::mem::take(&mut f.tail);
+        let newlines = std::mem::replace(&mut f.newlines, 0);
+        let sha = f.sha.replace(Sha256::new());
+        let path = f.path.clone();
+        sink.incident(Incident::Truncated { stream: old, path: path.clone(), read, size });
+        f.stream = sink.open(&path, OpenReason::Truncated);
+        f.offset = 0;
+        let truncated = Some(Truncation { path, tail, reported: false });
+        self.remember(Known {
+            id: None,
+            head,
+            read,
+            stream: old,
+            size: read,
+            truncated,
+            newlines,
+            sha,
+        });
+        // Copies held back as "copy of an open file" may now hold the old content's tail.
+        self.held.retain(|_, (h, _)| !h.waits_on(old));
+        self.rescan = true;
+    }
+
     /// Read file `i` to its end or budget; `true` when bytes remain.
     fn read_file(&mut self, i: usize, now: Instant, sink: &mut dyn TailSink) -> bool {
-        if let Some(size) = self.check_truncation(i, sink) {
-            let f = &mut self.open[i];
-            let old = f.stream;
-            let read = f.offset;
-            let head = std::mem::take(&mut f.head);
-            let path = f.path.clone();
-            sink.incident(Incident::Truncated { stream: old, path: path.clone(), read, size });
-            f.stream = sink.open(&path, OpenReason::Truncated);
-            f.offset = 0;
-            self.remember(Known { id: None, head, read, stream: old, size: read });
-            // Copies held back as "copy of an open file" may now hold the old content's tail.
-            self.held.retain(|_, (h, _)| !matches!(h, Hold::CopyOf(s) if *s == old));
-            self.rescan = true;
-        }
+        self.handle_truncation(i, sink);
         let f = &mut self.open[i];
         let mut budget = self.options.budget;
         loop {
@@ -290,12 +509,8 @@ impl Tailer {
                 Ok(0) => return false,
                 Ok(n) => {
                     let bytes = &self.buf[..n];
-                    if f.head.len() < HEAD_BYTES {
-                        let take = (HEAD_BYTES - f.head.len()).min(n);
-                        f.head.extend_from_slice(&bytes[..take]);
-                    }
                     sink.data(f.stream, bytes);
-                    f.offset += n as u64;
+                    f.consumed(bytes);
                     f.last_data = now;
                     if f.failing {
                         f.failing = false;
@@ -359,13 +574,14 @@ impl Tailer {
         sink.end(f.stream);
         sink.release(f.id);
         let size = f.file.metadata().map_or(f.offset, |m| m.len());
-        self.remember(Known {
-            id: Some(f.id),
-            head: f.head,
-            read: f.offset,
-            stream: f.stream,
-            size,
-        });
+        f.report_hash(size, sink);
+        let stream = f.stream;
+        self.remember(Known::closed(f, size));
+        // Copies held back while it was open are now copies of known content.
+        if self.held.values().any(|(h, _)| h.waits_on(stream)) {
+            self.held.retain(|_, (h, _)| !h.waits_on(stream));
+            self.rescan = true;
+        }
     }
 
     fn remember(&mut self, known: Known) {
@@ -375,19 +591,27 @@ impl Tailer {
         self.known.push(known);
     }
 
-    /// A file could not be opened or read: report (once per reason) and retry later.
+    /// A file could not be opened or read. The first time, it is only held for a retry
+    /// (rotation moves and rewrites files under our feet: a transient state is no error);
+    /// when it still fails after waiting (`retried`), it is reported once per reason.
+    #[allow(clippy::too_many_arguments)]
     fn fail(
         &mut self,
         path: &Path,
         id: FileId,
         size: u64,
         reason: String,
+        retried: bool,
         now: Instant,
         sink: &mut dyn TailSink,
     ) {
-        self.report_path_error(path.to_path_buf(), None, reason, sink);
         let until = now + self.options.rotate_wait.max(Duration::from_secs(1));
-        self.held.insert(id, (Hold::Failed { until }, size));
+        if retried {
+            self.report_path_error(path.to_path_buf(), None, reason, sink);
+            self.held.insert(id, (Hold::Failed { until }, size));
+        } else {
+            self.held.insert(id, (Hold::Retry { until }, size));
+        }
     }
 
     fn report_path_error(

@@ -276,6 +276,9 @@ pub enum GapKind {
     SourceError,
     Silent,
     Restart,
+    /// Lines read live that the rotated copy of their file does not hold (copytruncate lost
+    /// them between its copy and its truncation): this record is the only one.
+    LiveOnly,
 }
 
 /// A span during which ingestion may have missed something, or a source incident.

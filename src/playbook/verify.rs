@@ -384,6 +384,7 @@ fn gap_kind(kind: GapKind) -> &'static str {
         GapKind::SourceError => "source error",
         GapKind::Silent => "silent",
         GapKind::Restart => "restart",
+        GapKind::LiveOnly => "lines only in the live record",
     }
 }
 

@@ -215,6 +215,7 @@ pub fn gap_label(kind: GapKind) -> &'static str {
         GapKind::SourceError => "source error",
         GapKind::Silent => "silent",
         GapKind::Restart => "reader restarted",
+        GapKind::LiveOnly => "lines only in the live record",
     }
 }
 

@@ -300,6 +300,7 @@ impl App {
                     GapKind::SourceError => "error",
                     GapKind::Silent => "silent",
                     GapKind::Restart => "restarted",
+                    GapKind::LiveOnly => "lines only in this record",
                 };
                 let name = std::path::Path::new(&gap.path)
                     .file_name()

@@ -234,6 +234,10 @@ impl TailSink for Feed<'_> {
         self.shared.send(Msg::Incident(incident));
     }
 
+    fn hashed(&mut self, stream: SourceId, sha256: String) {
+        self.shared.send(Msg::Hashed { stream, sha256 });
+    }
+
     fn claim(&mut self, id: FileId) -> bool {
         let scan = self.spec.kind == SourceKind::Scan;
         let mut claimed = self.shared.claimed.lock().unwrap_or_else(PoisonError::into_inner);

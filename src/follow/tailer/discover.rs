@@ -113,15 +113,20 @@ impl Tailer {
             return;
         }
         if let Some((hold, held_size)) = self.held.get(&id) {
-            let expired =
-                matches!(hold, Hold::Undecided { until } | Hold::Failed { until } if now >= *until);
+            let expired = match hold {
+                Hold::Undecided { until, .. }
+                | Hold::Failed { until }
+                | Hold::Retry { until }
+                | Hold::GzPending { until } => now >= *until,
+                Hold::CopyOf(_) | Hold::Recognized | Hold::Elsewhere => false,
+            };
             if *held_size == size && !expired {
                 return;
             }
             self.held.remove(&id);
             if expired {
-                // Waited long enough for a short file to show whether it is a copy, or time
-                // to retry a failing one.
+                // Waited long enough for a short file to show whether it is a copy, for an
+                // archive to be finished, or to retry a failing file.
                 self.examine_new(path, id, size, initial, now, true, sink);
                 return;
             }
@@ -141,14 +146,17 @@ impl Tailer {
                     }
                     return;
                 }
+                // Renamed or deleted since it was listed: the next discovery sees where.
+                Err(e) if e.kind() == io::ErrorKind::NotFound => return,
                 _ => self.known[k].id = None,
             }
         }
         self.examine_new(path, id, size, initial, now, false, sink);
     }
 
-    /// An identity never seen (or whose old content is gone). `decide_now` is set once a
-    /// short file has waited its turn: then it is new content unless it matches.
+    /// An identity never seen (or whose old content is gone). `waited` is set once a short
+    /// file, an unfinished archive or a failing file has waited its turn: then it is new
+    /// content unless it matches, a cut archive, or an error to report.
     #[allow(clippy::too_many_arguments)]
     fn examine_new(
         &mut self,
@@ -157,91 +165,141 @@ impl Tailer {
         size: u64,
         initial: bool,
         now: Instant,
-        decide_now: bool,
+        waited: bool,
         sink: &mut dyn TailSink,
     ) {
         let opened = File::open(path).and_then(|f| Ok((identity::plain_head(&f)?, f)));
         let (head, file) = match opened {
             Ok(x) => x,
+            // Renamed or deleted between listing and opening: a rotation in flight.
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return,
             Err(e) => {
-                self.fail(path, id, size, e.to_string(), now, sink);
+                // A directory where a file is expected is no rotation in flight.
+                let lasting = waited || e.kind() == io::ErrorKind::IsADirectory;
+                self.fail(path, id, size, e.to_string(), lasting, now, sink);
                 return;
             }
         };
         self.clear_error(path, None, sink);
-        if head.starts_with(&crate::ingest::source::GZIP_MAGIC) {
-            self.examine_gz(path, id, size, initial, now, sink);
+        let magic = &crate::ingest::source::GZIP_MAGIC;
+        if !head.is_empty() && head.len() < magic.len() && magic.starts_with(&head) {
+            // The first byte of an archive being written.
+            let until = now + self.options.rotate_wait;
+            self.held.insert(id, (Hold::GzPending { until }, size));
+            return;
+        }
+        if head.starts_with(magic) {
+            self.examine_gz(
+                &Found { path, id, size, file: &file, head: &head },
+                initial,
+                now,
+                waited,
+                sink,
+            );
             return;
         }
         if !initial {
             let found = Found { path, id, size, file: &file, head: &head };
-            if let Some(hold) = self.classify_plain(&found, now, decide_now, sink) {
-                self.held.insert(id, (hold, size));
-                return;
-            }
-            if self.open.iter().any(|f| f.id == id) {
-                return;
+            match self.classify(&found, size, false, now, waited, sink) {
+                Verdict::Hold(hold) => {
+                    self.held.insert(id, (hold, size));
+                    return;
+                }
+                Verdict::Known(k) => {
+                    let k = *k;
+                    if size > k.read {
+                        match file.try_clone() {
+                            Ok(file) => self.open.push(OpenFile::resume(id, path, file, k, now)),
+                            Err(e) => {
+                                self.known.push(Known { id: Some(id), size, ..k });
+                                self.fail(path, id, size, e.to_string(), waited, now, sink);
+                            }
+                        }
+                    } else {
+                        self.known.push(Known { id: Some(id), size, ..k });
+                        self.held.insert(id, (Hold::Recognized, size));
+                    }
+                    return;
+                }
+                Verdict::New => {}
             }
         }
         let Some(stream) = self.claim_and_open(path, id, size, initial, sink) else { return };
-        let (offset, head) =
-            if initial && self.options.from_end { (size, head) } else { (0, Vec::new()) };
-        self.open.push(OpenFile {
-            id,
-            path: path.to_path_buf(),
-            file,
-            stream,
-            offset,
-            head,
-            left_at: None,
-            last_data: now,
-            failing: false,
-        });
+        let start = if initial && self.options.from_end { (size, head) } else { (0, Vec::new()) };
+        self.open.push(OpenFile::new((id, path, file), stream, start, now));
     }
 
-    /// Decide whether a new plain file is old content. `Some(hold)` = do not open it as new;
-    /// a recognised continuation is opened here (and `None` returned with the file open).
-    fn classify_plain(
+    /// Decide whether a new file (plain, or a complete archive: `complete`) of content length
+    /// `len` is content already read. `Known` is that content (taken out of the list, already
+    /// reported as recognised); a copy of a file still open is held until that file is
+    /// truncated or closed, when its content becomes known.
+    #[allow(clippy::too_many_arguments)]
+    fn classify(
         &mut self,
         found: &Found<'_>,
+        len: u64,
+        complete: bool,
         now: Instant,
-        decide_now: bool,
+        waited: bool,
         sink: &mut dyn TailSink,
-    ) -> Option<Hold> {
-        let Found { path, id, size, file, head } = *found;
-        let undecided = Hold::Undecided { until: now + self.options.rotate_wait };
+    ) -> Verdict {
+        let Found { path, head, .. } = *found;
+        let until = now + self.options.rotate_wait;
         if head.is_empty() {
-            return Some(undecided);
+            return Verdict::Hold(Hold::Undecided { until, of: None });
         }
-        if let Some(f) = self.open.iter().find(|f| identity::heads_match(&f.head, head)) {
-            return Some(Hold::CopyOf(f.stream));
+        // A complete archive whose whole content is a prefix of what was read is a copy made
+        // before the original grew (or lost bytes to copytruncate's race).
+        let final_prefix = |known: &[u8], truncated: bool| {
+            head.len() < known.len()
+                && head.len() >= identity::MIN_MATCH
+                && known.starts_with(head)
+                && (complete || truncated)
+        };
+        let mut unsure_of = None;
+        let mut unsure = false;
+        for f in &self.open {
+            let known = f.match_head();
+            match identity::compare_heads(&known, head) {
+                HeadMatch::Same => return Verdict::Hold(Hold::CopyOf(f.stream)),
+                _ if final_prefix(&known, false) => return Verdict::Hold(Hold::CopyOf(f.stream)),
+                HeadMatch::Undecided => {
+                    unsure = true;
+                    unsure_of.get_or_insert(f.stream);
+                }
+                HeadMatch::Different => {}
+            }
         }
-        if let Some(k) = self.known.iter().position(|k| identity::heads_match(&k.head, head)) {
-            let k = self.known.remove(k);
-            let extra = size.saturating_sub(k.read);
+        let mut k_same = None;
+        for (i, k) in self.known.iter().enumerate() {
+            match identity::compare_heads(&k.head, head) {
+                HeadMatch::Same => {
+                    k_same = Some(i);
+                    break;
+                }
+                _ if final_prefix(&k.head, k.truncated.is_some()) => {
+                    k_same = Some(i);
+                    break;
+                }
+                HeadMatch::Undecided => unsure = true,
+                HeadMatch::Different => {}
+            }
+        }
+        if let Some(i) = k_same {
+            let mut k = self.known.remove(i);
+            let extra = len.saturating_sub(k.read);
             sink.incident(Incident::Recognized {
                 stream: k.stream,
                 path: path.to_path_buf(),
                 extra,
             });
-            if extra == 0 {
-                self.known.push(Known { id: Some(id), size, ..k });
-                return Some(Hold::Recognized);
-            }
-            let Ok(file) = file.try_clone() else {
-                self.known.push(Known { id: Some(id), size, ..k });
-                return Some(Hold::Failed { until: now + self.options.rotate_wait });
-            };
-            self.open.push(OpenFile::resume(id, path, file, k, now));
-            return None;
+            k.check_copy(path, len, sink);
+            return Verdict::Known(Box::new(k));
         }
-        let unsure = |known: &[u8]| identity::compare_heads(known, head) == HeadMatch::Undecided;
-        let maybe_copy =
-            self.open.iter().any(|f| unsure(&f.head)) || self.known.iter().any(|k| unsure(&k.head));
-        if maybe_copy && !decide_now {
-            return Some(undecided);
+        if unsure && !waited {
+            return Verdict::Hold(Hold::Undecided { until, of: unsure_of });
         }
-        None
+        Verdict::New
     }
 
     /// Open a new file as a stream, unless another tailer claimed its identity first (then it
@@ -262,54 +320,82 @@ impl Tailer {
         Some(sink.open(path, reason))
     }
 
-    /// A compressed file: compared decompressed; new content is read whole, once.
+    /// A compressed file, read through the descriptor already open (a rename or delete in
+    /// flight does not matter): compared decompressed; new content is read whole, once. An
+    /// archive still being written waits; one that stops growing unfinished is an error.
     fn examine_gz(
         &mut self,
-        path: &Path,
-        id: FileId,
-        size: u64,
+        found: &Found<'_>,
         initial: bool,
         now: Instant,
+        waited: bool,
         sink: &mut dyn TailSink,
     ) {
-        let (head, len) = match identity::gz_scan(path) {
+        let Found { path, id, size, file, .. } = *found;
+        let (head, len) = match identity::gz_scan_file(file) {
             Ok(GzScan::Complete { head, len }) => (head, len),
-            Ok(GzScan::Incomplete) => {
-                self.held.insert(id, (Hold::GzPending, size));
+            Ok(GzScan::Incomplete { head })
+                if !waited || head.is_empty() || self.relates_to_read(&head) =>
+            {
+                // Still being written; or stalled, but what it holds so far is nothing yet or
+                // content already read (its compression is only late): nothing is missing.
+                let until = now + self.options.rotate_wait;
+                self.held.insert(id, (Hold::GzPending { until }, size));
+                return;
+            }
+            Ok(GzScan::Incomplete { .. }) => {
+                let reason = format!(
+                    "gzip archive ends early and has not grown for {} s (cut, or its writer \
+                     stopped); not read",
+                    self.options.rotate_wait.as_secs()
+                );
+                self.fail(path, id, size, reason, true, now, sink);
                 return;
             }
             Err(e) => {
                 let reason = format!("not a readable gzip archive: {e}");
-                self.fail(path, id, size, reason, now, sink);
+                self.fail(path, id, size, reason, waited, now, sink);
                 return;
             }
         };
         if !initial {
-            if let Some(f) = self.open.iter().find(|f| identity::heads_match(&f.head, &head)) {
-                let stream = f.stream;
-                sink.incident(Incident::Recognized { stream, path: path.to_path_buf(), extra: 0 });
-                self.held.insert(id, (Hold::Recognized, size));
-                return;
-            }
-            if let Some(k) = self.known.iter().position(|k| identity::heads_match(&k.head, &head)) {
-                let (stream, read) = (self.known[k].stream, self.known[k].read);
-                let extra = len.saturating_sub(read);
-                sink.incident(Incident::Recognized { stream, path: path.to_path_buf(), extra });
-                if extra > 0 {
-                    if let Err(e) = identity::gz_stream(path, read, |c| sink.data(stream, c)) {
-                        let reason = format!("not a readable gzip archive: {e}");
-                        self.fail(path, id, size, reason, now, sink);
-                        return;
-                    }
-                    self.known[k].read = len;
+            let candidate = Found { head: &head, ..*found };
+            match self.classify(&candidate, len, true, now, waited, sink) {
+                Verdict::Hold(hold) => {
+                    self.held.insert(id, (hold, size));
+                    return;
                 }
-                self.held.insert(id, (Hold::Recognized, size));
-                return;
+                Verdict::Known(k) => {
+                    let mut k = *k;
+                    if len > k.read {
+                        let (stream, mut newlines) = (k.stream, 0);
+                        let read = identity::gz_stream_file(file, k.read, |c| {
+                            newlines += memchr::memchr_iter(b'\n', c).count() as u64;
+                            sink.data(stream, c);
+                        });
+                        if let Err(e) = read {
+                            let reason = format!("gzip archive unreadable part-way: {e}");
+                            let path = path.to_path_buf();
+                            sink.incident(Incident::Error { stream: Some(stream), path, reason });
+                        }
+                        k.read = len;
+                        k.newlines += newlines;
+                    }
+                    self.remember(k);
+                    self.held.insert(id, (Hold::Recognized, size));
+                    return;
+                }
+                Verdict::New => {}
             }
         }
         let Some(stream) = self.claim_and_open(path, id, size, initial, sink) else { return };
+        let mut newlines = 0;
         if !(initial && self.options.from_end) {
-            if let Err(e) = identity::gz_stream(path, 0, |c| sink.data(stream, c)) {
+            let read = identity::gz_stream_file(file, 0, |c| {
+                newlines += memchr::memchr_iter(b'\n', c).count() as u64;
+                sink.data(stream, c);
+            });
+            if let Err(e) = read {
                 let reason = format!("gzip archive unreadable part-way: {e}");
                 sink.incident(Incident::Error {
                     stream: Some(stream),
@@ -318,7 +404,37 @@ impl Tailer {
                 });
             }
         }
+        if let Ok(sha256) = identity::sha256_of(file) {
+            sink.hashed(stream, sha256);
+        }
         sink.end(stream);
-        self.remember(Known { id: Some(id), head, read: len, stream, size });
+        sink.release(id);
+        self.remember(Known {
+            id: Some(id),
+            head,
+            read: len,
+            stream,
+            size,
+            truncated: None,
+            newlines,
+            sha: None,
+        });
     }
+}
+
+impl Tailer {
+    /// `true` when `head` may be (part of) content already read or being read.
+    fn relates_to_read(&self, head: &[u8]) -> bool {
+        let related = |known: &[u8]| identity::compare_heads(known, head) != HeadMatch::Different;
+        self.open.iter().any(|f| related(&f.match_head()))
+            || self.known.iter().any(|k| related(&k.head))
+    }
+}
+
+/// What `classify` decided.
+enum Verdict {
+    Hold(Hold),
+    /// Content already read (the caller reads what it holds beyond `read`).
+    Known(Box<Known>),
+    New,
 }

@@ -298,6 +298,7 @@ fn gap_kind(k: GapKind) -> &'static str {
         GapKind::SourceError => "source_error",
         GapKind::Silent => "silent",
         GapKind::Restart => "restart",
+        GapKind::LiveOnly => "live_only",
     }
 }
 

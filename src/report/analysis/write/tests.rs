@@ -134,6 +134,7 @@ fn gaps() -> Vec<GapDoc> {
         GapKind::SourceError,
         GapKind::Silent,
         GapKind::Restart,
+        GapKind::LiveOnly,
     ];
     kinds
         .iter()
