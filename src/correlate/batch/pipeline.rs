@@ -31,6 +31,7 @@ use super::content::{Chunk, Content, Hasher};
 use super::{BatchError, Planned, fill_health};
 use crate::config::CaseConfig;
 use crate::correlate::engine::{ClientFilter, Correlator, RequestView};
+use crate::correlate::fingerprint::{Sample, fingerprint};
 use crate::correlate::shard::{MinuteCounts, Shard};
 use crate::ingest::access::{self, AccessFormat, ParseOptions};
 use crate::ingest::decoder::{DETECT_LINES, Decoder, DecoderOptions};
@@ -133,6 +134,10 @@ struct ChunkResult {
     chunk: Arc<Chunk>,
     internal_per_minute: Vec<(i64, u64)>,
     unattributed: u64,
+    /// A sample of the chunk's external request fingerprints (see `correlate::fingerprint`).
+    fingerprints: Sample,
+    /// External requests of the chunk (recorded by the shards).
+    external: u64,
     /// External requests with an unknown client (`Request::forwarded_unknown`).
     forwarded_unknown: u64,
     /// Line numbers in `malformed_samples` are the chunk's.
@@ -182,6 +187,8 @@ fn parse_chunk(
             chunk,
             internal_per_minute: Vec::new(),
             unattributed: 0,
+            fingerprints: Sample::default(),
+            external: 0,
             forwarded_unknown: 0,
             stats,
         };
@@ -193,6 +200,7 @@ fn parse_chunk(
     let mut decoder = Decoder::new(opts);
     let mut internal = MinuteCounts::default();
     let mut unattributed = 0_u64;
+    let mut fingerprints = Sample::default();
     let mut forwarded_unknown = 0_u64;
     let mut scans = Vec::new();
     let mut visit = |r: &Request| match r.client {
@@ -201,7 +209,11 @@ fn parse_chunk(
         Some(ip) if !job.filter.is_external(ip) => {
             internal.add(r.time.timestamp().div_euclid(60), 1);
         }
-        Some(ip) => external.push(r, ip),
+        Some(ip) => {
+            external.push(r, ip);
+            let target = if r.target.is_empty() { &r.raw_request } else { &r.target };
+            fingerprints.add(fingerprint(r.time, ip, target, r.status, r.bytes_sent));
+        }
     };
     decoder.feed_visit(&text, &mut visit, &mut scans);
     decoder.finish_visit(&mut visit, &mut scans);
@@ -212,6 +224,8 @@ fn parse_chunk(
         chunk,
         internal_per_minute: internal.finish().into_iter().collect(),
         unattributed,
+        fingerprints,
+        external: external.reqs.len() as u64,
         forwarded_unknown,
         stats: decoder.stats().clone(),
     };
@@ -418,6 +432,10 @@ impl AccessReader<'_> {
     fn apply(&mut self, r: ChunkResult) {
         self.c.apply_internal_counts(r.source, &r.internal_per_minute);
         self.c.apply_unattributed(r.source, r.unattributed);
+        self.c.note_applied(r.source, r.external);
+        if !r.fingerprints.is_empty() {
+            self.c.apply_fingerprints(r.source, &r.fingerprints);
+        }
         if r.forwarded_unknown > 0 {
             self.c.apply_forwarded_unknown(r.source, r.forwarded_unknown);
         }
