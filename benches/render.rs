@@ -111,6 +111,7 @@ fn big_snapshot() -> Snapshot {
                 first_external: Some(hit(t0)),
                 first_non_scanner_success: Some(hit(t0 + TimeDelta::minutes(1))),
                 scans: Vec::new(),
+                coverage: leakline::model::snapshot::Coverage::default(),
             }
         })
         .collect();
@@ -151,6 +152,7 @@ fn big_snapshot() -> Snapshot {
             internal: (0..3600).map(|i| i % 91).collect(),
         },
         stats: Stats::default(),
+        ..Snapshot::default()
     }
 }
 

@@ -11,5 +11,5 @@ pub mod scan;
 pub mod source;
 pub mod stats;
 
-pub use lines::{Line, LineSplitter, MAX_LINE_BYTES};
+pub use lines::{Line, LineSplitter, MAX_LINE_BYTES, as_lf, line_end_of};
 pub use stats::SourceStats;

@@ -81,6 +81,7 @@ fn event(e: &FixtureEvent) -> Event {
             Some("closed") => PortState::Closed,
             Some("filtered") => PortState::Filtered,
             Some("unreachable") => PortState::Unreachable,
+            Some("ambiguous") => PortState::Ambiguous,
             other => panic!("bad state {other:?}"),
         };
         return Event::Scan(ScanObservation {
@@ -445,9 +446,15 @@ fn scenario_dir() -> PathBuf {
 }
 
 fn analyze_json(config: &Path) -> Value {
+    analyze_json_exit(config, 0)
+}
+
+/// `analyze --format json` of `config`, which must exit with `code` (4: evidence
+/// incomplete, the document written all the same).
+fn analyze_json_exit(config: &Path, code: i32) -> Value {
     let out =
         leakline().args(["analyze", "--format", "json", "--config"]).arg(config).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.status.code(), Some(code), "{}", String::from_utf8_lossy(&out.stderr));
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
@@ -519,8 +526,16 @@ fn chunked_parallel_and_gzip_reading_give_the_same_result() {
         .replace("\"logs/access.log\"", "\"logs/access.log*\"")
         .replace("scans/*", &format!("{}/scans/*", dir.display()));
     std::fs::write(tmp.path().join("leakline.toml"), text).unwrap();
-    let zipped = analyze_json(&tmp.path().join("leakline.toml"));
-    let plain = analyze_json(&dir.join("leakline.toml"));
+    let mut zipped = analyze_json(&tmp.path().join("leakline.toml"));
+    let mut plain = analyze_json(&dir.join("leakline.toml"));
+    // The coverage names the files read, which differ here; everything else is equal.
+    for doc in [&mut zipped, &mut plain] {
+        for svc in doc["services"].as_array_mut().unwrap() {
+            let cov = svc.as_object_mut().unwrap().remove("coverage").unwrap();
+            assert_eq!(cov["complete"], true);
+            assert_eq!(cov["sources_read"].as_array().unwrap().len(), 6);
+        }
+    }
     assert_eq!(zipped["services"], plain["services"]);
     assert_eq!(zipped["actors"], plain["actors"]);
     let src = &zipped["sources"][4];
@@ -667,14 +682,16 @@ fn unrecognised_access_format_is_counted_not_guessed() {
     std::fs::write(&log, "hello there\nthis is not an access log\nat all\n").unwrap();
     let out =
         leakline().args(["analyze", "--format", "json", "--access"]).arg(&log).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // Nothing was read: the document is written, the state is unknown, the exit code 4.
+    assert_eq!(out.status.code(), Some(4), "{}", String::from_utf8_lossy(&out.stderr));
     let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
     let src = &doc["sources"][0];
     assert_eq!(src["format"], "unknown");
     assert_eq!(src["lines"], 3);
     assert_eq!(src["events"], 0);
     assert_eq!(doc["services"][0]["name"], "weird");
-    assert_eq!(doc["services"][0]["state"], "never_exposed");
+    assert_eq!(doc["services"][0]["state"], "unknown");
+    assert_eq!(doc["as_of"], Value::Null);
 }
 
 #[test]
@@ -877,7 +894,7 @@ fn totals_snapshot_is_the_full_one_without_actor_paths_and_agents() {
 }
 
 /// What the analysis cannot see is in the document: a wildcard glob that matched nothing is
-/// a `source_error` gap, a log in no known format carries an error, and a scan file cut
+/// an unread source, a log in no known format carries an error, and a scan file cut
 /// before the scanner finished is `incomplete`.
 #[test]
 fn analysis_json_reports_gaps_source_errors_and_incomplete_scans() {
@@ -901,12 +918,12 @@ access = ["logs/odd.log", "logs/edge-*.log"]
 paths = ["scans/*.xml"]
 "#;
     std::fs::write(dir.join("leakline.toml"), toml).unwrap();
-    let doc = analyze_json(&dir.join("leakline.toml"));
-    let gaps = doc["gaps"].as_array().unwrap();
-    assert_eq!(gaps.len(), 1, "{gaps:?}");
-    assert_eq!(gaps[0]["kind"], "source_error");
-    assert!(gaps[0]["path"].as_str().unwrap().ends_with("logs/edge-*.log"), "{gaps:?}");
-    assert_eq!(gaps[0]["reason"], "no file matches this pattern");
+    let doc = analyze_json_exit(&dir.join("leakline.toml"), 4);
+    // The glob that matched nothing is an unread source (it has no moment: not a gap).
+    assert_eq!(doc["gaps"], serde_json::json!([]));
+    let unread = doc["coverage"]["sources_unread"].as_array().unwrap();
+    let glob = unread.iter().find(|u| u["path"].as_str().unwrap().ends_with("logs/edge-*.log"));
+    assert_eq!(glob.unwrap()["reason"], "no file matches this pattern", "{unread:?}");
     let sources = doc["sources"].as_array().unwrap();
     let scan = sources.iter().find(|s| s["kind"] == "scan").unwrap();
     assert_eq!(scan["incomplete"], true, "{scan}");

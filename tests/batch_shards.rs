@@ -135,12 +135,24 @@ fn apply_file(
     decoder.feed(&std::fs::read(path).unwrap(), &mut events);
     decoder.finish(&mut events);
     c.apply(&events);
-    decoder.stats().clone()
+    // The source's health, as a shell fills it (coverage spans come from it).
+    let stats = decoder.stats().clone();
+    let h = c.source_mut(id);
+    h.lines = stats.lines;
+    h.events = stats.events;
+    h.malformed = stats.malformed;
+    h.first_event = stats.first_event;
+    h.last_event = stats.last_event;
+    stats
 }
 
 fn evidence(s: &Snapshot) -> [String; 3] {
     use serde_json::to_string_pretty as json;
-    [json(&s.services).unwrap(), json(&s.actors).unwrap(), json(&s.rate).unwrap()]
+    [
+        json(&s.services).unwrap(),
+        json(&s.actors).unwrap(),
+        json(&(&s.rate, &s.coverage, &s.duplicates)).unwrap(),
+    ]
 }
 
 #[test]

@@ -690,6 +690,70 @@ mod session {
         assert_eq!(live, expected);
     }
 
+    /// Lines, events, malformed and oversized lines of each source, by path.
+    fn counts(s: &leakline::model::Snapshot) -> Vec<(String, u64, u64, u64, u64)> {
+        let mut v: Vec<_> = s
+            .sources
+            .iter()
+            .map(|h| (h.path.clone(), h.lines, h.events, h.malformed, h.oversized))
+            .collect();
+        v.sort();
+        v
+    }
+
+    /// A CR-only file (no LF anywhere) is followed line by line, as `analyze` reads it, and
+    /// a line longer than the 64 KiB cap is still counted oversized once.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_cr_only_file_is_followed_line_by_line_as_analyze_reads_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut data = combined(1, 0..150).replace('\n', "\r");
+        data.push_str(&"x".repeat(70 * 1024));
+        data.push('\r');
+        data.push_str(&combined(2, 0..50).replace('\n', "\r"));
+        append(&dir.path().join("cr.log"), &data);
+        let cfg = config(dir.path(), &pattern(dir.path(), "*.log"));
+        let batch = leakline::correlate::batch::run(
+            &cfg,
+            &leakline::correlate::batch::BatchOptions::default(),
+        )
+        .unwrap();
+        let expected = counts(&batch.snapshot(batch.latest_event().unwrap()));
+        let (_, lines, events, malformed, oversized) = &expected[0];
+        assert_eq!((*lines, *events, *malformed, *oversized), (201, 200, 1, 1), "{expected:?}");
+        let s = session::start(cfg, options());
+        let mut status = s.status.clone();
+        wait_for(&mut status, "200 events", |st| st.backfilled && st.events == 200).await;
+        assert_eq!(counts(&*s.shutdown().await), expected);
+    }
+
+    /// A CR-only file written live, a write ending on its first CR (a lone CR or half a
+    /// CRLF: the next byte tells) and a line cut across writes; a CRLF file cut between its
+    /// CR and LF stays one line per CRLF.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_cr_only_file_appended_live_splits_on_cr_across_writes() {
+        let dir = tempfile::tempdir().unwrap();
+        let (cr, crlf) = (dir.path().join("cr.log"), dir.path().join("crlf.log"));
+        let cr_text = combined(1, 0..40).replace('\n', "\r");
+        let crlf_text = combined(2, 0..20).replace('\n', "\r\n");
+        let first_cr = cr_text.find('\r').unwrap() + 1;
+        let first_crlf = crlf_text.find('\r').unwrap() + 1;
+        append(&cr, &cr_text[..first_cr]);
+        append(&crlf, &crlf_text[..first_crlf]);
+        let s = session::start(config(dir.path(), &pattern(dir.path(), "*.log")), options());
+        let mut status = s.status.clone();
+        wait_for(&mut status, "backfill", |st| st.backfilled && st.sources == 2).await;
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        let mid = cr_text.len() - 30;
+        append(&cr, &cr_text[first_cr..mid]);
+        append(&crlf, &crlf_text[first_crlf..]);
+        wait_for(&mut status, "all but the cut line", |st| st.events == 59).await;
+        append(&cr, &cr_text[mid..]);
+        wait_for(&mut status, "the cut line", |st| st.events == 60).await;
+        let snap = s.shutdown().await;
+        let got: Vec<_> = counts(&snap).into_iter().map(|c| (c.1, c.2, c.3, c.4)).collect();
+        assert_eq!(got, [(40, 40, 0, 0), (20, 20, 0, 0)], "{:#?}", snap.sources);
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn an_unreadable_source_is_an_error_gap_and_the_others_keep_going() {
         let dir = tempfile::tempdir().unwrap();

@@ -240,3 +240,55 @@ fn headless_output_is_redacted_by_default() {
         }
     }
 }
+
+/// An empty log is unread (and so is a glob matching nothing): each gets a `coverage` line;
+/// the log's first request turns it `read`, in one more `coverage` line.
+#[test]
+fn a_source_going_from_unread_to_read_is_a_coverage_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("access.log");
+    append(&log, "");
+    let missing = dir.path().join("edge-*.log");
+    let (a, b) = (format!("gw={}", log.display()), format!("gw={}", missing.display()));
+    let w = Watch::spawn(&["--access", &a, "--access", &b, "--rotate-wait", "0.2"], Stdio::null());
+    let coverage_of = |l: &[serde_json::Value], path: &Path, state: &str| {
+        l.iter().any(|v| {
+            v["type"] == "coverage"
+                && v["state"] == state
+                && v["path"].as_str() == Some(path.to_str().unwrap())
+        })
+    };
+    w.wait("the empty log unread", |l| coverage_of(l, &log, "unread"));
+    w.wait("the glob unread", |l| coverage_of(l, &missing, "unread"));
+    assert!(!coverage_of(&w.lines.lock().unwrap(), &log, "read"));
+    append(&log, &clf("203.0.113.7", 5, 1));
+    w.wait("the log read", |l| coverage_of(l, &log, "read"));
+    let (status, lines) = w.interrupt();
+    assert_eq!(status.code(), Some(0), "{lines:#?}");
+    let read: Vec<_> =
+        lines.iter().filter(|v| v["type"] == "coverage" && v["state"] == "read").collect();
+    assert_eq!(read.len(), 1, "announced once: {lines:#?}");
+    assert_eq!(
+        (read[0]["sources_read"].as_u64(), read[0]["sources_unread"].as_u64()),
+        (Some(1), Some(1))
+    );
+}
+
+/// A configured file that cannot be read is unread with the OS reason, not "no file matches".
+#[test]
+fn an_unreadable_configured_file_is_unread_with_its_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("b.log");
+    fs::create_dir(&bad).unwrap();
+    let access = format!("gw={}", bad.display());
+    let w = Watch::spawn(&["--access", &access], Stdio::null());
+    w.wait("an unread line naming the failure", |l| {
+        l.iter().any(|v| {
+            v["type"] == "coverage"
+                && v["state"] == "unread"
+                && v["reason"].as_str().is_some_and(|r| r.starts_with("unreadable:"))
+        })
+    });
+    let (status, _) = w.signal("-TERM");
+    assert_eq!(status.code(), Some(0));
+}

@@ -334,6 +334,8 @@ fn json_keeps_the_analysis_shape_then_the_case() {
             "case",
             "generated_at",
             "as_of",
+            "coverage",
+            "duplicates",
             "sources",
             "services",
             "actors",
@@ -394,8 +396,11 @@ fn empty_snapshot_renders_everywhere() {
         let out = render(&model(&snap, None, Redaction::Enabled(Redactor::new())), f);
         assert!(!out.is_empty());
     }
+    // Nothing read: never an all-clear.
     let md = render(&model(&snap, None, Redaction::Disabled), Format::Markdown);
-    assert!(md.contains("No service shows external exposure"));
+    assert!(md.contains("No evidence was read"), "{md}");
+    assert!(md.contains("Exposure unknown") && !md.contains("no exposure observed"), "{md}");
+    assert!(!md.contains("1970"), "{md}");
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ use std::sync::Arc;
 
 use leakline::follow::LiveItem;
 use leakline::model::Snapshot;
-use leakline::model::snapshot::{ActorClass, PathCount, ServiceState};
+use leakline::model::snapshot::{ActorClass, PathCount, ServiceState, UnreadSource};
 use leakline::tui::app::{App, Mode};
 use leakline::tui::keymap::{Action, View};
 use leakline::tui::{Theme, view};
@@ -88,6 +88,64 @@ fn quiet_snapshot_says_no_exposure_seen() {
     let text = text_of(draw(&app, 80, 24).backend().buffer());
     assert!(text.contains("NO EXPOSURE SEEN"), "{text}");
     assert!(text.contains("no external actors yet"), "{text}");
+}
+
+/// One configured glob matched no file: the quiet picture is not green, it says how many
+/// sources are unread, and the Sources list (on the Overview, key 1) says why, first.
+#[test]
+fn incomplete_evidence_is_amber_with_the_reason_in_sources() {
+    let mut snap = fixture();
+    for s in &mut snap.services {
+        s.windows.clear();
+        s.state = ServiceState::NeverExposed;
+        s.first_external = None;
+        s.first_non_scanner_success = None;
+    }
+    snap.actors.clear();
+    let missing = UnreadSource {
+        path: "/var/log/edge-c/*.json".to_owned(),
+        reason: leakline::correlate::coverage::NO_MATCH.to_owned(),
+    };
+    snap.coverage.sources_unread.push(missing.clone());
+    snap.services[0].coverage.sources_unread.push(missing);
+    let app = app_with(snap, false);
+    let terminal = draw(&app, 80, 24);
+    let buf = terminal.backend().buffer().clone();
+    let text = text_of(&buf);
+    assert!(text.starts_with(" EVIDENCE INCOMPLETE: 1 of 4 sources unread "), "{text}");
+    assert!(!text.contains("NO EXPOSURE SEEN"), "{text}");
+    assert_eq!(buf[(1, 0)].bg, Color::Yellow);
+    assert!(text.contains("UNREAD: no file matches this pattern"), "{text}");
+    insta::assert_snapshot!("overview_incomplete_80x24", terminal.backend());
+}
+
+/// Nothing readable at all, through the real engine: an unrecognised log and a glob that
+/// matches nothing give `NO EVIDENCE` in amber, each service `NO EVIDENCE`, both reasons
+/// listed in Sources.
+#[test]
+fn no_evidence_is_never_green() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("odd.log"), "hello\nworld\n").unwrap();
+    let toml = r#"
+name = "nothing readable"
+[[service]]
+name = "api"
+addresses = ["192.0.2.1:443"]
+access = ["odd.log", "missing-*.log"]
+"#;
+    std::fs::write(dir.path().join("leakline.toml"), toml).unwrap();
+    let cfg = leakline::config::load(&dir.path().join("leakline.toml")).unwrap();
+    let snap = leakline::correlate::batch::snapshot_of(&cfg, None).unwrap();
+    let mut app = App::new(snap.case_name.clone(), Mode::Replay, Theme::new(false), Arc::new(snap));
+    app.update(Action::ShowView(View::Overview));
+    let terminal = draw(&app, 80, 24);
+    let buf = terminal.backend().buffer().clone();
+    let text = text_of(&buf);
+    assert!(text.starts_with(" NO EVIDENCE "), "{text}");
+    assert_eq!(buf[(1, 0)].bg, Color::Yellow);
+    assert!(text.contains("UNREAD: access log format not recognised"), "{text}");
+    assert!(text.contains("UNREAD: no file matches"), "{text}");
+    insta::assert_snapshot!("overview_no_evidence_80x24", terminal.backend());
 }
 
 /// A source whose times were read in an assumed zone, and a second copy of a scan run, are
@@ -280,7 +338,8 @@ fn empty_snapshot_renders() {
     for v in View::ALL {
         app.update(Action::ShowView(v));
         let text = text_of(draw(&app, 80, 24).backend().buffer());
-        assert!(text.contains("NO EXPOSURE SEEN"), "{text}");
+        assert!(text.contains("NO EVIDENCE"), "{text}");
+        assert!(!text.contains("NO EXPOSURE SEEN"), "{text}");
     }
 }
 

@@ -1,6 +1,8 @@
 //! `leakline analyze`: read every configured source once, correlate, print the result.
 //!
-//! Exit codes: 0 success, 2 config/usage error, 1 I/O error (one line naming the file).
+//! Exit codes: 0 success, 2 config/usage error, 1 I/O error (one line naming the file), 4
+//! evidence incomplete (a configured source unread, unrecognised or matching no file; the
+//! output is written all the same).
 //! `as_of` defaults to the latest event time so the output is reproducible; the wall clock
 //! is read here only, for `generated_at` and `elapsed_ms`.
 
@@ -134,6 +136,21 @@ fn report_model(
     model
 }
 
+/// Exit 4 ("evidence incomplete") when a configured source yielded nothing (the output is
+/// written all the same, and says which and why), with one line on stderr.
+pub(crate) fn coverage_exit(unread: usize, total: usize) -> ExitCode {
+    if unread == 0 {
+        return ExitCode::SUCCESS;
+    }
+    eprintln!(
+        "leakline: evidence incomplete: {unread} of {total} configured sources unread (listed first in the output); exit 4"
+    );
+    ExitCode::from(EXIT_EVIDENCE_INCOMPLETE)
+}
+
+/// The exit code of a run whose output was written but rests on incomplete evidence.
+pub const EXIT_EVIDENCE_INCOMPLETE: u8 = 4;
+
 pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
     let started = std::time::Instant::now();
     let cwd = std::env::current_dir().context("cannot read the working directory")?;
@@ -176,6 +193,8 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
     let as_of = as_of.or_else(|| correlator.latest_event()).unwrap_or_default();
     let mut snapshot = correlator.snapshot_with(as_of, detail);
     drop(correlator);
+    let unread = snapshot.coverage.sources_unread.len();
+    let total = snapshot.coverage.total();
     let redaction = redact(&mut snapshot, !args.no_redact);
     snapshot.stats.elapsed_ms = started.elapsed().as_millis() as u64;
     let now = Utc::now();
@@ -209,5 +228,5 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
     // above: keeping it while the output is built would raise the peak memory of
     // `--format md|html`.)
     std::mem::forget(output);
-    Ok(ExitCode::SUCCESS)
+    Ok(coverage_exit(unread, total))
 }

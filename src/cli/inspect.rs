@@ -17,6 +17,7 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use chrono::{DateTime, SecondsFormat, Utc};
 use ipnet::IpNet;
+use leakline::correlate::fingerprint::{Sample, fingerprint};
 use leakline::ingest::access::{self, AccessFormat, ParseOptions};
 use leakline::ingest::decoder::{Decoder, DecoderOptions, DetectedFormat};
 use leakline::ingest::scan::{ScanFormat, ScanOptions};
@@ -87,6 +88,8 @@ pub fn run(args: InspectArgs) -> anyhow::Result<ExitCode> {
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     let mut failed = false;
+    // Access files' request samples, to name two logs of the same traffic at the end.
+    let mut samples: Vec<(PathBuf, Sample)> = Vec::new();
     let mut read: Vec<(leakline::ingest::expand::FileIdentity, &PathBuf)> = Vec::new();
     for (i, path) in files.iter().enumerate() {
         // Two paths to one file (a symlink, a hard link): read once, say so. Pipes and
@@ -134,6 +137,10 @@ pub fn run(args: InspectArgs) -> anyhow::Result<ExitCode> {
                 } else {
                     write!(out, "{}", render(&report, json))?;
                 }
+                if !report.sample.is_empty() {
+                    report.sample.settle();
+                    samples.push((report.path.clone(), std::mem::take(&mut report.sample)));
+                }
             }
             Err(FileError::Source(e)) => {
                 out.flush()?;
@@ -143,8 +150,53 @@ pub fn run(args: InspectArgs) -> anyhow::Result<ExitCode> {
             Err(FileError::Output(e)) => return Err(e).context("writing to stdout"),
         }
     }
+    let warnings = duplicate_warnings(&samples, json);
+    if events {
+        out.flush()?;
+        eprint!("{warnings}");
+    } else {
+        write!(out, "{warnings}")?;
+    }
     out.flush()?;
     Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+/// One warning per pair of files that look like two logs of the same traffic (most of the
+/// smaller one's requests, by second, client, target, status and bytes, are in the other):
+/// a text line, or with `--json` an object `{"warning":"duplicate_sources","sources":[a,b],
+/// "shared_percent","message"}` after the files' objects.
+fn duplicate_warnings(samples: &[(PathBuf, Sample)], as_json: bool) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    for (i, (a, sa)) in samples.iter().enumerate() {
+        for (b, sb) in &samples[i + 1..] {
+            let Some(pct) = sa.duplicate_percent(sb) else { continue };
+            let name = |p: &Path| {
+                p.file_name()
+                    .map_or_else(|| p.display().to_string(), |f| f.to_string_lossy().into_owned())
+            };
+            let (na, nb) = if name(a) == name(b) {
+                (a.display().to_string(), b.display().to_string())
+            } else {
+                (name(a), name(b))
+            };
+            let message = format!(
+                "{na} and {nb} look like two logs of the same traffic: counts may be doubled ({pct}% of the smaller one's requests are in both)"
+            );
+            if as_json {
+                let v = json!({
+                    "warning": "duplicate_sources",
+                    "sources": [a.display().to_string(), b.display().to_string()],
+                    "shared_percent": pct,
+                    "message": message,
+                });
+                let _ = writeln!(out, "{v}");
+            } else {
+                let _ = writeln!(out, "warning: {message}");
+            }
+        }
+    }
+    out
 }
 
 fn parse_cidr(s: &str) -> Option<IpNet> {
@@ -167,6 +219,8 @@ struct Report {
     decoder: Decoder,
     /// The malformed-line samples (redacted unless `--no-redact`).
     malformed: Vec<(u64, String)>,
+    /// A sample of the file's request fingerprints (empty for scans).
+    sample: Sample,
 }
 
 fn inspect_file(
@@ -192,7 +246,7 @@ fn inspect_file(
         head.extend_from_slice(&buf[..n]);
     }
     // A CR-only file (CRs and no LF in the head): each CR ends a line.
-    let cr_only = memchr::memchr(b'\n', &head).is_none() && memchr::memchr(b'\r', &head).is_some();
+    let cr_only = leakline::ingest::line_end_of(&head) == Some(b'\r');
     let lf = |b: &mut [u8]| {
         if cr_only {
             b.iter_mut().filter(|c| **c == b'\r').for_each(|c| *c = b'\n');
@@ -214,8 +268,9 @@ fn inspect_file(
     }
     let mut decoder = Decoder::new(options);
     let mut events = Vec::new();
+    let mut sample = Sample::default();
     decoder.feed(&head, &mut events);
-    emit(&mut events, print_events, redactor, out)?;
+    emit(&mut events, print_events, redactor, &mut sample, out)?;
     if !at_end {
         loop {
             let n = read_some(&mut reader, &mut buf).map_err(read_err)?;
@@ -224,11 +279,11 @@ fn inspect_file(
             }
             lf(&mut buf[..n]);
             decoder.feed(&buf[..n], &mut events);
-            emit(&mut events, print_events, redactor, out)?;
+            emit(&mut events, print_events, redactor, &mut sample, out)?;
         }
     }
     decoder.finish(&mut events);
-    emit(&mut events, print_events, redactor, out)?;
+    emit(&mut events, print_events, redactor, &mut sample, out)?;
     drop(reader);
     let sha256 = hash.finish(path).map_err(FileError::Source)?;
     let malformed = decoder.stats().malformed_samples.clone();
@@ -240,6 +295,7 @@ fn inspect_file(
         sha256,
         decoder,
         malformed,
+        sample,
     })
 }
 
@@ -256,8 +312,17 @@ fn emit(
     events: &mut Vec<Event>,
     print: bool,
     redactor: Option<&Redactor>,
+    sample: &mut Sample,
     out: &mut impl Write,
 ) -> Result<(), FileError> {
+    for e in events.iter() {
+        if let Event::Request(r) = e
+            && let Some(client) = r.client
+        {
+            let target = if r.target.is_empty() { &r.raw_request } else { &r.target };
+            sample.add(fingerprint(r.time, client, target, r.status, r.bytes_sent));
+        }
+    }
     if print {
         let mut counts = RedactionCounts::default();
         for e in events.iter_mut() {

@@ -183,7 +183,10 @@ fn run_report(args: ReportArgs) -> anyhow::Result<ExitCode> {
             ", redaction OFF".to_owned()
         }
     );
-    Ok(ExitCode::SUCCESS)
+    Ok(super::analyze::coverage_exit(
+        snapshot.coverage.sources_unread.len(),
+        snapshot.coverage.total(),
+    ))
 }
 
 #[cfg(test)]

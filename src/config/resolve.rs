@@ -404,6 +404,15 @@ pub fn resolve_flags(
             format: None,
         });
     }
+    if cfg.services.is_empty() && cfg.scans.is_empty() {
+        let message = "no [[service]] and no [[scans]]: there is no evidence to read (add a service with `access` logs, or a `[[scans]]` entry)";
+        return Err(match &cfg.path {
+            Some(path) => {
+                ConfigError::Invalid { path: path.clone(), line: 1, message: message.into() }
+            }
+            None => usage(message.into()),
+        });
+    }
     Ok(cfg)
 }
 

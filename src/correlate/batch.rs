@@ -21,7 +21,8 @@
 //!   are hashed inline as they are read (`content.rs`).
 //! - An unreadable file stops the run with an error naming it (exit 1): a silently partial
 //!   timeline is worse than none for an investigation. A glob that matches nothing is an
-//!   error when it has no wildcard (a typo'd path), and a `source_error` gap otherwise.
+//!   error when it has no wildcard (a typo'd path); otherwise the snapshot's coverage lists
+//!   it as an unread source (`correlate::coverage`), and the run's exit code says so.
 
 mod content;
 mod pipeline;
@@ -243,9 +244,9 @@ pub fn run(config: &CaseConfig, options: &BatchOptions) -> Result<Correlator, Ba
     let planned = plan(config, &mut gaps)?;
     let mut c = Correlator::with_scanners(config.clone(), scanners);
     c.set_actor_detail(options.actor_detail);
-    for g in gaps {
-        c.record_gap(g);
-    }
+    // A wildcard glob that matched nothing is not a gap in time (it has no moment): the
+    // snapshot's coverage lists it as an unread source, by pattern, with the reason.
+    drop(gaps);
     let ids: Vec<SourceId> = planned
         .iter()
         .map(|p| {
@@ -298,7 +299,7 @@ pub fn snapshot_of(
 /// The evidence files `config`'s globs match now, in [`run`]'s reading order (scans, then
 /// access logs), each once; stdin (`-`) is left out. Errors like [`run`]: a pattern without
 /// a wildcard that matches nothing is [`BatchError::NoMatch`]. A wildcard pattern that
-/// matches nothing adds nothing (a batch run would record a `source_error` gap for it).
+/// matches nothing adds nothing (a batch run lists it as an unread source).
 pub fn evidence_files(config: &CaseConfig) -> Result<Vec<PathBuf>, BatchError> {
     let mut gaps = Vec::new();
     let planned = plan(config, &mut gaps)?;

@@ -78,6 +78,16 @@ pub enum StateChange {
         until: Option<DateTime<Utc>>,
         reason: String,
     },
+    /// A configured source changed coverage state: `read` once it yielded its first
+    /// evidence, `unread` (with the reason) while it has yielded none. `sources_read` and
+    /// `sources_unread` count the whole picture after the change.
+    Coverage {
+        path: String,
+        state: &'static str,
+        reason: Option<String>,
+        sources_read: usize,
+        sources_unread: usize,
+    },
     /// Any other ingest gap (`silent`, `restart`); `until` is `None` while it lasts.
     Gap {
         kind: GapKind,
@@ -113,7 +123,33 @@ pub fn diff(prev: &Snapshot, next: &Snapshot) -> Vec<StateChange> {
     for gap in next.gaps.iter().filter(|g| !prev.gaps.contains(g)) {
         out.push(gap_change(gap));
     }
+    coverage_changes(prev, next, &mut out);
     out
+}
+
+/// Sources newly read, and sources newly unread or unread for a new reason.
+fn coverage_changes(prev: &Snapshot, next: &Snapshot, out: &mut Vec<StateChange>) {
+    let (before, after) = (&prev.coverage, &next.coverage);
+    let counts = (after.sources_read.len(), after.sources_unread.len());
+    let was_read: HashSet<&str> = before.sources_read.iter().map(String::as_str).collect();
+    for path in after.sources_read.iter().filter(|p| !was_read.contains(p.as_str())) {
+        out.push(StateChange::Coverage {
+            path: path.clone(),
+            state: "read",
+            reason: None,
+            sources_read: counts.0,
+            sources_unread: counts.1,
+        });
+    }
+    for u in after.sources_unread.iter().filter(|u| !before.sources_unread.contains(u)) {
+        out.push(StateChange::Coverage {
+            path: u.path.clone(),
+            state: "unread",
+            reason: Some(u.reason.clone()),
+            sources_read: counts.0,
+            sources_unread: counts.1,
+        });
+    }
 }
 
 fn service_changes(old: Option<&ServiceSummary>, new: &ServiceSummary, out: &mut Vec<StateChange>) {
@@ -233,6 +269,7 @@ mod tests {
             first_external: first,
             first_non_scanner_success: None,
             scans: Vec::new(),
+            coverage: crate::model::snapshot::Coverage::default(),
         }
     }
 
@@ -308,5 +345,39 @@ mod tests {
         let json = serde_json::to_value(&ch[2]).unwrap();
         assert_eq!(json["client"], "198.51.100.7");
         assert_eq!(json["class"], "tool");
+    }
+
+    #[test]
+    fn a_source_going_from_unread_to_read_is_announced_once() {
+        use crate::model::snapshot::UnreadSource;
+        let mut prev = Snapshot::default();
+        prev.coverage.sources_read.push("/logs/a.log".into());
+        prev.coverage.sources_unread.push(UnreadSource {
+            path: "/logs/b.log".into(),
+            reason: "empty: no line read".into(),
+        });
+        let first = diff(&Snapshot::default(), &prev);
+        let lines: Vec<serde_json::Value> =
+            first.iter().map(|c| serde_json::to_value(c).unwrap()).collect();
+        assert_eq!(lines.len(), 2, "{lines:?}");
+        assert_eq!(lines[0]["type"], "coverage");
+        assert_eq!(lines[0]["state"], "read");
+        assert_eq!(lines[1]["path"], "/logs/b.log");
+        assert_eq!(lines[1]["state"], "unread");
+        assert_eq!(lines[1]["reason"], "empty: no line read");
+        let mut next = prev.clone();
+        next.coverage.sources_unread.clear();
+        next.coverage.sources_read.push("/logs/b.log".into());
+        let ch = diff(&prev, &next);
+        assert_eq!(ch.len(), 1, "{ch:?}");
+        let json = serde_json::to_value(&ch[0]).unwrap();
+        assert_eq!(json["path"], "/logs/b.log");
+        assert_eq!(json["state"], "read");
+        assert_eq!(json["reason"], serde_json::Value::Null);
+        assert_eq!(
+            (json["sources_read"].as_u64(), json["sources_unread"].as_u64()),
+            (Some(2), Some(0))
+        );
+        assert!(diff(&next, &next).is_empty());
     }
 }

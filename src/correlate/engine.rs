@@ -6,6 +6,7 @@ use std::net::IpAddr;
 use chrono::{DateTime, Utc};
 
 use super::classify::ScannerDb;
+use super::fingerprint::{Sample, fingerprint};
 use super::scan_match::{AddressSpec, host_level_covers, host_name, target_name};
 use super::tally::Tally;
 use super::windows::{Cell, TimeKey, key_of};
@@ -178,6 +179,12 @@ pub struct Correlator {
     /// Unmatched scan targets never seen `open`, by target name: not services (yet). The
     /// first `open` observation (any vantage) turns one into a service and replays these.
     pending: HashMap<String, Vec<PendingMark>>,
+    /// Per registered source: a sample of its external requests' fingerprints, to notice
+    /// two sources of one service logging the same traffic (see `fingerprint.rs`).
+    pub(crate) fingerprints: Vec<Sample>,
+    /// Per registered source: events applied from it (requests of any kind, scan
+    /// observations). What coverage calls "read": a source with none yielded nothing.
+    pub(crate) applied: Vec<u64>,
     /// Every host-level observation, by host name (`host_name`); one entry per observation,
     /// so memory grows with hosts, never hosts × ports.
     host_marks: HashMap<String, Vec<HostMark>>,
@@ -211,6 +218,8 @@ impl Correlator {
             sealed: false,
             compacted_until: None,
             pending: HashMap::new(),
+            fingerprints: Vec::new(),
+            applied: Vec::new(),
             host_marks: HashMap::new(),
             target_services: HashMap::new(),
             config,
@@ -268,6 +277,8 @@ impl Correlator {
             self.service_id(name)
         });
         self.meta.push(SourceMeta { service, vantage: info.vantage });
+        self.fingerprints.push(Sample::default());
+        self.applied.push(0);
         self.sources.push(SourceHealth {
             id,
             path: info.path,
@@ -385,6 +396,23 @@ impl Correlator {
             self.services[svc].internal_requests += n;
             self.rate.entry(minute).or_insert([0, 0])[1] += n;
             self.events += n;
+            self.note_applied(source, n);
+        }
+    }
+
+    /// Count `n` events of `source` as applied (for coverage; see `applied`). Batch runs
+    /// call it for the external requests their shards record.
+    pub fn note_applied(&mut self, source: SourceId, n: u64) {
+        if let Some(count) = self.applied.get_mut(source.0 as usize) {
+            *count += n;
+        }
+    }
+
+    /// Fold in a sample of a source's external request fingerprints (batch workers sample
+    /// their chunks; equivalent to applying those requests one by one).
+    pub fn apply_fingerprints(&mut self, source: SourceId, sample: &Sample) {
+        if let Some(mine) = self.fingerprints.get_mut(source.0 as usize) {
+            mine.merge(sample);
         }
     }
 
@@ -393,6 +421,7 @@ impl Correlator {
         let svc = self.service_of_source(source) as usize;
         self.services[svc].unattributed_requests += n;
         self.events += n;
+        self.note_applied(source, n);
     }
 
     /// Count external requests whose client address is unknown (see
@@ -401,6 +430,7 @@ impl Correlator {
         let svc = self.service_of_source(source) as usize;
         self.services[svc].forwarded_unknown_requests += n;
         self.events += n;
+        self.note_applied(source, n);
     }
 
     /// Apply one request.
@@ -412,6 +442,7 @@ impl Correlator {
     /// `forwarded_unknown` and shown, never attributed to the proxy.
     pub fn apply_request(&mut self, r: RequestView<'_>) {
         self.events += 1;
+        self.note_applied(r.source, 1);
         let svc = self.service_of_source(r.source);
         let t = key_of(r.time);
         let Some(client) = r.client.map(canonical) else {
@@ -429,6 +460,9 @@ impl Correlator {
             return;
         }
         self.rate.entry(Self::minute(t)).or_insert([0, 0])[0] += 1;
+        if let Some(sample) = self.fingerprints.get_mut(r.source.0 as usize) {
+            sample.add(fingerprint(r.time, client, r.target, r.status, r.bytes));
+        }
         let actor = self.tally.actor(&self.scanners, client, t);
         let rec = self.tally.record(&self.scanners, &r, actor, svc, t);
         let folded = self.folded(t);
@@ -462,6 +496,7 @@ impl Correlator {
     /// Host-level observations (no port) go to [`Self::apply_host_level`].
     pub fn apply_scan(&mut self, obs: &ScanObservation) {
         self.events += 1;
+        self.note_applied(obs.source, 1);
         let meta = self.meta.get(obs.source.0 as usize);
         let external = meta.is_none_or(|m| m.vantage == Vantage::External);
         let mark = PendingMark {

@@ -13,8 +13,8 @@ use super::engine::{ActorDetail, Correlator, ServiceState};
 use super::windows::{Cell, HitRef, min_hit, time_of};
 use crate::model::Snapshot;
 use crate::model::snapshot::{
-    ActorClass, ActorSummary, EvidenceCount, Hit, PathCount, RateSeries, ServiceState as State,
-    ServiceSummary, Stats, Window, WindowStatus,
+    ActorClass, ActorSummary, Coverage, EvidenceCount, Hit, PathCount, RateSeries,
+    ServiceState as State, ServiceSummary, Stats, Window, WindowStatus,
 };
 
 /// Paths listed per window and per actor.
@@ -31,11 +31,17 @@ pub(crate) fn build(c: &Correlator, as_of: DateTime<Utc>, detail: ActorDetail) -
     let mut extra: Vec<usize> = (c.configured..c.services.len()).collect();
     extra.sort_by(|&a, &b| c.services[a].name.cmp(&c.services[b].name));
     order.extend(extra);
+    let unread = super::coverage::Unread::of(c);
     let services = order
         .into_iter()
-        .map(|i| &c.services[i])
-        .filter(|s| s.name != super::engine::UNASSIGNED_SERVICE || has_activity(s))
-        .map(|s| service_summary(c, s, &classes))
+        .filter(|&i| {
+            c.services[i].name != super::engine::UNASSIGNED_SERVICE || has_activity(&c.services[i])
+        })
+        .map(|i| {
+            let mut summary = service_summary(c, &c.services[i], &classes);
+            super::coverage::fill_service(c, &unread, i, &mut summary);
+            summary
+        })
         .collect();
     let states = &c.tally.actors.states;
     let actors: Vec<ActorSummary> = actor_order(states)
@@ -61,6 +67,8 @@ pub(crate) fn build(c: &Correlator, as_of: DateTime<Utc>, detail: ActorDetail) -
             malformed: c.sources.iter().map(|s| s.malformed).sum(),
             elapsed_ms: 0,
         },
+        coverage: unread.overall(c),
+        duplicates: super::coverage::duplicates(c),
     }
 }
 
@@ -198,6 +206,7 @@ fn service_summary(c: &Correlator, s: &ServiceState, classes: &[ActorClass]) -> 
         first_non_scanner_success: total_non_scanner.map(|h| hit(c, &h)),
         windows,
         scans,
+        coverage: Coverage::default(),
     }
 }
 

@@ -533,7 +533,9 @@ impl Engine {
                 h.lag_secs = s.last_event.map(|t| (as_of - t).num_milliseconds() as f64 / 1000.0);
             }
         }
-        snapshot.gaps.extend(self.errors.values().cloned());
+        let open: Vec<Gap> = self.errors.values().cloned().collect();
+        crate::correlate::coverage::explain_unmatched(&mut snapshot, &open);
+        snapshot.gaps.extend(open);
         snapshot.gaps.extend(self.sources.iter().filter_map(|s| s.silent.clone()));
         // Status first: a reader woken by the snapshot sees a status at least as new.
         self.status_tx.send_replace(self.status);

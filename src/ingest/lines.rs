@@ -9,6 +9,34 @@
 /// Lines longer than this are cut and counted as oversized (64 KiB).
 pub const MAX_LINE_BYTES: usize = 64 * 1024;
 
+/// The line end of a file, decided once from its first bytes (`head`) by `analyze`,
+/// `inspect` and the follower alike: `\n` when they hold a LF; `\r` when they hold a CR
+/// followed by another byte and no LF (a CR-only file: each CR ends a line); `None` while
+/// they hold neither, or only a CR as their last byte (it may be the first half of a CRLF).
+#[must_use]
+pub fn line_end_of(head: &[u8]) -> Option<u8> {
+    if memchr::memchr(b'\n', head).is_some() {
+        Some(b'\n')
+    } else if memchr::memchr(b'\r', head).is_some_and(|i| i + 1 < head.len()) {
+        Some(b'\r')
+    } else {
+        None
+    }
+}
+
+/// `bytes` with each `line_end` byte turned into `\n` (borrowed, untouched, when `line_end`
+/// is `\n`): what a CR-only file's bytes are read as.
+#[must_use]
+pub fn as_lf(line_end: u8, bytes: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    if line_end == b'\n' {
+        std::borrow::Cow::Borrowed(bytes)
+    } else {
+        std::borrow::Cow::Owned(
+            bytes.iter().map(|&b| if b == line_end { b'\n' } else { b }).collect(),
+        )
+    }
+}
+
 /// One complete line handed out by the splitter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Line<'a> {

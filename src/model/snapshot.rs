@@ -31,6 +31,14 @@ pub struct Snapshot {
     /// Request rate over time, for sparklines and the report's bars.
     pub rate: RateSeries,
     pub stats: Stats,
+    /// What the whole answer rests on: every configured source, read or not (see
+    /// [`Coverage`]). A source counts as read only once it yielded evidence.
+    #[serde(default)]
+    pub coverage: Coverage,
+    /// Pairs of access sources of one service that look like two logs of the same traffic
+    /// (their counts may be doubled), service order then source order.
+    #[serde(default)]
+    pub duplicates: Vec<DuplicateSources>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -105,8 +113,13 @@ pub enum ServiceState {
     Open,
     /// Every window is closed by negative evidence.
     Closed,
-    /// No positive evidence at all.
+    /// No positive evidence, and evidence was read: some access source of the service
+    /// yielded a request, or an external scan observed it.
     NeverExposed,
+    /// No evidence at all: no access source of the service yielded a single request and no
+    /// external scan observed it (nothing matched, format not recognised, every line
+    /// malformed, unreadable, or nothing configured). Never an all-clear.
+    Unknown,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -137,6 +150,10 @@ pub struct ServiceSummary {
     pub first_non_scanner_success: Option<Hit>,
     /// Scan observations of this service (any vantage), time order; timeline markers.
     pub scans: Vec<ScanMark>,
+    /// What the verdict rests on: the sources that yielded evidence for this service, those
+    /// configured for it that did not (and why), and the time span the evidence covers.
+    #[serde(default)]
+    pub coverage: Coverage,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -310,5 +327,99 @@ impl Snapshot {
     #[must_use]
     pub fn any_open(&self) -> bool {
         self.services.iter().any(|s| s.state == ServiceState::Open)
+    }
+}
+
+/// What a verdict rests on: the sources that yielded evidence, the configured sources that
+/// did not (with the reason), and the time span of the evidence read.
+///
+/// A source is *read* only when it yielded evidence: an access log at least one request
+/// (internal ones included), a scan at least one observation. An empty file, a file whose
+/// format was not recognised or whose every line is malformed, an unreadable file and a glob
+/// that matches no file are *unread*, each with its reason.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Coverage {
+    /// Paths of the sources that yielded evidence, in source order.
+    pub sources_read: Vec<String>,
+    /// Configured sources that yielded nothing (a glob matching no file is listed by its
+    /// pattern), in config order.
+    pub sources_unread: Vec<UnreadSource>,
+    /// The earliest and latest evidence time read (`None` when nothing was read).
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+}
+
+impl Coverage {
+    /// Every configured source yielded evidence (a verdict over it is not incomplete).
+    #[must_use]
+    pub fn complete(&self) -> bool {
+        self.sources_unread.is_empty()
+    }
+
+    /// No source yielded anything.
+    #[must_use]
+    pub fn nothing_read(&self) -> bool {
+        self.sources_read.is_empty()
+    }
+
+    /// Sources configured in all: read plus unread.
+    #[must_use]
+    pub fn total(&self) -> usize {
+        self.sources_read.len() + self.sources_unread.len()
+    }
+}
+
+/// A configured source that yielded no evidence, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnreadSource {
+    /// The file, or the glob pattern when it matched no file.
+    pub path: String,
+    pub reason: String,
+}
+
+/// Two access sources of one service whose requests are mostly the same (same second,
+/// client, target, status and bytes): probably two logs of the same traffic (nginx writing
+/// a combined and a JSON log), so the service's counts may be doubled.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DuplicateSources {
+    pub service: String,
+    /// The two sources' paths, in source order.
+    pub sources: [String; 2],
+    /// Share of the smaller source's external requests also found in the other, in percent
+    /// (estimated from a hash sample of each source's requests).
+    pub shared_percent: u8,
+    /// The warning as every output prints it.
+    pub message: String,
+}
+
+impl SourceHealth {
+    /// Why this source yielded no evidence, or `None` when it did (an access log at least one
+    /// request, a scan at least one observation).
+    #[must_use]
+    pub fn unread_reason(&self) -> Option<String> {
+        if self.events > 0 {
+            return None;
+        }
+        if let Some(e) = self.errors.first() {
+            return Some(e.clone());
+        }
+        let what = match self.kind {
+            SourceKind::Access => "request",
+            SourceKind::Scan => "scan observation",
+        };
+        Some(if self.lines == 0 {
+            "empty: no line read".to_string()
+        } else if self.format == "unknown" {
+            format!("format not recognised in {} lines: nothing was parsed", self.lines)
+        } else if self.malformed + self.oversized >= self.lines {
+            let first = self
+                .malformed_samples
+                .first()
+                .map(|(line, why)| format!(" (line {line}: {why})"))
+                .unwrap_or_default();
+            format!("every line malformed: {} of {} lines{first}", self.malformed, self.lines)
+        } else {
+            format!("no {what} in {} lines", self.lines)
+        })
     }
 }

@@ -117,6 +117,21 @@ pub fn evaluate(
     };
     let mut parts = Vec::with_capacity(services.len());
     for service in services {
+        // Never verified on no evidence; a verdict over partly unread evidence says so.
+        if service.state == crate::model::snapshot::ServiceState::Unknown {
+            parts.push(VerifyResult::not_evaluated(format!(
+                "{}: {}",
+                service.name,
+                crate::correlate::coverage::verdict_note(service)
+            )));
+            continue;
+        }
+        let unread = &service.coverage.sources_unread;
+        let incomplete = (!unread.is_empty()).then(|| {
+            let list: Vec<String> =
+                unread.iter().map(|u| format!("{} ({})", u.path, u.reason)).collect();
+            format!("{}: evidence incomplete, unread: {}", service.name, list.join(", "))
+        });
         parts.push(match spec.kind {
             VerifyKind::ScanClosed => scan_closed(service, started, as_of),
             VerifyKind::NoExternalFor { secs } => {
@@ -127,6 +142,9 @@ pub fn evaluate(
             }
             VerifyKind::WindowClosed => window_closed(service),
         });
+        if let (Some(part), Some(caveat)) = (parts.last_mut(), incomplete) {
+            part.caveats.push(caveat);
+        }
     }
     combine(parts)
 }

@@ -7,7 +7,11 @@
 //! bound of open windows), so a reader can reproduce durations, `unmatched_targets` on scan
 //! sources, `oversized`, `incomplete` and `errors` on every source, `gaps` (as in the report
 //! JSON), `redaction: {enabled, counts: {kind: n}}`, and on every source `zone_assumed`,
-//! `assumed_zone` and `duplicate_of`.
+//! `assumed_zone` and `duplicate_of`; and (issue 13), before the sources,
+//! `coverage: {complete, sources_read, sources_unread: [{path, reason}], from, to}` and
+//! `duplicates: [{service, sources, shared_percent, message}]`, with `coverage` on every
+//! service too, `state` `unknown` for a service nothing covers, and `as_of` `null` when no
+//! evidence was read.
 //!
 //! The document derives `Serialize`, which defines its layout; [`Analysis::write`] emits the
 //! same bytes through a hand-written writer (`write.rs`), because a large run lists tens of
@@ -24,7 +28,8 @@ use serde::Serialize;
 
 use crate::model::Snapshot;
 use crate::model::snapshot::{
-    ActorSummary, Gap, Hit, PathCount, ServiceState, SourceHealth, WindowStatus,
+    ActorSummary, Coverage, DuplicateSources, Gap, Hit, PathCount, ServiceState, SourceHealth,
+    WindowStatus,
 };
 use crate::report::{RedactionCounts, RedactionRecord};
 
@@ -49,7 +54,13 @@ pub struct Analysis {
     pub schema: &'static str,
     pub case: Case,
     pub generated_at: String,
-    pub as_of: String,
+    /// `null` when no evidence was read at all (no event): there is no moment to speak of.
+    pub as_of: Option<String>,
+    /// What the whole answer rests on: every configured source, read or not. Written
+    /// before the services, so that a reader meets the problems with the evidence first.
+    pub coverage: CoverageDoc,
+    /// Access sources of one service that look like two logs of the same traffic.
+    pub duplicates: Vec<DuplicateDoc>,
     pub sources: Vec<Source>,
     pub services: Vec<Service>,
     pub actors: Vec<Actor>,
@@ -130,6 +141,62 @@ pub struct Service {
     /// External requests whose client address is unknown (junk in X-Forwarded-For where
     /// the client should be, behind a trusted proxy): counted, not in any window's actors.
     pub forwarded_unknown_requests: u64,
+    /// What the verdict rests on (see [`CoverageDoc`]).
+    pub coverage: CoverageDoc,
+}
+
+/// `{"complete","sources_read","sources_unread":[{"path","reason"}],"from","to"}`:
+/// `complete` is `false` when any configured source yielded nothing; `from`/`to` span the
+/// evidence read (`null` when none was).
+#[derive(Debug, Serialize)]
+pub struct CoverageDoc {
+    pub complete: bool,
+    pub sources_read: Vec<String>,
+    pub sources_unread: Vec<UnreadDoc>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct UnreadDoc {
+    pub path: String,
+    pub reason: String,
+}
+
+impl From<&Coverage> for CoverageDoc {
+    fn from(c: &Coverage) -> Self {
+        CoverageDoc {
+            complete: c.complete(),
+            sources_read: c.sources_read.clone(),
+            sources_unread: c
+                .sources_unread
+                .iter()
+                .map(|u| UnreadDoc { path: u.path.clone(), reason: u.reason.clone() })
+                .collect(),
+            from: ts_opt(c.from),
+            to: ts_opt(c.to),
+        }
+    }
+}
+
+/// `{"service","sources":[a,b],"shared_percent","message"}`.
+#[derive(Debug, Serialize)]
+pub struct DuplicateDoc {
+    pub service: String,
+    pub sources: Vec<String>,
+    pub shared_percent: u8,
+    pub message: String,
+}
+
+impl From<&DuplicateSources> for DuplicateDoc {
+    fn from(d: &DuplicateSources) -> Self {
+        DuplicateDoc {
+            service: d.service.clone(),
+            sources: d.sources.to_vec(),
+            shared_percent: d.shared_percent,
+            message: d.message.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -267,6 +334,7 @@ fn state_name(s: ServiceState) -> &'static str {
         ServiceState::Open => "open",
         ServiceState::Closed => "closed",
         ServiceState::NeverExposed => "never_exposed",
+        ServiceState::Unknown => "unknown",
     }
 }
 
@@ -317,7 +385,9 @@ impl Analysis {
             schema: SCHEMA,
             case: Case { name: snapshot.case_name.clone() },
             generated_at: ts(generated_at),
-            as_of: ts(snapshot.as_of),
+            as_of: (snapshot.stats.events > 0).then(|| ts(snapshot.as_of)),
+            coverage: CoverageDoc::from(&snapshot.coverage),
+            duplicates: snapshot.duplicates.iter().map(DuplicateDoc::from).collect(),
             sources: snapshot.sources.iter().map(|s| Source::of(s, &snapshot.timezone)).collect(),
             services: snapshot
                 .services
@@ -355,6 +425,7 @@ impl Analysis {
                         })
                         .collect(),
                     forwarded_unknown_requests: s.forwarded_unknown_requests,
+                    coverage: CoverageDoc::from(&s.coverage),
                 })
                 .collect(),
             actors: Vec::new(),

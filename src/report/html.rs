@@ -15,6 +15,7 @@ use super::moments::gap_label;
 use super::summary::{certain_exposure_secs, window_duration};
 use super::svg;
 use super::text::{Para, Seg, bytes, duration, plural, saturating_sum, thousands, time};
+use crate::correlate::coverage;
 use crate::model::SourceKind;
 use crate::model::snapshot::{ServiceState, ServiceSummary, WindowStatus};
 
@@ -87,10 +88,14 @@ fn head(m: &ReportModel, out: &mut String) {
          <title>Incident report: {}</title>\n<style>\n{CSS}</style>\n</head>\n<body>\n<main>\n",
         html(name)
     );
-    let (status_class, status) = if m.snapshot.any_open() {
+    let (status_class, status) = if m.snapshot.coverage.nothing_read() && !m.snapshot.any_open() {
+        ("pill pill-open", "No evidence read")
+    } else if m.snapshot.any_open() {
         ("pill pill-open", "Still exposed")
     } else if m.snapshot.services.iter().any(|s| !s.windows.is_empty()) {
         ("pill pill-closed", "Contained")
+    } else if !m.snapshot.coverage.complete() {
+        ("pill pill-open", "Evidence incomplete")
     } else {
         ("pill pill-none", "No exposure observed")
     };
@@ -102,10 +107,14 @@ fn head(m: &ReportModel, out: &mut String) {
     let _ = writeln!(
         out,
         "<header><p class=\"kicker\">Incident report</p><h1>{}</h1>\
-         <p class=\"meta\"><span class=\"{status_class}\">{status}</span> Evidence as of {} UTC · \
+         <p class=\"meta\"><span class=\"{status_class}\">{status}</span> {} · \
          generated {} UTC by leakline {} · {redaction}</p></header>",
         html(name),
-        time(m.snapshot.as_of),
+        if m.snapshot.stats.events == 0 {
+            "No evidence was read".to_owned()
+        } else {
+            format!("Evidence as of {} UTC", time(m.snapshot.as_of))
+        },
         time(m.generated_at),
         html(&m.version)
     );
@@ -174,6 +183,19 @@ fn timeline(m: &ReportModel, out: &mut String) {
     out.push_str("</section>\n");
 }
 
+/// The problems with the evidence, before the timeline and the services that rest on it.
+fn problems(m: &ReportModel, out: &mut String) {
+    let problems = coverage::problems(&m.snapshot);
+    if problems.is_empty() {
+        return;
+    }
+    out.push_str("<section id=\"evidence-problems\"><h2>Evidence problems</h2>\n<ul>\n");
+    for p in problems {
+        let _ = writeln!(out, "<li class=\"warn\">{}</li>", html(&p));
+    }
+    out.push_str("</ul>\n</section>\n");
+}
+
 fn services(m: &ReportModel, out: &mut String) {
     let snap = &m.snapshot;
     out.push_str("<section id=\"services\"><h2>Services and exposure windows</h2>\n");
@@ -189,6 +211,7 @@ fn services(m: &ReportModel, out: &mut String) {
                 ServiceState::Open => "<span class=\"pill pill-open\">open</span>",
                 ServiceState::Closed => "<span class=\"pill pill-closed\">closed</span>",
                 ServiceState::NeverExposed => "<span class=\"pill pill-none\">never exposed</span>",
+                ServiceState::Unknown => "<span class=\"pill pill-open\">unknown</span>",
             };
             vec![
                 code(&s.name),
@@ -217,6 +240,17 @@ fn services(m: &ReportModel, out: &mut String) {
         &[3, 4, 5, 6, 7],
         &rows,
     );
+    let notes: Vec<String> = snap
+        .services
+        .iter()
+        .filter_map(|s| {
+            let note = coverage::verdict_note(s);
+            (!note.is_empty()).then(|| format!("<li>{}: {}</li>", code(&s.name), html(&note)))
+        })
+        .collect();
+    if !notes.is_empty() {
+        let _ = writeln!(out, "<ul class=\"notes\">\n{}\n</ul>", notes.join("\n"));
+    }
     for s in snap.services.iter().filter(|s| !s.windows.is_empty()) {
         windows(s, snap.as_of, out);
     }
@@ -695,10 +729,14 @@ fn integrity(m: &ReportModel, out: &mut String) {
     }
     let _ = write!(
         out,
-        "<dt>leakline version</dt><dd>{}</dd><dt>Generated at</dt><dd>{} UTC</dd><dt>Evidence as of</dt><dd>{} UTC</dd>",
+        "<dt>leakline version</dt><dd>{}</dd><dt>Generated at</dt><dd>{} UTC</dd><dt>Evidence as of</dt><dd>{}</dd>",
         html(&m.version),
         time(m.generated_at),
-        time(m.snapshot.as_of)
+        if m.snapshot.stats.events == 0 {
+            "no evidence was read".to_owned()
+        } else {
+            format!("{} UTC", time(m.snapshot.as_of))
+        }
     );
     if m.redaction.enabled {
         let kinds: Vec<String> = m
@@ -729,6 +767,7 @@ pub fn write_html<W: io::Write + ?Sized>(m: &ReportModel, w: &mut W) -> io::Resu
     }
     cards(m, &mut out);
     out.push_str("</section>\n");
+    problems(m, &mut out);
     timeline(m, &mut out);
     services(m, &mut out);
     moments(m, &mut out);

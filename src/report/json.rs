@@ -12,11 +12,14 @@
 //! { "schema": "leakline.report/1",
 //!   "case": {"name", "timezone"},
 //!   "generated_at",
-//!   "as_of",
+//!   "as_of"|null,
+//!   "coverage": {"complete","sources_read":[],"sources_unread":[{"path","reason"}],
+//!                "from"|null,"to"|null},
+//!   "duplicates": [{"service","sources":[a,b],"shared_percent","message"}],
 //!   "sources": [{"path","kind":"access|scan","format","service","sha256"|null,"lines","events",
 //!                "malformed","first_event"|null,"last_event"|null,"zone_assumed",
 //!                "duplicate_of"|null}],
-//!   "services": [{"name","addresses":[],"state":"open|closed|never_exposed",
+//!   "services": [{"name","addresses":[],"state":"open|closed|never_exposed|unknown",
 //!                 "windows": [{"opened_earliest"|null,"opened_latest","closed_earliest",
 //!                              "closed_latest"|null,"status":"open|closed",
 //!                              "external_requests","external_successes","external_bytes",
@@ -25,7 +28,8 @@
 //!                                                 "status"}|null,
 //!                              "first_non_scanner_success": {...}|null,
 //!                              "evidence": {"positive","negative"},
-//!                              "top_paths": [{"path","requests"}]}]}],
+//!                              "top_paths": [{"path","requests"}]}],
+//!                 "coverage": {...}}],
 //!   "actors": [{"client","class":"scanner|tool|browser|unknown","scanner"|null,"first_seen",
 //!               "last_seen","requests","successes","bytes","services":[]}],
 //!   "stats": {"lines","events","malformed","elapsed_ms"},
@@ -59,12 +63,13 @@ use std::io;
 
 use serde::Serialize;
 
+use super::analysis::{CoverageDoc, DuplicateDoc};
 use super::model::{
     CaseClosure, EvidenceCheck, JournalHead, JournalRecord, Note, PlaybookRecord, ReportModel,
 };
 use super::moments::MomentKind;
 use super::text::{Seg, rfc3339};
-use crate::model::snapshot::{Gap, Hit, ServiceState, WindowStatus};
+use crate::model::snapshot::{Gap, Hit, ServiceState, ServiceSummary, WindowStatus};
 
 /// The schema identifier of the JSON report.
 pub const SCHEMA: &str = "leakline.report/1";
@@ -75,7 +80,12 @@ struct Doc<'a> {
     case: Case<'a>,
     generated_at: String,
     /// The snapshot time: upper bound of open windows (as in `leakline.analysis/1`).
-    as_of: String,
+    /// `null` when no evidence was read at all.
+    as_of: Option<String>,
+    /// What the answer rests on, and access sources that double each other (as in
+    /// `leakline.analysis/1`), before the services.
+    coverage: CoverageDoc,
+    duplicates: Vec<DuplicateDoc>,
     sources: Vec<Source<'a>>,
     services: Vec<Service<'a>>,
     actors: Vec<Actor<'a>>,
@@ -130,6 +140,7 @@ struct Service<'a> {
     addresses: &'a [String],
     state: ServiceState,
     windows: Vec<WindowOut<'a>>,
+    coverage: CoverageDoc,
 }
 
 #[derive(Serialize)]
@@ -251,6 +262,34 @@ fn case_tail(m: &ReportModel) -> CaseTail<'_> {
     (Some(status), &c.evidence, verification, &c.records)
 }
 
+fn service(s: &ServiceSummary) -> Service<'_> {
+    Service {
+        name: &s.name,
+        addresses: &s.addresses,
+        state: s.state,
+        windows: s
+            .windows
+            .iter()
+            .map(|w| WindowOut {
+                opened_earliest: w.opened_earliest.map(rfc3339),
+                opened_latest: rfc3339(w.opened_latest),
+                closed_earliest: rfc3339(w.closed_earliest),
+                closed_latest: w.closed_latest.map(rfc3339),
+                status: w.status,
+                external_requests: w.external_requests,
+                external_successes: w.external_successes,
+                external_bytes: w.external_bytes,
+                external_clients: w.external_clients,
+                first_external: hit(w.first_external.as_ref()),
+                first_non_scanner_success: hit(w.first_non_scanner_success.as_ref()),
+                evidence: w.evidence,
+                top_paths: &w.top_paths,
+            })
+            .collect(),
+        coverage: CoverageDoc::from(&s.coverage),
+    }
+}
+
 fn doc(m: &ReportModel) -> Doc<'_> {
     let snap = &m.snapshot;
     let (case_status, evidence, journal_verification, journal) = case_tail(m);
@@ -258,7 +297,9 @@ fn doc(m: &ReportModel) -> Doc<'_> {
         schema: SCHEMA,
         case: Case { name: &m.case_name, timezone: &snap.timezone },
         generated_at: rfc3339(m.generated_at),
-        as_of: rfc3339(snap.as_of),
+        as_of: (snap.stats.events > 0).then(|| rfc3339(snap.as_of)),
+        coverage: CoverageDoc::from(&snap.coverage),
+        duplicates: snap.duplicates.iter().map(DuplicateDoc::from).collect(),
         sources: snap
             .sources
             .iter()
@@ -277,34 +318,7 @@ fn doc(m: &ReportModel) -> Doc<'_> {
                 duplicate_of: s.duplicate_of.as_deref(),
             })
             .collect(),
-        services: snap
-            .services
-            .iter()
-            .map(|s| Service {
-                name: &s.name,
-                addresses: &s.addresses,
-                state: s.state,
-                windows: s
-                    .windows
-                    .iter()
-                    .map(|w| WindowOut {
-                        opened_earliest: w.opened_earliest.map(rfc3339),
-                        opened_latest: rfc3339(w.opened_latest),
-                        closed_earliest: rfc3339(w.closed_earliest),
-                        closed_latest: w.closed_latest.map(rfc3339),
-                        status: w.status,
-                        external_requests: w.external_requests,
-                        external_successes: w.external_successes,
-                        external_bytes: w.external_bytes,
-                        external_clients: w.external_clients,
-                        first_external: hit(w.first_external.as_ref()),
-                        first_non_scanner_success: hit(w.first_non_scanner_success.as_ref()),
-                        evidence: w.evidence,
-                        top_paths: &w.top_paths,
-                    })
-                    .collect(),
-            })
-            .collect(),
+        services: snap.services.iter().map(service).collect(),
         actors: snap
             .actors
             .iter()

@@ -13,6 +13,7 @@ use super::model::{PlaybookRecord, ReportModel, StepRecord};
 use super::moments::gap_label;
 use super::summary::window_duration;
 use super::text::{Para, Seg, duration, plural, thousands, time};
+use crate::correlate::coverage;
 use crate::model::SourceKind;
 use crate::model::snapshot::{ServiceState, ServiceSummary, WindowStatus};
 
@@ -57,14 +58,32 @@ fn header(m: &ReportModel, out: &mut String) {
     } else {
         "**off** (`--no-redact`: secrets appear as logged)".to_owned()
     };
+    let as_of = if m.snapshot.stats.events == 0 {
+        "no evidence was read".to_owned()
+    } else {
+        format!("evidence as of {}", time(m.snapshot.as_of))
+    };
     let _ = writeln!(
         out,
-        "Generated {} by leakline {} · evidence as of {} · all times UTC · redaction {}\n",
+        "Generated {} by leakline {} · {as_of} · all times UTC · redaction {}\n",
         time(m.generated_at),
         escape::md_text(&m.version),
-        time(m.snapshot.as_of),
         redaction
     );
+}
+
+/// The problems with the evidence (unread sources, doubled logs, services without
+/// evidence), before the services that rest on it.
+fn problems(m: &ReportModel, out: &mut String) {
+    let problems = coverage::problems(&m.snapshot);
+    if problems.is_empty() {
+        return;
+    }
+    out.push_str("## Evidence problems\n\n");
+    for p in problems {
+        let _ = writeln!(out, "- **{}**", escape::md_text(&p));
+    }
+    out.push('\n');
 }
 
 fn services(m: &ReportModel, out: &mut String) {
@@ -82,6 +101,7 @@ fn services(m: &ReportModel, out: &mut String) {
                 ServiceState::Open => "**open**",
                 ServiceState::Closed => "closed",
                 ServiceState::NeverExposed => "never exposed",
+                ServiceState::Unknown => "**unknown** (no evidence)",
             };
             let addrs: Vec<String> = s.addresses.iter().map(|a| code(a)).collect();
             vec![
@@ -110,6 +130,18 @@ fn services(m: &ReportModel, out: &mut String) {
         ],
         &rows,
     );
+    for s in &snap.services {
+        let note = coverage::verdict_note(s);
+        if !note.is_empty() {
+            let _ = writeln!(
+                out,
+                "- {}: {}",
+                escape::md_code(&s.name, MdContext::Prose),
+                escape::md_text(&note)
+            );
+        }
+    }
+    out.push('\n');
     for s in snap.services.iter().filter(|s| !s.windows.is_empty()) {
         windows(s, snap.as_of, out);
     }
@@ -529,7 +561,11 @@ fn integrity(m: &ReportModel, out: &mut String) {
     }
     let _ = writeln!(out, "- leakline version: {}", escape::md_code(&m.version, MdContext::Prose));
     let _ = writeln!(out, "- Generated at: {} UTC", time(m.generated_at));
-    let _ = writeln!(out, "- Evidence as of: {} UTC", time(m.snapshot.as_of));
+    if m.snapshot.stats.events == 0 {
+        out.push_str("- Evidence as of: no evidence was read\n");
+    } else {
+        let _ = writeln!(out, "- Evidence as of: {} UTC", time(m.snapshot.as_of));
+    }
     if m.redaction.enabled {
         let kinds: Vec<String> = m
             .redaction
@@ -556,6 +592,7 @@ pub fn write_markdown<W: io::Write + ?Sized>(m: &ReportModel, w: &mut W) -> io::
     for c in super::caveats::caveats(&m.snapshot) {
         let _ = writeln!(out, "> ⚠ {}\n", para(&c, MdContext::Prose));
     }
+    problems(m, &mut out);
     services(m, &mut out);
     moments(m, &mut out);
     actors(m, &mut out);

@@ -150,6 +150,15 @@ pub fn summary(snap: &Snapshot, case_name: &str) -> Para {
     }
     let exposed: Vec<&ServiceSummary> =
         snap.services.iter().filter(|s| !s.windows.is_empty()).collect();
+    if exposed.is_empty() && snap.coverage.nothing_read() {
+        p.push(lit(format!(
+            "No evidence was read: none of the {} configured or found yielded a request or a scan observation. ",
+            plural(snap.coverage.total() as u64, "source", "sources"),
+        )));
+        p.push(strong("Exposure unknown"));
+        p.push(lit(": this is not an all-clear."));
+        return p;
+    }
     if exposed.is_empty() {
         p.push(lit(format!(
             "No service shows external exposure in the evidence: {} monitored, {} read from {}. ",
@@ -160,6 +169,7 @@ pub fn summary(snap: &Snapshot, case_name: &str) -> Para {
         p.push(lit(format!("Status as of {}: ", time(snap.as_of))));
         p.push(strong("no exposure observed"));
         p.push(lit("."));
+        incomplete(snap, &mut p);
         return p;
     }
     p.push(lit(format!(
@@ -204,7 +214,22 @@ pub fn summary(snap: &Snapshot, case_name: &str) -> Para {
         p.push(strong("contained"));
         p.push(lit(" (every exposure window is closed by negative evidence)."));
     }
+    incomplete(snap, &mut p);
     p
+}
+
+/// When some configured source yielded nothing, say so after the verdict.
+fn incomplete(snap: &Snapshot, p: &mut Para) {
+    let cov = &snap.coverage;
+    if !cov.complete() {
+        p.push(lit(" "));
+        p.push(strong(format!(
+            "Evidence incomplete: {} of {} sources unread",
+            cov.sources_unread.len(),
+            cov.total()
+        )));
+        p.push(lit(" (see Evidence problems)."));
+    }
 }
 
 #[cfg(test)]

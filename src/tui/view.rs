@@ -72,14 +72,56 @@ fn render_banner(app: &App, area: Rect, buf: &mut Buffer) {
         .map(|s| s.name.as_str())
         .collect();
     let ever = snap.services.iter().any(|s| !s.windows.is_empty());
+    let cov = &snap.coverage;
+    // Green only when every configured source was read and none shows exposure.
+    let incomplete = format!(
+        " EVIDENCE INCOMPLETE: {} of {} sources unread ",
+        cov.sources_unread.len(),
+        cov.total()
+    );
     let (word, style) = if !open.is_empty() {
         (" EXPOSED ", theme.danger())
     } else if ever {
         (" CONTAINED ", theme.warn())
+    } else if cov.nothing_read() {
+        (" NO EVIDENCE ", theme.warn())
+    } else if !cov.complete() {
+        (incomplete.as_str(), theme.warn())
     } else {
         (" NO EXPOSURE SEEN ", theme.ok())
     };
-    let mut spans = vec![Span::styled(word, style), Span::raw(" ")];
+    let mut spans = vec![Span::styled(word.to_owned(), style), Span::raw(" ")];
+    if (ever || !open.is_empty()) && !cov.complete() {
+        spans.push(Span::styled(incomplete.trim().to_owned(), theme.warn_text()));
+        spans.push(Span::raw(" "));
+    }
+    if !ever && open.is_empty() && !cov.complete() {
+        let why = if cov.nothing_read() && cov.total() == 0 {
+            "no source found yet".to_owned()
+        } else {
+            "why: see Sources (key 1)".to_owned()
+        };
+        spans.push(Span::styled(why, theme.warn_text()));
+    } else if !ever && open.is_empty() && cov.nothing_read() {
+        spans.push(Span::styled("no source yielded evidence yet", theme.warn_text()));
+    } else {
+        exposure_detail(app, &open, &mut spans);
+    }
+    // Times that rest on an assumed zone are said where the clock is read first.
+    let assumed = snap.sources.iter().filter(|s| s.zone_assumed).count();
+    if assumed > 0 {
+        spans.push(Span::styled(
+            format!(" · ⚠ zone assumed: {assumed} source(s)"),
+            theme.warn_text(),
+        ));
+    }
+    Paragraph::new(Line::from(spans)).render(area, buf);
+}
+
+/// Which services are (or were) open, and when the external evidence began and ended.
+fn exposure_detail(app: &App, open: &[&str], spans: &mut Vec<Span<'static>>) {
+    let snap = &app.snapshot;
+    let theme = app.theme;
     let detail = if open.is_empty() {
         let closed = snap.services.iter().filter(|s| !s.windows.is_empty()).count();
         if closed > 0 {
@@ -100,15 +142,6 @@ fn render_banner(app: &App, area: Rect, buf: &mut Buffer) {
         spans.push(Span::styled(" · last ", theme.dim()));
         spans.push(Span::raw(format!("{} ago", format::duration(app.now - last))));
     }
-    // Times that rest on an assumed zone are said where the clock is read first.
-    let assumed = snap.sources.iter().filter(|s| s.zone_assumed).count();
-    if assumed > 0 {
-        spans.push(Span::styled(
-            format!(" · ⚠ zone assumed: {assumed} source(s)"),
-            theme.warn_text(),
-        ));
-    }
-    Paragraph::new(Line::from(spans)).render(area, buf);
 }
 
 fn render_tabs(app: &App, area: Rect, buf: &mut Buffer) {
@@ -125,11 +158,15 @@ fn render_tabs(app: &App, area: Rect, buf: &mut Buffer) {
         Mode::Live => "LIVE",
         Mode::Replay => "REPLAY",
     };
-    let when = if area.width >= 110 {
-        format::full(app.snapshot.as_of, tz)
-    } else {
-        format!("{} {}", format::clock(app.snapshot.as_of, tz), tz.name())
-    };
+    // No evidence and no clock (a batch snapshot of nothing): no moment to show, never 1970.
+    let when =
+        if app.snapshot.stats.events == 0 && app.snapshot.as_of == chrono::DateTime::UNIX_EPOCH {
+            "no evidence".to_owned()
+        } else if area.width >= 110 {
+            format::full(app.snapshot.as_of, tz)
+        } else {
+            format!("{} {}", format::clock(app.snapshot.as_of, tz), tz.name())
+        };
     let right = format!("{mode} {when} ");
     Paragraph::new(Line::from(Span::styled(right, theme.header())))
         .alignment(Alignment::Right)

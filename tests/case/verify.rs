@@ -68,6 +68,7 @@ fn service(name: &str, windows: Vec<Window>, scans: Vec<ScanMark>) -> ServiceSum
         first_external: None,
         first_non_scanner_success: None,
         scans,
+        coverage: leakline::model::snapshot::Coverage::default(),
     }
 }
 
@@ -334,4 +335,32 @@ fn absurd_hand_built_durations_do_not_panic() {
     let r = run(&s, &snapshot("2026-05-01T10:30:00Z", vec![svc]), Some(STARTED));
     assert_eq!(r.outcome, VerifyOutcome::NotYet);
     assert!(r.summary.contains("verifiable at never"), "{}", r.summary);
+}
+
+/// No evidence is never verified quiet; a verdict over partly unread evidence carries it as
+/// a caveat.
+#[test]
+fn no_evidence_is_not_evaluated_and_unread_sources_are_caveats() {
+    use leakline::model::snapshot::UnreadSource;
+    let quiet = spec(VerifyKind::NoExternalFor { secs: 600 }, &["api"]);
+    let mut svc = service("api", vec![], vec![]);
+    svc.state = ServiceState::Unknown;
+    let unread =
+        UnreadSource { path: "/logs/*.json".into(), reason: "no file matches this pattern".into() };
+    svc.coverage.sources_unread.push(unread.clone());
+    let snap = snapshot("2026-05-01T11:00:00Z", vec![svc.clone()]);
+    let r = run(&quiet, &snap, Some(STARTED));
+    assert_eq!(r.outcome, VerifyOutcome::NotEvaluated, "{r:?}");
+    assert!(r.summary.contains("no evidence read"), "{}", r.summary);
+
+    svc.state = ServiceState::NeverExposed;
+    svc.coverage.sources_read.push("/logs/access.log".into());
+    let snap = snapshot("2026-05-01T11:00:00Z", vec![svc]);
+    let r = run(&quiet, &snap, Some(STARTED));
+    assert_eq!(r.outcome, VerifyOutcome::Verified, "{r:?}");
+    assert!(
+        r.caveats.iter().any(|c| c.contains("evidence incomplete") && c.contains("/logs/*.json")),
+        "{:?}",
+        r.caveats
+    );
 }

@@ -8,8 +8,8 @@ use chrono::{DateTime, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use leakline::follow::LiveItem;
 use leakline::model::snapshot::{
-    ActorClass, ActorSummary, EvidenceCount, Gap, GapKind, Hit, PathCount, RateSeries, ScanMark,
-    ServiceState, ServiceSummary, SourceHealth, Stats, Window, WindowStatus,
+    ActorClass, ActorSummary, Coverage, EvidenceCount, Gap, GapKind, Hit, PathCount, RateSeries,
+    ScanMark, ServiceState, ServiceSummary, SourceHealth, Stats, Window, WindowStatus,
 };
 use leakline::model::{
     Event, PortState, Request, ScanObservation, ScanTool, Snapshot, SourceId, SourceKind,
@@ -180,6 +180,7 @@ pub fn fixture() -> Snapshot {
             scan("2026-11-03T12:17:40Z", PortState::Open, ScanTool::Nuclei),
             scan("2026-11-03T12:40:09Z", PortState::Filtered, ScanTool::Nmap),
         ],
+        coverage: read(&["logs/access.log", "scans/nmap-1100.xml"]),
     };
     let admin = ServiceSummary {
         name: "admin-ui".to_owned(),
@@ -196,6 +197,7 @@ pub fn fixture() -> Snapshot {
         first_external: None,
         first_non_scanner_success: None,
         scans: vec![scan("2026-11-03T12:15:09Z", PortState::Closed, ScanTool::Nmap)],
+        coverage: read(&["logs/admin.log"]),
     };
     let start = t("2026-11-03T10:00:00Z");
     let buckets = 42; // 10:00 → 13:30 in 5-minute buckets
@@ -231,6 +233,22 @@ pub fn fixture() -> Snapshot {
         }],
         rate: RateSeries { start: Some(start), bucket_secs: 300, external, internal },
         stats: Stats { lines: 3480, events: 3477, malformed: 3, elapsed_ms: 0 },
+        coverage: read(&[
+            "/var/log/edge-a/access.log",
+            "/var/log/edge-b/access.json",
+            "/case/scans/nmap-1215.xml",
+        ]),
+        duplicates: Vec::new(),
+    }
+}
+
+/// Coverage with every one of `paths` read (no unread source).
+pub fn read(paths: &[&str]) -> Coverage {
+    Coverage {
+        sources_read: paths.iter().map(|p| (*p).to_owned()).collect(),
+        sources_unread: Vec::new(),
+        from: Some(t("2026-11-03T10:00:00Z")),
+        to: Some(t("2026-11-03T13:21:00Z")),
     }
 }
 

@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 use std::io;
 
 use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
+use leakline::correlate::coverage;
 use leakline::model::snapshot::{Hit, ServiceState, WindowStatus};
 use leakline::model::{PortState, Snapshot};
 use leakline::report::RedactionRecord;
@@ -75,10 +76,15 @@ fn hit_line(label: &str, h: &Hit) -> String {
 
 pub fn write(s: &Snapshot, redaction: &RedactionRecord, mut out: impl io::Write) -> io::Result<()> {
     let mut t = String::new();
-    let _ = writeln!(t, "{}  (as of {})", clean(&s.case_name, 80), ts(s.as_of));
+    if s.stats.events == 0 {
+        let _ = writeln!(t, "{}  (no evidence was read)", clean(&s.case_name, 80));
+    } else {
+        let _ = writeln!(t, "{}  (as of {})", clean(&s.case_name, 80), ts(s.as_of));
+    }
     for c in leakline::report::caveats::caveats(s) {
         let _ = writeln!(t, "WARNING {}", clean(&leakline::report::caveats::plain(&c), 400));
     }
+    problems(s, &mut t);
     services(s, &mut t);
     actors(s, &mut t);
     sources(s, &mut t);
@@ -103,6 +109,18 @@ pub fn write(s: &Snapshot, redaction: &RedactionRecord, mut out: impl io::Write)
     out.write_all(t.as_bytes())
 }
 
+/// The problems with the evidence, before anything that rests on it.
+fn problems(s: &Snapshot, t: &mut String) {
+    let problems = coverage::problems(s);
+    if problems.is_empty() {
+        return;
+    }
+    let _ = writeln!(t, "\nEVIDENCE PROBLEMS");
+    for p in problems {
+        let _ = writeln!(t, "  ! {}", clean(&p, 300));
+    }
+}
+
 fn services(s: &Snapshot, t: &mut String) {
     let _ = writeln!(t, "\nSERVICES");
     for svc in &s.services {
@@ -110,6 +128,7 @@ fn services(s: &Snapshot, t: &mut String) {
             ServiceState::Open => "OPEN",
             ServiceState::Closed => "closed",
             ServiceState::NeverExposed => "never exposed",
+            ServiceState::Unknown => "UNKNOWN",
         };
         let _ = writeln!(
             t,
@@ -122,6 +141,10 @@ fn services(s: &Snapshot, t: &mut String) {
             bytes(svc.external_bytes),
             svc.internal_requests
         );
+        let note = coverage::verdict_note(svc);
+        if !note.is_empty() {
+            let _ = writeln!(t, "      {}", clean(&note, 200));
+        }
         if svc.unattributed_requests > 0 {
             let _ = writeln!(
                 t,

@@ -31,10 +31,12 @@ use super::content::{Chunk, Content, Hasher};
 use super::{BatchError, Planned, fill_health};
 use crate::config::CaseConfig;
 use crate::correlate::engine::{ClientFilter, Correlator, RequestView};
+use crate::correlate::fingerprint::{Sample, fingerprint};
 use crate::correlate::shard::{MinuteCounts, Shard};
 use crate::ingest::access::{self, AccessFormat, ParseOptions};
 use crate::ingest::decoder::{DETECT_LINES, Decoder, DecoderOptions};
 use crate::ingest::{MAX_LINE_BYTES, SourceStats};
+use crate::ingest::{as_lf, line_end_of};
 use crate::model::{Request, SourceId, SourceKind};
 
 /// Requests a shard looks up together (see `Shard::apply_group`): enough for the cache
@@ -132,6 +134,10 @@ struct ChunkResult {
     chunk: Arc<Chunk>,
     internal_per_minute: Vec<(i64, u64)>,
     unattributed: u64,
+    /// A sample of the chunk's external request fingerprints (see `correlate::fingerprint`).
+    fingerprints: Sample,
+    /// External requests of the chunk (recorded by the shards).
+    external: u64,
     /// External requests with an unknown client (`Request::forwarded_unknown`).
     forwarded_unknown: u64,
     /// Line numbers in `malformed_samples` are the chunk's.
@@ -146,7 +152,7 @@ type JobMsg = (Arc<Job>, Arc<Chunk>, u64, bool);
 #[derive(Debug)]
 struct Job {
     source: SourceId,
-    /// The file's line end (`\r` for a CR-only file; see `line_end_of`).
+    /// The file's line end (`\r` for a CR-only file; see `ingest::line_end_of`).
     line_end: u8,
     /// `None` when the format was not given and detection recognised nothing: lines are
     /// counted, nothing is parsed (guessing would invent evidence).
@@ -181,6 +187,8 @@ fn parse_chunk(
             chunk,
             internal_per_minute: Vec::new(),
             unattributed: 0,
+            fingerprints: Sample::default(),
+            external: 0,
             forwarded_unknown: 0,
             stats,
         };
@@ -192,6 +200,7 @@ fn parse_chunk(
     let mut decoder = Decoder::new(opts);
     let mut internal = MinuteCounts::default();
     let mut unattributed = 0_u64;
+    let mut fingerprints = Sample::default();
     let mut forwarded_unknown = 0_u64;
     let mut scans = Vec::new();
     let mut visit = |r: &Request| match r.client {
@@ -201,7 +210,11 @@ fn parse_chunk(
         Some(ip) if !job.filter.is_external(ip) => {
             internal.add(r.time.timestamp().div_euclid(60), 1);
         }
-        Some(ip) => external.push(r, ip),
+        Some(ip) => {
+            external.push(r, ip);
+            let target = if r.target.is_empty() { &r.raw_request } else { &r.target };
+            fingerprints.add(fingerprint(r.time, ip, target, r.status, r.bytes_sent));
+        }
     };
     decoder.feed_visit(&text, &mut visit, &mut scans);
     decoder.finish_visit(&mut visit, &mut scans);
@@ -212,6 +225,8 @@ fn parse_chunk(
         chunk,
         internal_per_minute: internal.finish().into_iter().collect(),
         unattributed,
+        fingerprints,
+        external: external.reqs.len() as u64,
         forwarded_unknown,
         stats: decoder.stats().clone(),
     };
@@ -418,6 +433,10 @@ impl AccessReader<'_> {
     fn apply(&mut self, r: ChunkResult) {
         self.c.apply_internal_counts(r.source, &r.internal_per_minute);
         self.c.apply_unattributed(r.source, r.unattributed);
+        self.c.note_applied(r.source, r.external);
+        if !r.fingerprints.is_empty() {
+            self.c.apply_fingerprints(r.source, &r.fingerprints);
+        }
         if r.forwarded_unknown > 0 {
             self.c.apply_forwarded_unknown(r.source, r.forwarded_unknown);
         }
@@ -481,7 +500,7 @@ impl AccessReader<'_> {
         loop {
             let mut chunk = self.pool.pop().unwrap_or_default();
             let at_end = chunk.fill(&leftover, &mut content, self.chunk_bytes).map_err(io_err)?;
-            let le = *line_end.get_or_insert_with(|| line_end_of(chunk.bytes()));
+            let le = *line_end.get_or_insert_with(|| line_end_of(chunk.bytes()).unwrap_or(b'\n'));
             if skipping {
                 let bytes = chunk.bytes();
                 let n = memchr::memchr(le, bytes).map_or(bytes.len(), |i| {
@@ -545,26 +564,6 @@ impl AccessReader<'_> {
             );
         }
         Ok(())
-    }
-}
-
-/// `\r` when `head` has a CR and no LF (a CR-only file), else `\n`.
-fn line_end_of(head: &[u8]) -> u8 {
-    if memchr::memchr(b'\n', head).is_none() && memchr::memchr(b'\r', head).is_some() {
-        b'\r'
-    } else {
-        b'\n'
-    }
-}
-
-/// `bytes` with `line_end` bytes turned into `\n` (borrowed when `line_end` is `\n`).
-fn as_lf(line_end: u8, bytes: &[u8]) -> std::borrow::Cow<'_, [u8]> {
-    if line_end == b'\n' {
-        std::borrow::Cow::Borrowed(bytes)
-    } else {
-        std::borrow::Cow::Owned(
-            bytes.iter().map(|&b| if b == line_end { b'\n' } else { b }).collect(),
-        )
     }
 }
 

@@ -5,10 +5,10 @@ use std::path::Path;
 use std::sync::PoisonError;
 
 use crate::correlate::{ClientFilter, SourceInfo};
-use crate::ingest::SourceStats;
 use crate::ingest::access::{AccessFormat, ParseOptions};
 use crate::ingest::decoder::{Decoder, DecoderOptions, DetectedFormat};
 use crate::ingest::scan::{ScanFormat, ScanOptions};
+use crate::ingest::{SourceStats, as_lf, line_end_of};
 use crate::model::{Event, Request, SourceId, SourceKind};
 
 use super::super::identity::FileId;
@@ -64,8 +64,48 @@ pub(super) struct Feed<'a> {
     ended: HashMap<SourceId, SourceStats>,
     /// Counters carried over for streams revived that way.
     base: HashMap<SourceId, SourceStats>,
+    /// Each stream's line end (`ingest::line_end_of`, as `analyze` decides it): one stream is
+    /// one file's content, so a new generation or a truncated file decides again. Kept past
+    /// `end` (a revived stream is the same content).
+    line_ends: HashMap<SourceId, LineEnd>,
     pending: Pending,
     dirty: Vec<SourceId>,
+}
+
+/// A stream's line end: decided from its first bytes holding one, checked once per read.
+#[derive(Debug, Default, Clone, Copy)]
+struct LineEnd {
+    decided: Option<u8>,
+    /// Undecided and the bytes so far ended with a CR, held back: the next byte tells a
+    /// CRLF from a lone CR.
+    held_cr: bool,
+}
+
+impl LineEnd {
+    /// `bytes` as the decoder reads them: unchanged for a LF file, each CR a `\n` for a
+    /// CR-only one. Until decided, a final CR is held back and put in front of the next bytes.
+    fn apply<'b>(&mut self, bytes: &'b [u8]) -> std::borrow::Cow<'b, [u8]> {
+        if let Some(end) = self.decided {
+            return as_lf(end, bytes);
+        }
+        let joined = if std::mem::take(&mut self.held_cr) {
+            std::borrow::Cow::Owned([b"\r", bytes].concat())
+        } else {
+            std::borrow::Cow::Borrowed(bytes)
+        };
+        self.decided = line_end_of(&joined);
+        match self.decided {
+            Some(end) => std::borrow::Cow::Owned(as_lf(end, &joined).into_owned()),
+            // No LF, and a CR only as the last byte: hold it back.
+            None => match joined.strip_suffix(b"\r") {
+                Some(rest) => {
+                    self.held_cr = true;
+                    std::borrow::Cow::Owned(rest.to_vec())
+                }
+                None => joined,
+            },
+        }
+    }
 }
 
 impl<'a> Feed<'a> {
@@ -77,6 +117,7 @@ impl<'a> Feed<'a> {
             decoders: HashMap::new(),
             ended: HashMap::new(),
             base: HashMap::new(),
+            line_ends: HashMap::new(),
             pending: Pending::default(),
             dirty: Vec::new(),
         }
@@ -202,9 +243,10 @@ impl TailSink for Feed<'_> {
             self.decoders.insert(stream, (Decoder::new(self.decoder_options(stream)), 0));
         }
         if let Some((decoder, n)) = self.decoders.get_mut(&stream) {
+            let text = self.line_ends.entry(stream).or_default().apply(bytes);
             let (filter, pending) = (&self.shared.filter, &mut self.pending);
             let mut scans = Vec::new();
-            decoder.feed_visit(bytes, &mut |r| pending.visit(filter, r), &mut scans);
+            decoder.feed_visit(&text, &mut |r| pending.visit(filter, r), &mut scans);
             pending.count += scans.len();
             pending.events.append(&mut scans);
             *n += bytes.len() as u64;
@@ -219,6 +261,11 @@ impl TailSink for Feed<'_> {
         if let Some((decoder, _)) = self.decoders.get_mut(&stream) {
             let (filter, pending) = (&self.shared.filter, &mut self.pending);
             let mut scans = Vec::new();
+            // A CR held back ends the last line.
+            if let Some(held) = self.line_ends.get_mut(&stream).filter(|l| l.held_cr) {
+                held.held_cr = false;
+                decoder.feed_visit(b"\r", &mut |r| pending.visit(filter, r), &mut scans);
+            }
             decoder.finish_visit(&mut |r| pending.visit(filter, r), &mut scans);
             pending.count += scans.len();
             pending.events.append(&mut scans);
@@ -254,5 +301,37 @@ impl TailSink for Feed<'_> {
         if claimed.get(&(scan, id)) == Some(&self.follower) {
             claimed.remove(&(scan, id));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::LineEnd;
+
+    fn run(chunks: &[&[u8]]) -> (Vec<u8>, LineEnd) {
+        let mut le = LineEnd::default();
+        let out = chunks.iter().flat_map(|c| le.apply(c).into_owned()).collect();
+        (out, le)
+    }
+
+    #[test]
+    fn a_lf_file_is_passed_through_and_decided_on_its_first_line_end() {
+        let (out, le) = run(&[b"no line end yet ", b"a\r\nb\rc\n", b"d\re\n"]);
+        assert_eq!(out, b"no line end yet a\r\nb\rc\nd\re\n");
+        assert_eq!(le.decided, Some(b'\n'));
+    }
+
+    #[test]
+    fn a_cr_only_file_is_split_on_cr_even_when_a_read_ends_on_its_first_cr() {
+        let (out, le) = run(&[b"a", b"b\r", b"c\rd", b"e\r"]);
+        assert_eq!(out, b"ab\nc\nde\n");
+        assert_eq!(le.decided, Some(b'\r'));
+        // Half a CRLF at the end of a read: the LF that follows decides.
+        let (out, le) = run(&[b"a\r", b"\nb\r\n"]);
+        assert_eq!(out, b"a\r\nb\r\n");
+        assert_eq!(le.decided, Some(b'\n'));
+        // Still undecided: the CR is held back, nothing lost.
+        let (out, le) = run(&[b"a\r"]);
+        assert_eq!((out.as_slice(), le.held_cr, le.decided), (&b"a"[..], true, None));
     }
 }

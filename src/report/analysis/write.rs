@@ -12,7 +12,9 @@ use std::net::IpAddr;
 
 use chrono::{DateTime, Utc};
 
-use super::{Actor, Analysis, GapDoc, HitDoc, Service, Source, Window, ts};
+use super::{
+    Actor, Analysis, CoverageDoc, DuplicateDoc, GapDoc, HitDoc, Service, Source, Window, ts,
+};
 use crate::model::snapshot::GapKind;
 
 /// Bytes buffered before they are handed to the output.
@@ -31,7 +33,11 @@ pub(super) fn write(doc: &Analysis, out: impl io::Write) -> io::Result<()> {
     w.key("generated_at");
     w.str(&doc.generated_at);
     w.key("as_of");
-    w.str(&doc.as_of);
+    w.opt_str(doc.as_of.as_deref());
+    w.key("coverage");
+    coverage(&mut w, &doc.coverage);
+    w.key("duplicates");
+    w.list(&doc.duplicates, duplicate)?;
     w.key("sources");
     w.list(&doc.sources, source)?;
     w.key("services");
@@ -142,6 +148,46 @@ fn service<W: io::Write>(w: &mut Pretty<W>, s: &Service) {
     w.close(b']');
     w.key("forwarded_unknown_requests");
     w.u64(s.forwarded_unknown_requests);
+    w.key("coverage");
+    coverage(w, &s.coverage);
+    w.close(b'}');
+}
+
+fn coverage<W: io::Write>(w: &mut Pretty<W>, c: &CoverageDoc) {
+    w.open(b'{');
+    w.key("complete");
+    w.bool(c.complete);
+    w.key("sources_read");
+    w.strs(&c.sources_read);
+    w.key("sources_unread");
+    w.open(b'[');
+    for u in &c.sources_unread {
+        w.elem();
+        w.open(b'{');
+        w.key("path");
+        w.str(&u.path);
+        w.key("reason");
+        w.str(&u.reason);
+        w.close(b'}');
+    }
+    w.close(b']');
+    w.key("from");
+    w.opt_str(c.from.as_deref());
+    w.key("to");
+    w.opt_str(c.to.as_deref());
+    w.close(b'}');
+}
+
+fn duplicate<W: io::Write>(w: &mut Pretty<W>, d: &DuplicateDoc) {
+    w.open(b'{');
+    w.key("service");
+    w.str(&d.service);
+    w.key("sources");
+    w.strs(&d.sources);
+    w.key("shared_percent");
+    w.u64(u64::from(d.shared_percent));
+    w.key("message");
+    w.str(&d.message);
     w.close(b'}');
 }
 

@@ -156,6 +156,7 @@ fn evidence() -> Snapshot {
         first_external: None,
         first_non_scanner_success: None,
         scans: vec![scan(-40, PortState::Open, 7), scan(4, PortState::Filtered, 12)],
+        coverage: crate::model::snapshot::Coverage::default(),
     };
     Snapshot {
         as_of: at(25),

@@ -59,6 +59,7 @@ fn state_word(state: ServiceState, theme: Theme) -> Span<'static> {
         ServiceState::Open => Span::styled(" OPEN ", theme.danger()),
         ServiceState::Closed => Span::styled(" CLOSED ", theme.warn()),
         ServiceState::NeverExposed => Span::styled(" NOT EXPOSED ", theme.ok()),
+        ServiceState::Unknown => Span::styled(" NO EVIDENCE ", theme.warn()),
     }
 }
 
@@ -106,7 +107,19 @@ fn service_lines(app: &App, tz: Tz) -> Vec<Line<'static>> {
             lines.push(hit_line("first non-scanner ok ", h, theme, tz));
         }
         if s.windows.is_empty() {
-            lines.push(Line::styled(no_window_text(s), theme.dim()));
+            let style =
+                if s.state == ServiceState::Unknown { theme.warn_text() } else { theme.dim() };
+            lines.push(Line::styled(no_window_text(s, tz), style));
+        }
+        if !s.coverage.complete() && s.state != ServiceState::Unknown {
+            lines.push(Line::styled(
+                format!(
+                    "  evidence incomplete: {} of {} sources unread (see Sources)",
+                    s.coverage.sources_unread.len(),
+                    s.coverage.total()
+                ),
+                theme.warn_text(),
+            ));
         }
     }
     if lines.is_empty() {
@@ -115,12 +128,28 @@ fn service_lines(app: &App, tz: Tz) -> Vec<Line<'static>> {
     lines
 }
 
-fn no_window_text(s: &ServiceSummary) -> String {
+/// A service without a window: what was read, and over which span (never an all-clear
+/// without evidence: a service nothing covers says so).
+fn no_window_text(s: &ServiceSummary, tz: Tz) -> String {
+    if s.state == ServiceState::Unknown {
+        return format!("  {}", clean(&crate::correlate::coverage::verdict_note(s)));
+    }
+    let seen = match (s.coverage.from, s.coverage.to) {
+        (Some(from), Some(to)) => format!(
+            "{} in {}–{}",
+            crate::correlate::coverage::never_exposed_words(s),
+            format::clock(from, tz),
+            format::clock(to, tz)
+        ),
+        _ => "no external evidence yet".to_owned(),
+    };
     let scans = s.scans.len();
     if scans == 0 {
-        "  no external evidence yet".to_owned()
+        format!("  {seen}")
+    } else if s.internal_requests + s.unattributed_requests + s.forwarded_unknown_requests == 0 {
+        format!("  {seen} ({scans} scan observation(s))")
     } else {
-        format!("  no external evidence; {scans} scan observation(s), none open")
+        format!("  {seen}; {scans} scan observation(s), none open")
     }
 }
 
@@ -226,7 +255,9 @@ impl SourceRow {
 fn source_rows(snap: &Snapshot) -> Vec<SourceRow> {
     let gaps = |s: &SourceHealth| snap.gaps.iter().filter(|g| g.source == Some(s.id)).count();
     let note = |s: &SourceHealth| {
-        if let Some(e) = s.errors.last() {
+        if let Some(u) = snap.coverage.sources_unread.iter().find(|u| u.path == s.path) {
+            format!("UNREAD: {}", sanitize(&u.reason, 60))
+        } else if let Some(e) = s.errors.last() {
             format!("error: {}", sanitize(e, 60))
         } else if s.incomplete {
             "incomplete".to_owned()
@@ -282,6 +313,25 @@ fn source_rows(snap: &Snapshot) -> Vec<SourceRow> {
         acc.lag_secs = None;
         rows.push(acc);
     }
+    // Globs that matched no file have no health of their own: a row each, by pattern.
+    let registered = |path: &str| snap.sources.iter().any(|s| s.path == path);
+    for u in snap.coverage.sources_unread.iter().filter(|u| !registered(&u.path)) {
+        rows.push(SourceRow {
+            name: std::path::Path::new(&u.path)
+                .file_name()
+                .map_or_else(|| clean(&u.path), |n| clean(&n.to_string_lossy())),
+            format: "-".to_owned(),
+            lines: 0,
+            lines_per_sec: 0.0,
+            lag_secs: None,
+            malformed: 0,
+            rotations: 0,
+            gaps: 0,
+            note: format!("UNREAD: {}", sanitize(&u.reason, 60)),
+        });
+    }
+    // Unread sources first: what the answer lacks is what a responder must see.
+    rows.sort_by_key(|r| !r.note.starts_with("UNREAD"));
     rows
 }
 
@@ -290,6 +340,29 @@ fn render_sources(rows: &[SourceRow], theme: Theme, area: Rect, buf: &mut Buffer
         Paragraph::new(Line::styled("  no sources yet", theme.dim())).render(area, buf);
         return;
     }
+    // Unread sources (sorted first) get a whole line each, so their reason is never cut
+    // off by the table's columns; the table takes the rest.
+    let unread = rows.iter().take_while(|r| r.note.starts_with("UNREAD")).count();
+    // Room for the table's header and a row, when there are readable rows to show.
+    let reserve = if unread < rows.len() { 2 } else { 0 };
+    let shown = unread.min(usize::from(area.height.saturating_sub(reserve)));
+    if shown > 0 {
+        let lines: Vec<Line<'static>> = rows[..shown]
+            .iter()
+            .map(|r| Line::styled(format!("{}  {}", r.name, r.note), theme.warn_text()))
+            .collect();
+        let [top, rest] =
+            Layout::vertical([Constraint::Length(shown as u16), Constraint::Min(0)]).areas(area);
+        Paragraph::new(lines).render(top, buf);
+        if shown < rows.len() {
+            render_table(&rows[shown..], theme, rest, buf);
+        }
+        return;
+    }
+    render_table(rows, theme, area, buf);
+}
+
+fn render_table(rows: &[SourceRow], theme: Theme, area: Rect, buf: &mut Buffer) {
     let fit = usize::from(area.height.saturating_sub(1));
     let more = rows.len().saturating_sub(fit);
     let table_rows = rows.iter().take(fit).enumerate().map(|(i, r)| {

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use chrono::{NaiveDate, TimeZone};
 use proptest::prelude::*;
 
-use super::super::{Case, Evidence, PathDoc, Stats, UnmatchedDoc};
+use super::super::{Case, Evidence, PathDoc, Stats, UnmatchedDoc, UnreadDoc};
 use super::*;
 use crate::report::{RedactionCounts, RedactionRecord, SecretKind};
 
@@ -153,28 +153,57 @@ fn every_secret_kind() -> RedactionCounts {
     RedactionCounts(SecretKind::ALL.into_iter().zip(1..).collect::<BTreeMap<_, _>>())
 }
 
+fn coverage(text: &str, unread: bool) -> CoverageDoc {
+    CoverageDoc {
+        complete: !unread,
+        sources_read: vec!["/logs/access.log".into(), text.into()],
+        sources_unread: if unread {
+            vec![
+                UnreadDoc {
+                    path: "/logs/*.json".into(),
+                    reason: "no file matches this pattern".into(),
+                },
+                UnreadDoc { path: text.into(), reason: text.into() },
+            ]
+        } else {
+            Vec::new()
+        },
+        from: unread.then(|| "2026-11-01T00:00:00Z".into()),
+        to: unread.then(|| "2026-11-02T00:00:00.5Z".into()),
+    }
+}
+
 fn document() -> Analysis {
     let text = tricky();
     Analysis {
         schema: super::super::SCHEMA,
         case: Case { name: text.clone() },
         generated_at: "2026-11-27T13:55:00.123Z".into(),
-        as_of: "2026-11-27T00:00:52Z".into(),
+        as_of: Some("2026-11-27T00:00:52Z".into()),
+        coverage: coverage(&text, true),
+        duplicates: vec![DuplicateDoc {
+            service: text.clone(),
+            sources: vec!["a.log".into(), text.clone()],
+            shared_percent: 100,
+            message: text.clone(),
+        }],
         sources: vec![source(false, Vec::new()), source(true, vec![text.clone(), "2".into()])],
         services: vec![
             Service {
                 name: text.clone(),
-                addresses: vec!["10.0.0.1:443".into(), text],
+                addresses: vec!["10.0.0.1:443".into(), text.clone()],
                 state: "open",
                 windows: vec![window(true, true), window(false, false)],
                 forwarded_unknown_requests: 3,
+                coverage: coverage(&text, false),
             },
             Service {
                 name: "idle".into(),
                 addresses: Vec::new(),
-                state: "never_exposed",
+                state: "unknown",
                 windows: Vec::new(),
                 forwarded_unknown_requests: 0,
+                coverage: coverage(&text, true),
             },
         ],
         actors: actors(),
@@ -197,6 +226,15 @@ fn empty_lists_and_no_counts_match_serde_json() {
     doc.services.clear();
     doc.actors.clear();
     doc.gaps.clear();
+    doc.duplicates.clear();
+    doc.as_of = None;
+    doc.coverage = CoverageDoc {
+        complete: true,
+        sources_read: Vec::new(),
+        sources_unread: Vec::new(),
+        from: None,
+        to: None,
+    };
     doc.redaction = RedactionRecord { enabled: false, counts: RedactionCounts::default() };
     assert_eq!(written(&doc), serde_bytes(&doc));
 }
