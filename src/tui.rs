@@ -10,6 +10,7 @@ pub mod case_link;
 pub mod casework;
 pub mod event_loop;
 pub mod feed;
+pub mod filter;
 pub mod format;
 pub mod keymap;
 pub mod panes;
@@ -48,6 +49,9 @@ pub struct TuiOptions {
     pub operator: Option<String>,
     /// Where `E` writes reports when no case is open.
     pub export_dir: std::path::PathBuf,
+    /// The config file the session runs from, when it holds the whole session's setup (no
+    /// quick flags added); shown in the `leakline case init` command without a case.
+    pub config_path: Option<std::path::PathBuf>,
 }
 
 impl std::fmt::Debug for TuiOptions {
@@ -78,6 +82,7 @@ impl TuiOptions {
             case: None,
             operator: crate::case::resolve_operator(None),
             export_dir: std::path::PathBuf::from("."),
+            config_path: None,
         }
     }
 

@@ -819,6 +819,7 @@ mod session {
             case: None,
             operator: None,
             export_dir: dir.path().to_path_buf(),
+            config_path: None,
         };
         let (keys_tx, keys_rx) = futures::channel::mpsc::unbounded::<std::io::Result<TermEvent>>();
         let feeds = Feeds::of(&dashboard);

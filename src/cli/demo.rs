@@ -106,6 +106,7 @@ fn play(
         case: None,
         operator: None,
         export_dir: std::env::current_dir().unwrap_or_else(|_| ".".into()),
+        config_path: None,
     };
     let session_options = SessionOptions {
         clock,

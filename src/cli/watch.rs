@@ -150,6 +150,16 @@ async fn dashboard(
     tui.operator = leakline::case::resolve_operator(args.operator.as_deref());
     tui.export_dir = std::env::current_dir().context("cannot read the working directory")?;
     tui.case = case;
+    // The case init command names the config file only when it alone is the session's setup.
+    let quick = !(args.access.is_empty()
+        && args.scan.is_empty()
+        && args.internal.is_empty()
+        && args.trusted_proxy.is_empty())
+        || args.format.is_some()
+        || args.tz.is_some();
+    if !quick {
+        tui.config_path.clone_from(&args.config);
+    }
     let session = session::start(config, options);
     tui::run(session, tui).await?;
     Ok(ExitCode::SUCCESS)

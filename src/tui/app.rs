@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use crossterm::event::{KeyCode, KeyEvent};
 
 use super::casework::{CaseView, Forms, event_forms};
-use super::feed::{Feed, Filter};
+use super::feed::{Feed, Filter, Labels};
 use super::keymap::{self, Action, Scope, View};
 use super::theme::Theme;
 use crate::follow::LiveItem;
@@ -198,6 +198,9 @@ pub struct App {
     pub case: Option<CaseView>,
     /// Who journaled actions are recorded as; asked for when unknown.
     pub operator: Option<String>,
+    /// The config file this session runs from (`None`: quick flags or the demo), for the
+    /// `leakline case init` command shown without a case.
+    pub config_path: Option<std::path::PathBuf>,
     /// An action waiting for the operator prompt.
     pub pending: Option<Action>,
     /// The snapshot as received and redacted; `snapshot` is one of them (see `reveal`).
@@ -250,6 +253,7 @@ impl App {
             playbook_doc: None,
             case: None,
             operator: None,
+            config_path: None,
             pending: None,
             forms,
             reveal: false,
@@ -260,6 +264,7 @@ impl App {
             lagged: 0,
             dirty: true,
         };
+        app.feed.set_labels(Labels::of(&app.snapshot));
         app.reorder_actors();
         app
     }
@@ -269,6 +274,7 @@ impl App {
         self.forms = Forms::of(&self.redactor, snapshot);
         self.snapshot =
             Arc::clone(if self.reveal { &self.forms.raw } else { &self.forms.redacted });
+        self.feed.set_labels(Labels::of(&self.snapshot));
         self.reorder_actors();
         self.reverify();
         self.dirty = true;
@@ -366,7 +372,7 @@ impl App {
             }
             if prompt.kind == PromptKind::Filter {
                 let f = Filter::parse(&prompt.text);
-                self.feed.set_filter(f);
+                self.apply_filter(f);
                 self.events.selected = None;
             }
         }
@@ -449,7 +455,7 @@ impl App {
                     p.text.pop();
                     if p.kind == PromptKind::Filter {
                         let f = Filter::parse(&p.text);
-                        self.feed.set_filter(f);
+                        self.apply_filter(f);
                     }
                 }
             }
@@ -457,14 +463,23 @@ impl App {
         None
     }
 
+    /// Apply a filter typed in the prompt; a filter with a bad term keeps the previous one
+    /// and says why in the prompt line.
+    pub(crate) fn apply_filter(&mut self, filter: Filter) {
+        match filter.error() {
+            Some(e) => self.message = Some(e.to_owned()),
+            None => self.feed.set_filter(filter),
+        }
+    }
+
     /// A journaling key of the Playbook view: explain (no case), ask for the operator, or
     /// open its prompt or confirmation. Nothing is written before Enter confirms it.
     fn step_action(&mut self, action: Action) {
         if self.case.is_none() {
-            self.message = Some(
-                "preview only: open a case to record steps (leakline case init, then watch --case DIR)"
-                    .to_owned(),
-            );
+            self.message = Some(format!(
+                "preview only: open a case to record steps ({}, then leakline watch --case DIR)",
+                super::panes::next_step::case_init_command(self).0
+            ));
             return;
         }
         if self.need_operator(action) {

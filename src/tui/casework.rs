@@ -222,7 +222,14 @@ impl App {
         }
         match prompt.kind {
             PromptKind::Filter => {
-                self.feed.set_filter(Filter::parse(&prompt.text));
+                let filter = Filter::parse(&prompt.text);
+                if let Some(e) = filter.error() {
+                    // A bad term keeps the prompt open with the reason beside it.
+                    self.message = Some(e.to_owned());
+                    self.prompt = Some(prompt);
+                } else {
+                    self.feed.set_filter(filter);
+                }
                 None
             }
             PromptKind::SkipReason => {

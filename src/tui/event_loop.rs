@@ -39,6 +39,7 @@ pub fn new_app(snapshots: &watch::Receiver<Arc<Snapshot>>, options: &TuiOptions)
         app.playbook_doc = Some(Arc::new(case.playbook.clone()));
     }
     app.operator.clone_from(&options.operator);
+    app.config_path.clone_from(&options.config_path);
     app.now = (options.clock)();
     app
 }

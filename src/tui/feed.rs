@@ -4,10 +4,14 @@
 //! The ring is bounded so a flood of requests costs constant memory; the filtered index is kept
 //! incrementally so a frame never scans the whole ring.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
+use std::net::IpAddr;
 use std::sync::Arc;
 
-use crate::model::Event;
+pub use super::filter::Filter;
+use super::filter::Subject;
+use crate::model::snapshot::ActorClass;
+use crate::model::{Event, Snapshot, SourceId};
 
 /// Default ring capacity (rows).
 pub const DEFAULT_CAPACITY: usize = 10_000;
@@ -24,94 +28,60 @@ pub struct FeedRow {
     pub external: bool,
 }
 
-/// One term of a filter. All terms must match (AND).
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Term {
-    /// `2xx`: statuses `200..=299`.
-    StatusClass(u16),
-    /// `404`.
-    Status(u16),
-    /// Case-insensitive substring of client, path or user agent (scans: target, tool, state,
-    /// details). Stored lower-case.
-    Text(String),
+/// What the feed knows about rows beyond the event itself, from the latest snapshot: the
+/// service of each source and the class of each actor. Rebuilt per snapshot (never per line).
+#[derive(Debug, Clone, Default)]
+pub struct Labels {
+    services: HashMap<SourceId, Arc<str>>,
+    /// Source paths, for `file:line` in the event detail.
+    paths: HashMap<SourceId, Arc<str>>,
+    classes: HashMap<IpAddr, ActorClass>,
 }
 
-/// A parsed `/` filter. The empty filter matches everything.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Filter {
-    source: String,
-    terms: Vec<Term>,
-}
-
-impl Filter {
-    /// Parse whitespace-separated terms: `2xx`-style classes, three-digit statuses, or text.
+impl Labels {
     #[must_use]
-    pub fn parse(text: &str) -> Filter {
-        let terms = text
-            .split_whitespace()
-            .map(|t| {
-                let b = t.as_bytes();
-                if b.len() == 3
-                    && (b'1'..=b'5').contains(&b[0])
-                    && b[1..].eq_ignore_ascii_case(b"xx")
-                {
-                    Term::StatusClass(u16::from(b[0] - b'0'))
-                } else if b.len() == 3 && b.iter().all(u8::is_ascii_digit) {
-                    Term::Status(t.parse().unwrap_or(0))
-                } else {
-                    Term::Text(t.to_lowercase())
-                }
-            })
-            .collect();
-        Filter { source: text.trim().to_owned(), terms }
-    }
-
-    /// The text the filter was parsed from.
-    #[must_use]
-    pub fn text(&self) -> &str {
-        &self.source
-    }
-
-    #[must_use]
-    pub fn is_empty(&self) -> bool {
-        self.terms.is_empty()
-    }
-
-    #[must_use]
-    pub fn matches(&self, event: &Event) -> bool {
-        self.terms.iter().all(|t| term_matches(t, event))
-    }
-}
-
-fn contains_ci(hay: &str, needle_lower: &str) -> bool {
-    if hay.is_ascii() && needle_lower.is_ascii() {
-        let h = hay.as_bytes();
-        let n = needle_lower.as_bytes();
-        if n.is_empty() {
-            return true;
+    pub fn of(snapshot: &Snapshot) -> Labels {
+        Labels {
+            services: snapshot
+                .sources
+                .iter()
+                .map(|s| (s.id, Arc::from(s.service.as_str())))
+                .collect(),
+            paths: snapshot.sources.iter().map(|s| (s.id, Arc::from(s.path.as_str()))).collect(),
+            classes: snapshot.actors.iter().map(|a| (a.client, a.class)).collect(),
         }
-        return h.windows(n.len()).any(|w| w.eq_ignore_ascii_case(n));
     }
-    hay.to_lowercase().contains(needle_lower)
+
+    /// The service of the event's source (empty when unknown).
+    #[must_use]
+    pub fn service(&self, event: &Event) -> &str {
+        self.services.get(&source_of(event)).map_or("", |s| s)
+    }
+
+    /// The path of the event's source, if the snapshot lists it.
+    #[must_use]
+    pub fn path(&self, event: &Event) -> Option<&str> {
+        self.paths.get(&source_of(event)).map(|s| &**s)
+    }
+
+    /// The client's actor class (requests from a known actor only).
+    #[must_use]
+    pub fn class(&self, event: &Event) -> Option<ActorClass> {
+        match event {
+            Event::Request(r) => r.client.and_then(|c| self.classes.get(&c).copied()),
+            Event::Scan(_) => None,
+        }
+    }
+
+    fn subject<'a>(&'a self, event: &'a Event) -> Subject<'a> {
+        Subject { event, service: self.service(event), class: self.class(event) }
+    }
 }
 
-fn term_matches(term: &Term, event: &Event) -> bool {
-    match (term, event) {
-        (Term::StatusClass(c), Event::Request(r)) => r.status / 100 == *c,
-        (Term::Status(s), Event::Request(r)) => r.status == *s,
-        (Term::StatusClass(_) | Term::Status(_), Event::Scan(_)) => false,
-        (Term::Text(t), Event::Request(r)) => {
-            let client = r.client.or(r.peer).map(|ip| ip.to_string()).unwrap_or_default();
-            contains_ci(&client, t) || contains_ci(r.path(), t) || contains_ci(&r.user_agent, t)
-        }
-        (Term::Text(t), Event::Scan(s)) => {
-            let addr = s.address.map(|ip| ip.to_string()).unwrap_or_default();
-            contains_ci(&addr, t)
-                || contains_ci(&s.hostname, t)
-                || contains_ci(s.tool.as_str(), t)
-                || contains_ci(s.state.label(s.scanner_state), t)
-                || contains_ci(&s.details, t)
-        }
+fn source_of(event: &Event) -> SourceId {
+    match event {
+        Event::Request(r) => r.source,
+        Event::Scan(s) => s.source,
     }
 }
 
@@ -122,6 +92,7 @@ pub struct Feed {
     capacity: usize,
     next_seq: u64,
     filter: Filter,
+    labels: Labels,
     /// `seq`s of rows passing `filter`, ascending; trimmed with the ring.
     visible: VecDeque<u64>,
 }
@@ -142,6 +113,7 @@ impl Feed {
             capacity,
             next_seq: 0,
             filter: Filter::default(),
+            labels: Labels::default(),
             visible: VecDeque::new(),
         }
     }
@@ -172,7 +144,7 @@ impl Feed {
                 }
             }
         }
-        if self.filter.matches(&event) {
+        if self.filter.matches(&self.labels.subject(&event)) {
             self.visible.push_back(seq);
         }
         self.rows.push_back(FeedRow { seq, event, other, external });
@@ -182,8 +154,30 @@ impl Feed {
     /// Replace the filter and rebuild the visible index.
     pub fn set_filter(&mut self, filter: Filter) {
         self.filter = filter;
-        self.visible =
-            self.rows.iter().filter(|r| self.filter.matches(&r.event)).map(|r| r.seq).collect();
+        self.refilter();
+    }
+
+    fn refilter(&mut self) {
+        let (filter, labels) = (&self.filter, &self.labels);
+        self.visible = self
+            .rows
+            .iter()
+            .filter(|r| filter.matches(&labels.subject(&r.event)))
+            .map(|r| r.seq)
+            .collect();
+    }
+
+    /// New labels from a snapshot; rows are refiltered when the filter depends on them.
+    pub fn set_labels(&mut self, labels: Labels) {
+        self.labels = labels;
+        if !self.filter.is_empty() && self.filter.uses_labels() {
+            self.refilter();
+        }
+    }
+
+    #[must_use]
+    pub fn labels(&self) -> &Labels {
+        &self.labels
     }
 
     #[must_use]
@@ -258,19 +252,6 @@ mod tests {
             client: "203.0.113.7".parse().ok(),
             ..Request::default()
         }))
-    }
-
-    #[test]
-    fn filter_terms() {
-        let f = Filter::parse("2xx models");
-        assert!(f.matches(&req(200, "/v1/models", "curl")));
-        assert!(!f.matches(&req(404, "/v1/models", "curl")));
-        assert!(!f.matches(&req(200, "/v1/chat", "curl")));
-        assert!(Filter::parse("404").matches(&req(404, "/", "")));
-        assert!(Filter::parse("CURL").matches(&req(404, "/", "curl/8")));
-        assert!(Filter::parse("203.0.113").matches(&req(404, "/", "")));
-        assert!(Filter::parse("").matches(&req(500, "/", "")));
-        assert!(Filter::parse("6xx").matches(&req(500, "/6xx", "")));
     }
 
     #[test]

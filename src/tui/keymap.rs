@@ -197,6 +197,36 @@ pub const KEYMAP: &[Binding] = &[
     bind(Input, &[ctrl('c')], "Ctrl-C", Action::Quit, "quit"),
 ];
 
+/// Global actions the hint bar repeats after a view's own keys, in this order.
+const HINT_GLOBALS: &[Action] = &[
+    Action::Open,
+    Action::Back,
+    Action::NextView,
+    Action::Export,
+    Action::ToggleHelp,
+    Action::Quit,
+];
+
+/// The one-line key hint for `scope` (the bottom bar, as k9s and lazygit show): the scope's own
+/// rows, then the common global ones, as `(keys, what)` from the keymap. `Enter`/`Esc` only
+/// where the view has something to open or close.
+#[must_use]
+pub fn hints(scope: Scope) -> Vec<(&'static str, &'static str)> {
+    let own = KEYMAP.iter().filter(|b| b.scope == scope).map(|b| (b.label, b.help));
+    let Scope::View(view) = scope else {
+        return own.collect();
+    };
+    let opens = matches!(view, View::Actors | View::Events | View::Playbook);
+    let globals = HINT_GLOBALS
+        .iter()
+        .filter(|a| opens || !matches!(a, Action::Open | Action::Back))
+        .filter_map(|a| KEYMAP.iter().find(|b| b.scope == Scope::Global && b.action == *a))
+        // A view row shadowing the same key takes precedence (its meaning is what applies).
+        .filter(|b| b.keys.iter().all(|k| lookup(scope, *k) == Some(b.action)))
+        .map(|b| (b.label, b.help));
+    own.chain(globals).collect()
+}
+
 /// Normalize a crossterm key event to a [`Key`]; `None` for releases and repeats-as-release
 /// (kitty protocol) so one press is one action.
 #[must_use]
@@ -234,6 +264,23 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    #[test]
+    fn hints_come_from_the_keymap() {
+        let ev = hints(Scope::View(View::Events));
+        assert_eq!(ev.first(), Some(&("/", "filter events")));
+        assert!(ev.contains(&("Enter", "details")));
+        assert!(ev.contains(&("q Ctrl-C", "quit")));
+        let ov = hints(Scope::View(View::Overview));
+        assert!(!ov.iter().any(|(k, _)| *k == "Enter"), "the overview opens nothing");
+        assert!(ov.contains(&("?", "this help")));
+        let input = hints(Scope::Input);
+        assert_eq!(input.first(), Some(&("Enter", "apply / confirm")));
+        // Every hint is a keymap row.
+        for (label, help) in ev.iter().chain(&ov).chain(&input) {
+            assert!(KEYMAP.iter().any(|b| b.label == *label && b.help == *help));
         }
     }
 

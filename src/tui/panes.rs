@@ -5,6 +5,7 @@ pub mod actors;
 pub mod casesteps;
 pub mod events;
 pub mod help;
+pub mod next_step;
 pub mod overview;
 pub mod playbook;
 pub mod timeline;

@@ -10,7 +10,7 @@ use ratatui::widgets::{Paragraph, Widget, Wrap};
 
 use super::app::{App, Mode, PromptKind};
 use super::format;
-use super::keymap::View;
+use super::keymap::{self, View};
 use super::panes;
 use super::sanitize;
 use crate::model::snapshot::ServiceState;
@@ -28,10 +28,11 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         too_small(area, buf);
         return;
     }
-    let [banner, tabs, body, status] = Layout::vertical([
+    let [banner, tabs, body, status, hints] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(1),
         Constraint::Min(1),
+        Constraint::Length(1),
         Constraint::Length(1),
     ])
     .areas(area);
@@ -45,6 +46,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         View::Playbook => panes::playbook::render(app, body, buf),
     }
     render_status(app, status, buf);
+    render_hints(app, hints, buf);
     if app.help {
         panes::help::render(app, body, buf);
     }
@@ -187,9 +189,32 @@ fn render_status(app: &App, area: Rect, buf: &mut Buffer) {
     render_status_line(app, area, buf);
 }
 
+/// The bottom bar: the keys of what is on screen, from the keymap (help overlay: how to close
+/// it; prompt: the input keys), cut at the last whole hint that fits.
+fn render_hints(app: &App, area: Rect, buf: &mut Buffer) {
+    let theme = app.theme;
+    let pairs = if app.help {
+        vec![("? Esc Enter", "close help"), ("q", "quit")]
+    } else {
+        keymap::hints(app.scope())
+    };
+    let width = usize::from(area.width);
+    let mut used = 0;
+    let mut spans = Vec::with_capacity(pairs.len() * 2);
+    for (keys, what) in pairs {
+        let w = keys.chars().count() + 1 + what.chars().count() + 2;
+        if used + w > width + 2 {
+            break;
+        }
+        used += w;
+        spans.push(Span::styled(keys, theme.key()));
+        spans.push(Span::styled(format!(" {what}  "), theme.dim()));
+    }
+    Paragraph::new(Line::from(spans)).render(area, buf);
+}
+
 fn render_status_line(app: &App, area: Rect, buf: &mut Buffer) {
     let theme = app.theme;
-    let hint = " ? keys  q quit ";
     let line = if let Some(p) = &app.prompt {
         let label = match p.kind {
             PromptKind::Filter => "filter (text, 2xx, 404): ",
@@ -216,12 +241,5 @@ fn render_status_line(app: &App, area: Rect, buf: &mut Buffer) {
     } else {
         Line::from(Span::styled(sanitize::clean(&app.title), theme.dim()))
     };
-    // The hint yields to a long caption or prompt: the story line matters more.
-    let used = line.width() as u16;
-    let hint = if used + hint.chars().count() as u16 <= area.width { hint } else { " ? " };
-    let hint_w = hint.chars().count() as u16;
-    let [left, right] =
-        Layout::horizontal([Constraint::Min(1), Constraint::Length(hint_w)]).areas(area);
-    Paragraph::new(line).render(left, buf);
-    Paragraph::new(Line::from(Span::styled(hint, theme.dim()))).render(right, buf);
+    Paragraph::new(line).render(area, buf);
 }

@@ -30,6 +30,7 @@ async fn snapshots_items_and_keys_flow_through_the_loop() {
         case: None,
         operator: None,
         export_dir: std::env::temp_dir(),
+        config_path: None,
     };
     let (keys_tx, keys_rx) = mpsc::unbounded::<std::io::Result<TermEvent>>();
     let mut terminal = Terminal::new(TestBackend::new(120, 40)).expect("backend");

@@ -9,7 +9,7 @@ use ratatui::widgets::{Cell, Paragraph, Row, Sparkline, Table, Widget};
 use super::{scroll_for, section};
 use crate::model::Event;
 use crate::model::snapshot::{ActorClass, ActorSummary};
-use crate::tui::app::App;
+use crate::tui::app::{ActorSort, App};
 use crate::tui::format;
 use crate::tui::sanitize::{clean, sanitize};
 
@@ -24,10 +24,11 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let class = st.class_filter.map_or("all", ActorClass::as_str);
     let service = st.service_filter.as_deref().map_or_else(|| "all".to_owned(), clean);
     let extra = format!(
-        "{} of {} · sort {} (o) · class {class} (f) · service {service} (v) · Enter details",
+        "{} of {} external clients · sort {}{} (o) · class {class} (f) · service {service} (v)",
         st.order.len(),
         app.snapshot.actors.len(),
         st.sort.label(),
+        sort_mark(st.sort),
     );
     section("Actors", &extra, app.theme, title, buf);
     render_table(app, table, buf);
@@ -72,35 +73,70 @@ fn render_table(app: &App, area: Rect, buf: &mut Buffer) {
     });
     let (header, widths): (Vec<&str>, Vec<Constraint>) = if wide {
         (
-            vec!["client", "class", "first seen", "last seen", "req", "ok", "bytes", "services"],
+            vec![
+                "client",
+                "class",
+                "first seen",
+                "last seen",
+                "requests",
+                "ok <400",
+                "bytes sent",
+                "services",
+            ],
             vec![
                 Constraint::Length(24),
                 Constraint::Length(22),
                 Constraint::Length(14),
                 Constraint::Length(14),
+                Constraint::Length(9),
                 Constraint::Length(7),
-                Constraint::Length(7),
-                Constraint::Length(10),
+                Constraint::Length(11),
                 Constraint::Min(0),
             ],
         )
     } else {
         (
-            vec!["client", "class", "first", "last", "req", "bytes"],
+            vec!["client", "class", "first", "last", "requests", "bytes sent"],
             vec![
                 Constraint::Length(20),
-                Constraint::Length(20),
+                Constraint::Length(18),
                 Constraint::Length(8),
                 Constraint::Length(8),
-                Constraint::Length(7),
-                Constraint::Min(9),
+                Constraint::Length(9),
+                Constraint::Min(10),
             ],
         )
     };
+    // The sort column carries its direction (▼ most first, ▲ earliest / grouped first).
+    let sorted = match st.sort {
+        ActorSort::Bytes => header.len() - if wide { 2 } else { 1 },
+        ActorSort::Requests => 4,
+        ActorSort::FirstSeen => 2,
+        ActorSort::Class => 1,
+    };
+    let header: Vec<Cell> = header
+        .into_iter()
+        .enumerate()
+        .map(|(i, h)| {
+            if i == sorted {
+                Cell::from(format!("{h}{}", sort_mark(st.sort))).style(theme.header())
+            } else {
+                Cell::from(h)
+            }
+        })
+        .collect();
     Table::new(rows, widths)
         .header(Row::new(header).style(theme.dim()))
         .column_spacing(1)
         .render(area, buf);
+}
+
+/// `▼` for the descending sorts (bytes, requests), `▲` for first seen and class.
+fn sort_mark(sort: ActorSort) -> &'static str {
+    match sort {
+        ActorSort::Bytes | ActorSort::Requests => "▼",
+        ActorSort::FirstSeen | ActorSort::Class => "▲",
+    }
 }
 
 fn render_detail(app: &App, actor: &ActorSummary, area: Rect, buf: &mut Buffer) {
@@ -136,7 +172,7 @@ fn render_detail(app: &App, actor: &ActorSummary, area: Rect, buf: &mut Buffer) 
         Line::from(vec![
             Span::styled("sent  ", theme.dim()),
             Span::raw(format!(
-                "{} in {} requests ({} ok)",
+                "{} in {} requests ({} answered with status < 400)",
                 format::bytes(actor.bytes),
                 format::count(actor.requests),
                 format::count(actor.successes)

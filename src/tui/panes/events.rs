@@ -24,7 +24,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let filt = if filter.is_empty() {
         "no filter (/)".to_owned()
     } else {
-        format!("filter “{}” (Esc clears)", sanitize(filter.text(), 30))
+        format!("filter: {} (Esc clears)", sanitize(filter.text(), 40))
     };
     let extra = format!(
         "{} of {} · {state} · {filt}{}",
@@ -43,10 +43,48 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
             return;
         }
     }
-    render_list(app, list, buf);
+    let [header, list] = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(list);
+    let cols = Columns::for_width(usize::from(area.width));
+    Paragraph::new(cols.header(app.theme)).render(header, buf);
+    render_list(app, cols, list, buf);
 }
 
-fn render_list(app: &App, area: Rect, buf: &mut Buffer) {
+/// Column widths of the list, from the terminal width: the path gets what the fixed columns
+/// leave (up to 40), the service up to 14, the user agent the rest.
+#[derive(Debug, Clone, Copy)]
+struct Columns {
+    service: usize,
+    path: usize,
+}
+
+impl Columns {
+    fn for_width(width: usize) -> Columns {
+        // time 9, client 17, status 4, method 7, bytes 11 = 48 fixed.
+        let service = if width >= 100 { 14 } else { 10 };
+        let path = width.saturating_sub(48 + service + 1 + 12).clamp(12, 40);
+        Columns { service, path }
+    }
+
+    fn header(self, theme: Theme) -> Line<'static> {
+        let Columns { service, path } = self;
+        Line::styled(
+            format!(
+                "{:<8} {:<16} {:<service$} {:>3} {:<6} {:<path$} {:>9}  {}",
+                "time",
+                "client",
+                "service",
+                "st",
+                "method",
+                "path",
+                "bytes",
+                "user agent / scan details"
+            ),
+            theme.dim(),
+        )
+    }
+}
+
+fn render_list(app: &App, cols: Columns, area: Rect, buf: &mut Buffer) {
     let theme = app.theme;
     let tz = format::zone(&app.snapshot.timezone);
     let feed = &app.feed;
@@ -68,11 +106,11 @@ fn render_list(app: &App, area: Rect, buf: &mut Buffer) {
         _ => last,
     };
     let top = (bottom + 1).saturating_sub(height);
-    let width = usize::from(area.width);
     let lines: Vec<Line> = (top..=bottom)
         .filter_map(|i| feed.visible_row(i).map(|r| (i, r)))
         .map(|(i, r)| {
-            let line = row_line(r, theme, tz, width);
+            let service = feed.labels().service(&r.event);
+            let line = row_line(r, service, theme, tz, cols);
             if Some(i) == selected { line.style(theme.selected()) } else { line }
         })
         .collect();
@@ -86,10 +124,12 @@ fn status_style(status: u16, theme: Theme) -> Style {
     }
 }
 
-fn row_line(row: &FeedRow, theme: Theme, tz: Tz, width: usize) -> Line<'static> {
+fn row_line(row: &FeedRow, service: &str, theme: Theme, tz: Tz, cols: Columns) -> Line<'static> {
+    let service = if service.is_empty() { "-".into() } else { sanitize(service, cols.service) };
+    let service = Span::raw(format!("{service:<w$} ", w = cols.service));
     match &*row.event {
-        Event::Request(r) => request_line(r, theme, tz, width),
-        Event::Scan(s) => scan_line(s, theme, tz, width),
+        Event::Request(r) => request_line(r, service, theme, tz, cols),
+        Event::Scan(s) => scan_line(s, service, theme, tz),
     }
 }
 
@@ -97,13 +137,19 @@ fn client_of(r: &Request) -> String {
     r.client.or(r.peer).map_or_else(|| "?".to_owned(), |ip| ip.to_string())
 }
 
-/// `12:03:22 198.51.100.201   200 POST /v1/embeddings 512.0 KiB  python-requests/2.32`.
-fn request_line(r: &Request, theme: Theme, tz: Tz, width: usize) -> Line<'static> {
-    // The path gets what the fixed columns leave, up to 40; the user agent takes the rest.
-    let path_w = width.saturating_sub(60).clamp(16, 40);
+/// `12:03:22 198.51.100.201  model-gw   200 POST /v1/embeddings 512.0 KiB  python-requests/2.32`.
+fn request_line(
+    r: &Request,
+    service: Span<'static>,
+    theme: Theme,
+    tz: Tz,
+    cols: Columns,
+) -> Line<'static> {
+    let path_w = cols.path;
     Line::from(vec![
         Span::styled(format!("{} ", format::clock(r.time, tz)), theme.dim()),
         Span::raw(format!("{:<16} ", client_of(r))),
+        service,
         Span::styled(format!("{:>3} ", r.status), status_style(r.status, theme)),
         Span::raw(format!("{:<6} ", sanitize(&r.method, 6))),
         Span::raw(format!("{:<path_w$} ", sanitize(r.path(), path_w))),
@@ -122,7 +168,7 @@ fn target_of(s: &ScanObservation) -> String {
     }
 }
 
-fn scan_line(s: &ScanObservation, theme: Theme, tz: Tz, _width: usize) -> Line<'static> {
+fn scan_line(s: &ScanObservation, service: Span<'static>, theme: Theme, tz: Tz) -> Line<'static> {
     let style = if s.state.is_open() {
         theme.danger_text()
     } else if s.state.is_negative() {
@@ -132,7 +178,8 @@ fn scan_line(s: &ScanObservation, theme: Theme, tz: Tz, _width: usize) -> Line<'
     };
     Line::from(vec![
         Span::styled(format!("{} ", format::clock(s.time, tz)), theme.dim()),
-        Span::styled(format!("SCAN {:<7} ", s.tool.as_str()), theme.header()),
+        Span::styled(format!("SCAN {:<11} ", s.tool.as_str()), theme.header()),
+        service,
         Span::raw(format!("{} ", target_of(s))),
         Span::styled(format!("{} ", s.state.label(s.scanner_state).to_uppercase()), style),
         Span::styled(sanitize(&s.details, 60).into_owned(), theme.dim()),
@@ -186,7 +233,8 @@ fn render_detail(app: &App, row: &FeedRow, area: Rect, buf: &mut Buffer) {
                     if row.external { "external".to_owned() } else { "internal".to_owned() },
                     theme,
                 ),
-                field("evidence", format!("source #{} line {}", r.source.0, r.line), theme),
+                field("service", opt(app.feed.labels().service(&row.event)), theme),
+                field("evidence", evidence(app, &row.event, r.source.0, r.line, "line"), theme),
             ]);
         }
         Event::Scan(s) => {
@@ -201,9 +249,21 @@ fn render_detail(app: &App, row: &FeedRow, area: Rect, buf: &mut Buffer) {
                     if row.external { "external".to_owned() } else { "internal".to_owned() },
                     theme,
                 ),
-                field("evidence", format!("source #{} record {}", s.source.0, s.line), theme),
+                field("service", opt(app.feed.labels().service(&row.event)), theme),
+                field("evidence", evidence(app, &row.event, s.source.0, s.line, "record"), theme),
             ]);
         }
     }
     Paragraph::new(lines).render(area, buf);
+}
+
+/// `/var/log/nginx/access.log:1234`: the file and line the event was read from (a scan:
+/// `file.xml record 3`, records are not lines); the source number when the snapshot does not
+/// list the source.
+fn evidence(app: &App, event: &Event, source: u32, line: u64, unit: &str) -> String {
+    match (app.feed.labels().path(event), unit) {
+        (Some(path), "line") => format!("{}:{line}", clean(path)),
+        (Some(path), _) => format!("{} {unit} {line}", clean(path)),
+        (None, _) => format!("source #{source} (not listed in the snapshot) {unit} {line}"),
+    }
 }

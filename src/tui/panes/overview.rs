@@ -32,7 +32,8 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     // Priority when space is short: services (the answer), then a few actors, then sources.
     let sources_h = (sources.len().clamp(1, MAX_SOURCES) as u16 + 1).min(area.height / 4).max(2);
     let actors_min = 3u16.min(snap.actors.len() as u16 + 1).max(2);
-    let services_h = (lines.len() as u16)
+    // +1: the next-step line under the services.
+    let services_h = (lines.len() as u16 + 1)
         .clamp(3, area.height.saturating_sub(2 + sources_h + 1 + actors_min).max(3));
     let [services_title, services_area, actors_title, actors_area, sources_title, sources_area] =
         Layout::vertical([
@@ -45,13 +46,34 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         ])
         .areas(area);
     section("Services", "state, exposure windows, external traffic", theme, services_title, buf);
+    let [services_area, next_area] =
+        Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(services_area);
     let max_scroll = lines.len().saturating_sub(usize::from(services_area.height));
     let scroll = app.overview_scroll.min(max_scroll) as u16;
     Paragraph::new(lines).scroll((scroll, 0)).render(services_area, buf);
-    section("Top actors by bytes served", "(3: all actors)", theme, actors_title, buf);
+    Paragraph::new(super::next_step::line(app, usize::from(area.width))).render(next_area, buf);
+    let all = format!(
+        "clients ranked by bytes sent to them · all {} in Actors (key 3)",
+        snap.actors.len()
+    );
+    section("Top actors by bytes served", &all, theme, actors_title, buf);
     render_actors(snap, theme, tz, actors_area, buf);
     section("Sources", "", theme, sources_title, buf);
     render_sources(&sources, theme, sources_area, buf);
+}
+
+/// A source's lag (newest line read vs now) in its largest unit: `2s`, `4m`, `5h`, `270d`.
+fn lag_text(secs: f64) -> String {
+    if !secs.is_finite() || secs < 0.0 {
+        return "-".to_owned();
+    }
+    let s = secs.round() as u64;
+    match s {
+        0..60 => format!("{s}s"),
+        60..3600 => format!("{}m", s / 60),
+        3600..86_400 => format!("{}h", s / 3600),
+        _ => format!("{}d", s / 86_400),
+    }
 }
 
 fn state_word(state: ServiceState, theme: Theme) -> Span<'static> {
@@ -371,7 +393,7 @@ fn render_table(rows: &[SourceRow], theme: Theme, area: Rect, buf: &mut Buffer) 
         } else {
             r.name.clone()
         };
-        let lag = r.lag_secs.map_or_else(|| "-".to_owned(), |l| format!("{l:.0}s"));
+        let lag = r.lag_secs.map_or_else(|| "-".to_owned(), lag_text);
         Row::new(vec![
             Cell::from(name),
             Cell::from(r.format.clone()),
@@ -385,27 +407,39 @@ fn render_table(rows: &[SourceRow], theme: Theme, area: Rect, buf: &mut Buffer) 
         ])
         .style(if r.trouble() { theme.warn_text() } else { Style::new() })
     });
-    let header =
-        Row::new(["source", "format", "lines", "lines/s", "lag", "bad", "rot", "gaps", ""])
-            .style(theme.dim());
-    Table::new(
-        table_rows,
-        [
-            Constraint::Length(22),
-            Constraint::Length(15),
-            Constraint::Length(8),
-            Constraint::Length(7),
-            Constraint::Length(6),
-            Constraint::Length(5),
-            Constraint::Length(4),
-            Constraint::Length(5),
-            Constraint::Min(0),
-        ],
-    )
-    .header(header)
-    .render(area, buf);
+    // Below 100 columns the table narrows so the note column keeps room; every header fits
+    // its column (bad = malformed lines, rot = rotations, gaps = holes in the record).
+    let (header, widths) = if area.width >= 100 {
+        (
+            ["source", "format", "lines", "lines/s", "lag", "bad", "rot", "gaps", "note"],
+            [22, 15, 8, 7, 5, 5, 4, 5, 0],
+        )
+    } else {
+        (
+            ["source", "format", "lines", "l/s", "lag", "bad", "rot", "gaps", "note"],
+            [18, 11, 8, 4, 5, 4, 3, 4, 0],
+        )
+    };
+    let widths = widths.map(|w| if w == 0 { Constraint::Min(0) } else { Constraint::Length(w) });
+    Table::new(table_rows, widths).header(Row::new(header).style(theme.dim())).render(area, buf);
 }
 
 fn fit_name(name: &str, width: usize) -> String {
     crate::tui::sanitize::fit(name, width)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::lag_text;
+
+    #[test]
+    fn lag_has_a_unit() {
+        assert_eq!(lag_text(1.6), "2s");
+        assert_eq!(lag_text(59.0), "59s");
+        assert_eq!(lag_text(240.0), "4m");
+        assert_eq!(lag_text(3.0 * 3600.0 + 5.0), "3h");
+        assert_eq!(lag_text(233_935.0 * 100.0), "270d");
+        assert_eq!(lag_text(-1.0), "-");
+        assert_eq!(lag_text(f64::NAN), "-");
+    }
 }

@@ -46,19 +46,24 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
 
 fn key_lines(app: &App, first: &str) -> Vec<Line<'static>> {
     let theme = app.theme;
+    let (cmd, why) = super::next_step::case_init_command(app);
     let mut lines = vec![
         Line::from(first.to_owned()),
         Line::from(""),
-        Line::styled(
-            "Open a case to work a containment playbook here: leakline case …, then leakline watch --case DIR.",
-            theme.dim(),
-        ),
+        Line::styled("Open a case to work a containment playbook here:", theme.dim()),
+        Line::styled(format!("  {cmd}"), theme.header()),
+        Line::styled("  then: leakline watch --case DIR", theme.dim()),
+    ];
+    if let Some(why) = why {
+        lines.push(Line::styled(format!("  ({why})"), theme.warn_text()));
+    }
+    lines.extend([
         Line::styled(
             "Every action below is written to the case's tamper-evident journal.",
             theme.dim(),
         ),
         Line::from(""),
-    ];
+    ]);
     for b in KEYMAP.iter().filter(|b| b.scope == Scope::View(View::Playbook)) {
         lines.push(Line::from(vec![
             Span::styled(format!("  {:<8}", b.label), theme.key()),
