@@ -20,6 +20,7 @@ mod watch_cli;
 
 use std::sync::Arc;
 
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use leakline::follow::LiveItem;
 use leakline::model::Snapshot;
 use leakline::model::snapshot::{ActorClass, PathCount, ServiceState, UnreadSource};
@@ -372,6 +373,135 @@ fn demo_case_end_state_screens() {
             app.update(Action::ShowView(v));
             let name = format!("demo_end_{}_{w}x{h}", v.title().to_lowercase());
             insta::assert_snapshot!(name, draw(&app, w, h).backend());
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Issue 18: events filter language, next step without a case, lag units, key hints.
+
+#[test]
+fn events_filter_language_in_the_title_and_rows() {
+    for (w, h) in [(120, 40), (80, 24), (40, 10)] {
+        let mut app = app_with(fixture(), false);
+        feed_sample(&mut app);
+        app.update(Action::ShowView(View::Events));
+        app.update(Action::StartFilter);
+        for c in "service:model -class:scanner /^\\/v1/".chars() {
+            app.on_key(&KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE));
+        }
+        app.on_key(&KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
+        let terminal = draw(&app, w, h);
+        insta::assert_snapshot!(format!("events_filtered_{w}x{h}"), terminal.backend());
+        if w >= 80 {
+            let text = text_of(terminal.backend().buffer());
+            assert!(text.contains("filter: service:model -class:scanner /^\\/v1/"), "{text}");
+            assert!(text.contains("/v1/models") && text.contains("/v1/completions"), "{text}");
+            assert!(text.contains("model-gat"), "the service column:\n{text}");
+            assert!(!text.contains("/.git/config"), "the scanner's row is filtered out:\n{text}");
+            assert!(!text.contains("SCAN nmap"), "scans have no path:\n{text}");
+            assert!(text.contains("service"), "the header row:\n{text}");
+        }
+    }
+}
+
+#[test]
+fn an_invalid_regex_is_said_in_the_filter_line_and_keeps_the_prompt() {
+    let mut app = app_with(fixture(), false);
+    feed_sample(&mut app);
+    app.update(Action::ShowView(View::Events));
+    app.update(Action::StartFilter);
+    for c in "models /([/".chars() {
+        app.on_key(&KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE));
+    }
+    app.on_key(&KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
+    assert!(app.prompt.is_some(), "Enter on a bad filter keeps the prompt open");
+    let terminal = draw(&app, 80, 24);
+    insta::assert_snapshot!("events_bad_regex_80x24", terminal.backend());
+    let text = text_of(terminal.backend().buffer());
+    assert!(text.contains("invalid regex /([/"), "{text}");
+    // The input-scope hints are on the bottom line.
+    assert!(text.lines().last().is_some_and(|l| l.starts_with("Enter apply / confirm")), "{text}");
+}
+
+#[test]
+fn event_detail_names_the_file_and_line() {
+    let mut app = app_with(fixture(), false);
+    feed_sample(&mut app);
+    app.update(Action::ShowView(View::Events));
+    app.update(Action::Open);
+    let text = text_of(draw(&app, 120, 40).backend().buffer());
+    assert!(text.contains("evidence      /var/log/edge-a/access.log:7"), "{text}");
+    assert!(!text.contains("source #"), "{text}");
+    assert!(text.contains("service       model-gateway"), "{text}");
+}
+
+#[test]
+fn overview_and_playbook_give_the_case_init_command_with_the_config() {
+    let mut snap = fixture();
+    // A months-old source: the lag reads in days, with its unit.
+    snap.sources[0].lag_secs = Some(233_935.0 * 100.0);
+    for (w, h) in [(120, 40), (80, 24), (40, 10)] {
+        let mut app = app_with(snap.clone(), false);
+        app.config_path = Some("/etc/leakline/gateway.toml".into());
+        let terminal = draw(&app, w, h);
+        insta::assert_snapshot!(format!("overview_next_config_{w}x{h}"), terminal.backend());
+        if w >= 80 {
+            let text = text_of(terminal.backend().buffer());
+            assert!(
+                text.contains(
+                    "next: leakline case init DIR --config /etc/leakline/gateway.toml --playbook"
+                ) || text.contains("open a case: leakline case init DIR --config /etc/leakline/gateway.toml --playbook exposed-api-endpoint"),
+                "{text}"
+            );
+            assert!(text.contains("270d"), "{text}");
+        }
+    }
+    let mut app = app_with(fixture(), false);
+    app.config_path = Some("/etc/leakline/gateway.toml".into());
+    app.update(Action::ShowView(View::Playbook));
+    let text = text_of(draw(&app, 120, 40).backend().buffer());
+    assert!(
+        text.contains(
+            "leakline case init DIR --config /etc/leakline/gateway.toml --playbook exposed-api-endpoint"
+        ),
+        "{text}"
+    );
+    assert!(!text.contains("leakline case …"), "{text}");
+    // Without a config file the command says FILE and why.
+    app.config_path = None;
+    let text = text_of(draw(&app, 120, 40).backend().buffer());
+    assert!(text.contains("--config FILE") && text.contains("not started from one"), "{text}");
+}
+
+#[test]
+fn sort_column_is_marked_and_moves_with_the_sort() {
+    let mut app = app_with(fixture(), false);
+    app.update(Action::ShowView(View::Actors));
+    let text = text_of(draw(&app, 120, 40).backend().buffer());
+    assert!(text.contains("bytes sent▼") && text.contains("sort bytes▼"), "{text}");
+    app.update(Action::CycleSort);
+    let terminal = draw(&app, 80, 24);
+    insta::assert_snapshot!("actors_sorted_requests_80x24", terminal.backend());
+    let text = text_of(terminal.backend().buffer());
+    assert!(text.contains("requests▼") && !text.contains("bytes sent▼"), "{text}");
+    app.update(Action::CycleSort);
+    let text = text_of(draw(&app, 120, 40).backend().buffer());
+    assert!(text.contains("first seen▲"), "{text}");
+}
+
+#[test]
+fn key_hint_bar_follows_the_view_at_all_sizes() {
+    for (w, h) in [(120, 40), (80, 24), (40, 10)] {
+        let mut app = app_with(fixture(), false);
+        app.update(Action::ShowView(View::Playbook));
+        let terminal = draw(&app, w, h);
+        insta::assert_snapshot!(format!("hints_playbook_{w}x{h}"), terminal.backend());
+        if w >= 80 {
+            let text = text_of(terminal.backend().buffer());
+            let last = text.lines().last().unwrap_or_default().to_owned();
+            assert!(last.starts_with("s start step  d mark step done"), "{last}");
+            assert!(last.contains("? this help"), "{last}");
         }
     }
 }

@@ -198,15 +198,19 @@ fn render_hints(app: &App, area: Rect, buf: &mut Buffer) {
     } else {
         keymap::hints(app.scope())
     };
-    let width = usize::from(area.width);
-    let mut used = 0;
+    let cost = |(keys, what): &(&str, &str)| keys.chars().count() + what.chars().count() + 3;
+    // `?` (all the keys) always shows; the others fill the rest in keymap order.
+    let reserved: usize = pairs.iter().filter(|(k, _)| k.starts_with('?')).map(cost).sum();
+    let mut room = usize::from(area.width).saturating_sub(reserved) + 2;
     let mut spans = Vec::with_capacity(pairs.len() * 2);
-    for (keys, what) in pairs {
-        let w = keys.chars().count() + 1 + what.chars().count() + 2;
-        if used + w > width + 2 {
-            break;
+    for pair in &pairs {
+        let (keys, what) = *pair;
+        if !keys.starts_with('?') {
+            if cost(pair) > room {
+                continue;
+            }
+            room -= cost(pair);
         }
-        used += w;
         spans.push(Span::styled(keys, theme.key()));
         spans.push(Span::styled(format!(" {what}  "), theme.dim()));
     }
@@ -217,7 +221,7 @@ fn render_status_line(app: &App, area: Rect, buf: &mut Buffer) {
     let theme = app.theme;
     let line = if let Some(p) = &app.prompt {
         let label = match p.kind {
-            PromptKind::Filter => "filter (text, 2xx, 404): ",
+            PromptKind::Filter => "filter (text field:value -not /re/): ",
             PromptKind::SkipReason => "why skip this step? ",
             PromptKind::BlockReason => "blocked on what? ",
             PromptKind::Note => "note: ",

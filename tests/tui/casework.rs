@@ -447,7 +447,8 @@ fn secrets_are_redacted_on_screen_until_revealed() {
     let text = text_of(buf.backend().buffer());
     assert!(text.contains("s3cr3tvalue"), "{text}");
     assert!(text.contains("SECRETS REVEALED"), "{text}");
-    let last = buf.backend().buffer().area.height - 1;
+    // The status line: the row above the key-hint bar.
+    let last = buf.backend().buffer().area.height - 2;
     let flag_x =
         (0..120).find(|&x| buf.backend().buffer()[(x, last)].symbol() == "S").expect("flag");
     assert_eq!(buf.backend().buffer()[(flag_x, last)].style().bg, Some(Color::Red));
@@ -561,4 +562,36 @@ fn a_closed_case_refuses_dashboard_writes_and_says_so() {
     app.view = View::Playbook;
     let screen = text_of(draw(&app, 120, 40).backend().buffer());
     assert!(screen.contains("· closed ·"), "{screen}");
+}
+
+/// With a case, the Overview names the current step (the first not done or skipped), its SLA
+/// and the keys that act on it: confirm-exposure, started, overdue.
+#[test]
+fn overview_shows_the_next_playbook_step() {
+    let (_dir, case) = worked_case();
+    for (w, h) in [(120, 40), (80, 24), (40, 10)] {
+        let app = app_for(&case);
+        let terminal = draw(&app, w, h);
+        insta::assert_snapshot!(format!("case_overview_next_{w}x{h}"), stable(&app, &terminal));
+        let text = text_of(terminal.backend().buffer());
+        if w == 80 {
+            assert!(text.contains("next: step 1/10") && text.contains("OVERDUE"), "{text}");
+            assert!(text.contains("· 5, then d done"), "{text}");
+        }
+        if w == 120 {
+            assert!(text.contains("next: step 1/10"), "{text}");
+            assert!(text.contains("(confirm-exposure)") && text.contains("OVERDUE"), "{text}");
+            assert!(text.contains("key 5, then d done"), "{text}");
+        }
+    }
+    // Once it is done, the next one is block-ingress (pending, SLA near).
+    case.step(
+        "alice",
+        StepRequest { step: "confirm-exposure", action: StepAction::Done, note: None },
+    )
+    .expect("done");
+    let app = app_for(&case);
+    let text = text_of(draw(&app, 120, 40).backend().buffer());
+    assert!(text.contains("next: step 2/10") && text.contains("(block-ingress)"), "{text}");
+    assert!(text.contains("⚠ 3m 00s left") && text.contains("s start / d done"), "{text}");
 }

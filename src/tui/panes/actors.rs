@@ -24,7 +24,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let class = st.class_filter.map_or("all", ActorClass::as_str);
     let service = st.service_filter.as_deref().map_or_else(|| "all".to_owned(), clean);
     let extra = format!(
-        "{} of {} external clients · sort {}{} (o) · class {class} (f) · service {service} (v)",
+        "{} of {} external clients · sort {}{} · class {class} · service {service}",
         st.order.len(),
         app.snapshot.actors.len(),
         st.sort.label(),
@@ -84,8 +84,8 @@ fn render_table(app: &App, area: Rect, buf: &mut Buffer) {
                 "services",
             ],
             vec![
-                Constraint::Length(24),
                 Constraint::Length(22),
+                Constraint::Length(20),
                 Constraint::Length(14),
                 Constraint::Length(14),
                 Constraint::Length(9),

@@ -20,11 +20,12 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let [title, list] = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(area);
     let ev = &app.events;
     let filter = app.feed.filter();
-    let state = if ev.paused_at.is_some() { "PAUSED (p/G follow)" } else { "following (p pause)" };
+    // The keys (p, G, /, Esc) are on the hint bar; the title keeps room for the filter.
+    let state = if ev.paused_at.is_some() { "PAUSED" } else { "following" };
     let filt = if filter.is_empty() {
-        "no filter (/)".to_owned()
+        "no filter".to_owned()
     } else {
-        format!("filter: {} (Esc clears)", sanitize(filter.text(), 40))
+        format!("filter: {}", sanitize(filter.text(), 60))
     };
     let extra = format!(
         "{} of {} · {state} · {filt}{}",
@@ -50,7 +51,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
 }
 
 /// Column widths of the list, from the terminal width: the path gets what the fixed columns
-/// leave (up to 40), the service up to 14, the user agent the rest.
+/// leave after 24 for the user agent (12 to 40), the service 10 or 14, the user agent the rest.
 #[derive(Debug, Clone, Copy)]
 struct Columns {
     service: usize,
@@ -61,7 +62,9 @@ impl Columns {
     fn for_width(width: usize) -> Columns {
         // time 9, client 17, status 4, method 7, bytes 11 = 48 fixed.
         let service = if width >= 100 { 14 } else { 10 };
-        let path = width.saturating_sub(48 + service + 1 + 12).clamp(12, 40);
+        // Below 100 columns the path matters more than the user agent.
+        let ua = if width >= 100 { 24 } else { 4 };
+        let path = width.saturating_sub(48 + service + 1 + ua).clamp(12, 40);
         Columns { service, path }
     }
 

@@ -37,9 +37,7 @@ pub fn case_init_command(app: &App) -> (String, Option<&'static str>) {
         ),
         None => (
             format!("leakline case init DIR --config FILE --playbook {playbook}"),
-            Some(
-                "a case needs one config file holding this session's whole setup; this session has no such file",
-            ),
+            Some("FILE: write a config for this session; it was not started from one alone"),
         ),
     }
 }
@@ -51,10 +49,16 @@ pub fn line(app: &App, width: usize) -> Line<'static> {
     let mut spans = vec![Span::styled("  next: ", theme.key())];
     let Some(case) = &app.case else {
         let (cmd, why) = case_init_command(app);
-        spans.push(Span::raw("open a case: "));
+        if width >= 100 {
+            spans.push(Span::raw("open a case: "));
+        }
         spans.push(Span::styled(cmd, theme.header()));
-        if let Some(why) = why {
-            spans.push(Span::styled(format!(" ({why})"), theme.warn_text()));
+        // The reason when it fits; the Playbook view (key 5) always gives it.
+        let used: usize = spans.iter().map(Span::width).sum();
+        if let Some(why) = why.map(|w| format!(" ({w})")) {
+            if used + why.chars().count() <= width {
+                spans.push(Span::styled(why, theme.warn_text()));
+            }
         }
         return Line::from(spans);
     };
@@ -79,28 +83,35 @@ pub fn line(app: &App, width: usize) -> Line<'static> {
     };
     let status = case.state.step(&step.id);
     let state = status.map_or(StepState::Pending, |s| s.state);
-    let title_w = width.saturating_sub(60).clamp(12, 50);
-    spans.push(Span::raw(format!(
-        "step {}/{} {} ({}) ",
-        i + 1,
-        doc.steps.len(),
-        fit(&clean(&step.title), title_w),
-        clean(&step.id)
-    )));
     let (sla, sla_style) = status.map_or((String::new(), theme.dim()), |s| {
         super::casesteps::sla_label(app, case.state.sla(s, app.now))
     });
-    if sla.is_empty() {
-        spans.push(Span::styled("· no SLA ", theme.dim()));
-    } else {
-        spans.push(Span::styled(format!("· SLA {sla} "), sla_style));
-    }
-    let keys = match state {
-        StepState::Pending => "· key 5, then s start / d done",
-        StepState::InProgress => "· active · key 5, then d done",
-        StepState::Blocked => "· BLOCKED · key 5, then r reopen",
-        StepState::Done | StepState::Skipped => "",
+    let wide = width >= 100;
+    let sla = match (sla.is_empty(), wide) {
+        (true, _) => "· no SLA ".to_owned(),
+        (false, true) => format!("· SLA {sla} "),
+        (false, false) => format!("· {sla} "),
     };
+    let keys = match (state, wide) {
+        (StepState::Pending, true) => "· key 5, then s start / d done",
+        (StepState::InProgress, true) => "· active · key 5, then d done",
+        (StepState::Blocked, true) => "· BLOCKED · key 5, then r reopen",
+        (StepState::Pending, false) => "· 5, then s / d",
+        (StepState::InProgress, false) => "· 5, then d done",
+        (StepState::Blocked, false) => "· BLOCKED · 5, r",
+        (StepState::Done | StepState::Skipped, _) => "",
+    };
+    let head = format!("step {}/{} ", i + 1, doc.steps.len());
+    let id = format!("({}) ", clean(&step.id));
+    // The title takes what the rest leaves; the id goes first when even that is short.
+    let fixed = 8 + head.chars().count() + sla.chars().count() + keys.chars().count();
+    let title = clean(&step.title);
+    let (title_w, id) = match width.saturating_sub(fixed + id.chars().count()) {
+        w if w >= 12 => (w - 1, id),
+        _ => (width.saturating_sub(fixed + 1).max(8), String::new()),
+    };
+    spans.push(Span::raw(format!("{head}{} {id}", fit(&title, title_w))));
+    spans.push(Span::styled(sla, sla_style));
     spans.push(Span::styled(keys, theme.dim()));
     Line::from(spans)
 }

@@ -52,10 +52,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let scroll = app.overview_scroll.min(max_scroll) as u16;
     Paragraph::new(lines).scroll((scroll, 0)).render(services_area, buf);
     Paragraph::new(super::next_step::line(app, usize::from(area.width))).render(next_area, buf);
-    let all = format!(
-        "clients ranked by bytes sent to them · all {} in Actors (key 3)",
-        snap.actors.len()
-    );
+    let all = format!("of {} external clients · key 3 lists all", snap.actors.len());
     section("Top actors by bytes served", &all, theme, actors_title, buf);
     render_actors(snap, theme, tz, actors_area, buf);
     section("Sources", "", theme, sources_title, buf);
