@@ -161,6 +161,12 @@ fn watch_case_journals_from_the_dashboard_and_sees_other_writers() {
     );
     let tmux = Tmux::start("case", 120, 40, &shell);
     tmux.wait_for("the dashboard", Duration::from_secs(120), |s| s.contains("1 Overview"));
+    // The Overview names the case's next step (the first not done or skipped) and its keys.
+    tmux.wait_for("the next step on the overview", Duration::from_secs(30), |s| {
+        s.contains("next: step 1/")
+            && s.contains("(confirm-exposure)")
+            && s.contains("key 5, then s start / d done")
+    });
     tmux.keys("5");
     let records = |s: &str| -> Option<u64> {
         let before = s.split(" records").next()?;
@@ -222,4 +228,32 @@ fn watch_case_journals_from_the_dashboard_and_sees_other_writers() {
     assert_eq!(status.as_deref(), Some("0\n"), "exit status; screen:\n{}", tmux.capture());
     let verify = Command::new(bin).args(["case", "verify"]).arg(&case).output().expect("verify");
     assert!(verify.status.success(), "{}", String::from_utf8_lossy(&verify.stdout));
+}
+
+/// `leakline watch --config FILE` without a case: the Overview's next step is the exact
+/// `leakline case init` command with this session's config file, and the Playbook view
+/// says the same.
+#[test]
+fn watch_without_a_case_shows_the_case_init_command() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let status_file = dir.path().join("exit-status");
+    let bin = env!("CARGO_BIN_EXE_leakline");
+    let root = env!("CARGO_MANIFEST_DIR");
+    let shell = format!(
+        "cd '{root}' && '{bin}' watch --config assets/demo/leakline.toml; echo $? > '{}'",
+        status_file.display()
+    );
+    let tmux = Tmux::start("nocase", 120, 40, &shell);
+    let want =
+        "leakline case init DIR --config assets/demo/leakline.toml --playbook exposed-api-endpoint";
+    tmux.wait_for("the case init command on the overview", Duration::from_secs(120), |s| {
+        s.contains("1 Overview") && s.contains(&format!("next: open a case: {want}"))
+    });
+    tmux.keys("5");
+    tmux.wait_for("the same command in the playbook view", Duration::from_secs(30), |s| {
+        s.contains(want) && s.contains("then: leakline watch --case DIR")
+    });
+    tmux.keys("q");
+    let status = wait_for_file(&status_file, Duration::from_secs(30));
+    assert_eq!(status.as_deref(), Some("0\n"), "exit status; screen:\n{}", tmux.capture());
 }
