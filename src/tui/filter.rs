@@ -155,7 +155,7 @@ fn parse_term(word: &str) -> Result<Term, String> {
         }
     }
     if let Some(p) = status_pattern(body)
-        .filter(|p| p[1..].iter().all(|d| d.is_none()) || p.iter().all(Option::is_some))
+        .filter(|p| p[1..].iter().all(Option::is_none) || p.iter().all(Option::is_some))
     {
         return Ok(Term { negated, field: Some(Field::Status), pattern: Pattern::Status(p) });
     }

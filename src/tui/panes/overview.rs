@@ -414,7 +414,7 @@ fn render_table(rows: &[SourceRow], theme: Theme, area: Rect, buf: &mut Buffer) 
     } else {
         (
             ["source", "format", "lines", "l/s", "lag", "bad", "rot", "gaps", "note"],
-            [18, 11, 8, 4, 5, 4, 3, 4, 0],
+            [16, 15, 8, 4, 5, 4, 3, 4, 0],
         )
     };
     let widths = widths.map(|w| if w == 0 { Constraint::Min(0) } else { Constraint::Length(w) });
