@@ -254,6 +254,42 @@ mod tests {
         }))
     }
 
+    fn actor(client: &str, class: ActorClass) -> crate::model::snapshot::ActorSummary {
+        crate::model::snapshot::ActorSummary {
+            client: client.parse().unwrap_or(IpAddr::from([0, 0, 0, 0])),
+            class,
+            scanner: None,
+            first_seen: chrono::DateTime::UNIX_EPOCH,
+            last_seen: chrono::DateTime::UNIX_EPOCH,
+            requests: 1,
+            successes: 1,
+            bytes: 0,
+            services: Vec::new(),
+            top_paths: Vec::new(),
+            user_agents: Vec::new(),
+            statuses: std::collections::BTreeMap::new(),
+        }
+    }
+
+    #[test]
+    fn a_class_filter_follows_the_snapshots_labels() {
+        let mut feed = Feed::with_capacity(10);
+        feed.set_filter(Filter::parse("class:scanner"));
+        feed.push(req(404, "/.git/config", "Shodan"), true);
+        // The client is not an actor of any snapshot yet: no class, no match.
+        assert_eq!(feed.visible_len(), 0);
+        let snap = Snapshot {
+            actors: vec![actor("203.0.113.7", ActorClass::Scanner)],
+            ..Snapshot::default()
+        };
+        feed.set_labels(Labels::of(&snap));
+        assert_eq!(feed.visible_len(), 1, "refiltered when the labels changed");
+        let row = feed.visible_row(0).map(|r| Arc::clone(&r.event));
+        assert_eq!(row.and_then(|e| feed.labels().class(&e)), Some(ActorClass::Scanner));
+        feed.set_filter(Filter::parse("-class:scanner"));
+        assert_eq!(feed.visible_len(), 0);
+    }
+
     #[test]
     fn ring_is_bounded_and_index_follows() {
         let mut feed = Feed::with_capacity(3);
