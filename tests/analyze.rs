@@ -10,7 +10,7 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
-use leakline::config::{CaseConfig, ServiceConfig, Vantage};
+use leakline::config::{CaseConfig, SensitivePath, ServiceConfig, Vantage};
 use leakline::correlate::{Correlator, SourceInfo};
 use leakline::model::{
     Event, PortState, Request, ScanObservation, ScanTool, SourceId, SourceKind, Transport,
@@ -31,11 +31,21 @@ struct Fixture {
     as_of: String,
     #[serde(default)]
     addresses: BTreeMap<String, Vec<String>>,
+    /// Per service: its `sensitive` rules (`[{ path, label }]`).
+    #[serde(default)]
+    sensitive: BTreeMap<String, Vec<FixtureSensitive>>,
     #[serde(rename = "source")]
     sources: Vec<FixtureSource>,
     #[serde(rename = "event")]
     events: Vec<FixtureEvent>,
     expect: toml::Value,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FixtureSensitive {
+    path: String,
+    label: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -136,6 +146,9 @@ fn config(f: &Fixture) -> CaseConfig {
                 name: n.clone(),
                 addresses: f.addresses.get(n).cloned().unwrap_or_default(),
                 access: Vec::new(),
+                sensitive: f.sensitive.get(n).map_or_else(Vec::new, |rules| {
+                    rules.iter().map(|r| SensitivePath::new(&r.path, &r.label).unwrap()).collect()
+                }),
             })
             .collect(),
         scans: Vec::new(),
@@ -323,6 +336,8 @@ services = ["api"]
 as_of = "2026-11-03T13:00:00Z"
 [addresses]
 api = ["192.0.2.40:443"]
+[sensitive]
+api = [{ path = "/a", label = "a" }, { path = "/**", label = "everything" }]
 [[source]]
 kind = "access"
 service = "api"

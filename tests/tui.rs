@@ -261,7 +261,8 @@ fn hostile_fixture() -> Snapshot {
         HOSTILE_UA,
     ));
     snap.actors[0].user_agents = vec![(HOSTILE_UA.to_owned(), 3)];
-    snap.actors[0].top_paths = vec![PathCount { path: long_path, requests: 1 }];
+    snap.actors[0].top_paths =
+        vec![PathCount { path: long_path, requests: 1, successes: None, bytes: None }];
     snap.actors[0].scanner = Some("\u{1b}]0;pwned\u{7}".to_owned());
     snap.actors[0].class = ActorClass::Scanner;
     snap
