@@ -443,6 +443,66 @@ fn config_errors_name_file_line_and_exit_2() {
 }
 
 #[test]
+fn bad_sensitive_rules_are_config_errors_naming_file_line_and_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("leakline.toml");
+    let head = "name = \"x\"\n[[service]]\nname = \"api\"\naccess = []\n";
+    for (rule, line, words) in [
+        (
+            "{ path = \"/internal**\", label = \"internal\" }",
+            6,
+            &["`**` must be a whole segment", "/internal**"][..],
+        ),
+        (
+            "{ path = \"v1/models\", label = \"models\" }",
+            6,
+            &["must start with `/`", "service `api`"],
+        ),
+        ("{ path = \"/v1/[a-z]\", label = \"models\" }", 6, &["`[` is not supported"]),
+        ("{ path = \"/v1/models\", label = \"\" }", 6, &["sensitive `label`"]),
+        ("{ path = \"/v1/models\" }", 6, &["label"]),
+        ("{ path = \"/v1/models\", label = \"m\", tag = 1 }", 6, &["tag"]),
+    ] {
+        std::fs::write(&cfg, format!("{head}sensitive = [\n  {rule},\n]\n")).unwrap();
+        let out = leakline().args(["analyze", "--config"]).arg(&cfg).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{rule}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(&format!("leakline.toml:{line}:")), "{rule}: {err}");
+        for w in words {
+            assert!(err.contains(w), "{rule}: {err}");
+        }
+    }
+}
+
+#[test]
+fn analyze_json_lists_sensitive_paths_per_window() {
+    let config =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sensitive/leakline.toml");
+    let doc = analyze_json(&config);
+    let windows = doc["services"][0]["windows"].as_array().unwrap();
+    assert_eq!(windows.len(), 1);
+    let w = &windows[0];
+    // Eight external requests (the internal kube-probe is not counted).
+    assert_eq!(w["external_requests"], 8);
+    let expected = serde_json::json!([
+        { "label": "model list", "path": "/v1/models", "requests": 3, "successes": 2,
+          "bytes": 3122, "first_success": { "time": "2026-03-10T02:17:45Z",
+          "client": "162.142.125.221", "method": "GET", "path": "/v1/models", "status": 200 } },
+        { "label": "internal API", "path": "/internal/**", "requests": 2, "successes": 1,
+          "bytes": 734_123, "first_success": { "time": "2026-03-10T02:22:30Z",
+          "client": "198.51.100.201", "method": "GET",
+          "path": "/internal/benchmarks/2026-q1.csv", "status": 200 } },
+        { "label": "admin", "path": "/v1/*/admin", "requests": 1, "successes": 0, "bytes": 30,
+          "first_success": null },
+    ]);
+    assert_eq!(w["sensitive"], expected);
+    assert_eq!(
+        w["top_paths"][0],
+        serde_json::json!({ "path": "/v1/models", "requests": 3, "successes": 2, "bytes": 3122 })
+    );
+}
+
+#[test]
 fn missing_file_is_an_io_error_naming_it() {
     let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("nope.log");
