@@ -500,6 +500,20 @@ fn analyze_json_lists_sensitive_paths_per_window() {
         w["top_paths"][0],
         serde_json::json!({ "path": "/v1/models", "requests": 3, "successes": 2, "bytes": 3122 })
     );
+
+    let out = leakline().args(["analyze", "--format", "text", "--config"]).arg(&config).output();
+    let text = String::from_utf8(out.unwrap().stdout).unwrap();
+    assert!(
+        text.contains("SENSITIVE internal API (/internal/**): 2 requests (1 successful)"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "2026-03-10T02:22:30Z  198.51.100.201  GET /internal/benchmarks/2026-q1.csv  200"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("SENSITIVE admin (/v1/*/admin): 1 requests (0 successful), 30 B sent\n        first success        none\n"), "{text}");
 }
 
 #[test]

@@ -190,6 +190,26 @@ pub struct Window {
     pub sensitive: Vec<SensitiveCount>,
 }
 
+impl Window {
+    /// The label of the first `sensitive` rule of this window that `path` (without query)
+    /// matches, if any (the rules travel with the window as its `sensitive` entries).
+    #[must_use]
+    pub fn sensitive_label(&self, path: &str) -> Option<&str> {
+        self.sensitive
+            .iter()
+            .find(|s| {
+                crate::config::SensitivePath::new(&s.path, &s.label).is_ok_and(|r| r.matches(path))
+            })
+            .map(|s| s.label.as_str())
+    }
+
+    /// Whether the window has anything to show under "what was served".
+    #[must_use]
+    pub fn has_served(&self) -> bool {
+        !self.top_paths.is_empty() || !self.sensitive.is_empty()
+    }
+}
+
 /// A window's external requests to the paths of one `sensitive` rule.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SensitiveCount {
