@@ -7,6 +7,7 @@ pub mod events;
 pub mod help;
 pub mod overview;
 pub mod playbook;
+pub mod served;
 pub mod timeline;
 
 use ratatui::buffer::Buffer;
