@@ -277,7 +277,7 @@ fn min_path_first(firsts: &mut IdMap<u32, HitRef>, path: u32, hit: HitRef) {
         .entry(path)
         .and_modify(|h| {
             if hit.at < h.at {
-                *h = hit
+                *h = hit;
             }
         })
         .or_insert(hit);
