@@ -94,6 +94,7 @@ fn big_snapshot() -> Snapshot {
                         first_non_scanner_success: Some(hit(open + TimeDelta::minutes(1))),
                         evidence: EvidenceCount { positive: 1000, negative: 1 },
                         top_paths: Vec::new(),
+                        sensitive: Vec::new(),
                     }
                 })
                 .collect();
@@ -132,7 +133,12 @@ fn big_snapshot() -> Snapshot {
             successes: u64::from(5000 - i / 2),
             bytes: u64::from(10_000 - i) * 1000,
             services: vec!["service-0".to_owned()],
-            top_paths: vec![PathCount { path: "/v1/models".to_owned(), requests: 3 }],
+            top_paths: vec![PathCount {
+                path: "/v1/models".to_owned(),
+                requests: 3,
+                successes: None,
+                bytes: None,
+            }],
             user_agents: vec![("curl/8.5.0".to_owned(), 3)],
             statuses: BTreeMap::from([(200, 3)]),
         })

@@ -3,6 +3,7 @@
 
 pub mod file;
 pub mod resolve;
+pub mod sensitive;
 
 use std::path::PathBuf;
 
@@ -15,6 +16,7 @@ use crate::model::ClientFilter;
 pub use resolve::{
     ConfigError, DEFAULT_INTERNAL, QuickFlags, load, parse_net, parse_str, resolve_flags,
 };
+pub use sensitive::SensitivePath;
 
 /// A fully resolved, validated case configuration. Paths are absolute (relative ones were
 /// resolved against the config file's directory, or the working directory for CLI flags).
@@ -50,6 +52,8 @@ pub struct ServiceConfig {
     /// How scanners see the service: `ip:port` or `host:port` (as written in the config).
     pub addresses: Vec<String>,
     pub access: Vec<AccessSpec>,
+    /// Sensitive path rules (`sensitive = [{ path, label }]`), reported per window.
+    pub sensitive: Vec<SensitivePath>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -10,7 +10,7 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
-use leakline::config::{CaseConfig, ServiceConfig, Vantage};
+use leakline::config::{CaseConfig, SensitivePath, ServiceConfig, Vantage};
 use leakline::correlate::{Correlator, SourceInfo};
 use leakline::model::{
     Event, PortState, Request, ScanObservation, ScanTool, SourceId, SourceKind, Transport,
@@ -31,11 +31,21 @@ struct Fixture {
     as_of: String,
     #[serde(default)]
     addresses: BTreeMap<String, Vec<String>>,
+    /// Per service: its `sensitive` rules (`[{ path, label }]`).
+    #[serde(default)]
+    sensitive: BTreeMap<String, Vec<FixtureSensitive>>,
     #[serde(rename = "source")]
     sources: Vec<FixtureSource>,
     #[serde(rename = "event")]
     events: Vec<FixtureEvent>,
     expect: toml::Value,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FixtureSensitive {
+    path: String,
+    label: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -136,6 +146,9 @@ fn config(f: &Fixture) -> CaseConfig {
                 name: n.clone(),
                 addresses: f.addresses.get(n).cloned().unwrap_or_default(),
                 access: Vec::new(),
+                sensitive: f.sensitive.get(n).map_or_else(Vec::new, |rules| {
+                    rules.iter().map(|r| SensitivePath::new(&r.path, &r.label).unwrap()).collect()
+                }),
             })
             .collect(),
         scans: Vec::new(),
@@ -323,6 +336,8 @@ services = ["api"]
 as_of = "2026-11-03T13:00:00Z"
 [addresses]
 api = ["192.0.2.40:443"]
+[sensitive]
+api = [{ path = "/a", label = "a" }, { path = "/**", label = "everything" }]
 [[source]]
 kind = "access"
 service = "api"
@@ -425,6 +440,80 @@ fn config_errors_name_file_line_and_exit_2() {
 
     let out = leakline().args(["analyze"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn bad_sensitive_rules_are_config_errors_naming_file_line_and_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("leakline.toml");
+    let head = "name = \"x\"\n[[service]]\nname = \"api\"\naccess = []\n";
+    for (rule, line, words) in [
+        (
+            "{ path = \"/internal**\", label = \"internal\" }",
+            6,
+            &["`**` must be a whole segment", "/internal**"][..],
+        ),
+        (
+            "{ path = \"v1/models\", label = \"models\" }",
+            6,
+            &["must start with `/`", "service `api`"],
+        ),
+        ("{ path = \"/v1/[a-z]\", label = \"models\" }", 6, &["`[` is not supported"]),
+        ("{ path = \"/v1/models\", label = \"\" }", 6, &["sensitive `label`"]),
+        ("{ path = \"/v1/models\" }", 6, &["label"]),
+        ("{ path = \"/v1/models\", label = \"m\", tag = 1 }", 6, &["tag"]),
+    ] {
+        std::fs::write(&cfg, format!("{head}sensitive = [\n  {rule},\n]\n")).unwrap();
+        let out = leakline().args(["analyze", "--config"]).arg(&cfg).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{rule}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(&format!("leakline.toml:{line}:")), "{rule}: {err}");
+        for w in words {
+            assert!(err.contains(w), "{rule}: {err}");
+        }
+    }
+}
+
+#[test]
+fn analyze_json_lists_sensitive_paths_per_window() {
+    let config =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sensitive/leakline.toml");
+    let doc = analyze_json(&config);
+    let windows = doc["services"][0]["windows"].as_array().unwrap();
+    assert_eq!(windows.len(), 1);
+    let w = &windows[0];
+    // Eight external requests (the internal kube-probe is not counted).
+    assert_eq!(w["external_requests"], 8);
+    let expected = serde_json::json!([
+        { "label": "model list", "path": "/v1/models", "requests": 3, "successes": 2,
+          "bytes": 3122, "first_success": { "time": "2026-03-10T02:17:45Z",
+          "client": "162.142.125.221", "method": "GET", "path": "/v1/models", "status": 200 } },
+        { "label": "internal API", "path": "/internal/**", "requests": 2, "successes": 1,
+          "bytes": 734_123, "first_success": { "time": "2026-03-10T02:22:30Z",
+          "client": "198.51.100.201", "method": "GET",
+          "path": "/internal/benchmarks/2026-q1.csv", "status": 200 } },
+        { "label": "admin", "path": "/v1/*/admin", "requests": 1, "successes": 0, "bytes": 30,
+          "first_success": null },
+    ]);
+    assert_eq!(w["sensitive"], expected);
+    assert_eq!(
+        w["top_paths"][0],
+        serde_json::json!({ "path": "/v1/models", "requests": 3, "successes": 2, "bytes": 3122 })
+    );
+
+    let out = leakline().args(["analyze", "--format", "text", "--config"]).arg(&config).output();
+    let text = String::from_utf8(out.unwrap().stdout).unwrap();
+    assert!(
+        text.contains("SENSITIVE internal API (/internal/**): 2 requests (1 successful)"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "2026-03-10T02:22:30Z  198.51.100.201  GET /internal/benchmarks/2026-q1.csv  200"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("SENSITIVE admin (/v1/*/admin): 1 requests (0 successful), 30 B sent\n        first success        none\n"), "{text}");
 }
 
 #[test]

@@ -86,6 +86,7 @@ internal = ["10.0.0.0/8"]
 [[service]]
 name = "api"
 access = ["logs/a.log", "logs/b.log"]
+sensitive = [{ path = "/v1/models", label = "model list" }, { path = "/probe/**", label = "probes" }]
 
 [[service]]
 name = "edge"
@@ -348,6 +349,24 @@ fn parallel_batch_with_scans_equals_a_serial_run() {
     let per_window: u64 = api.windows.iter().map(|w| w.external_requests).sum();
     assert_eq!(api.external_requests, per_window);
     assert_eq!(api.first_external, api.windows[0].first_external);
+    // Sensitive paths are counted per window (the comparison below covers them exactly).
+    for w in &api.windows {
+        let labels: Vec<&str> = w.sensitive.iter().map(|s| s.label.as_str()).collect();
+        assert_eq!(labels, ["model list", "probes"]);
+        assert!(w.sensitive.iter().all(|s| s.requests > s.successes && s.successes > 0), "{w:?}");
+        assert!(
+            w.sensitive.iter().all(|s| s.first_success.as_ref().is_some_and(|h| h.status < 400))
+        );
+    }
+    let models: u64 = api.windows.iter().map(|w| w.sensitive[0].requests).sum();
+    let listed: u64 = api
+        .windows
+        .iter()
+        .flat_map(|w| &w.top_paths)
+        .filter(|p| p.path == "/v1/models")
+        .map(|p| p.requests)
+        .sum();
+    assert_eq!(models, listed, "the rule counts what the path tallies count");
     let expected = evidence(&snap);
     for (workers, chunk_bytes) in [(1, 1 << 22), (3, 4096), (2, 1 << 20)] {
         let c =

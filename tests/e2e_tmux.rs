@@ -99,6 +99,12 @@ fn demo_in_tmux_shows_exposure_help_and_quits_cleanly() {
         s.contains("EXPOSED") && s.contains("llm-gateway") && s.contains("162.142.125.221")
     });
     assert!(screen.contains("Top actors"), "{screen}");
+    // What was served: the top paths per window, the demo's sensitive model list highlighted.
+    tmux.wait_for("what was served and a sensitive path", Duration::from_secs(120), |s| {
+        s.contains("what was served")
+            && s.contains("/v1/chat/completions")
+            && s.contains("⚠ model list")
+    });
     tmux.keys("?");
     tmux.wait_for("the help overlay", Duration::from_secs(30), |s| {
         s.contains("Keys —") && s.contains("quit")

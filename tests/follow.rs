@@ -460,6 +460,7 @@ mod session {
                     format: None,
                     fields: None,
                 }],
+                sensitive: Vec::new(),
             }],
             scans: Vec::new(),
             scanners: Vec::new(),

@@ -262,7 +262,8 @@ fn hostile_fixture() -> Snapshot {
         HOSTILE_UA,
     ));
     snap.actors[0].user_agents = vec![(HOSTILE_UA.to_owned(), 3)];
-    snap.actors[0].top_paths = vec![PathCount { path: long_path, requests: 1 }];
+    snap.actors[0].top_paths =
+        vec![PathCount { path: long_path, requests: 1, successes: None, bytes: None }];
     snap.actors[0].scanner = Some("\u{1b}]0;pwned\u{7}".to_owned());
     snap.actors[0].class = ActorClass::Scanner;
     snap
@@ -504,4 +505,107 @@ fn key_hint_bar_follows_the_view_at_all_sizes() {
             assert!(last.contains("? this help"), "{last}");
         }
     }
+}
+
+/// The fixture's first window with two `sensitive` rules: one requested (`/v1/models`, with
+/// its first success) and one not (`/internal/**`); the top paths carry their successes and
+/// bytes.
+fn with_sensitive() -> Snapshot {
+    use leakline::model::snapshot::SensitiveCount;
+    let mut snap = fixture();
+    let w = &mut snap.services[0].windows[0];
+    w.top_paths = vec![
+        PathCount {
+            path: "/v1/chat/completions".to_owned(),
+            requests: 41,
+            successes: Some(33),
+            bytes: Some(20_500_000),
+        },
+        PathCount {
+            path: "/v1/models".to_owned(),
+            requests: 30,
+            successes: Some(28),
+            bytes: Some(61_440),
+        },
+        PathCount { path: "/.env".to_owned(), requests: 9, successes: Some(0), bytes: Some(1_377) },
+        PathCount { path: "/".to_owned(), requests: 6, successes: Some(0), bytes: Some(918) },
+    ];
+    w.sensitive = vec![
+        SensitiveCount {
+            label: "model list".to_owned(),
+            path: "/v1/models".to_owned(),
+            requests: 30,
+            successes: 28,
+            bytes: 61_440,
+            first_success: Some(hit(
+                "2026-11-03T11:42:41Z",
+                "162.142.125.221",
+                "GET",
+                "/v1/models",
+                200,
+                "Mozilla/5.0 (compatible; CensysInspect/1.1)",
+            )),
+        },
+        SensitiveCount {
+            label: "internal API".to_owned(),
+            path: "/internal/**".to_owned(),
+            requests: 0,
+            successes: 0,
+            bytes: 0,
+            first_success: None,
+        },
+    ];
+    snap
+}
+
+#[test]
+fn overview_shows_what_was_served_with_sensitive_paths() {
+    let mut app = app_with(with_sensitive(), false);
+    app.update(Action::ShowView(View::Overview));
+    let wide = draw(&app, 120, 40);
+    let text = text_of(wide.backend().buffer());
+    assert!(
+        text.contains("/v1/chat/completions                    41      33   19.6 MiB"),
+        "{text}"
+    );
+    assert!(text.contains("⚠ model list /v1/models  30 req 28 ok 60.0 KiB  first ok 11:42:41 162.142.125.221 GET /v1/models 200"), "{text}");
+    assert!(text.contains("⚠ internal API /internal/**  no requests"), "{text}");
+    // The sensitive row is highlighted (red), the others are not.
+    let buf = wide.backend().buffer();
+    let row = |needle: &str| {
+        (0..buf.area.height).find(|&y| {
+            let line: String =
+                (0..buf.area.width).map(|x| buf[(x, y)].symbol().to_string()).collect();
+            line.contains(needle)
+        })
+    };
+    let models = row("/v1/models                              30").expect("models row");
+    assert_eq!(buf[(6, models)].fg, Color::Red);
+    let chat = row("/v1/chat/completions                    41").expect("chat row");
+    assert_ne!(buf[(6, chat)].fg, Color::Red);
+    insta::assert_snapshot!("overview_sensitive_120x40", wide.backend());
+
+    let narrow = draw(&app, 80, 24);
+    let text = text_of(narrow.backend().buffer());
+    assert!(text.contains("served /v1/chat/completions 41 · /v1/models 30 · /.env 9 +1"), "{text}");
+    assert!(
+        text.contains("⚠ model list  30 req 28 ok 60.0 KiB  first ok 11:42:41 162.142.125.221"),
+        "{text}"
+    );
+    // Compact: an unrequested rule takes no line.
+    assert!(!text.contains("internal API"), "{text}");
+    insta::assert_snapshot!("overview_sensitive_80x24", narrow.backend());
+}
+
+#[test]
+fn actor_detail_highlights_sensitive_paths() {
+    let mut app = app_with(with_sensitive(), false);
+    feed_sample(&mut app);
+    app.update(Action::ShowView(View::Actors));
+    app.update(Action::Open);
+    let terminal = draw(&app, 120, 40);
+    let text = text_of(terminal.backend().buffer());
+    assert!(text.contains("/v1/models  ⚠ model list"), "{text}");
+    assert!(!text.contains("/v1/completions  ⚠"), "{text}");
+    insta::assert_snapshot!("actor_detail_sensitive_120x40", terminal.backend());
 }

@@ -303,6 +303,11 @@ internal = ["10.0.0.0/8"]
 name = "llm-gateway"
 addresses = ["{GW_IP}:443", "{GW_HOST}:443"]
 access = ["logs/edge-a/access.log", "logs/edge-b/access.json"]
+# What was served: requests to these paths are reported on their own, per window.
+sensitive = [
+  {{ path = "/v1/models", label = "model list" }},
+  {{ path = "/internal/**", label = "internal API" }},
+]
 
 [[service]]
 name = "vector-db"

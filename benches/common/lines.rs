@@ -72,6 +72,7 @@ pub fn config(dir: &std::path::Path, pattern: &str, name: &str) -> leakline::con
                 format: Some(leakline::ingest::access::AccessFormat::Combined),
                 fields: None,
             }],
+            sensitive: Vec::new(),
         }],
         scans: Vec::new(),
         scanners: Vec::new(),

@@ -54,6 +54,17 @@ pub struct RawService {
     pub access: Vec<Spanned<toml::Value>>,
     pub format: Option<Spanned<String>>,
     pub fields: Option<FieldMap>,
+    /// Sensitive path rules: `[{ path = "/v1/models", label = "model list" }]`.
+    #[serde(default)]
+    pub sensitive: Vec<RawSensitive>,
+}
+
+/// One `sensitive` rule of a service.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSensitive {
+    pub path: Spanned<String>,
+    pub label: Spanned<String>,
 }
 
 /// The table form of one access entry.

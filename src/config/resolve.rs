@@ -284,10 +284,18 @@ fn service(ctx: &Ctx<'_>, base_dir: &Path, raw: &RawService) -> Result<ServiceCo
         };
         access.push(spec);
     }
+    let mut sensitive = Vec::new();
+    for rule in &raw.sensitive {
+        let at = if rule.label.get_ref().trim().is_empty() { &rule.label } else { &rule.path };
+        let compiled = super::SensitivePath::new(rule.path.get_ref(), rule.label.get_ref())
+            .map_err(|m| ctx.err(at, format!("service `{name}`: {m}")))?;
+        sensitive.push(compiled);
+    }
     Ok(ServiceConfig {
         name,
         addresses: raw.addresses.iter().map(|a| a.get_ref().trim().to_string()).collect(),
         access,
+        sensitive,
     })
 }
 
@@ -393,6 +401,7 @@ pub fn resolve_flags(
                 name: service,
                 addresses: Vec::new(),
                 access: vec![spec],
+                sensitive: Vec::new(),
             }),
         }
     }

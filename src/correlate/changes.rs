@@ -250,6 +250,7 @@ mod tests {
             first_non_scanner_success: None,
             evidence: EvidenceCount::default(),
             top_paths: Vec::new(),
+            sensitive: Vec::new(),
         }
     }
 

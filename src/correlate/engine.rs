@@ -96,6 +96,9 @@ pub(crate) struct ServiceState {
     pub internal_requests: u64,
     pub unattributed_requests: u64,
     pub forwarded_unknown_requests: u64,
+    /// Whether the service has `sensitive` rules: its cells then keep each path's first
+    /// success (no other service pays for it).
+    pub track_path_firsts: bool,
 }
 
 impl ServiceState {
@@ -110,6 +113,7 @@ impl ServiceState {
             internal_requests: 0,
             unattributed_requests: 0,
             forwarded_unknown_requests: 0,
+            track_path_firsts: false,
         }
     }
 
@@ -224,10 +228,15 @@ impl Correlator {
             target_services: HashMap::new(),
             config,
         };
-        let configured: Vec<(String, Vec<String>)> =
-            c.config.services.iter().map(|s| (s.name.clone(), s.addresses.clone())).collect();
-        for (name, addresses) in configured {
+        let configured: Vec<(String, Vec<String>, bool)> = c
+            .config
+            .services
+            .iter()
+            .map(|s| (s.name.clone(), s.addresses.clone(), !s.sensitive.is_empty()))
+            .collect();
+        for (name, addresses, sensitive) in configured {
             let id = c.service_id(&name);
+            c.services[id as usize].track_path_firsts |= sensitive;
             for a in &addresses {
                 if let Some(spec) = AddressSpec::parse(a) {
                     c.addresses.push((id, spec));
@@ -474,7 +483,7 @@ impl Correlator {
         } else {
             s.cells.entry(t).or_default()
         };
-        cell.add_request(rec.hit, rec.path, r.bytes, rec.success);
+        cell.add_request(rec.hit, rec.path, r.bytes, rec.success, s.track_path_firsts);
     }
 
     /// The configured services whose `addresses` match a scan observation.

@@ -37,6 +37,8 @@ struct Layout {
     source_service: Vec<u32>,
     /// The service of requests from an unregistered source.
     unassigned: u32,
+    /// Per service: whether its cells keep each path's first success (`sensitive` rules).
+    track_path_firsts: Vec<bool>,
 }
 
 /// A share of a sealed correlator's external requests (see the module docs).
@@ -94,7 +96,8 @@ impl Shard {
         for ((r, _), p) in group.iter().zip(&self.placed) {
             let rec = self.tally.record(&layout.scanners, r, p.actor, p.svc, p.t);
             let cell = &mut self.segments[p.svc as usize][p.seg as usize];
-            cell.add_request(rec.hit, rec.path, r.bytes, rec.success);
+            let track = layout.track_path_firsts[p.svc as usize];
+            cell.add_request(rec.hit, rec.path, r.bytes, rec.success, track);
             self.rate.add(Correlator::minute(p.t), 1);
             self.requests += 1;
         }
@@ -128,6 +131,7 @@ impl Correlator {
                 .collect(),
             source_service,
             unassigned,
+            track_path_firsts: self.services.iter().map(|s| s.track_path_firsts).collect(),
         });
         (0..n.max(1))
             .map(|_| Shard {

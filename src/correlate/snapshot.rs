@@ -10,10 +10,11 @@ use chrono::{DateTime, Utc};
 use super::actors::ActorState;
 use super::classify::class_of;
 use super::engine::{ActorDetail, Correlator, ServiceState};
-use super::windows::{Cell, HitRef, min_hit, time_of};
+use super::windows::{Cell, HitRef, PathTally, min_hit, time_of};
+use crate::config::SensitivePath;
 use crate::model::Snapshot;
 use crate::model::snapshot::{
-    ActorClass, ActorSummary, Coverage, EvidenceCount, Hit, PathCount, RateSeries,
+    ActorClass, ActorSummary, Coverage, EvidenceCount, Hit, PathCount, RateSeries, SensitiveCount,
     ServiceState as State, ServiceSummary, Stats, Window, WindowStatus,
 };
 
@@ -111,11 +112,76 @@ fn hit(c: &Correlator, h: &HitRef) -> Hit {
 
 fn top_paths(c: &Correlator, counts: impl Iterator<Item = (u32, u64)>) -> Vec<PathCount> {
     let mut v: Vec<PathCount> = counts
-        .map(|(p, n)| PathCount { path: c.tally.strings.get(p).to_string(), requests: n })
+        .map(|(p, n)| PathCount {
+            path: c.tally.strings.get(p).to_string(),
+            requests: n,
+            successes: None,
+            bytes: None,
+        })
         .collect();
     v.sort_by(|a, b| b.requests.cmp(&a.requests).then_with(|| a.path.cmp(&b.path)));
     v.truncate(TOP_PATHS);
     v
+}
+
+/// A window's most requested paths with their successes and bytes (exact: from the
+/// window's per-path tallies).
+fn window_paths(c: &Correlator, cell: &Cell) -> Vec<PathCount> {
+    let mut keys: Vec<(Reverse<u64>, &str, PathTally)> = cell
+        .paths
+        .iter()
+        .map(|(&p, &t)| (Reverse(t.requests), c.tally.strings.get(p), t))
+        .collect();
+    keys.sort_unstable_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+    keys.truncate(TOP_PATHS);
+    keys.into_iter()
+        .map(|(_, path, t)| PathCount {
+            path: path.to_string(),
+            requests: t.requests,
+            successes: Some(t.successes),
+            bytes: Some(t.bytes),
+        })
+        .collect()
+}
+
+/// A window's counts per `sensitive` rule: each distinct path of the window is matched once
+/// against the rules (services without rules skip this), and a rule's first success is the
+/// earliest of its paths' first successes.
+fn sensitive_counts(c: &Correlator, rules: &[SensitivePath], cell: &Cell) -> Vec<SensitiveCount> {
+    let mut out: Vec<(SensitiveCount, Option<HitRef>)> = rules
+        .iter()
+        .map(|r| {
+            let count = SensitiveCount {
+                label: r.label.clone(),
+                path: r.path.clone(),
+                requests: 0,
+                successes: 0,
+                bytes: 0,
+                first_success: None,
+            };
+            (count, None)
+        })
+        .collect();
+    if rules.is_empty() {
+        return Vec::new();
+    }
+    for (&p, t) in &cell.paths {
+        let path = c.tally.strings.get(p);
+        for (rule, (count, first)) in rules.iter().zip(out.iter_mut()) {
+            if rule.matches(path) {
+                count.requests += t.requests;
+                count.successes += t.successes;
+                count.bytes = count.bytes.saturating_add(t.bytes);
+                min_hit(first, cell.path_firsts.get(&p).copied());
+            }
+        }
+    }
+    out.into_iter()
+        .map(|(mut count, first)| {
+            count.first_success = first.map(|h| hit(c, &h));
+            count
+        })
+        .collect()
 }
 
 /// First success among non-scanner actors of a cell.
@@ -130,6 +196,12 @@ fn first_non_scanner(cell: &Cell, classes: &[ActorClass]) -> Option<HitRef> {
 }
 
 fn service_summary(c: &Correlator, s: &ServiceState, classes: &[ActorClass]) -> ServiceSummary {
+    let rules: &[SensitivePath] = c
+        .config
+        .services
+        .iter()
+        .find(|cfg| cfg.name == s.name)
+        .map_or(&[], |cfg| cfg.sensitive.as_slice());
     let mut windows = Vec::new();
     // Each window's evidence, for the service totals. A segment without detail cells (every
     // segment of a sealed batch run) is borrowed, not copied.
@@ -163,7 +235,8 @@ fn service_summary(c: &Correlator, s: &ServiceState, classes: &[ActorClass]) -> 
                 positive: acc.positives(),
                 negative: upper.map_or(0, |n| n.1),
             },
-            top_paths: top_paths(c, acc.paths.iter().map(|(&p, &n)| (p, n))),
+            top_paths: window_paths(c, &acc),
+            sensitive: sensitive_counts(c, rules, &acc),
         });
         parts.push((acc, non_scanner));
     }

@@ -148,8 +148,30 @@ pub struct Cell {
     pub first: Option<HitRef>,
     /// Distinct external actors, each with its first successful request in the range.
     pub actors: ActorFirsts,
-    /// External requests per path (interner id of the path without query).
-    pub paths: IdMap<u32, u64>,
+    /// External requests, successes and bytes per path (interner id of the path without
+    /// query).
+    pub paths: IdMap<u32, PathTally>,
+    /// The first successful request per path, kept only for services with `sensitive`
+    /// rules (see [`Cell::add_request`]): the first success of a rule is the minimum over
+    /// its matching paths, so it is exact and merges like every other field.
+    pub path_firsts: IdMap<u32, HitRef>,
+}
+
+/// One path's external requests in a cell.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PathTally {
+    pub requests: u64,
+    /// Requests with a status in 1..400.
+    pub successes: u64,
+    pub bytes: u64,
+}
+
+impl PathTally {
+    fn merge(&mut self, other: &PathTally) {
+        self.requests += other.requests;
+        self.successes += other.successes;
+        self.bytes = self.bytes.saturating_add(other.bytes);
+    }
 }
 
 impl Cell {
@@ -169,8 +191,16 @@ impl Cell {
         self.last_pos = Some(self.last_pos.map_or(t, |l| l.max(t)));
     }
 
-    /// Add one external request.
-    pub fn add_request(&mut self, hit: HitRef, path: u32, bytes: u64, success: bool) {
+    /// Add one external request. `track_path_firsts` (a service with `sensitive` rules)
+    /// also keeps the path's first successful request.
+    pub fn add_request(
+        &mut self,
+        hit: HitRef,
+        path: u32,
+        bytes: u64,
+        success: bool,
+        track_path_firsts: bool,
+    ) {
         self.requests += 1;
         self.bytes = self.bytes.saturating_add(bytes);
         self.touch(hit.at.time);
@@ -181,7 +211,13 @@ impl Cell {
         } else {
             self.actors.add(hit.actor, None);
         }
-        *self.paths.entry(path).or_insert(0) += 1;
+        let tally = self.paths.entry(path).or_default();
+        tally.requests += 1;
+        tally.successes += u64::from(success);
+        tally.bytes = tally.bytes.saturating_add(bytes);
+        if success && track_path_firsts {
+            min_path_first(&mut self.path_firsts, path, hit);
+        }
     }
 
     /// Add one external `open` scan observation.
@@ -227,9 +263,24 @@ impl Cell {
             self.actors.add(actor(a), first_success.map(&hit));
         }
         for (p, n) in &other.paths {
-            *self.paths.entry(path(*p)).or_insert(0) += n;
+            self.paths.entry(path(*p)).or_default().merge(n);
+        }
+        for (p, h) in &other.path_firsts {
+            min_path_first(&mut self.path_firsts, path(*p), hit(*h));
         }
     }
+}
+
+/// Keep the earlier of `path`'s first success and `hit`.
+fn min_path_first(firsts: &mut IdMap<u32, HitRef>, path: u32, hit: HitRef) {
+    firsts
+        .entry(path)
+        .and_modify(|h| {
+            if hit.at < h.at {
+                *h = hit;
+            }
+        })
+        .or_insert(hit);
 }
 
 #[cfg(test)]
@@ -250,11 +301,12 @@ mod tests {
     #[test]
     fn merge_is_order_independent() {
         let mut a = Cell::default();
-        a.add_request(hit(5, 1, 1), 7, 10, true);
+        a.add_request(hit(5, 1, 1), 7, 10, true, true);
         a.add_scan_open((3, 500));
         let mut b = Cell::default();
-        b.add_request(hit(4, 9, 2), 7, 5, false);
-        b.add_request(hit(4, 2, 1), 8, 1, true);
+        b.add_request(hit(4, 9, 2), 7, 5, false, true);
+        b.add_request(hit(4, 2, 1), 8, 1, true, true);
+        b.add_request(hit(6, 3, 4), 7, 2, true, true);
         let mut ab = a.clone();
         ab.merge(&b);
         let mut ba = b.clone();
@@ -262,11 +314,13 @@ mod tests {
         assert_eq!(ab, ba);
         assert_eq!(ab.first.unwrap().at.line, 2);
         assert_eq!(ab.first_pos, Some((3, 500)));
-        assert_eq!(ab.last_pos, Some((5, 0)));
+        assert_eq!(ab.last_pos, Some((6, 0)));
         assert_eq!(ab.actors.get(1).unwrap().unwrap().at.line, 2);
         assert_eq!(ab.actors.get(2), Some(None));
         assert_eq!(ab.actors.get(3), None);
-        assert_eq!(ab.paths[&7], 2);
-        assert_eq!((ab.requests, ab.successes, ab.bytes, ab.positives()), (3, 2, 16, 4));
+        assert_eq!(ab.paths[&7], PathTally { requests: 3, successes: 2, bytes: 17 });
+        assert_eq!(ab.path_firsts[&7].at.line, 1);
+        assert_eq!(ab.path_firsts[&8].at.line, 2);
+        assert_eq!((ab.requests, ab.successes, ab.bytes, ab.positives()), (4, 3, 18, 5));
     }
 }

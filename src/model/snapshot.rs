@@ -189,6 +189,45 @@ pub struct Window {
     pub evidence: EvidenceCount,
     /// Most requested paths (external), requests descending then path ascending; at most 10.
     pub top_paths: Vec<PathCount>,
+    /// One entry per `sensitive` rule of the service, in config order (empty without rules):
+    /// the window's external requests to paths matching the rule.
+    #[serde(default)]
+    pub sensitive: Vec<SensitiveCount>,
+}
+
+impl Window {
+    /// The label of the first `sensitive` rule of this window that `path` (without query)
+    /// matches, if any (the rules travel with the window as its `sensitive` entries).
+    #[must_use]
+    pub fn sensitive_label(&self, path: &str) -> Option<&str> {
+        self.sensitive
+            .iter()
+            .find(|s| {
+                crate::config::SensitivePath::new(&s.path, &s.label).is_ok_and(|r| r.matches(path))
+            })
+            .map(|s| s.label.as_str())
+    }
+
+    /// Whether the window has anything to show under "what was served".
+    #[must_use]
+    pub fn has_served(&self) -> bool {
+        !self.top_paths.is_empty() || !self.sensitive.is_empty()
+    }
+}
+
+/// A window's external requests to the paths of one `sensitive` rule.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SensitiveCount {
+    /// What the path is (`model list`).
+    pub label: String,
+    /// The rule's pattern (`/v1/models`, `/internal/**`).
+    pub path: String,
+    pub requests: u64,
+    /// Requests with a status in 1..400.
+    pub successes: u64,
+    pub bytes: u64,
+    /// The first successful request (by time, source, line), any client.
+    pub first_success: Option<Hit>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -201,6 +240,12 @@ pub struct EvidenceCount {
 pub struct PathCount {
     pub path: String,
     pub requests: u64,
+    /// Requests with a status in 1..400, and bytes sent: known for a window's paths, `None`
+    /// for an actor's (its lists keep request counts only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub successes: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bytes: Option<u64>,
 }
 
 /// One notable request (first external, first non-scanner success).

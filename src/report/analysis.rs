@@ -28,8 +28,8 @@ use serde::Serialize;
 
 use crate::model::Snapshot;
 use crate::model::snapshot::{
-    ActorSummary, Coverage, DuplicateSources, Gap, Hit, PathCount, ServiceState, SourceHealth,
-    WindowStatus,
+    ActorSummary, Coverage, DuplicateSources, Gap, Hit, PathCount, SensitiveCount, ServiceState,
+    SourceHealth, WindowStatus,
 };
 use crate::report::{RedactionCounts, RedactionRecord};
 
@@ -219,6 +219,50 @@ pub struct Window {
     pub first_non_scanner_success: Option<HitDoc>,
     pub evidence: Evidence,
     pub top_paths: Vec<PathDoc>,
+    /// One entry per `sensitive` rule of the service, in config order.
+    pub sensitive: Vec<SensitiveDoc>,
+}
+
+/// A window's external requests to the paths of one `sensitive` rule.
+#[derive(Debug, Serialize)]
+pub struct SensitiveDoc {
+    pub label: String,
+    /// The rule's pattern.
+    pub path: String,
+    pub requests: u64,
+    pub successes: u64,
+    pub bytes: u64,
+    pub first_success: Option<FirstSuccessDoc>,
+}
+
+/// The first successful request to a sensitive path.
+#[derive(Debug, Serialize)]
+pub struct FirstSuccessDoc {
+    pub time: String,
+    pub client: String,
+    pub method: String,
+    /// The request target as logged.
+    pub path: String,
+    pub status: u16,
+}
+
+impl From<&SensitiveCount> for SensitiveDoc {
+    fn from(s: &SensitiveCount) -> Self {
+        SensitiveDoc {
+            label: s.label.clone(),
+            path: s.path.clone(),
+            requests: s.requests,
+            successes: s.successes,
+            bytes: s.bytes,
+            first_success: s.first_success.as_ref().map(|h| FirstSuccessDoc {
+                time: ts(h.time),
+                client: h.client.clone(),
+                method: h.method.clone(),
+                path: h.path.clone(),
+                status: h.status,
+            }),
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -254,11 +298,18 @@ pub struct Evidence {
 pub struct PathDoc {
     pub path: String,
     pub requests: u64,
+    pub successes: u64,
+    pub bytes: u64,
 }
 
 impl From<&PathCount> for PathDoc {
     fn from(p: &PathCount) -> Self {
-        PathDoc { path: p.path.clone(), requests: p.requests }
+        PathDoc {
+            path: p.path.clone(),
+            requests: p.requests,
+            successes: p.successes.unwrap_or(0),
+            bytes: p.bytes.unwrap_or(0),
+        }
     }
 }
 
@@ -428,6 +479,7 @@ impl Analysis {
                                 negative: w.evidence.negative,
                             },
                             top_paths: w.top_paths.iter().map(PathDoc::from).collect(),
+                            sensitive: w.sensitive.iter().map(SensitiveDoc::from).collect(),
                         })
                         .collect(),
                     forwarded_unknown_requests: s.forwarded_unknown_requests,

@@ -321,25 +321,62 @@ fn windows(s: &ServiceSummary, as_of: chrono::DateTime<chrono::Utc>, out: &mut S
         &[0],
         &rows,
     );
-    for (i, w) in s.windows.iter().enumerate().filter(|(_, w)| !w.top_paths.is_empty()) {
-        let paths: Vec<String> = w
-            .top_paths
-            .iter()
-            .map(|p| {
-                format!(
-                    "<li>{} <span class=\"muted\">{}</span></li>",
-                    code(&p.path),
-                    thousands(p.requests)
-                )
-            })
-            .collect();
-        let _ = writeln!(
+    for (i, w) in s.windows.iter().enumerate().filter(|(_, w)| w.has_served()) {
+        served(i, w, out);
+    }
+}
+
+/// A window's "What was served" table: the sensitive rules first (highlighted rows), then
+/// the most requested paths (a sensitive one highlighted with its label).
+fn served(i: usize, w: &crate::model::snapshot::Window, out: &mut String) {
+    let _ = write!(
+        out,
+        "<p class=\"sub\">Window {} — what was served</p><div class=\"scroll\"><table class=\"served\"><thead><tr>\
+         <th>Path</th><th>Sensitive</th><th class=\"num\">Requests</th><th class=\"num\">Successes</th>\
+         <th class=\"num\">Bytes</th><th>First success</th></tr></thead><tbody>",
+        i + 1
+    );
+    let num = |n: Option<u64>| n.map_or_else(|| "—".to_owned(), thousands);
+    for s in &w.sensitive {
+        let first = match &s.first_success {
+            Some(h) => format!(
+                "{} {} {} → {}",
+                ht(h.time),
+                code(&h.client),
+                code(&format!("{} {}", h.method, h.path)),
+                h.status
+            ),
+            None => "<span class=\"muted\">none</span>".to_owned(),
+        };
+        let _ = write!(
             out,
-            "<p class=\"sub\">Window {} — top paths</p><ul class=\"paths\">{}</ul>",
-            i + 1,
-            paths.concat()
+            "<tr class=\"sensitive\"><td>{}</td><td><strong class=\"warn\">⚠ {}</strong></td>\
+             <td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{first}</td></tr>",
+            code(&s.path),
+            html(&s.label),
+            thousands(s.requests),
+            thousands(s.successes),
+            bytes(s.bytes),
         );
     }
+    for p in &w.top_paths {
+        let label = w.sensitive_label(&p.path);
+        let _ = write!(
+            out,
+            "<tr{}><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
+             <td class=\"num\">{}</td><td></td></tr>",
+            if label.is_some() { " class=\"sensitive\"" } else { "" },
+            code(&p.path),
+            label.map_or_else(String::new, |l| format!(
+                "<strong class=\"warn\">⚠ {}</strong>",
+                html(l)
+            )),
+            thousands(p.requests),
+            num(p.successes),
+            p.bytes.map_or_else(|| "—".to_owned(), bytes),
+        );
+    }
+    out.push_str("</tbody></table></div>\n");
 }
 
 fn moments(m: &ReportModel, out: &mut String) {

@@ -28,7 +28,10 @@
 //!                                                 "status"}|null,
 //!                              "first_non_scanner_success": {...}|null,
 //!                              "evidence": {"positive","negative"},
-//!                              "top_paths": [{"path","requests"}]}],
+//!                              "top_paths": [{"path","requests","successes","bytes"}],
+//!                              "sensitive": [{"label","path","requests","successes","bytes",
+//!                                             "first_success": {"time","client","method",
+//!                                                               "path","status"}|null}]}],
 //!                 "coverage": {...}}],
 //!   "actors": [{"client","class":"scanner|tool|browser|unknown","scanner"|null,"first_seen",
 //!               "last_seen","requests","successes","bytes","services":[]}],
@@ -171,6 +174,43 @@ struct WindowOut<'a> {
     first_non_scanner_success: Option<HitOut<'a>>,
     evidence: crate::model::snapshot::EvidenceCount,
     top_paths: &'a [crate::model::snapshot::PathCount],
+    sensitive: Vec<SensitiveOut<'a>>,
+}
+
+#[derive(Serialize)]
+struct SensitiveOut<'a> {
+    label: &'a str,
+    path: &'a str,
+    requests: u64,
+    successes: u64,
+    bytes: u64,
+    first_success: Option<FirstSuccessOut<'a>>,
+}
+
+#[derive(Serialize)]
+struct FirstSuccessOut<'a> {
+    time: String,
+    client: &'a str,
+    method: &'a str,
+    path: &'a str,
+    status: u16,
+}
+
+fn sensitive(s: &crate::model::snapshot::SensitiveCount) -> SensitiveOut<'_> {
+    SensitiveOut {
+        label: &s.label,
+        path: &s.path,
+        requests: s.requests,
+        successes: s.successes,
+        bytes: s.bytes,
+        first_success: s.first_success.as_ref().map(|h| FirstSuccessOut {
+            time: rfc3339(h.time),
+            client: &h.client,
+            method: &h.method,
+            path: &h.path,
+            status: h.status,
+        }),
+    }
 }
 
 #[derive(Serialize)]
@@ -287,6 +327,7 @@ fn service(s: &ServiceSummary) -> Service<'_> {
                 first_non_scanner_success: hit(w.first_non_scanner_success.as_ref()),
                 evidence: w.evidence,
                 top_paths: &w.top_paths,
+                sensitive: w.sensitive.iter().map(sensitive).collect(),
             })
             .collect(),
         coverage: CoverageDoc::from(&s.coverage),

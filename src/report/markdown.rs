@@ -217,17 +217,55 @@ fn windows(s: &ServiceSummary, as_of: chrono::DateTime<chrono::Utc>, out: &mut S
                 None => lines.push(format!("- Window {}, {label}: none", i + 1)),
             }
         }
-        if !w.top_paths.is_empty() {
-            let paths: Vec<String> = w
-                .top_paths
-                .iter()
-                .map(|p| format!("{} ({})", escape::md_code(&p.path, MdContext::Prose), p.requests))
-                .collect();
-            lines.push(format!("- Window {}, top paths: {}", i + 1, paths.join(", ")));
-        }
         out.push_str(&lines.join("\n"));
         out.push_str("\n\n");
+        served(i, w, out);
     }
+}
+
+/// A window's "What was served" table: the sensitive rules first (bold), then the most
+/// requested paths (a sensitive one marked with its label).
+fn served(i: usize, w: &crate::model::snapshot::Window, out: &mut String) {
+    if !w.has_served() {
+        return;
+    }
+    let _ = writeln!(out, "#### What was served — window {}\n", i + 1);
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    for s in &w.sensitive {
+        let first = match &s.first_success {
+            Some(h) => format!(
+                "{} from {}: {} → {}",
+                time(h.time),
+                escape::md_code(&h.client, MdContext::TableCell),
+                escape::md_code(&format!("{} {}", h.method, h.path), MdContext::TableCell),
+                h.status
+            ),
+            None => "none".to_owned(),
+        };
+        rows.push(vec![
+            format!("**{}**", escape::md_code(&s.path, MdContext::TableCell)),
+            format!("**⚠ {}**", escape::md_text(&s.label)),
+            thousands(s.requests),
+            thousands(s.successes),
+            thousands(s.bytes),
+            first,
+        ]);
+    }
+    for p in &w.top_paths {
+        let label = w
+            .sensitive_label(&p.path)
+            .map_or_else(String::new, |l| format!("⚠ {}", escape::md_text(l)));
+        rows.push(vec![
+            escape::md_code(&p.path, MdContext::TableCell),
+            label,
+            thousands(p.requests),
+            p.successes.map_or_else(|| "—".to_owned(), thousands),
+            p.bytes.map_or_else(|| "—".to_owned(), thousands),
+            String::new(),
+        ]);
+    }
+    table(out, &["Path", "Sensitive", "Requests", "Successes", "Bytes", "First success"], &rows);
+    out.push('\n');
 }
 
 fn moments(m: &ReportModel, out: &mut String) {

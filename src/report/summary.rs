@@ -258,6 +258,7 @@ mod tests {
             first_non_scanner_success: None,
             evidence: EvidenceCount::default(),
             top_paths: vec![],
+            sensitive: vec![],
         }
     }
 

@@ -8,6 +8,7 @@ pub mod help;
 pub mod next_step;
 pub mod overview;
 pub mod playbook;
+pub mod served;
 pub mod timeline;
 
 use ratatui::buffer::Buffer;

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::Deserialize;
 
-use crate::config::{AccessSpec, CaseConfig, ScanSpec, ServiceConfig, Vantage};
+use crate::config::{AccessSpec, CaseConfig, ScanSpec, SensitivePath, ServiceConfig, Vantage};
 use crate::ingest::access::AccessFormat;
 
 /// The access logs of the case: (path relative to the case dir, format, contents).
@@ -194,11 +194,13 @@ impl DemoCase {
                         "api.acme-ml.example:443".to_owned(),
                     ],
                     access,
+                    sensitive: demo_sensitive(),
                 },
                 ServiceConfig {
                     name: "vector-db".to_owned(),
                     addresses: vec!["203.0.113.10:6333".to_owned()],
                     access: Vec::new(),
+                    sensitive: Vec::new(),
                 },
             ],
             scans: vec![ScanSpec {
@@ -209,6 +211,14 @@ impl DemoCase {
             scanners: Vec::new(),
         }
     }
+}
+
+/// The demo's sensitive paths (as in `assets/demo/leakline.toml`).
+fn demo_sensitive() -> Vec<SensitivePath> {
+    [("/v1/models", "model list"), ("/internal/**", "internal API")]
+        .iter()
+        .filter_map(|(p, l)| SensitivePath::new(p, l).ok())
+        .collect()
 }
 
 /// Writes a [`DemoCase`] into a directory as story time advances.

@@ -29,6 +29,7 @@ fn window(
         first_non_scanner_success: None,
         evidence: EvidenceCount { positive: 11, negative: u64::from(closed_latest.is_some()) },
         top_paths: Vec::new(),
+        sensitive: Vec::new(),
     }
 }
 

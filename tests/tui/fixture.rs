@@ -65,8 +65,18 @@ pub fn actor(
         bytes,
         services: vec!["model-gateway".to_owned()],
         top_paths: vec![
-            PathCount { path: "/v1/models".to_owned(), requests: req / 2 },
-            PathCount { path: "/v1/completions".to_owned(), requests: req / 3 },
+            PathCount {
+                path: "/v1/models".to_owned(),
+                requests: req / 2,
+                successes: None,
+                bytes: None,
+            },
+            PathCount {
+                path: "/v1/completions".to_owned(),
+                requests: req / 3,
+                successes: None,
+                bytes: None,
+            },
         ],
         user_agents: vec![("python-requests/2.32.3".to_owned(), req)],
         statuses: BTreeMap::from([(200, req / 2), (429, req - req / 2)]),
@@ -122,7 +132,13 @@ pub fn windows(first: &Hit, human: &Hit) -> (Window, Window) {
         first_external: Some(first.clone()),
         first_non_scanner_success: Some(human.clone()),
         evidence: EvidenceCount { positive: 88, negative: 1 },
-        top_paths: vec![PathCount { path: "/v1/models".to_owned(), requests: 30 }],
+        top_paths: vec![PathCount {
+            path: "/v1/models".to_owned(),
+            requests: 30,
+            successes: Some(28),
+            bytes: Some(61_440),
+        }],
+        sensitive: Vec::new(),
     };
     let w2 = Window {
         opened_earliest: Some(t("2026-11-03T12:40:09Z")),
@@ -138,6 +154,7 @@ pub fn windows(first: &Hit, human: &Hit) -> (Window, Window) {
         first_non_scanner_success: None,
         evidence: EvidenceCount { positive: 40, negative: 0 },
         top_paths: Vec::new(),
+        sensitive: Vec::new(),
     };
     (w1, w2)
 }

@@ -197,6 +197,21 @@ fn services(s: &Snapshot, t: &mut String) {
             if let Some(h) = &w.first_non_scanner_success {
                 t.push_str(&hit_line("first non-scanner 2xx/3xx", h));
             }
+            for sp in &w.sensitive {
+                let _ = writeln!(
+                    t,
+                    "      SENSITIVE {} ({}): {} requests ({} successful), {} sent",
+                    clean(&sp.label, 40),
+                    clean(&sp.path, 60),
+                    sp.requests,
+                    sp.successes,
+                    bytes(sp.bytes)
+                );
+                match &sp.first_success {
+                    Some(h) => t.push_str(&hit_line("  first success", h)),
+                    None => t.push_str("        first success        none\n"),
+                }
+            }
         }
     }
 }

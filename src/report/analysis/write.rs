@@ -13,7 +13,8 @@ use std::net::IpAddr;
 use chrono::{DateTime, Utc};
 
 use super::{
-    Actor, Analysis, CoverageDoc, DuplicateDoc, GapDoc, HitDoc, Service, Source, Window, ts,
+    Actor, Analysis, CoverageDoc, DuplicateDoc, GapDoc, HitDoc, SensitiveDoc, Service, Source,
+    Window, ts,
 };
 use crate::model::snapshot::GapKind;
 
@@ -239,11 +240,51 @@ fn window<W: io::Write>(w: &mut Pretty<W>, win: &Window) {
         w.open(b'{');
         w.key("path");
         w.str(&p.path);
-        w.key("requests");
-        w.u64(p.requests);
+        for (k, n) in [("requests", p.requests), ("successes", p.successes), ("bytes", p.bytes)] {
+            w.key(k);
+            w.u64(n);
+        }
         w.close(b'}');
     }
     w.close(b']');
+    w.key("sensitive");
+    w.open(b'[');
+    for s in &win.sensitive {
+        w.elem();
+        sensitive(w, s);
+    }
+    w.close(b']');
+    w.close(b'}');
+}
+
+fn sensitive<W: io::Write>(w: &mut Pretty<W>, s: &SensitiveDoc) {
+    w.open(b'{');
+    w.key("label");
+    w.str(&s.label);
+    w.key("path");
+    w.str(&s.path);
+    for (k, n) in [("requests", s.requests), ("successes", s.successes), ("bytes", s.bytes)] {
+        w.key(k);
+        w.u64(n);
+    }
+    w.key("first_success");
+    match &s.first_success {
+        None => w.null(),
+        Some(h) => {
+            w.open(b'{');
+            w.key("time");
+            w.str(&h.time);
+            w.key("client");
+            w.str(&h.client);
+            w.key("method");
+            w.str(&h.method);
+            w.key("path");
+            w.str(&h.path);
+            w.key("status");
+            w.u64(u64::from(h.status));
+            w.close(b'}');
+        }
+    }
     w.close(b'}');
 }
 

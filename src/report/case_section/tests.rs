@@ -106,6 +106,7 @@ fn closed_window() -> Window {
         first_non_scanner_success: None,
         evidence: EvidenceCount { positive: 11, negative: 1 },
         top_paths: Vec::new(),
+        sensitive: Vec::new(),
     }
 }
 

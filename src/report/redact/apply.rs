@@ -66,6 +66,11 @@ pub fn redact_snapshot(redactor: &Redactor, snap: &mut Snapshot) -> RedactionCou
             for p in &mut w.top_paths {
                 redactor.redact_string(&mut p.path, c);
             }
+            // The rule patterns come from the config (the operator's words); the requests
+            // that matched them are evidence.
+            for hit in w.sensitive.iter_mut().filter_map(|s| s.first_success.as_mut()) {
+                redact_hit(redactor, hit, c);
+            }
         }
         for scan in &mut svc.scans {
             redactor.redact_string(&mut scan.target, c);

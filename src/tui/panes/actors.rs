@@ -187,13 +187,18 @@ fn render_detail(app: &App, actor: &ActorSummary, area: Rect, buf: &mut Buffer) 
         Constraint::Percentage(15),
     ])
     .areas(lists);
+    let rules = super::served::rules_for(&app.snapshot, &actor.services);
     let mut path_lines = vec![Line::styled("top paths", theme.header())];
-    path_lines.extend(
-        actor
-            .top_paths
-            .iter()
-            .map(|pc| Line::raw(format!("{:>6} {}", pc.requests, sanitize(&pc.path, 60)))),
-    );
+    path_lines.extend(actor.top_paths.iter().map(|pc| {
+        let line = format!("{:>6} {}", pc.requests, sanitize(&pc.path, 60));
+        match super::served::label_of(&rules, &pc.path) {
+            Some(label) => Line::from(vec![
+                Span::styled(line, theme.danger_text()),
+                Span::styled(format!("  ⚠ {}", sanitize(label, 24)), theme.danger_text()),
+            ]),
+            None => Line::raw(line),
+        }
+    }));
     Paragraph::new(path_lines).render(paths, buf);
     let mut agent_lines = vec![Line::styled("user agents", theme.header())];
     agent_lines.extend(
@@ -209,14 +214,23 @@ fn render_detail(app: &App, actor: &ActorSummary, area: Rect, buf: &mut Buffer) 
     let lines: Vec<Line> = rows
         .iter()
         .filter_map(|r| match &*r.event {
-            Event::Request(q) => Some(Line::raw(format!(
-                "{} {} {} {} {}",
-                format::clock(q.time, tz),
-                q.status,
-                sanitize(&q.method, 8),
-                sanitize(q.path(), 60),
-                format::bytes(q.bytes_sent)
-            ))),
+            Event::Request(q) => {
+                let line = format!(
+                    "{} {} {} {} {}",
+                    format::clock(q.time, tz),
+                    q.status,
+                    sanitize(&q.method, 8),
+                    sanitize(q.path(), 60),
+                    format::bytes(q.bytes_sent)
+                );
+                Some(match super::served::label_of(&rules, q.path()) {
+                    Some(label) => Line::from(vec![
+                        Span::styled(line, theme.danger_text()),
+                        Span::styled(format!("  ⚠ {}", sanitize(label, 24)), theme.danger_text()),
+                    ]),
+                    None => Line::raw(line),
+                })
+            }
             Event::Scan(_) => None,
         })
         .collect();

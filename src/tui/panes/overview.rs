@@ -27,7 +27,9 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let snap = &app.snapshot;
     let theme = app.theme;
     let tz = format::zone(&snap.timezone);
-    let lines = service_lines(app, tz);
+    // Richer "what was served" (a line per path) when the screen has room for it.
+    let rich = area.width >= 110 && area.height >= 34;
+    let lines = service_lines(app, tz, rich);
     let sources = source_rows(snap);
     // Priority when space is short: services (the answer), then a few actors, then sources.
     let sources_h = (sources.len().clamp(1, MAX_SOURCES) as u16 + 1).min(area.height / 4).max(2);
@@ -82,7 +84,7 @@ fn state_word(state: ServiceState, theme: Theme) -> Span<'static> {
     }
 }
 
-fn service_lines(app: &App, tz: Tz) -> Vec<Line<'static>> {
+fn service_lines(app: &App, tz: Tz, rich: bool) -> Vec<Line<'static>> {
     let theme = app.theme;
     let mut lines = Vec::new();
     for s in &app.snapshot.services {
@@ -118,6 +120,7 @@ fn service_lines(app: &App, tz: Tz) -> Vec<Line<'static>> {
         }
         for (i, w) in s.windows.iter().enumerate() {
             lines.push(window_line(i + 1, w, app, tz));
+            lines.extend(super::served::window_lines(w, theme, tz, rich));
         }
         if let Some(h) = &s.first_external {
             lines.push(hit_line("first external       ", h, theme, tz));

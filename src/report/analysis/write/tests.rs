@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use chrono::{NaiveDate, TimeZone};
 use proptest::prelude::*;
 
-use super::super::{Case, Evidence, PathDoc, Stats, UnmatchedDoc, UnreadDoc};
+use super::super::{Case, Evidence, FirstSuccessDoc, PathDoc, Stats, UnmatchedDoc, UnreadDoc};
 use super::*;
 use crate::report::{RedactionCounts, RedactionRecord, SecretKind};
 
@@ -76,7 +76,38 @@ fn window(closed: bool, hits: bool) -> Window {
         first_non_scanner_success: hits.then(|| hit("2026-11-02T00:00:01Z", "curl/8")),
         evidence: Evidence { positive: 3, negative: if closed { 2 } else { 0 } },
         top_paths: if hits {
-            vec![PathDoc { path: text, requests: 10 }, PathDoc { path: "/".into(), requests: 1 }]
+            vec![
+                PathDoc { path: text.clone(), requests: 10, successes: 9, bytes: u64::MAX },
+                PathDoc { path: "/".into(), requests: 1, successes: 0, bytes: 0 },
+            ]
+        } else {
+            Vec::new()
+        },
+        sensitive: if hits {
+            vec![
+                SensitiveDoc {
+                    label: text.clone(),
+                    path: "/internal/**".into(),
+                    requests: 4,
+                    successes: 2,
+                    bytes: 1_024,
+                    first_success: Some(FirstSuccessDoc {
+                        time: "2026-11-02T00:00:01.5Z".into(),
+                        client: "2001:db8::1".into(),
+                        method: "POST".into(),
+                        path: text,
+                        status: 201,
+                    }),
+                },
+                SensitiveDoc {
+                    label: "model list".into(),
+                    path: "/v1/models".into(),
+                    requests: 3,
+                    successes: 0,
+                    bytes: 0,
+                    first_success: None,
+                },
+            ]
         } else {
             Vec::new()
         },
