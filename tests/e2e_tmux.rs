@@ -209,8 +209,12 @@ fn watch_case_journals_from_the_dashboard_and_sees_other_writers() {
     });
     tmux.keys("Enter");
     tmux.wait_for("the skip", Duration::from_secs(30), |s| records(s) == Some(start + 3));
-    // Undo it: `u` names the record, Enter appends a reopen.
-    tmux.keys("Escape");
+    // Undo it: `u` names the record, Enter appends a reopen. The letter keys are re-armed
+    // with arrows (Up, Down: the selection ends where it was), not Esc: a lone ESC byte
+    // read together with the next key is Alt+key to the terminal parser, which happens
+    // when the machine is busy and the two arrive in one read.
+    tmux.keys("Up");
+    tmux.keys("Down");
     tmux.keys("u");
     tmux.wait_for("the undo confirmation", Duration::from_secs(30), |s| s.contains("undo your"));
     tmux.keys("Enter");
@@ -222,7 +226,8 @@ fn watch_case_journals_from_the_dashboard_and_sees_other_writers() {
         "{journal}"
     );
     assert!(last[0].contains("\"reopen\"") && last[0].contains("undo of record"), "{journal}");
-    tmux.keys("Escape");
+    tmux.keys("Up");
+    tmux.keys("Down");
     tmux.keys("q");
     let status = wait_for_file(&status_file, Duration::from_secs(30));
     assert_eq!(status.as_deref(), Some("0\n"), "exit status; screen:\n{}", tmux.capture());
