@@ -473,3 +473,16 @@ fn old_incident_timeline_is_fitted_and_keys_refit_it() {
 fn press_view(app: &mut App, v: View) {
     app.update(Action::ShowView(v));
 }
+
+#[test]
+fn old_incident_actors_and_events_carry_dates() {
+    let mut app = old_incident_app();
+    feed_sample(&mut app);
+    app.update(Action::ShowView(View::Actors));
+    let narrow = text_of(draw(&app, 80, 24).backend().buffer());
+    assert!(narrow.contains("11-03 11:42 11-03 13:20"), "{narrow}");
+    app.update(Action::ShowView(View::Events));
+    let events = text_of(draw(&app, 120, 40).backend().buffer());
+    let dated = events.lines().filter(|l| l.starts_with("11-03 ")).count();
+    assert!(dated > 0, "{events}");
+}
