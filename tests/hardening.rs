@@ -370,3 +370,25 @@ fn inspect_caps_lines_and_reads_cr_only_files() {
     let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!((doc["lines"].as_u64(), doc["oversized"].as_u64()), (Some(3), Some(1)), "{doc}");
 }
+
+/// `--out /dev/null` writes through the device: the atomic writer never renames a plain
+/// file over a device node (as root that would replace the machine's `/dev/null`).
+#[cfg(unix)]
+#[test]
+fn analyze_out_to_a_device_writes_through_it() {
+    use std::os::unix::fs::FileTypeExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let log = tmp.path().join("access.log");
+    std::fs::write(
+        &log,
+        "203.0.113.9 - - [05/Dec/2026:10:00:00 +0000] \"GET / HTTP/1.1\" 200 10 \"-\" \"curl/8\"\n",
+    )
+    .unwrap();
+    leakline()
+        .args(["analyze", "--format", "json", "--out", "/dev/null", "--access"])
+        .arg(&log)
+        .assert()
+        .success();
+    let t = std::fs::metadata("/dev/null").unwrap().file_type();
+    assert!(t.is_char_device(), "/dev/null must still be a character device");
+}

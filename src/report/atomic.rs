@@ -102,12 +102,19 @@ fn temp_name(name: &std::ffi::OsStr) -> String {
 /// (a stricter umask still applies) — or the existing destination's mode, so a re-export
 /// keeps what the responder set. [`AtomicFile::commit`] fsyncs it, renames it over the
 /// destination and fsyncs the directory. Dropped without a commit, it removes itself.
+///
+/// A destination that exists and is neither a regular file nor a directory (`/dev/null`,
+/// `/dev/stdout`, a FIFO such as `>(jq .)`) is written straight through: renaming over it
+/// would replace a device node or a pipe with a plain file (as root, `--out /dev/null`
+/// would destroy the machine's `/dev/null`), and such a target has no old content to keep.
 #[derive(Debug)]
 pub struct AtomicFile {
     dest: PathBuf,
     dir: PathBuf,
     tmp: PathBuf,
     armed: bool,
+    /// Writing straight into a device or pipe: nothing to rename or remove.
+    direct: bool,
 }
 
 impl Drop for AtomicFile {
@@ -130,6 +137,23 @@ impl AtomicFile {
         };
         let create_err =
             |source| AtomicWriteError::Create { path: path.to_owned(), dir: dir.clone(), source };
+        if let Ok(meta) = fs::metadata(path)
+            && !meta.is_file()
+            && !meta.is_dir()
+        {
+            let file = OpenOptions::new()
+                .write(true)
+                .open(path)
+                .map_err(|source| AtomicWriteError::Write { path: path.to_owned(), source })?;
+            let handle = AtomicFile {
+                dest: path.to_owned(),
+                dir,
+                tmp: path.to_owned(),
+                armed: false,
+                direct: true,
+            };
+            return Ok((handle, file));
+        }
         let tmp = dir.join(temp_name(name));
         let mut opts = OpenOptions::new();
         opts.write(true).create_new(true);
@@ -139,7 +163,8 @@ impl AtomicFile {
             opts.mode(0o600).custom_flags(libc::O_NOFOLLOW);
         }
         let file = opts.open(&tmp).map_err(create_err)?;
-        let handle = AtomicFile { dest: path.to_owned(), dir: dir.clone(), tmp, armed: true };
+        let handle =
+            AtomicFile { dest: path.to_owned(), dir: dir.clone(), tmp, armed: true, direct: false };
         // Re-export: keep the mode the existing file has (the responder may have tightened
         // or loosened it on purpose).
         #[cfg(unix)]
@@ -162,6 +187,11 @@ impl AtomicFile {
     /// Flush `file` to disk, move it over the destination and make the rename durable.
     pub fn commit(mut self, file: File) -> Result<(), AtomicWriteError> {
         let path = self.dest.clone();
+        if self.direct {
+            // A device or pipe: everything was written through already; there is nothing
+            // to fsync (devices may refuse it) or to rename.
+            return Ok(());
+        }
         file.sync_all().map_err(|source| AtomicWriteError::Sync { path: path.clone(), source })?;
         drop(file);
         fs::rename(&self.tmp, &self.dest)
@@ -257,6 +287,32 @@ mod tests {
         write_atomic(&p, |w| w.write_all(b"2")).unwrap();
         assert_eq!(mode(&p), 0o640);
         assert_eq!(fs::read_to_string(&p).unwrap(), "2");
+    }
+
+    /// `--out /dev/null` or a FIFO: written through, never replaced by a plain file.
+    #[cfg(unix)]
+    #[test]
+    fn devices_and_pipes_are_written_through_not_replaced() {
+        use std::os::unix::fs::FileTypeExt;
+        let w = write_atomic(Path::new("/dev/null"), |w| w.write_all(b"discarded")).unwrap();
+        assert_eq!(w.bytes, 9);
+        let t = fs::metadata("/dev/null").unwrap().file_type();
+        assert!(t.is_char_device(), "/dev/null must stay a device");
+
+        let d = tempfile::tempdir().unwrap();
+        let fifo = d.path().join("pipe");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        if !made.is_ok_and(|s| s.success()) {
+            return;
+        }
+        let reader = {
+            let fifo = fifo.clone();
+            std::thread::spawn(move || fs::read(&fifo).unwrap())
+        };
+        write_atomic(&fifo, |w| w.write_all(b"through the pipe")).unwrap();
+        assert_eq!(reader.join().unwrap(), b"through the pipe");
+        assert!(fs::metadata(&fifo).unwrap().file_type().is_fifo());
+        assert_eq!(entries(d.path()), vec!["pipe".to_string()], "no temporary file left");
     }
 
     /// The temporary name is not predictable: a symlink planted at the old `.NAME.tmp-PID`

@@ -540,81 +540,86 @@ fn is_prefixed_key(word: &str) -> bool {
 
 /// `Bearer <token>` (case-insensitive; separated by spaces, `+` or `%20`).
 fn find_bearer(text: &str) -> Vec<Span> {
-    let bytes = text.as_bytes();
-    let mut spans = Vec::new();
-    let mut i = 0;
-    while i + 6 <= bytes.len() {
-        let Some(pos) = memchr::memchr2(b'b', b'B', &bytes[i..]) else { break };
-        let at = i + pos;
-        i = at + 1;
-        if at + 6 > bytes.len()
-            || !bytes[at..at + 6].eq_ignore_ascii_case(b"bearer")
-            || (at > 0 && bytes[at - 1].is_ascii_alphanumeric())
-        {
-            continue;
-        }
-        let mut j = at + 6;
-        let sep_start = j;
-        loop {
-            if j < bytes.len() && (bytes[j] == b' ' || bytes[j] == b'+') {
-                j += 1;
-            } else if bytes[j..].starts_with(b"%20") {
-                j += 3;
-            } else {
-                break;
-            }
-        }
-        if j == sep_start {
-            continue;
-        }
-        let tok_start = j;
-        while j < bytes.len() && is_token_byte(bytes[j]) {
-            j += 1;
-        }
-        if j - tok_start >= 8 {
-            spans.push((tok_start, j, SecretKind::Bearer));
-            i = j;
-        }
-    }
-    spans
+    let scheme = AuthScheme {
+        word: b"bearer",
+        encoded_space: true,
+        token_byte: is_token_byte,
+        accept: |token| token.len() >= 8,
+        kind: SecretKind::Bearer,
+    };
+    scheme.find(text)
 }
 
 /// `Basic <base64>` HTTP credentials (case-insensitive scheme), counted when the base64
 /// decodes to `user:password`, so "Visual Basic 6" or "basic authentication" stay.
 fn find_basic(text: &str) -> Vec<Span> {
-    let bytes = text.as_bytes();
-    let mut spans = Vec::new();
-    let mut i = 0;
-    while i + 6 <= bytes.len() {
-        let Some(pos) = memchr::memchr2(b'b', b'B', &bytes[i..]) else { break };
-        let at = i + pos;
-        i = at + 1;
-        if at + 6 > bytes.len()
-            || !bytes[at..at + 5].eq_ignore_ascii_case(b"basic")
-            || (at > 0 && bytes[at - 1].is_ascii_alphanumeric())
-        {
-            continue;
+    let scheme = AuthScheme {
+        word: b"basic",
+        encoded_space: false,
+        token_byte: |b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='),
+        accept: |token| token.len() >= 4 && base64_has_colon(token),
+        kind: SecretKind::BasicAuth,
+    };
+    scheme.find(text)
+}
+
+/// An HTTP authorization scheme followed by its credentials (`Bearer <token>`,
+/// `Basic <base64>`): the word (case-insensitive, not inside a longer word), at least one
+/// separator (spaces or `+`, and `%20` where `encoded_space`), then the token.
+struct AuthScheme {
+    /// Lower-case scheme name.
+    word: &'static [u8],
+    encoded_space: bool,
+    token_byte: fn(u8) -> bool,
+    accept: fn(&[u8]) -> bool,
+    kind: SecretKind,
+}
+
+impl AuthScheme {
+    fn find(&self, text: &str) -> Vec<Span> {
+        let bytes = text.as_bytes();
+        let n = self.word.len();
+        let mut spans = Vec::new();
+        let mut i = 0;
+        while i + n < bytes.len() {
+            let Some(pos) =
+                memchr::memchr2(self.word[0], self.word[0].to_ascii_uppercase(), &bytes[i..])
+            else {
+                break;
+            };
+            let at = i + pos;
+            i = at + 1;
+            if at + n >= bytes.len()
+                || !bytes[at..at + n].eq_ignore_ascii_case(self.word)
+                || (at > 0 && bytes[at - 1].is_ascii_alphanumeric())
+            {
+                continue;
+            }
+            let mut j = at + n;
+            let sep_start = j;
+            loop {
+                if j < bytes.len() && (bytes[j] == b' ' || bytes[j] == b'+') {
+                    j += 1;
+                } else if self.encoded_space && bytes[j..].starts_with(b"%20") {
+                    j += 3;
+                } else {
+                    break;
+                }
+            }
+            if j == sep_start {
+                continue;
+            }
+            let tok_start = j;
+            while j < bytes.len() && (self.token_byte)(bytes[j]) {
+                j += 1;
+            }
+            if (self.accept)(&bytes[tok_start..j]) {
+                spans.push((tok_start, j, self.kind));
+                i = j;
+            }
         }
-        let mut j = at + 5;
-        let sep_start = j;
-        while j < bytes.len() && (bytes[j] == b' ' || bytes[j] == b'+') {
-            j += 1;
-        }
-        if j == sep_start {
-            continue;
-        }
-        let tok_start = j;
-        while j < bytes.len()
-            && (bytes[j].is_ascii_alphanumeric() || matches!(bytes[j], b'+' | b'/' | b'='))
-        {
-            j += 1;
-        }
-        if j - tok_start >= 4 && base64_has_colon(&bytes[tok_start..j]) {
-            spans.push((tok_start, j, SecretKind::BasicAuth));
-            i = j;
-        }
+        spans
     }
-    spans
 }
 
 /// Whether standard base64 `b64` decodes to bytes containing a `:` (`user:password`).

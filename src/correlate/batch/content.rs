@@ -161,15 +161,21 @@ impl Chunk {
     }
 }
 
+/// Chunks waiting for the hashing thread at most. The queue is bounded so that memory stays
+/// a few chunks whatever the file: where the workers parse nothing (a newline-less region is
+/// skipped, not parsed) the reading thread outruns SHA-256 and would otherwise queue the
+/// whole file. The run's time is at least the hashing time anyway, so waiting costs nothing.
+const HASH_QUEUE: usize = 16;
+
 /// A thread hashing a file's chunks in the order they are fed.
 pub(super) struct Hasher {
-    tx: mpsc::Sender<Arc<Chunk>>,
+    tx: mpsc::SyncSender<Arc<Chunk>>,
     handle: std::thread::JoinHandle<String>,
 }
 
 impl Hasher {
     pub(super) fn spawn() -> io::Result<Hasher> {
-        let (tx, rx) = mpsc::channel::<Arc<Chunk>>();
+        let (tx, rx) = mpsc::sync_channel::<Arc<Chunk>>(HASH_QUEUE);
         let handle =
             std::thread::Builder::new().name("leakline-sha256".into()).spawn(move || {
                 let mut h = Sha256::new();
