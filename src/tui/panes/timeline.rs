@@ -310,13 +310,15 @@ fn render_legend(app: &App, area: Rect, buf: &mut Buffer) {
     .render(area, buf);
 }
 
-/// The selected window: its service's name, its number there, the window.
+/// The selected window: its service's name, its number there, the window. A selection past
+/// the end (windows merged in a newer snapshot) falls back to the last window.
 fn selected_window(app: &App) -> Option<(&str, usize, &Window)> {
     app.snapshot
         .services
         .iter()
         .flat_map(|s| s.windows.iter().enumerate().map(move |(i, w)| (s.name.as_str(), i + 1, w)))
-        .nth(app.timeline.selected)
+        .take(app.timeline.selected.saturating_add(1))
+        .last()
 }
 
 /// A window's bounds in words: `opened between A and B → closed between C and D (at least
