@@ -62,6 +62,7 @@ fn sources(t0: DateTime<Utc>) -> Vec<SourceHealth> {
             unmatched: leakline::model::snapshot::UnmatchedTargets::default(),
             aliases: Vec::new(),
             scan_states: std::collections::BTreeMap::new(),
+            waf_actions: std::collections::BTreeMap::new(),
             zone_assumed: false,
             duplicate_of: None,
         })

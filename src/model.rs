@@ -11,7 +11,7 @@ pub mod snapshot;
 
 pub use clients::ClientFilter;
 pub use event::{Event, SourceId, SourceKind};
-pub use request::Request;
+pub use request::{Request, WafAction};
 pub use scan::{
     CoveredPorts, PortRange, PortState, ScanObservation, ScanTool, ScannerState, Transport,
 };

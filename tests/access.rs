@@ -191,16 +191,18 @@ fn mixed_formats_in_one_file_are_read_by_their_own_format() {
     let mixed = format!(
         "{LINE}\n{{\"time_iso8601\":\"2024-01-01T00:00:00Z\",\"remote_addr\":\"1.2.3.4\"}}\n{LINE}\n\
          [2019-04-11T00:31:55.439Z] \"GET / HTTP/1.1\" 404 NR 0 0 0 - \"-\" \"-\" \"-\" \"-\" \"-\"\n{LINE}\n\
-         time=\"2024-01-01T00:00:00Z\" level=debug msg=\"Configuration received\"\n"
+         time=\"2024-01-01T00:00:00Z\" level=debug msg=\"Configuration received\"\n\
+         no format reads this line\n"
     );
     write(dir.path(), "mixed.log", mixed.as_bytes());
     let r = inspect_json(dir.path(), &["mixed.log"]);
+    // The logrus debug line (6) is Traefik's own message: skipped; line 7 is malformed.
     assert_eq!(
-        (&r[0]["format"], &r[0]["events"], &r[0]["malformed"]),
-        (&"combined".into(), &5.into(), &1.into())
+        (&r[0]["format"], &r[0]["events"], &r[0]["skipped"], &r[0]["malformed"]),
+        (&"combined".into(), &5.into(), &1.into(), &1.into())
     );
     assert_eq!(r[0]["formats"], serde_json::json!({"combined": 3, "nginx-json": 1, "envoy": 1}));
-    assert_eq!(r[0]["malformed_lines"][0]["line"], 6);
+    assert_eq!(r[0]["malformed_lines"][0]["line"], 7);
     // The text report names the per-format counts too.
     let out = Command::cargo_bin("leakline")
         .unwrap()
@@ -388,6 +390,7 @@ const DETECTED: &[(&str, &str)] = &[
     ("azure_test-fdaccess.log", "azure"),
     ("haproxy_test-haproxy.log", "haproxy"),
     ("iis_w3c.log", "iis"),
+    ("aws_waf_test-waf.log", "aws-waf"),
 ];
 
 /// What detection sees of a file: its first 64 KiB, decompressed.
@@ -700,4 +703,120 @@ fn iis_w3c_follows_its_fields_header() {
         (&r[0]["events"], &r[0]["skipped"], &r[0]["malformed"]),
         (&3.into(), &8.into(), &0.into())
     );
+}
+
+/// A Traefik capture as it is saved: Traefik JSON access lines, a CLF access line and
+/// Traefik's own logrus lines (debug and info, one in a docker JSON envelope). The logrus
+/// lines are skipped as non-access records, never malformed; every request is read.
+#[test]
+fn traefik_logrus_lines_in_a_mixed_file_are_skipped_not_malformed() {
+    let dir = tempfile::tempdir().unwrap();
+    let json: Vec<String> = std::fs::read_to_string(fixtures().join("test-format-json.log"))
+        .unwrap()
+        .lines()
+        .take(3)
+        .map(str::to_owned)
+        .collect();
+    let mixed = format!(
+        "time=\"2024-01-01T00:00:00Z\" level=info msg=\"Configuration loaded from flags.\"\n\
+         {}\n\
+         time=\"2024-01-01T00:00:01Z\" level=debug msg=\"Configuration received\" providerName=docker\n\
+         {}\n{LINE}\n\
+         {{\"log\":\"time=\\\"2024-01-01T00:00:02Z\\\" level=debug msg=\\\"Serving default certificate\\\"\\n\",\"stream\":\"stdout\"}}\n\
+         {}\n",
+        json[0], json[1], json[2]
+    );
+    write(dir.path(), "traefik.log", mixed.as_bytes());
+    let r = inspect_json(dir.path(), &["traefik.log"]);
+    assert_eq!(
+        (&r[0]["format"], &r[0]["lines"], &r[0]["events"], &r[0]["skipped"], &r[0]["malformed"]),
+        (&"traefik".into(), &7.into(), &4.into(), &3.into(), &0.into())
+    );
+    assert_eq!(r[0]["formats"], serde_json::json!({"traefik": 3, "combined": 1}));
+    // A logrus line that is not Traefik's shape (no `msg=`) is still malformed.
+    write(dir.path(), "bad.log", format!("{}\ntime=\"x\" level=debug\n", json[0]).as_bytes());
+    let r = inspect_json(dir.path(), &["bad.log"]);
+    assert_eq!((&r[0]["skipped"], &r[0]["malformed"]), (&0.into(), &1.into()));
+}
+
+/// AWS WAF logs (`aws_waf_test-waf.log`, elastic/integrations' pipeline test file): every
+/// record is a request with the WAF's action; no status (0), no bytes; the actions are
+/// counted per source.
+#[test]
+fn aws_waf_records_are_requests_with_their_action() {
+    let out = Command::cargo_bin("leakline")
+        .unwrap()
+        .current_dir(fixtures())
+        .args(["inspect", "--events", "aws_waf_test-waf.log"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let events: Vec<Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let actions: Vec<&Value> = events.iter().map(|e| &e["waf_action"]).collect();
+    assert_eq!(actions, ["BLOCK", "ALLOW", "BLOCK", "BLOCK"]);
+    let e = &events[0];
+    assert_eq!(
+        (&e["time"], &e["client"], &e["method"], &e["target"], &e["protocol"]),
+        (
+            &"2019-12-13T23:40:12.771Z".into(),
+            &"89.160.20.156".into(),
+            &"GET".into(),
+            &"/foo".into(),
+            &"HTTP/1.1".into()
+        )
+    );
+    assert_eq!(
+        (&e["user_agent"], &e["host"], &e["status"], &e["bytes_sent"]),
+        (&"curl/7.61.1".into(), &"localhost:1989".into(), &0.into(), &0.into())
+    );
+    // No headers, empty URI: still a request (the WAF saw it), method kept.
+    assert_eq!((&events[3]["method"], &events[3]["target"]), (&"POST".into(), &"".into()));
+    let r = inspect_json(&fixtures(), &["aws_waf_test-waf.log"]);
+    assert_eq!(
+        (&r[0]["format"], &r[0]["events"], &r[0]["malformed"]),
+        (&"aws-waf".into(), &4.into(), &0.into())
+    );
+    assert_eq!(r[0]["waf_actions"], serde_json::json!({"ALLOW": 1, "BLOCK": 3}));
+}
+
+/// End to end: requests the WAF blocked are positive evidence (they reached the edge) and
+/// open a window, with no success among them; the source counts them by action.
+#[test]
+fn analyze_counts_waf_blocked_requests_as_evidence_never_successes() {
+    let dir = tempfile::tempdir().unwrap();
+    let all = std::fs::read_to_string(fixtures().join("aws_waf_test-waf.log")).unwrap();
+    let blocked: Vec<&str> = all.lines().filter(|l| l.contains(r#""action":"BLOCK""#)).collect();
+    assert_eq!(blocked.len(), 3);
+    write(dir.path(), "waf.log", format!("{}\n", blocked.join("\n")).as_bytes());
+    let out = Command::cargo_bin("leakline")
+        .unwrap()
+        .current_dir(dir.path())
+        .args(["analyze", "--format", "json", "--access", "waf.log"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let svc = &doc["services"][0];
+    assert_eq!(svc["state"], "open");
+    let w = &svc["windows"][0];
+    assert_eq!(
+        (&w["external_requests"], &w["external_successes"], &w["external_bytes"]),
+        (&3.into(), &0.into(), &0.into())
+    );
+    assert_eq!(w["opened_latest"], "2019-12-13T23:40:12.771Z");
+    assert_eq!(w["first_non_scanner_success"], Value::Null);
+    assert_eq!(doc["sources"][0]["waf_actions"], serde_json::json!({"BLOCK": 3}));
+    // The text report says what the actions are and how they count.
+    let out = Command::cargo_bin("leakline")
+        .unwrap()
+        .current_dir(dir.path())
+        .args(["analyze", "--access", "waf.log"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("WAF actions: BLOCK 3 (each reached the edge"), "{text}");
 }

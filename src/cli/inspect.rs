@@ -367,6 +367,9 @@ fn render(r: &Report, as_json: bool) -> String {
                 formats.into_iter().map(|(f, n)| (f, json!(n))).collect();
             obj.insert("formats".into(), serde_json::Value::Object(formats));
         }
+        if let (false, Some(obj)) = (s.waf_actions.is_empty(), v.as_object_mut()) {
+            obj.insert("waf_actions".into(), json!(s.waf_actions));
+        }
         if let (Some(sum), Some(obj)) = (scan, v.as_object_mut()) {
             let by_state: serde_json::Map<String, serde_json::Value> =
                 sum.by_state.iter().map(|(k, n)| (k.as_str().to_owned(), json!(n))).collect();
@@ -421,6 +424,14 @@ fn text(
     if let Some(formats) = per_format(r, s) {
         let list: Vec<String> = formats.iter().map(|(f, n)| format!("{f} {n}")).collect();
         writeln!(t, "  formats     {} (mixed file: events per format)", list.join(", "))?;
+    }
+    if !s.waf_actions.is_empty() {
+        let list: Vec<String> = s.waf_actions.iter().map(|(a, n)| format!("{a} {n}")).collect();
+        writeln!(
+            t,
+            "  waf actions {} (requests that reached the edge; no response status)",
+            list.join(", ")
+        )?;
     }
     for (line, reason) in &r.malformed {
         writeln!(t, "  malformed   line {line}: {}", clean(reason))?;

@@ -204,6 +204,7 @@ fn fill_health(
     h.first_event = stats.first_event;
     h.last_event = stats.last_event;
     h.zone_assumed = stats.zone_assumed;
+    h.waf_actions.clone_from(&stats.waf_actions);
 }
 
 /// Settings of a batch run.

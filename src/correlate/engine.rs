@@ -302,6 +302,7 @@ impl Correlator {
             unmatched: UnmatchedTargets::default(),
             aliases: Vec::new(),
             scan_states: BTreeMap::new(),
+            waf_actions: BTreeMap::new(),
             zone_assumed: false,
             duplicate_of: None,
         });

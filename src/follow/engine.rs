@@ -336,6 +336,7 @@ impl Engine {
             h.first_event = update.stats.first_event;
             h.last_event = update.stats.last_event;
             h.zone_assumed = update.stats.zone_assumed;
+            h.waf_actions.clone_from(&update.stats.waf_actions);
             h.duplicate_of = self.copies.get(&id).cloned();
             update.format.clone_into(&mut h.format);
             h.incomplete = update.incomplete;

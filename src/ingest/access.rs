@@ -36,7 +36,7 @@ use ipnet::IpNet;
 
 pub(crate) use escape::TextBlock;
 
-use crate::model::{ClientFilter, Request};
+use crate::model::{ClientFilter, Request, WafAction};
 
 /// Every access-log format leakline understands. Names (`name()`) are a public interface:
 /// they appear in `--format`, `format = "..."` in the config, and `inspect` output.
@@ -63,6 +63,8 @@ pub enum AccessFormat {
     Iis,
     /// `HAProxy` HTTP log (`option httplog`), with or without the syslog prefix.
     Haproxy,
+    /// AWS WAF web ACL logs (JSON, one request per line, with the WAF's action).
+    AwsWaf,
 }
 
 impl std::fmt::Display for AccessFormat {
@@ -72,7 +74,7 @@ impl std::fmt::Display for AccessFormat {
 }
 
 impl AccessFormat {
-    pub const ALL: [AccessFormat; 14] = [
+    pub const ALL: [AccessFormat; 15] = [
         AccessFormat::Combined,
         AccessFormat::NginxJson,
         AccessFormat::Caddy,
@@ -87,6 +89,7 @@ impl AccessFormat {
         AccessFormat::Azure,
         AccessFormat::Haproxy,
         AccessFormat::Iis,
+        AccessFormat::AwsWaf,
     ];
 
     #[must_use]
@@ -106,6 +109,7 @@ impl AccessFormat {
             AccessFormat::Azure => "azure",
             AccessFormat::Haproxy => "haproxy",
             AccessFormat::Iis => "iis",
+            AccessFormat::AwsWaf => "aws-waf",
         }
     }
 
@@ -209,6 +213,8 @@ pub(crate) struct Scratch {
     /// A time without zone was read in `ParseOptions::default_tz` (sticky; the CLF cache
     /// keeps its own flag).
     pub(crate) zone_assumed: bool,
+    /// Requests read per WAF action (`aws-waf`), in [`WafAction::ALL`] order.
+    pub(crate) waf_actions: [u64; WafAction::ALL.len()],
 }
 
 /// A stateful line parser for one source (`CloudFront` `#Fields` headers change its layout).
@@ -251,6 +257,19 @@ impl AccessParser {
     #[must_use]
     pub fn fallback_counts(&self) -> Vec<(AccessFormat, u64)> {
         self.fallback.as_ref().map(|f| f.counts()).unwrap_or_default()
+    }
+
+    /// Requests read so far per WAF action (WAF logs: `aws-waf`, also as the lines of a
+    /// mixed file), cumulative; actions with no request are left out.
+    #[must_use]
+    pub fn waf_action_counts(&self) -> Vec<(WafAction, u64)> {
+        let mut n = self.scratch.waf_actions;
+        if let Some(f) = &self.fallback {
+            for (a, m) in f.waf_actions() {
+                n[a as usize] += m;
+            }
+        }
+        WafAction::ALL.into_iter().zip(n).filter(|(_, n)| *n > 0).collect()
     }
 
     #[must_use]
@@ -365,9 +384,10 @@ impl AccessParser {
                 cloudfront::parse(trim_end_spaces(line), &mut self.cloudfront, opts, sc, out)
             }
             AccessFormat::JsonMapped => mapped::parse(trimmed, opts, sc, out),
-            AccessFormat::GcpLb | AccessFormat::Cloudflare | AccessFormat::Azure => {
-                cloud::parse(self.format, trimmed, opts, sc, out)
-            }
+            AccessFormat::GcpLb
+            | AccessFormat::Cloudflare
+            | AccessFormat::Azure
+            | AccessFormat::AwsWaf => cloud::parse(self.format, trimmed, opts, sc, out),
         }
     }
 }

@@ -378,6 +378,9 @@ fn note_other_formats(stats: &mut SourceStats, parser: &AccessParser) {
     for (format, n) in parser.fallback_counts() {
         stats.other_formats.insert(format.name().to_owned(), n);
     }
+    for (action, n) in parser.waf_action_counts() {
+        stats.waf_actions.insert(action.as_str().to_owned(), n);
+    }
 }
 
 fn access_line(

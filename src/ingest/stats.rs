@@ -29,6 +29,11 @@ pub struct SourceStats {
     /// configured) one, by format name; the rest of `events` are the source format's.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub other_formats: BTreeMap<String, u64>,
+    /// WAF logs (`aws-waf`): requests by the WAF's action (`ALLOW`, `BLOCK`, `COUNT`,
+    /// `CAPTCHA`, `CHALLENGE`). Every one is a request that reached the edge (positive
+    /// evidence when external); none has a response status.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub waf_actions: BTreeMap<String, u64>,
 }
 
 impl SourceStats {
@@ -57,6 +62,9 @@ impl SourceStats {
         self.zone_assumed |= other.zone_assumed;
         for (format, n) in &other.other_formats {
             *self.other_formats.entry(format.clone()).or_default() += n;
+        }
+        for (action, n) in &other.waf_actions {
+            *self.waf_actions.entry(action.clone()).or_default() += n;
         }
         self.malformed_samples.extend(other.malformed_samples.iter().cloned());
         self.malformed_samples.sort_by_key(|s| s.0);

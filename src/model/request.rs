@@ -62,6 +62,51 @@ pub struct Request {
     pub host: String,
     /// Request duration in microseconds when the format has one.
     pub duration_us: Option<u64>,
+    /// What a web application firewall did with the request, for WAF logs (`aws-waf`);
+    /// `None` for every other format. A WAF log has no response status (`status` is 0, so
+    /// the request is never a success) but the request reached the edge: it is positive
+    /// evidence like any other external request, whatever the action.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waf_action: Option<WafAction>,
+}
+
+/// A WAF's terminating action on a request (AWS WAF's `action`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum WafAction {
+    Allow,
+    Block,
+    Count,
+    Captcha,
+    Challenge,
+}
+
+impl WafAction {
+    pub const ALL: [WafAction; 5] = [
+        WafAction::Allow,
+        WafAction::Block,
+        WafAction::Count,
+        WafAction::Captcha,
+        WafAction::Challenge,
+    ];
+
+    /// The name as the WAF logs it (`ALLOW`, `BLOCK`, …).
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WafAction::Allow => "ALLOW",
+            WafAction::Block => "BLOCK",
+            WafAction::Count => "COUNT",
+            WafAction::Captcha => "CAPTCHA",
+            WafAction::Challenge => "CHALLENGE",
+        }
+    }
+
+    /// Parse the logged name (ASCII case-insensitive).
+    #[must_use]
+    pub fn from_name(name: &[u8]) -> Option<WafAction> {
+        WafAction::ALL.into_iter().find(|a| a.as_str().as_bytes().eq_ignore_ascii_case(name))
+    }
 }
 
 impl Default for Request {
@@ -86,6 +131,7 @@ impl Default for Request {
             referer: String::new(),
             host: String::new(),
             duration_us: None,
+            waf_action: None,
         }
     }
 }
@@ -112,6 +158,7 @@ impl Request {
         self.referer.clear();
         self.host.clear();
         self.duration_us = None;
+        self.waf_action = None;
     }
 
     /// A request with no client address whose logged client name is this host itself

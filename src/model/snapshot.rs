@@ -91,6 +91,11 @@ pub struct SourceHealth {
     /// not counted. The path of the copy that was.
     #[serde(default)]
     pub duplicate_of: Option<String>,
+    /// WAF logs (`aws-waf`): requests by the WAF's action (`ALLOW`, `BLOCK`, …). A blocked
+    /// request still reached the edge: it counts as positive evidence like any request, and
+    /// as no success (a WAF log has no response status).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub waf_actions: BTreeMap<String, u64>,
 }
 
 /// A scan source's observations of targets that matched no service and were never open.

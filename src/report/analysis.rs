@@ -98,6 +98,11 @@ pub struct Source {
     /// `ambiguous`, `host_finding`); absent for access sources and scans with no observation.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub scan_states: Option<std::collections::BTreeMap<&'static str, u64>>,
+    /// WAF logs (`aws-waf`): requests by the WAF's action (`{"ALLOW": n, "BLOCK": m}`);
+    /// absent for other sources. Every one reached the edge (positive evidence when
+    /// external), none is a success (no response status).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub waf_actions: Option<std::collections::BTreeMap<String, u64>>,
     /// Lines longer than the parser's limit (counted, not parsed).
     pub oversized: u64,
     /// Scan sources: the file ended before the scanner finished writing it (an interrupted
@@ -306,6 +311,7 @@ impl Source {
             }),
             scan_states: (s.kind == crate::model::SourceKind::Scan && !s.scan_states.is_empty())
                 .then(|| s.scan_states.iter().map(|(k, n)| (k.as_str(), *n)).collect()),
+            waf_actions: (!s.waf_actions.is_empty()).then(|| s.waf_actions.clone()),
             oversized: s.oversized,
             incomplete: s.incomplete,
             errors: s.errors.clone(),

@@ -18,7 +18,7 @@
 //!   "duplicates": [{"service","sources":[a,b],"shared_percent","message"}],
 //!   "sources": [{"path","kind":"access|scan","format","service","sha256"|null,"lines","events",
 //!                "malformed","first_event"|null,"last_event"|null,"zone_assumed",
-//!                "duplicate_of"|null}],
+//!                "duplicate_of"|null, "waf_actions": {"ALLOW": n, …} (WAF logs only)}],
 //!   "services": [{"name","addresses":[],"state":"open|closed|never_exposed|unknown",
 //!                 "windows": [{"opened_earliest"|null,"opened_latest","closed_earliest",
 //!                              "closed_latest"|null,"status":"open|closed",
@@ -132,6 +132,9 @@ struct Source<'a> {
     zone_assumed: bool,
     /// A scan file holding another copy of a run `duplicate_of` holds (not counted).
     duplicate_of: Option<&'a str>,
+    /// WAF logs: requests by the WAF's action (absent for other sources).
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    waf_actions: &'a std::collections::BTreeMap<String, u64>,
 }
 
 #[derive(Serialize)]
@@ -316,6 +319,7 @@ fn doc(m: &ReportModel) -> Doc<'_> {
                 last_event: s.last_event.map(rfc3339),
                 zone_assumed: s.zone_assumed,
                 duplicate_of: s.duplicate_of.as_deref(),
+                waf_actions: &s.waf_actions,
             })
             .collect(),
         services: snap.services.iter().map(service).collect(),

@@ -101,6 +101,7 @@ pub fn source(id: u32, path: &str, kind: SourceKind, format: &str, lines: u64) -
         unmatched: leakline::model::snapshot::UnmatchedTargets::default(),
         aliases: Vec::new(),
         scan_states: std::collections::BTreeMap::new(),
+        waf_actions: std::collections::BTreeMap::new(),
         zone_assumed: false,
         duplicate_of: None,
     }

@@ -275,6 +275,15 @@ fn sources(s: &Snapshot, t: &mut String) {
                 clean(a, 200)
             );
         }
+        if !src.waf_actions.is_empty() {
+            let list: Vec<String> =
+                src.waf_actions.iter().map(|(a, n)| format!("{a} {n}")).collect();
+            let _ = writeln!(
+                t,
+                "           WAF actions: {} (each reached the edge: evidence; no response status: no success)",
+                list.join(", ")
+            );
+        }
         if src.zone_assumed {
             let _ = writeln!(
                 t,

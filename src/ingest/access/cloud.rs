@@ -16,16 +16,24 @@
 //!   `responseBytes`/`sentBytes`, `userAgent`, `hostName`/`host`. Front Door's `clientIp`
 //!   is taken from the X-Forwarded-For header when the request had one, so when it differs
 //!   from `socketIp` it is kept as `forwarded_for` (believed only behind a trusted proxy).
+//! - **AWS WAF** web ACL logs (`aws-waf`): `timestamp` (Unix milliseconds),
+//!   `httpRequest.clientIp`, `httpMethod`, `uri` plus `args` (the query), `httpVersion`,
+//!   the `User-Agent`, `Host` and `Referer` entries of `httpRequest.headers`
+//!   (`[{"name", "value"}]`, names matched case-insensitively), and `action` (`ALLOW`,
+//!   `BLOCK`, `COUNT`, `CAPTCHA`, `CHALLENGE`) as [`Request::waf_action`], counted per
+//!   parser. A WAF log has no response status or size: `status` and `bytes_sent` stay 0, so
+//!   such a request is never a success, but it is a request that reached the edge, whatever
+//!   the WAF then did with it. `terminatingRuleId` is not kept.
 //!
 //! The client is the edge's view of the remote address (`remoteIp`, `ClientIP`): these edges
 //! terminate the connection, so it is the peer; an X-Forwarded-For the client sent is not in
 //! these logs.
 
 use super::fields::{decimal_to_us, parse_ip_loose, trim};
-use super::json::{JVal, get_path, push_json_str};
+use super::json::{JVal, for_each_item, get, get_path, push_json_str};
 use super::json_table::{Gathered, Slot, fill};
 use super::{AccessFormat, LineOutcome, ParseOptions, Scratch};
-use crate::model::Request;
+use crate::model::{Request, WafAction};
 
 const GCP_LB: &[(&str, Slot)] = &[
     ("timestamp", Slot::Time),
@@ -52,6 +60,14 @@ const CLOUDFLARE: &[(&str, Slot)] = &[
     ("ClientRequestUserAgent", Slot::UserAgent),
     ("ClientRequestReferer", Slot::Referer),
     ("ClientRequestHost", Slot::Host),
+];
+
+const AWS_WAF: &[(&str, Slot)] = &[
+    ("timestamp", Slot::Time),
+    ("httpRequest.clientIp", Slot::Peer),
+    ("httpRequest.httpMethod", Slot::Method),
+    ("httpRequest.uri", Slot::Target),
+    ("httpRequest.httpVersion", Slot::Protocol),
 ];
 
 const AZURE: &[(&str, Slot)] = &[
@@ -85,6 +101,7 @@ pub(crate) fn parse(
     let table = match format {
         AccessFormat::GcpLb => GCP_LB,
         AccessFormat::Azure => AZURE,
+        AccessFormat::AwsWaf => AWS_WAF,
         _ => CLOUDFLARE,
     };
     let mut g = Gathered::new();
@@ -105,6 +122,9 @@ pub(crate) fn parse(
         if format == AccessFormat::Azure {
             azure_extras(line, out, &mut sc.buf);
         }
+        if format == AccessFormat::AwsWaf {
+            aws_waf_extras(line, out, sc);
+        }
     }
     outcome
 }
@@ -123,6 +143,47 @@ fn azure_extras(line: &[u8], out: &mut Request, buf: &mut Vec<u8>) {
         && parse_ip_loose(c).is_some_and(|c| Some(c) != out.peer)
     {
         push_json_str(&mut out.forwarded_for, c, buf);
+    }
+}
+
+/// AWS WAF's query (`args`), headers and action.
+fn aws_waf_extras(line: &[u8], out: &mut Request, sc: &mut Scratch) {
+    let Some(JVal::Obj(req)) = get_path(line, "httpRequest") else { return };
+    if let Some(JVal::Str(q)) = get(req, b"args")
+        && !q.is_empty()
+    {
+        out.target.push('?');
+        push_json_str(&mut out.target, q, &mut sc.buf);
+    }
+    if let Some(JVal::Arr(headers)) = get(req, b"headers") {
+        let _ = for_each_item(headers, |h| {
+            let JVal::Obj(h) = h else { return true };
+            let (Some(JVal::Str(name)), Some(JVal::Str(value))) =
+                (get(h, b"name"), get(h, b"value"))
+            else {
+                return true;
+            };
+            let field = if name.eq_ignore_ascii_case(b"user-agent") {
+                &mut out.user_agent
+            } else if name.eq_ignore_ascii_case(b"host") {
+                &mut out.host
+            } else if name.eq_ignore_ascii_case(b"referer") {
+                &mut out.referer
+            } else {
+                return true;
+            };
+            if field.is_empty() {
+                push_json_str(field, value, &mut sc.buf);
+            }
+            true
+        });
+    }
+    out.waf_action = match get_path(line, "action") {
+        Some(JVal::Str(a)) => WafAction::from_name(a),
+        _ => None,
+    };
+    if let Some(a) = out.waf_action {
+        sc.waf_actions[a as usize] += 1;
     }
 }
 

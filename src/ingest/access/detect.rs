@@ -72,7 +72,11 @@ fn has(line: &[u8], needle: &[u8]) -> bool {
 
 /// Recognise a JSON access format by its characteristic keys.
 fn sniff_json(line: &[u8]) -> Option<AccessFormat> {
-    if has(line, b"\"ClientRequestURI\"")
+    if has(line, b"\"webaclId\"")
+        || (has(line, b"\"httpRequest\"") && has(line, b"\"terminatingRuleId\""))
+    {
+        Some(AccessFormat::AwsWaf)
+    } else if has(line, b"\"ClientRequestURI\"")
         || has(line, b"\"EdgeStartTimestamp\"")
         || has(line, b"\"EdgeResponseStatus\"")
     {
@@ -151,10 +155,17 @@ fn generic_score(line: &[u8]) -> u32 {
     seen[1..].iter().map(|&b| u32::from(b)).sum()
 }
 
+/// A logrus text line, as Traefik writes its own messages beside its access log
+/// (`time="2024-01-01T00:00:00Z" level=debug msg="Configuration received"`).
+fn is_logrus(line: &[u8]) -> bool {
+    line.starts_with(b"time=\"") && has(line, b" level=") && has(line, b" msg=")
+}
+
 /// Parsers of every detectable format but the source's own, for the lines of a mixed file
 /// that the source's format could not read (a Traefik capture interleaving CLF access lines,
 /// JSON access lines and debug lines). A JSON line goes to the format its keys name; a text
-/// line to the first text format whose parser reads it. Requests read here are counted per
+/// line to the first text format whose parser reads it; Traefik's own logrus lines
+/// (`time="…" level=… msg="…"`) are skipped, not malformed. Requests read here are counted per
 /// format (`inspect` reports them).
 #[derive(Debug)]
 pub(crate) struct Fallback {
@@ -194,7 +205,10 @@ impl Fallback {
         if line.is_empty() || line[0] == b'#' {
             return None;
         }
-        let outcome = if line[0] == b'{' {
+        let outcome = if is_logrus(line) {
+            // Traefik's own (logrus) messages: no request, no error.
+            return Some(LineOutcome::Skipped);
+        } else if line[0] == b'{' {
             let format = sniff_json(line)?;
             let p = self.parsers.iter_mut().find(|p| p.format == format)?;
             match p.parse_line(raw, line_no, out) {
@@ -217,6 +231,16 @@ impl Fallback {
 
     pub(crate) fn counts(&self) -> Vec<(AccessFormat, u64)> {
         AccessFormat::ALL.into_iter().zip(self.counts).filter(|(_, n)| *n > 0).collect()
+    }
+
+    /// The WAF actions of the requests the other formats read (see
+    /// [`AccessParser::waf_action_counts`]).
+    pub(crate) fn waf_actions(&self) -> Vec<(crate::model::WafAction, u64)> {
+        let mut all = Vec::new();
+        for p in &self.parsers {
+            all.extend(p.waf_action_counts());
+        }
+        all
     }
 
     pub(crate) fn zone_assumed(&self) -> bool {

@@ -677,3 +677,32 @@ fn haproxy_without_prefix_tcp_lines_and_own_messages() {
     assert_eq!(p.parse_line(own, 2, &mut out), LineOutcome::Skipped);
     assert!(malformed(AccessFormat::Haproxy, b"hello world").contains("client"));
 }
+
+#[test]
+fn aws_waf_query_headers_and_actions() {
+    use crate::model::WafAction;
+    let line = r#"{"timestamp":1576280412771,"webaclId":"arn:x","terminatingRuleId":"Default_Action","action":"CAPTCHA","httpRequest":{"clientIp":"198.51.100.9","headers":[{"name":"host","value":"api.example.com"},{"name":"USER-AGENT","value":"python-requests/2.31"},{"name":"User-Agent","value":"second"},{"name":"Referer","value":"https://r/"}],"uri":"/v1/models","args":"a=1&b=\u0032","httpVersion":"HTTP/2.0","httpMethod":"GET"}}"#;
+    assert_eq!(detect(&[line.as_bytes()]), Some(AccessFormat::AwsWaf));
+    let r = ok(AccessFormat::AwsWaf, line);
+    assert_eq!(
+        (r.host.as_str(), r.user_agent.as_str(), r.referer.as_str(), r.target.as_str()),
+        ("api.example.com", "python-requests/2.31", "https://r/", "/v1/models?a=1&b=2")
+    );
+    assert_eq!((r.status, r.bytes_sent, r.waf_action), (0, 0, Some(WafAction::Captcha)));
+    assert!(!r.is_success());
+    // Without the web ACL id, `httpRequest` with `terminatingRuleId` still names AWS WAF.
+    let unknown = r#"{"timestamp":1576280412771,"terminatingRuleId":"R","action":"EXCLUDED","httpRequest":{"clientIp":"198.51.100.9","uri":"/","httpMethod":"GET"}}"#;
+    assert_eq!(detect(&[unknown.as_bytes()]), Some(AccessFormat::AwsWaf));
+    assert_eq!(ok(AccessFormat::AwsWaf, unknown).waf_action, None);
+    let no_time = r#"{"webaclId":"x","action":"BLOCK","httpRequest":{"clientIp":"198.51.100.9"}}"#;
+    assert!(malformed(AccessFormat::AwsWaf, no_time.as_bytes()).contains("time"));
+    // Counted per parser, also when read as a line of a mixed file.
+    let mut p = AccessParser::new(AccessFormat::Combined, ParseOptions::default());
+    let mut out = Request::default();
+    let block = line.replace("CAPTCHA", "BLOCK");
+    for l in [line, &block, &block, unknown] {
+        assert_eq!(p.parse_line(l.as_bytes(), 1, &mut out), LineOutcome::Request);
+    }
+    assert_eq!(p.waf_action_counts(), [(WafAction::Block, 2), (WafAction::Captcha, 1)]);
+    assert_eq!(p.fallback_counts(), [(AccessFormat::AwsWaf, 4)]);
+}

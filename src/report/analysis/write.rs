@@ -114,6 +114,15 @@ fn source<W: io::Write>(w: &mut Pretty<W>, s: &Source) {
         }
         w.close(b'}');
     }
+    if let Some(actions) = &s.waf_actions {
+        w.key("waf_actions");
+        w.open(b'{');
+        for (action, n) in actions {
+            w.key(action);
+            w.u64(*n);
+        }
+        w.close(b'}');
+    }
     w.key("oversized");
     w.u64(s.oversized);
     w.key("incomplete");

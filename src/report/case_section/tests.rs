@@ -133,6 +133,7 @@ fn source(path: &str) -> SourceHealth {
         unmatched: crate::model::snapshot::UnmatchedTargets::default(),
         aliases: Vec::new(),
         scan_states: std::collections::BTreeMap::new(),
+        waf_actions: std::collections::BTreeMap::new(),
         zone_assumed: false,
         duplicate_of: None,
     }

@@ -96,6 +96,8 @@ fn source(scan: bool, errors: Vec<String>) -> Source {
         last_event: None,
         unmatched_targets: scan.then_some(UnmatchedDoc { targets: 2, observations: 5 }),
         scan_states: scan.then(|| [("ambiguous", 2), ("open", 3)].into_iter().collect()),
+        waf_actions: (!scan)
+            .then(|| [("ALLOW".to_owned(), 4), ("BLOCK".to_owned(), 7)].into_iter().collect()),
         oversized: 0,
         incomplete: scan,
         aliases: if scan { Vec::new() } else { vec!["/logs/access.log".into()] },
