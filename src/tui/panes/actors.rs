@@ -45,7 +45,20 @@ fn render_table(app: &App, area: Rect, buf: &mut Buffer) {
     let first = scroll_for(st.selected, height);
     // Wide terminals get dates, successes and services; 80 columns keep the essentials.
     let wide = area.width >= 110;
-    let when = |t| if wide { format::stamp(t, tz) } else { format::clock(t, tz) };
+    // Narrow: the clock alone for today's evidence; older evidence keeps its date (to the
+    // minute, the class column yields the room).
+    let clock = format::Clock::of(app);
+    let dated = !wide && app.snapshot.actors.iter().any(|a| clock.dated(a.first_seen));
+    let when = |t| {
+        if wide {
+            format::stamp(t, tz)
+        } else if dated {
+            clock.minute(t)
+        } else {
+            clock.at(t)
+        }
+    };
+    let (class_w, time_w) = if dated { (16, 11) } else { (20, 8) };
     // Only the visible rows are built: the table stays cheap with 10 k actors.
     let rows = st.order.iter().enumerate().skip(first).take(height).filter_map(|(pos, &i)| {
         let a = app.snapshot.actors.get(i)?;
@@ -89,9 +102,9 @@ fn render_table(app: &App, area: Rect, buf: &mut Buffer) {
             vec!["client", "class", "first", "last", "req", "bytes"],
             vec![
                 Constraint::Length(20),
-                Constraint::Length(20),
-                Constraint::Length(8),
-                Constraint::Length(8),
+                Constraint::Length(class_w),
+                Constraint::Length(time_w),
+                Constraint::Length(time_w),
                 Constraint::Length(7),
                 Constraint::Min(9),
             ],
@@ -181,7 +194,7 @@ fn render_detail(app: &App, actor: &ActorSummary, area: Rect, buf: &mut Buffer) 
             Event::Request(q) => {
                 let line = format!(
                     "{} {} {} {} {}",
-                    format::clock(q.time, tz),
+                    format::Clock::of(app).at(q.time),
                     q.status,
                     sanitize(&q.method, 8),
                     sanitize(q.path(), 60),

@@ -1,7 +1,6 @@
 //! Events: the live stream of external requests and scan observations, newest at the bottom,
 //! with `/` filter, pause/follow and a detail view of one row.
 
-use chrono_tz::Tz;
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
@@ -48,7 +47,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
 
 fn render_list(app: &App, area: Rect, buf: &mut Buffer) {
     let theme = app.theme;
-    let tz = format::zone(&app.snapshot.timezone);
+    let clock = format::Clock::of(app);
     let feed = &app.feed;
     let Some(last) = feed.visible_index_at_or_before(app.events.paused_at.unwrap_or(u64::MAX))
     else {
@@ -72,7 +71,7 @@ fn render_list(app: &App, area: Rect, buf: &mut Buffer) {
     let lines: Vec<Line> = (top..=bottom)
         .filter_map(|i| feed.visible_row(i).map(|r| (i, r)))
         .map(|(i, r)| {
-            let line = row_line(r, theme, tz, width);
+            let line = row_line(r, theme, clock, width);
             if Some(i) == selected { line.style(theme.selected()) } else { line }
         })
         .collect();
@@ -86,10 +85,10 @@ fn status_style(status: u16, theme: Theme) -> Style {
     }
 }
 
-fn row_line(row: &FeedRow, theme: Theme, tz: Tz, width: usize) -> Line<'static> {
+fn row_line(row: &FeedRow, theme: Theme, clock: format::Clock, width: usize) -> Line<'static> {
     match &*row.event {
-        Event::Request(r) => request_line(r, theme, tz, width),
-        Event::Scan(s) => scan_line(s, theme, tz, width),
+        Event::Request(r) => request_line(r, theme, clock, width),
+        Event::Scan(s) => scan_line(s, theme, clock, width),
     }
 }
 
@@ -98,11 +97,11 @@ fn client_of(r: &Request) -> String {
 }
 
 /// `12:03:22 198.51.100.201   200 POST /v1/embeddings 512.0 KiB  python-requests/2.32`.
-fn request_line(r: &Request, theme: Theme, tz: Tz, width: usize) -> Line<'static> {
+fn request_line(r: &Request, theme: Theme, clock: format::Clock, width: usize) -> Line<'static> {
     // The path gets what the fixed columns leave, up to 40; the user agent takes the rest.
     let path_w = width.saturating_sub(60).clamp(16, 40);
     Line::from(vec![
-        Span::styled(format!("{} ", format::clock(r.time, tz)), theme.dim()),
+        Span::styled(format!("{} ", clock.at(r.time)), theme.dim()),
         Span::raw(format!("{:<16} ", client_of(r))),
         Span::styled(format!("{:>3} ", r.status), status_style(r.status, theme)),
         Span::raw(format!("{:<6} ", sanitize(&r.method, 6))),
@@ -122,7 +121,12 @@ fn target_of(s: &ScanObservation) -> String {
     }
 }
 
-fn scan_line(s: &ScanObservation, theme: Theme, tz: Tz, _width: usize) -> Line<'static> {
+fn scan_line(
+    s: &ScanObservation,
+    theme: Theme,
+    clock: format::Clock,
+    _width: usize,
+) -> Line<'static> {
     let style = if s.state.is_open() {
         theme.danger_text()
     } else if s.state.is_negative() {
@@ -131,7 +135,7 @@ fn scan_line(s: &ScanObservation, theme: Theme, tz: Tz, _width: usize) -> Line<'
         theme.warn_text()
     };
     Line::from(vec![
-        Span::styled(format!("{} ", format::clock(s.time, tz)), theme.dim()),
+        Span::styled(format!("{} ", clock.at(s.time)), theme.dim()),
         Span::styled(format!("SCAN {:<7} ", s.tool.as_str()), theme.header()),
         Span::raw(format!("{} ", target_of(s))),
         Span::styled(format!("{} ", s.state.label(s.scanner_state).to_uppercase()), style),
