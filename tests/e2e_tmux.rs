@@ -139,6 +139,35 @@ fn sigterm_restores_the_terminal() {
     assert_eq!(tmux.pane_var("cursor_flag"), "1", "cursor shown again");
 }
 
+/// Old evidence on today's clock: `leakline watch` over the demo's logs (March 2026) run on a
+/// later day. The Overview's window lines carry the evidence's date (`03-14 …`), the legend
+/// says how to read them, and the Timeline is fitted to the evidence, not stretched to now.
+#[test]
+fn watch_of_old_logs_shows_dates_and_a_fitted_timeline() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let status_file = dir.path().join("exit-status");
+    let bin = env!("CARGO_BIN_EXE_leakline");
+    let config = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/demo/leakline.toml");
+    let shell = format!(
+        "'{bin}' watch --config '{}'; echo $? > '{}'",
+        config.display(),
+        status_file.display()
+    );
+    let tmux = Tmux::start("dates", 120, 40, &shell);
+    let screen = tmux.wait_for("dated window lines", Duration::from_secs(120), |s| {
+        s.contains("#1 03-14 ") && s.contains("→ OPEN")
+    });
+    assert!(screen.contains("opened between A~B → closed between C~D"), "{screen}");
+    assert!(screen.contains("first evidence 2026-03-14T") || screen.contains("first 03-14 "));
+    tmux.keys("2");
+    tmux.wait_for("the fitted timeline", Duration::from_secs(30), |s| {
+        s.contains("fitted to evidence") && s.contains("opened between 03-14 ")
+    });
+    tmux.keys("q");
+    let status = wait_for_file(&status_file, Duration::from_secs(30));
+    assert_eq!(status.as_deref(), Some("0\n"), "exit status; screen:\n{}", tmux.capture());
+}
+
 /// `leakline watch --case DIR` for real: the Playbook pane shows the case, `s` + Enter journals
 /// a step start through the case library, a note appended by another process (the CLI) shows
 /// up on the next tick, a skip with a reason (prompt, then confirmation) and an undo (`u`,
@@ -215,8 +244,12 @@ fn watch_case_journals_from_the_dashboard_and_sees_other_writers() {
     });
     tmux.keys("Enter");
     tmux.wait_for("the skip", Duration::from_secs(30), |s| records(s) == Some(start + 3));
-    // Undo it: `u` names the record, Enter appends a reopen.
-    tmux.keys("Escape");
+    // Undo it: `u` names the record, Enter appends a reopen. The letter keys are re-armed
+    // with arrows (Up, Down: the selection ends where it was), not Esc: a lone ESC byte
+    // read together with the next key is Alt+key to the terminal parser, which happens
+    // when the machine is busy and the two arrive in one read.
+    tmux.keys("Up");
+    tmux.keys("Down");
     tmux.keys("u");
     tmux.wait_for("the undo confirmation", Duration::from_secs(30), |s| s.contains("undo your"));
     tmux.keys("Enter");
@@ -228,7 +261,8 @@ fn watch_case_journals_from_the_dashboard_and_sees_other_writers() {
         "{journal}"
     );
     assert!(last[0].contains("\"reopen\"") && last[0].contains("undo of record"), "{journal}");
-    tmux.keys("Escape");
+    tmux.keys("Up");
+    tmux.keys("Down");
     tmux.keys("q");
     let status = wait_for_file(&status_file, Duration::from_secs(30));
     assert_eq!(status.as_deref(), Some("0\n"), "exit status; screen:\n{}", tmux.capture());

@@ -609,3 +609,114 @@ fn actor_detail_highlights_sensitive_paths() {
     assert!(!text.contains("/v1/completions  ⚠"), "{text}");
     insta::assert_snapshot!("actor_detail_sensitive_120x40", terminal.backend());
 }
+
+// ---------------------------------------------------------------------------------------------
+// An old incident reviewed months later: every time carries its date, the Timeline fits the
+// evidence (not the months between it and now).
+
+/// The fixture's incident (2026-11-03) on a clock four months later.
+fn old_incident_app() -> App {
+    let mut app = app_with(fixture(), false);
+    app.on_tick(fixture::t("2027-03-10T09:00:00Z"));
+    app
+}
+
+#[test]
+fn old_incident_screens_at_all_sizes() {
+    for (w, h) in [(120, 40), (80, 24), (40, 10)] {
+        for v in [View::Overview, View::Timeline] {
+            let mut app = old_incident_app();
+            app.update(Action::ShowView(v));
+            let name = format!("old_incident_{}_{w}x{h}", v.title().to_lowercase());
+            insta::assert_snapshot!(name, draw(&app, w, h).backend());
+        }
+    }
+}
+
+#[test]
+fn old_incident_overview_shows_dates_and_the_window_legend() {
+    let app = old_incident_app();
+    let text = text_of(draw(&app, 120, 40).backend().buffer());
+    let banner = text.lines().next().unwrap_or_default();
+    assert!(
+        banner.contains("first evidence 2026-11-03T11:42:10+00:00 UTC (126d 21h ago)"),
+        "{banner}"
+    );
+    assert!(banner.contains("last 11-03 13:20:11"), "{banner}");
+    let narrow = text_of(draw(&app, 80, 24).backend().buffer());
+    let banner = narrow.lines().next().unwrap_or_default();
+    assert!(banner.contains("first 11-03 11:42:10 (126d 21h ago)"), "{banner}");
+    assert!(
+        text.contains(
+            "#1 11-03 11:00:09~11:42:10 → 11-03 12:29:30~12:40:09 closed ≥47m 20s ≤1h 40m"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("#2 11-03 12:40:09~12:55:01 → OPEN last 11-03 13:20:11"), "{text}");
+    assert!(text.contains("opened between A~B → closed between C~D"), "{text}");
+    assert!(text.contains("11-03 11:42:10  11-03 13:20:11"), "actor first/last dated: {text}");
+    // The same incident on its own day: no dates, the clock alone.
+    let today = text_of(draw(&app_with(fixture(), false), 120, 40).backend().buffer());
+    assert!(today.contains("#1 11:00:09~11:42:10 → 12:29:30~12:40:09 closed"), "{today}");
+}
+
+#[test]
+fn window_state_is_in_words_without_colour() {
+    let app = app_with(fixture(), true);
+    let text = text_of(draw(&app, 80, 24).backend().buffer());
+    assert!(text.contains("~12:40:09 closed"), "{text}");
+    assert!(text.contains("→ OPEN last"), "{text}");
+}
+
+#[test]
+fn old_incident_timeline_is_fitted_and_keys_refit_it() {
+    use leakline::tui::panes::timeline::{evidence_range, visible_range};
+    let mut app = old_incident_app();
+    press_view(&mut app, View::Timeline);
+    let gantt_cells = |app: &App| {
+        let text = text_of(draw(app, 120, 40).backend().buffer());
+        let row = text.lines().find(|l| l.starts_with("model-gateway")).unwrap_or("").to_owned();
+        (text, row.chars().filter(|c| matches!(c, '█' | '░')).count())
+    };
+    let (text, fitted) = gantt_cells(&app);
+    assert!(text.contains("fitted to evidence"), "{text}");
+    assert!(fitted > 50, "the incident fills the width when fitted: {fitted}\n{text}");
+    // Exactly the evidence range at zoom 0: nothing rounded off the first bucket.
+    let fit = evidence_range(&app.snapshot).expect("evidence");
+    assert_eq!(visible_range(&app), fit);
+    assert!(fit.0 <= app.snapshot.rate.start.expect("rate series"));
+    // The selected window's bounds, written out.
+    assert!(
+        text.contains("opened between 11-03 11:00:09 and 11:42:10 → closed between 11-03 12:29:30 and 12:40:09"),
+        "{text}"
+    );
+    fixture::press(&mut app, "j");
+    let (text, _) = gantt_cells(&app);
+    assert!(text.contains("#2 opened between") && text.contains("still OPEN"), "{text}");
+
+    fixture::press(&mut app, "0");
+    let (text, whole) = gantt_cells(&app);
+    assert!(text.contains("whole incident"), "{text}");
+    assert!(whole < 5, "four months squeeze the incident to a column or two: {whole}");
+    fixture::press(&mut app, "n");
+    assert!(text_of(draw(&app, 120, 40).backend().buffer()).contains("following now"));
+    fixture::press(&mut app, "f");
+    assert_eq!(gantt_cells(&app).1, fitted);
+}
+
+fn press_view(app: &mut App, v: View) {
+    app.update(Action::ShowView(v));
+}
+
+#[test]
+fn old_incident_actors_and_events_carry_dates() {
+    let mut app = old_incident_app();
+    feed_sample(&mut app);
+    app.update(Action::ShowView(View::Actors));
+    let narrow = text_of(draw(&app, 80, 24).backend().buffer());
+    assert!(narrow.contains("11-03 11:42 11-03 13:20"), "{narrow}");
+    app.update(Action::ShowView(View::Events));
+    let events = text_of(draw(&app, 120, 40).backend().buffer());
+    let dated = events.lines().filter(|l| l.starts_with("11-03 ")).count();
+    assert!(dated > 0, "{events}");
+}

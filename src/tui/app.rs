@@ -153,12 +153,28 @@ pub struct EventsState {
     pub detail: bool,
 }
 
-/// State of the Timeline view: zoom level (0 = whole incident; each level halves the span)
-/// and pan offset in seconds from the right edge.
+/// State of the Timeline view: what the axis is fitted to, the zoom level within it (0 = all
+/// of it; each level halves the span), the pan offset in seconds from its right edge, and the
+/// selected exposure window (across services, in order) whose bounds are written out.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct TimelineState {
+    pub frame: TimelineFrame,
     pub zoom: u8,
     pub pan_secs: i64,
+    pub selected: usize,
+}
+
+/// What the Timeline's axis spans before zoom and pan.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum TimelineFrame {
+    /// From the first to the last evidence (`f`, the default): a five-hour incident reviewed
+    /// months later fills the width.
+    #[default]
+    Evidence,
+    /// The last `span_secs` up to now, sliding with the clock (`n`).
+    Now { span_secs: i64 },
+    /// From the first evidence to now (`0`).
+    Whole,
 }
 
 /// Maximum zoom level (span divided by 2^12).
@@ -421,7 +437,12 @@ impl App {
                     self.timeline.pan_secs = 0;
                 }
             }
-            Action::ZoomReset => self.timeline = TimelineState::default(),
+            Action::ZoomReset => self.refit(TimelineFrame::Whole),
+            Action::FitEvidence => self.refit(TimelineFrame::Evidence),
+            Action::FollowNow => {
+                let (a, b) = super::panes::timeline::visible_range(self);
+                self.refit(TimelineFrame::Now { span_secs: (b - a).num_seconds().max(60) });
+            }
             Action::CycleSort => {
                 self.actors.sort = self.actors.sort.next();
                 self.reorder_actors();
@@ -513,7 +534,10 @@ impl App {
                 let steps = self.playbook_doc.as_ref().map_or(0, |p| p.steps.len());
                 self.playbook.selected = offset(self.playbook.selected, delta, steps);
             }
-            View::Timeline => self.pan(-delta.signum()),
+            View::Timeline => {
+                let windows = self.snapshot.services.iter().map(|s| s.windows.len()).sum();
+                self.timeline.selected = offset(self.timeline.selected, delta, windows);
+            }
             View::Actors | View::Events => {}
         }
     }
@@ -559,12 +583,18 @@ impl App {
         }
     }
 
+    /// Fit the Timeline's axis to `frame`, zoom and pan reset, the selection kept.
+    fn refit(&mut self, frame: TimelineFrame) {
+        self.timeline =
+            TimelineState { frame, selected: self.timeline.selected, ..TimelineState::default() };
+    }
+
     fn pan(&mut self, direction: i64) {
         if self.view != View::Timeline || self.timeline.zoom == 0 {
             return;
         }
         // One step is an eighth of the visible span.
-        let span = super::panes::timeline::full_span_secs(&self.snapshot, self.now);
+        let span = super::panes::timeline::base_span_secs(self);
         let visible = (span >> self.timeline.zoom).max(1);
         let step = (visible / 8).max(1);
         let max_pan = span.saturating_sub(visible);

@@ -83,7 +83,12 @@ pub enum Action {
     TogglePause,
     ZoomIn,
     ZoomOut,
+    /// Timeline: the whole incident, first evidence to now.
     ZoomReset,
+    /// Timeline: fit the axis to the evidence (first to last).
+    FitEvidence,
+    /// Timeline: follow now (the right edge slides with the clock).
+    FollowNow,
     ToggleHelp,
     CycleSort,
     CycleClassFilter,
@@ -177,7 +182,11 @@ pub const KEYMAP: &[Binding] = &[
     bind(Global, &[ch('R')], "R", Action::ToggleReveal, "reveal secrets"),
     bind(TL, &[ch('+'), ch('=')], "+", Action::ZoomIn, "zoom in"),
     bind(TL, &[ch('-')], "-", Action::ZoomOut, "zoom out"),
-    bind(TL, &[ch('0')], "0", Action::ZoomReset, "fit incident"),
+    bind(TL, &[ch('f')], "f", Action::FitEvidence, "fit evidence"),
+    bind(TL, &[ch('n')], "n", Action::FollowNow, "follow now"),
+    bind(TL, &[ch('0')], "0", Action::ZoomReset, "whole incident"),
+    bind(TL, &[code(KeyCode::Up), ch('k')], "↑ k", Action::Up, "previous window"),
+    bind(TL, &[code(KeyCode::Down), ch('j')], "↓ j", Action::Down, "next window"),
     bind(AC, &[ch('o')], "o", Action::CycleSort, "cycle sort"),
     bind(AC, &[ch('f')], "f", Action::CycleClassFilter, "filter by class"),
     bind(AC, &[ch('v')], "v", Action::CycleServiceFilter, "filter service"),

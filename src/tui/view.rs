@@ -65,6 +65,14 @@ fn too_small(area: Rect, buf: &mut Buffer) {
 
 /// The status word and the incident clock: the one line a responder reads first.
 fn render_banner(app: &App, area: Rect, buf: &mut Buffer) {
+    // The first evidence in full when the whole line fits; the compact form otherwise, so
+    // the warnings at the end of the line stay on screen.
+    let wide = banner_line(app, true);
+    let line = if wide.width() <= usize::from(area.width) { wide } else { banner_line(app, false) };
+    Paragraph::new(line).render(area, buf);
+}
+
+fn banner_line(app: &App, wide: bool) -> Line<'static> {
     let snap = &app.snapshot;
     let theme = app.theme;
     let open: Vec<&str> = snap
@@ -107,7 +115,7 @@ fn render_banner(app: &App, area: Rect, buf: &mut Buffer) {
     } else if !ever && open.is_empty() && cov.nothing_read() {
         spans.push(Span::styled("no source yielded evidence yet", theme.warn_text()));
     } else {
-        exposure_detail(app, &open, &mut spans);
+        exposure_detail(app, &open, wide, &mut spans);
     }
     // Times that rest on an assumed zone are said where the clock is read first.
     let assumed = snap.sources.iter().filter(|s| s.zone_assumed).count();
@@ -117,11 +125,11 @@ fn render_banner(app: &App, area: Rect, buf: &mut Buffer) {
             theme.warn_text(),
         ));
     }
-    Paragraph::new(Line::from(spans)).render(area, buf);
+    Line::from(spans)
 }
 
 /// Which services are (or were) open, and when the external evidence began and ended.
-fn exposure_detail(app: &App, open: &[&str], spans: &mut Vec<Span<'static>>) {
+fn exposure_detail(app: &App, open: &[&str], wide: bool, spans: &mut Vec<Span<'static>>) {
     let snap = &app.snapshot;
     let theme = app.theme;
     let detail = if open.is_empty() {
@@ -136,13 +144,27 @@ fn exposure_detail(app: &App, open: &[&str], spans: &mut Vec<Span<'static>>) {
         format!("{names} open")
     };
     spans.push(Span::raw(detail));
+    // Ages only beside the time they count from. Wide: the first evidence in full RFC 3339
+    // with its age, the last in the compact form; narrow: both compact (dated unless today)
+    // with their ages.
+    let clock = format::Clock::of(app);
+    let ago = |t| format::duration(app.now - t);
     if let Some(first) = snap.first_external_evidence() {
-        spans.push(Span::styled(" · first evidence ", theme.dim()));
-        spans.push(Span::raw(format!("{} ago", format::duration(app.now - first))));
+        if wide {
+            spans.push(Span::styled(" · first evidence ", theme.dim()));
+            spans.push(Span::raw(format!("{} ({} ago)", clock.full(first), ago(first))));
+        } else {
+            spans.push(Span::styled(" · first ", theme.dim()));
+            spans.push(Span::raw(format!("{} ({} ago)", clock.at(first), ago(first))));
+        }
     }
     if let Some(last) = snap.last_external_evidence() {
         spans.push(Span::styled(" · last ", theme.dim()));
-        spans.push(Span::raw(format!("{} ago", format::duration(app.now - last))));
+        if wide {
+            spans.push(Span::raw(clock.at(last)));
+        } else {
+            spans.push(Span::raw(format!("{} ({} ago)", clock.at(last), ago(last))));
+        }
     }
 }
 
@@ -167,7 +189,7 @@ fn render_tabs(app: &App, area: Rect, buf: &mut Buffer) {
         } else if area.width >= 110 {
             format::full(app.snapshot.as_of, tz)
         } else {
-            format!("{} {}", format::clock(app.snapshot.as_of, tz), tz.name())
+            format!("{} {}", format::Clock::of(app).at(app.snapshot.as_of), tz.name())
         };
     let right = format!("{mode} {when} ");
     Paragraph::new(Line::from(Span::styled(right, theme.header())))

@@ -178,7 +178,7 @@ fn snapshots_and_ticks_mark_dirty_and_drive_the_clock() {
     assert!(app.dirty);
     assert_eq!(app.actors.order.len(), 2);
     let banner = text_of(draw(&app, 80, 24).backend().buffer());
-    assert!(banner.contains("first evidence 1h 38m ago"), "{banner}");
+    assert!(banner.contains("first 11:42:10 (1h 38m ago)"), "{banner}");
 }
 
 #[test]

@@ -46,7 +46,21 @@ fn render_table(app: &App, area: Rect, buf: &mut Buffer) {
     let first = scroll_for(st.selected, height);
     // Wide terminals get dates, successes and services; 80 columns keep the essentials.
     let wide = area.width >= 110;
-    let when = |t| if wide { format::stamp(t, tz) } else { format::clock(t, tz) };
+    // Narrow: the clock alone for today's evidence; older evidence keeps its date (to the
+    // minute, the class column yields the room).
+    let clock = format::Clock::of(app);
+    let dated = !wide && app.snapshot.actors.iter().any(|a| clock.dated(a.first_seen));
+    let when = |t| {
+        if wide {
+            format::stamp(t, tz)
+        } else if dated {
+            clock.minute(t)
+        } else {
+            clock.at(t)
+        }
+    };
+    // At 80 columns: client 20, class, two times, requests 9, bytes sent 10+, 5 gaps.
+    let (class_w, time_w) = if dated { (14, 11) } else { (18, 8) };
     // Only the visible rows are built: the table stays cheap with 10 k actors.
     let rows = st.order.iter().enumerate().skip(first).take(height).filter_map(|(pos, &i)| {
         let a = app.snapshot.actors.get(i)?;
@@ -99,9 +113,9 @@ fn render_table(app: &App, area: Rect, buf: &mut Buffer) {
             vec!["client", "class", "first", "last", "requests", "bytes sent"],
             vec![
                 Constraint::Length(20),
-                Constraint::Length(18),
-                Constraint::Length(8),
-                Constraint::Length(8),
+                Constraint::Length(class_w),
+                Constraint::Length(time_w),
+                Constraint::Length(time_w),
                 Constraint::Length(9),
                 Constraint::Min(10),
             ],
@@ -217,7 +231,7 @@ fn render_detail(app: &App, actor: &ActorSummary, area: Rect, buf: &mut Buffer) 
             Event::Request(q) => {
                 let line = format!(
                     "{} {} {} {} {}",
-                    format::clock(q.time, tz),
+                    format::Clock::of(app).at(q.time),
                     q.status,
                     sanitize(&q.method, 8),
                     sanitize(q.path(), 60),

@@ -1,7 +1,6 @@
 //! Events: the live stream of external requests and scan observations, newest at the bottom,
 //! with `/` filter, pause/follow and a detail view of one row.
 
-use chrono_tz::Tz;
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
@@ -44,35 +43,34 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
             return;
         }
     }
-    let [header, list] = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(list);
-    let cols = Columns::for_width(usize::from(area.width));
-    Paragraph::new(cols.header(app.theme)).render(header, buf);
-    render_list(app, cols, list, buf);
+    render_list(app, list, buf);
 }
 
 /// Column widths of the list, from the terminal width: the path gets what the fixed columns
 /// leave after 24 for the user agent (12 to 40), the service 10 or 14, the user agent the rest.
 #[derive(Debug, Clone, Copy)]
 struct Columns {
+    /// 8 (`HH:MM:SS`), or 14 when a shown row is on another day (`MM-DD HH:MM:SS`).
+    time: usize,
     service: usize,
     path: usize,
 }
 
 impl Columns {
-    fn for_width(width: usize) -> Columns {
-        // time 9, client 17, status 4, method 7, bytes 11 = 48 fixed.
+    fn for_width(width: usize, time: usize) -> Columns {
+        // time+1, client 17, status 4, method 7, bytes 11 = 40 + time.
         let service = if width >= 100 { 14 } else { 10 };
         // Below 100 columns the path matters more than the user agent.
         let ua = if width >= 100 { 24 } else { 4 };
-        let path = width.saturating_sub(48 + service + 1 + ua).clamp(12, 40);
-        Columns { service, path }
+        let path = width.saturating_sub(40 + time + service + 1 + ua).clamp(12, 40);
+        Columns { time, service, path }
     }
 
     fn header(self, theme: Theme) -> Line<'static> {
-        let Columns { service, path } = self;
+        let Columns { time, service, path } = self;
         Line::styled(
             format!(
-                "{:<8} {:<16} {:<service$} {:>3} {:<6} {:<path$} {:>9}  {}",
+                "{:<time$} {:<16} {:<service$} {:>3} {:<6} {:<path$} {:>9}  {}",
                 "time",
                 "client",
                 "service",
@@ -87,10 +85,11 @@ impl Columns {
     }
 }
 
-fn render_list(app: &App, cols: Columns, area: Rect, buf: &mut Buffer) {
+fn render_list(app: &App, area: Rect, buf: &mut Buffer) {
     let theme = app.theme;
-    let tz = format::zone(&app.snapshot.timezone);
+    let clock = format::Clock::of(app);
     let feed = &app.feed;
+    let [header, area] = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(area);
     let Some(last) = feed.visible_index_at_or_before(app.events.paused_at.unwrap_or(u64::MAX))
     else {
         let msg = if feed.is_empty() {
@@ -109,11 +108,16 @@ fn render_list(app: &App, cols: Columns, area: Rect, buf: &mut Buffer) {
         _ => last,
     };
     let top = (bottom + 1).saturating_sub(height);
+    // One time width for the rows on screen, so the columns line up under the header.
+    let dated =
+        (top..=bottom).filter_map(|i| feed.visible_row(i)).any(|r| clock.dated(r.event.time()));
+    let cols = Columns::for_width(usize::from(area.width), if dated { 14 } else { 8 });
+    Paragraph::new(cols.header(theme)).render(header, buf);
     let lines: Vec<Line> = (top..=bottom)
         .filter_map(|i| feed.visible_row(i).map(|r| (i, r)))
         .map(|(i, r)| {
             let service = feed.labels().service(&r.event);
-            let line = row_line(r, service, theme, tz, cols);
+            let line = row_line(r, service, theme, clock, cols);
             if Some(i) == selected { line.style(theme.selected()) } else { line }
         })
         .collect();
@@ -127,12 +131,18 @@ fn status_style(status: u16, theme: Theme) -> Style {
     }
 }
 
-fn row_line(row: &FeedRow, service: &str, theme: Theme, tz: Tz, cols: Columns) -> Line<'static> {
+fn row_line(
+    row: &FeedRow,
+    service: &str,
+    theme: Theme,
+    clock: format::Clock,
+    cols: Columns,
+) -> Line<'static> {
     let service = if service.is_empty() { "-".into() } else { sanitize(service, cols.service) };
     let service = Span::raw(format!("{service:<w$} ", w = cols.service));
     match &*row.event {
-        Event::Request(r) => request_line(r, service, theme, tz, cols),
-        Event::Scan(s) => scan_line(s, service, theme, tz),
+        Event::Request(r) => request_line(r, service, theme, clock, cols),
+        Event::Scan(s) => scan_line(s, service, theme, clock, cols),
     }
 }
 
@@ -145,12 +155,12 @@ fn request_line(
     r: &Request,
     service: Span<'static>,
     theme: Theme,
-    tz: Tz,
+    clock: format::Clock,
     cols: Columns,
 ) -> Line<'static> {
     let path_w = cols.path;
     Line::from(vec![
-        Span::styled(format!("{} ", format::clock(r.time, tz)), theme.dim()),
+        Span::styled(format!("{:<w$} ", clock.at(r.time), w = cols.time), theme.dim()),
         Span::raw(format!("{:<16} ", client_of(r))),
         service,
         Span::styled(format!("{:>3} ", r.status), status_style(r.status, theme)),
@@ -171,7 +181,13 @@ fn target_of(s: &ScanObservation) -> String {
     }
 }
 
-fn scan_line(s: &ScanObservation, service: Span<'static>, theme: Theme, tz: Tz) -> Line<'static> {
+fn scan_line(
+    s: &ScanObservation,
+    service: Span<'static>,
+    theme: Theme,
+    clock: format::Clock,
+    cols: Columns,
+) -> Line<'static> {
     let style = if s.state.is_open() {
         theme.danger_text()
     } else if s.state.is_negative() {
@@ -180,7 +196,7 @@ fn scan_line(s: &ScanObservation, service: Span<'static>, theme: Theme, tz: Tz) 
         theme.warn_text()
     };
     Line::from(vec![
-        Span::styled(format!("{} ", format::clock(s.time, tz)), theme.dim()),
+        Span::styled(format!("{:<w$} ", clock.at(s.time), w = cols.time), theme.dim()),
         Span::styled(format!("SCAN {:<11} ", s.tool.as_str()), theme.header()),
         service,
         Span::raw(format!("{} ", target_of(s))),

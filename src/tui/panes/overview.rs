@@ -1,7 +1,6 @@
 //! Overview: per-service state and windows, top actors by bytes, source health.
 //! The screen that answers "is anything exposed, since when, who, how much".
 
-use chrono_tz::Tz;
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
@@ -26,10 +25,10 @@ const MAX_SOURCES: usize = 6;
 pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let snap = &app.snapshot;
     let theme = app.theme;
-    let tz = format::zone(&snap.timezone);
+    let clock = format::Clock::of(app);
     // Richer "what was served" (a line per path) when the screen has room for it.
     let rich = area.width >= 110 && area.height >= 34;
-    let lines = service_lines(app, tz, rich);
+    let lines = service_lines(app, clock, rich);
     let sources = source_rows(snap);
     // Priority when space is short: services (the answer), then a few actors, then sources.
     let sources_h = (sources.len().clamp(1, MAX_SOURCES) as u16 + 1).min(area.height / 4).max(2);
@@ -56,7 +55,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     Paragraph::new(super::next_step::line(app, usize::from(area.width))).render(next_area, buf);
     let all = format!("of {} external clients · key 3 lists all", snap.actors.len());
     section("Top actors by bytes served", &all, theme, actors_title, buf);
-    render_actors(snap, theme, tz, actors_area, buf);
+    render_actors(snap, theme, clock, actors_area, buf);
     section("Sources", "", theme, sources_title, buf);
     render_sources(&sources, theme, sources_area, buf);
 }
@@ -84,9 +83,10 @@ fn state_word(state: ServiceState, theme: Theme) -> Span<'static> {
     }
 }
 
-fn service_lines(app: &App, tz: Tz, rich: bool) -> Vec<Line<'static>> {
+fn service_lines(app: &App, clock: format::Clock, rich: bool) -> Vec<Line<'static>> {
     let theme = app.theme;
     let mut lines = Vec::new();
+    let mut legend = false;
     for s in &app.snapshot.services {
         lines.push(Line::from(vec![
             state_word(s.state, theme),
@@ -119,19 +119,22 @@ fn service_lines(app: &App, tz: Tz, rich: bool) -> Vec<Line<'static>> {
             ));
         }
         for (i, w) in s.windows.iter().enumerate() {
-            lines.push(window_line(i + 1, w, app, tz));
-            lines.extend(super::served::window_lines(w, theme, tz, rich));
+            lines.push(window_line(i + 1, w, app, clock));
+            lines.extend(super::served::window_lines(w, theme, clock, rich));
+        }
+        if !s.windows.is_empty() && !std::mem::replace(&mut legend, true) {
+            lines.push(window_legend(theme));
         }
         if let Some(h) = &s.first_external {
-            lines.push(hit_line("first external       ", h, theme, tz));
+            lines.push(hit_line("first external       ", h, theme, clock));
         }
         if let Some(h) = &s.first_non_scanner_success {
-            lines.push(hit_line("first non-scanner ok ", h, theme, tz));
+            lines.push(hit_line("first non-scanner ok ", h, theme, clock));
         }
         if s.windows.is_empty() {
             let style =
                 if s.state == ServiceState::Unknown { theme.warn_text() } else { theme.dim() };
-            lines.push(Line::styled(no_window_text(s, tz), style));
+            lines.push(Line::styled(no_window_text(s, clock), style));
         }
         if !s.coverage.complete() && s.state != ServiceState::Unknown {
             lines.push(Line::styled(
@@ -152,7 +155,7 @@ fn service_lines(app: &App, tz: Tz, rich: bool) -> Vec<Line<'static>> {
 
 /// A service without a window: what was read, and over which span (never an all-clear
 /// without evidence: a service nothing covers says so).
-fn no_window_text(s: &ServiceSummary, tz: Tz) -> String {
+fn no_window_text(s: &ServiceSummary, clock: format::Clock) -> String {
     if s.state == ServiceState::Unknown {
         return format!("  {}", clean(&crate::correlate::coverage::verdict_note(s)));
     }
@@ -160,8 +163,8 @@ fn no_window_text(s: &ServiceSummary, tz: Tz) -> String {
         (Some(from), Some(to)) => format!(
             "{} in {}–{}",
             crate::correlate::coverage::never_exposed_words(s),
-            format::clock(from, tz),
-            format::clock(to, tz)
+            clock.at(from),
+            clock.at(to)
         ),
         _ => "no external evidence yet".to_owned(),
     };
@@ -175,30 +178,35 @@ fn no_window_text(s: &ServiceSummary, tz: Tz) -> String {
     }
 }
 
-/// `#1 11:00:09~11:42:10 → 12:29:30~12:40:09  ≥47m 20s  86 req  20.8 MiB`: the uncertain
-/// part of each bound dimmed, the observed part plain; an open window ends in a red `OPEN`.
-fn window_line(n: usize, w: &Window, app: &App, tz: Tz) -> Line<'static> {
+/// `#1 11:00:09~11:42:10 → 12:29:30~12:40:09 closed ≥47m 20s ≤1h 40m  86 req  20.8 MiB`:
+/// the uncertain part of each bound dimmed, the observed part plain; an open window says
+/// `OPEN` (red), a closed one `closed`: the state is in the words, not only the colour.
+/// Times carry their date unless they are from today ([`format::Clock`]).
+fn window_line(n: usize, w: &Window, app: &App, clock: format::Clock) -> Line<'static> {
     let theme = app.theme;
     let mut spans = vec![Span::raw(format!("  #{n} "))];
-    match w.opened_earliest {
-        Some(t) => spans.push(Span::styled(format!("{}~", format::clock(t, tz)), theme.dim())),
-        None => spans.push(Span::styled("   before ~", theme.dim())),
+    if let Some(t) = w.opened_earliest {
+        let (uncertain, observed) = clock.pair(t, w.opened_latest);
+        spans.push(Span::styled(format!("{uncertain}~"), theme.dim()));
+        spans.push(Span::raw(observed));
+    } else {
+        spans.push(Span::styled("   before ~", theme.dim()));
+        spans.push(Span::raw(clock.at(w.opened_latest)));
     }
-    spans.push(Span::raw(format::clock(w.opened_latest, tz)));
     spans.push(Span::raw(" → "));
     if let (WindowStatus::Closed, Some(end)) = (w.status, w.closed_latest) {
-        spans.push(Span::raw(format::clock(w.closed_earliest, tz)));
-        spans.push(Span::styled(format!("~{}", format::clock(end, tz)), theme.dim()));
-        let observed = format::duration(w.closed_earliest - w.opened_latest);
-        spans.push(Span::raw(format!("  ≥{observed:<8}")));
+        let (observed, uncertain) = clock.pair(w.closed_earliest, end);
+        spans.push(Span::raw(observed));
+        spans.push(Span::styled(format!("~{uncertain}"), theme.dim()));
+        spans.push(Span::styled(" closed", theme.warn_text()));
+        let least = format::duration(w.closed_earliest - w.opened_latest);
+        let most = w.opened_earliest.map_or_else(|| "?".to_owned(), |e| format::duration(end - e));
+        spans.push(Span::raw(format!(" ≥{least} ≤{most} ")));
     } else {
         spans.push(Span::styled("OPEN", theme.danger_text()));
-        spans.push(Span::styled(
-            format!(" last {}", format::clock(w.closed_earliest, tz)),
-            theme.dim(),
-        ));
+        spans.push(Span::styled(format!(" last {}", clock.at(w.closed_earliest)), theme.dim()));
         let observed = format::duration(app.snapshot.as_of - w.opened_latest);
-        spans.push(Span::raw(format!("  ≥{observed:<8}")));
+        spans.push(Span::raw(format!(" ≥{observed} ")));
     }
     spans.push(Span::raw(format!(
         " {} req  {}",
@@ -208,23 +216,44 @@ fn window_line(n: usize, w: &Window, app: &App, tz: Tz) -> Line<'static> {
     Line::from(spans)
 }
 
-fn hit_line(label: &str, h: &Hit, theme: Theme, tz: Tz) -> Line<'static> {
+/// The one line that says how to read the window lines above it.
+fn window_legend(theme: Theme) -> Line<'static> {
+    Line::styled(
+        "     opened between A~B → closed between C~D (or OPEN) · ≥ at least, ≤ at most exposed",
+        theme.dim(),
+    )
+}
+
+fn hit_line(label: &str, h: &Hit, theme: Theme, clock: format::Clock) -> Line<'static> {
     Line::from(vec![
         Span::styled(format!("  {label}"), theme.dim()),
-        Span::raw(format!("{}  ", format::clock(h.time, tz))),
+        Span::raw(format!("{}  ", clock.at(h.time))),
         Span::styled(format!("{:<15}", sanitize(&h.client, 39)), theme.header()),
         Span::raw(format!(" {} {} {}  ", sanitize(&h.method, 8), sanitize(&h.path, 28), h.status)),
         Span::styled(sanitize(&h.user_agent, 40).into_owned(), theme.dim()),
     ])
 }
 
-fn render_actors(snap: &Snapshot, theme: Theme, tz: Tz, area: Rect, buf: &mut Buffer) {
+fn render_actors(
+    snap: &Snapshot,
+    theme: Theme,
+    clock: format::Clock,
+    area: Rect,
+    buf: &mut Buffer,
+) {
     if snap.actors.is_empty() {
         Paragraph::new(Line::styled("  no external actors yet", theme.dim())).render(area, buf);
         return;
     }
     let fit = usize::from(area.height.saturating_sub(1));
-    let rows = snap.actors.iter().take(TOP_ACTORS.min(fit)).map(|a| {
+    let shown = &snap.actors[..TOP_ACTORS.min(fit).min(snap.actors.len())];
+    // Wide enough for a date when one of the shown times needs it.
+    let time_w = if shown.iter().any(|a| clock.dated(a.first_seen) || clock.dated(a.last_seen)) {
+        15
+    } else {
+        9
+    };
+    let rows = shown.iter().map(|a| {
         let class = match &a.scanner {
             Some(name) => format!("{} ({})", a.class.as_str(), sanitize(name, 12)),
             None => a.class.as_str().to_owned(),
@@ -232,8 +261,8 @@ fn render_actors(snap: &Snapshot, theme: Theme, tz: Tz, area: Rect, buf: &mut Bu
         Row::new(vec![
             Cell::from(a.client.to_string()),
             Cell::from(class),
-            Cell::from(format::clock(a.first_seen, tz)),
-            Cell::from(format::clock(a.last_seen, tz)),
+            Cell::from(clock.at(a.first_seen)),
+            Cell::from(clock.at(a.last_seen)),
             Cell::from(format::count(a.requests)),
             Cell::from(format::bytes(a.bytes)),
         ])
@@ -244,8 +273,8 @@ fn render_actors(snap: &Snapshot, theme: Theme, tz: Tz, area: Rect, buf: &mut Bu
         [
             Constraint::Length(22),
             Constraint::Length(20),
-            Constraint::Length(9),
-            Constraint::Length(9),
+            Constraint::Length(time_w),
+            Constraint::Length(time_w),
             Constraint::Length(7),
             Constraint::Length(10),
         ],

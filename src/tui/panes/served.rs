@@ -1,7 +1,6 @@
 //! "What was served": a window's most requested paths and its sensitive paths (the config's
 //! `sensitive` rules), for the Overview; the rules that apply to an actor, for its detail.
 
-use chrono_tz::Tz;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
@@ -43,7 +42,12 @@ pub fn label_of<'a>(rules: &'a [SensitivePath], path: &str) -> Option<&'a str> {
 /// sensitive rule that was requested. Rich: one line per top path (a sensitive one marked
 /// with its label) and one per sensitive rule, requested or not, with its first success.
 #[must_use]
-pub fn window_lines(w: &Window, theme: Theme, tz: Tz, rich: bool) -> Vec<Line<'static>> {
+pub fn window_lines(
+    w: &Window,
+    theme: Theme,
+    clock: format::Clock,
+    rich: bool,
+) -> Vec<Line<'static>> {
     let mut lines = Vec::new();
     if rich {
         if !w.top_paths.is_empty() {
@@ -71,7 +75,7 @@ pub fn window_lines(w: &Window, theme: Theme, tz: Tz, rich: bool) -> Vec<Line<'s
             lines.push(Line::from(spans));
         }
         for s in &w.sensitive {
-            lines.push(sensitive_line(s, theme, tz, true));
+            lines.push(sensitive_line(s, theme, clock, true));
         }
     } else {
         if !w.top_paths.is_empty() {
@@ -89,7 +93,7 @@ pub fn window_lines(w: &Window, theme: Theme, tz: Tz, rich: bool) -> Vec<Line<'s
             ]));
         }
         for s in w.sensitive.iter().filter(|s| s.requests > 0) {
-            lines.push(sensitive_line(s, theme, tz, false));
+            lines.push(sensitive_line(s, theme, clock, false));
         }
     }
     lines
@@ -99,7 +103,7 @@ pub fn window_lines(w: &Window, theme: Theme, tz: Tz, rich: bool) -> Vec<Line<'s
 fn sensitive_line(
     s: &crate::model::snapshot::SensitiveCount,
     theme: Theme,
-    tz: Tz,
+    clock: format::Clock,
     rich: bool,
 ) -> Line<'static> {
     let mut spans =
@@ -121,7 +125,7 @@ fn sensitive_line(
     match &s.first_success {
         Some(h) => {
             spans.push(Span::styled("  first ok ", theme.dim()));
-            spans.push(Span::raw(format!("{} ", format::clock(h.time, tz))));
+            spans.push(Span::raw(format!("{} ", clock.at(h.time))));
             spans.push(Span::styled(sanitize(&h.client, 39).into_owned(), theme.header()));
             if rich {
                 spans.push(Span::raw(format!(
