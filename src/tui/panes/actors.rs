@@ -12,6 +12,7 @@ use crate::model::snapshot::{ActorClass, ActorSummary};
 use crate::tui::app::{ActorSort, App};
 use crate::tui::format;
 use crate::tui::sanitize::{clean, sanitize};
+use crate::tui::theme::Theme;
 
 pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let st = &app.actors;
@@ -121,28 +122,33 @@ fn render_table(app: &App, area: Rect, buf: &mut Buffer) {
             ],
         )
     };
-    // The sort column carries its direction (▼ most first, ▲ earliest / grouped first).
-    let sorted = match st.sort {
+    let header = marked_header(header, st.sort, wide, theme);
+    Table::new(rows, widths)
+        .header(Row::new(header).style(theme.dim()))
+        .column_spacing(1)
+        .render(area, buf);
+}
+
+/// The header cells, the sort column carrying its direction (▼ most first, ▲ earliest /
+/// grouped first).
+fn marked_header(header: Vec<&str>, sort: ActorSort, wide: bool, theme: Theme) -> Vec<Cell<'_>> {
+    let sorted = match sort {
         ActorSort::Bytes => header.len() - if wide { 2 } else { 1 },
         ActorSort::Requests => 4,
         ActorSort::FirstSeen => 2,
         ActorSort::Class => 1,
     };
-    let header: Vec<Cell> = header
+    header
         .into_iter()
         .enumerate()
         .map(|(i, h)| {
             if i == sorted {
-                Cell::from(format!("{h}{}", sort_mark(st.sort))).style(theme.header())
+                Cell::from(format!("{h}{}", sort_mark(sort))).style(theme.header())
             } else {
                 Cell::from(h)
             }
         })
-        .collect();
-    Table::new(rows, widths)
-        .header(Row::new(header).style(theme.dim()))
-        .column_spacing(1)
-        .render(area, buf);
+        .collect()
 }
 
 /// `▼` for the descending sorts (bytes, requests), `▲` for first seen and class.
