@@ -720,3 +720,27 @@ fn old_incident_actors_and_events_carry_dates() {
     let dated = events.lines().filter(|l| l.starts_with("11-03 ")).count();
     assert!(dated > 0, "{events}");
 }
+
+/// Events and Actors of an incident reviewed months later: every time carries its date and the
+/// columns stay under their headers.
+#[test]
+fn old_incident_events_and_actors_keep_their_columns() {
+    for (w, h) in [(120, 40), (80, 24), (40, 10)] {
+        for v in [View::Events, View::Actors] {
+            let mut app = old_incident_app();
+            feed_sample(&mut app);
+            app.update(Action::ShowView(v));
+            let terminal = draw(&app, w, h);
+            let name = format!("old_incident_{}_{w}x{h}", v.title().to_lowercase());
+            insta::assert_snapshot!(name, terminal.backend());
+            if w >= 80 && v == View::Events {
+                let text = text_of(terminal.backend().buffer());
+                let header = text.lines().find(|l| l.starts_with("time ")).unwrap_or_default();
+                let row = text.lines().find(|l| l.contains("/v1/models")).unwrap_or_default();
+                assert!(row.starts_with("11-03 13:20:11 "), "{row}");
+                let col = |l: &str, n: &str| l.find(n).map(|b| l[..b].chars().count());
+                assert_eq!(col(header, "client"), col(row, "198.51.100.201"), "{text}");
+            }
+        }
+    }
+}

@@ -61,7 +61,7 @@ fn render_table(app: &App, area: Rect, buf: &mut Buffer) {
         }
     };
     // At 80 columns: client 20, class, two times, requests 9, bytes sent 10+, 5 gaps.
-    let (class_w, time_w) = if dated { (14, 11) } else { (18, 8) };
+    let (class_w, time_w) = if dated { (13, 11) } else { (18, 8) };
     // Only the visible rows are built: the table stays cheap with 10 k actors.
     let rows = st.order.iter().enumerate().skip(first).take(height).filter_map(|(pos, &i)| {
         let a = app.snapshot.actors.get(i)?;
