@@ -369,6 +369,20 @@ fn demo_case_end_state_screens() {
     let screen = text_of(draw(&app, 80, 24).backend().buffer());
     assert!(screen.starts_with(" EXPOSED "), "{screen}");
     assert!(screen.contains(" OPEN  llm-gateway") && screen.contains("198.51.100.23"), "{screen}");
+    // At 80x24 the services do not all fit: the hidden one is named, never dropped silently,
+    // and scrolling down reaches it.
+    assert!(!screen.contains("NOT EXPOSED  vector-db"), "{screen}");
+    assert!(screen.contains("more service(s): vector-db · ↓/j scrolls"), "{screen}");
+    for _ in 0..20 {
+        app.on_key(&KeyEvent::new(KeyCode::Down, KeyModifiers::NONE));
+    }
+    let scrolled = text_of(draw(&app, 80, 24).backend().buffer());
+    assert!(scrolled.contains("NOT EXPOSED  vector-db"), "{scrolled}");
+    assert!(scrolled.contains("more line(s) above"), "{scrolled}");
+    assert!(!scrolled.contains("more line(s) below"), "{scrolled}");
+    for _ in 0..20 {
+        app.on_key(&KeyEvent::new(KeyCode::Up, KeyModifiers::NONE));
+    }
     for (w, h) in [(120, 40), (80, 24)] {
         for v in [View::Overview, View::Timeline, View::Actors, View::Playbook] {
             app.update(Action::ShowView(v));

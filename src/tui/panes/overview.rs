@@ -28,7 +28,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let clock = format::Clock::of(app);
     // Richer "what was served" (a line per path) when the screen has room for it.
     let rich = area.width >= 110 && area.height >= 34;
-    let lines = service_lines(app, clock, rich);
+    let (lines, service_rows) = service_lines(app, clock, rich);
     let sources = source_rows(snap);
     // Priority when space is short: services (the answer), then a few actors, then sources.
     let sources_h = (sources.len().clamp(1, MAX_SOURCES) as u16 + 1).min(area.height / 4).max(2);
@@ -49,9 +49,8 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     section("Services", "state, exposure windows, external traffic", theme, services_title, buf);
     let [services_area, next_area] =
         Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(services_area);
-    let max_scroll = lines.len().saturating_sub(usize::from(services_area.height));
-    let scroll = app.overview_scroll.min(max_scroll) as u16;
-    Paragraph::new(lines).scroll((scroll, 0)).render(services_area, buf);
+    let visible = visible_services(lines, &service_rows, app, usize::from(services_area.height));
+    Paragraph::new(visible).render(services_area, buf);
     Paragraph::new(super::next_step::line(app, usize::from(area.width))).render(next_area, buf);
     let all = format!("of {} external clients · key 3 lists all", snap.actors.len());
     section("Top actors by bytes served", &all, theme, actors_title, buf);
@@ -83,11 +82,70 @@ fn state_word(state: ServiceState, theme: Theme) -> Span<'static> {
     }
 }
 
-fn service_lines(app: &App, clock: format::Clock, rich: bool) -> Vec<Line<'static>> {
+/// The service lines that fit in `height` rows at the responder's scroll position. What does
+/// not fit is never dropped silently: the last row then says how many lines, and which
+/// services, are below (and the first row how many are above), with the keys that scroll.
+fn visible_services(
+    lines: Vec<Line<'static>>,
+    service_rows: &[(usize, String)],
+    app: &App,
+    height: usize,
+) -> Vec<Line<'static>> {
+    let total = lines.len();
+    if total <= height || height < 3 {
+        return lines;
+    }
+    // One row for each marker that is needed; the scroll position is clamped so that the
+    // last line can always be reached.
+    let max_scroll = total - (height - 1);
+    let scroll = app.overview_scroll.min(max_scroll);
+    let above = scroll;
+    let room = height - usize::from(above > 0);
+    let below = total.saturating_sub(scroll + room);
+    let room = if below > 0 { room - 1 } else { room };
+    let below = total.saturating_sub(scroll + room);
+    let theme = app.theme;
+    let mut out = Vec::with_capacity(height);
+    if above > 0 {
+        out.push(Line::from(Span::styled(
+            format!("  ↑ {above} more line(s) above: ↑/k scrolls"),
+            theme.warn_text(),
+        )));
+    }
+    out.extend(lines.into_iter().skip(scroll).take(room));
+    if below > 0 {
+        let first_hidden = scroll + room;
+        let hidden: Vec<&str> = service_rows
+            .iter()
+            .filter(|(row, _)| *row >= first_hidden)
+            .map(|(_, name)| name.as_str())
+            .collect();
+        let which = if hidden.is_empty() {
+            String::new()
+        } else {
+            format!(", {} more service(s): {}", hidden.len(), hidden.join(", "))
+        };
+        out.push(Line::from(Span::styled(
+            format!("  ↓ {below} more line(s) below{which} · ↓/j scrolls"),
+            theme.warn_text(),
+        )));
+    }
+    out
+}
+
+/// The Services section's lines, and for each service the row of its header line with its
+/// (sanitized) name, so that whatever does not fit on screen can be named.
+fn service_lines(
+    app: &App,
+    clock: format::Clock,
+    rich: bool,
+) -> (Vec<Line<'static>>, Vec<(usize, String)>) {
     let theme = app.theme;
     let mut lines = Vec::new();
+    let mut service_rows = Vec::new();
     let mut legend = false;
     for s in &app.snapshot.services {
+        service_rows.push((lines.len(), clean(&s.name)));
         lines.push(Line::from(vec![
             state_word(s.state, theme),
             Span::raw(" "),
@@ -150,7 +208,7 @@ fn service_lines(app: &App, clock: format::Clock, rich: bool) -> Vec<Line<'stati
     if lines.is_empty() {
         lines.push(Line::styled("  no services configured", theme.dim()));
     }
-    lines
+    (lines, service_rows)
 }
 
 /// A service without a window: what was read, and over which span (never an all-clear
