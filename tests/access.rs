@@ -26,6 +26,23 @@ fn fixtures() -> PathBuf {
 }
 
 /// `leakline inspect --json` over files (relative to the fixtures dir); one object each.
+/// `leakline inspect --events ARGS...` in the fixtures folder: one JSON value per event.
+fn inspect_events(args: &[&str]) -> Vec<Value> {
+    let out = Command::cargo_bin("leakline")
+        .unwrap()
+        .current_dir(fixtures())
+        .args(["inspect", "--events"])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
 fn inspect_json(dir: &Path, files: &[&str]) -> Vec<Value> {
     let out = Command::cargo_bin("leakline")
         .unwrap()
@@ -118,15 +135,8 @@ fn inspect_events_are_normalized_jsonl() {
 
 #[test]
 fn trusted_proxy_flag_resolves_the_client() {
-    let out = Command::cargo_bin("leakline")
-        .unwrap()
-        .current_dir(fixtures())
-        .args(["inspect", "--events", "--trusted-proxy", "10.0.0.0/8", "logfile_caddy_log.1"])
-        .output()
-        .unwrap();
-    let first: Value =
-        serde_json::from_str(String::from_utf8(out.stdout).unwrap().lines().next().unwrap())
-            .unwrap();
+    let first =
+        inspect_events(&["--trusted-proxy", "10.0.0.0/8", "logfile_caddy_log.1"]).swap_remove(0);
     assert_eq!(
         (&first["peer"], &first["client"]),
         (&Value::from("10.5.1.1"), &Value::from("10.10.10.117"))
@@ -465,18 +475,7 @@ fn detection_chooses_right_on_every_fixture_and_shared_sample() {
 /// with its method and path, none is malformed.
 #[test]
 fn clf_variants_are_read_in_full() {
-    let out = Command::cargo_bin("leakline")
-        .unwrap()
-        .current_dir(fixtures())
-        .args(["inspect", "--events", "variant_clf.log"])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let events: Vec<Value> = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let events = inspect_events(&["variant_clf.log"]);
     let got: Vec<(Value, Value, Value, Value)> = events
         .iter()
         .map(|e| (e["client"].clone(), e["method"].clone(), e["target"].clone(), e["host"].clone()))
@@ -532,15 +531,7 @@ fn caddy_console_encoder_is_detected_and_read_in_the_given_zone() {
     assert_eq!((&r["zone_assumed"], &r["assumed_zone"]), (&true.into(), &"Europe/Berlin".into()));
     // 23:27:57.060 in Berlin (UTC+1 in January).
     assert_eq!(r["first_event"], "2024-01-23T22:27:57.060Z");
-    let out = Command::cargo_bin("leakline")
-        .unwrap()
-        .current_dir(fixtures())
-        .args(["inspect", "--events", "variant_caddy_console.log"])
-        .output()
-        .unwrap();
-    let first: Value =
-        serde_json::from_str(String::from_utf8(out.stdout).unwrap().lines().next().unwrap())
-            .unwrap();
+    let first = inspect_events(&["variant_caddy_console.log"]).swap_remove(0);
     assert_eq!(
         (&first["peer"], &first["forwarded_for"], &first["target"], &first["status"]),
         (&"::1".into(), &"2001:db8::7".into(), &"/v1/models".into(), &200.into())
@@ -552,19 +543,7 @@ fn caddy_console_encoder_is_detected_and_read_in_the_given_zone() {
 /// Cloud load balancer (absolute request URLs: the host is kept apart from the path).
 #[test]
 fn cloud_edge_json_logs_are_read_in_full() {
-    let events = |file: &str| -> Vec<Value> {
-        let out = Command::cargo_bin("leakline")
-            .unwrap()
-            .current_dir(fixtures())
-            .args(["inspect", "--events", file])
-            .output()
-            .unwrap();
-        String::from_utf8(out.stdout)
-            .unwrap()
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect()
-    };
+    let events = |file: &str| inspect_events(&[file]);
     let cf = events("cloudflare_test-pipeline-http-request.log");
     assert_eq!(cf.len(), 2);
     for e in &cf {
@@ -631,17 +610,7 @@ fn haproxy_http_log_is_detected_and_read_in_full() {
         (&r[0]["format"], &r[0]["events"], &r[0]["malformed"], &r[0]["zone_assumed"]),
         (&"haproxy".into(), &4.into(), &0.into(), &true.into())
     );
-    let out = Command::cargo_bin("leakline")
-        .unwrap()
-        .current_dir(fixtures())
-        .args(["inspect", "--events", "haproxy_test-haproxy.log"])
-        .output()
-        .unwrap();
-    let events: Vec<Value> = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let events = inspect_events(&["haproxy_test-haproxy.log"]);
     let got: Vec<(&Value, &Value, &Value, &Value)> = events
         .iter()
         .map(|e| (&e["client"], &e["method"], &e["status"], &e["bytes_sent"]))
@@ -669,17 +638,7 @@ fn haproxy_http_log_is_detected_and_read_in_full() {
 /// `+` for spaces in the user agent, `time-taken` in milliseconds, `X-Forwarded-For` kept.
 #[test]
 fn iis_w3c_follows_its_fields_header() {
-    let out = Command::cargo_bin("leakline")
-        .unwrap()
-        .current_dir(fixtures())
-        .args(["inspect", "--events", "iis_w3c.log"])
-        .output()
-        .unwrap();
-    let e: Vec<Value> = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let e = inspect_events(&["iis_w3c.log"]);
     assert_eq!(e.len(), 3);
     assert_eq!(
         (&e[0]["client"], &e[0]["host"], &e[0]["duration_us"]),
@@ -744,18 +703,7 @@ fn traefik_logrus_lines_in_a_mixed_file_are_skipped_not_malformed() {
 /// counted per source.
 #[test]
 fn aws_waf_records_are_requests_with_their_action() {
-    let out = Command::cargo_bin("leakline")
-        .unwrap()
-        .current_dir(fixtures())
-        .args(["inspect", "--events", "aws_waf_test-waf.log"])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let events: Vec<Value> = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let events = inspect_events(&["aws_waf_test-waf.log"]);
     let actions: Vec<&Value> = events.iter().map(|e| &e["waf_action"]).collect();
     assert_eq!(actions, ["BLOCK", "ALLOW", "BLOCK", "BLOCK"]);
     let e = &events[0];
