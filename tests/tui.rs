@@ -132,7 +132,7 @@ name = "nothing readable"
 [[service]]
 name = "api"
 addresses = ["192.0.2.1:443"]
-access = ["odd.log", "missing-*.log"]
+access = ["odd.log", "logs/missing-*.log"]
 "#;
     std::fs::write(dir.path().join("leakline.toml"), toml).unwrap();
     let cfg = leakline::config::load(&dir.path().join("leakline.toml")).unwrap();
@@ -145,7 +145,7 @@ access = ["odd.log", "missing-*.log"]
     assert!(text.starts_with(" NO EVIDENCE "), "{text}");
     assert_eq!(buf[(1, 0)].bg, Color::Yellow);
     assert!(text.contains("UNREAD: access log format not recognised"), "{text}");
-    assert!(text.contains("UNREAD: no file matches"), "{text}");
+    assert!(text.contains("logs/missing-*.log  UNREAD: no file matches"), "{text}");
     insta::assert_snapshot!("overview_no_evidence_80x24", terminal.backend());
 }
 

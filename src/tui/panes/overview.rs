@@ -361,6 +361,21 @@ impl SourceRow {
     }
 }
 
+/// How an unmatched glob is named in the Sources table: its file name, with the folder in
+/// front when the file name is itself a pattern (`scans/*`, not a bare `*` that names nothing).
+fn pattern_name(pattern: &str) -> String {
+    let path = std::path::Path::new(pattern);
+    let Some(name) = path.file_name().map(|n| n.to_string_lossy()) else {
+        return clean(pattern);
+    };
+    match path.parent().and_then(|p| p.file_name()) {
+        Some(dir) if name.contains(['*', '?', '[']) => {
+            clean(&format!("{}/{name}", dir.to_string_lossy()))
+        }
+        _ => clean(&name),
+    }
+}
+
 fn source_rows(snap: &Snapshot) -> Vec<SourceRow> {
     let gaps = |s: &SourceHealth| snap.gaps.iter().filter(|g| g.source == Some(s.id)).count();
     let note = |s: &SourceHealth| {
@@ -426,9 +441,7 @@ fn source_rows(snap: &Snapshot) -> Vec<SourceRow> {
     let registered = |path: &str| snap.sources.iter().any(|s| s.path == path);
     for u in snap.coverage.sources_unread.iter().filter(|u| !registered(&u.path)) {
         rows.push(SourceRow {
-            name: std::path::Path::new(&u.path)
-                .file_name()
-                .map_or_else(|| clean(&u.path), |n| clean(&n.to_string_lossy())),
+            name: pattern_name(&u.path),
             format: "-".to_owned(),
             lines: 0,
             lines_per_sec: 0.0,
@@ -517,7 +530,15 @@ fn fit_name(name: &str, width: usize) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::lag_text;
+    use super::{lag_text, pattern_name};
+
+    #[test]
+    fn an_unmatched_glob_is_named_with_its_folder() {
+        assert_eq!(pattern_name("/case/scans/*"), "scans/*");
+        assert_eq!(pattern_name("logs/access-*.log"), "logs/access-*.log");
+        assert_eq!(pattern_name("/var/log/nginx/access.log"), "access.log");
+        assert_eq!(pattern_name("*.json"), "*.json");
+    }
 
     #[test]
     fn lag_has_a_unit() {
