@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use ipnet::IpNet;
 
 use crate::ingest::access::{AccessFormat, FieldMap};
+use crate::ingest::clickhouse::ClickHouseSpec;
 use crate::ingest::scan::ScanFormat;
 use crate::model::ClientFilter;
 
@@ -63,6 +64,9 @@ pub struct AccessSpec {
     /// Forced format; auto-detected when `None`.
     pub format: Option<AccessFormat>,
     pub fields: Option<FieldMap>,
+    /// A ClickHouse source instead of files (`pattern` is then its display name,
+    /// `clickhouse:URL/TABLE`, and is no glob).
+    pub clickhouse: Option<Box<ClickHouseSpec>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -78,6 +78,24 @@ pub struct AnalyzeArgs {
     /// overrides the config's `timezone` [default: the config's, else UTC].
     #[arg(long, value_name = "ZONE")]
     pub tz: Option<String>,
+    /// Database sources (`clickhouse = { … }`): pull no row before this moment (RFC 3339;
+    /// the server filters). Files are read whole.
+    #[arg(long, value_name = "RFC3339")]
+    pub since: Option<String>,
+    /// Database sources: pull no row after this moment (RFC 3339, inclusive).
+    #[arg(long, value_name = "RFC3339")]
+    pub until: Option<String>,
+}
+
+/// An RFC 3339 flag value.
+fn moment(flag: &str, value: Option<&str>) -> Result<Option<DateTime<Utc>>, UsageError> {
+    value
+        .map(|s| {
+            DateTime::parse_from_rfc3339(s)
+                .map(|t| t.with_timezone(&Utc))
+                .map_err(|e| UsageError(format!("{flag} `{s}`: {e} (expected RFC 3339)")))
+        })
+        .transpose()
 }
 
 fn batch_error(e: BatchError) -> anyhow::Error {
@@ -162,14 +180,9 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
         format: args.log_format,
     };
     let tz = super::parse_tz(args.tz.as_deref())?;
-    let as_of = match &args.as_of {
-        Some(s) => Some(
-            DateTime::parse_from_rfc3339(s)
-                .map(|t| t.with_timezone(&Utc))
-                .map_err(|e| UsageError(format!("--as-of `{s}`: {e} (expected RFC 3339)")))?,
-        ),
-        None => None,
-    };
+    let as_of = moment("--as-of", args.as_of.as_deref())?;
+    let since = moment("--since", args.since.as_deref())?;
+    let until = moment("--until", args.until.as_deref())?;
     let base = match &args.config {
         Some(path) => Some(config::load(path)?),
         None => None,
@@ -185,7 +198,8 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
         OutputFormat::Json | OutputFormat::Text => ActorDetail::Totals,
         OutputFormat::Md | OutputFormat::Html => ActorDetail::Full,
     };
-    let mut options = BatchOptions { actor_detail: detail, ..BatchOptions::default() };
+    let mut options =
+        BatchOptions { actor_detail: detail, since, until, ..BatchOptions::default() };
     if let Some(n) = args.threads {
         options.workers = n.max(1);
     }

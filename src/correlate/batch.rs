@@ -25,6 +25,7 @@
 //!   it as an unread source (`correlate::coverage`), and the run's exit code says so.
 
 mod content;
+mod database;
 mod pipeline;
 
 use std::collections::HashMap;
@@ -82,6 +83,8 @@ struct Planned {
     fields: Option<crate::ingest::access::FieldMap>,
     /// Other matched paths that are this same file (read once, under `path`).
     aliases: Vec<PathBuf>,
+    /// A ClickHouse source (`path` is its display name).
+    clickhouse: Option<Box<crate::ingest::clickhouse::ClickHouseSpec>>,
 }
 
 /// Expand one glob, sorted; `-` stands for stdin. Symlink cycles are not followed
@@ -160,6 +163,7 @@ fn plan(config: &CaseConfig, gaps: &mut Vec<Gap>) -> Result<Vec<Planned>, BatchE
                         scan_format: spec.format,
                         fields: None,
                         aliases: Vec::new(),
+                        clickhouse: None,
                     });
                 }
             }
@@ -167,6 +171,21 @@ fn plan(config: &CaseConfig, gaps: &mut Vec<Gap>) -> Result<Vec<Planned>, BatchE
     }
     for svc in &config.services {
         for spec in &svc.access {
+            if let Some(ch) = &spec.clickhouse {
+                // A database source: no glob to expand; pulled once, by its own reader.
+                out.push(Planned {
+                    path: PathBuf::from(&spec.pattern),
+                    kind: SourceKind::Access,
+                    service: svc.name.clone(),
+                    vantage: Vantage::External,
+                    access_format: Some(AccessFormat::JsonMapped),
+                    scan_format: None,
+                    fields: Some(crate::ingest::clickhouse::identity_fields(ch)),
+                    aliases: Vec::new(),
+                    clickhouse: Some(ch.clone()),
+                });
+                continue;
+            }
             for path in expand(&spec.pattern, gaps)? {
                 if !seen_before(&mut seen, &mut out, &path, false) {
                     out.push(Planned {
@@ -178,6 +197,7 @@ fn plan(config: &CaseConfig, gaps: &mut Vec<Gap>) -> Result<Vec<Planned>, BatchE
                         scan_format: None,
                         fields: spec.fields.clone(),
                         aliases: Vec::new(),
+                        clickhouse: None,
                     });
                 }
             }
@@ -217,6 +237,10 @@ pub struct BatchOptions {
     /// Per-actor detail to record (see [`Correlator::set_actor_detail`]): `Totals` when the
     /// output shows no per-actor lists.
     pub actor_detail: ActorDetail,
+    /// `--since`: database sources pull no row before this (files are read whole).
+    pub since: Option<DateTime<Utc>>,
+    /// `--until`: database sources pull no row after this (files are read whole).
+    pub until: Option<DateTime<Utc>>,
 }
 
 impl Default for BatchOptions {
@@ -225,6 +249,8 @@ impl Default for BatchOptions {
             workers: std::thread::available_parallelism().map_or(2, std::num::NonZero::get).max(1),
             chunk_bytes: CHUNK_BYTES,
             actor_detail: ActorDetail::Full,
+            since: None,
+            until: None,
         }
     }
 }
@@ -276,7 +302,15 @@ pub fn run(config: &CaseConfig, options: &BatchOptions) -> Result<Correlator, Ba
     let access: Vec<(&Planned, SourceId)> =
         planned.iter().zip(ids).filter(|(p, _)| p.kind == SourceKind::Access).collect();
     if !access.is_empty() {
-        pipeline::read_access(&mut c, config, &access, options.workers, options.chunk_bytes)?;
+        let range = (options.since, options.until);
+        pipeline::read_access(
+            &mut c,
+            config,
+            &access,
+            options.workers,
+            options.chunk_bytes,
+            range,
+        )?;
     }
     Ok(c)
 }
@@ -306,7 +340,7 @@ pub fn evidence_files(config: &CaseConfig) -> Result<Vec<PathBuf>, BatchError> {
     let planned = plan(config, &mut gaps)?;
     let mut out: Vec<PathBuf> = Vec::with_capacity(planned.len());
     for p in planned {
-        if p.path != Path::new("-") && !out.contains(&p.path) {
+        if p.path != Path::new("-") && p.clickhouse.is_none() && !out.contains(&p.path) {
             out.push(p.path);
         }
     }
