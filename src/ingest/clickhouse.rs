@@ -65,7 +65,7 @@ impl ClickHouseSpec {
     /// `clickhouse:URL/TABLE`, or `clickhouse:URL/(query)`.
     #[must_use]
     pub fn display_name(&self) -> String {
-        let url = self.url.trim_end_matches('/');
+        let url = self.url.split('?').next().unwrap_or_default().trim_end_matches('/');
         match &self.from {
             ChFrom::Table(t) => format!("clickhouse:{url}/{t}"),
             ChFrom::Query(_) => format!("clickhouse:{url}/(query)"),
@@ -145,20 +145,35 @@ pub struct Pushdown {
     pub trusted_proxies: Vec<IpNet>,
 }
 
-/// A ClickHouse source could not be read. Every message names the source and, when the
-/// server answered, carries its message.
+/// A ClickHouse source could not be read. Messages carry the server's own when it answered;
+/// they do not repeat the source's name (every output shows it beside them, and
+/// [`ClickHouseError::source_name`] has it).
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum ClickHouseError {
-    #[error("{source_name}: cannot reach the server: {message}")]
+    #[error("cannot reach the server: {message}")]
     Unreachable { source_name: String, message: String },
-    #[error("{source_name}: authentication refused by the server: {message}")]
+    #[error("authentication refused by the server: {message}")]
     Auth { source_name: String, message: String },
-    #[error("{source_name}: query failed (HTTP {status}): {message}")]
+    #[error("query failed (HTTP {status}): {message}")]
     Query { source_name: String, status: u16, message: String },
-    #[error("{source_name}: stream cut after {rows} rows: {message}")]
+    #[error("stream cut after {rows} rows: {message}")]
     Cut { source_name: String, rows: u64, message: String },
-    #[error("{source_name}: {message}")]
+    #[error("{message}")]
     Setup { source_name: String, message: String },
+}
+
+impl ClickHouseError {
+    /// The source the error is about (`clickhouse:URL/TABLE`).
+    #[must_use]
+    pub fn source_name(&self) -> &str {
+        match self {
+            ClickHouseError::Unreachable { source_name, .. }
+            | ClickHouseError::Auth { source_name, .. }
+            | ClickHouseError::Query { source_name, .. }
+            | ClickHouseError::Cut { source_name, .. }
+            | ClickHouseError::Setup { source_name, .. } => source_name,
+        }
+    }
 }
 
 /// The internal rows of one minute.
@@ -187,8 +202,9 @@ impl std::fmt::Debug for Puller {
     }
 }
 
-/// Install the TLS crypto provider once (`https://` sources).
-fn tls_provider() {
+/// Install the process's TLS crypto provider, once: `reqwest` is built without one, and
+/// every HTTP client (ClickHouse sources, and anyone else's) needs it before it is built.
+pub fn install_tls_provider() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
         // ring rather than aws-lc-rs: it builds without cmake. (Deprecated in rustls 0.23
@@ -213,7 +229,7 @@ impl Puller {
         if spec.fields.time.is_none() {
             return Err(setup("`fields` must map `time` to a column".into()));
         }
-        tls_provider();
+        install_tls_provider();
         let client = reqwest::blocking::Client::builder()
             .connect_timeout(Duration::from_secs(10))
             .timeout(None)
