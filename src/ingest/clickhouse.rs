@@ -22,6 +22,7 @@
 //! Passwords come only from the environment variable the config names; they are sent as
 //! HTTP basic auth and never written anywhere (errors name the variable, not its value).
 
+pub mod poll;
 pub mod sql;
 pub mod tsv;
 
@@ -274,6 +275,18 @@ impl Puller {
         self.columns.iter().find(|(k, _, _)| *k == key)
     }
 
+    /// Whether the `time` column reads as epoch seconds (a `DateTime`, or an integer).
+    #[must_use]
+    pub fn time_is_epoch(&self) -> bool {
+        self.column("time").is_some_and(|(_, _, c)| {
+            matches!(c.kind, ColumnKind::DateTime | ColumnKind::Unsigned | ColumnKind::Signed)
+        })
+    }
+
+    pub(crate) fn setup(&self, message: String) -> ClickHouseError {
+        ClickHouseError::Setup { source_name: self.name.clone(), message }
+    }
+
     fn time_is_datetime(&self) -> bool {
         self.column("time").is_some_and(|(_, _, c)| c.kind == ColumnKind::DateTime)
     }
@@ -400,11 +413,11 @@ impl Puller {
             .columns
             .iter()
             .map(|(k, _, c)| {
-                if *k == "time" && c.kind == ColumnKind::DateTime {
-                    Shape::Number
-                } else {
-                    Shape::Text
-                }
+                let epoch = matches!(
+                    c.kind,
+                    ColumnKind::DateTime | ColumnKind::Unsigned | ColumnKind::Signed
+                );
+                if *k == "time" && epoch { Shape::Number } else { Shape::Text }
             })
             .collect();
         let state = Arc::new(Mutex::new(StreamState::default()));
@@ -623,53 +636,71 @@ impl RowStream {
     fn refill(&mut self) -> bool {
         self.out.clear();
         self.pos = 0;
+        while self.out.len() < OUT_BYTES && self.next_row() {}
+        !self.out.is_empty()
+    }
+
+    /// Read the next row: its JSON line (with `\n`) is appended to `out`, the row as
+    /// received (with its `\n`) is in `row`. `false` at the end of the rows or on failure.
+    fn next_row(&mut self) -> bool {
         {
             let s = self.state.lock().unwrap_or_else(PoisonError::into_inner);
             if s.error.is_some() || s.sha256.is_some() {
                 return false;
             }
         }
-        while self.out.len() < OUT_BYTES {
-            self.row.clear();
-            let n = match self.body.read_until(b'\n', &mut self.row) {
-                Ok(n) => n,
-                Err(e) => {
-                    self.fail(error_chain(&e));
-                    return !self.out.is_empty();
-                }
-            };
-            if n == 0 {
-                let sha = hex::encode(std::mem::take(&mut self.hasher).finalize());
-                self.state.lock().unwrap_or_else(PoisonError::into_inner).sha256 = Some(sha);
-                break;
+        self.row.clear();
+        let n = match self.body.read_until(b'\n', &mut self.row) {
+            Ok(n) => n,
+            Err(e) => {
+                self.fail(error_chain(&e));
+                return false;
             }
-            if self.row.last() != Some(&b'\n') {
-                let text = String::from_utf8_lossy(&self.row).into_owned();
-                self.fail(format!("the stream ended inside a row: {}", first_line(&text)));
-                return !self.out.is_empty();
-            }
-            let row = &self.row[..self.row.len() - 1];
-            let before = self.out.len();
-            if let Err(tsv::RowError::Columns { expected, found }) =
-                tsv::row_to_json(row, &self.keys, &self.shapes, &mut self.out)
-            {
-                self.out.truncate(before);
-                let text = String::from_utf8_lossy(row).into_owned();
-                let message = if text.contains("Exception") {
-                    first_line(&text).to_string()
-                } else {
-                    format!("a row with {found} columns, expected {expected}")
-                };
-                self.fail(message);
-                return !self.out.is_empty();
-            }
-            self.out.push(b'\n');
-            self.hasher.update(&self.row);
-            let mut s = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-            s.rows += 1;
-            s.bytes += self.row.len() as u64;
+        };
+        if n == 0 {
+            let sha = hex::encode(std::mem::take(&mut self.hasher).finalize());
+            self.state.lock().unwrap_or_else(PoisonError::into_inner).sha256 = Some(sha);
+            return false;
         }
-        !self.out.is_empty()
+        if self.row.last() != Some(&b'\n') {
+            let text = String::from_utf8_lossy(&self.row).into_owned();
+            self.fail(format!("the stream ended inside a row: {}", first_line(&text)));
+            return false;
+        }
+        let row = &self.row[..self.row.len() - 1];
+        let before = self.out.len();
+        if let Err(tsv::RowError::Columns { expected, found }) =
+            tsv::row_to_json(row, &self.keys, &self.shapes, &mut self.out)
+        {
+            self.out.truncate(before);
+            let text = String::from_utf8_lossy(row).into_owned();
+            let message = if text.contains("Exception") {
+                first_line(&text).to_string()
+            } else {
+                format!("a row with {found} columns, expected {expected}")
+            };
+            self.fail(message);
+            return false;
+        }
+        self.out.push(b'\n');
+        self.hasher.update(&self.row);
+        let mut s = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        s.rows += 1;
+        s.bytes += self.row.len() as u64;
+        true
+    }
+
+    /// Read every row, handing `f` the row as received (without its `\n`) and its JSON line
+    /// (with its `\n`); how the stream ended is in the returned [`StreamEnd`].
+    pub fn for_each_row(mut self, mut f: impl FnMut(&[u8], &[u8])) -> StreamEnd {
+        let end = self.end();
+        loop {
+            self.out.clear();
+            if !self.next_row() {
+                return end;
+            }
+            f(&self.row[..self.row.len() - 1], &self.out);
+        }
     }
 }
 
