@@ -419,3 +419,147 @@ fn each_failure_is_loud_and_no_password_is_ever_shown() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("password_env") && !err.contains(READER_PASSWORD), "{err}");
 }
+
+/// `leakline watch --headless` as a child: its JSON lines collected as they come.
+struct Watch {
+    child: std::process::Child,
+    lines: std::sync::Arc<std::sync::Mutex<Vec<Value>>>,
+}
+
+impl Watch {
+    fn start(args: &[&std::ffi::OsStr]) -> Watch {
+        use std::io::BufRead as _;
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_leakline"))
+            .args(["watch", "--headless"])
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let out = child.stdout.take().unwrap();
+        let lines = std::sync::Arc::<std::sync::Mutex<Vec<Value>>>::default();
+        let sink = std::sync::Arc::clone(&lines);
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(out).lines() {
+                let Ok(line) = line else { break };
+                sink.lock().unwrap().push(serde_json::from_str(&line).unwrap());
+            }
+        });
+        Watch { child, lines }
+    }
+
+    fn wait(&self, what: &str, pred: impl Fn(&[Value]) -> bool) {
+        let start = std::time::Instant::now();
+        while !pred(&self.lines.lock().unwrap()) {
+            assert!(
+                start.elapsed() < std::time::Duration::from_secs(60),
+                "timed out waiting for {what}: {:#?}",
+                self.lines.lock().unwrap()
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+
+    fn stop(mut self) -> Vec<Value> {
+        let pid = self.child.id().to_string();
+        assert!(
+            std::process::Command::new("kill").args(["-INT", &pid]).status().unwrap().success()
+        );
+        let status = self.child.wait().unwrap();
+        assert!(status.success() || status.code() == Some(4), "{status:?}");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        self.lines.lock().unwrap().clone()
+    }
+}
+
+fn new_actor(lines: &[Value], client: &str) -> usize {
+    lines.iter().filter(|l| l["type"] == "new_actor" && l["client"] == client).count()
+}
+
+#[test]
+fn watch_polls_inserted_rows_once_even_late_ones() {
+    let Some(server) = Server::start("watch_polls_inserted_rows_once") else { return };
+    let s = scenario();
+    let mut rows = rows_of(&[s.join("logs/access.log"), s.join("logs/access.json")]);
+    // The older half now; the newer half while watching (as a log store receives them).
+    rows.sort_by(|a, b| a[0].cmp(&b[0]));
+    let (before, after) = rows.split_at(rows.len() / 2);
+    load(&server, before);
+    let dir = tempfile::tempdir().unwrap();
+    let config = ch_config(dir.path(), &server, "", "");
+    let out = dir.path().join("final.json");
+    let watch = Watch::start(&[
+        "--config".as_ref(),
+        config.as_os_str(),
+        "--poll".as_ref(),
+        "300ms".as_ref(),
+        "--out".as_ref(),
+        out.as_os_str(),
+    ]);
+    // Wait for the first poll (the half's first external client).
+    let first = before.iter().find(|r| !is_ours(&r[1])).map(|r| r[1].clone());
+    if let Some(first) = &first {
+        watch.wait("the first poll", |l| new_actor(l, first) > 0);
+    }
+    server.insert_tsv("web.access", &tsv(after));
+    // A new client at the newest time, then a late row 10 s behind it (inside the overlap),
+    // each inserted once: each must be counted once.
+    let newest = rows.iter().map(|r| r[0].clone()).max().unwrap();
+    let newest = chrono::NaiveDateTime::parse_from_str(&newest, "%Y-%m-%d %H:%M:%S").unwrap();
+    let mut fresh = rows.iter().find(|r| !is_ours(&r[1])).unwrap().clone();
+    fresh[0] = (newest + chrono::Duration::seconds(1)).format("%Y-%m-%d %H:%M:%S").to_string();
+    fresh[1] = "203.0.113.250".into();
+    server.insert_tsv("web.access", &tsv(&[fresh.clone()]));
+    watch.wait("the fresh row", |l| new_actor(l, "203.0.113.250") > 0);
+    let mut late = fresh.clone();
+    late[0] = (newest - chrono::Duration::seconds(10)).format("%Y-%m-%d %H:%M:%S").to_string();
+    late[1] = "203.0.113.251".into();
+    server.insert_tsv("web.access", &tsv(&[late]));
+    watch.wait("the late row", |l| new_actor(l, "203.0.113.251") > 0);
+    // Several more polls go by: nothing is counted twice.
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let lines = watch.stop();
+    assert_eq!(new_actor(&lines, "203.0.113.250"), 1);
+    let live: Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    // The live result equals a batch analysis of the same table now.
+    let (batch, o) = analyze(&config, &[]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(live["actors"], batch["actors"]);
+    let late_actor =
+        live["actors"].as_array().unwrap().iter().find(|a| a["client"] == "203.0.113.251");
+    assert_eq!(
+        late_actor.map(|a| a["requests"].clone()),
+        Some(Value::from(1)),
+        "{:#}",
+        live["actors"]
+    );
+    let key = |d: &Value| {
+        (d["services"][0]["internal_requests"].clone(), d["services"][0]["windows"].clone())
+    };
+    assert_eq!(key(&live), key(&batch));
+}
+
+#[test]
+fn watch_reports_a_failing_source_and_recovers() {
+    let Some(server) = Server::start("watch_reports_a_failing_source") else { return };
+    let dir = tempfile::tempdir().unwrap();
+    // The table does not exist yet: the source fails, is retried, then reads.
+    let config = ch_config(dir.path(), &server, "", "");
+    let watch = Watch::start(&[
+        "--config".as_ref(),
+        config.as_os_str(),
+        "--poll".as_ref(),
+        "200ms".as_ref(),
+    ]);
+    watch.wait("a source error", |l| {
+        l.iter().any(|v| {
+            v.to_string().contains("web.access") && v.to_string().contains("doesn't exist")
+        })
+    });
+    let s = scenario();
+    load(&server, &rows_of(&[s.join("logs/access.log")]));
+    watch.wait("the recovery", |l| l.iter().any(|v| v["type"] == "new_actor"));
+    let lines = watch.stop();
+    let text: Vec<String> = lines.iter().map(Value::to_string).collect();
+    assert!(text.iter().any(|t| t.contains("source_error")), "{text:#?}");
+}
