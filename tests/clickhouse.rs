@@ -563,3 +563,84 @@ fn watch_reports_a_failing_source_and_recovers() {
     let text: Vec<String> = lines.iter().map(Value::to_string).collect();
     assert!(text.iter().any(|t| t.contains("source_error")), "{text:#?}");
 }
+
+#[test]
+fn case_journal_records_the_pull_and_never_the_password() {
+    let Some(server) = Server::start("case_journal_records_the_pull") else { return };
+    let s = scenario();
+    load(&server, &rows_of(&[s.join("logs/access.log")]));
+    let dir = tempfile::tempdir().unwrap();
+    let auth = r#", user = "reader", password_env = "CH_PASSWORD""#;
+    let config = ch_config(dir.path(), &server, auth, "");
+    let case = dir.path().join("case");
+    let init = leakline()
+        .args(["case", "init"])
+        .arg(&case)
+        .arg("--config")
+        .arg(&config)
+        .args(["--playbook", "exposed-api-endpoint", "--operator", "tester"])
+        .env("CH_PASSWORD", READER_PASSWORD)
+        .output()
+        .unwrap();
+    assert!(init.status.success(), "{}", String::from_utf8_lossy(&init.stderr));
+    let journal: String = std::fs::read_dir(&case)
+        .unwrap()
+        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap_or_default())
+        .collect();
+    assert!(!journal.contains(READER_PASSWORD));
+    let added: Vec<Value> = journal
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|e| e["kind"] == "source_added" && e["data"]["database"].is_object())
+        .collect();
+    assert_eq!(added.len(), 1, "{journal}");
+    let data = &added[0]["data"];
+    assert!(data["path"].as_str().unwrap().starts_with("clickhouse:http://127.0.0.1:"));
+    // The journal's hash is the one `analyze` reports for the same rows.
+    let (doc, out) = {
+        let out = leakline()
+            .args(["analyze", "-f", "json", "-c"])
+            .arg(&config)
+            .env("CH_PASSWORD", READER_PASSWORD)
+            .output()
+            .unwrap();
+        (serde_json::from_slice::<Value>(&out.stdout).unwrap(), out)
+    };
+    assert!(out.status.success());
+    assert_eq!(data["sha256"], database(&doc)["sha256"]);
+    assert_eq!(data["database"]["queries"], database(&doc)["queries"]);
+    assert_eq!(data["database"]["rows"], database(&doc)["rows"]);
+    // Reports of the case never show it either.
+    let show = leakline().args(["case", "show"]).arg(&case).output().unwrap();
+    assert!(
+        !String::from_utf8_lossy(&[show.stdout, show.stderr].concat()).contains(READER_PASSWORD)
+    );
+    for format in ["md", "json", "html"] {
+        let path = dir.path().join(format!("report.{format}"));
+        let out = leakline()
+            .args(["report", "--case"])
+            .arg(&case)
+            .arg("--out")
+            .arg(&path)
+            .env("CH_PASSWORD", READER_PASSWORD)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(!text.contains(READER_PASSWORD), "{format}");
+        let sha = data["sha256"].as_str().unwrap();
+        assert!(text.contains(sha), "{format}: the rows' SHA-256 is in the report");
+        assert!(text.contains("18.16") || text.contains("server_version"), "{format}");
+    }
+    // Unreachable at init: refused (exit 2), unless --allow-missing.
+    let init = leakline()
+        .args(["case", "init"])
+        .arg(dir.path().join("case2"))
+        .arg("--config")
+        .arg(&config)
+        .args(["--playbook", "exposed-api-endpoint", "--operator", "tester"])
+        .output()
+        .unwrap();
+    assert_eq!(init.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&init.stderr).contains("CH_PASSWORD"));
+}

@@ -347,6 +347,25 @@ pub fn evidence_files(config: &CaseConfig) -> Result<Vec<PathBuf>, BatchError> {
     Ok(out)
 }
 
+/// Every database source of `config` (`clickhouse = { … }`), in reading order, pulled for
+/// its evidence (see `database::pull_evidence`): its name, and the evidence or why the pull
+/// failed (with the server's message).
+#[must_use]
+pub fn database_evidence(
+    config: &CaseConfig,
+) -> Vec<(String, Result<crate::model::snapshot::DatabaseEvidence, String>)> {
+    let mut out = Vec::new();
+    for svc in &config.services {
+        for spec in &svc.access {
+            if let Some(ch) = &spec.clickhouse {
+                let pulled = database::pull_evidence(config, ch).map_err(|e| e.to_string());
+                out.push((spec.pattern.clone(), pulled));
+            }
+        }
+    }
+    out
+}
+
 /// Bytes of a scan file's head read to learn the runs it names (nmap writes the run's command
 /// line and start before any host).
 const RUN_HEAD_BYTES: usize = 64 * 1024;

@@ -43,6 +43,34 @@ pub(super) fn open(
     Ok((stream, puller))
 }
 
+/// A database source's evidence without analysing its rows: the rows are hashed as
+/// received and dropped, the per-minute count is run (`case init` records this).
+pub fn pull_evidence(
+    config: &CaseConfig,
+    spec: &ClickHouseSpec,
+) -> Result<DatabaseEvidence, ClickHouseError> {
+    let push = pushdown(config, (None, None));
+    let (stream, puller) = open(spec, &push)?;
+    let mut queries = vec![stream.query().to_string()];
+    let end = stream.for_each_row(|_, _| {});
+    if let Some(e) = end.error() {
+        return Err(e);
+    }
+    let (rows, bytes, sha) = end.finished().unwrap_or_default();
+    let (query, minutes) = puller.internal(&push)?;
+    queries.extend(query);
+    Ok(DatabaseEvidence {
+        kind: FORMAT.to_string(),
+        server_version: puller.server_version().to_string(),
+        queries,
+        rows,
+        rows_counted: minutes.iter().map(|m| m.rows).sum(),
+        bytes,
+        sha256: Some(sha),
+        error: None,
+    })
+}
+
 /// Mark the source unread with `error` (keeping whatever evidence is already recorded).
 pub(super) fn failed(c: &mut Correlator, id: SourceId, error: &ClickHouseError) {
     let h = c.source_mut(id);
