@@ -644,3 +644,47 @@ fn case_journal_records_the_pull_and_never_the_password() {
     assert_eq!(init.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&init.stderr).contains("CH_PASSWORD"));
 }
+
+/// Config mistakes in a `clickhouse` source are refused with the line and what to do (no
+/// server needed).
+#[test]
+fn clickhouse_config_mistakes_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = r#"fields = { time = "ts", peer = "ip" }"#;
+    for (inner, expect) in [
+        (format!(r#"url = "http://h:8123", table = "t", password = "x", {f}"#), "password_env"),
+        (format!(r#"url = "http://u:p@h:8123", table = "t", {f}"#), "must not carry credentials"),
+        (format!(r#"url = "h:8123", table = "t", {f}"#), "http:// or https://"),
+        (
+            format!(r#"url = "http://h:8123", table = "t", query = "SELECT 1", {f}"#),
+            "exactly one of `table` or `query`",
+        ),
+        (format!(r#"url = "http://h:8123", table = "t; DROP TABLE x", {f}"#), "use `query`"),
+        (
+            r#"url = "http://h:8123", table = "t", fields = { peer = "ip" }"#.to_string(),
+            "map `time`",
+        ),
+        (
+            r#"url = "http://h:8123", table = "t", fields = { time = "ts" }"#.to_string(),
+            "`client`, `peer` or `forwarded_for`",
+        ),
+        (
+            format!(r#"url = "http://h:8123", table = "t", {f}, colour = "red""#),
+            "unknown field `colour`",
+        ),
+    ] {
+        let path = dir.path().join("c.toml");
+        std::fs::write(
+            &path,
+            format!(
+                "[[service]]\nname = \"gw\"\n\n[[service.access]]\nclickhouse = {{ {inner} }}\n"
+            ),
+        )
+        .unwrap();
+        let out = leakline().args(["analyze", "-c"]).arg(&path).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{inner}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("c.toml:4") && err.contains(expect), "{inner}: {err}");
+        assert!(!err.contains("\"x\""), "{err}");
+    }
+}

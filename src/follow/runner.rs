@@ -394,8 +394,8 @@ fn follow_clickhouse(k: usize, spec: &FollowSpec, shared: &Shared, caught_up: &m
     let mut wait = shared.db_poll;
     while !shared.stop.is_set() {
         match poller.poll(|line| feed.data(id, line)) {
-            Ok(polled) => {
-                feed.internal_counts(id, &polled.internal);
+            Ok(news) => {
+                feed.internal_counts(id, &news.internal);
                 if failing {
                     let path = spec.pattern.clone().into();
                     feed.incident(Incident::Recovered { stream: Some(id), path });

@@ -47,7 +47,7 @@ pub struct ClickHouseSpec {
     pub from: ChFrom,
     /// Column names for leakline's field names (the JSON field map's names).
     pub fields: FieldMap,
-    /// An extra condition (SQL), ANDed to every query.
+    /// An extra condition (SQL) every query must also meet.
     pub filter: Option<String>,
     pub user: Option<String>,
     /// The environment variable holding the password (never the password).
@@ -98,7 +98,7 @@ impl ClickHouseSpec {
         .collect()
     }
 
-    fn from_sql(&self) -> String {
+    fn source_sql(&self) -> String {
         match &self.from {
             ChFrom::Table(t) => t.clone(),
             ChFrom::Query(q) => format!("({})", q.trim().trim_end_matches(';')),
@@ -249,7 +249,7 @@ impl Puller {
         let probe = format!(
             "SELECT {} FROM {} LIMIT 0 FORMAT TabSeparatedWithNamesAndTypes",
             cols.join(", "),
-            spec.from_sql()
+            spec.source_sql()
         );
         let text = puller.scalar(&probe)?;
         let types: Vec<&str> = text.lines().nth(1).unwrap_or_default().split('\t').collect();
@@ -379,7 +379,7 @@ impl Puller {
         if let Some(p) = self.ours_predicate(push) {
             w.push(format!("NOT {p}"));
         }
-        let mut q = format!("SELECT {} FROM {}", exprs.join(", "), self.spec.from_sql());
+        let mut q = format!("SELECT {} FROM {}", exprs.join(", "), self.spec.source_sql());
         if !w.is_empty() {
             q.push_str(" WHERE ");
             q.push_str(&w.join(" AND "));
@@ -399,7 +399,7 @@ impl Puller {
         Ok(Some(format!(
             "SELECT intDiv({t}, 60) AS minute, count(), min({t}), max({t}) FROM {} WHERE {} \
              GROUP BY minute ORDER BY minute FORMAT TabSeparated",
-            self.spec.from_sql(),
+            self.spec.source_sql(),
             w.join(" AND ")
         )))
     }

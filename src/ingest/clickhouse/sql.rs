@@ -202,8 +202,7 @@ pub fn ipv6_prefix_regex(net: &Ipv6Net) -> String {
         let nibbles = bits.div_ceil(4);
         let top = u32::from(g) >> (16 - 4 * nibbles);
         let span = 1u32 << (4 * nibbles - bits);
-        let values: Vec<String> =
-            (top..top + span).map(|v| format!("{v:0width$x}", width = nibbles)).collect();
+        let values: Vec<String> = (top..top + span).map(|v| format!("{v:0nibbles$x}")).collect();
         let _ = write!(re, "(?:{})[0-9a-f]{{{}}}(?::|$)", values.join("|"), 4 - nibbles);
     }
     re.push(')');
