@@ -715,3 +715,90 @@ impl Read for RowStream {
         Ok(n)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+    use std::net::TcpListener;
+
+    use super::*;
+
+    /// A one-shot HTTP server answering each request (one per connection) with the next of
+    /// `answers`, written raw: a real server's answers, then a connection cut mid-row.
+    fn fake_server(answers: Vec<Vec<u8>>) -> String {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        std::thread::spawn(move || {
+            for answer in answers {
+                let Ok((mut conn, _)) = listener.accept() else { return };
+                let mut reader = BufReader::new(conn.try_clone().unwrap());
+                let mut length = 0;
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                        break;
+                    }
+                    if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                        length = v.trim().parse().unwrap_or(0);
+                    }
+                }
+                let mut body = vec![0; length];
+                let _ = reader.read_exact(&mut body);
+                let _ = conn.write_all(&answer);
+            }
+        });
+        url
+    }
+
+    fn ok(body: &str) -> Vec<u8> {
+        format!(
+            "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .into_bytes()
+    }
+
+    #[test]
+    fn a_connection_cut_mid_stream_is_an_error_and_keeps_the_rows_read() {
+        let rows = "1793700000\t203.0.113.9\t200\n1793700001\t203.0.113.9\t404\n1793700002\t203.0";
+        let cut = format!(
+            "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{rows}",
+            rows.len() + 500
+        );
+        let url = fake_server(vec![
+            ok("18.16.1\n"),
+            ok("ts\tip\tstatus\nDateTime\tString\tUInt16\n"),
+            cut.into_bytes(),
+        ]);
+        let fields = FieldMap {
+            time: Some("ts".into()),
+            peer: Some("ip".into()),
+            status: Some("status".into()),
+            ..FieldMap::default()
+        };
+        let spec = ClickHouseSpec {
+            url,
+            from: ChFrom::Table("web.access".into()),
+            fields,
+            filter: None,
+            user: None,
+            password_env: None,
+        };
+        let puller = Puller::connect(&spec).unwrap();
+        assert_eq!(puller.server_version(), "18.16.1");
+        let mut lines = Vec::new();
+        let end = puller.external(&Pushdown::default()).unwrap().for_each_row(|_, json| {
+            lines.push(String::from_utf8(json.to_vec()).unwrap());
+        });
+        assert_eq!(
+            lines,
+            [
+                "{\"time\":1793700000,\"peer\":\"203.0.113.9\",\"status\":\"200\"}\n",
+                "{\"time\":1793700001,\"peer\":\"203.0.113.9\",\"status\":\"404\"}\n",
+            ]
+        );
+        let error = end.error().expect("the cut is an error");
+        assert!(matches!(error, ClickHouseError::Cut { rows: 2, .. }), "{error}");
+        assert_eq!(end.finished(), None);
+    }
+}
