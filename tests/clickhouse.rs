@@ -79,12 +79,18 @@ fn load(server: &Server, rows: &[Vec<String>]) {
     server.insert_tsv("web.access", &tsv(rows));
 }
 
+/// The scenario's `internal`, unless `top` sets its own.
+fn internal_line(top: &str) -> &'static str {
+    if top.contains("internal =") { "" } else { r#"internal = ["10.0.0.0/8", "192.168.0.0/16"]"# }
+}
+
 /// A case config like the scenario's, its access logs replaced by one ClickHouse source.
 fn ch_config(dir: &Path, server: &Server, extra: &str, top: &str) -> PathBuf {
     let s = scenario();
+    let internal = internal_line(top);
     let text = format!(
         r#"name = "Model gateway exposure (sample)"
-internal = ["10.0.0.0/8", "192.168.0.0/16"]
+{internal}
 {top}
 
 [[service]]
@@ -197,10 +203,27 @@ fn trusted_proxy_rows_resolve_as_the_files_do() {
         r[2] = "unknown".into();
         r
     });
-    load(&server, &rows);
     let dir = tempfile::tempdir().unwrap();
     let top = r#"trusted_proxies = ["10.9.0.0/24"]"#;
-    let config = ch_config(dir.path(), &server, "", top);
+    let (_, b) = same_rows_as_a_file(&server, dir.path(), &rows, top);
+    assert_eq!(b["services"][0]["forwarded_unknown_requests"], 1);
+    // Rows through the proxy were decided locally, so they travelled.
+    let db = database(&b);
+    let through = rows.iter().filter(|r| r[1] == "10.9.0.7").count() as u64;
+    let direct_external = rows.iter().filter(|r| !is_ours(&r[1])).count() as u64;
+    assert_eq!(db["rows"], through + direct_external);
+}
+
+/// Analyze `rows` loaded into ClickHouse and written as a JSON lines file read with the same
+/// field map (`top`: extra top-level config); both analyses must give the same verdicts.
+fn same_rows_as_a_file(
+    server: &Server,
+    dir: &Path,
+    rows: &[Vec<String>],
+    top: &str,
+) -> (Value, Value) {
+    load(server, rows);
+    let config = ch_config(dir, server, "", top);
     // The same rows as a JSON lines file, read with the same field map.
     let keys = [
         "ts",
@@ -217,7 +240,7 @@ fn trusted_proxy_rows_resolve_as_the_files_do() {
         "host",
     ];
     let mut json = String::new();
-    for r in &rows {
+    for r in rows {
         let obj: serde_json::Map<String, Value> = keys
             .iter()
             .zip(r)
@@ -229,13 +252,13 @@ fn trusted_proxy_rows_resolve_as_the_files_do() {
         json.push_str(&serde_json::to_string(&obj).unwrap());
         json.push('\n');
     }
-    std::fs::write(dir.path().join("rows.json"), json).unwrap();
-    let files = dir.path().join("files.toml");
+    std::fs::write(dir.join("rows.json"), json).unwrap();
+    let files = dir.join("files.toml");
     std::fs::write(
         &files,
         format!(
             r#"name = "Model gateway exposure (sample)"
-internal = ["10.0.0.0/8", "192.168.0.0/16"]
+{internal}
 {top}
 
 [[service]]
@@ -251,7 +274,8 @@ format = "json"
 paths = ["{}/scans/*"]
 vantage = "external"
 "#,
-            s.display()
+            scenario().display(),
+            internal = internal_line(top),
         ),
     )
     .unwrap();
@@ -260,12 +284,44 @@ vantage = "external"
     let (b, out) = analyze(&config, &[]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(verdicts(&b), verdicts(&a));
-    assert_eq!(b["services"][0]["forwarded_unknown_requests"], 1);
-    // Rows through the proxy were decided locally, so they travelled.
+    (a, b)
+}
+
+#[test]
+fn ipv6_ranges_are_pushed_down_where_safe_and_decided_locally_otherwise() {
+    let Some(server) = Server::start("ipv6_ranges_are_pushed_down") else { return };
+    let s = scenario();
+    let mut rows = rows_of(&[s.join("logs/access.log")]);
+    // Clients in every spelling: strict internal IPv6 (pushed down), internal ones the SQL
+    // cannot decide (upper case with zeros, IPv4-mapped, with a port), and external IPv6.
+    let spellings = [
+        ("fd00::5", true),
+        ("fe80::1", true),
+        ("::1", true),
+        ("FD00:0000::0007", true),
+        ("::ffff:10.0.0.1", false),
+        ("[fd00::9]:443", false),
+        ("2001:db8::7", false),
+        ("2001:db8:0:0:1::7", false),
+    ];
+    for (i, r) in rows.iter_mut().enumerate() {
+        if i % 5 == 0 {
+            r[1] = spellings[(i / 5) % spellings.len()].0.to_string();
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let top = r#"internal = ["10.0.0.0/8", "192.168.0.0/16", "fc00::/7", "fe80::/10", "::1/128"]"#;
+    let (a, b) = same_rows_as_a_file(&server, dir.path(), &rows, top);
+    assert_eq!(verdicts(&b), verdicts(&a));
     let db = database(&b);
-    let through = rows.iter().filter(|r| r[1] == "10.9.0.7").count() as u64;
-    let direct_external = rows.iter().filter(|r| !is_ours(&r[1])).count() as u64;
-    assert_eq!(db["rows"], through + direct_external);
+    let pushed = |ip: &str| is_ours(ip) || spellings.iter().any(|(s, pushed)| *s == ip && *pushed);
+    let counted = rows.iter().filter(|r| pushed(&r[1])).count() as u64;
+    assert_eq!(db["rows_counted"], counted, "{db}");
+    assert_eq!(db["rows"], rows.len() as u64 - counted);
+    assert!(
+        b["actors"].as_array().unwrap().iter().any(|a| a["client"] == "2001:db8::7"),
+        "external IPv6 clients are actors"
+    );
 }
 
 #[test]
