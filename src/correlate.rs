@@ -67,7 +67,6 @@
 //! the number of threads; `tests/batch_shards.rs` checks it against a serial run.
 
 pub mod actors;
-pub mod batch;
 pub mod changes;
 pub mod classify;
 pub mod coverage;

@@ -4,6 +4,7 @@
 //! The engine (`model`, `ingest`, `correlate`, `playbook`, `report`) is pure and synchronous;
 //! `follow` and `tui` are the async shells around it; the CLI lives in the binary.
 
+pub mod batch;
 pub mod case;
 pub mod config;
 pub mod correlate;

@@ -585,7 +585,7 @@ fn model_gateway_matches_expected_json() {
 
 #[test]
 fn chunked_parallel_and_gzip_reading_give_the_same_result() {
-    use leakline::correlate::batch::{self, BatchOptions};
+    use leakline::batch::{self, BatchOptions};
     let dir = scenario_dir();
     let cfg = leakline::config::load(&dir.join("leakline.toml")).unwrap();
     let whole =

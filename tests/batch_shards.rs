@@ -1,4 +1,4 @@
-//! The parallel batch driver (`correlate::batch`, shards in `correlate::shard`) must give
+//! The parallel batch driver (`batch`, shards in `correlate::shard`) must give
 //! exactly what a serial run gives: every request applied to one correlator in file order.
 //! That includes the one order-dependent detail, the capped per-actor path and user-agent
 //! lists, so the logs here have actors with more distinct paths and agents than the caps,
@@ -9,7 +9,7 @@ use std::path::Path;
 
 use leakline::config::CaseConfig;
 use leakline::correlate::actors::{MAX_ACTOR_AGENTS, MAX_ACTOR_PATHS};
-use leakline::correlate::batch::{self, BatchOptions};
+use leakline::batch::{self, BatchOptions};
 use leakline::correlate::{Correlator, SourceInfo};
 use leakline::ingest::SourceStats;
 use leakline::ingest::decoder::{Decoder, DecoderOptions};

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, TimeDelta, Utc};
 use leakline::config::Vantage;
-use leakline::correlate::batch::{self, BatchOptions};
+use leakline::batch::{self, BatchOptions};
 use leakline::correlate::{Correlator, SourceInfo};
 use leakline::model::{
     Event, PortState, Request, ScanObservation, ScanTool, SourceKind, Transport,

@@ -630,9 +630,9 @@ mod session {
         });
         // What analyze makes of the whole file.
         fs::write(&scan, &xml).unwrap();
-        let batch = leakline::correlate::batch::run(
+        let batch = leakline::batch::run(
             &cfg,
-            &leakline::correlate::batch::BatchOptions::default(),
+            &leakline::batch::BatchOptions::default(),
         )
         .unwrap();
         let as_of = batch.latest_event().unwrap();
@@ -671,9 +671,9 @@ mod session {
         let root =
             Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/scenarios/model-gateway");
         let cfg = leakline::config::load(&root.join("leakline.toml")).unwrap();
-        let batch = leakline::correlate::batch::run(
+        let batch = leakline::batch::run(
             &cfg,
-            &leakline::correlate::batch::BatchOptions::default(),
+            &leakline::batch::BatchOptions::default(),
         )
         .unwrap();
         let as_of = batch.latest_event().unwrap();
@@ -713,9 +713,9 @@ mod session {
         data.push_str(&combined(2, 0..50).replace('\n', "\r"));
         append(&dir.path().join("cr.log"), &data);
         let cfg = config(dir.path(), &pattern(dir.path(), "*.log"));
-        let batch = leakline::correlate::batch::run(
+        let batch = leakline::batch::run(
             &cfg,
-            &leakline::correlate::batch::BatchOptions::default(),
+            &leakline::batch::BatchOptions::default(),
         )
         .unwrap();
         let expected = counts(&batch.snapshot(batch.latest_event().unwrap()));

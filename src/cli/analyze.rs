@@ -17,7 +17,7 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 use leakline::config::{self, QuickFlags};
 use leakline::correlate::ActorDetail;
-use leakline::correlate::batch::{self, BatchError, BatchOptions};
+use leakline::batch::{self, BatchError, BatchOptions};
 use leakline::correlate::classify::ScannerFileError;
 use leakline::model::Snapshot;
 use leakline::report::analysis::Analysis;

@@ -19,7 +19,7 @@ use leakline::case::{
     Case, CaseError, InitOptions, JournalError, StepRequest, resolve_operator, system_clock,
 };
 use leakline::config::{self, CaseConfig, ConfigError};
-use leakline::correlate::batch;
+use leakline::batch;
 use leakline::model::Snapshot;
 use leakline::playbook::{PlaybookError, StepAction, VerifyOutcome};
 

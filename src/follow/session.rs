@@ -15,7 +15,7 @@ use tokio::task::JoinHandle;
 
 use crate::config::CaseConfig;
 use crate::correlate::Correlator;
-use crate::correlate::batch;
+use crate::batch;
 use crate::correlate::classify::ScannerDb;
 use crate::model::snapshot::Gap;
 use crate::model::{Event, Snapshot};

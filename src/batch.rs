@@ -34,8 +34,8 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 
 use self::content::{Content, read_full};
-use super::classify::{ScannerDb, ScannerFileError};
-use super::engine::{ActorDetail, Correlator, SourceInfo};
+use crate::correlate::classify::{ScannerDb, ScannerFileError};
+use crate::correlate::engine::{ActorDetail, Correlator, SourceInfo};
 use crate::config::{CaseConfig, Vantage};
 use crate::ingest::SourceStats;
 use crate::ingest::access::AccessFormat;
