@@ -11,7 +11,7 @@ use ipnet::IpNet;
 
 use crate::ingest::access::{AccessFormat, FieldMap};
 use crate::ingest::scan::ScanFormat;
-use crate::model::ClientFilter;
+use crate::model::{ClientFilter, SourceKind};
 
 pub use resolve::{
     ConfigError, DEFAULT_INTERNAL, QuickFlags, load, parse_net, parse_str, resolve_flags,
@@ -44,6 +44,59 @@ impl CaseConfig {
     pub fn client_filter(&self) -> ClientFilter {
         ClientFilter::from_networks(self.internal.iter().chain(&self.allow))
     }
+
+    /// Every configured source pattern, in the order that fixes source ids (`batch` and
+    /// `follow` both read this list): scan specs and their paths in config order, then
+    /// services in config order with their access patterns in order. Each glob's matches are
+    /// then sorted by the reader.
+    #[must_use]
+    pub fn sources(&self) -> Vec<SourceSpec> {
+        let mut out = Vec::new();
+        for scan in &self.scans {
+            for path in &scan.paths {
+                out.push(SourceSpec {
+                    pattern: path.clone(),
+                    kind: SourceKind::Scan,
+                    service: String::new(),
+                    vantage: scan.vantage,
+                    access_format: None,
+                    scan_format: scan.format,
+                    fields: None,
+                });
+            }
+        }
+        for service in &self.services {
+            for access in &service.access {
+                out.push(SourceSpec {
+                    pattern: access.pattern.clone(),
+                    kind: SourceKind::Access,
+                    service: service.name.clone(),
+                    vantage: Vantage::External,
+                    access_format: access.format,
+                    scan_format: None,
+                    fields: access.fields.clone(),
+                });
+            }
+        }
+        out
+    }
+}
+
+/// One configured source pattern and how to decode it (see [`CaseConfig::sources`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SourceSpec {
+    /// An absolute glob pattern, or `-` for stdin.
+    pub pattern: String,
+    pub kind: SourceKind,
+    /// The service an access source feeds (empty for scans).
+    pub service: String,
+    /// `External` for access sources.
+    pub vantage: Vantage,
+    /// Forced access format; auto-detected when `None`.
+    pub access_format: Option<AccessFormat>,
+    /// Forced scan format; auto-detected when `None`.
+    pub scan_format: Option<ScanFormat>,
+    pub fields: Option<FieldMap>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -149,7 +149,7 @@ impl Session {
 /// Start following every source of `config`. Must be called inside a tokio runtime.
 #[must_use]
 pub fn start(config: CaseConfig, options: SessionOptions) -> Session {
-    let specs = runner::specs(&config);
+    let specs = config.sources();
     let (tx, rx) = mpsc::channel(options.channel_capacity.max(1));
     let stop_flag = Arc::new(Stop::default());
     let shared = Arc::new(Shared {
