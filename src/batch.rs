@@ -34,14 +34,14 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 
 use self::content::{Content, read_full};
+use crate::config::{CaseConfig, SourceSpec};
 use crate::correlate::classify::{ScannerDb, ScannerFileError};
 use crate::correlate::engine::{ActorDetail, Correlator, SourceInfo};
-use crate::config::{CaseConfig, SourceSpec};
 use crate::ingest::SourceStats;
 use crate::ingest::decoder::{Decoder, DecoderOptions};
 use crate::ingest::expand::{self, ExpandError, FileIdentity};
-use crate::ingest::scan::clock::ScanRun;
 use crate::ingest::scan::ScanOptions;
+use crate::ingest::scan::clock::ScanRun;
 use crate::model::snapshot::{Gap, GapKind};
 use crate::model::{Event, Snapshot, SourceId, SourceKind};
 

@@ -12,5 +12,6 @@ pub mod follow;
 pub mod ingest;
 pub mod model;
 pub mod playbook;
+pub mod redact;
 pub mod report;
 pub mod tui;

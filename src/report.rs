@@ -17,7 +17,6 @@ pub mod markdown;
 pub mod method;
 pub mod model;
 pub mod moments;
-pub mod redact;
 pub mod summary;
 pub mod svg;
 pub mod text;
@@ -25,15 +24,15 @@ pub mod text;
 use std::io;
 use std::path::Path;
 
+pub use crate::redact::{
+    RedactionCounts, Redactor, SecretKind, redact_event, redact_request, redact_scan,
+    redact_snapshot,
+};
 pub use atomic::{AtomicFile, AtomicWriteError, Written, write_atomic};
 pub use model::{
     CaseClosure, CaseEvent, CaseSection, DEFAULT_TOP_ACTORS, EvidenceCheck, EvidenceStatus,
     JournalHead, JournalRecord, Note, PlaybookRecord, Redaction, RedactionRecord, ReportInput,
     ReportModel, SlaOutcome, StepHistoryEntry, StepRecord, StepState, Verification, VerifyState,
-};
-pub use redact::{
-    RedactionCounts, Redactor, SecretKind, redact_event, redact_request, redact_scan,
-    redact_snapshot,
 };
 
 /// The report formats.

@@ -7,9 +7,9 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
+use leakline::batch::{self, BatchOptions};
 use leakline::config::CaseConfig;
 use leakline::correlate::actors::{MAX_ACTOR_AGENTS, MAX_ACTOR_PATHS};
-use leakline::batch::{self, BatchOptions};
 use leakline::correlate::{Correlator, SourceInfo};
 use leakline::ingest::SourceStats;
 use leakline::ingest::decoder::{Decoder, DecoderOptions};

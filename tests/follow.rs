@@ -630,11 +630,7 @@ mod session {
         });
         // What analyze makes of the whole file.
         fs::write(&scan, &xml).unwrap();
-        let batch = leakline::batch::run(
-            &cfg,
-            &leakline::batch::BatchOptions::default(),
-        )
-        .unwrap();
+        let batch = leakline::batch::run(&cfg, &leakline::batch::BatchOptions::default()).unwrap();
         let as_of = batch.latest_event().unwrap();
         let expected = comparable(batch.snapshot(as_of));
         fs::remove_file(&scan).unwrap();
@@ -671,11 +667,7 @@ mod session {
         let root =
             Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/scenarios/model-gateway");
         let cfg = leakline::config::load(&root.join("leakline.toml")).unwrap();
-        let batch = leakline::batch::run(
-            &cfg,
-            &leakline::batch::BatchOptions::default(),
-        )
-        .unwrap();
+        let batch = leakline::batch::run(&cfg, &leakline::batch::BatchOptions::default()).unwrap();
         let as_of = batch.latest_event().unwrap();
         let expected = comparable(batch.snapshot(as_of));
         let total = expected.stats.events;
@@ -713,11 +705,7 @@ mod session {
         data.push_str(&combined(2, 0..50).replace('\n', "\r"));
         append(&dir.path().join("cr.log"), &data);
         let cfg = config(dir.path(), &pattern(dir.path(), "*.log"));
-        let batch = leakline::batch::run(
-            &cfg,
-            &leakline::batch::BatchOptions::default(),
-        )
-        .unwrap();
+        let batch = leakline::batch::run(&cfg, &leakline::batch::BatchOptions::default()).unwrap();
         let expected = counts(&batch.snapshot(batch.latest_event().unwrap()));
         let (_, lines, events, malformed, oversized) = &expected[0];
         assert_eq!((*lines, *events, *malformed, *oversized), (201, 200, 1, 1), "{expected:?}");

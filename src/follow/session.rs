@@ -13,9 +13,9 @@ use chrono::{DateTime, Utc};
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
+use crate::batch;
 use crate::config::CaseConfig;
 use crate::correlate::Correlator;
-use crate::batch;
 use crate::correlate::classify::ScannerDb;
 use crate::model::snapshot::Gap;
 use crate::model::{Event, Snapshot};
