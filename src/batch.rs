@@ -197,11 +197,7 @@ impl Default for BatchOptions {
 
 /// Load the built-in scanner list plus the config's user files.
 pub fn load_scanners(config: &CaseConfig) -> Result<ScannerDb, BatchError> {
-    let mut db = ScannerDb::builtin();
-    for path in &config.scanners {
-        db.add_file(path)?;
-    }
-    Ok(db)
+    Ok(config.load_scanners()?)
 }
 
 /// Read every configured source once and return the correlator holding the result.
@@ -209,7 +205,7 @@ pub fn run(config: &CaseConfig, options: &BatchOptions) -> Result<Correlator, Ba
     let scanners = load_scanners(config)?;
     let mut gaps = Vec::new();
     let planned = plan(config, &mut gaps)?;
-    let mut c = Correlator::with_scanners(config.clone(), scanners);
+    let mut c = Correlator::with_scanners(config.setup(), scanners);
     c.set_actor_detail(options.actor_detail);
     // A wildcard glob that matched nothing is not a gap in time (it has no moment): the
     // snapshot's coverage lists it as an unread source, by pattern, with the reason.
@@ -234,7 +230,7 @@ pub fn run(config: &CaseConfig, options: &BatchOptions) -> Result<Correlator, Ba
         .zip(ids.iter().copied())
         .filter(|(p, _)| p.spec.kind == SourceKind::Scan)
         .collect();
-    let copies = duplicate_runs(&scans, c.config().timezone)?;
+    let copies = duplicate_runs(&scans, config.timezone)?;
     for ((p, id), copy_of) in scans.into_iter().zip(copies) {
         read_scan(&mut c, p, id, copy_of)?;
     }
@@ -342,7 +338,7 @@ fn read_scan(
     let mut content = Content::open(&p.path).map_err(io_err)?;
     let mut opts = DecoderOptions::new(id, Some(SourceKind::Scan));
     opts.scan_format = p.spec.scan_format;
-    opts.scan = ScanOptions { default_tz: c.config().timezone };
+    opts.scan = ScanOptions { default_tz: c.setup().timezone };
     let mut decoder = Decoder::new(opts);
     let mut buf = vec![0_u8; 1 << 20];
     let mut events: Vec<Event> = Vec::new();

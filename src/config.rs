@@ -3,20 +3,22 @@
 
 pub mod file;
 pub mod resolve;
-pub mod sensitive;
 
 use std::path::PathBuf;
 
 use ipnet::IpNet;
 
+use crate::correlate::classify::{ScannerDb, ScannerFileError};
+use crate::correlate::{ServiceSetup, Setup};
 use crate::ingest::access::{AccessFormat, FieldMap};
 use crate::ingest::scan::ScanFormat;
 use crate::model::{ClientFilter, SourceKind};
 
-pub use resolve::{
-    ConfigError, DEFAULT_INTERNAL, QuickFlags, load, parse_net, parse_str, resolve_flags,
-};
-pub use sensitive::SensitivePath;
+pub use crate::model::Vantage;
+pub use crate::model::address::AddressSpec;
+pub use crate::model::clients::parse_net;
+pub use crate::model::sensitive::SensitivePath;
+pub use resolve::{ConfigError, DEFAULT_INTERNAL, QuickFlags, load, parse_str, resolve_flags};
 
 /// A fully resolved, validated case configuration. Paths are absolute (relative ones were
 /// resolved against the config file's directory, or the working directory for CLI flags).
@@ -43,6 +45,41 @@ impl CaseConfig {
     #[must_use]
     pub fn client_filter(&self) -> ClientFilter {
         ClientFilter::from_networks(self.internal.iter().chain(&self.allow))
+    }
+
+    /// What the correlator needs of this case (it never sees the config itself).
+    #[must_use]
+    pub fn setup(&self) -> Setup {
+        Setup {
+            name: self.name.clone(),
+            timezone: self.timezone,
+            filter: self.client_filter(),
+            services: self
+                .services
+                .iter()
+                .map(|s| ServiceSetup {
+                    name: s.name.clone(),
+                    addresses: s.addresses.clone(),
+                    access_patterns: s.access.iter().map(|a| a.pattern.clone()).collect(),
+                    sensitive: s.sensitive.clone(),
+                })
+                .collect(),
+            scan_patterns: self.scans.iter().flat_map(|s| s.paths.iter().cloned()).collect(),
+        }
+    }
+
+    /// The built-in scanner list plus the user files of `scanners` (read here, in order).
+    ///
+    /// # Errors
+    /// A file that cannot be read, or whose content is invalid (naming file and line).
+    pub fn load_scanners(&self) -> Result<ScannerDb, ScannerFileError> {
+        let mut db = ScannerDb::builtin();
+        for path in &self.scanners {
+            let text = std::fs::read_to_string(path)
+                .map_err(|source| ScannerFileError::Io { path: path.clone(), source })?;
+            db.add_str(&text, path)?;
+        }
+        Ok(db)
     }
 
     /// Every configured source pattern, in the order that fixes source ids (`batch` and
@@ -102,8 +139,9 @@ pub struct SourceSpec {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ServiceConfig {
     pub name: String,
-    /// How scanners see the service: `ip:port` or `host:port` (as written in the config).
-    pub addresses: Vec<String>,
+    /// How scanners see the service: `ip:port` or `host:port`, parsed once here (each keeps
+    /// its text as written, for display).
+    pub addresses: Vec<AddressSpec>,
     pub access: Vec<AccessSpec>,
     /// Sensitive path rules (`sensitive = [{ path, label }]`), reported per window.
     pub sensitive: Vec<SensitivePath>,
@@ -116,14 +154,6 @@ pub struct AccessSpec {
     /// Forced format; auto-detected when `None`.
     pub format: Option<AccessFormat>,
     pub fields: Option<FieldMap>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Vantage {
-    /// Scans from outside: exposure evidence.
-    External,
-    /// Scans from inside: shown, never exposure evidence.
-    Internal,
 }
 
 #[derive(Debug, Clone, PartialEq)]

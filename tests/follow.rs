@@ -421,7 +421,7 @@ fn a_new_scan_sharing_a_header_with_an_old_one_is_new_content() {
 
 mod session {
     use super::*;
-    use leakline::config::{AccessSpec, CaseConfig, ServiceConfig};
+    use leakline::config::{AccessSpec, AddressSpec, CaseConfig, ServiceConfig};
     use leakline::follow::{SessionOptions, SessionStatus, session};
     use leakline::model::snapshot::GapKind;
     use tokio::sync::watch;
@@ -454,7 +454,7 @@ mod session {
             allow: Vec::new(),
             services: vec![ServiceConfig {
                 name: "gateway".into(),
-                addresses: vec!["192.0.2.40:443".into()],
+                addresses: AddressSpec::parse("192.0.2.40:443").into_iter().collect(),
                 access: vec![AccessSpec {
                     pattern: pattern.to_owned(),
                     format: None,

@@ -13,7 +13,6 @@ use chrono::{DateTime, Utc};
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
-use crate::batch;
 use crate::config::CaseConfig;
 use crate::correlate::Correlator;
 use crate::correlate::classify::ScannerDb;
@@ -185,11 +184,11 @@ pub fn start(config: CaseConfig, options: SessionOptions) -> Session {
     drop(shared);
     let filter = config.client_filter();
     // The same scanner list as `analyze` (built-in plus the config's files).
-    let (scanners, scanner_error) = match batch::load_scanners(&config) {
+    let (scanners, scanner_error) = match config.load_scanners() {
         Ok(db) => (db, None),
         Err(e) => (ScannerDb::builtin(), Some(e.to_string())),
     };
-    let correlator = Correlator::with_scanners(config, scanners);
+    let correlator = Correlator::with_scanners(config.setup(), scanners);
     let counts = (followers, file_followers);
     let (mut engine, outputs) = Engine::new(correlator, filter, options, stop_flag, counts);
     if let Some(reason) = scanner_error {
