@@ -50,22 +50,7 @@ impl CaseConfig {
     /// What the correlator needs of this case (it never sees the config itself).
     #[must_use]
     pub fn setup(&self) -> Setup {
-        Setup {
-            name: self.name.clone(),
-            timezone: self.timezone,
-            filter: self.client_filter(),
-            services: self
-                .services
-                .iter()
-                .map(|s| ServiceSetup {
-                    name: s.name.clone(),
-                    addresses: s.addresses.clone(),
-                    access_patterns: s.access.iter().map(|a| a.pattern.clone()).collect(),
-                    sensitive: s.sensitive.clone(),
-                })
-                .collect(),
-            scan_patterns: self.scans.iter().flat_map(|s| s.paths.iter().cloned()).collect(),
-        }
+        self.clone().into()
     }
 
     /// The built-in scanner list plus the user files of `scanners` (read here, in order).
@@ -116,6 +101,27 @@ impl CaseConfig {
             }
         }
         out
+    }
+}
+
+impl From<CaseConfig> for Setup {
+    fn from(config: CaseConfig) -> Setup {
+        Setup {
+            filter: config.client_filter(),
+            scan_patterns: config.scans.into_iter().flat_map(|s| s.paths).collect(),
+            services: config
+                .services
+                .into_iter()
+                .map(|s| ServiceSetup {
+                    name: s.name,
+                    addresses: s.addresses,
+                    access_patterns: s.access.into_iter().map(|a| a.pattern).collect(),
+                    sensitive: s.sensitive,
+                })
+                .collect(),
+            name: config.name,
+            timezone: config.timezone,
+        }
     }
 }
 
