@@ -35,7 +35,7 @@ use chrono::{DateTime, Utc};
 
 use self::content::{Content, read_full};
 use crate::config::{CaseConfig, SourceSpec};
-use crate::correlate::classify::{ScannerDb, ScannerFileError};
+use crate::correlate::classify::ScannerFileError;
 use crate::correlate::engine::{ActorDetail, Correlator, SourceInfo};
 use crate::ingest::SourceStats;
 use crate::ingest::decoder::{Decoder, DecoderOptions};
@@ -195,14 +195,9 @@ impl Default for BatchOptions {
     }
 }
 
-/// Load the built-in scanner list plus the config's user files.
-pub fn load_scanners(config: &CaseConfig) -> Result<ScannerDb, BatchError> {
-    Ok(config.load_scanners()?)
-}
-
 /// Read every configured source once and return the correlator holding the result.
 pub fn run(config: &CaseConfig, options: &BatchOptions) -> Result<Correlator, BatchError> {
-    let scanners = load_scanners(config)?;
+    let scanners = config.load_scanners()?;
     let mut gaps = Vec::new();
     let planned = plan(config, &mut gaps)?;
     let mut c = Correlator::with_scanners(config.setup(), scanners);

@@ -1,5 +1,5 @@
 //! The incident report: one model ([`ReportModel`]), one writer per format, each over
-//! `io::Write`, plus redaction and atomic file export.
+//! `io::Write`, plus atomic file export (redaction is `crate::redact`, re-exported here).
 //!
 //! Flow: `ReportModel::build(&ReportInput{snapshot, case, generated_at, version, redaction, ..})`
 //! → [`write`] (any `io::Write`) or [`export`] (an atomic file write that returns the file's

@@ -159,7 +159,7 @@ fn config(f: &Fixture) -> CaseConfig {
 }
 
 fn correlator(f: &Fixture) -> Correlator {
-    let mut c = Correlator::new(config(f).setup());
+    let mut c = Correlator::new(config(f));
     for (i, s) in f.sources.iter().enumerate() {
         let id = c.add_source(SourceInfo {
             path: format!("source-{i}"),

@@ -103,7 +103,7 @@ fn serial(cfg: &CaseConfig, dir: &Path) -> Correlator {
 
 /// [`serial`] with scan files first (registered first, as a batch run numbers them).
 fn serial_with_scans(cfg: &CaseConfig, dir: &Path, scans: &[&str]) -> Correlator {
-    let mut c = Correlator::new(cfg.setup());
+    let mut c = Correlator::new(cfg.clone());
     for file in scans {
         apply_file(&mut c, cfg, &dir.join("scans").join(file), SourceKind::Scan, "unknown", "");
     }
@@ -268,7 +268,7 @@ access = ["logs/gw.log", "logs/gw2.log"]
     std::fs::write(dir.join("leakline.toml"), toml).unwrap();
     let cfg = leakline::config::load(&dir.join("leakline.toml")).unwrap();
 
-    let mut reference = Correlator::new(cfg.setup());
+    let mut reference = Correlator::new(cfg.clone());
     let mut stats = Vec::new();
     for file in ["gw.log", "gw2.log"] {
         let path = dir.join("logs").join(file);

@@ -247,7 +247,7 @@ fn the_duplicate_warning_does_not_depend_on_threads_or_chunks() {
     std::fs::write(tmp.path().join("b.log"), numbered_log(3000, 6000)).unwrap();
     let config = case(tmp.path(), "\"a.log\", \"b.log\"", &[]);
     let cfg = leakline::config::load(&config).unwrap();
-    let mut serial = Correlator::new(cfg.setup());
+    let mut serial = Correlator::new(cfg.clone());
     for name in ["a.log", "b.log"] {
         let path = tmp.path().join(name);
         let id = serial.add_source(SourceInfo {
@@ -317,7 +317,7 @@ proptest! {
             let _ = write!(text, "[[service]]\nname = \"{n}\"\naddresses = [\"192.0.2.{i}:443\"]\n");
         }
         let cfg = leakline::config::parse_str(&text, Path::new("p.toml"), Path::new(".")).unwrap();
-        let mut c = Correlator::new(cfg.setup());
+        let mut c = Correlator::new(cfg);
         for (i, p) in plans.iter().enumerate() {
             let id = c.add_source(SourceInfo {
                 path: format!("/evidence/{i}"),

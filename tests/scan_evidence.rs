@@ -228,7 +228,7 @@ fn a_down_host_reaches_target_services_in_any_order() {
     let toml = "name = \"x\"\n[[service]]\nname = \"other\"\naddresses = [\"192.0.2.99:1\"]\n";
     let cfg = parse_str(toml, Path::new("x.toml"), Path::new(".")).unwrap();
     let run = |order: &[usize]| {
-        let mut c = Correlator::new(cfg.setup());
+        let mut c = Correlator::new(cfg.clone());
         for path in ["down.xml", "masscan.txt"] {
             c.add_source(SourceInfo {
                 path: path.into(),

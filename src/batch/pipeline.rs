@@ -609,7 +609,7 @@ mod tests {
     fn shards_apply_chunks_in_sequence_order() {
         let dir = std::path::Path::new(".");
         let cfg = crate::config::parse_str("name = \"t\"", dir, dir).unwrap();
-        let mut c = Correlator::new(cfg.setup());
+        let mut c = Correlator::new(cfg);
         let n = 3;
         let shards = Shards::new(c.shards(n));
         let early: Vec<String> = (0..MAX_ACTOR_PATHS).map(|k| format!("/early/{k}")).collect();

@@ -225,13 +225,14 @@ pub struct Correlator {
 impl Correlator {
     /// A correlator with the built-in scanner list.
     #[must_use]
-    pub fn new(setup: Setup) -> Self {
+    pub fn new(setup: impl Into<Setup>) -> Self {
         Self::with_scanners(setup, ScannerDb::builtin())
     }
 
     /// A correlator with an explicit scanner list (built-in plus user files, loaded by the shell).
     #[must_use]
-    pub fn with_scanners(setup: Setup, scanners: ScannerDb) -> Self {
+    pub fn with_scanners(setup: impl Into<Setup>, scanners: ScannerDb) -> Self {
+        let setup: Setup = setup.into();
         let mut c = Correlator {
             filter: setup.filter.clone(),
             scanners,

@@ -188,7 +188,7 @@ pub fn start(config: CaseConfig, options: SessionOptions) -> Session {
         Ok(db) => (db, None),
         Err(e) => (ScannerDb::builtin(), Some(e.to_string())),
     };
-    let correlator = Correlator::with_scanners(config.into(), scanners);
+    let correlator = Correlator::with_scanners(config, scanners);
     let counts = (followers, file_followers);
     let (mut engine, outputs) = Engine::new(correlator, filter, options, stop_flag, counts);
     if let Some(reason) = scanner_error {
