@@ -15,11 +15,11 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use chrono::{DateTime, SecondsFormat, Utc};
 
+use leakline::batch;
 use leakline::case::{
     Case, CaseError, InitOptions, JournalError, StepRequest, resolve_operator, system_clock,
 };
 use leakline::config::{self, CaseConfig, ConfigError};
-use leakline::correlate::batch;
 use leakline::model::Snapshot;
 use leakline::playbook::{PlaybookError, StepAction, VerifyOutcome};
 
@@ -383,7 +383,7 @@ fn init_case(init: &Init, operator: &str, clock: leakline::case::Clock) -> anyho
     // Database sources: pulled now, the rows hashed as received (never the password: it
     // stays in its environment variable). One that cannot be read counts as missing.
     let mut databases = Vec::new();
-    for (name, pulled) in leakline::correlate::batch::database_evidence(&case_config) {
+    for (name, pulled) in leakline::batch::database_evidence(&case_config) {
         match pulled {
             Ok(evidence) => databases.push((name, evidence)),
             Err(reason) if *allow_missing => {
