@@ -9,7 +9,8 @@
 //!
 //! Two queries per pull (plus the server version and a zero-row probe that finds the
 //! columns' types and fails early on a missing table or column):
-//! - the rows leakline reads: every row in the time range that is *not certainly ours*;
+//! - the rows leakline reads: every row in the time range that is *not certainly ours*,
+//!   ordered by every column sent (so a later pull of the same rows hashes the same);
 //! - a per-minute count (`GROUP BY` minute) of the rows that *are certainly ours*: the
 //!   client (or, with no `client` mapped, the peer that is no trusted proxy) is a strict
 //!   address text inside `internal` or `allow` (see `sql.rs`), the time is a `DateTime`.
@@ -384,6 +385,11 @@ impl Puller {
             q.push_str(" WHERE ");
             q.push_str(&w.join(" AND "));
         }
+        // Ordered by every column sent, so the same rows always come as the same bytes: the
+        // SHA-256 of a pull can be compared with a later one (the server sorts; see
+        // docs/scale.md for its memory, and `max_bytes_before_external_sort`).
+        q.push_str(" ORDER BY ");
+        q.push_str(&exprs.join(", "));
         q.push_str(" FORMAT TabSeparated");
         Ok(q)
     }
