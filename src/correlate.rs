@@ -73,6 +73,7 @@ pub mod classify;
 pub mod coverage;
 pub mod engine;
 pub mod fingerprint;
+pub mod groups;
 pub mod intern;
 pub mod scan_match;
 pub mod shard;

@@ -299,6 +299,7 @@ mod tests {
             top_paths: Vec::new(),
             user_agents: Vec::new(),
             statuses: std::collections::BTreeMap::new(),
+            detail_dropped: false,
         }
     }
 
