@@ -362,3 +362,99 @@ proptest! {
         prop_assert!(kept <= cap);
     }
 }
+
+// ---------- the binary: `analyze --actors` ----------
+
+/// A combined log with `clients` distinct external clients (client i sends i % 7 + 1
+/// requests of i bytes each) spread over a few /24s, plus internal traffic.
+fn many_clients_log(clients: u32) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    for i in 0..clients {
+        for k in 0..i % 7 + 1 {
+            let _ = writeln!(
+                out,
+                "203.0.{}.{} - - [03/Nov/2026:10:{:02}:{:02} +0000] \"GET /v1/models HTTP/1.1\" 200 {i} \"-\" \"curl/8.5.0\"",
+                113 + i / 250,
+                i % 250,
+                i % 60,
+                k
+            );
+        }
+        let _ = writeln!(
+            out,
+            "10.0.0.1 - - [03/Nov/2026:10:00:00 +0000] \"GET /health HTTP/1.1\" 200 2 \"-\" \"kube-probe/1.29\""
+        );
+    }
+    out
+}
+
+fn analyze_json(dir: &Path, extra: &[&str]) -> serde_json::Value {
+    let out = assert_cmd::Command::cargo_bin("leakline")
+        .unwrap()
+        .current_dir(dir)
+        .args(["analyze", "--format", "json", "--access", "api=access.log"])
+        .args(extra)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn analyze_lists_the_top_actors_and_counts_everyone() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("access.log"), many_clients_log(600)).unwrap();
+    let all = analyze_json(dir.path(), &["--actors", "all"]);
+    assert_eq!(all["actors_total"], 600);
+    assert_eq!(all["actors_listed"], 600);
+    assert_eq!(all["actors"].as_array().unwrap().len(), 600);
+    let prefixes = &all["actor_groups"][0];
+    assert_eq!(prefixes["key"], "prefix");
+    assert_eq!(prefixes["total"], 3);
+    let groups = prefixes["groups"].as_array().unwrap();
+    let clients: u64 = groups.iter().map(|g| g["clients"].as_u64().unwrap()).sum();
+    assert_eq!(clients, 600);
+    let bytes: u64 = groups.iter().map(|g| g["bytes"].as_u64().unwrap()).sum();
+    let actor_bytes: u64 =
+        all["actors"].as_array().unwrap().iter().map(|a| a["bytes"].as_u64().unwrap()).sum();
+    assert_eq!(bytes, actor_bytes);
+    assert_eq!(groups[0]["key"], "203.0.114.0/24");
+
+    let top = analyze_json(dir.path(), &["--actors", "5"]);
+    assert_eq!(top["actors_total"], 600);
+    let listed = top["actors"].as_array().unwrap();
+    assert_eq!(top["actors_listed"], listed.len());
+    // The top 5 by bytes lead, exactly as in the full list; the top by requests and the
+    // actors the window names (its first request) are listed too.
+    assert_eq!(listed[..5], all["actors"].as_array().unwrap()[..5]);
+    assert!(listed.len() > 5 && listed.len() <= 5 + 5 + 2, "{}", listed.len());
+    let first = &top["services"][0]["windows"][0]["first_external"]["client"];
+    assert!(listed.iter().any(|a| &a["client"] == first), "first external actor listed");
+    assert_eq!(top["actor_groups"][0]["total"], 3);
+    assert_eq!(top["actor_groups"][0]["groups"].as_array().unwrap().len(), 3);
+
+    // The default lists up to 10 000.
+    let default = analyze_json(dir.path(), &[]);
+    assert_eq!(default["actors_listed"], 600);
+
+    let bad = assert_cmd::Command::cargo_bin("leakline")
+        .unwrap()
+        .current_dir(dir.path())
+        .args(["analyze", "--format", "json", "--access", "api=access.log", "--actors", "many"])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--actors"));
+
+    let md = assert_cmd::Command::cargo_bin("leakline")
+        .unwrap()
+        .current_dir(dir.path())
+        .args(["analyze", "--format", "md", "--access", "api=access.log"])
+        .output()
+        .unwrap();
+    let md = String::from_utf8_lossy(&md.stdout);
+    assert!(md.contains("## Actors (top 100 of 600 by bytes)"), "{md}");
+    assert!(md.contains("## Actors by network prefix (/24, /48) (top 3 of 3 by bytes)"), "{md}");
+    assert!(md.contains("`203.0.114.0/24`"), "{md}");
+}

@@ -335,6 +335,17 @@ pub struct ActorGroups {
     pub groups: Vec<ActorGroup>,
 }
 
+impl ActorGroups {
+    /// What the key groups by, for headings ("network prefix"; other keys by their name).
+    #[must_use]
+    pub fn title(&self) -> &str {
+        match self.key.as_str() {
+            "prefix" => "network prefix (/24, /48)",
+            other => other,
+        }
+    }
+}
+
 /// The actors sharing one key value: exact sums over all of them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ActorGroup {
