@@ -748,6 +748,12 @@ impl Correlator {
         super::snapshot::build(self, as_of, detail, true)
     }
 
+    /// The keyed aggregates of a snapshot (`Snapshot::actor_groups`), alone.
+    #[must_use]
+    pub fn actor_groups(&self) -> Vec<crate::model::snapshot::ActorGroups> {
+        super::snapshot::actor_groups(self)
+    }
+
     /// Time of the latest event applied (access or scan), for a reproducible default `as_of`.
     #[must_use]
     pub fn latest_event(&self) -> Option<DateTime<Utc>> {

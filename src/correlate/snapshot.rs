@@ -61,11 +61,7 @@ pub(crate) fn build(
         .into_iter()
         .map(|id| actor_summary(c, id, classes[id as usize], detail))
         .collect();
-    let actor_groups = if groups {
-        vec![super::groups::aggregate(ledger, &super::groups::prefix(ledger), c.actor_limit)]
-    } else {
-        Vec::new()
-    };
+    let actor_groups = if groups { actor_groups(c) } else { Vec::new() };
     let mut gaps = c.gaps.clone();
     gaps.sort_by(|a, b| {
         (a.from, &a.path, &a.reason, a.source).cmp(&(b.from, &b.path, &b.reason, b.source))
@@ -90,6 +86,12 @@ pub(crate) fn build(
         coverage: unread.overall(c),
         duplicates: super::coverage::duplicates(c),
     }
+}
+
+/// Every actor aggregated by each key (see `groups.rs`): the network prefix.
+pub(crate) fn actor_groups(c: &Correlator) -> Vec<crate::model::snapshot::ActorGroups> {
+    let ledger = &c.tally.actors;
+    vec![super::groups::aggregate(ledger, &super::groups::prefix(ledger), c.actor_limit)]
 }
 
 /// The actors a snapshot lists, in snapshot order: bytes descending, then requests

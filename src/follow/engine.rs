@@ -26,6 +26,10 @@ use super::tailer::Incident;
 const ITEMS_CAPACITY: usize = 4096;
 /// How long shutdown waits for followers to hand over what they already read.
 const DRAIN_DEADLINE: Duration = Duration::from_secs(5);
+/// Above this many actors, the keyed aggregates (which sort every actor) are recomputed at
+/// most every `GROUPS_EVERY`; publications in between carry the previous ones.
+const GROUPS_CHEAP_ACTORS: u64 = 50_000;
+const GROUPS_EVERY: Duration = Duration::from_secs(5);
 
 /// The receiving ends a session hands out.
 pub(crate) struct Outputs {
@@ -83,6 +87,12 @@ pub(crate) struct Engine {
     /// Scan sources holding a run an earlier-read source holds (the value: that source's
     /// path): their observations are not applied. Live, the copy read first is kept.
     copies: BTreeMap<SourceId, String>,
+    /// The keyed aggregates last computed, and when (see `GROUPS_EVERY`).
+    groups: Option<(Instant, Vec<crate::model::snapshot::ActorGroups>)>,
+    /// How long the last publication took to build: with millions of actors a snapshot
+    /// costs tens of milliseconds, and publications are spaced so that building them takes
+    /// at most a fifth of the engine's time (the rest goes to applying what is read).
+    publish_cost: Duration,
 }
 
 impl Engine {
@@ -120,6 +130,8 @@ impl Engine {
             last_tick: now,
             scan_runs: Vec::new(),
             copies: BTreeMap::new(),
+            groups: None,
+            publish_cost: Duration::ZERO,
             options,
         };
         if engine.options.from_end {
@@ -161,7 +173,7 @@ impl Engine {
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         let mut input_open = true;
         loop {
-            let publish_at = self.last_publish + self.options.publish_every;
+            let publish_at = self.last_publish + self.publish_spacing();
             tokio::select! {
                 biased;
                 _ = &mut stop => break,
@@ -181,7 +193,7 @@ impl Engine {
                 () = tokio::time::sleep_until(publish_at.into()), if self.dirty => {}
                 _ = tick.tick() => self.on_tick(),
             }
-            if self.dirty && Instant::now() >= self.last_publish + self.options.publish_every {
+            if self.dirty && Instant::now() >= self.last_publish + self.publish_spacing() {
                 self.publish();
             }
         }
@@ -209,6 +221,7 @@ impl Engine {
         for gap in silent {
             self.correlator.record_gap(gap);
         }
+        self.groups = None;
         self.publish();
         Arc::clone(&self.snapshots.borrow())
     }
@@ -431,6 +444,20 @@ impl Engine {
                     reason,
                 });
             }
+            Incident::Unread { stream, path, read, size } => {
+                self.record(Gap {
+                    kind: GapKind::SourceError,
+                    source: Some(stream),
+                    path: path.to_string_lossy().into_owned(),
+                    from: at,
+                    to: Some(at),
+                    reason: format!(
+                        "watch stopped with {} bytes of this file unread (bytes {read}-{size}): \
+                         they are not in this analysis",
+                        size - read
+                    ),
+                });
+            }
             Incident::Recovered { stream, path } => {
                 let key = (stream, path.to_string_lossy().into_owned());
                 if let Some(mut gap) = self.errors.remove(&key) {
@@ -467,6 +494,7 @@ impl Engine {
 
     fn on_tick(&mut self) {
         let now = Instant::now();
+        self.status.behind_bytes = self.stop.behind();
         let dt = now.saturating_duration_since(self.last_tick).as_secs_f64();
         self.last_tick = now;
         for (i, s) in self.sources.iter_mut().enumerate() {
@@ -525,9 +553,29 @@ impl Engine {
         }
     }
 
+    /// The least time between two publications while events keep arriving.
+    fn publish_spacing(&self) -> Duration {
+        self.options.publish_every.max(self.publish_cost * 4)
+    }
+
     fn publish(&mut self) {
+        let started = Instant::now();
         let as_of = (self.clock)();
-        let mut snapshot = self.correlator.snapshot(as_of);
+        let mut snapshot = self.correlator.snapshot_without_groups(as_of);
+        let now = Instant::now();
+        match &self.groups {
+            Some((at, groups))
+                if snapshot.actors_total > GROUPS_CHEAP_ACTORS
+                    && now.saturating_duration_since(*at) < GROUPS_EVERY =>
+            {
+                snapshot.actor_groups.clone_from(groups);
+            }
+            _ => {
+                snapshot.actor_groups = self.correlator.actor_groups();
+                self.groups = Some((now, snapshot.actor_groups.clone()));
+            }
+        }
+        self.status.behind_bytes = self.stop.behind();
         snapshot.stats.elapsed_ms = self.started.elapsed().as_millis() as u64;
         for (i, s) in self.sources.iter().enumerate() {
             if let Some(h) = snapshot.sources.get_mut(i) {
@@ -543,6 +591,7 @@ impl Engine {
         self.snapshots.send_replace(Arc::new(snapshot));
         self.dirty = false;
         self.last_publish = Instant::now();
+        self.publish_cost = self.last_publish.saturating_duration_since(started);
     }
 }
 
