@@ -371,7 +371,7 @@ fn many_clients_log(clients: u32) -> String {
     use std::fmt::Write as _;
     let mut out = String::new();
     for i in 0..clients {
-        for k in 0..i % 7 + 1 {
+        for k in 0..=(i % 7) {
             let _ = writeln!(
                 out,
                 "203.0.{}.{} - - [03/Nov/2026:10:{:02}:{:02} +0000] \"GET /v1/models HTTP/1.1\" 200 {i} \"-\" \"curl/8.5.0\"",

@@ -339,8 +339,8 @@ fn sigint_under_a_flood_of_distinct_clients_exits_and_names_the_unread_bytes() {
         })
     };
     w.wait("a stats line", |l| l.iter().any(|v| v["type"] == "stats"));
-    let stats = w.of_type("stats");
-    assert!(stats[0]["behind_bytes"].is_u64(), "{:#?}", stats[0]);
+    let stat_lines = w.of_type("stats");
+    assert!(stat_lines[0]["behind_bytes"].is_u64(), "{:#?}", stat_lines[0]);
     let signalled = Instant::now();
     let (status, lines) = w.interrupt();
     let took = signalled.elapsed();

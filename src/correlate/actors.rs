@@ -646,38 +646,38 @@ mod tests {
 
     #[test]
     fn compact_fields_round_trip_with_their_flags_and_side_entries() {
-        let mut t = Actors::default();
+        let mut table = Actors::default();
         let v6: IpAddr = "2001:db8::7".parse().unwrap();
         let v4: IpAddr = "203.0.113.9".parse().unwrap();
-        let a = t.id(v6, (100, 1_999_999_999), || Some(40_000));
-        let b = t.id(v4, (50, 5), || Some(3));
-        assert_eq!((t.ip(a), t.ip(b)), (v6, v4));
-        t.record(a, (99, 7), 2, flags(Some(70_000), true, false), 10, true);
-        t.record(a, (101, 0), 200, flags(Some(39_999), false, true), u64::MAX, false);
-        t.record(a, (100, 5), 62, flags(None, false, false), 1, true);
-        let s = t.state(a);
-        assert_eq!((s.first_seen(), s.last_seen()), ((99, 7), (101, 0)));
-        assert_eq!((s.requests, s.successes, s.bytes), (3, 2, u64::MAX));
-        assert!(s.tool() && s.browser() && !s.detail_dropped());
-        assert_eq!(t.services(a).collect::<Vec<_>>(), [2, 62, 200]);
-        assert_eq!(t.scanner(a), Some(39_999));
-        assert_eq!(t.scanner(b), Some(3));
-        t.record(b, (50, 4), 0, flags(Some(1), false, false), 0, false);
-        assert_eq!(t.scanner(b), Some(1));
-        assert_eq!(t.state(b).first_seen(), (50, 4));
-        assert!(!t.state(b).tool() && !t.state(b).browser());
+        let six = table.id(v6, (100, 1_999_999_999), || Some(40_000));
+        let four = table.id(v4, (50, 5), || Some(3));
+        assert_eq!((table.ip(six), table.ip(four)), (v6, v4));
+        table.record(six, (99, 7), 2, flags(Some(70_000), true, false), 10, true);
+        table.record(six, (101, 0), 200, flags(Some(39_999), false, true), u64::MAX, false);
+        table.record(six, (100, 5), 62, flags(None, false, false), 1, true);
+        let st = table.state(six);
+        assert_eq!((st.first_seen(), st.last_seen()), ((99, 7), (101, 0)));
+        assert_eq!((st.requests, st.successes, st.bytes), (3, 2, u64::MAX));
+        assert!(st.tool() && st.browser() && !st.detail_dropped());
+        assert_eq!(table.services(six).collect::<Vec<_>>(), [2, 62, 200]);
+        assert_eq!(table.scanner(six), Some(39_999));
+        assert_eq!(table.scanner(four), Some(3));
+        table.record(four, (50, 4), 0, flags(Some(1), false, false), 0, false);
+        assert_eq!(table.scanner(four), Some(1));
+        assert_eq!(table.state(four).first_seen(), (50, 4));
+        assert!(!table.state(four).tool() && !table.state(four).browser());
         // Absorbing one table into another merges by address, side entries included.
-        let mut u = Actors::default();
-        let c = u.id(v6, (200, 0), || None);
-        u.record(c, (200, 0), 300, flags(None, false, false), 1, true);
-        for p in t.into_parts() {
-            u.absorb(p);
+        let mut other = Actors::default();
+        let merged = other.id(v6, (200, 0), || None);
+        other.record(merged, (200, 0), 300, flags(None, false, false), 1, true);
+        for p in table.into_parts() {
+            other.absorb(p);
         }
-        assert_eq!(u.len(), 2);
-        assert_eq!(u.services(c).collect::<Vec<_>>(), [2, 62, 200, 300]);
-        assert_eq!(u.scanner(c), Some(39_999));
-        let s = u.state(c);
-        assert_eq!((s.first_seen(), s.last_seen(), s.requests), ((99, 7), (200, 0), 4));
+        assert_eq!(other.len(), 2);
+        assert_eq!(other.services(merged).collect::<Vec<_>>(), [2, 62, 200, 300]);
+        assert_eq!(other.scanner(merged), Some(39_999));
+        let st = other.state(merged);
+        assert_eq!((st.first_seen(), st.last_seen(), st.requests), ((99, 7), (200, 0), 4));
     }
 
     #[test]
