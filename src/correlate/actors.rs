@@ -278,7 +278,7 @@ pub struct Actors {
     v4: KeyedMap<u32, u32>,
     v6: KeyedMap<u128, u32>,
     /// By actor id.
-    states: Vec<ActorState>,
+    states: Dense<ActorState>,
     /// The IPv6 addresses, by `ActorState::addr`.
     v6_addrs: Vec<u128>,
     /// Side entries of the few actors that need one (see [`ActorExtra`]).
@@ -296,7 +296,7 @@ impl Default for Actors {
         Actors {
             v4: KeyedMap::default(),
             v6: KeyedMap::default(),
-            states: Vec::new(),
+            states: Dense::default(),
             v6_addrs: Vec::new(),
             extra: IdMap::default(),
             lists: IdMap::default(),
@@ -359,9 +359,14 @@ impl Actors {
     }
 
     /// Every actor's compact state, by id.
+    pub fn states(&self) -> impl Iterator<Item = &ActorState> {
+        self.states.iter()
+    }
+
+    /// Actor `id`'s compact state, if it exists.
     #[must_use]
-    pub fn states(&self) -> &[ActorState] {
-        &self.states
+    pub fn get(&self, id: u32) -> Option<&ActorState> {
+        self.states.get(id as usize)
     }
 
     /// Actor `id`'s compact state.
@@ -608,7 +613,7 @@ impl Actors {
             v4 += other.v4.len();
             v6 += other.v6.len();
         }
-        self.states.reserve(states);
+        let _ = states; // `Dense` grows by whole chunks: nothing to move, nothing to size.
         self.v4.reserve(v4);
         self.v6.reserve(v6);
     }
@@ -621,6 +626,75 @@ impl Actors {
     #[must_use]
     pub fn is_empty(&self) -> bool {
         self.states.is_empty()
+    }
+}
+
+/// Actors per chunk of the dense table (4 MiB of states).
+const CHUNK: usize = 1 << 16;
+
+/// A vector that grows by fixed chunks instead of doubling: no reallocation (no moment with
+/// the old and the new buffer both alive, no copy) and at most one partly filled chunk, so
+/// the table costs its elements' size per actor, not up to three times that while growing.
+/// Indexing is one extra load from the (small, cached) chunk list.
+#[derive(Debug, Clone)]
+struct Dense<T> {
+    chunks: Vec<Vec<T>>,
+    len: usize,
+}
+
+impl<T> Default for Dense<T> {
+    fn default() -> Self {
+        Dense { chunks: Vec::new(), len: 0 }
+    }
+}
+
+impl<T> Dense<T> {
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    fn push(&mut self, value: T) {
+        match self.chunks.last_mut() {
+            Some(c) if c.len() < CHUNK => c.push(value),
+            _ => {
+                // The first chunk starts small (most runs have few actors) and doubles up to
+                // a full chunk; later chunks are allocated whole.
+                let cap = if self.chunks.is_empty() { 64 } else { CHUNK };
+                let mut c = Vec::with_capacity(cap);
+                c.push(value);
+                self.chunks.push(c);
+            }
+        }
+        self.len += 1;
+    }
+
+    fn get(&self, i: usize) -> Option<&T> {
+        self.chunks.get(i / CHUNK).and_then(|c| c.get(i % CHUNK))
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &T> {
+        self.chunks.iter().flatten()
+    }
+
+    fn into_iter(self) -> impl Iterator<Item = T> {
+        self.chunks.into_iter().flatten()
+    }
+}
+
+impl<T> std::ops::Index<usize> for Dense<T> {
+    type Output = T;
+    fn index(&self, i: usize) -> &T {
+        &self.chunks[i / CHUNK][i % CHUNK]
+    }
+}
+
+impl<T> std::ops::IndexMut<usize> for Dense<T> {
+    fn index_mut(&mut self, i: usize) -> &mut T {
+        &mut self.chunks[i / CHUNK][i % CHUNK]
     }
 }
 

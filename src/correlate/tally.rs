@@ -99,7 +99,7 @@ impl Tally {
     /// table is large and each request lands on a random actor.
     #[must_use]
     pub fn touch(&self, actor: u32) -> u64 {
-        let totals = self.actors.states().get(actor as usize).map_or(0, ActorState::touch);
+        let totals = self.actors.get(actor).map_or(0, ActorState::touch);
         if self.detail == ActorDetail::Full {
             totals ^ self.actors.lists(actor).touch()
         } else {
