@@ -609,7 +609,7 @@ impl App {
     fn open(&mut self) {
         match self.view {
             View::Actors if self.actors.grouping.is_none() && !self.actors.order.is_empty() => {
-                self.actors.detail = true
+                self.actors.detail = true;
             }
             View::Events if self.feed.visible_len() > 0 => {
                 if self.events.selected.is_none() {
@@ -665,6 +665,7 @@ impl App {
     }
 
     /// Rows of the Actors view: actors after filters, or the groups of the chosen key.
+    #[must_use]
     pub fn actor_rows(&self) -> usize {
         match self.actors.grouping {
             Some(i) => self.snapshot.actor_groups.get(i).map_or(0, |g| g.groups.len()),
