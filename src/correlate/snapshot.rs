@@ -12,12 +12,11 @@ use super::actors::Actors;
 use super::classify::class_of;
 use super::engine::{ActorDetail, Correlator, ServiceState};
 use super::windows::{Cell, HitRef, PathTally, min_hit, time_of};
-use crate::config::SensitivePath;
-use crate::model::Snapshot;
 use crate::model::snapshot::{
     ActorClass, ActorSummary, Coverage, EvidenceCount, Hit, PathCount, RateSeries, SensitiveCount,
     ServiceState as State, ServiceSummary, Stats, Window, WindowStatus,
 };
+use crate::model::{SensitivePath, Snapshot};
 
 /// Paths listed per window and per actor.
 pub const TOP_PATHS: usize = 10;
@@ -68,8 +67,8 @@ pub(crate) fn build(
     });
     Snapshot {
         as_of,
-        case_name: c.config.name.clone(),
-        timezone: c.config.timezone.name().to_string(),
+        case_name: c.setup.name.clone(),
+        timezone: c.setup.timezone.name().to_string(),
         sources: c.sources.clone(),
         services,
         actors,
@@ -253,7 +252,7 @@ fn service_summary(
     named: &mut Vec<u32>,
 ) -> ServiceSummary {
     let rules: &[SensitivePath] = c
-        .config
+        .setup
         .services
         .iter()
         .find(|cfg| cfg.name == s.name)
