@@ -193,7 +193,7 @@ impl Default for BatchOptions {
             workers: std::thread::available_parallelism().map_or(2, std::num::NonZero::get).max(1),
             chunk_bytes: CHUNK_BYTES,
             actor_detail: ActorDetail::Full,
-            max_actors_detail: super::actors::DEFAULT_DETAIL_CAP,
+            max_actors_detail: crate::correlate::actors::DEFAULT_DETAIL_CAP,
         }
     }
 }

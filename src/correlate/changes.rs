@@ -334,15 +334,20 @@ mod tests {
         let mut prev = Snapshot::default();
         prev.actors.push(actor("203.0.113.9"));
         prev.actors_total = 5; // four more exist, unlisted
-        let path = std::path::Path::new("leakline.toml");
-        let config = crate::config::parse_str("name = \"x\"\n", path, path).unwrap();
-        let mut c = crate::correlate::Correlator::new(config);
+        let setup = crate::correlate::engine::Setup {
+            name: "x".into(),
+            timezone: chrono_tz::UTC,
+            filter: crate::model::ClientFilter::default(),
+            services: Vec::new(),
+            scan_patterns: Vec::new(),
+        };
+        let mut c = crate::correlate::Correlator::new(setup);
         let info = crate::correlate::SourceInfo {
             path: "a.log".into(),
             kind: crate::model::SourceKind::Access,
             format: "combined".into(),
             service: "gw".into(),
-            vantage: crate::config::Vantage::External,
+            vantage: crate::model::Vantage::External,
         };
         let id = c.add_source(info);
         c.source_mut(id).last_event = Some(t("2026-01-01T10:00:00Z"));
