@@ -12,7 +12,8 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
-use super::actors::Actors;
+use super::actors::{ActorState, Actors};
+use super::intern::KeyedMap;
 use super::windows::{TimeKey, time_of};
 use crate::model::snapshot::{ActorGroup, ActorGroups};
 
@@ -58,47 +59,90 @@ struct Sums {
     last: TimeKey,
 }
 
+impl Sums {
+    /// Empty sums, its times set from the group's first actor.
+    fn new(a: &ActorState) -> Sums {
+        Sums {
+            clients: 0,
+            requests: 0,
+            successes: 0,
+            bytes: 0,
+            first: a.first_seen(),
+            last: a.last_seen(),
+        }
+    }
+}
+
+fn add(s: &mut Sums, a: &ActorState) {
+    s.clients += 1;
+    s.requests += a.requests;
+    s.successes += a.successes;
+    s.bytes = s.bytes.saturating_add(a.bytes);
+    s.first = s.first.min(a.first_seen());
+    s.last = s.last.max(a.last_seen());
+}
+
 /// Aggregate every actor by `by`; list the `limit` largest groups by bytes (ties: requests
-/// descending, then value ascending; `None`: all). Memory: 16 bytes per actor while sorting.
+/// descending, then value ascending; `None`: all).
+///
+/// Memory: groups are summed in a map while they stay few (at most one per 8 actors: a
+/// botnet's /24s, rotating IPv6 /48s); past that (every client in its own network) the map is
+/// dropped and the actors are sorted by group instead, 16 bytes per actor while sorting.
 #[must_use]
 pub fn aggregate(actors: &Actors, by: &GroupBy<'_>, limit: Option<usize>) -> ActorGroups {
-    let mut pairs: Vec<(u64, u32)> =
-        (0..actors.len() as u32).filter_map(|id| (by.value)(id).map(|v| (v, id))).collect();
-    pairs.sort_unstable();
+    aggregate_with(actors, by, limit, (actors.len() / 8).max(1024))
+}
+
+/// [`aggregate`] summing in a map while there are at most `few` groups.
+fn aggregate_with(
+    actors: &Actors,
+    by: &GroupBy<'_>,
+    limit: Option<usize>,
+    few: usize,
+) -> ActorGroups {
+    let n = actors.len();
+    // Group values derive from client addresses (attacker-chosen): a seeded hasher.
+    let mut map: KeyedMap<u64, Sums> = KeyedMap::default();
+    let mut overflowed = false;
+    for id in 0..n as u32 {
+        let Some(value) = (by.value)(id) else { continue };
+        let a = actors.state(id);
+        add(map.entry(value).or_insert_with(|| Sums::new(a)), a);
+        if map.len() > few {
+            overflowed = true;
+            break;
+        }
+    }
     let limit = limit.unwrap_or(usize::MAX);
     // The `limit` smallest of (bytes desc, requests desc, value asc): a max-heap of them.
     let mut top: BinaryHeap<Ranked> = BinaryHeap::new();
     let mut total = 0_u64;
-    let mut i = 0;
-    while i < pairs.len() {
-        let value = pairs[i].0;
-        let mut sums: Option<Sums> = None;
-        while i < pairs.len() && pairs[i].0 == value {
-            let a = actors.state(pairs[i].1);
-            let s = sums.get_or_insert(Sums {
-                clients: 0,
-                requests: 0,
-                successes: 0,
-                bytes: 0,
-                first: a.first_seen(),
-                last: a.last_seen(),
-            });
-            s.clients += 1;
-            s.requests += a.requests;
-            s.successes += a.successes;
-            s.bytes = s.bytes.saturating_add(a.bytes);
-            s.first = s.first.min(a.first_seen());
-            s.last = s.last.max(a.last_seen());
-            i += 1;
-        }
+    let mut keep = |value: u64, sums: Sums| {
         total += 1;
-        let Some(s) = sums else { continue };
-        let ranked = Ranked { value, sums: s };
+        let ranked = Ranked { value, sums };
         if top.len() < limit {
             top.push(ranked);
         } else if top.peek().is_some_and(|worst| ranked < *worst) {
             top.pop();
             top.push(ranked);
+        }
+    };
+    if overflowed {
+        drop(map);
+        let mut pairs: Vec<(u64, u32)> =
+            (0..n as u32).filter_map(|id| (by.value)(id).map(|v| (v, id))).collect();
+        pairs.sort_unstable();
+        for run in pairs.chunk_by(|a, b| a.0 == b.0) {
+            let first = actors.state(run[0].1);
+            let mut sums = Sums::new(first);
+            for &(_, id) in run {
+                add(&mut sums, actors.state(id));
+            }
+            keep(run[0].0, sums);
+        }
+    } else {
+        for (value, sums) in map {
+            keep(value, sums);
         }
     }
     let listed = top.into_sorted_vec();
@@ -189,5 +233,10 @@ mod tests {
         let two = aggregate(&t, &prefix(&t), Some(2));
         assert_eq!(two.total, 4);
         assert_eq!(two.groups, all.groups[..2]);
+        // Past `few` groups the map gives way to sorting: the same answer.
+        for few in [0, 1, 2, 3] {
+            assert_eq!(aggregate_with(&t, &prefix(&t), None, few), all, "few = {few}");
+            assert_eq!(aggregate_with(&t, &prefix(&t), Some(2), few), two, "few = {few}");
+        }
     }
 }
