@@ -421,6 +421,12 @@ impl Correlator {
         }
     }
 
+    /// Per-timestamp detail cells held (live mode, before `compact_before` folds them).
+    #[must_use]
+    pub fn detail_cells(&self) -> usize {
+        self.services.iter().map(|s| s.cells.len()).sum()
+    }
+
     /// Whether a positive at `t` is aggregated per segment (sealed, or older than the live
     /// compaction horizon) rather than per exact timestamp.
     fn folded(&self, t: TimeKey) -> bool {

@@ -30,6 +30,10 @@ const DRAIN_DEADLINE: Duration = Duration::from_secs(5);
 /// most every `GROUPS_EVERY`; publications in between carry the previous ones.
 const GROUPS_CHEAP_ACTORS: u64 = 50_000;
 const GROUPS_EVERY: Duration = Duration::from_secs(5);
+/// Once backfilled, the detail older than the horizon is folded as soon as this many
+/// per-timestamp cells are held, not only on the 1 s tick: a flood with a new second on every
+/// line (hundreds of thousands a second) would otherwise hold a tick's worth of them.
+const DETAIL_CELLS_COMPACT: usize = 20_000;
 
 /// The receiving ends a session hands out.
 pub(crate) struct Outputs {
@@ -319,6 +323,9 @@ impl Engine {
             self.correlator.apply_unattributed(source, n);
         }
         self.status.batches += 1;
+        if self.status.backfilled && self.correlator.detail_cells() > DETAIL_CELLS_COMPACT {
+            self.compact_from(self.sources.iter().filter_map(|s| s.last_event).max());
+        }
         // Cheap (a lock and a wake-up): lets callers measure when events are applied.
         self.status_tx.send_replace(self.status);
         if self.items.receiver_count() > 0 {
@@ -512,8 +519,15 @@ impl Engine {
     /// Bound live memory: fold detail older than `detail_horizon` behind the newest event.
     /// Only after the backfill, when every scan file that existed at start has been read.
     fn compact(&mut self) {
+        let latest = self.correlator.latest_event();
+        self.compact_from(latest);
+    }
+
+    /// [`Engine::compact`] with the newest event time given (the sources' latest event:
+    /// cheaper than asking the correlator, which looks at every actor).
+    fn compact_from(&mut self, latest: Option<DateTime<Utc>>) {
         let Ok(horizon) = chrono::Duration::from_std(self.options.detail_horizon) else { return };
-        if let Some(latest) = self.correlator.latest_event()
+        if let Some(latest) = latest
             && let Some(h) = latest.checked_sub_signed(horizon)
         {
             self.correlator.compact_before(h);
