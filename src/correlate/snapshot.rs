@@ -4,9 +4,9 @@
 use std::borrow::Cow;
 use std::cmp::Reverse;
 
-use chrono::{DateTime, Utc};
-
 use std::collections::BinaryHeap;
+
+use chrono::{DateTime, Utc};
 
 use super::actors::Actors;
 use super::classify::class_of;
@@ -104,9 +104,25 @@ fn listed_actors(ledger: &Actors, limit: Option<usize>, mut named: Vec<u32>) -> 
     };
     let ids = 0..ledger.len() as u32;
     let Some(limit) = limit else {
-        let mut keys: Vec<_> = ids.map(by_bytes).collect();
+        // Every actor: sorted on 24-byte keys (the address, 32 bytes with its alignment,
+        // only orders the rare runs of equal bytes and requests).
+        let mut keys: Vec<(Reverse<u64>, Reverse<u64>, u32)> = ids
+            .map(|id| {
+                let a = ledger.state(id);
+                (Reverse(a.bytes), Reverse(a.requests), id)
+            })
+            .collect();
         keys.sort_unstable();
-        return keys.into_iter().map(|k| k.3).collect();
+        let mut out: Vec<u32> = keys.iter().map(|k| k.2).collect();
+        let mut start = 0;
+        for run in keys.chunk_by(|a, b| (a.0, a.1) == (b.0, b.1)) {
+            let end = start + run.len();
+            if run.len() > 1 {
+                out[start..end].sort_unstable_by_key(|&id| ledger.ip_key(id));
+            }
+            start = end;
+        }
+        return out;
     };
     let by_requests = |id: u32| {
         let a = ledger.state(id);
