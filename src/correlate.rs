@@ -74,6 +74,7 @@ pub mod actors;
 pub mod changes;
 pub mod classify;
 pub mod coverage;
+mod dense;
 pub mod engine;
 pub mod fingerprint;
 pub mod groups;

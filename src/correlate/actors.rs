@@ -26,6 +26,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use smallvec::SmallVec;
 
 use super::classify::UaFlags;
+use super::dense::Dense;
 use super::intern::{IdMap, KeyedMap};
 use super::windows::TimeKey;
 
@@ -626,75 +627,6 @@ impl Actors {
     #[must_use]
     pub fn is_empty(&self) -> bool {
         self.states.is_empty()
-    }
-}
-
-/// Actors per chunk of the dense table (4 MiB of states).
-const CHUNK: usize = 1 << 16;
-
-/// A vector that grows by fixed chunks instead of doubling: no reallocation (no moment with
-/// the old and the new buffer both alive, no copy) and at most one partly filled chunk, so
-/// the table costs its elements' size per actor, not up to three times that while growing.
-/// Indexing is one extra load from the (small, cached) chunk list.
-#[derive(Debug, Clone)]
-struct Dense<T> {
-    chunks: Vec<Vec<T>>,
-    len: usize,
-}
-
-impl<T> Default for Dense<T> {
-    fn default() -> Self {
-        Dense { chunks: Vec::new(), len: 0 }
-    }
-}
-
-impl<T> Dense<T> {
-    fn len(&self) -> usize {
-        self.len
-    }
-
-    fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
-    fn push(&mut self, value: T) {
-        match self.chunks.last_mut() {
-            Some(c) if c.len() < CHUNK => c.push(value),
-            _ => {
-                // The first chunk starts small (most runs have few actors) and doubles up to
-                // a full chunk; later chunks are allocated whole.
-                let cap = if self.chunks.is_empty() { 64 } else { CHUNK };
-                let mut c = Vec::with_capacity(cap);
-                c.push(value);
-                self.chunks.push(c);
-            }
-        }
-        self.len += 1;
-    }
-
-    fn get(&self, i: usize) -> Option<&T> {
-        self.chunks.get(i / CHUNK).and_then(|c| c.get(i % CHUNK))
-    }
-
-    fn iter(&self) -> impl Iterator<Item = &T> {
-        self.chunks.iter().flatten()
-    }
-
-    fn into_iter(self) -> impl Iterator<Item = T> {
-        self.chunks.into_iter().flatten()
-    }
-}
-
-impl<T> std::ops::Index<usize> for Dense<T> {
-    type Output = T;
-    fn index(&self, i: usize) -> &T {
-        &self.chunks[i / CHUNK][i % CHUNK]
-    }
-}
-
-impl<T> std::ops::IndexMut<usize> for Dense<T> {
-    fn index_mut(&mut self, i: usize) -> &mut T {
-        &mut self.chunks[i / CHUNK][i % CHUNK]
     }
 }
 
