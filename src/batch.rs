@@ -193,6 +193,8 @@ pub struct BatchOptions {
     pub since: Option<DateTime<Utc>>,
     /// `--until`: database sources pull no row after this (files are read whole).
     pub until: Option<DateTime<Utc>>,
+    /// Actors whose detail is kept at once (see [`Correlator::set_max_actors_detail`]).
+    pub max_actors_detail: usize,
 }
 
 impl Default for BatchOptions {
@@ -203,6 +205,7 @@ impl Default for BatchOptions {
             actor_detail: ActorDetail::Full,
             since: None,
             until: None,
+            max_actors_detail: crate::correlate::actors::DEFAULT_DETAIL_CAP,
         }
     }
 }
@@ -214,6 +217,7 @@ pub fn run(config: &CaseConfig, options: &BatchOptions) -> Result<Correlator, Ba
     let planned = plan(config, &mut gaps)?;
     let mut c = Correlator::with_scanners(config.setup(), scanners);
     c.set_actor_detail(options.actor_detail);
+    c.set_max_actors_detail(options.max_actors_detail);
     // A wildcard glob that matched nothing is not a gap in time (it has no moment): the
     // snapshot's coverage lists it as an unread source, by pattern, with the reason.
     drop(gaps);

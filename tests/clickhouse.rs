@@ -501,11 +501,10 @@ impl Watch {
     fn wait(&self, what: &str, pred: impl Fn(&[Value]) -> bool) {
         let start = std::time::Instant::now();
         while !pred(&self.lines.lock().unwrap()) {
-            assert!(
-                start.elapsed() < std::time::Duration::from_secs(60),
-                "timed out waiting for {what}: {:#?}",
-                self.lines.lock().unwrap()
-            );
+            if start.elapsed() > std::time::Duration::from_secs(60) {
+                let seen = self.lines.lock().unwrap().clone();
+                panic!("timed out waiting for {what}: {seen:#?}");
+            }
             std::thread::sleep(std::time::Duration::from_millis(50));
         }
     }

@@ -105,13 +105,20 @@ pub(crate) struct SourceUpdate {
 /// cycles (so a stop is seen at once, not at the next stat tick).
 #[derive(Debug, Default)]
 pub(crate) struct Stop {
-    flag: AtomicBool,
+    flag: Arc<AtomicBool>,
     wakers: Mutex<Vec<SyncSender<()>>>,
+    /// Per follower: bytes its open files hold past what it has read (see `behind`).
+    behind: Mutex<Vec<u64>>,
 }
 
 impl Stop {
     pub fn is_set(&self) -> bool {
         self.flag.load(Ordering::Relaxed)
+    }
+
+    /// The flag itself, for a tailer to cut a read cycle short (`Tailer::set_interrupt`).
+    pub fn flag(&self) -> Arc<AtomicBool> {
+        Arc::clone(&self.flag)
     }
 
     pub fn set(&self) {
@@ -120,6 +127,21 @@ impl Stop {
         for w in wakers.iter() {
             let _ = w.try_send(());
         }
+    }
+
+    /// Follower `k` is `bytes` behind its files.
+    pub fn set_behind(&self, k: usize, bytes: u64) {
+        let mut behind = self.behind.lock().unwrap_or_else(PoisonError::into_inner);
+        if behind.len() <= k {
+            behind.resize(k + 1, 0);
+        }
+        behind[k] = bytes;
+    }
+
+    /// Bytes written to the followed files and not read yet, over every follower (as of
+    /// each one's last cycle).
+    pub fn behind(&self) -> u64 {
+        self.behind.lock().unwrap_or_else(PoisonError::into_inner).iter().sum()
     }
 
     fn add_waker(&self, tx: SyncSender<()>) {
@@ -266,6 +288,8 @@ fn follow_glob(k: usize, spec: &SourceSpec, shared: &Shared, caught_up: &mut boo
     let mut watching = false;
 
     let mut tailer = Tailer::new(spec.pattern.clone(), shared.tailer.clone());
+    // A stop cuts a read cycle short: a backlog of any size never holds the stop up.
+    tailer.set_interrupt(Some(shared.stop.flag()));
     let mut feed = Feed::new(k, shared, spec);
     shared.wait_turn(k);
     tailer.discover_initial(Instant::now(), &mut feed);
@@ -273,6 +297,7 @@ fn follow_glob(k: usize, spec: &SourceSpec, shared: &Shared, caught_up: &mut boo
     shared.pass_turn(k);
 
     let mut discover = false;
+    let mut busy = true;
     let mut next_tick = Instant::now() + shared.poll_interval;
     while !shared.stop.is_set() {
         if !watching {
@@ -280,7 +305,12 @@ fn follow_glob(k: usize, spec: &SourceSpec, shared: &Shared, caught_up: &mut boo
                 watching = w.watch(&base, mode).is_ok();
             }
         }
+        if busy {
+            shared.stop.set_behind(k, tailer.behind());
+        }
         let cycle = tailer.poll(Instant::now(), discover, &mut feed);
+        busy = cycle.more;
+        shared.stop.set_behind(k, if busy { tailer.behind() } else { 0 });
         if !cycle.more {
             feed.settle();
         }
@@ -310,8 +340,13 @@ fn follow_glob(k: usize, spec: &SourceSpec, shared: &Shared, caught_up: &mut boo
             discover = true;
         }
     }
-    // One last cycle: what was written before the stop belongs in the final analysis.
-    tailer.poll(Instant::now(), true, &mut feed);
+    // A follower that had caught up reads once more: what was written just before the stop
+    // belongs in the final analysis. One that was behind stops reading at once. Either way
+    // what is still unread is reported as such (`Incident::Unread`).
+    if !busy {
+        tailer.set_interrupt(None);
+        tailer.poll(Instant::now(), true, &mut feed);
+    }
     tailer.finish(&mut feed);
     feed.settle();
     feed.flush();
@@ -320,12 +355,16 @@ fn follow_glob(k: usize, spec: &SourceSpec, shared: &Shared, caught_up: &mut boo
 /// Seconds of row time each poll of a database source asks again (rows inserted late within
 /// this are counted once; see `ingest::clickhouse::poll`).
 pub const DB_OVERLAP_SECS: u64 = 30;
-/// The longest wait between retries of a failing database source.
-const DB_BACKOFF_MAX: Duration = Duration::from_secs(60);
+/// The longest wait between retries of a failing database source: twelve polls, at most a
+/// minute (so a fast `--poll` also recovers fast).
+fn db_backoff_max(poll: Duration) -> Duration {
+    (poll * 12).min(Duration::from_secs(60)).max(poll)
+}
 
 /// A database source: polled every `db_poll` with a time cursor. A failure is reported
 /// once (an error incident: a `source_error` gap, open until the source reads again) and
-/// retried with a doubling wait; the first poll that works again closes the gap.
+/// retried with a doubling wait (up to [`db_backoff_max`]); the first poll that works again
+/// closes the gap.
 fn follow_clickhouse(k: usize, spec: &SourceSpec, shared: &Shared, caught_up: &mut bool) {
     let Some(ch) = spec.clickhouse.as_deref() else { return };
     let (wake_tx, wake_rx) = std_mpsc::sync_channel(1);
@@ -358,7 +397,7 @@ fn follow_clickhouse(k: usize, spec: &SourceSpec, shared: &Shared, caught_up: &m
                     failing = true;
                     wait = shared.db_poll;
                 }
-                wait = (wait * 2).min(DB_BACKOFF_MAX);
+                wait = (wait * 2).min(db_backoff_max(shared.db_poll));
             }
         }
         feed.settle();

@@ -155,7 +155,19 @@ impl Server {
     }
 
     /// The rows the server read and sent for queries containing `needle` (query log).
+    /// The server records a query once its answer is sent: waits (up to 10 s) for one.
     pub fn logged(&self, needle: &str) -> Vec<(u64, u64)> {
+        for _ in 0..100 {
+            let found = self.logged_now(needle);
+            if !found.is_empty() {
+                return found;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Vec::new()
+    }
+
+    fn logged_now(&self, needle: &str) -> Vec<(u64, u64)> {
         self.query("SYSTEM FLUSH LOGS");
         let text = self.query(&format!(
             "SELECT read_rows, result_rows FROM system.query_log WHERE type = 2 AND query LIKE '%{needle}%' AND query NOT LIKE '%query_log%' ORDER BY event_time FORMAT TabSeparated"
