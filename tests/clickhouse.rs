@@ -16,11 +16,10 @@ use serde_json::Value;
 
 use server::{READER_PASSWORD, Server};
 
-const SCENARIO: &str = "/work/shared/scenarios/model-gateway";
-
+/// The public ground-truth scenario (a copy of /work/shared/scenarios/model-gateway; see
+/// tests/fixtures/scenarios/PROVENANCE.md).
 fn scenario() -> PathBuf {
-    let local = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/scenario");
-    if local.join("leakline.toml").exists() { local } else { PathBuf::from(SCENARIO) }
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/scenarios/model-gateway")
 }
 
 fn leakline() -> Command {
