@@ -77,12 +77,24 @@ fn write_config(dir: &Path, http: u16, tcp: u16) {
     .unwrap();
 }
 
+/// Say a test is skipped, on the real stderr (not the captured one, so `cargo test` shows
+/// it); with `LEAKLINE_REQUIRE_CLICKHOUSE=1` (`.ci/run` sets it) a skip is a failure.
+fn skip(test: &str, why: &str) {
+    use std::io::Write as _;
+    assert!(
+        std::env::var_os("LEAKLINE_REQUIRE_CLICKHOUSE").is_none(),
+        "{test}: {why}, and LEAKLINE_REQUIRE_CLICKHOUSE is set"
+    );
+    let _ = writeln!(std::io::stderr(), "SKIPPED {test}: {why}");
+}
+
 impl Server {
     /// Start a server, or `None` (with a visible message) when there is none to start.
     pub fn start(test: &str) -> Option<Server> {
         let Some(bin) = binary() else {
-            eprintln!(
-                "SKIPPED {test}: clickhouse-server is not installed (scripts/setup-test-deps.sh installs it)"
+            skip(
+                test,
+                "clickhouse-server is not installed (scripts/setup-test-deps.sh installs it)",
             );
             return None;
         };
@@ -119,7 +131,7 @@ impl Server {
             eprintln!("clickhouse-server attempt {attempt} did not answer /ping: {log}");
             drop(server);
         }
-        eprintln!("SKIPPED {test}: clickhouse-server could not start");
+        skip(test, "clickhouse-server could not start");
         None
     }
 
