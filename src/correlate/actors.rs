@@ -415,6 +415,14 @@ impl Actors {
         min_opt(address, agent)
     }
 
+    /// Whether actor `id` is classified by a scanner entry (`scanner(id).is_some()`): once
+    /// true, it stays true (entries are only ever added or lowered).
+    #[must_use]
+    pub fn is_scanner(&self, id: u32) -> bool {
+        let a = &self.states[id as usize];
+        (a.address_scanner | a.agent_scanner) & SCANNER_MASK != 0
+    }
+
     /// Record one external request of actor `id`: totals, times, service, classification.
     pub fn record(
         &mut self,
