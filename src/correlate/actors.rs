@@ -23,11 +23,14 @@
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
+use std::hash::BuildHasher;
+
+use hashbrown::HashTable;
 use smallvec::SmallVec;
 
 use super::classify::UaFlags;
 use super::dense::Dense;
-use super::intern::{IdMap, KeyedMap};
+use super::intern::IdMap;
 use super::windows::TimeKey;
 
 /// Distinct paths kept per actor for the actor view.
@@ -274,14 +277,17 @@ fn add<A: smallvec::Array<Item = (u32, u32)>>(
 /// The actor table: address → dense id, and the dense ledger.
 #[derive(Debug, Clone)]
 pub struct Actors {
-    /// IPv4 addresses (most clients) as plain integers: a third of the size of an `IpAddr`
-    /// entry, so more of the table stays in cache (it is probed for every external request).
-    v4: KeyedMap<u32, u32>,
-    v6: KeyedMap<u128, u32>,
+    /// Address → actor id: one open-addressing table of bare ids (4 bytes and a control
+    /// byte a slot), hashed and compared by the address the actor's state already holds, so
+    /// the address is not stored a second time (it is probed for every external request).
+    /// Hashed with a per-process random seed: addresses are attacker-chosen (see
+    /// `intern::KeyedMap`).
+    addrs: HashTable<u32>,
+    hasher: foldhash::quality::RandomState,
     /// By actor id.
     states: Dense<ActorState>,
     /// The IPv6 addresses, by `ActorState::addr`.
-    v6_addrs: Vec<u128>,
+    v6_addrs: Dense<u128>,
     /// Side entries of the few actors that need one (see [`ActorExtra`]).
     extra: IdMap<u32, ActorExtra>,
     /// Lists of the actors whose detail is kept (at most `detail_cap`), by actor id. Apart
@@ -295,10 +301,10 @@ pub struct Actors {
 impl Default for Actors {
     fn default() -> Self {
         Actors {
-            v4: KeyedMap::default(),
-            v6: KeyedMap::default(),
+            addrs: HashTable::new(),
+            hasher: foldhash::quality::RandomState::default(),
             states: Dense::default(),
-            v6_addrs: Vec::new(),
+            v6_addrs: Dense::default(),
             extra: IdMap::default(),
             lists: IdMap::default(),
             detail_cap: DEFAULT_DETAIL_CAP,
@@ -391,7 +397,7 @@ impl Actors {
     #[must_use]
     pub fn ip_key(&self, id: u32) -> (bool, u128) {
         let a = &self.states[id as usize];
-        if a.is_v6() { (true, self.v6_addrs[a.addr as usize]) } else { (false, u128::from(a.addr)) }
+        address_key(a, &self.v6_addrs)
     }
 
     /// The service indices actor `id` touched, ascending.
@@ -607,24 +613,27 @@ impl Actors {
     /// pushes the address's state next.
     pub(crate) fn claim(&mut self, ip: IpAddr) -> u32 {
         let next = self.states.len() as u32;
-        match ip {
-            IpAddr::V4(v4) => *self.v4.entry(u32::from(v4)).or_insert(next),
-            IpAddr::V6(v6) => *self.v6.entry(u128::from(v6)).or_insert(next),
-        }
+        let key = match ip {
+            IpAddr::V4(v4) => (false, u128::from(u32::from(v4))),
+            IpAddr::V6(v6) => (true, u128::from(v6)),
+        };
+        let (states, v6_addrs, hasher) = (&self.states, &self.v6_addrs, &self.hasher);
+        let key_of = |id: u32| address_key(&states[id as usize], v6_addrs);
+        let hash = hasher.hash_one(key);
+        *self
+            .addrs
+            .entry(hash, |&id| key_of(id) == key, |&id| hasher.hash_one(key_of(id)))
+            .or_insert(next)
+            .get()
     }
 
     /// Make room for every actor of `others` as a new one (the most they can add), at once:
     /// `reserve` counts from the current length, so one call per table with the sum.
     pub(crate) fn reserve_for<'a>(&mut self, others: impl IntoIterator<Item = &'a Actors>) {
-        let (mut states, mut v4, mut v6) = (0, 0, 0);
-        for other in others {
-            states += other.states.len();
-            v4 += other.v4.len();
-            v6 += other.v6.len();
-        }
-        let _ = states; // `Dense` grows by whole chunks: nothing to move, nothing to size.
-        self.v4.reserve(v4);
-        self.v6.reserve(v6);
+        // `Dense` grows by whole chunks: nothing to move, nothing to size.
+        let n = others.into_iter().map(|other| other.states.len()).sum();
+        let (states, v6_addrs, hasher) = (&self.states, &self.v6_addrs, &self.hasher);
+        self.addrs.reserve(n, |&id| hasher.hash_one(address_key(&states[id as usize], v6_addrs)));
     }
 
     #[must_use]
@@ -636,6 +645,11 @@ impl Actors {
     pub fn is_empty(&self) -> bool {
         self.states.is_empty()
     }
+}
+
+/// An actor's address as a key with [`IpAddr`]'s order (IPv4 before IPv6).
+fn address_key(a: &ActorState, v6_addrs: &Dense<u128>) -> (bool, u128) {
+    if a.is_v6() { (true, v6_addrs[a.addr as usize]) } else { (false, u128::from(a.addr)) }
 }
 
 fn add_sorted(list: &mut SmallVec<[u32; 2]>, v: u32) {
