@@ -129,8 +129,10 @@ fn aggregate_with(
     };
     if overflowed {
         drop(map);
-        let mut pairs: Vec<(u64, u32)> =
-            (0..n as u32).filter_map(|id| (by.value)(id).map(|v| (v, id))).collect();
+        // Sized once: collected from a filter, the vector would double its way up (a
+        // moment with both buffers, up to 48 bytes per actor instead of 16).
+        let mut pairs: Vec<(u64, u32)> = Vec::with_capacity(n);
+        pairs.extend((0..n as u32).filter_map(|id| (by.value)(id).map(|v| (v, id))));
         pairs.sort_unstable();
         for run in pairs.chunk_by(|a, b| a.0 == b.0) {
             let first = actors.state(run[0].1);

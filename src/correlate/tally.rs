@@ -166,16 +166,14 @@ impl Tally {
         }
         // Sized once for every actor of `other` (shards share none): no rehash on the way.
         self.actors.reserve_for([&other.actors]);
-        let actors = other
-            .actors
-            .into_parts()
-            .map(|mut p| {
-                if let Some(lists) = &mut p.lists {
-                    lists.remap_strings(&strings);
-                }
-                self.actors.absorb(p)
-            })
-            .collect();
+        // Sized once (the parts come out of chunks: no size hint to grow by).
+        let mut actors = Vec::with_capacity(other.actors.len());
+        actors.extend(other.actors.into_parts().map(|mut p| {
+            if let Some(lists) = &mut p.lists {
+                lists.remap_strings(&strings);
+            }
+            self.actors.absorb(p)
+        }));
         IdMaps { remap: Some(Remap { strings, actors }) }
     }
 }
