@@ -21,6 +21,7 @@ pub mod redact;
 pub mod summary;
 pub mod svg;
 pub mod text;
+pub mod wire;
 
 use std::io;
 use std::path::Path;
