@@ -315,6 +315,37 @@ fn redact_snapshot_covers_every_attacker_string() {
 // ---------------------------------------------------------------------------------------------
 // Structure and determinism.
 
+/// The tables both writers lay out are built once in the model: the sensitive rules come
+/// before the requested paths (a path matching a rule carries its label), the actors stop at
+/// the model's `top_actors`, and a still-open window has no closing bounds.
+#[test]
+fn report_tables_are_built_once_in_the_model() {
+    let snap = snapshot(&CALM);
+    let mut m = model(&snap, None, Redaction::Disabled);
+    m.top_actors = 2;
+    let t = m.tables();
+    assert_eq!(t.services.len(), snap.services.len());
+    assert_eq!(t.sources.len(), snap.sources.len());
+    let windows: Vec<_> = t.services.iter().flat_map(|s| &s.windows).collect();
+    let closed = windows.iter().find(|w| !w.served.is_empty()).expect("a window served paths");
+    let kinds: Vec<(bool, Option<&str>)> = closed
+        .served
+        .iter()
+        .map(|r| (matches!(r.kind, report::model::Served::Rule { .. }), r.label))
+        .collect();
+    assert_eq!(
+        kinds,
+        [(true, Some("chat API")), (false, None), (false, Some("chat API"))],
+        "rules first, then paths (labelled when a rule matches)"
+    );
+    assert!(closed.closed.is_some() && closed.number == 1);
+    assert!(windows.iter().any(|w| w.closed.is_none() && w.most_secs.is_none()));
+    assert_eq!(t.actors.rows.len(), 2);
+    assert_eq!(t.actors.total, snap.actors.len());
+    let md = render(&m, Format::Markdown);
+    assert!(md.contains(&format!("## Actors (top 2 of {} by bytes)", snap.actors.len())), "{md}");
+}
+
 /// `leakline.report/1` is `leakline.analysis/1` of the same snapshot (under its own schema
 /// and the case's name), key for key and in the same order, followed by the case's parts:
 /// the report extends the analysis and never restates it.

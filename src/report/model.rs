@@ -2,6 +2,8 @@
 //! case record, already redacted. Writers only lay it out; they read no clock and do no I/O
 //! beyond their `io::Write`.
 
+mod tables;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -10,6 +12,11 @@ use super::redact::{RedactionCounts, Redactor, redact_snapshot};
 use super::summary::summary;
 use super::text::Para;
 use crate::model::Snapshot;
+
+pub use self::tables::{
+    ActorRow, ActorTable, Served, ServedRow, ServiceRow, SourceRow, Tables, WindowRow,
+    redaction_kinds,
+};
 
 /// The case part of a report, as plain data: the lead converts the case journal's state into
 /// this. Every string here is shown escaped; notes and verification evidence are redacted too
@@ -344,6 +351,13 @@ pub struct ReportModel {
 }
 
 impl ReportModel {
+    /// The report's tables (services and windows, actors, sources), built once for the
+    /// writers to lay out.
+    #[must_use]
+    pub fn tables(&self) -> Tables<'_> {
+        Tables::of(self)
+    }
+
     /// Build the model: copy, redact, derive the summary and key moments. Never fails.
     #[must_use]
     pub fn build(input: &ReportInput<'_>) -> ReportModel {
