@@ -86,6 +86,7 @@ fn snapshot(n: u32) -> Snapshot {
                 top_paths: Vec::new(),
                 user_agents: Vec::new(),
                 statuses: std::collections::BTreeMap::new(),
+                detail_dropped: false,
             }
         })
         .collect();

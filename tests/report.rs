@@ -341,7 +341,8 @@ fn report_tables_are_built_once_in_the_model() {
     assert!(closed.closed.is_some() && closed.number == 1);
     assert!(windows.iter().any(|w| w.closed.is_none() && w.most_secs.is_none()));
     assert_eq!(t.actors.rows.len(), 2);
-    assert_eq!(t.actors.total, snap.actors.len());
+    assert_eq!(t.actors.total, snap.actors_total());
+    assert_eq!(t.actors.listed, snap.actors.len());
     let md = render(&m, Format::Markdown);
     assert!(md.contains(&format!("## Actors (top 2 of {} by bytes)", snap.actors.len())), "{md}");
 }
@@ -404,6 +405,9 @@ fn json_keeps_the_analysis_shape_then_the_case() {
             "sources",
             "services",
             "actors",
+            "actors_total",
+            "actors_listed",
+            "actor_groups",
             "gaps",
             "stats",
             "redaction",

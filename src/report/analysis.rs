@@ -29,7 +29,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::wire::{
-    self, Actors, Case, Coverage, Duplicate, Gap, Redaction, Service, Source, Stats,
+    self, Actors, Case, Coverage, Duplicate, Gap, Groups, Redaction, Service, Source, Stats,
 };
 use crate::model::Snapshot;
 use crate::report::{RedactionCounts, RedactionRecord};
@@ -60,7 +60,14 @@ pub struct Analysis<'a> {
     pub duplicates: Vec<Duplicate<'a>>,
     pub sources: Vec<Source<'a>>,
     pub services: Vec<Service<'a>>,
+    /// The top actors by bytes (`analyze --actors N`, 10 000 by default; plus the top by
+    /// requests and every actor a window names), or all of them.
     pub actors: Actors<'a>,
+    /// Distinct external actors in all; `actors` lists `actors_listed` of them.
+    pub actors_total: u64,
+    pub actors_listed: u64,
+    /// Every actor aggregated by a key: `prefix` (/24 IPv4, /48 IPv6), more with enrichment.
+    pub actor_groups: Vec<Groups<'a>>,
     /// Where the evidence may be missing: unreadable or unmatched sources, rotations and
     /// truncations seen while following, negative scans that arrived too late to split a
     /// window. Sorted by time. Empty when nothing is known to be missing.
@@ -87,6 +94,9 @@ impl<'a> Analysis<'a> {
             sources: snapshot.sources.iter().map(|s| Source::of(s, &snapshot.timezone)).collect(),
             services: snapshot.services.iter().map(Service::of).collect(),
             actors: Actors(&snapshot.actors),
+            actors_total: snapshot.actors_total(),
+            actors_listed: snapshot.actors.len() as u64,
+            actor_groups: snapshot.actor_groups.iter().map(Groups::of).collect(),
             gaps: snapshot.gaps.iter().map(Gap::of).collect(),
             stats: Stats::of(&snapshot.stats),
             redaction: Redaction::of(&NOT_REDACTED),

@@ -148,7 +148,7 @@ fn cards(m: &ReportModel, out: &mut String) {
     card(
         out,
         "External clients",
-        &thousands(snap.actors.len() as u64),
+        &thousands(snap.actors_total()),
         &plural(requests, "request", "requests"),
         false,
     );
@@ -403,14 +403,45 @@ fn moments(m: &ReportModel, out: &mut String) {
     out.push_str("</section>\n");
 }
 
+/// Every actor aggregated by key (network prefix…): the largest groups by bytes.
+fn actor_groups(t: &Tables, out: &mut String) {
+    for g in &t.actor_groups {
+        let _ = writeln!(
+            out,
+            "<section id=\"actors-by-{}\"><h2>Actors by {} <span class=\"muted\">top {} of {} by bytes</span></h2>",
+            html(g.key),
+            html(g.title),
+            g.rows.len(),
+            thousands(g.total)
+        );
+        let rows: Vec<Vec<String>> = g
+            .rows
+            .iter()
+            .map(|x| {
+                vec![
+                    format!("<code class=\"nw\">{}</code>", html(&x.key)),
+                    thousands(x.clients),
+                    thousands(x.requests),
+                    thousands(x.successes),
+                    thousands(x.bytes),
+                    format!("{}<br>{}", ht(x.first_seen), ht(x.last_seen)),
+                ]
+            })
+            .collect();
+        let head = ["Group", "Clients", "Requests", "Successes", "Bytes", "First / last seen"];
+        table(out, &head, &[1, 2, 3, 4], &rows);
+        out.push_str("</section>\n");
+    }
+}
+
 fn actors(t: &ActorTable, out: &mut String) {
     let _ = writeln!(
         out,
         "<section id=\"actors\"><h2>Actors <span class=\"muted\">top {} of {} by bytes</span></h2>",
         t.rows.len(),
-        t.total
+        thousands(t.total)
     );
-    if t.total == 0 {
+    if t.listed == 0 {
         out.push_str("<p class=\"muted\">No external clients.</p></section>\n");
         return;
     }
@@ -794,6 +825,7 @@ pub fn write_html<W: io::Write + ?Sized>(m: &ReportModel, w: &mut W) -> io::Resu
     services(&tables, &mut out);
     moments(m, &mut out);
     actors(&tables.actors, &mut out);
+    actor_groups(&tables, &mut out);
     playbook(m, &mut out);
     evidence(m, &tables, &mut out);
     method(&mut out);

@@ -283,9 +283,40 @@ fn moments(m: &ReportModel, out: &mut String) {
     table(out, &["Time (UTC)", "Kind", "Service", "What happened"], &rows);
 }
 
+/// Every actor aggregated by key (network prefix…): the largest groups by bytes.
+fn actor_groups(t: &Tables, out: &mut String) {
+    for g in &t.actor_groups {
+        let _ = writeln!(
+            out,
+            "## Actors by {} (top {} of {} by bytes)\n",
+            g.title,
+            g.rows.len(),
+            thousands(g.total)
+        );
+        let rows: Vec<Vec<String>> = g
+            .rows
+            .iter()
+            .map(|x| {
+                vec![
+                    code(&x.key),
+                    thousands(x.clients),
+                    thousands(x.requests),
+                    thousands(x.successes),
+                    thousands(x.bytes),
+                    time(x.first_seen),
+                    time(x.last_seen),
+                ]
+            })
+            .collect();
+        let head =
+            ["Group", "Clients", "Requests", "Successes", "Bytes", "First seen", "Last seen"];
+        table(out, &head, &rows);
+    }
+}
+
 fn actors(t: &ActorTable, out: &mut String) {
-    let _ = writeln!(out, "## Actors (top {} of {} by bytes)\n", t.rows.len(), t.total);
-    if t.total == 0 {
+    let _ = writeln!(out, "## Actors (top {} of {} by bytes)\n", t.rows.len(), thousands(t.total));
+    if t.listed == 0 {
         out.push_str("No external clients.\n\n");
         return;
     }
@@ -619,6 +650,7 @@ pub fn write_markdown<W: io::Write + ?Sized>(m: &ReportModel, w: &mut W) -> io::
     services(&tables, &mut out);
     moments(m, &mut out);
     actors(&tables.actors, &mut out);
+    actor_groups(&tables, &mut out);
     playbook(m, &mut out);
     evidence(m, &tables, &mut out);
     method(&mut out);

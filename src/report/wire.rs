@@ -16,9 +16,9 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Serialize, Serializer};
 
 use crate::model::snapshot::{
-    ActorSummary, Coverage as CoverageModel, DuplicateSources, Gap as GapModel, GapKind,
-    Hit as HitModel, PathCount, SensitiveCount, ServiceState, ServiceSummary, SourceHealth,
-    Window as WindowModel, WindowStatus,
+    ActorGroups, ActorSummary, Coverage as CoverageModel, DuplicateSources, Gap as GapModel,
+    GapKind, Hit as HitModel, PathCount, SensitiveCount, ServiceState, ServiceSummary,
+    SourceHealth, Window as WindowModel, WindowStatus,
 };
 use crate::model::{SourceKind, snapshot};
 use crate::report::{RedactionCounts, RedactionRecord};
@@ -391,6 +391,51 @@ pub struct Actors<'a>(pub &'a [ActorSummary]);
 impl Serialize for Actors<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_seq(self.0.iter().map(Actor::of))
+    }
+}
+
+/// Every actor (listed or not) aggregated by one key (`prefix`: /24 IPv4, /48 IPv6; more
+/// with enrichment): `total` groups in all, the largest by bytes listed.
+#[derive(Debug, Serialize)]
+pub struct Groups<'a> {
+    pub key: &'a str,
+    pub total: u64,
+    pub groups: Vec<Group<'a>>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Group<'a> {
+    pub key: &'a str,
+    pub clients: u64,
+    pub requests: u64,
+    pub successes: u64,
+    pub bytes: u64,
+    #[serde(serialize_with = "time")]
+    pub first_seen: DateTime<Utc>,
+    #[serde(serialize_with = "time")]
+    pub last_seen: DateTime<Utc>,
+}
+
+impl<'a> Groups<'a> {
+    #[must_use]
+    pub fn of(g: &'a ActorGroups) -> Self {
+        Groups {
+            key: &g.key,
+            total: g.total,
+            groups: g
+                .groups
+                .iter()
+                .map(|x| Group {
+                    key: &x.key,
+                    clients: x.clients,
+                    requests: x.requests,
+                    successes: x.successes,
+                    bytes: x.bytes,
+                    first_seen: x.first_seen,
+                    last_seen: x.last_seen,
+                })
+                .collect(),
+        }
     }
 }
 

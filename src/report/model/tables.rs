@@ -11,7 +11,7 @@ use super::ReportModel;
 use crate::correlate::coverage;
 use crate::model::SourceKind;
 use crate::model::snapshot::{
-    ActorClass, Hit, ServiceState, ServiceSummary, SourceHealth, Window, WindowStatus,
+    ActorClass, ActorGroup, Hit, ServiceState, ServiceSummary, SourceHealth, Window, WindowStatus,
 };
 use crate::report::summary::window_duration;
 
@@ -21,6 +21,8 @@ pub struct Tables<'a> {
     /// Services in snapshot order, each with its windows.
     pub services: Vec<ServiceRow<'a>>,
     pub actors: ActorTable<'a>,
+    /// Every actor aggregated by key (network prefix…), one table per key with groups.
+    pub actor_groups: Vec<GroupTable<'a>>,
     pub sources: Vec<SourceRow<'a>>,
 }
 
@@ -31,6 +33,17 @@ impl<'a> Tables<'a> {
         Tables {
             services: snap.services.iter().map(|s| ServiceRow::of(s, snap.as_of)).collect(),
             actors: ActorTable::of(m),
+            actor_groups: snap
+                .actor_groups
+                .iter()
+                .filter(|g| !g.groups.is_empty())
+                .map(|g| GroupTable {
+                    key: &g.key,
+                    title: g.title(),
+                    total: g.total,
+                    rows: &g.groups[..g.groups.len().min(m.top_actors)],
+                })
+                .collect(),
             sources: snap.sources.iter().map(SourceRow::of).collect(),
         }
     }
@@ -179,9 +192,23 @@ impl<'a> ServedRow<'a> {
 /// "Actors": the top of the list by bytes.
 #[derive(Debug)]
 pub struct ActorTable<'a> {
-    /// Every external actor (the rows are the first `rows.len()`).
-    pub total: usize,
+    /// Distinct external actors in all (listed or not).
+    pub total: u64,
+    /// The actors the snapshot lists (the rows are the first `rows.len()`).
+    pub listed: usize,
     pub rows: Vec<ActorRow<'a>>,
+}
+
+/// "Actors by …": the largest groups of one key by bytes.
+#[derive(Debug)]
+pub struct GroupTable<'a> {
+    /// The key (`prefix`…).
+    pub key: &'a str,
+    /// What the key groups by, for the heading.
+    pub title: &'a str,
+    /// Distinct groups in all.
+    pub total: u64,
+    pub rows: &'a [ActorGroup],
 }
 
 /// At most this many of an actor's paths are shown.
@@ -206,7 +233,7 @@ impl<'a> ActorTable<'a> {
                 user_agent: a.user_agents.first().map(|(ua, _)| ua.as_str()),
             })
             .collect();
-        ActorTable { total: all.len(), rows }
+        ActorTable { total: m.snapshot.actors_total(), listed: all.len(), rows }
     }
 }
 

@@ -11,9 +11,9 @@ use proptest::prelude::*;
 use super::super::Analysis;
 use super::*;
 use crate::model::snapshot::{
-    ActorClass, ActorSummary, Coverage, DuplicateSources, EvidenceCount, Gap, GapKind, Hit,
-    PathCount, SensitiveCount, ServiceState, ServiceSummary, SourceHealth, Stats, UnmatchedTargets,
-    UnreadSource, Window, WindowStatus,
+    ActorClass, ActorGroup, ActorGroups, ActorSummary, Coverage, DuplicateSources, EvidenceCount,
+    Gap, GapKind, Hit, PathCount, SensitiveCount, ServiceState, ServiceSummary, SourceHealth,
+    Stats, UnmatchedTargets, UnreadSource, Window, WindowStatus,
 };
 use crate::model::{PortState, Snapshot, SourceId, SourceKind};
 use crate::report::{RedactionCounts, RedactionRecord, SecretKind};
@@ -208,6 +208,7 @@ fn actor(client: IpAddr, i: usize) -> ActorSummary {
         top_paths: Vec::new(),
         user_agents: Vec::new(),
         statuses: BTreeMap::new(),
+        detail_dropped: false,
     }
 }
 
@@ -288,6 +289,34 @@ fn snapshot() -> Snapshot {
             service("idle".into(), Vec::new(), coverage(&text, true)),
         ],
         actors: actors(),
+        actors_total: 2_000_000,
+        actor_groups: vec![
+            ActorGroups {
+                key: "prefix".into(),
+                total: 2,
+                groups: vec![
+                    ActorGroup {
+                        key: "203.0.113.0/24".into(),
+                        clients: 2,
+                        requests: u64::MAX,
+                        successes: 0,
+                        bytes: 7,
+                        first_seen: times()[0],
+                        last_seen: times()[1],
+                    },
+                    ActorGroup {
+                        key: text.clone(),
+                        clients: 1,
+                        requests: 1,
+                        successes: 1,
+                        bytes: 0,
+                        first_seen: times()[2],
+                        last_seen: times()[2],
+                    },
+                ],
+            },
+            ActorGroups { key: "asn".into(), total: 0, groups: Vec::new() },
+        ],
         gaps: gaps(),
         stats: Stats { lines: 5_000_000, events: 4_995_047, malformed: 4935, elapsed_ms: 17 },
         coverage: coverage(&text, true),
