@@ -131,6 +131,26 @@ pub struct Source<'a> {
     pub assumed_zone: Option<&'a str>,
     /// Scans: this file is another copy of the run `duplicate_of` holds (not counted).
     pub duplicate_of: Option<&'a str>,
+    /// Database sources (`clickhouse`): server version, exact queries, rows received and
+    /// counted, bytes, SHA-256 of the rows as received, and the error of a failed pull.
+    /// Absent for files.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database: Option<Database<'a>>,
+}
+
+/// `{"kind","server_version","queries","rows","rows_counted","bytes","sha256","error"?}`:
+/// what a database source's pull asked and received (`error` only when it failed).
+#[derive(Debug, Serialize)]
+pub struct Database<'a> {
+    pub kind: &'a str,
+    pub server_version: &'a str,
+    pub queries: &'a [String],
+    pub rows: u64,
+    pub rows_counted: u64,
+    pub bytes: u64,
+    pub sha256: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<&'a str>,
 }
 
 #[derive(Debug, Serialize)]
@@ -170,6 +190,16 @@ impl<'a> Source<'a> {
             zone_assumed: s.zone_assumed,
             assumed_zone: s.zone_assumed.then_some(timezone),
             duplicate_of: s.duplicate_of.as_deref(),
+            database: s.database.as_ref().map(|d| Database {
+                kind: &d.kind,
+                server_version: &d.server_version,
+                queries: &d.queries,
+                rows: d.rows,
+                rows_counted: d.rows_counted,
+                bytes: d.bytes,
+                sha256: d.sha256.as_deref(),
+                error: d.error.as_deref(),
+            }),
         }
     }
 }

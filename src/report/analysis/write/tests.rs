@@ -168,6 +168,17 @@ fn source(id: u32, scan: bool, errors: Vec<String>) -> SourceHealth {
         } else {
             [("ALLOW".to_owned(), 4), ("BLOCK".to_owned(), 7)].into_iter().collect()
         },
+        // A database source's evidence, with and without a failure (both writers agree).
+        database: (!scan).then(|| crate::model::snapshot::DatabaseEvidence {
+            kind: "clickhouse".into(),
+            server_version: "18.16.1".into(),
+            queries: vec![format!("SELECT `ts` FROM t WHERE match(`ip`, '^10\\\\.') {}", tricky())],
+            rows: 7,
+            rows_counted: 9,
+            bytes: 300,
+            sha256: (id == 0).then(|| "cd".repeat(32)),
+            error: (id != 0).then(|| format!("query failed: {}", tricky())),
+        }),
     }
 }
 
@@ -279,6 +290,7 @@ fn snapshot() -> Snapshot {
         sources: vec![
             source(0, false, Vec::new()),
             source(1, true, vec![text.clone(), "2".into()]),
+            source(2, false, vec!["pull failed".into()]),
         ],
         services: vec![
             service(
