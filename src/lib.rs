@@ -12,4 +12,5 @@ pub mod ingest;
 pub mod model;
 pub mod playbook;
 pub mod report;
+pub mod text;
 pub mod tui;

@@ -3,7 +3,8 @@
 //! Layout of the module: `app` (state + `update(action) -> Option<Effect>`, no terminal),
 //! `keymap` (the one key → action table), `view` + `panes/*` (pure drawing from `&App`),
 //! `event_loop` (tokio `select!`, frame pacing), `terminal` (guard + chained panic hook),
-//! `sanitize` (attacker text → safe text), `theme` (colour / `NO_COLOR`), `format` (units).
+//! `theme` (colour / `NO_COLOR`), `format` (units and the screen's clock). Attacker text goes
+//! through [`crate::text`] (visible escapes) before it reaches a widget.
 
 pub mod app;
 pub mod case_link;
@@ -15,7 +16,6 @@ pub mod format;
 pub mod keymap;
 pub mod panes;
 pub mod replay;
-pub mod sanitize;
 pub mod terminal;
 pub mod theme;
 pub mod view;

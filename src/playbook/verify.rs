@@ -38,6 +38,7 @@ use super::{VerifyKind, VerifySpec, format_duration};
 use crate::model::Snapshot;
 use crate::model::snapshot::{GapKind, ScanMark, ServiceSummary, WindowStatus};
 use crate::model::{PortState, SourceId};
+use crate::text::rfc3339_secs as ts;
 
 /// The verdict of a check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -191,10 +192,6 @@ fn combine(parts: Vec<VerifyResult>) -> VerifyResult {
         caveats.extend(p.caveats);
     }
     VerifyResult { outcome, summary, evidence, caveats }
-}
-
-fn ts(t: DateTime<Utc>) -> String {
-    t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
 fn mark_evidence(service: &str, m: &ScanMark) -> Evidence {
