@@ -60,6 +60,23 @@ pub(crate) fn parse_tz(value: Option<&str>) -> Result<Option<chrono_tz::Tz>, Usa
 }
 
 /// Map an error to the documented exit code: 2 for usage/config problems, 1 otherwise.
+/// The message printed for an error: its chain joined by `: `, where a cause whose text the
+/// message above it already quotes (library errors read `{path}: {source}`) is not repeated.
+pub fn error_text(err: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in err.chain() {
+        let part = cause.to_string();
+        if text.ends_with(&part) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&part);
+    }
+    text
+}
+
 pub fn exit_code_for(err: &anyhow::Error) -> u8 {
     for cause in err.chain() {
         if cause.is::<UsageError>() || cause.is::<leakline::config::ConfigError>() {
