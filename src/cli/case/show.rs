@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 
 use chrono::{DateTime, Utc};
 use leakline::case::{Case, CaseState};
-use leakline::playbook::{SlaStatus, VerifyOutcome, VerifyResult, format_duration};
+use leakline::playbook::{SlaStatus, StepState, VerifyOutcome, VerifyResult, format_duration};
 use leakline::text::{rfc3339_millis as ts, sanitize};
 use serde_json::{Value, json};
 
@@ -68,13 +68,13 @@ fn sla_text(sla: SlaStatus) -> String {
     }
 }
 
-fn mark(state: &str) -> &'static str {
+fn mark(state: StepState) -> &'static str {
     match state {
-        "done" => "[x]",
-        "skipped" => "[-]",
-        "in_progress" => "[>]",
-        "blocked" => "[!]",
-        _ => "[ ]",
+        StepState::Done => "[x]",
+        StepState::Skipped => "[-]",
+        StepState::InProgress => "[>]",
+        StepState::Blocked => "[!]",
+        StepState::Pending => "[ ]",
     }
 }
 
@@ -116,7 +116,7 @@ pub fn text(
         let _ = writeln!(
             out,
             "  {} {:<11} {:<26} {:<14} SLA {}",
-            mark(step.state.as_str()),
+            mark(step.state),
             step.state.as_str(),
             step.id,
             step.role,
