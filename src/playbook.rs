@@ -6,10 +6,10 @@
 //! arithmetic, and `verify` evaluates a step's condition against a [`crate::model::Snapshot`].
 //! Nothing here reads a clock: callers pass `now` / `as_of`.
 
-pub mod checklist;
+pub(crate) mod checklist;
 pub mod load;
-pub mod validate;
-pub mod verify;
+pub(crate) mod validate;
+pub(crate) mod verify;
 
 use std::fmt;
 use std::path::PathBuf;

@@ -8,16 +8,16 @@
 
 pub mod app;
 pub mod case_link;
-pub mod casework;
+pub(crate) mod casework;
 pub mod event_loop;
 pub mod feed;
-pub mod filter;
-pub mod format;
+pub(crate) mod filter;
+pub(crate) mod format;
 pub mod keymap;
 pub mod panes;
 pub mod replay;
-pub mod terminal;
-pub mod theme;
+pub(crate) mod terminal;
+pub(crate) mod theme;
 pub mod view;
 
 use chrono::{DateTime, Utc};

@@ -17,7 +17,7 @@
 //! - A malformed record is counted (first reasons kept, each naming line and field) and
 //!   skipped; a file cut inside a record is `incomplete`.
 
-pub mod clock;
+pub(crate) mod clock;
 mod detect;
 mod httpx;
 mod json_records;
@@ -30,7 +30,7 @@ mod nmap_grepable;
 mod nmap_xml;
 mod nuclei;
 mod tally;
-pub mod target;
+pub(crate) mod target;
 mod value;
 
 use std::collections::BTreeMap;
