@@ -142,8 +142,8 @@ fn text_of(terminal: &Terminal<TestBackend>) -> String {
 #[test]
 fn dashboard_escapes_every_class_visibly() {
     let config = leakline::config::load(Path::new(CONFIG)).unwrap();
-    let options = leakline::correlate::batch::BatchOptions { workers: 1, ..Default::default() };
-    let correlator = leakline::correlate::batch::run(&config, &options).unwrap();
+    let options = leakline::batch::BatchOptions { workers: 1, ..Default::default() };
+    let correlator = leakline::batch::run(&config, &options).unwrap();
     let as_of = at("2026-03-10T02:20:00Z");
     let snapshot = correlator.snapshot(as_of);
     let mut app = App::new(config.name.clone(), Mode::Live, Theme::new(true), Arc::new(snapshot));

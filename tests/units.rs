@@ -60,8 +60,8 @@ fn screen_text(app: &App) -> String {
 #[test]
 fn dashboard_writes_the_same_units_and_exact_bytes_in_details() {
     let config = leakline::config::load(Path::new(CONFIG)).unwrap();
-    let options = leakline::correlate::batch::BatchOptions { workers: 1, ..Default::default() };
-    let correlator = leakline::correlate::batch::run(&config, &options).unwrap();
+    let options = leakline::batch::BatchOptions { workers: 1, ..Default::default() };
+    let correlator = leakline::batch::run(&config, &options).unwrap();
     let as_of = at("2026-11-03T12:40:00Z");
     let snapshot = correlator.snapshot(as_of);
     let mut app = App::new(config.name.clone(), Mode::Live, Theme::new(true), Arc::new(snapshot));

@@ -23,7 +23,7 @@ use leakline::ingest::decoder::{Decoder, DecoderOptions, DetectedFormat};
 use leakline::ingest::scan::{ScanFormat, ScanOptions};
 use leakline::ingest::source::{self, SourceError};
 use leakline::model::{Event, SourceId, SourceKind};
-use leakline::report::redact::{RedactionCounts, Redactor, redact_event};
+use leakline::redact::{RedactionCounts, Redactor, redact_event};
 use leakline::text::clean;
 use serde_json::json;
 
