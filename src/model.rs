@@ -3,12 +3,12 @@
 //! Nothing here does I/O or reads a clock. Every timestamp is UTC; where a source wrote a
 //! local time, the original offset is kept beside it for display and evidence.
 
-pub mod address;
+pub(crate) mod address;
 pub(crate) mod clients;
 pub(crate) mod event;
 pub(crate) mod request;
 pub(crate) mod scan;
-pub mod sensitive;
+pub(crate) mod sensitive;
 pub mod snapshot;
 
 pub use address::AddressSpec;

@@ -39,7 +39,7 @@ pub fn text(s: impl Into<String>) -> Seg {
     Seg::Text(s.into())
 }
 
-pub use crate::text::{MAX_SHOWN_CHARS, bytes, rfc3339, strip as clean, thousands};
+pub use crate::text::{bytes, rfc3339, strip as clean, thousands};
 pub use crate::text::{utc as time, utc_near as time_near};
 
 /// A duration in seconds, as [`crate::text::duration`] writes it (`47m 20s`, `3d 04h`).
