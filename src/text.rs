@@ -67,7 +67,7 @@ pub fn sanitize(input: &str, max_chars: usize) -> Cow<'_, str> {
     if !needs_escape && input.chars().nth(max_chars).is_none() {
         return Cow::Borrowed(input);
     }
-    let mut out = String::with_capacity(input.len().min(max_chars * 4) + 8);
+    let mut out = String::with_capacity(input.len().min(max_chars.saturating_mul(4)) + 8);
     let mut count = 0usize;
     let mut piece = String::with_capacity(10);
     for c in input.chars() {
@@ -211,6 +211,14 @@ mod tests {
         // An escape is never cut in half.
         let s = sanitize("abcdefgh\u{1b}", 10);
         assert_eq!(s, "abcdefgh…");
+    }
+
+    #[test]
+    fn unbounded_budget_escapes_without_cutting() {
+        let long = format!("{}\u{1b}", "a".repeat(300));
+        let s = sanitize(&long, usize::MAX);
+        assert_eq!(s.chars().count(), 304);
+        assert!(s.ends_with("a\\x1b"));
     }
 
     #[test]

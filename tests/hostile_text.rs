@@ -2,8 +2,9 @@
 //! C0 and C1 controls, DEL, bidi controls, the line and paragraph separators, zero-width
 //! characters and the BOM. Real log lines (`tests/fixtures/hostile_text`, one service per class)
 //! go through the binary's `analyze` text summary, `inspect`, the Markdown and HTML reports and
-//! the dashboard: none lets one of those characters through, the terminal outputs show each as
-//! a visible escape, the reports drop it.
+//! the dashboard, and a third-party playbook's text through `playbook show` / `list`: none lets
+//! one of those characters through, the terminal outputs show each as a visible escape, the
+//! reports drop it.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -102,6 +103,33 @@ fn inspect_text_escapes_every_class_visibly() {
     let logs = stdout_of(&["inspect", "tests/fixtures/hostile_text/logs/bidi.log"]);
     assert_no_unsafe("inspect", &logs);
     assert!(logs.contains("1 malformed"), "{logs}");
+}
+
+#[test]
+fn playbook_text_is_escaped_visibly() {
+    let dir = "tests/fixtures/hostile_text/playbooks";
+    let show = stdout_of(&["playbook", "--playbooks", dir, "show", "hostile-text"]);
+    assert_no_unsafe("playbook show", &show);
+    for escape in [
+        "\\x1b]0;pwned\\x07",
+        "\\u{202e}",
+        "\\u{2028}",
+        "\\u{2029}",
+        "\\u{200b}",
+        "\\u{feff}",
+        "\\x1b[2J",
+        "\\u{61c}",
+        "\\u{9b}",
+        "\\u{2066}",
+        "\\u{200f}",
+        "\\x7f",
+        "\\u{2060}",
+    ] {
+        assert!(show.contains(escape), "{escape} not shown:\n{show}");
+    }
+    let list = stdout_of(&["playbook", "--playbooks", dir, "list"]);
+    assert_no_unsafe("playbook list", &list);
+    assert!(list.contains("Rotate keys\\x1b]0;pwned\\x07 now\\u{202e}gnp.exe"), "{list}");
 }
 
 #[test]
