@@ -183,6 +183,8 @@ pub struct BatchOptions {
     /// Per-actor detail to record (see [`Correlator::set_actor_detail`]): `Totals` when the
     /// output shows no per-actor lists.
     pub actor_detail: ActorDetail,
+    /// Actors whose detail is kept at once (see [`Correlator::set_max_actors_detail`]).
+    pub max_actors_detail: usize,
 }
 
 impl Default for BatchOptions {
@@ -191,6 +193,7 @@ impl Default for BatchOptions {
             workers: std::thread::available_parallelism().map_or(2, std::num::NonZero::get).max(1),
             chunk_bytes: CHUNK_BYTES,
             actor_detail: ActorDetail::Full,
+            max_actors_detail: crate::correlate::actors::DEFAULT_DETAIL_CAP,
         }
     }
 }
@@ -202,6 +205,7 @@ pub fn run(config: &CaseConfig, options: &BatchOptions) -> Result<Correlator, Ba
     let planned = plan(config, &mut gaps)?;
     let mut c = Correlator::with_scanners(config.setup(), scanners);
     c.set_actor_detail(options.actor_detail);
+    c.set_max_actors_detail(options.max_actors_detail);
     // A wildcard glob that matched nothing is not a gap in time (it has no moment): the
     // snapshot's coverage lists it as an unread source, by pattern, with the reason.
     drop(gaps);

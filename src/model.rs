@@ -4,7 +4,7 @@
 //! local time, the original offset is kept beside it for display and evidence.
 
 pub(crate) mod address;
-pub(crate) mod clients;
+pub mod clients;
 pub(crate) mod event;
 pub(crate) mod request;
 pub(crate) mod scan;

@@ -51,6 +51,11 @@ pub struct SessionOptions {
     /// which bounds memory over a long incident. A negative scan arriving later than this
     /// behind the newest event can no longer split a window (it becomes a gap).
     pub detail_horizon: Duration,
+    /// Actors whose detail (paths, agents, statuses) is kept at once
+    /// (`Correlator::set_max_actors_detail`).
+    pub max_actors_detail: usize,
+    /// Actors a snapshot lists (`Correlator::set_actor_limit`; `None`: all).
+    pub actors_listed: Option<usize>,
 }
 
 impl std::fmt::Debug for SessionOptions {
@@ -63,6 +68,8 @@ impl std::fmt::Debug for SessionOptions {
             .field("publish_every", &self.publish_every)
             .field("tick", &self.tick)
             .field("channel_capacity", &self.channel_capacity)
+            .field("max_actors_detail", &self.max_actors_detail)
+            .field("actors_listed", &self.actors_listed)
             .finish_non_exhaustive()
     }
 }
@@ -79,9 +86,15 @@ impl Default for SessionOptions {
             tick: Duration::from_secs(1),
             channel_capacity: 8,
             detail_horizon: Duration::from_secs(600),
+            max_actors_detail: crate::correlate::actors::DEFAULT_DETAIL_CAP,
+            actors_listed: Some(LIVE_ACTORS_LISTED),
         }
     }
 }
+
+/// Actors a live snapshot lists by default (the top by bytes and by requests, plus the
+/// actors windows name); `actors_total` counts them all.
+pub const LIVE_ACTORS_LISTED: usize = 10_000;
 
 /// Something a live display may want to show as it happens. Slow receivers lag and miss
 /// items (broadcast semantics); the snapshot channel is the source of truth.
@@ -103,6 +116,8 @@ pub struct SessionStatus {
     pub events: u64,
     /// Batches applied so far.
     pub batches: u64,
+    /// Bytes written to the followed files and not read yet (0 when caught up).
+    pub behind_bytes: u64,
 }
 
 /// A running live session. Dropping it stops the session; `shutdown` stops it and returns
@@ -188,7 +203,9 @@ pub fn start(config: CaseConfig, options: SessionOptions) -> Session {
         Ok(db) => (db, None),
         Err(e) => (ScannerDb::builtin(), Some(e.to_string())),
     };
-    let correlator = Correlator::with_scanners(config, scanners);
+    let mut correlator = Correlator::with_scanners(config, scanners);
+    correlator.set_max_actors_detail(options.max_actors_detail);
+    correlator.set_actor_limit(options.actors_listed);
     let counts = (followers, file_followers);
     let (mut engine, outputs) = Engine::new(correlator, filter, options, stop_flag, counts);
     if let Some(reason) = scanner_error {

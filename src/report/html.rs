@@ -146,7 +146,7 @@ fn cards(m: &ReportModel, out: &mut String) {
     card(
         out,
         "External clients",
-        &thousands(snap.actors.len() as u64),
+        &thousands(snap.actors_total()),
         &plural(requests, "request", "requests"),
         false,
     );
@@ -411,13 +411,43 @@ fn moments(m: &ReportModel, out: &mut String) {
     out.push_str("</section>\n");
 }
 
+/// Every actor aggregated by key (network prefix…): the largest groups by bytes.
+fn actor_groups(m: &ReportModel, out: &mut String) {
+    for g in m.snapshot.actor_groups.iter().filter(|g| !g.groups.is_empty()) {
+        let shown = g.groups.len().min(m.top_actors);
+        let _ = writeln!(
+            out,
+            "<section id=\"actors-by-{}\"><h2>Actors by {} <span class=\"muted\">top {shown} of {} by bytes</span></h2>",
+            html(&g.key),
+            html(g.title()),
+            thousands(g.total)
+        );
+        let rows: Vec<Vec<String>> = g.groups[..shown]
+            .iter()
+            .map(|x| {
+                vec![
+                    format!("<code class=\"nw\">{}</code>", html(&x.key)),
+                    thousands(x.clients),
+                    thousands(x.requests),
+                    thousands(x.successes),
+                    thousands(x.bytes),
+                    format!("{}<br>{}", ht(x.first_seen), ht(x.last_seen)),
+                ]
+            })
+            .collect();
+        let head = ["Group", "Clients", "Requests", "Successes", "Bytes", "First / last seen"];
+        table(out, &head, &[1, 2, 3, 4], &rows);
+        out.push_str("</section>\n");
+    }
+}
+
 fn actors(m: &ReportModel, out: &mut String) {
     let all = &m.snapshot.actors;
     let shown = all.len().min(m.top_actors);
     let _ = writeln!(
         out,
         "<section id=\"actors\"><h2>Actors <span class=\"muted\">top {shown} of {} by bytes</span></h2>",
-        all.len()
+        thousands(m.snapshot.actors_total())
     );
     if all.is_empty() {
         out.push_str("<p class=\"muted\">No external clients.</p></section>\n");
@@ -809,6 +839,7 @@ pub fn write_html<W: io::Write + ?Sized>(m: &ReportModel, w: &mut W) -> io::Resu
     services(m, &mut out);
     moments(m, &mut out);
     actors(m, &mut out);
+    actor_groups(m, &mut out);
     playbook(m, &mut out);
     evidence(m, &mut out);
     method(&mut out);

@@ -141,6 +141,9 @@ pub struct ActorsState {
     pub selected: usize,
     pub detail: bool,
     pub order: Vec<usize>,
+    /// `Some(i)`: the view lists `snapshot.actor_groups[i]` (the aggregates by network
+    /// prefix…) instead of the actors; `g` cycles through the keys and back.
+    pub grouping: Option<usize>,
 }
 
 /// State of the Events view.
@@ -258,6 +261,7 @@ impl App {
             actors: ActorsState {
                 sort: ActorSort::Bytes,
                 class_filter: None,
+                grouping: None,
                 service_filter: None,
                 selected: 0,
                 detail: false,
@@ -442,6 +446,7 @@ impl App {
             }
             Action::CycleClassFilter => self.cycle_class_filter(),
             Action::CycleServiceFilter => self.cycle_service_filter(),
+            Action::CycleGrouping => self.cycle_grouping(),
             Action::StepStart
             | Action::StepDone
             | Action::StepSkip
@@ -516,7 +521,7 @@ impl App {
         match self.view {
             View::Overview => self.overview_scroll = offset(self.overview_scroll, delta, 10_000),
             View::Actors if !self.actors.detail => {
-                let len = self.actors.order.len();
+                let len = self.actor_rows();
                 self.actors.selected = offset(self.actors.selected, delta, len);
             }
             View::Events if !self.events.detail => self.move_event(delta),
@@ -540,7 +545,7 @@ impl App {
             View::Events => {
                 self.events = EventsState::default();
             }
-            View::Actors => self.actors.selected = self.actors.order.len().saturating_sub(1),
+            View::Actors => self.actors.selected = self.actor_rows().saturating_sub(1),
             _ => self.move_by(i64::MAX / 2),
         }
     }
@@ -596,7 +601,9 @@ impl App {
 
     fn open(&mut self) {
         match self.view {
-            View::Actors if !self.actors.order.is_empty() => self.actors.detail = true,
+            View::Actors if self.actors.grouping.is_none() && !self.actors.order.is_empty() => {
+                self.actors.detail = true;
+            }
             View::Events if self.feed.visible_len() > 0 => {
                 if self.events.selected.is_none() {
                     self.move_event(0);
@@ -639,6 +646,26 @@ impl App {
         self.reorder_actors();
     }
 
+    fn cycle_grouping(&mut self) {
+        let keys = self.snapshot.actor_groups.len();
+        self.actors.grouping = match self.actors.grouping {
+            None if keys > 0 => Some(0),
+            Some(i) if i + 1 < keys => Some(i + 1),
+            _ => None,
+        };
+        self.actors.selected = 0;
+        self.actors.detail = false;
+    }
+
+    /// Rows of the Actors view: actors after filters, or the groups of the chosen key.
+    #[must_use]
+    pub fn actor_rows(&self) -> usize {
+        match self.actors.grouping {
+            Some(i) => self.snapshot.actor_groups.get(i).map_or(0, |g| g.groups.len()),
+            None => self.actors.order.len(),
+        }
+    }
+
     fn cycle_service_filter(&mut self) {
         let names: Vec<&str> = self.snapshot.services.iter().map(|s| s.name.as_str()).collect();
         let next = match &self.actors.service_filter {
@@ -677,7 +704,10 @@ impl App {
             ActorSort::Class => order.sort_by_key(|&i| actors[i].class),
         }
         self.actors.order = order;
-        self.actors.selected = self.actors.selected.min(self.actors.order.len().saturating_sub(1));
+        if self.actors.grouping.is_some_and(|i| i >= self.snapshot.actor_groups.len()) {
+            self.actors.grouping = None;
+        }
+        self.actors.selected = self.actors.selected.min(self.actor_rows().saturating_sub(1));
         if self.actors.order.is_empty() {
             self.actors.detail = false;
         }

@@ -8,7 +8,7 @@ use ratatui::widgets::{Cell, Paragraph, Row, Sparkline, Table, Widget};
 
 use super::{scroll_for, section};
 use crate::model::Event;
-use crate::model::snapshot::{ActorClass, ActorSummary};
+use crate::model::snapshot::{ActorClass, ActorGroups, ActorSummary};
 use crate::text::{clean, sanitize};
 use crate::tui::app::{ActorSort, App};
 use crate::tui::format;
@@ -16,6 +16,10 @@ use crate::tui::theme::Theme;
 
 pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let st = &app.actors;
+    if let Some(groups) = st.grouping.and_then(|i| app.snapshot.actor_groups.get(i)) {
+        render_groups(app, groups, area, buf);
+        return;
+    }
     let selected = st.order.get(st.selected).and_then(|&i| app.snapshot.actors.get(i));
     if let (true, Some(actor)) = (st.detail, selected) {
         render_detail(app, actor, area, buf);
@@ -25,14 +29,73 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let class = st.class_filter.map_or("all", ActorClass::as_str);
     let service = st.service_filter.as_deref().map_or_else(|| "all".to_owned(), clean);
     let extra = format!(
-        "{} of {} external clients · sort {}{} · class {class} · service {service}",
+        "{} of {} external clients{} · sort {}{} · class {class} · service {service}",
         st.order.len(),
-        app.snapshot.actors.len(),
+        format::count(app.snapshot.actors_total()),
+        if (app.snapshot.actors.len() as u64) < app.snapshot.actors_total() {
+            format!(" ({} listed: top by bytes and requests)", app.snapshot.actors.len())
+        } else {
+            String::new()
+        },
         st.sort.label(),
         sort_mark(st.sort),
     );
     section("Actors", &extra, app.theme, title, buf);
     render_table(app, table, buf);
+}
+
+/// Every actor aggregated by one key (`g`): the largest groups by bytes, exact sums.
+fn render_groups(app: &App, groups: &ActorGroups, area: Rect, buf: &mut Buffer) {
+    let theme = app.theme;
+    let [title, table] = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(area);
+    let extra = format!(
+        "by {} · {} of {} groups · g next grouping",
+        groups.title(),
+        groups.groups.len(),
+        format::count(groups.total)
+    );
+    section("Actors", &extra, theme, title, buf);
+    if groups.groups.is_empty() {
+        Paragraph::new(Line::styled("  no external clients", theme.dim())).render(table, buf);
+        return;
+    }
+    let tz = format::zone(&app.snapshot.timezone);
+    let wide = table.width >= 110;
+    let height = usize::from(table.height.saturating_sub(1));
+    let first = scroll_for(app.actors.selected, height);
+    let rows = groups.groups.iter().enumerate().skip(first).take(height).map(|(pos, g)| {
+        let mut cells = vec![
+            Cell::from(clean(&g.key)),
+            Cell::from(format::count(g.clients)),
+            Cell::from(format::count(g.requests)),
+        ];
+        if wide {
+            cells.push(Cell::from(format::count(g.successes)));
+        }
+        cells.push(Cell::from(format::bytes(g.bytes)));
+        cells.push(Cell::from(format::stamp(g.first_seen, tz)));
+        if wide {
+            cells.push(Cell::from(format::stamp(g.last_seen, tz)));
+        }
+        let row = Row::new(cells);
+        if pos == app.actors.selected { row.style(theme.selected()) } else { row }
+    });
+    let mut head = vec!["group", "clients", "requests"];
+    let mut widths = vec![Constraint::Length(22), Constraint::Length(8), Constraint::Length(9)];
+    if wide {
+        head.push("ok <400");
+        widths.push(Constraint::Length(9));
+    }
+    head.extend(["bytes sent", "first seen"]);
+    widths.extend([Constraint::Length(11), Constraint::Length(20)]);
+    if wide {
+        head.push("last seen");
+        widths.push(Constraint::Min(0));
+    }
+    Table::new(rows, widths)
+        .header(Row::new(head).style(theme.dim()))
+        .column_spacing(1)
+        .render(table, buf);
 }
 
 fn render_table(app: &App, area: Rect, buf: &mut Buffer) {
