@@ -51,6 +51,8 @@ pub struct SessionOptions {
     /// which bounds memory over a long incident. A negative scan arriving later than this
     /// behind the newest event can no longer split a window (it becomes a gap).
     pub detail_horizon: Duration,
+    /// Database sources (`clickhouse = { … }`): the wait between polls (`watch --poll`).
+    pub db_poll: Duration,
     /// Actors whose detail (paths, agents, statuses) is kept at once
     /// (`Correlator::set_max_actors_detail`).
     pub max_actors_detail: usize,
@@ -68,6 +70,7 @@ impl std::fmt::Debug for SessionOptions {
             .field("publish_every", &self.publish_every)
             .field("tick", &self.tick)
             .field("channel_capacity", &self.channel_capacity)
+            .field("db_poll", &self.db_poll)
             .field("max_actors_detail", &self.max_actors_detail)
             .field("actors_listed", &self.actors_listed)
             .finish_non_exhaustive()
@@ -86,6 +89,7 @@ impl Default for SessionOptions {
             tick: Duration::from_secs(1),
             channel_capacity: 8,
             detail_horizon: Duration::from_secs(600),
+            db_poll: Duration::from_secs(5),
             max_actors_detail: crate::correlate::actors::DEFAULT_DETAIL_CAP,
             actors_listed: Some(LIVE_ACTORS_LISTED),
         }
@@ -180,6 +184,13 @@ pub fn start(config: CaseConfig, options: SessionOptions) -> Session {
         timezone: config.timezone,
         trusted_proxies: config.trusted_proxies.clone(),
         filter: config.client_filter(),
+        db_poll: options.db_poll,
+        pushdown: crate::ingest::clickhouse::Pushdown {
+            since: None,
+            until: None,
+            ours: config.internal.iter().chain(&config.allow).copied().collect(),
+            trusted_proxies: config.trusted_proxies.clone(),
+        },
         claimed: std::sync::Mutex::default(),
     });
     let (mut followers, mut file_followers) = (0, 0);
