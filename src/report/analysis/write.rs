@@ -16,7 +16,6 @@ use super::{
     Actor, Analysis, CoverageDoc, DuplicateDoc, GapDoc, GroupDoc, GroupsDoc, HitDoc, SensitiveDoc,
     Service, Source, Window, ts,
 };
-use crate::model::snapshot::GapKind;
 
 /// Bytes buffered before they are handed to the output.
 const BLOCK: usize = 1 << 16;
@@ -394,7 +393,7 @@ fn group<W: io::Write>(w: &mut Pretty<W>, g: &GroupDoc) {
 fn gap<W: io::Write>(w: &mut Pretty<W>, g: &GapDoc) {
     w.open(b'{');
     w.key("kind");
-    w.str(gap_kind(g.kind));
+    w.str(g.kind.name());
     w.key("path");
     w.str(&g.path);
     w.key("from");
@@ -404,18 +403,6 @@ fn gap<W: io::Write>(w: &mut Pretty<W>, g: &GapDoc) {
     w.key("reason");
     w.str(&g.reason);
     w.close(b'}');
-}
-
-/// `GapKind`'s serde name (snake case).
-fn gap_kind(k: GapKind) -> &'static str {
-    match k {
-        GapKind::Rotated => "rotated",
-        GapKind::Truncated => "truncated",
-        GapKind::SourceError => "source_error",
-        GapKind::Silent => "silent",
-        GapKind::Restart => "restart",
-        GapKind::LiveOnly => "live_only",
-    }
 }
 
 /// `serde_json`'s pretty layout, into a buffer handed to `out` block by block.

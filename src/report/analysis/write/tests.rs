@@ -173,15 +173,7 @@ fn actors() -> Vec<Actor> {
 }
 
 fn gaps() -> Vec<GapDoc> {
-    let kinds = [
-        GapKind::Rotated,
-        GapKind::Truncated,
-        GapKind::SourceError,
-        GapKind::Silent,
-        GapKind::Restart,
-        GapKind::LiveOnly,
-    ];
-    kinds
+    crate::model::snapshot::GapKind::ALL
         .iter()
         .enumerate()
         .map(|(i, &kind)| GapDoc {
