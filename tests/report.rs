@@ -331,7 +331,7 @@ fn report_tables_are_built_once_in_the_model() {
     let kinds: Vec<(bool, Option<&str>)> = closed
         .served
         .iter()
-        .map(|r| (matches!(r.kind, report::model::Served::Rule { .. }), r.label))
+        .map(|r| (matches!(r.kind, report::Served::Rule { .. }), r.label))
         .collect();
     assert_eq!(
         kinds,

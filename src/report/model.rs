@@ -15,7 +15,7 @@ use crate::model::Snapshot;
 use crate::redact::{RedactionCounts, Redactor, redact_snapshot};
 
 pub use self::tables::{
-    ActorRow, ActorTable, Served, ServedRow, ServiceRow, SourceRow, Tables, WindowRow,
+    ActorRow, ActorTable, GroupTable, Served, ServedRow, ServiceRow, SourceRow, Tables, WindowRow,
     redaction_kinds,
 };
 

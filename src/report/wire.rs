@@ -17,8 +17,8 @@ use serde::{Serialize, Serializer};
 
 use crate::model::snapshot::{
     ActorGroups, ActorSummary, Coverage as CoverageModel, DuplicateSources, Gap as GapModel,
-    GapKind, Hit as HitModel, PathCount, SensitiveCount, ServiceState, ServiceSummary,
-    SourceHealth, Window as WindowModel, WindowStatus,
+    Hit as HitModel, PathCount, SensitiveCount, ServiceState, ServiceSummary, SourceHealth,
+    Window as WindowModel, WindowStatus,
 };
 use crate::model::{SourceKind, snapshot};
 use crate::report::{RedactionCounts, RedactionRecord};
@@ -485,7 +485,7 @@ pub struct Gap<'a> {
 impl<'a> Gap<'a> {
     #[must_use]
     pub fn of(g: &'a GapModel) -> Self {
-        Gap { kind: gap_kind(g.kind), path: &g.path, from: g.from, to: g.to, reason: &g.reason }
+        Gap { kind: g.kind.name(), path: &g.path, from: g.from, to: g.to, reason: &g.reason }
     }
 }
 
@@ -553,18 +553,6 @@ pub fn window_status(s: WindowStatus) -> &'static str {
     match s {
         WindowStatus::Open => "open",
         WindowStatus::Closed => "closed",
-    }
-}
-
-#[must_use]
-pub fn gap_kind(k: GapKind) -> &'static str {
-    match k {
-        GapKind::Rotated => "rotated",
-        GapKind::Truncated => "truncated",
-        GapKind::SourceError => "source_error",
-        GapKind::Silent => "silent",
-        GapKind::Restart => "restart",
-        GapKind::LiveOnly => "live_only",
     }
 }
 

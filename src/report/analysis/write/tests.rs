@@ -235,25 +235,18 @@ fn actors() -> Vec<ActorSummary> {
 
 fn gaps() -> Vec<Gap> {
     let t = times();
-    [
-        GapKind::Rotated,
-        GapKind::Truncated,
-        GapKind::SourceError,
-        GapKind::Silent,
-        GapKind::Restart,
-        GapKind::LiveOnly,
-    ]
-    .into_iter()
-    .enumerate()
-    .map(|(i, kind)| Gap {
-        kind,
-        source: None,
-        path: tricky(),
-        from: t[i],
-        to: (i % 2 == 0).then_some(t[i + 1]),
-        reason: tricky(),
-    })
-    .collect()
+    GapKind::ALL
+        .iter()
+        .enumerate()
+        .map(|(i, &kind)| Gap {
+            kind,
+            source: None,
+            path: tricky(),
+            from: t[i],
+            to: (i % 2 == 0).then_some(t[i + 1]),
+            reason: tricky(),
+        })
+        .collect()
 }
 
 fn every_secret_kind() -> RedactionRecord {
