@@ -20,6 +20,7 @@ pub(crate) mod moments;
 pub(crate) mod summary;
 pub(crate) mod svg;
 pub(crate) mod text;
+pub mod wire;
 
 use std::io;
 use std::path::Path;
@@ -29,6 +30,9 @@ pub use crate::redact::{
     redact_snapshot,
 };
 pub use atomic::{AtomicFile, AtomicWriteError, Written, write_atomic};
+pub use model::{
+    ActorRow, ActorTable, GroupTable, Served, ServedRow, ServiceRow, SourceRow, Tables, WindowRow,
+};
 pub use model::{
     CaseClosure, CaseEvent, CaseSection, DEFAULT_TOP_ACTORS, EvidenceCheck, EvidenceStatus,
     JournalHead, JournalRecord, Note, PlaybookRecord, Redaction, RedactionRecord, ReportInput,
