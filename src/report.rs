@@ -12,14 +12,15 @@ pub mod case_section;
 pub mod caveats;
 pub mod escape;
 pub mod html;
-pub mod json;
-pub mod markdown;
-pub mod method;
-pub mod model;
-pub mod moments;
-pub mod summary;
-pub mod svg;
-pub mod text;
+pub(crate) mod json;
+pub(crate) mod markdown;
+pub(crate) mod method;
+pub(crate) mod model;
+pub(crate) mod moments;
+pub(crate) mod summary;
+pub(crate) mod svg;
+pub(crate) mod text;
+pub mod wire;
 
 use std::io;
 use std::path::Path;
@@ -29,6 +30,9 @@ pub use crate::redact::{
     redact_snapshot,
 };
 pub use atomic::{AtomicFile, AtomicWriteError, Written, write_atomic};
+pub use model::{
+    ActorRow, ActorTable, GroupTable, Served, ServedRow, ServiceRow, SourceRow, Tables, WindowRow,
+};
 pub use model::{
     CaseClosure, CaseEvent, CaseSection, DEFAULT_TOP_ACTORS, EvidenceCheck, EvidenceStatus,
     JournalHead, JournalRecord, Note, PlaybookRecord, Redaction, RedactionRecord, ReportInput,

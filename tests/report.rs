@@ -6,6 +6,7 @@ mod build;
 
 use build::{CALM, HOSTILE, SECRETS, case, hostile_case, snapshot, t};
 use leakline::model::Snapshot;
+use leakline::report::analysis::Analysis;
 use leakline::report::{
     self, CaseSection, Format, Redaction, Redactor, ReportInput, ReportModel, SecretKind,
 };
@@ -314,6 +315,71 @@ fn redact_snapshot_covers_every_attacker_string() {
 // ---------------------------------------------------------------------------------------------
 // Structure and determinism.
 
+/// The tables both writers lay out are built once in the model: the sensitive rules come
+/// before the requested paths (a path matching a rule carries its label), the actors stop at
+/// the model's `top_actors`, and a still-open window has no closing bounds.
+#[test]
+fn report_tables_are_built_once_in_the_model() {
+    let snap = snapshot(&CALM);
+    let mut m = model(&snap, None, Redaction::Disabled);
+    m.top_actors = 2;
+    let t = m.tables();
+    assert_eq!(t.services.len(), snap.services.len());
+    assert_eq!(t.sources.len(), snap.sources.len());
+    let windows: Vec<_> = t.services.iter().flat_map(|s| &s.windows).collect();
+    let closed = windows.iter().find(|w| !w.served.is_empty()).expect("a window served paths");
+    let kinds: Vec<(bool, Option<&str>)> = closed
+        .served
+        .iter()
+        .map(|r| (matches!(r.kind, report::Served::Rule { .. }), r.label))
+        .collect();
+    assert_eq!(
+        kinds,
+        [(true, Some("chat API")), (false, None), (false, Some("chat API"))],
+        "rules first, then paths (labelled when a rule matches)"
+    );
+    assert!(closed.closed.is_some() && closed.number == 1);
+    assert!(windows.iter().any(|w| w.closed.is_none() && w.most_secs.is_none()));
+    assert_eq!(t.actors.rows.len(), 2);
+    assert_eq!(t.actors.total, snap.actors_total());
+    assert_eq!(t.actors.listed, snap.actors.len());
+    let md = render(&m, Format::Markdown);
+    assert!(md.contains(&format!("## Actors (top 2 of {} by bytes)", snap.actors.len())), "{md}");
+}
+
+/// `leakline.report/1` is `leakline.analysis/1` of the same snapshot (under its own schema
+/// and the case's name), key for key and in the same order, followed by the case's parts:
+/// the report extends the analysis and never restates it.
+#[test]
+fn json_report_is_the_analysis_document_extended() {
+    let c = case();
+    for (snap, case) in [(snapshot(&CALM), Some(&c)), (snapshot(&HOSTILE), None)] {
+        let m = model(&snap, case, Redaction::Enabled(Redactor::new()));
+        let out = render(&m, Format::Json);
+        let analysis = Analysis::build(&m.snapshot, m.generated_at).with_redaction(&m.redaction);
+        let mut expected = serde_json::to_value(&analysis).expect("serialize");
+        expected["schema"] = "leakline.report/1".into();
+        expected["case"]["name"] = m.case_name.as_str().into();
+        let report: serde_json::Value = serde_json::from_str(&out).expect("valid JSON");
+        let expected = expected.as_object().expect("an object");
+        for (k, v) in expected {
+            assert_eq!(&report[k], v, "{k}");
+        }
+        let pretty = serde_json::to_string_pretty(&analysis).expect("serialize");
+        let wire_order = top_level_keys(&pretty);
+        assert_eq!(wire_order.len(), expected.len());
+        assert_eq!(&top_level_keys(&out)[..wire_order.len()], wire_order.as_slice());
+    }
+}
+
+/// The top-level keys of a pretty JSON object, in the order written.
+fn top_level_keys(pretty: &str) -> Vec<&str> {
+    pretty
+        .lines()
+        .filter_map(|l| l.strip_prefix("  \"")?.split_once("\":").map(|(k, _)| k))
+        .collect()
+}
+
 #[test]
 fn json_keeps_the_analysis_shape_then_the_case() {
     let c = case();
@@ -339,12 +405,15 @@ fn json_keeps_the_analysis_shape_then_the_case() {
             "sources",
             "services",
             "actors",
+            "actors_total",
+            "actors_listed",
+            "actor_groups",
+            "gaps",
             "stats",
+            "redaction",
             "playbook",
             "notes",
             "journal_head",
-            "redaction",
-            "gaps",
             "key_moments",
             "leakline_version",
             "case_status",

@@ -133,9 +133,10 @@ fn batch_error(e: BatchError) -> anyhow::Error {
 }
 
 /// The chosen output, ready to be written (the correlator is gone by then: only the
-/// document stays in memory). Every variant is built from the already-redacted snapshot.
+/// snapshot stays in memory; the JSON document borrows it as it is written). Every variant is
+/// built from the already-redacted snapshot.
 enum Output {
-    Json(Box<Analysis>),
+    Json(Box<Snapshot>, RedactionRecord, DateTime<Utc>),
     Text(Box<Snapshot>, RedactionRecord),
     Report(Box<ReportModel>, Format),
 }
@@ -143,7 +144,9 @@ enum Output {
 impl Output {
     fn write(&self, out: &mut dyn Write) -> std::io::Result<()> {
         match self {
-            Output::Json(doc) => doc.write(out),
+            Output::Json(snapshot, redaction, now) => {
+                Analysis::build(snapshot, *now).with_redaction(redaction).write(out)
+            }
             Output::Text(snapshot, redaction) => text::write(snapshot, redaction, out),
             Output::Report(model, format) => report::write(model, *format, out),
         }
@@ -249,9 +252,7 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
     snapshot.stats.elapsed_ms = started.elapsed().as_millis() as u64;
     let now = Utc::now();
     let output = match args.format {
-        OutputFormat::Json => {
-            Output::Json(Box::new(Analysis::from_snapshot(snapshot, now).with_redaction(redaction)))
-        }
+        OutputFormat::Json => Output::Json(Box::new(snapshot), redaction, now),
         OutputFormat::Text => Output::Text(Box::new(snapshot), redaction),
         OutputFormat::Md => {
             Output::Report(Box::new(report_model(&snapshot, redaction, now)), Format::Markdown)

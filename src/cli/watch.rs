@@ -274,7 +274,7 @@ async fn headless(config: CaseConfig, args: WatchArgs) -> anyhow::Result<ExitCod
     out.changes(&changes::diff(&announced, &final_snapshot));
     if let Some(path) = &args.out {
         let redaction = RedactionRecord { enabled: redactor.is_some(), counts };
-        write_out(path, &final_snapshot, redaction)?;
+        write_out(path, &final_snapshot, &redaction)?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -383,7 +383,7 @@ fn write_json(w: &mut impl Write, value: &impl Serialize) -> io::Result<()> {
 
 /// Write the final analysis (the `analyze --format json` document) atomically: a reader never
 /// sees a half-written file.
-fn write_out(path: &Path, snapshot: &Snapshot, redaction: RedactionRecord) -> anyhow::Result<()> {
+fn write_out(path: &Path, snapshot: &Snapshot, redaction: &RedactionRecord) -> anyhow::Result<()> {
     let analysis = Analysis::build(snapshot, chrono::Utc::now()).with_redaction(redaction);
     write_atomic(path, |w| analysis.write(w))
         .with_context(|| format!("{}: cannot write the final analysis", path.display()))?;

@@ -172,14 +172,10 @@ impl ActorFirsts {
         if self.bits.is_empty() { self.index.len() } else { self.members }
     }
 
-    #[must_use]
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
     /// `actor`'s first successful request: `None` when the actor is absent, `Some(None)`
     /// when it is present without a (kept) success.
     #[must_use]
+    #[allow(clippy::option_option)] // absent vs present-without-success, as documented
     pub fn get(&self, actor: u32) -> Option<Option<HitRef>> {
         let hit = |i: &u32| self.hits.get(*i as usize).copied();
         if self.bits.is_empty() {

@@ -10,14 +10,16 @@ use std::io;
 
 use super::escape::{html, html_raw};
 use super::method::METHOD;
-use super::model::{PlaybookRecord, ReportModel, SlaOutcome, StepRecord, StepState, VerifyState};
+use super::model::{
+    ActorTable, PlaybookRecord, ReportModel, Served, ServiceRow, SlaOutcome, StepRecord, StepState,
+    Tables, VerifyState, WindowRow, redaction_kinds,
+};
 use super::moments::gap_label;
-use super::summary::{certain_exposure_secs, window_duration};
+use super::summary::certain_exposure_secs;
 use super::svg;
 use super::text::{Para, Seg, bytes, duration, plural, saturating_sum, thousands, time};
 use crate::correlate::coverage;
-use crate::model::SourceKind;
-use crate::model::snapshot::{ServiceState, ServiceSummary, WindowStatus};
+use crate::model::snapshot::{Hit, ServiceState};
 
 /// The CSP: nothing may load; inline `<style>` is allowed.
 pub const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'";
@@ -196,14 +198,13 @@ fn problems(m: &ReportModel, out: &mut String) {
     out.push_str("</ul>\n</section>\n");
 }
 
-fn services(m: &ReportModel, out: &mut String) {
-    let snap = &m.snapshot;
+fn services(t: &Tables, out: &mut String) {
     out.push_str("<section id=\"services\"><h2>Services and exposure windows</h2>\n");
-    if snap.services.is_empty() {
+    if t.services.is_empty() {
         out.push_str("<p class=\"muted\">No services were configured or observed.</p></section>\n");
         return;
     }
-    let rows: Vec<Vec<String>> = snap
+    let rows: Vec<Vec<String>> = t
         .services
         .iter()
         .map(|s| {
@@ -214,14 +215,14 @@ fn services(m: &ReportModel, out: &mut String) {
                 ServiceState::Unknown => "<span class=\"pill pill-open\">unknown</span>",
             };
             vec![
-                code(&s.name),
+                code(s.name),
                 state.to_owned(),
                 s.addresses.iter().map(|a| code(a)).collect::<Vec<_>>().join(" "),
                 s.windows.len().to_string(),
-                thousands(s.external_requests),
-                thousands(s.external_successes),
-                thousands(s.external_bytes),
-                thousands(s.external_clients),
+                thousands(s.requests),
+                thousands(s.successes),
+                thousands(s.bytes),
+                thousands(s.clients),
             ]
         })
         .collect();
@@ -240,72 +241,70 @@ fn services(m: &ReportModel, out: &mut String) {
         &[3, 4, 5, 6, 7],
         &rows,
     );
-    let notes: Vec<String> = snap
+    let notes: Vec<String> = t
         .services
         .iter()
-        .filter_map(|s| {
-            let note = coverage::verdict_note(s);
-            (!note.is_empty()).then(|| format!("<li>{}: {}</li>", code(&s.name), html(&note)))
-        })
+        .filter(|s| !s.note.is_empty())
+        .map(|s| format!("<li>{}: {}</li>", code(s.name), html(&s.note)))
         .collect();
     if !notes.is_empty() {
         let _ = writeln!(out, "<ul class=\"notes\">\n{}\n</ul>", notes.join("\n"));
     }
-    for s in snap.services.iter().filter(|s| !s.windows.is_empty()) {
-        windows(s, snap.as_of, out);
+    for s in t.services.iter().filter(|s| !s.windows.is_empty()) {
+        windows(s, out);
     }
     out.push_str("</section>\n");
 }
 
-fn windows(s: &ServiceSummary, as_of: chrono::DateTime<chrono::Utc>, out: &mut String) {
-    let _ = writeln!(out, "<h3>{}</h3>", code(&s.name));
+fn windows(s: &ServiceRow, out: &mut String) {
+    let _ = writeln!(out, "<h3>{}</h3>", code(s.name));
+    let hit = |h: Option<&Hit>| match h {
+        Some(h) => format!(
+            "{}<br>{} {} → {}<br><span class=\"muted\">{}</span>",
+            ht(h.time),
+            code(&h.client),
+            code(&format!("{} {}", h.method, h.path)),
+            h.status,
+            code(&h.user_agent)
+        ),
+        None => "<span class=\"muted\">none</span>".to_owned(),
+    };
     let rows: Vec<Vec<String>> = s
-            .windows
-            .iter()
-            .enumerate()
-            .map(|(i, w)| {
-                let (least, most) = window_duration(w, as_of);
-                let closed = match (w.status, w.closed_latest) {
-                    (WindowStatus::Closed, Some(l)) => {
-                        format!("{} –<br>{}", ht(w.closed_earliest), ht(l))
-                    }
-                    _ => format!(
-                        "<strong class=\"warn\">still open</strong><br><span class=\"muted\">last positive {}</span>",
-                        ht(w.closed_earliest)
-                    ),
-                };
-                let hit = |h: &Option<crate::model::snapshot::Hit>| match h {
-                    Some(h) => format!(
-                        "{}<br>{} {} → {}<br><span class=\"muted\">{}</span>",
-                        ht(h.time),
-                        code(&h.client),
-                        code(&format!("{} {}", h.method, h.path)),
-                        h.status,
-                        code(&h.user_agent)
-                    ),
-                    None => "<span class=\"muted\">none</span>".to_owned(),
-                };
-                vec![
-                    (i + 1).to_string(),
-                    format!("{} –<br>{}", opt_time(w.opened_earliest, "before observation"), ht(w.opened_latest)),
-                    closed,
-                    match most {
-                        Some(mx) => format!("{} – {}", duration(least), duration(mx)),
-                        None => format!("≥ {}", duration(least)),
-                    },
-                    format!(
-                        "{} req · {} ok<br>{} · {}",
-                        thousands(w.external_requests),
-                        thousands(w.external_successes),
-                        bytes(w.external_bytes),
-                        plural(w.external_clients, "client", "clients")
-                    ),
-                    format!("+{} / −{}", w.evidence.positive, w.evidence.negative),
-                    hit(&w.first_external),
-                    hit(&w.first_non_scanner_success),
-                ]
-            })
-            .collect();
+        .windows
+        .iter()
+        .map(|w| {
+            let closed = match w.closed {
+                Some((earliest, latest)) => format!("{} –<br>{}", ht(earliest), ht(latest)),
+                None => format!(
+                    "<strong class=\"warn\">still open</strong><br><span class=\"muted\">last positive {}</span>",
+                    ht(w.last_positive)
+                ),
+            };
+            vec![
+                w.number.to_string(),
+                format!(
+                    "{} –<br>{}",
+                    opt_time(w.opened_earliest, "before observation"),
+                    ht(w.opened_latest)
+                ),
+                closed,
+                match w.most_secs {
+                    Some(mx) => format!("{} – {}", duration(w.least_secs), duration(mx)),
+                    None => format!("≥ {}", duration(w.least_secs)),
+                },
+                format!(
+                    "{} req · {} ok<br>{} · {}",
+                    thousands(w.requests),
+                    thousands(w.successes),
+                    bytes(w.bytes),
+                    plural(w.clients, "client", "clients")
+                ),
+                format!("+{} / −{}", w.positive, w.negative),
+                hit(w.first_external),
+                hit(w.first_non_scanner_success),
+            ]
+        })
+        .collect();
     table(
         out,
         &[
@@ -321,59 +320,52 @@ fn windows(s: &ServiceSummary, as_of: chrono::DateTime<chrono::Utc>, out: &mut S
         &[0],
         &rows,
     );
-    for (i, w) in s.windows.iter().enumerate().filter(|(_, w)| w.has_served()) {
-        served(i, w, out);
+    for w in s.windows.iter().filter(|w| !w.served.is_empty()) {
+        served(w, out);
     }
 }
 
 /// A window's "What was served" table: the sensitive rules first (highlighted rows), then
 /// the most requested paths (a sensitive one highlighted with its label).
-fn served(i: usize, w: &crate::model::snapshot::Window, out: &mut String) {
+fn served(w: &WindowRow, out: &mut String) {
     let _ = write!(
         out,
         "<p class=\"sub\">Window {} — what was served</p><div class=\"scroll\"><table class=\"served\"><thead><tr>\
          <th>Path</th><th>Sensitive</th><th class=\"num\">Requests</th><th class=\"num\">Successes</th>\
          <th class=\"num\">Bytes</th><th>First success</th></tr></thead><tbody>",
-        i + 1
+        w.number
     );
     let num = |n: Option<u64>| n.map_or_else(|| "—".to_owned(), thousands);
-    for s in &w.sensitive {
-        let first = match &s.first_success {
-            Some(h) => format!(
-                "{} {} {} → {}",
-                ht(h.time),
-                code(&h.client),
-                code(&format!("{} {}", h.method, h.path)),
-                h.status
+    let label = |l: Option<&str>| {
+        l.map_or_else(String::new, |l| format!("<strong class=\"warn\">⚠ {}</strong>", html(l)))
+    };
+    for r in &w.served {
+        let (class, first) = match r.kind {
+            Served::Rule { first_success: Some(h) } => (
+                " class=\"sensitive\"",
+                format!(
+                    "{} {} {} → {}",
+                    ht(h.time),
+                    code(&h.client),
+                    code(&format!("{} {}", h.method, h.path)),
+                    h.status
+                ),
             ),
-            None => "<span class=\"muted\">none</span>".to_owned(),
+            Served::Rule { first_success: None } => {
+                (" class=\"sensitive\"", "<span class=\"muted\">none</span>".to_owned())
+            }
+            Served::Path if r.label.is_some() => (" class=\"sensitive\"", String::new()),
+            Served::Path => ("", String::new()),
         };
         let _ = write!(
             out,
-            "<tr class=\"sensitive\"><td>{}</td><td><strong class=\"warn\">⚠ {}</strong></td>\
-             <td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{first}</td></tr>",
-            code(&s.path),
-            html(&s.label),
-            thousands(s.requests),
-            thousands(s.successes),
-            bytes(s.bytes),
-        );
-    }
-    for p in &w.top_paths {
-        let label = w.sensitive_label(&p.path);
-        let _ = write!(
-            out,
-            "<tr{}><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
-             <td class=\"num\">{}</td><td></td></tr>",
-            if label.is_some() { " class=\"sensitive\"" } else { "" },
-            code(&p.path),
-            label.map_or_else(String::new, |l| format!(
-                "<strong class=\"warn\">⚠ {}</strong>",
-                html(l)
-            )),
-            thousands(p.requests),
-            num(p.successes),
-            p.bytes.map_or_else(|| "—".to_owned(), bytes),
+            "<tr{class}><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
+             <td class=\"num\">{}</td><td>{first}</td></tr>",
+            code(r.path),
+            label(r.label),
+            thousands(r.requests),
+            num(r.successes),
+            r.bytes.map_or_else(|| "—".to_owned(), bytes),
         );
     }
     out.push_str("</tbody></table></div>\n");
@@ -412,17 +404,18 @@ fn moments(m: &ReportModel, out: &mut String) {
 }
 
 /// Every actor aggregated by key (network prefix…): the largest groups by bytes.
-fn actor_groups(m: &ReportModel, out: &mut String) {
-    for g in m.snapshot.actor_groups.iter().filter(|g| !g.groups.is_empty()) {
-        let shown = g.groups.len().min(m.top_actors);
+fn actor_groups(t: &Tables, out: &mut String) {
+    for g in &t.actor_groups {
         let _ = writeln!(
             out,
-            "<section id=\"actors-by-{}\"><h2>Actors by {} <span class=\"muted\">top {shown} of {} by bytes</span></h2>",
-            html(&g.key),
-            html(g.title()),
+            "<section id=\"actors-by-{}\"><h2>Actors by {} <span class=\"muted\">top {} of {} by bytes</span></h2>",
+            html(g.key),
+            html(g.title),
+            g.rows.len(),
             thousands(g.total)
         );
-        let rows: Vec<Vec<String>> = g.groups[..shown]
+        let rows: Vec<Vec<String>> = g
+            .rows
             .iter()
             .map(|x| {
                 vec![
@@ -441,28 +434,28 @@ fn actor_groups(m: &ReportModel, out: &mut String) {
     }
 }
 
-fn actors(m: &ReportModel, out: &mut String) {
-    let all = &m.snapshot.actors;
-    let shown = all.len().min(m.top_actors);
+fn actors(t: &ActorTable, out: &mut String) {
     let _ = writeln!(
         out,
-        "<section id=\"actors\"><h2>Actors <span class=\"muted\">top {shown} of {} by bytes</span></h2>",
-        thousands(m.snapshot.actors_total())
+        "<section id=\"actors\"><h2>Actors <span class=\"muted\">top {} of {} by bytes</span></h2>",
+        t.rows.len(),
+        thousands(t.total)
     );
-    if all.is_empty() {
+    if t.listed == 0 {
         out.push_str("<p class=\"muted\">No external clients.</p></section>\n");
         return;
     }
-    let rows: Vec<Vec<String>> = all[..shown]
+    let rows: Vec<Vec<String>> = t
+        .rows
         .iter()
         .map(|a| {
-            let class = match &a.scanner {
+            let class = match a.scanner {
                 Some(n) => {
                     format!("{} <span class=\"muted\">({})</span>", a.class.as_str(), html(n))
                 }
                 None => a.class.as_str().to_owned(),
             };
-            let paths: Vec<String> = a.top_paths.iter().take(3).map(|p| code(&p.path)).collect();
+            let paths: Vec<String> = a.top_paths.iter().map(|p| code(p)).collect();
             vec![
                 format!("<code class=\"nw\">{}</code>", html(&a.client.to_string())),
                 class,
@@ -474,7 +467,7 @@ fn actors(m: &ReportModel, out: &mut String) {
                 format!(
                     "{}<br><span class=\"muted\">{}</span>",
                     paths.join(" "),
-                    a.user_agents.first().map_or_else(String::new, |(ua, _)| code(ua))
+                    a.user_agent.map_or_else(String::new, code)
                 ),
             ]
         })
@@ -686,7 +679,7 @@ fn playbook(m: &ReportModel, out: &mut String) {
     out.push_str("</section>\n");
 }
 
-fn evidence(m: &ReportModel, out: &mut String) {
+fn evidence(m: &ReportModel, t: &Tables, out: &mut String) {
     let snap = &m.snapshot;
     out.push_str("<section id=\"evidence\"><h2>Evidence</h2>\n");
     if let Some(case) = m.case.as_ref().filter(|c| !c.evidence.is_empty()) {
@@ -710,24 +703,21 @@ fn evidence(m: &ReportModel, out: &mut String) {
             .collect();
         table(out, &["File", "Status", "SHA-256 recorded", "SHA-256 now"], &[], &rows);
     }
-    if snap.sources.is_empty() {
+    if t.sources.is_empty() {
         out.push_str("<p class=\"muted\">No sources were read.</p>\n");
     } else {
-        let rows: Vec<Vec<String>> = snap
+        let rows: Vec<Vec<String>> = t
             .sources
             .iter()
             .map(|s| {
                 vec![
                     format!(
                         "{}<br><span class=\"muted\">{} · {}</span>",
-                        code(&s.path),
-                        match s.kind {
-                            SourceKind::Access => "access",
-                            SourceKind::Scan => "scan",
-                        },
-                        html(&s.format)
+                        code(s.path),
+                        s.kind_name(),
+                        html(s.format)
                     ),
-                    s.sha256.as_deref().map_or_else(
+                    s.sha256.map_or_else(
                         || "<span class=\"muted\">stream</span>".to_owned(),
                         |h| format!("<code class=\"hash\">{}</code>", html(h)),
                     ),
@@ -806,13 +796,8 @@ fn integrity(m: &ReportModel, out: &mut String) {
         }
     );
     if m.redaction.enabled {
-        let kinds: Vec<String> = m
-            .redaction
-            .counts
-            .0
-            .iter()
-            .map(|(k, n)| format!("{} {}", k.as_str(), thousands(*n)))
-            .collect();
+        let kinds: Vec<String> =
+            redaction_kinds(m).into_iter().map(|(k, n)| format!("{k} {}", thousands(n))).collect();
         let detail = if kinds.is_empty() { "none found".to_owned() } else { kinds.join(", ") };
         let _ = write!(out, "<dt>Redaction</dt><dd>on ({detail})</dd>");
     } else {
@@ -836,12 +821,13 @@ pub fn write_html<W: io::Write + ?Sized>(m: &ReportModel, w: &mut W) -> io::Resu
     out.push_str("</section>\n");
     problems(m, &mut out);
     timeline(m, &mut out);
-    services(m, &mut out);
+    let tables = m.tables();
+    services(&tables, &mut out);
     moments(m, &mut out);
-    actors(m, &mut out);
-    actor_groups(m, &mut out);
+    actors(&tables.actors, &mut out);
+    actor_groups(&tables, &mut out);
     playbook(m, &mut out);
-    evidence(m, &mut out);
+    evidence(m, &tables, &mut out);
     method(&mut out);
     integrity(m, &mut out);
     journal(m, &mut out);

@@ -1,7 +1,8 @@
-//! The JSON report (`leakline.report/1`): the analysis document of issue 4
-//! (`schema, case, generated_at, as_of, sources, services, actors, stats`, same field names and
-//! meanings) followed by `playbook`, `notes`, `journal_head`, `redaction`, then `gaps`,
-//! `key_moments` and `leakline_version`.
+//! The JSON report (`leakline.report/1`): the `leakline.analysis/1` document
+//! ([`super::analysis::Analysis`], made of the wire model in [`super::wire`]) under this
+//! schema and the case's name — every key, in the same order, with the same meaning — followed
+//! by the case's parts. The report extends the analysis and never restates it: a field added
+//! to the wire model appears in both.
 //!
 //! Stable: keys are emitted in a fixed order, times are RFC 3339 UTC with `Z`, lists keep the
 //! snapshot's order (services in config order, windows in time order, actors by bytes
@@ -9,33 +10,8 @@
 //! escape them before display.
 //!
 //! ```text
-//! { "schema": "leakline.report/1",
-//!   "case": {"name", "timezone"},
-//!   "generated_at",
-//!   "as_of"|null,
-//!   "coverage": {"complete","sources_read":[],"sources_unread":[{"path","reason"}],
-//!                "from"|null,"to"|null},
-//!   "duplicates": [{"service","sources":[a,b],"shared_percent","message"}],
-//!   "sources": [{"path","kind":"access|scan","format","service","sha256"|null,"lines","events",
-//!                "malformed","first_event"|null,"last_event"|null,"zone_assumed",
-//!                "duplicate_of"|null, "waf_actions": {"ALLOW": n, …} (WAF logs only)}],
-//!   "services": [{"name","addresses":[],"state":"open|closed|never_exposed|unknown",
-//!                 "windows": [{"opened_earliest"|null,"opened_latest","closed_earliest",
-//!                              "closed_latest"|null,"status":"open|closed",
-//!                              "external_requests","external_successes","external_bytes",
-//!                              "external_clients",
-//!                              "first_external": {"time","client","user_agent","method","path",
-//!                                                 "status"}|null,
-//!                              "first_non_scanner_success": {...}|null,
-//!                              "evidence": {"positive","negative"},
-//!                              "top_paths": [{"path","requests","successes","bytes"}],
-//!                              "sensitive": [{"label","path","requests","successes","bytes",
-//!                                             "first_success": {"time","client","method",
-//!                                                               "path","status"}|null}]}],
-//!                 "coverage": {...}}],
-//!   "actors": [{"client","class":"scanner|tool|browser|unknown","scanner"|null,"first_seen",
-//!               "last_seen","requests","successes","bytes","services":[]}],
-//!   "stats": {"lines","events","malformed","elapsed_ms"},
+//! { …every key of leakline.analysis/1 (docs/analyze.md), "schema": "leakline.report/1",
+//!   "case": {"name" (the case's), "timezone"} …,
 //!   "playbook": {"id","title","steps":[{"id","title","role",
 //!                "state":"pending|in_progress|done|skipped|failed","started"|null,"done"|null,
 //!                "operator","sla_minutes"|null,
@@ -43,10 +19,6 @@
 //!                "verification"|null,"unverified"|null,"history":[…]}]} | null,
 //!   "notes": [{"at","by","text"}],
 //!   "journal_head": {"records","head_hash","problems","verification"} | null,
-//!   "redaction": {"enabled", "total", "counts": {"param"|"bearer"|"aws_key"|"api_key"|"jwt"|
-//!                 "basic_auth": n}},
-//!   "gaps": [{"kind":"rotated|truncated|source_error|silent|restart","path","from","to"|null,
-//!             "reason"}],
 //!   "key_moments": [{"time","kind","service"|null,"text"}],
 //!   "leakline_version",
 //!   "case_status": {"status":"open|closed","closed": {"at","by","text"}|null,
@@ -61,43 +33,29 @@
 //! unverified, else null) and `history` (`[{"seq","at","by","action","note"}]`, its journal
 //! records in order). `journal` (the verbatim journal) ends the document.
 
-use std::collections::BTreeMap;
 use std::io;
 
 use serde::Serialize;
 
-use super::analysis::{CoverageDoc, DuplicateDoc};
+use super::analysis::Analysis;
 use super::model::{
     CaseClosure, EvidenceCheck, JournalHead, JournalRecord, Note, PlaybookRecord, ReportModel,
 };
 use super::moments::MomentKind;
 use super::text::{Seg, rfc3339};
-use crate::model::snapshot::{Gap, Hit, ServiceState, ServiceSummary, WindowStatus};
+use super::wire::Case;
 
 /// The schema identifier of the JSON report.
 pub const SCHEMA: &str = "leakline.report/1";
 
+/// The analysis document (under this schema and the case's name), then the case's parts.
 #[derive(Serialize)]
 struct Doc<'a> {
-    schema: &'static str,
-    case: Case<'a>,
-    generated_at: String,
-    /// The snapshot time: upper bound of open windows (as in `leakline.analysis/1`).
-    /// `null` when no evidence was read at all.
-    as_of: Option<String>,
-    /// What the answer rests on, and access sources that double each other (as in
-    /// `leakline.analysis/1`), before the services.
-    coverage: CoverageDoc,
-    duplicates: Vec<DuplicateDoc>,
-    sources: Vec<Source<'a>>,
-    services: Vec<Service<'a>>,
-    actors: Vec<Actor<'a>>,
-    stats: Stats,
+    #[serde(flatten)]
+    analysis: Analysis<'a>,
     playbook: Option<&'a PlaybookRecord>,
     notes: &'a [Note],
     journal_head: Option<&'a JournalHead>,
-    redaction: Redaction,
-    gaps: Vec<GapOut<'a>>,
     key_moments: Vec<MomentOut<'a>>,
     leakline_version: &'a str,
     case_status: Option<CaseStatusOut<'a>>,
@@ -114,174 +72,12 @@ struct CaseStatusOut<'a> {
 }
 
 #[derive(Serialize)]
-struct Case<'a> {
-    name: &'a str,
-    timezone: &'a str,
-}
-
-#[derive(Serialize)]
-struct Source<'a> {
-    path: &'a str,
-    kind: crate::model::SourceKind,
-    format: &'a str,
-    service: &'a str,
-    sha256: Option<&'a str>,
-    lines: u64,
-    events: u64,
-    malformed: u64,
-    first_event: Option<String>,
-    last_event: Option<String>,
-    /// Times without zone were read in `case.timezone`.
-    zone_assumed: bool,
-    /// A scan file holding another copy of a run `duplicate_of` holds (not counted).
-    duplicate_of: Option<&'a str>,
-    /// WAF logs: requests by the WAF's action (absent for other sources).
-    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
-    waf_actions: &'a std::collections::BTreeMap<String, u64>,
-    /// Database sources: server version, exact queries, rows, SHA-256 of the rows as
-    /// received (absent for files).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    database: Option<&'a crate::model::snapshot::DatabaseEvidence>,
-}
-
-#[derive(Serialize)]
-struct Service<'a> {
-    name: &'a str,
-    addresses: &'a [String],
-    state: ServiceState,
-    windows: Vec<WindowOut<'a>>,
-    coverage: CoverageDoc,
-}
-
-#[derive(Serialize)]
-struct HitOut<'a> {
-    time: String,
-    client: &'a str,
-    user_agent: &'a str,
-    method: &'a str,
-    path: &'a str,
-    status: u16,
-}
-
-#[derive(Serialize)]
-struct WindowOut<'a> {
-    opened_earliest: Option<String>,
-    opened_latest: String,
-    closed_earliest: String,
-    closed_latest: Option<String>,
-    status: WindowStatus,
-    external_requests: u64,
-    external_successes: u64,
-    external_bytes: u64,
-    external_clients: u64,
-    first_external: Option<HitOut<'a>>,
-    first_non_scanner_success: Option<HitOut<'a>>,
-    evidence: crate::model::snapshot::EvidenceCount,
-    top_paths: &'a [crate::model::snapshot::PathCount],
-    sensitive: Vec<SensitiveOut<'a>>,
-}
-
-#[derive(Serialize)]
-struct SensitiveOut<'a> {
-    label: &'a str,
-    path: &'a str,
-    requests: u64,
-    successes: u64,
-    bytes: u64,
-    first_success: Option<FirstSuccessOut<'a>>,
-}
-
-#[derive(Serialize)]
-struct FirstSuccessOut<'a> {
-    time: String,
-    client: &'a str,
-    method: &'a str,
-    path: &'a str,
-    status: u16,
-}
-
-fn sensitive(s: &crate::model::snapshot::SensitiveCount) -> SensitiveOut<'_> {
-    SensitiveOut {
-        label: &s.label,
-        path: &s.path,
-        requests: s.requests,
-        successes: s.successes,
-        bytes: s.bytes,
-        first_success: s.first_success.as_ref().map(|h| FirstSuccessOut {
-            time: rfc3339(h.time),
-            client: &h.client,
-            method: &h.method,
-            path: &h.path,
-            status: h.status,
-        }),
-    }
-}
-
-#[derive(Serialize)]
-struct Actor<'a> {
-    client: String,
-    class: crate::model::snapshot::ActorClass,
-    scanner: Option<&'a str>,
-    first_seen: String,
-    last_seen: String,
-    requests: u64,
-    successes: u64,
-    bytes: u64,
-    services: &'a [String],
-}
-
-#[derive(Serialize)]
-struct Stats {
-    lines: u64,
-    events: u64,
-    malformed: u64,
-    elapsed_ms: u64,
-}
-
-#[derive(Serialize)]
-struct Redaction {
-    enabled: bool,
-    total: u64,
-    counts: BTreeMap<&'static str, u64>,
-}
-
-#[derive(Serialize)]
-struct GapOut<'a> {
-    kind: crate::model::snapshot::GapKind,
-    path: &'a str,
-    from: String,
-    to: Option<String>,
-    reason: &'a str,
-}
-
-#[derive(Serialize)]
 struct MomentOut<'a> {
     time: String,
     kind: MomentKind,
     service: Option<&'a str>,
     /// Plain text (no markup): the same sentence the other formats show.
     text: String,
-}
-
-fn hit(h: Option<&Hit>) -> Option<HitOut<'_>> {
-    h.map(|h| HitOut {
-        time: rfc3339(h.time),
-        client: &h.client,
-        user_agent: &h.user_agent,
-        method: &h.method,
-        path: &h.path,
-        status: h.status,
-    })
-}
-
-fn gap(g: &Gap) -> GapOut<'_> {
-    GapOut {
-        kind: g.kind,
-        path: &g.path,
-        from: rfc3339(g.from),
-        to: g.to.map(rfc3339),
-        reason: &g.reason,
-    }
 }
 
 fn plain(p: &[Seg]) -> String {
@@ -309,96 +105,17 @@ fn case_tail(m: &ReportModel) -> CaseTail<'_> {
     (Some(status), &c.evidence, verification, &c.records)
 }
 
-fn service(s: &ServiceSummary) -> Service<'_> {
-    Service {
-        name: &s.name,
-        addresses: &s.addresses,
-        state: s.state,
-        windows: s
-            .windows
-            .iter()
-            .map(|w| WindowOut {
-                opened_earliest: w.opened_earliest.map(rfc3339),
-                opened_latest: rfc3339(w.opened_latest),
-                closed_earliest: rfc3339(w.closed_earliest),
-                closed_latest: w.closed_latest.map(rfc3339),
-                status: w.status,
-                external_requests: w.external_requests,
-                external_successes: w.external_successes,
-                external_bytes: w.external_bytes,
-                external_clients: w.external_clients,
-                first_external: hit(w.first_external.as_ref()),
-                first_non_scanner_success: hit(w.first_non_scanner_success.as_ref()),
-                evidence: w.evidence,
-                top_paths: &w.top_paths,
-                sensitive: w.sensitive.iter().map(sensitive).collect(),
-            })
-            .collect(),
-        coverage: CoverageDoc::from(&s.coverage),
-    }
-}
-
 fn doc(m: &ReportModel) -> Doc<'_> {
     let snap = &m.snapshot;
     let (case_status, evidence, journal_verification, journal) = case_tail(m);
+    let mut analysis = Analysis::build(snap, m.generated_at).with_redaction(&m.redaction);
+    analysis.schema = SCHEMA;
+    analysis.case = Case { name: &m.case_name, timezone: &snap.timezone };
     Doc {
-        schema: SCHEMA,
-        case: Case { name: &m.case_name, timezone: &snap.timezone },
-        generated_at: rfc3339(m.generated_at),
-        as_of: (snap.stats.events > 0).then(|| rfc3339(snap.as_of)),
-        coverage: CoverageDoc::from(&snap.coverage),
-        duplicates: snap.duplicates.iter().map(DuplicateDoc::from).collect(),
-        sources: snap
-            .sources
-            .iter()
-            .map(|s| Source {
-                path: &s.path,
-                kind: s.kind,
-                format: &s.format,
-                service: &s.service,
-                sha256: s.sha256.as_deref(),
-                lines: s.lines,
-                events: s.events,
-                malformed: s.malformed,
-                first_event: s.first_event.map(rfc3339),
-                last_event: s.last_event.map(rfc3339),
-                zone_assumed: s.zone_assumed,
-                duplicate_of: s.duplicate_of.as_deref(),
-                waf_actions: &s.waf_actions,
-                database: s.database.as_ref(),
-            })
-            .collect(),
-        services: snap.services.iter().map(service).collect(),
-        actors: snap
-            .actors
-            .iter()
-            .map(|a| Actor {
-                client: a.client.to_string(),
-                class: a.class,
-                scanner: a.scanner.as_deref(),
-                first_seen: rfc3339(a.first_seen),
-                last_seen: rfc3339(a.last_seen),
-                requests: a.requests,
-                successes: a.successes,
-                bytes: a.bytes,
-                services: &a.services,
-            })
-            .collect(),
-        stats: Stats {
-            lines: snap.stats.lines,
-            events: snap.stats.events,
-            malformed: snap.stats.malformed,
-            elapsed_ms: snap.stats.elapsed_ms,
-        },
+        analysis,
         playbook: m.case.as_ref().and_then(|c| c.playbook.as_ref()),
         notes: m.case.as_ref().map_or(&[], |c| c.notes.as_slice()),
         journal_head: m.case.as_ref().and_then(|c| c.journal.as_ref()),
-        redaction: Redaction {
-            enabled: m.redaction.enabled,
-            total: m.redaction.counts.total(),
-            counts: m.redaction.counts.0.iter().map(|(k, n)| (k.as_str(), *n)).collect(),
-        },
-        gaps: snap.gaps.iter().map(gap).collect(),
         key_moments: m
             .moments
             .iter()

@@ -9,13 +9,14 @@ use std::io;
 
 use super::escape::{self, MdContext};
 use super::method::METHOD;
-use super::model::{PlaybookRecord, ReportModel, StepRecord};
+use super::model::{
+    ActorTable, PlaybookRecord, ReportModel, Served, ServiceRow, StepRecord, Tables, WindowRow,
+    redaction_kinds,
+};
 use super::moments::gap_label;
-use super::summary::window_duration;
 use super::text::{Para, Seg, duration, plural, thousands, time};
 use crate::correlate::coverage;
-use crate::model::SourceKind;
-use crate::model::snapshot::{ServiceState, ServiceSummary, WindowStatus};
+use crate::model::snapshot::ServiceState;
 
 fn para(p: &Para, ctx: MdContext) -> String {
     let mut out = String::new();
@@ -86,14 +87,13 @@ fn problems(m: &ReportModel, out: &mut String) {
     out.push('\n');
 }
 
-fn services(m: &ReportModel, out: &mut String) {
+fn services(t: &Tables, out: &mut String) {
     out.push_str("## Services and exposure windows\n\n");
-    let snap = &m.snapshot;
-    if snap.services.is_empty() {
+    if t.services.is_empty() {
         out.push_str("No services were configured or observed.\n\n");
         return;
     }
-    let rows: Vec<Vec<String>> = snap
+    let rows: Vec<Vec<String>> = t
         .services
         .iter()
         .map(|s| {
@@ -105,14 +105,14 @@ fn services(m: &ReportModel, out: &mut String) {
             };
             let addrs: Vec<String> = s.addresses.iter().map(|a| code(a)).collect();
             vec![
-                code(&s.name),
+                code(s.name),
                 state.to_owned(),
                 if addrs.is_empty() { "—".to_owned() } else { addrs.join(", ") },
                 s.windows.len().to_string(),
-                thousands(s.external_requests),
-                thousands(s.external_successes),
-                thousands(s.external_bytes),
-                thousands(s.external_clients),
+                thousands(s.requests),
+                thousands(s.successes),
+                thousands(s.bytes),
+                thousands(s.clients),
             ]
         })
         .collect();
@@ -130,56 +130,49 @@ fn services(m: &ReportModel, out: &mut String) {
         ],
         &rows,
     );
-    for s in &snap.services {
-        let note = coverage::verdict_note(s);
-        if !note.is_empty() {
-            let _ = writeln!(
-                out,
-                "- {}: {}",
-                escape::md_code(&s.name, MdContext::Prose),
-                escape::md_text(&note)
-            );
-        }
+    for s in t.services.iter().filter(|s| !s.note.is_empty()) {
+        let _ = writeln!(
+            out,
+            "- {}: {}",
+            escape::md_code(s.name, MdContext::Prose),
+            escape::md_text(&s.note)
+        );
     }
     out.push('\n');
-    for s in snap.services.iter().filter(|s| !s.windows.is_empty()) {
-        windows(s, snap.as_of, out);
+    for s in t.services.iter().filter(|s| !s.windows.is_empty()) {
+        windows(s, out);
     }
 }
 
-fn windows(s: &ServiceSummary, as_of: chrono::DateTime<chrono::Utc>, out: &mut String) {
-    let _ = writeln!(out, "### {}\n", escape::md_code(&s.name, MdContext::Prose));
+fn windows(s: &ServiceRow, out: &mut String) {
+    let _ = writeln!(out, "### {}\n", escape::md_code(s.name, MdContext::Prose));
     let rows: Vec<Vec<String>> = s
         .windows
         .iter()
-        .enumerate()
-        .map(|(i, w)| {
-            let (least, most) = window_duration(w, as_of);
+        .map(|w| {
             let opened = format!(
                 "{} – {}",
                 opt_time(w.opened_earliest, "before observation"),
                 time(w.opened_latest)
             );
-            let closed = match (w.status, w.closed_latest) {
-                (WindowStatus::Closed, Some(l)) => {
-                    format!("{} – {}", time(w.closed_earliest), time(l))
-                }
-                _ => format!("**still open** (last positive {})", time(w.closed_earliest)),
+            let closed = match w.closed {
+                Some((earliest, latest)) => format!("{} – {}", time(earliest), time(latest)),
+                None => format!("**still open** (last positive {})", time(w.last_positive)),
             };
-            let dur = match most {
-                Some(mx) => format!("{} – {}", duration(least), duration(mx)),
-                None => format!("≥ {}", duration(least)),
+            let dur = match w.most_secs {
+                Some(mx) => format!("{} – {}", duration(w.least_secs), duration(mx)),
+                None => format!("≥ {}", duration(w.least_secs)),
             };
             vec![
-                (i + 1).to_string(),
+                w.number.to_string(),
                 opened,
                 closed,
                 dur,
-                thousands(w.external_requests),
-                thousands(w.external_successes),
-                thousands(w.external_bytes),
-                thousands(w.external_clients),
-                format!("{} / {}", w.evidence.positive, w.evidence.negative),
+                thousands(w.requests),
+                thousands(w.successes),
+                thousands(w.bytes),
+                thousands(w.clients),
+                format!("{} / {}", w.positive, w.negative),
             ]
         })
         .collect();
@@ -198,72 +191,73 @@ fn windows(s: &ServiceSummary, as_of: chrono::DateTime<chrono::Utc>, out: &mut S
         ],
         &rows,
     );
-    for (i, w) in s.windows.iter().enumerate() {
+    for w in &s.windows {
         let mut lines = Vec::new();
         for (label, hit) in [
-            ("first external request", &w.first_external),
-            ("first non-scanner success", &w.first_non_scanner_success),
+            ("first external request", w.first_external),
+            ("first non-scanner success", w.first_non_scanner_success),
         ] {
             match hit {
                 Some(h) => lines.push(format!(
                     "- Window {}, {label}: {} from {}: {} → {}, user agent {}",
-                    i + 1,
+                    w.number,
                     time(h.time),
                     escape::md_code(&h.client, MdContext::Prose),
                     escape::md_code(&format!("{} {}", h.method, h.path), MdContext::Prose),
                     h.status,
                     escape::md_code(&h.user_agent, MdContext::Prose)
                 )),
-                None => lines.push(format!("- Window {}, {label}: none", i + 1)),
+                None => lines.push(format!("- Window {}, {label}: none", w.number)),
             }
         }
         out.push_str(&lines.join("\n"));
         out.push_str("\n\n");
-        served(i, w, out);
+        served(w, out);
     }
 }
 
 /// A window's "What was served" table: the sensitive rules first (bold), then the most
 /// requested paths (a sensitive one marked with its label).
-fn served(i: usize, w: &crate::model::snapshot::Window, out: &mut String) {
-    if !w.has_served() {
+fn served(w: &WindowRow, out: &mut String) {
+    if w.served.is_empty() {
         return;
     }
-    let _ = writeln!(out, "#### What was served — window {}\n", i + 1);
-    let mut rows: Vec<Vec<String>> = Vec::new();
-    for s in &w.sensitive {
-        let first = match &s.first_success {
-            Some(h) => format!(
-                "{} from {}: {} → {}",
-                time(h.time),
-                escape::md_code(&h.client, MdContext::TableCell),
-                escape::md_code(&format!("{} {}", h.method, h.path), MdContext::TableCell),
-                h.status
-            ),
-            None => "none".to_owned(),
-        };
-        rows.push(vec![
-            format!("**{}**", escape::md_code(&s.path, MdContext::TableCell)),
-            format!("**⚠ {}**", escape::md_text(&s.label)),
-            thousands(s.requests),
-            thousands(s.successes),
-            thousands(s.bytes),
-            first,
-        ]);
-    }
-    for p in &w.top_paths {
-        let label = w
-            .sensitive_label(&p.path)
-            .map_or_else(String::new, |l| format!("⚠ {}", escape::md_text(l)));
-        rows.push(vec![
-            escape::md_code(&p.path, MdContext::TableCell),
-            label,
-            thousands(p.requests),
-            p.successes.map_or_else(|| "—".to_owned(), thousands),
-            p.bytes.map_or_else(|| "—".to_owned(), thousands),
-            String::new(),
-        ]);
-    }
+    let _ = writeln!(out, "#### What was served — window {}\n", w.number);
+    let count = |n: Option<u64>| n.map_or_else(|| "—".to_owned(), thousands);
+    let rows: Vec<Vec<String>> = w
+        .served
+        .iter()
+        .map(|r| match r.kind {
+            Served::Rule { first_success } => {
+                let first = match first_success {
+                    Some(h) => format!(
+                        "{} from {}: {} → {}",
+                        time(h.time),
+                        escape::md_code(&h.client, MdContext::TableCell),
+                        escape::md_code(&format!("{} {}", h.method, h.path), MdContext::TableCell),
+                        h.status
+                    ),
+                    None => "none".to_owned(),
+                };
+                vec![
+                    format!("**{}**", escape::md_code(r.path, MdContext::TableCell)),
+                    format!("**⚠ {}**", escape::md_text(r.label.unwrap_or_default())),
+                    thousands(r.requests),
+                    count(r.successes),
+                    count(r.bytes),
+                    first,
+                ]
+            }
+            Served::Path => vec![
+                escape::md_code(r.path, MdContext::TableCell),
+                r.label.map_or_else(String::new, |l| format!("⚠ {}", escape::md_text(l))),
+                thousands(r.requests),
+                count(r.successes),
+                count(r.bytes),
+                String::new(),
+            ],
+        })
+        .collect();
     table(out, &["Path", "Sensitive", "Requests", "Successes", "Bytes", "First success"], &rows);
     out.push('\n');
 }
@@ -290,16 +284,17 @@ fn moments(m: &ReportModel, out: &mut String) {
 }
 
 /// Every actor aggregated by key (network prefix…): the largest groups by bytes.
-fn actor_groups(m: &ReportModel, out: &mut String) {
-    for g in m.snapshot.actor_groups.iter().filter(|g| !g.groups.is_empty()) {
-        let shown = g.groups.len().min(m.top_actors);
+fn actor_groups(t: &Tables, out: &mut String) {
+    for g in &t.actor_groups {
         let _ = writeln!(
             out,
-            "## Actors by {} (top {shown} of {} by bytes)\n",
-            g.title(),
+            "## Actors by {} (top {} of {} by bytes)\n",
+            g.title,
+            g.rows.len(),
             thousands(g.total)
         );
-        let rows: Vec<Vec<String>> = g.groups[..shown]
+        let rows: Vec<Vec<String>> = g
+            .rows
             .iter()
             .map(|x| {
                 vec![
@@ -319,24 +314,21 @@ fn actor_groups(m: &ReportModel, out: &mut String) {
     }
 }
 
-fn actors(m: &ReportModel, out: &mut String) {
-    let all = &m.snapshot.actors;
-    let shown = all.len().min(m.top_actors);
-    let total = m.snapshot.actors_total();
-    let _ = writeln!(out, "## Actors (top {shown} of {} by bytes)\n", thousands(total));
-    if all.is_empty() {
+fn actors(t: &ActorTable, out: &mut String) {
+    let _ = writeln!(out, "## Actors (top {} of {} by bytes)\n", t.rows.len(), thousands(t.total));
+    if t.listed == 0 {
         out.push_str("No external clients.\n\n");
         return;
     }
-    let rows: Vec<Vec<String>> = all[..shown]
+    let rows: Vec<Vec<String>> = t
+        .rows
         .iter()
         .map(|a| {
-            let class = match &a.scanner {
+            let class = match a.scanner {
                 Some(name) => format!("{} ({})", a.class.as_str(), code(name)),
                 None => a.class.as_str().to_owned(),
             };
-            let paths: Vec<String> = a.top_paths.iter().take(3).map(|p| code(&p.path)).collect();
-            let ua = a.user_agents.first().map_or_else(|| "—".to_owned(), |(ua, _)| code(ua));
+            let paths: Vec<String> = a.top_paths.iter().map(|p| code(p)).collect();
             vec![
                 code(&a.client.to_string()),
                 class,
@@ -347,7 +339,7 @@ fn actors(m: &ReportModel, out: &mut String) {
                 thousands(a.bytes),
                 a.services.iter().map(|s| code(s)).collect::<Vec<_>>().join(", "),
                 if paths.is_empty() { "—".to_owned() } else { paths.join(", ") },
-                ua,
+                a.user_agent.map_or_else(|| "—".to_owned(), code),
             ]
         })
         .collect();
@@ -524,7 +516,7 @@ fn playbook(m: &ReportModel, out: &mut String) {
     }
 }
 
-fn evidence(m: &ReportModel, out: &mut String) {
+fn evidence(m: &ReportModel, t: &Tables, out: &mut String) {
     out.push_str("## Evidence\n\n");
     if let Some(case) = m.case.as_ref().filter(|c| !c.evidence.is_empty()) {
         out.push_str("Files the case journal recorded, re-hashed for this report:\n\n");
@@ -543,21 +535,18 @@ fn evidence(m: &ReportModel, out: &mut String) {
         table(out, &["File", "Status", "SHA-256 recorded", "SHA-256 now"], &rows);
     }
     let snap = &m.snapshot;
-    if snap.sources.is_empty() {
+    if t.sources.is_empty() {
         out.push_str("No sources were read.\n\n");
     } else {
-        let rows: Vec<Vec<String>> = snap
+        let rows: Vec<Vec<String>> = t
             .sources
             .iter()
             .map(|s| {
                 vec![
-                    code(&s.path),
-                    match s.kind {
-                        SourceKind::Access => "access".to_owned(),
-                        SourceKind::Scan => "scan".to_owned(),
-                    },
-                    code(&s.format),
-                    s.sha256.as_deref().map_or_else(|| "— (stream)".to_owned(), code),
+                    code(s.path),
+                    s.kind_name().to_owned(),
+                    code(s.format),
+                    s.sha256.map_or_else(|| "— (stream)".to_owned(), code),
                     thousands(s.lines),
                     thousands(s.events),
                     thousands(s.malformed),
@@ -636,13 +625,8 @@ fn integrity(m: &ReportModel, out: &mut String) {
         let _ = writeln!(out, "- Evidence as of: {} UTC", time(m.snapshot.as_of));
     }
     if m.redaction.enabled {
-        let kinds: Vec<String> = m
-            .redaction
-            .counts
-            .0
-            .iter()
-            .map(|(k, n)| format!("{} {}", k.as_str(), thousands(*n)))
-            .collect();
+        let kinds: Vec<String> =
+            redaction_kinds(m).into_iter().map(|(k, n)| format!("{k} {}", thousands(n))).collect();
         let detail = if kinds.is_empty() { "none found".to_owned() } else { kinds.join(", ") };
         let _ = writeln!(out, "- Redaction: on ({detail})");
     } else {
@@ -661,13 +645,14 @@ pub fn write_markdown<W: io::Write + ?Sized>(m: &ReportModel, w: &mut W) -> io::
     for c in super::caveats::caveats(&m.snapshot) {
         let _ = writeln!(out, "> ⚠ {}\n", para(&c, MdContext::Prose));
     }
+    let tables = m.tables();
     problems(m, &mut out);
-    services(m, &mut out);
+    services(&tables, &mut out);
     moments(m, &mut out);
-    actors(m, &mut out);
-    actor_groups(m, &mut out);
+    actors(&tables.actors, &mut out);
+    actor_groups(&tables, &mut out);
     playbook(m, &mut out);
-    evidence(m, &mut out);
+    evidence(m, &tables, &mut out);
     method(&mut out);
     integrity(m, &mut out);
     journal(m, &mut out);

@@ -2,6 +2,8 @@
 //! case record, already redacted. Writers only lay it out; they read no clock and do no I/O
 //! beyond their `io::Write`.
 
+mod tables;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -11,6 +13,11 @@ use super::text::Para;
 pub use crate::case::folder::{EvidenceCheck, EvidenceStatus};
 use crate::model::Snapshot;
 use crate::redact::{RedactionCounts, Redactor, redact_snapshot};
+
+pub use self::tables::{
+    ActorRow, ActorTable, GroupTable, Served, ServedRow, ServiceRow, SourceRow, Tables, WindowRow,
+    redaction_kinds,
+};
 
 /// The case part of a report, as plain data: the lead converts the case journal's state into
 /// this. Every string here is shown escaped; notes and verification evidence are redacted too
@@ -314,6 +321,13 @@ pub struct ReportModel {
 }
 
 impl ReportModel {
+    /// The report's tables (services and windows, actors, sources), built once for the
+    /// writers to lay out.
+    #[must_use]
+    pub fn tables(&self) -> Tables<'_> {
+        Tables::of(self)
+    }
+
     /// Build the model: copy, redact, derive the summary and key moments. Never fails.
     #[must_use]
     pub fn build(input: &ReportInput<'_>) -> ReportModel {

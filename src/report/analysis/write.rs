@@ -1,22 +1,28 @@
 //! The writer behind [`Analysis::write`]: the bytes `serde_json::to_writer_pretty` gives for
-//! the document (two-space indent, `"key": value`, `[]` and `{}` when empty, `serde_json`'s
-//! string escapes), then a newline. The tests hold the two equal, field by field.
+//! the wire model ([`crate::report::wire`], whose `Serialize` defines the layout: two-space
+//! indent, `"key": value`, `[]` and `{}` when empty, `serde_json`'s string escapes), then a
+//! newline. It writes the wire types themselves, and the tests hold the two byte-for-byte
+//! equal on a snapshot with every field, on every rule fixture (`tests/analyze.rs`) and on
+//! random snapshots (proptest): a field added to the wire model and not here fails them.
 //!
-//! Why by hand: a large run lists tens of thousands of actors (megabytes of JSON), and this
-//! is the last thing `leakline analyze` does before it exits, on one thread. Here every value
-//! is formatted straight into one buffer (no string per time or IPv4 address, no call through
-//! `dyn Write` per token), and the buffer goes out in large blocks.
+//! Why by hand: a large run lists tens of thousands to millions of actors (megabytes of
+//! JSON), and this is the last thing `leakline analyze` does before it exits, on one thread.
+//! Here every value is formatted straight into one buffer (no call through the serializer
+//! per token, one pass over each string to escape it), and the buffer goes out in large
+//! blocks. Measured with callgrind (`examples/analysis_profile.rs`, 100 000 actors): 299 M
+//! instructions, against 540 M for `serde_json` on the same types (`serde_json`'s string
+//! escaping alone is 165 M); see docs/analyze.md.
 
 use std::io;
 use std::net::IpAddr;
 
 use chrono::{DateTime, Utc};
 
-use super::{
-    Actor, Analysis, CoverageDoc, DuplicateDoc, GapDoc, GroupDoc, GroupsDoc, HitDoc, SensitiveDoc,
-    Service, Source, Window, ts,
+use super::Analysis;
+use crate::report::wire::{
+    Actor, Coverage, Duplicate, FirstSuccess, Gap, Group, Groups, Hit, Rfc3339, Sensitive, Service,
+    Source, Window, pair, push_ipv4,
 };
-use crate::model::snapshot::GapKind;
 
 /// Bytes buffered before they are handed to the output.
 const BLOCK: usize = 1 << 16;
@@ -29,12 +35,14 @@ pub(super) fn write(doc: &Analysis, out: impl io::Write) -> io::Result<()> {
     w.key("case");
     w.open(b'{');
     w.key("name");
-    w.str(&doc.case.name);
+    w.str(doc.case.name);
+    w.key("timezone");
+    w.str(doc.case.timezone);
     w.close(b'}');
     w.key("generated_at");
-    w.str(&doc.generated_at);
+    w.time(doc.generated_at);
     w.key("as_of");
-    w.opt_str(doc.as_of.as_deref());
+    w.opt_time(doc.as_of);
     w.key("coverage");
     coverage(&mut w, &doc.coverage);
     w.key("duplicates");
@@ -44,7 +52,13 @@ pub(super) fn write(doc: &Analysis, out: impl io::Write) -> io::Result<()> {
     w.key("services");
     w.list(&doc.services, service)?;
     w.key("actors");
-    w.list(&doc.actors, actor)?;
+    w.open(b'[');
+    for a in doc.actors.0 {
+        w.elem();
+        actor(&mut w, &Actor::of(a));
+        w.flush_block()?;
+    }
+    w.close(b']');
     w.key("actors_total");
     w.u64(doc.actors_total);
     w.key("actors_listed");
@@ -69,9 +83,11 @@ pub(super) fn write(doc: &Analysis, out: impl io::Write) -> io::Result<()> {
     w.open(b'{');
     w.key("enabled");
     w.bool(doc.redaction.enabled);
+    w.key("total");
+    w.u64(doc.redaction.total);
     w.key("counts");
     w.open(b'{');
-    for (kind, n) in &doc.redaction.counts.0 {
+    for (kind, n) in &doc.redaction.counts.0.0 {
         w.key(kind.as_str());
         w.u64(*n);
     }
@@ -85,21 +101,23 @@ pub(super) fn write(doc: &Analysis, out: impl io::Write) -> io::Result<()> {
 fn source<W: io::Write>(w: &mut Pretty<W>, s: &Source) {
     w.open(b'{');
     w.key("path");
-    w.str(&s.path);
+    w.str(s.path);
     w.key("kind");
     w.str(s.kind);
     w.key("format");
-    w.str(&s.format);
+    w.str(s.format);
+    w.key("service");
+    w.str(s.service);
     w.key("sha256");
-    w.opt_str(s.sha256.as_deref());
+    w.opt_str(s.sha256);
     for (k, n) in [("lines", s.lines), ("events", s.events), ("malformed", s.malformed)] {
         w.key(k);
         w.u64(n);
     }
     w.key("first_event");
-    w.opt_str(s.first_event.as_deref());
+    w.opt_time(s.first_event);
     w.key("last_event");
-    w.opt_str(s.last_event.as_deref());
+    w.opt_time(s.last_event);
     w.key("unmatched_targets");
     match &s.unmatched_targets {
         None => w.null(),
@@ -121,7 +139,7 @@ fn source<W: io::Write>(w: &mut Pretty<W>, s: &Source) {
         }
         w.close(b'}');
     }
-    if let Some(actions) = &s.waf_actions {
+    if let Some(actions) = s.waf_actions {
         w.key("waf_actions");
         w.open(b'{');
         for (action, n) in actions {
@@ -135,24 +153,24 @@ fn source<W: io::Write>(w: &mut Pretty<W>, s: &Source) {
     w.key("incomplete");
     w.bool(s.incomplete);
     w.key("errors");
-    w.strs(&s.errors);
+    w.strs(s.errors);
     w.key("aliases");
-    w.strs(&s.aliases);
+    w.strs(s.aliases);
     w.key("zone_assumed");
     w.bool(s.zone_assumed);
     w.key("assumed_zone");
-    w.opt_str(s.assumed_zone.as_deref());
+    w.opt_str(s.assumed_zone);
     w.key("duplicate_of");
-    w.opt_str(s.duplicate_of.as_deref());
+    w.opt_str(s.duplicate_of);
     if let Some(db) = &s.database {
         w.key("database");
         w.open(b'{');
         w.key("kind");
-        w.str(&db.kind);
+        w.str(db.kind);
         w.key("server_version");
-        w.str(&db.server_version);
+        w.str(db.server_version);
         w.key("queries");
-        w.strs(&db.queries);
+        w.strs(db.queries);
         w.key("rows");
         w.u64(db.rows);
         w.key("rows_counted");
@@ -160,8 +178,8 @@ fn source<W: io::Write>(w: &mut Pretty<W>, s: &Source) {
         w.key("bytes");
         w.u64(db.bytes);
         w.key("sha256");
-        w.opt_str(db.sha256.as_deref());
-        if let Some(e) = &db.error {
+        w.opt_str(db.sha256);
+        if let Some(e) = db.error {
             w.key("error");
             w.str(e);
         }
@@ -173,9 +191,9 @@ fn source<W: io::Write>(w: &mut Pretty<W>, s: &Source) {
 fn service<W: io::Write>(w: &mut Pretty<W>, s: &Service) {
     w.open(b'{');
     w.key("name");
-    w.str(&s.name);
+    w.str(s.name);
     w.key("addresses");
-    w.strs(&s.addresses);
+    w.strs(s.addresses);
     w.key("state");
     w.str(s.state);
     w.key("windows");
@@ -192,54 +210,54 @@ fn service<W: io::Write>(w: &mut Pretty<W>, s: &Service) {
     w.close(b'}');
 }
 
-fn coverage<W: io::Write>(w: &mut Pretty<W>, c: &CoverageDoc) {
+fn coverage<W: io::Write>(w: &mut Pretty<W>, c: &Coverage) {
     w.open(b'{');
     w.key("complete");
     w.bool(c.complete);
     w.key("sources_read");
-    w.strs(&c.sources_read);
+    w.strs(c.sources_read);
     w.key("sources_unread");
     w.open(b'[');
     for u in &c.sources_unread {
         w.elem();
         w.open(b'{');
         w.key("path");
-        w.str(&u.path);
+        w.str(u.path);
         w.key("reason");
-        w.str(&u.reason);
+        w.str(u.reason);
         w.close(b'}');
     }
     w.close(b']');
     w.key("from");
-    w.opt_str(c.from.as_deref());
+    w.opt_time(c.from);
     w.key("to");
-    w.opt_str(c.to.as_deref());
+    w.opt_time(c.to);
     w.close(b'}');
 }
 
-fn duplicate<W: io::Write>(w: &mut Pretty<W>, d: &DuplicateDoc) {
+fn duplicate<W: io::Write>(w: &mut Pretty<W>, d: &Duplicate) {
     w.open(b'{');
     w.key("service");
-    w.str(&d.service);
+    w.str(d.service);
     w.key("sources");
-    w.strs(&d.sources);
+    w.strs(d.sources);
     w.key("shared_percent");
     w.u64(u64::from(d.shared_percent));
     w.key("message");
-    w.str(&d.message);
+    w.str(d.message);
     w.close(b'}');
 }
 
 fn window<W: io::Write>(w: &mut Pretty<W>, win: &Window) {
     w.open(b'{');
     w.key("opened_earliest");
-    w.opt_str(win.opened_earliest.as_deref());
+    w.opt_time(win.opened_earliest);
     w.key("opened_latest");
-    w.str(&win.opened_latest);
+    w.time(win.opened_latest);
     w.key("closed_earliest");
-    w.str(&win.closed_earliest);
+    w.time(win.closed_earliest);
     w.key("closed_latest");
-    w.opt_str(win.closed_latest.as_deref());
+    w.opt_time(win.closed_latest);
     w.key("status");
     w.str(win.status);
     for (k, n) in [
@@ -268,7 +286,7 @@ fn window<W: io::Write>(w: &mut Pretty<W>, win: &Window) {
         w.elem();
         w.open(b'{');
         w.key("path");
-        w.str(&p.path);
+        w.str(p.path);
         for (k, n) in [("requests", p.requests), ("successes", p.successes), ("bytes", p.bytes)] {
             w.key(k);
             w.u64(n);
@@ -286,12 +304,12 @@ fn window<W: io::Write>(w: &mut Pretty<W>, win: &Window) {
     w.close(b'}');
 }
 
-fn sensitive<W: io::Write>(w: &mut Pretty<W>, s: &SensitiveDoc) {
+fn sensitive<W: io::Write>(w: &mut Pretty<W>, s: &Sensitive) {
     w.open(b'{');
     w.key("label");
-    w.str(&s.label);
+    w.str(s.label);
     w.key("path");
-    w.str(&s.path);
+    w.str(s.path);
     for (k, n) in [("requests", s.requests), ("successes", s.successes), ("bytes", s.bytes)] {
         w.key(k);
         w.u64(n);
@@ -299,37 +317,37 @@ fn sensitive<W: io::Write>(w: &mut Pretty<W>, s: &SensitiveDoc) {
     w.key("first_success");
     match &s.first_success {
         None => w.null(),
-        Some(h) => {
+        Some(FirstSuccess { time, client, method, path, status }) => {
             w.open(b'{');
             w.key("time");
-            w.str(&h.time);
+            w.time(*time);
             w.key("client");
-            w.str(&h.client);
+            w.str(client);
             w.key("method");
-            w.str(&h.method);
+            w.str(method);
             w.key("path");
-            w.str(&h.path);
+            w.str(path);
             w.key("status");
-            w.u64(u64::from(h.status));
+            w.u64(u64::from(*status));
             w.close(b'}');
         }
     }
     w.close(b'}');
 }
 
-fn hit<W: io::Write>(w: &mut Pretty<W>, h: Option<&HitDoc>) {
+fn hit<W: io::Write>(w: &mut Pretty<W>, h: Option<&Hit>) {
     let Some(h) = h else { return w.null() };
     w.open(b'{');
     w.key("time");
-    w.str(&h.time);
+    w.time(h.time);
     w.key("client");
-    w.str(&h.client);
+    w.str(h.client);
     w.key("user_agent");
-    w.str(&h.user_agent);
+    w.str(h.user_agent);
     w.key("method");
-    w.str(&h.method);
+    w.str(h.method);
     w.key("path");
-    w.str(&h.path);
+    w.str(h.path);
     w.key("status");
     w.u64(u64::from(h.status));
     w.close(b'}');
@@ -341,6 +359,8 @@ fn actor<W: io::Write>(w: &mut Pretty<W>, a: &Actor) {
     w.ip(a.client);
     w.key("class");
     w.str(a.class);
+    w.key("scanner");
+    w.opt_str(a.scanner);
     w.key("first_seen");
     w.time(a.first_seen);
     w.key("last_seen");
@@ -350,14 +370,14 @@ fn actor<W: io::Write>(w: &mut Pretty<W>, a: &Actor) {
         w.u64(n);
     }
     w.key("services");
-    w.strs(&a.services);
+    w.strs(a.services);
     w.close(b'}');
 }
 
-fn groups<W: io::Write>(w: &mut Pretty<W>, g: &GroupsDoc) {
+fn groups<W: io::Write>(w: &mut Pretty<W>, g: &Groups) {
     w.open(b'{');
     w.key("key");
-    w.str(&g.key);
+    w.str(g.key);
     w.key("total");
     w.u64(g.total);
     w.key("groups");
@@ -371,10 +391,10 @@ fn groups<W: io::Write>(w: &mut Pretty<W>, g: &GroupsDoc) {
     w.close(b'}');
 }
 
-fn group<W: io::Write>(w: &mut Pretty<W>, g: &GroupDoc) {
+fn group<W: io::Write>(w: &mut Pretty<W>, g: &Group) {
     w.open(b'{');
     w.key("key");
-    w.str(&g.key);
+    w.str(g.key);
     for (k, n) in [
         ("clients", g.clients),
         ("requests", g.requests),
@@ -391,31 +411,19 @@ fn group<W: io::Write>(w: &mut Pretty<W>, g: &GroupDoc) {
     w.close(b'}');
 }
 
-fn gap<W: io::Write>(w: &mut Pretty<W>, g: &GapDoc) {
+fn gap<W: io::Write>(w: &mut Pretty<W>, g: &Gap) {
     w.open(b'{');
     w.key("kind");
-    w.str(gap_kind(g.kind));
+    w.str(g.kind);
     w.key("path");
-    w.str(&g.path);
+    w.str(g.path);
     w.key("from");
-    w.str(&g.from);
+    w.time(g.from);
     w.key("to");
-    w.opt_str(g.to.as_deref());
+    w.opt_time(g.to);
     w.key("reason");
-    w.str(&g.reason);
+    w.str(g.reason);
     w.close(b'}');
-}
-
-/// `GapKind`'s serde name (snake case).
-fn gap_kind(k: GapKind) -> &'static str {
-    match k {
-        GapKind::Rotated => "rotated",
-        GapKind::Truncated => "truncated",
-        GapKind::SourceError => "source_error",
-        GapKind::Silent => "silent",
-        GapKind::Restart => "restart",
-        GapKind::LiveOnly => "live_only",
-    }
 }
 
 /// `serde_json`'s pretty layout, into a buffer handed to `out` block by block.
@@ -490,12 +498,18 @@ impl<W: io::Write> Pretty<W> {
         for item in items {
             self.elem();
             each(self, item);
-            if self.buf.len() >= BLOCK {
-                self.out.write_all(&self.buf)?;
-                self.buf.clear();
-            }
+            self.flush_block()?;
         }
         self.close(b']');
+        Ok(())
+    }
+
+    /// Hand a full block to the output.
+    fn flush_block(&mut self) -> io::Result<()> {
+        if self.buf.len() >= BLOCK {
+            self.out.write_all(&self.buf)?;
+            self.buf.clear();
+        }
         Ok(())
     }
 
@@ -532,12 +546,9 @@ impl<W: io::Write> Pretty<W> {
         self.buf.push(b'"');
         match ip {
             IpAddr::V4(v4) => {
-                let [a, b, c, d] = v4.octets();
-                push_u64(&mut self.buf, u64::from(a));
-                for octet in [b, c, d] {
-                    self.buf.push(b'.');
-                    push_u64(&mut self.buf, u64::from(octet));
-                }
+                let mut digits = [0_u8; 15];
+                let n = push_ipv4(&mut digits, v4.octets());
+                self.buf.extend_from_slice(&digits[..n]);
             }
             // Display never yields a character JSON escapes.
             IpAddr::V6(v6) => self.buf.extend_from_slice(v6.to_string().as_bytes()),
@@ -545,30 +556,19 @@ impl<W: io::Write> Pretty<W> {
         self.buf.push(b'"');
     }
 
-    /// A time as `ts` writes it.
+    /// A time as [`crate::report::wire::time`] writes it.
     fn time(&mut self, t: DateTime<Utc>) {
         self.buf.push(b'"');
-        push_rfc3339(&mut self.buf, t);
+        self.buf.extend_from_slice(Rfc3339::of(t).as_bytes());
         self.buf.push(b'"');
     }
-}
 
-/// "00" to "99", two bytes each.
-const PAIRS: [u8; 200] = {
-    let mut t = [0; 200];
-    let mut i = 0;
-    while i < 100 {
-        t[2 * i] = b'0' + (i / 10) as u8;
-        t[2 * i + 1] = b'0' + (i % 10) as u8;
-        i += 1;
+    fn opt_time(&mut self, t: Option<DateTime<Utc>>) {
+        match t {
+            Some(t) => self.time(t),
+            None => self.null(),
+        }
     }
-    t
-};
-
-/// The two digits of `n` (below 100).
-fn pair(n: u32) -> [u8; 2] {
-    let i = 2 * n as usize;
-    [PAIRS[i], PAIRS[i + 1]]
 }
 
 /// Decimal digits of `n`, two at a time.
@@ -588,63 +588,6 @@ fn push_u64(buf: &mut Vec<u8>, mut n: u64) {
         digits[i] = b'0' + n as u8;
     }
     buf.extend_from_slice(&digits[i..]);
-}
-
-/// Year, month and day of a day count from 1970-01-01 in the proleptic Gregorian calendar
-/// (chrono's), by Howard Hinnant's `civil_from_days`.
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
-}
-
-/// `t` as chrono's `to_rfc3339_opts(SecondsFormat::AutoSi, true)` writes it: as many
-/// fraction digits as needed in groups of three (none for whole seconds), then `Z`. Years
-/// outside 0..=9999 and leap seconds take chrono's own path.
-pub(super) fn push_rfc3339(buf: &mut Vec<u8>, t: DateTime<Utc>) {
-    let secs = t.timestamp();
-    let nano = t.timestamp_subsec_nanos();
-    let (year, month, day) = civil_from_days(secs.div_euclid(86_400));
-    if !(0..=9999).contains(&year) || nano >= 1_000_000_000 {
-        buf.extend_from_slice(ts(t).as_bytes());
-        return;
-    }
-    let of_day = secs.rem_euclid(86_400) as u32;
-    let year = year as u32;
-    let [y0, y1] = pair(year / 100);
-    let [y2, y3] = pair(year % 100);
-    let [mo0, mo1] = pair(month);
-    let [d0, d1] = pair(day);
-    let [h0, h1] = pair(of_day / 3600);
-    let [mi0, mi1] = pair(of_day / 60 % 60);
-    let [s0, s1] = pair(of_day % 60);
-    buf.extend_from_slice(&[
-        y0, y1, y2, y3, b'-', mo0, mo1, b'-', d0, d1, b'T', h0, h1, b':', mi0, mi1, b':', s0, s1,
-    ]);
-    if nano != 0 {
-        let (digits, width) = if nano % 1_000_000 == 0 {
-            (nano / 1_000_000, 3)
-        } else if nano % 1_000 == 0 {
-            (nano / 1_000, 6)
-        } else {
-            (nano, 9)
-        };
-        let mut fraction = [b'.'; 10];
-        let mut n = digits;
-        for d in fraction[1..=width].iter_mut().rev() {
-            *d = b'0' + (n % 10) as u8;
-            n /= 10;
-        }
-        buf.extend_from_slice(&fraction[..=width]);
-    }
-    buf.push(b'Z');
 }
 
 /// `s` with `serde_json`'s escapes: `\"`, `\\`, the short forms `\b \t \n \f \r`, and
