@@ -277,12 +277,17 @@ fn add<A: smallvec::Array<Item = (u32, u32)>>(
 /// The actor table: address → dense id, and the dense ledger.
 #[derive(Debug, Clone)]
 pub struct Actors {
-    /// Address → actor id: one open-addressing table of bare ids (4 bytes and a control
-    /// byte a slot), hashed and compared by the address the actor's state already holds, so
-    /// the address is not stored a second time (it is probed for every external request).
-    /// Hashed with a per-process random seed: addresses are attacker-chosen (see
+    /// Address → actor id, one table per family: open addressing over bare ids (4 bytes and
+    /// a control byte a slot), hashed and compared through `keys`, so the table does not
+    /// hold the address beside the id (it is probed for every external request). Hashed
+    /// with a per-process random seed: addresses are attacker-chosen (see
     /// `intern::KeyedMap`).
-    addrs: HashTable<u32>,
+    addrs4: HashTable<u32>,
+    addrs6: HashTable<u32>,
+    /// By actor id: its `ActorState::addr` (the IPv4 address, or its IPv6 address's index),
+    /// apart from the states so that a probe compares within 4 bytes an actor (a small,
+    /// cached array for an ordinary log) instead of loading the actor's cache line.
+    keys: Dense<u32>,
     hasher: foldhash::quality::RandomState,
     /// By actor id.
     states: Dense<ActorState>,
@@ -301,7 +306,9 @@ pub struct Actors {
 impl Default for Actors {
     fn default() -> Self {
         Actors {
-            addrs: HashTable::new(),
+            addrs4: HashTable::new(),
+            addrs6: HashTable::new(),
+            keys: Dense::default(),
             hasher: foldhash::quality::RandomState::default(),
             states: Dense::default(),
             v6_addrs: Dense::default(),
@@ -362,6 +369,7 @@ impl Actors {
         if put_scanner(&mut a.address_scanner, address_scanner) {
             self.extra.entry(id).or_default().address_scanner = address_scanner;
         }
+        self.keys.push(addr);
         self.states.push(a);
     }
 
@@ -613,27 +621,41 @@ impl Actors {
     /// pushes the address's state next.
     pub(crate) fn claim(&mut self, ip: IpAddr) -> u32 {
         let next = self.states.len() as u32;
-        let key = match ip {
-            IpAddr::V4(v4) => (false, u128::from(u32::from(v4))),
-            IpAddr::V6(v6) => (true, u128::from(v6)),
-        };
-        let (states, v6_addrs, hasher) = (&self.states, &self.v6_addrs, &self.hasher);
-        let key_of = |id: u32| address_key(&states[id as usize], v6_addrs);
-        let hash = hasher.hash_one(key);
-        *self
-            .addrs
-            .entry(hash, |&id| key_of(id) == key, |&id| hasher.hash_one(key_of(id)))
-            .or_insert(next)
-            .get()
+        let (keys, v6_addrs, hasher) = (&self.keys, &self.v6_addrs, &self.hasher);
+        match ip {
+            IpAddr::V4(v4) => {
+                let key = u32::from(v4);
+                let at = |id: &u32| keys[*id as usize];
+                *self
+                    .addrs4
+                    .entry(hasher.hash_one(key), |id| at(id) == key, |id| hasher.hash_one(at(id)))
+                    .or_insert(next)
+                    .get()
+            }
+            IpAddr::V6(v6) => {
+                let key = u128::from(v6);
+                let at = |id: &u32| v6_addrs[keys[*id as usize] as usize];
+                *self
+                    .addrs6
+                    .entry(hasher.hash_one(key), |id| at(id) == key, |id| hasher.hash_one(at(id)))
+                    .or_insert(next)
+                    .get()
+            }
+        }
     }
 
     /// Make room for every actor of `others` as a new one (the most they can add), at once:
     /// `reserve` counts from the current length, so one call per table with the sum.
     pub(crate) fn reserve_for<'a>(&mut self, others: impl IntoIterator<Item = &'a Actors>) {
         // `Dense` grows by whole chunks: nothing to move, nothing to size.
-        let n = others.into_iter().map(|other| other.states.len()).sum();
-        let (states, v6_addrs, hasher) = (&self.states, &self.v6_addrs, &self.hasher);
-        self.addrs.reserve(n, |&id| hasher.hash_one(address_key(&states[id as usize], v6_addrs)));
+        let (mut v4, mut v6) = (0, 0);
+        for other in others {
+            v4 += other.addrs4.len();
+            v6 += other.addrs6.len();
+        }
+        let (keys, v6_addrs, hasher) = (&self.keys, &self.v6_addrs, &self.hasher);
+        self.addrs4.reserve(v4, |id| hasher.hash_one(keys[*id as usize]));
+        self.addrs6.reserve(v6, |id| hasher.hash_one(v6_addrs[keys[*id as usize] as usize]));
     }
 
     #[must_use]
