@@ -62,9 +62,10 @@ pub fn min_hit(slot: &mut Option<HitRef>, candidate: Option<HitRef>) {
 ///
 /// Looked up once per external request. While the window has few actors relative to the
 /// ledger, a map holds a small index per actor (8-byte entries, so the table of a busy window
-/// stays in a core's cache). Once the window holds a sizeable share of the actor ids (a flood
-/// of distinct clients), membership moves to a bitset over actor ids (one bit per id instead
-/// of 9 to 18 bytes per member) and the map keeps only the actors with a kept success.
+/// stays in a core's cache). Once the window holds a sizeable share of the actor ids and most
+/// of them have no kept success (a flood of distinct clients, failing or scanners),
+/// membership moves to a bitset over actor ids (one bit per id instead of 9 to 18 bytes per
+/// member) and the map keeps only the actors with a kept success.
 #[derive(Debug, Clone, Default)]
 pub struct ActorFirsts {
     /// Sparse: actor id → index in `hits`, or `NO_HIT`. Dense (`bits` non-empty): only the
@@ -90,9 +91,12 @@ impl ActorFirsts {
         self.max_actor = self.max_actor.max(actor);
         if self.bits.is_empty() {
             // About to grow: switch to a bitset when it is smaller than the grown map (about
-            // 20 bytes per member; the bitset costs an eighth of a byte per actor id).
+            // 20 bytes per member; the bitset costs an eighth of a byte per actor id) and
+            // most members have no kept success (else the map stays as large, and a success
+            // would cost two lookups instead of one).
             if self.index.len() >= DENSE_MIN
                 && self.index.len() == self.index.capacity()
+                && self.hits.len() * 2 < self.index.len()
                 && (self.max_actor as usize / 8) < self.index.len() * 20
                 && !self.index.contains_key(&actor)
             {
