@@ -4,6 +4,7 @@
 //! local time, the original offset is kept beside it for display and evidence.
 
 pub mod clients;
+pub mod enrichment;
 pub mod event;
 pub mod request;
 pub mod scan;

@@ -153,6 +153,7 @@ fn config(f: &Fixture) -> CaseConfig {
             .collect(),
         scans: Vec::new(),
         scanners: Vec::new(),
+        enrich: leakline::config::EnrichConfig::default(),
     }
 }
 

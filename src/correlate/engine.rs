@@ -2,6 +2,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
@@ -11,6 +12,7 @@ use super::scan_match::{AddressSpec, host_level_covers, host_name, target_name};
 use super::tally::Tally;
 use super::windows::{Cell, TimeKey, key_of};
 use crate::config::{CaseConfig, Vantage};
+use crate::enrich::Enricher;
 use crate::model::snapshot::{Gap, GapKind, ScanMark, SourceHealth, UnmatchedTargets};
 use crate::model::{
     CoveredPorts, Event, PortState, Request, ScanObservation, ScanTool, ScannerState, Snapshot,
@@ -194,6 +196,8 @@ pub struct Correlator {
     host_marks: HashMap<String, Vec<HostMark>>,
     /// Services created from unmatched `host:port` targets, by host name: (port, service).
     target_services: HashMap<String, Vec<(u16, u32)>>,
+    /// Offline enrichment (issue 20): asked once per actor at snapshot time (cached).
+    pub(crate) enricher: Option<Arc<Enricher>>,
 }
 
 impl Correlator {
@@ -226,6 +230,7 @@ impl Correlator {
             applied: Vec::new(),
             host_marks: HashMap::new(),
             target_services: HashMap::new(),
+            enricher: None,
             config,
         };
         let configured: Vec<(String, Vec<String>, bool)> = c
@@ -246,6 +251,20 @@ impl Correlator {
         }
         c.configured = c.services.len();
         c
+    }
+
+    /// Attach offline enrichment (before any event is applied): snapshots then carry what
+    /// the databases say about each actor, and the range lists marked `class = "scanner"`
+    /// classify their members as scanners, alongside the user-agent rules.
+    pub fn set_enricher(&mut self, enricher: Arc<Enricher>) {
+        for list in enricher.scanner_ranges() {
+            self.scanners.add_networks(
+                &list.name,
+                &list.path.to_string_lossy(),
+                list.networks.iter().copied(),
+            );
+        }
+        self.enricher = Some(enricher);
     }
 
     /// The case configuration this correlator was built with.

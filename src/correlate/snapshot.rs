@@ -59,7 +59,6 @@ pub(crate) fn build(c: &Correlator, as_of: DateTime<Utc>, detail: ActorDetail) -
         timezone: c.config.timezone.name().to_string(),
         sources: c.sources.clone(),
         services,
-        actors,
         gaps,
         rate: rate_series(c),
         stats: Stats {
@@ -70,6 +69,12 @@ pub(crate) fn build(c: &Correlator, as_of: DateTime<Utc>, detail: ActorDetail) -
         },
         coverage: unread.overall(c),
         duplicates: super::coverage::duplicates(c),
+        enrichment: c
+            .enricher
+            .as_ref()
+            .map(|e| e.annotate(actors.iter().map(|a| a.client)))
+            .unwrap_or_default(),
+        actors,
     }
 }
 
