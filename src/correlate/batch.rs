@@ -68,6 +68,8 @@ pub enum BatchError {
     Glob { pattern: String, message: String },
     #[error(transparent)]
     Scanners(#[from] ScannerFileError),
+    #[error(transparent)]
+    Enrich(#[from] crate::enrich::EnrichError),
 }
 
 /// One file to read.
@@ -217,6 +219,9 @@ pub struct BatchOptions {
     /// Per-actor detail to record (see [`Correlator::set_actor_detail`]): `Totals` when the
     /// output shows no per-actor lists.
     pub actor_detail: ActorDetail,
+    /// Offline enrichment already loaded by the caller; `None`: loaded from the config's
+    /// `[enrich]` (if any).
+    pub enricher: Option<std::sync::Arc<crate::enrich::Enricher>>,
 }
 
 impl Default for BatchOptions {
@@ -225,6 +230,7 @@ impl Default for BatchOptions {
             workers: std::thread::available_parallelism().map_or(2, std::num::NonZero::get).max(1),
             chunk_bytes: CHUNK_BYTES,
             actor_detail: ActorDetail::Full,
+            enricher: None,
         }
     }
 }
@@ -245,6 +251,13 @@ pub fn run(config: &CaseConfig, options: &BatchOptions) -> Result<Correlator, Ba
     let planned = plan(config, &mut gaps)?;
     let mut c = Correlator::with_scanners(config.clone(), scanners);
     c.set_actor_detail(options.actor_detail);
+    let enricher = match &options.enricher {
+        Some(e) => Some(std::sync::Arc::clone(e)),
+        None => crate::enrich::Enricher::load(&config.enrich)?.map(std::sync::Arc::new),
+    };
+    if let Some(e) = enricher {
+        c.set_enricher(e);
+    }
     // A wildcard glob that matched nothing is not a gap in time (it has no moment): the
     // snapshot's coverage lists it as an unread source, by pattern, with the reason.
     drop(gaps);

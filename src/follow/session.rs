@@ -17,6 +17,7 @@ use crate::config::CaseConfig;
 use crate::correlate::Correlator;
 use crate::correlate::batch;
 use crate::correlate::classify::ScannerDb;
+use crate::enrich::Enricher;
 use crate::model::snapshot::Gap;
 use crate::model::{Event, Snapshot};
 
@@ -52,6 +53,9 @@ pub struct SessionOptions {
     /// which bounds memory over a long incident. A negative scan arriving later than this
     /// behind the newest event can no longer split a window (it becomes a gap).
     pub detail_horizon: Duration,
+    /// Offline enrichment already loaded by the shell (which reports a bad file as a
+    /// configuration error); `None`: loaded here from the config's `[enrich]`.
+    pub enricher: Option<Arc<Enricher>>,
 }
 
 impl std::fmt::Debug for SessionOptions {
@@ -64,6 +68,7 @@ impl std::fmt::Debug for SessionOptions {
             .field("publish_every", &self.publish_every)
             .field("tick", &self.tick)
             .field("channel_capacity", &self.channel_capacity)
+            .field("enricher", &self.enricher.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -80,6 +85,7 @@ impl Default for SessionOptions {
             tick: Duration::from_secs(1),
             channel_capacity: 8,
             detail_horizon: Duration::from_secs(600),
+            enricher: None,
         }
     }
 }
@@ -189,11 +195,26 @@ pub fn start(config: CaseConfig, options: SessionOptions) -> Session {
         Ok(db) => (db, None),
         Err(e) => (ScannerDb::builtin(), Some(e.to_string())),
     };
-    let correlator = Correlator::with_scanners(config, scanners);
+    let enricher = match options.enricher.clone() {
+        Some(e) => Ok(Some(e)),
+        None => Enricher::load(&config.enrich).map(|e| e.map(Arc::new)),
+    };
+    let mut correlator = Correlator::with_scanners(config, scanners);
+    let enrich_error = match enricher {
+        Ok(Some(e)) => {
+            correlator.set_enricher(e);
+            None
+        }
+        Ok(None) => None,
+        Err(e) => Some(e.to_string()),
+    };
     let counts = (followers, file_followers);
     let (mut engine, outputs) = Engine::new(correlator, filter, options, stop_flag, counts);
     if let Some(reason) = scanner_error {
         engine.scanner_file_failed(&reason);
+    }
+    if let Some(reason) = enrich_error {
+        engine.enrichment_failed(&reason);
     }
     let (stop_tx, stop_rx) = oneshot::channel();
     let handle = tokio::spawn(engine.run(rx, stop_rx));

@@ -22,11 +22,13 @@ mod write;
 
 use std::io;
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
 use crate::model::Snapshot;
+use crate::model::enrichment::{ActorEnrichment, EnrichSource, Enrichments};
 use crate::model::snapshot::{
     ActorSummary, Coverage, DuplicateSources, Gap, Hit, PathCount, SensitiveCount, ServiceState,
     SourceHealth, WindowStatus,
@@ -73,6 +75,9 @@ pub struct Analysis {
     /// document was built, and how many of each kind (`leakline analyze` redacts unless
     /// `--no-redact`). [`Analysis::build`] records "off"; see [`Analysis::with_redaction`].
     pub redaction: RedactionRecord,
+    /// The offline databases and range files the actors' `asn`, `country`, `city` and
+    /// `lists` rest on (issue 20).
+    pub enrichment: EnrichmentDoc,
 }
 
 #[derive(Debug, Serialize)]
@@ -329,6 +334,37 @@ pub struct Actor {
     pub successes: u64,
     pub bytes: u64,
     pub services: Vec<String>,
+    /// `asn`, `country`, `city`, `lists` (issue 20): what the offline databases say.
+    #[serde(flatten)]
+    pub enrichment: EnrichDoc,
+}
+
+/// An actor's enrichment as four keys, `null` / `[]` when nothing is known (or nothing is
+/// configured): `asn: {number, org}`, `country: {iso, name}`, `city: {name, subdivision,
+/// latitude, longitude, accuracy_radius_km}` (from a City database), `lists: [{name,
+/// service, region}]`.
+#[derive(Debug, Default)]
+pub struct EnrichDoc(pub Option<Arc<ActorEnrichment>>);
+
+impl Serialize for EnrichDoc {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let e = self.0.as_deref();
+        let mut m = s.serialize_map(Some(4))?;
+        m.serialize_entry("asn", &e.and_then(|e| e.asn.as_ref()))?;
+        m.serialize_entry("country", &e.and_then(|e| e.country.as_ref()))?;
+        m.serialize_entry("city", &e.and_then(|e| e.city.as_ref()))?;
+        m.serialize_entry("lists", e.map_or(&[][..], |e| &e.lists[..]))?;
+        m.end()
+    }
+}
+
+/// What the actors' enrichment rests on: the databases and range files loaded (empty when
+/// none is configured), and lookups that failed.
+#[derive(Debug, Default, Serialize)]
+pub struct EnrichmentDoc {
+    pub sources: Vec<EnrichSource>,
+    pub errors: Vec<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -396,8 +432,9 @@ fn state_name(s: ServiceState) -> &'static str {
 }
 
 impl Actor {
-    fn of(a: &ActorSummary, services: Vec<String>) -> Actor {
+    fn of(a: &ActorSummary, services: Vec<String>, enrichment: &Enrichments) -> Actor {
         Actor {
+            enrichment: EnrichDoc(enrichment.actors.get(&a.client).cloned()),
             client: a.client,
             class: a.class.as_str(),
             first_seen: a.first_seen,
@@ -416,7 +453,11 @@ impl Analysis {
     #[must_use]
     pub fn build(snapshot: &Snapshot, generated_at: DateTime<Utc>) -> Analysis {
         let mut doc = Analysis::without_actors(snapshot, generated_at);
-        doc.actors = snapshot.actors.iter().map(|a| Actor::of(a, a.services.clone())).collect();
+        doc.actors = snapshot
+            .actors
+            .iter()
+            .map(|a| Actor::of(a, a.services.clone(), &snapshot.enrichment))
+            .collect();
         doc
     }
 
@@ -430,7 +471,7 @@ impl Analysis {
             .into_iter()
             .map(|mut a| {
                 let services = std::mem::take(&mut a.services);
-                Actor::of(&a, services)
+                Actor::of(&a, services, &snapshot.enrichment)
             })
             .collect();
         doc
@@ -495,6 +536,10 @@ impl Analysis {
                 elapsed_ms: snapshot.stats.elapsed_ms,
             },
             redaction: RedactionRecord { enabled: false, counts: RedactionCounts::default() },
+            enrichment: EnrichmentDoc {
+                sources: snapshot.enrichment.sources.clone(),
+                errors: snapshot.enrichment.errors.clone(),
+            },
         }
     }
 

@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 use chrono::{NaiveDate, TimeZone};
 use proptest::prelude::*;
 
-use super::super::{Case, Evidence, FirstSuccessDoc, PathDoc, Stats, UnmatchedDoc, UnreadDoc};
+use super::super::{
+    Case, EnrichDoc, Evidence, FirstSuccessDoc, PathDoc, Stats, UnmatchedDoc, UnreadDoc,
+};
 use super::*;
 use crate::report::{RedactionCounts, RedactionRecord, SecretKind};
 
@@ -156,8 +158,50 @@ fn actors() -> Vec<Actor> {
             successes: i as u64,
             bytes: 10_u64.pow(i as u32 * 4),
             services: (0..i % 3).map(|k| format!("svc-{k} {}", tricky())).collect(),
+            enrichment: EnrichDoc(enrichment(i)),
         })
         .collect()
+}
+
+/// None, everything (with a tricky organisation and whole-number floats), and partial.
+fn enrichment(i: usize) -> Option<std::sync::Arc<ActorEnrichment>> {
+    use crate::model::enrichment::{AsnInfo, CityInfo, CountryInfo, ListHit};
+    let full = ActorEnrichment {
+        asn: Some(AsnInfo { number: 4_294_967_295, org: Some(tricky()) }),
+        country: Some(CountryInfo { iso: "GB".into(), name: Some("United Kingdom".into()) }),
+        city: Some(CityInfo {
+            name: Some("Linköping".into()),
+            subdivision: None,
+            latitude: Some(51.5142),
+            longitude: Some(-100.0),
+            accuracy_radius_km: Some(100),
+        }),
+        lists: vec![
+            ListHit {
+                name: "aws".into(),
+                service: Some("EC2".into()),
+                region: Some("us-west-2".into()),
+            },
+            ListHit { name: "tor".into(), service: None, region: None },
+        ],
+    };
+    let partial = ActorEnrichment {
+        asn: Some(AsnInfo { number: 0, org: None }),
+        country: Some(CountryInfo { iso: "SE".into(), name: None }),
+        city: Some(CityInfo {
+            name: None,
+            subdivision: Some(tricky()),
+            latitude: None,
+            longitude: Some(f64::NAN),
+            accuracy_radius_km: None,
+        }),
+        lists: Vec::new(),
+    };
+    match i % 3 {
+        0 => None,
+        1 => Some(std::sync::Arc::new(full)),
+        _ => Some(std::sync::Arc::new(partial)),
+    }
 }
 
 fn gaps() -> Vec<GapDoc> {
@@ -243,6 +287,27 @@ fn document() -> Analysis {
         gaps: gaps(),
         stats: Stats { lines: 5_000_000, events: 4_995_047, malformed: 4935, elapsed_ms: 0 },
         redaction: RedactionRecord { enabled: true, counts: every_secret_kind() },
+        enrichment: super::super::EnrichmentDoc {
+            sources: vec![
+                crate::model::enrichment::EnrichSource {
+                    path: text.clone(),
+                    kind: "mmdb".into(),
+                    name: "GeoLite2-ASN".into(),
+                    built: Some("2026-02-04".into()),
+                    prefixes: None,
+                    scanner: false,
+                },
+                crate::model::enrichment::EnrichSource {
+                    path: "tor.txt".into(),
+                    kind: "plain".into(),
+                    name: text.clone(),
+                    built: None,
+                    prefixes: Some(1200),
+                    scanner: true,
+                },
+            ],
+            errors: vec![text.clone()],
+        },
     }
 }
 
@@ -258,6 +323,7 @@ fn empty_lists_and_no_counts_match_serde_json() {
     doc.sources.clear();
     doc.services.clear();
     doc.actors.clear();
+    doc.enrichment = super::super::EnrichmentDoc::default();
     doc.gaps.clear();
     doc.duplicates.clear();
     doc.as_of = None;
@@ -298,6 +364,7 @@ fn a_long_actor_list_is_written_in_blocks() {
             successes: one.successes,
             bytes: one.bytes,
             services: one.services.clone(),
+            enrichment: EnrichDoc(enrichment(i as usize)),
         })
         .collect();
     let mut out = Counting(Vec::new(), 0);
