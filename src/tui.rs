@@ -12,6 +12,7 @@ pub mod event_loop;
 pub mod feed;
 pub mod filter;
 pub mod format;
+pub mod groups;
 pub mod keymap;
 pub mod panes;
 pub mod replay;

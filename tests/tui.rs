@@ -7,6 +7,8 @@ mod fixture;
 
 #[path = "tui/casework.rs"]
 mod casework;
+#[path = "tui/enrich.rs"]
+mod enrich;
 #[path = "tui/event_loop.rs"]
 mod event_loop;
 #[path = "tui/replay.rs"]

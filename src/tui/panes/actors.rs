@@ -8,9 +8,11 @@ use ratatui::widgets::{Cell, Paragraph, Row, Sparkline, Table, Widget};
 
 use super::{scroll_for, section};
 use crate::model::Event;
+use crate::model::enrichment::ActorEnrichment;
 use crate::model::snapshot::{ActorClass, ActorSummary};
 use crate::tui::app::{ActorSort, App};
 use crate::tui::format;
+use crate::tui::groups::{self, Grouping};
 use crate::tui::sanitize::{clean, sanitize};
 use crate::tui::theme::Theme;
 
@@ -24,15 +26,88 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let [title, table] = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(area);
     let class = st.class_filter.map_or("all", ActorClass::as_str);
     let service = st.service_filter.as_deref().map_or_else(|| "all".to_owned(), clean);
-    let extra = format!(
-        "{} of {} external clients · sort {}{} · class {class} · service {service}",
-        st.order.len(),
-        app.snapshot.actors.len(),
-        st.sort.label(),
-        sort_mark(st.sort),
-    );
+    let mut extra = if st.grouping == Grouping::Off {
+        format!(
+            "{} of {} external clients · sort {}{} · class {class} · service {service}",
+            st.order.len(),
+            app.snapshot.actors.len(),
+            st.sort.label(),
+            sort_mark(st.sort),
+        )
+    } else {
+        format!(
+            "by {} · {} groups of {} clients · class {class} · service {service}",
+            st.grouping.label(),
+            st.groups.len(),
+            st.order.len(),
+        )
+    };
+    if let Some((grouping, key)) = &st.group_filter {
+        let key = key.as_deref().unwrap_or(groups::unknown_label(*grouping));
+        extra.push_str(&format!(" · {} {key} (Esc: all groups)", grouping.label()));
+    }
     section("Actors", &extra, app.theme, title, buf);
-    render_table(app, table, buf);
+    if st.grouping == Grouping::Off {
+        render_table(app, table, buf);
+    } else {
+        render_groups(app, table, buf);
+    }
+}
+
+/// One row per group: key, clients, requests, successes, bytes (bytes descending).
+fn render_groups(app: &App, area: Rect, buf: &mut Buffer) {
+    let theme = app.theme;
+    let st = &app.actors;
+    if st.groups.is_empty() {
+        Paragraph::new(Line::styled("  no actors match", theme.dim())).render(area, buf);
+        return;
+    }
+    if !app.snapshot.enrichment.configured() {
+        let note = "  no database or range file given (--mmdb, --ranges, [enrich]): every actor is unknown";
+        buf.set_string(area.x, area.y + area.height.saturating_sub(1), note, theme.dim());
+    }
+    let height = usize::from(area.height.saturating_sub(2));
+    let first = scroll_for(st.selected, height);
+    let rows = st.groups.iter().enumerate().skip(first).take(height).map(|(pos, g)| {
+        let key = Cell::from(g.key.clone());
+        let row = Row::new(vec![
+            if g.unknown { key.style(theme.dim()) } else { key },
+            Cell::from(format::count(g.clients)),
+            Cell::from(format::count(g.requests)),
+            Cell::from(format::count(g.successes)),
+            Cell::from(format::bytes(g.bytes)),
+        ]);
+        if pos == st.selected { row.style(theme.selected()) } else { row }
+    });
+    let header = vec![
+        Cell::from(st.grouping.header()),
+        Cell::from("clients"),
+        Cell::from("requests"),
+        Cell::from("ok <400"),
+        Cell::from("bytes sent▼").style(theme.header()),
+    ];
+    let widths = [
+        Constraint::Min(20),
+        Constraint::Length(8),
+        Constraint::Length(9),
+        Constraint::Length(8),
+        Constraint::Length(11),
+    ];
+    Table::new(rows, widths)
+        .header(Row::new(header).style(theme.dim()))
+        .column_spacing(1)
+        .render(Rect { height: area.height.saturating_sub(1).max(1), ..area }, buf);
+}
+
+/// `GB` and `AS15169 Google Inc.` for the table (`-` when the databases say nothing).
+fn org_and_country(app: &App, a: &ActorSummary, org_width: usize) -> (String, String) {
+    let e = app.snapshot.enrichment.of(a.client);
+    let country =
+        e.and_then(|e| e.country.as_ref()).map_or_else(|| "-".to_owned(), |c| clean(&c.iso));
+    let org = e
+        .and_then(ActorEnrichment::org_label)
+        .map_or_else(|| "-".to_owned(), |o| sanitize(&o, org_width).into_owned());
+    (org, country)
 }
 
 fn render_table(app: &App, area: Rect, buf: &mut Buffer) {
@@ -60,8 +135,25 @@ fn render_table(app: &App, area: Rect, buf: &mut Buffer) {
             clock.at(t)
         }
     };
-    // At 80 columns: client 20, class, two times, requests 9, bytes sent 10+, 5 gaps.
-    let (class_w, time_w) = if dated { (13, 11) } else { (18, 8) };
+    // At 80 columns: client 20, class, two times, requests 9, bytes sent 10+, 5 gaps. With
+    // enrichment the narrow table trades the last-seen column and class width for country
+    // and organisation; the wide one adds both before the services.
+    let enriched = app.snapshot.enrichment.configured();
+    let (class_w, time_w) = match (dated, enriched) {
+        (true, false) => (13, 11),
+        (false, false) => (18, 8),
+        (true, true) => (10, 11),
+        (false, true) => (12, 8),
+    };
+    // Enriched and wide: the services column needs 140 columns beside country and org.
+    let with_services = wide && (!enriched || area.width >= 140);
+    let org_w: u16 = match (wide, dated) {
+        // Without services the org takes the rest of the row (102 columns before it).
+        (true, _) if !with_services => area.width.saturating_sub(102).max(10),
+        (true, _) => 24,
+        (false, true) => 10,
+        (false, false) => 13,
+    };
     // Only the visible rows are built: the table stays cheap with 10 k actors.
     let rows = st.order.iter().enumerate().skip(first).take(height).filter_map(|(pos, &i)| {
         let a = app.snapshot.actors.get(i)?;
@@ -69,24 +161,73 @@ fn render_table(app: &App, area: Rect, buf: &mut Buffer) {
             Some(name) => format!("{} ({})", a.class.as_str(), sanitize(name, 14)),
             None => a.class.as_str().to_owned(),
         };
-        let mut cells = vec![
-            Cell::from(a.client.to_string()),
-            Cell::from(class),
-            Cell::from(when(a.first_seen)),
-            Cell::from(when(a.last_seen)),
-            Cell::from(format::count(a.requests)),
-        ];
+        let mut cells = vec![Cell::from(a.client.to_string()), Cell::from(class)];
+        let (org, country) = org_and_country(app, a, usize::from(org_w));
+        if enriched && !wide {
+            cells.push(Cell::from(country.clone()));
+            cells.push(Cell::from(org.clone()));
+        }
+        cells.push(Cell::from(when(a.first_seen)));
+        if wide || !enriched {
+            cells.push(Cell::from(when(a.last_seen)));
+        }
+        cells.push(Cell::from(format::count(a.requests)));
         if wide {
             cells.push(Cell::from(format::count(a.successes)));
         }
         cells.push(Cell::from(format::bytes(a.bytes)));
-        if wide {
+        if wide && enriched {
+            cells.push(Cell::from(country));
+            cells.push(Cell::from(org));
+        }
+        if with_services {
             cells.push(Cell::from(clean(&a.services.join(","))));
         }
         let row = Row::new(cells);
         Some(if pos == st.selected { row.style(theme.selected()) } else { row })
     });
-    let (header, widths): (Vec<&str>, Vec<Constraint>) = if wide {
+    let (header, widths): (Vec<&str>, Vec<Constraint>) = if wide && enriched {
+        let mut header = vec![
+            "client",
+            "class",
+            "first seen",
+            "last seen",
+            "requests",
+            "ok <400",
+            "bytes sent",
+            "cc",
+            "org",
+        ];
+        let mut widths = vec![
+            Constraint::Length(22),
+            Constraint::Length(16),
+            Constraint::Length(14),
+            Constraint::Length(14),
+            Constraint::Length(8),
+            Constraint::Length(7),
+            Constraint::Length(10),
+            Constraint::Length(2),
+            Constraint::Length(org_w),
+        ];
+        if with_services {
+            header.push("services");
+            widths.push(Constraint::Min(0));
+        }
+        (header, widths)
+    } else if enriched {
+        (
+            vec!["client", "class", "cc", "org", "first", "requests", "bytes sent"],
+            vec![
+                Constraint::Length(20),
+                Constraint::Length(class_w),
+                Constraint::Length(2),
+                Constraint::Length(org_w),
+                Constraint::Length(time_w),
+                Constraint::Length(8),
+                Constraint::Min(10),
+            ],
+        )
+    } else if wide {
         (
             vec![
                 "client",
@@ -122,7 +263,7 @@ fn render_table(app: &App, area: Rect, buf: &mut Buffer) {
             ],
         )
     };
-    let header = marked_header(header, st.sort, wide, theme);
+    let header = marked_header(header, st.sort, theme);
     Table::new(rows, widths)
         .header(Row::new(header).style(theme.dim()))
         .column_spacing(1)
@@ -131,18 +272,17 @@ fn render_table(app: &App, area: Rect, buf: &mut Buffer) {
 
 /// The header cells, the sort column carrying its direction (▼ most first, ▲ earliest /
 /// grouped first).
-fn marked_header(header: Vec<&str>, sort: ActorSort, wide: bool, theme: Theme) -> Vec<Cell<'_>> {
-    let sorted = match sort {
-        ActorSort::Bytes => header.len() - if wide { 2 } else { 1 },
-        ActorSort::Requests => 4,
-        ActorSort::FirstSeen => 2,
-        ActorSort::Class => 1,
+fn marked_header(header: Vec<&str>, sort: ActorSort, theme: Theme) -> Vec<Cell<'_>> {
+    let names: &[&str] = match sort {
+        ActorSort::Bytes => &["bytes sent"],
+        ActorSort::Requests => &["requests"],
+        ActorSort::FirstSeen => &["first seen", "first"],
+        ActorSort::Class => &["class"],
     };
     header
         .into_iter()
-        .enumerate()
-        .map(|(i, h)| {
-            if i == sorted {
+        .map(|h| {
+            if names.contains(&h) {
                 Cell::from(format!("{h}{}", sort_mark(sort))).style(theme.header())
             } else {
                 Cell::from(h)
@@ -163,9 +303,10 @@ fn render_detail(app: &App, actor: &ActorSummary, area: Rect, buf: &mut Buffer) 
     let theme = app.theme;
     let tz = format::zone(&app.snapshot.timezone);
     let list_rows = actor.top_paths.len().max(actor.user_agents.len()).max(actor.statuses.len());
+    let whereabouts = enrichment_lines(app, actor);
     let [title, top, lists, recent] = Layout::vertical([
         Constraint::Length(1),
-        Constraint::Length(4),
+        Constraint::Length(4 + whereabouts.len() as u16),
         Constraint::Length(list_rows.clamp(1, 12) as u16 + 2),
         Constraint::Min(3),
     ])
@@ -173,7 +314,7 @@ fn render_detail(app: &App, actor: &ActorSummary, area: Rect, buf: &mut Buffer) 
     section(&format!("Actor {}", actor.client), "(Esc back)", theme, title, buf);
     let scanner =
         actor.scanner.as_deref().map(|s| format!(" · {}", sanitize(s, 30))).unwrap_or_default();
-    Paragraph::new(vec![
+    let mut top_lines = vec![
         Line::from(vec![
             Span::styled("class ", theme.dim()),
             Span::raw(format!("{}{scanner}", actor.class.as_str())),
@@ -198,9 +339,11 @@ fn render_detail(app: &App, actor: &ActorSummary, area: Rect, buf: &mut Buffer) 
                 format::count(actor.successes)
             )),
         ]),
-    ])
-    .render(top, buf);
-    render_activity(app, actor, Rect { y: top.y + 3, height: 1, ..top }, buf);
+    ];
+    let extra = whereabouts.len() as u16;
+    top_lines.extend(whereabouts);
+    Paragraph::new(top_lines).render(top, buf);
+    render_activity(app, actor, Rect { y: top.y + 3 + extra, height: 1, ..top }, buf);
     let [paths, agents, statuses] = Layout::horizontal([
         Constraint::Percentage(40),
         Constraint::Percentage(45),
@@ -259,6 +402,57 @@ fn render_detail(app: &App, actor: &ActorSummary, area: Rect, buf: &mut Buffer) 
     } else {
         Paragraph::new(lines).render(rl, buf);
     }
+}
+
+/// What the offline databases say about the actor (network, country, city, range lists);
+/// no line when none is configured.
+fn enrichment_lines(app: &App, actor: &ActorSummary) -> Vec<Line<'static>> {
+    let theme = app.theme;
+    if !app.snapshot.enrichment.configured() {
+        return Vec::new();
+    }
+    let e = app.snapshot.enrichment.of(actor.client).cloned().unwrap_or_default();
+    let mut place = Vec::new();
+    place
+        .push(e.org_label().map_or_else(|| "no ASN".to_owned(), |o| sanitize(&o, 50).into_owned()));
+    place.push(e.country.as_ref().map_or_else(
+        || "no country".to_owned(),
+        |c| match &c.name {
+            Some(n) => format!("{} {}", clean(&c.iso), sanitize(n, 40)),
+            None => clean(&c.iso),
+        },
+    ));
+    if let Some(c) = &e.city {
+        let city: Vec<String> = [&c.name, &c.subdivision]
+            .iter()
+            .filter_map(|s| s.as_deref().map(|s| sanitize(s, 30).into_owned()))
+            .collect();
+        let radius = c.accuracy_radius_km.map(|r| format!(" (±{r} km)")).unwrap_or_default();
+        if !city.is_empty() {
+            place.push(format!("{}{radius}", city.join(", ")));
+        }
+    }
+    let lists: Vec<String> = e
+        .lists
+        .iter()
+        .map(|l| {
+            let mut parts = vec![sanitize(&l.name, 30).into_owned()];
+            parts.extend(l.service.iter().map(|s| sanitize(s, 30).into_owned()));
+            parts.extend(l.region.iter().map(|s| sanitize(s, 20).into_owned()));
+            parts.join(" ")
+        })
+        .collect();
+    vec![
+        Line::from(vec![Span::styled("where ", theme.dim()), Span::raw(place.join(" · "))]),
+        Line::from(vec![
+            Span::styled("lists ", theme.dim()),
+            Span::raw(if lists.is_empty() {
+                "in no range list given".to_owned()
+            } else {
+                lists.join("; ")
+            }),
+        ]),
+    ]
 }
 
 /// One row: the actor's requests in the live feed over its first..last seen span, as a
