@@ -101,11 +101,23 @@ pub(crate) fn list_label(l: &leakline::model::enrichment::ListHit) -> String {
 }
 
 /// Load the `[enrich]` files once, before any evidence is read: a missing, truncated or
-/// corrupt file is a configuration error (exit 2) naming it.
+/// corrupt file is a configuration error (exit 2) naming it. (`analyze` checks the
+/// databases in full while it reads; `watch` and `enrich` call [`checked_enricher`].)
 pub(crate) fn load_enricher(
     config: &leakline::config::CaseConfig,
 ) -> Result<Option<std::sync::Arc<leakline::enrich::Enricher>>, UsageError> {
     leakline::enrich::Enricher::load(&config.enrich)
         .map(|e| e.map(std::sync::Arc::new))
         .map_err(|e| UsageError(e.to_string()))
+}
+
+/// [`load_enricher`], then every database checked in full before anything starts.
+pub(crate) fn checked_enricher(
+    config: &leakline::config::CaseConfig,
+) -> Result<Option<std::sync::Arc<leakline::enrich::Enricher>>, UsageError> {
+    let enricher = load_enricher(config)?;
+    if let Some(e) = &enricher {
+        e.verify().map_err(|e| UsageError(e.to_string()))?;
+    }
+    Ok(enricher)
 }

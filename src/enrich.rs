@@ -1,6 +1,6 @@
 //! Offline enrichment: who an address is, from files the responder already has.
 //!
-//! MaxMind-format databases (GeoLite2/GeoIP2 ASN, Country and City; DB-IP and IPinfo "lite"
+//! MaxMind-format databases (GeoLite2/GeoIP2 ASN, Country and City; DB-IP and `IPinfo` "lite"
 //! exports in the same format) and published range files (see [`ranges`]) say, per address,
 //! its autonomous system and organisation, country, city, and the provider lists it is in.
 //! Nothing here touches the network: reverse DNS and WHOIS go to servers an attacker may
@@ -11,6 +11,7 @@
 //! Lookups happen once per actor, never per request: the correlator asks at snapshot time
 //! and the answers are cached by address, so a live session asks again only for new actors.
 
+pub mod groups;
 pub mod mmdb;
 pub mod prefix;
 pub mod ranges;
@@ -45,6 +46,25 @@ pub enum EnrichError {
     Ranges(#[from] RangeFileError),
 }
 
+/// A full database check under way (see [`Enricher::verify_in_background`]).
+#[derive(Debug)]
+pub struct Check(Option<std::thread::JoinHandle<Result<(), EnrichError>>>, Result<(), EnrichError>);
+
+impl Check {
+    /// Wait for the check's answer.
+    pub fn wait(self) -> Result<(), EnrichError> {
+        match self.0 {
+            Some(handle) => handle.join().unwrap_or_else(|_| {
+                Err(EnrichError::Mmdb {
+                    path: PathBuf::new(),
+                    message: "the database check stopped unexpectedly".into(),
+                })
+            }),
+            None => self.1,
+        }
+    }
+}
+
 /// A range list whose members count as scanners (`class = "scanner"`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScannerRanges {
@@ -56,7 +76,7 @@ pub struct ScannerRanges {
 /// The loaded databases and lists, with the per-address answer cache.
 #[derive(Debug)]
 pub struct Enricher {
-    dbs: Vec<Mmdb>,
+    dbs: Vec<Arc<Mmdb>>,
     lists: PrefixMap<ListHit>,
     sources: Vec<EnrichSource>,
     scanners: Vec<ScannerRanges>,
@@ -76,7 +96,7 @@ impl Enricher {
         for path in &config.mmdb {
             let db = Mmdb::open(path)?;
             sources.push(db.source());
-            dbs.push(db);
+            dbs.push(Arc::new(db));
         }
         let mut lists = PrefixMap::new();
         let mut scanners = Vec::new();
@@ -110,6 +130,28 @@ impl Enricher {
             cache: Mutex::default(),
             errors: Mutex::default(),
         }))
+    }
+
+    /// Check every database in full (see [`Mmdb::verify`]): `open` only reads the header
+    /// and probes a few records, so a search tree or data section corrupt elsewhere is
+    /// found here.
+    pub fn verify(&self) -> Result<(), EnrichError> {
+        self.dbs.iter().try_for_each(|db| db.verify())
+    }
+
+    /// [`Enricher::verify`] on a thread of its own, so `analyze` checks the databases
+    /// while it reads the evidence instead of before.
+    /// (When no thread can be started the check runs here, before returning.)
+    #[must_use]
+    pub fn verify_in_background(&self) -> Check {
+        let dbs: Vec<Arc<Mmdb>> = self.dbs.iter().map(Arc::clone).collect();
+        match std::thread::Builder::new()
+            .name("leakline-mmdb-check".into())
+            .spawn(move || dbs.iter().try_for_each(|db| db.verify()))
+        {
+            Ok(handle) => Check(Some(handle), Ok(())),
+            Err(_) => Check(None, self.verify()),
+        }
     }
 
     /// The files this enricher rests on, in configuration order (databases first).
@@ -148,25 +190,22 @@ impl Enricher {
         let mut cache = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
         let mut actors = std::collections::BTreeMap::new();
         for client in clients {
-            let answer = match cache.get(&client) {
-                Some(a) => Arc::clone(a),
-                None => {
-                    let answer = match self.lookup(client) {
-                        Ok(a) => Arc::new(a),
-                        Err(e) => {
-                            let mut errors =
-                                self.errors.lock().unwrap_or_else(PoisonError::into_inner);
-                            let message = e.to_string();
-                            if !errors.contains(&message) {
-                                errors.push(message);
-                            }
-                            Arc::new(ActorEnrichment::default())
-                        }
-                    };
-                    cache.insert(client, Arc::clone(&answer));
-                    answer
+            if let Some(a) = cache.get(&client) {
+                actors.insert(client, Arc::clone(a));
+                continue;
+            }
+            let answer = match self.lookup(client) {
+                Ok(a) => Arc::new(a),
+                Err(e) => {
+                    let mut errors = self.errors.lock().unwrap_or_else(PoisonError::into_inner);
+                    let message = e.to_string();
+                    if !errors.contains(&message) {
+                        errors.push(message);
+                    }
+                    Arc::new(ActorEnrichment::default())
                 }
             };
+            cache.insert(client, Arc::clone(&answer));
             actors.insert(client, answer);
         }
         drop(cache);

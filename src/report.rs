@@ -104,3 +104,39 @@ pub fn export_all(
         .map(|f| export(model, *f, &dir.join(format!("{stem}.{}", f.extension()))))
         .collect()
 }
+
+/// Rows of the reports' "by network" table.
+pub const TOP_NETWORKS: usize = 10;
+
+/// An actor's network (`AS15169 Google Inc.`) and country (`GB United Kingdom`) as the
+/// databases write them (`None`: they say nothing), for the actor tables.
+fn org_and_country(
+    snapshot: &crate::model::Snapshot,
+    client: std::net::IpAddr,
+) -> (Option<String>, Option<String>) {
+    let e = snapshot.enrichment.of(client);
+    let org = e.and_then(crate::model::enrichment::ActorEnrichment::org_label);
+    let country = e.and_then(|e| e.country.as_ref()).map(|c| match &c.name {
+        Some(name) => format!("{} {name}", c.iso),
+        None => c.iso.clone(),
+    });
+    (org, country)
+}
+
+/// The top networks by bytes served and how many networks there are (the actors the
+/// databases say nothing about form one "no ASN" group); `None` without enrichment.
+fn network_groups(
+    snapshot: &crate::model::Snapshot,
+) -> Option<(Vec<crate::enrich::groups::Group>, usize)> {
+    use crate::enrich::groups::{Grouping, groups};
+    if !snapshot.enrichment.configured() {
+        return None;
+    }
+    let mut all = groups(
+        Grouping::Network,
+        snapshot.actors.iter().map(|a| (a, snapshot.enrichment.of(a.client))),
+    );
+    let total = all.len();
+    all.truncate(TOP_NETWORKS);
+    Some((all, total))
+}

@@ -12,7 +12,6 @@ pub mod event_loop;
 pub mod feed;
 pub mod filter;
 pub mod format;
-pub mod groups;
 pub mod keymap;
 pub mod panes;
 pub mod replay;

@@ -196,11 +196,15 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
         OutputFormat::Md | OutputFormat::Html => ActorDetail::Full,
     };
     let enricher = super::load_enricher(&cfg)?;
+    let check = enricher.as_ref().map(|e| e.verify_in_background());
     let mut options = BatchOptions { actor_detail: detail, enricher, ..BatchOptions::default() };
     if let Some(n) = args.threads {
         options.workers = n.max(1);
     }
     let correlator = batch::run(&cfg, &options).map_err(batch_error)?;
+    if let Some(check) = check {
+        check.wait().map_err(|e| UsageError(e.to_string()))?;
+    }
     let as_of = as_of.or_else(|| correlator.latest_event()).unwrap_or_default();
     let mut snapshot = correlator.snapshot_with(as_of, detail);
     drop(correlator);

@@ -66,6 +66,7 @@ pub fn run(args: EnrichArgs) -> anyhow::Result<ExitCode> {
             "no database or range file: give --mmdb FILE, --ranges FILE, or --config FILE with an [enrich] section".into(),
         )
     })?;
+    enricher.verify().map_err(|e| UsageError(e.to_string()))?;
     let mut answers = Vec::new();
     for ip in &addresses {
         answers.push(enricher.lookup(*ip).map_err(|e| UsageError(e.to_string()))?);

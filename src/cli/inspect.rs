@@ -170,7 +170,8 @@ pub fn run(args: InspectArgs) -> anyhow::Result<ExitCode> {
     Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
 
-/// `--mmdb` / `--ranges`: each file loaded as `analyze` would load it and described (one
+/// `--mmdb` / `--ranges`: each file loaded as `analyze` would load it, each database checked
+/// in full (search tree and records), and described (one
 /// line, or with `--json` one object `{"enrichment": {path, kind, name, built, prefixes,
 /// scanner}}`). A file that cannot be used is a configuration error naming it (exit 2).
 fn describe_enrichment(
@@ -192,6 +193,8 @@ fn describe_enrichment(
     else {
         return Ok(String::new());
     };
+    // Here, unlike at the start of `analyze`, every database is walked in full.
+    enricher.verify().map_err(|e| UsageError(e.to_string()))?;
     let mut out = String::new();
     for s in enricher.sources() {
         if as_json {

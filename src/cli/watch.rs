@@ -130,7 +130,7 @@ pub fn run(mut args: WatchArgs) -> anyhow::Result<ExitCode> {
         .context("cannot start the async runtime")?;
     // The `[enrich]` files are read once, here: a bad one is a configuration error (exit 2).
     let options =
-        SessionOptions { enricher: super::load_enricher(&config)?, ..session_options(&args) };
+        SessionOptions { enricher: super::checked_enricher(&config)?, ..session_options(&args) };
     if args.headless {
         return runtime.block_on(headless(config, args, options));
     }

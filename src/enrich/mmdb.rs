@@ -2,7 +2,7 @@
 //!
 //! The record layout says what a database holds, whatever its name: GeoLite2/GeoIP2 and
 //! DB-IP records carry `autonomous_system_number` / `autonomous_system_organization`,
-//! `country {iso_code, names}`, `city {names}`, `subdivisions`, `location`; IPinfo "lite"
+//! `country {iso_code, names}`, `city {names}`, `subdivisions`, `location`; `IPinfo` "lite"
 //! records carry `asn` (`"AS13335"`), `as_name`, `country_code` and `country` (a name).
 
 use std::net::IpAddr;
@@ -38,13 +38,13 @@ struct Record {
     city: Option<Named>,
     subdivisions: Option<Vec<Named>>,
     location: Option<Location>,
-    /// IPinfo lite: `"AS13335"`.
+    /// `IPinfo` lite: `"AS13335"`.
     asn: Option<String>,
     as_name: Option<String>,
     country_code: Option<String>,
 }
 
-/// GeoIP2 `country` is a map; IPinfo lite's is the country's name.
+/// `GeoIP2` `country` is a map; `IPinfo` lite's is the country's name.
 #[derive(Debug, Deserialize)]
 #[serde(untagged)]
 enum CountryField {
@@ -107,6 +107,17 @@ impl Mmdb {
             db.record(ip)?;
         }
         Ok(db)
+    }
+
+    /// Walk the whole database (search tree and every record it points to): what
+    /// `leakline inspect --mmdb` does. Too slow for every run on a large City database
+    /// (hundreds of milliseconds), so `open` only probes; a record found corrupt later is
+    /// a lookup error naming the file.
+    pub fn verify(&self) -> Result<(), EnrichError> {
+        self.reader.verify().map_err(|e| EnrichError::Mmdb {
+            path: self.path.clone(),
+            message: format!("full check: {e}"),
+        })
     }
 
     /// The metadata's `database_type` (`GeoLite2-ASN`, `DBIP-City-Lite`, …).

@@ -44,14 +44,12 @@ fn mask6(bits: u128, len: u8) -> u128 {
 }
 
 fn level_mut<K>(levels: &mut Vec<Level<K>>, len: u8) -> &mut Level<K> {
-    let i = match levels.iter().position(|l| l.len == len) {
-        Some(i) => i,
-        None => {
-            levels.push(Level { len, entries: Vec::new() });
-            levels.len() - 1
-        }
-    };
-    &mut levels[i]
+    if let Some(i) = levels.iter().position(|l| l.len == len) {
+        return &mut levels[i];
+    }
+    levels.push(Level { len, entries: Vec::new() });
+    let last = levels.len() - 1;
+    &mut levels[last]
 }
 
 impl<T> PrefixMap<T> {
@@ -87,8 +85,8 @@ impl<T> PrefixMap<T> {
 
     /// Sort for lookups: longest prefixes first, each level by key (then insertion order).
     pub fn freeze(&mut self) {
-        self.v4.sort_by(|a, b| b.len.cmp(&a.len));
-        self.v6.sort_by(|a, b| b.len.cmp(&a.len));
+        self.v4.sort_by_key(|l| std::cmp::Reverse(l.len));
+        self.v6.sort_by_key(|l| std::cmp::Reverse(l.len));
         for l in &mut self.v4 {
             l.entries.sort_unstable();
         }

@@ -1,4 +1,4 @@
-//! Lookups against the MaxMind test databases in `tests/fixtures/enrich` (expectations from
+//! Lookups against the `MaxMind` test databases in `tests/fixtures/enrich` (expectations from
 //! the JSON they were built from), range lists, and every malformed database of the public
 //! MaxMind-DB test suite (see `tests/fixtures/enrich/SOURCES.md`).
 

@@ -412,6 +412,7 @@ fn moments(m: &ReportModel, out: &mut String) {
 }
 
 fn actors(m: &ReportModel, out: &mut String) {
+    let enriched = m.snapshot.enrichment.configured();
     let all = &m.snapshot.actors;
     let shown = all.len().min(m.top_actors);
     let _ = writeln!(
@@ -433,9 +434,15 @@ fn actors(m: &ReportModel, out: &mut String) {
                 None => a.class.as_str().to_owned(),
             };
             let paths: Vec<String> = a.top_paths.iter().take(3).map(|p| code(&p.path)).collect();
-            vec![
-                format!("<code class=\"nw\">{}</code>", html(&a.client.to_string())),
-                class,
+            let mut row =
+                vec![format!("<code class=\"nw\">{}</code>", html(&a.client.to_string())), class];
+            if enriched {
+                let (org, country) = super::org_and_country(&m.snapshot, a.client);
+                let none = || "<span class=\"muted\">—</span>".to_owned();
+                row.push(org.map_or_else(none, |o| html(&o)));
+                row.push(country.map_or_else(none, |c| html(&c)));
+            }
+            row.extend([
                 format!("{}<br>{}", ht(a.first_seen), ht(a.last_seen)),
                 thousands(a.requests),
                 thousands(a.successes),
@@ -446,25 +453,59 @@ fn actors(m: &ReportModel, out: &mut String) {
                     paths.join(" "),
                     a.user_agents.first().map_or_else(String::new, |(ua, _)| code(ua))
                 ),
+            ]);
+            row
+        })
+        .collect();
+    let mut head = vec!["Client", "Class"];
+    if enriched {
+        head.extend(["Network", "Country"]);
+    }
+    head.extend([
+        "First / last seen",
+        "Requests",
+        "Successes",
+        "Bytes",
+        "Services",
+        "Top paths / user agent",
+    ]);
+    let num: &[usize] = if enriched { &[5, 6, 7] } else { &[3, 4, 5] };
+    table(out, &head, num, &rows);
+    by_network(m, out);
+    out.push_str("</section>\n");
+}
+
+/// "By network": the top autonomous systems by bytes served (only with enrichment).
+fn by_network(m: &ReportModel, out: &mut String) {
+    let Some((groups, total)) = super::network_groups(&m.snapshot) else { return };
+    let _ = writeln!(
+        out,
+        "<h3 id=\"by-network\">By network <span class=\"muted\">top {} of {total} by bytes served</span></h3>",
+        groups.len()
+    );
+    let rows: Vec<Vec<String>> = groups
+        .iter()
+        .map(|g| {
+            let key = if g.unknown {
+                format!("<span class=\"muted\">{}</span>", html(&g.key))
+            } else {
+                html(&g.key)
+            };
+            vec![
+                key,
+                thousands(g.clients),
+                thousands(g.requests),
+                thousands(g.successes),
+                thousands(g.bytes),
             ]
         })
         .collect();
     table(
         out,
-        &[
-            "Client",
-            "Class",
-            "First / last seen",
-            "Requests",
-            "Successes",
-            "Bytes",
-            "Services",
-            "Top paths / user agent",
-        ],
-        &[3, 4, 5],
+        &["Network (ASN, organisation)", "Clients", "Requests", "Successes", "Bytes"],
+        &[1, 2, 3, 4],
         &rows,
     );
-    out.push_str("</section>\n");
 }
 
 fn step_row(s: &StepRecord) -> Vec<String> {

@@ -34,7 +34,11 @@
 //!                                                               "path","status"}|null}]}],
 //!                 "coverage": {...}}],
 //!   "actors": [{"client","class":"scanner|tool|browser|unknown","scanner"|null,"first_seen",
-//!               "last_seen","requests","successes","bytes","services":[]}],
+//!               "last_seen","requests","successes","bytes","services":[],
+//!               "asn": {"number","org"|null}|null, "country": {"iso","name"|null}|null,
+//!               "city": {"name","subdivision","latitude","longitude",
+//!                        "accuracy_radius_km"}|null,
+//!               "lists": [{"name","service"|null,"region"|null}]}],
 //!   "stats": {"lines","events","malformed","elapsed_ms"},
 //!   "playbook": {"id","title","steps":[{"id","title","role",
 //!                "state":"pending|in_progress|done|skipped|failed","started"|null,"done"|null,
@@ -224,6 +228,9 @@ struct Actor<'a> {
     successes: u64,
     bytes: u64,
     services: &'a [String],
+    /// `asn`, `country`, `city`, `lists`, as in `leakline.analysis/1`.
+    #[serde(flatten)]
+    enrichment: super::analysis::EnrichDoc,
 }
 
 #[derive(Serialize)]
@@ -377,6 +384,9 @@ fn doc(m: &ReportModel) -> Doc<'_> {
                 successes: a.successes,
                 bytes: a.bytes,
                 services: &a.services,
+                enrichment: super::analysis::EnrichDoc(
+                    snap.enrichment.actors.get(&a.client).cloned(),
+                ),
             })
             .collect(),
         stats: Stats {

@@ -290,6 +290,7 @@ fn moments(m: &ReportModel, out: &mut String) {
 }
 
 fn actors(m: &ReportModel, out: &mut String) {
+    let enriched = m.snapshot.enrichment.configured();
     let all = &m.snapshot.actors;
     let shown = all.len().min(m.top_actors);
     let _ = writeln!(out, "## Actors (top {shown} of {} by bytes)\n", all.len());
@@ -306,9 +307,13 @@ fn actors(m: &ReportModel, out: &mut String) {
             };
             let paths: Vec<String> = a.top_paths.iter().take(3).map(|p| code(&p.path)).collect();
             let ua = a.user_agents.first().map_or_else(|| "—".to_owned(), |(ua, _)| code(ua));
-            vec![
-                code(&a.client.to_string()),
-                class,
+            let mut row = vec![code(&a.client.to_string()), class];
+            if enriched {
+                let (org, country) = super::org_and_country(&m.snapshot, a.client);
+                row.push(org.map_or_else(|| "—".to_owned(), |o| escape::md_text(&o)));
+                row.push(country.map_or_else(|| "—".to_owned(), |c| escape::md_text(&c)));
+            }
+            row.extend([
                 time(a.first_seen),
                 time(a.last_seen),
                 thousands(a.requests),
@@ -317,23 +322,47 @@ fn actors(m: &ReportModel, out: &mut String) {
                 a.services.iter().map(|s| code(s)).collect::<Vec<_>>().join(", "),
                 if paths.is_empty() { "—".to_owned() } else { paths.join(", ") },
                 ua,
+            ]);
+            row
+        })
+        .collect();
+    let mut head = vec!["Client", "Class"];
+    if enriched {
+        head.extend(["Network", "Country"]);
+    }
+    head.extend([
+        "First seen",
+        "Last seen",
+        "Requests",
+        "Successes",
+        "Bytes",
+        "Services",
+        "Top paths",
+        "User agent",
+    ]);
+    table(out, &head, &rows);
+    by_network(m, out);
+}
+
+/// "By network": the top autonomous systems by bytes served (only with enrichment).
+fn by_network(m: &ReportModel, out: &mut String) {
+    let Some((groups, total)) = super::network_groups(&m.snapshot) else { return };
+    let _ = writeln!(out, "## By network (top {} of {total} by bytes served)\n", groups.len());
+    let rows: Vec<Vec<String>> = groups
+        .iter()
+        .map(|g| {
+            vec![
+                escape::md_text(&g.key),
+                thousands(g.clients),
+                thousands(g.requests),
+                thousands(g.successes),
+                thousands(g.bytes),
             ]
         })
         .collect();
     table(
         out,
-        &[
-            "Client",
-            "Class",
-            "First seen",
-            "Last seen",
-            "Requests",
-            "Successes",
-            "Bytes",
-            "Services",
-            "Top paths",
-            "User agent",
-        ],
+        &["Network (ASN, organisation)", "Clients", "Requests", "Successes", "Bytes"],
         &rows,
     );
 }

@@ -10,9 +10,9 @@ use crossterm::event::{KeyCode, KeyEvent};
 
 use super::casework::{CaseView, Forms, event_forms};
 use super::feed::{Feed, Filter, Labels};
-use super::groups::{self, Group, Grouping};
 use super::keymap::{self, Action, Scope, View};
 use super::theme::Theme;
+use crate::enrich::groups::{self, Group, Grouping};
 use crate::follow::LiveItem;
 use crate::model::Snapshot;
 use crate::model::snapshot::{ActorClass, GapKind};

@@ -7,9 +7,9 @@ use std::path::Path;
 
 use leakline::config::{EnrichConfig, RangeSpec};
 use leakline::enrich::Enricher;
+use leakline::enrich::groups::Grouping;
 use leakline::model::Snapshot;
 use leakline::tui::app::App;
-use leakline::tui::groups::Grouping;
 use leakline::tui::keymap::{Action, View};
 
 use super::fixture::{app_with, draw, fixture, press, text_of};

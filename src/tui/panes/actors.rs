@@ -1,18 +1,20 @@
 //! Actors: every external client, sortable and filterable, with a detail view (paths, user
 //! agents, statuses, and its latest requests from the live feed).
 
+use std::fmt::Write as _;
+
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Sparkline, Table, Widget};
 
 use super::{scroll_for, section};
+use crate::enrich::groups::{self, Grouping};
 use crate::model::Event;
 use crate::model::enrichment::ActorEnrichment;
 use crate::model::snapshot::{ActorClass, ActorSummary};
 use crate::tui::app::{ActorSort, App};
 use crate::tui::format;
-use crate::tui::groups::{self, Grouping};
 use crate::tui::sanitize::{clean, sanitize};
 use crate::tui::theme::Theme;
 
@@ -43,8 +45,8 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         )
     };
     if let Some((grouping, key)) = &st.group_filter {
-        let key = key.as_deref().unwrap_or(groups::unknown_label(*grouping));
-        extra.push_str(&format!(" · {} {key} (Esc: all groups)", grouping.label()));
+        let key = key.as_deref().map_or_else(|| groups::unknown_label(*grouping).to_owned(), clean);
+        let _ = write!(extra, " · {} {key} (Esc: all groups)", grouping.label());
     }
     section("Actors", &extra, app.theme, title, buf);
     if st.grouping == Grouping::Off {
@@ -69,7 +71,7 @@ fn render_groups(app: &App, area: Rect, buf: &mut Buffer) {
     let height = usize::from(area.height.saturating_sub(2));
     let first = scroll_for(st.selected, height);
     let rows = st.groups.iter().enumerate().skip(first).take(height).map(|(pos, g)| {
-        let key = Cell::from(g.key.clone());
+        let key = Cell::from(clean(&g.key));
         let row = Row::new(vec![
             if g.unknown { key.style(theme.dim()) } else { key },
             Cell::from(format::count(g.clients)),
@@ -186,7 +188,30 @@ fn render_table(app: &App, area: Rect, buf: &mut Buffer) {
         let row = Row::new(cells);
         Some(if pos == st.selected { row.style(theme.selected()) } else { row })
     });
-    let (header, widths): (Vec<&str>, Vec<Constraint>) = if wide && enriched {
+    let (header, widths) =
+        columns(&Columns { wide, enriched, with_services, class_w, time_w, org_w });
+    let header = marked_header(header, st.sort, theme);
+    Table::new(rows, widths)
+        .header(Row::new(header).style(theme.dim()))
+        .column_spacing(1)
+        .render(area, buf);
+}
+
+/// Which table columns a width and an enrichment give.
+#[derive(Clone, Copy)]
+struct Columns {
+    wide: bool,
+    enriched: bool,
+    with_services: bool,
+    class_w: u16,
+    time_w: u16,
+    org_w: u16,
+}
+
+/// The header names and widths of the actor table.
+fn columns(l: &Columns) -> (Vec<&'static str>, Vec<Constraint>) {
+    let Columns { wide, enriched, with_services, class_w, time_w, org_w } = *l;
+    if wide && enriched {
         let mut header = vec![
             "client",
             "class",
@@ -262,12 +287,7 @@ fn render_table(app: &App, area: Rect, buf: &mut Buffer) {
                 Constraint::Min(10),
             ],
         )
-    };
-    let header = marked_header(header, st.sort, theme);
-    Table::new(rows, widths)
-        .header(Row::new(header).style(theme.dim()))
-        .column_spacing(1)
-        .render(area, buf);
+    }
 }
 
 /// The header cells, the sort column carrying its direction (▼ most first, ▲ earliest /
@@ -301,7 +321,6 @@ fn sort_mark(sort: ActorSort) -> &'static str {
 
 fn render_detail(app: &App, actor: &ActorSummary, area: Rect, buf: &mut Buffer) {
     let theme = app.theme;
-    let tz = format::zone(&app.snapshot.timezone);
     let list_rows = actor.top_paths.len().max(actor.user_agents.len()).max(actor.statuses.len());
     let whereabouts = enrichment_lines(app, actor);
     let [title, top, lists, recent] = Layout::vertical([
@@ -312,34 +331,7 @@ fn render_detail(app: &App, actor: &ActorSummary, area: Rect, buf: &mut Buffer) 
     ])
     .areas(area);
     section(&format!("Actor {}", actor.client), "(Esc back)", theme, title, buf);
-    let scanner =
-        actor.scanner.as_deref().map(|s| format!(" · {}", sanitize(s, 30))).unwrap_or_default();
-    let mut top_lines = vec![
-        Line::from(vec![
-            Span::styled("class ", theme.dim()),
-            Span::raw(format!("{}{scanner}", actor.class.as_str())),
-            Span::styled("   services ", theme.dim()),
-            Span::raw(clean(&actor.services.join(", "))),
-        ]),
-        Line::from(vec![
-            Span::styled("seen  ", theme.dim()),
-            Span::raw(format!(
-                "{} → {} ({})",
-                format::stamp(actor.first_seen, tz),
-                format::stamp(actor.last_seen, tz),
-                format::duration(actor.last_seen - actor.first_seen)
-            )),
-        ]),
-        Line::from(vec![
-            Span::styled("sent  ", theme.dim()),
-            Span::raw(format!(
-                "{} in {} requests ({} answered with status < 400)",
-                format::bytes(actor.bytes),
-                format::count(actor.requests),
-                format::count(actor.successes)
-            )),
-        ]),
-    ];
+    let mut top_lines = summary_lines(app, actor);
     let extra = whereabouts.len() as u16;
     top_lines.extend(whereabouts);
     Paragraph::new(top_lines).render(top, buf);
@@ -402,6 +394,40 @@ fn render_detail(app: &App, actor: &ActorSummary, area: Rect, buf: &mut Buffer) 
     } else {
         Paragraph::new(lines).render(rl, buf);
     }
+}
+
+/// Class, services, first and last seen, and what was sent.
+fn summary_lines(app: &App, actor: &ActorSummary) -> Vec<Line<'static>> {
+    let theme = app.theme;
+    let tz = format::zone(&app.snapshot.timezone);
+    let scanner =
+        actor.scanner.as_deref().map(|s| format!(" · {}", sanitize(s, 30))).unwrap_or_default();
+    vec![
+        Line::from(vec![
+            Span::styled("class ", theme.dim()),
+            Span::raw(format!("{}{scanner}", actor.class.as_str())),
+            Span::styled("   services ", theme.dim()),
+            Span::raw(clean(&actor.services.join(", "))),
+        ]),
+        Line::from(vec![
+            Span::styled("seen  ", theme.dim()),
+            Span::raw(format!(
+                "{} → {} ({})",
+                format::stamp(actor.first_seen, tz),
+                format::stamp(actor.last_seen, tz),
+                format::duration(actor.last_seen - actor.first_seen)
+            )),
+        ]),
+        Line::from(vec![
+            Span::styled("sent  ", theme.dim()),
+            Span::raw(format!(
+                "{} in {} requests ({} answered with status < 400)",
+                format::bytes(actor.bytes),
+                format::count(actor.requests),
+                format::count(actor.successes)
+            )),
+        ]),
+    ]
 }
 
 /// What the offline databases say about the actor (network, country, city, range lists);

@@ -1,4 +1,5 @@
-//! The Actors view's grouping (`g`): the same actors, totalled per key.
+//! Actors totalled per key: the TUI Actors view's grouping (`g`) and the reports' "by
+//! network" table.
 //!
 //! A cycle of modes: off → by network (ASN and organisation) → by country → by range list →
 //! off. Each group sums requests, successes and bytes and counts clients; an actor the
@@ -8,7 +9,6 @@
 
 use crate::model::enrichment::ActorEnrichment;
 use crate::model::snapshot::ActorSummary;
-use crate::tui::sanitize::clean;
 
 /// How the Actors view groups its rows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -61,7 +61,8 @@ impl Grouping {
 /// One group's totals.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Group {
-    /// The displayed key (terminal-safe), e.g. `AS15169 Google Inc.`, `GB United Kingdom`.
+    /// The key as the databases write it (not escaped for any output), e.g.
+    /// `AS15169 Google Inc.`, `GB United Kingdom`.
     pub key: String,
     /// `true` for the group of actors the databases say nothing about.
     pub unknown: bool,
@@ -77,15 +78,15 @@ pub struct Group {
 pub fn key_of(grouping: Grouping, e: Option<&ActorEnrichment>) -> Vec<Option<String>> {
     match grouping {
         Grouping::Off => Vec::new(),
-        Grouping::Network => vec![e.and_then(ActorEnrichment::org_label).map(|l| clean(&l))],
+        Grouping::Network => vec![e.and_then(ActorEnrichment::org_label)],
         Grouping::Country => vec![e.and_then(|e| e.country.as_ref()).map(|c| match &c.name {
-            Some(name) => format!("{} {}", clean(&c.iso), clean(name)),
-            None => clean(&c.iso),
+            Some(name) => format!("{} {name}", c.iso),
+            None => c.iso.clone(),
         })],
         Grouping::List => {
             let mut names: Vec<Option<String>> = Vec::new();
             for l in e.map_or(&[][..], |e| &e.lists[..]) {
-                let name = Some(clean(&l.name));
+                let name = Some(l.name.clone());
                 if !names.contains(&name) {
                     names.push(name);
                 }
