@@ -147,3 +147,15 @@ fn grouping_without_databases_says_every_actor_is_unknown() {
         "{text}"
     );
 }
+
+#[test]
+fn a_failed_lookup_is_named_on_the_actors_title() {
+    let mut snap = enriched();
+    snap.enrichment.errors.push(
+        "/db/City.mmdb: not a usable MaxMind DB (.mmdb) database: looking up 1.2.3.4: bad".into(),
+    );
+    let mut app = app_with(snap, false);
+    app.update(Action::ShowView(View::Actors));
+    let text = text_of(draw(&app, 200, 12).backend().buffer());
+    assert!(text.contains("⚠ enrichment: /db/City.mmdb: not a usable MaxMind DB"), "{text}");
+}

@@ -48,6 +48,10 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         let key = key.as_deref().map_or_else(|| groups::unknown_label(*grouping).to_owned(), clean);
         let _ = write!(extra, " · {} {key} (Esc: all groups)", grouping.label());
     }
+    // A database that failed a lookup mid-session: said on the title, never silently blank.
+    if let Some(err) = app.snapshot.enrichment.errors.first() {
+        let _ = write!(extra, " · ⚠ enrichment: {}", sanitize(err, 120));
+    }
     section("Actors", &extra, app.theme, title, buf);
     if st.grouping == Grouping::Off {
         render_table(app, table, buf);
