@@ -63,14 +63,31 @@ pub(crate) fn parse_tz(value: Option<&str>) -> Result<Option<chrono_tz::Tz>, Usa
 }
 
 /// Map an error to the documented exit code: 2 for usage/config problems, 1 otherwise.
+/// The message printed for an error: its chain joined by `: `, where a cause whose text the
+/// message above it already quotes (library errors read `{path}: {source}`) is not repeated.
+pub fn error_text(err: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in err.chain() {
+        let part = cause.to_string();
+        if text.ends_with(&part) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&part);
+    }
+    text
+}
+
 pub fn exit_code_for(err: &anyhow::Error) -> u8 {
     for cause in err.chain() {
         if cause.is::<UsageError>()
             || cause.is::<leakline::config::ConfigError>()
             || cause.is::<leakline::enrich::EnrichError>()
             || cause
-                .downcast_ref::<leakline::correlate::batch::BatchError>()
-                .is_some_and(|e| matches!(e, leakline::correlate::batch::BatchError::Enrich(_)))
+                .downcast_ref::<leakline::batch::BatchError>()
+                .is_some_and(|e| matches!(e, leakline::batch::BatchError::Enrich(_)))
         {
             return 2;
         }
@@ -87,7 +104,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Playbook(args) => playbook::run(args),
         Command::Case(args) => case::run(args),
         Command::Report(args) => report::run(args),
-        Command::Enrich(args) => enrich::run(args),
+        Command::Enrich(args) => enrich::run(&args),
     }
 }
 

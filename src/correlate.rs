@@ -2,6 +2,9 @@
 //!
 //! Pure and synchronous: no clock reads, no I/O. The result depends only on the *set* of
 //! events applied (never on order or batching). `now` is the explicit `as_of` of a snapshot.
+//! It uses `model` only: the shells (`batch`, `follow`) read the files and hand it a `Setup`
+//! (built by `config::CaseConfig::setup`, addresses already parsed) and a `ScannerDb`
+//! (loaded by `config::CaseConfig::load_scanners`).
 //!
 //! # Rules (see `leakline analyze` in the README for the user-facing statement)
 //! - External request: client (after proxy resolution, done by the parser) in neither
@@ -62,12 +65,12 @@
 //! # Batch parallelism
 //! `analyze` parses on every core and records external requests in the parse workers too:
 //! after sealing, the correlator hands out shards (`shard.rs`), each owning the actors whose
-//! address hashes to it, and gets them back with `absorb`. Each shard applies its requests in
-//! file order (`batch/pipeline.rs`), so the result is the serial one, byte for byte, whatever
-//! the number of threads; `tests/batch_shards.rs` checks it against a serial run.
+//! address hashes to it, and gets them back with `absorb`. The batch driver (`src/batch/`,
+//! outside the engine: files, threads, hashing) has each shard apply its requests in file
+//! order (`batch/pipeline.rs`), so the result is the serial one, byte for byte, whatever the
+//! number of threads; `tests/batch_shards.rs` checks it against a serial run.
 
 pub mod actors;
-pub mod batch;
 pub mod changes;
 pub mod classify;
 pub mod coverage;
@@ -80,4 +83,6 @@ pub mod snapshot;
 mod tally;
 pub mod windows;
 
-pub use engine::{ActorDetail, ClientFilter, Correlator, RequestView, SourceInfo};
+pub use engine::{
+    ActorDetail, ClientFilter, Correlator, RequestView, ServiceSetup, Setup, SourceInfo,
+};

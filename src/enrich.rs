@@ -13,7 +13,6 @@
 
 pub mod groups;
 pub mod mmdb;
-pub mod prefix;
 pub mod ranges;
 
 use std::collections::HashMap;
@@ -21,14 +20,14 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use ipnet::IpNet;
-
 use crate::config::EnrichConfig;
 use crate::model::clients::canonical;
-use crate::model::enrichment::{ActorEnrichment, EnrichSource, Enrichments, ListHit};
+use crate::model::enrichment::{
+    ActorEnrichment, ActorLookup, EnrichSource, Enrichments, ListHit, ScannerList,
+};
 
+pub use crate::model::prefix::PrefixMap;
 pub use mmdb::Mmdb;
-pub use prefix::PrefixMap;
 pub use ranges::{RangeFileError, RangeKind, RangeList};
 
 /// A database or range file that cannot be used. Every variant names the file.
@@ -65,21 +64,13 @@ impl Check {
     }
 }
 
-/// A range list whose members count as scanners (`class = "scanner"`).
-#[derive(Debug, Clone, PartialEq)]
-pub struct ScannerRanges {
-    pub name: String,
-    pub path: PathBuf,
-    pub networks: Vec<IpNet>,
-}
-
 /// The loaded databases and lists, with the per-address answer cache.
 #[derive(Debug)]
 pub struct Enricher {
     dbs: Vec<Arc<Mmdb>>,
     lists: PrefixMap<ListHit>,
     sources: Vec<EnrichSource>,
-    scanners: Vec<ScannerRanges>,
+    scanners: Vec<ScannerList>,
     cache: Mutex<HashMap<IpAddr, Arc<ActorEnrichment>>>,
     /// Lookup failures (`file: what`), each once.
     errors: Mutex<Vec<String>>,
@@ -111,9 +102,9 @@ impl Enricher {
                 scanner: spec.scanner,
             });
             if spec.scanner {
-                scanners.push(ScannerRanges {
+                scanners.push(ScannerList {
                     name: list.name.clone(),
-                    path: spec.path.clone(),
+                    source: spec.path.to_string_lossy().into_owned(),
                     networks: list.entries.iter().map(|(n, _)| *n).collect(),
                 });
             }
@@ -162,7 +153,7 @@ impl Enricher {
 
     /// The lists marked `class = "scanner"`.
     #[must_use]
-    pub fn scanner_ranges(&self) -> &[ScannerRanges] {
+    pub fn scanner_ranges(&self) -> &[ScannerList] {
         &self.scanners
     }
 
@@ -214,6 +205,16 @@ impl Enricher {
             actors,
             errors: self.errors.lock().unwrap_or_else(PoisonError::into_inner).clone(),
         }
+    }
+}
+
+impl ActorLookup for Enricher {
+    fn annotate(&self, clients: &mut dyn Iterator<Item = IpAddr>) -> Enrichments {
+        Enricher::annotate(self, clients)
+    }
+
+    fn scanner_lists(&self) -> Vec<ScannerList> {
+        self.scanners.clone()
     }
 }
 

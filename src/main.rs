@@ -13,7 +13,7 @@ fn main() -> ExitCode {
     match cli::run(args) {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("leakline: {err:#}");
+            eprintln!("leakline: {}", cli::error_text(&err));
             ExitCode::from(cli::exit_code_for(&err))
         }
     }

@@ -3,17 +3,22 @@
 //! Nothing here does I/O or reads a clock. Every timestamp is UTC; where a source wrote a
 //! local time, the original offset is kept beside it for display and evidence.
 
+pub mod address;
 pub mod clients;
 pub mod enrichment;
 pub mod event;
+pub mod prefix;
 pub mod request;
 pub mod scan;
+pub mod sensitive;
 pub mod snapshot;
 
+pub use address::AddressSpec;
 pub use clients::ClientFilter;
 pub use event::{Event, SourceId, SourceKind};
 pub use request::{Request, WafAction};
 pub use scan::{
-    CoveredPorts, PortRange, PortState, ScanObservation, ScanTool, ScannerState, Transport,
+    CoveredPorts, PortRange, PortState, ScanObservation, ScanTool, ScannerState, Transport, Vantage,
 };
+pub use sensitive::SensitivePath;
 pub use snapshot::Snapshot;

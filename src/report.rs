@@ -1,5 +1,5 @@
 //! The incident report: one model ([`ReportModel`]), one writer per format, each over
-//! `io::Write`, plus redaction and atomic file export.
+//! `io::Write`, plus atomic file export (redaction is `crate::redact`, re-exported here).
 //!
 //! Flow: `ReportModel::build(&ReportInput{snapshot, case, generated_at, version, redaction, ..})`
 //! → [`write`] (any `io::Write`) or [`export`] (an atomic file write that returns the file's
@@ -17,7 +17,6 @@ pub mod markdown;
 pub mod method;
 pub mod model;
 pub mod moments;
-pub mod redact;
 pub mod summary;
 pub mod svg;
 pub mod text;
@@ -25,15 +24,15 @@ pub mod text;
 use std::io;
 use std::path::Path;
 
+pub use crate::redact::{
+    RedactionCounts, Redactor, SecretKind, redact_event, redact_request, redact_scan,
+    redact_snapshot,
+};
 pub use atomic::{AtomicFile, AtomicWriteError, Written, write_atomic};
 pub use model::{
     CaseClosure, CaseEvent, CaseSection, DEFAULT_TOP_ACTORS, EvidenceCheck, EvidenceStatus,
     JournalHead, JournalRecord, Note, PlaybookRecord, Redaction, RedactionRecord, ReportInput,
     ReportModel, SlaOutcome, StepHistoryEntry, StepRecord, StepState, Verification, VerifyState,
-};
-pub use redact::{
-    RedactionCounts, Redactor, SecretKind, redact_event, redact_request, redact_scan,
-    redact_snapshot,
 };
 
 /// The report formats.

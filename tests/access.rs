@@ -249,6 +249,21 @@ fn unreadable_file_is_one_clear_error_and_others_are_still_reported() {
 }
 
 #[test]
+fn a_missing_config_file_is_named_once_with_its_cause_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::cargo_bin("leakline")
+        .unwrap()
+        .current_dir(dir.path())
+        .args(["analyze", "--config", "nope.toml"])
+        .output()
+        .unwrap();
+    // A config that cannot be read is a configuration error.
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.trim_end(), "leakline: nope.toml: No such file or directory (os error 2)");
+}
+
+#[test]
 fn bad_flags_are_usage_errors() {
     for args in
         [&["--tz", "Mars/Olympus"][..], &["--trusted-proxy", "10.0.0.0/99"], &["--format", "nope"]]

@@ -10,7 +10,7 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
-use leakline::config::{CaseConfig, SensitivePath, ServiceConfig, Vantage};
+use leakline::config::{AddressSpec, CaseConfig, SensitivePath, ServiceConfig, Vantage};
 use leakline::correlate::{Correlator, SourceInfo};
 use leakline::model::{
     Event, PortState, Request, ScanObservation, ScanTool, SourceId, SourceKind, Transport,
@@ -144,7 +144,9 @@ fn config(f: &Fixture) -> CaseConfig {
             .iter()
             .map(|n| ServiceConfig {
                 name: n.clone(),
-                addresses: f.addresses.get(n).cloned().unwrap_or_default(),
+                addresses: f.addresses.get(n).map_or_else(Vec::new, |list| {
+                    list.iter().map(|a| AddressSpec::parse(a).unwrap()).collect()
+                }),
                 access: Vec::new(),
                 sensitive: f.sensitive.get(n).map_or_else(Vec::new, |rules| {
                     rules.iter().map(|r| SensitivePath::new(&r.path, &r.label).unwrap()).collect()
@@ -586,7 +588,7 @@ fn model_gateway_matches_expected_json() {
 
 #[test]
 fn chunked_parallel_and_gzip_reading_give_the_same_result() {
-    use leakline::correlate::batch::{self, BatchOptions};
+    use leakline::batch::{self, BatchOptions};
     let dir = scenario_dir();
     let cfg = leakline::config::load(&dir.join("leakline.toml")).unwrap();
     let whole =

@@ -1,4 +1,4 @@
-//! The parallel batch driver (`correlate::batch`, shards in `correlate::shard`) must give
+//! The parallel batch driver (`batch`, shards in `correlate::shard`) must give
 //! exactly what a serial run gives: every request applied to one correlator in file order.
 //! That includes the one order-dependent detail, the capped per-actor path and user-agent
 //! lists, so the logs here have actors with more distinct paths and agents than the caps,
@@ -7,9 +7,9 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
+use leakline::batch::{self, BatchOptions};
 use leakline::config::CaseConfig;
 use leakline::correlate::actors::{MAX_ACTOR_AGENTS, MAX_ACTOR_PATHS};
-use leakline::correlate::batch::{self, BatchOptions};
 use leakline::correlate::{Correlator, SourceInfo};
 use leakline::ingest::SourceStats;
 use leakline::ingest::decoder::{Decoder, DecoderOptions};
@@ -105,10 +105,17 @@ fn serial(cfg: &CaseConfig, dir: &Path) -> Correlator {
 fn serial_with_scans(cfg: &CaseConfig, dir: &Path, scans: &[&str]) -> Correlator {
     let mut c = Correlator::new(cfg.clone());
     for file in scans {
-        apply_file(&mut c, &dir.join("scans").join(file), SourceKind::Scan, "unknown", "");
+        apply_file(&mut c, cfg, &dir.join("scans").join(file), SourceKind::Scan, "unknown", "");
     }
     for (service, file) in [("api", "a.log"), ("api", "b.log"), ("edge", "edge.log")] {
-        apply_file(&mut c, &dir.join("logs").join(file), SourceKind::Access, "combined", service);
+        apply_file(
+            &mut c,
+            cfg,
+            &dir.join("logs").join(file),
+            SourceKind::Access,
+            "combined",
+            service,
+        );
     }
     c
 }
@@ -117,6 +124,7 @@ fn serial_with_scans(cfg: &CaseConfig, dir: &Path, scans: &[&str]) -> Correlator
 /// the case's trusted proxies (as a batch run decodes it); the file's statistics.
 fn apply_file(
     c: &mut Correlator,
+    cfg: &CaseConfig,
     path: &Path,
     kind: SourceKind,
     format: &str,
@@ -130,7 +138,7 @@ fn apply_file(
         vantage: leakline::config::Vantage::External,
     });
     let mut opts = DecoderOptions::new(id, Some(kind));
-    opts.access.trusted_proxies.clone_from(&c.config().trusted_proxies);
+    opts.access.trusted_proxies.clone_from(&cfg.trusted_proxies);
     let mut decoder = Decoder::new(opts);
     let mut events = Vec::new();
     decoder.feed(&std::fs::read(path).unwrap(), &mut events);
@@ -264,7 +272,7 @@ access = ["logs/gw.log", "logs/gw2.log"]
     let mut stats = Vec::new();
     for file in ["gw.log", "gw2.log"] {
         let path = dir.join("logs").join(file);
-        stats.push(apply_file(&mut reference, &path, SourceKind::Access, "combined", "gw"));
+        stats.push(apply_file(&mut reference, &cfg, &path, SourceKind::Access, "combined", "gw"));
     }
     // The serial correlator is not told the sources' statistics, so its latest event is the
     // latest request it was given; the batch's also counts the sources' last lines.

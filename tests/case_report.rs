@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 use chrono::{DateTime, Utc};
-use leakline::correlate::batch::{self, BatchOptions};
+use leakline::batch::{self, BatchOptions};
 use predicates::prelude::*;
 use serde_json::Value;
 

@@ -14,8 +14,8 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, TimeDelta, Utc};
+use leakline::batch::{self, BatchOptions};
 use leakline::config::Vantage;
-use leakline::correlate::batch::{self, BatchOptions};
 use leakline::correlate::{Correlator, SourceInfo};
 use leakline::model::{
     Event, PortState, Request, ScanObservation, ScanTool, SourceKind, Transport,

@@ -2,7 +2,7 @@
 //! `--mmdb` / `--ranges` and `[enrich]` (JSON fields, reports, scanner-class lists),
 //! `inspect --mmdb`, and the configuration errors (exit 2) for missing, truncated and
 //! corrupt files. Databases and lists: `tests/fixtures/enrich` (see its SOURCES.md);
-//! expected values quote the MaxMind source JSON.
+//! expected values quote the `MaxMind` source JSON.
 
 use std::path::{Path, PathBuf};
 

@@ -421,7 +421,7 @@ fn a_new_scan_sharing_a_header_with_an_old_one_is_new_content() {
 
 mod session {
     use super::*;
-    use leakline::config::{AccessSpec, CaseConfig, ServiceConfig};
+    use leakline::config::{AccessSpec, AddressSpec, CaseConfig, ServiceConfig};
     use leakline::follow::{SessionOptions, SessionStatus, session};
     use leakline::model::snapshot::GapKind;
     use tokio::sync::watch;
@@ -454,7 +454,7 @@ mod session {
             allow: Vec::new(),
             services: vec![ServiceConfig {
                 name: "gateway".into(),
-                addresses: vec!["192.0.2.40:443".into()],
+                addresses: AddressSpec::parse("192.0.2.40:443").into_iter().collect(),
                 access: vec![AccessSpec {
                     pattern: pattern.to_owned(),
                     format: None,
@@ -631,11 +631,7 @@ mod session {
         });
         // What analyze makes of the whole file.
         fs::write(&scan, &xml).unwrap();
-        let batch = leakline::correlate::batch::run(
-            &cfg,
-            &leakline::correlate::batch::BatchOptions::default(),
-        )
-        .unwrap();
+        let batch = leakline::batch::run(&cfg, &leakline::batch::BatchOptions::default()).unwrap();
         let as_of = batch.latest_event().unwrap();
         let expected = comparable(batch.snapshot(as_of));
         fs::remove_file(&scan).unwrap();
@@ -672,11 +668,7 @@ mod session {
         let root =
             Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/scenarios/model-gateway");
         let cfg = leakline::config::load(&root.join("leakline.toml")).unwrap();
-        let batch = leakline::correlate::batch::run(
-            &cfg,
-            &leakline::correlate::batch::BatchOptions::default(),
-        )
-        .unwrap();
+        let batch = leakline::batch::run(&cfg, &leakline::batch::BatchOptions::default()).unwrap();
         let as_of = batch.latest_event().unwrap();
         let expected = comparable(batch.snapshot(as_of));
         let total = expected.stats.events;
@@ -714,11 +706,7 @@ mod session {
         data.push_str(&combined(2, 0..50).replace('\n', "\r"));
         append(&dir.path().join("cr.log"), &data);
         let cfg = config(dir.path(), &pattern(dir.path(), "*.log"));
-        let batch = leakline::correlate::batch::run(
-            &cfg,
-            &leakline::correlate::batch::BatchOptions::default(),
-        )
-        .unwrap();
+        let batch = leakline::batch::run(&cfg, &leakline::batch::BatchOptions::default()).unwrap();
         let expected = counts(&batch.snapshot(batch.latest_event().unwrap()));
         let (_, lines, events, malformed, oversized) = &expected[0];
         assert_eq!((*lines, *events, *malformed, *oversized), (201, 200, 1, 1), "{expected:?}");

@@ -16,7 +16,7 @@ use leakline::ingest::access::{self, AccessFormat, ParseOptions};
 use leakline::ingest::decoder::{Decoder, DecoderOptions};
 use leakline::ingest::scan::ScanFormat;
 use leakline::model::{Event, SourceId, SourceKind};
-use leakline::report::redact::{MARKER_PREFIX, RedactionCounts, Redactor};
+use leakline::redact::{MARKER_PREFIX, RedactionCounts, Redactor};
 
 const DEFAULT_CASES: u64 = 600;
 

@@ -138,7 +138,7 @@ access = ["odd.log", "logs/missing-*.log"]
 "#;
     std::fs::write(dir.path().join("leakline.toml"), toml).unwrap();
     let cfg = leakline::config::load(&dir.path().join("leakline.toml")).unwrap();
-    let snap = leakline::correlate::batch::snapshot_of(&cfg, None).unwrap();
+    let snap = leakline::batch::snapshot_of(&cfg, None).unwrap();
     let mut app = App::new(snap.case_name.clone(), Mode::Replay, Theme::new(false), Arc::new(snap));
     app.update(Action::ShowView(View::Overview));
     let terminal = draw(&app, 80, 24);
@@ -353,8 +353,8 @@ fn empty_snapshot_renders() {
 fn demo_app(as_of: &str) -> App {
     let cfg = leakline::config::load(std::path::Path::new("assets/demo/leakline.toml"))
         .expect("demo config");
-    let options = leakline::correlate::batch::BatchOptions { workers: 1, ..Default::default() };
-    let correlator = leakline::correlate::batch::run(&cfg, &options).expect("batch run");
+    let options = leakline::batch::BatchOptions { workers: 1, ..Default::default() };
+    let correlator = leakline::batch::run(&cfg, &options).expect("batch run");
     let snapshot = correlator.snapshot(fixture::t(as_of));
     let case = leakline::tui::replay::DemoCase::bundled().expect("demo case");
     let mut app = App::new(cfg.name.clone(), Mode::Replay, Theme::new(false), Arc::new(snapshot));

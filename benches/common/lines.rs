@@ -66,7 +66,7 @@ pub fn config(dir: &std::path::Path, pattern: &str, name: &str) -> leakline::con
         allow: Vec::new(),
         services: vec![ServiceConfig {
             name: "gateway".into(),
-            addresses: vec!["192.0.2.40:443".into()],
+            addresses: leakline::config::AddressSpec::parse("192.0.2.40:443").into_iter().collect(),
             access: vec![AccessSpec {
                 pattern: pattern.to_owned(),
                 format: Some(leakline::ingest::access::AccessFormat::Combined),

@@ -13,7 +13,6 @@ use super::{CaseError, StepOutcome, StepRequest, check_text};
 use crate::playbook::StepAction;
 use crate::playbook::load::line_column;
 use crate::playbook::{LoadedPlaybook, Playbook, parse_playbook};
-use crate::report::model::{EvidenceCheck, EvidenceStatus};
 
 /// File names inside a case folder.
 pub const CASE_FILE: &str = "case.toml";
@@ -598,6 +597,37 @@ impl Case {
 /// (`[REDACTED:kind:hash]`) before the record is written; the marker still lets a reader
 /// match the same secret across the journal and the reports.
 fn scrub(text: &str) -> String {
-    let mut counts = crate::report::RedactionCounts::default();
-    crate::report::Redactor::new().redact(text, &mut counts).into_owned()
+    let mut counts = crate::redact::RedactionCounts::default();
+    crate::redact::Redactor::new().redact(text, &mut counts).into_owned()
+}
+
+/// Whether an evidence file still has the hash the journal recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EvidenceStatus {
+    Unchanged,
+    Changed,
+    Missing,
+}
+
+impl EvidenceStatus {
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EvidenceStatus::Unchanged => "unchanged",
+            EvidenceStatus::Changed => "changed",
+            EvidenceStatus::Missing => "missing",
+        }
+    }
+}
+
+/// One evidence file recorded in the journal (`case_opened`'s config, `source_added`) and
+/// its hash now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EvidenceCheck {
+    pub path: String,
+    pub sha256_recorded: String,
+    /// `None` when the file is missing or unreadable.
+    pub sha256_now: Option<String>,
+    pub status: EvidenceStatus,
 }

@@ -15,9 +15,9 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
+use leakline::batch::{self, BatchError, BatchOptions};
 use leakline::config::{self, QuickFlags};
 use leakline::correlate::ActorDetail;
-use leakline::correlate::batch::{self, BatchError, BatchOptions};
 use leakline::correlate::classify::ScannerFileError;
 use leakline::model::Snapshot;
 use leakline::report::analysis::Analysis;

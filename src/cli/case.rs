@@ -15,11 +15,11 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use chrono::{DateTime, SecondsFormat, Utc};
 
+use leakline::batch;
 use leakline::case::{
     Case, CaseError, InitOptions, JournalError, StepRequest, resolve_operator, system_clock,
 };
 use leakline::config::{self, CaseConfig, ConfigError};
-use leakline::correlate::batch;
 use leakline::model::Snapshot;
 use leakline::playbook::{PlaybookError, StepAction, VerifyOutcome};
 

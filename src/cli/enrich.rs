@@ -39,7 +39,7 @@ pub struct EnrichArgs {
     pub json: bool,
 }
 
-pub fn run(args: EnrichArgs) -> anyhow::Result<ExitCode> {
+pub fn run(args: &EnrichArgs) -> anyhow::Result<ExitCode> {
     let cwd = std::env::current_dir().context("cannot read the working directory")?;
     let mut cfg = match &args.config {
         Some(path) => config::load(path)?.enrich,

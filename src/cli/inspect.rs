@@ -23,7 +23,7 @@ use leakline::ingest::decoder::{Decoder, DecoderOptions, DetectedFormat};
 use leakline::ingest::scan::{ScanFormat, ScanOptions};
 use leakline::ingest::source::{self, SourceError};
 use leakline::model::{Event, SourceId, SourceKind};
-use leakline::report::redact::{RedactionCounts, Redactor, redact_event};
+use leakline::redact::{RedactionCounts, Redactor, redact_event};
 use leakline::tui::sanitize::clean;
 use serde_json::json;
 
@@ -73,7 +73,7 @@ enum Forced {
 pub fn run(args: InspectArgs) -> anyhow::Result<ExitCode> {
     let InspectArgs { files, json, events, format, tz, trusted_proxy, no_redact, mmdb, ranges } =
         args;
-    let described = describe_enrichment(mmdb, ranges, json)?;
+    let described = describe_enrichment(&mmdb, &ranges, json)?;
     let redactor = (!no_redact).then(Redactor::new);
     let tz = super::parse_tz(Some(&tz))?.unwrap_or(chrono_tz::UTC);
     let mut trusted = Vec::new();
@@ -175,8 +175,8 @@ pub fn run(args: InspectArgs) -> anyhow::Result<ExitCode> {
 /// line, or with `--json` one object `{"enrichment": {path, kind, name, built, prefixes,
 /// scanner}}`). A file that cannot be used is a configuration error naming it (exit 2).
 fn describe_enrichment(
-    mmdb: Vec<PathBuf>,
-    ranges: Vec<PathBuf>,
+    mmdb: &[PathBuf],
+    ranges: &[PathBuf],
     as_json: bool,
 ) -> Result<String, UsageError> {
     use std::fmt::Write as _;

@@ -16,8 +16,8 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use chrono::{DateTime, SecondsFormat, Utc};
+use leakline::batch;
 use leakline::case::{Case, system_clock};
-use leakline::correlate::batch;
 use leakline::report::{
     self, DEFAULT_TOP_ACTORS, Format, Redaction, Redactor, ReportInput, ReportModel,
 };

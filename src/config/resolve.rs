@@ -12,7 +12,10 @@ use ipnet::IpNet;
 use toml::Spanned;
 
 use super::file::{RawAccessTable, RawConfig, RawEnrich, RawRangeTable, RawScans, RawService};
-use super::{AccessSpec, CaseConfig, EnrichConfig, RangeSpec, ScanSpec, ServiceConfig, Vantage};
+use super::{
+    AccessSpec, AddressSpec, CaseConfig, EnrichConfig, RangeSpec, ScanSpec, ServiceConfig, Vantage,
+    parse_net,
+};
 use crate::ingest::access::{AccessFormat, FieldMap};
 use crate::ingest::scan::ScanFormat;
 
@@ -227,13 +230,6 @@ fn default_internal() -> Vec<IpNet> {
     DEFAULT_INTERNAL.iter().filter_map(|s| s.parse().ok()).collect()
 }
 
-/// Parse a CIDR or a bare address (taken as a single host).
-#[must_use]
-pub fn parse_net(s: &str) -> Option<IpNet> {
-    let s = s.trim();
-    s.parse::<IpNet>().ok().or_else(|| s.parse::<std::net::IpAddr>().ok().map(IpNet::from))
-}
-
 fn cidrs(ctx: &Ctx<'_>, key: &str, list: &[Spanned<String>]) -> Result<Vec<IpNet>, ConfigError> {
     list.iter()
         .map(|s| {
@@ -281,15 +277,13 @@ fn scan_format(name: &str) -> Result<ScanFormat, String> {
     })
 }
 
-/// Validate `host:port`, `ip:port`, `[v6]:port`, a bare IP or a bare host name.
-fn check_address(addr: &str) -> Result<(), String> {
-    if crate::correlate::scan_match::AddressSpec::parse(addr).is_some() {
-        Ok(())
-    } else {
-        Err(format!(
+/// Parse `host:port`, `ip:port`, `[v6]:port`, a bare IP or a bare host name.
+fn parse_address(addr: &str) -> Result<AddressSpec, String> {
+    AddressSpec::parse(addr).ok_or_else(|| {
+        format!(
             "bad address `{addr}`: expected `ip:port`, `host:port`, `[ipv6]:port`, an IP or a host name"
-        ))
-    }
+        )
+    })
 }
 
 fn service(ctx: &Ctx<'_>, base_dir: &Path, raw: &RawService) -> Result<ServiceConfig, ConfigError> {
@@ -297,8 +291,9 @@ fn service(ctx: &Ctx<'_>, base_dir: &Path, raw: &RawService) -> Result<ServiceCo
     if name.is_empty() {
         return Err(ctx.err(&raw.name, "service `name` must not be empty".into()));
     }
+    let mut addresses = Vec::with_capacity(raw.addresses.len());
     for a in &raw.addresses {
-        check_address(a.get_ref()).map_err(|m| ctx.err(a, m))?;
+        addresses.push(parse_address(a.get_ref()).map_err(|m| ctx.err(a, m))?);
     }
     let default_format = match &raw.format {
         Some(f) => Some(access_format(f.get_ref()).map_err(|m| ctx.err(f, m))?),
@@ -343,16 +338,11 @@ fn service(ctx: &Ctx<'_>, base_dir: &Path, raw: &RawService) -> Result<ServiceCo
     let mut sensitive = Vec::new();
     for rule in &raw.sensitive {
         let at = if rule.label.get_ref().trim().is_empty() { &rule.label } else { &rule.path };
-        let compiled = super::SensitivePath::new(rule.path.get_ref(), rule.label.get_ref())
+        let compiled = crate::model::SensitivePath::new(rule.path.get_ref(), rule.label.get_ref())
             .map_err(|m| ctx.err(at, format!("service `{name}`: {m}")))?;
         sensitive.push(compiled);
     }
-    Ok(ServiceConfig {
-        name,
-        addresses: raw.addresses.iter().map(|a| a.get_ref().trim().to_string()).collect(),
-        access,
-        sensitive,
-    })
+    Ok(ServiceConfig { name, addresses, access, sensitive })
 }
 
 fn scan_spec(ctx: &Ctx<'_>, base_dir: &Path, raw: &RawScans) -> Result<ScanSpec, ConfigError> {

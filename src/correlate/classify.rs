@@ -1,5 +1,5 @@
-//! Actor classification: known scanners (from `assets/scanners.toml` plus user files), scripted
-//! tools and browsers.
+//! Actor classification: known scanners (`assets/scanners.toml` plus user files, which
+//! `config` reads), scripted tools and browsers.
 //!
 //! Classification is a function of the actor's *set* of requests, so it never depends on
 //! arrival order: per actor the engine ORs the per-user-agent flags below and takes the minimum
@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use ipnet::IpNet;
 use serde::Deserialize;
 
-use crate::enrich::PrefixMap;
+use crate::model::prefix::PrefixMap;
 use crate::model::snapshot::ActorClass;
 
 /// The built-in scanner list.
@@ -99,7 +99,7 @@ impl ScannerDb {
         for e in raw.scanner {
             let mut networks = Vec::new();
             for n in &e.networks {
-                let net = crate::config::parse_net(n.get_ref()).ok_or_else(|| {
+                let net = crate::model::clients::parse_net(n.get_ref()).ok_or_else(|| {
                     invalid(
                         line_of(text, n.span().start),
                         format!("`{}` is not a CIDR: expected e.g. `192.0.2.0/24`", n.get_ref()),
@@ -145,13 +145,6 @@ impl ScannerDb {
             user_agents: Vec::new(),
             networks,
         });
-    }
-
-    /// Append the entries of a user scanner file.
-    pub fn add_file(&mut self, path: &Path) -> Result<(), ScannerFileError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| ScannerFileError::Io { path: path.to_path_buf(), source })?;
-        self.add_str(&text, path)
     }
 
     /// Index of the first entry whose published ranges contain `ip`.

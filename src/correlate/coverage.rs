@@ -57,17 +57,15 @@ impl Unread {
             })
             .collect();
         let mut patterns = Vec::new();
-        for spec in &c.config.scans {
-            for p in &spec.paths {
-                if !matched(c, p, SourceKind::Scan) {
-                    patterns.push((None, p.clone()));
-                }
+        for p in &c.setup.scan_patterns {
+            if !matched(c, p, SourceKind::Scan) {
+                patterns.push((None, p.clone()));
             }
         }
-        for svc in &c.config.services {
-            for a in &svc.access {
-                if !matched(c, &a.pattern, SourceKind::Access) {
-                    patterns.push((Some(svc.name.clone()), a.pattern.clone()));
+        for svc in &c.setup.services {
+            for p in &svc.access_patterns {
+                if !matched(c, p, SourceKind::Access) {
+                    patterns.push((Some(svc.name.clone()), p.clone()));
                 }
             }
         }

@@ -11,16 +11,42 @@ use super::fingerprint::{Sample, fingerprint};
 use super::scan_match::{AddressSpec, host_level_covers, host_name, target_name};
 use super::tally::Tally;
 use super::windows::{Cell, TimeKey, key_of};
-use crate::config::{CaseConfig, Vantage};
-use crate::enrich::Enricher;
+use crate::model::enrichment::ActorLookup;
 use crate::model::snapshot::{Gap, GapKind, ScanMark, SourceHealth, UnmatchedTargets};
 use crate::model::{
     CoveredPorts, Event, PortState, Request, ScanObservation, ScanTool, ScannerState, Snapshot,
     SourceId, SourceKind,
 };
+use crate::model::{SensitivePath, Vantage};
 
 // Moved to `model` so that `ingest` can use it too; re-exported where it always was.
 pub use crate::model::clients::{ClientFilter, canonical};
+
+/// What the correlator needs of a case: built by the shell from its configuration
+/// (`config::CaseConfig::setup`), so that the engine never reads a config file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Setup {
+    pub name: String,
+    /// Display time zone (the snapshot names it).
+    pub timezone: chrono_tz::Tz,
+    /// Which clients are ours (`internal` and `allow`).
+    pub filter: ClientFilter,
+    /// Configured services, in config order.
+    pub services: Vec<ServiceSetup>,
+    /// Configured scan globs, in config order (coverage: a glob no source came from is
+    /// unread).
+    pub scan_patterns: Vec<String>,
+}
+
+/// One configured service, as the correlator needs it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServiceSetup {
+    pub name: String,
+    pub addresses: Vec<AddressSpec>,
+    /// Access globs, in config order (coverage).
+    pub access_patterns: Vec<String>,
+    pub sensitive: Vec<SensitivePath>,
+}
 
 /// What the shell tells the correlator about a source when it starts reading it.
 #[derive(Debug, Clone, PartialEq)]
@@ -162,7 +188,7 @@ pub enum ActorDetail {
 
 #[derive(Debug)]
 pub struct Correlator {
-    pub(crate) config: CaseConfig,
+    pub(crate) setup: Setup,
     pub(crate) filter: ClientFilter,
     pub(crate) scanners: ScannerDb,
     pub(crate) sources: Vec<SourceHealth>,
@@ -197,21 +223,22 @@ pub struct Correlator {
     /// Services created from unmatched `host:port` targets, by host name: (port, service).
     target_services: HashMap<String, Vec<(u16, u32)>>,
     /// Offline enrichment (issue 20): asked once per actor at snapshot time (cached).
-    pub(crate) enricher: Option<Arc<Enricher>>,
+    pub(crate) enricher: Option<Arc<dyn ActorLookup>>,
 }
 
 impl Correlator {
     /// A correlator with the built-in scanner list.
     #[must_use]
-    pub fn new(config: CaseConfig) -> Self {
-        Self::with_scanners(config, ScannerDb::builtin())
+    pub fn new(setup: impl Into<Setup>) -> Self {
+        Self::with_scanners(setup, ScannerDb::builtin())
     }
 
     /// A correlator with an explicit scanner list (built-in plus user files, loaded by the shell).
     #[must_use]
-    pub fn with_scanners(config: CaseConfig, scanners: ScannerDb) -> Self {
+    pub fn with_scanners(setup: impl Into<Setup>, scanners: ScannerDb) -> Self {
+        let setup: Setup = setup.into();
         let mut c = Correlator {
-            filter: config.client_filter(),
+            filter: setup.filter.clone(),
             scanners,
             sources: Vec::new(),
             meta: Vec::new(),
@@ -231,10 +258,10 @@ impl Correlator {
             host_marks: HashMap::new(),
             target_services: HashMap::new(),
             enricher: None,
-            config,
+            setup,
         };
-        let configured: Vec<(String, Vec<String>, bool)> = c
-            .config
+        let configured: Vec<(String, Vec<AddressSpec>, bool)> = c
+            .setup
             .services
             .iter()
             .map(|s| (s.name.clone(), s.addresses.clone(), !s.sensitive.is_empty()))
@@ -242,12 +269,8 @@ impl Correlator {
         for (name, addresses, sensitive) in configured {
             let id = c.service_id(&name);
             c.services[id as usize].track_path_firsts |= sensitive;
-            for a in &addresses {
-                if let Some(spec) = AddressSpec::parse(a) {
-                    c.addresses.push((id, spec));
-                }
-            }
-            c.services[id as usize].addresses = addresses;
+            c.services[id as usize].addresses = addresses.iter().map(|a| a.text.clone()).collect();
+            c.addresses.extend(addresses.into_iter().map(|a| (id, a)));
         }
         c.configured = c.services.len();
         c
@@ -256,21 +279,17 @@ impl Correlator {
     /// Attach offline enrichment (before any event is applied): snapshots then carry what
     /// the databases say about each actor, and the range lists marked `class = "scanner"`
     /// classify their members as scanners, alongside the user-agent rules.
-    pub fn set_enricher(&mut self, enricher: Arc<Enricher>) {
-        for list in enricher.scanner_ranges() {
-            self.scanners.add_networks(
-                &list.name,
-                &list.path.to_string_lossy(),
-                list.networks.iter().copied(),
-            );
+    pub fn set_enricher(&mut self, enricher: Arc<dyn ActorLookup>) {
+        for list in enricher.scanner_lists() {
+            self.scanners.add_networks(&list.name, &list.source, list.networks);
         }
         self.enricher = Some(enricher);
     }
 
-    /// The case configuration this correlator was built with.
+    /// What this correlator was built with.
     #[must_use]
-    pub fn config(&self) -> &CaseConfig {
-        &self.config
+    pub fn setup(&self) -> &Setup {
+        &self.setup
     }
 
     /// How much per-actor detail to record from now on (default `Full`). With `Totals`,

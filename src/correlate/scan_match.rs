@@ -1,6 +1,7 @@
 //! Matching scan targets to services by their configured `addresses`.
 //!
-//! An address is `ip:port`, `host:port`, `[ipv6]:port`, or a bare IP / host name (any port).
+//! An address (`model::address::AddressSpec`, parsed once by `config`) is `ip:port`,
+//! `host:port`, `[ipv6]:port`, or a bare IP / host name (any port).
 //! An observation matches when its IP equals the address's IP, or its host name equals the
 //! address's host name (case-insensitive), and the ports agree. A host-level observation
 //! (no port) is matched with [`AddressSpec::matches_host_level`]: a down host carries the ports
@@ -12,46 +13,10 @@ use std::net::IpAddr;
 
 use crate::model::{CoveredPorts, PortState, ScanObservation};
 
-/// Where a configured address points.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AddressHost {
-    Ip(IpAddr),
-    /// Lower-case host name.
-    Name(String),
-}
+pub use crate::model::address::{AddressHost, AddressSpec};
 
-/// A parsed `addresses` entry.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AddressSpec {
-    pub host: AddressHost,
-    /// `None` = any port.
-    pub port: Option<u16>,
-}
-
+/// Matching lives with the correlator; the type and its parser are in `model::address`.
 impl AddressSpec {
-    /// Parse an address; `None` when it is not one of the accepted shapes.
-    #[must_use]
-    pub fn parse(s: &str) -> Option<AddressSpec> {
-        let s = s.trim();
-        if s.is_empty() {
-            return None;
-        }
-        if let Ok(ip) = s.parse::<IpAddr>() {
-            return Some(AddressSpec { host: AddressHost::Ip(ip), port: None });
-        }
-        if let Ok(sa) = s.parse::<std::net::SocketAddr>() {
-            return Some(AddressSpec { host: AddressHost::Ip(sa.ip()), port: Some(sa.port()) });
-        }
-        let (host, port) = match s.rsplit_once(':') {
-            Some((h, p)) => (h, Some(p.parse::<u16>().ok()?)),
-            None => (s, None),
-        };
-        let valid = !host.is_empty()
-            && host.len() <= 253
-            && host.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_'));
-        valid.then(|| AddressSpec { host: AddressHost::Name(host.to_ascii_lowercase()), port })
-    }
-
     /// Does a scan observation target this address?
     #[must_use]
     pub fn matches(&self, obs: &ScanObservation) -> bool {

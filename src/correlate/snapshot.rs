@@ -11,12 +11,11 @@ use super::actors::ActorState;
 use super::classify::class_of;
 use super::engine::{ActorDetail, Correlator, ServiceState};
 use super::windows::{Cell, HitRef, PathTally, min_hit, time_of};
-use crate::config::SensitivePath;
-use crate::model::Snapshot;
 use crate::model::snapshot::{
     ActorClass, ActorSummary, Coverage, EvidenceCount, Hit, PathCount, RateSeries, SensitiveCount,
     ServiceState as State, ServiceSummary, Stats, Window, WindowStatus,
 };
+use crate::model::{SensitivePath, Snapshot};
 
 /// Paths listed per window and per actor.
 pub const TOP_PATHS: usize = 10;
@@ -55,8 +54,8 @@ pub(crate) fn build(c: &Correlator, as_of: DateTime<Utc>, detail: ActorDetail) -
     });
     Snapshot {
         as_of,
-        case_name: c.config.name.clone(),
-        timezone: c.config.timezone.name().to_string(),
+        case_name: c.setup.name.clone(),
+        timezone: c.setup.timezone.name().to_string(),
         sources: c.sources.clone(),
         services,
         gaps,
@@ -72,7 +71,7 @@ pub(crate) fn build(c: &Correlator, as_of: DateTime<Utc>, detail: ActorDetail) -
         enrichment: c
             .enricher
             .as_ref()
-            .map(|e| e.annotate(actors.iter().map(|a| a.client)))
+            .map(|e| e.annotate(&mut actors.iter().map(|a| a.client)))
             .unwrap_or_default(),
         actors,
     }
@@ -202,7 +201,7 @@ fn first_non_scanner(cell: &Cell, classes: &[ActorClass]) -> Option<HitRef> {
 
 fn service_summary(c: &Correlator, s: &ServiceState, classes: &[ActorClass]) -> ServiceSummary {
     let rules: &[SensitivePath] = c
-        .config
+        .setup
         .services
         .iter()
         .find(|cfg| cfg.name == s.name)

@@ -25,12 +25,10 @@ mod feed;
 use feed::Feed;
 use tokio::sync::mpsc;
 
-use crate::config::{CaseConfig, Vantage};
+use crate::config::SourceSpec;
 use crate::correlate::{ClientFilter, SourceInfo};
 use crate::ingest::SourceStats;
-use crate::ingest::access::{AccessFormat, FieldMap};
-use crate::ingest::scan::ScanFormat;
-use crate::model::{Event, SourceId, SourceKind};
+use crate::model::{Event, SourceId};
 
 use super::identity::FileId;
 use super::tailer::{self, Incident, TailSink, Tailer, TailerOptions};
@@ -99,52 +97,6 @@ pub(crate) struct SourceUpdate {
     /// Scan sources: the runs the file names so far (nmap command line and start), for
     /// recognising two copies of one run; empty otherwise.
     pub runs: Vec<crate::ingest::scan::clock::ScanRun>,
-}
-
-/// One configured source pattern and how to decode it.
-#[derive(Debug, Clone)]
-pub(crate) struct FollowSpec {
-    pub pattern: String,
-    pub kind: SourceKind,
-    pub service: String,
-    pub vantage: Vantage,
-    pub access_format: Option<AccessFormat>,
-    pub scan_format: Option<ScanFormat>,
-    pub fields: Option<FieldMap>,
-}
-
-/// Every source of a config, in the order `analyze` assigns ids: scan specs and their paths in
-/// config order, then services in config order with their access patterns in order (each
-/// glob's matches sorted by the tailer).
-pub(crate) fn specs(config: &CaseConfig) -> Vec<FollowSpec> {
-    let mut out = Vec::new();
-    for scan in &config.scans {
-        for path in &scan.paths {
-            out.push(FollowSpec {
-                pattern: path.clone(),
-                kind: SourceKind::Scan,
-                service: String::new(),
-                vantage: scan.vantage,
-                access_format: None,
-                scan_format: scan.format,
-                fields: None,
-            });
-        }
-    }
-    for service in &config.services {
-        for access in &service.access {
-            out.push(FollowSpec {
-                pattern: access.pattern.clone(),
-                kind: SourceKind::Access,
-                service: service.name.clone(),
-                vantage: Vantage::External,
-                access_format: access.format,
-                scan_format: None,
-                fields: access.fields.clone(),
-            });
-        }
-    }
-    out
 }
 
 /// The session-wide stop signal: a flag, plus the wake-ups of followers sleeping between
@@ -241,7 +193,7 @@ impl Wake {
 /// spec `k`'s turn, then follows until `shared.stop`.
 pub(crate) fn spawn(
     k: usize,
-    spec: FollowSpec,
+    spec: SourceSpec,
     shared: Arc<Shared>,
 ) -> std::io::Result<std::thread::JoinHandle<()>> {
     let name = format!("follow-{k}");
@@ -280,7 +232,7 @@ pub(crate) fn spawn(
     })
 }
 
-fn follow_glob(k: usize, spec: &FollowSpec, shared: &Shared, caught_up: &mut bool) {
+fn follow_glob(k: usize, spec: &SourceSpec, shared: &Shared, caught_up: &mut bool) {
     let (wake_tx, wake_rx) = std_mpsc::sync_channel(1);
     shared.stop.add_waker(wake_tx.clone());
     let wake = Arc::new(Wake { names: AtomicBool::new(false), tx: wake_tx });
@@ -359,7 +311,7 @@ fn follow_glob(k: usize, spec: &FollowSpec, shared: &Shared, caught_up: &mut boo
 }
 
 /// Standard input: read as it arrives; at end of input the final line is flushed.
-fn follow_stdin(k: usize, spec: &FollowSpec, shared: &Shared, caught_up: &mut bool) {
+fn follow_stdin(k: usize, spec: &SourceSpec, shared: &Shared, caught_up: &mut bool) {
     let mut feed = Feed::new(k, shared, spec);
     shared.wait_turn(k);
     let id = feed.register("<stdin>");
@@ -399,6 +351,8 @@ mod tests {
     use std::io::Write as _;
 
     use super::*;
+    use crate::config::Vantage;
+    use crate::model::SourceKind;
 
     fn combined(ip: &str, n: u32) -> String {
         use std::fmt::Write as _;
@@ -413,8 +367,8 @@ mod tests {
         out
     }
 
-    fn spec(pattern: &Path) -> FollowSpec {
-        FollowSpec {
+    fn spec(pattern: &Path) -> SourceSpec {
+        SourceSpec {
             pattern: pattern.to_string_lossy().into_owned(),
             kind: SourceKind::Access,
             service: "gw".into(),

@@ -15,7 +15,6 @@ use tokio::task::JoinHandle;
 
 use crate::config::CaseConfig;
 use crate::correlate::Correlator;
-use crate::correlate::batch;
 use crate::correlate::classify::ScannerDb;
 use crate::enrich::Enricher;
 use crate::model::snapshot::Gap;
@@ -155,7 +154,7 @@ impl Session {
 /// Start following every source of `config`. Must be called inside a tokio runtime.
 #[must_use]
 pub fn start(config: CaseConfig, options: SessionOptions) -> Session {
-    let specs = runner::specs(&config);
+    let specs = config.sources();
     let (tx, rx) = mpsc::channel(options.channel_capacity.max(1));
     let stop_flag = Arc::new(Stop::default());
     let shared = Arc::new(Shared {
@@ -191,7 +190,7 @@ pub fn start(config: CaseConfig, options: SessionOptions) -> Session {
     drop(shared);
     let filter = config.client_filter();
     // The same scanner list as `analyze` (built-in plus the config's files).
-    let (scanners, scanner_error) = match batch::load_scanners(&config) {
+    let (scanners, scanner_error) = match config.load_scanners() {
         Ok(db) => (db, None),
         Err(e) => (ScannerDb::builtin(), Some(e.to_string())),
     };

@@ -59,6 +59,13 @@ pub fn canonical(ip: IpAddr) -> IpAddr {
     }
 }
 
+/// Parse a CIDR or a bare address (taken as a single host).
+#[must_use]
+pub fn parse_net(s: &str) -> Option<IpNet> {
+    let s = s.trim();
+    s.parse::<IpNet>().ok().or_else(|| s.parse::<std::net::IpAddr>().ok().map(IpNet::from))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -76,6 +76,25 @@ pub struct ListHit {
     pub region: Option<String>,
 }
 
+/// Who an address is, asked by the correlator at snapshot time (implemented by
+/// `enrich::Enricher`, which the shells load; the engine depends on this trait only).
+pub trait ActorLookup: std::fmt::Debug + Send + Sync {
+    /// The enrichment of these clients, each looked up once over the lookup's life.
+    fn annotate(&self, clients: &mut dyn Iterator<Item = IpAddr>) -> Enrichments;
+    /// The range lists whose members are scanners (`class = "scanner"`).
+    fn scanner_lists(&self) -> Vec<ScannerList>;
+}
+
+/// A range list whose members count as scanners, alongside the user-agent rules.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScannerList {
+    /// The list name (shown as the scanner's name).
+    pub name: String,
+    /// The file it was read from.
+    pub source: String,
+    pub networks: Vec<ipnet::IpNet>,
+}
+
 /// One configured database or range file, as loaded.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EnrichSource {

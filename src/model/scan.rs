@@ -210,3 +210,12 @@ pub struct ScanObservation {
     /// title and status, masscan banner. Attacker-influenced (banners, titles): sanitize on display.
     pub details: String,
 }
+
+/// Where a scan looked from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Vantage {
+    /// Scans from outside: exposure evidence.
+    External,
+    /// Scans from inside: shown, never exposure evidence.
+    Internal,
+}

@@ -207,7 +207,7 @@ impl Window {
         self.sensitive
             .iter()
             .find(|s| {
-                crate::config::SensitivePath::new(&s.path, &s.label).is_ok_and(|r| r.matches(path))
+                crate::model::SensitivePath::new(&s.path, &s.label).is_ok_and(|r| r.matches(path))
             })
             .map(|s| s.label.as_str())
     }

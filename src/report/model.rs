@@ -6,10 +6,11 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::moments::{Moment, key_moments};
-use super::redact::{RedactionCounts, Redactor, redact_snapshot};
 use super::summary::summary;
 use super::text::Para;
+pub use crate::case::folder::{EvidenceCheck, EvidenceStatus};
 use crate::model::Snapshot;
+use crate::redact::{RedactionCounts, Redactor, redact_snapshot};
 
 /// The case part of a report, as plain data: the lead converts the case journal's state into
 /// this. Every string here is shown escaped; notes and verification evidence are redacted too
@@ -49,37 +50,6 @@ pub struct CaseClosure {
     pub by: String,
     /// The resolution (close) or the reason (reopen).
     pub text: String,
-}
-
-/// Whether an evidence file still has the hash the journal recorded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum EvidenceStatus {
-    Unchanged,
-    Changed,
-    Missing,
-}
-
-impl EvidenceStatus {
-    #[must_use]
-    pub fn as_str(self) -> &'static str {
-        match self {
-            EvidenceStatus::Unchanged => "unchanged",
-            EvidenceStatus::Changed => "changed",
-            EvidenceStatus::Missing => "missing",
-        }
-    }
-}
-
-/// One evidence file recorded in the journal (`case_opened`'s config, `source_added`) and
-/// its hash now.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct EvidenceCheck {
-    pub path: String,
-    pub sha256_recorded: String,
-    /// `None` when the file is missing or unreadable.
-    pub sha256_now: Option<String>,
-    pub status: EvidenceStatus,
 }
 
 /// One journal record, verbatim but for its text (a one-line description, redacted as

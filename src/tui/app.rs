@@ -17,7 +17,7 @@ use crate::follow::LiveItem;
 use crate::model::Snapshot;
 use crate::model::snapshot::{ActorClass, GapKind};
 use crate::playbook::Playbook;
-use crate::report::Redactor;
+use crate::redact::Redactor;
 
 /// Rows moved by PageUp/PageDown.
 const PAGE: usize = 10;

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use crate::case::CaseState;
 use crate::model::{Event, Snapshot};
 use crate::playbook::{VerifyOutcome, VerifyResult};
-use crate::report::{RedactionCounts, Redactor, redact_event, redact_snapshot};
+use crate::redact::{RedactionCounts, Redactor, redact_event, redact_snapshot};
 
 use super::app::{App, Effect, PlaybookRequest, Prompt, PromptKind};
 use super::feed::Filter;

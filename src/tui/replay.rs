@@ -13,7 +13,9 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::Deserialize;
 
-use crate::config::{AccessSpec, CaseConfig, ScanSpec, SensitivePath, ServiceConfig, Vantage};
+use crate::config::{
+    AccessSpec, AddressSpec, CaseConfig, ScanSpec, SensitivePath, ServiceConfig, Vantage,
+};
 use crate::ingest::access::AccessFormat;
 
 /// The access logs of the case: (path relative to the case dir, format, contents).
@@ -189,16 +191,16 @@ impl DemoCase {
             services: vec![
                 ServiceConfig {
                     name: "llm-gateway".to_owned(),
-                    addresses: vec![
-                        "203.0.113.10:443".to_owned(),
-                        "api.acme-ml.example:443".to_owned(),
-                    ],
+                    addresses: ["203.0.113.10:443", "api.acme-ml.example:443"]
+                        .iter()
+                        .filter_map(|a| AddressSpec::parse(a))
+                        .collect(),
                     access,
                     sensitive: demo_sensitive(),
                 },
                 ServiceConfig {
                     name: "vector-db".to_owned(),
-                    addresses: vec!["203.0.113.10:6333".to_owned()],
+                    addresses: AddressSpec::parse("203.0.113.10:6333").into_iter().collect(),
                     access: Vec::new(),
                     sensitive: Vec::new(),
                 },

@@ -9,7 +9,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use leakline::case::{Action as Record, Case, Clock, InitOptions, StepRequest};
 use leakline::follow::LiveItem;
 use leakline::playbook::{Library, StepAction, StepState};
-use leakline::report::redact::MARKER_PREFIX;
+use leakline::redact::MARKER_PREFIX;
 use leakline::tui::TuiOptions;
 use leakline::tui::app::{App, Effect, PlaybookRequest, PromptKind};
 use leakline::tui::case_link::CaseLink;

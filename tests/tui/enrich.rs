@@ -1,6 +1,6 @@
 //! The Actors view with offline enrichment (issue 20): org and country columns, the `g`
 //! grouping cycle (network, country, range list) with its totals, a group's actors, and the
-//! Actor detail. The enrichment comes from the MaxMind test databases and range fixtures in
+//! Actor detail. The enrichment comes from the `MaxMind` test databases and range fixtures in
 //! `tests/fixtures/enrich` through the real `Enricher`.
 
 use std::path::Path;
@@ -156,6 +156,6 @@ fn a_failed_lookup_is_named_on_the_actors_title() {
     );
     let mut app = app_with(snap, false);
     app.update(Action::ShowView(View::Actors));
-    let text = text_of(draw(&app, 200, 12).backend().buffer());
+    let text = text_of(draw(&app, 220, 24).backend().buffer());
     assert!(text.contains("⚠ enrichment: /db/City.mmdb: not a usable MaxMind DB"), "{text}");
 }

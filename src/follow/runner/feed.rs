@@ -13,7 +13,8 @@ use crate::model::{Event, Request, SourceId, SourceKind};
 
 use super::super::identity::FileId;
 use super::super::tailer::{Incident, OpenReason, TailSink};
-use super::{BATCH_EVENTS, Batch, FollowSpec, Msg, Shared, SourceUpdate};
+use super::{BATCH_EVENTS, Batch, Msg, Shared, SourceUpdate};
+use crate::config::SourceSpec;
 
 /// Requests decoded but not sent yet.
 #[derive(Debug, Default)]
@@ -55,7 +56,7 @@ pub(super) struct Feed<'a> {
     /// Index of the follower (its spec) this sink belongs to.
     follower: usize,
     shared: &'a Shared,
-    spec: &'a FollowSpec,
+    spec: &'a SourceSpec,
     /// Streams being read: decoder and bytes fed since the last flush.
     decoders: HashMap<SourceId, (Decoder, u64)>,
     /// Counters of ended streams (their decoders, with line buffers, are dropped). A stream
@@ -109,7 +110,7 @@ impl LineEnd {
 }
 
 impl<'a> Feed<'a> {
-    pub(super) fn new(follower: usize, shared: &'a Shared, spec: &'a FollowSpec) -> Self {
+    pub(super) fn new(follower: usize, shared: &'a Shared, spec: &'a SourceSpec) -> Self {
         Feed {
             follower,
             shared,

@@ -569,7 +569,7 @@ impl AccessReader<'_> {
 
 fn make_job(config: &CaseConfig, p: &Planned, id: SourceId, head: &[u8], line_end: u8) -> Job {
     // As many lines as a live follow's decoder looks at, so `analyze` and `watch` agree.
-    let format = p.access_format.or_else(|| access::detect_first(head, DETECT_LINES));
+    let format = p.spec.access_format.or_else(|| access::detect_first(head, DETECT_LINES));
     let filter = config.client_filter();
     Job {
         source: id,
@@ -578,7 +578,7 @@ fn make_job(config: &CaseConfig, p: &Planned, id: SourceId, head: &[u8], line_en
         options: ParseOptions {
             default_tz: config.timezone,
             trusted_proxies: config.trusted_proxies.clone(),
-            fields: p.fields.clone(),
+            fields: p.spec.fields.clone(),
             // Requests of our own clients are only counted (`parse_chunk` reads their time
             // and client, by this same filter): the parser may skip their strings.
             light: Some(filter.clone()),

@@ -34,15 +34,14 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 
 use self::content::{Content, read_full};
-use super::classify::{ScannerDb, ScannerFileError};
-use super::engine::{ActorDetail, Correlator, SourceInfo};
-use crate::config::{CaseConfig, Vantage};
+use crate::config::{CaseConfig, SourceSpec};
+use crate::correlate::classify::ScannerFileError;
+use crate::correlate::engine::{ActorDetail, Correlator, SourceInfo};
 use crate::ingest::SourceStats;
-use crate::ingest::access::AccessFormat;
 use crate::ingest::decoder::{Decoder, DecoderOptions};
 use crate::ingest::expand::{self, ExpandError, FileIdentity};
+use crate::ingest::scan::ScanOptions;
 use crate::ingest::scan::clock::ScanRun;
-use crate::ingest::scan::{ScanFormat, ScanOptions};
 use crate::model::snapshot::{Gap, GapKind};
 use crate::model::{Event, Snapshot, SourceId, SourceKind};
 
@@ -72,16 +71,11 @@ pub enum BatchError {
     Enrich(#[from] crate::enrich::EnrichError),
 }
 
-/// One file to read.
+/// One file to read: a path matched by one of the config's sources.
 #[derive(Debug, Clone)]
 struct Planned {
     path: PathBuf,
-    kind: SourceKind,
-    service: String,
-    vantage: Vantage,
-    access_format: Option<AccessFormat>,
-    scan_format: Option<ScanFormat>,
-    fields: Option<crate::ingest::access::FieldMap>,
+    spec: SourceSpec,
     /// Other matched paths that are this same file (read once, under `path`).
     aliases: Vec<PathBuf>,
 }
@@ -149,39 +143,11 @@ fn seen_before(
 fn plan(config: &CaseConfig, gaps: &mut Vec<Gap>) -> Result<Vec<Planned>, BatchError> {
     let mut out = Vec::new();
     let mut seen = HashMap::new();
-    for spec in &config.scans {
-        for pattern in &spec.paths {
-            for path in expand(pattern, gaps)? {
-                if !seen_before(&mut seen, &mut out, &path, true) {
-                    out.push(Planned {
-                        path,
-                        kind: SourceKind::Scan,
-                        service: String::new(),
-                        vantage: spec.vantage,
-                        access_format: None,
-                        scan_format: spec.format,
-                        fields: None,
-                        aliases: Vec::new(),
-                    });
-                }
-            }
-        }
-    }
-    for svc in &config.services {
-        for spec in &svc.access {
-            for path in expand(&spec.pattern, gaps)? {
-                if !seen_before(&mut seen, &mut out, &path, false) {
-                    out.push(Planned {
-                        path,
-                        kind: SourceKind::Access,
-                        service: svc.name.clone(),
-                        vantage: Vantage::External,
-                        access_format: spec.format,
-                        scan_format: None,
-                        fields: spec.fields.clone(),
-                        aliases: Vec::new(),
-                    });
-                }
+    for spec in config.sources() {
+        let scan = spec.kind == SourceKind::Scan;
+        for path in expand(&spec.pattern, gaps)? {
+            if !seen_before(&mut seen, &mut out, &path, scan) {
+                out.push(Planned { path, spec: spec.clone(), aliases: Vec::new() });
             }
         }
     }
@@ -235,21 +201,12 @@ impl Default for BatchOptions {
     }
 }
 
-/// Load the built-in scanner list plus the config's user files.
-pub fn load_scanners(config: &CaseConfig) -> Result<ScannerDb, BatchError> {
-    let mut db = ScannerDb::builtin();
-    for path in &config.scanners {
-        db.add_file(path)?;
-    }
-    Ok(db)
-}
-
 /// Read every configured source once and return the correlator holding the result.
 pub fn run(config: &CaseConfig, options: &BatchOptions) -> Result<Correlator, BatchError> {
-    let scanners = load_scanners(config)?;
+    let scanners = config.load_scanners()?;
     let mut gaps = Vec::new();
     let planned = plan(config, &mut gaps)?;
-    let mut c = Correlator::with_scanners(config.clone(), scanners);
+    let mut c = Correlator::with_scanners(config.setup(), scanners);
     c.set_actor_detail(options.actor_detail);
     let enricher = match &options.enricher {
         Some(e) => Some(std::sync::Arc::clone(e)),
@@ -266,10 +223,10 @@ pub fn run(config: &CaseConfig, options: &BatchOptions) -> Result<Correlator, Ba
         .map(|p| {
             let id = c.add_source(SourceInfo {
                 path: p.path.to_string_lossy().into_owned(),
-                kind: p.kind,
+                kind: p.spec.kind,
                 format: "unknown".into(),
-                service: p.service.clone(),
-                vantage: p.vantage,
+                service: p.spec.service.clone(),
+                vantage: p.spec.vantage,
             });
             c.source_mut(id).aliases =
                 p.aliases.iter().map(|a| a.to_string_lossy().into_owned()).collect();
@@ -279,15 +236,15 @@ pub fn run(config: &CaseConfig, options: &BatchOptions) -> Result<Correlator, Ba
     let scans: Vec<(&Planned, SourceId)> = planned
         .iter()
         .zip(ids.iter().copied())
-        .filter(|(p, _)| p.kind == SourceKind::Scan)
+        .filter(|(p, _)| p.spec.kind == SourceKind::Scan)
         .collect();
-    let copies = duplicate_runs(&scans, c.config().timezone)?;
+    let copies = duplicate_runs(&scans, config.timezone)?;
     for ((p, id), copy_of) in scans.into_iter().zip(copies) {
         read_scan(&mut c, p, id, copy_of)?;
     }
     c.seal();
     let access: Vec<(&Planned, SourceId)> =
-        planned.iter().zip(ids).filter(|(p, _)| p.kind == SourceKind::Access).collect();
+        planned.iter().zip(ids).filter(|(p, _)| p.spec.kind == SourceKind::Access).collect();
     if !access.is_empty() {
         pipeline::read_access(&mut c, config, &access, options.workers, options.chunk_bytes)?;
     }
@@ -341,7 +298,7 @@ fn head_runs(p: &Planned, tz: chrono_tz::Tz) -> Result<Vec<ScanRun>, BatchError>
     let mut buf = vec![0_u8; RUN_HEAD_BYTES];
     let n = read_full(&mut content, &mut buf).map_err(io_err)?;
     let mut opts = DecoderOptions::new(SourceId(0), Some(SourceKind::Scan));
-    opts.scan_format = p.scan_format;
+    opts.scan_format = p.spec.scan_format;
     opts.scan = ScanOptions { default_tz: tz };
     let mut decoder = Decoder::new(opts);
     let mut events = Vec::new();
@@ -388,8 +345,8 @@ fn read_scan(
     let io_err = |source| BatchError::Io { path: p.path.clone(), source };
     let mut content = Content::open(&p.path).map_err(io_err)?;
     let mut opts = DecoderOptions::new(id, Some(SourceKind::Scan));
-    opts.scan_format = p.scan_format;
-    opts.scan = ScanOptions { default_tz: c.config().timezone };
+    opts.scan_format = p.spec.scan_format;
+    opts.scan = ScanOptions { default_tz: c.setup().timezone };
     let mut decoder = Decoder::new(opts);
     let mut buf = vec![0_u8; 1 << 20];
     let mut events: Vec<Event> = Vec::new();

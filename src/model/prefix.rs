@@ -1,4 +1,5 @@
-//! A prefix table for many networks: every prefix containing an address, most specific first.
+//! A prefix table for many networks: every prefix containing an address, most specific first
+//! (the scanner ranges of `correlate` and the range lists of `enrich`).
 //!
 //! Prefixes are grouped by length; each group is a sorted array of network keys. A lookup
 //! masks the address once per length present and binary-searches that group, so it costs
