@@ -178,33 +178,61 @@ impl Enricher {
     /// enricher's life (answers cached); a failed lookup leaves the actor without data and
     /// is recorded in `errors` (by file and reason, once).
     pub fn annotate(&self, clients: impl IntoIterator<Item = IpAddr>) -> Enrichments {
+        let clients: Vec<IpAddr> = clients.into_iter().collect();
         let mut cache = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
-        let mut actors = std::collections::BTreeMap::new();
-        for client in clients {
-            if let Some(a) = cache.get(&client) {
-                actors.insert(client, Arc::clone(a));
-                continue;
-            }
-            let answer = match self.lookup(client) {
-                Ok(a) => Arc::new(a),
-                Err(e) => {
-                    let mut errors = self.errors.lock().unwrap_or_else(PoisonError::into_inner);
-                    let message = e.to_string();
-                    if !errors.contains(&message) {
-                        errors.push(message);
-                    }
-                    Arc::new(ActorEnrichment::default())
+        let missing: Vec<IpAddr> =
+            clients.iter().copied().filter(|c| !cache.contains_key(c)).collect();
+        for (client, answer) in missing.iter().zip(self.lookup_all(&missing)) {
+            let answer = answer.unwrap_or_else(|e| {
+                let mut errors = self.errors.lock().unwrap_or_else(PoisonError::into_inner);
+                let message = e.to_string();
+                if !errors.contains(&message) {
+                    errors.push(message);
                 }
-            };
-            cache.insert(client, Arc::clone(&answer));
-            actors.insert(client, answer);
+                ActorEnrichment::default()
+            });
+            cache.insert(*client, Arc::new(answer));
         }
+        let actors =
+            clients.iter().filter_map(|c| cache.get(c).map(|a| (*c, Arc::clone(a)))).collect();
         drop(cache);
         Enrichments {
             sources: self.sources.clone(),
             actors,
             errors: self.errors.lock().unwrap_or_else(PoisonError::into_inner).clone(),
         }
+    }
+
+    /// [`Enricher::lookup`] of each address, in order. A batch run's first snapshot asks
+    /// for every actor at once (tens of thousands): large batches are split over the cores.
+    fn lookup_all(&self, ips: &[IpAddr]) -> Vec<Result<ActorEnrichment, EnrichError>> {
+        const PER_THREAD: usize = 4096;
+        let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+        if ips.len() <= PER_THREAD || threads == 1 {
+            return ips.iter().map(|ip| self.lookup(*ip)).collect();
+        }
+        let chunk = ips.len().div_ceil(threads).max(PER_THREAD / 4);
+        let lookup_part =
+            |part: &[IpAddr]| part.iter().map(|ip| self.lookup(*ip)).collect::<Vec<_>>();
+        std::thread::scope(|scope| {
+            let parts: Vec<_> = ips
+                .chunks(chunk)
+                .map(|part| {
+                    let spawned =
+                        std::thread::Builder::new().spawn_scoped(scope, move || lookup_part(part));
+                    (part, spawned)
+                })
+                .collect();
+            let mut out = Vec::with_capacity(ips.len());
+            for (part, spawned) in parts {
+                // A thread that could not start, or stopped: its part is looked up here.
+                match spawned.map(std::thread::ScopedJoinHandle::join) {
+                    Ok(Ok(answers)) => out.extend(answers),
+                    _ => out.extend(lookup_part(part)),
+                }
+            }
+            out
+        })
     }
 }
 

@@ -278,3 +278,20 @@ fn malformed_databases_of_the_maxmind_suite_are_refused_never_panic() {
         assert!(err.contains(name) && err.contains("full check"), "{err}");
     }
 }
+
+/// Ten thousand new addresses at once take the multi-threaded path: same answers, in order.
+#[test]
+fn a_large_batch_is_looked_up_in_parallel_with_the_same_answers() {
+    let e = enricher(&["GeoLite2-ASN-Test.mmdb", "GeoLite2-City-Test.mmdb"], &[("ips-v4", false)]);
+    let ips: Vec<IpAddr> = (0..10_000_u32)
+        .map(|i| IpAddr::from(std::net::Ipv4Addr::from(i.wrapping_mul(2_654_435_761))))
+        .chain(["1.0.0.1", "81.2.69.160", "104.16.0.9"].iter().map(|s| s.parse().unwrap()))
+        .collect();
+    let all = e.annotate(ips.iter().copied());
+    assert_eq!(all.actors.len(), ips.len());
+    for ip in &ips {
+        assert_eq!(all.of(*ip), Some(&e.lookup(*ip).unwrap()), "{ip}");
+    }
+    assert_eq!(all.of("1.0.0.1".parse().unwrap()).unwrap().asn.as_ref().unwrap().number, 15169);
+    assert_eq!(all.of("104.16.0.9".parse().unwrap()).unwrap().lists[0].name, "cloudflare");
+}
