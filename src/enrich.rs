@@ -71,7 +71,8 @@ pub struct Enricher {
     lists: PrefixMap<ListHit>,
     sources: Vec<EnrichSource>,
     scanners: Vec<ScannerList>,
-    cache: Mutex<HashMap<IpAddr, Arc<ActorEnrichment>>>,
+    /// Answers by address (foldhash, seeded per process: the keys are attacker-chosen).
+    cache: Mutex<HashMap<IpAddr, Arc<ActorEnrichment>, foldhash::quality::RandomState>>,
     /// Lookup failures (`file: what`), each once.
     errors: Mutex<Vec<String>>,
 }
@@ -182,6 +183,7 @@ impl Enricher {
         let mut cache = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
         let missing: Vec<IpAddr> =
             clients.iter().copied().filter(|c| !cache.contains_key(c)).collect();
+        cache.reserve(missing.len());
         for (client, answer) in missing.iter().zip(self.lookup_all(&missing)) {
             let answer = answer.unwrap_or_else(|e| {
                 let mut errors = self.errors.lock().unwrap_or_else(PoisonError::into_inner);
