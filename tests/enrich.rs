@@ -347,3 +347,21 @@ fn inspect_describes_databases_and_lists() {
     assert_eq!(lines[1]["enrichment"]["kind"], "tor-exit-addresses");
     assert_eq!(lines[1]["enrichment"]["prefixes"], 2);
 }
+
+#[test]
+fn text_output_says_who_each_top_actor_is() {
+    let dir = case_dir();
+    let out = leakline(dir.path())
+        .args(["analyze", "--access", "api.log", "--mmdb", "GeoLite2-ASN-Test.mmdb"])
+        .args(["--mmdb", "GeoLite2-City-Test.mmdb", "--ranges", "tor-exit-addresses"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("\n    AS15169 Google Inc. · no country\n"), "{text}");
+    assert!(text.contains("\n    no ASN · GB United Kingdom · London\n"), "{text}");
+    assert!(text.contains("\n    AS29518 Bredband2 AB · SE Sweden · Linköping\n"), "{text}");
+    assert!(text.contains("\n    no ASN · no country · lists tor\n"), "{text}");
+    let plain = leakline(dir.path()).args(["analyze", "--access", "api.log"]).output().unwrap();
+    assert!(!String::from_utf8(plain.stdout).unwrap().contains("no ASN"));
+}
