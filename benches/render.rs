@@ -141,6 +141,7 @@ fn big_snapshot() -> Snapshot {
             }],
             user_agents: vec![("curl/8.5.0".to_owned(), 3)],
             statuses: BTreeMap::from([(200, 3)]),
+            detail_dropped: false,
         })
         .collect();
     let sources = sources(t0);

@@ -188,6 +188,8 @@ pub struct BatchOptions {
     /// Offline enrichment already loaded by the caller; `None`: loaded from the config's
     /// `[enrich]` (if any).
     pub enricher: Option<std::sync::Arc<crate::enrich::Enricher>>,
+    /// Actors whose detail is kept at once (see [`Correlator::set_max_actors_detail`]).
+    pub max_actors_detail: usize,
 }
 
 impl Default for BatchOptions {
@@ -197,6 +199,7 @@ impl Default for BatchOptions {
             chunk_bytes: CHUNK_BYTES,
             actor_detail: ActorDetail::Full,
             enricher: None,
+            max_actors_detail: crate::correlate::actors::DEFAULT_DETAIL_CAP,
         }
     }
 }
@@ -215,6 +218,7 @@ pub fn run(config: &CaseConfig, options: &BatchOptions) -> Result<Correlator, Ba
     if let Some(e) = enricher {
         c.set_enricher(e);
     }
+    c.set_max_actors_detail(options.max_actors_detail);
     // A wildcard glob that matched nothing is not a gap in time (it has no moment): the
     // snapshot's coverage lists it as an unread source, by pattern, with the reason.
     drop(gaps);

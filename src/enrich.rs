@@ -11,7 +11,6 @@
 //! Lookups happen once per actor, never per request: the correlator asks at snapshot time
 //! and the answers are cached by address, so a live session asks again only for new actors.
 
-pub mod groups;
 pub mod mmdb;
 pub mod ranges;
 

@@ -104,9 +104,6 @@ pub fn export_all(
         .collect()
 }
 
-/// Rows of the reports' "by network" table.
-pub const TOP_NETWORKS: usize = 10;
-
 /// An actor's network (`AS15169 Google Inc.`) and country (`GB United Kingdom`) as the
 /// databases write them (`None`: they say nothing), for the actor tables.
 fn org_and_country(
@@ -120,22 +117,4 @@ fn org_and_country(
         None => c.iso.clone(),
     });
     (org, country)
-}
-
-/// The top networks by bytes served and how many networks there are (the actors the
-/// databases say nothing about form one "no ASN" group); `None` without enrichment.
-fn network_groups(
-    snapshot: &crate::model::Snapshot,
-) -> Option<(Vec<crate::enrich::groups::Group>, usize)> {
-    use crate::enrich::groups::{Grouping, groups};
-    if !snapshot.enrichment.configured() {
-        return None;
-    }
-    let mut all = groups(
-        Grouping::Network,
-        snapshot.actors.iter().map(|a| (a, snapshot.enrichment.of(a.client))),
-    );
-    let total = all.len();
-    all.truncate(TOP_NETWORKS);
-    Some((all, total))
 }

@@ -120,6 +120,31 @@ fn analyze_actors_carry_asn_country_city_and_lists() {
         .collect();
     assert_eq!(kinds, ["GeoLite2-ASN", "GeoLite2-City", "aws", "tor"]);
     assert_eq!(doc["enrichment"]["errors"], json!([]));
+    // Every actor grouped by network, country and first list, with exact sums.
+    let groups = |key: &str| {
+        doc["actor_groups"].as_array().unwrap().iter().find(|g| g["key"] == key).unwrap().clone()
+    };
+    let asn = groups("asn");
+    assert_eq!(asn["total"], 2);
+    assert_eq!(asn["groups"][0]["key"], "AS15169 Google Inc.");
+    assert_eq!(
+        (&asn["groups"][0]["clients"], &asn["groups"][0]["bytes"]),
+        (&json!(1), &json!(60_000))
+    );
+    assert_eq!(asn["groups"][1]["key"], "AS29518 Bredband2 AB");
+    let keys = |g: &Value| -> Vec<(String, u64)> {
+        g["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| (x["key"].as_str().unwrap().to_owned(), x["bytes"].as_u64().unwrap()))
+            .collect()
+    };
+    assert_eq!(
+        keys(&groups("country")),
+        [("GB United Kingdom".to_owned(), 50_000), ("SE Sweden".to_owned(), 40_000)]
+    );
+    assert_eq!(keys(&groups("list")), [("aws".to_owned(), 30_000), ("tor".to_owned(), 20_000)]);
 }
 
 #[test]
@@ -193,19 +218,12 @@ fn reports_add_network_and_country_and_a_by_network_table() {
     let md = String::from_utf8(out.stdout).unwrap();
     assert!(md.contains("| Client | Class | Network | Country | First seen |"), "{md}");
     assert!(md.contains("| AS15169 Google Inc. | —"), "{md}");
-    assert!(md.contains("## By network (top 3 of 3 by bytes served)"), "{md}");
-    let table = md.split("## By network").nth(1).unwrap();
-    let rows: Vec<&str> =
-        table.lines().filter(|l| l.starts_with("| ") && !l.starts_with("| Network")).collect();
-    assert_eq!(
-        rows[..3],
-        [
-            "| (no ASN in the databases) | 4 | 4 | 4 | 110,000 |",
-            "| AS15169 Google Inc. | 1 | 1 | 1 | 60,000 |",
-            "| AS29518 Bredband2 AB | 1 | 1 | 1 | 40,000 |",
-        ][..],
-        "{table}"
-    );
+    assert!(md.contains("## Actors by network (ASN, organisation) (top 2 of 2 by bytes)"), "{md}");
+    assert!(md.contains("## Actors by country (top 2 of 2 by bytes)"), "{md}");
+    let table = md.split("## Actors by network (ASN, organisation)").nth(1).unwrap();
+    let rows: Vec<&str> = table.lines().filter(|l| l.starts_with("| `")).take(2).collect();
+    assert!(rows[0].starts_with("| `AS15169 Google Inc.` | 1 | 1 | 1 | 60,000 |"), "{table}");
+    assert!(rows[1].starts_with("| `AS29518 Bredband2 AB` | 1 | 1 | 1 | 40,000 |"), "{table}");
     let out = leakline(dir.path())
         .args([
             "analyze",
@@ -219,16 +237,14 @@ fn reports_add_network_and_country_and_a_by_network_table() {
         .output()
         .unwrap();
     let html = String::from_utf8(out.stdout).unwrap();
-    assert!(
-        html.contains("<th>Network</th><th>Country</th>") && html.contains("id=\"by-network\"")
-    );
+    assert!(html.contains("<th>Network</th><th>Country</th>"));
     // Without enrichment the tables keep their columns and there is no network table.
     let out = leakline(dir.path())
         .args(["analyze", "--format", "md", "--access", "api.log"])
         .output()
         .unwrap();
     let md = String::from_utf8(out.stdout).unwrap();
-    assert!(!md.contains("Network") && !md.contains("By network"), "{md}");
+    assert!(!md.contains("| Network |") && !md.contains("by network (ASN"), "{md}");
 }
 
 #[test]

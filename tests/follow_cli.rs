@@ -292,3 +292,82 @@ fn an_unreadable_configured_file_is_unread_with_its_reason() {
     let (status, _) = w.signal("-TERM");
     assert_eq!(status.code(), Some(0));
 }
+
+/// `count` combined-format lines, each from a distinct external client (`start` onwards).
+fn distinct_clients(start: u32, count: u32) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(count as usize * 110);
+    for i in start..start + count {
+        let ip = std::net::Ipv4Addr::from(0x0B00_0000 + i);
+        let _ = writeln!(
+            out,
+            "{ip} - - [27/Nov/2026:10:{:02}:{:02} +0000] \"GET /v1/models HTTP/1.1\" 200 {} \"-\" \"zgrab/0.x\"",
+            i / 60 % 60,
+            i % 60,
+            i % 1000
+        );
+    }
+    out
+}
+
+/// A flood of distinct clients, still being written: `stats` lines keep coming (with
+/// `behind_bytes`), SIGINT stops the watch promptly whatever the backlog, `--out` is written,
+/// and what was not read is a gap in it.
+#[test]
+fn sigint_under_a_flood_of_distinct_clients_exits_and_names_the_unread_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("flood.log");
+    // A backlog far larger than an unoptimised build reads in a second.
+    append(&log, &distinct_clients(0, 400_000));
+    let out = dir.path().join("final.json");
+    let access = format!("gw={}", log.display());
+    let w = Watch::spawn(
+        &["--access", &access, "--out", out.to_str().unwrap(), "--stats-every", "1"],
+        Stdio::null(),
+    );
+    // The writer keeps appending while the watch reads.
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writer = {
+        let (stop, log) = (Arc::clone(&stop), log.clone());
+        std::thread::spawn(move || {
+            let mut next = 400_000;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) && next < 2_000_000 {
+                append(&log, &distinct_clients(next, 20_000));
+                next += 20_000;
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        })
+    };
+    w.wait("a stats line", |l| l.iter().any(|v| v["type"] == "stats"));
+    let stat_lines = w.of_type("stats");
+    assert!(stat_lines[0]["behind_bytes"].is_u64(), "{:#?}", stat_lines[0]);
+    let signalled = Instant::now();
+    let (status, lines) = w.interrupt();
+    let took = signalled.elapsed();
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    writer.join().unwrap();
+    assert_eq!(status.code(), Some(0), "{lines:#?}");
+    assert!(took < Duration::from_secs(30), "exit took {took:?} after SIGINT");
+
+    let v: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(&out).expect("--out written")).unwrap();
+    let read: u64 =
+        v["sources"].as_array().unwrap().iter().map(|s| s["lines"].as_u64().unwrap()).sum();
+    assert!(read > 0);
+    assert!(v["actors_total"].as_u64().unwrap() > 0);
+    assert!(v["actors_listed"].as_u64().unwrap() <= v["actors_total"].as_u64().unwrap());
+    let written = fs::read_to_string(&log).unwrap().lines().count() as u64;
+    let unread: Vec<&serde_json::Value> = v["gaps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|g| g["reason"].as_str().unwrap_or("").contains("unread"))
+        .collect();
+    if read < written {
+        assert_eq!(unread.len(), 1, "the unread bytes are a gap: {:#?}", v["gaps"]);
+        assert_eq!(unread[0]["kind"], "source_error");
+        assert!(unread[0]["path"].as_str().unwrap().ends_with("flood.log"));
+    } else {
+        assert!(unread.is_empty(), "{:#?}", v["gaps"]);
+    }
+}

@@ -5,6 +5,8 @@
 #[path = "tui/fixture.rs"]
 mod fixture;
 
+#[path = "tui/actor_groups.rs"]
+mod actor_groups;
 #[path = "tui/casework.rs"]
 mod casework;
 #[path = "tui/enrich.rs"]

@@ -86,7 +86,32 @@ pub struct AnalyzeArgs {
     /// overrides the config's `timezone` [default: the config's, else UTC].
     #[arg(long, value_name = "ZONE")]
     pub tz: Option<String>,
+    /// Actors listed in the JSON (and text) output: the top N by bytes (and by requests,
+    /// plus every actor a window names), or `all`. `actors_total` always counts everyone;
+    /// Markdown and HTML list the top 100.
+    #[arg(long, value_name = "N|all", default_value = "10000", value_parser = parse_actors)]
+    pub actors: ActorCount,
+    /// Actors whose paths, agents and statuses are kept at once (Markdown/HTML); beyond it
+    /// the lighter half's detail is dropped and marked so (totals stay exact).
+    #[arg(long, value_name = "N", default_value_t = leakline::correlate::actors::DEFAULT_DETAIL_CAP)]
+    pub max_actors_detail: usize,
 }
+
+/// `--actors`: a number, or every actor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ActorCount(pub Option<usize>);
+
+fn parse_actors(s: &str) -> Result<ActorCount, String> {
+    if s == "all" {
+        return Ok(ActorCount(None));
+    }
+    s.parse::<usize>()
+        .map(|n| ActorCount(Some(n)))
+        .map_err(|_| format!("expected a number of actors or `all`, got `{s}`"))
+}
+
+/// Actors the Markdown and HTML reports list.
+const REPORT_ACTORS: usize = 100;
 
 fn batch_error(e: BatchError) -> anyhow::Error {
     match e {
@@ -197,14 +222,25 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
     };
     let enricher = super::load_enricher(&cfg)?;
     let check = enricher.as_ref().map(|e| e.verify_in_background());
-    let mut options = BatchOptions { actor_detail: detail, enricher, ..BatchOptions::default() };
+    let mut options = BatchOptions {
+        actor_detail: detail,
+        max_actors_detail: args.max_actors_detail,
+        enricher,
+        ..BatchOptions::default()
+    };
     if let Some(n) = args.threads {
         options.workers = n.max(1);
     }
-    let correlator = batch::run(&cfg, &options).map_err(batch_error)?;
+    let mut correlator = batch::run(&cfg, &options).map_err(batch_error)?;
     if let Some(check) = check {
         check.wait().map_err(|e| UsageError(e.to_string()))?;
     }
+    correlator.set_actor_limit(match args.format {
+        OutputFormat::Json | OutputFormat::Text => args.actors.0,
+        OutputFormat::Md | OutputFormat::Html => {
+            Some(args.actors.0.map_or(REPORT_ACTORS, |n| n.min(REPORT_ACTORS)))
+        }
+    });
     let as_of = as_of.or_else(|| correlator.latest_event()).unwrap_or_default();
     let mut snapshot = correlator.snapshot_with(as_of, detail);
     drop(correlator);

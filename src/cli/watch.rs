@@ -65,6 +65,11 @@ pub struct WatchArgs {
     /// gap instead of splitting it (`analyze` on the same files is always exact).
     #[arg(long, value_name = "SECS", default_value_t = 600)]
     pub detail_horizon: u64,
+    /// Actors whose paths, agents and statuses are kept at once; beyond it the lighter
+    /// half's detail is dropped and marked so (totals stay exact). Bounds memory under a
+    /// flood of distinct clients.
+    #[arg(long, value_name = "N", default_value_t = leakline::correlate::actors::DEFAULT_DETAIL_CAP)]
+    pub max_actors_detail: usize,
     /// An access log: `[SERVICE=]GLOB` (`SERVICE=-` reads standard input).
     #[arg(long, value_name = "[SERVICE=]GLOB")]
     pub access: Vec<String>,
@@ -144,6 +149,7 @@ fn session_options(args: &WatchArgs) -> SessionOptions {
         rotate_wait: Duration::from_secs_f64(args.rotate_wait),
         silence_after: Duration::from_secs(args.silence_after.max(1)),
         detail_horizon: Duration::from_secs(args.detail_horizon),
+        max_actors_detail: args.max_actors_detail,
         ..SessionOptions::default()
     }
 }
@@ -235,7 +241,10 @@ async fn headless(
                     announced = Arc::clone(&latest);
                 }
             }
-            _ = stats_timer.tick(), if args.stats_every > 0 => out.stats(&latest),
+            _ = stats_timer.tick(), if args.stats_every > 0 => {
+                let behind = progress.borrow().behind_bytes;
+                out.stats(&latest, behind);
+            }
             _ = interrupt.recv() => break,
             _ = terminate.recv() => break,
         }
@@ -273,9 +282,12 @@ struct StatsLine<'a> {
     malformed: u64,
     open_services: usize,
     windows: usize,
-    actors: usize,
+    /// Distinct external actors (all of them, listed or not).
+    actors: u64,
     gaps: usize,
     elapsed_ms: u64,
+    /// Bytes written to the followed files and not read yet: how far behind the watch is.
+    behind_bytes: u64,
     sources: Vec<SourceLine<'a>>,
 }
 
@@ -331,7 +343,7 @@ impl Lines {
         self.closed |= lock.flush().is_err();
     }
 
-    fn stats(&mut self, s: &Snapshot) {
+    fn stats(&mut self, s: &Snapshot, behind_bytes: u64) {
         let line = StatsLine {
             kind: "stats",
             at: s.as_of,
@@ -340,9 +352,10 @@ impl Lines {
             malformed: s.sources.iter().map(|h| h.malformed).sum(),
             open_services: s.services.iter().filter(|v| v.state == ServiceState::Open).count(),
             windows: s.services.iter().map(|v| v.windows.len()).sum(),
-            actors: s.actors.len(),
+            actors: s.actors_total(),
             gaps: s.gaps.len(),
             elapsed_ms: s.stats.elapsed_ms,
+            behind_bytes,
             sources: s.sources.iter().map(SourceLine::from).collect(),
         };
         let mut lock = self.stdout.lock();

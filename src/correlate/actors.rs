@@ -1,52 +1,180 @@
 //! Per-actor state: one entry per external client address.
 //!
-//! Memory per actor is bounded: totals, first/last seen, the services touched, the status
-//! counts (at most one entry per status code), and at most `MAX_ACTOR_PATHS` distinct paths
-//! and `MAX_ACTOR_AGENTS` distinct user agents with counts. Once a cap is reached, further
-//! *new* values are counted in `other_*` (so totals stay exact); which values made it under
-//! the cap can then depend on arrival order — the only order-dependent detail in the engine,
-//! reached only by actors with more distinct values than the caps. Classification flags are
-//! combined (logical OR) over every request regardless of the caps, so the class never depends on order.
+//! The ledger is dense and compact: every actor is one 64-byte [`ActorState`] (one cache
+//! line) holding what every output needs — exact totals (requests, successes, bytes), first
+//! and last seen, the services touched as a bitset, the classification — plus its entry in
+//! the address → id map. Anything rarer than that byte budget allows (IPv6 addresses,
+//! service indices ≥ 63, scanner entries ≥ 32 767) lives in side tables keyed by actor id.
+//!
+//! Per-actor *detail* (paths, agents, status counts: [`ActorLists`]) is kept only for a
+//! bounded set of actors (`Actors::set_detail_cap`, `--max-actors-detail`): when the set is
+//! full, the detail of its lighter half (by requests) is dropped and those actors are marked
+//! `detail_dropped` (their totals stay exact; a view says their lists were not kept). An
+//! actor arriving after that starts with complete detail, so the heavy actors — the ones a
+//! person looks at — keep theirs. Below the cap nothing is ever dropped.
+//!
+//! Within an actor's detail, at most `MAX_ACTOR_PATHS` distinct paths and `MAX_ACTOR_AGENTS`
+//! distinct user agents are kept with counts; once a cap is reached, further *new* values
+//! are counted in `other_*` (so totals stay exact); which values made it under the cap can
+//! then depend on arrival order — with which actors' detail was dropped, the only
+//! order-dependent detail in the engine. Classification flags are combined (logical OR)
+//! over every request regardless of the caps, so the class never depends on order.
 
 use std::collections::BTreeMap;
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use smallvec::SmallVec;
 
 use super::classify::UaFlags;
-use super::intern::KeyedMap;
+use super::dense::Dense;
+use super::intern::{IdMap, KeyedMap};
 use super::windows::TimeKey;
 
 /// Distinct paths kept per actor for the actor view.
 pub const MAX_ACTOR_PATHS: usize = 32;
 /// Distinct user agents kept per actor.
 pub const MAX_ACTOR_AGENTS: usize = 8;
+/// Actors whose detail (paths, agents, statuses) is kept at once, by default.
+pub const DEFAULT_DETAIL_CAP: usize = 100_000;
 
-/// An actor's totals, classification and services: what every external request updates.
+/// Services recorded in an actor's bitset; higher indices set [`MORE_SERVICES`] and live in
+/// the actor's side entry.
+const BITSET_SERVICES: u32 = 63;
+const MORE_SERVICES: u64 = 1 << 63;
+/// Top bit of a nanosecond field (nanoseconds, leap second included, stay below 2^31).
+const HIGH: u32 = 1 << 31;
+/// Top bit of a scanner field; the low 15 bits hold the entry + 1 (0: none).
+const FLAG16: u16 = 1 << 15;
+const SCANNER_MASK: u16 = FLAG16 - 1;
+/// A scanner entry too large for 15 bits: the exact one is in the side entry.
+const SCANNER_FAR: u16 = SCANNER_MASK;
+
+/// An actor's totals, times, services and classification: what every external request
+/// updates, in one cache line (`repr(C)`, 64-byte aligned, 64 bytes).
 ///
-/// Laid out as exactly two cache lines (`repr(C)`, 64-byte aligned, fields in this order):
-/// the counters and times in the first, services and classification in the second. The
-/// table is far larger than a core's cache and each request lands on a random actor, so
-/// `Tally::touch` loads both lines of a group of actors before recording (their misses
-/// overlap) and recording then finds them cached. The per-actor lists live apart in
-/// [`ActorLists`].
-#[derive(Debug, Clone)]
+/// Flags ride in bits the values never use: the top bit of `first_nanos` (IPv6: `addr`
+/// indexes the table's IPv6 addresses), of `last_nanos` (detail dropped), of
+/// `address_scanner` (tool) and of `agent_scanner` (browser).
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[repr(C, align(64))]
 pub struct ActorState {
     pub requests: u64,
     pub successes: u64,
     pub bytes: u64,
-    pub first_seen: TimeKey,
-    pub last_seen: TimeKey,
+    first_secs: i64,
+    last_secs: i64,
+    /// Bit i: service i touched (i < 63); bit 63: a higher one too (side entry).
+    services: u64,
+    first_nanos: u32,
+    last_nanos: u32,
+    /// The IPv4 address, or the index of the IPv6 address in `Actors::v6_addrs`.
+    addr: u32,
     /// First scanner entry whose published ranges contain the address.
-    pub address_scanner: Option<u32>,
-    /// Service indices touched, sorted.
-    pub services: SmallVec<[u32; 2]>,
+    address_scanner: u16,
     /// Minimum scanner entry matched by any of the actor's user agents.
-    pub agent_scanner: Option<u32>,
-    pub ip: IpAddr,
-    pub tool: bool,
-    pub browser: bool,
+    agent_scanner: u16,
+}
+
+/// What does not fit an actor's 64 bytes (rare): services ≥ 63, far scanner entries.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ActorExtra {
+    /// Service indices ≥ 63, sorted.
+    services: SmallVec<[u32; 2]>,
+    address_scanner: Option<u32>,
+    agent_scanner: Option<u32>,
+}
+
+fn min_opt(a: Option<u32>, b: Option<u32>) -> Option<u32> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+impl ActorState {
+    #[must_use]
+    pub fn first_seen(&self) -> TimeKey {
+        (self.first_secs, self.first_nanos & !HIGH)
+    }
+
+    #[must_use]
+    pub fn last_seen(&self) -> TimeKey {
+        (self.last_secs, self.last_nanos & !HIGH)
+    }
+
+    fn set_first(&mut self, t: TimeKey) {
+        self.first_secs = t.0;
+        self.first_nanos = (self.first_nanos & HIGH) | (t.1 & !HIGH);
+    }
+
+    fn set_last(&mut self, t: TimeKey) {
+        self.last_secs = t.0;
+        self.last_nanos = (self.last_nanos & HIGH) | (t.1 & !HIGH);
+    }
+
+    #[must_use]
+    pub fn tool(&self) -> bool {
+        self.address_scanner & FLAG16 != 0
+    }
+
+    #[must_use]
+    pub fn browser(&self) -> bool {
+        self.agent_scanner & FLAG16 != 0
+    }
+
+    fn is_v6(&self) -> bool {
+        self.first_nanos & HIGH != 0
+    }
+
+    /// Whether this actor's detail (paths, agents, statuses) was dropped (see the module docs).
+    #[must_use]
+    pub fn detail_dropped(&self) -> bool {
+        self.last_nanos & HIGH != 0
+    }
+
+    fn drop_detail(&mut self) {
+        self.last_nanos |= HIGH;
+    }
+
+    /// Whether service `svc` (< 63) is in the bitset.
+    fn bit_services(&self) -> impl Iterator<Item = u32> + '_ {
+        (0..BITSET_SERVICES).filter(|&i| self.services & (1 << i) != 0)
+    }
+
+    fn see(&mut self, t: TimeKey) {
+        if t < self.first_seen() {
+            self.set_first(t);
+        }
+        if t > self.last_seen() {
+            self.set_last(t);
+        }
+    }
+
+    /// A value computed from the state's cache line, for `Tally::touch`.
+    #[must_use]
+    pub fn touch(&self) -> u64 {
+        self.requests ^ self.services
+    }
+}
+
+/// Encode an optional scanner entry in a 15-bit field, keeping the flag bit of `field`;
+/// returns whether it did not fit (the exact value then goes to the side entry).
+fn put_scanner(field: &mut u16, s: Option<u32>) -> bool {
+    let (code, far) = match s {
+        None => (0, false),
+        Some(i) if i < u32::from(SCANNER_FAR) - 1 => (i as u16 + 1, false),
+        Some(_) => (SCANNER_FAR, true),
+    };
+    *field = (*field & FLAG16) | code;
+    far
+}
+
+fn get_scanner(field: u16, far: impl FnOnce() -> Option<u32>) -> Option<u32> {
+    match field & SCANNER_MASK {
+        0 => None,
+        SCANNER_FAR => far(),
+        code => Some(u32::from(code) - 1),
+    }
 }
 
 /// An actor's capped lists for the actor view (see the module docs), recorded only when the
@@ -62,81 +190,6 @@ pub struct ActorLists {
     pub other_agents: u64,
     /// (status, requests); at most one entry per status code.
     pub statuses: SmallVec<[(u16, u64); 4]>,
-}
-
-impl ActorState {
-    #[must_use]
-    pub fn new(ip: IpAddr, t: TimeKey, address_scanner: Option<u32>) -> Self {
-        ActorState {
-            ip,
-            first_seen: t,
-            last_seen: t,
-            requests: 0,
-            successes: 0,
-            bytes: 0,
-            services: SmallVec::new(),
-            address_scanner,
-            agent_scanner: None,
-            tool: false,
-            browser: false,
-        }
-    }
-
-    /// The scanner entry that classifies this actor, if any (lowest index wins).
-    #[must_use]
-    pub fn scanner(&self) -> Option<u32> {
-        match (self.address_scanner, self.agent_scanner) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
-    }
-
-    /// Record one external request's totals, services and classification flags.
-    pub fn record(&mut self, t: TimeKey, service: u32, flags: UaFlags, bytes: u64, success: bool) {
-        self.first_seen = self.first_seen.min(t);
-        self.last_seen = self.last_seen.max(t);
-        self.requests += 1;
-        if success {
-            self.successes += 1;
-        }
-        self.bytes = self.bytes.saturating_add(bytes);
-        if let Err(i) = self.services.binary_search(&service) {
-            self.services.insert(i, service);
-        }
-        if let Some(s) = flags.scanner {
-            self.agent_scanner = Some(self.agent_scanner.map_or(s, |a| a.min(s)));
-        }
-        self.tool |= flags.tool;
-        self.browser |= flags.browser;
-    }
-
-    /// Fold in `other`, the same address's requests recorded elsewhere (a batch shard):
-    /// totals add up, services and classification flags combine.
-    pub fn merge(&mut self, other: &ActorState) {
-        self.first_seen = self.first_seen.min(other.first_seen);
-        self.last_seen = self.last_seen.max(other.last_seen);
-        self.requests += other.requests;
-        self.successes += other.successes;
-        self.bytes = self.bytes.saturating_add(other.bytes);
-        for &s in &other.services {
-            if let Err(i) = self.services.binary_search(&s) {
-                self.services.insert(i, s);
-            }
-        }
-        self.address_scanner = self.address_scanner.or(other.address_scanner);
-        if let Some(s) = other.agent_scanner {
-            self.agent_scanner = Some(self.agent_scanner.map_or(s, |a| a.min(s)));
-        }
-        self.tool |= other.tool;
-        self.browser |= other.browser;
-    }
-
-    /// A value computed from every part of the state that `record` reads (both cache
-    /// lines, and the services list when it has spilled), for `Tally::touch`.
-    #[must_use]
-    pub fn touch(&self) -> u64 {
-        self.requests ^ u64::from(self.services.last().copied().unwrap_or(0))
-    }
 }
 
 impl ActorLists {
@@ -218,19 +271,49 @@ fn add<A: smallvec::Array<Item = (u32, u32)>>(
     }
 }
 
-/// The actor table: address → dense id.
-#[derive(Debug, Default, Clone)]
+/// The actor table: address → dense id, and the dense ledger.
+#[derive(Debug, Clone)]
 pub struct Actors {
     /// IPv4 addresses (most clients) as plain integers: a third of the size of an `IpAddr`
     /// entry, so more of the table stays in cache (it is probed for every external request).
     v4: KeyedMap<u32, u32>,
     v6: KeyedMap<u128, u32>,
     /// By actor id.
-    pub states: Vec<ActorState>,
-    /// By actor id, for the actors that have recorded lists (shorter when the last ones
-    /// have none; empty in a run that records totals only). Apart from `states` so that
-    /// recording totals touches only the small per-actor part.
-    lists: Vec<ActorLists>,
+    states: Dense<ActorState>,
+    /// The IPv6 addresses, by `ActorState::addr`.
+    v6_addrs: Vec<u128>,
+    /// Side entries of the few actors that need one (see [`ActorExtra`]).
+    extra: IdMap<u32, ActorExtra>,
+    /// Lists of the actors whose detail is kept (at most `detail_cap`), by actor id. Apart
+    /// from `states` so that recording totals touches only the compact part.
+    lists: IdMap<u32, ActorLists>,
+    detail_cap: usize,
+    /// Actors whose detail was dropped (for the counts a view shows).
+    dropped: u64,
+}
+
+impl Default for Actors {
+    fn default() -> Self {
+        Actors {
+            v4: KeyedMap::default(),
+            v6: KeyedMap::default(),
+            states: Dense::default(),
+            v6_addrs: Vec::new(),
+            extra: IdMap::default(),
+            lists: IdMap::default(),
+            detail_cap: DEFAULT_DETAIL_CAP,
+            dropped: 0,
+        }
+    }
+}
+
+/// One actor taken out of a table whole (`Actors::into_parts`), to be absorbed elsewhere.
+#[derive(Debug, Clone)]
+pub struct ActorParts {
+    pub ip: IpAddr,
+    pub state: ActorState,
+    pub extra: Option<ActorExtra>,
+    pub lists: Option<ActorLists>,
 }
 
 impl Actors {
@@ -243,9 +326,154 @@ impl Actors {
     ) -> u32 {
         let id = self.claim(ip);
         if id as usize == self.states.len() {
-            self.states.push(ActorState::new(ip, t, address_scanner()));
+            self.push_new(ip, t, address_scanner());
         }
         id
+    }
+
+    fn push_new(&mut self, ip: IpAddr, t: TimeKey, address_scanner: Option<u32>) {
+        let id = self.states.len() as u32;
+        let (addr, v6) = match ip {
+            IpAddr::V4(v4) => (u32::from(v4), 0),
+            IpAddr::V6(v6) => {
+                self.v6_addrs.push(u128::from(v6));
+                ((self.v6_addrs.len() - 1) as u32, HIGH)
+            }
+        };
+        let mut a = ActorState {
+            requests: 0,
+            successes: 0,
+            bytes: 0,
+            first_secs: t.0,
+            last_secs: t.0,
+            services: 0,
+            first_nanos: (t.1 & !HIGH) | v6,
+            last_nanos: t.1 & !HIGH,
+            addr,
+            address_scanner: 0,
+            agent_scanner: 0,
+        };
+        if put_scanner(&mut a.address_scanner, address_scanner) {
+            self.extra.entry(id).or_default().address_scanner = address_scanner;
+        }
+        self.states.push(a);
+    }
+
+    /// Every actor's compact state, by id.
+    pub fn states(&self) -> impl Iterator<Item = &ActorState> {
+        self.states.iter()
+    }
+
+    /// Actor `id`'s compact state, if it exists.
+    #[must_use]
+    pub fn get(&self, id: u32) -> Option<&ActorState> {
+        self.states.get(id as usize)
+    }
+
+    /// Actor `id`'s compact state.
+    #[must_use]
+    pub fn state(&self, id: u32) -> &ActorState {
+        &self.states[id as usize]
+    }
+
+    /// Actor `id`'s address.
+    #[must_use]
+    pub fn ip(&self, id: u32) -> IpAddr {
+        let a = &self.states[id as usize];
+        if a.is_v6() {
+            IpAddr::V6(Ipv6Addr::from(self.v6_addrs[a.addr as usize]))
+        } else {
+            IpAddr::V4(Ipv4Addr::from(a.addr))
+        }
+    }
+
+    /// Actor `id`'s address as a sortable key with [`IpAddr`]'s order (IPv4 before IPv6).
+    #[must_use]
+    pub fn ip_key(&self, id: u32) -> (bool, u128) {
+        let a = &self.states[id as usize];
+        if a.is_v6() { (true, self.v6_addrs[a.addr as usize]) } else { (false, u128::from(a.addr)) }
+    }
+
+    /// The service indices actor `id` touched, ascending.
+    pub fn services(&self, id: u32) -> impl Iterator<Item = u32> + '_ {
+        let a = &self.states[id as usize];
+        let more: &[u32] = if a.services & MORE_SERVICES != 0 {
+            self.extra.get(&id).map_or(&[], |e| e.services.as_slice())
+        } else {
+            &[]
+        };
+        a.bit_services().chain(more.iter().copied())
+    }
+
+    /// The scanner entry that classifies actor `id`, if any (lowest index wins).
+    #[must_use]
+    pub fn scanner(&self, id: u32) -> Option<u32> {
+        let a = &self.states[id as usize];
+        let extra = || self.extra.get(&id);
+        let address = get_scanner(a.address_scanner, || extra().and_then(|e| e.address_scanner));
+        let agent = get_scanner(a.agent_scanner, || extra().and_then(|e| e.agent_scanner));
+        min_opt(address, agent)
+    }
+
+    /// Record one external request of actor `id`: totals, times, service, classification.
+    pub fn record(
+        &mut self,
+        id: u32,
+        t: TimeKey,
+        service: u32,
+        flags: UaFlags,
+        bytes: u64,
+        success: bool,
+    ) {
+        let a = &mut self.states[id as usize];
+        a.see(t);
+        a.requests += 1;
+        a.successes += u64::from(success);
+        a.bytes = a.bytes.saturating_add(bytes);
+        if flags.tool {
+            a.address_scanner |= FLAG16;
+        }
+        if flags.browser {
+            a.agent_scanner |= FLAG16;
+        }
+        if service < BITSET_SERVICES {
+            a.services |= 1 << service;
+        } else {
+            a.services |= MORE_SERVICES;
+            add_sorted(&mut self.extra.entry(id).or_default().services, service);
+        }
+        if let Some(s) = flags.scanner {
+            self.add_agent_scanner(id, Some(s));
+        }
+    }
+
+    fn add_agent_scanner(&mut self, id: u32, s: Option<u32>) {
+        let field = self.states[id as usize].agent_scanner;
+        let current = get_scanner(field, || self.extra.get(&id).and_then(|e| e.agent_scanner));
+        let best = min_opt(current, s);
+        if best != current {
+            let a = &mut self.states[id as usize];
+            if put_scanner(&mut a.agent_scanner, best) {
+                self.extra.entry(id).or_default().agent_scanner = best;
+            }
+        }
+    }
+
+    /// How many actors' detail may be kept at once (see the module docs; at least 1).
+    pub fn set_detail_cap(&mut self, cap: usize) {
+        self.detail_cap = cap.max(1);
+    }
+
+    /// How many actors' detail may be kept at once.
+    #[must_use]
+    pub fn detail_cap(&self) -> usize {
+        self.detail_cap
+    }
+
+    /// Actors whose detail was dropped so far.
+    #[must_use]
+    pub fn detail_dropped(&self) -> u64 {
+        self.dropped
     }
 
     /// Actor `id`'s lists (empty when it has none).
@@ -258,22 +486,113 @@ impl Actors {
             other_agents: 0,
             statuses: SmallVec::new_const(),
         };
-        self.lists.get(id as usize).unwrap_or(&NONE)
+        self.lists.get(&id).unwrap_or(&NONE)
     }
 
-    /// Actor `id`'s lists, for recording.
-    pub fn lists_mut(&mut self, id: u32) -> &mut ActorLists {
-        let i = id as usize;
-        if i >= self.lists.len() {
-            self.lists.resize_with(i + 1, ActorLists::default);
+    /// Actor `id`'s lists, for recording; `None` when its detail was dropped.
+    pub fn lists_mut(&mut self, id: u32) -> Option<&mut ActorLists> {
+        if !self.lists.contains_key(&id) {
+            if self.states[id as usize].detail_dropped() {
+                return None;
+            }
+            if self.lists.len() >= self.detail_cap {
+                self.make_room();
+            }
         }
-        &mut self.lists[i]
+        Some(self.lists.entry(id).or_default())
     }
 
-    /// Every actor with its id order: state and lists.
-    pub fn into_parts(self) -> impl Iterator<Item = (ActorState, ActorLists)> {
-        let mut lists = self.lists.into_iter();
-        self.states.into_iter().map(move |a| (a, lists.next().unwrap_or_default()))
+    /// The detail set is full: drop the detail of its lighter half by requests (all of the
+    /// lightest requests count when more than half share it), marking those actors.
+    fn make_room(&mut self) {
+        let mut counts: Vec<u64> =
+            self.lists.keys().map(|&id| self.states[id as usize].requests).collect();
+        let mid = counts.len() / 2;
+        let (_, &mut median, _) = counts.select_nth_unstable(mid);
+        let lighter = counts.iter().any(|&n| n < median);
+        let states = &mut self.states;
+        let mut dropped = 0;
+        self.lists.retain(|&id, _| {
+            let n = states[id as usize].requests;
+            let keep = if lighter { n >= median } else { n > median };
+            if !keep {
+                states[id as usize].drop_detail();
+                dropped += 1;
+            }
+            keep
+        });
+        self.dropped += dropped;
+    }
+
+    /// Every actor, in id order, taken out whole.
+    pub fn into_parts(mut self) -> impl Iterator<Item = ActorParts> {
+        let v6_addrs = std::mem::take(&mut self.v6_addrs);
+        let mut extra = std::mem::take(&mut self.extra);
+        let mut lists = std::mem::take(&mut self.lists);
+        self.states.into_iter().enumerate().map(move |(id, state)| {
+            let id = id as u32;
+            let ip = if state.is_v6() {
+                IpAddr::V6(Ipv6Addr::from(v6_addrs[state.addr as usize]))
+            } else {
+                IpAddr::V4(Ipv4Addr::from(state.addr))
+            };
+            ActorParts { ip, state, extra: extra.remove(&id), lists: lists.remove(&id) }
+        })
+    }
+
+    /// Add `p` (its lists' string ids already translated) as a new actor, or merge it into
+    /// the actor with the same address, as if its requests had been recorded after this
+    /// one's; returns its id here.
+    pub(crate) fn absorb(&mut self, p: ActorParts) -> u32 {
+        let id = self.claim(p.ip);
+        let extra = p.extra.unwrap_or_default();
+        let other = &p.state;
+        let other_address = get_scanner(other.address_scanner, || extra.address_scanner);
+        let other_agent = get_scanner(other.agent_scanner, || extra.agent_scanner);
+        if id as usize == self.states.len() {
+            self.push_new(p.ip, other.first_seen(), other_address);
+        }
+        let fresh = self.states[id as usize].requests == 0;
+        let a = &mut self.states[id as usize];
+        if fresh {
+            a.set_first(other.first_seen());
+            a.set_last(other.last_seen());
+        } else {
+            a.see(other.first_seen());
+            a.see(other.last_seen());
+        }
+        a.requests += other.requests;
+        a.successes += other.successes;
+        a.bytes = a.bytes.saturating_add(other.bytes);
+        a.services |= other.services;
+        a.address_scanner |= other.address_scanner & FLAG16;
+        a.agent_scanner |= other.agent_scanner & FLAG16;
+        let dropped = other.detail_dropped();
+        if dropped && !a.detail_dropped() {
+            a.drop_detail();
+            self.dropped += 1;
+        }
+        if get_scanner(a.address_scanner, || None).is_none() && other_address.is_some() {
+            let a = &mut self.states[id as usize];
+            if put_scanner(&mut a.address_scanner, other_address) {
+                self.extra.entry(id).or_default().address_scanner = other_address;
+            }
+        }
+        if !extra.services.is_empty() {
+            let mine = &mut self.extra.entry(id).or_default().services;
+            for &s in &extra.services {
+                add_sorted(mine, s);
+            }
+        }
+        self.add_agent_scanner(id, other_agent);
+        if dropped {
+            self.lists.remove(&id);
+        } else if let Some(lists) = p.lists.filter(|l| *l != ActorLists::default()) {
+            if let Some(mine) = self.lists_mut(id) {
+                mine.merge(&lists);
+            }
+        }
+        id
     }
 
     /// The id of `ip`; for a new address, the next id (`len()`), already mapped: the caller
@@ -295,7 +614,7 @@ impl Actors {
             v4 += other.v4.len();
             v6 += other.v6.len();
         }
-        self.states.reserve(states);
+        let _ = states; // `Dense` grows by whole chunks: nothing to move, nothing to size.
         self.v4.reserve(v4);
         self.v6.reserve(v6);
     }
@@ -311,18 +630,86 @@ impl Actors {
     }
 }
 
+fn add_sorted(list: &mut SmallVec<[u32; 2]>, v: u32) {
+    if let Err(i) = list.binary_search(&v) {
+        list.insert(i, v);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn actor_state_is_two_cache_lines_with_services_in_the_second() {
-        assert_eq!(std::mem::size_of::<ActorState>(), 128);
+    fn actor_state_is_one_cache_line() {
+        assert_eq!(std::mem::size_of::<ActorState>(), 64);
         assert_eq!(std::mem::align_of::<ActorState>(), 64);
-        // `touch` reads `requests` (first line) and `services` (second line).
-        assert_eq!(std::mem::offset_of!(ActorState, requests), 0);
-        assert!(std::mem::offset_of!(ActorState, address_scanner) < 64);
-        assert!(std::mem::offset_of!(ActorState, services) >= 64);
+    }
+
+    fn flags(scanner: Option<u32>, tool: bool, browser: bool) -> UaFlags {
+        UaFlags { scanner, tool, browser }
+    }
+
+    #[test]
+    fn compact_fields_round_trip_with_their_flags_and_side_entries() {
+        let mut table = Actors::default();
+        let v6: IpAddr = "2001:db8::7".parse().unwrap();
+        let v4: IpAddr = "203.0.113.9".parse().unwrap();
+        let six = table.id(v6, (100, 1_999_999_999), || Some(40_000));
+        let four = table.id(v4, (50, 5), || Some(3));
+        assert_eq!((table.ip(six), table.ip(four)), (v6, v4));
+        table.record(six, (99, 7), 2, flags(Some(70_000), true, false), 10, true);
+        table.record(six, (101, 0), 200, flags(Some(39_999), false, true), u64::MAX, false);
+        table.record(six, (100, 5), 62, flags(None, false, false), 1, true);
+        let st = table.state(six);
+        assert_eq!((st.first_seen(), st.last_seen()), ((99, 7), (101, 0)));
+        assert_eq!((st.requests, st.successes, st.bytes), (3, 2, u64::MAX));
+        assert!(st.tool() && st.browser() && !st.detail_dropped());
+        assert_eq!(table.services(six).collect::<Vec<_>>(), [2, 62, 200]);
+        assert_eq!(table.scanner(six), Some(39_999));
+        assert_eq!(table.scanner(four), Some(3));
+        table.record(four, (50, 4), 0, flags(Some(1), false, false), 0, false);
+        assert_eq!(table.scanner(four), Some(1));
+        assert_eq!(table.state(four).first_seen(), (50, 4));
+        assert!(!table.state(four).tool() && !table.state(four).browser());
+        // Absorbing one table into another merges by address, side entries included.
+        let mut other = Actors::default();
+        let merged = other.id(v6, (200, 0), || None);
+        other.record(merged, (200, 0), 300, flags(None, false, false), 1, true);
+        for p in table.into_parts() {
+            other.absorb(p);
+        }
+        assert_eq!(other.len(), 2);
+        assert_eq!(other.services(merged).collect::<Vec<_>>(), [2, 62, 200, 300]);
+        assert_eq!(other.scanner(merged), Some(39_999));
+        let st = other.state(merged);
+        assert_eq!((st.first_seen(), st.last_seen(), st.requests), ((99, 7), (200, 0), 4));
+    }
+
+    #[test]
+    fn detail_beyond_the_cap_drops_the_lighter_half_and_says_so() {
+        let mut t = Actors::default();
+        t.set_detail_cap(4);
+        let ids: Vec<u32> = (0..4_u32)
+            .map(|i| t.id(IpAddr::from([198, 51, 100, i as u8]), (0, 0), || None))
+            .collect();
+        for (n, &id) in ids.iter().enumerate() {
+            for _ in 0..=n {
+                t.record(id, (0, 0), 0, flags(None, false, false), 0, true);
+                t.lists_mut(id).unwrap().record(1, 2, 200);
+            }
+        }
+        let late = t.id("198.51.100.200".parse().unwrap(), (1, 0), || None);
+        t.record(late, (1, 0), 0, flags(None, false, false), 0, true);
+        t.lists_mut(late).unwrap().record(1, 2, 200);
+        // The two lightest (1 and 2 requests) lost their detail; the heavy ones and the
+        // newcomer keep theirs, complete.
+        assert_eq!(t.detail_dropped(), 2);
+        assert!(t.state(ids[0]).detail_dropped() && t.state(ids[1]).detail_dropped());
+        assert!(t.lists_mut(ids[0]).is_none());
+        assert_eq!(t.lists(ids[3]).status_map()[&200], 4);
+        assert_eq!(t.lists(late).status_map()[&200], 1);
+        assert_eq!(t.state(ids[0]).requests, 1, "totals stay exact");
     }
 
     #[test]

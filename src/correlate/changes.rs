@@ -110,8 +110,17 @@ pub fn diff(prev: &Snapshot, next: &Snapshot) -> Vec<StateChange> {
         let old = before.get(service.name.as_str()).copied();
         service_changes(old, service, &mut out);
     }
+    // An actor missing from `prev` is new only if `prev` listed everyone, or if every one of
+    // its requests is later than anything `prev` held; else it may simply have climbed into
+    // a bounded list (see `Snapshot::actors`), and is not announced.
     let known: HashSet<IpAddr> = prev.actors.iter().map(|a| a.client).collect();
-    for actor in next.actors.iter().filter(|a| !known.contains(&a.client)) {
+    let complete = prev.actors.len() as u64 >= prev.actors_total();
+    let prev_latest = prev.sources.iter().filter_map(|s| s.last_event).max();
+    let is_new = |a: &&crate::model::snapshot::ActorSummary| {
+        !known.contains(&a.client)
+            && (complete || prev_latest.is_none_or(|latest| a.first_seen > latest))
+    };
+    for actor in next.actors.iter().filter(is_new) {
         out.push(StateChange::NewActor {
             client: actor.client,
             class: actor.class,
@@ -299,6 +308,7 @@ mod tests {
             top_paths: Vec::new(),
             user_agents: Vec::new(),
             statuses: std::collections::BTreeMap::new(),
+            detail_dropped: false,
         }
     }
 
@@ -317,6 +327,42 @@ mod tests {
             matches!(&ch[1], StateChange::WindowClosed { at, .. } if *at == t("2026-01-01T11:00:00Z"))
         );
         assert!(diff(&next, &next).is_empty(), "no change, nothing announced");
+    }
+
+    #[test]
+    fn an_actor_climbing_into_a_bounded_list_is_not_announced_as_new() {
+        let mut prev = Snapshot::default();
+        prev.actors.push(actor("203.0.113.9"));
+        prev.actors_total = 5; // four more exist, unlisted
+        let setup = crate::correlate::engine::Setup {
+            name: "x".into(),
+            timezone: chrono_tz::UTC,
+            filter: crate::model::ClientFilter::default(),
+            services: Vec::new(),
+            scan_patterns: Vec::new(),
+        };
+        let mut c = crate::correlate::Correlator::new(setup);
+        let info = crate::correlate::SourceInfo {
+            path: "a.log".into(),
+            kind: crate::model::SourceKind::Access,
+            format: "combined".into(),
+            service: "gw".into(),
+            vantage: crate::model::Vantage::External,
+        };
+        let id = c.add_source(info);
+        c.source_mut(id).last_event = Some(t("2026-01-01T10:00:00Z"));
+        prev.sources = c.snapshot(t("2026-01-01T10:00:00Z")).sources;
+        let mut next = prev.clone();
+        next.actors.push(actor("198.51.100.7")); // first seen 10:00: maybe one of the four
+        let mut late = actor("198.51.100.8");
+        late.first_seen = t("2026-01-01T10:00:01Z"); // after everything `prev` held: new
+        next.actors.push(late);
+        next.actors_total = 6;
+        let ch = diff(&prev, &next);
+        assert_eq!(ch.len(), 1, "{ch:?}");
+        assert!(
+            matches!(&ch[0], StateChange::NewActor { client, .. } if client.to_string() == "198.51.100.8")
+        );
     }
 
     #[test]

@@ -204,6 +204,8 @@ pub struct Correlator {
     pub(crate) rate: BTreeMap<i64, [u64; 2]>,
     pub(crate) gaps: Vec<Gap>,
     pub(crate) events: u64,
+    /// Actors a snapshot lists (see [`Correlator::set_actor_limit`]); `None`: all.
+    pub(crate) actor_limit: Option<usize>,
     pub(crate) sealed: bool,
     /// Live mode: detail cells before this instant were folded into segments (see
     /// `compact_before`); positives older than it go straight to their segment.
@@ -250,6 +252,7 @@ impl Correlator {
             rate: BTreeMap::new(),
             gaps: Vec::new(),
             events: 0,
+            actor_limit: None,
             sealed: false,
             compacted_until: None,
             pending: HashMap::new(),
@@ -298,6 +301,20 @@ impl Correlator {
     /// applying anything; a `Full` snapshot of such a correlator has empty lists.
     pub fn set_actor_detail(&mut self, detail: ActorDetail) {
         self.tally.detail = detail;
+    }
+
+    /// How many actors a snapshot lists (default: all): the top `limit` by bytes, the top
+    /// `limit` by requests and every actor a window or service names; aggregates by key list
+    /// their top `limit` groups. Totals (`actors_total`, group counts) always cover everyone.
+    pub fn set_actor_limit(&mut self, limit: Option<usize>) {
+        self.actor_limit = limit;
+    }
+
+    /// How many actors' detail (paths, agents, statuses) is kept at once (default
+    /// 100 000): beyond it the lighter half's detail is dropped and said so (see
+    /// `actors.rs`); totals stay exact. Set it before applying anything.
+    pub fn set_max_actors_detail(&mut self, cap: usize) {
+        self.tally.actors.set_detail_cap(cap);
     }
 
     /// The internal/allow filter (for batch workers).
@@ -417,6 +434,12 @@ impl Correlator {
                 svc.segments[i].merge(&cell);
             }
         }
+    }
+
+    /// Per-timestamp detail cells held (live mode, before `compact_before` folds them).
+    #[must_use]
+    pub fn detail_cells(&self) -> usize {
+        self.services.iter().map(|s| s.cells.len()).sum()
     }
 
     /// Whether a positive at `t` is aggregated per segment (sealed, or older than the live
@@ -751,7 +774,14 @@ impl Correlator {
     /// every applied event is included whatever its time).
     #[must_use]
     pub fn snapshot(&self, as_of: DateTime<Utc>) -> Snapshot {
-        super::snapshot::build(self, as_of, ActorDetail::Full)
+        super::snapshot::build(self, as_of, ActorDetail::Full, true)
+    }
+
+    /// [`Correlator::snapshot`] without the keyed aggregates (`actor_groups` empty): they
+    /// sort every actor, which a live session does not redo for every publication.
+    #[must_use]
+    pub fn snapshot_without_groups(&self, as_of: DateTime<Utc>) -> Snapshot {
+        super::snapshot::build(self, as_of, ActorDetail::Full, false)
     }
 
     /// [`Correlator::snapshot`] with a choice of per-actor detail: outputs that never show
@@ -759,7 +789,13 @@ impl Correlator {
     /// them (tens of MB of strings with many actors). Everything else is identical.
     #[must_use]
     pub fn snapshot_with(&self, as_of: DateTime<Utc>, detail: ActorDetail) -> Snapshot {
-        super::snapshot::build(self, as_of, detail)
+        super::snapshot::build(self, as_of, detail, true)
+    }
+
+    /// The keyed aggregates of a snapshot (`Snapshot::actor_groups`), alone.
+    #[must_use]
+    pub fn actor_groups(&self) -> Vec<crate::model::snapshot::ActorGroups> {
+        super::snapshot::actor_groups(self)
     }
 
     /// Time of the latest event applied (access or scan), for a reproducible default `as_of`.
@@ -767,8 +803,8 @@ impl Correlator {
     pub fn latest_event(&self) -> Option<DateTime<Utc>> {
         let mut latest: Option<TimeKey> = None;
         let mut see = |t: TimeKey| latest = Some(latest.map_or(t, |l| l.max(t)));
-        for a in &self.tally.actors.states {
-            see(a.last_seen);
+        for a in self.tally.actors.states() {
+            see(a.last_seen());
         }
         for s in &self.services {
             if let Some((t, _)) = s.cells.last_key_value() {

@@ -133,6 +133,8 @@ impl Correlator {
             unassigned,
             track_path_firsts: self.services.iter().map(|s| s.track_path_firsts).collect(),
         });
+        // The detail cap is shared out: every shard keeps its part (an actor lives in one).
+        let cap = self.tally.actors.detail_cap().div_ceil(n.max(1));
         (0..n.max(1))
             .map(|_| Shard {
                 segments: layout
@@ -141,7 +143,7 @@ impl Correlator {
                     .map(|n| vec![Cell::default(); n.len() + 1])
                     .collect(),
                 layout: Arc::clone(&layout),
-                tally: Tally::with_detail(self.tally.detail),
+                tally: Tally::with_detail(self.tally.detail, cap),
                 rate: MinuteCounts::default(),
                 requests: 0,
                 placed: Vec::new(),

@@ -3,11 +3,12 @@
 
 use std::borrow::Cow;
 use std::cmp::Reverse;
-use std::net::IpAddr;
+
+use std::collections::BinaryHeap;
 
 use chrono::{DateTime, Utc};
 
-use super::actors::ActorState;
+use super::actors::Actors;
 use super::classify::class_of;
 use super::engine::{ActorDetail, Correlator, ServiceState};
 use super::windows::{Cell, HitRef, PathTally, min_hit, time_of};
@@ -24,30 +25,52 @@ pub const TOP_AGENTS: usize = 5;
 /// The rate series never has more buckets than this.
 pub const MAX_RATE_BUCKETS: i64 = 2000;
 
-pub(crate) fn build(c: &Correlator, as_of: DateTime<Utc>, detail: ActorDetail) -> Snapshot {
-    let classes: Vec<ActorClass> =
-        c.tally.actors.states.iter().map(|a| class_of(a.scanner(), a.tool, a.browser)).collect();
+pub(crate) fn build(
+    c: &Correlator,
+    as_of: DateTime<Utc>,
+    detail: ActorDetail,
+    groups: bool,
+) -> Snapshot {
+    let ledger = &c.tally.actors;
+    let classes: Vec<ActorClass> = (0..ledger.len() as u32)
+        .map(|id| {
+            let a = ledger.state(id);
+            class_of(ledger.scanner(id), a.tool(), a.browser())
+        })
+        .collect();
     let mut order: Vec<usize> = (0..c.configured).collect();
     let mut extra: Vec<usize> = (c.configured..c.services.len()).collect();
     extra.sort_by(|&a, &b| c.services[a].name.cmp(&c.services[b].name));
     order.extend(extra);
     let unread = super::coverage::Unread::of(c);
-    let services = order
+    // Actors a service or window names (its first request, first non-scanner success…):
+    // always listed, so every hit shown can be looked up.
+    let mut named: Vec<u32> = Vec::new();
+    let mut services = Vec::new();
+    for i in order {
+        let s = &c.services[i];
+        if s.name == super::engine::UNASSIGNED_SERVICE && !has_activity(s) {
+            continue;
+        }
+        let mut summary = service_summary(c, s, &classes, &mut named);
+        super::coverage::fill_service(c, &unread, i, &mut summary);
+        services.push(summary);
+    }
+    let actors: Vec<ActorSummary> = listed_actors(ledger, c.actor_limit, named)
         .into_iter()
-        .filter(|&i| {
-            c.services[i].name != super::engine::UNASSIGNED_SERVICE || has_activity(&c.services[i])
-        })
-        .map(|i| {
-            let mut summary = service_summary(c, &c.services[i], &classes);
-            super::coverage::fill_service(c, &unread, i, &mut summary);
-            summary
-        })
+        .map(|id| actor_summary(c, id, classes[id as usize], detail))
         .collect();
-    let states = &c.tally.actors.states;
-    let actors: Vec<ActorSummary> = actor_order(states)
-        .into_iter()
-        .map(|i| actor_summary(c, i as u32, &states[i], classes[i], detail))
-        .collect();
+    // Every actor of the ledger is looked up (once over the enricher's life: cached), so the
+    // groups by network, country and list cover them all, listed or not.
+    let enrichment = c
+        .enricher
+        .as_ref()
+        .map(|e| e.annotate(&mut (0..ledger.len() as u32).map(|id| ledger.ip(id))))
+        .unwrap_or_default();
+    let mut actor_groups = if groups { actor_groups(c) } else { Vec::new() };
+    if groups && enrichment.configured() {
+        actor_groups.extend(super::groups::enrichment_groups(ledger, &enrichment, c.actor_limit));
+    }
     let mut gaps = c.gaps.clone();
     gaps.sort_by(|a, b| {
         (a.from, &a.path, &a.reason, a.source).cmp(&(b.from, &b.path, &b.reason, b.source))
@@ -58,6 +81,8 @@ pub(crate) fn build(c: &Correlator, as_of: DateTime<Utc>, detail: ActorDetail) -
         timezone: c.setup.timezone.name().to_string(),
         sources: c.sources.clone(),
         services,
+        actors_total: ledger.len() as u64,
+        actor_groups,
         gaps,
         rate: rate_series(c),
         stats: Stats {
@@ -68,27 +93,76 @@ pub(crate) fn build(c: &Correlator, as_of: DateTime<Utc>, detail: ActorDetail) -
         },
         coverage: unread.overall(c),
         duplicates: super::coverage::duplicates(c),
-        enrichment: c
-            .enricher
-            .as_ref()
-            .map(|e| e.annotate(&mut actors.iter().map(|a| a.client)))
-            .unwrap_or_default(),
+        enrichment,
         actors,
     }
 }
 
-/// Actor indices in snapshot order: bytes descending, then requests descending, then client
-/// ascending. Sorting small keys and building each summary in place avoids moving the large
-/// summaries around. Clients are distinct, so the order is total and an unstable sort gives
-/// the one possible result.
-fn actor_order(states: &[ActorState]) -> Vec<usize> {
-    let mut keys: Vec<(Reverse<u64>, Reverse<u64>, IpAddr, u32)> = states
-        .iter()
-        .enumerate()
-        .map(|(i, a)| (Reverse(a.bytes), Reverse(a.requests), a.ip, i as u32))
-        .collect();
+/// Every actor aggregated by each key (see `groups.rs`): the network prefix.
+pub(crate) fn actor_groups(c: &Correlator) -> Vec<crate::model::snapshot::ActorGroups> {
+    let ledger = &c.tally.actors;
+    vec![super::groups::aggregate(ledger, &super::groups::prefix(ledger), c.actor_limit)]
+}
+
+/// The actors a snapshot lists, in snapshot order: bytes descending, then requests
+/// descending, then client ascending (clients are distinct, so the order is total). With a
+/// `limit`, the top `limit` by bytes, the top `limit` by requests and the `named` ones; else
+/// all. Small keys are ranked and each summary built in place.
+fn listed_actors(ledger: &Actors, limit: Option<usize>, mut named: Vec<u32>) -> Vec<u32> {
+    let by_bytes = |id: u32| {
+        let a = ledger.state(id);
+        (Reverse(a.bytes), Reverse(a.requests), ledger.ip_key(id), id)
+    };
+    let ids = 0..ledger.len() as u32;
+    let Some(limit) = limit else {
+        // Every actor: sorted on 24-byte keys (the address, 32 bytes with its alignment,
+        // only orders the rare runs of equal bytes and requests).
+        let mut keys: Vec<(Reverse<u64>, Reverse<u64>, u32)> = ids
+            .map(|id| {
+                let a = ledger.state(id);
+                (Reverse(a.bytes), Reverse(a.requests), id)
+            })
+            .collect();
+        keys.sort_unstable();
+        let mut out: Vec<u32> = keys.iter().map(|k| k.2).collect();
+        let mut start = 0;
+        for run in keys.chunk_by(|a, b| (a.0, a.1) == (b.0, b.1)) {
+            let end = start + run.len();
+            if run.len() > 1 {
+                out[start..end].sort_unstable_by_key(|&id| ledger.ip_key(id));
+            }
+            start = end;
+        }
+        return out;
+    };
+    let by_requests = |id: u32| {
+        let a = ledger.state(id);
+        (Reverse(a.requests), Reverse(a.bytes), ledger.ip_key(id), id)
+    };
+    named.extend(top(ids.clone(), limit, by_bytes).into_iter().map(|k| k.3));
+    named.extend(top(ids, limit, by_requests).into_iter().map(|k| k.3));
+    let mut keys: Vec<_> = named.into_iter().map(by_bytes).collect();
     keys.sort_unstable();
-    keys.into_iter().map(|k| k.3 as usize).collect()
+    keys.dedup();
+    keys.into_iter().map(|k| k.3).collect()
+}
+
+/// The `limit` smallest keys (memory: `limit` keys, whatever the number of ids).
+fn top<K: Ord>(ids: impl Iterator<Item = u32>, limit: usize, key: impl Fn(u32) -> K) -> Vec<K> {
+    let mut heap: BinaryHeap<K> = BinaryHeap::with_capacity(limit.min(1 << 16) + 1);
+    if limit == 0 {
+        return Vec::new();
+    }
+    for id in ids {
+        let k = key(id);
+        if heap.len() < limit {
+            heap.push(k);
+        } else if heap.peek().is_some_and(|worst| k < *worst) {
+            heap.pop();
+            heap.push(k);
+        }
+    }
+    heap.into_vec()
 }
 
 fn has_activity(s: &ServiceState) -> bool {
@@ -101,12 +175,11 @@ fn has_activity(s: &ServiceState) -> bool {
 fn hit(c: &Correlator, h: &HitRef) -> Hit {
     Hit {
         time: time_of(h.at.time),
-        client: c
-            .tally
-            .actors
-            .states
-            .get(h.actor as usize)
-            .map_or_else(String::new, |a| a.ip.to_string()),
+        client: if (h.actor as usize) < c.tally.actors.len() {
+            c.tally.actors.ip(h.actor).to_string()
+        } else {
+            String::new()
+        },
         user_agent: c.tally.strings.get(h.user_agent).to_string(),
         method: c.tally.strings.get(h.method).to_string(),
         path: c.tally.strings.get(h.target).to_string(),
@@ -199,7 +272,12 @@ fn first_non_scanner(cell: &Cell, classes: &[ActorClass]) -> Option<HitRef> {
     best
 }
 
-fn service_summary(c: &Correlator, s: &ServiceState, classes: &[ActorClass]) -> ServiceSummary {
+fn service_summary(
+    c: &Correlator,
+    s: &ServiceState,
+    classes: &[ActorClass],
+    named: &mut Vec<u32>,
+) -> ServiceSummary {
     let rules: &[SensitivePath] = c
         .setup
         .services
@@ -223,6 +301,8 @@ fn service_summary(c: &Correlator, s: &ServiceState, classes: &[ActorClass]) -> 
         }
         let (Some(first), Some(last)) = (acc.first_pos, acc.last_pos) else { continue };
         let non_scanner = first_non_scanner(&acc, classes);
+        named.extend(acc.first.iter().chain(&non_scanner).map(|h| h.actor));
+        named.extend(acc.path_firsts.values().map(|h| h.actor));
         windows.push(Window {
             opened_earliest: lower.map(|n| time_of(n.0)),
             opened_latest: time_of(first),
@@ -287,15 +367,11 @@ fn service_summary(c: &Correlator, s: &ServiceState, classes: &[ActorClass]) -> 
     }
 }
 
-fn actor_summary(
-    c: &Correlator,
-    id: u32,
-    a: &ActorState,
-    class: ActorClass,
-    detail: ActorDetail,
-) -> ActorSummary {
+fn actor_summary(c: &Correlator, id: u32, class: ActorClass, detail: ActorDetail) -> ActorSummary {
+    let ledger = &c.tally.actors;
+    let a = ledger.state(id);
     let mut services: Vec<String> =
-        a.services.iter().map(|&i| c.services[i as usize].name.clone()).collect();
+        ledger.services(id).map(|i| c.services[i as usize].name.clone()).collect();
     services.sort();
     let full = detail == ActorDetail::Full;
     let lists = c.tally.actors.lists(id);
@@ -310,14 +386,14 @@ fn actor_summary(
         agents.truncate(TOP_AGENTS);
     }
     ActorSummary {
-        client: a.ip,
+        client: ledger.ip(id),
         class,
-        scanner: a
-            .scanner()
+        scanner: ledger
+            .scanner(id)
             .and_then(|i| c.scanners.entries.get(i as usize))
             .map(|e| e.name.clone()),
-        first_seen: time_of(a.first_seen),
-        last_seen: time_of(a.last_seen),
+        first_seen: time_of(a.first_seen()),
+        last_seen: time_of(a.last_seen()),
         requests: a.requests,
         successes: a.successes,
         bytes: a.bytes,
@@ -329,6 +405,7 @@ fn actor_summary(
         },
         user_agents: agents,
         statuses: if full { lists.status_map() } else { std::collections::BTreeMap::new() },
+        detail_dropped: full && a.detail_dropped(),
     }
 }
 

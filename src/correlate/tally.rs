@@ -7,7 +7,7 @@
 
 use std::net::IpAddr;
 
-use super::actors::{ActorLists, ActorState, Actors};
+use super::actors::{ActorState, Actors};
 use super::classify::{ScannerDb, UaFlags, user_agent_flags};
 use super::engine::{ActorDetail, RequestView};
 use super::intern::{IdMap, Interner};
@@ -79,10 +79,13 @@ impl IdMaps {
 }
 
 impl Tally {
-    /// An empty tally recording `detail`.
+    /// An empty tally recording `detail`, for at most `cap` actors at once (see
+    /// [`Actors::set_detail_cap`]).
     #[must_use]
-    pub fn with_detail(detail: ActorDetail) -> Tally {
-        Tally { detail, ..Tally::default() }
+    pub fn with_detail(detail: ActorDetail, cap: usize) -> Tally {
+        let mut tally = Tally { detail, ..Tally::default() };
+        tally.actors.set_detail_cap(cap);
+        tally
     }
 
     /// The id of the actor `client` (already canonical), created first seen at `t` when new.
@@ -96,7 +99,7 @@ impl Tally {
     /// table is large and each request lands on a random actor.
     #[must_use]
     pub fn touch(&self, actor: u32) -> u64 {
-        let totals = self.actors.states.get(actor as usize).map_or(0, ActorState::touch);
+        let totals = self.actors.get(actor).map_or(0, ActorState::touch);
         if self.detail == ActorDetail::Full {
             totals ^ self.actors.lists(actor).touch()
         } else {
@@ -122,9 +125,11 @@ impl Tally {
         let path =
             if r.path.len() == r.target.len() { target } else { self.strings.intern(r.path) };
         let success = r.status != 0 && r.status < 400;
-        self.actors.states[actor as usize].record(t, svc, flags, r.bytes, success);
+        self.actors.record(actor, t, svc, flags, r.bytes, success);
         if self.detail == ActorDetail::Full {
-            self.actors.lists_mut(actor).record(path, ua, r.status);
+            if let Some(lists) = self.actors.lists_mut(actor) {
+                lists.record(path, ua, r.status);
+            }
         }
         let hit = HitRef {
             at: OrderKey { time: t, source: r.source.0, line: r.line },
@@ -145,9 +150,10 @@ impl Tally {
     /// no string is re-interned, no actor moved, and the maps are the identity.
     pub fn absorb(&mut self, other: Tally) -> IdMaps {
         if self.actors.is_empty() && self.strings.is_empty() && self.ua_flags.is_empty() {
-            let detail = self.detail;
+            let (detail, cap) = (self.detail, self.actors.detail_cap());
             *self = other;
             self.detail = detail;
+            self.actors.set_detail_cap(cap);
             return IdMaps { remap: None };
         }
         let strings: Vec<u32> = other.strings.iter().map(|s| self.strings.intern(s)).collect();
@@ -159,28 +165,13 @@ impl Tally {
         let actors = other
             .actors
             .into_parts()
-            .map(|(a, mut lists)| {
-                lists.remap_strings(&strings);
-                self.actors.absorb(a, &lists)
+            .map(|mut p| {
+                if let Some(lists) = &mut p.lists {
+                    lists.remap_strings(&strings);
+                }
+                self.actors.absorb(p)
             })
             .collect();
         IdMaps { remap: Some(Remap { strings, actors }) }
-    }
-}
-
-impl Actors {
-    /// Add `a` with its `lists` (string ids already translated) as a new actor, or merge
-    /// them into the actor with the same address; returns its id here.
-    fn absorb(&mut self, a: ActorState, lists: &ActorLists) -> u32 {
-        let id = self.claim(a.ip);
-        match self.states.get_mut(id as usize) {
-            None => self.states.push(a),
-            Some(mine) if mine.requests == 0 => *mine = a,
-            Some(mine) => mine.merge(&a),
-        }
-        if *lists != ActorLists::default() {
-            self.lists_mut(id).merge(lists);
-        }
-        id
     }
 }

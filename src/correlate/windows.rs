@@ -7,6 +7,7 @@
 
 use chrono::{DateTime, Utc};
 
+use super::dense::Dense;
 use super::intern::IdMap;
 
 /// An exact instant: (Unix seconds, nanoseconds). Ordered; never rounded.
@@ -64,7 +65,8 @@ pub fn min_hit(slot: &mut Option<HitRef>, candidate: Option<HitRef>) {
 pub struct ActorFirsts {
     /// Actor id → index in `hits`, or `NO_HIT`.
     index: IdMap<u32, u32>,
-    hits: Vec<HitRef>,
+    /// Grows by chunks: with millions of actors it never doubles and copies.
+    hits: Dense<HitRef>,
 }
 
 const NO_HIT: u32 = u32::MAX;

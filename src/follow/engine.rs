@@ -26,6 +26,14 @@ use super::tailer::Incident;
 const ITEMS_CAPACITY: usize = 4096;
 /// How long shutdown waits for followers to hand over what they already read.
 const DRAIN_DEADLINE: Duration = Duration::from_secs(5);
+/// Above this many actors, the keyed aggregates (which sort every actor) are recomputed at
+/// most every `GROUPS_EVERY`; publications in between carry the previous ones.
+const GROUPS_CHEAP_ACTORS: u64 = 50_000;
+const GROUPS_EVERY: Duration = Duration::from_secs(5);
+/// Once backfilled, the detail older than the horizon is folded as soon as this many
+/// per-timestamp cells are held, not only on the 1 s tick: a flood with a new second on every
+/// line (hundreds of thousands a second) would otherwise hold a tick's worth of them.
+const DETAIL_CELLS_COMPACT: usize = 20_000;
 
 /// The receiving ends a session hands out.
 pub(crate) struct Outputs {
@@ -83,6 +91,12 @@ pub(crate) struct Engine {
     /// Scan sources holding a run an earlier-read source holds (the value: that source's
     /// path): their observations are not applied. Live, the copy read first is kept.
     copies: BTreeMap<SourceId, String>,
+    /// The keyed aggregates last computed, and when (see `GROUPS_EVERY`).
+    groups: Option<(Instant, Vec<crate::model::snapshot::ActorGroups>)>,
+    /// How long the last publication took to build: with millions of actors a snapshot
+    /// costs tens of milliseconds, and publications are spaced so that building them takes
+    /// at most a fifth of the engine's time (the rest goes to applying what is read).
+    publish_cost: Duration,
 }
 
 impl Engine {
@@ -120,6 +134,8 @@ impl Engine {
             last_tick: now,
             scan_runs: Vec::new(),
             copies: BTreeMap::new(),
+            groups: None,
+            publish_cost: Duration::ZERO,
             options,
         };
         if engine.options.from_end {
@@ -175,7 +191,7 @@ impl Engine {
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         let mut input_open = true;
         loop {
-            let publish_at = self.last_publish + self.options.publish_every;
+            let publish_at = self.last_publish + self.publish_spacing();
             tokio::select! {
                 biased;
                 _ = &mut stop => break,
@@ -195,7 +211,7 @@ impl Engine {
                 () = tokio::time::sleep_until(publish_at.into()), if self.dirty => {}
                 _ = tick.tick() => self.on_tick(),
             }
-            if self.dirty && Instant::now() >= self.last_publish + self.options.publish_every {
+            if self.dirty && Instant::now() >= self.last_publish + self.publish_spacing() {
                 self.publish();
             }
         }
@@ -223,6 +239,7 @@ impl Engine {
         for gap in silent {
             self.correlator.record_gap(gap);
         }
+        self.groups = None;
         self.publish();
         Arc::clone(&self.snapshots.borrow())
     }
@@ -320,6 +337,9 @@ impl Engine {
             self.correlator.apply_unattributed(source, n);
         }
         self.status.batches += 1;
+        if self.status.backfilled && self.correlator.detail_cells() > DETAIL_CELLS_COMPACT {
+            self.compact_from(self.sources.iter().filter_map(|s| s.last_event).max());
+        }
         // Cheap (a lock and a wake-up): lets callers measure when events are applied.
         self.status_tx.send_replace(self.status);
         if self.items.receiver_count() > 0 {
@@ -445,6 +465,20 @@ impl Engine {
                     reason,
                 });
             }
+            Incident::Unread { stream, path, read, size } => {
+                self.record(Gap {
+                    kind: GapKind::SourceError,
+                    source: Some(stream),
+                    path: path.to_string_lossy().into_owned(),
+                    from: at,
+                    to: Some(at),
+                    reason: format!(
+                        "watch stopped with {} bytes of this file unread (bytes {read}-{size}): \
+                         they are not in this analysis",
+                        size - read
+                    ),
+                });
+            }
             Incident::Recovered { stream, path } => {
                 let key = (stream, path.to_string_lossy().into_owned());
                 if let Some(mut gap) = self.errors.remove(&key) {
@@ -481,6 +515,7 @@ impl Engine {
 
     fn on_tick(&mut self) {
         let now = Instant::now();
+        self.status.behind_bytes = self.stop.behind();
         let dt = now.saturating_duration_since(self.last_tick).as_secs_f64();
         self.last_tick = now;
         for (i, s) in self.sources.iter_mut().enumerate() {
@@ -498,8 +533,15 @@ impl Engine {
     /// Bound live memory: fold detail older than `detail_horizon` behind the newest event.
     /// Only after the backfill, when every scan file that existed at start has been read.
     fn compact(&mut self) {
+        let latest = self.correlator.latest_event();
+        self.compact_from(latest);
+    }
+
+    /// [`Engine::compact`] with the newest event time given (the sources' latest event:
+    /// cheaper than asking the correlator, which looks at every actor).
+    fn compact_from(&mut self, latest: Option<DateTime<Utc>>) {
         let Ok(horizon) = chrono::Duration::from_std(self.options.detail_horizon) else { return };
-        if let Some(latest) = self.correlator.latest_event()
+        if let Some(latest) = latest
             && let Some(h) = latest.checked_sub_signed(horizon)
         {
             self.correlator.compact_before(h);
@@ -539,9 +581,29 @@ impl Engine {
         }
     }
 
+    /// The least time between two publications while events keep arriving.
+    fn publish_spacing(&self) -> Duration {
+        self.options.publish_every.max(self.publish_cost * 4)
+    }
+
     fn publish(&mut self) {
+        let started = Instant::now();
         let as_of = (self.clock)();
-        let mut snapshot = self.correlator.snapshot(as_of);
+        let mut snapshot = self.correlator.snapshot_without_groups(as_of);
+        let now = Instant::now();
+        match &self.groups {
+            Some((at, groups))
+                if snapshot.actors_total > GROUPS_CHEAP_ACTORS
+                    && now.saturating_duration_since(*at) < GROUPS_EVERY =>
+            {
+                snapshot.actor_groups.clone_from(groups);
+            }
+            _ => {
+                snapshot.actor_groups = self.correlator.actor_groups();
+                self.groups = Some((now, snapshot.actor_groups.clone()));
+            }
+        }
+        self.status.behind_bytes = self.stop.behind();
         snapshot.stats.elapsed_ms = self.started.elapsed().as_millis() as u64;
         for (i, s) in self.sources.iter().enumerate() {
             if let Some(h) = snapshot.sources.get_mut(i) {
@@ -557,6 +619,7 @@ impl Engine {
         self.snapshots.send_replace(Arc::new(snapshot));
         self.dirty = false;
         self.last_publish = Instant::now();
+        self.publish_cost = self.last_publish.saturating_duration_since(started);
     }
 }
 

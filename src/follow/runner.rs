@@ -103,13 +103,20 @@ pub(crate) struct SourceUpdate {
 /// cycles (so a stop is seen at once, not at the next stat tick).
 #[derive(Debug, Default)]
 pub(crate) struct Stop {
-    flag: AtomicBool,
+    flag: Arc<AtomicBool>,
     wakers: Mutex<Vec<SyncSender<()>>>,
+    /// Per follower: bytes its open files hold past what it has read (see `behind`).
+    behind: Mutex<Vec<u64>>,
 }
 
 impl Stop {
     pub fn is_set(&self) -> bool {
         self.flag.load(Ordering::Relaxed)
+    }
+
+    /// The flag itself, for a tailer to cut a read cycle short (`Tailer::set_interrupt`).
+    pub fn flag(&self) -> Arc<AtomicBool> {
+        Arc::clone(&self.flag)
     }
 
     pub fn set(&self) {
@@ -118,6 +125,21 @@ impl Stop {
         for w in wakers.iter() {
             let _ = w.try_send(());
         }
+    }
+
+    /// Follower `k` is `bytes` behind its files.
+    pub fn set_behind(&self, k: usize, bytes: u64) {
+        let mut behind = self.behind.lock().unwrap_or_else(PoisonError::into_inner);
+        if behind.len() <= k {
+            behind.resize(k + 1, 0);
+        }
+        behind[k] = bytes;
+    }
+
+    /// Bytes written to the followed files and not read yet, over every follower (as of
+    /// each one's last cycle).
+    pub fn behind(&self) -> u64 {
+        self.behind.lock().unwrap_or_else(PoisonError::into_inner).iter().sum()
     }
 
     fn add_waker(&self, tx: SyncSender<()>) {
@@ -259,6 +281,8 @@ fn follow_glob(k: usize, spec: &SourceSpec, shared: &Shared, caught_up: &mut boo
     let mut watching = false;
 
     let mut tailer = Tailer::new(spec.pattern.clone(), shared.tailer.clone());
+    // A stop cuts a read cycle short: a backlog of any size never holds the stop up.
+    tailer.set_interrupt(Some(shared.stop.flag()));
     let mut feed = Feed::new(k, shared, spec);
     shared.wait_turn(k);
     tailer.discover_initial(Instant::now(), &mut feed);
@@ -266,6 +290,7 @@ fn follow_glob(k: usize, spec: &SourceSpec, shared: &Shared, caught_up: &mut boo
     shared.pass_turn(k);
 
     let mut discover = false;
+    let mut busy = true;
     let mut next_tick = Instant::now() + shared.poll_interval;
     while !shared.stop.is_set() {
         if !watching {
@@ -273,7 +298,12 @@ fn follow_glob(k: usize, spec: &SourceSpec, shared: &Shared, caught_up: &mut boo
                 watching = w.watch(&base, mode).is_ok();
             }
         }
+        if busy {
+            shared.stop.set_behind(k, tailer.behind());
+        }
         let cycle = tailer.poll(Instant::now(), discover, &mut feed);
+        busy = cycle.more;
+        shared.stop.set_behind(k, if busy { tailer.behind() } else { 0 });
         if !cycle.more {
             feed.settle();
         }
@@ -303,8 +333,13 @@ fn follow_glob(k: usize, spec: &SourceSpec, shared: &Shared, caught_up: &mut boo
             discover = true;
         }
     }
-    // One last cycle: what was written before the stop belongs in the final analysis.
-    tailer.poll(Instant::now(), true, &mut feed);
+    // A follower that had caught up reads once more: what was written just before the stop
+    // belongs in the final analysis. One that was behind stops reading at once. Either way
+    // what is still unread is reported as such (`Incident::Unread`).
+    if !busy {
+        tailer.set_interrupt(None);
+        tailer.poll(Instant::now(), true, &mut feed);
+    }
     tailer.finish(&mut feed);
     feed.settle();
     feed.flush();

@@ -55,6 +55,11 @@ pub struct SessionOptions {
     /// Offline enrichment already loaded by the shell (which reports a bad file as a
     /// configuration error); `None`: loaded here from the config's `[enrich]`.
     pub enricher: Option<Arc<Enricher>>,
+    /// Actors whose detail (paths, agents, statuses) is kept at once
+    /// (`Correlator::set_max_actors_detail`).
+    pub max_actors_detail: usize,
+    /// Actors a snapshot lists (`Correlator::set_actor_limit`; `None`: all).
+    pub actors_listed: Option<usize>,
 }
 
 impl std::fmt::Debug for SessionOptions {
@@ -68,6 +73,8 @@ impl std::fmt::Debug for SessionOptions {
             .field("tick", &self.tick)
             .field("channel_capacity", &self.channel_capacity)
             .field("enricher", &self.enricher.is_some())
+            .field("max_actors_detail", &self.max_actors_detail)
+            .field("actors_listed", &self.actors_listed)
             .finish_non_exhaustive()
     }
 }
@@ -85,9 +92,15 @@ impl Default for SessionOptions {
             channel_capacity: 8,
             detail_horizon: Duration::from_secs(600),
             enricher: None,
+            max_actors_detail: crate::correlate::actors::DEFAULT_DETAIL_CAP,
+            actors_listed: Some(LIVE_ACTORS_LISTED),
         }
     }
 }
+
+/// Actors a live snapshot lists by default (the top by bytes and by requests, plus the
+/// actors windows name); `actors_total` counts them all.
+pub const LIVE_ACTORS_LISTED: usize = 10_000;
 
 /// Something a live display may want to show as it happens. Slow receivers lag and miss
 /// items (broadcast semantics); the snapshot channel is the source of truth.
@@ -109,6 +122,8 @@ pub struct SessionStatus {
     pub events: u64,
     /// Batches applied so far.
     pub batches: u64,
+    /// Bytes written to the followed files and not read yet (0 when caught up).
+    pub behind_bytes: u64,
 }
 
 /// A running live session. Dropping it stops the session; `shutdown` stops it and returns
@@ -199,6 +214,8 @@ pub fn start(config: CaseConfig, options: SessionOptions) -> Session {
         None => Enricher::load(&config.enrich).map(|e| e.map(Arc::new)),
     };
     let mut correlator = Correlator::with_scanners(config, scanners);
+    correlator.set_max_actors_detail(options.max_actors_detail);
+    correlator.set_actor_limit(options.actors_listed);
     let enrich_error = match enricher {
         Ok(Some(e)) => {
             correlator.set_enricher(e);

@@ -29,6 +29,8 @@ use std::fs::File;
 use std::io;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
@@ -87,6 +89,9 @@ pub enum Incident {
         lost_before: u64,
         bytes: Vec<u8>,
     },
+    /// Following stopped with bytes `read..size` of `path` not read (a backlog the stop cut
+    /// short): they are not in the analysis.
+    Unread { stream: SourceId, path: PathBuf, read: u64, size: u64 },
 }
 
 /// Receives what the tailer reads. Called from the follower's thread.
@@ -383,6 +388,8 @@ pub struct Tailer {
     started: bool,
     rescan: bool,
     buf: Vec<u8>,
+    /// Set by the owner to cut a cycle short (a stop): reads end after the current chunk.
+    interrupt: Option<Arc<AtomicBool>>,
 }
 
 /// What a cycle left to do.
@@ -408,7 +415,14 @@ impl Tailer {
             started: false,
             rescan: false,
             buf: vec![0; chunk],
+            interrupt: None,
         }
+    }
+
+    /// Once `flag` is set, a cycle stops reading after the chunk in hand (the files keep
+    /// their place; `None`: never cut short).
+    pub fn set_interrupt(&mut self, flag: Option<Arc<AtomicBool>>) {
+        self.interrupt = flag;
     }
 
     #[must_use]
@@ -451,12 +465,31 @@ impl Tailer {
 
     /// At the end of following: the files still open whose whole content was read report
     /// their hash (`Incident::Hashed`), as `analyze` would record it now.
+    /// Files with bytes not read yet report them (`Incident::Unread`).
     pub fn finish(&mut self, sink: &mut dyn TailSink) {
         for f in &self.open {
             if let Ok(m) = f.file.metadata() {
                 f.report_hash(m.len(), sink);
+                if m.len() > f.offset {
+                    sink.incident(Incident::Unread {
+                        stream: f.stream,
+                        path: f.path.clone(),
+                        read: f.offset,
+                        size: m.len(),
+                    });
+                }
             }
         }
+    }
+
+    /// Bytes of the open files not read yet (each file's size now past what was read; one
+    /// `stat` per open file): how far behind the writers this tailer is.
+    #[must_use]
+    pub fn behind(&self) -> u64 {
+        self.open
+            .iter()
+            .filter_map(|f| f.file.metadata().ok().map(|m| m.len().saturating_sub(f.offset)))
+            .sum()
     }
 
     /// Only the first cycle's discovery; the files found are opened but nothing is read.
@@ -518,7 +551,9 @@ impl Tailer {
                         sink.incident(Incident::Recovered { stream: Some(f.stream), path });
                     }
                     budget = budget.saturating_sub(n as u64);
-                    if budget == 0 {
+                    let interrupted =
+                        self.interrupt.as_ref().is_some_and(|f| f.load(Ordering::Relaxed));
+                    if budget == 0 || interrupted {
                         return true;
                     }
                 }

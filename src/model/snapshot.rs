@@ -25,7 +25,16 @@ pub struct Snapshot {
     /// Services in config order, then unmatched scan targets (`host:port`) sorted by name.
     pub services: Vec<ServiceSummary>,
     /// External actors, bytes descending (ties: requests descending, then client ascending).
+    /// All of them, or — when the run bounds the list (`analyze --actors N`, `watch`) — the
+    /// top N by bytes, the top N by requests and every actor a window's or service's first
+    /// request names; `actors_total` counts them all.
     pub actors: Vec<ActorSummary>,
+    /// Distinct external actors in all (see [`Snapshot::actors_total`]).
+    #[serde(default)]
+    pub actors_total: u64,
+    /// Every external actor aggregated by a key (network prefix…), one entry per key.
+    #[serde(default)]
+    pub actor_groups: Vec<ActorGroups>,
     /// Ingest gaps and source incidents (rotations, truncations, errors, silence, restarts).
     pub gaps: Vec<Gap>,
     /// Request rate over time, for sparklines and the report's bars.
@@ -303,6 +312,60 @@ impl ActorClass {
     }
 }
 
+impl Snapshot {
+    /// Distinct external actors in all, whether listed in `actors` or not.
+    #[must_use]
+    pub fn actors_total(&self) -> u64 {
+        self.actors_total.max(self.actors.len() as u64)
+    }
+
+    /// The aggregates by `key` (`prefix`…), when the snapshot has them.
+    #[must_use]
+    pub fn actor_groups(&self, key: &str) -> Option<&ActorGroups> {
+        self.actor_groups.iter().find(|g| g.key == key)
+    }
+}
+
+/// Every external actor aggregated by one key: the network prefix (`prefix`: /24 for IPv4,
+/// /48 for IPv6); enrichment adds more keys the same way.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct ActorGroups {
+    /// The grouping key's name (`prefix`).
+    pub key: String,
+    /// Distinct groups in all; `groups` lists the largest by bytes (all of them unless the
+    /// snapshot bounds its lists).
+    pub total: u64,
+    /// Bytes descending, then requests descending, then key ascending.
+    pub groups: Vec<ActorGroup>,
+}
+
+impl ActorGroups {
+    /// What the key groups by, for headings ("network prefix"; other keys by their name).
+    #[must_use]
+    pub fn title(&self) -> &str {
+        match self.key.as_str() {
+            "prefix" => "network prefix (/24, /48)",
+            "asn" => "network (ASN, organisation)",
+            "country" => "country",
+            "list" => "range list",
+            other => other,
+        }
+    }
+}
+
+/// The actors sharing one key value: exact sums over all of them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActorGroup {
+    /// The key value (`203.0.113.0/24`, `2001:db8:1::/48`).
+    pub key: String,
+    pub clients: u64,
+    pub requests: u64,
+    pub successes: u64,
+    pub bytes: u64,
+    pub first_seen: DateTime<Utc>,
+    pub last_seen: DateTime<Utc>,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ActorSummary {
     pub client: IpAddr,
@@ -320,6 +383,10 @@ pub struct ActorSummary {
     pub top_paths: Vec<PathCount>,
     pub user_agents: Vec<(String, u64)>,
     pub statuses: BTreeMap<u16, u64>,
+    /// The actor's detail (paths, agents, statuses) was not kept: more actors than
+    /// `--max-actors-detail` were seen and this one was among the lighter (totals are exact).
+    #[serde(default)]
+    pub detail_dropped: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

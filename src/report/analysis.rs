@@ -65,7 +65,14 @@ pub struct Analysis {
     pub duplicates: Vec<DuplicateDoc>,
     pub sources: Vec<Source>,
     pub services: Vec<Service>,
+    /// The top actors by bytes (`analyze --actors N`, 10 000 by default; plus the top by
+    /// requests and every actor a window names), or all of them.
     pub actors: Vec<Actor>,
+    /// Distinct external actors in all; `actors` lists `actors_listed` of them.
+    pub actors_total: u64,
+    pub actors_listed: u64,
+    /// Every actor aggregated by a key: `prefix` (/24 IPv4, /48 IPv6), more with enrichment.
+    pub actor_groups: Vec<GroupsDoc>,
     /// Where the evidence may be missing: unreadable or unmatched sources, rotations and
     /// truncations seen while following, negative scans that arrived too late to split a
     /// window. Sorted by time. Empty when nothing is known to be missing.
@@ -78,6 +85,28 @@ pub struct Analysis {
     /// The offline databases and range files the actors' `asn`, `country`, `city` and
     /// `lists` rest on (issue 20).
     pub enrichment: EnrichmentDoc,
+}
+
+/// The aggregates of every actor by one key.
+#[derive(Debug, Serialize)]
+pub struct GroupsDoc {
+    pub key: String,
+    /// Distinct groups in all (`groups` lists the largest by bytes).
+    pub total: u64,
+    pub groups: Vec<GroupDoc>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct GroupDoc {
+    pub key: String,
+    pub clients: u64,
+    pub requests: u64,
+    pub successes: u64,
+    pub bytes: u64,
+    #[serde(serialize_with = "ser_ts")]
+    pub first_seen: DateTime<Utc>,
+    #[serde(serialize_with = "ser_ts")]
+    pub last_seen: DateTime<Utc>,
 }
 
 #[derive(Debug, Serialize)]
@@ -458,6 +487,7 @@ impl Analysis {
             .iter()
             .map(|a| Actor::of(a, a.services.clone(), &snapshot.enrichment))
             .collect();
+        doc.actors_listed = doc.actors.len() as u64;
         doc
     }
 
@@ -474,6 +504,7 @@ impl Analysis {
                 Actor::of(&a, services, &snapshot.enrichment)
             })
             .collect();
+        doc.actors_listed = doc.actors.len() as u64;
         doc
     }
 
@@ -528,6 +559,29 @@ impl Analysis {
                 })
                 .collect(),
             actors: Vec::new(),
+            actors_total: snapshot.actors_total(),
+            actors_listed: 0,
+            actor_groups: snapshot
+                .actor_groups
+                .iter()
+                .map(|g| GroupsDoc {
+                    key: g.key.clone(),
+                    total: g.total,
+                    groups: g
+                        .groups
+                        .iter()
+                        .map(|x| GroupDoc {
+                            key: x.key.clone(),
+                            clients: x.clients,
+                            requests: x.requests,
+                            successes: x.successes,
+                            bytes: x.bytes,
+                            first_seen: x.first_seen,
+                            last_seen: x.last_seen,
+                        })
+                        .collect(),
+                })
+                .collect(),
             gaps: snapshot.gaps.iter().map(GapDoc::from).collect(),
             stats: Stats {
                 lines: snapshot.stats.lines,

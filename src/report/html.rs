@@ -146,7 +146,7 @@ fn cards(m: &ReportModel, out: &mut String) {
     card(
         out,
         "External clients",
-        &thousands(snap.actors.len() as u64),
+        &thousands(snap.actors_total()),
         &plural(requests, "request", "requests"),
         false,
     );
@@ -411,6 +411,36 @@ fn moments(m: &ReportModel, out: &mut String) {
     out.push_str("</section>\n");
 }
 
+/// Every actor aggregated by key (network prefix…): the largest groups by bytes.
+fn actor_groups(m: &ReportModel, out: &mut String) {
+    for g in m.snapshot.actor_groups.iter().filter(|g| !g.groups.is_empty()) {
+        let shown = g.groups.len().min(m.top_actors);
+        let _ = writeln!(
+            out,
+            "<section id=\"actors-by-{}\"><h2>Actors by {} <span class=\"muted\">top {shown} of {} by bytes</span></h2>",
+            html(&g.key),
+            html(g.title()),
+            thousands(g.total)
+        );
+        let rows: Vec<Vec<String>> = g.groups[..shown]
+            .iter()
+            .map(|x| {
+                vec![
+                    format!("<code class=\"nw\">{}</code>", html(&x.key)),
+                    thousands(x.clients),
+                    thousands(x.requests),
+                    thousands(x.successes),
+                    thousands(x.bytes),
+                    format!("{}<br>{}", ht(x.first_seen), ht(x.last_seen)),
+                ]
+            })
+            .collect();
+        let head = ["Group", "Clients", "Requests", "Successes", "Bytes", "First / last seen"];
+        table(out, &head, &[1, 2, 3, 4], &rows);
+        out.push_str("</section>\n");
+    }
+}
+
 fn actors(m: &ReportModel, out: &mut String) {
     let enriched = m.snapshot.enrichment.configured();
     let all = &m.snapshot.actors;
@@ -418,7 +448,7 @@ fn actors(m: &ReportModel, out: &mut String) {
     let _ = writeln!(
         out,
         "<section id=\"actors\"><h2>Actors <span class=\"muted\">top {shown} of {} by bytes</span></h2>",
-        all.len()
+        thousands(m.snapshot.actors_total())
     );
     if all.is_empty() {
         out.push_str("<p class=\"muted\">No external clients.</p></section>\n");
@@ -471,41 +501,7 @@ fn actors(m: &ReportModel, out: &mut String) {
     ]);
     let num: &[usize] = if enriched { &[5, 6, 7] } else { &[3, 4, 5] };
     table(out, &head, num, &rows);
-    by_network(m, out);
     out.push_str("</section>\n");
-}
-
-/// "By network": the top autonomous systems by bytes served (only with enrichment).
-fn by_network(m: &ReportModel, out: &mut String) {
-    let Some((groups, total)) = super::network_groups(&m.snapshot) else { return };
-    let _ = writeln!(
-        out,
-        "<h3 id=\"by-network\">By network <span class=\"muted\">top {} of {total} by bytes served</span></h3>",
-        groups.len()
-    );
-    let rows: Vec<Vec<String>> = groups
-        .iter()
-        .map(|g| {
-            let key = if g.unknown {
-                format!("<span class=\"muted\">{}</span>", html(&g.key))
-            } else {
-                html(&g.key)
-            };
-            vec![
-                key,
-                thousands(g.clients),
-                thousands(g.requests),
-                thousands(g.successes),
-                thousands(g.bytes),
-            ]
-        })
-        .collect();
-    table(
-        out,
-        &["Network (ASN, organisation)", "Clients", "Requests", "Successes", "Bytes"],
-        &[1, 2, 3, 4],
-        &rows,
-    );
 }
 
 fn step_row(s: &StepRecord) -> Vec<String> {
@@ -850,6 +846,7 @@ pub fn write_html<W: io::Write + ?Sized>(m: &ReportModel, w: &mut W) -> io::Resu
     services(m, &mut out);
     moments(m, &mut out);
     actors(m, &mut out);
+    actor_groups(m, &mut out);
     playbook(m, &mut out);
     evidence(m, &mut out);
     method(&mut out);

@@ -289,11 +289,42 @@ fn moments(m: &ReportModel, out: &mut String) {
     table(out, &["Time (UTC)", "Kind", "Service", "What happened"], &rows);
 }
 
+/// Every actor aggregated by key (network prefix…): the largest groups by bytes.
+fn actor_groups(m: &ReportModel, out: &mut String) {
+    for g in m.snapshot.actor_groups.iter().filter(|g| !g.groups.is_empty()) {
+        let shown = g.groups.len().min(m.top_actors);
+        let _ = writeln!(
+            out,
+            "## Actors by {} (top {shown} of {} by bytes)\n",
+            g.title(),
+            thousands(g.total)
+        );
+        let rows: Vec<Vec<String>> = g.groups[..shown]
+            .iter()
+            .map(|x| {
+                vec![
+                    code(&x.key),
+                    thousands(x.clients),
+                    thousands(x.requests),
+                    thousands(x.successes),
+                    thousands(x.bytes),
+                    time(x.first_seen),
+                    time(x.last_seen),
+                ]
+            })
+            .collect();
+        let head =
+            ["Group", "Clients", "Requests", "Successes", "Bytes", "First seen", "Last seen"];
+        table(out, &head, &rows);
+    }
+}
+
 fn actors(m: &ReportModel, out: &mut String) {
     let enriched = m.snapshot.enrichment.configured();
     let all = &m.snapshot.actors;
     let shown = all.len().min(m.top_actors);
-    let _ = writeln!(out, "## Actors (top {shown} of {} by bytes)\n", all.len());
+    let total = m.snapshot.actors_total();
+    let _ = writeln!(out, "## Actors (top {shown} of {} by bytes)\n", thousands(total));
     if all.is_empty() {
         out.push_str("No external clients.\n\n");
         return;
@@ -341,30 +372,6 @@ fn actors(m: &ReportModel, out: &mut String) {
         "User agent",
     ]);
     table(out, &head, &rows);
-    by_network(m, out);
-}
-
-/// "By network": the top autonomous systems by bytes served (only with enrichment).
-fn by_network(m: &ReportModel, out: &mut String) {
-    let Some((groups, total)) = super::network_groups(&m.snapshot) else { return };
-    let _ = writeln!(out, "## By network (top {} of {total} by bytes served)\n", groups.len());
-    let rows: Vec<Vec<String>> = groups
-        .iter()
-        .map(|g| {
-            vec![
-                escape::md_text(&g.key),
-                thousands(g.clients),
-                thousands(g.requests),
-                thousands(g.successes),
-                thousands(g.bytes),
-            ]
-        })
-        .collect();
-    table(
-        out,
-        &["Network (ASN, organisation)", "Clients", "Requests", "Successes", "Bytes"],
-        &rows,
-    );
 }
 
 fn step_row(s: &StepRecord) -> Vec<String> {
@@ -663,6 +670,7 @@ pub fn write_markdown<W: io::Write + ?Sized>(m: &ReportModel, w: &mut W) -> io::
     services(m, &mut out);
     moments(m, &mut out);
     actors(m, &mut out);
+    actor_groups(m, &mut out);
     playbook(m, &mut out);
     evidence(m, &mut out);
     method(&mut out);

@@ -293,7 +293,7 @@ pub struct ReportInput<'a> {
 }
 
 /// Default for [`ReportInput::top_actors`].
-pub const DEFAULT_TOP_ACTORS: usize = 15;
+pub const DEFAULT_TOP_ACTORS: usize = 100;
 
 /// The laid-out-ready report. All strings are already redacted (when enabled).
 #[derive(Debug, Clone, PartialEq)]

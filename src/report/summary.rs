@@ -185,7 +185,7 @@ pub fn summary(snap: &Snapshot, case_name: &str) -> Para {
     let requests = saturating_sum(exposed.iter().map(|s| s.external_requests));
     let successes = saturating_sum(exposed.iter().map(|s| s.external_successes));
     let served = saturating_sum(exposed.iter().map(|s| s.external_bytes));
-    p.push(strong(plural(snap.actors.len() as u64, "external client", "external clients")));
+    p.push(strong(plural(snap.actors_total(), "external client", "external clients")));
     p.push(lit(format!(
         " made {} ({} successful) and were served ",
         plural(requests, "request", "requests"),

@@ -12,7 +12,6 @@ use super::casework::{CaseView, Forms, event_forms};
 use super::feed::{Feed, Filter, Labels};
 use super::keymap::{self, Action, Scope, View};
 use super::theme::Theme;
-use crate::enrich::groups::{self, Group, Grouping};
 use crate::follow::LiveItem;
 use crate::model::Snapshot;
 use crate::model::snapshot::{ActorClass, GapKind};
@@ -142,21 +141,9 @@ pub struct ActorsState {
     pub selected: usize,
     pub detail: bool,
     pub order: Vec<usize>,
-    /// `g`: the rows are groups of actors (network, country, list) instead of actors.
-    pub grouping: Grouping,
-    /// The groups of the filtered actors when `grouping` is on (`selected` indexes them).
-    pub groups: Vec<Group>,
-    /// Enter on a group: only its actors are listed (Esc returns to the groups). The key
-    /// is `None` for the unknown group.
-    pub group_filter: Option<(Grouping, Option<String>)>,
-}
-
-impl ActorsState {
-    /// Rows of the table: groups when grouped, else actors.
-    #[must_use]
-    pub fn rows(&self) -> usize {
-        if self.grouping == Grouping::Off { self.order.len() } else { self.groups.len() }
-    }
+    /// `Some(i)`: the view lists `snapshot.actor_groups[i]` (the aggregates by network
+    /// prefix…) instead of the actors; `g` cycles through the keys and back.
+    pub grouping: Option<usize>,
 }
 
 /// State of the Events view.
@@ -274,13 +261,11 @@ impl App {
             actors: ActorsState {
                 sort: ActorSort::Bytes,
                 class_filter: None,
+                grouping: None,
                 service_filter: None,
                 selected: 0,
                 detail: false,
                 order: Vec::new(),
-                grouping: Grouping::Off,
-                groups: Vec::new(),
-                group_filter: None,
             },
             events: EventsState::default(),
             timeline: TimelineState::default(),
@@ -468,13 +453,7 @@ impl App {
             }
             Action::CycleClassFilter => self.cycle_class_filter(),
             Action::CycleServiceFilter => self.cycle_service_filter(),
-            Action::CycleGrouping => {
-                self.actors.grouping = self.actors.grouping.next();
-                self.actors.group_filter = None;
-                self.actors.detail = false;
-                self.actors.selected = 0;
-                self.reorder_actors();
-            }
+            Action::CycleGrouping => self.cycle_grouping(),
             Action::StepStart
             | Action::StepDone
             | Action::StepSkip
@@ -549,7 +528,7 @@ impl App {
         match self.view {
             View::Overview => self.overview_scroll = offset(self.overview_scroll, delta, 10_000),
             View::Actors if !self.actors.detail => {
-                let len = self.actors.rows();
+                let len = self.actor_rows();
                 self.actors.selected = offset(self.actors.selected, delta, len);
             }
             View::Events if !self.events.detail => self.move_event(delta),
@@ -573,7 +552,7 @@ impl App {
             View::Events => {
                 self.events = EventsState::default();
             }
-            View::Actors => self.actors.selected = self.actors.rows().saturating_sub(1),
+            View::Actors => self.actors.selected = self.actor_rows().saturating_sub(1),
             _ => self.move_by(i64::MAX / 2),
         }
     }
@@ -629,16 +608,9 @@ impl App {
 
     fn open(&mut self) {
         match self.view {
-            View::Actors if self.actors.grouping != Grouping::Off => {
-                if let Some(g) = self.actors.groups.get(self.actors.selected) {
-                    let key = (!g.unknown).then(|| g.key.clone());
-                    self.actors.group_filter = Some((self.actors.grouping, key));
-                    self.actors.grouping = Grouping::Off;
-                    self.actors.selected = 0;
-                    self.reorder_actors();
-                }
+            View::Actors if self.actors.grouping.is_none() && !self.actors.order.is_empty() => {
+                self.actors.detail = true;
             }
-            View::Actors if !self.actors.order.is_empty() => self.actors.detail = true,
             View::Events if self.feed.visible_len() > 0 => {
                 if self.events.selected.is_none() {
                     self.move_event(0);
@@ -655,15 +627,7 @@ impl App {
 
     fn back(&mut self) {
         match self.view {
-            View::Actors if self.actors.detail => self.actors.detail = false,
-            View::Actors => {
-                // Leaving a group's actors returns to the groups.
-                if let Some((grouping, _)) = self.actors.group_filter.take() {
-                    self.actors.grouping = grouping;
-                    self.actors.selected = 0;
-                    self.reorder_actors();
-                }
-            }
+            View::Actors => self.actors.detail = false,
             View::Events if self.events.detail => self.events.detail = false,
             View::Events => {
                 if self.feed.filter().is_empty() {
@@ -687,6 +651,26 @@ impl App {
         };
         self.actors.selected = 0;
         self.reorder_actors();
+    }
+
+    fn cycle_grouping(&mut self) {
+        let keys = self.snapshot.actor_groups.len();
+        self.actors.grouping = match self.actors.grouping {
+            None if keys > 0 => Some(0),
+            Some(i) if i + 1 < keys => Some(i + 1),
+            _ => None,
+        };
+        self.actors.selected = 0;
+        self.actors.detail = false;
+    }
+
+    /// Rows of the Actors view: actors after filters, or the groups of the chosen key.
+    #[must_use]
+    pub fn actor_rows(&self) -> usize {
+        match self.actors.grouping {
+            Some(i) => self.snapshot.actor_groups.get(i).map_or(0, |g| g.groups.len()),
+            None => self.actors.order.len(),
+        }
     }
 
     fn cycle_service_filter(&mut self) {
@@ -714,11 +698,6 @@ impl App {
             .enumerate()
             .filter(|(_, a)| class.is_none_or(|c| a.class == c))
             .filter(|(_, a)| service.is_none_or(|s| a.services.iter().any(|x| x == s)))
-            .filter(|(_, a)| {
-                self.actors.group_filter.as_ref().is_none_or(|(grouping, key)| {
-                    groups::key_of(*grouping, self.snapshot.enrichment.of(a.client)).contains(key)
-                })
-            })
             .map(|(i, _)| i)
             .collect();
         match self.actors.sort {
@@ -731,12 +710,11 @@ impl App {
             }
             ActorSort::Class => order.sort_by_key(|&i| actors[i].class),
         }
-        self.actors.groups = groups::groups(
-            self.actors.grouping,
-            order.iter().map(|&i| (&actors[i], self.snapshot.enrichment.of(actors[i].client))),
-        );
         self.actors.order = order;
-        self.actors.selected = self.actors.selected.min(self.actors.rows().saturating_sub(1));
+        if self.actors.grouping.is_some_and(|i| i >= self.snapshot.actor_groups.len()) {
+            self.actors.grouping = None;
+        }
+        self.actors.selected = self.actors.selected.min(self.actor_rows().saturating_sub(1));
         if self.actors.order.is_empty() {
             self.actors.detail = false;
         }

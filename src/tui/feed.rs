@@ -268,6 +268,7 @@ mod tests {
             top_paths: Vec::new(),
             user_agents: Vec::new(),
             statuses: std::collections::BTreeMap::new(),
+            detail_dropped: false,
         }
     }
 

@@ -93,7 +93,6 @@ pub enum Action {
     CycleSort,
     CycleClassFilter,
     CycleServiceFilter,
-    /// Actors: group rows by network, country or range list (a cycle; `g` again ends it).
     CycleGrouping,
     StepStart,
     StepDone,
@@ -192,7 +191,7 @@ pub const KEYMAP: &[Binding] = &[
     bind(AC, &[ch('o')], "o", Action::CycleSort, "cycle sort"),
     bind(AC, &[ch('f')], "f", Action::CycleClassFilter, "filter by class"),
     bind(AC, &[ch('v')], "v", Action::CycleServiceFilter, "filter service"),
-    bind(AC, &[ch('g')], "g", Action::CycleGrouping, "group by"),
+    bind(AC, &[ch('g')], "g", Action::CycleGrouping, "group actors"),
     bind(EV, &[ch('/')], "/", Action::StartFilter, "filter events"),
     bind(EV, &[ch('p'), ch(' ')], "p Space", Action::TogglePause, "pause / follow"),
     bind(PB, &[ch('s')], "s", Action::StepStart, "start step"),

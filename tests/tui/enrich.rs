@@ -7,8 +7,8 @@ use std::path::Path;
 
 use leakline::config::{EnrichConfig, RangeSpec};
 use leakline::enrich::Enricher;
-use leakline::enrich::groups::Grouping;
 use leakline::model::Snapshot;
+use leakline::model::snapshot::{ActorGroup, ActorGroups};
 use leakline::tui::app::App;
 use leakline::tui::keymap::{Action, View};
 
@@ -60,92 +60,80 @@ fn actors_show_org_and_country() {
     }
 }
 
+/// The groups the engine adds with enrichment (`asn`, `country`, `list`: see
+/// `tests/enrich.rs` for their sums from a real run), as the view shows them with `g`.
 #[test]
-fn g_cycles_network_country_list_and_off() {
-    let mut app = actors_app();
-    let expected = [
-        (Grouping::Network, "AS29518 Bredband2 AB"),
-        (Grouping::Country, "SE Sweden"),
-        (Grouping::List, "research-scanners"),
+fn g_shows_the_enrichment_groupings() {
+    let at = |s: &str| chrono::DateTime::parse_from_rfc3339(s).unwrap().to_utc();
+    let group = |key: &str, clients: u64, requests: u64, bytes: u64| ActorGroup {
+        key: key.to_owned(),
+        clients,
+        requests,
+        successes: requests / 2,
+        bytes,
+        first_seen: at("2026-11-03T11:42:10Z"),
+        last_seen: at("2026-11-03T13:20:11Z"),
+    };
+    let mut snap = enriched();
+    snap.actor_groups = vec![
+        ActorGroups {
+            key: "asn".into(),
+            total: 2,
+            groups: vec![
+                group("AS15169 Google Inc.", 1, 61, 20_400_000),
+                group("AS29518 Bredband2 AB", 1, 6, 918),
+            ],
+        },
+        ActorGroups {
+            key: "country".into(),
+            total: 2,
+            groups: vec![
+                group("GB United Kingdom", 1, 22, 3_100_000),
+                group("SE Sweden", 1, 6, 918),
+            ],
+        },
     ];
-    for (grouping, key) in expected {
+    let mut app = app_with(snap, false);
+    app.update(Action::ShowView(View::Actors));
+    for key in ["asn", "country"] {
         press(&mut app, "g");
-        assert_eq!(app.actors.grouping, grouping);
-        let terminal = draw(&app, 120, 40);
-        insta::assert_snapshot!(
-            format!("actors_by_{}_120x40", grouping.label()),
-            terminal.backend()
-        );
-        assert!(text_of(terminal.backend().buffer()).contains(key), "{grouping:?}");
-        insta::assert_snapshot!(
-            format!("actors_by_{}_80x24", grouping.label()),
-            draw(&app, 80, 24).backend()
-        );
+        for (w, h) in [(120, 40), (80, 24)] {
+            let terminal = draw(&app, w, h);
+            insta::assert_snapshot!(format!("actors_by_{key}_{w}x{h}"), terminal.backend());
+        }
     }
+    let text = text_of(draw(&app, 120, 40).backend().buffer());
+    assert!(
+        text.contains("by country · 2 of 2 groups") && text.contains("GB United Kingdom"),
+        "{text}"
+    );
     press(&mut app, "g");
-    assert_eq!(app.actors.grouping, Grouping::Off);
-    assert_eq!(app.actors.order.len(), 6);
+    assert_eq!(app.actors.grouping, None);
 }
 
 #[test]
-fn group_totals_add_up_per_key() {
+fn actor_detail_says_where_and_which_lists() {
     let mut app = actors_app();
-    press(&mut app, "g");
-    let groups = &app.actors.groups;
-    // Every actor in exactly one network group: totals add up to the whole.
-    assert_eq!(groups.iter().map(|g| g.clients).sum::<u64>(), 6);
-    let all: u64 = app.snapshot.actors.iter().map(|a| a.bytes).sum();
-    assert_eq!(groups.iter().map(|g| g.bytes).sum::<u64>(), all);
-    let google = groups.iter().find(|g| g.key == "AS15169 Google Inc.").unwrap();
-    assert_eq!(
-        (google.clients, google.requests, google.successes, google.bytes),
-        (1, 61, 30, 20_400_000)
-    );
-    let unknown = groups.iter().find(|g| g.unknown).unwrap();
-    assert_eq!(
-        unknown.clients, 4,
-        "London, AWS, Tor and the documentation address have no ASN here"
-    );
-    // Bytes descending.
-    assert!(groups.windows(2).all(|w| w[0].bytes >= w[1].bytes));
-}
-
-#[test]
-fn enter_lists_a_groups_actors_and_esc_returns() {
-    let mut app = actors_app();
-    press(&mut app, "gg"); // by country
-    let se = app.actors.groups.iter().position(|g| g.key == "SE Sweden").unwrap();
-    for _ in 0..se {
+    let pos = app
+        .actors
+        .order
+        .iter()
+        .position(|&i| app.snapshot.actors[i].client.to_string() == "89.160.20.129")
+        .unwrap();
+    for _ in 0..pos {
         app.update(Action::Down);
     }
     app.update(Action::Open);
-    assert_eq!(app.actors.grouping, Grouping::Off);
-    assert_eq!(app.actors.order.len(), 1);
-    let text = text_of(draw(&app, 120, 40).backend().buffer());
+    let terminal = draw(&app, 120, 40);
+    insta::assert_snapshot!("enriched_actor_detail_120x40", terminal.backend());
+    let text = text_of(terminal.backend().buffer());
     assert!(
-        text.contains("89.160.20.129") && text.contains("country SE Sweden (Esc: all groups)"),
+        text.contains(
+            "where AS29518 Bredband2 AB · SE Sweden · Linköping, Östergötland County (±76 km)"
+        ),
         "{text}"
     );
-    app.update(Action::Open);
-    insta::assert_snapshot!("enriched_actor_detail_120x40", draw(&app, 120, 40).backend());
-    app.update(Action::Back);
-    app.update(Action::Back);
-    assert_eq!(app.actors.grouping, Grouping::Country);
-    assert_eq!(app.actors.group_filter, None);
-}
-
-#[test]
-fn grouping_without_databases_says_every_actor_is_unknown() {
-    let mut app = app_with(fixture(), false);
-    app.update(Action::ShowView(View::Actors));
-    press(&mut app, "g");
-    assert_eq!(app.actors.groups.len(), 1);
-    let text = text_of(draw(&app, 80, 24).backend().buffer());
-    assert!(
-        text.contains("(no ASN in the databases)")
-            && text.contains("no database or range file given"),
-        "{text}"
-    );
+    assert!(text.contains("lists research-scanners"), "{text}");
 }
 
 #[test]

@@ -80,6 +80,7 @@ pub fn actor(
         ],
         user_agents: vec![("python-requests/2.32.3".to_owned(), req)],
         statuses: BTreeMap::from([(200, req / 2), (429, req - req / 2)]),
+        detail_dropped: false,
     }
 }
 
@@ -241,6 +242,8 @@ pub fn fixture() -> Snapshot {
             actor("45.83.64.9", ActorClass::Unknown, None, 4, 612),
             actor("2001:db8::bad:1", ActorClass::Tool, None, 3, 459),
         ],
+        actors_total: 0,
+        actor_groups: Vec::new(),
         gaps: vec![Gap {
             kind: GapKind::Rotated,
             source: Some(SourceId(0)),

@@ -238,8 +238,10 @@ fn actors(s: &Snapshot, t: &mut String) {
             let _ = writeln!(t, "    {line}");
         }
     }
-    if s.actors.len() > TOP_ACTORS {
-        let _ = writeln!(t, "  … {} more", s.actors.len() - TOP_ACTORS);
+    let total = s.actors_total();
+    let shown = s.actors.len().min(TOP_ACTORS) as u64;
+    if total > shown {
+        let _ = writeln!(t, "  … {} more", total - shown);
     }
 }
 

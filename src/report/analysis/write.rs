@@ -13,8 +13,8 @@ use std::net::IpAddr;
 use chrono::{DateTime, Utc};
 
 use super::{
-    Actor, Analysis, CoverageDoc, DuplicateDoc, GapDoc, HitDoc, SensitiveDoc, Service, Source,
-    Window, ts,
+    Actor, Analysis, CoverageDoc, DuplicateDoc, GapDoc, GroupDoc, GroupsDoc, HitDoc, SensitiveDoc,
+    Service, Source, Window, ts,
 };
 use crate::model::enrichment::{ActorEnrichment, EnrichSource};
 use crate::model::snapshot::GapKind;
@@ -46,6 +46,12 @@ pub(super) fn write(doc: &Analysis, out: impl io::Write) -> io::Result<()> {
     w.list(&doc.services, service)?;
     w.key("actors");
     w.list(&doc.actors, actor)?;
+    w.key("actors_total");
+    w.u64(doc.actors_total);
+    w.key("actors_listed");
+    w.u64(doc.actors_listed);
+    w.key("actor_groups");
+    w.list(&doc.actor_groups, groups)?;
     w.key("gaps");
     w.list(&doc.gaps, gap)?;
     w.key("stats");
@@ -412,6 +418,43 @@ fn actor<W: io::Write>(w: &mut Pretty<W>, a: &Actor) {
     w.key("services");
     w.strs(&a.services);
     enrichment(w, a.enrichment.0.as_deref());
+    w.close(b'}');
+}
+
+fn groups<W: io::Write>(w: &mut Pretty<W>, g: &GroupsDoc) {
+    w.open(b'{');
+    w.key("key");
+    w.str(&g.key);
+    w.key("total");
+    w.u64(g.total);
+    w.key("groups");
+    // Buffered whole (bounded like the actors); the enclosing list hands the buffer on.
+    w.open(b'[');
+    for item in &g.groups {
+        w.elem();
+        group(w, item);
+    }
+    w.close(b']');
+    w.close(b'}');
+}
+
+fn group<W: io::Write>(w: &mut Pretty<W>, g: &GroupDoc) {
+    w.open(b'{');
+    w.key("key");
+    w.str(&g.key);
+    for (k, n) in [
+        ("clients", g.clients),
+        ("requests", g.requests),
+        ("successes", g.successes),
+        ("bytes", g.bytes),
+    ] {
+        w.key(k);
+        w.u64(n);
+    }
+    w.key("first_seen");
+    w.time(g.first_seen);
+    w.key("last_seen");
+    w.time(g.last_seen);
     w.close(b'}');
 }
 

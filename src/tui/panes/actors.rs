@@ -9,10 +9,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Sparkline, Table, Widget};
 
 use super::{scroll_for, section};
-use crate::enrich::groups::{self, Grouping};
 use crate::model::Event;
 use crate::model::enrichment::ActorEnrichment;
-use crate::model::snapshot::{ActorClass, ActorSummary};
+use crate::model::snapshot::{ActorClass, ActorGroups, ActorSummary};
 use crate::tui::app::{ActorSort, App};
 use crate::tui::format;
 use crate::tui::sanitize::{clean, sanitize};
@@ -20,6 +19,10 @@ use crate::tui::theme::Theme;
 
 pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let st = &app.actors;
+    if let Some(groups) = st.grouping.and_then(|i| app.snapshot.actor_groups.get(i)) {
+        render_groups(app, groups, area, buf);
+        return;
+    }
     let selected = st.order.get(st.selected).and_then(|&i| app.snapshot.actors.get(i));
     if let (true, Some(actor)) = (st.detail, selected) {
         render_detail(app, actor, area, buf);
@@ -28,81 +31,78 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let [title, table] = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(area);
     let class = st.class_filter.map_or("all", ActorClass::as_str);
     let service = st.service_filter.as_deref().map_or_else(|| "all".to_owned(), clean);
-    let mut extra = if st.grouping == Grouping::Off {
-        format!(
-            "{} of {} external clients · sort {}{} · class {class} · service {service}",
-            st.order.len(),
-            app.snapshot.actors.len(),
-            st.sort.label(),
-            sort_mark(st.sort),
-        )
-    } else {
-        format!(
-            "by {} · {} groups of {} clients · class {class} · service {service}",
-            st.grouping.label(),
-            st.groups.len(),
-            st.order.len(),
-        )
-    };
-    if let Some((grouping, key)) = &st.group_filter {
-        let key = key.as_deref().map_or_else(|| groups::unknown_label(*grouping).to_owned(), clean);
-        let _ = write!(extra, " · {} {key} (Esc: all groups)", grouping.label());
-    }
+    let mut extra = format!(
+        "{} of {} external clients{} · sort {}{} · class {class} · service {service}",
+        st.order.len(),
+        format::count(app.snapshot.actors_total()),
+        if (app.snapshot.actors.len() as u64) < app.snapshot.actors_total() {
+            format!(" ({} listed: top by bytes and requests)", app.snapshot.actors.len())
+        } else {
+            String::new()
+        },
+        st.sort.label(),
+        sort_mark(st.sort),
+    );
     // A database that failed a lookup mid-session: said on the title, never silently blank.
     if let Some(err) = app.snapshot.enrichment.errors.first() {
         let _ = write!(extra, " · ⚠ enrichment: {}", sanitize(err, 120));
     }
     section("Actors", &extra, app.theme, title, buf);
-    if st.grouping == Grouping::Off {
-        render_table(app, table, buf);
-    } else {
-        render_groups(app, table, buf);
-    }
+    render_table(app, table, buf);
 }
 
-/// One row per group: key, clients, requests, successes, bytes (bytes descending).
-fn render_groups(app: &App, area: Rect, buf: &mut Buffer) {
+/// Every actor aggregated by one key (`g`): the largest groups by bytes, exact sums.
+fn render_groups(app: &App, groups: &ActorGroups, area: Rect, buf: &mut Buffer) {
     let theme = app.theme;
-    let st = &app.actors;
-    if st.groups.is_empty() {
-        Paragraph::new(Line::styled("  no actors match", theme.dim())).render(area, buf);
+    let [title, table] = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(area);
+    let extra = format!(
+        "by {} · {} of {} groups · g next grouping",
+        groups.title(),
+        groups.groups.len(),
+        format::count(groups.total)
+    );
+    section("Actors", &extra, theme, title, buf);
+    if groups.groups.is_empty() {
+        Paragraph::new(Line::styled("  no external clients", theme.dim())).render(table, buf);
         return;
     }
-    if !app.snapshot.enrichment.configured() {
-        let note = "  no database or range file given (--mmdb, --ranges, [enrich]): every actor is unknown";
-        buf.set_string(area.x, area.y + area.height.saturating_sub(1), note, theme.dim());
-    }
-    let height = usize::from(area.height.saturating_sub(2));
-    let first = scroll_for(st.selected, height);
-    let rows = st.groups.iter().enumerate().skip(first).take(height).map(|(pos, g)| {
-        let key = Cell::from(clean(&g.key));
-        let row = Row::new(vec![
-            if g.unknown { key.style(theme.dim()) } else { key },
+    let tz = format::zone(&app.snapshot.timezone);
+    let wide = table.width >= 110;
+    let height = usize::from(table.height.saturating_sub(1));
+    let first = scroll_for(app.actors.selected, height);
+    let rows = groups.groups.iter().enumerate().skip(first).take(height).map(|(pos, g)| {
+        let mut cells = vec![
+            Cell::from(clean(&g.key)),
             Cell::from(format::count(g.clients)),
             Cell::from(format::count(g.requests)),
-            Cell::from(format::count(g.successes)),
-            Cell::from(format::bytes(g.bytes)),
-        ]);
-        if pos == st.selected { row.style(theme.selected()) } else { row }
+        ];
+        if wide {
+            cells.push(Cell::from(format::count(g.successes)));
+        }
+        cells.push(Cell::from(format::bytes(g.bytes)));
+        cells.push(Cell::from(format::stamp(g.first_seen, tz)));
+        if wide {
+            cells.push(Cell::from(format::stamp(g.last_seen, tz)));
+        }
+        let row = Row::new(cells);
+        if pos == app.actors.selected { row.style(theme.selected()) } else { row }
     });
-    let header = vec![
-        Cell::from(st.grouping.header()),
-        Cell::from("clients"),
-        Cell::from("requests"),
-        Cell::from("ok <400"),
-        Cell::from("bytes sent▼").style(theme.header()),
-    ];
-    let widths = [
-        Constraint::Min(20),
-        Constraint::Length(8),
-        Constraint::Length(9),
-        Constraint::Length(8),
-        Constraint::Length(11),
-    ];
+    let mut head = vec!["group", "clients", "requests"];
+    let mut widths = vec![Constraint::Length(22), Constraint::Length(8), Constraint::Length(9)];
+    if wide {
+        head.push("ok <400");
+        widths.push(Constraint::Length(9));
+    }
+    head.extend(["bytes sent", "first seen"]);
+    widths.extend([Constraint::Length(11), Constraint::Length(20)]);
+    if wide {
+        head.push("last seen");
+        widths.push(Constraint::Min(0));
+    }
     Table::new(rows, widths)
-        .header(Row::new(header).style(theme.dim()))
+        .header(Row::new(head).style(theme.dim()))
         .column_spacing(1)
-        .render(Rect { height: area.height.saturating_sub(1).max(1), ..area }, buf);
+        .render(table, buf);
 }
 
 /// `GB` and `AS15169 Google Inc.` for the table (`-` when the databases say nothing).

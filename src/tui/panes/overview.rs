@@ -52,7 +52,10 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let visible = visible_services(lines, &service_rows, app, usize::from(services_area.height));
     Paragraph::new(visible).render(services_area, buf);
     Paragraph::new(super::next_step::line(app, usize::from(area.width))).render(next_area, buf);
-    let all = format!("of {} external clients · key 3 lists all", snap.actors.len());
+    let all = format!(
+        "of {} external clients · key 3 lists all",
+        crate::tui::format::count(snap.actors_total())
+    );
     section("Top actors by bytes served", &all, theme, actors_title, buf);
     render_actors(snap, theme, clock, actors_area, buf);
     section("Sources", "", theme, sources_title, buf);
