@@ -60,17 +60,14 @@ pub(crate) fn build(
         .into_iter()
         .map(|id| actor_summary(c, id, classes[id as usize], detail))
         .collect();
-    // Every actor of the ledger is looked up (once over the enricher's life: cached), so the
-    // groups by network, country and list cover them all, listed or not.
+    let actor_groups = if groups { actor_groups(c) } else { Vec::new() };
+    // What the databases say about the listed actors (each address looked up once over the
+    // enricher's life: cached; `actor_groups` asked for every actor already).
     let enrichment = c
         .enricher
         .as_ref()
-        .map(|e| e.annotate(&mut (0..ledger.len() as u32).map(|id| ledger.ip(id))))
+        .map(|e| e.annotate(&mut actors.iter().map(|a| a.client)))
         .unwrap_or_default();
-    let mut actor_groups = if groups { actor_groups(c) } else { Vec::new() };
-    if groups && enrichment.configured() {
-        actor_groups.extend(super::groups::enrichment_groups(ledger, &enrichment, c.actor_limit));
-    }
     let mut gaps = c.gaps.clone();
     gaps.sort_by(|a, b| {
         (a.from, &a.path, &a.reason, a.source).cmp(&(b.from, &b.path, &b.reason, b.source))
@@ -98,10 +95,18 @@ pub(crate) fn build(
     }
 }
 
-/// Every actor aggregated by each key (see `groups.rs`): the network prefix.
+/// Every actor aggregated by each key (see `groups.rs`): the network prefix, and with
+/// enrichment the network (ASN), country and range list. Every actor of the ledger is looked
+/// up for those (once over the enricher's life: cached), listed or not.
 pub(crate) fn actor_groups(c: &Correlator) -> Vec<crate::model::snapshot::ActorGroups> {
     let ledger = &c.tally.actors;
-    vec![super::groups::aggregate(ledger, &super::groups::prefix(ledger), c.actor_limit)]
+    let mut out =
+        vec![super::groups::aggregate(ledger, &super::groups::prefix(ledger), c.actor_limit)];
+    if let Some(e) = &c.enricher {
+        let all = e.annotate(&mut (0..ledger.len() as u32).map(|id| ledger.ip(id)));
+        out.extend(super::groups::enrichment_groups(ledger, &all, c.actor_limit));
+    }
+    out
 }
 
 /// The actors a snapshot lists, in snapshot order: bytes descending, then requests
