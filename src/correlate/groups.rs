@@ -83,7 +83,10 @@ pub fn enrichment_groups(
             }
         }
     }
-    let of = |id: u32| e.of(actors.ip(id));
+    // Each actor's answer found once (not once per key).
+    let answers: Vec<Option<&crate::model::enrichment::ActorEnrichment>> =
+        (0..actors.len() as u32).map(|id| e.of(actors.ip(id))).collect();
+    let of = |id: u32| answers.get(id as usize).copied().flatten();
     let keys = [
         GroupBy {
             name: ASN,
