@@ -63,6 +63,7 @@ fn sources(t0: DateTime<Utc>) -> Vec<SourceHealth> {
             aliases: Vec::new(),
             scan_states: std::collections::BTreeMap::new(),
             waf_actions: std::collections::BTreeMap::new(),
+            database: None,
             zone_assumed: false,
             duplicate_of: None,
         })

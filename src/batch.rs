@@ -25,6 +25,7 @@
 //!   it as an unread source (`correlate::coverage`), and the run's exit code says so.
 
 mod content;
+mod database;
 mod pipeline;
 
 use std::collections::HashMap;
@@ -144,6 +145,11 @@ fn plan(config: &CaseConfig, gaps: &mut Vec<Gap>) -> Result<Vec<Planned>, BatchE
     let mut out = Vec::new();
     let mut seen = HashMap::new();
     for spec in config.sources() {
+        if spec.clickhouse.is_some() {
+            // A database source: no glob to expand; pulled once, by its own reader.
+            out.push(Planned { path: PathBuf::from(&spec.pattern), spec, aliases: Vec::new() });
+            continue;
+        }
         let scan = spec.kind == SourceKind::Scan;
         for path in expand(&spec.pattern, gaps)? {
             if !seen_before(&mut seen, &mut out, &path, scan) {
@@ -188,6 +194,10 @@ pub struct BatchOptions {
     /// Offline enrichment already loaded by the caller; `None`: loaded from the config's
     /// `[enrich]` (if any).
     pub enricher: Option<std::sync::Arc<crate::enrich::Enricher>>,
+    /// `--since`: database sources pull no row before this (files are read whole).
+    pub since: Option<DateTime<Utc>>,
+    /// `--until`: database sources pull no row after this (files are read whole).
+    pub until: Option<DateTime<Utc>>,
     /// Actors whose detail is kept at once (see [`Correlator::set_max_actors_detail`]).
     pub max_actors_detail: usize,
 }
@@ -199,6 +209,8 @@ impl Default for BatchOptions {
             chunk_bytes: CHUNK_BYTES,
             actor_detail: ActorDetail::Full,
             enricher: None,
+            since: None,
+            until: None,
             max_actors_detail: crate::correlate::actors::DEFAULT_DETAIL_CAP,
         }
     }
@@ -250,7 +262,15 @@ pub fn run(config: &CaseConfig, options: &BatchOptions) -> Result<Correlator, Ba
     let access: Vec<(&Planned, SourceId)> =
         planned.iter().zip(ids).filter(|(p, _)| p.spec.kind == SourceKind::Access).collect();
     if !access.is_empty() {
-        pipeline::read_access(&mut c, config, &access, options.workers, options.chunk_bytes)?;
+        let range = (options.since, options.until);
+        pipeline::read_access(
+            &mut c,
+            config,
+            &access,
+            options.workers,
+            options.chunk_bytes,
+            range,
+        )?;
     }
     Ok(c)
 }
@@ -280,11 +300,30 @@ pub fn evidence_files(config: &CaseConfig) -> Result<Vec<PathBuf>, BatchError> {
     let planned = plan(config, &mut gaps)?;
     let mut out: Vec<PathBuf> = Vec::with_capacity(planned.len());
     for p in planned {
-        if p.path != Path::new("-") && !out.contains(&p.path) {
+        if p.path != Path::new("-") && p.spec.clickhouse.is_none() && !out.contains(&p.path) {
             out.push(p.path);
         }
     }
     Ok(out)
+}
+
+/// Every database source of `config` (`clickhouse = { … }`), in reading order, pulled for
+/// its evidence (see `database::pull_evidence`): its name, and the evidence or why the pull
+/// failed (with the server's message).
+#[must_use]
+pub fn database_evidence(
+    config: &CaseConfig,
+) -> Vec<(String, Result<crate::model::snapshot::DatabaseEvidence, String>)> {
+    let mut out = Vec::new();
+    for svc in &config.services {
+        for spec in &svc.access {
+            if let Some(ch) = &spec.clickhouse {
+                let pulled = database::pull_evidence(config, ch).map_err(|e| e.to_string());
+                out.push((spec.pattern.clone(), pulled));
+            }
+        }
+    }
+    out
 }
 
 /// Bytes of a scan file's head read to learn the runs it names (nmap writes the run's command

@@ -11,6 +11,7 @@ use ipnet::IpNet;
 use crate::correlate::classify::{ScannerDb, ScannerFileError};
 use crate::correlate::{ServiceSetup, Setup};
 use crate::ingest::access::{AccessFormat, FieldMap};
+use crate::ingest::clickhouse::ClickHouseSpec;
 use crate::ingest::scan::ScanFormat;
 use crate::model::{ClientFilter, SourceKind};
 
@@ -86,6 +87,7 @@ impl CaseConfig {
                     access_format: None,
                     scan_format: scan.format,
                     fields: None,
+                    clickhouse: None,
                 });
             }
         }
@@ -98,7 +100,12 @@ impl CaseConfig {
                     vantage: Vantage::External,
                     access_format: access.format,
                     scan_format: None,
-                    fields: access.fields.clone(),
+                    // A database source's rows arrive as JSON lines keyed by field name.
+                    fields: match &access.clickhouse {
+                        Some(ch) => Some(crate::ingest::clickhouse::identity_fields(ch)),
+                        None => access.fields.clone(),
+                    },
+                    clickhouse: access.clickhouse.clone(),
                 });
             }
         }
@@ -130,7 +137,7 @@ impl From<CaseConfig> for Setup {
 /// One configured source pattern and how to decode it (see [`CaseConfig::sources`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct SourceSpec {
-    /// An absolute glob pattern, or `-` for stdin.
+    /// An absolute glob pattern, or `-` for stdin (or a database source's display name).
     pub pattern: String,
     pub kind: SourceKind,
     /// The service an access source feeds (empty for scans).
@@ -142,6 +149,9 @@ pub struct SourceSpec {
     /// Forced scan format; auto-detected when `None`.
     pub scan_format: Option<ScanFormat>,
     pub fields: Option<FieldMap>,
+    /// Where the rows come from when not from files: a ClickHouse source (`pattern` is then
+    /// its display name, `clickhouse:URL/TABLE`, and is no glob).
+    pub clickhouse: Option<Box<ClickHouseSpec>>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -162,6 +172,9 @@ pub struct AccessSpec {
     /// Forced format; auto-detected when `None`.
     pub format: Option<AccessFormat>,
     pub fields: Option<FieldMap>,
+    /// A ClickHouse source instead of files (`pattern` is then its display name,
+    /// `clickhouse:URL/TABLE`, and is no glob).
+    pub clickhouse: Option<Box<ClickHouseSpec>>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

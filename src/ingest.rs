@@ -4,6 +4,7 @@
 //! and `io::Read`. The follower (`crate::follow`) and `analyze` both drive these parsers.
 
 pub mod access;
+pub mod clickhouse;
 pub mod decoder;
 pub mod expand;
 pub mod lines;

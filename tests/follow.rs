@@ -459,6 +459,7 @@ mod session {
                     pattern: pattern.to_owned(),
                     format: None,
                     fields: None,
+                    clickhouse: None,
                 }],
                 sensitive: Vec::new(),
             }],

@@ -71,6 +71,7 @@ pub fn config(dir: &std::path::Path, pattern: &str, name: &str) -> leakline::con
                 pattern: pattern.to_owned(),
                 format: Some(leakline::ingest::access::AccessFormat::Combined),
                 fields: None,
+                clickhouse: None,
             }],
             sensitive: Vec::new(),
         }],

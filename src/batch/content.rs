@@ -38,6 +38,8 @@ pub(super) enum Content {
     Plain(Raw),
     Gzip(Box<flate2::read::MultiGzDecoder<Raw>>),
     Stdin(io::Stdin),
+    /// Rows streamed from a database source (hashed by the source itself, as received).
+    Stream(Box<dyn Read + Send>),
 }
 
 impl Content {
@@ -68,7 +70,7 @@ impl Content {
                 hashing.hasher = None;
                 true
             }
-            Content::Gzip(_) | Content::Stdin(_) => false,
+            Content::Gzip(_) | Content::Stdin(_) | Content::Stream(_) => false,
         }
     }
 
@@ -78,7 +80,7 @@ impl Content {
         let raw = match self {
             Content::Plain(r) => r,
             Content::Gzip(d) => d.into_inner(),
-            Content::Stdin(_) => return Ok(None),
+            Content::Stdin(_) | Content::Stream(_) => return Ok(None),
         };
         let (_, mut hashing) = raw.into_inner();
         io::copy(&mut hashing, &mut io::sink())?;
@@ -92,6 +94,7 @@ impl Read for Content {
             Content::Plain(r) => r.read(buf),
             Content::Gzip(r) => r.read(buf),
             Content::Stdin(r) => r.read(buf),
+            Content::Stream(r) => r.read(buf),
         }
     }
 }

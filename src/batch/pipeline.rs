@@ -28,6 +28,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError, TryLockError, mpsc};
 use chrono::{DateTime, Utc};
 
 use super::content::{Chunk, Content, Hasher};
+use super::database;
 use super::{BatchError, Planned, fill_health};
 use crate::config::CaseConfig;
 use crate::correlate::engine::{ClientFilter, Correlator, RequestView};
@@ -360,6 +361,7 @@ pub(super) fn read_access(
     access: &[(&Planned, SourceId)],
     workers: usize,
     chunk_bytes: usize,
+    range: (Option<DateTime<Utc>>, Option<DateTime<Utc>>),
 ) -> Result<(), BatchError> {
     let workers = workers.max(1);
     let shards = Shards::new(c.shards(workers * SHARDS_PER_WORKER));
@@ -399,6 +401,7 @@ pub(super) fn read_access(
             merged: 0,
             chunk_bytes: chunk_bytes.max(1),
             pool: Vec::new(),
+            range,
         };
         let outcome =
             access.iter().try_for_each(|(p, id)| reader.read_file(config, p, *id, &job_tx));
@@ -427,6 +430,8 @@ struct AccessReader<'a> {
     chunk_bytes: usize,
     /// Chunk buffers back from the workers, for reuse (bounds allocator churn and RSS).
     pool: Vec<Chunk>,
+    /// `--since`/`--until`, pushed down to database sources.
+    range: (Option<DateTime<Utc>>, Option<DateTime<Utc>>),
 }
 
 impl AccessReader<'_> {
@@ -481,7 +486,25 @@ impl AccessReader<'_> {
         job_tx: &mpsc::SyncSender<JobMsg>,
     ) -> Result<(), BatchError> {
         let io_err = |source| BatchError::Io { path: p.path.clone(), source };
-        let mut content = Content::open(&p.path).map_err(io_err)?;
+        let mut pull = None;
+        let mut content = match &p.spec.clickhouse {
+            None => Content::open(&p.path).map_err(io_err)?,
+            Some(spec) => {
+                let push = database::pushdown(config, self.range);
+                match database::open(spec, &push) {
+                    Ok((stream, puller)) => {
+                        let end = stream.end();
+                        let queries = vec![stream.query().to_string()];
+                        pull = Some((puller, end, push, queries));
+                        Content::Stream(Box::new(stream))
+                    }
+                    Err(e) => {
+                        database::failed(self.c, id, &e);
+                        return Ok(());
+                    }
+                }
+            }
+        };
         // Plain files: the chunks, in order, are the whole file, so a hasher thread hashes
         // them while the workers parse (the SHA-256 then costs the reading thread nothing).
         let hasher = content.hand_over_hashing().then(Hasher::spawn).transpose().map_err(io_err)?;
@@ -557,6 +580,9 @@ impl AccessReader<'_> {
         let stats = std::mem::take(&mut self.file);
         let format = job.as_ref().and_then(|j| j.format);
         fill_health(self.c, id, &stats, sha, format.map_or("unknown", AccessFormat::name));
+        if let Some((puller, end, push, queries)) = pull {
+            database::finish(self.c, id, &puller, &end, &push, queries);
+        }
         if format.is_none() && stats.lines > 0 {
             self.c.source_mut(id).errors.push(
                 "access log format not recognised: nothing was parsed; set `format` for this source"

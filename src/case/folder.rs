@@ -143,6 +143,19 @@ impl Case {
         clock: Clock,
         sources: &[PathBuf],
     ) -> Result<Case, CaseError> {
+        Self::init_with_evidence(dir, options, playbook, clock, sources, &[])
+    }
+
+    /// [`Case::init_with_sources`], also recording a `source_added` for each database
+    /// source's pull (`databases`: its name and evidence), after the files.
+    pub fn init_with_evidence(
+        dir: &Path,
+        options: &InitOptions,
+        playbook: &LoadedPlaybook,
+        clock: Clock,
+        sources: &[PathBuf],
+        databases: &[(String, crate::model::snapshot::DatabaseEvidence)],
+    ) -> Result<Case, CaseError> {
         check_text("operator", &options.operator, false)?;
         let config = fs::canonicalize(&options.config).map_err(io_at(&options.config))?;
         let (config_sha256, _) = sha256_file(&config).map_err(io_at(&config))?;
@@ -173,6 +186,9 @@ impl Case {
                 };
                 for source in sources {
                     staged.add_source(&options.operator, source)?;
+                }
+                for (name, evidence) in databases {
+                    staged.add_database_source(&options.operator, name, evidence)?;
                 }
                 fs::rename(&staging, dir).map_err(io_at(dir))?;
                 if let Some(parent) = dir.parent() {
@@ -472,6 +488,9 @@ impl Case {
         for entry in &contents.entries {
             let (path, recorded) = match &entry.action {
                 Some(Action::CaseOpened { config, config_sha256, .. }) => (config, config_sha256),
+                // A database source is no file: its rows are compared by pulling them again
+                // with the recorded query (the journal holds it), not here.
+                Some(Action::SourceAdded { database: Some(_), .. }) => continue,
                 Some(Action::SourceAdded { path, sha256, .. }) => (path, sha256),
                 _ => continue,
             };
@@ -528,8 +547,32 @@ impl Case {
         check_text("operator", operator, false)?;
         let abs = fs::canonicalize(path).map_err(io_at(path))?;
         let (sha256, bytes) = sha256_file(&abs).map_err(io_at(&abs))?;
-        let action =
-            Action::SourceAdded { path: abs.to_string_lossy().into_owned(), sha256, bytes };
+        let action = Action::SourceAdded {
+            path: abs.to_string_lossy().into_owned(),
+            sha256,
+            bytes,
+            database: None,
+        };
+        self.append_verified(operator, true, |_| Ok(action))
+    }
+
+    /// Record a database source's pull (`source_added` with its evidence: server version,
+    /// exact queries, row counts, SHA-256 of the rows as received). A pull that failed is
+    /// refused: there is nothing to record.
+    pub fn add_database_source(
+        &self,
+        operator: &str,
+        path: &str,
+        evidence: &crate::model::snapshot::DatabaseEvidence,
+    ) -> Result<Entry, CaseError> {
+        check_text("operator", operator, false)?;
+        let sha256 = evidence.sha256.clone().unwrap_or_default();
+        let action = Action::SourceAdded {
+            path: path.to_owned(),
+            sha256,
+            bytes: evidence.bytes,
+            database: Some(evidence.clone()),
+        };
         self.append_verified(operator, true, |_| Ok(action))
     }
 

@@ -56,11 +56,16 @@ pub enum Action {
         /// SHA-256 of the config file at case creation.
         config_sha256: String,
     },
-    /// An evidence file, hashed when it was added.
+    /// An evidence file, hashed when it was added; or a database source (`path` is then
+    /// `clickhouse:URL/TABLE`, `sha256` and `bytes` are of the rows as received, and
+    /// `database` holds the server version, the exact queries and the row counts, so the
+    /// evidence can be pulled again and compared).
     SourceAdded {
         path: String,
         sha256: String,
         bytes: u64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        database: Option<crate::model::snapshot::DatabaseEvidence>,
     },
     Step {
         step: String,

@@ -79,7 +79,7 @@ impl CaseState {
                 }
                 format!("case opened: {name} (playbook {playbook})")
             }
-            Action::SourceAdded { path, sha256, bytes } => {
+            Action::SourceAdded { path, sha256, bytes, .. } => {
                 self.sources.push(SourceEntry {
                     seq: entry.seq,
                     at: entry.at,

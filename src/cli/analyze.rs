@@ -95,6 +95,24 @@ pub struct AnalyzeArgs {
     /// the lighter half's detail is dropped and marked so (totals stay exact).
     #[arg(long, value_name = "N", default_value_t = leakline::correlate::actors::DEFAULT_DETAIL_CAP)]
     pub max_actors_detail: usize,
+    /// Database sources (`clickhouse = { … }`): pull no row before this moment (RFC 3339;
+    /// the server filters). Files are read whole.
+    #[arg(long, value_name = "RFC3339")]
+    pub since: Option<String>,
+    /// Database sources: pull no row after this moment (RFC 3339, inclusive).
+    #[arg(long, value_name = "RFC3339")]
+    pub until: Option<String>,
+}
+
+/// An RFC 3339 flag value.
+fn moment(flag: &str, value: Option<&str>) -> Result<Option<DateTime<Utc>>, UsageError> {
+    value
+        .map(|s| {
+            DateTime::parse_from_rfc3339(s)
+                .map(|t| t.with_timezone(&Utc))
+                .map_err(|e| UsageError(format!("{flag} `{s}`: {e} (expected RFC 3339)")))
+        })
+        .transpose()
 }
 
 /// `--actors`: a number, or every actor.
@@ -197,14 +215,9 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
         ranges: args.ranges,
     };
     let tz = super::parse_tz(args.tz.as_deref())?;
-    let as_of = match &args.as_of {
-        Some(s) => Some(
-            DateTime::parse_from_rfc3339(s)
-                .map(|t| t.with_timezone(&Utc))
-                .map_err(|e| UsageError(format!("--as-of `{s}`: {e} (expected RFC 3339)")))?,
-        ),
-        None => None,
-    };
+    let as_of = moment("--as-of", args.as_of.as_deref())?;
+    let since = moment("--since", args.since.as_deref())?;
+    let until = moment("--until", args.until.as_deref())?;
     let base = match &args.config {
         Some(path) => Some(config::load(path)?),
         None => None,
@@ -226,6 +239,8 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
         actor_detail: detail,
         max_actors_detail: args.max_actors_detail,
         enricher,
+        since,
+        until,
         ..BatchOptions::default()
     };
     if let Some(n) = args.threads {

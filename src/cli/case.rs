@@ -236,7 +236,13 @@ pub(super) fn open_verified(
 
 /// Every file the config's paths and globs match now, and the patterns that match none.
 fn config_files(config: &CaseConfig) -> anyhow::Result<(Vec<PathBuf>, Vec<String>)> {
-    let access = config.services.iter().flat_map(|s| &s.access).map(|a| a.pattern.as_str());
+    // Database sources are no files: `case init` pulls them for their evidence.
+    let access = config
+        .services
+        .iter()
+        .flat_map(|s| &s.access)
+        .filter(|a| a.clickhouse.is_none())
+        .map(|a| a.pattern.as_str());
     let scans = config.scans.iter().flat_map(|s| &s.paths).map(String::as_str);
     let mut files: Vec<PathBuf> = Vec::new();
     let mut missing = Vec::new();
@@ -344,7 +350,7 @@ fn run_command(args: CaseArgs) -> anyhow::Result<ExitCode> {
             let (case, _) = open_verified(&dir, clock)?;
             for file in &files {
                 let entry = case.add_source(&operator, file).map_err(classify)?;
-                if let Some(leakline::case::Action::SourceAdded { path, sha256, bytes }) =
+                if let Some(leakline::case::Action::SourceAdded { path, sha256, bytes, .. }) =
                     &entry.action
                 {
                     println!("{sha256}  {path} ({bytes} bytes, record {})", entry.seq);
@@ -372,7 +378,26 @@ fn init_case(init: &Init, operator: &str, clock: leakline::case::Clock) -> anyho
     let loaded = lib.get(playbook).map_err(|e| UsageError(e.to_string()))?;
     // Validate the config and find its evidence before the folder is created, so a
     // bad config leaves nothing behind.
-    let (evidence, missing) = config_files(&load_config(config)?)?;
+    let case_config = load_config(config)?;
+    let (evidence, missing) = config_files(&case_config)?;
+    // Database sources: pulled now, the rows hashed as received (never the password: it
+    // stays in its environment variable). One that cannot be read counts as missing.
+    let mut databases = Vec::new();
+    for (name, pulled) in leakline::batch::database_evidence(&case_config) {
+        match pulled {
+            Ok(evidence) => databases.push((name, evidence)),
+            Err(reason) if *allow_missing => {
+                eprintln!("leakline: warning: {name}: {reason} (opened with --allow-missing)");
+            }
+            Err(reason) => {
+                return Err(UsageError(format!(
+                    "case config {}: {name}: {reason}; fix the source, or pass --allow-missing to open the case anyway",
+                    config.display()
+                ))
+                .into());
+            }
+        }
+    }
     if !missing.is_empty() && !allow_missing {
         return Err(UsageError(format!(
             "case config {}: no file matches {}; fix the config, or pass --allow-missing to open the case anyway",
@@ -384,8 +409,8 @@ fn init_case(init: &Init, operator: &str, clock: leakline::case::Clock) -> anyho
     let options =
         InitOptions { name: name.clone(), config: config.clone(), operator: operator.to_owned() };
     // The evidence is hashed into the journal before the case folder appears.
-    let case =
-        Case::init_with_sources(dir, &options, loaded, clock, &evidence).map_err(classify)?;
+    let case = Case::init_with_evidence(dir, &options, loaded, clock, &evidence, &databases)
+        .map_err(classify)?;
     let state = case.state().map_err(classify)?;
     println!(
         "case \"{}\" opened in {} with playbook {} ({} steps); {} evidence files hashed; journal head {}",

@@ -65,6 +65,11 @@ pub struct WatchArgs {
     /// gap instead of splitting it (`analyze` on the same files is always exact).
     #[arg(long, value_name = "SECS", default_value_t = 600)]
     pub detail_horizon: u64,
+    /// Database sources (`clickhouse = { … }`): the wait between polls (`500ms`, `5s`, `1m`;
+    /// a bare number is seconds). Each poll asks again for the last seconds and drops the
+    /// rows already seen, so a row inserted late is counted once.
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_poll)]
+    pub poll: Duration,
     /// Actors whose paths, agents and statuses are kept at once; beyond it the lighter
     /// half's detail is dropped and marked so (totals stay exact). Bounds memory under a
     /// flood of distinct clients.
@@ -149,9 +154,35 @@ fn session_options(args: &WatchArgs) -> SessionOptions {
         rotate_wait: Duration::from_secs_f64(args.rotate_wait),
         silence_after: Duration::from_secs(args.silence_after.max(1)),
         detail_horizon: Duration::from_secs(args.detail_horizon),
+        db_poll: args.poll,
         max_actors_detail: args.max_actors_detail,
         ..SessionOptions::default()
     }
+}
+
+/// `--poll`: `500ms`, `5s`, `2m`, or a number of seconds; at least 100 ms.
+fn parse_poll(text: &str) -> Result<Duration, String> {
+    let t = text.trim();
+    let (number, scale) = if let Some(n) = t.strip_suffix("ms") {
+        (n, 0.001)
+    } else if let Some(n) = t.strip_suffix('s') {
+        (n, 1.0)
+    } else if let Some(n) = t.strip_suffix('m') {
+        (n, 60.0)
+    } else {
+        (t, 1.0)
+    };
+    let secs = number
+        .trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|v| v.is_finite() && *v >= 0.0)
+        .map(|v| v * scale)
+        .ok_or_else(|| format!("`{text}` is not a duration: expected e.g. 500ms, 5s or 1m"))?;
+    if secs < 0.1 {
+        return Err(format!("`{text}`: polling more often than every 100ms is refused"));
+    }
+    Ok(Duration::from_secs_f64(secs))
 }
 
 /// The live dashboard; with a case, its playbook pane journals into the case folder.

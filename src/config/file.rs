@@ -14,6 +14,10 @@
 //! path = "logs/lb/*.json"
 //! format = "json"
 //! fields = { time = "ts", client = "ip" }
+//!
+//! [[service.access]]                           # a ClickHouse table (or `query = "SELECT …"`)
+//! clickhouse = { url = "http://127.0.0.1:8123", table = "web.access",
+//!                fields = { time = "ts", client = "remote_addr" }, password_env = "CH_PASSWORD" }
 //! ```
 
 use serde::Deserialize;
@@ -89,13 +93,30 @@ pub struct RawSensitive {
     pub label: Spanned<String>,
 }
 
-/// The table form of one access entry.
+/// The table form of one access entry: a `path` glob, or a `clickhouse` source.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawAccessTable {
-    pub path: String,
+    pub path: Option<String>,
     pub format: Option<String>,
     pub fields: Option<FieldMap>,
+    pub clickhouse: Option<RawClickHouse>,
+}
+
+/// `clickhouse = { url, table | query, fields, where, user, password_env }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawClickHouse {
+    pub url: String,
+    pub table: Option<String>,
+    pub query: Option<String>,
+    pub fields: FieldMap,
+    #[serde(rename = "where")]
+    pub filter: Option<String>,
+    pub user: Option<String>,
+    pub password_env: Option<String>,
+    /// Refused with a message: a password never belongs in the file.
+    pub password: Option<toml::Value>,
 }
 
 /// One `[[scans]]` table.

@@ -11,12 +11,15 @@ use std::path::{Path, PathBuf};
 use ipnet::IpNet;
 use toml::Spanned;
 
-use super::file::{RawAccessTable, RawConfig, RawEnrich, RawRangeTable, RawScans, RawService};
+use super::file::{
+    RawAccessTable, RawClickHouse, RawConfig, RawEnrich, RawRangeTable, RawScans, RawService,
+};
 use super::{
     AccessSpec, AddressSpec, CaseConfig, EnrichConfig, RangeSpec, ScanSpec, ServiceConfig, Vantage,
     parse_net,
 };
 use crate::ingest::access::{AccessFormat, FieldMap};
+use crate::ingest::clickhouse::{ChFrom, ClickHouseSpec};
 use crate::ingest::scan::ScanFormat;
 
 /// Clients that are ours unless the config says otherwise (RFC 1918, loopback, link-local,
@@ -308,6 +311,7 @@ fn service(ctx: &Ctx<'_>, base_dir: &Path, raw: &RawService) -> Result<ServiceCo
                     pattern: absolute_glob(base_dir, pattern),
                     format: default_format,
                     fields: raw.fields.clone(),
+                    clickhouse: None,
                 }
             }
             toml::Value::Table(t) => {
@@ -315,13 +319,33 @@ fn service(ctx: &Ctx<'_>, base_dir: &Path, raw: &RawService) -> Result<ServiceCo
                     toml::Value::Table(t.clone()).try_into().map_err(|e: toml::de::Error| {
                         ctx.err(item, format!("access table: {}", e.message().trim()))
                     })?;
-                check_glob(&table.path).map_err(|m| ctx.err(item, m))?;
                 let format = match &table.format {
                     Some(f) => Some(access_format(f).map_err(|m| ctx.err(item, m))?),
                     None => default_format,
                 };
                 let fields: Option<FieldMap> = table.fields.or_else(|| raw.fields.clone());
-                AccessSpec { pattern: absolute_glob(base_dir, &table.path), format, fields }
+                match (table.path, table.clickhouse) {
+                    (Some(path), None) => {
+                        check_glob(&path).map_err(|m| ctx.err(item, m))?;
+                        let pattern = absolute_glob(base_dir, &path);
+                        AccessSpec { pattern, format, fields, clickhouse: None }
+                    }
+                    (None, Some(ch)) => {
+                        let spec = clickhouse_spec(ch).map_err(|m| ctx.err(item, m))?;
+                        AccessSpec {
+                            pattern: spec.display_name(),
+                            format: Some(AccessFormat::JsonMapped),
+                            fields: None,
+                            clickhouse: Some(Box::new(spec)),
+                        }
+                    }
+                    _ => {
+                        return Err(ctx.err(
+                            item,
+                            "an access table needs exactly one of `path` or `clickhouse`".into(),
+                        ));
+                    }
+                }
             }
             other => {
                 return Err(ctx.err(
@@ -343,6 +367,66 @@ fn service(ctx: &Ctx<'_>, base_dir: &Path, raw: &RawService) -> Result<ServiceCo
         sensitive.push(compiled);
     }
     Ok(ServiceConfig { name, addresses, access, sensitive })
+}
+
+/// Validate a `clickhouse = { … }` table.
+fn clickhouse_spec(raw: RawClickHouse) -> Result<ClickHouseSpec, String> {
+    if raw.password.is_some() {
+        return Err("clickhouse: a password never belongs in the config file: put it in an \
+             environment variable and name it with `password_env`"
+            .into());
+    }
+    let url = raw.url.trim().to_string();
+    let Some(rest) = url.strip_prefix("http://").or_else(|| url.strip_prefix("https://")) else {
+        return Err(format!(
+            "clickhouse: `url` must start with http:// or https://, found `{url}`"
+        ));
+    };
+    if rest.split('/').next().is_some_and(|authority| authority.contains('@')) {
+        return Err(
+            "clickhouse: `url` must not carry credentials: use `user` and `password_env`".into()
+        );
+    }
+    let from = match (raw.table, raw.query) {
+        (Some(t), None) => {
+            let ok = !t.is_empty()
+                && t.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.'));
+            if !ok {
+                return Err(format!(
+                    "clickhouse: `table` must be `name` or `database.name`, found `{t}` (use `query` for anything else)"
+                ));
+            }
+            ChFrom::Table(t)
+        }
+        (None, Some(q)) if !q.trim().is_empty() => ChFrom::Query(q),
+        _ => return Err("clickhouse: give exactly one of `table` or `query`".into()),
+    };
+    if raw.fields.time.is_none() {
+        return Err("clickhouse: `fields` must map `time` to a column".into());
+    }
+    if raw.fields.client.is_none()
+        && raw.fields.peer.is_none()
+        && raw.fields.forwarded_for.is_none()
+    {
+        return Err(
+            "clickhouse: `fields` must map `client`, `peer` or `forwarded_for` to a column".into(),
+        );
+    }
+    if let Some(var) = &raw.password_env
+        && (var.is_empty() || var.contains('='))
+    {
+        return Err(format!(
+            "clickhouse: `password_env` must name an environment variable, found `{var}`"
+        ));
+    }
+    Ok(ClickHouseSpec {
+        url,
+        from,
+        fields: raw.fields,
+        filter: raw.filter.filter(|w| !w.trim().is_empty()),
+        user: raw.user,
+        password_env: raw.password_env,
+    })
 }
 
 fn scan_spec(ctx: &Ctx<'_>, base_dir: &Path, raw: &RawScans) -> Result<ScanSpec, ConfigError> {
@@ -441,7 +525,12 @@ pub fn resolve_flags(
             _ => (default_service_name(item), item.clone()),
         };
         check_glob(&pattern).map_err(|m| usage(format!("--access: {m}")))?;
-        let spec = AccessSpec { pattern: absolute_glob(cwd, &pattern), format, fields: None };
+        let spec = AccessSpec {
+            pattern: absolute_glob(cwd, &pattern),
+            format,
+            fields: None,
+            clickhouse: None,
+        };
         match cfg.services.iter_mut().find(|s| s.name == service) {
             Some(s) => s.access.push(spec),
             None => cfg.services.push(ServiceConfig {

@@ -51,6 +51,12 @@ impl Unread {
                 // A second copy of a scan run yielded its observations; they are counted
                 // once, through the copy named in `duplicate_of`: read, not missing.
                 let copy = h.duplicate_of.is_some() && h.events > 0;
+                // A database pull that failed part-way is unread, whatever it applied: the
+                // rows it would have given are unknown.
+                let pull_failed = h.database.as_ref().and_then(|d| d.error.clone());
+                if pull_failed.is_some() {
+                    return pull_failed;
+                }
                 (applied == 0 && !copy).then(|| {
                     h.unread_reason().unwrap_or_else(|| "no evidence applied from it".to_string())
                 })

@@ -367,6 +367,7 @@ impl Correlator {
             aliases: Vec::new(),
             scan_states: BTreeMap::new(),
             waf_actions: BTreeMap::new(),
+            database: None,
             zone_assumed: false,
             duplicate_of: None,
         });

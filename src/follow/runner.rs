@@ -28,6 +28,8 @@ use tokio::sync::mpsc;
 use crate::config::SourceSpec;
 use crate::correlate::{ClientFilter, SourceInfo};
 use crate::ingest::SourceStats;
+use crate::ingest::clickhouse::Pushdown;
+use crate::ingest::clickhouse::poll::Poller;
 use crate::model::{Event, SourceId};
 
 use super::identity::FileId;
@@ -162,6 +164,9 @@ pub(crate) struct Shared {
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// Which clients are internal (dropped to per-minute counts before the engine).
     pub filter: ClientFilter,
+    /// Database sources: the wait between polls, and what their queries may leave out.
+    pub db_poll: Duration,
+    pub pushdown: Pushdown,
     /// Files taken by a follower, per kind (`true` = scan): overlapping globs read a file once.
     /// Owner (follower index) of each open file, per kind (`true` = scan). Released when the
     /// follower closes the file, so a reused inode number is not mistaken for it.
@@ -225,6 +230,8 @@ pub(crate) fn spawn(
         let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             if stdin {
                 follow_stdin(k, &spec, &shared, &mut caught_up);
+            } else if spec.clickhouse.is_some() {
+                follow_clickhouse(k, &spec, &shared, &mut caught_up);
             } else {
                 follow_glob(k, &spec, &shared, &mut caught_up);
             }
@@ -345,6 +352,67 @@ fn follow_glob(k: usize, spec: &SourceSpec, shared: &Shared, caught_up: &mut boo
     feed.flush();
 }
 
+/// Seconds of row time each poll of a database source asks again (rows inserted late within
+/// this are counted once; see `ingest::clickhouse::poll`).
+pub const DB_OVERLAP_SECS: u64 = 30;
+/// The longest wait between retries of a failing database source: twelve polls, at most a
+/// minute (so a fast `--poll` also recovers fast).
+fn db_backoff_max(poll: Duration) -> Duration {
+    (poll * 12).min(Duration::from_secs(60)).max(poll)
+}
+
+/// A database source: polled every `db_poll` with a time cursor. A failure is reported
+/// once (an error incident: a `source_error` gap, open until the source reads again) and
+/// retried with a doubling wait (up to [`db_backoff_max`]); the first poll that works again
+/// closes the gap.
+fn follow_clickhouse(k: usize, spec: &SourceSpec, shared: &Shared, caught_up: &mut bool) {
+    let Some(ch) = spec.clickhouse.as_deref() else { return };
+    let (wake_tx, wake_rx) = std_mpsc::sync_channel(1);
+    shared.stop.add_waker(wake_tx);
+    let mut feed = Feed::new(k, shared, spec);
+    shared.wait_turn(k);
+    let id = feed.register(&spec.pattern);
+    shared.pass_turn(k);
+    let mut poller = Poller::new(ch.clone(), shared.pushdown.clone(), DB_OVERLAP_SECS);
+    let mut failing = false;
+    let mut wait = shared.db_poll;
+    while !shared.stop.is_set() {
+        match poller.poll(|line| feed.data(id, line)) {
+            Ok(news) => {
+                feed.internal_counts(id, &news.internal);
+                if failing {
+                    let path = spec.pattern.clone().into();
+                    feed.incident(Incident::Recovered { stream: Some(id), path });
+                    failing = false;
+                }
+                wait = shared.db_poll;
+            }
+            Err(e) => {
+                if !failing {
+                    feed.incident(Incident::Error {
+                        stream: Some(id),
+                        path: spec.pattern.clone().into(),
+                        reason: e.to_string(),
+                    });
+                    failing = true;
+                    wait = shared.db_poll;
+                }
+                wait = (wait * 2).min(db_backoff_max(shared.db_poll));
+            }
+        }
+        feed.settle();
+        feed.flush();
+        if !*caught_up {
+            *caught_up = true;
+            shared.send(Msg::CaughtUp);
+        }
+        match wake_rx.recv_timeout(wait) {
+            Ok(()) | Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => {}
+        }
+    }
+    feed.flush();
+}
+
 /// Standard input: read as it arrives; at end of input the final line is flushed.
 fn follow_stdin(k: usize, spec: &SourceSpec, shared: &Shared, caught_up: &mut bool) {
     let mut feed = Feed::new(k, shared, spec);
@@ -411,6 +479,7 @@ mod tests {
             access_format: None,
             scan_format: None,
             fields: None,
+            clickhouse: None,
         }
     }
 
@@ -440,6 +509,8 @@ mod tests {
             timezone: chrono_tz::UTC,
             trusted_proxies: Vec::new(),
             filter: ClientFilter::default(),
+            db_poll: Duration::from_millis(200),
+            pushdown: Pushdown::default(),
             claimed: Mutex::default(),
         });
         // Spawned in reverse: the turn order, not the spawn order, decides the ids.

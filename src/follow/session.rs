@@ -55,6 +55,8 @@ pub struct SessionOptions {
     /// Offline enrichment already loaded by the shell (which reports a bad file as a
     /// configuration error); `None`: loaded here from the config's `[enrich]`.
     pub enricher: Option<Arc<Enricher>>,
+    /// Database sources (`clickhouse = { … }`): the wait between polls (`watch --poll`).
+    pub db_poll: Duration,
     /// Actors whose detail (paths, agents, statuses) is kept at once
     /// (`Correlator::set_max_actors_detail`).
     pub max_actors_detail: usize,
@@ -73,6 +75,7 @@ impl std::fmt::Debug for SessionOptions {
             .field("tick", &self.tick)
             .field("channel_capacity", &self.channel_capacity)
             .field("enricher", &self.enricher.is_some())
+            .field("db_poll", &self.db_poll)
             .field("max_actors_detail", &self.max_actors_detail)
             .field("actors_listed", &self.actors_listed)
             .finish_non_exhaustive()
@@ -92,6 +95,7 @@ impl Default for SessionOptions {
             channel_capacity: 8,
             detail_horizon: Duration::from_secs(600),
             enricher: None,
+            db_poll: Duration::from_secs(5),
             max_actors_detail: crate::correlate::actors::DEFAULT_DETAIL_CAP,
             actors_listed: Some(LIVE_ACTORS_LISTED),
         }
@@ -186,6 +190,13 @@ pub fn start(config: CaseConfig, options: SessionOptions) -> Session {
         timezone: config.timezone,
         trusted_proxies: config.trusted_proxies.clone(),
         filter: config.client_filter(),
+        db_poll: options.db_poll,
+        pushdown: crate::ingest::clickhouse::Pushdown {
+            since: None,
+            until: None,
+            ours: config.internal.iter().chain(&config.allow).copied().collect(),
+            trusted_proxies: config.trusted_proxies.clone(),
+        },
         claimed: std::sync::Mutex::default(),
     });
     let (mut followers, mut file_followers) = (0, 0);

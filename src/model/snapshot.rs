@@ -109,6 +109,34 @@ pub struct SourceHealth {
     /// as no success (a WAF log has no response status).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub waf_actions: BTreeMap<String, u64>,
+    /// A database source (`clickhouse = { … }`): what was asked and received, so the
+    /// evidence can be pulled again and compared. Absent for files.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub database: Option<DatabaseEvidence>,
+}
+
+/// What a database source's pull asked and received (see `ingest::clickhouse`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DatabaseEvidence {
+    /// `clickhouse`.
+    pub kind: String,
+    /// The server's version (`SELECT version()`).
+    pub server_version: String,
+    /// The exact queries whose answers were used: the rows read, then the per-minute count
+    /// of the rows only counted (when any range could be pushed down).
+    pub queries: Vec<String>,
+    /// Rows received (and parsed) by the first query.
+    pub rows: u64,
+    /// Rows counted per minute by the server (internal or allowed clients; never sent).
+    pub rows_counted: u64,
+    /// Bytes received for the rows (`TabSeparated`).
+    pub bytes: u64,
+    /// SHA-256 of the rows as received (`TabSeparated`, the canonical text); `None` when
+    /// the pull failed.
+    pub sha256: Option<String>,
+    /// Why the pull failed (the source is then unread), with the server's message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 /// A scan source's observations of targets that matched no service and were never open.

@@ -154,6 +154,11 @@ pub struct Source {
     /// Scans: this file is another copy of a run `duplicate_of` holds (nmap XML and `-oG` of
     /// one run); its observations were not counted. `null` otherwise.
     pub duplicate_of: Option<String>,
+    /// Database sources (`clickhouse`): server version, exact queries, rows received and
+    /// counted, bytes, SHA-256 of the rows as received, and the error of a failed pull.
+    /// Absent for files.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database: Option<crate::model::snapshot::DatabaseEvidence>,
 }
 
 #[derive(Debug, Serialize)]
@@ -435,6 +440,7 @@ impl Source {
             zone_assumed: s.zone_assumed,
             assumed_zone: s.zone_assumed.then(|| timezone.to_owned()),
             duplicate_of: s.duplicate_of.clone(),
+            database: s.database.clone(),
         }
     }
 }

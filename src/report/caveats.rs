@@ -1,5 +1,6 @@
 //! What a reader must know about the sources before trusting the times and counts: times read
-//! in an assumed zone, and scan runs given twice. One wording for every output (analyze text,
+//! in an assumed zone, scan runs given twice, and rows pulled from a database (what was sent,
+//! what only counted, the hash of the rows as received). One wording for every output (analyze text,
 //! Markdown and HTML reports, the dashboard's source notes), so they never disagree.
 
 use super::text::{Para, data, lit, strong};
@@ -34,6 +35,29 @@ pub fn source_caveats(s: &SourceHealth, timezone: &str) -> Vec<Para> {
             data(kept),
             lit("."),
         ]);
+    }
+    if let Some(db) = &s.database {
+        let mut p = vec![strong("pulled from a database:"), lit(" "), data(&s.path)];
+        if db.server_version.is_empty() {
+            p.push(lit(format!(" ({})", db.kind)));
+        } else {
+            p.push(lit(format!(" ({} ", db.kind)));
+            p.push(data(&db.server_version));
+            p.push(lit(")"));
+        }
+        p.push(lit(format!(
+            ": {} rows received ({} bytes, rows as received sha256 ",
+            db.rows, db.bytes
+        )));
+        p.push(data(db.sha256.as_deref().unwrap_or("none: the pull failed")));
+        p.push(lit(format!(
+            "); {} rows of internal or allowed clients were only counted per minute by the \
+             server, never sent. The exact queries are in the JSON output \
+             (`sources[].database.queries`) and the case journal (`source_added`): run them again \
+             to compare.",
+            db.rows_counted
+        )));
+        out.push(p);
     }
     out
 }

@@ -142,6 +142,10 @@ struct Source<'a> {
     /// WAF logs: requests by the WAF's action (absent for other sources).
     #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     waf_actions: &'a std::collections::BTreeMap<String, u64>,
+    /// Database sources: server version, exact queries, rows, SHA-256 of the rows as
+    /// received (absent for files).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    database: Option<&'a crate::model::snapshot::DatabaseEvidence>,
 }
 
 #[derive(Serialize)]
@@ -368,6 +372,7 @@ fn doc(m: &ReportModel) -> Doc<'_> {
                 zone_assumed: s.zone_assumed,
                 duplicate_of: s.duplicate_of.as_deref(),
                 waf_actions: &s.waf_actions,
+                database: s.database.as_ref(),
             })
             .collect(),
         services: snap.services.iter().map(service).collect(),

@@ -177,6 +177,7 @@ impl DemoCase {
                 pattern: abs(rel),
                 format: Some(*format),
                 fields: None,
+                clickhouse: None,
             })
             .collect();
         let net = |s: &str| s.parse().ok();

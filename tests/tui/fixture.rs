@@ -113,6 +113,7 @@ pub fn source(id: u32, path: &str, kind: SourceKind, format: &str, lines: u64) -
         aliases: Vec::new(),
         scan_states: std::collections::BTreeMap::new(),
         waf_actions: std::collections::BTreeMap::new(),
+        database: None,
         zone_assumed: false,
         duplicate_of: None,
     }

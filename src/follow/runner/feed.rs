@@ -207,6 +207,18 @@ impl<'a> Feed<'a> {
         }
     }
 
+    /// Requests counted per minute elsewhere (a database source's server): added to the
+    /// internal counts like decoded internal requests.
+    pub(super) fn internal_counts(&mut self, id: SourceId, per_minute: &[(i64, u64)]) {
+        for &(minute, n) in per_minute {
+            *self.pending.internal.entry((id, minute)).or_insert(0) += n;
+            self.pending.count += n as usize;
+        }
+        if !per_minute.is_empty() {
+            self.mark(id);
+        }
+    }
+
     pub(super) fn register(&mut self, path: &str) -> SourceId {
         let info = SourceInfo {
             path: path.to_owned(),

@@ -233,6 +233,29 @@ fn source<W: io::Write>(w: &mut Pretty<W>, s: &Source) {
     w.opt_str(s.assumed_zone.as_deref());
     w.key("duplicate_of");
     w.opt_str(s.duplicate_of.as_deref());
+    if let Some(db) = &s.database {
+        w.key("database");
+        w.open(b'{');
+        w.key("kind");
+        w.str(&db.kind);
+        w.key("server_version");
+        w.str(&db.server_version);
+        w.key("queries");
+        w.strs(&db.queries);
+        w.key("rows");
+        w.u64(db.rows);
+        w.key("rows_counted");
+        w.u64(db.rows_counted);
+        w.key("bytes");
+        w.u64(db.bytes);
+        w.key("sha256");
+        w.opt_str(db.sha256.as_deref());
+        if let Some(e) = &db.error {
+            w.key("error");
+            w.str(e);
+        }
+        w.close(b'}');
+    }
     w.close(b'}');
 }
 

@@ -135,6 +135,7 @@ fn source(path: &str) -> SourceHealth {
         aliases: Vec::new(),
         scan_states: std::collections::BTreeMap::new(),
         waf_actions: std::collections::BTreeMap::new(),
+        database: None,
         zone_assumed: false,
         duplicate_of: None,
     }

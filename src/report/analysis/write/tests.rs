@@ -117,6 +117,7 @@ fn window(closed: bool, hits: bool) -> Window {
 }
 
 fn source(scan: bool, errors: Vec<String>) -> Source {
+    let failed = !errors.is_empty();
     Source {
         path: format!("/var/log/{}.log", tricky()),
         kind: if scan { "scan" } else { "access" },
@@ -138,6 +139,17 @@ fn source(scan: bool, errors: Vec<String>) -> Source {
         zone_assumed: scan,
         assumed_zone: scan.then(|| format!("America/New_York {}", tricky())),
         duplicate_of: scan.then(|| format!("/scans/{}.xml", tricky())),
+        // A database source's evidence, with and without a failure (both writers agree).
+        database: (!scan).then(|| crate::model::snapshot::DatabaseEvidence {
+            kind: "clickhouse".into(),
+            server_version: "18.16.1".into(),
+            queries: vec![format!("SELECT `ts` FROM t WHERE match(`ip`, '^10\\\\.') {}", tricky())],
+            rows: 7,
+            rows_counted: 9,
+            bytes: 300,
+            sha256: (!failed).then(|| "cd".repeat(32)),
+            error: failed.then(|| format!("query failed: {}", tricky())),
+        }),
     }
 }
 
