@@ -6,7 +6,7 @@
 //! `shared/bench/gen_access.py`) to parse that instead.
 //!
 //! Four measurements: `parse_line` alone over pre-split lines, `LineSplitter` over one byte
-//! buffer then `parse_line`, the `Decoder` (`feed_visit` in 256 KiB chunks, which also
+//! buffer then `parse_line`, the `Decoder` (`feed` to a `Visit` sink in 256 KiB chunks, which also
 //! validates UTF-8 a block at a time), which is what ingestion costs, and the decoder as a
 //! batch worker runs it, with the requests of internal clients parsed light.
 //!
@@ -25,7 +25,7 @@ use leakline::ingest::LineSplitter;
 use leakline::ingest::access::{
     AccessFormat, AccessParser, LineOutcome, ParseOptions, detect_head,
 };
-use leakline::ingest::decoder::{Decoder, DecoderOptions};
+use leakline::ingest::decoder::{Decoder, DecoderOptions, Visit};
 use leakline::model::{ClientFilter, Request, SourceId, SourceKind};
 
 const GENERATED_LINES: usize = 200_000;
@@ -250,9 +250,10 @@ fn decode_all(options: &DecoderOptions, data: &[u8]) -> u64 {
     let mut decoder = Decoder::new(options.clone());
     let mut events = 0u64;
     let mut scans = Vec::new();
+    let mut sink = Visit::new(|_: &_| events += 1, &mut scans);
     for chunk in data.chunks(256 * 1024) {
-        decoder.feed_visit(chunk, &mut |_| events += 1, &mut scans);
+        decoder.feed(chunk, &mut sink);
     }
-    decoder.finish_visit(&mut |_| events += 1, &mut scans);
+    decoder.finish(&mut sink);
     events
 }

@@ -1,4 +1,4 @@
-//! Profiling harness for the batch access path (`Decoder::feed_visit` over one buffer), for
+//! Profiling harness for the batch access path (`Decoder::feed` to a `Visit` sink over one buffer), for
 //! `valgrind --tool=callgrind` and `perf record`: no criterion machinery in the profile.
 //!
 //! ```text
@@ -17,7 +17,7 @@ use std::hint::black_box;
 
 use leakline::config::DEFAULT_INTERNAL;
 use leakline::ingest::access::AccessFormat;
-use leakline::ingest::decoder::{Decoder, DecoderOptions};
+use leakline::ingest::decoder::{Decoder, DecoderOptions, Visit};
 use leakline::model::{ClientFilter, Request, SourceId, SourceKind};
 
 fn main() {
@@ -56,15 +56,16 @@ fn decode(data: &[u8], light: Option<&ClientFilter>, report: bool) {
     let mut decoder = Decoder::new(opts);
     let mut requests = 0_u64;
     let mut checksum = 0_u64;
-    let mut visit = |r: &Request| {
+    let visit = |r: &Request| {
         requests += 1;
         checksum = checksum.wrapping_add(r.time.timestamp() as u64 ^ u64::from(r.status));
     };
     let mut scans = Vec::new();
+    let mut sink = Visit::new(visit, &mut scans);
     for chunk in data.chunks(256 * 1024) {
-        decoder.feed_visit(chunk, &mut visit, &mut scans);
+        decoder.feed(chunk, &mut sink);
     }
-    decoder.finish_visit(&mut visit, &mut scans);
+    decoder.finish(&mut sink);
     let stats = decoder.stats();
     if report {
         println!(

@@ -8,10 +8,10 @@
 //! the journal's exclusive lock, so a TUI and a CLI in another shell can work the same case.
 
 pub mod canonical;
-pub mod folder;
+pub(crate) mod folder;
 pub mod journal;
-pub mod replay;
-pub mod state;
+pub(crate) mod replay;
+pub(crate) mod state;
 
 use std::path::PathBuf;
 

@@ -1,8 +1,8 @@
 //! The case configuration (`leakline.toml`) and the quick CLI flags, resolved into one
 //! validated `CaseConfig` (CLI > file > default).
 
-pub mod file;
-pub mod resolve;
+pub(crate) mod file;
+pub(crate) mod resolve;
 
 use std::path::PathBuf;
 

@@ -78,12 +78,12 @@ mod dense;
 pub mod engine;
 pub mod fingerprint;
 pub mod groups;
-pub mod intern;
-pub mod scan_match;
-pub mod shard;
-pub mod snapshot;
+pub(crate) mod intern;
+pub(crate) mod scan_match;
+pub(crate) mod shard;
+pub(crate) mod snapshot;
 mod tally;
-pub mod windows;
+pub(crate) mod windows;
 
 pub use engine::{
     ActorDetail, ClientFilter, Correlator, RequestView, ServiceSetup, Setup, SourceInfo,

@@ -7,7 +7,7 @@ pub mod access;
 pub mod clickhouse;
 pub mod decoder;
 pub mod expand;
-pub mod lines;
+pub(crate) mod lines;
 pub mod scan;
 pub mod source;
 pub mod stats;

@@ -3,20 +3,20 @@
 //! Nothing here does I/O or reads a clock. Every timestamp is UTC; where a source wrote a
 //! local time, the original offset is kept beside it for display and evidence.
 
-pub mod address;
+pub(crate) mod address;
 pub mod clients;
 pub mod enrichment;
-pub mod event;
+pub(crate) mod event;
 pub mod prefix;
-pub mod request;
-pub mod scan;
-pub mod sensitive;
+pub(crate) mod request;
+pub(crate) mod scan;
+pub(crate) mod sensitive;
 pub mod snapshot;
 
 pub use address::AddressSpec;
 pub use clients::ClientFilter;
 pub use event::{Event, SourceId, SourceKind};
-pub use request::{Request, WafAction};
+pub use request::{Request, WafAction, is_success_status};
 pub use scan::{
     CoveredPorts, PortRange, PortState, ScanObservation, ScanTool, ScannerState, Transport, Vantage,
 };

@@ -6,10 +6,10 @@
 //! arithmetic, and `verify` evaluates a step's condition against a [`crate::model::Snapshot`].
 //! Nothing here reads a clock: callers pass `now` / `as_of`.
 
-pub mod checklist;
+pub(crate) mod checklist;
 pub mod load;
-pub mod validate;
-pub mod verify;
+pub(crate) mod validate;
+pub(crate) mod verify;
 
 use std::fmt;
 use std::path::PathBuf;
@@ -148,10 +148,18 @@ pub enum VerifyKind {
 }
 
 impl VerifyKind {
-    /// The names accepted in `verify.kind`.
-    pub const NAMES: [&'static str; 4] =
-        ["scan_closed", "no_external_for", "no_external_success_for", "window_closed"];
+    /// Every kind, as a template (durations zero): the one list `verify.kind` is read from,
+    /// its error message names, and the round-trip test walks. `name` and `takes_duration`
+    /// match exhaustively, so a new variant is spelled here, there, and in `verify.rs`'s
+    /// evaluation: the compiler asks for each.
+    pub const ALL: [VerifyKind; 4] = [
+        VerifyKind::ScanClosed,
+        VerifyKind::NoExternalFor { secs: 0 },
+        VerifyKind::NoExternalSuccessFor { secs: 0 },
+        VerifyKind::WindowClosed,
+    ];
 
+    /// The name in `verify.kind` (and the serialized `kind` tag).
     #[must_use]
     pub fn name(self) -> &'static str {
         match self {
@@ -161,15 +169,52 @@ impl VerifyKind {
             VerifyKind::WindowClosed => "window_closed",
         }
     }
+
+    /// The duration the kind takes (`verify.duration`), if it takes one.
+    #[must_use]
+    pub fn duration(self) -> Option<u64> {
+        match self {
+            VerifyKind::NoExternalFor { secs } | VerifyKind::NoExternalSuccessFor { secs } => {
+                Some(secs)
+            }
+            VerifyKind::ScanClosed | VerifyKind::WindowClosed => None,
+        }
+    }
+
+    /// Whether `verify.duration` is required (and allowed).
+    #[must_use]
+    pub fn takes_duration(self) -> bool {
+        self.duration().is_some()
+    }
+
+    /// The same kind with `secs` as its duration (kinds without one are returned as they are).
+    #[must_use]
+    pub fn with_duration(self, secs: u64) -> VerifyKind {
+        match self {
+            VerifyKind::NoExternalFor { .. } => VerifyKind::NoExternalFor { secs },
+            VerifyKind::NoExternalSuccessFor { .. } => VerifyKind::NoExternalSuccessFor { secs },
+            VerifyKind::ScanClosed | VerifyKind::WindowClosed => self,
+        }
+    }
+
+    /// The kind named `name`, as a template (duration zero; see [`with_duration`](Self::with_duration)).
+    #[must_use]
+    pub fn from_name(name: &str) -> Option<VerifyKind> {
+        VerifyKind::ALL.into_iter().find(|k| k.name() == name)
+    }
+
+    /// The accepted names, comma-separated (for error messages).
+    #[must_use]
+    pub fn names() -> String {
+        VerifyKind::ALL.map(VerifyKind::name).join(", ")
+    }
 }
 
 impl fmt::Display for VerifySpec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.kind {
-            VerifyKind::NoExternalFor { secs } | VerifyKind::NoExternalSuccessFor { secs } => {
-                write!(f, "{} {}", self.kind.name(), format_duration(secs))?;
-            }
-            VerifyKind::ScanClosed | VerifyKind::WindowClosed => f.write_str(self.kind.name())?,
+        match self.kind.duration() {
+            Some(secs) => write!(f, "{} {}", self.kind.name(), format_duration(secs))?,
+            None => f.write_str(self.kind.name())?,
         }
         if !self.services.is_empty() {
             write!(f, " ({})", self.services.join(", "))?;
@@ -284,6 +329,36 @@ pub fn format_duration(secs: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every verify kind: in `ALL` once, named as serde tags it (the public JSON), read back
+    /// from that name, and its duration carried.
+    #[test]
+    fn every_verify_kind_round_trips() {
+        let index = |k: VerifyKind| match k {
+            VerifyKind::ScanClosed => 0,
+            VerifyKind::NoExternalFor { .. } => 1,
+            VerifyKind::NoExternalSuccessFor { .. } => 2,
+            VerifyKind::WindowClosed => 3,
+        };
+        let mut seen: Vec<usize> = VerifyKind::ALL.iter().map(|&k| index(k)).collect();
+        seen.sort_unstable();
+        assert_eq!(seen, (0..VerifyKind::ALL.len()).collect::<Vec<_>>());
+        for template in VerifyKind::ALL {
+            let kind = template.with_duration(600);
+            let json = serde_json::to_value(kind).unwrap_or_default();
+            assert_eq!(json["kind"], kind.name(), "{json}");
+            assert_eq!(VerifyKind::from_name(kind.name()), Some(template));
+            assert_eq!(kind.duration(), template.takes_duration().then_some(600));
+            if let Some(secs) = kind.duration() {
+                assert_eq!(json["secs"], secs);
+            }
+        }
+        assert_eq!(VerifyKind::from_name("scan_open"), None);
+        assert_eq!(
+            VerifyKind::names(),
+            "scan_closed, no_external_for, no_external_success_for, window_closed"
+        );
+    }
 
     #[test]
     fn durations_parse_and_format() {

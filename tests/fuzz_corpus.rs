@@ -226,8 +226,8 @@ fn mutated_sample_lines_never_panic_and_keep_the_invariants() {
             if counts.total() > 0 {
                 assert!(once.contains(MARKER_PREFIX));
             }
-            let clean = leakline::tui::sanitize::clean(&text);
-            assert!(!clean.chars().any(leakline::tui::sanitize::is_unsafe), "{clean:?}");
+            let clean = leakline::text::clean(&text);
+            assert!(!clean.chars().any(leakline::text::is_unsafe), "{clean:?}");
             let _ = access::resolve_forwarded(None, &text, &trusted);
         }
     }

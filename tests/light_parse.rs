@@ -14,7 +14,7 @@ use ipnet::IpNet;
 use leakline::config::DEFAULT_INTERNAL;
 use leakline::ingest::SourceStats;
 use leakline::ingest::access::{self, AccessFormat, ParseOptions};
-use leakline::ingest::decoder::{Decoder, DecoderOptions};
+use leakline::ingest::decoder::{Decoder, DecoderOptions, Visit};
 use leakline::model::{ClientFilter, Request, SourceId, SourceKind};
 use proptest::prelude::*;
 
@@ -42,7 +42,7 @@ fn decode(
     opts.access = access.clone();
     let mut decoder = Decoder::new(opts);
     let mut got = Vec::new();
-    let mut visit = |r: &Request| {
+    let visit = |r: &Request| {
         got.push(match r.client {
             Some(ip) if !ours.is_external(ip) => Seen::Ours((
                 r.line,
@@ -57,10 +57,11 @@ fn decode(
         });
     };
     let mut scans = Vec::new();
+    let mut sink = Visit::new(visit, &mut scans);
     for c in data.chunks(chunk.max(1)) {
-        decoder.feed_visit(c, &mut visit, &mut scans);
+        decoder.feed(c, &mut sink);
     }
-    decoder.finish_visit(&mut visit, &mut scans);
+    decoder.finish(&mut sink);
     assert!(scans.is_empty());
     (got, decoder.stats().clone())
 }

@@ -276,7 +276,7 @@ fn hostile_fixture() -> Snapshot {
 fn assert_no_raw_controls(buf: &Buffer) {
     for cell in buf.content() {
         for c in cell.symbol().chars() {
-            assert!(!leakline::tui::sanitize::is_unsafe(c), "raw {c:?} reached the buffer");
+            assert!(!leakline::text::is_unsafe(c), "raw {c:?} reached the buffer");
         }
     }
 }

@@ -35,7 +35,7 @@ use crate::correlate::engine::{ClientFilter, Correlator, RequestView};
 use crate::correlate::fingerprint::{Sample, fingerprint};
 use crate::correlate::shard::{MinuteCounts, Shard};
 use crate::ingest::access::{self, AccessFormat, ParseOptions};
-use crate::ingest::decoder::{DETECT_LINES, Decoder, DecoderOptions};
+use crate::ingest::decoder::{DETECT_LINES, Decoder, DecoderOptions, Visit};
 use crate::ingest::{MAX_LINE_BYTES, SourceStats};
 use crate::ingest::{as_lf, line_end_of};
 use crate::model::{Request, SourceId, SourceKind};
@@ -204,7 +204,7 @@ fn parse_chunk(
     let mut fingerprints = Sample::default();
     let mut forwarded_unknown = 0_u64;
     let mut scans = Vec::new();
-    let mut visit = |r: &Request| match r.client {
+    let visit = |r: &Request| match r.client {
         None if r.forwarded_unknown => forwarded_unknown += 1,
         None if r.is_local_client() => internal.add(r.time.timestamp().div_euclid(60), 1),
         None => unattributed += 1,
@@ -217,8 +217,9 @@ fn parse_chunk(
             fingerprints.add(fingerprint(r.time, ip, target, r.status, r.bytes_sent));
         }
     };
-    decoder.feed_visit(&text, &mut visit, &mut scans);
-    decoder.finish_visit(&mut visit, &mut scans);
+    let mut sink = Visit::new(visit, &mut scans);
+    decoder.feed(&text, &mut sink);
+    decoder.finish(&mut sink);
     external.lines = decoder.stats().lines;
     let result = ChunkResult {
         source: job.source,

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 
 use leakline::batch;
 use leakline::case::{
@@ -334,8 +334,7 @@ fn run_command(args: CaseArgs) -> anyhow::Result<ExitCode> {
         CaseCommand::Anchor { dir } => {
             let (case, report) = open_verified(&dir, clock)?;
             let contents = &report.contents;
-            let at =
-                contents.entries.last().map(|e| e.at.to_rfc3339_opts(SecondsFormat::Secs, true));
+            let at = contents.entries.last().map(|e| leakline::text::rfc3339_secs(e.at));
             println!(
                 "leakline case \"{}\": {} records, head {} ({}); check with: leakline case verify DIR --head {}",
                 case.meta.name,

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use ipnet::IpNet;
 use leakline::correlate::fingerprint::{Sample, fingerprint};
 use leakline::ingest::access::{self, AccessFormat, ParseOptions};
@@ -24,7 +24,7 @@ use leakline::ingest::scan::{ScanFormat, ScanOptions};
 use leakline::ingest::source::{self, SourceError};
 use leakline::model::{Event, SourceId, SourceKind};
 use leakline::redact::{RedactionCounts, Redactor, redact_event};
-use leakline::tui::sanitize::clean;
+use leakline::text::clean;
 use serde_json::json;
 
 use super::UsageError;
@@ -383,7 +383,7 @@ fn emit(
 }
 
 fn time(t: Option<DateTime<Utc>>) -> Option<String> {
-    t.map(|t| t.to_rfc3339_opts(SecondsFormat::AutoSi, true))
+    t.map(leakline::text::rfc3339)
 }
 
 fn render(r: &Report, as_json: bool) -> String {

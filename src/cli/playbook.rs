@@ -54,10 +54,10 @@ pub fn run(args: PlaybookArgs) -> anyhow::Result<ExitCode> {
                 let _ = writeln!(
                     out,
                     "{:<28} {:<9} {:>2} steps  {}  ({})",
-                    p.id,
+                    safe(&p.id),
                     p.severity.as_str(),
                     p.steps.len(),
-                    p.title,
+                    safe(&p.title),
                     entry.origin
                 );
             }
@@ -95,30 +95,45 @@ pub fn run(args: PlaybookArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// One line of playbook text for the terminal: a playbook may come from anywhere
+/// (`--playbooks DIR`), so its text goes through the shared terminal rule, whole.
+fn safe(line: &str) -> std::borrow::Cow<'_, str> {
+    leakline::text::sanitize(line, usize::MAX)
+}
+
 /// The full text of a playbook for the terminal.
 fn render(p: &Playbook) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "{} — {} [{}]", p.id, p.title, p.severity.as_str());
-    let _ = writeln!(out, "\n{}\n", p.summary.trim());
+    let _ = writeln!(out, "{} — {} [{}]", safe(&p.id), safe(&p.title), p.severity.as_str());
+    out.push('\n');
+    for line in p.summary.trim().lines() {
+        let _ = writeln!(out, "{}", safe(line));
+    }
+    out.push('\n');
     for (i, step) in p.steps.iter().enumerate() {
         let sla = step.sla_minutes.map_or_else(String::new, |m| format!(", SLA {m} min"));
-        let _ = writeln!(out, "{}. {} — {} ({}{sla})", i + 1, step.id, step.title, step.role);
+        let (id, title, role) = (safe(&step.id), safe(&step.title), safe(&step.role));
+        let _ = writeln!(out, "{}. {id} — {title} ({role}{sla})", i + 1);
         if !step.requires.is_empty() {
-            let _ = writeln!(out, "   requires: {}", step.requires.join(", "));
+            let _ = writeln!(out, "   requires: {}", safe(&step.requires.join(", ")));
         }
         if let Some(v) = &step.verify {
-            let _ = writeln!(out, "   verify: {v}");
+            let _ = writeln!(out, "   verify: {}", safe(&v.to_string()));
         }
-        let _ = writeln!(out, "   why: {}", step.why.trim());
+        let mut why = step.why.trim().lines();
+        let _ = writeln!(out, "   why: {}", safe(why.next().unwrap_or_default()));
+        for line in why {
+            let _ = writeln!(out, "{}", safe(line));
+        }
         for line in step.instructions.trim().lines() {
-            let _ = writeln!(out, "   {line}");
+            let _ = writeln!(out, "   {}", safe(line));
         }
         if !step.commands.is_empty() {
             let _ = writeln!(out, "   Example commands (adapt before running):");
             for cmd in &step.commands {
-                let _ = writeln!(out, "   [{}] {}", cmd.platform.as_str(), cmd.label);
+                let _ = writeln!(out, "   [{}] {}", cmd.platform.as_str(), safe(&cmd.label));
                 for line in cmd.command.trim().lines() {
-                    let _ = writeln!(out, "       {line}");
+                    let _ = writeln!(out, "       {}", safe(line));
                 }
             }
         }

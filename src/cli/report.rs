@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use leakline::batch;
 use leakline::case::{Case, system_clock};
 use leakline::report::{
@@ -150,8 +150,8 @@ fn run_report(args: ReportArgs) -> anyhow::Result<ExitCode> {
         if latest > as_of {
             eprintln!(
                 "leakline: warning: --as-of {} is before the latest evidence ({}); evidence after it is still counted",
-                as_of.to_rfc3339_opts(SecondsFormat::Secs, true),
-                latest.to_rfc3339_opts(SecondsFormat::Secs, true)
+                leakline::text::rfc3339_secs(as_of),
+                leakline::text::rfc3339_secs(latest)
             );
         }
     }

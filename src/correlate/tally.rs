@@ -124,7 +124,7 @@ impl Tally {
         let target = self.strings.intern(r.target);
         let path =
             if r.path.len() == r.target.len() { target } else { self.strings.intern(r.path) };
-        let success = r.status != 0 && r.status < 400;
+        let success = crate::model::is_success_status(r.status);
         self.actors.record(actor, t, svc, flags, r.bytes, success);
         if self.detail == ActorDetail::Full {
             if let Some(lists) = self.actors.lists_mut(actor) {

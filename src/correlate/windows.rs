@@ -107,14 +107,10 @@ impl ActorFirsts {
         self.index.len()
     }
 
-    #[must_use]
-    pub fn is_empty(&self) -> bool {
-        self.index.is_empty()
-    }
-
     /// `actor`'s first successful request: `None` when the actor is absent, `Some(None)`
     /// when it is present without a success.
     #[must_use]
+    #[allow(clippy::option_option)] // absent vs present-without-success, as documented
     pub fn get(&self, actor: u32) -> Option<Option<HitRef>> {
         self.index.get(&actor).map(|&i| self.hits.get(i as usize).copied())
     }

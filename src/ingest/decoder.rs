@@ -85,25 +85,50 @@ enum State {
     },
 }
 
-/// Where decoded requests go: cloned into the event list, or lent to a visitor (the batch
-/// path, which must not allocate per line).
-enum Sink<'a> {
-    Events(&'a mut Vec<Event>),
-    Visit(&'a mut dyn FnMut(&Request), &'a mut Vec<Event>),
+/// Where a decoder's output goes: every [`Decoder`] method that can produce output takes one.
+///
+/// Two sinks cover the callers: a `Vec<Event>` (each request cloned into an event; `inspect`,
+/// tests) and [`Visit`] (requests lent to a closure, no per-line clone or allocation; the
+/// batch pipeline and the follower). The decoder is generic over its sink, so the per-line call
+/// is monomorphized and inlined, never a dynamic call.
+pub trait DecodeSink {
+    /// One parsed request, lent; its `source` and `line` are set.
+    fn request(&mut self, r: &Request);
+    /// One scan observation (`source` set by the scan parser).
+    fn scan(&mut self, o: ScanObservation);
 }
 
-impl Sink<'_> {
+impl DecodeSink for Vec<Event> {
     fn request(&mut self, r: &Request) {
-        match self {
-            Sink::Events(out) => out.push(Event::Request(r.clone())),
-            Sink::Visit(f, _) => f(r),
-        }
+        self.push(Event::Request(r.clone()));
     }
 
-    fn events(&mut self) -> &mut Vec<Event> {
-        match self {
-            Sink::Events(out) | Sink::Visit(_, out) => out,
-        }
+    fn scan(&mut self, o: ScanObservation) {
+        self.push(Event::Scan(o));
+    }
+}
+
+/// A [`DecodeSink`] that lends requests to `on_request` and appends scan observations to
+/// `scans` as events.
+pub struct Visit<'a, F> {
+    pub on_request: F,
+    pub scans: &'a mut Vec<Event>,
+}
+
+impl<'a, F: FnMut(&Request)> Visit<'a, F> {
+    pub fn new(on_request: F, scans: &'a mut Vec<Event>) -> Self {
+        Visit { on_request, scans }
+    }
+}
+
+impl<F: FnMut(&Request)> DecodeSink for Visit<'_, F> {
+    #[inline]
+    fn request(&mut self, r: &Request) {
+        (self.on_request)(r);
+    }
+
+    fn scan(&mut self, o: ScanObservation) {
+        self.scans.push(Event::Scan(o));
     }
 }
 
@@ -163,28 +188,8 @@ impl Decoder {
         }
     }
 
-    /// Feed the next chunk of the source; new events are appended to `out`.
-    pub fn feed(&mut self, chunk: &[u8], out: &mut Vec<Event>) {
-        self.feed_sink(chunk, &mut Sink::Events(out));
-    }
-
-    /// Like `feed`, but requests are lent to `on_request` (no per-line clone); scan
-    /// observations still go to `out`. The request's `source` and `line` are set.
-    pub fn feed_visit(
-        &mut self,
-        chunk: &[u8],
-        on_request: &mut dyn FnMut(&Request),
-        out: &mut Vec<Event>,
-    ) {
-        self.feed_sink(chunk, &mut Sink::Visit(on_request, out));
-    }
-
-    /// `finish` for the visiting variant.
-    pub fn finish_visit(&mut self, on_request: &mut dyn FnMut(&Request), out: &mut Vec<Event>) {
-        self.finish_sink(&mut Sink::Visit(on_request, out));
-    }
-
-    fn feed_sink(&mut self, chunk: &[u8], sink: &mut Sink<'_>) {
+    /// Feed the next chunk of the source; what it completes goes to `sink`.
+    pub fn feed<S: DecodeSink>(&mut self, chunk: &[u8], sink: &mut S) {
         if let State::Detecting { head } = &mut self.state {
             head.extend_from_slice(chunk);
             if let Some(state) = self.try_detect(false) {
@@ -196,11 +201,7 @@ impl Decoder {
     }
 
     /// End of input: flush a final line without newline, finish scan parsers.
-    pub fn finish(&mut self, out: &mut Vec<Event>) {
-        self.finish_sink(&mut Sink::Events(out));
-    }
-
-    fn finish_sink(&mut self, sink: &mut Sink<'_>) {
+    pub fn finish<S: DecodeSink>(&mut self, sink: &mut S) {
         if matches!(self.state, State::Detecting { .. }) {
             let state =
                 self.try_detect(true).unwrap_or(State::Unknown { splitter: LineSplitter::new() });
@@ -220,7 +221,7 @@ impl Decoder {
                 // A last line without a newline is a line (as access sources count it).
                 self.stats.lines += u64::from(*unterminated);
                 let s = parser.finish(scratch);
-                push_scans(scratch, &mut self.stats, sink.events());
+                push_scans(scratch, &mut self.stats, sink);
                 self.stats.malformed = s.malformed;
                 self.stats.malformed_samples.clone_from(&s.malformed_samples);
                 self.stats.zone_assumed |= s.zone_assumed;
@@ -238,9 +239,9 @@ impl Decoder {
     /// waiting for `DETECT_LINES` lines or `DETECT_BYTES` bytes, so a quiet live log with a few
     /// lines yields its events at once. Nothing happens while no complete line is buffered or
     /// nothing matches yet (detection then goes on as more bytes arrive). Batch reads never
-    /// need it: their first chunk already holds enough lines. Requests are lent to
-    /// `on_request` (as `feed_visit`), scan observations go to `out`.
-    pub fn detect_now(&mut self, on_request: &mut dyn FnMut(&Request), out: &mut Vec<Event>) {
+    /// need it: their first chunk already holds enough lines. What the buffered lines hold
+    /// goes to `sink`.
+    pub fn detect_now<S: DecodeSink>(&mut self, sink: &mut S) {
         let State::Detecting { head } = &self.state else { return };
         let Some(end) = memchr::memrchr(b'\n', head) else { return };
         let complete = &head[..end];
@@ -254,7 +255,7 @@ impl Decoder {
             state = format.map(|f| access_state(f, &self.options));
         }
         if let Some(state) = state {
-            self.switch(state, &mut Sink::Visit(on_request, out));
+            self.switch(state, sink);
         }
     }
 
@@ -269,7 +270,7 @@ impl Decoder {
         }
     }
 
-    fn feed_decided(&mut self, chunk: &[u8], sink: &mut Sink<'_>) {
+    fn feed_decided<S: DecodeSink>(&mut self, chunk: &[u8], sink: &mut S) {
         let source = self.options.source;
         match &mut self.state {
             State::Access { splitter, parser, scratch } => {
@@ -290,7 +291,7 @@ impl Decoder {
                     *unterminated = last != b'\n';
                 }
                 parser.feed(chunk, scratch);
-                push_scans(scratch, &mut self.stats, sink.events());
+                push_scans(scratch, &mut self.stats, sink);
                 self.stats.zone_assumed |= parser.zone_assumed();
             }
             State::Unknown { splitter } => {
@@ -301,7 +302,7 @@ impl Decoder {
         }
     }
 
-    fn switch(&mut self, state: State, sink: &mut Sink<'_>) {
+    fn switch<S: DecodeSink>(&mut self, state: State, sink: &mut S) {
         let old = std::mem::replace(&mut self.state, state);
         if let State::Detecting { head } = old {
             self.feed_decided(&head, sink);
@@ -383,14 +384,15 @@ fn note_other_formats(stats: &mut SourceStats, parser: &AccessParser) {
     }
 }
 
-fn access_line(
+#[inline]
+fn access_line<S: DecodeSink>(
     parser: &mut AccessParser,
     scratch: &mut Request,
     stats: &mut SourceStats,
     source: SourceId,
     line: crate::ingest::Line<'_>,
     text: TextBlock<'_>,
-    sink: &mut Sink<'_>,
+    sink: &mut S,
 ) {
     stats.lines += 1;
     if line.oversized {
@@ -408,10 +410,14 @@ fn access_line(
     }
 }
 
-fn push_scans(scratch: &mut Vec<ScanObservation>, stats: &mut SourceStats, out: &mut Vec<Event>) {
+fn push_scans<S: DecodeSink>(
+    scratch: &mut Vec<ScanObservation>,
+    stats: &mut SourceStats,
+    sink: &mut S,
+) {
     for obs in scratch.drain(..) {
         stats.record_event(obs.time);
-        out.push(Event::Scan(obs));
+        sink.scan(obs);
     }
 }
 
@@ -502,6 +508,41 @@ mod tests {
             decoder.finish(&mut got);
             assert_eq!(got, want, "chunks of {chunk}");
             assert_eq!(decoder.stats().lines, 400);
+        }
+    }
+
+    /// The two sinks see the same output: requests lent to a visitor are the ones a
+    /// `Vec<Event>` collects, scan observations reach both, detection included.
+    #[test]
+    fn visiting_and_collecting_sinks_agree() {
+        let access =
+            b"10.0.0.1 - - [24/Nov/2026:00:00:00 +0000] \"GET /a HTTP/1.1\" 200 5 \"-\" \"ua\"\n\
+            10.0.0.2 - - [24/Nov/2026:00:00:01 +0000] \"GET /b HTTP/1.1\" 404 0 \"-\" \"ua\"\n";
+        let scan = b"#masscan\nopen tcp 443 192.0.2.1 1700000000\nopen tcp 80 192.0.2.2 1700000001\n# end\n";
+        for data in [&access[..], &scan[..]] {
+            let run = |visit: bool| {
+                let mut decoder = Decoder::new(DecoderOptions::new(SourceId(1), None));
+                let mut events = Vec::new();
+                let mut lent = Vec::new();
+                if visit {
+                    let mut sink =
+                        Visit::new(|r: &Request| lent.push(Event::Request(r.clone())), &mut events);
+                    for c in data.chunks(9) {
+                        decoder.feed(c, &mut sink);
+                    }
+                    decoder.finish(&mut sink);
+                } else {
+                    for c in data.chunks(9) {
+                        decoder.feed(c, &mut events);
+                    }
+                    decoder.finish(&mut events);
+                }
+                lent.append(&mut events);
+                (lent, decoder.stats().lines)
+            };
+            let (collected, visited) = (run(false), run(true));
+            assert_eq!(collected.0.len(), 2, "{:?}", collected.0);
+            assert_eq!(collected, visited);
         }
     }
 }

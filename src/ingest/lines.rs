@@ -76,11 +76,6 @@ impl LineSplitter {
         LineSplitter { pending: Vec::new(), skipping: false, next_number: 1, cap: cap.max(1) }
     }
 
-    /// Start numbering at `next` (used when resuming a source at a known line).
-    pub fn set_next_number(&mut self, next: u64) {
-        self.next_number = next;
-    }
-
     /// The number the next complete line will get.
     #[must_use]
     pub fn next_number(&self) -> u64 {

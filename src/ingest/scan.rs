@@ -17,7 +17,7 @@
 //! - A malformed record is counted (first reasons kept, each naming line and field) and
 //!   skipped; a file cut inside a record is `incomplete`.
 
-pub mod clock;
+pub(crate) mod clock;
 mod detect;
 mod httpx;
 mod json_records;
@@ -30,7 +30,7 @@ mod nmap_grepable;
 mod nmap_xml;
 mod nuclei;
 mod tally;
-pub mod target;
+pub(crate) mod target;
 mod value;
 
 use std::collections::BTreeMap;
@@ -161,17 +161,72 @@ impl ScanRecordError {
     }
 }
 
-/// The per-format state behind [`ScanParser`].
-#[derive(Debug)]
-enum Inner {
-    NmapXml(Box<NmapXml>),
-    NmapGrepable(LineTool<NmapGrepable>),
-    MasscanJson(JsonTool<MasscanJson>),
-    MasscanList(LineTool<MasscanList>),
-    MasscanGrepable(LineTool<MasscanGrepable>),
-    Nuclei(JsonTool<Nuclei>),
-    Httpx(JsonTool<Httpx>),
-    Naabu(JsonTool<Naabu>),
+/// One tool's parser behind [`ScanParser`]: the whole per-format dispatch is this trait object,
+/// made by [`ScanFormat::parser`]. Adding a scanner format = a variant with its name, the
+/// constructor there, and a module implementing [`LineParser`] or [`RecordParser`] (or this
+/// trait directly, as nmap XML does). Called once per chunk, never per line.
+trait ToolParser: std::fmt::Debug + Send {
+    fn feed(&mut self, bytes: &[u8], cx: &mut Cx, out: &mut Vec<ScanObservation>);
+    fn finish(&mut self, cx: &mut Cx, out: &mut Vec<ScanObservation>);
+    fn notes(&self) -> Vec<String>;
+}
+
+impl ToolParser for NmapXml {
+    fn feed(&mut self, bytes: &[u8], cx: &mut Cx, out: &mut Vec<ScanObservation>) {
+        NmapXml::feed(self, bytes, cx, out);
+    }
+
+    fn finish(&mut self, cx: &mut Cx, out: &mut Vec<ScanObservation>) {
+        NmapXml::finish(self, cx, out);
+    }
+
+    fn notes(&self) -> Vec<String> {
+        NmapXml::notes(self)
+    }
+}
+
+impl<P: LineParser + std::fmt::Debug + Send> ToolParser for LineTool<P> {
+    fn feed(&mut self, bytes: &[u8], cx: &mut Cx, out: &mut Vec<ScanObservation>) {
+        LineTool::feed(self, bytes, cx, out);
+    }
+
+    fn finish(&mut self, cx: &mut Cx, out: &mut Vec<ScanObservation>) {
+        LineTool::finish(self, cx, out);
+    }
+
+    fn notes(&self) -> Vec<String> {
+        self.parser.notes()
+    }
+}
+
+impl<P: RecordParser + std::fmt::Debug + Send> ToolParser for JsonTool<P> {
+    fn feed(&mut self, bytes: &[u8], cx: &mut Cx, out: &mut Vec<ScanObservation>) {
+        JsonTool::feed(self, bytes, cx, out);
+    }
+
+    fn finish(&mut self, cx: &mut Cx, out: &mut Vec<ScanObservation>) {
+        JsonTool::finish(self, cx, out);
+    }
+
+    fn notes(&self) -> Vec<String> {
+        self.parser.notes()
+    }
+}
+
+impl ScanFormat {
+    /// The format's parser: the one table from format to code.
+    fn parser(self) -> Box<dyn ToolParser> {
+        match self {
+            ScanFormat::NmapXml => Box::new(NmapXml::new()),
+            ScanFormat::NmapGrepable => Box::new(LineTool::new(NmapGrepable::default())),
+            ScanFormat::MasscanJson => Box::new(JsonTool::new(MasscanJson::default())),
+            ScanFormat::MasscanList => Box::new(LineTool::new(MasscanList::default())),
+            ScanFormat::MasscanGrepable => Box::new(LineTool::new(MasscanGrepable::default())),
+            ScanFormat::Nuclei => Box::new(JsonTool::new(Nuclei)),
+            ScanFormat::Httpx => Box::new(JsonTool::new(Httpx)),
+            ScanFormat::Naabu => Box::new(JsonTool::new(Naabu)),
+        }
+    }
 }
 
 /// An incremental parser for one scan source.
@@ -181,25 +236,14 @@ enum Inner {
 pub struct ScanParser {
     format: ScanFormat,
     cx: Cx,
-    inner: Inner,
+    inner: Box<dyn ToolParser>,
     finished: bool,
 }
 
 impl ScanParser {
     #[must_use]
     pub fn new(format: ScanFormat, options: ScanOptions, source: SourceId) -> Self {
-        let inner = match format {
-            ScanFormat::NmapXml => Inner::NmapXml(Box::new(NmapXml::new())),
-            ScanFormat::NmapGrepable => Inner::NmapGrepable(LineTool::new(NmapGrepable::default())),
-            ScanFormat::MasscanJson => Inner::MasscanJson(JsonTool::new(MasscanJson::default())),
-            ScanFormat::MasscanList => Inner::MasscanList(LineTool::new(MasscanList::default())),
-            ScanFormat::MasscanGrepable => {
-                Inner::MasscanGrepable(LineTool::new(MasscanGrepable::default()))
-            }
-            ScanFormat::Nuclei => Inner::Nuclei(JsonTool::new(Nuclei)),
-            ScanFormat::Httpx => Inner::Httpx(JsonTool::new(Httpx)),
-            ScanFormat::Naabu => Inner::Naabu(JsonTool::new(Naabu)),
-        };
+        let inner = format.parser();
         ScanParser { format, cx: Cx::new(source, options), inner, finished: false }
     }
 
@@ -227,17 +271,7 @@ impl ScanParser {
         if self.finished {
             return;
         }
-        let cx = &mut self.cx;
-        match &mut self.inner {
-            Inner::NmapXml(p) => p.feed(bytes, cx, out),
-            Inner::NmapGrepable(p) => p.feed(bytes, cx, out),
-            Inner::MasscanJson(p) => p.feed(bytes, cx, out),
-            Inner::MasscanList(p) => p.feed(bytes, cx, out),
-            Inner::MasscanGrepable(p) => p.feed(bytes, cx, out),
-            Inner::Nuclei(p) => p.feed(bytes, cx, out),
-            Inner::Httpx(p) => p.feed(bytes, cx, out),
-            Inner::Naabu(p) => p.feed(bytes, cx, out),
-        }
+        self.inner.feed(bytes, &mut self.cx, out);
     }
 
     /// End of input (batch) — flush and return the summary. Not called on a live file.
@@ -245,17 +279,7 @@ impl ScanParser {
     pub fn finish(&mut self, out: &mut Vec<ScanObservation>) -> ScanSummary {
         if !self.finished {
             self.finished = true;
-            let cx = &mut self.cx;
-            match &mut self.inner {
-                Inner::NmapXml(p) => p.finish(cx, out),
-                Inner::NmapGrepable(p) => p.finish(cx, out),
-                Inner::MasscanJson(p) => p.finish(cx, out),
-                Inner::MasscanList(p) => p.finish(cx, out),
-                Inner::MasscanGrepable(p) => p.finish(cx, out),
-                Inner::Nuclei(p) => p.finish(cx, out),
-                Inner::Httpx(p) => p.finish(cx, out),
-                Inner::Naabu(p) => p.finish(cx, out),
-            }
+            self.inner.finish(&mut self.cx, out);
         }
         self.summary()
     }
@@ -270,16 +294,7 @@ impl ScanParser {
                 "{count} ports in state `{state}` summarised by nmap (not listed, no observations)"
             ));
         }
-        summary.notes.extend(match &self.inner {
-            Inner::NmapXml(p) => p.notes(),
-            Inner::NmapGrepable(p) => p.parser.notes(),
-            Inner::MasscanJson(p) => p.parser.notes(),
-            Inner::MasscanList(p) => p.parser.notes(),
-            Inner::MasscanGrepable(p) => p.parser.notes(),
-            Inner::Nuclei(p) => p.parser.notes(),
-            Inner::Httpx(p) => p.parser.notes(),
-            Inner::Naabu(p) => p.parser.notes(),
-        });
+        summary.notes.extend(self.inner.notes());
         summary
     }
 }

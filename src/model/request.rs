@@ -188,12 +188,13 @@ impl Request {
             None => &self.target,
         }
     }
+}
 
-    /// A request counts as a success when the status is below 400 (and non-zero).
-    #[must_use]
-    pub fn is_success(&self) -> bool {
-        self.status != 0 && self.status < 400
-    }
+/// The one success rule: a response status below 400, and present (0 = none logged, as in a
+/// WAF record). Counted by the correlator's tally for every actor and window.
+#[must_use]
+pub fn is_success_status(status: u16) -> bool {
+    status != 0 && status < 400
 }
 
 #[cfg(test)]

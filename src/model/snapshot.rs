@@ -430,6 +430,68 @@ pub enum GapKind {
     LiveOnly,
 }
 
+impl GapKind {
+    /// Every kind.
+    pub const ALL: [GapKind; 6] = [
+        GapKind::Rotated,
+        GapKind::Truncated,
+        GapKind::SourceError,
+        GapKind::Silent,
+        GapKind::Restart,
+        GapKind::LiveOnly,
+    ];
+
+    /// The name in the JSON outputs (the serde name).
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            GapKind::Rotated => "rotated",
+            GapKind::Truncated => "truncated",
+            GapKind::SourceError => "source_error",
+            GapKind::Silent => "silent",
+            GapKind::Restart => "restart",
+            GapKind::LiveOnly => "live_only",
+        }
+    }
+
+    /// Plain words, standing alone (reports, verify caveats): `source error`.
+    #[must_use]
+    pub fn label(self) -> &'static str {
+        match self {
+            GapKind::Rotated => "rotated",
+            GapKind::Truncated => "truncated",
+            GapKind::SourceError => "source error",
+            GapKind::Silent => "silent",
+            GapKind::Restart => "reader restarted",
+            GapKind::LiveOnly => "lines only in the live record",
+        }
+    }
+
+    /// Plain words after "source" (the dashboard's message line: `source error: access.log`).
+    #[must_use]
+    pub fn after_source(self) -> &'static str {
+        match self {
+            GapKind::Rotated => "rotated",
+            GapKind::Truncated => "truncated",
+            GapKind::SourceError => "error",
+            GapKind::Silent => "silent",
+            GapKind::Restart => "restarted",
+            GapKind::LiveOnly => "lines only in this record",
+        }
+    }
+}
+
+impl std::str::FromStr for GapKind {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        GapKind::ALL
+            .into_iter()
+            .find(|k| k.name() == s)
+            .ok_or_else(|| format!("unknown gap kind \"{s}\""))
+    }
+}
+
 /// A span during which ingestion may have missed something, or a source incident.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Gap {
@@ -570,5 +632,32 @@ impl SourceHealth {
         } else {
             format!("no {what} in {} lines", self.lines)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every gap kind: in `ALL` once, named as serde names it (the public JSON), parsed back.
+    #[test]
+    fn every_gap_kind_round_trips() {
+        let index = |k: GapKind| match k {
+            GapKind::Rotated => 0,
+            GapKind::Truncated => 1,
+            GapKind::SourceError => 2,
+            GapKind::Silent => 3,
+            GapKind::Restart => 4,
+            GapKind::LiveOnly => 5,
+        };
+        assert_eq!(GapKind::ALL.map(index), [0, 1, 2, 3, 4, 5]);
+        for kind in GapKind::ALL {
+            let json = serde_json::to_string(&kind).unwrap_or_default();
+            assert_eq!(json, format!("\"{}\"", kind.name()));
+            assert_eq!(serde_json::from_str::<GapKind>(&json).ok(), Some(kind));
+            assert_eq!(kind.name().parse::<GapKind>(), Ok(kind));
+            assert!(!kind.label().is_empty() && !kind.after_source().is_empty());
+        }
+        assert!("gone".parse::<GapKind>().is_err());
     }
 }

@@ -24,6 +24,16 @@ pub enum StepState {
 }
 
 impl StepState {
+    /// Every state, in the order of the state machine.
+    pub const ALL: [StepState; 5] = [
+        StepState::Pending,
+        StepState::InProgress,
+        StepState::Done,
+        StepState::Skipped,
+        StepState::Blocked,
+    ];
+
+    /// The name in the journal and the JSON outputs (the serde name).
     #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
@@ -48,6 +58,17 @@ impl fmt::Display for StepState {
     }
 }
 
+impl FromStr for StepState {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        StepState::ALL.into_iter().find(|k| k.as_str() == s).ok_or_else(|| {
+            let names = StepState::ALL.map(StepState::as_str).join(", ");
+            format!("unknown step state \"{s}\" (expected one of: {names})")
+        })
+    }
+}
+
 /// What a responder does to a step. Recorded in the journal by its snake-case name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -61,6 +82,16 @@ pub enum StepAction {
 }
 
 impl StepAction {
+    /// Every action.
+    pub const ALL: [StepAction; 5] = [
+        StepAction::Start,
+        StepAction::Done,
+        StepAction::Skip,
+        StepAction::Block,
+        StepAction::Reopen,
+    ];
+
+    /// The name on the command line, in the journal and the JSON outputs (the serde name).
     #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
@@ -110,16 +141,11 @@ impl FromStr for StepAction {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "start" => Ok(StepAction::Start),
-            "done" => Ok(StepAction::Done),
-            "skip" => Ok(StepAction::Skip),
-            "block" => Ok(StepAction::Block),
-            "reopen" => Ok(StepAction::Reopen),
-            other => Err(format!(
-                "unknown step action \"{other}\" (expected start, done, skip, block or reopen)"
-            )),
-        }
+        StepAction::ALL.into_iter().find(|a| a.as_str() == s).ok_or_else(|| {
+            let names = StepAction::ALL.map(StepAction::as_str);
+            let (last, rest) = names.split_last().unwrap_or((&"", &[]));
+            format!("unknown step action \"{s}\" (expected {} or {last})", rest.join(", "))
+        })
     }
 }
 
@@ -200,6 +226,44 @@ pub fn sla_status(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every state and action: named as serde names it (journal and JSON), parsed back.
+    #[test]
+    fn every_state_and_action_round_trips() {
+        let state_index = |s: StepState| match s {
+            StepState::Pending => 0,
+            StepState::InProgress => 1,
+            StepState::Done => 2,
+            StepState::Skipped => 3,
+            StepState::Blocked => 4,
+        };
+        let action_index = |a: StepAction| match a {
+            StepAction::Start => 0,
+            StepAction::Done => 1,
+            StepAction::Skip => 2,
+            StepAction::Block => 3,
+            StepAction::Reopen => 4,
+        };
+        assert_eq!(StepState::ALL.map(state_index), [0, 1, 2, 3, 4]);
+        assert_eq!(StepAction::ALL.map(action_index), [0, 1, 2, 3, 4]);
+        for state in StepState::ALL {
+            let json = serde_json::to_string(&state).unwrap_or_default();
+            assert_eq!(json, format!("\"{}\"", state.as_str()));
+            assert_eq!(serde_json::from_str::<StepState>(&json).ok(), Some(state));
+            assert_eq!(state.as_str().parse::<StepState>(), Ok(state));
+        }
+        for action in StepAction::ALL {
+            let json = serde_json::to_string(&action).unwrap_or_default();
+            assert_eq!(json, format!("\"{}\"", action.as_str()));
+            assert_eq!(action.as_str().parse::<StepAction>(), Ok(action));
+        }
+        assert_eq!(
+            "finish".parse::<StepAction>(),
+            Err("unknown step action \"finish\" (expected start, done, skip, block or reopen)"
+                .to_owned())
+        );
+        assert!("open".parse::<StepState>().is_err());
+    }
 
     fn t(s: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)

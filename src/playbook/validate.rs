@@ -163,7 +163,8 @@ fn check_step(c: &mut Checker<'_>, step: &RawStep, ids: &BTreeMap<String, usize>
 
 fn check_verify(c: &mut Checker<'_>, v: &RawVerify) -> Option<VerifySpec> {
     let kind_name = v.kind.get_ref().as_str();
-    let needs_duration = matches!(kind_name, "no_external_for" | "no_external_success_for");
+    let template = VerifyKind::from_name(kind_name);
+    let needs_duration = template.is_some_and(VerifyKind::takes_duration);
     let secs = match (&v.duration, needs_duration) {
         (Some(d), true) => match parse_duration(d.get_ref()) {
             Ok(secs) => Some(secs),
@@ -180,24 +181,22 @@ fn check_verify(c: &mut Checker<'_>, v: &RawVerify) -> Option<VerifySpec> {
             None
         }
         (Some(d), false) => {
-            if VerifyKind::NAMES.contains(&kind_name) {
+            if template.is_some() {
                 c.report(d.span().start, format!("verify kind \"{kind_name}\" takes no duration"));
             }
             None
         }
         (None, false) => None,
     };
-    let kind = match kind_name {
-        "scan_closed" => Some(VerifyKind::ScanClosed),
-        "window_closed" => Some(VerifyKind::WindowClosed),
-        "no_external_for" => secs.map(|secs| VerifyKind::NoExternalFor { secs }),
-        "no_external_success_for" => secs.map(|secs| VerifyKind::NoExternalSuccessFor { secs }),
-        other => {
+    let kind = match template {
+        Some(t) if t.takes_duration() => secs.map(|secs| t.with_duration(secs)),
+        Some(t) => Some(t),
+        None => {
             c.report(
                 v.kind.span().start,
                 format!(
-                    "unknown verify kind \"{other}\" (expected one of: {})",
-                    VerifyKind::NAMES.join(", ")
+                    "unknown verify kind \"{kind_name}\" (expected one of: {})",
+                    VerifyKind::names()
                 ),
             );
             None

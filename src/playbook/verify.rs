@@ -36,8 +36,9 @@ use serde::Serialize;
 
 use super::{VerifyKind, VerifySpec, format_duration};
 use crate::model::Snapshot;
-use crate::model::snapshot::{GapKind, ScanMark, ServiceSummary, WindowStatus};
+use crate::model::snapshot::{ScanMark, ServiceSummary, WindowStatus};
 use crate::model::{PortState, SourceId};
+use crate::text::rfc3339_secs as ts;
 
 /// The verdict of a check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -191,10 +192,6 @@ fn combine(parts: Vec<VerifyResult>) -> VerifyResult {
         caveats.extend(p.caveats);
     }
     VerifyResult { outcome, summary, evidence, caveats }
-}
-
-fn ts(t: DateTime<Utc>) -> String {
-    t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
 fn mark_evidence(service: &str, m: &ScanMark) -> Evidence {
@@ -368,24 +365,13 @@ fn gap_caveats(snapshot: &Snapshot, from: DateTime<Utc>, to: DateTime<Utc>) -> V
             let end = g.to.map_or_else(|| "now".to_owned(), ts);
             format!(
                 "ingest gap ({}) in {} from {} to {end}: {}",
-                gap_kind(g.kind),
+                g.kind.label(),
                 g.path,
                 ts(g.from),
                 g.reason
             )
         })
         .collect()
-}
-
-fn gap_kind(kind: GapKind) -> &'static str {
-    match kind {
-        GapKind::Rotated => "rotated",
-        GapKind::Truncated => "truncated",
-        GapKind::SourceError => "source error",
-        GapKind::Silent => "silent",
-        GapKind::Restart => "restart",
-        GapKind::LiveOnly => "lines only in the live record",
-    }
 }
 
 fn window_closed(service: &ServiceSummary) -> VerifyResult {

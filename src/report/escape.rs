@@ -1,5 +1,6 @@
 //! Escaping for HTML and Markdown. Every string that reaches a report passes through here
-//! (after [`clean`](super::text::clean) removed control and bidi characters).
+//! (after [`crate::text::strip`] dropped what the shared terminal rule names: controls, bidi,
+//! separators, zero-width characters).
 //!
 //! Invariants: HTML output of [`html`] contains no `<`, `>`, `&` (except entities), `"` or `'`,
 //! so it is inert both in text and in quoted attributes (we still never put attacker text in

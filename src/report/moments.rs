@@ -206,17 +206,10 @@ fn snapshot_moments(snap: &Snapshot, out: &mut Vec<Moment>) {
     }
 }
 
-/// Plain-words name of a gap kind.
+/// Plain-words name of a gap kind ([`GapKind::label`]).
 #[must_use]
 pub fn gap_label(kind: GapKind) -> &'static str {
-    match kind {
-        GapKind::Rotated => "rotated",
-        GapKind::Truncated => "truncated",
-        GapKind::SourceError => "source error",
-        GapKind::Silent => "silent",
-        GapKind::Restart => "reader restarted",
-        GapKind::LiveOnly => "lines only in the live record",
-    }
+    kind.label()
 }
 
 fn case_moments(case: &CaseSection, out: &mut Vec<Moment>) {

@@ -14,7 +14,7 @@ use super::keymap::{self, Action, Scope, View};
 use super::theme::Theme;
 use crate::follow::LiveItem;
 use crate::model::Snapshot;
-use crate::model::snapshot::{ActorClass, GapKind};
+use crate::model::snapshot::ActorClass;
 use crate::playbook::Playbook;
 use crate::redact::Redactor;
 
@@ -320,14 +320,7 @@ impl App {
                 }
             }
             LiveItem::Incident(gap) => {
-                let kind = match gap.kind {
-                    GapKind::Rotated => "rotated",
-                    GapKind::Truncated => "truncated",
-                    GapKind::SourceError => "error",
-                    GapKind::Silent => "silent",
-                    GapKind::Restart => "restarted",
-                    GapKind::LiveOnly => "lines only in this record",
-                };
+                let kind = gap.kind.after_source();
                 let name = std::path::Path::new(&gap.path)
                     .file_name()
                     .map_or_else(|| gap.path.clone(), |n| n.to_string_lossy().into_owned());

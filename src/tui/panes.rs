@@ -1,14 +1,14 @@
 //! One file per view. Each pane is `render(&App, Rect, &mut Buffer)`: reads state, draws,
 //! never mutates, never reads a clock.
 
-pub mod actors;
-pub mod casesteps;
-pub mod events;
+pub(crate) mod actors;
+pub(crate) mod casesteps;
+pub(crate) mod events;
 pub mod help;
-pub mod next_step;
-pub mod overview;
-pub mod playbook;
-pub mod served;
+pub(crate) mod next_step;
+pub(crate) mod overview;
+pub(crate) mod playbook;
+pub(crate) mod served;
 pub mod timeline;
 
 use ratatui::buffer::Buffer;

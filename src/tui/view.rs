@@ -12,8 +12,8 @@ use super::app::{App, Mode, PromptKind};
 use super::format;
 use super::keymap::{self, View};
 use super::panes;
-use super::sanitize;
 use crate::model::snapshot::ServiceState;
+use crate::text;
 
 /// Smallest supported terminal.
 pub const MIN_WIDTH: u16 = 80;
@@ -140,7 +140,7 @@ fn exposure_detail(app: &App, open: &[&str], wide: bool, spans: &mut Vec<Span<'s
             format!("{} service(s) watched", snap.services.len())
         }
     } else {
-        let names = sanitize::clean(&open.join(", "));
+        let names = text::clean(&open.join(", "));
         format!("{names} open")
     };
     spans.push(Span::raw(detail));
@@ -252,20 +252,20 @@ fn render_status_line(app: &App, area: Rect, buf: &mut Buffer) {
         };
         let mut spans = vec![
             Span::styled(label, theme.key()),
-            Span::raw(sanitize::clean(&p.text)),
+            Span::raw(text::clean(&p.text)),
             Span::styled("▏", theme.key()),
         ];
         // Why the prompt is still open (an empty reason) shows beside it.
         if let Some(m) = &app.message {
-            spans.push(Span::styled(format!("  {}", sanitize::clean(m)), theme.warn_text()));
+            spans.push(Span::styled(format!("  {}", text::clean(m)), theme.warn_text()));
         }
         Line::from(spans)
     } else if let Some(m) = &app.message {
-        Line::from(Span::styled(sanitize::clean(m), theme.warn_text()))
+        Line::from(Span::styled(text::clean(m), theme.warn_text()))
     } else if let Some(c) = app.caption() {
-        Line::from(vec![Span::styled("▶ ", theme.key()), Span::raw(sanitize::clean(c))])
+        Line::from(vec![Span::styled("▶ ", theme.key()), Span::raw(text::clean(c))])
     } else {
-        Line::from(Span::styled(sanitize::clean(&app.title), theme.dim()))
+        Line::from(Span::styled(text::clean(&app.title), theme.dim()))
     };
     Paragraph::new(line).render(area, buf);
 }

@@ -313,3 +313,32 @@ fn init_refuses_a_used_folder_and_unknown_playbooks() {
         .success()
         .stdout(predicate::str::contains("with playbook test-minimal (2 steps)"));
 }
+
+/// Journal text is shown by `case show` through the shared terminal rule: a note pasted from a
+/// log (bidi override, zero-width characters, a line separator, a BOM) and a multi-line note
+/// reach the terminal as visible escapes, whole.
+#[test]
+fn case_show_escapes_pasted_hostile_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let case = work_case(dir.path());
+    let pasted =
+        "UA was curl\u{202e}gnp.exe\u{200b}\u{2066}x\u{2069} \u{2028}next \u{feff}bom\nsecond line";
+    leakline()
+        .args(["case", "note"])
+        .arg(&case)
+        .args([pasted, "--operator", "bob"])
+        .assert()
+        .success();
+    let out = leakline().args(["case", "show"]).arg(&case).assert().success();
+    let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    assert!(
+        !text.lines().flat_map(str::chars).any(leakline::text::is_unsafe),
+        "raw characters:\n{text}"
+    );
+    assert!(
+        text.contains(
+            "UA was curl\\u{202e}gnp.exe\\u{200b}\\u{2066}x\\u{2069} \\u{2028}next \\u{feff}bom\\x0asecond line"
+        ),
+        "{text}"
+    );
+}

@@ -1,65 +1,23 @@
 //! The `text` summary of `leakline analyze`: services, windows with bounds and durations,
-//! top actors by bytes, source health. Attacker-controlled strings are escaped (control
-//! characters as `\xHH`) and cut, so a log line cannot drive the terminal.
+//! top actors by bytes, source health. Attacker-controlled strings go through
+//! [`leakline::text::sanitize`] (visible escapes, cut), so a log line cannot drive the
+//! terminal; bytes, durations and times are written by [`leakline::text`] as everywhere else.
 
 use std::fmt::Write as _;
 use std::io;
 
-use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
+use chrono::{DateTime, Utc};
 use leakline::correlate::coverage;
 use leakline::model::snapshot::{Hit, ServiceState, WindowStatus};
 use leakline::model::{PortState, Snapshot};
 use leakline::report::RedactionRecord;
+use leakline::text::{bytes, duration, rfc3339 as ts, sanitize as clean};
 
 /// Actors listed.
 const TOP_ACTORS: usize = 10;
 
-fn ts(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::AutoSi, true)
-}
-
 fn ts_opt(t: Option<DateTime<Utc>>) -> String {
     t.map_or_else(|| "?".to_string(), ts)
-}
-
-/// `2d 3h 4m 5s`, largest units first, at most three units.
-fn duration(d: TimeDelta) -> String {
-    let secs = d.num_seconds().max(0);
-    let parts =
-        [(secs / 86_400, "d"), (secs / 3600 % 24, "h"), (secs / 60 % 60, "m"), (secs % 60, "s")];
-    let s: Vec<String> =
-        parts.iter().skip_while(|(n, _)| *n == 0).take(3).map(|(n, u)| format!("{n}{u}")).collect();
-    if s.is_empty() { "0s".into() } else { s.join(" ") }
-}
-
-/// Escape control characters and cut to `max` characters.
-fn clean(s: &str, max: usize) -> String {
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i >= max {
-            out.push('…');
-            break;
-        }
-        if c.is_control()
-            || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
-        {
-            let _ = write!(out, "\\x{:02X}", u32::from(c));
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
-fn bytes(n: u64) -> String {
-    let units = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut v = n as f64;
-    let mut u = 0;
-    while v >= 1024.0 && u + 1 < units.len() {
-        v /= 1024.0;
-        u += 1;
-    }
-    if u == 0 { format!("{n} B") } else { format!("{v:.1} {}", units[u]) }
 }
 
 fn hit_line(label: &str, h: &Hit) -> String {
@@ -254,14 +212,17 @@ fn enrichment_line(s: &Snapshot, client: std::net::IpAddr) -> Option<String> {
     let Some(e) = s.enrichment.of(client) else {
         return Some("(no database or list knows this address)".into());
     };
-    let mut parts = Vec::new();
-    parts.push(e.org_label().map_or_else(|| "no ASN".into(), |o| clean(&o, 60)));
+    let mut parts: Vec<String> = Vec::new();
+    parts.push(e.org_label().map_or_else(|| "no ASN".into(), |o| clean(&o, 60).into_owned()));
     parts.push(e.country.as_ref().map_or_else(
         || "no country".into(),
-        |c| clean(format!("{} {}", c.iso, c.name.as_deref().unwrap_or("")).trim_end(), 60),
+        |c| {
+            clean(format!("{} {}", c.iso, c.name.as_deref().unwrap_or("")).trim_end(), 60)
+                .into_owned()
+        },
     ));
     if let Some(name) = e.city.as_ref().and_then(|c| c.name.as_deref()) {
-        parts.push(clean(name, 40));
+        parts.push(clean(name, 40).into_owned());
     }
     if !e.lists.is_empty() {
         let lists: Vec<String> = e.lists.iter().map(super::super::list_label).collect();
@@ -346,20 +307,5 @@ fn sources(s: &Snapshot, t: &mut String) {
     }
     for g in &s.gaps {
         let _ = writeln!(t, "  ! {}: {}", clean(&g.path, 200), clean(&g.reason, 200));
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn durations_and_escaping() {
-        assert_eq!(duration(TimeDelta::seconds(3 * 3600 + 61)), "3h 1m 1s");
-        assert_eq!(duration(TimeDelta::seconds(0)), "0s");
-        assert_eq!(duration(TimeDelta::seconds(2 * 86_400 + 5)), "2d 0h 0m");
-        assert_eq!(clean("a\u{1b}[31mb", 50), "a\\x1B[31mb");
-        assert_eq!(clean("abcdef", 3), "abc…");
-        assert_eq!(bytes(2048), "2.0 KiB");
     }
 }

@@ -2,26 +2,16 @@
 
 use std::fmt::Write as _;
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use leakline::case::{Case, CaseState};
-use leakline::playbook::{SlaStatus, VerifyOutcome, VerifyResult, format_duration};
+use leakline::playbook::{SlaStatus, StepState, VerifyOutcome, VerifyResult, format_duration};
+use leakline::text::{rfc3339_millis as ts, sanitize};
 use serde_json::{Value, json};
 
-fn ts(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Millis, true)
-}
-
-/// Journal text can come from other tools: show control characters escaped, never raw.
+/// Journal text can come from other tools: shown escaped by the shared terminal rule, never raw
+/// (whole: a note is not cut).
 fn clean(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        if c.is_control() {
-            let _ = write!(out, "\\u{{{:x}}}", c as u32);
-        } else {
-            out.push(c);
-        }
-    }
-    out
+    sanitize(s, usize::MAX).into_owned()
 }
 
 /// The `--json` shape: `{"name", "status": "open|complete|closed", "closed": {"at","by","text"}
@@ -78,13 +68,13 @@ fn sla_text(sla: SlaStatus) -> String {
     }
 }
 
-fn mark(state: &str) -> &'static str {
+fn mark(state: StepState) -> &'static str {
     match state {
-        "done" => "[x]",
-        "skipped" => "[-]",
-        "in_progress" => "[>]",
-        "blocked" => "[!]",
-        _ => "[ ]",
+        StepState::Done => "[x]",
+        StepState::Skipped => "[-]",
+        StepState::InProgress => "[>]",
+        StepState::Blocked => "[!]",
+        StepState::Pending => "[ ]",
     }
 }
 
@@ -126,7 +116,7 @@ pub fn text(
         let _ = writeln!(
             out,
             "  {} {:<11} {:<26} {:<14} SLA {}",
-            mark(step.state.as_str()),
+            mark(step.state),
             step.state.as_str(),
             step.id,
             step.role,

@@ -6,7 +6,7 @@ use std::sync::PoisonError;
 
 use crate::correlate::{ClientFilter, SourceInfo};
 use crate::ingest::access::{AccessFormat, ParseOptions};
-use crate::ingest::decoder::{Decoder, DecoderOptions, DetectedFormat};
+use crate::ingest::decoder::{Decoder, DecoderOptions, DetectedFormat, Visit};
 use crate::ingest::scan::{ScanFormat, ScanOptions};
 use crate::ingest::{SourceStats, as_lf, line_end_of};
 use crate::model::{Event, Request, SourceId, SourceKind};
@@ -197,7 +197,7 @@ impl<'a> Feed<'a> {
             if matches!(decoder.format(), DetectedFormat::Unknown) {
                 let before = pending.count + pending.events.len();
                 let mut scans = Vec::new();
-                decoder.detect_now(&mut |r| pending.visit(filter, r), &mut scans);
+                decoder.detect_now(&mut Visit::new(|r| pending.visit(filter, r), &mut scans));
                 pending.count += scans.len();
                 pending.events.append(&mut scans);
                 if pending.count + pending.events.len() > before && !self.dirty.contains(id) {
@@ -259,7 +259,7 @@ impl TailSink for Feed<'_> {
             let text = self.line_ends.entry(stream).or_default().apply(bytes);
             let (filter, pending) = (&self.shared.filter, &mut self.pending);
             let mut scans = Vec::new();
-            decoder.feed_visit(&text, &mut |r| pending.visit(filter, r), &mut scans);
+            decoder.feed(&text, &mut Visit::new(|r| pending.visit(filter, r), &mut scans));
             pending.count += scans.len();
             pending.events.append(&mut scans);
             *n += bytes.len() as u64;
@@ -277,9 +277,9 @@ impl TailSink for Feed<'_> {
             // A CR held back ends the last line.
             if let Some(held) = self.line_ends.get_mut(&stream).filter(|l| l.held_cr) {
                 held.held_cr = false;
-                decoder.feed_visit(b"\r", &mut |r| pending.visit(filter, r), &mut scans);
+                decoder.feed(b"\r", &mut Visit::new(|r| pending.visit(filter, r), &mut scans));
             }
-            decoder.finish_visit(&mut |r| pending.visit(filter, r), &mut scans);
+            decoder.finish(&mut Visit::new(|r| pending.visit(filter, r), &mut scans));
             pending.count += scans.len();
             pending.events.append(&mut scans);
             self.mark(stream);

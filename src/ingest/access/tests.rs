@@ -689,7 +689,7 @@ fn aws_waf_query_headers_and_actions() {
         ("api.example.com", "python-requests/2.31", "https://r/", "/v1/models?a=1&b=2")
     );
     assert_eq!((r.status, r.bytes_sent, r.waf_action), (0, 0, Some(WafAction::Captcha)));
-    assert!(!r.is_success());
+    assert!(!crate::model::is_success_status(r.status));
     // Without the web ACL id, `httpRequest` with `terminatingRuleId` still names AWS WAF.
     let unknown = r#"{"timestamp":1576280412771,"terminatingRuleId":"R","action":"EXCLUDED","httpRequest":{"clientIp":"198.51.100.9","uri":"/","httpMethod":"GET"}}"#;
     assert_eq!(detect(&[unknown.as_bytes()]), Some(AccessFormat::AwsWaf));

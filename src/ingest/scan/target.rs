@@ -22,14 +22,6 @@ pub struct Target {
     pub scheme_port: Option<u16>,
 }
 
-impl Target {
-    /// The explicit port, else the scheme's default port.
-    #[must_use]
-    pub fn effective_port(&self) -> Option<u16> {
-        self.port.or(self.scheme_port)
-    }
-}
-
 /// Parse an IP address as scanners write it: `10.0.0.1`, `10.10.10.10.` (nuclei), `[::1]`,
 /// `2a03:0000:10ff::1`, `fe80::1%eth0` (the zone is dropped).
 #[must_use]
@@ -227,10 +219,10 @@ mod tests {
             ("gw.example.net", None, Some(443))
         );
         let t = parse_target("nuclei-example.com:22");
-        assert_eq!((t.hostname.as_str(), t.effective_port()), ("nuclei-example.com", Some(22)));
+        assert_eq!((t.hostname.as_str(), t.port), ("nuclei-example.com", Some(22)));
         let t = parse_target("http://[2001:db8::1]:8080/x");
         assert_eq!(t.address.unwrap().to_string(), "2001:db8::1");
-        assert_eq!(t.effective_port(), Some(8080));
+        assert_eq!(t.port, Some(8080));
         let t = parse_target("2001:db8::1");
         assert_eq!((t.address.unwrap().to_string(), t.port), ("2001:db8::1".to_string(), None));
         let t = parse_target("http://127.0.0.1:8080/WebGoat");

@@ -17,7 +17,6 @@ use super::{
     Service, Source, Window, ts,
 };
 use crate::model::enrichment::{ActorEnrichment, EnrichSource};
-use crate::model::snapshot::GapKind;
 
 /// Bytes buffered before they are handed to the output.
 const BLOCK: usize = 1 << 16;
@@ -484,7 +483,7 @@ fn group<W: io::Write>(w: &mut Pretty<W>, g: &GroupDoc) {
 fn gap<W: io::Write>(w: &mut Pretty<W>, g: &GapDoc) {
     w.open(b'{');
     w.key("kind");
-    w.str(gap_kind(g.kind));
+    w.str(g.kind.name());
     w.key("path");
     w.str(&g.path);
     w.key("from");
@@ -494,18 +493,6 @@ fn gap<W: io::Write>(w: &mut Pretty<W>, g: &GapDoc) {
     w.key("reason");
     w.str(&g.reason);
     w.close(b'}');
-}
-
-/// `GapKind`'s serde name (snake case).
-fn gap_kind(k: GapKind) -> &'static str {
-    match k {
-        GapKind::Rotated => "rotated",
-        GapKind::Truncated => "truncated",
-        GapKind::SourceError => "source_error",
-        GapKind::Silent => "silent",
-        GapKind::Restart => "restart",
-        GapKind::LiveOnly => "live_only",
-    }
 }
 
 /// `serde_json`'s pretty layout, into a buffer handed to `out` block by block.

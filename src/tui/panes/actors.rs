@@ -12,9 +12,9 @@ use super::{scroll_for, section};
 use crate::model::Event;
 use crate::model::enrichment::ActorEnrichment;
 use crate::model::snapshot::{ActorClass, ActorGroups, ActorSummary};
+use crate::text::{clean, sanitize};
 use crate::tui::app::{ActorSort, App};
 use crate::tui::format;
-use crate::tui::sanitize::{clean, sanitize};
 use crate::tui::theme::Theme;
 
 pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
@@ -426,7 +426,7 @@ fn summary_lines(app: &App, actor: &ActorSummary) -> Vec<Line<'static>> {
             Span::styled("sent  ", theme.dim()),
             Span::raw(format!(
                 "{} in {} requests ({} answered with status < 400)",
-                format::bytes(actor.bytes),
+                format::bytes_exact(actor.bytes),
                 format::count(actor.requests),
                 format::count(actor.successes)
             )),

@@ -12,10 +12,10 @@ use ratatui::widgets::{Paragraph, Widget, Wrap};
 
 use super::scroll_for;
 use crate::playbook::{Playbook, SlaStatus, StepState, VerifyOutcome, VerifyResult};
+use crate::text::{clean, fit};
 use crate::tui::app::App;
 use crate::tui::casework::CaseView;
 use crate::tui::format;
-use crate::tui::sanitize::{clean, fit};
 
 fn dur(secs: i64) -> String {
     format::duration(TimeDelta::seconds(secs.max(0)))

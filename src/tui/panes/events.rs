@@ -9,10 +9,10 @@ use ratatui::widgets::{Paragraph, Widget};
 
 use super::section;
 use crate::model::{Event, Request, ScanObservation};
+use crate::text::{clean, sanitize};
 use crate::tui::app::App;
 use crate::tui::feed::FeedRow;
 use crate::tui::format;
-use crate::tui::sanitize::{clean, sanitize};
 use crate::tui::theme::Theme;
 
 pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
@@ -233,11 +233,7 @@ fn render_detail(app: &App, row: &FeedRow, area: Rect, buf: &mut Buffer) {
                 ),
                 field("raw request", opt(&r.raw_request), theme),
                 field("status", r.status.to_string(), theme),
-                field(
-                    "bytes sent",
-                    format!("{} ({} B)", format::bytes(r.bytes_sent), r.bytes_sent),
-                    theme,
-                ),
+                field("bytes sent", format::bytes_exact(r.bytes_sent), theme),
                 field("user agent", opt(&r.user_agent), theme),
                 field("referer", opt(&r.referer), theme),
                 field("host", opt(&r.host), theme),

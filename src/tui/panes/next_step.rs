@@ -9,8 +9,8 @@
 use ratatui::text::{Line, Span};
 
 use crate::playbook::StepState;
+use crate::text::{clean, fit};
 use crate::tui::app::App;
-use crate::tui::sanitize::{clean, fit};
 
 /// The playbook a new case opens with when the session shows none.
 pub const DEFAULT_PLAYBOOK: &str = "exposed-api-endpoint";

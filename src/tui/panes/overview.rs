@@ -12,9 +12,9 @@ use crate::model::snapshot::{
     Hit, ServiceState, ServiceSummary, SourceHealth, Window, WindowStatus,
 };
 use crate::model::{Snapshot, SourceKind};
+use crate::text::{clean, sanitize};
 use crate::tui::app::App;
 use crate::tui::format;
-use crate::tui::sanitize::{clean, sanitize};
 use crate::tui::theme::Theme;
 
 /// Actors shown in the overview's table when there is room.
@@ -528,7 +528,7 @@ fn render_table(rows: &[SourceRow], theme: Theme, area: Rect, buf: &mut Buffer) 
 }
 
 fn fit_name(name: &str, width: usize) -> String {
-    crate::tui::sanitize::fit(name, width)
+    crate::text::fit(name, width)
 }
 
 #[cfg(test)]

@@ -11,9 +11,9 @@ use ratatui::widgets::{Paragraph, Widget, Wrap};
 
 use super::{scroll_for, section};
 use crate::playbook::{Playbook, Step};
+use crate::text::{clean, sanitize};
 use crate::tui::app::App;
 use crate::tui::keymap::{KEYMAP, Scope, View};
-use crate::tui::sanitize::{clean, sanitize};
 
 pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let theme = app.theme;
@@ -101,10 +101,7 @@ fn render_steps(app: &App, doc: &Playbook, selected: usize, area: Rect, buf: &mu
             });
             let line = Line::from(vec![
                 Span::raw(format!("{:>2}. ", i + 1)),
-                Span::raw(format!(
-                    "{:<title_w$} ",
-                    crate::tui::sanitize::fit(&clean(&s.title), title_w)
-                )),
+                Span::raw(format!("{:<title_w$} ", crate::text::fit(&clean(&s.title), title_w))),
                 Span::styled(format!("{:<16} ", clean(&s.role)), theme.dim()),
                 Span::styled(format!("{sla:<8}"), theme.dim()),
                 Span::styled(

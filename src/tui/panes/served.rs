@@ -7,8 +7,8 @@ use ratatui::text::{Line, Span};
 use crate::config::SensitivePath;
 use crate::model::Snapshot;
 use crate::model::snapshot::Window;
+use crate::text::sanitize;
 use crate::tui::format;
-use crate::tui::sanitize::sanitize;
 use crate::tui::theme::Theme;
 
 /// Paths listed per window: compact (80 columns or a short screen) and rich.

@@ -15,9 +15,9 @@ use ratatui::widgets::{Paragraph, Sparkline, Widget};
 use super::section;
 use crate::model::Snapshot;
 use crate::model::snapshot::{ServiceSummary, Window, WindowStatus};
+use crate::text::sanitize;
 use crate::tui::app::{App, TimelineFrame};
 use crate::tui::format;
-use crate::tui::sanitize::sanitize;
 use crate::tui::theme::Theme;
 
 /// Width of the service-name column.

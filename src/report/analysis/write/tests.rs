@@ -217,15 +217,7 @@ fn enrichment(i: usize) -> Option<std::sync::Arc<ActorEnrichment>> {
 }
 
 fn gaps() -> Vec<GapDoc> {
-    let kinds = [
-        GapKind::Rotated,
-        GapKind::Truncated,
-        GapKind::SourceError,
-        GapKind::Silent,
-        GapKind::Restart,
-        GapKind::LiveOnly,
-    ];
-    kinds
+    crate::model::snapshot::GapKind::ALL
         .iter()
         .enumerate()
         .map(|(i, &kind)| GapDoc {
