@@ -110,7 +110,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 
 /// `aws EC2 ap-northeast-2` / `tor`: a range list membership in one short phrase.
 pub(crate) fn list_label(l: &leakline::model::enrichment::ListHit) -> String {
-    use leakline::tui::sanitize::clean;
+    use leakline::text::clean;
     let mut parts = vec![clean(&l.name)];
     parts.extend(l.service.iter().map(|s| clean(s)));
     parts.extend(l.region.iter().map(|s| clean(s)));

@@ -15,7 +15,7 @@ use anyhow::Context;
 use leakline::config::{self, EnrichConfig, RangeSpec};
 use leakline::enrich::Enricher;
 use leakline::model::enrichment::{ActorEnrichment, EnrichSource};
-use leakline::tui::sanitize::clean;
+use leakline::text::clean;
 use serde_json::json;
 
 use super::UsageError;
