@@ -68,6 +68,8 @@ pub enum BatchError {
     Glob { pattern: String, message: String },
     #[error(transparent)]
     Scanners(#[from] ScannerFileError),
+    #[error(transparent)]
+    Enrich(#[from] crate::enrich::EnrichError),
 }
 
 /// One file to read: a path matched by one of the config's sources.
@@ -189,6 +191,9 @@ pub struct BatchOptions {
     /// Per-actor detail to record (see [`Correlator::set_actor_detail`]): `Totals` when the
     /// output shows no per-actor lists.
     pub actor_detail: ActorDetail,
+    /// Offline enrichment already loaded by the caller; `None`: loaded from the config's
+    /// `[enrich]` (if any).
+    pub enricher: Option<std::sync::Arc<crate::enrich::Enricher>>,
     /// `--since`: database sources pull no row before this (files are read whole).
     pub since: Option<DateTime<Utc>>,
     /// `--until`: database sources pull no row after this (files are read whole).
@@ -203,6 +208,7 @@ impl Default for BatchOptions {
             workers: std::thread::available_parallelism().map_or(2, std::num::NonZero::get).max(1),
             chunk_bytes: CHUNK_BYTES,
             actor_detail: ActorDetail::Full,
+            enricher: None,
             since: None,
             until: None,
             max_actors_detail: crate::correlate::actors::DEFAULT_DETAIL_CAP,
@@ -217,6 +223,13 @@ pub fn run(config: &CaseConfig, options: &BatchOptions) -> Result<Correlator, Ba
     let planned = plan(config, &mut gaps)?;
     let mut c = Correlator::with_scanners(config.setup(), scanners);
     c.set_actor_detail(options.actor_detail);
+    let enricher = match &options.enricher {
+        Some(e) => Some(std::sync::Arc::clone(e)),
+        None => crate::enrich::Enricher::load(&config.enrich)?.map(std::sync::Arc::new),
+    };
+    if let Some(e) = enricher {
+        c.set_enricher(e);
+    }
     c.set_max_actors_detail(options.max_actors_detail);
     // A wildcard glob that matched nothing is not a gap in time (it has no moment): the
     // snapshot's coverage lists it as an unread source, by pattern, with the reason.

@@ -4,6 +4,7 @@
 mod analyze;
 mod case;
 mod demo;
+mod enrich;
 mod inspect;
 mod playbook;
 mod report;
@@ -38,6 +39,8 @@ pub enum Command {
     Case(case::CaseArgs),
     /// Export the incident report of a case (Markdown, JSON, HTML).
     Report(report::ReportArgs),
+    /// What the offline databases and range files say about addresses (no network lookup).
+    Enrich(enrich::EnrichArgs),
 }
 
 /// A usage or configuration error: exit code 2.
@@ -79,7 +82,13 @@ pub fn error_text(err: &anyhow::Error) -> String {
 
 pub fn exit_code_for(err: &anyhow::Error) -> u8 {
     for cause in err.chain() {
-        if cause.is::<UsageError>() || cause.is::<leakline::config::ConfigError>() {
+        if cause.is::<UsageError>()
+            || cause.is::<leakline::config::ConfigError>()
+            || cause.is::<leakline::enrich::EnrichError>()
+            || cause
+                .downcast_ref::<leakline::batch::BatchError>()
+                .is_some_and(|e| matches!(e, leakline::batch::BatchError::Enrich(_)))
+        {
             return 2;
         }
     }
@@ -95,5 +104,37 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Playbook(args) => playbook::run(args),
         Command::Case(args) => case::run(args),
         Command::Report(args) => report::run(args),
+        Command::Enrich(args) => enrich::run(&args),
     }
+}
+
+/// `aws EC2 ap-northeast-2` / `tor`: a range list membership in one short phrase.
+pub(crate) fn list_label(l: &leakline::model::enrichment::ListHit) -> String {
+    use leakline::text::clean;
+    let mut parts = vec![clean(&l.name)];
+    parts.extend(l.service.iter().map(|s| clean(s)));
+    parts.extend(l.region.iter().map(|s| clean(s)));
+    parts.join(" ")
+}
+
+/// Load the `[enrich]` files once, before any evidence is read: a missing, truncated or
+/// corrupt file is a configuration error (exit 2) naming it. (`analyze` checks the
+/// databases in full while it reads; `watch` and `enrich` call [`checked_enricher`].)
+pub(crate) fn load_enricher(
+    config: &leakline::config::CaseConfig,
+) -> Result<Option<std::sync::Arc<leakline::enrich::Enricher>>, UsageError> {
+    leakline::enrich::Enricher::load(&config.enrich)
+        .map(|e| e.map(std::sync::Arc::new))
+        .map_err(|e| UsageError(e.to_string()))
+}
+
+/// [`load_enricher`], then every database checked in full before anything starts.
+pub(crate) fn checked_enricher(
+    config: &leakline::config::CaseConfig,
+) -> Result<Option<std::sync::Arc<leakline::enrich::Enricher>>, UsageError> {
+    let enricher = load_enricher(config)?;
+    if let Some(e) = &enricher {
+        e.verify().map_err(|e| UsageError(e.to_string()))?;
+    }
+    Ok(enricher)
 }

@@ -38,6 +38,8 @@ pub struct CaseConfig {
     pub scans: Vec<ScanSpec>,
     /// Extra scanner definitions (user file) on top of `assets/scanners.toml`.
     pub scanners: Vec<PathBuf>,
+    /// Offline enrichment: MMDB databases and range files (`[enrich]`).
+    pub enrich: EnrichConfig,
 }
 
 impl CaseConfig {
@@ -181,4 +183,31 @@ pub struct ScanSpec {
     pub paths: Vec<String>,
     pub vantage: Vantage,
     pub format: Option<ScanFormat>,
+}
+
+/// `[enrich]`: offline databases that say who an address is (see `crate::enrich`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct EnrichConfig {
+    /// MaxMind-format databases (absolute paths), in the order given: for each kind of
+    /// data (ASN, country, city) the first database that has an answer gives it.
+    pub mmdb: Vec<PathBuf>,
+    pub ranges: Vec<RangeSpec>,
+}
+
+impl EnrichConfig {
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.mmdb.is_empty() && self.ranges.is_empty()
+    }
+}
+
+/// One range file: `"file"` or `{ path = "file", class = "scanner", name = "…" }`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RangeSpec {
+    /// Absolute path.
+    pub path: PathBuf,
+    /// List name overriding the detected one (provider, or the file stem).
+    pub name: Option<String>,
+    /// `class = "scanner"`: members are internet scanners (alongside the user-agent rules).
+    pub scanner: bool,
 }

@@ -54,6 +54,7 @@ pub mod batch;
 pub mod case;
 pub mod config;
 pub mod correlate;
+pub mod enrich;
 pub mod follow;
 pub mod ingest;
 pub mod model;

@@ -5,7 +5,9 @@
 
 pub(crate) mod address;
 pub mod clients;
+pub mod enrichment;
 pub(crate) mod event;
+pub mod prefix;
 pub(crate) mod request;
 pub(crate) mod scan;
 pub(crate) mod sensitive;

@@ -20,12 +20,6 @@ pub(crate) mod terminal;
 pub(crate) mod theme;
 pub mod view;
 
-/// The old path of the terminal rule (`tui/sanitize.rs` until issue 14), kept only so branches
-/// written against it still build when they land; new code uses [`crate::text`]. Remove once
-/// nothing names it.
-#[doc(hidden)]
-pub use crate::text as sanitize;
-
 use chrono::{DateTime, Utc};
 
 pub use app::{App, Effect, Mode};

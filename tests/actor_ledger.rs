@@ -206,6 +206,7 @@ fn case_config(internal: &[String], allow: &[String]) -> CaseConfig {
         services: Vec::new(),
         scans: Vec::new(),
         scanners: Vec::new(),
+        enrich: leakline::config::EnrichConfig::default(),
     }
 }
 

@@ -155,6 +155,7 @@ fn config(f: &Fixture) -> CaseConfig {
             .collect(),
         scans: Vec::new(),
         scanners: Vec::new(),
+        enrich: leakline::config::EnrichConfig::default(),
     }
 }
 

@@ -465,6 +465,7 @@ mod session {
             }],
             scans: Vec::new(),
             scanners: Vec::new(),
+            enrich: leakline::config::EnrichConfig::default(),
         }
     }
 

@@ -411,6 +411,7 @@ fn json_keeps_the_analysis_shape_then_the_case() {
             "gaps",
             "stats",
             "redaction",
+            "enrichment",
             "playbook",
             "notes",
             "journal_head",

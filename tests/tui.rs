@@ -9,6 +9,8 @@ mod fixture;
 mod actor_groups;
 #[path = "tui/casework.rs"]
 mod casework;
+#[path = "tui/enrich.rs"]
+mod enrich;
 #[path = "tui/event_loop.rs"]
 mod event_loop;
 #[path = "tui/replay.rs"]

@@ -77,6 +77,7 @@ pub fn config(dir: &std::path::Path, pattern: &str, name: &str) -> leakline::con
         }],
         scans: Vec::new(),
         scanners: Vec::new(),
+        enrich: leakline::config::EnrichConfig::default(),
     }
 }
 

@@ -67,6 +67,14 @@ pub struct AnalyzeArgs {
     /// A proxy whose X-Forwarded-For is believed (repeatable).
     #[arg(long, value_name = "CIDR")]
     pub trusted_proxy: Vec<String>,
+    /// A MaxMind-format database (`.mmdb`: ASN, Country, City) that says who each actor is
+    /// (repeatable; adds to the config's `[enrich] mmdb`). No network lookup is made.
+    #[arg(long, value_name = "FILE")]
+    pub mmdb: Vec<String>,
+    /// A range file (AWS ip-ranges.json, Google cloud.json, Azure Service Tags, Cloudflare
+    /// ips-v4/ips-v6, Tor exit list, plain list; repeatable; adds to `[enrich] ranges`).
+    #[arg(long, value_name = "FILE")]
+    pub ranges: Vec<String>,
     /// Parser threads (default: the number of cores).
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
@@ -206,6 +214,8 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
         internal: args.internal,
         trusted_proxy: args.trusted_proxy,
         format: args.log_format,
+        mmdb: args.mmdb,
+        ranges: args.ranges,
     };
     let tz = super::parse_tz(args.tz.as_deref())?;
     let as_of = moment("--as-of", args.as_of.as_deref())?;
@@ -226,9 +236,12 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
         OutputFormat::Json | OutputFormat::Text => ActorDetail::Totals,
         OutputFormat::Md | OutputFormat::Html => ActorDetail::Full,
     };
+    let enricher = super::load_enricher(&cfg)?;
+    let check = enricher.as_ref().map(|e| e.verify_in_background());
     let mut options = BatchOptions {
         actor_detail: detail,
         max_actors_detail: args.max_actors_detail,
+        enricher,
         since,
         until,
         ..BatchOptions::default()
@@ -237,6 +250,9 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
         options.workers = n.max(1);
     }
     let mut correlator = batch::run(&cfg, &options).map_err(batch_error)?;
+    if let Some(check) = check {
+        check.wait().map_err(|e| UsageError(e.to_string()))?;
+    }
     correlator.set_actor_limit(match args.format {
         OutputFormat::Json | OutputFormat::Text => args.actors.0,
         OutputFormat::Md | OutputFormat::Html => {
@@ -246,6 +262,9 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
     let as_of = as_of.or_else(|| correlator.latest_event()).unwrap_or_default();
     let mut snapshot = correlator.snapshot_with(as_of, detail);
     drop(correlator);
+    if !snapshot.enrichment.errors.is_empty() {
+        return Err(UsageError(snapshot.enrichment.errors.join("; ")).into());
+    }
     let unread = snapshot.coverage.sources_unread.len();
     let total = snapshot.coverage.total();
     let redaction = redact(&mut snapshot, !args.no_redact);

@@ -35,7 +35,7 @@ const HEAD_BYTES: usize = 64 * 1024;
 #[derive(Debug, clap::Args)]
 pub struct InspectArgs {
     /// Files to inspect (plain or gzip, detected by content).
-    #[arg(required = true, value_name = "FILE")]
+    #[arg(required_unless_present_any = ["mmdb", "ranges"], value_name = "FILE")]
     pub files: Vec<PathBuf>,
     /// One JSON object per file per line instead of text.
     #[arg(long)]
@@ -55,6 +55,12 @@ pub struct InspectArgs {
     /// Print secrets found in the logs as they are (default: replaced by markers).
     #[arg(long)]
     pub no_redact: bool,
+    /// A MaxMind-format database to check and describe (type, build date; repeatable).
+    #[arg(long, value_name = "FILE")]
+    pub mmdb: Vec<PathBuf>,
+    /// A range file to check and describe (detected kind, list name, prefixes; repeatable).
+    #[arg(long, value_name = "FILE")]
+    pub ranges: Vec<PathBuf>,
 }
 
 /// A forced format from `--format`.
@@ -65,7 +71,9 @@ enum Forced {
 }
 
 pub fn run(args: InspectArgs) -> anyhow::Result<ExitCode> {
-    let InspectArgs { files, json, events, format, tz, trusted_proxy, no_redact } = args;
+    let InspectArgs { files, json, events, format, tz, trusted_proxy, no_redact, mmdb, ranges } =
+        args;
+    let described = describe_enrichment(&mmdb, &ranges, json)?;
     let redactor = (!no_redact).then(Redactor::new);
     let tz = super::parse_tz(Some(&tz))?.unwrap_or(chrono_tz::UTC);
     let mut trusted = Vec::new();
@@ -87,6 +95,7 @@ pub fn run(args: InspectArgs) -> anyhow::Result<ExitCode> {
         ParseOptions { default_tz: tz, trusted_proxies: trusted, fields: None, light: None };
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
+    write!(out, "{described}")?;
     let mut failed = false;
     // Access files' request samples, to name two logs of the same traffic at the end.
     let mut samples: Vec<(PathBuf, Sample)> = Vec::new();
@@ -159,6 +168,42 @@ pub fn run(args: InspectArgs) -> anyhow::Result<ExitCode> {
     }
     out.flush()?;
     Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+/// `--mmdb` / `--ranges`: each file loaded as `analyze` would load it, each database checked
+/// in full (search tree and records), and described (one
+/// line, or with `--json` one object `{"enrichment": {path, kind, name, built, prefixes,
+/// scanner}}`). A file that cannot be used is a configuration error naming it (exit 2).
+fn describe_enrichment(
+    mmdb: &[PathBuf],
+    ranges: &[PathBuf],
+    as_json: bool,
+) -> Result<String, UsageError> {
+    use std::fmt::Write as _;
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let config = leakline::config::EnrichConfig {
+        mmdb: mmdb.iter().map(|p| cwd.join(p)).collect(),
+        ranges: ranges
+            .iter()
+            .map(|p| leakline::config::RangeSpec { path: cwd.join(p), name: None, scanner: false })
+            .collect(),
+    };
+    let Some(enricher) =
+        leakline::enrich::Enricher::load(&config).map_err(|e| UsageError(e.to_string()))?
+    else {
+        return Ok(String::new());
+    };
+    // Here, unlike at the start of `analyze`, every database is walked in full.
+    enricher.verify().map_err(|e| UsageError(e.to_string()))?;
+    let mut out = String::new();
+    for s in enricher.sources() {
+        if as_json {
+            let _ = writeln!(out, "{}", json!({ "enrichment": s }));
+        } else {
+            let _ = writeln!(out, "{}", super::enrich::source_line(s));
+        }
+    }
+    Ok(out)
 }
 
 /// One warning per pair of files that look like two logs of the same traffic (most of the

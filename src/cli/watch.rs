@@ -95,6 +95,14 @@ pub struct WatchArgs {
     /// overrides the config's `timezone` [default: the config's, else UTC].
     #[arg(long, value_name = "ZONE")]
     pub tz: Option<String>,
+    /// A MaxMind-format database (`.mmdb`: ASN, Country, City) that says who each actor is
+    /// (repeatable; adds to the config's `[enrich] mmdb`). No network lookup is made.
+    #[arg(long, value_name = "FILE")]
+    pub mmdb: Vec<String>,
+    /// A range file (AWS, Google Cloud, Azure JSON; Cloudflare, Tor or plain lists;
+    /// repeatable; adds to `[enrich] ranges`).
+    #[arg(long, value_name = "FILE")]
+    pub ranges: Vec<String>,
 }
 
 pub fn run(mut args: WatchArgs) -> anyhow::Result<ExitCode> {
@@ -130,10 +138,13 @@ pub fn run(mut args: WatchArgs) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
+    // The `[enrich]` files are read once, here: a bad one is a configuration error (exit 2).
+    let options =
+        SessionOptions { enricher: super::checked_enricher(&config)?, ..session_options(&args) };
     if args.headless {
-        return runtime.block_on(headless(config, args));
+        return runtime.block_on(headless(config, args, options));
     }
-    runtime.block_on(dashboard(config, &args, case))
+    runtime.block_on(dashboard(config, &args, case, options))
 }
 
 /// The follow settings the flags give, shared by the dashboard and headless mode.
@@ -179,8 +190,8 @@ async fn dashboard(
     config: CaseConfig,
     args: &WatchArgs,
     case: Option<Case>,
+    options: SessionOptions,
 ) -> anyhow::Result<ExitCode> {
-    let options = session_options(args);
     let mut tui = TuiOptions::live(
         case.as_ref().map_or_else(|| config.name.clone(), |c| c.meta.name.clone()),
     );
@@ -191,7 +202,9 @@ async fn dashboard(
     let quick = !(args.access.is_empty()
         && args.scan.is_empty()
         && args.internal.is_empty()
-        && args.trusted_proxy.is_empty())
+        && args.trusted_proxy.is_empty()
+        && args.mmdb.is_empty()
+        && args.ranges.is_empty())
         || args.format.is_some()
         || args.tz.is_some();
     if !quick {
@@ -211,6 +224,8 @@ fn resolve(args: &WatchArgs) -> anyhow::Result<CaseConfig> {
         internal: args.internal.clone(),
         trusted_proxy: args.trusted_proxy.clone(),
         format: args.format.clone(),
+        mmdb: args.mmdb.clone(),
+        ranges: args.ranges.clone(),
     };
     let tz = super::parse_tz(args.tz.as_deref())?;
     let mut config = config::resolve_flags(base, &flags, &cwd)?;
@@ -227,8 +242,11 @@ fn resolve(args: &WatchArgs) -> anyhow::Result<CaseConfig> {
     Ok(config)
 }
 
-async fn headless(config: CaseConfig, args: WatchArgs) -> anyhow::Result<ExitCode> {
-    let options = session_options(&args);
+async fn headless(
+    config: CaseConfig,
+    args: WatchArgs,
+    options: SessionOptions,
+) -> anyhow::Result<ExitCode> {
     let mut interrupt = signal(SignalKind::interrupt()).context("cannot listen for SIGINT")?;
     let mut terminate = signal(SignalKind::terminate()).context("cannot listen for SIGTERM")?;
     let session = session::start(config, options);

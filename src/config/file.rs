@@ -44,6 +44,28 @@ pub struct RawConfig {
     /// Extra scanner definition files (same shape as `assets/scanners.toml`).
     #[serde(default)]
     pub scanners: Vec<Spanned<String>>,
+    /// `[enrich]`: offline databases and range files.
+    pub enrich: Option<RawEnrich>,
+}
+
+/// `[enrich]`. `ranges` items are file paths or tables (`[[enrich.ranges]]`, or inline
+/// `{ path = "…", class = "scanner", name = "…" }`), mixed freely.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawEnrich {
+    #[serde(default)]
+    pub mmdb: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub ranges: Vec<Spanned<toml::Value>>,
+}
+
+/// The table form of one `ranges` entry.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRangeTable {
+    pub path: String,
+    pub class: Option<String>,
+    pub name: Option<String>,
 }
 
 /// One `[[service]]` table.

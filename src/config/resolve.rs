@@ -11,8 +11,13 @@ use std::path::{Path, PathBuf};
 use ipnet::IpNet;
 use toml::Spanned;
 
-use super::file::{RawAccessTable, RawClickHouse, RawConfig, RawScans, RawService};
-use super::{AccessSpec, AddressSpec, CaseConfig, ScanSpec, ServiceConfig, Vantage, parse_net};
+use super::file::{
+    RawAccessTable, RawClickHouse, RawConfig, RawEnrich, RawRangeTable, RawScans, RawService,
+};
+use super::{
+    AccessSpec, AddressSpec, CaseConfig, EnrichConfig, RangeSpec, ScanSpec, ServiceConfig, Vantage,
+    parse_net,
+};
 use crate::ingest::access::{AccessFormat, FieldMap};
 use crate::ingest::clickhouse::{ChFrom, ClickHouseSpec};
 use crate::ingest::scan::ScanFormat;
@@ -55,6 +60,10 @@ pub struct QuickFlags {
     pub trusted_proxy: Vec<String>,
     /// `--format` for every access source given by flag.
     pub format: Option<String>,
+    /// `--mmdb FILE`: MaxMind-format databases (add to `[enrich] mmdb`).
+    pub mmdb: Vec<String>,
+    /// `--ranges FILE`: range files (add to `[enrich] ranges`).
+    pub ranges: Vec<String>,
 }
 
 impl QuickFlags {
@@ -154,6 +163,10 @@ pub fn parse_str(text: &str, path: &Path, base_dir: &Path) -> Result<CaseConfig,
             }
         })
         .collect::<Result<_, _>>()?;
+    let enrich = match &raw.enrich {
+        Some(e) => enrich(&ctx, base_dir, e)?,
+        None => EnrichConfig::default(),
+    };
     Ok(CaseConfig {
         path: Some(path.to_path_buf()),
         base_dir: base_dir.to_path_buf(),
@@ -165,7 +178,55 @@ pub fn parse_str(text: &str, path: &Path, base_dir: &Path) -> Result<CaseConfig,
         services,
         scans,
         scanners,
+        enrich,
     })
+}
+
+/// `[enrich]`: paths resolved against the config's directory; `class` must be `scanner`.
+fn enrich(ctx: &Ctx<'_>, base_dir: &Path, raw: &RawEnrich) -> Result<EnrichConfig, ConfigError> {
+    let file = |s: &Spanned<String>, key: &str| {
+        if s.get_ref().trim().is_empty() {
+            Err(ctx.err(s, format!("`enrich.{key}` entries must be file paths")))
+        } else {
+            Ok(base_dir.join(s.get_ref()))
+        }
+    };
+    let mmdb = raw.mmdb.iter().map(|s| file(s, "mmdb")).collect::<Result<_, _>>()?;
+    let mut ranges = Vec::new();
+    for item in &raw.ranges {
+        let spec = match item.get_ref() {
+            toml::Value::String(p) => {
+                let path = file(&Spanned::new(item.span(), p.clone()), "ranges")?;
+                RangeSpec { path, name: None, scanner: false }
+            }
+            toml::Value::Table(t) => {
+                let table: RawRangeTable =
+                    toml::Value::Table(t.clone()).try_into().map_err(|e: toml::de::Error| {
+                        ctx.err(item, format!("`enrich.ranges`: {}", e.message().trim()))
+                    })?;
+                let scanner = match table.class.as_deref() {
+                    None => false,
+                    Some("scanner") => true,
+                    Some(other) => {
+                        return Err(ctx.err(
+                            item,
+                            format!("`enrich.ranges`: class `{other}`: expected `scanner`"),
+                        ));
+                    }
+                };
+                let path = file(&Spanned::new(item.span(), table.path), "ranges")?;
+                RangeSpec { path, name: table.name.filter(|n| !n.is_empty()), scanner }
+            }
+            _ => {
+                return Err(ctx.err(
+                    item,
+                    "`enrich.ranges` entries are file paths or tables `{ path = \"…\", class = \"scanner\" }`".into(),
+                ));
+            }
+        };
+        ranges.push(spec);
+    }
+    Ok(EnrichConfig { mmdb, ranges })
 }
 
 fn default_internal() -> Vec<IpNet> {
@@ -407,6 +468,7 @@ fn empty_config(cwd: &Path) -> CaseConfig {
         services: Vec::new(),
         scans: Vec::new(),
         scanners: Vec::new(),
+        enrich: EnrichConfig::default(),
     }
 }
 
@@ -478,6 +540,12 @@ pub fn resolve_flags(
                 sensitive: Vec::new(),
             }),
         }
+    }
+    for file in &flags.mmdb {
+        cfg.enrich.mmdb.push(cwd.join(file));
+    }
+    for file in &flags.ranges {
+        cfg.enrich.ranges.push(RangeSpec { path: cwd.join(file), name: None, scanner: false });
     }
     for pattern in &flags.scan {
         check_glob(pattern).map_err(|m| usage(format!("--scan: {m}")))?;
@@ -578,6 +646,34 @@ vantage = "internal"
     }
 
     #[test]
+    fn enrich_accepts_strings_inline_tables_and_array_tables() {
+        let cfg = parse(
+            "[enrich]\nmmdb = [\"db/GeoLite2-ASN.mmdb\"]\nranges = [\"aws.json\", { path = \"tor.txt\", class = \"scanner\" }]\n",
+        )
+        .unwrap();
+        assert_eq!(cfg.enrich.mmdb, [PathBuf::from("/case/db/GeoLite2-ASN.mmdb")]);
+        let r = &cfg.enrich.ranges;
+        assert_eq!((r[0].path.to_str(), r[0].scanner), (Some("/case/aws.json"), false));
+        assert_eq!((r[1].path.to_str(), r[1].scanner), (Some("/case/tor.txt"), true));
+        let cfg = parse(
+            "[enrich]\nmmdb = []\n[[enrich.ranges]]\npath = \"scanners.txt\"\nclass = \"scanner\"\nname = \"research\"\n[[enrich.ranges]]\npath = \"p.txt\"\n",
+        )
+        .unwrap();
+        assert_eq!(cfg.enrich.ranges.len(), 2);
+        assert_eq!(cfg.enrich.ranges[0].name.as_deref(), Some("research"));
+        assert!(cfg.enrich.ranges[0].scanner && !cfg.enrich.ranges[1].scanner);
+        let e = parse("[enrich]\n\nranges = [{ path = \"a\", class = \"tool\" }]\n").unwrap_err();
+        assert!(
+            e.to_string().contains(":3:") && e.to_string().contains("expected `scanner`"),
+            "{e}"
+        );
+        let e = parse("[enrich]\nranges = [3]\n").unwrap_err();
+        assert!(e.to_string().contains(":2:"), "{e}");
+        let e = parse("[enrich]\nmmbd = []\n").unwrap_err();
+        assert!(e.to_string().contains("mmbd"), "{e}");
+    }
+
+    #[test]
     fn default_internal_applies_only_when_key_is_absent() {
         assert_eq!(parse("").unwrap().internal.len(), DEFAULT_INTERNAL.len());
         assert!(parse("internal = []").unwrap().internal.is_empty());
@@ -600,6 +696,8 @@ vantage = "internal"
             internal: vec!["100.64.0.0/10".into()],
             trusted_proxy: vec!["10.0.0.1".into()],
             format: None,
+            mmdb: vec!["db/asn.mmdb".into()],
+            ranges: vec!["aws.json".into()],
         };
         let cfg = resolve_flags(None, &flags, Path::new("/w")).unwrap();
         let names: Vec<&str> = cfg.services.iter().map(|s| s.name.as_str()).collect();
@@ -608,6 +706,8 @@ vantage = "internal"
         assert_eq!(cfg.services[0].access[0].pattern, "/w/logs/edge.log*");
         assert_eq!(cfg.scans[0].paths[0], "/w/scans/*.xml");
         assert!(cfg.internal.iter().any(|n| n.to_string() == "100.64.0.0/10"));
+        assert_eq!(cfg.enrich.mmdb, [PathBuf::from("/w/db/asn.mmdb")]);
+        assert_eq!(cfg.enrich.ranges[0].path, PathBuf::from("/w/aws.json"));
         let e = resolve_flags(None, &QuickFlags::default(), Path::new("/w")).unwrap_err();
         assert!(matches!(e, ConfigError::Usage(_)));
         let bad = QuickFlags { internal: vec!["nope".into()], ..flags };

@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use ipnet::IpNet;
 use serde::Deserialize;
 
+use crate::model::prefix::PrefixMap;
 use crate::model::snapshot::ActorClass;
 
 /// The built-in scanner list.
@@ -64,6 +65,9 @@ pub struct ScannerEntry {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ScannerDb {
     pub entries: Vec<ScannerEntry>,
+    /// Every entry's networks → entry index (a range list can hold thousands of prefixes;
+    /// looked up once per new actor).
+    index: PrefixMap<u32>,
 }
 
 fn line_of(text: &str, offset: usize) -> usize {
@@ -103,6 +107,9 @@ impl ScannerDb {
                 })?;
                 networks.push(net);
             }
+            for n in &networks {
+                self.index.insert(*n, self.entries.len() as u32);
+            }
             self.entries.push(ScannerEntry {
                 name: e.name,
                 source: e.source,
@@ -115,16 +122,35 @@ impl ScannerDb {
                 networks,
             });
         }
+        self.index.freeze();
         Ok(())
+    }
+
+    /// Append an entry of networks only (a range list marked `class = "scanner"`): its
+    /// members are scanners named `name`.
+    pub fn add_networks(
+        &mut self,
+        name: &str,
+        source: &str,
+        networks: impl IntoIterator<Item = IpNet>,
+    ) {
+        let networks: Vec<IpNet> = networks.into_iter().collect();
+        for n in &networks {
+            self.index.insert(*n, self.entries.len() as u32);
+        }
+        self.index.freeze();
+        self.entries.push(ScannerEntry {
+            name: name.to_string(),
+            source: source.to_string(),
+            user_agents: Vec::new(),
+            networks,
+        });
     }
 
     /// Index of the first entry whose published ranges contain `ip`.
     #[must_use]
     pub fn match_address(&self, ip: IpAddr) -> Option<u32> {
-        self.entries
-            .iter()
-            .position(|e| e.networks.iter().any(|n| n.contains(&ip)))
-            .map(|i| i as u32)
+        self.index.matches(ip).into_iter().min().copied()
     }
 
     /// Index of the first entry whose user-agent substrings occur in `ua`.
@@ -281,5 +307,19 @@ mod tests {
         let e =
             db.add_str("[[scanner]]\nname = \"x\"\nurl = 1\n", Path::new("my.toml")).unwrap_err();
         assert!(e.to_string().contains("url"), "{e}");
+    }
+
+    #[test]
+    fn range_lists_add_scanner_entries_after_the_builtin_ones() {
+        let mut db = ScannerDb::builtin();
+        let n = db.entries.len() as u32;
+        db.add_networks("research", "/case/research.txt", ["192.0.2.0/24".parse().unwrap()]);
+        assert_eq!(db.match_address("192.0.2.9".parse().unwrap()), Some(n));
+        assert_eq!(db.entries[n as usize].name, "research");
+        // A built-in range keeps precedence over a later list holding it too.
+        let censys = db.match_address("162.142.125.221".parse().unwrap()).unwrap();
+        db.add_networks("wide", "w.txt", ["162.142.0.0/16".parse().unwrap()]);
+        assert_eq!(db.match_address("162.142.125.221".parse().unwrap()), Some(censys));
+        assert_eq!(db.match_address("162.142.1.1".parse().unwrap()), Some(n + 1));
     }
 }

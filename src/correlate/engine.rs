@@ -2,6 +2,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
@@ -10,6 +11,7 @@ use super::fingerprint::{Sample, fingerprint};
 use super::scan_match::{AddressSpec, host_level_covers, host_name, target_name};
 use super::tally::Tally;
 use super::windows::{Cell, TimeKey, key_of};
+use crate::model::enrichment::ActorLookup;
 use crate::model::snapshot::{Gap, GapKind, ScanMark, SourceHealth, UnmatchedTargets};
 use crate::model::{
     CoveredPorts, Event, PortState, Request, ScanObservation, ScanTool, ScannerState, Snapshot,
@@ -222,6 +224,8 @@ pub struct Correlator {
     host_marks: HashMap<String, Vec<HostMark>>,
     /// Services created from unmatched `host:port` targets, by host name: (port, service).
     target_services: HashMap<String, Vec<(u16, u32)>>,
+    /// Offline enrichment (issue 20): asked once per actor at snapshot time (cached).
+    pub(crate) enricher: Option<Arc<dyn ActorLookup>>,
 }
 
 impl Correlator {
@@ -256,6 +260,7 @@ impl Correlator {
             applied: Vec::new(),
             host_marks: HashMap::new(),
             target_services: HashMap::new(),
+            enricher: None,
             setup,
         };
         let configured: Vec<(String, Vec<AddressSpec>, bool)> = c
@@ -272,6 +277,16 @@ impl Correlator {
         }
         c.configured = c.services.len();
         c
+    }
+
+    /// Attach offline enrichment (before any event is applied): snapshots then carry what
+    /// the databases say about each actor, and the range lists marked `class = "scanner"`
+    /// classify their members as scanners, alongside the user-agent rules.
+    pub fn set_enricher(&mut self, enricher: Arc<dyn ActorLookup>) {
+        for list in enricher.scanner_lists() {
+            self.scanners.add_networks(&list.name, &list.source, list.networks);
+        }
+        self.enricher = Some(enricher);
     }
 
     /// What this correlator was built with.

@@ -48,6 +48,79 @@ pub fn prefix(actors: &Actors) -> GroupBy<'_> {
     }
 }
 
+/// The names of the enrichment keys (issue 20): autonomous system, country, range list.
+pub const ASN: &str = "asn";
+pub const COUNTRY: &str = "country";
+pub const LIST: &str = "list";
+
+/// Every actor aggregated by network (ASN and organisation), country and range list, from
+/// what the offline databases said about it (`e` holds every actor of the ledger). An actor
+/// the databases say nothing about is in no group of that key; an actor in several lists
+/// counts under the first (its most specific prefix).
+#[must_use]
+pub fn enrichment_groups(
+    actors: &Actors,
+    e: &crate::model::enrichment::Enrichments,
+    limit: Option<usize>,
+) -> Vec<ActorGroups> {
+    let mut asn_labels: std::collections::HashMap<u64, String> = std::collections::HashMap::new();
+    let mut country_labels: std::collections::HashMap<u64, String> =
+        std::collections::HashMap::new();
+    let mut lists: Vec<String> = Vec::new();
+    for a in e.actors.values() {
+        if let Some(n) = &a.asn {
+            asn_labels.entry(u64::from(n.number)).or_insert_with(|| n.label());
+        }
+        if let Some(c) = &a.country {
+            country_labels.entry(country_value(&c.iso)).or_insert_with(|| match &c.name {
+                Some(name) => format!("{} {name}", c.iso),
+                None => c.iso.clone(),
+            });
+        }
+        if let Some(l) = a.lists.first() {
+            if !lists.contains(&l.name) {
+                lists.push(l.name.clone());
+            }
+        }
+    }
+    // Each actor's answer found once (not once per key).
+    let answers: Vec<Option<&crate::model::enrichment::ActorEnrichment>> =
+        (0..actors.len() as u32).map(|id| e.of(actors.ip(id))).collect();
+    let of = |id: u32| answers.get(id as usize).copied().flatten();
+    let keys = [
+        GroupBy {
+            name: ASN,
+            value: Box::new(|id| of(id).and_then(|a| a.asn.as_ref()).map(|n| u64::from(n.number))),
+            label: Box::new(|v| asn_labels.get(&v).cloned().unwrap_or_else(|| format!("AS{v}"))),
+        },
+        GroupBy {
+            name: COUNTRY,
+            value: Box::new(|id| {
+                of(id).and_then(|a| a.country.as_ref()).map(|c| country_value(&c.iso))
+            }),
+            label: Box::new(|v| country_labels.get(&v).cloned().unwrap_or_default()),
+        },
+        GroupBy {
+            name: LIST,
+            value: Box::new(|id| {
+                let first = of(id)?.lists.first()?;
+                lists.iter().position(|n| *n == first.name).map(|i| i as u64)
+            }),
+            label: Box::new(|v| lists.get(v as usize).cloned().unwrap_or_default()),
+        },
+    ];
+    keys.iter().map(|by| aggregate(actors, by, limit)).collect()
+}
+
+/// An ISO country code as a group value (its first 8 bytes).
+fn country_value(iso: &str) -> u64 {
+    let mut b = [0_u8; 8];
+    for (d, s) in b.iter_mut().zip(iso.bytes()) {
+        *d = s;
+    }
+    u64::from_be_bytes(b)
+}
+
 /// One group's sums while aggregating.
 #[derive(Debug, Clone, Copy)]
 struct Sums {

@@ -61,6 +61,13 @@ pub(crate) fn build(
         .map(|id| actor_summary(c, id, classes[id as usize], detail))
         .collect();
     let actor_groups = if groups { actor_groups(c) } else { Vec::new() };
+    // What the databases say about the listed actors (each address looked up once over the
+    // enricher's life: cached; `actor_groups` asked for every actor already).
+    let enrichment = c
+        .enricher
+        .as_ref()
+        .map(|e| e.annotate(&mut actors.iter().map(|a| a.client)))
+        .unwrap_or_default();
     let mut gaps = c.gaps.clone();
     gaps.sort_by(|a, b| {
         (a.from, &a.path, &a.reason, a.source).cmp(&(b.from, &b.path, &b.reason, b.source))
@@ -71,7 +78,6 @@ pub(crate) fn build(
         timezone: c.setup.timezone.name().to_string(),
         sources: c.sources.clone(),
         services,
-        actors,
         actors_total: ledger.len() as u64,
         actor_groups,
         gaps,
@@ -84,13 +90,23 @@ pub(crate) fn build(
         },
         coverage: unread.overall(c),
         duplicates: super::coverage::duplicates(c),
+        enrichment,
+        actors,
     }
 }
 
-/// Every actor aggregated by each key (see `groups.rs`): the network prefix.
+/// Every actor aggregated by each key (see `groups.rs`): the network prefix, and with
+/// enrichment the network (ASN), country and range list. Every actor of the ledger is looked
+/// up for those (once over the enricher's life: cached), listed or not.
 pub(crate) fn actor_groups(c: &Correlator) -> Vec<crate::model::snapshot::ActorGroups> {
     let ledger = &c.tally.actors;
-    vec![super::groups::aggregate(ledger, &super::groups::prefix(ledger), c.actor_limit)]
+    let mut out =
+        vec![super::groups::aggregate(ledger, &super::groups::prefix(ledger), c.actor_limit)];
+    if let Some(e) = &c.enricher {
+        let all = e.annotate(&mut (0..ledger.len() as u32).map(|id| ledger.ip(id)));
+        out.extend(super::groups::enrichment_groups(ledger, &all, c.actor_limit));
+    }
+    out
 }
 
 /// The actors a snapshot lists, in snapshot order: bytes descending, then requests

@@ -168,6 +168,20 @@ impl Engine {
         });
     }
 
+    /// The `[enrich]` files could not be loaded: the session runs without enrichment, and
+    /// says so as a source error (the CLI refuses such a config before starting).
+    pub fn enrichment_failed(&mut self, reason: &str) {
+        let at = (self.clock)();
+        self.record(Gap {
+            kind: GapKind::SourceError,
+            source: None,
+            path: String::new(),
+            from: at,
+            to: None,
+            reason: format!("enrichment not loaded (actors shown without it): {reason}"),
+        });
+    }
+
     pub async fn run(
         mut self,
         mut rx: mpsc::Receiver<Msg>,

@@ -16,6 +16,7 @@ use tokio::task::JoinHandle;
 use crate::config::CaseConfig;
 use crate::correlate::Correlator;
 use crate::correlate::classify::ScannerDb;
+use crate::enrich::Enricher;
 use crate::model::snapshot::Gap;
 use crate::model::{Event, Snapshot};
 
@@ -51,6 +52,9 @@ pub struct SessionOptions {
     /// which bounds memory over a long incident. A negative scan arriving later than this
     /// behind the newest event can no longer split a window (it becomes a gap).
     pub detail_horizon: Duration,
+    /// Offline enrichment already loaded by the shell (which reports a bad file as a
+    /// configuration error); `None`: loaded here from the config's `[enrich]`.
+    pub enricher: Option<Arc<Enricher>>,
     /// Database sources (`clickhouse = { … }`): the wait between polls (`watch --poll`).
     pub db_poll: Duration,
     /// Actors whose detail (paths, agents, statuses) is kept at once
@@ -70,6 +74,7 @@ impl std::fmt::Debug for SessionOptions {
             .field("publish_every", &self.publish_every)
             .field("tick", &self.tick)
             .field("channel_capacity", &self.channel_capacity)
+            .field("enricher", &self.enricher.is_some())
             .field("db_poll", &self.db_poll)
             .field("max_actors_detail", &self.max_actors_detail)
             .field("actors_listed", &self.actors_listed)
@@ -89,6 +94,7 @@ impl Default for SessionOptions {
             tick: Duration::from_secs(1),
             channel_capacity: 8,
             detail_horizon: Duration::from_secs(600),
+            enricher: None,
             db_poll: Duration::from_secs(5),
             max_actors_detail: crate::correlate::actors::DEFAULT_DETAIL_CAP,
             actors_listed: Some(LIVE_ACTORS_LISTED),
@@ -214,13 +220,28 @@ pub fn start(config: CaseConfig, options: SessionOptions) -> Session {
         Ok(db) => (db, None),
         Err(e) => (ScannerDb::builtin(), Some(e.to_string())),
     };
+    let enricher = match options.enricher.clone() {
+        Some(e) => Ok(Some(e)),
+        None => Enricher::load(&config.enrich).map(|e| e.map(Arc::new)),
+    };
     let mut correlator = Correlator::with_scanners(config, scanners);
     correlator.set_max_actors_detail(options.max_actors_detail);
     correlator.set_actor_limit(options.actors_listed);
+    let enrich_error = match enricher {
+        Ok(Some(e)) => {
+            correlator.set_enricher(e);
+            None
+        }
+        Ok(None) => None,
+        Err(e) => Some(e.to_string()),
+    };
     let counts = (followers, file_followers);
     let (mut engine, outputs) = Engine::new(correlator, filter, options, stop_flag, counts);
     if let Some(reason) = scanner_error {
         engine.scanner_file_failed(&reason);
+    }
+    if let Some(reason) = enrich_error {
+        engine.enrichment_failed(&reason);
     }
     let (stop_tx, stop_rx) = oneshot::channel();
     let handle = tokio::spawn(engine.run(rx, stop_rx));

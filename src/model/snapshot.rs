@@ -48,6 +48,10 @@ pub struct Snapshot {
     /// (their counts may be doubled), service order then source order.
     #[serde(default)]
     pub duplicates: Vec<DuplicateSources>,
+    /// What the configured offline databases and range files say about the actors (issue
+    /// 20), looked up once per actor; empty when none is configured.
+    #[serde(default)]
+    pub enrichment: super::enrichment::Enrichments,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -369,6 +373,9 @@ impl ActorGroups {
     pub fn title(&self) -> &str {
         match self.key.as_str() {
             "prefix" => "network prefix (/24, /48)",
+            "asn" => "network (ASN, organisation)",
+            "country" => "country",
+            "list" => "range list",
             other => other,
         }
     }

@@ -77,6 +77,9 @@ pub struct Analysis<'a> {
     /// document was built, and how many of each kind (`leakline analyze` redacts unless
     /// `--no-redact`). [`Analysis::build`] records "off"; see [`Analysis::with_redaction`].
     pub redaction: Redaction<'a>,
+    /// The offline databases and range files the actors' `asn`, `country`, `city` and
+    /// `lists` rest on (issue 20).
+    pub enrichment: wire::Enrichment<'a>,
 }
 
 impl<'a> Analysis<'a> {
@@ -93,13 +96,14 @@ impl<'a> Analysis<'a> {
             duplicates: snapshot.duplicates.iter().map(Duplicate::of).collect(),
             sources: snapshot.sources.iter().map(|s| Source::of(s, &snapshot.timezone)).collect(),
             services: snapshot.services.iter().map(Service::of).collect(),
-            actors: Actors(&snapshot.actors),
+            actors: Actors(&snapshot.actors, &snapshot.enrichment),
             actors_total: snapshot.actors_total(),
             actors_listed: snapshot.actors.len() as u64,
             actor_groups: snapshot.actor_groups.iter().map(Groups::of).collect(),
             gaps: snapshot.gaps.iter().map(Gap::of).collect(),
             stats: Stats::of(&snapshot.stats),
             redaction: Redaction::of(&NOT_REDACTED),
+            enrichment: wire::Enrichment::of(&snapshot.enrichment),
         }
     }
 

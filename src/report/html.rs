@@ -456,9 +456,15 @@ fn actors(t: &ActorTable, out: &mut String) {
                 None => a.class.as_str().to_owned(),
             };
             let paths: Vec<String> = a.top_paths.iter().map(|p| code(p)).collect();
-            vec![
-                format!("<code class=\"nw\">{}</code>", html(&a.client.to_string())),
-                class,
+            let mut row =
+                vec![format!("<code class=\"nw\">{}</code>", html(&a.client.to_string())), class];
+            if t.enriched {
+                let (org, country) = &a.network;
+                let none = || "<span class=\"muted\">—</span>".to_owned();
+                row.push(org.as_deref().map_or_else(none, html));
+                row.push(country.as_deref().map_or_else(none, html));
+            }
+            row.extend([
                 format!("{}<br>{}", ht(a.first_seen), ht(a.last_seen)),
                 thousands(a.requests),
                 thousands(a.successes),
@@ -469,24 +475,24 @@ fn actors(t: &ActorTable, out: &mut String) {
                     paths.join(" "),
                     a.user_agent.map_or_else(String::new, code)
                 ),
-            ]
+            ]);
+            row
         })
         .collect();
-    table(
-        out,
-        &[
-            "Client",
-            "Class",
-            "First / last seen",
-            "Requests",
-            "Successes",
-            "Bytes",
-            "Services",
-            "Top paths / user agent",
-        ],
-        &[3, 4, 5],
-        &rows,
-    );
+    let mut head = vec!["Client", "Class"];
+    if t.enriched {
+        head.extend(["Network", "Country"]);
+    }
+    head.extend([
+        "First / last seen",
+        "Requests",
+        "Successes",
+        "Bytes",
+        "Services",
+        "Top paths / user agent",
+    ]);
+    let num: &[usize] = if t.enriched { &[5, 6, 7] } else { &[3, 4, 5] };
+    table(out, &head, num, &rows);
     out.push_str("</section>\n");
 }
 

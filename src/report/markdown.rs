@@ -329,9 +329,13 @@ fn actors(t: &ActorTable, out: &mut String) {
                 None => a.class.as_str().to_owned(),
             };
             let paths: Vec<String> = a.top_paths.iter().map(|p| code(p)).collect();
-            vec![
-                code(&a.client.to_string()),
-                class,
+            let mut row = vec![code(&a.client.to_string()), class];
+            if t.enriched {
+                let (org, country) = &a.network;
+                row.push(org.as_deref().map_or_else(|| "—".to_owned(), escape::md_text));
+                row.push(country.as_deref().map_or_else(|| "—".to_owned(), escape::md_text));
+            }
+            row.extend([
                 time(a.first_seen),
                 time(a.last_seen),
                 thousands(a.requests),
@@ -340,25 +344,25 @@ fn actors(t: &ActorTable, out: &mut String) {
                 a.services.iter().map(|s| code(s)).collect::<Vec<_>>().join(", "),
                 if paths.is_empty() { "—".to_owned() } else { paths.join(", ") },
                 a.user_agent.map_or_else(|| "—".to_owned(), code),
-            ]
+            ]);
+            row
         })
         .collect();
-    table(
-        out,
-        &[
-            "Client",
-            "Class",
-            "First seen",
-            "Last seen",
-            "Requests",
-            "Successes",
-            "Bytes",
-            "Services",
-            "Top paths",
-            "User agent",
-        ],
-        &rows,
-    );
+    let mut head = vec!["Client", "Class"];
+    if t.enriched {
+        head.extend(["Network", "Country"]);
+    }
+    head.extend([
+        "First seen",
+        "Last seen",
+        "Requests",
+        "Successes",
+        "Bytes",
+        "Services",
+        "Top paths",
+        "User agent",
+    ]);
+    table(out, &head, &rows);
 }
 
 fn step_row(s: &StepRecord) -> Vec<String> {

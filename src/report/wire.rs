@@ -15,6 +15,7 @@ use std::net::IpAddr;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Serialize, Serializer};
 
+use crate::model::enrichment::{ActorEnrichment, EnrichSource, Enrichments};
 use crate::model::snapshot::{
     ActorGroups, ActorSummary, Coverage as CoverageModel, DuplicateSources, Gap as GapModel,
     Hit as HitModel, PathCount, SensitiveCount, ServiceState, ServiceSummary, SourceHealth,
@@ -394,12 +395,52 @@ pub struct Actor<'a> {
     pub successes: u64,
     pub bytes: u64,
     pub services: &'a [String],
+    /// `asn`, `country`, `city`, `lists` (issue 20): what the offline databases say.
+    #[serde(flatten)]
+    pub enrichment: EnrichDoc<'a>,
+}
+
+/// An actor's enrichment as four keys, `null` / `[]` when nothing is known (or nothing is
+/// configured): `asn: {number, org}`, `country: {iso, name}`, `city: {name, subdivision,
+/// latitude, longitude, accuracy_radius_km}` (from a City database), `lists: [{name,
+/// service, region}]`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct EnrichDoc<'a>(pub Option<&'a ActorEnrichment>);
+
+impl Serialize for EnrichDoc<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let e = self.0;
+        let mut m = s.serialize_map(Some(4))?;
+        m.serialize_entry("asn", &e.and_then(|e| e.asn.as_ref()))?;
+        m.serialize_entry("country", &e.and_then(|e| e.country.as_ref()))?;
+        m.serialize_entry("city", &e.and_then(|e| e.city.as_ref()))?;
+        m.serialize_entry("lists", e.map_or(&[][..], |e| &e.lists[..]))?;
+        m.end()
+    }
+}
+
+/// What the actors' enrichment rests on: the databases and range files loaded (empty when
+/// none is configured), and lookups that failed.
+#[derive(Debug, Serialize)]
+pub struct Enrichment<'a> {
+    pub sources: &'a [EnrichSource],
+    pub errors: &'a [String],
+}
+
+impl<'a> Enrichment<'a> {
+    #[must_use]
+    pub fn of(e: &'a Enrichments) -> Self {
+        Enrichment { sources: &e.sources, errors: &e.errors }
+    }
 }
 
 impl<'a> Actor<'a> {
+    /// The view of one actor; `enrichment` is the snapshot's (looked up once per actor).
     #[must_use]
-    pub fn of(a: &'a ActorSummary) -> Self {
+    pub fn of(a: &'a ActorSummary, enrichment: &'a Enrichments) -> Self {
         Actor {
+            enrichment: EnrichDoc(enrichment.actors.get(&a.client).map(AsRef::as_ref)),
             client: a.client,
             class: a.class.as_str(),
             scanner: a.scanner.as_deref(),
@@ -416,11 +457,11 @@ impl<'a> Actor<'a> {
 /// The actors, each viewed as an [`Actor`] only while it is written: a large run lists
 /// millions, and no list of views is built.
 #[derive(Debug, Clone, Copy)]
-pub struct Actors<'a>(pub &'a [ActorSummary]);
+pub struct Actors<'a>(pub &'a [ActorSummary], pub &'a Enrichments);
 
 impl Serialize for Actors<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_seq(self.0.iter().map(Actor::of))
+        s.collect_seq(self.0.iter().map(|a| Actor::of(a, self.1)))
     }
 }
 

@@ -212,6 +212,7 @@ impl DemoCase {
                 format: None,
             }],
             scanners: Vec::new(),
+            enrich: crate::config::EnrichConfig::default(),
         }
     }
 }

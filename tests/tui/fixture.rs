@@ -261,6 +261,7 @@ pub fn fixture() -> Snapshot {
             "/case/scans/nmap-1215.xml",
         ]),
         duplicates: Vec::new(),
+        enrichment: leakline::model::enrichment::Enrichments::default(),
     }
 }
 

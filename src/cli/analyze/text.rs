@@ -192,12 +192,43 @@ fn actors(s: &Snapshot, t: &mut String) {
             ts(a.last_seen),
             a.scanner.as_deref().map(|n| clean(n, 30)).unwrap_or_default()
         );
+        if let Some(line) = enrichment_line(s, a.client) {
+            let _ = writeln!(t, "    {line}");
+        }
     }
     let total = s.actors_total();
     let shown = s.actors.len().min(TOP_ACTORS) as u64;
     if total > shown {
         let _ = writeln!(t, "  … {} more", total - shown);
     }
+}
+
+/// `AS15169 Google Inc. · GB United Kingdom · London · lists aws EC2 us-west-2` under an
+/// actor, when databases or range files were given (`None` otherwise).
+fn enrichment_line(s: &Snapshot, client: std::net::IpAddr) -> Option<String> {
+    if !s.enrichment.configured() {
+        return None;
+    }
+    let Some(e) = s.enrichment.of(client) else {
+        return Some("(no database or list knows this address)".into());
+    };
+    let mut parts: Vec<String> = Vec::new();
+    parts.push(e.org_label().map_or_else(|| "no ASN".into(), |o| clean(&o, 60).into_owned()));
+    parts.push(e.country.as_ref().map_or_else(
+        || "no country".into(),
+        |c| {
+            clean(format!("{} {}", c.iso, c.name.as_deref().unwrap_or("")).trim_end(), 60)
+                .into_owned()
+        },
+    ));
+    if let Some(name) = e.city.as_ref().and_then(|c| c.name.as_deref()) {
+        parts.push(clean(name, 40).into_owned());
+    }
+    if !e.lists.is_empty() {
+        let lists: Vec<String> = e.lists.iter().map(super::super::list_label).collect();
+        parts.push(format!("lists {}", lists.join("; ")));
+    }
+    Some(parts.join(" · "))
 }
 
 fn sources(s: &Snapshot, t: &mut String) {

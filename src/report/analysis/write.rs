@@ -19,6 +19,7 @@ use std::net::IpAddr;
 use chrono::{DateTime, Utc};
 
 use super::Analysis;
+use crate::model::enrichment::{ActorEnrichment, EnrichSource};
 use crate::report::wire::{
     Actor, Coverage, Duplicate, FirstSuccess, Gap, Group, Groups, Hit, Rfc3339, Sensitive, Service,
     Source, Window, pair, push_ipv4,
@@ -55,7 +56,7 @@ pub(super) fn write(doc: &Analysis, out: impl io::Write) -> io::Result<()> {
     w.open(b'[');
     for a in doc.actors.0 {
         w.elem();
-        actor(&mut w, &Actor::of(a));
+        actor(&mut w, &Actor::of(a, doc.actors.1));
         w.flush_block()?;
     }
     w.close(b']');
@@ -93,9 +94,97 @@ pub(super) fn write(doc: &Analysis, out: impl io::Write) -> io::Result<()> {
     }
     w.close(b'}');
     w.close(b'}');
+    w.key("enrichment");
+    w.open(b'{');
+    w.key("sources");
+    w.list(doc.enrichment.sources, enrich_source)?;
+    w.key("errors");
+    w.strs(doc.enrichment.errors);
+    w.close(b'}');
     w.close(b'}');
     w.buf.push(b'\n');
     w.finish()
+}
+
+fn enrich_source<W: io::Write>(w: &mut Pretty<W>, s: &EnrichSource) {
+    w.open(b'{');
+    for (k, v) in [("path", &s.path), ("kind", &s.kind), ("name", &s.name)] {
+        w.key(k);
+        w.str(v);
+    }
+    w.key("built");
+    w.opt_str(s.built.as_deref());
+    w.key("prefixes");
+    match s.prefixes {
+        Some(n) => w.u64(n as u64),
+        None => w.null(),
+    }
+    w.key("scanner");
+    w.bool(s.scanner);
+    w.close(b'}');
+}
+
+/// `asn`, `country`, `city`, `lists` of one actor (see [`super::EnrichDoc`]).
+fn enrichment<W: io::Write>(w: &mut Pretty<W>, e: Option<&ActorEnrichment>) {
+    w.key("asn");
+    match e.and_then(|e| e.asn.as_ref()) {
+        Some(a) => {
+            w.open(b'{');
+            w.key("number");
+            w.u64(u64::from(a.number));
+            w.key("org");
+            w.opt_str(a.org.as_deref());
+            w.close(b'}');
+        }
+        None => w.null(),
+    }
+    w.key("country");
+    match e.and_then(|e| e.country.as_ref()) {
+        Some(c) => {
+            w.open(b'{');
+            w.key("iso");
+            w.str(&c.iso);
+            w.key("name");
+            w.opt_str(c.name.as_deref());
+            w.close(b'}');
+        }
+        None => w.null(),
+    }
+    w.key("city");
+    match e.and_then(|e| e.city.as_ref()) {
+        Some(c) => {
+            w.open(b'{');
+            w.key("name");
+            w.opt_str(c.name.as_deref());
+            w.key("subdivision");
+            w.opt_str(c.subdivision.as_deref());
+            for (k, v) in [("latitude", c.latitude), ("longitude", c.longitude)] {
+                w.key(k);
+                w.f64(v);
+            }
+            w.key("accuracy_radius_km");
+            match c.accuracy_radius_km {
+                Some(r) => w.u64(u64::from(r)),
+                None => w.null(),
+            }
+            w.close(b'}');
+        }
+        None => w.null(),
+    }
+    w.key("lists");
+    w.open(b'[');
+    for l in e.map_or(&[][..], |e| &e.lists[..]) {
+        w.elem();
+        w.open(b'{');
+        w.key("name");
+        w.str(&l.name);
+        w.key("service");
+        w.opt_str(l.service.as_deref());
+        w.key("region");
+        w.opt_str(l.region.as_deref());
+        w.close(b'}');
+    }
+    w.close(b']');
 }
 
 fn source<W: io::Write>(w: &mut Pretty<W>, s: &Source) {
@@ -371,6 +460,7 @@ fn actor<W: io::Write>(w: &mut Pretty<W>, a: &Actor) {
     }
     w.key("services");
     w.strs(a.services);
+    enrichment(w, a.enrichment.0);
     w.close(b'}');
 }
 
@@ -527,6 +617,18 @@ impl<W: io::Write> Pretty<W> {
 
     fn u64(&mut self, n: u64) {
         push_u64(&mut self.buf, n);
+    }
+
+    /// A float as `serde_json` writes it (`51.5142`, `100.0`); `null` when absent or not
+    /// finite (as `serde_json` writes NaN and infinities).
+    fn f64(&mut self, v: Option<f64>) {
+        match v {
+            Some(v) if v.is_finite() => {
+                let text = serde_json::to_string(&v).unwrap_or_else(|_| "null".into());
+                self.buf.extend_from_slice(text.as_bytes());
+            }
+            _ => self.null(),
+        }
     }
 
     fn opt_str(&mut self, s: Option<&str>) {

@@ -196,6 +196,9 @@ pub struct ActorTable<'a> {
     pub total: u64,
     /// The actors the snapshot lists (the rows are the first `rows.len()`).
     pub listed: usize,
+    /// Whether enrichment databases or range files were configured: the tables then carry
+    /// the network and country columns (issue 20).
+    pub enriched: bool,
     pub rows: Vec<ActorRow<'a>>,
 }
 
@@ -231,9 +234,15 @@ impl<'a> ActorTable<'a> {
                 services: &a.services,
                 top_paths: a.top_paths.iter().take(ACTOR_PATHS).map(|p| p.path.as_str()).collect(),
                 user_agent: a.user_agents.first().map(|(ua, _)| ua.as_str()),
+                network: org_and_country(&m.snapshot, a.client),
             })
             .collect();
-        ActorTable { total: m.snapshot.actors_total(), listed: all.len(), rows }
+        ActorTable {
+            total: m.snapshot.actors_total(),
+            listed: all.len(),
+            enriched: m.snapshot.enrichment.configured(),
+            rows,
+        }
     }
 }
 
@@ -253,6 +262,23 @@ pub struct ActorRow<'a> {
     pub top_paths: Vec<&'a str>,
     /// Its most frequent user agent.
     pub user_agent: Option<&'a str>,
+    /// Its network (ASN and organisation) and country (ISO code and name), when the
+    /// enrichment databases know them.
+    pub network: (Option<String>, Option<String>),
+}
+
+/// An actor's network label and country label, as the reports show them.
+fn org_and_country(
+    snapshot: &crate::model::Snapshot,
+    client: IpAddr,
+) -> (Option<String>, Option<String>) {
+    let e = snapshot.enrichment.of(client);
+    let org = e.and_then(crate::model::enrichment::ActorEnrichment::org_label);
+    let country = e.and_then(|e| e.country.as_ref()).map(|c| match &c.name {
+        Some(name) => format!("{} {name}", c.iso),
+        None => c.iso.clone(),
+    });
+    (org, country)
 }
 
 /// A row of the evidence's sources.

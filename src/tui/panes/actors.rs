@@ -1,6 +1,8 @@
 //! Actors: every external client, sortable and filterable, with a detail view (paths, user
 //! agents, statuses, and its latest requests from the live feed).
 
+use std::fmt::Write as _;
+
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -8,6 +10,7 @@ use ratatui::widgets::{Cell, Paragraph, Row, Sparkline, Table, Widget};
 
 use super::{scroll_for, section};
 use crate::model::Event;
+use crate::model::enrichment::ActorEnrichment;
 use crate::model::snapshot::{ActorClass, ActorGroups, ActorSummary};
 use crate::text::{clean, sanitize};
 use crate::tui::app::{ActorSort, App};
@@ -28,7 +31,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let [title, table] = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(area);
     let class = st.class_filter.map_or("all", ActorClass::as_str);
     let service = st.service_filter.as_deref().map_or_else(|| "all".to_owned(), clean);
-    let extra = format!(
+    let mut extra = format!(
         "{} of {} external clients{} · sort {}{} · class {class} · service {service}",
         st.order.len(),
         format::count(app.snapshot.actors_total()),
@@ -40,6 +43,10 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         st.sort.label(),
         sort_mark(st.sort),
     );
+    // A database that failed a lookup mid-session: said on the title, never silently blank.
+    if let Some(err) = app.snapshot.enrichment.errors.first() {
+        let _ = write!(extra, " · ⚠ enrichment: {}", sanitize(err, 120));
+    }
     section("Actors", &extra, app.theme, title, buf);
     render_table(app, table, buf);
 }
@@ -98,6 +105,17 @@ fn render_groups(app: &App, groups: &ActorGroups, area: Rect, buf: &mut Buffer) 
         .render(table, buf);
 }
 
+/// `GB` and `AS15169 Google Inc.` for the table (`-` when the databases say nothing).
+fn org_and_country(app: &App, a: &ActorSummary, org_width: usize) -> (String, String) {
+    let e = app.snapshot.enrichment.of(a.client);
+    let country =
+        e.and_then(|e| e.country.as_ref()).map_or_else(|| "-".to_owned(), |c| clean(&c.iso));
+    let org = e
+        .and_then(ActorEnrichment::org_label)
+        .map_or_else(|| "-".to_owned(), |o| sanitize(&o, org_width).into_owned());
+    (org, country)
+}
+
 fn render_table(app: &App, area: Rect, buf: &mut Buffer) {
     let theme = app.theme;
     let st = &app.actors;
@@ -123,8 +141,25 @@ fn render_table(app: &App, area: Rect, buf: &mut Buffer) {
             clock.at(t)
         }
     };
-    // At 80 columns: client 20, class, two times, requests 9, bytes sent 10+, 5 gaps.
-    let (class_w, time_w) = if dated { (13, 11) } else { (18, 8) };
+    // At 80 columns: client 20, class, two times, requests 9, bytes sent 10+, 5 gaps. With
+    // enrichment the narrow table trades the last-seen column and class width for country
+    // and organisation; the wide one adds both before the services.
+    let enriched = app.snapshot.enrichment.configured();
+    let (class_w, time_w) = match (dated, enriched) {
+        (true, false) => (13, 11),
+        (false, false) => (18, 8),
+        (true, true) => (10, 11),
+        (false, true) => (12, 8),
+    };
+    // Enriched and wide: the services column needs 140 columns beside country and org.
+    let with_services = wide && (!enriched || area.width >= 140);
+    let org_w: u16 = match (wide, dated) {
+        // Without services the org takes the rest of the row (102 columns before it).
+        (true, _) if !with_services => area.width.saturating_sub(102).max(10),
+        (true, _) => 24,
+        (false, true) => 10,
+        (false, false) => 13,
+    };
     // Only the visible rows are built: the table stays cheap with 10 k actors.
     let rows = st.order.iter().enumerate().skip(first).take(height).filter_map(|(pos, &i)| {
         let a = app.snapshot.actors.get(i)?;
@@ -132,24 +167,96 @@ fn render_table(app: &App, area: Rect, buf: &mut Buffer) {
             Some(name) => format!("{} ({})", a.class.as_str(), sanitize(name, 14)),
             None => a.class.as_str().to_owned(),
         };
-        let mut cells = vec![
-            Cell::from(a.client.to_string()),
-            Cell::from(class),
-            Cell::from(when(a.first_seen)),
-            Cell::from(when(a.last_seen)),
-            Cell::from(format::count(a.requests)),
-        ];
+        let mut cells = vec![Cell::from(a.client.to_string()), Cell::from(class)];
+        let (org, country) = org_and_country(app, a, usize::from(org_w));
+        if enriched && !wide {
+            cells.push(Cell::from(country.clone()));
+            cells.push(Cell::from(org.clone()));
+        }
+        cells.push(Cell::from(when(a.first_seen)));
+        if wide || !enriched {
+            cells.push(Cell::from(when(a.last_seen)));
+        }
+        cells.push(Cell::from(format::count(a.requests)));
         if wide {
             cells.push(Cell::from(format::count(a.successes)));
         }
         cells.push(Cell::from(format::bytes(a.bytes)));
-        if wide {
+        if wide && enriched {
+            cells.push(Cell::from(country));
+            cells.push(Cell::from(org));
+        }
+        if with_services {
             cells.push(Cell::from(clean(&a.services.join(","))));
         }
         let row = Row::new(cells);
         Some(if pos == st.selected { row.style(theme.selected()) } else { row })
     });
-    let (header, widths): (Vec<&str>, Vec<Constraint>) = if wide {
+    let (header, widths) =
+        columns(&Columns { wide, enriched, with_services, class_w, time_w, org_w });
+    let header = marked_header(header, st.sort, theme);
+    Table::new(rows, widths)
+        .header(Row::new(header).style(theme.dim()))
+        .column_spacing(1)
+        .render(area, buf);
+}
+
+/// Which table columns a width and an enrichment give.
+#[derive(Clone, Copy)]
+struct Columns {
+    wide: bool,
+    enriched: bool,
+    with_services: bool,
+    class_w: u16,
+    time_w: u16,
+    org_w: u16,
+}
+
+/// The header names and widths of the actor table.
+fn columns(l: &Columns) -> (Vec<&'static str>, Vec<Constraint>) {
+    let Columns { wide, enriched, with_services, class_w, time_w, org_w } = *l;
+    if wide && enriched {
+        let mut header = vec![
+            "client",
+            "class",
+            "first seen",
+            "last seen",
+            "requests",
+            "ok <400",
+            "bytes sent",
+            "cc",
+            "org",
+        ];
+        let mut widths = vec![
+            Constraint::Length(22),
+            Constraint::Length(16),
+            Constraint::Length(14),
+            Constraint::Length(14),
+            Constraint::Length(8),
+            Constraint::Length(7),
+            Constraint::Length(10),
+            Constraint::Length(2),
+            Constraint::Length(org_w),
+        ];
+        if with_services {
+            header.push("services");
+            widths.push(Constraint::Min(0));
+        }
+        (header, widths)
+    } else if enriched {
+        (
+            vec!["client", "class", "cc", "org", "first", "requests", "bytes sent"],
+            vec![
+                Constraint::Length(20),
+                Constraint::Length(class_w),
+                Constraint::Length(2),
+                Constraint::Length(org_w),
+                Constraint::Length(time_w),
+                Constraint::Length(8),
+                Constraint::Min(10),
+            ],
+        )
+    } else if wide {
         (
             vec![
                 "client",
@@ -184,28 +291,22 @@ fn render_table(app: &App, area: Rect, buf: &mut Buffer) {
                 Constraint::Min(10),
             ],
         )
-    };
-    let header = marked_header(header, st.sort, wide, theme);
-    Table::new(rows, widths)
-        .header(Row::new(header).style(theme.dim()))
-        .column_spacing(1)
-        .render(area, buf);
+    }
 }
 
 /// The header cells, the sort column carrying its direction (▼ most first, ▲ earliest /
 /// grouped first).
-fn marked_header(header: Vec<&str>, sort: ActorSort, wide: bool, theme: Theme) -> Vec<Cell<'_>> {
-    let sorted = match sort {
-        ActorSort::Bytes => header.len() - if wide { 2 } else { 1 },
-        ActorSort::Requests => 4,
-        ActorSort::FirstSeen => 2,
-        ActorSort::Class => 1,
+fn marked_header(header: Vec<&str>, sort: ActorSort, theme: Theme) -> Vec<Cell<'_>> {
+    let names: &[&str] = match sort {
+        ActorSort::Bytes => &["bytes sent"],
+        ActorSort::Requests => &["requests"],
+        ActorSort::FirstSeen => &["first seen", "first"],
+        ActorSort::Class => &["class"],
     };
     header
         .into_iter()
-        .enumerate()
-        .map(|(i, h)| {
-            if i == sorted {
+        .map(|h| {
+            if names.contains(&h) {
                 Cell::from(format!("{h}{}", sort_mark(sort))).style(theme.header())
             } else {
                 Cell::from(h)
@@ -224,46 +325,21 @@ fn sort_mark(sort: ActorSort) -> &'static str {
 
 fn render_detail(app: &App, actor: &ActorSummary, area: Rect, buf: &mut Buffer) {
     let theme = app.theme;
-    let tz = format::zone(&app.snapshot.timezone);
     let list_rows = actor.top_paths.len().max(actor.user_agents.len()).max(actor.statuses.len());
+    let whereabouts = enrichment_lines(app, actor);
     let [title, top, lists, recent] = Layout::vertical([
         Constraint::Length(1),
-        Constraint::Length(4),
+        Constraint::Length(4 + whereabouts.len() as u16),
         Constraint::Length(list_rows.clamp(1, 12) as u16 + 2),
         Constraint::Min(3),
     ])
     .areas(area);
     section(&format!("Actor {}", actor.client), "(Esc back)", theme, title, buf);
-    let scanner =
-        actor.scanner.as_deref().map(|s| format!(" · {}", sanitize(s, 30))).unwrap_or_default();
-    Paragraph::new(vec![
-        Line::from(vec![
-            Span::styled("class ", theme.dim()),
-            Span::raw(format!("{}{scanner}", actor.class.as_str())),
-            Span::styled("   services ", theme.dim()),
-            Span::raw(clean(&actor.services.join(", "))),
-        ]),
-        Line::from(vec![
-            Span::styled("seen  ", theme.dim()),
-            Span::raw(format!(
-                "{} → {} ({})",
-                format::stamp(actor.first_seen, tz),
-                format::stamp(actor.last_seen, tz),
-                format::duration(actor.last_seen - actor.first_seen)
-            )),
-        ]),
-        Line::from(vec![
-            Span::styled("sent  ", theme.dim()),
-            Span::raw(format!(
-                "{} in {} requests ({} answered with status < 400)",
-                format::bytes_exact(actor.bytes),
-                format::count(actor.requests),
-                format::count(actor.successes)
-            )),
-        ]),
-    ])
-    .render(top, buf);
-    render_activity(app, actor, Rect { y: top.y + 3, height: 1, ..top }, buf);
+    let mut top_lines = summary_lines(app, actor);
+    let extra = whereabouts.len() as u16;
+    top_lines.extend(whereabouts);
+    Paragraph::new(top_lines).render(top, buf);
+    render_activity(app, actor, Rect { y: top.y + 3 + extra, height: 1, ..top }, buf);
     let [paths, agents, statuses] = Layout::horizontal([
         Constraint::Percentage(40),
         Constraint::Percentage(45),
@@ -322,6 +398,91 @@ fn render_detail(app: &App, actor: &ActorSummary, area: Rect, buf: &mut Buffer) 
     } else {
         Paragraph::new(lines).render(rl, buf);
     }
+}
+
+/// Class, services, first and last seen, and what was sent.
+fn summary_lines(app: &App, actor: &ActorSummary) -> Vec<Line<'static>> {
+    let theme = app.theme;
+    let tz = format::zone(&app.snapshot.timezone);
+    let scanner =
+        actor.scanner.as_deref().map(|s| format!(" · {}", sanitize(s, 30))).unwrap_or_default();
+    vec![
+        Line::from(vec![
+            Span::styled("class ", theme.dim()),
+            Span::raw(format!("{}{scanner}", actor.class.as_str())),
+            Span::styled("   services ", theme.dim()),
+            Span::raw(clean(&actor.services.join(", "))),
+        ]),
+        Line::from(vec![
+            Span::styled("seen  ", theme.dim()),
+            Span::raw(format!(
+                "{} → {} ({})",
+                format::stamp(actor.first_seen, tz),
+                format::stamp(actor.last_seen, tz),
+                format::duration(actor.last_seen - actor.first_seen)
+            )),
+        ]),
+        Line::from(vec![
+            Span::styled("sent  ", theme.dim()),
+            Span::raw(format!(
+                "{} in {} requests ({} answered with status < 400)",
+                format::bytes_exact(actor.bytes),
+                format::count(actor.requests),
+                format::count(actor.successes)
+            )),
+        ]),
+    ]
+}
+
+/// What the offline databases say about the actor (network, country, city, range lists);
+/// no line when none is configured.
+fn enrichment_lines(app: &App, actor: &ActorSummary) -> Vec<Line<'static>> {
+    let theme = app.theme;
+    if !app.snapshot.enrichment.configured() {
+        return Vec::new();
+    }
+    let e = app.snapshot.enrichment.of(actor.client).cloned().unwrap_or_default();
+    let mut place = Vec::new();
+    place
+        .push(e.org_label().map_or_else(|| "no ASN".to_owned(), |o| sanitize(&o, 50).into_owned()));
+    place.push(e.country.as_ref().map_or_else(
+        || "no country".to_owned(),
+        |c| match &c.name {
+            Some(n) => format!("{} {}", clean(&c.iso), sanitize(n, 40)),
+            None => clean(&c.iso),
+        },
+    ));
+    if let Some(c) = &e.city {
+        let city: Vec<String> = [&c.name, &c.subdivision]
+            .iter()
+            .filter_map(|s| s.as_deref().map(|s| sanitize(s, 30).into_owned()))
+            .collect();
+        let radius = c.accuracy_radius_km.map(|r| format!(" (±{r} km)")).unwrap_or_default();
+        if !city.is_empty() {
+            place.push(format!("{}{radius}", city.join(", ")));
+        }
+    }
+    let lists: Vec<String> = e
+        .lists
+        .iter()
+        .map(|l| {
+            let mut parts = vec![sanitize(&l.name, 30).into_owned()];
+            parts.extend(l.service.iter().map(|s| sanitize(s, 30).into_owned()));
+            parts.extend(l.region.iter().map(|s| sanitize(s, 20).into_owned()));
+            parts.join(" ")
+        })
+        .collect();
+    vec![
+        Line::from(vec![Span::styled("where ", theme.dim()), Span::raw(place.join(" · "))]),
+        Line::from(vec![
+            Span::styled("lists ", theme.dim()),
+            Span::raw(if lists.is_empty() {
+                "in no range list given".to_owned()
+            } else {
+                lists.join("; ")
+            }),
+        ]),
+    ]
 }
 
 /// One row: the actor's requests in the live feed over its first..last seen span, as a

@@ -10,6 +10,7 @@ use proptest::prelude::*;
 
 use super::super::Analysis;
 use super::*;
+use crate::model::enrichment::{ActorEnrichment, EnrichSource, Enrichments};
 use crate::model::snapshot::{
     ActorClass, ActorGroup, ActorGroups, ActorSummary, Coverage, DuplicateSources, EvidenceCount,
     Gap, GapKind, Hit, PathCount, SensitiveCount, ServiceState, ServiceSummary, SourceHealth,
@@ -233,6 +234,78 @@ fn actors() -> Vec<ActorSummary> {
         .collect()
 }
 
+/// None, everything (with a tricky organisation and whole-number floats), and partial.
+fn enrichment_of(i: usize) -> Option<std::sync::Arc<ActorEnrichment>> {
+    use crate::model::enrichment::{AsnInfo, CityInfo, CountryInfo, ListHit};
+    let full = ActorEnrichment {
+        asn: Some(AsnInfo { number: 4_294_967_295, org: Some(tricky()) }),
+        country: Some(CountryInfo { iso: "GB".into(), name: Some("United Kingdom".into()) }),
+        city: Some(CityInfo {
+            name: Some("Linköping".into()),
+            subdivision: None,
+            latitude: Some(51.5142),
+            longitude: Some(-100.0),
+            accuracy_radius_km: Some(100),
+        }),
+        lists: vec![
+            ListHit {
+                name: "aws".into(),
+                service: Some("EC2".into()),
+                region: Some("us-west-2".into()),
+            },
+            ListHit { name: "tor".into(), service: None, region: None },
+        ],
+    };
+    let partial = ActorEnrichment {
+        asn: Some(AsnInfo { number: 0, org: None }),
+        country: Some(CountryInfo { iso: "SE".into(), name: None }),
+        city: Some(CityInfo {
+            name: None,
+            subdivision: Some(tricky()),
+            latitude: None,
+            longitude: Some(f64::NAN),
+            accuracy_radius_km: None,
+        }),
+        lists: Vec::new(),
+    };
+    match i % 3 {
+        0 => None,
+        1 => Some(std::sync::Arc::new(full)),
+        _ => Some(std::sync::Arc::new(partial)),
+    }
+}
+
+/// The enrichment of `actors` (by position) and two sources, one of each kind.
+fn enrichments(actors: &[ActorSummary]) -> Enrichments {
+    let text = tricky();
+    Enrichments {
+        sources: vec![
+            EnrichSource {
+                path: text.clone(),
+                kind: "mmdb".into(),
+                name: "GeoLite2-ASN".into(),
+                built: Some("2026-02-04".into()),
+                prefixes: None,
+                scanner: false,
+            },
+            EnrichSource {
+                path: "tor.txt".into(),
+                kind: "plain".into(),
+                name: text.clone(),
+                built: None,
+                prefixes: Some(1200),
+                scanner: true,
+            },
+        ],
+        actors: actors
+            .iter()
+            .enumerate()
+            .filter_map(|(i, a)| enrichment_of(i).map(|e| (a.client, e)))
+            .collect(),
+        errors: vec![text],
+    }
+}
+
 fn gaps() -> Vec<Gap> {
     let t = times();
     GapKind::ALL
@@ -331,6 +404,7 @@ fn snapshot() -> Snapshot {
             shared_percent: 100,
             message: text,
         }],
+        enrichment: enrichments(&actors()),
         ..Snapshot::default()
     }
 }
@@ -369,6 +443,7 @@ fn a_long_actor_list_is_written_in_blocks() {
             actor(client, i as usize)
         })
         .collect();
+    snap.enrichment = enrichments(&snap.actors);
     let doc = Analysis::build(&snap, DateTime::UNIX_EPOCH);
     let mut out = Counting(Vec::new(), 0);
     doc.write(&mut out).unwrap();
