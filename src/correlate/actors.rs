@@ -23,11 +23,14 @@
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
+use std::hash::BuildHasher;
+
+use hashbrown::HashTable;
 use smallvec::SmallVec;
 
 use super::classify::UaFlags;
 use super::dense::Dense;
-use super::intern::{IdMap, KeyedMap};
+use super::intern::IdMap;
 use super::windows::TimeKey;
 
 /// Distinct paths kept per actor for the actor view.
@@ -274,14 +277,22 @@ fn add<A: smallvec::Array<Item = (u32, u32)>>(
 /// The actor table: address → dense id, and the dense ledger.
 #[derive(Debug, Clone)]
 pub struct Actors {
-    /// IPv4 addresses (most clients) as plain integers: a third of the size of an `IpAddr`
-    /// entry, so more of the table stays in cache (it is probed for every external request).
-    v4: KeyedMap<u32, u32>,
-    v6: KeyedMap<u128, u32>,
+    /// Address → actor id, one table per family: open addressing over bare ids (4 bytes and
+    /// a control byte a slot), hashed and compared through `keys`, so the table does not
+    /// hold the address beside the id (it is probed for every external request). Hashed
+    /// with a per-process random seed: addresses are attacker-chosen (see
+    /// `intern::KeyedMap`).
+    addrs4: HashTable<u32>,
+    addrs6: HashTable<u32>,
+    /// By actor id: its `ActorState::addr` (the IPv4 address, or its IPv6 address's index),
+    /// apart from the states so that a probe compares within 4 bytes an actor (a small,
+    /// cached array for an ordinary log) instead of loading the actor's cache line.
+    keys: Dense<u32>,
+    hasher: foldhash::quality::RandomState,
     /// By actor id.
     states: Dense<ActorState>,
     /// The IPv6 addresses, by `ActorState::addr`.
-    v6_addrs: Vec<u128>,
+    v6_addrs: Dense<u128>,
     /// Side entries of the few actors that need one (see [`ActorExtra`]).
     extra: IdMap<u32, ActorExtra>,
     /// Lists of the actors whose detail is kept (at most `detail_cap`), by actor id. Apart
@@ -295,10 +306,12 @@ pub struct Actors {
 impl Default for Actors {
     fn default() -> Self {
         Actors {
-            v4: KeyedMap::default(),
-            v6: KeyedMap::default(),
+            addrs4: HashTable::new(),
+            addrs6: HashTable::new(),
+            keys: Dense::default(),
+            hasher: foldhash::quality::RandomState::default(),
             states: Dense::default(),
-            v6_addrs: Vec::new(),
+            v6_addrs: Dense::default(),
             extra: IdMap::default(),
             lists: IdMap::default(),
             detail_cap: DEFAULT_DETAIL_CAP,
@@ -356,6 +369,7 @@ impl Actors {
         if put_scanner(&mut a.address_scanner, address_scanner) {
             self.extra.entry(id).or_default().address_scanner = address_scanner;
         }
+        self.keys.push(addr);
         self.states.push(a);
     }
 
@@ -391,7 +405,7 @@ impl Actors {
     #[must_use]
     pub fn ip_key(&self, id: u32) -> (bool, u128) {
         let a = &self.states[id as usize];
-        if a.is_v6() { (true, self.v6_addrs[a.addr as usize]) } else { (false, u128::from(a.addr)) }
+        address_key(a, &self.v6_addrs)
     }
 
     /// The service indices actor `id` touched, ascending.
@@ -413,6 +427,14 @@ impl Actors {
         let address = get_scanner(a.address_scanner, || extra().and_then(|e| e.address_scanner));
         let agent = get_scanner(a.agent_scanner, || extra().and_then(|e| e.agent_scanner));
         min_opt(address, agent)
+    }
+
+    /// Whether actor `id` is classified by a scanner entry (`scanner(id).is_some()`): once
+    /// true, it stays true (entries are only ever added or lowered).
+    #[must_use]
+    pub fn is_scanner(&self, id: u32) -> bool {
+        let a = &self.states[id as usize];
+        (a.address_scanner | a.agent_scanner) & SCANNER_MASK != 0
     }
 
     /// Record one external request of actor `id`: totals, times, service, classification.
@@ -599,24 +621,41 @@ impl Actors {
     /// pushes the address's state next.
     pub(crate) fn claim(&mut self, ip: IpAddr) -> u32 {
         let next = self.states.len() as u32;
+        let (keys, v6_addrs, hasher) = (&self.keys, &self.v6_addrs, &self.hasher);
         match ip {
-            IpAddr::V4(v4) => *self.v4.entry(u32::from(v4)).or_insert(next),
-            IpAddr::V6(v6) => *self.v6.entry(u128::from(v6)).or_insert(next),
+            IpAddr::V4(v4) => {
+                let key = u32::from(v4);
+                let at = |id: &u32| keys[*id as usize];
+                *self
+                    .addrs4
+                    .entry(hasher.hash_one(key), |id| at(id) == key, |id| hasher.hash_one(at(id)))
+                    .or_insert(next)
+                    .get()
+            }
+            IpAddr::V6(v6) => {
+                let key = u128::from(v6);
+                let at = |id: &u32| v6_addrs[keys[*id as usize] as usize];
+                *self
+                    .addrs6
+                    .entry(hasher.hash_one(key), |id| at(id) == key, |id| hasher.hash_one(at(id)))
+                    .or_insert(next)
+                    .get()
+            }
         }
     }
 
     /// Make room for every actor of `others` as a new one (the most they can add), at once:
     /// `reserve` counts from the current length, so one call per table with the sum.
     pub(crate) fn reserve_for<'a>(&mut self, others: impl IntoIterator<Item = &'a Actors>) {
-        let (mut states, mut v4, mut v6) = (0, 0, 0);
+        // `Dense` grows by whole chunks: nothing to move, nothing to size.
+        let (mut v4, mut v6) = (0, 0);
         for other in others {
-            states += other.states.len();
-            v4 += other.v4.len();
-            v6 += other.v6.len();
+            v4 += other.addrs4.len();
+            v6 += other.addrs6.len();
         }
-        let _ = states; // `Dense` grows by whole chunks: nothing to move, nothing to size.
-        self.v4.reserve(v4);
-        self.v6.reserve(v6);
+        let (keys, v6_addrs, hasher) = (&self.keys, &self.v6_addrs, &self.hasher);
+        self.addrs4.reserve(v4, |id| hasher.hash_one(keys[*id as usize]));
+        self.addrs6.reserve(v6, |id| hasher.hash_one(v6_addrs[keys[*id as usize] as usize]));
     }
 
     #[must_use]
@@ -628,6 +667,11 @@ impl Actors {
     pub fn is_empty(&self) -> bool {
         self.states.is_empty()
     }
+}
+
+/// An actor's address as a key with [`IpAddr`]'s order (IPv4 before IPv6).
+fn address_key(a: &ActorState, v6_addrs: &Dense<u128>) -> (bool, u128) {
+    if a.is_v6() { (true, v6_addrs[a.addr as usize]) } else { (false, u128::from(a.addr)) }
 }
 
 fn add_sorted(list: &mut SmallVec<[u32; 2]>, v: u32) {

@@ -545,7 +545,7 @@ impl Correlator {
         } else {
             s.cells.entry(t).or_default()
         };
-        cell.add_request(rec.hit, rec.path, r.bytes, rec.success, s.track_path_firsts);
+        cell.add_request(rec.hit, rec.path, r.bytes, rec.success, rec.scanner, s.track_path_firsts);
     }
 
     /// The configured services whose `addresses` match a scan observation.

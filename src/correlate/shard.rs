@@ -97,7 +97,7 @@ impl Shard {
             let rec = self.tally.record(&layout.scanners, r, p.actor, p.svc, p.t);
             let cell = &mut self.segments[p.svc as usize][p.seg as usize];
             let track = layout.track_path_firsts[p.svc as usize];
-            cell.add_request(rec.hit, rec.path, r.bytes, rec.success, track);
+            cell.add_request(rec.hit, rec.path, r.bytes, rec.success, rec.scanner, track);
             self.rate.add(Correlator::minute(p.t), 1);
             self.requests += 1;
         }

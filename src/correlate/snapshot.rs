@@ -269,9 +269,9 @@ fn sensitive_counts(c: &Correlator, rules: &[SensitivePath], cell: &Cell) -> Vec
 /// First success among non-scanner actors of a cell.
 fn first_non_scanner(cell: &Cell, classes: &[ActorClass]) -> Option<HitRef> {
     let mut best = None;
-    for (actor, first_success) in cell.actors.iter() {
+    for (actor, first_success) in cell.actors.successes() {
         if classes.get(actor as usize) != Some(&ActorClass::Scanner) {
-            min_hit(&mut best, first_success);
+            min_hit(&mut best, Some(first_success));
         }
     }
     best

@@ -30,6 +30,9 @@ pub(crate) struct Recorded {
     /// Interned path (target without query).
     pub path: u32,
     pub success: bool,
+    /// A success of an actor that is (with this request) a scanner: see
+    /// [`super::windows::Cell::add_request`].
+    pub scanner: bool,
 }
 
 /// How the ids of an absorbed tally map onto the absorbing one (index = old id).
@@ -139,7 +142,8 @@ impl Tally {
             target,
             status: r.status,
         };
-        Recorded { hit, path, success }
+        let scanner = success && self.actors.is_scanner(actor);
+        Recorded { hit, path, success, scanner }
     }
 
     /// Fold `other` into this tally. An actor present in both is merged as if `other`'s
@@ -162,16 +166,14 @@ impl Tally {
         }
         // Sized once for every actor of `other` (shards share none): no rehash on the way.
         self.actors.reserve_for([&other.actors]);
-        let actors = other
-            .actors
-            .into_parts()
-            .map(|mut p| {
-                if let Some(lists) = &mut p.lists {
-                    lists.remap_strings(&strings);
-                }
-                self.actors.absorb(p)
-            })
-            .collect();
+        // Sized once (the parts come out of chunks: no size hint to grow by).
+        let mut actors = Vec::with_capacity(other.actors.len());
+        actors.extend(other.actors.into_parts().map(|mut p| {
+            if let Some(lists) = &mut p.lists {
+                lists.remap_strings(&strings);
+            }
+            self.actors.absorb(p)
+        }));
         IdMaps { remap: Some(Remap { strings, actors }) }
     }
 }
