@@ -21,7 +21,7 @@
 
 use std::fmt::Write as _;
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 
 use super::model::{
     CaseClosure, CaseEvent, CaseSection, JournalHead, JournalRecord, Note, PlaybookRecord,
@@ -220,7 +220,7 @@ fn verification(r: &VerifyResult, snapshot: Option<&Snapshot>) -> Verification {
 fn evidence_line(e: &Evidence, snapshot: Option<&Snapshot>) -> String {
     let mut out = String::new();
     if let Some(t) = e.time {
-        out.push_str(&t.to_rfc3339_opts(SecondsFormat::Secs, true));
+        out.push_str(&crate::text::rfc3339_secs(t));
         out.push(' ');
     }
     out.push_str(&e.what);

@@ -196,7 +196,7 @@ impl CaseSection {
     /// "open", or "closed by X at T: resolution" (time RFC 3339).
     #[must_use]
     pub fn status_line(&self) -> String {
-        let t = |at: DateTime<Utc>| at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let t = crate::text::rfc3339_secs;
         match (&self.closed, &self.reopened) {
             (Some(c), _) => format!("closed by {} at {}: {}", c.by, t(c.at), c.text),
             (None, Some(r)) => format!("open (reopened by {} at {}: {})", r.by, t(r.at), r.text),
