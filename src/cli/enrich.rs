@@ -106,10 +106,7 @@ fn render(sources: &[EnrichSource], addresses: &[IpAddr], answers: &[ActorEnrich
         }
         let field = |v: Option<String>| v.unwrap_or_else(|| "-".into());
         let _ = writeln!(out, "  network  {}", field(a.asn.as_ref().map(|n| clean(&n.label()))));
-        let country = a.country.as_ref().map(|c| match &c.name {
-            Some(name) => format!("{} {}", clean(&c.iso), clean(name)),
-            None => clean(&c.iso),
-        });
+        let country = a.country.as_ref().map(|c| clean(&c.label()));
         let _ = writeln!(out, "  country  {}", field(country));
         if let Some(c) = &a.city {
             let mut line = [&c.name, &c.subdivision]

@@ -72,10 +72,7 @@ pub fn enrichment_groups(
             asn_labels.entry(u64::from(n.number)).or_insert_with(|| n.label());
         }
         if let Some(c) = &a.country {
-            country_labels.entry(country_value(&c.iso)).or_insert_with(|| match &c.name {
-                Some(name) => format!("{} {name}", c.iso),
-                None => c.iso.clone(),
-            });
+            country_labels.entry(country_value(&c.iso)).or_insert_with(|| c.label());
         }
         if let Some(l) = a.lists.first() {
             if !lists.contains(&l.name) {

@@ -55,6 +55,17 @@ pub struct CountryInfo {
     pub name: Option<String>,
 }
 
+impl CountryInfo {
+    /// `GB United Kingdom` (or `GB` without a name).
+    #[must_use]
+    pub fn label(&self) -> String {
+        match &self.name {
+            Some(name) => format!("{} {name}", self.iso),
+            None => self.iso.clone(),
+        }
+    }
+}
+
 /// A City database's answer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CityInfo {

@@ -214,13 +214,11 @@ fn enrichment_line(s: &Snapshot, client: std::net::IpAddr) -> Option<String> {
     };
     let mut parts: Vec<String> = Vec::new();
     parts.push(e.org_label().map_or_else(|| "no ASN".into(), |o| clean(&o, 60).into_owned()));
-    parts.push(e.country.as_ref().map_or_else(
-        || "no country".into(),
-        |c| {
-            clean(format!("{} {}", c.iso, c.name.as_deref().unwrap_or("")).trim_end(), 60)
-                .into_owned()
-        },
-    ));
+    parts.push(
+        e.country
+            .as_ref()
+            .map_or_else(|| "no country".into(), |c| clean(&c.label(), 60).into_owned()),
+    );
     if let Some(name) = e.city.as_ref().and_then(|c| c.name.as_deref()) {
         parts.push(clean(name, 40).into_owned());
     }

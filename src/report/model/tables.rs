@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use super::ReportModel;
 use crate::correlate::coverage;
 use crate::model::SourceKind;
+use crate::model::enrichment::CountryInfo;
 use crate::model::snapshot::{
     ActorClass, ActorGroup, Hit, ServiceState, ServiceSummary, SourceHealth, Window, WindowStatus,
 };
@@ -274,10 +275,7 @@ fn org_and_country(
 ) -> (Option<String>, Option<String>) {
     let e = snapshot.enrichment.of(client);
     let org = e.and_then(crate::model::enrichment::ActorEnrichment::org_label);
-    let country = e.and_then(|e| e.country.as_ref()).map(|c| match &c.name {
-        Some(name) => format!("{} {name}", c.iso),
-        None => c.iso.clone(),
-    });
+    let country = e.and_then(|e| e.country.as_ref()).map(CountryInfo::label);
     (org, country)
 }
 
