@@ -11,11 +11,14 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use leakline::text::is_unsafe;
+use leakline::tui::Theme;
 use leakline::tui::app::{App, Mode};
 use leakline::tui::keymap::{Action, View};
-use leakline::tui::{Theme, view};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
+
+#[path = "tui/screen.rs"]
+mod screen;
 
 const CONFIG: &str = "tests/fixtures/hostile_text/leakline.toml";
 
@@ -150,21 +153,11 @@ fn at(s: &str) -> DateTime<Utc> {
 }
 
 fn screen(app: &App) -> Terminal<TestBackend> {
-    let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
-    terminal.draw(|f| view::render(app, f.area(), f.buffer_mut())).unwrap();
-    terminal
+    screen::draw(app, 120, 40)
 }
 
 fn text_of(terminal: &Terminal<TestBackend>) -> String {
-    let buf = terminal.backend().buffer();
-    let mut s = String::new();
-    for y in 0..buf.area.height {
-        for x in 0..buf.area.width {
-            s.push_str(buf[(x, y)].symbol());
-        }
-        s.push('\n');
-    }
-    s
+    screen::text_of(terminal.backend().buffer())
 }
 
 #[test]

@@ -4,6 +4,8 @@
 
 #[path = "tui/fixture.rs"]
 mod fixture;
+#[path = "tui/screen.rs"]
+mod screen;
 
 #[path = "tui/actor_groups.rs"]
 mod actor_groups;

@@ -6,11 +6,12 @@ use std::path::Path;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use leakline::tui::Theme;
 use leakline::tui::app::{App, Mode};
 use leakline::tui::keymap::{Action, View};
-use leakline::tui::{Theme, view};
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
+
+#[path = "tui/screen.rs"]
+mod screen;
 
 const CONFIG: &str = "tests/fixtures/units/leakline.toml";
 const BYTES: &str = "20.8 MiB";
@@ -44,17 +45,7 @@ fn at(s: &str) -> DateTime<Utc> {
 }
 
 fn screen_text(app: &App) -> String {
-    let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
-    terminal.draw(|f| view::render(app, f.area(), f.buffer_mut())).unwrap();
-    let buf = terminal.backend().buffer();
-    let mut s = String::new();
-    for y in 0..buf.area.height {
-        for x in 0..buf.area.width {
-            s.push_str(buf[(x, y)].symbol());
-        }
-        s.push('\n');
-    }
-    s
+    screen::text_of(screen::draw(app, 120, 40).backend().buffer())
 }
 
 #[test]

@@ -14,11 +14,8 @@ use leakline::model::snapshot::{
 use leakline::model::{
     Event, PortState, Request, ScanObservation, ScanTool, Snapshot, SourceId, SourceKind,
 };
+use leakline::tui::Theme;
 use leakline::tui::app::{App, Effect, Mode};
-use leakline::tui::{Theme, view};
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
-use ratatui::buffer::Buffer;
 pub fn t(s: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(s).map(|d| d.to_utc()).expect("fixture time")
 }
@@ -284,22 +281,7 @@ pub fn app_with(snapshot: Snapshot, no_color: bool) -> App {
     )
 }
 
-pub fn draw(app: &App, w: u16, h: u16) -> Terminal<TestBackend> {
-    let mut terminal = Terminal::new(TestBackend::new(w, h)).expect("test backend");
-    terminal.draw(|f| view::render(app, f.area(), f.buffer_mut())).expect("draw");
-    terminal
-}
-
-pub fn text_of(buf: &Buffer) -> String {
-    let mut s = String::new();
-    for y in 0..buf.area.height {
-        for x in 0..buf.area.width {
-            s.push_str(buf[(x, y)].symbol());
-        }
-        s.push('\n');
-    }
-    s
-}
+pub use crate::screen::{draw, text_of};
 
 pub fn key(c: char) -> KeyEvent {
     KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)
