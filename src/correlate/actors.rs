@@ -1,10 +1,12 @@
 //! Per-actor state: one entry per external client address.
 //!
-//! The ledger is dense and compact: every actor is one 64-byte [`ActorState`] (one cache
-//! line) holding what every output needs — exact totals (requests, successes, bytes), first
-//! and last seen, the services touched as a bitset, the classification — plus its entry in
-//! the address → id map. Anything rarer than that byte budget allows (IPv6 addresses,
-//! service indices ≥ 63, scanner entries ≥ 32 767) lives in side tables keyed by actor id.
+//! The ledger is dense and compact: every actor is one 48-byte [`ActorState`] holding what
+//! every output needs — exact totals (requests, successes, bytes), first and last seen, the
+//! services touched as a bitset, the classification — plus its address (4 bytes, apart) and
+//! its entry in the address → id map. Anything rarer than that byte budget allows (IPv6
+//! addresses, service indices ≥ 61, scanner entries ≥ 32 767, more than 2^32 − 1 requests,
+//! a last-seen more than 136 years after the first) lives in side tables keyed by actor id:
+//! every total stays exact.
 //!
 //! Per-actor *detail* (paths, agents, status counts: [`ActorLists`]) is kept only for a
 //! bounded set of actors (`Actors::set_detail_cap`, `--max-actors-detail`): when the set is
@@ -29,7 +31,7 @@ use hashbrown::HashTable;
 use smallvec::SmallVec;
 
 use super::classify::UaFlags;
-use super::dense::Dense;
+use super::dense::{Dense, Shift};
 use super::intern::IdMap;
 use super::windows::TimeKey;
 
@@ -42,8 +44,12 @@ pub const DEFAULT_DETAIL_CAP: usize = 100_000;
 
 /// Services recorded in an actor's bitset; higher indices set [`MORE_SERVICES`] and live in
 /// the actor's side entry.
-const BITSET_SERVICES: u32 = 63;
-const MORE_SERVICES: u64 = 1 << 63;
+const BITSET_SERVICES: u32 = 61;
+const MORE_SERVICES: u64 = 1 << 61;
+/// The actor's requests and successes are in its side entry (they outgrew 32 bits).
+const WIDE_COUNTS: u64 = 1 << 62;
+/// The actor's last-seen second is in its side entry (more than `u32::MAX` s after the first).
+const FAR_LAST: u64 = 1 << 63;
 /// Top bit of a nanosecond field (nanoseconds, leap second included, stay below 2^31).
 const HIGH: u32 = 1 << 31;
 /// Top bit of a scanner field; the low 15 bits hold the entry + 1 (0: none).
@@ -53,38 +59,55 @@ const SCANNER_MASK: u16 = FLAG16 - 1;
 const SCANNER_FAR: u16 = SCANNER_MASK;
 
 /// An actor's totals, times, services and classification: what every external request
-/// updates, in one cache line (`repr(C)`, 64-byte aligned, 64 bytes).
+/// updates, in 48 bytes (`repr(C)`). Its address is kept apart (`Actors::keys`).
 ///
-/// Flags ride in bits the values never use: the top bit of `first_nanos` (IPv6: `addr`
+/// Flags ride in bits the values never use: the top bit of `first_nanos` (IPv6: the key
 /// indexes the table's IPv6 addresses), of `last_nanos` (detail dropped), of
-/// `address_scanner` (tool) and of `agent_scanner` (browser).
+/// `address_scanner` (tool) and of `agent_scanner` (browser); the top three bits of
+/// `services` say what is in the side entry. Read the totals with [`Actors::totals`].
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[repr(C, align(64))]
+#[repr(C)]
 pub struct ActorState {
-    pub requests: u64,
-    pub successes: u64,
-    pub bytes: u64,
+    bytes: u64,
     first_secs: i64,
-    last_secs: i64,
-    /// Bit i: service i touched (i < 63); bit 63: a higher one too (side entry).
+    /// Bit i: service i touched (i < 61); then [`MORE_SERVICES`], [`WIDE_COUNTS`],
+    /// [`FAR_LAST`].
     services: u64,
+    requests: u32,
+    successes: u32,
     first_nanos: u32,
     last_nanos: u32,
-    /// The IPv4 address, or the index of the IPv6 address in `Actors::v6_addrs`.
-    addr: u32,
+    /// Last-seen second minus first-seen second (unless [`FAR_LAST`]).
+    last_span: u32,
     /// First scanner entry whose published ranges contain the address.
     address_scanner: u16,
     /// Minimum scanner entry matched by any of the actor's user agents.
     agent_scanner: u16,
 }
 
-/// What does not fit an actor's 64 bytes (rare): services ≥ 63, far scanner entries.
+/// An actor's exact totals and times (from its state and, when it has one, its side entry).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Totals {
+    pub requests: u64,
+    pub successes: u64,
+    pub bytes: u64,
+    pub first: TimeKey,
+    pub last: TimeKey,
+}
+
+/// What does not fit an actor's 48 bytes (rare): services ≥ 61, far scanner entries, counts
+/// beyond 32 bits, a last-seen far from the first.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ActorExtra {
-    /// Service indices ≥ 63, sorted.
+    /// Service indices ≥ 61, sorted.
     services: SmallVec<[u32; 2]>,
     address_scanner: Option<u32>,
     agent_scanner: Option<u32>,
+    /// With [`WIDE_COUNTS`].
+    requests: u64,
+    successes: u64,
+    /// With [`FAR_LAST`].
+    last_secs: i64,
 }
 
 fn min_opt(a: Option<u32>, b: Option<u32>) -> Option<u32> {
@@ -100,19 +123,15 @@ impl ActorState {
         (self.first_secs, self.first_nanos & !HIGH)
     }
 
-    #[must_use]
-    pub fn last_seen(&self) -> TimeKey {
-        (self.last_secs, self.last_nanos & !HIGH)
+    /// The last-seen time, when it is in the state (`None`: in the side entry).
+    fn near_last(&self) -> Option<TimeKey> {
+        (self.services & FAR_LAST == 0)
+            .then(|| (self.first_secs + i64::from(self.last_span), self.last_nanos & !HIGH))
     }
 
     fn set_first(&mut self, t: TimeKey) {
         self.first_secs = t.0;
         self.first_nanos = (self.first_nanos & HIGH) | (t.1 & !HIGH);
-    }
-
-    fn set_last(&mut self, t: TimeKey) {
-        self.last_secs = t.0;
-        self.last_nanos = (self.last_nanos & HIGH) | (t.1 & !HIGH);
     }
 
     #[must_use]
@@ -139,25 +158,30 @@ impl ActorState {
         self.last_nanos |= HIGH;
     }
 
-    /// Whether service `svc` (< 63) is in the bitset.
+    /// The services (< 61) in the bitset.
     fn bit_services(&self) -> impl Iterator<Item = u32> + '_ {
         (0..BITSET_SERVICES).filter(|&i| self.services & (1 << i) != 0)
     }
 
-    fn see(&mut self, t: TimeKey) {
-        if t < self.first_seen() {
-            self.set_first(t);
-        }
-        if t > self.last_seen() {
-            self.set_last(t);
-        }
-    }
-
-    /// A value computed from the state's cache line, for `Tally::touch`.
+    /// A value computed from the state's fields `Actors::record` updates, for `Tally::touch`.
     #[must_use]
     pub fn touch(&self) -> u64 {
-        self.requests ^ self.services
+        u64::from(self.requests) ^ self.services
     }
+}
+
+/// The totals of a state with its side entry.
+fn totals_of(a: &ActorState, extra: Option<&ActorExtra>) -> Totals {
+    let side = |f: fn(&ActorExtra) -> u64| extra.map_or(0, f);
+    let (requests, successes) = if a.services & WIDE_COUNTS == 0 {
+        (u64::from(a.requests), u64::from(a.successes))
+    } else {
+        (side(|e| e.requests), side(|e| e.successes))
+    };
+    let last = a
+        .near_last()
+        .unwrap_or_else(|| (extra.map_or(a.first_secs, |e| e.last_secs), a.last_nanos & !HIGH));
+    Totals { requests, successes, bytes: a.bytes, first: a.first_seen(), last }
 }
 
 /// Encode an optional scanner entry in a 15-bit field, keeping the flag bit of `field`;
@@ -284,14 +308,15 @@ pub struct Actors {
     /// `intern::KeyedMap`).
     addrs4: HashTable<u32>,
     addrs6: HashTable<u32>,
-    /// By actor id: its `ActorState::addr` (the IPv4 address, or its IPv6 address's index),
-    /// apart from the states so that a probe compares within 4 bytes an actor (a small,
-    /// cached array for an ordinary log) instead of loading the actor's cache line.
+    /// By actor id: its address — the IPv4 address, or the index of its IPv6 address in
+    /// `v6_addrs` (the state's flag says which). The only copy of it; apart from the states
+    /// so that a probe compares within 4 bytes an actor (a small, cached array for an
+    /// ordinary log) instead of loading the actor's state.
     keys: Dense<u32>,
     hasher: foldhash::quality::RandomState,
     /// By actor id.
     states: Dense<ActorState>,
-    /// The IPv6 addresses, by `ActorState::addr`.
+    /// The IPv6 addresses, by key.
     v6_addrs: Dense<u128>,
     /// Side entries of the few actors that need one (see [`ActorExtra`]).
     extra: IdMap<u32, ActorExtra>,
@@ -346,7 +371,7 @@ impl Actors {
 
     fn push_new(&mut self, ip: IpAddr, t: TimeKey, address_scanner: Option<u32>) {
         let id = self.states.len() as u32;
-        let (addr, v6) = match ip {
+        let (key, v6) = match ip {
             IpAddr::V4(v4) => (u32::from(v4), 0),
             IpAddr::V6(v6) => {
                 self.v6_addrs.push(u128::from(v6));
@@ -354,22 +379,21 @@ impl Actors {
             }
         };
         let mut a = ActorState {
-            requests: 0,
-            successes: 0,
             bytes: 0,
             first_secs: t.0,
-            last_secs: t.0,
             services: 0,
+            requests: 0,
+            successes: 0,
             first_nanos: (t.1 & !HIGH) | v6,
             last_nanos: t.1 & !HIGH,
-            addr,
+            last_span: 0,
             address_scanner: 0,
             agent_scanner: 0,
         };
         if put_scanner(&mut a.address_scanner, address_scanner) {
             self.extra.entry(id).or_default().address_scanner = address_scanner;
         }
-        self.keys.push(addr);
+        self.keys.push(key);
         self.states.push(a);
     }
 
@@ -390,22 +414,33 @@ impl Actors {
         &self.states[id as usize]
     }
 
+    /// Actor `id`'s exact totals and first and last seen.
+    #[must_use]
+    pub fn totals(&self, id: u32) -> Totals {
+        let a = &self.states[id as usize];
+        let extra =
+            if a.services & (WIDE_COUNTS | FAR_LAST) == 0 { None } else { self.extra.get(&id) };
+        totals_of(a, extra)
+    }
+
     /// Actor `id`'s address.
     #[must_use]
     pub fn ip(&self, id: u32) -> IpAddr {
-        let a = &self.states[id as usize];
-        if a.is_v6() {
-            IpAddr::V6(Ipv6Addr::from(self.v6_addrs[a.addr as usize]))
-        } else {
-            IpAddr::V4(Ipv4Addr::from(a.addr))
+        match self.ip_key(id) {
+            (true, v6) => IpAddr::V6(Ipv6Addr::from(v6)),
+            (false, v4) => IpAddr::V4(Ipv4Addr::from(v4 as u32)),
         }
     }
 
     /// Actor `id`'s address as a sortable key with [`IpAddr`]'s order (IPv4 before IPv6).
     #[must_use]
     pub fn ip_key(&self, id: u32) -> (bool, u128) {
-        let a = &self.states[id as usize];
-        address_key(a, &self.v6_addrs)
+        let key = self.keys[id as usize];
+        if self.states[id as usize].is_v6() {
+            (true, self.v6_addrs[key as usize])
+        } else {
+            (false, u128::from(key))
+        }
     }
 
     /// The service indices actor `id` touched, ascending.
@@ -447,10 +482,9 @@ impl Actors {
         bytes: u64,
         success: bool,
     ) {
+        self.see(id, t);
+        self.add_counts(id, 1, u64::from(success));
         let a = &mut self.states[id as usize];
-        a.see(t);
-        a.requests += 1;
-        a.successes += u64::from(success);
         a.bytes = a.bytes.saturating_add(bytes);
         if flags.tool {
             a.address_scanner |= FLAG16;
@@ -467,6 +501,66 @@ impl Actors {
         if let Some(s) = flags.scanner {
             self.add_agent_scanner(id, Some(s));
         }
+    }
+
+    /// Widen actor `id`'s first/last seen to include `t`.
+    fn see(&mut self, id: u32, t: TimeKey) {
+        let a = &mut self.states[id as usize];
+        if let Some(last) = a.near_last() {
+            let first = a.first_seen();
+            if first <= t && t <= last {
+                return;
+            }
+            let (first, last) = (first.min(t), last.max(t));
+            if let Ok(span) = u32::try_from(last.0 - first.0) {
+                a.set_first(first);
+                a.last_span = span;
+                a.last_nanos = (a.last_nanos & HIGH) | (last.1 & !HIGH);
+                return;
+            }
+        }
+        self.see_far(id, t);
+    }
+
+    /// [`Actors::see`] for a last-seen that is (or becomes) far from the first.
+    #[cold]
+    fn see_far(&mut self, id: u32, t: TimeKey) {
+        let now = self.totals(id);
+        let (first, last) = (now.first.min(t), now.last.max(t));
+        let a = &mut self.states[id as usize];
+        a.set_first(first);
+        a.services |= FAR_LAST;
+        a.last_span = 0;
+        a.last_nanos = (a.last_nanos & HIGH) | (last.1 & !HIGH);
+        self.extra.entry(id).or_default().last_secs = last.0;
+    }
+
+    /// Add to actor `id`'s request and success counts.
+    fn add_counts(&mut self, id: u32, requests: u64, successes: u64) {
+        let a = &mut self.states[id as usize];
+        if a.services & WIDE_COUNTS == 0 {
+            let r = u32::try_from(requests).ok().and_then(|r| a.requests.checked_add(r));
+            let s = u32::try_from(successes).ok().and_then(|s| a.successes.checked_add(s));
+            if let (Some(r), Some(s)) = (r, s) {
+                a.requests = r;
+                a.successes = s;
+                return;
+            }
+        }
+        self.add_wide(id, requests, successes);
+    }
+
+    /// [`Actors::add_counts`] past 32 bits.
+    #[cold]
+    fn add_wide(&mut self, id: u32, requests: u64, successes: u64) {
+        let now = self.totals(id);
+        let a = &mut self.states[id as usize];
+        a.services |= WIDE_COUNTS;
+        a.requests = 0;
+        a.successes = 0;
+        let e = self.extra.entry(id).or_default();
+        e.requests = now.requests.saturating_add(requests);
+        e.successes = now.successes.saturating_add(successes);
     }
 
     fn add_agent_scanner(&mut self, id: u32, s: Option<u32>) {
@@ -527,23 +621,25 @@ impl Actors {
     /// The detail set is full: drop the detail of its lighter half by requests (all of the
     /// lightest requests count when more than half share it), marking those actors.
     fn make_room(&mut self) {
-        let mut counts: Vec<u64> =
-            self.lists.keys().map(|&id| self.states[id as usize].requests).collect();
+        let mut counts: Vec<u64> = self.lists.keys().map(|&id| self.totals(id).requests).collect();
         let mid = counts.len() / 2;
         let (_, &mut median, _) = counts.select_nth_unstable(mid);
         let lighter = counts.iter().any(|&n| n < median);
-        let states = &mut self.states;
-        let mut dropped = 0;
-        self.lists.retain(|&id, _| {
-            let n = states[id as usize].requests;
-            let keep = if lighter { n >= median } else { n > median };
-            if !keep {
-                states[id as usize].drop_detail();
-                dropped += 1;
-            }
-            keep
-        });
-        self.dropped += dropped;
+        let mut drop: Vec<u32> = self
+            .lists
+            .keys()
+            .copied()
+            .filter(|&id| {
+                let n = self.totals(id).requests;
+                !(if lighter { n >= median } else { n > median })
+            })
+            .collect();
+        drop.sort_unstable();
+        for &id in &drop {
+            self.lists.remove(&id);
+            self.states[id as usize].drop_detail();
+        }
+        self.dropped += drop.len() as u64;
     }
 
     /// Every actor, in id order, taken out whole.
@@ -551,15 +647,17 @@ impl Actors {
         let v6_addrs = std::mem::take(&mut self.v6_addrs);
         let mut extra = std::mem::take(&mut self.extra);
         let mut lists = std::mem::take(&mut self.lists);
-        self.states.into_iter().enumerate().map(move |(id, state)| {
-            let id = id as u32;
-            let ip = if state.is_v6() {
-                IpAddr::V6(Ipv6Addr::from(v6_addrs[state.addr as usize]))
-            } else {
-                IpAddr::V4(Ipv4Addr::from(state.addr))
-            };
-            ActorParts { ip, state, extra: extra.remove(&id), lists: lists.remove(&id) }
-        })
+        self.states.into_iter().zip(self.keys.into_iter()).enumerate().map(
+            move |(id, (state, key))| {
+                let id = id as u32;
+                let ip = if state.is_v6() {
+                    IpAddr::V6(Ipv6Addr::from(v6_addrs[key as usize]))
+                } else {
+                    IpAddr::V4(Ipv4Addr::from(key))
+                };
+                ActorParts { ip, state, extra: extra.remove(&id), lists: lists.remove(&id) }
+            },
+        )
     }
 
     /// Add `p` (its lists' string ids already translated) as a new actor, or merge it into
@@ -569,24 +667,18 @@ impl Actors {
         let id = self.claim(p.ip);
         let extra = p.extra.unwrap_or_default();
         let other = &p.state;
+        let totals = totals_of(other, Some(&extra));
         let other_address = get_scanner(other.address_scanner, || extra.address_scanner);
         let other_agent = get_scanner(other.agent_scanner, || extra.agent_scanner);
         if id as usize == self.states.len() {
-            self.push_new(p.ip, other.first_seen(), other_address);
+            self.push_new(p.ip, totals.first, other_address);
         }
-        let fresh = self.states[id as usize].requests == 0;
+        self.see(id, totals.first);
+        self.see(id, totals.last);
+        self.add_counts(id, totals.requests, totals.successes);
         let a = &mut self.states[id as usize];
-        if fresh {
-            a.set_first(other.first_seen());
-            a.set_last(other.last_seen());
-        } else {
-            a.see(other.first_seen());
-            a.see(other.last_seen());
-        }
-        a.requests += other.requests;
-        a.successes += other.successes;
-        a.bytes = a.bytes.saturating_add(other.bytes);
-        a.services |= other.services;
+        a.bytes = a.bytes.saturating_add(totals.bytes);
+        a.services |= other.services & !(WIDE_COUNTS | FAR_LAST);
         a.address_scanner |= other.address_scanner & FLAG16;
         a.agent_scanner |= other.agent_scanner & FLAG16;
         let dropped = other.detail_dropped();
@@ -615,6 +707,52 @@ impl Actors {
             }
         }
         id
+    }
+
+    /// Take over every actor of `other`, none of whose addresses is in this table (the
+    /// shards of one batch run: each address lives in one), without copying their states:
+    /// `other`'s chunks are appended as they are (see [`Dense::append`]). Its lists' string
+    /// ids are translated with `strings` (`strings[old] = new`). Returns where each of
+    /// `other`'s ids went.
+    pub(crate) fn append_disjoint(&mut self, mut other: Actors, strings: &[u32]) -> Shift {
+        // The IPv6 addresses first, so that the appended keys can be translated.
+        let v6 = self.v6_addrs.append(std::mem::take(&mut other.v6_addrs));
+        for (key, state) in other.keys.iter_mut().zip(other.states.iter()) {
+            if state.is_v6() {
+                *key = v6.map(*key as usize) as u32;
+            }
+        }
+        self.reserve_for([&other]);
+        let base = self.states.len();
+        let shift = self.states.append(other.states);
+        let keys = self.keys.append(other.keys);
+        debug_assert_eq!(shift, keys, "states and keys share their chunking");
+        let (keys, v6_addrs, hasher) = (&self.keys, &self.v6_addrs, &self.hasher);
+        for id in base..self.states.len() {
+            let key = keys[id];
+            if self.states[id].is_v6() {
+                let at = |id: &u32| v6_addrs[keys[*id as usize] as usize];
+                let addr = v6_addrs[key as usize];
+                self.addrs6
+                    .insert_unique(hasher.hash_one(addr), id as u32, |i| hasher.hash_one(at(i)));
+            } else {
+                let at = |id: &u32| keys[*id as usize];
+                self.addrs4
+                    .insert_unique(hasher.hash_one(key), id as u32, |i| hasher.hash_one(at(i)));
+            }
+        }
+        for (old, e) in other.extra {
+            self.extra.insert(shift.map(old as usize) as u32, e);
+        }
+        for (old, mut l) in other.lists {
+            l.remap_strings(strings);
+            self.lists.insert(shift.map(old as usize) as u32, l);
+        }
+        while self.lists.len() > self.detail_cap {
+            self.make_room();
+        }
+        self.dropped += other.dropped;
+        shift
     }
 
     /// The id of `ip`; for a new address, the next id (`len()`), already mapped: the caller
@@ -654,7 +792,19 @@ impl Actors {
             v6 += other.addrs6.len();
         }
         let (keys, v6_addrs, hasher) = (&self.keys, &self.v6_addrs, &self.hasher);
-        self.addrs4.reserve(v4, |id| hasher.hash_one(keys[*id as usize]));
+        if self.addrs4.capacity() - self.addrs4.len() < v4 {
+            // Growing would hold the old and the new table at once: drop the old one
+            // first and insert every id again (as fast as the growth's rehash).
+            let want = self.addrs4.len() + v4;
+            self.addrs4 = HashTable::new();
+            self.addrs4 = HashTable::with_capacity(want);
+            for id in 0..self.states.len() {
+                if !self.states[id].is_v6() {
+                    let h = hasher.hash_one(keys[id]);
+                    self.addrs4.insert_unique(h, id as u32, |i| hasher.hash_one(keys[*i as usize]));
+                }
+            }
+        }
         self.addrs6.reserve(v6, |id| hasher.hash_one(v6_addrs[keys[*id as usize] as usize]));
     }
 
@@ -669,11 +819,6 @@ impl Actors {
     }
 }
 
-/// An actor's address as a key with [`IpAddr`]'s order (IPv4 before IPv6).
-fn address_key(a: &ActorState, v6_addrs: &Dense<u128>) -> (bool, u128) {
-    if a.is_v6() { (true, v6_addrs[a.addr as usize]) } else { (false, u128::from(a.addr)) }
-}
-
 fn add_sorted(list: &mut SmallVec<[u32; 2]>, v: u32) {
     if let Err(i) = list.binary_search(&v) {
         list.insert(i, v);
@@ -685,9 +830,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn actor_state_is_one_cache_line() {
-        assert_eq!(std::mem::size_of::<ActorState>(), 64);
-        assert_eq!(std::mem::align_of::<ActorState>(), 64);
+    fn actor_state_is_48_bytes() {
+        assert_eq!(std::mem::size_of::<ActorState>(), 48);
     }
 
     fn flags(scanner: Option<u32>, tool: bool, browser: bool) -> UaFlags {
@@ -705,16 +849,17 @@ mod tests {
         table.record(six, (99, 7), 2, flags(Some(70_000), true, false), 10, true);
         table.record(six, (101, 0), 200, flags(Some(39_999), false, true), u64::MAX, false);
         table.record(six, (100, 5), 62, flags(None, false, false), 1, true);
+        let t6 = table.totals(six);
+        assert_eq!((t6.first, t6.last), ((99, 7), (101, 0)));
+        assert_eq!((t6.requests, t6.successes, t6.bytes), (3, 2, u64::MAX));
         let st = table.state(six);
-        assert_eq!((st.first_seen(), st.last_seen()), ((99, 7), (101, 0)));
-        assert_eq!((st.requests, st.successes, st.bytes), (3, 2, u64::MAX));
         assert!(st.tool() && st.browser() && !st.detail_dropped());
         assert_eq!(table.services(six).collect::<Vec<_>>(), [2, 62, 200]);
         assert_eq!(table.scanner(six), Some(39_999));
         assert_eq!(table.scanner(four), Some(3));
         table.record(four, (50, 4), 0, flags(Some(1), false, false), 0, false);
         assert_eq!(table.scanner(four), Some(1));
-        assert_eq!(table.state(four).first_seen(), (50, 4));
+        assert_eq!(table.totals(four).first, (50, 4));
         assert!(!table.state(four).tool() && !table.state(four).browser());
         // Absorbing one table into another merges by address, side entries included.
         let mut other = Actors::default();
@@ -726,8 +871,95 @@ mod tests {
         assert_eq!(other.len(), 2);
         assert_eq!(other.services(merged).collect::<Vec<_>>(), [2, 62, 200, 300]);
         assert_eq!(other.scanner(merged), Some(39_999));
-        let st = other.state(merged);
-        assert_eq!((st.first_seen(), st.last_seen(), st.requests), ((99, 7), (200, 0), 4));
+        let st = other.totals(merged);
+        assert_eq!((st.first, st.last, st.requests), ((99, 7), (200, 0), 4));
+    }
+
+    #[test]
+    fn counts_past_32_bits_and_far_times_stay_exact_through_the_side_entry() {
+        let mut t = Actors::default();
+        let ip: IpAddr = "192.0.2.1".parse().unwrap();
+        let id = t.id(ip, (0, 0), || None);
+        t.record(id, (0, 0), 0, flags(None, false, false), 1, true);
+        // Merge in a part carrying u32::MAX requests: the counts widen.
+        let mut big = Actors::default();
+        let b = big.id(ip, (10, 0), || None);
+        big.add_counts(b, u64::from(u32::MAX) - 1, 5);
+        big.record(b, (10, 0), 1, flags(None, false, false), 2, false);
+        for p in big.into_parts() {
+            t.absorb(p);
+        }
+        let got = t.totals(id);
+        assert_eq!((got.requests, got.successes, got.bytes), (u64::from(u32::MAX) + 1, 6, 3));
+        t.record(id, (5, 0), 0, flags(None, false, false), 0, true);
+        assert_eq!((t.totals(id).requests, t.totals(id).successes), (u64::from(u32::MAX) + 2, 7));
+        // More than u32::MAX seconds between first and last seen, both ways.
+        let far = 1_i64 << 40;
+        t.record(id, (far, 9), 0, flags(None, false, false), 0, false);
+        assert_eq!((t.totals(id).first, t.totals(id).last), ((0, 0), (far, 9)));
+        t.record(id, (-far, 3), 0, flags(None, false, false), 0, false);
+        t.record(id, (7, 0), 0, flags(None, false, false), 0, false);
+        assert_eq!((t.totals(id).first, t.totals(id).last), ((-far, 3), (far, 9)));
+        let near = t.id("192.0.2.2".parse().unwrap(), (far, 0), || None);
+        t.record(near, (far - 5, 1), 0, flags(None, false, false), 0, false);
+        assert_eq!((t.totals(near).first, t.totals(near).last), ((far - 5, 1), (far, 0)));
+        assert!(!t.extra.contains_key(&near), "near times need no side entry");
+    }
+
+    /// The same requests recorded in one table, or in two disjoint tables then appended:
+    /// every actor's totals, services, scanner and lists are the same, by address.
+    #[test]
+    fn appending_disjoint_tables_equals_recording_in_one() {
+        let ips: Vec<IpAddr> = (0..150_000_u32)
+            .map(|i| {
+                if i % 5 == 4 {
+                    IpAddr::V6(Ipv6Addr::from(0x2001_0db8_u128 << 96 | u128::from(i)))
+                } else {
+                    IpAddr::V4(Ipv4Addr::from(0x0b00_0000 + i))
+                }
+            })
+            .collect();
+        let mut one = Actors::default();
+        let mut parts = [Actors::default(), Actors::default()];
+        for t in parts.iter_mut().chain([&mut one]) {
+            t.set_detail_cap(1 << 20);
+        }
+        let strings: Vec<u32> = (0..4).map(|i| 10 + i).collect();
+        for (i, &ip) in ips.iter().enumerate() {
+            let n = i as u64;
+            let t = ((n % 977) as i64, 0);
+            let scanner = (i % 7 == 0).then_some(i as u32 % 3);
+            let service = (i % 70) as u32;
+            let f = flags((i % 11 == 0).then_some(40_000), i % 2 == 0, i % 3 == 0);
+            for table in [&mut one, &mut parts[i % 3 / 2]] {
+                let id = table.id(ip, t, || scanner);
+                table.record(id, t, service, f, n, i % 4 == 0);
+                if let Some(l) = table.lists_mut(id) {
+                    l.record((i % 4) as u32, 1, 200);
+                }
+            }
+        }
+        let [mut merged, second] = parts;
+        let first_len = merged.len();
+        let shift = merged.append_disjoint(second, &strings);
+        assert_eq!(merged.len(), one.len());
+        assert_ne!(shift.map(0), first_len, "the tail filled the partial chunk");
+        for &ip in &ips {
+            let (a, b) = (one.claim(ip), merged.claim(ip));
+            assert_eq!(one.totals(a), merged.totals(b), "{ip}");
+            assert_eq!(merged.ip(b), ip);
+            assert_eq!(one.services(a).collect::<Vec<_>>(), merged.services(b).collect::<Vec<_>>());
+            assert_eq!(one.scanner(a), merged.scanner(b), "{ip}");
+            let (la, lb) = (one.lists(a), merged.lists(b));
+            assert_eq!(la.statuses, lb.statuses, "{ip}");
+            let translated: Vec<(u32, u32)> = la.paths.iter().map(|&(p, n)| (p, n)).collect();
+            let back: Vec<(u32, u32)> = lb
+                .paths
+                .iter()
+                .map(|&(p, n)| (if b as usize >= first_len { p - 10 } else { p }, n))
+                .collect();
+            assert_eq!(translated, back, "{ip}");
+        }
     }
 
     #[test]
@@ -753,7 +985,7 @@ mod tests {
         assert!(t.lists_mut(ids[0]).is_none());
         assert_eq!(t.lists(ids[3]).status_map()[&200], 4);
         assert_eq!(t.lists(late).status_map()[&200], 1);
-        assert_eq!(t.state(ids[0]).requests, 1, "totals stay exact");
+        assert_eq!(t.totals(ids[0]).requests, 1, "totals stay exact");
     }
 
     #[test]

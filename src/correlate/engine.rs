@@ -226,6 +226,10 @@ pub struct Correlator {
     target_services: HashMap<String, Vec<(u16, u32)>>,
     /// Offline enrichment (issue 20): asked once per actor at snapshot time (cached).
     pub(crate) enricher: Option<Arc<dyn ActorLookup>>,
+    /// The batch split under way (see `shard.rs`): its number (one per `shards` call), and
+    /// how many actors the tally holds that all came from its shards (`None`: some did not,
+    /// so a shard's addresses may already be here).
+    pub(crate) split: (u64, Option<usize>),
 }
 
 impl Correlator {
@@ -261,6 +265,7 @@ impl Correlator {
             host_marks: HashMap::new(),
             target_services: HashMap::new(),
             enricher: None,
+            split: (0, None),
             setup,
         };
         let configured: Vec<(String, Vec<AddressSpec>, bool)> = c
@@ -804,8 +809,9 @@ impl Correlator {
     pub fn latest_event(&self) -> Option<DateTime<Utc>> {
         let mut latest: Option<TimeKey> = None;
         let mut see = |t: TimeKey| latest = Some(latest.map_or(t, |l| l.max(t)));
-        for a in self.tally.actors.states() {
-            see(a.last_seen());
+        let actors = &self.tally.actors;
+        for id in 0..actors.len() as u32 {
+            see(actors.totals(id).last);
         }
         for s in &self.services {
             if let Some((t, _)) = s.cells.last_key_value() {

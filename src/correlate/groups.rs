@@ -10,9 +10,10 @@
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
+use std::hash::BuildHasher;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
-use super::actors::{ActorState, Actors};
+use super::actors::{Actors, Totals};
 use super::intern::KeyedMap;
 use super::windows::{TimeKey, time_of};
 use crate::model::snapshot::{ActorGroup, ActorGroups};
@@ -131,41 +132,42 @@ struct Sums {
 
 impl Sums {
     /// Empty sums, its times set from the group's first actor.
-    fn new(a: &ActorState) -> Sums {
-        Sums {
-            clients: 0,
-            requests: 0,
-            successes: 0,
-            bytes: 0,
-            first: a.first_seen(),
-            last: a.last_seen(),
-        }
+    fn new(a: &Totals) -> Sums {
+        Sums { clients: 0, requests: 0, successes: 0, bytes: 0, first: a.first, last: a.last }
     }
 }
 
-fn add(s: &mut Sums, a: &ActorState) {
+fn add(s: &mut Sums, a: &Totals) {
     s.clients += 1;
     s.requests += a.requests;
     s.successes += a.successes;
     s.bytes = s.bytes.saturating_add(a.bytes);
-    s.first = s.first.min(a.first_seen());
-    s.last = s.last.max(a.last_seen());
+    s.first = s.first.min(a.first);
+    s.last = s.last.max(a.last);
 }
 
 /// Aggregate every actor by `by`; list the `limit` largest groups by bytes (ties: requests
 /// descending, then value ascending; `None`: all).
 ///
-/// Memory: groups are summed in a map while they stay few (at most one per 32 actors: a
-/// botnet's /24s, rotating IPv6 /48s); past that (every client in its own network) the map is
-/// dropped and the actors are sorted by group instead, 12 bytes per actor while sorting. A
-/// map entry costs 73 bytes a slot, 80 to 250 a group with its load and a growth's two
-/// tables, so one group per 32 actors keeps the map below the sort's 12 bytes per actor.
+/// Memory is bounded whatever the number of groups: groups are summed in a map of at most
+/// [`MAP_GROUPS`] entries (about 19 MB). With more groups than that (every client in its own
+/// network: rotating IPv6 /48s), each actor is given a one-byte tag, a hash of its group's
+/// value, and the groups are summed in passes, each over a range of tags small enough for
+/// the map: one byte per actor and a scan of the tags per pass, instead of every actor's
+/// key held and sorted at once.
 #[must_use]
 pub fn aggregate(actors: &Actors, by: &GroupBy<'_>, limit: Option<usize>) -> ActorGroups {
-    aggregate_with(actors, by, limit, (actors.len() / 32).max(1024))
+    aggregate_with(actors, by, limit, MAP_GROUPS)
 }
 
-/// [`aggregate`] summing in a map while there are at most `few` groups.
+/// Groups summed at once, at most: a map entry (value and sums) takes 73 bytes a slot, so the
+/// map holds 2^18 slots, 19 MB.
+const MAP_GROUPS: usize = 1 << 17;
+/// The tag of an actor in no group of the key; real tags are below it, so the most passes
+/// is `NO_GROUP` (past that, hundreds of millions of groups, the map grows instead).
+const NO_GROUP: u8 = u8::MAX;
+
+/// [`aggregate`] with at most `few` groups in a pass's map.
 fn aggregate_with(
     actors: &Actors,
     by: &GroupBy<'_>,
@@ -173,55 +175,103 @@ fn aggregate_with(
     few: usize,
 ) -> ActorGroups {
     let n = actors.len();
-    // Group values derive from client addresses (attacker-chosen): a seeded hasher.
-    let mut map: KeyedMap<u64, Sums> = KeyedMap::default();
-    let mut overflowed = false;
+    let few = few.max(1);
+    let mut groups = Groups::new(limit, few.saturating_add(1).min(n));
+    // One pass while the groups fit.
+    let mut overflow = None;
     for id in 0..n as u32 {
         let Some(value) = (by.value)(id) else { continue };
-        let a = actors.state(id);
-        add(map.entry(value).or_insert_with(|| Sums::new(a)), a);
-        if map.len() > few {
-            overflowed = true;
+        groups.add(value, &actors.totals(id));
+        if groups.map.len() > few {
+            overflow = Some(id);
             break;
         }
     }
-    let limit = limit.unwrap_or(usize::MAX);
-    // The `limit` smallest of (bytes desc, requests desc, value asc): a max-heap of them.
-    let mut top: BinaryHeap<Ranked> = BinaryHeap::new();
-    let mut total = 0_u64;
-    let mut keep = |value: u64, sums: Sums| {
-        total += 1;
-        let ranked = Ranked { value, sums };
-        if top.len() < limit {
-            top.push(ranked);
-        } else if top.peek().is_some_and(|worst| ranked < *worst) {
-            top.pop();
-            top.push(ranked);
-        }
+    let Some(stopped) = overflow else {
+        return groups.finish(by);
     };
-    if overflowed {
-        drop(map);
-        // (value high, value low, id): 12 bytes an actor where a `(u64, u32)` pair takes 16
-        // with its alignment; sorted, the actors of a group are one run. Sized once:
-        // collected from a filter, the vector would double its way up (both buffers alive).
-        let mut keys: Vec<[u32; 3]> = Vec::with_capacity(n);
-        keys.extend(
-            (0..n as u32).filter_map(|id| (by.value)(id).map(|v| [(v >> 32) as u32, v as u32, id])),
-        );
-        keys.sort_unstable();
-        for run in keys.chunk_by(|a, b| a[..2] == b[..2]) {
-            let first = actors.state(run[0][2]);
-            let mut sums = Sums::new(first);
-            for k in run {
-                add(&mut sums, actors.state(k[2]));
+    // Too many: tag every actor (the split's hasher is seeded: values are attacker-chosen;
+    // it cannot change the result, only the cost), and estimate the groups from how far the
+    // pass got, for twice as many passes as that needs.
+    let split = foldhash::quality::RandomState::default();
+    let tags: Vec<u8> = (0..n as u32)
+        .map(|id| match (by.value)(id) {
+            Some(v) => (split.hash_one(v) % u64::from(NO_GROUP)) as u8,
+            None => NO_GROUP,
+        })
+        .collect();
+    let estimate = (groups.map.len() as u64).saturating_mul(n as u64) / (u64::from(stopped) + 1);
+    let mut passes = (estimate.saturating_mul(2) / few as u64).clamp(2, u64::from(NO_GROUP));
+    'split: loop {
+        groups = Groups::new(limit, few.saturating_add(1).min(n));
+        let n_passes = passes;
+        for pass in 0..n_passes {
+            groups.map.clear();
+            for (id, &tag) in tags.iter().enumerate() {
+                if tag == NO_GROUP || u64::from(tag) * n_passes / u64::from(NO_GROUP) != pass {
+                    continue;
+                }
+                let Some(value) = (by.value)(id as u32) else { continue };
+                groups.add(value, &actors.totals(id as u32));
+                if groups.map.len() > few && n_passes < u64::from(NO_GROUP) {
+                    // A share larger than estimated: split finer, start again.
+                    passes = (n_passes * 2).min(u64::from(NO_GROUP));
+                    continue 'split;
+                }
             }
-            keep((u64::from(run[0][0]) << 32) | u64::from(run[0][1]), sums);
+            groups.rank_map();
         }
-    } else {
-        for (value, sums) in map {
-            keep(value, sums);
+        return groups.finish(by);
+    }
+}
+
+/// Groups being summed (`map`) and the largest ones found so far (`top`).
+struct Groups {
+    map: KeyedMap<u64, Sums>,
+    /// The `limit` smallest of (bytes desc, requests desc, value asc): a max-heap of them.
+    top: BinaryHeap<Ranked>,
+    limit: usize,
+    total: u64,
+}
+
+impl Groups {
+    fn new(limit: Option<usize>, capacity: usize) -> Groups {
+        // Group values derive from client addresses (attacker-chosen): a seeded hasher.
+        let hasher = foldhash::quality::RandomState::default();
+        Groups {
+            map: KeyedMap::with_capacity_and_hasher(capacity, hasher),
+            top: BinaryHeap::new(),
+            limit: limit.unwrap_or(usize::MAX),
+            total: 0,
         }
     }
+
+    fn add(&mut self, value: u64, a: &Totals) {
+        add(self.map.entry(value).or_insert_with(|| Sums::new(a)), a);
+    }
+
+    /// Rank the groups summed in the map, emptying it.
+    fn rank_map(&mut self) {
+        for (value, sums) in self.map.drain() {
+            self.total += 1;
+            let ranked = Ranked { value, sums };
+            if self.top.len() < self.limit {
+                self.top.push(ranked);
+            } else if self.top.peek().is_some_and(|worst| ranked < *worst) {
+                self.top.pop();
+                self.top.push(ranked);
+            }
+        }
+    }
+
+    fn finish(mut self, by: &GroupBy<'_>) -> ActorGroups {
+        self.rank_map();
+        listed(by, self.total, self.top)
+    }
+}
+
+/// The groups kept, in ranking order.
+fn listed(by: &GroupBy<'_>, total: u64, top: BinaryHeap<Ranked>) -> ActorGroups {
     let listed = top.into_sorted_vec();
     ActorGroups {
         key: by.name.to_owned(),
@@ -310,10 +360,33 @@ mod tests {
         let two = aggregate(&t, &prefix(&t), Some(2));
         assert_eq!(two.total, 4);
         assert_eq!(two.groups, all.groups[..2]);
-        // Past `few` groups the map gives way to sorting: the same answer.
+        // Past `few` groups a map per share of the groups, in passes: the same answer.
         for few in [0, 1, 2, 3] {
             assert_eq!(aggregate_with(&t, &prefix(&t), None, few), all, "few = {few}");
             assert_eq!(aggregate_with(&t, &prefix(&t), Some(2), few), two, "few = {few}");
+        }
+    }
+
+    #[test]
+    fn many_groups_summed_in_passes_equal_one_map() {
+        let mut t = Actors::default();
+        let ua = UaFlags::default();
+        for i in 0..5000_u32 {
+            let ip: std::net::IpAddr = if i % 3 == 0 {
+                Ipv6Addr::from(0x2001_0db8_u128 << 96 | u128::from(i % 900) << 80 | 1).into()
+            } else {
+                Ipv4Addr::from(0x0b00_0000 + (i % 1200) * 256 + i % 7).into()
+            };
+            let id = t.id(ip, (i64::from(i), 0), || None);
+            t.record(id, (i64::from(i), 0), 0, ua, u64::from(i % 97), i % 2 == 0);
+        }
+        let one = aggregate_with(&t, &prefix(&t), None, usize::MAX);
+        // IPv6: multiples of 3 below 900; IPv4: the 800 of 1200 values that are not.
+        assert_eq!(one.total, 300 + 800);
+        for few in [1, 7, 60, 500] {
+            assert_eq!(aggregate_with(&t, &prefix(&t), None, few), one, "few = {few}");
+            let top = aggregate_with(&t, &prefix(&t), Some(10), few);
+            assert_eq!((top.total, &top.groups[..]), (one.total, &one.groups[..10]));
         }
     }
 }

@@ -32,12 +32,6 @@ pub(crate) fn build(
     groups: bool,
 ) -> Snapshot {
     let ledger = &c.tally.actors;
-    let classes: Vec<ActorClass> = (0..ledger.len() as u32)
-        .map(|id| {
-            let a = ledger.state(id);
-            class_of(ledger.scanner(id), a.tool(), a.browser())
-        })
-        .collect();
     let mut order: Vec<usize> = (0..c.configured).collect();
     let mut extra: Vec<usize> = (c.configured..c.services.len()).collect();
     extra.sort_by(|&a, &b| c.services[a].name.cmp(&c.services[b].name));
@@ -52,13 +46,13 @@ pub(crate) fn build(
         if s.name == super::engine::UNASSIGNED_SERVICE && !has_activity(s) {
             continue;
         }
-        let mut summary = service_summary(c, s, &classes, &mut named);
+        let mut summary = service_summary(c, s, &mut named);
         super::coverage::fill_service(c, &unread, i, &mut summary);
         services.push(summary);
     }
     let actors: Vec<ActorSummary> = listed_actors(ledger, c.actor_limit, named)
         .into_iter()
-        .map(|id| actor_summary(c, id, classes[id as usize], detail))
+        .map(|id| actor_summary(c, id, class(ledger, id), detail))
         .collect();
     let actor_groups = if groups { actor_groups(c) } else { Vec::new() };
     // What the databases say about the listed actors (each address looked up once over the
@@ -115,7 +109,7 @@ pub(crate) fn actor_groups(c: &Correlator) -> Vec<crate::model::snapshot::ActorG
 /// all. Small keys are ranked and each summary built in place.
 fn listed_actors(ledger: &Actors, limit: Option<usize>, mut named: Vec<u32>) -> Vec<u32> {
     let by_bytes = |id: u32| {
-        let a = ledger.state(id);
+        let a = ledger.totals(id);
         (Reverse(a.bytes), Reverse(a.requests), ledger.ip_key(id), id)
     };
     let ids = 0..ledger.len() as u32;
@@ -124,7 +118,7 @@ fn listed_actors(ledger: &Actors, limit: Option<usize>, mut named: Vec<u32>) -> 
         // only orders the rare runs of equal bytes and requests).
         let mut keys: Vec<(Reverse<u64>, Reverse<u64>, u32)> = ids
             .map(|id| {
-                let a = ledger.state(id);
+                let a = ledger.totals(id);
                 (Reverse(a.bytes), Reverse(a.requests), id)
             })
             .collect();
@@ -141,7 +135,7 @@ fn listed_actors(ledger: &Actors, limit: Option<usize>, mut named: Vec<u32>) -> 
         return out;
     };
     let by_requests = |id: u32| {
-        let a = ledger.state(id);
+        let a = ledger.totals(id);
         (Reverse(a.requests), Reverse(a.bytes), ledger.ip_key(id), id)
     };
     named.extend(top(ids.clone(), limit, by_bytes).into_iter().map(|k| k.3));
@@ -266,23 +260,24 @@ fn sensitive_counts(c: &Correlator, rules: &[SensitivePath], cell: &Cell) -> Vec
         .collect()
 }
 
+/// Actor `id`'s class.
+fn class(ledger: &Actors, id: u32) -> ActorClass {
+    let a = ledger.state(id);
+    class_of(ledger.scanner(id), a.tool(), a.browser())
+}
+
 /// First success among non-scanner actors of a cell.
-fn first_non_scanner(cell: &Cell, classes: &[ActorClass]) -> Option<HitRef> {
+fn first_non_scanner(ledger: &Actors, cell: &Cell) -> Option<HitRef> {
     let mut best = None;
     for (actor, first_success) in cell.actors.successes() {
-        if classes.get(actor as usize) != Some(&ActorClass::Scanner) {
+        if (actor as usize) >= ledger.len() || class(ledger, actor) != ActorClass::Scanner {
             min_hit(&mut best, Some(first_success));
         }
     }
     best
 }
 
-fn service_summary(
-    c: &Correlator,
-    s: &ServiceState,
-    classes: &[ActorClass],
-    named: &mut Vec<u32>,
-) -> ServiceSummary {
+fn service_summary(c: &Correlator, s: &ServiceState, named: &mut Vec<u32>) -> ServiceSummary {
     let rules: &[SensitivePath] = c
         .setup
         .services
@@ -305,7 +300,7 @@ fn service_summary(
             acc.to_mut().merge(cell);
         }
         let (Some(first), Some(last)) = (acc.first_pos, acc.last_pos) else { continue };
-        let non_scanner = first_non_scanner(&acc, classes);
+        let non_scanner = first_non_scanner(&c.tally.actors, &acc);
         named.extend(acc.first.iter().chain(&non_scanner).map(|h| h.actor));
         named.extend(acc.path_firsts.values().map(|h| h.actor));
         windows.push(Window {
@@ -374,7 +369,7 @@ fn service_summary(
 
 fn actor_summary(c: &Correlator, id: u32, class: ActorClass, detail: ActorDetail) -> ActorSummary {
     let ledger = &c.tally.actors;
-    let a = ledger.state(id);
+    let a = ledger.totals(id);
     let mut services: Vec<String> =
         ledger.services(id).map(|i| c.services[i as usize].name.clone()).collect();
     services.sort();
@@ -397,8 +392,8 @@ fn actor_summary(c: &Correlator, id: u32, class: ActorClass, detail: ActorDetail
             .scanner(id)
             .and_then(|i| c.scanners.entries.get(i as usize))
             .map(|e| e.name.clone()),
-        first_seen: time_of(a.first_seen()),
-        last_seen: time_of(a.last_seen()),
+        first_seen: time_of(a.first),
+        last_seen: time_of(a.last),
         requests: a.requests,
         successes: a.successes,
         bytes: a.bytes,
@@ -410,7 +405,7 @@ fn actor_summary(c: &Correlator, id: u32, class: ActorClass, detail: ActorDetail
         },
         user_agents: agents,
         statuses: if full { lists.status_map() } else { std::collections::BTreeMap::new() },
-        detail_dropped: full && a.detail_dropped(),
+        detail_dropped: full && ledger.state(id).detail_dropped(),
     }
 }
 

@@ -9,6 +9,7 @@ use std::net::IpAddr;
 
 use super::actors::{ActorState, Actors};
 use super::classify::{ScannerDb, UaFlags, user_agent_flags};
+use super::dense::Shift;
 use super::engine::{ActorDetail, RequestView};
 use super::intern::{IdMap, Interner};
 use super::windows::{HitRef, OrderKey, TimeKey};
@@ -46,7 +47,16 @@ pub(crate) struct IdMaps {
 #[derive(Debug)]
 struct Remap {
     strings: Vec<u32>,
-    actors: Vec<u32>,
+    actors: ActorIds,
+}
+
+/// Where an absorbed tally's actors went.
+#[derive(Debug)]
+enum ActorIds {
+    /// Merged one by one: `ids[old]`.
+    Table(Vec<u32>),
+    /// Appended whole (disjoint addresses): see [`Shift`].
+    Shifted(Shift),
 }
 
 impl IdMaps {
@@ -63,7 +73,11 @@ impl IdMaps {
 
     #[must_use]
     pub fn actor(&self, id: u32) -> u32 {
-        self.remap.as_ref().map_or(id, |m| m.actors[id as usize])
+        match self.remap.as_ref().map(|m| &m.actors) {
+            None => id,
+            Some(ActorIds::Table(ids)) => ids[id as usize],
+            Some(ActorIds::Shifted(shift)) => shift.map(id as usize) as u32,
+        }
     }
 
     #[must_use]
@@ -151,8 +165,10 @@ impl Tally {
     /// requests all went to one tally, as with batch shards).
     ///
     /// An empty tally (a batch run's correlator, before its first shard) takes `other` whole:
-    /// no string is re-interned, no actor moved, and the maps are the identity.
-    pub fn absorb(&mut self, other: Tally) -> IdMaps {
+    /// no string is re-interned, no actor moved, and the maps are the identity. With
+    /// `disjoint` (the caller knows no address of `other` is in this tally: batch shards),
+    /// `other`'s actors are appended without being copied (see [`Actors::append_disjoint`]).
+    pub fn absorb(&mut self, other: Tally, disjoint: bool) -> IdMaps {
         if self.actors.is_empty() && self.strings.is_empty() && self.ua_flags.is_empty() {
             let (detail, cap) = (self.detail, self.actors.detail_cap());
             *self = other;
@@ -164,7 +180,11 @@ impl Tally {
         for (ua, flags) in other.ua_flags {
             self.ua_flags.insert(strings[ua as usize], flags);
         }
-        // Sized once for every actor of `other` (shards share none): no rehash on the way.
+        if disjoint {
+            let shift = self.actors.append_disjoint(other.actors, &strings);
+            return IdMaps { remap: Some(Remap { strings, actors: ActorIds::Shifted(shift) }) };
+        }
+        // Sized once for every actor of `other`: no rehash on the way.
         self.actors.reserve_for([&other.actors]);
         // Sized once (the parts come out of chunks: no size hint to grow by).
         let mut actors = Vec::with_capacity(other.actors.len());
@@ -174,6 +194,6 @@ impl Tally {
             }
             self.actors.absorb(p)
         }));
-        IdMaps { remap: Some(Remap { strings, actors }) }
+        IdMaps { remap: Some(Remap { strings, actors: ActorIds::Table(actors) }) }
     }
 }
