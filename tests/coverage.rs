@@ -221,6 +221,86 @@ fn inspect_names_two_logs_of_the_same_traffic() {
     assert!(!String::from_utf8(out.stdout).unwrap().contains("warning:"));
 }
 
+/// One scan given twice is named by `inspect`, as `analyze` counts it (once): an nmap XML
+/// copied under a second name, and the XML and `-oG` of one `-oA` run (same command line and
+/// start); a format that names no run (httpx) given twice is named by its identical content.
+/// Two different scans warn of nothing.
+#[test]
+fn inspect_names_one_scan_given_twice() {
+    let tmp = tempfile::tempdir().unwrap();
+    let copy = |from: &str, to: &str| {
+        let to = tmp.path().join(to);
+        std::fs::copy(fixture(from), &to).unwrap();
+        to
+    };
+    let (a, b) =
+        (copy("scan/extra_ports.xml", "nmap.xml"), copy("scan/extra_ports.xml", "again.xml"));
+    let out = leakline().arg("inspect").arg(&a).arg(&b).output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains(
+            "warning: nmap.xml and again.xml hold the same scan run (same command line and start): \
+             one scan given twice; analyze and watch count its observations once\n"
+        ),
+        "{text}"
+    );
+    let out = leakline().args(["inspect", "--json"]).arg(&a).arg(&b).output().unwrap();
+    let lines: Vec<Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 3, "{lines:?}");
+    assert_eq!(lines[2]["warning"], "duplicate_scan");
+    assert_eq!(lines[2]["same"], "run");
+    assert_eq!(
+        lines[2]["sources"],
+        serde_json::json!([a.display().to_string(), b.display().to_string()])
+    );
+    // analyze agrees: the second copy is not counted.
+    let out =
+        leakline().arg("analyze").arg("--scan").arg(&a).arg("--scan").arg(&b).output().unwrap();
+    assert!(String::from_utf8(out.stdout).unwrap().contains("same scan run as "));
+    // XML and -oG of one run.
+    let (xml, gnmap) = (
+        fixture("zones/nmap_pair/phage_subset.xml"),
+        fixture("zones/nmap_pair/phage_subset.gnmap"),
+    );
+    let out = leakline().arg("inspect").arg(&xml).arg(&gnmap).output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("warning: phage_subset.xml and phage_subset.gnmap hold the same scan run"),
+        "{text}"
+    );
+    // httpx names no run: identical content says it.
+    let (h1, h2) = (
+        copy("scan/httpx_many_vuln.json", "httpx.json"),
+        copy("scan/httpx_many_vuln.json", "httpx-copy.json"),
+    );
+    let out = leakline().args(["inspect", "--json"]).arg(&h1).arg(&h2).output().unwrap();
+    let last: Value =
+        serde_json::from_str(String::from_utf8(out.stdout).unwrap().lines().last().unwrap())
+            .unwrap();
+    assert_eq!(
+        (&last["warning"], &last["same"]),
+        (&Value::from("duplicate_scan"), &Value::from("content"))
+    );
+    assert!(
+        last["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("httpx.json and httpx-copy.json have the same content"),
+        "{last}"
+    );
+    // Two different scans (and one alone) warn of nothing.
+    let other = fixture("scan/full_sudo6.xml");
+    for args in [vec![&a, &other], vec![&a], vec![&h1, &a]] {
+        let out = leakline().arg("inspect").args(args).output().unwrap();
+        assert!(!String::from_utf8(out.stdout).unwrap().contains("warning:"));
+    }
+}
+
 /// A combined log of `n` external requests numbered from `from`, one second apart.
 fn numbered_log(from: u64, n: u64) -> String {
     let mut out = String::new();

@@ -272,6 +272,17 @@ fn enrich_command_prints_what_the_files_say() {
     );
     assert!(text.ends_with("198.51.100.9\n  nothing: in no database or list given\n"), "{text}");
     let out = leakline(dir.path())
+        .args(["enrich", "--mmdb", "GeoLite2-ASN-Test.mmdb", "1.0.0.1"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.ends_with(
+            "\n1.0.0.1\n  network  AS15169 Google Inc.\n  country  unknown (not in the databases)\n  lists    -\n"
+        ),
+        "{text}"
+    );
+    let out = leakline(dir.path())
         .args(["enrich", "--json", "--mmdb", "GeoLite2-ASN-Test.mmdb", "1.0.0.1", "::ffff:1.0.0.1"])
         .output()
         .unwrap();
@@ -374,10 +385,15 @@ fn text_output_says_who_each_top_actor_is() {
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let text = String::from_utf8(out.stdout).unwrap();
-    assert!(text.contains("\n    AS15169 Google Inc. · no country\n"), "{text}");
-    assert!(text.contains("\n    no ASN · GB United Kingdom · London\n"), "{text}");
+    // What the databases do not know is said to be unknown, not absent.
+    let asn_only = "\n    AS15169 Google Inc. · country unknown (not in the databases)\n";
+    assert!(text.contains(asn_only), "{text}");
+    let city_only = "\n    ASN unknown (not in the databases) · GB United Kingdom · London\n";
+    assert!(text.contains(city_only), "{text}");
     assert!(text.contains("\n    AS29518 Bredband2 AB · SE Sweden · Linköping\n"), "{text}");
-    assert!(text.contains("\n    no ASN · no country · lists tor\n"), "{text}");
+    let tor_only = "\n    ASN and country unknown (not in the databases) · lists tor\n";
+    assert!(text.contains(tor_only), "{text}");
+    assert!(!text.contains("no ASN") && !text.contains("no country"), "{text}");
     let plain = leakline(dir.path()).args(["analyze", "--access", "api.log"]).output().unwrap();
-    assert!(!String::from_utf8(plain.stdout).unwrap().contains("no ASN"));
+    assert!(!String::from_utf8(plain.stdout).unwrap().contains("not in the databases"));
 }

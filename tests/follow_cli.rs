@@ -8,6 +8,8 @@ use std::io::Write;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use serde_json::Value;
+
 fn append(path: &Path, text: &str) {
     let mut f = OpenOptions::new().create(true).append(true).open(path).unwrap();
     f.write_all(text.as_bytes()).unwrap();
@@ -136,6 +138,7 @@ fn headless_prints_state_changes_and_writes_the_final_analysis_on_sigint() {
     assert_eq!(status.code(), Some(0), "{lines:#?}");
     let actors: Vec<_> = lines.iter().filter(|v| v["type"] == "new_actor").collect();
     assert_eq!(actors.len(), 2, "{lines:#?}");
+    assert!(actors.iter().all(|a| a.get("asn").is_none()), "no enrichment configured");
     let text = fs::read_to_string(&out).expect("--out written");
     let v: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert!(v["schema"].as_str().unwrap().starts_with("leakline.analysis"), "{v}");
@@ -152,6 +155,85 @@ fn headless_prints_state_changes_and_writes_the_final_analysis_on_sigint() {
         .filter(|e| e.file_name().to_string_lossy().contains(".tmp"))
         .collect();
     assert!(leftovers.is_empty(), "temp file left behind");
+}
+
+/// With `--mmdb` / `--ranges`, a `new_actor` line carries what the databases say (`asn`,
+/// `country`, `city`, `lists`), as the final analysis's `actors[]` do: for actors of the
+/// backfill and for one arriving live. Databases: `tests/fixtures/enrich` (see its SOURCES.md).
+#[test]
+fn new_actor_lines_carry_the_enrichment_when_configured() {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/enrich");
+    let fixture = |f: &str| fixtures.join(f).to_str().unwrap().to_owned();
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("api.log");
+    // Google's AS15169 (ASN database only), London (City database only), a Tor exit, and an
+    // address nothing knows.
+    for (minute, ip) in
+        ["1.0.0.1", "81.2.69.160", "185.220.101.7", "198.51.100.9"].iter().enumerate()
+    {
+        append(&log, &clf(ip, u32::try_from(minute).unwrap(), 1));
+    }
+    let out = dir.path().join("final.json");
+    let access = format!("api={}", log.display());
+    let (asn, city, tor) = (
+        fixture("GeoLite2-ASN-Test.mmdb"),
+        fixture("GeoLite2-City-Test.mmdb"),
+        fixture("tor-exit-addresses"),
+    );
+    let w = Watch::spawn(
+        &[
+            "--access",
+            &access,
+            "--mmdb",
+            &asn,
+            "--mmdb",
+            &city,
+            "--ranges",
+            &tor,
+            "--out",
+            out.to_str().unwrap(),
+            "--rotate-wait",
+            "0.2",
+        ],
+        Stdio::null(),
+    );
+    w.wait("four new actors", |l| l.iter().filter(|v| v["type"] == "new_actor").count() == 4);
+    // Bredband2 in Linköping: in both databases, arriving live.
+    append(&log, &clf("89.160.20.129", 10, 1));
+    w.wait("the live one", |l| {
+        l.iter().any(|v| v["type"] == "new_actor" && v["client"] == "89.160.20.129")
+    });
+    let (status, lines) = w.interrupt();
+    assert_eq!(status.code(), Some(0), "{lines:#?}");
+    let new_actor = |client: &str| {
+        lines.iter().find(|v| v["type"] == "new_actor" && v["client"] == client).unwrap().clone()
+    };
+    let google = new_actor("1.0.0.1");
+    assert_eq!(google["asn"], serde_json::json!({"number": 15169, "org": "Google Inc."}));
+    assert_eq!((&google["country"], &google["city"]), (&Value::Null, &Value::Null));
+    assert_eq!(google["lists"], serde_json::json!([]));
+    let london = new_actor("81.2.69.160");
+    assert_eq!(london["asn"], Value::Null);
+    assert_eq!(london["country"]["iso"], "GB");
+    assert_eq!(london["city"]["name"], "London");
+    assert_eq!(new_actor("185.220.101.7")["lists"][0]["name"], "tor");
+    let nobody = new_actor("198.51.100.9");
+    assert_eq!(
+        (&nobody["asn"], &nobody["country"], &nobody["city"], &nobody["lists"]),
+        (&Value::Null, &Value::Null, &Value::Null, &serde_json::json!([]))
+    );
+    let linkoping = new_actor("89.160.20.129");
+    assert_eq!(linkoping["asn"]["number"], 29518);
+    assert_eq!(linkoping["country"]["iso"], "SE");
+    assert_eq!(linkoping["city"]["name"], "Linköping");
+    // The same fields, the same values, as the final analysis's actors.
+    let doc: Value = serde_json::from_str(&fs::read_to_string(&out).unwrap()).unwrap();
+    for a in doc["actors"].as_array().unwrap() {
+        let line = new_actor(a["client"].as_str().unwrap());
+        for key in ["asn", "country", "city", "lists"] {
+            assert_eq!(line[key], a[key], "{key} of {}", a["client"]);
+        }
+    }
 }
 
 #[test]

@@ -104,7 +104,8 @@ fn render(sources: &[EnrichSource], addresses: &[IpAddr], answers: &[ActorEnrich
             let _ = writeln!(out, "  nothing: in no database or list given");
             continue;
         }
-        let field = |v: Option<String>| v.unwrap_or_else(|| "-".into());
+        let field =
+            |v: Option<String>| v.unwrap_or_else(|| "unknown (not in the databases)".into());
         let _ = writeln!(out, "  network  {}", field(a.asn.as_ref().map(|n| clean(&n.label()))));
         let country = a.country.as_ref().map(|c| clean(&c.label()));
         let _ = writeln!(out, "  country  {}", field(country));

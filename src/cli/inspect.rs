@@ -20,7 +20,7 @@ use ipnet::IpNet;
 use leakline::correlate::fingerprint::{Sample, fingerprint};
 use leakline::ingest::access::{self, AccessFormat, ParseOptions};
 use leakline::ingest::decoder::{Decoder, DecoderOptions, DetectedFormat};
-use leakline::ingest::scan::{ScanFormat, ScanOptions};
+use leakline::ingest::scan::{ScanFormat, ScanOptions, ScanRun};
 use leakline::ingest::source::{self, SourceError};
 use leakline::model::{Event, SourceId, SourceKind};
 use leakline::redact::{RedactionCounts, Redactor, redact_event};
@@ -99,6 +99,8 @@ pub fn run(args: InspectArgs) -> anyhow::Result<ExitCode> {
     let mut failed = false;
     // Access files' request samples, to name two logs of the same traffic at the end.
     let mut samples: Vec<(PathBuf, Sample)> = Vec::new();
+    // Scan files' runs and hashes, to name one scan given twice at the end.
+    let mut scans: Vec<ScanFile> = Vec::new();
     let mut read: Vec<(leakline::ingest::expand::FileIdentity, &PathBuf)> = Vec::new();
     for (i, path) in files.iter().enumerate() {
         // Two paths to one file (a symlink, a hard link): read once, say so. Pipes and
@@ -150,6 +152,7 @@ pub fn run(args: InspectArgs) -> anyhow::Result<ExitCode> {
                     report.sample.settle();
                     samples.push((report.path.clone(), std::mem::take(&mut report.sample)));
                 }
+                scans.extend(ScanFile::of(&report));
             }
             Err(FileError::Source(e)) => {
                 out.flush()?;
@@ -159,7 +162,7 @@ pub fn run(args: InspectArgs) -> anyhow::Result<ExitCode> {
             Err(FileError::Output(e)) => return Err(e).context("writing to stdout"),
         }
     }
-    let warnings = duplicate_warnings(&samples, json);
+    let warnings = duplicate_warnings(&samples, json) + &duplicate_scan_warnings(&scans, json);
     if events {
         out.flush()?;
         eprint!("{warnings}");
@@ -216,15 +219,7 @@ fn duplicate_warnings(samples: &[(PathBuf, Sample)], as_json: bool) -> String {
     for (i, (a, sa)) in samples.iter().enumerate() {
         for (b, sb) in &samples[i + 1..] {
             let Some(pct) = sa.duplicate_percent(sb) else { continue };
-            let name = |p: &Path| {
-                p.file_name()
-                    .map_or_else(|| p.display().to_string(), |f| f.to_string_lossy().into_owned())
-            };
-            let (na, nb) = if name(a) == name(b) {
-                (a.display().to_string(), b.display().to_string())
-            } else {
-                (name(a), name(b))
-            };
+            let (na, nb) = short_names(a, b);
             let message = format!(
                 "{na} and {nb} look like two logs of the same traffic: counts may be doubled ({pct}% of the smaller one's requests are in both)"
             );
@@ -238,6 +233,83 @@ fn duplicate_warnings(samples: &[(PathBuf, Sample)], as_json: bool) -> String {
                 let _ = writeln!(out, "{v}");
             } else {
                 let _ = writeln!(out, "warning: {message}");
+            }
+        }
+    }
+    out
+}
+
+/// Two files' names for a warning: their file names, or the whole paths when those are
+/// the same.
+fn short_names(a: &Path, b: &Path) -> (String, String) {
+    let name = |p: &Path| {
+        p.file_name().map_or_else(|| p.display().to_string(), |f| f.to_string_lossy().into_owned())
+    };
+    if name(a) == name(b) {
+        (a.display().to_string(), b.display().to_string())
+    } else {
+        (name(a), name(b))
+    }
+}
+
+/// A scan file inspected (with at least one event): the runs its head names and its hash.
+struct ScanFile {
+    path: PathBuf,
+    runs: Vec<ScanRun>,
+    sha256: String,
+}
+
+impl ScanFile {
+    fn of(r: &Report) -> Option<ScanFile> {
+        (r.decoder.scan_summary().is_some() && r.decoder.stats().events > 0).then(|| ScanFile {
+            path: r.path.clone(),
+            runs: r.decoder.scan_runs().to_vec(),
+            sha256: r.sha256.clone(),
+        })
+    }
+}
+
+/// One warning per pair of scan files that are one scan given twice: the same run (same
+/// command line and start, as `analyze` and `watch` tell them: nmap XML and `-oG` of one
+/// `-oA` run, or one file copied under two names), or, for formats that name no run,
+/// identical content. A text line, or with `--json` an object `{"warning":"duplicate_scan",
+/// "sources":[a,b],"same":"run"|"content","message"}` after the files' objects.
+fn duplicate_scan_warnings(scans: &[ScanFile], as_json: bool) -> String {
+    use std::fmt::Write as _;
+    let same_run = |a: &[ScanRun], b: &[ScanRun]| {
+        !a.is_empty() && a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.same_run(y))
+    };
+    let mut out = String::new();
+    for (i, a) in scans.iter().enumerate() {
+        for b in &scans[i + 1..] {
+            let (na, nb) = short_names(&a.path, &b.path);
+            let (same, message) = if same_run(&a.runs, &b.runs) {
+                (
+                    "run",
+                    format!(
+                        "{na} and {nb} hold the same scan run (same command line and start): one scan given twice; analyze and watch count its observations once"
+                    ),
+                )
+            } else if a.sha256 == b.sha256 {
+                (
+                    "content",
+                    format!(
+                        "{na} and {nb} have the same content (SHA-256): one scan output given twice; counts may be doubled"
+                    ),
+                )
+            } else {
+                continue;
+            };
+            if as_json {
+                let v = json!({
+                    "warning": "duplicate_scan",
+                    "sources": [a.path.display().to_string(), b.path.display().to_string()],
+                    "same": same,
+                    "message": message,
+                });
+                let _ = writeln!(out, "{v}");
+            } else {
+                let _ = writeln!(out, "warning: {}", clean(&message));
             }
         }
     }

@@ -8,11 +8,13 @@
 
 use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::model::Snapshot;
+use crate::model::enrichment::ActorEnrichment;
 use crate::model::snapshot::{ActorClass, Gap, GapKind, Hit, ServiceSummary, Window, WindowStatus};
 
 /// One announced change. Serialized as a JSON object with a `type` tag (snake case).
@@ -65,6 +67,11 @@ pub enum StateChange {
         scanner: Option<String>,
         at: DateTime<Utc>,
         services: Vec<String>,
+        /// What the offline databases say (issue 20): `asn`, `country`, `city` (`null` when
+        /// no database knows it) and `lists` (`[]`), as in the analysis's `actors[]`. No keys
+        /// at all when no database or range file is configured.
+        #[serde(flatten)]
+        enrichment: Option<Arc<ActorEnrichment>>,
     },
     /// A source file was rotated (renamed away, deleted).
     SourceRotated { source: Option<u32>, path: String, at: DateTime<Utc>, reason: String },
@@ -127,6 +134,11 @@ pub fn diff(prev: &Snapshot, next: &Snapshot) -> Vec<StateChange> {
             scanner: actor.scanner.clone(),
             at: actor.first_seen,
             services: actor.services.clone(),
+            // The snapshot looked its listed actors up already (once each: cached).
+            enrichment: next
+                .enrichment
+                .configured()
+                .then(|| next.enrichment.actors.get(&actor.client).cloned().unwrap_or_default()),
         });
     }
     for gap in next.gaps.iter().filter(|g| !prev.gaps.contains(g)) {
@@ -392,6 +404,47 @@ mod tests {
         let json = serde_json::to_value(&ch[2]).unwrap();
         assert_eq!(json["client"], "198.51.100.7");
         assert_eq!(json["class"], "tool");
+        assert!(json.get("asn").is_none() && json.get("lists").is_none(), "no enrichment: {json}");
+    }
+
+    #[test]
+    fn a_new_actor_carries_its_enrichment_when_configured() {
+        use crate::model::enrichment::{AsnInfo, EnrichSource};
+        let prev = Snapshot::default();
+        let mut next = prev.clone();
+        next.actors.push(actor("198.51.100.7"));
+        next.actors.push(actor("203.0.113.9"));
+        next.enrichment.sources.push(EnrichSource {
+            path: "asn.mmdb".into(),
+            kind: "mmdb".into(),
+            name: "GeoLite2-ASN".into(),
+            built: None,
+            prefixes: None,
+            scanner: false,
+        });
+        let known = ActorEnrichment {
+            asn: Some(AsnInfo { number: 64_500, org: Some("Example".into()) }),
+            ..ActorEnrichment::default()
+        };
+        next.enrichment.actors.insert("198.51.100.7".parse().unwrap(), Arc::new(known));
+        let lines: Vec<serde_json::Value> =
+            diff(&prev, &next).iter().map(|c| serde_json::to_value(c).unwrap()).collect();
+        assert_eq!(lines[0]["client"], "198.51.100.7");
+        assert_eq!(lines[0]["asn"], serde_json::json!({"number": 64_500, "org": "Example"}));
+        assert_eq!(lines[0]["country"], serde_json::Value::Null);
+        assert_eq!(lines[0]["lists"], serde_json::json!([]));
+        // Configured, but no database knows the address: the keys, with nothing in them.
+        assert_eq!(lines[1]["client"], "203.0.113.9");
+        assert_eq!(
+            (&lines[1]["asn"], &lines[1]["country"], &lines[1]["city"], &lines[1]["lists"]),
+            (
+                &serde_json::Value::Null,
+                &serde_json::Value::Null,
+                &serde_json::Value::Null,
+                &serde_json::json!([])
+            )
+        );
+        assert!(lines[1].get("city").is_some(), "{}", lines[1]);
     }
 
     #[test]

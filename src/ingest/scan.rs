@@ -39,6 +39,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::{PortState, ScanObservation, SourceId};
 
+pub use clock::ScanRun;
 pub use detect::detect;
 
 use httpx::Httpx;

@@ -30,6 +30,26 @@ impl ActorEnrichment {
     }
 }
 
+/// What a human-readable output says when the databases do not know an address's network:
+/// the address may well have one, the files given just do not hold it.
+pub const ASN_UNKNOWN: &str = "ASN unknown (not in the databases)";
+/// The same for the country.
+pub const COUNTRY_UNKNOWN: &str = "country unknown (not in the databases)";
+
+/// The network and country parts of a one-line description (`AS15169 Google Inc.`,
+/// `GB United Kingdom`, each already rendered by the caller), an unknown one said so: one
+/// part when both are unknown (`ASN and country unknown (not in the databases)`).
+#[must_use]
+pub fn network_and_country(org: Option<String>, country: Option<String>) -> Vec<String> {
+    match (org, country) {
+        (None, None) => vec!["ASN and country unknown (not in the databases)".to_owned()],
+        (org, country) => vec![
+            org.unwrap_or_else(|| ASN_UNKNOWN.to_owned()),
+            country.unwrap_or_else(|| COUNTRY_UNKNOWN.to_owned()),
+        ],
+    }
+}
+
 /// An autonomous system.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct AsnInfo {

@@ -231,10 +231,11 @@ pub struct App {
     pub overview_scroll: usize,
     /// A transient one-line message (cleared by the next key).
     pub message: Option<String>,
-    /// Set when a prompt was closed with Enter: plain character keys are ignored until a
+    /// Set when a prompt was closed with Enter, to the view it was open in: there, plain
+    /// character keys other than the view keys (`1`..`5`, `?`) are ignored until a
     /// non-character key (arrow, Esc, Tab, Enter…), so the rest of a sentence typed on never
-    /// becomes step actions.
-    pub typing_guard: bool,
+    /// becomes step actions. Another view's keys work at once.
+    pub typing_guard: Option<View>,
     /// Live items missed because the display lagged behind the broadcast.
     pub lagged: u64,
     /// Something changed since the last frame.
@@ -280,7 +281,7 @@ impl App {
             redactor,
             overview_scroll: 0,
             message: None,
-            typing_guard: false,
+            typing_guard: None,
             lagged: 0,
             dirty: true,
         };
@@ -356,22 +357,28 @@ impl App {
         self.message = None;
         self.dirty = true;
         let is_char = matches!(key.code, KeyCode::Char(_)) && !key.ctrl;
-        if self.prompt.is_none() && self.typing_guard {
-            if is_char {
+        if self.prompt.is_none()
+            && let Some(guarded) = self.typing_guard
+        {
+            if !is_char {
+                self.typing_guard = None;
+            } else if guarded == self.view
+                && !keymap::lookup(self.scope(), key).is_some_and(Action::switches_view)
+            {
                 self.message = Some(
                     "typing after a prompt closed is ignored: press Esc or an arrow key, then the key again"
                         .to_owned(),
                 );
                 return None;
             }
-            self.typing_guard = false;
         }
         let had_prompt = self.prompt.is_some();
         let scope = self.scope();
         if let Some(action) = keymap::lookup(scope, key) {
+            let view = self.view;
             let effect = self.update(action);
             if had_prompt && self.prompt.is_none() && key.code == KeyCode::Enter {
-                self.typing_guard = true;
+                self.typing_guard = Some(view);
             }
             return effect;
         }

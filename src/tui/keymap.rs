@@ -112,6 +112,19 @@ pub enum Action {
     InputBackspace,
 }
 
+impl Action {
+    /// A key that only switches what is shown (a view, the help overlay): it never records,
+    /// exports, reveals or quits, so it works even right after a prompt closed (see
+    /// `App::typing_guard`).
+    #[must_use]
+    pub fn switches_view(self) -> bool {
+        matches!(
+            self,
+            Action::ShowView(_) | Action::NextView | Action::PrevView | Action::ToggleHelp
+        )
+    }
+}
+
 /// One key: a code plus whether Ctrl is held. Shift is folded into the character.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Key {

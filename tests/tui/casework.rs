@@ -197,6 +197,50 @@ fn text_typed_after_a_prompt_closes_changes_nothing() {
     assert_eq!(prompt_kind(&app), Some(PromptKind::Confirm));
 }
 
+/// The guard against typing on after a prompt keeps the step keys from firing, not the keys
+/// that switch views: after a confirmation is answered (or dismissed) `1`..`5` and `?` work at
+/// once, and in another view its own keys do; back in the Playbook the step keys stay guarded
+/// until a non-character key.
+#[test]
+fn view_keys_work_at_once_after_a_confirmation() {
+    let (_dir, case) = temp_case();
+    let mut app = app_for(&case);
+    app.operator = Some("bob".to_owned());
+    press(&mut app, "5");
+    press(&mut app, "s");
+    assert_eq!(enter(&mut app), Some(Effect::Playbook(PlaybookRequest::Start(0))));
+    assert!(app.prompt.is_none());
+    press(&mut app, "3");
+    assert_eq!(app.view, View::Actors, "a view key right after the confirmation");
+    assert_eq!(app.message, None, "and no 'typing is ignored' message");
+    let sort = app.actors.sort;
+    press(&mut app, "o");
+    assert_ne!(app.actors.sort, sort, "the Actors view's own keys work there");
+    press(&mut app, "?");
+    assert!(app.help, "help opens");
+    press(&mut app, "?");
+    press(&mut app, "5");
+    assert_eq!(app.view, View::Playbook);
+    // Back where the prompt was, the rest of a typed sentence still journals nothing.
+    assert!(press(&mut app, "d").is_empty());
+    assert!(app.prompt.is_none(), "the step keys are still guarded");
+    assert!(app.message.as_deref().is_some_and(|m| m.contains("ignored")));
+    esc(&mut app);
+    press(&mut app, "d");
+    assert_eq!(prompt_kind(&app), Some(PromptKind::Confirm));
+    // Dismissed with Esc: the view keys work at once too.
+    esc(&mut app);
+    press(&mut app, "4");
+    assert_eq!(app.view, View::Events);
+    // A filter closed with Enter: the view keys work at once.
+    press(&mut app, "/");
+    press(&mut app, "5xx");
+    enter(&mut app);
+    assert!(app.prompt.is_none());
+    press(&mut app, "2");
+    assert_eq!(app.view, View::Timeline);
+}
+
 #[test]
 fn undo_names_the_operators_last_action_and_copy_takes_every_command() {
     let (_dir, case) = temp_case();

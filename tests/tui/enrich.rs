@@ -147,3 +147,38 @@ fn a_failed_lookup_is_named_on_the_actors_title() {
     let text = text_of(draw(&app, 220, 24).backend().buffer());
     assert!(text.contains("⚠ enrichment: /db/City.mmdb: not a usable MaxMind DB"), "{text}");
 }
+
+/// The detail of an address the databases do not (fully) know says "unknown (not in the
+/// databases)": the address may well have a network and a country, the files just do not
+/// hold them.
+#[test]
+fn actor_detail_says_what_the_databases_do_not_know() {
+    let detail = |client: &str| {
+        let mut app = actors_app();
+        let pos = app
+            .actors
+            .order
+            .iter()
+            .position(|&i| app.snapshot.actors[i].client.to_string() == client)
+            .unwrap();
+        for _ in 0..pos {
+            app.update(Action::Down);
+        }
+        app.update(Action::Open);
+        text_of(draw(&app, 120, 40).backend().buffer())
+    };
+    let text = detail("1.0.0.1");
+    assert!(
+        text.contains("where AS15169 Google Inc. · country unknown (not in the databases)"),
+        "{text}"
+    );
+    let text = detail("81.2.69.160");
+    assert!(
+        text.contains("where ASN unknown (not in the databases) · GB United Kingdom · London"),
+        "{text}"
+    );
+    let text = detail("2001:db8::bad:1");
+    assert!(text.contains("where ASN and country unknown (not in the databases)"), "{text}");
+    assert!(text.contains("lists in no range list given"), "{text}");
+    assert!(!text.contains("no ASN") && !text.contains("no country"), "{text}");
+}

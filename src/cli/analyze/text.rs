@@ -212,12 +212,9 @@ fn enrichment_line(s: &Snapshot, client: std::net::IpAddr) -> Option<String> {
     let Some(e) = s.enrichment.of(client) else {
         return Some("(no database or list knows this address)".into());
     };
-    let mut parts: Vec<String> = Vec::new();
-    parts.push(e.org_label().map_or_else(|| "no ASN".into(), |o| clean(&o, 60).into_owned()));
-    parts.push(
-        e.country
-            .as_ref()
-            .map_or_else(|| "no country".into(), |c| clean(&c.label(), 60).into_owned()),
+    let mut parts = leakline::model::enrichment::network_and_country(
+        e.org_label().map(|o| clean(&o, 60).into_owned()),
+        e.country.as_ref().map(|c| clean(&c.label(), 60).into_owned()),
     );
     if let Some(name) = e.city.as_ref().and_then(|c| c.name.as_deref()) {
         parts.push(clean(name, 40).into_owned());

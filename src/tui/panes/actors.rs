@@ -10,7 +10,7 @@ use ratatui::widgets::{Cell, Paragraph, Row, Sparkline, Table, Widget};
 
 use super::{scroll_for, section};
 use crate::model::Event;
-use crate::model::enrichment::ActorEnrichment;
+use crate::model::enrichment::{ActorEnrichment, network_and_country};
 use crate::model::snapshot::{ActorClass, ActorGroups, ActorSummary};
 use crate::text::{clean, sanitize};
 use crate::tui::app::{ActorSort, App};
@@ -442,16 +442,13 @@ fn enrichment_lines(app: &App, actor: &ActorSummary) -> Vec<Line<'static>> {
         return Vec::new();
     }
     let e = app.snapshot.enrichment.of(actor.client).cloned().unwrap_or_default();
-    let mut place = Vec::new();
-    place
-        .push(e.org_label().map_or_else(|| "no ASN".to_owned(), |o| sanitize(&o, 50).into_owned()));
-    place.push(e.country.as_ref().map_or_else(
-        || "no country".to_owned(),
-        |c| match &c.name {
+    let mut place = network_and_country(
+        e.org_label().map(|o| sanitize(&o, 50).into_owned()),
+        e.country.as_ref().map(|c| match &c.name {
             Some(n) => format!("{} {}", clean(&c.iso), sanitize(n, 40)),
             None => clean(&c.iso),
-        },
-    ));
+        }),
+    );
     if let Some(c) = &e.city {
         let city: Vec<String> = [&c.name, &c.subdivision]
             .iter()
