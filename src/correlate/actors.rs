@@ -715,6 +715,7 @@ impl Actors {
     /// ids are translated with `strings` (`strings[old] = new`). Returns where each of
     /// `other`'s ids went.
     pub(crate) fn append_disjoint(&mut self, mut other: Actors, strings: &[u32]) -> Shift {
+        other.drop_index();
         // The IPv6 addresses first, so that the appended keys can be translated.
         let v6 = self.v6_addrs.append(std::mem::take(&mut other.v6_addrs));
         for (key, state) in other.keys.iter_mut().zip(other.states.iter()) {
@@ -785,11 +786,12 @@ impl Actors {
     /// Make room for every actor of `others` as a new one (the most they can add), at once:
     /// `reserve` counts from the current length, so one call per table with the sum.
     pub(crate) fn reserve_for<'a>(&mut self, others: impl IntoIterator<Item = &'a Actors>) {
-        // `Dense` grows by whole chunks: nothing to move, nothing to size.
+        // `Dense` grows by whole chunks: nothing to move, nothing to size. Counted from the
+        // states (one IPv6 address per IPv6 actor), not the other's index, which may be gone.
         let (mut v4, mut v6) = (0, 0);
         for other in others {
-            v4 += other.addrs4.len();
-            v6 += other.addrs6.len();
+            v6 += other.v6_addrs.len();
+            v4 += other.len() - other.v6_addrs.len();
         }
         let (keys, v6_addrs, hasher) = (&self.keys, &self.v6_addrs, &self.hasher);
         if self.addrs4.capacity() - self.addrs4.len() < v4 {
@@ -806,6 +808,14 @@ impl Actors {
             }
         }
         self.addrs6.reserve(v6, |id| hasher.hash_one(v6_addrs[keys[*id as usize] as usize]));
+    }
+
+    /// Free the address → id index of a table about to be taken apart (`into_parts`) or
+    /// appended (`append_disjoint`), neither of which needs it: the memory is free before
+    /// the absorbing table's index grows.
+    pub(crate) fn drop_index(&mut self) {
+        self.addrs4 = HashTable::new();
+        self.addrs6 = HashTable::new();
     }
 
     #[must_use]

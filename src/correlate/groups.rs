@@ -150,18 +150,19 @@ fn add(s: &mut Sums, a: &Totals) {
 /// descending, then value ascending; `None`: all).
 ///
 /// Memory is bounded whatever the number of groups: groups are summed in a map of at most
-/// [`MAP_GROUPS`] entries (about 19 MB). With more groups than that (every client in its own
-/// network: rotating IPv6 /48s), each actor is given a one-byte tag, a hash of its group's
-/// value, and the groups are summed in passes, each over a range of tags small enough for
-/// the map: one byte per actor and a scan of the tags per pass, instead of every actor's
-/// key held and sorted at once.
+/// one entry per 32 actors, and never more than [`MAP_GROUPS`] (about 19 MB). With more
+/// groups than that (every client in its own network: rotating IPv6 /48s, or a few clients
+/// from all over), each actor is given a one-byte tag, a hash of its group's value, and the
+/// groups are summed in passes, each over a range of tags small enough for the map: one byte
+/// per actor and a scan of the tags per pass, instead of every actor's key held and sorted
+/// at once. A map entry costs 73 bytes a slot, 80 to 250 a group with its load and a
+/// growth's two tables: one group per 32 actors keeps the map under 8 bytes per actor.
 #[must_use]
 pub fn aggregate(actors: &Actors, by: &GroupBy<'_>, limit: Option<usize>) -> ActorGroups {
-    aggregate_with(actors, by, limit, MAP_GROUPS)
+    aggregate_with(actors, by, limit, (actors.len() / 32).clamp(1024, MAP_GROUPS))
 }
 
-/// Groups summed at once, at most: a map entry (value and sums) takes 73 bytes a slot, so the
-/// map holds 2^18 slots, 19 MB.
+/// Groups summed at once, at most: the map then holds 2^18 slots of 73 bytes, 19 MB.
 const MAP_GROUPS: usize = 1 << 17;
 /// The tag of an actor in no group of the key; real tags are below it, so the most passes
 /// is `NO_GROUP` (past that, hundreds of millions of groups, the map grows instead).
@@ -176,7 +177,9 @@ fn aggregate_with(
 ) -> ActorGroups {
     let n = actors.len();
     let few = few.max(1);
-    let mut groups = Groups::new(limit, few.saturating_add(1).min(n));
+    // The map grows as groups come (usually a few thousand /24s: no reason to hold room
+    // for `few`); in passes, where it will fill, it is sized once.
+    let mut groups = Groups::new(limit, 0);
     // One pass while the groups fit.
     let mut overflow = None;
     for id in 0..n as u32 {
@@ -203,6 +206,7 @@ fn aggregate_with(
     let estimate = (groups.map.len() as u64).saturating_mul(n as u64) / (u64::from(stopped) + 1);
     let mut passes = (estimate.saturating_mul(2) / few as u64).clamp(2, u64::from(NO_GROUP));
     'split: loop {
+        drop(groups);
         groups = Groups::new(limit, few.saturating_add(1).min(n));
         let n_passes = passes;
         for pass in 0..n_passes {

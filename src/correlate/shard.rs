@@ -170,7 +170,12 @@ impl Correlator {
         // and all, so sizing before it would be wasted.
         let Some(first) = shards.next() else { return };
         self.absorb(first);
-        let rest: Vec<Shard> = shards.collect();
+        let mut rest: Vec<Shard> = shards.collect();
+        // Their address indexes are not needed to fold them in (their states are): freed
+        // before this one's grows for them.
+        for s in &mut rest {
+            s.tally.actors.drop_index();
+        }
         self.tally.actors.reserve_for(rest.iter().map(|s| &s.tally.actors));
         for (svc, state) in self.services.iter_mut().enumerate() {
             let mut room = vec![(0, 0); state.segments.len()];
