@@ -163,10 +163,12 @@ impl ActorState {
         (0..BITSET_SERVICES).filter(|&i| self.services & (1 << i) != 0)
     }
 
-    /// A value computed from the state's fields `Actors::record` updates, for `Tally::touch`.
+    /// A value computed from the state's fields `Actors::record` updates, for `Tally::touch`:
+    /// its first and last fields, so that both cache lines of a state that straddles two
+    /// (48-byte states: every other one) are loaded.
     #[must_use]
     pub fn touch(&self) -> u64 {
-        u64::from(self.requests) ^ self.services
+        self.bytes ^ u64::from(self.agent_scanner)
     }
 }
 
