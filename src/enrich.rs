@@ -184,15 +184,7 @@ impl Enricher {
             clients.iter().copied().filter(|c| !cache.contains_key(c)).collect();
         cache.reserve(missing.len());
         for (client, answer) in missing.iter().zip(self.lookup_all(&missing)) {
-            let answer = answer.unwrap_or_else(|e| {
-                let mut errors = self.errors.lock().unwrap_or_else(PoisonError::into_inner);
-                let message = e.to_string();
-                if !errors.contains(&message) {
-                    errors.push(message);
-                }
-                ActorEnrichment::default()
-            });
-            cache.insert(*client, Arc::new(answer));
+            cache.insert(*client, Arc::new(self.or_recorded(answer)));
         }
         let actors =
             clients.iter().filter_map(|c| cache.get(c).map(|a| (*c, Arc::clone(a)))).collect();
@@ -202,6 +194,19 @@ impl Enricher {
             actors,
             errors: self.errors.lock().unwrap_or_else(PoisonError::into_inner).clone(),
         }
+    }
+
+    /// An answer, or for a failed lookup an empty one, the failure recorded in `errors` (by
+    /// file and reason, once).
+    fn or_recorded(&self, answer: Result<ActorEnrichment, EnrichError>) -> ActorEnrichment {
+        answer.unwrap_or_else(|e| {
+            let mut errors = self.errors.lock().unwrap_or_else(PoisonError::into_inner);
+            let message = e.to_string();
+            if !errors.contains(&message) {
+                errors.push(message);
+            }
+            ActorEnrichment::default()
+        })
     }
 
     /// [`Enricher::lookup`] of each address, in order. A batch run's first snapshot asks
@@ -240,6 +245,10 @@ impl Enricher {
 impl ActorLookup for Enricher {
     fn annotate(&self, clients: &mut dyn Iterator<Item = IpAddr>) -> Enrichments {
         Enricher::annotate(self, clients)
+    }
+
+    fn lookup_many(&self, clients: &[IpAddr]) -> Vec<ActorEnrichment> {
+        self.lookup_all(clients).into_iter().map(|a| self.or_recorded(a)).collect()
     }
 
     fn scanner_lists(&self) -> Vec<ScannerList> {

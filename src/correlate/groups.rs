@@ -55,59 +55,85 @@ pub const COUNTRY: &str = "country";
 pub const LIST: &str = "list";
 
 /// Every actor aggregated by network (ASN and organisation), country and range list, from
-/// what the offline databases said about it (`e` holds every actor of the ledger). An actor
-/// the databases say nothing about is in no group of that key; an actor in several lists
-/// counts under the first (its most specific prefix).
+/// what the offline databases say about it. An actor the databases say nothing about is in no
+/// group of that key; an actor in several lists counts under the first (its most specific
+/// prefix).
+///
+/// Every actor is looked up, [`LOOKUP_BLOCK`] at a time (the enricher spreads a block over
+/// the cores), and its answer folded in and dropped: memory grows with the groups (bounded by
+/// the databases' networks, countries and lists), not with the actors. A group's label is the
+/// one its lowest address gets (the same whatever the order of the ids).
 #[must_use]
 pub fn enrichment_groups(
     actors: &Actors,
-    e: &crate::model::enrichment::Enrichments,
+    lookup: &dyn crate::model::enrichment::ActorLookup,
     limit: Option<usize>,
 ) -> Vec<ActorGroups> {
-    let mut asn_labels: std::collections::HashMap<u64, String> = std::collections::HashMap::new();
-    let mut country_labels: std::collections::HashMap<u64, String> =
-        std::collections::HashMap::new();
-    let mut lists: Vec<String> = Vec::new();
-    for a in e.actors.values() {
-        if let Some(n) = &a.asn {
-            asn_labels.entry(u64::from(n.number)).or_insert_with(|| n.label());
-        }
-        if let Some(c) = &a.country {
-            country_labels.entry(country_value(&c.iso)).or_insert_with(|| c.label());
-        }
-        if let Some(l) = a.lists.first() {
-            if !lists.contains(&l.name) {
-                lists.push(l.name.clone());
+    let n = actors.len();
+    let (mut asn, mut country, mut list) =
+        (Labelled::default(), Labelled::default(), Labelled::default());
+    let mut names: Vec<String> = Vec::new();
+    let mut ips = Vec::with_capacity(LOOKUP_BLOCK.min(n));
+    for start in (0..n).step_by(LOOKUP_BLOCK) {
+        let ids = start as u32..(start + LOOKUP_BLOCK).min(n) as u32;
+        ips.clear();
+        ips.extend(ids.clone().map(|id| actors.ip(id)));
+        for (id, a) in ids.zip(lookup.lookup_many(&ips)) {
+            let (t, at) = (actors.totals(id), actors.ip_key(id));
+            if let Some(net) = &a.asn {
+                asn.add(u64::from(net.number), at, || net.label(), &t);
+            }
+            if let Some(c) = &a.country {
+                country.add(country_value(&c.iso), at, || c.label(), &t);
+            }
+            if let Some(l) = a.lists.first() {
+                let i = names.iter().position(|x| *x == l.name).unwrap_or_else(|| {
+                    names.push(l.name.clone());
+                    names.len() - 1
+                });
+                list.add(i as u64, at, || l.name.clone(), &t);
             }
         }
     }
-    // Each actor's answer found once (not once per key).
-    let answers: Vec<Option<&crate::model::enrichment::ActorEnrichment>> =
-        (0..actors.len() as u32).map(|id| e.of(actors.ip(id))).collect();
-    let of = |id: u32| answers.get(id as usize).copied().flatten();
-    let keys = [
-        GroupBy {
-            name: ASN,
-            value: Box::new(|id| of(id).and_then(|a| a.asn.as_ref()).map(|n| u64::from(n.number))),
-            label: Box::new(|v| asn_labels.get(&v).cloned().unwrap_or_else(|| format!("AS{v}"))),
-        },
-        GroupBy {
-            name: COUNTRY,
-            value: Box::new(|id| {
-                of(id).and_then(|a| a.country.as_ref()).map(|c| country_value(&c.iso))
-            }),
-            label: Box::new(|v| country_labels.get(&v).cloned().unwrap_or_default()),
-        },
-        GroupBy {
-            name: LIST,
-            value: Box::new(|id| {
-                let first = of(id)?.lists.first()?;
-                lists.iter().position(|n| *n == first.name).map(|i| i as u64)
-            }),
-            label: Box::new(|v| lists.get(v as usize).cloned().unwrap_or_default()),
-        },
-    ];
-    keys.iter().map(|by| aggregate(actors, by, limit)).collect()
+    vec![asn.finish(ASN, limit), country.finish(COUNTRY, limit), list.finish(LIST, limit)]
+}
+
+/// Actors looked up at once for [`enrichment_groups`].
+const LOOKUP_BLOCK: usize = 1 << 16;
+
+/// Groups of one enrichment key being summed, each with the label of its lowest address.
+#[derive(Default)]
+struct Labelled {
+    sums: std::collections::HashMap<u64, Sums>,
+    labels: std::collections::HashMap<u64, ((bool, u128), String)>,
+}
+
+impl Labelled {
+    fn add(&mut self, value: u64, at: (bool, u128), label: impl FnOnce() -> String, t: &Totals) {
+        add(self.sums.entry(value).or_insert_with(|| Sums::new(t)), t);
+        match self.labels.entry(value) {
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert((at, label()));
+            }
+            std::collections::hash_map::Entry::Occupied(mut e) => {
+                if at < e.get().0 {
+                    e.insert((at, label()));
+                }
+            }
+        }
+    }
+
+    fn finish(self, name: &'static str, limit: Option<usize>) -> ActorGroups {
+        let labels = self.labels;
+        let mut groups = Groups::new(limit, 0);
+        groups.map.extend(self.sums);
+        let by = GroupBy {
+            name,
+            value: Box::new(|_| None),
+            label: Box::new(move |v| labels.get(&v).map(|l| l.1.clone()).unwrap_or_default()),
+        };
+        groups.finish(&by)
+    }
 }
 
 /// An ISO country code as a group value (its first 8 bytes).
@@ -392,5 +418,80 @@ mod tests {
             let top = aggregate_with(&t, &prefix(&t), Some(10), few);
             assert_eq!((top.total, &top.groups[..]), (one.total, &one.groups[..10]));
         }
+    }
+
+    /// Answers by rule: ASN = last octet % 5 (its organisation named after the address, so
+    /// labels differ within a group), country for even octets, a list for multiples of 7.
+    #[derive(Debug)]
+    struct ByRule;
+
+    impl crate::model::enrichment::ActorLookup for ByRule {
+        fn annotate(
+            &self,
+            _: &mut dyn Iterator<Item = std::net::IpAddr>,
+        ) -> crate::model::enrichment::Enrichments {
+            crate::model::enrichment::Enrichments::default()
+        }
+
+        fn lookup_many(
+            &self,
+            clients: &[std::net::IpAddr],
+        ) -> Vec<crate::model::enrichment::ActorEnrichment> {
+            use crate::model::enrichment::{ActorEnrichment, AsnInfo, CountryInfo, ListHit};
+            clients
+                .iter()
+                .map(|ip| {
+                    let std::net::IpAddr::V4(v4) = ip else { return ActorEnrichment::default() };
+                    let o = v4.octets()[3];
+                    ActorEnrichment {
+                        asn: Some(AsnInfo { number: u32::from(o % 5), org: Some(ip.to_string()) }),
+                        country: (o % 2 == 0).then(|| CountryInfo { iso: "GB".into(), name: None }),
+                        lists: if o % 7 == 0 {
+                            vec![ListHit { name: "tor".into(), service: None, region: None }]
+                        } else {
+                            Vec::new()
+                        },
+                        ..ActorEnrichment::default()
+                    }
+                })
+                .collect()
+        }
+
+        fn scanner_lists(&self) -> Vec<crate::model::enrichment::ScannerList> {
+            Vec::new()
+        }
+    }
+
+    #[test]
+    fn enrichment_groups_fold_every_actor_in_blocks_with_the_lowest_address_label() {
+        let mut t = Actors::default();
+        let ua = UaFlags::default();
+        let n = LOOKUP_BLOCK as u32 + 5000;
+        // Addresses inserted in descending order: the lowest of a group comes last.
+        for i in (0..n).rev() {
+            let id = t.id(Ipv4Addr::from(0x0b00_0000 + i).into(), (i64::from(i), 0), || None);
+            t.record(id, (i64::from(i), 0), 0, ua, 1, true);
+        }
+        let t6 = t.id("2001:db8::1".parse().unwrap(), (0, 0), || None);
+        t.record(t6, (0, 0), 0, ua, 1, true);
+        let groups = enrichment_groups(&t, &ByRule, None);
+        let asn = &groups[0];
+        assert_eq!((asn.key.as_str(), asn.total), (ASN, 5));
+        let clients: u64 = asn.groups.iter().map(|g| g.clients).sum();
+        assert_eq!(clients, u64::from(n), "every IPv4 actor, across blocks; not the IPv6 one");
+        for g in &asn.groups {
+            let number: u32 = g.key.split(' ').next().unwrap()[2..].parse().unwrap();
+            // The lowest address of the group: 11.0.0.<number> (o % 5 == number).
+            assert_eq!(g.key, format!("AS{number} 11.0.0.{number}"));
+        }
+        let country = &groups[1];
+        assert_eq!((country.total, country.groups[0].key.as_str()), (1, "GB"));
+        assert_eq!(
+            country.groups[0].clients,
+            (0..n).filter(|i| (i & 0xff) % 2 == 0).count() as u64
+        );
+        let list = &groups[2];
+        assert_eq!((list.total, list.groups[0].key.as_str()), (1, "tor"));
+        assert_eq!(list.groups[0].clients, (0..n).filter(|i| (i & 0xff) % 7 == 0).count() as u64);
     }
 }

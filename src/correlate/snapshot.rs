@@ -56,7 +56,8 @@ pub(crate) fn build(
         .collect();
     let actor_groups = if groups { actor_groups(c) } else { Vec::new() };
     // What the databases say about the listed actors (each address looked up once over the
-    // enricher's life: cached; `actor_groups` asked for every actor already).
+    // enricher's life: cached). After `actor_groups`, so that its lookups' failures are in
+    // the errors this carries.
     let enrichment = c
         .enricher
         .as_ref()
@@ -91,14 +92,13 @@ pub(crate) fn build(
 
 /// Every actor aggregated by each key (see `groups.rs`): the network prefix, and with
 /// enrichment the network (ASN), country and range list. Every actor of the ledger is looked
-/// up for those (once over the enricher's life: cached), listed or not.
+/// up for those, listed or not (the answers are folded in, not kept).
 pub(crate) fn actor_groups(c: &Correlator) -> Vec<crate::model::snapshot::ActorGroups> {
     let ledger = &c.tally.actors;
     let mut out =
         vec![super::groups::aggregate(ledger, &super::groups::prefix(ledger), c.actor_limit)];
     if let Some(e) = &c.enricher {
-        let all = e.annotate(&mut (0..ledger.len() as u32).map(|id| ledger.ip(id)));
-        out.extend(super::groups::enrichment_groups(ledger, &all, c.actor_limit));
+        out.extend(super::groups::enrichment_groups(ledger, e.as_ref(), c.actor_limit));
     }
     out
 }

@@ -112,6 +112,10 @@ pub struct ListHit {
 pub trait ActorLookup: std::fmt::Debug + Send + Sync {
     /// The enrichment of these clients, each looked up once over the lookup's life.
     fn annotate(&self, clients: &mut dyn Iterator<Item = IpAddr>) -> Enrichments;
+    /// What the files say about each of `clients`, in order, neither cached nor kept: for
+    /// aggregates over every actor, whose answers are folded in and dropped (a failed lookup
+    /// is an empty answer, recorded like `annotate`'s).
+    fn lookup_many(&self, clients: &[IpAddr]) -> Vec<ActorEnrichment>;
     /// The range lists whose members are scanners (`class = "scanner"`).
     fn scanner_lists(&self) -> Vec<ScannerList>;
 }
