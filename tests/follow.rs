@@ -945,6 +945,42 @@ fn bytes_read_live_that_the_truncated_files_copy_lacks_are_named() {
     assert_eq!(rec.count(|i| matches!(i, Incident::LiveOnly { .. })), 1);
 }
 
+/// The same race in a CR-only file (each CR ends a line, as `analyze` reads it): the lost
+/// lines are numbered by CRs, not by the LFs the file does not have.
+#[test]
+fn a_cr_only_files_lost_lines_are_numbered_by_its_line_ends() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("access.log");
+    let cr = |tag: &str, r: std::ops::Range<u32>| lines(tag, r).replace('\n', "\r");
+    append(&log, &cr("old", 0..80));
+    let mut t = Tailer::new(pattern(dir.path(), "access.log*"), opts(false));
+    let mut rec = Recorder::default();
+    let t0 = Instant::now();
+    t.poll(t0, true, &mut rec);
+    let copy = fs::read(&log).unwrap();
+    fs::write(dir.path().join("access.log.1"), &copy).unwrap();
+    append(&log, &cr("race", 0..3));
+    t.poll(t0 + Duration::from_millis(100), false, &mut rec);
+    OpenOptions::new().write(true).open(&log).unwrap().set_len(0).unwrap();
+    append(&log, &cr("new", 0..2));
+    for s in 1..3 {
+        t.poll(t0 + Duration::from_secs(s), true, &mut rec);
+    }
+    let live: Vec<(u64, u64, Vec<u8>)> = rec
+        .incidents
+        .iter()
+        .filter_map(|i| match i {
+            Incident::LiveOnly { from, first_line, bytes, .. } => {
+                Some((*from, *first_line, bytes.clone()))
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(live.len(), 1, "{:?}", rec.incidents);
+    assert_eq!((live[0].0, live[0].1), (copy.len() as u64, 81));
+    assert_eq!(String::from_utf8_lossy(&live[0].2), cr("race", 0..3));
+}
+
 #[test]
 fn an_archive_renamed_away_while_being_read_is_no_error_and_a_stalled_one_waits() {
     let dir = tempfile::tempdir().unwrap();

@@ -636,8 +636,10 @@ fn live_only_reason(
     bytes: &[u8],
 ) -> String {
     use std::fmt::Write as _;
+    // Lines end as the parsers end them: LF, or CR in a CR-only file.
+    let end = crate::ingest::line_end_of(bytes).unwrap_or(b'\n');
     let lines: Vec<&[u8]> =
-        bytes.split_inclusive(|b| *b == b'\n').filter(|l| !l.is_empty()).collect();
+        bytes.split_inclusive(|b| *b == end).filter(|l| !l.is_empty()).collect();
     let n = lines.len() as u64;
     let last = first_line + n.saturating_sub(1);
     let mut out = format!(
@@ -664,4 +666,23 @@ fn live_only_reason(
         let _ = write!(out, " and {} more", lines.len() - LIVE_ONLY_QUOTED);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::live_only_reason;
+
+    #[test]
+    fn a_live_only_reason_counts_and_quotes_lines_as_the_parsers_split_them() {
+        let copy = std::path::Path::new("access.log.1");
+        for (bytes, end) in [(&b"a 1\nb 2\r\nc 3\n"[..], "LF"), (&b"a 1\rb 2\rc 3\r"[..], "CR")] {
+            let reason = live_only_reason(copy, (100, 113), 81, 0, bytes);
+            assert!(
+                reason
+                    .starts_with("3 line(s) read live (lines 81-83 of this source, bytes 100-113)"),
+                "{end}: {reason}"
+            );
+            assert!(reason.ends_with(r#": "a 1", "b 2", "c 3""#), "{end}: {reason}");
+        }
+    }
 }

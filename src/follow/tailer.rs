@@ -157,8 +157,14 @@ struct OpenFile {
     head: Vec<u8>,
     /// The last bytes read (`content[tail_start..offset]`, at most about `2 * TAIL_KEEP`).
     tail: Vec<u8>,
-    /// Newlines in `content[..offset]`.
+    /// Line ends in `content[..offset]`: LFs, or in a CR-only file CRs (the same rule as
+    /// the parsers: `ingest::line_end_of` of the head).
     newlines: u64,
+    /// The content's line end, once its head decides it.
+    line_end: Option<u8>,
+    /// What was read so far ends with a CR while the line end is undecided (the first CR
+    /// of a CR-only file, counted once the next byte decides it).
+    ends_with_cr: bool,
     /// SHA-256 of `content[..offset]` when read from the first byte (not `from_end`).
     sha: Option<Sha256>,
     /// When the file was found to have left its name; it closes once quiet after that.
@@ -185,6 +191,8 @@ impl OpenFile {
             head: start.1,
             tail: Vec::new(),
             newlines: 0,
+            line_end: None,
+            ends_with_cr: false,
             sha: (start.0 == 0).then(Sha256::new),
             left_at: None,
             last_data: now,
@@ -228,7 +236,15 @@ impl OpenFile {
             let take = (HEAD_BYTES - self.head.len()).min(bytes.len());
             self.head.extend_from_slice(&bytes[..take]);
         }
-        self.newlines += memchr::memchr_iter(b'\n', bytes).count() as u64;
+        if self.line_end.is_none() {
+            self.line_end = crate::ingest::line_end_of(&self.head);
+            if self.line_end == Some(b'\r') && self.ends_with_cr {
+                self.newlines += 1;
+            }
+            self.ends_with_cr = bytes.last() == Some(&b'\r');
+        }
+        let end = self.line_end.unwrap_or(b'\n');
+        self.newlines += memchr::memchr_iter(end, bytes).count() as u64;
         if let Some(sha) = self.sha.as_mut() {
             sha.update(bytes);
         }
@@ -254,7 +270,7 @@ struct Known {
     /// Set when the content was destroyed by a truncation (copytruncate): a rotated copy is
     /// then complete, and bytes read that it lacks exist only in this record.
     truncated: Option<Truncation>,
-    /// Newlines in `content[..read]` (line numbers of what follows).
+    /// Line ends in `content[..read]` (line numbers of what follows; see `OpenFile`).
     newlines: u64,
     /// SHA-256 of `content[..read]`, when read from the first byte.
     sha: Option<Sha256>,
@@ -295,7 +311,8 @@ impl Known {
         let tail_start = self.read - t.tail.len() as u64;
         let from = len.max(tail_start);
         let bytes = t.tail[(from - tail_start) as usize..].to_vec();
-        let after = memchr::memchr_iter(b'\n', &bytes).count() as u64;
+        let end = crate::ingest::line_end_of(&self.head).unwrap_or(b'\n');
+        let after = memchr::memchr_iter(end, &bytes).count() as u64;
         // The first lost line is the one holding byte `len` (a copy may end mid-line).
         let first_line = self.newlines - after + 1;
         sink.incident(Incident::LiveOnly {
@@ -318,6 +335,8 @@ impl OpenFile {
         let tail = k.truncated.map(|t| t.tail).unwrap_or_default();
         let newlines = k.newlines;
         let sha = k.sha;
+        let line_end = crate::ingest::line_end_of(&k.head);
+        let ends_with_cr = line_end.is_none() && tail.last() == Some(&b'\r');
         OpenFile {
             id,
             path: path.to_path_buf(),
@@ -327,6 +346,8 @@ impl OpenFile {
             head: k.head,
             tail,
             newlines,
+            line_end,
+            ends_with_cr,
             sha,
             left_at: Some(now),
             last_data: now,
@@ -511,6 +532,7 @@ impl Tailer {
         let head = std::mem::take(&mut f.head);
         let tail = std::mem::take(&mut f.tail);
         let newlines = std::mem::replace(&mut f.newlines, 0);
+        (f.line_end, f.ends_with_cr) = (None, false);
         let sha = f.sha.replace(Sha256::new());
         let path = f.path.clone();
         sink.incident(Incident::Truncated { stream: old, path: path.clone(), read, size });
