@@ -389,6 +389,12 @@ impl Engine {
             }
         }
         // Observations of sources not counted (yet) are held; a copy by run's are dropped.
+        // (Access batches, with no scan observation, are not rebuilt.)
+        let counted = &self.counted;
+        if !batch.events.iter().any(|e| matches!(e, Event::Scan(s) if !counted.contains(&s.source)))
+        {
+            return;
+        }
         for e in std::mem::take(&mut batch.events) {
             match &e {
                 Event::Scan(s) if !self.counted.contains(&s.source) => {
