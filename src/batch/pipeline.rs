@@ -49,6 +49,10 @@ const GROUP: usize = 64;
 /// shard after the first is folded in after the parallel part (`Correlator::absorb_all`, on
 /// one thread): with 2 workers, 2 shards take 8.7 ms there and 4 shards 12.1 ms.
 const SHARDS_PER_WORKER: usize = 1;
+/// Chunks per parse worker that may be read ahead of the first one not yet merged (see
+/// `AccessReader::read_file`): enough to keep every worker busy, few enough that a stalled
+/// one does not let the others queue more than a few MiB of parsed requests each.
+const MAX_AHEAD: u64 = 4;
 
 /// External requests of one chunk: strings in one arena, offsets in `reqs`.
 #[derive(Debug, Default)]
@@ -396,6 +400,7 @@ pub(super) fn read_access(
             c: &mut *c,
             res_rx: &res_rx,
             pending: 0,
+            workers,
             sequence: 0,
             file: SourceStats::default(),
             parked: BTreeMap::new(),
@@ -420,6 +425,8 @@ struct AccessReader<'a> {
     res_rx: &'a mpsc::Receiver<ChunkResult>,
     /// Chunks sent and not yet applied.
     pending: usize,
+    /// Parse workers (for `MAX_AHEAD`).
+    workers: usize,
     /// Chunks sent so far (the next chunk's sequence number).
     sequence: u64,
     /// The statistics of the file being read, merged in chunk order (see the module docs).
@@ -460,6 +467,18 @@ impl AccessReader<'_> {
         if let Ok(chunk) = Arc::try_unwrap(r.chunk) {
             if self.pool.len() < 8 {
                 self.pool.push(chunk);
+            }
+        }
+    }
+
+    /// Wait until fewer than `MAX_AHEAD` chunks per worker are read and not yet merged: a
+    /// worker stalled on one chunk (descheduled on a busy machine) would otherwise let the
+    /// others run ahead without bound, every later chunk's requests parked until it is done.
+    fn wait_for_room(&mut self) {
+        while self.sequence - self.merged >= MAX_AHEAD * self.workers as u64 {
+            match self.res_rx.recv() {
+                Ok(r) => self.apply(r),
+                Err(_) => break,
             }
         }
     }
@@ -563,6 +582,7 @@ impl AccessReader<'_> {
                 if let Some(h) = &hasher {
                     h.feed(&chunk);
                 }
+                self.wait_for_room();
                 if job_tx.send((Arc::clone(job), chunk, self.sequence, starts_file)).is_ok() {
                     self.pending += 1;
                     self.sequence += 1;
