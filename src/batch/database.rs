@@ -68,6 +68,7 @@ pub fn pull_evidence(
         bytes,
         sha256: Some(sha),
         error: None,
+        live: None,
     })
 }
 

@@ -53,6 +53,8 @@ pub struct ClickHouseSpec {
     pub user: Option<String>,
     /// The environment variable holding the password (never the password).
     pub password_env: Option<String>,
+    /// `watch`: seconds of row time each poll asks again (config `overlap`; `None`: 30 s).
+    pub overlap_secs: Option<u64>,
 }
 
 /// A table, or a `SELECT` the user wrote.
@@ -196,6 +198,8 @@ pub struct Puller {
     password: Option<String>,
     columns: Vec<(&'static str, String, Column)>,
     version: String,
+    /// A limit on each request (`None`: none; see [`Puller::set_timeout`]).
+    timeout: Option<Duration>,
 }
 
 impl std::fmt::Debug for Puller {
@@ -220,6 +224,14 @@ impl Puller {
     /// Connect: read the password from its variable, ask the server's version, probe the
     /// mapped columns (a missing table or column fails here, with the server's message).
     pub fn connect(spec: &ClickHouseSpec) -> Result<Puller, ClickHouseError> {
+        Self::connect_limited(spec, None)
+    }
+
+    /// [`Puller::connect`], each request limited to `timeout` (see [`Puller::set_timeout`]).
+    pub fn connect_limited(
+        spec: &ClickHouseSpec,
+        timeout: Option<Duration>,
+    ) -> Result<Puller, ClickHouseError> {
         let name = spec.display_name();
         let setup = |message: String| ClickHouseError::Setup { source_name: name.clone(), message };
         let password = match &spec.password_env {
@@ -244,6 +256,7 @@ impl Puller {
             password,
             columns: Vec::new(),
             version: String::new(),
+            timeout,
         };
         puller.version = puller.scalar("SELECT version()")?;
         let cols: Vec<String> = spec.mapped().iter().map(|(_, c)| sql::ident(c)).collect();
@@ -264,6 +277,61 @@ impl Puller {
             .map(|((k, c), t)| (k, c.to_string(), Column::from_type(t)))
             .collect();
         Ok(puller)
+    }
+
+    /// Limit each later request (connect, answer and body) to `timeout` (`None`: no limit).
+    pub fn set_timeout(&mut self, timeout: Option<Duration>) {
+        self.timeout = timeout;
+    }
+
+    /// The text of the lower time bound `push.since` puts in the queries
+    /// (`` `ts` >= toDateTime(N) ``), for naming it as a parameter; `None` without one.
+    #[must_use]
+    pub fn since_clause(&self, since: DateTime<Utc>) -> Option<String> {
+        let (_, col, c) = self.column("time")?;
+        let bound = match c.kind {
+            ColumnKind::DateTime => format!("toDateTime({})", since.timestamp()),
+            ColumnKind::Unsigned | ColumnKind::Signed => since.timestamp().to_string(),
+            _ => return None,
+        };
+        Some(format!("{} >= {bound}", sql::ident(col)))
+    }
+
+    /// Every row (the user's `where` only; internal and external alike) with a time before
+    /// `before`, counted per minute: the query and (minute, rows) in minute order.
+    pub fn count_per_minute_before(
+        &self,
+        before: DateTime<Utc>,
+    ) -> Result<(String, Vec<(i64, u64)>), ClickHouseError> {
+        let Some((_, tcol, tc)) = self.column("time") else { unreachable!("time is mapped") };
+        let time = sql::select_expr(tcol, tc, true, false);
+        let push = Pushdown {
+            until: DateTime::from_timestamp(before.timestamp() - 1, 0),
+            ..Pushdown::default()
+        };
+        let conds = self.common_where(&push)?;
+        let query = format!(
+            "SELECT intDiv({time}, 60) AS minute, count() FROM {} WHERE {} \
+             GROUP BY minute ORDER BY minute FORMAT TabSeparated",
+            self.spec.source_sql(),
+            conds.join(" AND ")
+        );
+        let text = self.scalar(&query)?;
+        let mut out = Vec::new();
+        for (i, line) in text.lines().filter(|l| !l.is_empty()).enumerate() {
+            let mut fields = line.split('\t');
+            match (
+                fields.next().and_then(|m| m.parse().ok()),
+                fields.next().and_then(|n| n.parse().ok()),
+            ) {
+                (Some(m), Some(n)) if fields.next().is_none() => out.push((m, n)),
+                _ => {
+                    return Err(self
+                        .cut(i as u64, format!("per-minute row {}: {}", i + 1, first_line(line))));
+                }
+            }
+        }
+        Ok((query, out))
     }
 
     /// `SELECT version()` as the server answered.
@@ -478,6 +546,9 @@ impl Puller {
     /// POST `query`; a non-2xx answer becomes the error it describes.
     fn send(&self, query: &str) -> Result<reqwest::blocking::Response, ClickHouseError> {
         let mut req = self.client.post(&self.spec.url).body(query.to_string());
+        if let Some(t) = self.timeout {
+            req = req.timeout(t);
+        }
         if let Some(user) = &self.spec.user {
             req = req.basic_auth(user, self.password.as_deref());
         }
@@ -789,6 +860,7 @@ mod tests {
             filter: None,
             user: None,
             password_env: None,
+            overlap_secs: None,
         };
         let puller = Puller::connect(&spec).unwrap();
         assert_eq!(puller.server_version(), "18.16.1");

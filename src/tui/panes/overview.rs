@@ -396,6 +396,14 @@ fn source_rows(snap: &Snapshot) -> Vec<SourceRow> {
             format!("same run as {kept}: not counted")
         } else if s.zone_assumed {
             format!("zone assumed: {}", sanitize(&snap.timezone, 30))
+        } else if let Some(l) = s.database.as_ref().and_then(|d| d.live.as_ref()) {
+            // The limit of a live pull, and what the late-row check found.
+            match l.late_rows_missed {
+                Some(n) if n > 0 => {
+                    format!("{n} late row(s) missed (overlap {} s)", l.overlap_secs)
+                }
+                _ => format!("rows >{} s late not polled", l.overlap_secs),
+            }
         } else {
             String::new()
         }
