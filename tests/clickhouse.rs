@@ -585,6 +585,10 @@ fn watch_polls_inserted_rows_once_even_late_ones() {
         (d["services"][0]["internal_requests"].clone(), d["services"][0]["windows"].clone())
     };
     assert_eq!(key(&live), key(&batch));
+    // The late row was inside the overlap: the late-row check finds nothing missing.
+    let l = &database_of(&live)["live"];
+    assert_eq!(l["late_rows_missed"], 0, "{l:#}");
+    assert!(l["rows_dropped"].as_u64().unwrap() > 0, "{l:#}");
 }
 
 #[test]
