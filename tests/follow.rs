@@ -894,26 +894,39 @@ mod session {
     }
 }
 
-#[test]
-fn bytes_read_live_that_the_truncated_files_copy_lacks_are_named() {
+/// The copytruncate race: 80 lines read (the first alone), the copy taken, the writer adds three lines, they
+/// are read, then the truncation destroys them (only this record holds them), and two new
+/// lines follow. Each line is `text(tag, range)` (LF or CR-ended). Returns the folder, the
+/// tailer and its record, the start instant and the copy's bytes.
+fn copytruncate_race(
+    text: impl Fn(&str, std::ops::Range<u32>) -> String,
+) -> (tempfile::TempDir, Tailer, Recorder, Instant, Vec<u8>) {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("access.log");
-    append(&log, &lines("old", 0..80));
+    // The first line is read alone: a read ending on a CR-only file's first CR cannot tell a
+    // line end from half a CRLF yet; it counts once the next byte says.
+    append(&log, &text("old", 0..1));
     let mut t = Tailer::new(pattern(dir.path(), "access.log*"), opts(false));
     let mut rec = Recorder::default();
     let t0 = Instant::now();
     t.poll(t0, true, &mut rec);
-    // copytruncate: the copy is taken, the writer adds three lines, we read them, then the
-    // truncation destroys them: only this record holds them.
+    append(&log, &text("old", 1..80));
+    t.poll(t0 + Duration::from_millis(50), true, &mut rec);
     let copy = fs::read(&log).unwrap();
     fs::write(dir.path().join("access.log.1"), &copy).unwrap();
-    append(&log, &lines("race", 0..3));
+    append(&log, &text("race", 0..3));
     t.poll(t0 + Duration::from_millis(100), false, &mut rec);
     OpenOptions::new().write(true).open(&log).unwrap().set_len(0).unwrap();
-    append(&log, &lines("new", 0..2));
+    append(&log, &text("new", 0..2));
     for s in 1..3 {
         t.poll(t0 + Duration::from_secs(s), true, &mut rec);
     }
+    (dir, t, rec, t0, copy)
+}
+
+#[test]
+fn bytes_read_live_that_the_truncated_files_copy_lacks_are_named() {
+    let (dir, mut t, mut rec, t0, copy) = copytruncate_race(lines);
     assert_eq!(rec.all_lines(), expected(&[("old", 0..80), ("race", 0..3), ("new", 0..2)]));
     let live: Vec<_> = rec
         .incidents
@@ -949,23 +962,8 @@ fn bytes_read_live_that_the_truncated_files_copy_lacks_are_named() {
 /// lines are numbered by CRs, not by the LFs the file does not have.
 #[test]
 fn a_cr_only_files_lost_lines_are_numbered_by_its_line_ends() {
-    let dir = tempfile::tempdir().unwrap();
-    let log = dir.path().join("access.log");
     let cr = |tag: &str, r: std::ops::Range<u32>| lines(tag, r).replace('\n', "\r");
-    append(&log, &cr("old", 0..80));
-    let mut t = Tailer::new(pattern(dir.path(), "access.log*"), opts(false));
-    let mut rec = Recorder::default();
-    let t0 = Instant::now();
-    t.poll(t0, true, &mut rec);
-    let copy = fs::read(&log).unwrap();
-    fs::write(dir.path().join("access.log.1"), &copy).unwrap();
-    append(&log, &cr("race", 0..3));
-    t.poll(t0 + Duration::from_millis(100), false, &mut rec);
-    OpenOptions::new().write(true).open(&log).unwrap().set_len(0).unwrap();
-    append(&log, &cr("new", 0..2));
-    for s in 1..3 {
-        t.poll(t0 + Duration::from_secs(s), true, &mut rec);
-    }
+    let (_dir, _t, rec, _t0, copy) = copytruncate_race(cr);
     let live: Vec<(u64, u64, Vec<u8>)> = rec
         .incidents
         .iter()
