@@ -585,8 +585,14 @@ fn watch_polls_inserted_rows_once_even_late_ones() {
         (d["services"][0]["internal_requests"].clone(), d["services"][0]["windows"].clone())
     };
     assert_eq!(key(&live), key(&batch));
+    // The late row arrived after a newer row was kept: the kept rows' SHA-256 in the order
+    // applied is not one pull's, their order-independent sum is.
+    let (db, bdb) = (database_of(&live), database(&batch));
+    assert_eq!(db["rows"], bdb["rows"]);
+    assert_ne!(db["sha256"], bdb["sha256"]);
+    assert_eq!(db["sha256_sum"], bdb["sha256_sum"]);
     // The late row was inside the overlap: the late-row check finds nothing missing.
-    let l = &database_of(&live)["live"];
+    let l = &db["live"];
     assert_eq!(l["late_rows_missed"], 0, "{l:#}");
     assert!(l["rows_dropped"].as_u64().unwrap() > 0, "{l:#}");
 }
@@ -759,6 +765,22 @@ fn database_of(doc: &Value) -> Value {
     )
 }
 
+/// The order-independent digest of `TabSeparated` rows (`sha256_sum`), computed here on its
+/// own: the sum modulo 2^256 of each row's SHA-256 (with its `\n`), big-endian.
+fn row_sum(tsv: &str) -> String {
+    let mut sum = [0_u8; 32];
+    for line in tsv.split_inclusive('\n') {
+        let d = sha2::Sha256::digest(line.as_bytes());
+        let mut carry = 0_u16;
+        for i in (0..32).rev() {
+            let v = u16::from(sum[i]) + u16::from(d[i]) + carry;
+            sum[i] = (v & 0xff) as u8;
+            carry = v >> 8;
+        }
+    }
+    hex::encode(sum)
+}
+
 /// A row `secs` after (or before) the newest of `rows`, from a client of its own.
 fn row_at(rows: &[Vec<String>], secs: i64, client: &str) -> Vec<String> {
     let newest = rows.iter().map(|r| r[0].clone()).max().unwrap();
@@ -829,6 +851,8 @@ fn watch_out_records_the_rows_kept_and_a_hash_a_second_pull_gives_again() {
     let again = server.query(queries[0]);
     assert_eq!(db["sha256"].as_str().unwrap(), hex::encode(sha2::Sha256::digest(again.as_bytes())));
     assert_eq!(db["sha256"], bdb["sha256"]);
+    assert_eq!(db["sha256_sum"].as_str().unwrap(), row_sum(&again), "{db:#}");
+    assert_eq!(db["sha256_sum"], bdb["sha256_sum"]);
 
     assert!(l["polls"].as_u64().unwrap() >= 3, "{l:#}");
     assert_eq!(l["poll_failures"], 0);

@@ -614,6 +614,42 @@ fn error_chain(e: &dyn std::error::Error) -> String {
     s
 }
 
+/// An order-independent digest of rows: the sum, modulo 2^256, of the SHA-256 of each row
+/// (as received, with its `\n`) read as a big-endian number. The same rows give the same sum
+/// in any order and however they were split between pulls (two identical rows count twice),
+/// so a live pull can be compared with one `analyze` pull. For comparing pulls, not as a seal
+/// against someone choosing rows to collide (additive multiset hashes are weaker than
+/// SHA-256 itself there).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RowSum([u64; 4]);
+
+impl RowSum {
+    /// Add one row (as received, with its `\n`).
+    pub fn add(&mut self, row: &[u8]) {
+        let d = Sha256::digest(row);
+        let mut carry = false;
+        for i in (0..4).rev() {
+            let mut limb = [0_u8; 8];
+            limb.copy_from_slice(&d[i * 8..i * 8 + 8]);
+            let (s, c1) = self.0[i].overflowing_add(u64::from_be_bytes(limb));
+            let (s, c2) = s.overflowing_add(u64::from(carry));
+            self.0[i] = s;
+            carry = c1 || c2;
+        }
+    }
+
+    /// 64 lower-case hex digits, most significant first.
+    #[must_use]
+    pub fn hex(&self) -> String {
+        use std::fmt::Write as _;
+        let mut s = String::with_capacity(64);
+        for limb in self.0 {
+            let _ = write!(s, "{limb:016x}");
+        }
+        s
+    }
+}
+
 /// What a [`RowStream`] knows once it has ended (shared, since the stream itself is
 /// consumed by the reader it is handed to).
 #[derive(Debug, Default, Clone)]
@@ -621,6 +657,7 @@ struct StreamState {
     rows: u64,
     bytes: u64,
     sha256: Option<String>,
+    sum: RowSum,
     error: Option<ClickHouseError>,
 }
 
@@ -639,6 +676,13 @@ impl StreamEnd {
     #[must_use]
     pub fn error(&self) -> Option<ClickHouseError> {
         self.lock().error.clone()
+    }
+
+    /// The [`RowSum`] of the rows, once the stream has ended cleanly.
+    #[must_use]
+    pub fn sha256_sum(&self) -> Option<String> {
+        let s = self.lock();
+        s.sha256.as_ref().map(|_| s.sum.hex())
     }
 
     /// (rows, bytes, SHA-256) once the stream has ended cleanly.
@@ -764,6 +808,7 @@ impl RowStream {
         let mut s = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         s.rows += 1;
         s.bytes += self.row.len() as u64;
+        s.sum.add(&self.row);
         true
     }
 
@@ -833,6 +878,37 @@ mod tests {
             body.len()
         )
         .into_bytes()
+    }
+
+    #[test]
+    fn the_row_sum_ignores_order_counts_repeats_and_carries() {
+        let rows: [&[u8]; 3] = [b"1\ta\n", b"2\tb\n", b"1\ta\n"];
+        let mut one = RowSum::default();
+        one.add(rows[0]);
+        assert_eq!(one.hex(), hex::encode(Sha256::digest(rows[0])));
+        let (mut forward, mut backward) = (RowSum::default(), RowSum::default());
+        for r in rows {
+            forward.add(r);
+        }
+        for r in rows.iter().rev() {
+            backward.add(r);
+        }
+        assert_eq!(forward, backward);
+        let mut twice = one;
+        twice.add(rows[0]);
+        assert_ne!(twice, one, "a repeated row counts again");
+        // 2^256 - 1 plus anything wraps: the carry runs through every limb.
+        let mut full = RowSum([u64::MAX; 4]);
+        full.add(rows[1]);
+        let d = Sha256::digest(rows[1]);
+        let mut expect = [0_u8; 32];
+        let mut borrow = true;
+        for i in (0..32).rev() {
+            let (v, b) = d[i].overflowing_sub(u8::from(borrow));
+            expect[i] = v;
+            borrow = b;
+        }
+        assert_eq!(full.hex(), hex::encode(expect));
     }
 
     #[test]

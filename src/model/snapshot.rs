@@ -134,6 +134,11 @@ pub struct DatabaseEvidence {
     /// SHA-256 of the rows as received (`TabSeparated`, the canonical text); `None` when
     /// the pull failed.
     pub sha256: Option<String>,
+    /// The same rows' order-independent digest (`ingest::clickhouse::RowSum`: the sum mod
+    /// 2^256 of each row's SHA-256): equal for the same rows however they were ordered or
+    /// split between polls. `None` when the pull failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256_sum: Option<String>,
     /// Why the pull failed (the source is then unread), with the server's message. Live
     /// (`watch`): why the latest poll failed, while it keeps failing.
     #[serde(default, skip_serializing_if = "Option::is_none")]

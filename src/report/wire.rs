@@ -139,8 +139,8 @@ pub struct Source<'a> {
     pub database: Option<Database<'a>>,
 }
 
-/// `{"kind","server_version","queries","rows","rows_counted","bytes","sha256","error"?,
-/// "live"?}`: what a database source's pull asked and received (`error` only when it failed;
+/// `{"kind","server_version","queries","rows","rows_counted","bytes","sha256","sha256_sum"?,
+/// "error"?,"live"?}`: what a database source's pull asked and received (`error` only when it failed;
 /// `live` only from `watch`, which then gives `queries`, `rows`, `bytes` and `sha256` the
 /// meaning `model::snapshot::DatabaseEvidence::live` says).
 #[derive(Debug, Serialize)]
@@ -152,6 +152,8 @@ pub struct Database<'a> {
     pub rows_counted: u64,
     pub bytes: u64,
     pub sha256: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sha256_sum: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -237,6 +239,7 @@ impl<'a> Source<'a> {
                 rows_counted: d.rows_counted,
                 bytes: d.bytes,
                 sha256: d.sha256.as_deref(),
+                sha256_sum: d.sha256_sum.as_deref(),
                 error: d.error.as_deref(),
                 live: d.live.as_ref().map(|l| LiveDatabase {
                     polls: l.polls,

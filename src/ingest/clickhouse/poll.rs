@@ -30,7 +30,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
-use super::{ClickHouseError, ClickHouseSpec, Puller, Pushdown};
+use super::{ClickHouseError, ClickHouseSpec, Puller, Pushdown, RowSum};
 use crate::model::snapshot::{DatabaseEvidence, LiveDatabase};
 
 /// How the time bound of a poll is written in the evidence's query shapes.
@@ -68,6 +68,7 @@ pub struct Poller {
     applied: BTreeMap<i64, u64>,
     /// The rows kept, in the order applied.
     kept: Sha256,
+    kept_sum: RowSum,
     evidence: DatabaseEvidence,
 }
 
@@ -98,6 +99,7 @@ impl Poller {
             timeout: None,
             applied: BTreeMap::new(),
             kept: Sha256::new(),
+            kept_sum: RowSum::default(),
             evidence: DatabaseEvidence {
                 kind: "clickhouse".to_string(),
                 live: Some(Box::new(LiveDatabase { overlap_secs, ..LiveDatabase::default() })),
@@ -119,6 +121,7 @@ impl Poller {
     pub fn evidence(&self) -> DatabaseEvidence {
         let mut e = self.evidence.clone();
         e.sha256 = Some(hex::encode(self.kept.clone().finalize()));
+        e.sha256_sum = Some(self.kept_sum.hex());
         e
     }
 
@@ -211,6 +214,23 @@ impl Poller {
         }))
     }
 
+    /// Add one poll's rows to the evidence: `bytes` received and kept, `from` its bound.
+    fn note_rows(&mut self, polled: &Polled, (received, kept): (u64, u64), from: Option<i64>) {
+        self.evidence.rows += polled.new;
+        self.evidence.bytes += kept;
+        let since = from.and_then(|f| DateTime::from_timestamp(f, 0));
+        let cursor = self.cursor.and_then(|c| DateTime::from_timestamp(c, 0));
+        let live = self.live();
+        live.rows_received += polled.received;
+        live.rows_dropped += polled.dropped;
+        live.bytes_received += received;
+        if since.is_some() {
+            live.since_first = live.since_first.or(since);
+            live.since_last = since;
+        }
+        live.cursor = cursor;
+    }
+
     fn poll_inner(&mut self, emit: &mut dyn FnMut(&[u8])) -> Result<Polled, ClickHouseError> {
         if self.puller.is_none() {
             self.puller = Some(Puller::connect_limited(&self.spec, self.timeout)?);
@@ -240,6 +260,8 @@ impl Poller {
         let (mut bytes_received, mut bytes_kept) = (0, 0);
         let seen = &mut self.seen;
         let kept = &mut self.kept;
+        let kept_sum = &mut self.kept_sum;
+        let mut framed = Vec::new();
         let applied = &mut self.applied;
         let end = stream.for_each_row(|row, json| {
             polled.received += 1;
@@ -258,26 +280,17 @@ impl Poller {
                 newest = Some(newest.map_or(t, |c: i64| c.max(t)));
                 *applied.entry(t.div_euclid(60)).or_insert(0) += 1;
             }
-            kept.update(row);
-            kept.update(b"\n");
+            framed.clear();
+            framed.extend_from_slice(row);
+            framed.push(b'\n');
+            kept.update(&framed);
+            kept_sum.add(&framed);
             bytes_kept += row.len() as u64 + 1;
             polled.new += 1;
             emit(json);
         });
         self.cursor = newest;
-        self.evidence.rows += polled.new;
-        self.evidence.bytes += bytes_kept;
-        let since = from.and_then(|f| DateTime::from_timestamp(f, 0));
-        let cursor = self.cursor.and_then(|c| DateTime::from_timestamp(c, 0));
-        let live = self.live();
-        live.rows_received += polled.received;
-        live.rows_dropped += polled.dropped;
-        live.bytes_received += bytes_received;
-        if since.is_some() {
-            live.since_first = live.since_first.or(since);
-            live.since_last = since;
-        }
-        live.cursor = cursor;
+        self.note_rows(&polled, (bytes_received, bytes_kept), from);
         self.shape(&query, external_clause);
         if let Some(e) = end.error() {
             return Err(e);

@@ -275,6 +275,10 @@ fn database<W: io::Write>(w: &mut Pretty<W>, db: &crate::report::wire::Database)
     w.u64(db.bytes);
     w.key("sha256");
     w.opt_str(db.sha256);
+    if let Some(sum) = db.sha256_sum {
+        w.key("sha256_sum");
+        w.str(sum);
+    }
     if let Some(e) = db.error {
         w.key("error");
         w.str(e);

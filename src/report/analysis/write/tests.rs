@@ -178,6 +178,7 @@ fn source(id: u32, scan: bool, errors: Vec<String>) -> SourceHealth {
             rows_counted: 9,
             bytes: 300,
             sha256: (id == 0).then(|| "cd".repeat(32)),
+            sha256_sum: (id == 0).then(|| "0f".repeat(32)),
             error: (id != 0).then(|| format!("query failed: {}", tricky())),
             // A watch's polls: every field, some absent.
             live: (id == 0).then(|| {
