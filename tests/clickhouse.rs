@@ -909,6 +909,11 @@ fn a_row_written_later_than_the_overlap_is_reported_missing() {
     let reason = gaps[0]["reason"].as_str().unwrap();
     assert!(reason.starts_with("1 row(s) written more than 30 s behind"), "{reason}");
     assert!(!live["actors"].as_array().unwrap().iter().any(|a| a["client"] == "203.0.113.252"));
+    // The JSON lines say it too (the check at the stop is announced before the exit).
+    let said: Vec<&Value> =
+        lines.iter().filter(|l| l.to_string().contains("were not polled")).collect();
+    assert_eq!(said.len(), 1, "{lines:#?}");
+    assert_eq!(said[0]["type"], "source_error", "{:#}", said[0]);
 }
 
 #[test]
