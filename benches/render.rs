@@ -66,6 +66,7 @@ fn sources(t0: DateTime<Utc>) -> Vec<SourceHealth> {
             database: None,
             zone_assumed: false,
             duplicate_of: None,
+            duplicate_by: None,
         })
         .collect()
 }

@@ -8,7 +8,10 @@
 //!   not follow directory symlink cycles (`ingest::expand`).
 //! - One scan run given twice (nmap XML and `-oG` of one `-oA` run: same command line and
 //!   start, learnt from each file's head) is counted once: the exact copy (XML) is applied,
-//!   the other is read for its counts and marked `duplicate_of` (`duplicate_runs`).
+//!   the other is read for its counts and marked `duplicate_of` (`duplicate_runs`). A scan
+//!   file whose bytes are identical to an earlier one's (one httpx or nuclei JSONL copied
+//!   under two names: formats that name no run) is one scan too (`duplicate_contents`): only
+//!   files of equal size on disk are hashed before reading. `duplicate_by` says which.
 //! - Scans are applied first, then the correlator is sealed (every negative is known), then
 //!   access files are read. Scan files are small and parsed whole; access files are cut into
 //!   `CHUNK_BYTES` chunks at newline boundaries and parsed by `workers` threads, each chunk
@@ -43,7 +46,7 @@ use crate::ingest::decoder::{Decoder, DecoderOptions};
 use crate::ingest::expand::{self, ExpandError, FileIdentity};
 use crate::ingest::scan::ScanOptions;
 use crate::ingest::scan::clock::ScanRun;
-use crate::model::snapshot::{Gap, GapKind};
+use crate::model::snapshot::{DuplicateBy, Gap, GapKind};
 use crate::model::{Event, Snapshot, SourceId, SourceKind};
 
 /// Bytes per parallel parse chunk.
@@ -254,7 +257,7 @@ pub fn run(config: &CaseConfig, options: &BatchOptions) -> Result<Correlator, Ba
         .zip(ids.iter().copied())
         .filter(|(p, _)| p.spec.kind == SourceKind::Scan)
         .collect();
-    let copies = duplicate_runs(&scans, config.timezone)?;
+    let copies = duplicate_scans(&scans, config.timezone)?;
     for ((p, id), copy_of) in scans.into_iter().zip(copies) {
         read_scan(&mut c, p, id, copy_of)?;
     }
@@ -352,6 +355,80 @@ fn head_runs(p: &Planned, tz: chrono_tz::Tz) -> Result<Vec<ScanRun>, BatchError>
     Ok(decoder.scan_runs().to_vec())
 }
 
+/// For each scan file, the file it is another copy of and on what that rests: the same runs
+/// (`duplicate_runs`), else identical content (`duplicate_contents`).
+fn duplicate_scans(
+    scans: &[(&Planned, SourceId)],
+    tz: chrono_tz::Tz,
+) -> Result<Vec<Option<(String, DuplicateBy)>>, BatchError> {
+    let mut copies: Vec<Option<(String, DuplicateBy)>> = duplicate_runs(scans, tz)?
+        .into_iter()
+        .map(|c| c.map(|kept| (kept, DuplicateBy::Run)))
+        .collect();
+    let counted: Vec<bool> = copies.iter().map(Option::is_none).collect();
+    let by_content = duplicate_contents(scans, &counted)?;
+    for (copy, kept) in copies.iter_mut().zip(by_content) {
+        if copy.is_none() {
+            *copy = kept.map(|k| (k, DuplicateBy::Content));
+        }
+    }
+    Ok(copies)
+}
+
+/// For each scan file, the first planned file among those `counted` whose bytes as stored
+/// are identical (same SHA-256, the hash `sources[].sha256` reports), when it is not that
+/// file itself. Only files of equal, non-zero size are hashed (an empty file holds nothing
+/// to count twice); standard input is never compared.
+fn duplicate_contents(
+    scans: &[(&Planned, SourceId)],
+    counted: &[bool],
+) -> Result<Vec<Option<String>>, BatchError> {
+    let mut by_size: HashMap<u64, Vec<usize>> = HashMap::new();
+    for (i, (p, _)) in scans.iter().enumerate() {
+        if !counted[i] || p.path == Path::new("-") {
+            continue;
+        }
+        let io_err = |source| BatchError::Io { path: p.path.clone(), source };
+        let len = std::fs::metadata(&p.path).map_err(io_err)?.len();
+        if len > 0 {
+            by_size.entry(len).or_default().push(i);
+        }
+    }
+    let mut out = vec![None; scans.len()];
+    for group in by_size.into_values().filter(|g| g.len() > 1) {
+        let mut first: HashMap<String, usize> = HashMap::new();
+        // Planned order: the first file with a content is kept.
+        for i in group {
+            let path = &scans[i].0.path;
+            let sha = stored_sha256(path)
+                .map_err(|source| BatchError::Io { path: path.clone(), source })?;
+            match first.get(&sha) {
+                Some(&k) => out[i] = Some(scans[k].0.path.to_string_lossy().into_owned()),
+                None => {
+                    first.insert(sha, i);
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// SHA-256 (hex) of a file's bytes as stored, as `Content::finish` reports it.
+fn stored_sha256(path: &Path) -> io::Result<String> {
+    use sha2::{Digest, Sha256};
+    let mut file = std::fs::File::open(path)?;
+    let mut sha = Sha256::new();
+    let mut buf = vec![0_u8; 1 << 16];
+    loop {
+        let n = read_full(&mut file, &mut buf)?;
+        if n == 0 {
+            break;
+        }
+        sha.update(&buf[..n]);
+    }
+    Ok(hex::encode(sha.finalize()))
+}
+
 /// For each scan file, the earlier-planned or more exact file holding the same runs, if any:
 /// one nmap run written twice (`-oA` gives XML and `-oG`: same command line, same start) is
 /// one piece of evidence, counted once. Of a set of copies the first whose every run has an
@@ -377,13 +454,14 @@ fn duplicate_runs(
         .collect())
 }
 
-/// Read one scan file. A copy of a run another file holds (`copy_of`) is read in full (its
-/// counts, hash and zone are reported) but its observations are not applied.
+/// Read one scan file. A copy of a scan another file holds (`copy_of`: its path, and whether
+/// by run or by content) is read in full (its counts, hash and zone are reported) but its
+/// observations are not applied.
 fn read_scan(
     c: &mut Correlator,
     p: &Planned,
     id: SourceId,
-    copy_of: Option<String>,
+    copy_of: Option<(String, DuplicateBy)>,
 ) -> Result<(), BatchError> {
     let io_err = |source| BatchError::Io { path: p.path.clone(), source };
     let mut content = Content::open(&p.path).map_err(io_err)?;
@@ -416,6 +494,8 @@ fn read_scan(
     if let Some(summary) = decoder.scan_summary() {
         c.source_mut(id).incomplete = summary.incomplete;
     }
-    c.source_mut(id).duplicate_of = copy_of;
+    let h = c.source_mut(id);
+    (h.duplicate_of, h.duplicate_by) =
+        copy_of.map(|(k, by)| (Some(k), Some(by))).unwrap_or_default();
     Ok(())
 }

@@ -173,10 +173,18 @@ fn zone_assumed_and_duplicate_scan_sources_are_shown() {
 
     snap.sources[scan].zone_assumed = false;
     snap.sources[scan].duplicate_of = Some("scans/nmap.xml".to_owned());
-    let app = app_with(snap, false);
+    snap.sources[scan].duplicate_by = Some(leakline::model::snapshot::DuplicateBy::Run);
+    let app = app_with(snap.clone(), false);
     let text = text_of(draw(&app, 120, 40).backend().buffer());
     assert!(text.contains("same run as nmap.xml: not counted"), "{text}");
     assert!(!text.contains("zone assumed"), "{text}");
+
+    // A copy by content claims no run.
+    snap.sources[scan].duplicate_by = Some(leakline::model::snapshot::DuplicateBy::Content);
+    let app = app_with(snap, false);
+    let text = text_of(draw(&app, 160, 40).backend().buffer());
+    assert!(text.contains("identical content (SHA-256) to nmap.xml"), "{text}");
+    assert!(!text.contains("same run as"), "{text}");
 }
 
 #[test]

@@ -86,12 +86,14 @@ fn xml_and_grepable_of_one_run_with_tz_give_zero_length_windows() {
     assert_eq!(grepable["zone_assumed"], true);
     assert_eq!(grepable["assumed_zone"], LA);
     assert!(grepable["duplicate_of"].as_str().unwrap().ends_with("phage_subset.xml"));
+    assert_eq!(grepable["duplicate_by"], "run");
     // Read in the right zone, the `-oG` done time is the XML's `finished` instant exactly.
     assert_eq!(grepable["last_event"], "2016-03-26T14:13:31Z");
     let xml = source(&doc, "phage_subset.xml");
     assert_eq!(xml["zone_assumed"], false, "epoch times: nothing assumed");
     assert_eq!(xml["assumed_zone"], Value::Null);
     assert_eq!(xml["duplicate_of"], Value::Null);
+    assert_eq!(xml["duplicate_by"], Value::Null);
 }
 
 /// Without `--tz` (and no `timezone` in the config) the `-oG` times are read as UTC, seven
@@ -316,6 +318,7 @@ fn report_tz_reads_the_case_evidence_in_that_zone() {
     assert_eq!(grepable["last_event"], "2016-03-26T14:13:31Z");
     assert_eq!(grepable["zone_assumed"], true);
     assert!(grepable["duplicate_of"].as_str().unwrap().ends_with("phage_subset.xml"));
+    assert_eq!(grepable["duplicate_by"], "run");
     assert_eq!(la["case"]["timezone"], LA);
 }
 
@@ -363,6 +366,8 @@ fn watch_reads_tz_and_counts_one_run_once() {
     let xml = source(&doc, "phage_subset.xml");
     let copies = [&grepable["duplicate_of"], &xml["duplicate_of"]];
     assert_eq!(copies.iter().filter(|c| c.is_string()).count(), 1, "{copies:?}");
+    let by = [&grepable["duplicate_by"], &xml["duplicate_by"]];
+    assert_eq!(by.iter().filter(|b| **b == "run").count(), 1, "{by:?}");
     let wins = windows(&doc);
     assert_eq!(wins.len(), 5, "{wins:?}");
     for (name, opened, closed) in wins {

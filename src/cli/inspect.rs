@@ -294,7 +294,7 @@ fn duplicate_scan_warnings(scans: &[ScanFile], as_json: bool) -> String {
                 (
                     "content",
                     format!(
-                        "{na} and {nb} have the same content (SHA-256): one scan output given twice; counts may be doubled"
+                        "{na} and {nb} have the same content (SHA-256): one scan output given twice; analyze and watch count its observations once"
                     ),
                 )
             } else {

@@ -375,6 +375,7 @@ impl Correlator {
             database: None,
             zone_assumed: false,
             duplicate_of: None,
+            duplicate_by: None,
         });
         id
     }

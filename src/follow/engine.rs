@@ -15,10 +15,10 @@ use tokio::sync::{broadcast, mpsc, oneshot, watch};
 use crate::config::Vantage;
 use crate::correlate::{ClientFilter, Correlator};
 use crate::ingest::scan::clock::ScanRun;
-use crate::model::snapshot::{Gap, GapKind};
+use crate::model::snapshot::{DuplicateBy, Gap, GapKind};
 use crate::model::{Event, Snapshot, SourceId, SourceKind};
 
-use super::runner::{Batch, Msg, Stop};
+use super::runner::{Batch, Msg, ReadToEnd, Stop};
 use super::session::{Clock, LiveItem, SessionOptions, SessionStatus};
 use super::tailer::Incident;
 
@@ -63,6 +63,15 @@ struct Tracked {
     generation: Option<u32>,
 }
 
+/// A scan source found to be another copy of a counted one.
+#[derive(Debug)]
+struct CopyOf {
+    /// The counted source's path (`duplicate_of`).
+    path: String,
+    by: DuplicateBy,
+    of: SourceId,
+}
+
 pub(crate) struct Engine {
     correlator: Correlator,
     options: SessionOptions,
@@ -88,9 +97,19 @@ pub(crate) struct Engine {
     last_tick: Instant,
     /// Scan sources and the runs they named, in the order they were first read.
     scan_runs: Vec<(SourceId, Vec<ScanRun>)>,
-    /// Scan sources holding a run an earlier-read source holds (the value: that source's
-    /// path): their observations are not applied. Live, the copy read first is kept.
-    copies: BTreeMap<SourceId, String>,
+    /// Scan sources holding a run an earlier-read source holds, or the same content as one
+    /// (the value: that source's path, and which): their observations are not applied. Live,
+    /// the copy read first is kept.
+    copies: BTreeMap<SourceId, CopyOf>,
+    /// Scan sources whose observations are applied: read to their end and found no copy
+    /// (by content; a copy by run found later still stops its observations).
+    counted: std::collections::BTreeSet<SourceId>,
+    /// Scan sources read to their end at least once: the SHA-256 of what was read (`None`:
+    /// not read from the first byte, content unknown). See `judge_contents`.
+    contents: BTreeMap<SourceId, Option<String>>,
+    /// Scan observations not applied (yet): of sources not read to their end yet, and of
+    /// copies by content (applied if the copy or its original changes and they differ).
+    held: BTreeMap<SourceId, Vec<Event>>,
     /// The keyed aggregates last computed, and when (see `GROUPS_EVERY`).
     groups: Option<(Instant, Vec<crate::model::snapshot::ActorGroups>)>,
     /// How long the last publication took to build: with millions of actors a snapshot
@@ -134,6 +153,9 @@ impl Engine {
             last_tick: now,
             scan_runs: Vec::new(),
             copies: BTreeMap::new(),
+            counted: std::collections::BTreeSet::new(),
+            contents: BTreeMap::new(),
+            held: BTreeMap::new(),
             groups: None,
             publish_cost: Duration::ZERO,
             options,
@@ -231,6 +253,7 @@ impl Engine {
         while let Ok(msg) = rx.try_recv() {
             self.handle(msg);
         }
+        self.release_unjudged();
         let open: Vec<Gap> = std::mem::take(&mut self.errors).into_values().collect();
         for gap in open {
             self.correlator.record_gap(gap);
@@ -319,20 +342,129 @@ impl Engine {
             };
             match self.scan_runs.iter().find(|(_, runs)| same(runs)) {
                 Some((kept, _)) => {
-                    let path = self.sources.get(kept.0 as usize).map(|t| t.path.clone());
-                    self.copies.insert(update.id, path.unwrap_or_default());
+                    let (of, by) = (*kept, DuplicateBy::Run);
+                    let path = self.sources.get(of.0 as usize).map(|t| t.path.clone());
+                    self.copies
+                        .insert(update.id, CopyOf { path: path.unwrap_or_default(), by, of });
+                    self.held.remove(&update.id);
+                    self.counted.remove(&update.id);
                 }
                 None => self.scan_runs.push((update.id, update.runs.clone())),
             }
         }
         if !self.copies.is_empty() {
             let copies = &self.copies;
-            batch.events.retain(|e| !matches!(e, Event::Scan(s) if copies.contains_key(&s.source)));
+            batch.events.retain(|e| {
+                !matches!(e, Event::Scan(s)
+                    if copies.get(&s.source).is_some_and(|c| c.by == DuplicateBy::Run))
+            });
+        }
+    }
+
+    /// Recognise scan sources whose content is identical to an earlier-read source's (one
+    /// httpx or nuclei JSONL copied under two names: formats that name no run), as `analyze`
+    /// does with the same SHA-256. Content is known once a source is read to its end
+    /// (`SourceUpdate::at_end`, normally in the batch its file is first read in), so a scan
+    /// source's observations are held until then; a copy's stay held. Of two identical
+    /// files the one read to its end first is kept. A source once counted stays counted
+    /// (what was applied cannot be taken back); a copy whose content, or its original's,
+    /// changes is judged again, and counted with what it held when they now differ.
+    fn judge_contents(&mut self, batch: &mut Batch) {
+        let mut judged = Vec::new();
+        for update in &batch.sources {
+            let Some(end) = &update.at_end else { continue };
+            let sha = match end {
+                ReadToEnd::Hashed(sha) => Some(sha.clone()),
+                ReadToEnd::Unhashed => None,
+            };
+            self.contents.insert(update.id, sha);
+            judged.push(update.id);
+        }
+        if !judged.is_empty() {
+            // Copies by content whose original now differs are judged again.
+            let contents = &self.contents;
+            judged.extend(self.copies.iter().filter_map(|(id, c)| {
+                let stale = c.by == DuplicateBy::Content && contents.get(&c.of) != contents.get(id);
+                stale.then_some(*id)
+            }));
+            judged.sort_unstable();
+            judged.dedup();
+            for id in judged {
+                self.judge_content(id, batch);
+            }
+        }
+        // Observations of sources not counted (yet) are held; a copy by run's are dropped.
+        // (Access batches, with no scan observation, are not rebuilt.)
+        let counted = &self.counted;
+        if !batch.events.iter().any(|e| matches!(e, Event::Scan(s) if !counted.contains(&s.source)))
+        {
+            return;
+        }
+        for e in std::mem::take(&mut batch.events) {
+            match &e {
+                Event::Scan(s) if !self.counted.contains(&s.source) => {
+                    if self.copies.get(&s.source).is_none_or(|c| c.by == DuplicateBy::Content) {
+                        self.held.entry(s.source).or_default().push(e);
+                    }
+                }
+                _ => batch.events.push(e),
+            }
+        }
+    }
+
+    /// Source `id` was read to its end (or its original changed): a copy by content of the
+    /// counted source with the same SHA-256, if any, else counted (what it held is applied
+    /// with `batch`). A source counted stays counted, a copy by run stays one.
+    fn judge_content(&mut self, id: SourceId, batch: &mut Batch) {
+        if self.counted.contains(&id)
+            || self.copies.get(&id).is_some_and(|c| c.by == DuplicateBy::Run)
+        {
+            return;
+        }
+        let sha = self.contents.get(&id).cloned().flatten();
+        let kept = sha.as_ref().and_then(|sha| {
+            self.counted
+                .iter()
+                .copied()
+                .find(|k| self.contents.get(k).is_some_and(|c| c.as_ref() == Some(sha)))
+        });
+        if let Some(of) = kept {
+            let path = self.sources.get(of.0 as usize).map(|t| t.path.clone());
+            let by = DuplicateBy::Content;
+            self.copies.insert(id, CopyOf { path: path.unwrap_or_default(), by, of });
+        } else {
+            self.copies.remove(&id);
+            self.counted.insert(id);
+            if let Some(events) = self.held.remove(&id) {
+                batch.events.extend(events);
+            }
+        }
+        let copy = self.copies.get(&id);
+        let h = self.correlator.source_mut(id);
+        h.duplicate_of = copy.map(|c| c.path.clone());
+        h.duplicate_by = copy.map(|c| c.by);
+    }
+
+    /// At the end: scan sources never read to their end (a read error, a stop that cut a
+    /// backlog short) could not be compared by content; what they held is counted, as
+    /// `analyze` counts a file it reads.
+    fn release_unjudged(&mut self) {
+        let unjudged: Vec<SourceId> =
+            self.held.keys().filter(|id| !self.contents.contains_key(id)).copied().collect();
+        let mut events = Vec::new();
+        for id in unjudged {
+            events.extend(self.held.remove(&id).unwrap_or_default());
+            self.counted.insert(id);
+        }
+        if !events.is_empty() {
+            self.status.events += events.len() as u64;
+            self.correlator.apply(&events);
         }
     }
 
     fn apply(&mut self, mut batch: Batch) {
         self.drop_copies(&mut batch);
+        self.judge_contents(&mut batch);
         self.status.events += batch.len();
         self.correlator.apply(&batch.events);
         for (source, per_minute) in &batch.internal {
@@ -376,7 +508,8 @@ impl Engine {
             h.last_event = update.stats.last_event;
             h.zone_assumed = update.stats.zone_assumed;
             h.waf_actions.clone_from(&update.stats.waf_actions);
-            h.duplicate_of = self.copies.get(&id).cloned();
+            h.duplicate_of = self.copies.get(&id).map(|c| c.path.clone());
+            h.duplicate_by = self.copies.get(&id).map(|c| c.by);
             update.format.clone_into(&mut h.format);
             h.incomplete = update.incomplete;
             if let Some(mut gap) = resumed {

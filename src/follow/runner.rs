@@ -104,6 +104,20 @@ pub(crate) struct SourceUpdate {
     /// Scan sources: the runs the file names so far (nmap command line and start), for
     /// recognising two copies of one run; empty otherwise.
     pub runs: Vec<crate::ingest::scan::clock::ScanRun>,
+    /// Scan sources: the follower read the file to its end (as it is now) in this batch, and
+    /// what its content is; `None` otherwise. The engine holds a scan source's observations
+    /// until it knows whether its content is another file's (`Engine::judge_contents`).
+    pub at_end: Option<ReadToEnd>,
+}
+
+/// A scan source read to its end: its content, as far as it is known.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum ReadToEnd {
+    /// Read from its first byte: the SHA-256 (hex) of everything read, which is the file's
+    /// bytes as stored (as `analyze` records them in `sources[].sha256`).
+    Hashed(String),
+    /// Not read from its first byte (`--from-end`, standard input): content unknown.
+    Unhashed,
 }
 
 /// The session-wide stop signal: a flag, plus the wake-ups of followers sleeping between
@@ -499,6 +513,8 @@ fn follow_stdin(k: usize, spec: &SourceSpec, shared: &Shared, caught_up: &mut bo
             }
             Ok(n) => {
                 feed.data(id, &buf[..n]);
+                // Read to its end so far; standard input is never compared by content.
+                feed.read_to_end(id, None);
                 feed.settle();
                 feed.flush();
             }

@@ -112,6 +112,12 @@ pub trait TailSink {
     fn hashed(&mut self, stream: SourceId, sha256: String) {
         let _ = (stream, sha256);
     }
+    /// `stream` was read to the end of its file as it is now, after new bytes: the SHA-256
+    /// (hex) of everything it read when read from the first byte (then the file's bytes as
+    /// stored), else `None`. Sent once per growth, before the next bytes.
+    fn read_to_end(&mut self, stream: SourceId, sha256: Option<String>) {
+        let _ = (stream, sha256);
+    }
     /// May this tailer read the file `id` as new content? Followers of overlapping globs
     /// share a claim set so a file is read once per kind, as `analyze` reads it once.
     fn claim(&mut self, id: FileId) -> bool {
@@ -170,6 +176,8 @@ struct OpenFile {
     ends_with_cr: bool,
     /// SHA-256 of `content[..offset]` when read from the first byte (not `from_end`).
     sha: Option<Sha256>,
+    /// Bytes were read since the file was last read to its end (`TailSink::read_to_end`).
+    grown: bool,
     /// When the file was found to have left its name; it closes once quiet after that.
     left_at: Option<Instant>,
     last_data: Instant,
@@ -197,6 +205,7 @@ impl OpenFile {
             line_end: None,
             ends_with_cr: false,
             sha: (start.0 == 0).then(Sha256::new),
+            grown: false,
             left_at: None,
             last_data: now,
             failing: false,
@@ -251,6 +260,7 @@ impl OpenFile {
         if let Some(sha) = self.sha.as_mut() {
             sha.update(bytes);
         }
+        self.grown = true;
         self.tail.extend_from_slice(bytes);
         if self.tail.len() > 2 * TAIL_KEEP {
             let cut = self.tail.len() - TAIL_KEEP;
@@ -352,6 +362,7 @@ impl OpenFile {
             line_end,
             ends_with_cr,
             sha,
+            grown: false,
             left_at: Some(now),
             last_data: now,
             failing: false,
@@ -564,7 +575,13 @@ impl Tailer {
         let mut budget = self.options.budget;
         loop {
             match f.file.read_at(&mut self.buf, f.offset) {
-                Ok(0) => return false,
+                Ok(0) => {
+                    if std::mem::take(&mut f.grown) {
+                        let sha = f.sha.as_ref().map(|s| hex::encode(s.clone().finalize()));
+                        sink.read_to_end(f.stream, sha);
+                    }
+                    return false;
+                }
                 Ok(n) => {
                     let bytes = &self.buf[..n];
                     sink.data(f.stream, bytes);

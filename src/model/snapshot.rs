@@ -54,6 +54,29 @@ pub struct Snapshot {
     pub enrichment: super::enrichment::Enrichments,
 }
 
+/// On what a scan file is found to be a copy of another (`SourceHealth::duplicate_by`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DuplicateBy {
+    /// The same scan run: same command line and start (nmap XML and `-oG` of one `-oA`
+    /// run, or one file copied).
+    Run,
+    /// Identical content: the same SHA-256 of the file's bytes as stored (for scan formats
+    /// that name no run: httpx or nuclei JSONL, …).
+    Content,
+}
+
+impl DuplicateBy {
+    /// The JSON value: `"run"` or `"content"`.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DuplicateBy::Run => "run",
+            DuplicateBy::Content => "content",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SourceHealth {
     pub id: SourceId,
@@ -99,11 +122,14 @@ pub struct SourceHealth {
     /// so, since the source's times are only as right as that choice.
     #[serde(default)]
     pub zone_assumed: bool,
-    /// Scans only: the file is a second copy of a run another source already holds (nmap
-    /// XML and `-oG` of one `-oA` run: same command line and start); its observations were
-    /// not counted. The path of the copy that was.
+    /// Scans only: the file is a second copy of a scan another source already holds (see
+    /// `duplicate_by`); its observations were not counted. The path of the copy that was.
     #[serde(default)]
     pub duplicate_of: Option<String>,
+    /// What `duplicate_of` rests on: the same run (nmap XML and `-oG` of one `-oA` run: same
+    /// command line and start) or identical content (same SHA-256). `None` when not a copy.
+    #[serde(default)]
+    pub duplicate_by: Option<DuplicateBy>,
     /// WAF logs (`aws-waf`): requests by the WAF's action (`ALLOW`, `BLOCK`, …). A blocked
     /// request still reached the edge: it counts as positive evidence like any request, and
     /// as no success (a WAF log has no response status).

@@ -8,7 +8,7 @@
 //! sources, `oversized`, `incomplete` and `errors` on every source, `gaps` (as in the report
 //! JSON), `redaction: {enabled, total, counts: {kind: n}}`, `case.timezone`, each source's
 //! `service`, each actor's `scanner`, and on every source `zone_assumed`,
-//! `assumed_zone` and `duplicate_of`; and (issue 13), before the sources,
+//! `assumed_zone`, `duplicate_of` and `duplicate_by`; and (issue 13), before the sources,
 //! `coverage: {complete, sources_read, sources_unread: [{path, reason}], from, to}` and
 //! `duplicates: [{service, sources, shared_percent, message}]`, with `coverage` on every
 //! service too, `state` `unknown` for a service nothing covers, and `as_of` `null` when no

@@ -5,7 +5,7 @@
 
 use super::text::{Para, data, lit, strong};
 use crate::model::Snapshot;
-use crate::model::snapshot::SourceHealth;
+use crate::model::snapshot::{DuplicateBy, SourceHealth};
 
 /// The caveat of one source, if it has one: its times rest on an assumed zone, or it is a
 /// second copy of a scan run (not counted). `timezone` is the snapshot's zone.
@@ -25,13 +25,24 @@ pub fn source_caveats(s: &SourceHealth, timezone: &str) -> Vec<Para> {
         ]);
     }
     if let Some(kept) = &s.duplicate_of {
+        let rests_on = match s.duplicate_by {
+            Some(DuplicateBy::Content) => " has identical content (SHA-256) to the scan file ",
+            // A duplicate recorded before `duplicate_by` existed was one by run.
+            Some(DuplicateBy::Run) | None => " is another copy of the scan run in ",
+        };
+        let why = match s.duplicate_by {
+            Some(DuplicateBy::Content) => "; its observations are counted once, from ",
+            Some(DuplicateBy::Run) | None => {
+                " (same command line and start); its observations are counted once, from "
+            }
+        };
         out.push(vec![
             strong("same scan twice:"),
             lit(" "),
             data(&s.path),
-            lit(" is another copy of the scan run in "),
+            lit(rests_on),
             data(kept),
-            lit(" (same command line and start); its observations are counted once, from "),
+            lit(why),
             data(kept),
             lit("."),
         ]);
@@ -134,6 +145,17 @@ mod tests {
         assert!(text[0].starts_with("zone assumed: scans/nmap.gnmap "), "{}", text[0]);
         assert!(text[0].contains("read as America/Los_Angeles"), "{}", text[0]);
         assert!(text[1].contains("copy of the scan run in scans/nmap.xml"), "{}", text[1]);
+        assert!(text[1].contains("(same command line and start)"), "{}", text[1]);
+
+        // A copy by content claims no run, only the identical bytes.
+        snap.sources[0].zone_assumed = false;
+        snap.sources[0].duplicate_by = Some(DuplicateBy::Content);
+        let text: Vec<String> = caveats(&snap).iter().map(plain).collect();
+        assert_eq!(
+            text,
+            ["same scan twice: scans/nmap.gnmap has identical content (SHA-256) to the scan file \
+              scans/nmap.xml; its observations are counted once, from scans/nmap.xml."]
+        );
     }
 
     #[test]

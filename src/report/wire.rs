@@ -130,8 +130,11 @@ pub struct Source<'a> {
     pub zone_assumed: bool,
     /// The IANA zone zone-less times were read in when `zone_assumed`, else `null`.
     pub assumed_zone: Option<&'a str>,
-    /// Scans: this file is another copy of the run `duplicate_of` holds (not counted).
+    /// Scans: this file is another copy of the scan `duplicate_of` holds (not counted).
     pub duplicate_of: Option<&'a str>,
+    /// What `duplicate_of` rests on: `"run"` (same command line and start) or `"content"`
+    /// (same SHA-256); `null` when not a copy.
+    pub duplicate_by: Option<&'static str>,
     /// Database sources (`clickhouse`): server version, exact queries, rows received and
     /// counted, bytes, SHA-256 of the rows as received, and the error of a failed pull.
     /// Absent for files.
@@ -231,6 +234,7 @@ impl<'a> Source<'a> {
             zone_assumed: s.zone_assumed,
             assumed_zone: s.zone_assumed.then_some(timezone),
             duplicate_of: s.duplicate_of.as_deref(),
+            duplicate_by: s.duplicate_by.map(crate::model::snapshot::DuplicateBy::as_str),
             database: s.database.as_ref().map(|d| Database {
                 kind: &d.kind,
                 server_version: &d.server_version,

@@ -113,6 +113,7 @@ pub fn source(id: u32, path: &str, kind: SourceKind, format: &str, lines: u64) -
         database: None,
         zone_assumed: false,
         duplicate_of: None,
+        duplicate_by: None,
     }
 }
 

@@ -8,7 +8,7 @@ use std::io;
 
 use chrono::{DateTime, Utc};
 use leakline::correlate::coverage;
-use leakline::model::snapshot::{Hit, ServiceState, WindowStatus};
+use leakline::model::snapshot::{DuplicateBy, Hit, ServiceState, WindowStatus};
 use leakline::model::{PortState, Snapshot};
 use leakline::report::RedactionRecord;
 use leakline::text::{bytes, duration, rfc3339 as ts, sanitize as clean};
@@ -293,8 +293,15 @@ fn sources(s: &Snapshot, t: &mut String) {
             );
         }
         if let Some(kept) = &src.duplicate_of {
-            let _ =
-                writeln!(t, "           same scan run as {}: not counted twice", clean(kept, 200));
+            let _ = if src.duplicate_by == Some(DuplicateBy::Content) {
+                writeln!(
+                    t,
+                    "           identical content (SHA-256) to {}: counted once",
+                    clean(kept, 200)
+                )
+            } else {
+                writeln!(t, "           same scan run as {}: not counted twice", clean(kept, 200))
+            };
         }
         for (line, reason) in src.malformed_samples.iter().take(3) {
             let _ = writeln!(t, "           line {line}: {}", clean(reason, 100));

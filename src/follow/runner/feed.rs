@@ -13,7 +13,7 @@ use crate::model::{Event, Request, SourceId, SourceKind};
 
 use super::super::identity::FileId;
 use super::super::tailer::{Incident, OpenReason, TailSink};
-use super::{BATCH_EVENTS, Batch, Msg, Shared, SourceUpdate};
+use super::{BATCH_EVENTS, Batch, Msg, ReadToEnd, Shared, SourceUpdate};
 use crate::config::SourceSpec;
 
 /// Requests decoded but not sent yet.
@@ -71,6 +71,8 @@ pub(super) struct Feed<'a> {
     line_ends: HashMap<SourceId, LineEnd>,
     pending: Pending,
     dirty: Vec<SourceId>,
+    /// Scan streams read to their end since the last flush (`TailSink::read_to_end`).
+    at_end: HashMap<SourceId, ReadToEnd>,
 }
 
 /// A stream's line end: decided from its first bytes holding one, checked once per read.
@@ -121,6 +123,7 @@ impl<'a> Feed<'a> {
             line_ends: HashMap::new(),
             pending: Pending::default(),
             dirty: Vec::new(),
+            at_end: HashMap::new(),
         }
     }
 
@@ -182,6 +185,7 @@ impl<'a> Feed<'a> {
                     incomplete: decoder.scan_summary().is_some_and(|s| s.incomplete),
                     bytes: std::mem::take(bytes),
                     runs: decoder.scan_runs().to_vec(),
+                    at_end: self.at_end.remove(&id),
                 });
             }
         }
@@ -300,6 +304,14 @@ impl TailSink for Feed<'_> {
 
     fn hashed(&mut self, stream: SourceId, sha256: String) {
         self.shared.send(Msg::Hashed { stream, sha256 });
+    }
+
+    fn read_to_end(&mut self, stream: SourceId, sha256: Option<String>) {
+        if self.spec.kind == SourceKind::Scan && self.decoders.contains_key(&stream) {
+            let end = sha256.map_or(ReadToEnd::Unhashed, ReadToEnd::Hashed);
+            self.at_end.insert(stream, end);
+            self.mark(stream);
+        }
     }
 
     fn claim(&mut self, id: FileId) -> bool {

@@ -404,7 +404,11 @@ impl Tailer {
                 });
             }
         }
-        if let Ok(sha256) = identity::sha256_of(file) {
+        let sha256 = identity::sha256_of(file).ok();
+        if !(initial && self.options.from_end) {
+            sink.read_to_end(stream, sha256.clone());
+        }
+        if let Some(sha256) = sha256 {
             sink.hashed(stream, sha256);
         }
         sink.end(stream);

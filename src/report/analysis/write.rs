@@ -251,6 +251,8 @@ fn source<W: io::Write>(w: &mut Pretty<W>, s: &Source) {
     w.opt_str(s.assumed_zone);
     w.key("duplicate_of");
     w.opt_str(s.duplicate_of);
+    w.key("duplicate_by");
+    w.opt_str(s.duplicate_by);
     if let Some(db) = &s.database {
         w.key("database");
         database(w, db);

@@ -138,6 +138,7 @@ fn source(path: &str) -> SourceHealth {
         database: None,
         zone_assumed: false,
         duplicate_of: None,
+        duplicate_by: None,
     }
 }
 

@@ -393,7 +393,11 @@ fn source_rows(snap: &Snapshot) -> Vec<SourceRow> {
                 .file_name()
                 .map_or_else(|| kept.clone(), |n| n.to_string_lossy().into_owned());
             let kept = sanitize(&name, 30);
-            format!("same run as {kept}: not counted")
+            if s.duplicate_by == Some(crate::model::snapshot::DuplicateBy::Content) {
+                format!("identical content (SHA-256) to {kept}: counted once")
+            } else {
+                format!("same run as {kept}: not counted")
+            }
         } else if s.zone_assumed {
             format!("zone assumed: {}", sanitize(&snap.timezone, 30))
         } else if let Some(l) = s.database.as_ref().and_then(|d| d.live.as_ref()) {

@@ -164,6 +164,7 @@ fn source(id: u32, scan: bool, errors: Vec<String>) -> SourceHealth {
         },
         zone_assumed: scan,
         duplicate_of: scan.then(|| format!("/scans/{}.xml", tricky())),
+        duplicate_by: scan.then_some(crate::model::snapshot::DuplicateBy::Content),
         waf_actions: if scan {
             BTreeMap::new()
         } else {
