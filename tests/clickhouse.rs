@@ -585,6 +585,16 @@ fn watch_polls_inserted_rows_once_even_late_ones() {
         (d["services"][0]["internal_requests"].clone(), d["services"][0]["windows"].clone())
     };
     assert_eq!(key(&live), key(&batch));
+    // The late row arrived after a newer row was kept: the kept rows' SHA-256 in the order
+    // applied is not one pull's, their order-independent sum is.
+    let (db, bdb) = (database_of(&live), database(&batch));
+    assert_eq!(db["rows"], bdb["rows"]);
+    assert_ne!(db["sha256"], bdb["sha256"]);
+    assert_eq!(db["sha256_sum"], bdb["sha256_sum"]);
+    // The late row was inside the overlap: the late-row check finds nothing missing.
+    let l = &db["live"];
+    assert_eq!(l["late_rows_missed"], 0, "{l:#}");
+    assert!(l["rows_dropped"].as_u64().unwrap() > 0, "{l:#}");
 }
 
 #[test]
@@ -723,6 +733,12 @@ fn clickhouse_config_mistakes_are_named() {
             format!(r#"url = "http://h:8123", table = "t", {f}, colour = "red""#),
             "unknown field `colour`",
         ),
+        (
+            format!(r#"url = "http://h:8123", table = "t", {f}, overlap = "soon""#),
+            "`overlap` must be whole seconds, minutes or hours",
+        ),
+        (format!(r#"url = "http://h:8123", table = "t", {f}, overlap = "2d""#), "`2d`"),
+        (format!(r#"url = "http://h:8123", table = "t", {f}, overlap = "25h""#), "at most 24h"),
     ] {
         let path = dir.path().join("c.toml");
         std::fs::write(
@@ -738,4 +754,178 @@ fn clickhouse_config_mistakes_are_named() {
         assert!(err.contains("c.toml:4") && err.contains(expect), "{inner}: {err}");
         assert!(!err.contains("pw-in-file-9d2"), "{err}");
     }
+}
+
+/// The `database` object of the source that has one (a watch names its format by the rows'
+/// decoder, so it is found by the object, not the format).
+fn database_of(doc: &Value) -> Value {
+    doc["sources"].as_array().unwrap().iter().find(|s| s["database"].is_object()).map_or_else(
+        || panic!("a source with database evidence: {:#}", doc["sources"]),
+        |s| s["database"].clone(),
+    )
+}
+
+/// The order-independent digest of `TabSeparated` rows (`sha256_sum`), computed here on its
+/// own: the sum modulo 2^256 of each row's SHA-256 (with its `\n`), big-endian.
+fn row_sum(tsv: &str) -> String {
+    let mut sum = [0_u8; 32];
+    for line in tsv.split_inclusive('\n') {
+        let d = sha2::Sha256::digest(line.as_bytes());
+        let mut carry = 0_u16;
+        for i in (0..32).rev() {
+            let v = u16::from(sum[i]) + u16::from(d[i]) + carry;
+            sum[i] = (v & 0xff) as u8;
+            carry = v >> 8;
+        }
+    }
+    hex::encode(sum)
+}
+
+/// A row `secs` after (or before) the newest of `rows`, from a client of its own.
+fn row_at(rows: &[Vec<String>], secs: i64, client: &str) -> Vec<String> {
+    let newest = rows.iter().map(|r| r[0].clone()).max().unwrap();
+    let newest = chrono::NaiveDateTime::parse_from_str(&newest, "%Y-%m-%d %H:%M:%S").unwrap();
+    let mut r = rows.iter().find(|r| !is_ours(&r[1])).unwrap().clone();
+    r[0] = (newest + chrono::Duration::seconds(secs)).format("%Y-%m-%d %H:%M:%S").to_string();
+    r[1] = client.into();
+    r
+}
+
+fn watch_out(config: &Path, out: &Path) -> Watch {
+    Watch::start(&[
+        "--config".as_ref(),
+        config.as_os_str(),
+        "--poll".as_ref(),
+        "300ms".as_ref(),
+        "--out".as_ref(),
+        out.as_os_str(),
+    ])
+}
+
+#[test]
+fn watch_out_records_the_rows_kept_and_a_hash_a_second_pull_gives_again() {
+    let Some(server) = Server::start("watch_out_records_the_rows_kept") else { return };
+    let s = scenario();
+    let mut rows = rows_of(&[s.join("logs/access.log"), s.join("logs/access.json")]);
+    rows.sort_by(|a, b| a[0].cmp(&b[0]));
+    // Split where the time changes: the rows inserted while watching are all newer.
+    let mut mid = rows.len() / 2;
+    while rows[mid][0] == rows[mid - 1][0] {
+        mid += 1;
+    }
+    let (before, after) = rows.split_at(mid);
+    load(&server, before);
+    let dir = tempfile::tempdir().unwrap();
+    let config = ch_config(dir.path(), &server, "", "");
+    let out = dir.path().join("final.json");
+    let watch = watch_out(&config, &out);
+    let first = before.iter().find(|r| !is_ours(&r[1])).unwrap()[1].clone();
+    watch.wait("the first poll", |l| new_actor(l, &first) > 0);
+    let mut newer = after.to_vec();
+    newer.push(row_at(&rows, 1, "203.0.113.250"));
+    server.insert_tsv("web.access", &tsv(&newer));
+    watch.wait("the newer rows", |l| new_actor(l, "203.0.113.250") > 0);
+    // Several more polls ask again for the overlap: its rows are dropped, not kept twice.
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    watch.stop();
+    let live: Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    let db = database_of(&live);
+    let l = &db["live"];
+
+    // The same rows as one pull of the table now: `analyze`'s evidence.
+    let (batch, o) = analyze(&config, &[]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let bdb = database(&batch);
+    let external = rows.iter().filter(|r| !is_ours(&r[1])).count() as u64 + 1;
+    assert_eq!(db["rows"], external, "{db:#}");
+    assert_eq!(db["rows"], bdb["rows"]);
+    assert_eq!(db["rows_counted"], bdb["rows_counted"]);
+    assert_eq!(db["bytes"], bdb["bytes"]);
+    assert_eq!(db["server_version"], bdb["server_version"]);
+    // Every row arrived in order: the kept rows in the order applied are one pull's rows,
+    // so their SHA-256 is the one a recomputation over the first query's answer gives.
+    let queries: Vec<&str> =
+        db["queries"].as_array().unwrap().iter().map(|q| q.as_str().unwrap()).collect();
+    assert_eq!(queries[0], bdb["queries"][0].as_str().unwrap(), "the first poll reads it all");
+    assert!(queries.iter().any(|q| q.contains("`ts` >= toDateTime({since})")), "{queries:#?}");
+    let again = server.query(queries[0]);
+    assert_eq!(db["sha256"].as_str().unwrap(), hex::encode(sha2::Sha256::digest(again.as_bytes())));
+    assert_eq!(db["sha256"], bdb["sha256"]);
+    assert_eq!(db["sha256_sum"].as_str().unwrap(), row_sum(&again), "{db:#}");
+    assert_eq!(db["sha256_sum"], bdb["sha256_sum"]);
+
+    assert!(l["polls"].as_u64().unwrap() >= 3, "{l:#}");
+    assert_eq!(l["poll_failures"], 0);
+    assert_eq!(l["overlap_secs"], 30);
+    assert!(l["late_rows_limit"].as_str().unwrap().contains("more than 30 s behind"), "{l:#}");
+    let (received, dropped) =
+        (l["rows_received"].as_u64().unwrap(), l["rows_dropped"].as_u64().unwrap());
+    assert!(dropped > 0, "the overlap is asked again: {l:#}");
+    assert_eq!(received, external + dropped);
+    assert!(l["bytes_received"].as_u64().unwrap() > db["bytes"].as_u64().unwrap());
+    assert!(l["since_first"].is_string() && l["since_last"].is_string(), "{l:#}");
+    assert_eq!(l["late_rows_missed"], 0, "{l:#}");
+    assert!(l["late_check_query"].as_str().unwrap().contains("count()"));
+}
+
+/// Watch the scenario's table, insert a row 120 s behind the newest row once the first poll
+/// is done, and stop: the final `--out` and the JSON lines.
+fn watch_a_late_row(test: &str, extra: &str) -> Option<(Value, Vec<Value>)> {
+    let server = Server::start(test)?;
+    let s = scenario();
+    let rows = rows_of(&[s.join("logs/access.log"), s.join("logs/access.json")]);
+    load(&server, &rows);
+    let dir = tempfile::tempdir().unwrap();
+    let config = ch_config(dir.path(), &server, extra, "");
+    let out = dir.path().join("final.json");
+    let watch = watch_out(&config, &out);
+    let first = rows.iter().find(|r| !is_ours(&r[1])).unwrap()[1].clone();
+    watch.wait("the first poll", |l| new_actor(l, &first) > 0);
+    server.insert_tsv("web.access", &tsv(&[row_at(&rows, -120, "203.0.113.252")]));
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let lines = watch.stop();
+    let live = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    Some((live, lines))
+}
+
+#[test]
+fn a_row_written_later_than_the_overlap_is_reported_missing() {
+    let Some((live, lines)) = watch_a_late_row("a_row_written_later_than_the_overlap", "") else {
+        return;
+    };
+    assert_eq!(new_actor(&lines, "203.0.113.252"), 0, "not polled: it is beyond the overlap");
+    let db = database_of(&live);
+    assert_eq!(db["live"]["late_rows_missed"], 1, "{db:#}");
+    assert_eq!(db["live"]["overlap_secs"], 30);
+    let gaps: Vec<&Value> = live["gaps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|g| {
+            g["kind"] == "source_error" && g["reason"].as_str().unwrap().contains("not polled")
+        })
+        .collect();
+    assert_eq!(gaps.len(), 1, "{:#}", live["gaps"]);
+    let reason = gaps[0]["reason"].as_str().unwrap();
+    assert!(reason.starts_with("1 row(s) written more than 30 s behind"), "{reason}");
+    assert!(!live["actors"].as_array().unwrap().iter().any(|a| a["client"] == "203.0.113.252"));
+    // The JSON lines say it too (the check at the stop is announced before the exit).
+    let said: Vec<&Value> =
+        lines.iter().filter(|l| l.to_string().contains("were not polled")).collect();
+    assert_eq!(said.len(), 1, "{lines:#?}");
+    assert_eq!(said[0]["type"], "source_error", "{:#}", said[0]);
+}
+
+#[test]
+fn a_larger_overlap_counts_the_same_late_row() {
+    let Some((live, lines)) =
+        watch_a_late_row("a_larger_overlap_counts_the_late_row", r#", overlap = "5m""#)
+    else {
+        return;
+    };
+    assert_eq!(new_actor(&lines, "203.0.113.252"), 1);
+    let db = database_of(&live);
+    assert_eq!(db["live"]["overlap_secs"], 300, "{db:#}");
+    assert_eq!(db["live"]["late_rows_missed"], 0, "{db:#}");
+    assert!(!live["gaps"].to_string().contains("not polled"), "{:#}", live["gaps"]);
 }

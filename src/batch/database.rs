@@ -57,6 +57,7 @@ pub fn pull_evidence(
         return Err(e);
     }
     let (rows, bytes, sha) = end.finished().unwrap_or_default();
+    let sha256_sum = end.sha256_sum();
     let (query, minutes) = puller.internal(&push)?;
     queries.extend(query);
     Ok(DatabaseEvidence {
@@ -67,7 +68,9 @@ pub fn pull_evidence(
         rows_counted: minutes.iter().map(|m| m.rows).sum(),
         bytes,
         sha256: Some(sha),
+        sha256_sum,
         error: None,
+        live: None,
     })
 }
 
@@ -82,6 +85,7 @@ pub(super) fn failed(c: &mut Correlator, id: SourceId, error: &ClickHouseError) 
         ..DatabaseEvidence::default()
     });
     db.sha256 = None;
+    db.sha256_sum = None;
     db.error = Some(error.to_string());
 }
 
@@ -140,5 +144,6 @@ pub(super) fn finish(
         db.queries = queries;
         db.rows_counted = counted;
         db.sha256 = Some(sha);
+        db.sha256_sum = end.sha256_sum();
     }
 }

@@ -66,8 +66,10 @@ pub struct WatchArgs {
     #[arg(long, value_name = "SECS", default_value_t = 600)]
     pub detail_horizon: u64,
     /// Database sources (`clickhouse = { … }`): the wait between polls (`500ms`, `5s`, `1m`;
-    /// a bare number is seconds). Each poll asks again for the last seconds and drops the
-    /// rows already seen, so a row inserted late is counted once.
+    /// a bare number is seconds). Each poll asks again for the source's `overlap` of row
+    /// time (default 30 s) and drops the rows already seen, so a row inserted late is counted
+    /// once; a row written later than that is not in the live result, and a per-minute count
+    /// on the server reports how many (`sources[].database.live.late_rows_missed`).
     #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_poll)]
     pub poll: Duration,
     /// Actors whose paths, agents and statuses are kept at once; beyond it the lighter

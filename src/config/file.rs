@@ -103,7 +103,7 @@ pub struct RawAccessTable {
     pub clickhouse: Option<RawClickHouse>,
 }
 
-/// `clickhouse = { url, table | query, fields, where, user, password_env }`.
+/// `clickhouse = { url, table | query, fields, where, user, password_env, overlap }`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawClickHouse {
@@ -115,6 +115,8 @@ pub struct RawClickHouse {
     pub filter: Option<String>,
     pub user: Option<String>,
     pub password_env: Option<String>,
+    /// `watch`: how far behind the newest row each poll asks again (`"30s"`, `"5m"`).
+    pub overlap: Option<String>,
     /// Refused with a message: a password never belongs in the file.
     pub password: Option<toml::Value>,
 }

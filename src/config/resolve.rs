@@ -419,6 +419,7 @@ fn clickhouse_spec(raw: RawClickHouse) -> Result<ClickHouseSpec, String> {
             "clickhouse: `password_env` must name an environment variable, found `{var}`"
         ));
     }
+    let overlap_secs = raw.overlap.as_deref().map(overlap_secs).transpose()?;
     Ok(ClickHouseSpec {
         url,
         from,
@@ -426,7 +427,36 @@ fn clickhouse_spec(raw: RawClickHouse) -> Result<ClickHouseSpec, String> {
         filter: raw.filter.filter(|w| !w.trim().is_empty()),
         user: raw.user,
         password_env: raw.password_env,
+        overlap_secs,
     })
+}
+
+/// The longest `overlap`: the rows of the overlap are remembered (to drop them when asked
+/// again), so it bounds that memory.
+const MAX_OVERLAP_SECS: u64 = 24 * 3600;
+
+/// `overlap = "30s"`: whole seconds, minutes or hours (`"90s"`, `"5m"`, `"1h"`; a bare
+/// number is seconds), at most a day.
+fn overlap_secs(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let (digits, unit) = match t.find(|c: char| !c.is_ascii_digit()) {
+        Some(at) => t.split_at(at),
+        None => (t, "s"),
+    };
+    let scale = match unit.trim() {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        _ => 0,
+    };
+    let secs = digits.parse::<u64>().ok().filter(|_| scale > 0).map(|n| n.saturating_mul(scale));
+    match secs {
+        Some(s) if s <= MAX_OVERLAP_SECS => Ok(s),
+        Some(_) => Err(format!("clickhouse: `overlap` is at most 24h, found `{text}`")),
+        None => Err(format!(
+            "clickhouse: `overlap` must be whole seconds, minutes or hours (\"30s\", \"5m\", \"1h\"), found `{text}`"
+        )),
+    }
 }
 
 fn scan_spec(ctx: &Ctx<'_>, base_dir: &Path, raw: &RawScans) -> Result<ScanSpec, ConfigError> {
@@ -570,6 +600,18 @@ pub fn resolve_flags(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn clickhouse_overlap_is_whole_seconds_minutes_or_hours_up_to_a_day() {
+        for (text, secs) in
+            [("30s", 30), ("5m", 300), ("1h", 3600), ("45", 45), ("0s", 0), ("24h", 86_400)]
+        {
+            assert_eq!(overlap_secs(text), Ok(secs), "{text}");
+        }
+        for text in ["", "s", "1.5m", "-5s", "2d", "30 sec", "25h", "86401"] {
+            assert!(overlap_secs(text).is_err(), "{text}");
+        }
+    }
 
     fn parse(text: &str) -> Result<CaseConfig, ConfigError> {
         parse_str(text, Path::new("/case/leakline.toml"), Path::new("/case"))

@@ -300,6 +300,11 @@ impl Engine {
                 }
             }
             Msg::Incident(incident) => self.incident(incident),
+            Msg::Database { stream, evidence } => {
+                if (stream.0 as usize) < self.sources.len() {
+                    self.correlator.source_mut(stream).database = Some(*evidence);
+                }
+            }
             Msg::Ended(id) => {
                 if let Some(s) = self.sources.get_mut(id.0 as usize) {
                     s.ended = true;
@@ -599,18 +604,15 @@ impl Engine {
                 });
             }
             Incident::Unread { stream, path, read, size } => {
-                self.record(Gap {
-                    kind: GapKind::SourceError,
-                    source: Some(stream),
-                    path: path.to_string_lossy().into_owned(),
-                    from: at,
-                    to: Some(at),
-                    reason: format!(
-                        "watch stopped with {} bytes of this file unread (bytes {read}-{size}): \
-                         they are not in this analysis",
-                        size - read
-                    ),
-                });
+                let reason = format!(
+                    "watch stopped with {} bytes of this file unread (bytes {read}-{size}): \
+                     they are not in this analysis",
+                    size - read
+                );
+                self.record_missing(stream, &path, at, reason);
+            }
+            Incident::Missed { stream, path, reason } => {
+                self.record_missing(stream, &path, at, reason);
             }
             Incident::Recovered { stream, path } => {
                 let key = (stream, path.to_string_lossy().into_owned());
@@ -620,6 +622,25 @@ impl Engine {
                 }
             }
         }
+    }
+
+    /// Evidence of `stream` known to be missing from the result, found at `at`: a closed
+    /// `source_error` gap.
+    fn record_missing(
+        &mut self,
+        stream: SourceId,
+        path: &std::path::Path,
+        at: DateTime<Utc>,
+        reason: String,
+    ) {
+        self.record(Gap {
+            kind: GapKind::SourceError,
+            source: Some(stream),
+            path: path.to_string_lossy().into_owned(),
+            from: at,
+            to: Some(at),
+            reason,
+        });
     }
 
     /// Source `stream` no longer is what its path names (renamed away, or its content

@@ -55,6 +55,11 @@ pub(crate) enum Msg {
         stream: SourceId,
         sha256: String,
     },
+    /// What a database source's polls asked and received so far (replaces the previous).
+    Database {
+        stream: SourceId,
+        evidence: Box<crate::model::snapshot::DatabaseEvidence>,
+    },
     /// The stream will get no more bytes.
     Ended(SourceId),
     /// A follower read everything that existed when it started.
@@ -367,8 +372,15 @@ fn follow_glob(k: usize, spec: &SourceSpec, shared: &Shared, caught_up: &mut boo
 }
 
 /// Seconds of row time each poll of a database source asks again (rows inserted late within
-/// this are counted once; see `ingest::clickhouse::poll`).
+/// this are counted once; see `ingest::clickhouse::poll`), unless the source's `overlap`
+/// says otherwise.
 pub const DB_OVERLAP_SECS: u64 = 30;
+/// How often (wall time) a polled database source is checked for rows written too late to be
+/// polled (a per-minute `count()` over everything no poll asks again); also once at the end.
+const DB_LATE_CHECK_EVERY: Duration = Duration::from_secs(60);
+/// At shutdown, the limit on each request of the final poll and late check (the engine
+/// waits `DRAIN_DEADLINE`, 5 s, for what followers hand over).
+const DB_FINAL_TIMEOUT: Duration = Duration::from_secs(2);
 /// The longest wait between retries of a failing database source: twelve polls, at most a
 /// minute (so a fast `--poll` also recovers fast).
 fn db_backoff_max(poll: Duration) -> Duration {
@@ -387,10 +399,23 @@ fn follow_clickhouse(k: usize, spec: &SourceSpec, shared: &Shared, caught_up: &m
     shared.wait_turn(k);
     let id = feed.register(&spec.pattern);
     shared.pass_turn(k);
-    let mut poller = Poller::new(ch.clone(), shared.pushdown.clone(), DB_OVERLAP_SECS);
+    let overlap = ch.overlap_secs.unwrap_or(DB_OVERLAP_SECS);
+    let mut poller = Poller::new(ch.clone(), shared.pushdown.clone(), overlap);
     let mut failing = false;
     let mut wait = shared.db_poll;
-    while !shared.stop.is_set() {
+    let mut checked = Instant::now();
+    let mut last = false;
+    loop {
+        if shared.stop.is_set() {
+            // One last poll (rows written just before the stop belong in the result, as a
+            // file's last lines do) and the late check, each request time-limited; a source
+            // already failing is not asked again.
+            if failing {
+                break;
+            }
+            poller.set_timeout(Some(DB_FINAL_TIMEOUT));
+            last = true;
+        }
         match poller.poll(|line| feed.data(id, line)) {
             Ok(news) => {
                 feed.internal_counts(id, &news.internal);
@@ -416,15 +441,58 @@ fn follow_clickhouse(k: usize, spec: &SourceSpec, shared: &Shared, caught_up: &m
         }
         feed.settle();
         feed.flush();
+        if !failing && (last || checked.elapsed() >= DB_LATE_CHECK_EVERY) {
+            checked = Instant::now();
+            check_late(&mut poller, &mut feed, id, &spec.pattern, overlap);
+        }
+        shared.send(Msg::Database { stream: id, evidence: Box::new(poller.evidence()) });
         if !*caught_up {
             *caught_up = true;
             shared.send(Msg::CaughtUp);
+        }
+        if last {
+            break;
         }
         match wake_rx.recv_timeout(wait) {
             Ok(()) | Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => {}
         }
     }
     feed.flush();
+}
+
+/// Count the rows no poll will ask again that no poll received (see
+/// `ingest::clickhouse::poll`): newly found ones are a `source_error` gap naming them. A
+/// failing check is only logged: the evidence then says when it last ran.
+fn check_late(poller: &mut Poller, feed: &mut Feed<'_>, id: SourceId, path: &str, overlap: u64) {
+    match poller.check_late() {
+        Ok(Some(late)) if late.new > 0 => {
+            let span = match late.span {
+                Some((a, b)) if a == b => {
+                    format!(" (row times in the minute from {})", a.to_rfc3339())
+                }
+                Some((a, b)) => format!(
+                    " (row times in the minutes from {} to {} + 1 min)",
+                    a.to_rfc3339(),
+                    b.to_rfc3339()
+                ),
+                None => String::new(),
+            };
+            feed.incident(Incident::Missed {
+                stream: id,
+                path: path.into(),
+                reason: format!(
+                    "{} row(s) written more than {overlap} s behind the newest row already \
+                     pulled were not polled{span}: they are not in this live result ({} in \
+                     all before {}); `analyze` over the same range reads them",
+                    late.new,
+                    late.missed,
+                    late.before.to_rfc3339()
+                ),
+            });
+        }
+        Ok(_) => {}
+        Err(e) => tracing::warn!("late-row check of {path}: {e}"),
+    }
 }
 
 /// Standard input: read as it arrives; at end of input the final line is flushed.

@@ -89,6 +89,9 @@ pub enum Incident {
         lost_before: u64,
         bytes: Vec<u8>,
     },
+    /// Records `stream` should have held are not in the live result (a database source's
+    /// rows written too late to be polled): recorded as a closed `source_error` gap.
+    Missed { stream: SourceId, path: PathBuf, reason: String },
     /// Following stopped with bytes `read..size` of `path` not read (a backlog the stop cut
     /// short): they are not in the analysis.
     Unread { stream: SourceId, path: PathBuf, read: u64, size: u64 },

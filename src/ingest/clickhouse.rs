@@ -53,6 +53,8 @@ pub struct ClickHouseSpec {
     pub user: Option<String>,
     /// The environment variable holding the password (never the password).
     pub password_env: Option<String>,
+    /// `watch`: seconds of row time each poll asks again (config `overlap`; `None`: 30 s).
+    pub overlap_secs: Option<u64>,
 }
 
 /// A table, or a `SELECT` the user wrote.
@@ -196,6 +198,8 @@ pub struct Puller {
     password: Option<String>,
     columns: Vec<(&'static str, String, Column)>,
     version: String,
+    /// A limit on each request (`None`: none; see [`Puller::set_timeout`]).
+    timeout: Option<Duration>,
 }
 
 impl std::fmt::Debug for Puller {
@@ -220,6 +224,14 @@ impl Puller {
     /// Connect: read the password from its variable, ask the server's version, probe the
     /// mapped columns (a missing table or column fails here, with the server's message).
     pub fn connect(spec: &ClickHouseSpec) -> Result<Puller, ClickHouseError> {
+        Self::connect_limited(spec, None)
+    }
+
+    /// [`Puller::connect`], each request limited to `timeout` (see [`Puller::set_timeout`]).
+    pub fn connect_limited(
+        spec: &ClickHouseSpec,
+        timeout: Option<Duration>,
+    ) -> Result<Puller, ClickHouseError> {
         let name = spec.display_name();
         let setup = |message: String| ClickHouseError::Setup { source_name: name.clone(), message };
         let password = match &spec.password_env {
@@ -244,6 +256,7 @@ impl Puller {
             password,
             columns: Vec::new(),
             version: String::new(),
+            timeout,
         };
         puller.version = puller.scalar("SELECT version()")?;
         let cols: Vec<String> = spec.mapped().iter().map(|(_, c)| sql::ident(c)).collect();
@@ -264,6 +277,61 @@ impl Puller {
             .map(|((k, c), t)| (k, c.to_string(), Column::from_type(t)))
             .collect();
         Ok(puller)
+    }
+
+    /// Limit each later request (connect, answer and body) to `timeout` (`None`: no limit).
+    pub fn set_timeout(&mut self, timeout: Option<Duration>) {
+        self.timeout = timeout;
+    }
+
+    /// The text of the lower time bound `push.since` puts in the queries
+    /// (`` `ts` >= toDateTime(N) ``), for naming it as a parameter; `None` without one.
+    #[must_use]
+    pub fn since_clause(&self, since: DateTime<Utc>) -> Option<String> {
+        let (_, col, c) = self.column("time")?;
+        let bound = match c.kind {
+            ColumnKind::DateTime => format!("toDateTime({})", since.timestamp()),
+            ColumnKind::Unsigned | ColumnKind::Signed => since.timestamp().to_string(),
+            _ => return None,
+        };
+        Some(format!("{} >= {bound}", sql::ident(col)))
+    }
+
+    /// Every row (the user's `where` only; internal and external alike) with a time before
+    /// `before`, counted per minute: the query and (minute, rows) in minute order.
+    pub fn count_per_minute_before(
+        &self,
+        before: DateTime<Utc>,
+    ) -> Result<(String, Vec<(i64, u64)>), ClickHouseError> {
+        let Some((_, tcol, tc)) = self.column("time") else { unreachable!("time is mapped") };
+        let time = sql::select_expr(tcol, tc, true, false);
+        let push = Pushdown {
+            until: DateTime::from_timestamp(before.timestamp() - 1, 0),
+            ..Pushdown::default()
+        };
+        let conds = self.common_where(&push)?;
+        let query = format!(
+            "SELECT intDiv({time}, 60) AS minute, count() FROM {} WHERE {} \
+             GROUP BY minute ORDER BY minute FORMAT TabSeparated",
+            self.spec.source_sql(),
+            conds.join(" AND ")
+        );
+        let text = self.scalar(&query)?;
+        let mut out = Vec::new();
+        for (i, line) in text.lines().filter(|l| !l.is_empty()).enumerate() {
+            let mut fields = line.split('\t');
+            match (
+                fields.next().and_then(|m| m.parse().ok()),
+                fields.next().and_then(|n| n.parse().ok()),
+            ) {
+                (Some(m), Some(n)) if fields.next().is_none() => out.push((m, n)),
+                _ => {
+                    return Err(self
+                        .cut(i as u64, format!("per-minute row {}: {}", i + 1, first_line(line))));
+                }
+            }
+        }
+        Ok((query, out))
     }
 
     /// `SELECT version()` as the server answered.
@@ -478,6 +546,9 @@ impl Puller {
     /// POST `query`; a non-2xx answer becomes the error it describes.
     fn send(&self, query: &str) -> Result<reqwest::blocking::Response, ClickHouseError> {
         let mut req = self.client.post(&self.spec.url).body(query.to_string());
+        if let Some(t) = self.timeout {
+            req = req.timeout(t);
+        }
         if let Some(user) = &self.spec.user {
             req = req.basic_auth(user, self.password.as_deref());
         }
@@ -543,6 +614,42 @@ fn error_chain(e: &dyn std::error::Error) -> String {
     s
 }
 
+/// An order-independent digest of rows: the sum, modulo 2^256, of the SHA-256 of each row
+/// (as received, with its `\n`) read as a big-endian number. The same rows give the same sum
+/// in any order and however they were split between pulls (two identical rows count twice),
+/// so a live pull can be compared with one `analyze` pull. For comparing pulls, not as a seal
+/// against someone choosing rows to collide (additive multiset hashes are weaker than
+/// SHA-256 itself there).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RowSum([u64; 4]);
+
+impl RowSum {
+    /// Add one row (as received, with its `\n`).
+    pub fn add(&mut self, row: &[u8]) {
+        let d = Sha256::digest(row);
+        let mut carry = false;
+        for i in (0..4).rev() {
+            let mut limb = [0_u8; 8];
+            limb.copy_from_slice(&d[i * 8..i * 8 + 8]);
+            let (s, c1) = self.0[i].overflowing_add(u64::from_be_bytes(limb));
+            let (s, c2) = s.overflowing_add(u64::from(carry));
+            self.0[i] = s;
+            carry = c1 || c2;
+        }
+    }
+
+    /// 64 lower-case hex digits, most significant first.
+    #[must_use]
+    pub fn hex(&self) -> String {
+        use std::fmt::Write as _;
+        let mut s = String::with_capacity(64);
+        for limb in self.0 {
+            let _ = write!(s, "{limb:016x}");
+        }
+        s
+    }
+}
+
 /// What a [`RowStream`] knows once it has ended (shared, since the stream itself is
 /// consumed by the reader it is handed to).
 #[derive(Debug, Default, Clone)]
@@ -550,6 +657,7 @@ struct StreamState {
     rows: u64,
     bytes: u64,
     sha256: Option<String>,
+    sum: RowSum,
     error: Option<ClickHouseError>,
 }
 
@@ -568,6 +676,13 @@ impl StreamEnd {
     #[must_use]
     pub fn error(&self) -> Option<ClickHouseError> {
         self.lock().error.clone()
+    }
+
+    /// The [`RowSum`] of the rows, once the stream has ended cleanly.
+    #[must_use]
+    pub fn sha256_sum(&self) -> Option<String> {
+        let s = self.lock();
+        s.sha256.as_ref().map(|_| s.sum.hex())
     }
 
     /// (rows, bytes, SHA-256) once the stream has ended cleanly.
@@ -693,6 +808,7 @@ impl RowStream {
         let mut s = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         s.rows += 1;
         s.bytes += self.row.len() as u64;
+        s.sum.add(&self.row);
         true
     }
 
@@ -765,6 +881,37 @@ mod tests {
     }
 
     #[test]
+    fn the_row_sum_ignores_order_counts_repeats_and_carries() {
+        let rows: [&[u8]; 3] = [b"1\ta\n", b"2\tb\n", b"1\ta\n"];
+        let mut one = RowSum::default();
+        one.add(rows[0]);
+        assert_eq!(one.hex(), hex::encode(Sha256::digest(rows[0])));
+        let (mut forward, mut backward) = (RowSum::default(), RowSum::default());
+        for r in rows {
+            forward.add(r);
+        }
+        for r in rows.iter().rev() {
+            backward.add(r);
+        }
+        assert_eq!(forward, backward);
+        let mut twice = one;
+        twice.add(rows[0]);
+        assert_ne!(twice, one, "a repeated row counts again");
+        // 2^256 - 1 plus anything wraps: the carry runs through every limb.
+        let mut full = RowSum([u64::MAX; 4]);
+        full.add(rows[1]);
+        let d = Sha256::digest(rows[1]);
+        let mut expect = [0_u8; 32];
+        let mut borrow = true;
+        for i in (0..32).rev() {
+            let (v, b) = d[i].overflowing_sub(u8::from(borrow));
+            expect[i] = v;
+            borrow = b;
+        }
+        assert_eq!(full.hex(), hex::encode(expect));
+    }
+
+    #[test]
     fn a_connection_cut_mid_stream_is_an_error_and_keeps_the_rows_read() {
         let rows = "1793700000\t203.0.113.9\t200\n1793700001\t203.0.113.9\t404\n1793700002\t203.0";
         let cut = format!(
@@ -789,6 +936,7 @@ mod tests {
             filter: None,
             user: None,
             password_env: None,
+            overlap_secs: None,
         };
         let puller = Puller::connect(&spec).unwrap();
         assert_eq!(puller.server_version(), "18.16.1");

@@ -160,9 +160,54 @@ pub struct DatabaseEvidence {
     /// SHA-256 of the rows as received (`TabSeparated`, the canonical text); `None` when
     /// the pull failed.
     pub sha256: Option<String>,
-    /// Why the pull failed (the source is then unread), with the server's message.
+    /// The same rows' order-independent digest (`ingest::clickhouse::RowSum`: the sum mod
+    /// 2^256 of each row's SHA-256): equal for the same rows however they were ordered or
+    /// split between polls. `None` when the pull failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256_sum: Option<String>,
+    /// Why the pull failed (the source is then unread), with the server's message. Live
+    /// (`watch`): why the latest poll failed, while it keeps failing.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// `watch` only: how the rows were polled live. The fields above then mean: `queries`
+    /// the distinct query shapes, the time bound of a poll written `{since}` (epoch
+    /// seconds); `rows`, `bytes` and `sha256` the rows *kept* (received and not already
+    /// seen), hashed in the order they were applied; `rows_counted` the rows counted per
+    /// minute by the server (see `docs/scale.md`, "Evidence of a live pull").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub live: Option<Box<LiveDatabase>>,
+}
+
+/// What `watch` polled from a database source, besides what `analyze` records too.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LiveDatabase {
+    /// Polls that answered (rows and per-minute counts both read).
+    pub polls: u64,
+    /// Polls that failed (each failure is also a `source_error` gap until one reads again).
+    pub poll_failures: u64,
+    /// Seconds of row time each poll asks again behind the newest row already pulled
+    /// (config `overlap`, default 30 s). A row written later than this behind the newest
+    /// row pulled is not in the live result (`analyze` over the same range reads it).
+    pub overlap_secs: u64,
+    /// Rows received by all polls, including those dropped as already seen.
+    pub rows_received: u64,
+    /// Rows received again (in the overlap) and dropped as already seen.
+    pub rows_dropped: u64,
+    /// Bytes received by all polls (`TabSeparated`, including dropped rows).
+    pub bytes_received: u64,
+    /// The time bound (`{since}`) of the first and of the latest poll that had one (the
+    /// first poll reads from the start of the table).
+    pub since_first: Option<DateTime<Utc>>,
+    pub since_last: Option<DateTime<Utc>>,
+    /// The newest row time pulled.
+    pub cursor: Option<DateTime<Utc>>,
+    /// The late-row check: rows the server holds before `late_checked_before` (a minute
+    /// boundary no poll re-reads) that no poll received. `None`: not checked yet.
+    pub late_rows_missed: Option<u64>,
+    pub late_checked_before: Option<DateTime<Utc>>,
+    /// The exact query of the latest check (a per-minute `count()` of every row before
+    /// `late_checked_before`, compared with the rows kept and counted in each minute).
+    pub late_check_query: Option<String>,
 }
 
 /// A scan source's observations of targets that matched no service and were never open.

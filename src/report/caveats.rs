@@ -69,8 +69,40 @@ pub fn source_caveats(s: &SourceHealth, timezone: &str) -> Vec<Para> {
             db.rows_counted
         )));
         out.push(p);
+        if let Some(l) = &db.live {
+            out.push(live_caveat(&s.path, db.rows, l));
+        }
     }
     out
+}
+
+/// A database source polled by `watch`: what `rows` and `sha256` above mean there, and the
+/// limit of a live pull (rows written later than the overlap are not in it).
+fn live_caveat(path: &str, kept: u64, l: &crate::model::snapshot::LiveDatabase) -> Para {
+    let mut p = vec![strong("polled live:"), lit(" "), data(path)];
+    p.push(lit(format!(
+        " was polled {} times ({} failed); {} rows received, {} dropped as already seen, {kept} \
+         kept (the rows and sha256 above are the kept rows, hashed in the order applied). ",
+        l.polls, l.poll_failures, l.rows_received, l.rows_dropped
+    )));
+    p.push(strong(format!(
+        "Rows written more than {} s behind the newest row already pulled are not in this live \
+         result",
+        l.overlap_secs
+    )));
+    p.push(lit(" (config `overlap`); an `analyze` over the same range reads them. "));
+    match (l.late_rows_missed, l.late_checked_before) {
+        (Some(0), Some(t)) => p.push(lit(format!(
+            "A count on the server found no such row before {}.",
+            t.to_rfc3339()
+        ))),
+        (Some(n), Some(t)) => p.push(strong(format!(
+            "A count on the server found {n} such row(s) before {}: they are missing here.",
+            t.to_rfc3339()
+        ))),
+        _ => p.push(lit("No count on the server checked for such rows.")),
+    }
+    p
 }
 
 /// Every source's caveats, in source order.
@@ -124,5 +156,49 @@ mod tests {
             ["same scan twice: scans/nmap.gnmap has identical content (SHA-256) to the scan file \
               scans/nmap.xml; its observations are counted once, from scans/nmap.xml."]
         );
+    }
+
+    #[test]
+    fn a_polled_database_source_says_what_its_live_result_lacks() {
+        use crate::model::snapshot::{DatabaseEvidence, LiveDatabase};
+        let mut health: SourceHealth = serde_json::from_value(serde_json::json!({
+            "id": 0, "path": "clickhouse:http://h:8123/web.access", "kind": "access",
+            "format": "json", "service": "gw", "sha256": null, "lines": 3, "events": 2,
+            "malformed": 0, "oversized": 0, "malformed_samples": [], "first_event": null,
+            "last_event": null, "rotations": 0, "truncations": 0, "incomplete": false,
+            "errors": [], "lines_per_sec": 0.0, "lag_secs": null
+        }))
+        .unwrap();
+        let live = LiveDatabase {
+            polls: 9,
+            poll_failures: 1,
+            overlap_secs: 300,
+            rows_received: 50,
+            rows_dropped: 8,
+            ..LiveDatabase::default()
+        };
+        health.database = Some(DatabaseEvidence {
+            kind: "clickhouse".into(),
+            rows: 42,
+            live: Some(Box::new(live)),
+            ..DatabaseEvidence::default()
+        });
+        let text: Vec<String> = source_caveats(&health, "UTC").iter().map(plain).collect();
+        assert_eq!(text.len(), 2, "{text:#?}");
+        let t = &text[1];
+        assert!(t.starts_with("polled live: clickhouse:http://h:8123/web.access was polled 9 times (1 failed); 50 rows received, 8 dropped as already seen, 42 kept"), "{t}");
+        assert!(t.contains("Rows written more than 300 s behind the newest row already pulled are not in this live result"), "{t}");
+        assert!(t.ends_with("No count on the server checked for such rows."), "{t}");
+        let checked = chrono::DateTime::from_timestamp(1_793_714_340, 0);
+        for (missed, says) in [
+            (0, "found no such row before 2026-11-03T13:59:00+00:00."),
+            (3, "found 3 such row(s) before 2026-11-03T13:59:00+00:00: they are missing here."),
+        ] {
+            let l = health.database.as_mut().and_then(|d| d.live.as_mut()).unwrap();
+            l.late_rows_missed = Some(missed);
+            l.late_checked_before = checked;
+            let text: Vec<String> = source_caveats(&health, "UTC").iter().map(plain).collect();
+            assert!(text[1].ends_with(says), "{}", text[1]);
+        }
     }
 }

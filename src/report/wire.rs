@@ -142,8 +142,10 @@ pub struct Source<'a> {
     pub database: Option<Database<'a>>,
 }
 
-/// `{"kind","server_version","queries","rows","rows_counted","bytes","sha256","error"?}`:
-/// what a database source's pull asked and received (`error` only when it failed).
+/// `{"kind","server_version","queries","rows","rows_counted","bytes","sha256","sha256_sum"?,
+/// "error"?,"live"?}`: what a database source's pull asked and received (`error` only when it failed;
+/// `live` only from `watch`, which then gives `queries`, `rows`, `bytes` and `sha256` the
+/// meaning `model::snapshot::DatabaseEvidence::live` says).
 #[derive(Debug, Serialize)]
 pub struct Database<'a> {
     pub kind: &'a str,
@@ -154,7 +156,45 @@ pub struct Database<'a> {
     pub bytes: u64,
     pub sha256: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub sha256_sum: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub live: Option<LiveDatabase<'a>>,
+}
+
+/// `watch` only: how a database source was polled (`model::snapshot::LiveDatabase`), and
+/// `late_rows_limit`, the limit of a live pull in words.
+#[derive(Debug, Serialize)]
+pub struct LiveDatabase<'a> {
+    pub polls: u64,
+    pub poll_failures: u64,
+    pub overlap_secs: u64,
+    pub late_rows_limit: String,
+    pub rows_received: u64,
+    pub rows_dropped: u64,
+    pub bytes_received: u64,
+    #[serde(serialize_with = "opt_time")]
+    pub since_first: Option<DateTime<Utc>>,
+    #[serde(serialize_with = "opt_time")]
+    pub since_last: Option<DateTime<Utc>>,
+    #[serde(serialize_with = "opt_time")]
+    pub cursor: Option<DateTime<Utc>>,
+    pub late_rows_missed: Option<u64>,
+    #[serde(serialize_with = "opt_time")]
+    pub late_checked_before: Option<DateTime<Utc>>,
+    pub late_check_query: Option<&'a str>,
+}
+
+/// The limit of a live pull, in words (the same in every output).
+#[must_use]
+pub fn late_rows_limit(overlap_secs: u64) -> String {
+    format!(
+        "rows written more than {overlap_secs} s behind the newest row already pulled are not \
+         in this live result (each poll asks again only that far back); an `analyze` over the \
+         same range reads them. `late_rows_missed` counts those found by a per-minute count \
+         of the rows before `late_checked_before`."
+    )
 }
 
 #[derive(Debug, Serialize)]
@@ -203,7 +243,23 @@ impl<'a> Source<'a> {
                 rows_counted: d.rows_counted,
                 bytes: d.bytes,
                 sha256: d.sha256.as_deref(),
+                sha256_sum: d.sha256_sum.as_deref(),
                 error: d.error.as_deref(),
+                live: d.live.as_ref().map(|l| LiveDatabase {
+                    polls: l.polls,
+                    poll_failures: l.poll_failures,
+                    overlap_secs: l.overlap_secs,
+                    late_rows_limit: late_rows_limit(l.overlap_secs),
+                    rows_received: l.rows_received,
+                    rows_dropped: l.rows_dropped,
+                    bytes_received: l.bytes_received,
+                    since_first: l.since_first,
+                    since_last: l.since_last,
+                    cursor: l.cursor,
+                    late_rows_missed: l.late_rows_missed,
+                    late_checked_before: l.late_checked_before,
+                    late_check_query: l.late_check_query.as_deref(),
+                }),
             }),
         }
     }

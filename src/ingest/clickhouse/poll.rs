@@ -9,13 +9,32 @@
 //!
 //! The per-minute count of the rows kept by the server is asked from the minute holding
 //! `cursor - overlap`; each minute's count is remembered and only its growth is handed out.
+//!
+//! The evidence ([`Poller::evidence`], `sources[].database` of a `watch`): the distinct
+//! query shapes (the time bound written `{since}`), the polls, the rows received, dropped and
+//! kept, and a SHA-256 over the rows kept, each as received (`TabSeparated`, with its
+//! `\n`), in the order they were applied: poll after poll, within a poll in the query's
+//! `ORDER BY`. When no row arrived behind one already pulled that sorts after it, that is
+//! the order of one pull of the same rows, so it equals `analyze`'s `sha256` over them.
+//!
+//! The late-row check ([`Poller::check_late`]): every row before the minute holding
+//! `cursor - overlap` (which no poll asks again) is counted per minute by the server and
+//! compared with the rows kept and counted in that minute; the excess is rows written too
+//! late to be polled. A minute with fewer rows on the server than were kept (rows deleted
+//! since, a TTL) can hide late rows in that minute: the count is a lower bound.
 
 use std::collections::{BTreeMap, HashMap};
 use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+use std::time::Duration;
 
-use chrono::DateTime;
+use chrono::{DateTime, Utc};
+use sha2::{Digest, Sha256};
 
-use super::{ClickHouseError, ClickHouseSpec, Puller, Pushdown};
+use super::{ClickHouseError, ClickHouseSpec, Puller, Pushdown, RowSum};
+use crate::model::snapshot::{DatabaseEvidence, LiveDatabase};
+
+/// How the time bound of a poll is written in the evidence's query shapes.
+pub const SINCE_PARAM: &str = "{since}";
 
 /// What one poll handed out besides the rows.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -43,6 +62,26 @@ pub struct Poller {
     seen: HashMap<u64, (i64, u32)>,
     /// Per-minute counts already handed out.
     minutes: BTreeMap<i64, u64>,
+    /// Per request, once set (`Poller::set_timeout`).
+    timeout: Option<Duration>,
+    /// Rows kept and rows counted, per minute of row time, since the start (the late check).
+    applied: BTreeMap<i64, u64>,
+    /// The rows kept, in the order applied.
+    kept: Sha256,
+    kept_sum: RowSum,
+    evidence: DatabaseEvidence,
+}
+
+/// What one late-row check found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LateCheck {
+    /// Rows before `before` the server holds and no poll received.
+    pub missed: u64,
+    /// Of those, how many this check found first (the previous check saw fewer).
+    pub new: u64,
+    /// The first and last minute (start) holding missed rows.
+    pub span: Option<(DateTime<Utc>, DateTime<Utc>)>,
+    pub before: DateTime<Utc>,
 }
 
 impl Poller {
@@ -57,6 +96,57 @@ impl Poller {
             cursor: None,
             seen: HashMap::new(),
             minutes: BTreeMap::new(),
+            timeout: None,
+            applied: BTreeMap::new(),
+            kept: Sha256::new(),
+            kept_sum: RowSum::default(),
+            evidence: DatabaseEvidence {
+                kind: "clickhouse".to_string(),
+                live: Some(Box::new(LiveDatabase { overlap_secs, ..LiveDatabase::default() })),
+                ..DatabaseEvidence::default()
+            },
+        }
+    }
+
+    /// Limit each request from now on (shutdown: the final poll and check must not hang).
+    pub fn set_timeout(&mut self, timeout: Option<Duration>) {
+        self.timeout = timeout;
+        if let Some(p) = &mut self.puller {
+            p.set_timeout(timeout);
+        }
+    }
+
+    /// What was asked and received so far (see the module docs).
+    #[must_use]
+    pub fn evidence(&self) -> DatabaseEvidence {
+        let mut e = self.evidence.clone();
+        e.sha256 = Some(hex::encode(self.kept.clone().finalize()));
+        e.sha256_sum = Some(self.kept_sum.hex());
+        e
+    }
+
+    fn live(&mut self) -> &mut LiveDatabase {
+        self.evidence.live.get_or_insert_with(Box::default)
+    }
+
+    /// Record a query shape once: `since_clause` (the text of the poll's time bound) is
+    /// written with [`SINCE_PARAM`] in place of its value.
+    fn shape(&mut self, query: &str, since_clause: Option<(String, i64)>) {
+        let q = match since_clause {
+            Some((clause, value)) => {
+                let v = value.to_string();
+                let named = match clause.rfind(&v) {
+                    Some(at) => {
+                        format!("{}{SINCE_PARAM}{}", &clause[..at], &clause[at + v.len()..])
+                    }
+                    None => clause.clone(),
+                };
+                query.replacen(&clause, &named, 1)
+            }
+            None => query.to_string(),
+        };
+        if !self.evidence.queries.contains(&q) {
+            self.evidence.queries.push(q);
         }
     }
 
@@ -71,17 +161,82 @@ impl Poller {
     /// stay seen.
     pub fn poll(&mut self, mut emit: impl FnMut(&[u8])) -> Result<Polled, ClickHouseError> {
         let result = self.poll_inner(&mut emit);
-        if result.is_err() {
-            self.puller = None;
+        match &result {
+            Ok(_) => {
+                self.live().polls += 1;
+                self.evidence.error = None;
+            }
+            Err(e) => {
+                self.puller = None;
+                self.live().poll_failures += 1;
+                self.evidence.error = Some(e.to_string());
+            }
         }
         result
     }
 
-    fn poll_inner(&mut self, emit: &mut dyn FnMut(&[u8])) -> Result<Polled, ClickHouseError> {
+    /// The late-row check (see the module docs); `None` before any row time is known.
+    pub fn check_late(&mut self) -> Result<Option<LateCheck>, ClickHouseError> {
+        let Some(cursor) = self.cursor else { return Ok(None) };
         if self.puller.is_none() {
-            self.puller = Some(Puller::connect(&self.spec)?);
+            self.puller = Some(Puller::connect_limited(&self.spec, self.timeout)?);
         }
         let Some(puller) = &self.puller else { unreachable!("connected above") };
+        let before = (cursor - self.overlap_secs).div_euclid(60) * 60;
+        let Some(before_t) = DateTime::from_timestamp(before, 0) else { return Ok(None) };
+        let (query, counts) = match puller.count_per_minute_before(before_t) {
+            Ok(answer) => answer,
+            Err(e) => {
+                self.puller = None;
+                return Err(e);
+            }
+        };
+        let mut missed = 0;
+        let mut span: Option<(i64, i64)> = None;
+        for (minute, n) in counts {
+            let had = self.applied.get(&minute).copied().unwrap_or(0);
+            if n > had {
+                missed += n - had;
+                span = Some(span.map_or((minute, minute), |(a, _)| (a, minute)));
+            }
+        }
+        let live = self.live();
+        let new = missed.saturating_sub(live.late_rows_missed.unwrap_or(0));
+        live.late_rows_missed = Some(missed);
+        live.late_checked_before = Some(before_t);
+        live.late_check_query = Some(query);
+        let at = |m: i64| DateTime::from_timestamp(m * 60, 0).unwrap_or_default();
+        Ok(Some(LateCheck {
+            missed,
+            new,
+            span: span.map(|(a, b)| (at(a), at(b))),
+            before: before_t,
+        }))
+    }
+
+    /// Add one poll's rows to the evidence: `bytes` received and kept, `from` its bound.
+    fn note_rows(&mut self, polled: &Polled, (received, kept): (u64, u64), from: Option<i64>) {
+        self.evidence.rows += polled.new;
+        self.evidence.bytes += kept;
+        let since = from.and_then(|f| DateTime::from_timestamp(f, 0));
+        let cursor = self.cursor.and_then(|c| DateTime::from_timestamp(c, 0));
+        let live = self.live();
+        live.rows_received += polled.received;
+        live.rows_dropped += polled.dropped;
+        live.bytes_received += received;
+        if since.is_some() {
+            live.since_first = live.since_first.or(since);
+            live.since_last = since;
+        }
+        live.cursor = cursor;
+    }
+
+    fn poll_inner(&mut self, emit: &mut dyn FnMut(&[u8])) -> Result<Polled, ClickHouseError> {
+        if self.puller.is_none() {
+            self.puller = Some(Puller::connect_limited(&self.spec, self.timeout)?);
+        }
+        let Some(puller) = &self.puller else { unreachable!("connected above") };
+        puller.server_version().clone_into(&mut self.evidence.server_version);
         if !puller.time_is_epoch() {
             return Err(puller.setup(
                 "watch needs a DateTime or epoch-seconds `time` column to keep a cursor".into(),
@@ -91,14 +246,26 @@ impl Poller {
         let mut push = self.push.clone();
         push.since = from.and_then(|f| DateTime::from_timestamp(f, 0));
         push.until = None;
+        let clause = |f: Option<i64>| {
+            let t = DateTime::from_timestamp(f?, 0)?;
+            Some((puller.since_clause(t)?, f?))
+        };
+        let external_clause = clause(from);
         let stream = puller.external(&push)?;
+        let query = stream.query().to_string();
         let hasher = BuildHasherDefault::<DefaultHasher>::default();
         let mut this_poll: HashMap<u64, u32> = HashMap::new();
         let mut polled = Polled::default();
         let mut newest = self.cursor;
+        let (mut bytes_received, mut bytes_kept) = (0, 0);
         let seen = &mut self.seen;
+        let kept = &mut self.kept;
+        let kept_sum = &mut self.kept_sum;
+        let mut framed = Vec::new();
+        let applied = &mut self.applied;
         let end = stream.for_each_row(|row, json| {
             polled.received += 1;
+            bytes_received += row.len() as u64 + 1;
             let h = hasher.hash_one(row);
             let n = this_poll.entry(h).or_insert(0);
             *n += 1;
@@ -111,27 +278,46 @@ impl Poller {
             seen.insert(h, (time.unwrap_or(i64::MAX), *n));
             if let Some(t) = time {
                 newest = Some(newest.map_or(t, |c: i64| c.max(t)));
+                *applied.entry(t.div_euclid(60)).or_insert(0) += 1;
             }
+            framed.clear();
+            framed.extend_from_slice(row);
+            framed.push(b'\n');
+            kept.update(&framed);
+            kept_sum.add(&framed);
+            bytes_kept += row.len() as u64 + 1;
             polled.new += 1;
             emit(json);
         });
         self.cursor = newest;
+        self.note_rows(&polled, (bytes_received, bytes_kept), from);
+        self.shape(&query, external_clause);
         if let Some(e) = end.error() {
             return Err(e);
         }
         // The minutes' counts, from the minute holding the overlap's start.
         let minute_from = from.map(|f| f.div_euclid(60) * 60);
         push.since = minute_from.and_then(|f| DateTime::from_timestamp(f, 0));
-        let (_, minutes) = puller.internal(&push)?;
+        let Some(puller) = &self.puller else { unreachable!("connected above") };
+        let (query, minutes) = puller.internal(&push)?;
+        if let Some(q) = query {
+            let c = minute_from
+                .and_then(|f| Some((puller.since_clause(DateTime::from_timestamp(f, 0)?)?, f)));
+            self.shape(&q, c);
+        }
         for m in minutes {
             let had = self.minutes.entry(m.minute).or_insert(0);
             if m.rows > *had {
                 polled.internal.push((m.minute, m.rows - *had));
+                *self.applied.entry(m.minute).or_insert(0) += m.rows - *had;
+                self.evidence.rows_counted += m.rows - *had;
                 *had = m.rows;
             }
             let t = m.last.timestamp();
             self.cursor = Some(self.cursor.map_or(t, |c| c.max(t)));
         }
+        let cursor = self.cursor.and_then(|c| DateTime::from_timestamp(c, 0));
+        self.live().cursor = cursor;
         // Forget what the next poll cannot return again.
         if let Some(c) = self.cursor {
             let keep_from = c - self.overlap_secs;

@@ -255,25 +255,72 @@ fn source<W: io::Write>(w: &mut Pretty<W>, s: &Source) {
     w.opt_str(s.duplicate_by);
     if let Some(db) = &s.database {
         w.key("database");
+        database(w, db);
+    }
+    w.close(b'}');
+}
+
+/// A database source's `database` object (`wire::Database`).
+fn database<W: io::Write>(w: &mut Pretty<W>, db: &crate::report::wire::Database) {
+    w.open(b'{');
+    w.key("kind");
+    w.str(db.kind);
+    w.key("server_version");
+    w.str(db.server_version);
+    w.key("queries");
+    w.strs(db.queries);
+    w.key("rows");
+    w.u64(db.rows);
+    w.key("rows_counted");
+    w.u64(db.rows_counted);
+    w.key("bytes");
+    w.u64(db.bytes);
+    w.key("sha256");
+    w.opt_str(db.sha256);
+    if let Some(sum) = db.sha256_sum {
+        w.key("sha256_sum");
+        w.str(sum);
+    }
+    if let Some(e) = db.error {
+        w.key("error");
+        w.str(e);
+    }
+    if let Some(l) = &db.live {
+        w.key("live");
         w.open(b'{');
-        w.key("kind");
-        w.str(db.kind);
-        w.key("server_version");
-        w.str(db.server_version);
-        w.key("queries");
-        w.strs(db.queries);
-        w.key("rows");
-        w.u64(db.rows);
-        w.key("rows_counted");
-        w.u64(db.rows_counted);
-        w.key("bytes");
-        w.u64(db.bytes);
-        w.key("sha256");
-        w.opt_str(db.sha256);
-        if let Some(e) = db.error {
-            w.key("error");
-            w.str(e);
+        for (k, n) in [
+            ("polls", l.polls),
+            ("poll_failures", l.poll_failures),
+            ("overlap_secs", l.overlap_secs),
+        ] {
+            w.key(k);
+            w.u64(n);
         }
+        w.key("late_rows_limit");
+        w.str(&l.late_rows_limit);
+        for (k, n) in [
+            ("rows_received", l.rows_received),
+            ("rows_dropped", l.rows_dropped),
+            ("bytes_received", l.bytes_received),
+        ] {
+            w.key(k);
+            w.u64(n);
+        }
+        for (k, t) in
+            [("since_first", l.since_first), ("since_last", l.since_last), ("cursor", l.cursor)]
+        {
+            w.key(k);
+            w.opt_time(t);
+        }
+        w.key("late_rows_missed");
+        match l.late_rows_missed {
+            Some(n) => w.u64(n),
+            None => w.null(),
+        }
+        w.key("late_checked_before");
+        w.opt_time(l.late_checked_before);
+        w.key("late_check_query");
+        w.opt_str(l.late_check_query);
         w.close(b'}');
     }
     w.close(b'}');

@@ -400,6 +400,14 @@ fn source_rows(snap: &Snapshot) -> Vec<SourceRow> {
             }
         } else if s.zone_assumed {
             format!("zone assumed: {}", sanitize(&snap.timezone, 30))
+        } else if let Some(l) = s.database.as_ref().and_then(|d| d.live.as_ref()) {
+            // The limit of a live pull, and what the late-row check found.
+            match l.late_rows_missed {
+                Some(n) if n > 0 => {
+                    format!("{n} late row(s) missed (overlap {} s)", l.overlap_secs)
+                }
+                _ => format!("rows >{} s late not polled", l.overlap_secs),
+            }
         } else {
             String::new()
         }
@@ -537,7 +545,29 @@ fn fit_name(name: &str, width: usize) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{lag_text, pattern_name};
+    use super::{lag_text, pattern_name, source_rows};
+    use crate::model::Snapshot;
+    use crate::model::snapshot::{DatabaseEvidence, LiveDatabase, SourceHealth};
+
+    #[test]
+    fn a_polled_database_source_notes_its_overlap_and_the_late_rows_it_missed() {
+        let mut health: SourceHealth = serde_json::from_value(serde_json::json!({
+            "id": 0, "path": "clickhouse:http://h:8123/web.access", "kind": "access",
+            "format": "json", "service": "gw", "sha256": null, "lines": 3, "events": 2,
+            "malformed": 0, "oversized": 0, "malformed_samples": [], "first_event": null,
+            "last_event": null, "rotations": 0, "truncations": 0, "incomplete": false,
+            "errors": [], "lines_per_sec": 0.0, "lag_secs": null
+        }))
+        .unwrap();
+        let live = LiveDatabase { overlap_secs: 30, ..LiveDatabase::default() };
+        health.database =
+            Some(DatabaseEvidence { live: Some(Box::new(live)), ..DatabaseEvidence::default() });
+        let mut snap = Snapshot { sources: vec![health], ..Snapshot::default() };
+        assert_eq!(source_rows(&snap)[0].note, "rows >30 s late not polled");
+        let l = snap.sources[0].database.as_mut().and_then(|d| d.live.as_mut()).unwrap();
+        l.late_rows_missed = Some(2);
+        assert_eq!(source_rows(&snap)[0].note, "2 late row(s) missed (overlap 30 s)");
+    }
 
     #[test]
     fn an_unmatched_glob_is_named_with_its_folder() {

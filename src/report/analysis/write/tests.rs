@@ -179,7 +179,25 @@ fn source(id: u32, scan: bool, errors: Vec<String>) -> SourceHealth {
             rows_counted: 9,
             bytes: 300,
             sha256: (id == 0).then(|| "cd".repeat(32)),
+            sha256_sum: (id == 0).then(|| "0f".repeat(32)),
             error: (id != 0).then(|| format!("query failed: {}", tricky())),
+            // A watch's polls: every field, some absent.
+            live: (id == 0).then(|| {
+                Box::new(crate::model::snapshot::LiveDatabase {
+                    polls: 12,
+                    poll_failures: 1,
+                    overlap_secs: 30,
+                    rows_received: 40,
+                    rows_dropped: 33,
+                    bytes_received: 1_700,
+                    since_first: Some(Utc.timestamp_opt(1_793_700_000, 0).unwrap()),
+                    since_last: Some(Utc.timestamp_opt(1_793_700_120, 5_000_000).unwrap()),
+                    cursor: Some(Utc.timestamp_opt(1_793_700_150, 0).unwrap()),
+                    late_rows_missed: Some(2),
+                    late_checked_before: None,
+                    late_check_query: Some(format!("SELECT count() {}", tricky())),
+                })
+            }),
         }),
     }
 }
