@@ -675,6 +675,23 @@ pub struct DuplicateSources {
 }
 
 impl SourceHealth {
+    /// A ClickHouse source polled by `watch` (`live` evidence), for tests of what the
+    /// outputs say about it.
+    #[cfg(test)]
+    pub(crate) fn polled_for_tests(live: LiveDatabase) -> SourceHealth {
+        let mut health: SourceHealth = serde_json::from_value(serde_json::json!({
+            "id": 0, "path": "clickhouse:http://h:8123/web.access", "kind": "access",
+            "format": "json", "service": "gw", "sha256": null, "lines": 3, "events": 2,
+            "malformed": 0, "oversized": 0, "malformed_samples": [], "first_event": null,
+            "last_event": null, "rotations": 0, "truncations": 0, "incomplete": false,
+            "errors": [], "lines_per_sec": 0.0, "lag_secs": null
+        }))
+        .expect("a valid source");
+        health.database =
+            Some(DatabaseEvidence { live: Some(Box::new(live)), ..DatabaseEvidence::default() });
+        health
+    }
+
     /// Why this source yielded no evidence, or `None` when it did (an access log at least one
     /// request, a scan at least one observation).
     #[must_use]

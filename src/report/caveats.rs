@@ -160,15 +160,7 @@ mod tests {
 
     #[test]
     fn a_polled_database_source_says_what_its_live_result_lacks() {
-        use crate::model::snapshot::{DatabaseEvidence, LiveDatabase};
-        let mut health: SourceHealth = serde_json::from_value(serde_json::json!({
-            "id": 0, "path": "clickhouse:http://h:8123/web.access", "kind": "access",
-            "format": "json", "service": "gw", "sha256": null, "lines": 3, "events": 2,
-            "malformed": 0, "oversized": 0, "malformed_samples": [], "first_event": null,
-            "last_event": null, "rotations": 0, "truncations": 0, "incomplete": false,
-            "errors": [], "lines_per_sec": 0.0, "lag_secs": null
-        }))
-        .unwrap();
+        use crate::model::snapshot::LiveDatabase;
         let live = LiveDatabase {
             polls: 9,
             poll_failures: 1,
@@ -177,12 +169,11 @@ mod tests {
             rows_dropped: 8,
             ..LiveDatabase::default()
         };
-        health.database = Some(DatabaseEvidence {
-            kind: "clickhouse".into(),
-            rows: 42,
-            live: Some(Box::new(live)),
-            ..DatabaseEvidence::default()
-        });
+        let mut health = SourceHealth::polled_for_tests(live);
+        if let Some(db) = health.database.as_mut() {
+            db.kind = "clickhouse".into();
+            db.rows = 42;
+        }
         let text: Vec<String> = source_caveats(&health, "UTC").iter().map(plain).collect();
         assert_eq!(text.len(), 2, "{text:#?}");
         let t = &text[1];

@@ -547,21 +547,12 @@ fn fit_name(name: &str, width: usize) -> String {
 mod tests {
     use super::{lag_text, pattern_name, source_rows};
     use crate::model::Snapshot;
-    use crate::model::snapshot::{DatabaseEvidence, LiveDatabase, SourceHealth};
+    use crate::model::snapshot::{LiveDatabase, SourceHealth};
 
     #[test]
     fn a_polled_database_source_notes_its_overlap_and_the_late_rows_it_missed() {
-        let mut health: SourceHealth = serde_json::from_value(serde_json::json!({
-            "id": 0, "path": "clickhouse:http://h:8123/web.access", "kind": "access",
-            "format": "json", "service": "gw", "sha256": null, "lines": 3, "events": 2,
-            "malformed": 0, "oversized": 0, "malformed_samples": [], "first_event": null,
-            "last_event": null, "rotations": 0, "truncations": 0, "incomplete": false,
-            "errors": [], "lines_per_sec": 0.0, "lag_secs": null
-        }))
-        .unwrap();
         let live = LiveDatabase { overlap_secs: 30, ..LiveDatabase::default() };
-        health.database =
-            Some(DatabaseEvidence { live: Some(Box::new(live)), ..DatabaseEvidence::default() });
+        let health = SourceHealth::polled_for_tests(live);
         let mut snap = Snapshot { sources: vec![health], ..Snapshot::default() };
         assert_eq!(source_rows(&snap)[0].note, "rows >30 s late not polled");
         let l = snap.sources[0].database.as_mut().and_then(|d| d.live.as_mut()).unwrap();
