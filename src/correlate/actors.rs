@@ -399,11 +399,6 @@ impl Actors {
         self.states.push(a);
     }
 
-    /// Every actor's compact state, by id.
-    pub fn states(&self) -> impl Iterator<Item = &ActorState> {
-        self.states.iter()
-    }
-
     /// Actor `id`'s compact state, if it exists.
     #[must_use]
     pub fn get(&self, id: u32) -> Option<&ActorState> {
