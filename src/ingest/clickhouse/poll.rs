@@ -253,12 +253,9 @@ impl Poller {
         let external_clause = clause(from);
         let stream = puller.external(&push)?;
         let query = stream.query().to_string();
-        let hasher = BuildHasherDefault::<DefaultHasher>::default();
-        let mut this_poll: HashMap<u64, u32> = HashMap::new();
+        let mut dedup = Dedup::new(&mut self.seen, self.cursor, self.overlap_secs);
         let mut polled = Polled::default();
-        let mut newest = self.cursor;
         let (mut bytes_received, mut bytes_kept) = (0, 0);
-        let seen = &mut self.seen;
         let kept = &mut self.kept;
         let kept_sum = &mut self.kept_sum;
         let mut framed = Vec::new();
@@ -266,18 +263,11 @@ impl Poller {
         let end = stream.for_each_row(|row, json| {
             polled.received += 1;
             bytes_received += row.len() as u64 + 1;
-            let h = hasher.hash_one(row);
-            let n = this_poll.entry(h).or_insert(0);
-            *n += 1;
-            let time = row_time(row);
-            let known = seen.get(&h).map_or(0, |s| s.1);
-            if *n <= known {
+            let Admitted::New { time } = dedup.admit(row) else {
                 polled.dropped += 1;
                 return;
-            }
-            seen.insert(h, (time.unwrap_or(i64::MAX), *n));
+            };
             if let Some(t) = time {
-                newest = Some(newest.map_or(t, |c: i64| c.max(t)));
                 *applied.entry(t.div_euclid(60)).or_insert(0) += 1;
             }
             framed.clear();
@@ -289,7 +279,7 @@ impl Poller {
             polled.new += 1;
             emit(json);
         });
-        self.cursor = newest;
+        self.cursor = dedup.newest;
         self.note_rows(&polled, (bytes_received, bytes_kept), from);
         self.shape(&query, external_clause);
         if let Some(e) = end.error() {
@@ -329,9 +319,192 @@ impl Poller {
     }
 }
 
+/// Which rows of one poll are new: a row is dropped when it was already handed out, counting
+/// identical rows by multiplicity (the n-th copy of a row in this poll is new only when no
+/// earlier poll handed out n copies).
+///
+/// Only rows at or after `newest - overlap` are remembered (`newest` is the newest row time
+/// so far): the rows arrive ordered by time (the query's `ORDER BY` starts with it), so no
+/// later row of this poll is older than that, and the next poll asks from `cursor - overlap`,
+/// which is not earlier. The rest is forgotten as the time advances, whenever the maps have
+/// doubled since the last pruning, so memory follows the rows of the overlap, not of the
+/// poll (a first poll over days of history would otherwise remember every row).
+struct Dedup<'a> {
+    /// Rows handed out by earlier polls (and this one): hash → (time, copies in one poll).
+    seen: &'a mut HashMap<u64, (i64, u32)>,
+    /// Copies of each row received in this poll: hash → (time, copies).
+    this_poll: HashMap<u64, (i64, u32)>,
+    hasher: BuildHasherDefault<DefaultHasher>,
+    /// The newest row time seen (epoch seconds), this poll included.
+    newest: Option<i64>,
+    overlap_secs: i64,
+    /// Entries in both maps at which they are pruned next.
+    prune_at: usize,
+}
+
+/// What [`Dedup::admit`] says of a row.
+enum Admitted {
+    /// New: to hand out; `time` is its row time, when it has one.
+    New { time: Option<i64> },
+    /// Handed out already (by an earlier poll, or an earlier copy in this one).
+    Seen,
+}
+
+/// The least number of remembered rows before pruning is tried.
+const PRUNE_MIN: usize = 4096;
+
+impl<'a> Dedup<'a> {
+    fn new(seen: &'a mut HashMap<u64, (i64, u32)>, cursor: Option<i64>, overlap: i64) -> Self {
+        let prune_at = (2 * seen.len()).max(PRUNE_MIN);
+        Dedup {
+            seen,
+            this_poll: HashMap::new(),
+            hasher: BuildHasherDefault::default(),
+            newest: cursor,
+            overlap_secs: overlap,
+            prune_at,
+        }
+    }
+
+    /// Whether `row` is new (to hand out) or was handed out already.
+    /// A row without a time (not `row_time`'s shape) is never forgotten.
+    fn admit(&mut self, row: &[u8]) -> Admitted {
+        let h = self.hasher.hash_one(row);
+        let time = row_time(row);
+        let kept_time = time.unwrap_or(i64::MAX);
+        let n = &mut self.this_poll.entry(h).or_insert((kept_time, 0)).1;
+        *n += 1;
+        let n = *n;
+        if n <= self.seen.get(&h).map_or(0, |s| s.1) {
+            return Admitted::Seen;
+        }
+        self.seen.insert(h, (kept_time, n));
+        if let Some(t) = time {
+            self.newest = Some(self.newest.map_or(t, |c| c.max(t)));
+        }
+        if self.seen.len() + self.this_poll.len() >= self.prune_at {
+            self.prune();
+        }
+        Admitted::New { time }
+    }
+
+    /// Forget the rows older than `newest - overlap` (see the type's docs).
+    fn prune(&mut self) {
+        if let Some(newest) = self.newest {
+            let keep_from = newest - self.overlap_secs;
+            self.seen.retain(|_, (t, _)| *t >= keep_from);
+            self.this_poll.retain(|_, (t, _)| *t >= keep_from);
+        }
+        self.prune_at = (2 * (self.seen.len() + self.this_poll.len())).max(PRUNE_MIN);
+    }
+}
+
 /// The time of a row as received: its first column is the time (`toUnixTimestamp`, or the
 /// epoch seconds as stored). `None` for any other shape.
 fn row_time(row: &[u8]) -> Option<i64> {
     let first = row.split(|&b| b == b'\t').next()?;
     std::str::from_utf8(first).ok()?.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A row as received: epoch seconds, then the other columns.
+    fn row(t: i64, path: &str) -> Vec<u8> {
+        format!("{t}\t203.0.113.7\tGET\t{path}\tHTTP/1.1\t200\t512").into_bytes()
+    }
+
+    /// One poll over `rows` (in the query's order): the rows handed out, and the cursor.
+    fn poll(
+        seen: &mut HashMap<u64, (i64, u32)>,
+        cursor: Option<i64>,
+        overlap: i64,
+        rows: &[Vec<u8>],
+    ) -> (Vec<Vec<u8>>, Option<i64>) {
+        let mut dedup = Dedup::new(seen, cursor, overlap);
+        let new = rows
+            .iter()
+            .filter(|r| matches!(dedup.admit(r), Admitted::New { .. }))
+            .cloned()
+            .collect();
+        let newest = dedup.newest;
+        // As `poll_inner` does at the end of a poll.
+        if let Some(c) = newest {
+            seen.retain(|_, (t, _)| *t >= c - overlap);
+        }
+        (new, newest)
+    }
+
+    #[test]
+    fn rows_resent_in_the_overlap_are_dropped_and_old_rows_forgotten() {
+        let overlap = 30;
+        let mut seen = HashMap::new();
+        // A first poll over a long history: 100,000 rows, one a second, each path twice
+        // (two identical requests in the same second are two requests).
+        let history: Vec<Vec<u8>> = (0..100_000)
+            .flat_map(|t| [row(t, &format!("/p{t}")), row(t, &format!("/p{t}"))])
+            .collect();
+        let mut dedup = Dedup::new(&mut seen, None, overlap);
+        let mut most = 0;
+        let mut new = 0;
+        for r in &history {
+            if matches!(dedup.admit(r), Admitted::New { .. }) {
+                new += 1;
+            }
+            most = most.max(dedup.seen.len() + dedup.this_poll.len());
+        }
+        assert_eq!(new, 200_000, "identical rows are counted by multiplicity");
+        // Old rows are not remembered while the poll runs: never more than the pruning
+        // threshold (the overlap holds 62 rows), far below the 200,000 rows of the poll.
+        assert!(most <= 2 * PRUNE_MIN, "remembered {most} rows at once");
+        // A pruning at the very end keeps the overlap's rows.
+        dedup.prune();
+        let cursor = dedup.newest;
+        assert_eq!(cursor, Some(99_999));
+        seen.retain(|_, (t, _)| *t >= 99_999 - overlap);
+        assert_eq!(seen.len(), 31, "one entry per distinct row of the overlap");
+
+        // The next poll asks from cursor - overlap: the overlap's rows come again (still two
+        // copies each, one row with a third copy inserted late), then new rows.
+        let mut again: Vec<Vec<u8>> = Vec::new();
+        for t in 99_969..100_000 {
+            again.push(row(t, &format!("/p{t}")));
+            again.push(row(t, &format!("/p{t}")));
+            if t == 99_980 {
+                again.push(row(t, "/p99980"));
+                again.push(row(t, "/late"));
+            }
+        }
+        again.push(row(100_001, "/next"));
+        again.push(row(100_001, "/next"));
+        let (new, cursor) = poll(&mut seen, cursor, overlap, &again);
+        assert_eq!(
+            new,
+            vec![
+                row(99_980, "/p99980"),
+                row(99_980, "/late"),
+                row(100_001, "/next"),
+                row(100_001, "/next")
+            ],
+            "only the third copy, the late row and the new rows are new"
+        );
+        assert_eq!(cursor, Some(100_001));
+
+        // The same poll again: nothing is new (the third copy is remembered too).
+        let (new, _) = poll(&mut seen, cursor, overlap, &again[again.len() - 40..]);
+        assert!(new.is_empty(), "{new:?}");
+    }
+
+    #[test]
+    fn rows_without_a_time_are_never_forgotten() {
+        let mut seen = HashMap::new();
+        let odd = b"not-a-time\tx".to_vec();
+        let mut rows = vec![odd.clone()];
+        rows.extend((0..20_000).map(|t| row(t, "/")));
+        let (new, _) = poll(&mut seen, None, 30, &rows);
+        assert_eq!(new.len(), 20_001);
+        let (new, _) = poll(&mut seen, Some(19_999), 30, &[odd]);
+        assert!(new.is_empty());
+    }
 }
