@@ -82,6 +82,40 @@ fn counted(doc: &Value) -> (u64, u64) {
     (applied, positive)
 }
 
+/// `watch --headless ARGS --out OUT` until a `stats` line has read `lines` lines, then SIGINT:
+/// the final analysis it wrote.
+fn watch_until<S: AsRef<std::ffi::OsStr>>(
+    args: impl IntoIterator<Item = S>,
+    out: &Path,
+    lines: u64,
+) -> Value {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_leakline"))
+        .args(["watch", "--headless", "--stats-every", "1"])
+        .args(args)
+        .arg("--out")
+        .arg(out)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
+    let started = Instant::now();
+    loop {
+        let line = stdout.next().expect("watch ended early").unwrap();
+        let v: Value = serde_json::from_str(&line).unwrap();
+        if v["type"] == "stats" && v["lines"] == lines {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(60), "no complete stats line: {line}");
+    }
+    let ok = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(ok.success());
+    drop(stdout);
+    assert!(child.wait().unwrap().success());
+    serde_json::from_slice(&std::fs::read(out).unwrap()).unwrap()
+}
+
 #[test]
 fn identical_scan_files_are_counted_once_and_named_a_copy_by_content() {
     let (_dir, config) = case(&fixture_bytes());
@@ -136,32 +170,8 @@ fn different_scan_files_of_equal_size_are_both_counted() {
 fn watch_counts_identical_scan_files_once_like_analyze() {
     let (dir, config) = case(&fixture_bytes());
     let batch: Value = serde_json::from_str(&analyze(&config, "json")).unwrap();
-    let out = dir.path().join("final.json");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_leakline"))
-        .args(["watch", "--headless", "--stats-every", "1", "--config"])
-        .arg(&config)
-        .arg("--out")
-        .arg(&out)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let started = Instant::now();
-    loop {
-        let line = lines.next().expect("watch ended early").unwrap();
-        let v: Value = serde_json::from_str(&line).unwrap();
-        if v["type"] == "stats" && v["lines"] == 2 * HTTPX_LINES {
-            break;
-        }
-        assert!(started.elapsed() < Duration::from_secs(60), "no complete stats line: {line}");
-    }
-    let ok = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
-    assert!(ok.success());
-    drop(lines);
-    assert!(child.wait().unwrap().success());
-    let live: Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    let args = [std::ffi::OsStr::new("--config"), config.as_os_str()];
+    let live = watch_until(args, &dir.path().join("final.json"), 2 * HTTPX_LINES);
     assert_eq!(counted(&live), counted(&batch));
     assert_eq!(live["services"][0]["windows"], batch["services"][0]["windows"]);
     assert_eq!(live["coverage"]["sources_unread"], serde_json::json!([]));
@@ -266,32 +276,7 @@ fn identical_gzip_scan_files_are_counted_once_by_analyze_and_watch() {
     let doc = run(&[&a, &plain]);
     assert_eq!(observations(&doc), 2 * HTTPX_LINES);
 
-    let out = dir.path().join("final.json");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_leakline"))
-        .args(["watch", "--headless", "--stats-every", "1"])
-        .args(scans(&[&a, &b]))
-        .arg("--out")
-        .arg(&out)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let started = Instant::now();
-    loop {
-        let line = lines.next().expect("watch ended early").unwrap();
-        let v: Value = serde_json::from_str(&line).unwrap();
-        if v["type"] == "stats" && v["lines"] == 2 * HTTPX_LINES {
-            break;
-        }
-        assert!(started.elapsed() < Duration::from_secs(60), "no complete stats line: {line}");
-    }
-    let ok = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
-    assert!(ok.success());
-    drop(lines);
-    assert!(child.wait().unwrap().success());
-    let live: Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    let live = watch_until(scans(&[&a, &b]), &dir.path().join("final.json"), 2 * HTTPX_LINES);
     assert_eq!(observations(&live), HTTPX_LINES, "{live}");
     let by: Vec<&Value> =
         live["sources"].as_array().unwrap().iter().map(|s| &s["duplicate_by"]).collect();
