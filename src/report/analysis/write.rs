@@ -115,10 +115,7 @@ fn enrich_source<W: io::Write>(w: &mut Pretty<W>, s: &EnrichSource) {
     w.key("built");
     w.opt_str(s.built.as_deref());
     w.key("prefixes");
-    match s.prefixes {
-        Some(n) => w.u64(n as u64),
-        None => w.null(),
-    }
+    w.opt_u64(s.prefixes.map(|n| n as u64));
     w.key("scanner");
     w.bool(s.scanner);
     w.close(b'}');
@@ -163,10 +160,7 @@ fn enrichment<W: io::Write>(w: &mut Pretty<W>, e: Option<&ActorEnrichment>) {
                 w.f64(v);
             }
             w.key("accuracy_radius_km");
-            match c.accuracy_radius_km {
-                Some(r) => w.u64(u64::from(r)),
-                None => w.null(),
-            }
+            w.opt_u64(c.accuracy_radius_km.map(u64::from));
             w.close(b'}');
         }
         None => w.null(),
@@ -313,10 +307,7 @@ fn database<W: io::Write>(w: &mut Pretty<W>, db: &crate::report::wire::Database)
             w.opt_time(t);
         }
         w.key("late_rows_missed");
-        match l.late_rows_missed {
-            Some(n) => w.u64(n),
-            None => w.null(),
-        }
+        w.opt_u64(l.late_rows_missed);
         w.key("late_checked_before");
         w.opt_time(l.late_checked_before);
         w.key("late_check_query");
@@ -677,6 +668,13 @@ impl<W: io::Write> Pretty<W> {
                 self.buf.extend_from_slice(text.as_bytes());
             }
             _ => self.null(),
+        }
+    }
+
+    fn opt_u64(&mut self, n: Option<u64>) {
+        match n {
+            Some(n) => self.u64(n),
+            None => self.null(),
         }
     }
 
